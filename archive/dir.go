@@ -1,0 +1,424 @@
+package archive
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// DirStore stores objects as files under a root directory. Each object is
+// streamed to a temporary file next to its final name, synced, renamed into
+// place and its directory synced, so a file at a key is always complete.
+//
+// Containment: keys are checked (no "..", "." or empty segments, no absolute
+// paths, no control characters), joined and cleaned, and the real path of the
+// target's directory (symlinks resolved) must lie inside the real root. A
+// symlink swapped in by someone with write access to the tree between that
+// check and the write is out of scope.
+//
+// Archived compares sizes, and the SHA-256 kept in the file's extended
+// attribute `user.meetarchive.sha256` where the file system has them (set on
+// the temporary file before the rename); content changed in place that keeps
+// the size and the attribute is only found by Verify, which reads every byte.
+type DirStore struct {
+	root string // absolute, symlinks resolved
+}
+
+var _ Store = (*DirStore)(nil)
+
+// Permissions of what a DirStore creates.
+const (
+	dirPerm  = 0o755
+	filePerm = 0o640
+)
+
+// NewDirStore opens (creating it if needed) a directory store rooted at root.
+func NewDirStore(root string) (*DirStore, error) {
+	if root == "" {
+		return nil, errors.New("archive: dir store: empty root")
+	}
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("archive: dir store %s: %w", root, err)
+	}
+	if err := os.MkdirAll(abs, dirPerm); err != nil {
+		return nil, fmt.Errorf("archive: dir store: %w", err)
+	}
+	real, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return nil, fmt.Errorf("archive: dir store: %w", err)
+	}
+	fi, err := os.Stat(real)
+	if err != nil {
+		return nil, fmt.Errorf("archive: dir store: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("archive: dir store %s: not a directory", abs)
+	}
+	return &DirStore{root: real}, nil
+}
+
+// Root is the store's real (absolute, symlink-free) root directory.
+func (d *DirStore) Root() string { return d.root }
+
+// URI is the absolute path of key.
+func (d *DirStore) URI(key string) string {
+	return filepath.Join(d.root, filepath.FromSlash(key))
+}
+
+// Close does nothing.
+func (d *DirStore) Close() error { return nil }
+
+// inside reports whether p (absolute, clean) is d.root or below it.
+func (d *DirStore) inside(p string) bool {
+	if p == d.root {
+		return true
+	}
+	prefix := d.root
+	if !strings.HasSuffix(prefix, string(filepath.Separator)) {
+		prefix += string(filepath.Separator)
+	}
+	return strings.HasPrefix(p, prefix)
+}
+
+// path maps a checked key to its path under the root, refusing anything that
+// would land outside it.
+func (d *DirStore) path(key string) (string, error) {
+	if err := checkKey(key); err != nil {
+		return "", err
+	}
+	rel := filepath.FromSlash(key)
+	if !filepath.IsLocal(rel) {
+		return "", fmt.Errorf("key %q: not a local path: %w", key, ErrInvalidKey)
+	}
+	p := filepath.Clean(filepath.Join(d.root, rel))
+	if !d.inside(p) || p == d.root {
+		return "", fmt.Errorf("key %q: outside the store root: %w", key, ErrInvalidKey)
+	}
+	return p, nil
+}
+
+// mkdirInside creates dir (below the root) one level at a time, refusing to
+// follow a symlink that leads out of the root, so not even a directory is
+// created outside it.
+func (d *DirStore) mkdirInside(dir string) error {
+	rel, err := filepath.Rel(d.root, dir)
+	if err != nil || !filepath.IsLocal(rel) && rel != "." {
+		return fmt.Errorf("%s is outside the store root: %w", dir, ErrInvalidKey)
+	}
+	cur := d.root
+	if rel != "." {
+		for _, seg := range strings.Split(rel, string(filepath.Separator)) {
+			cur = filepath.Join(cur, seg)
+			fi, err := os.Lstat(cur)
+			if errors.Is(err, fs.ErrNotExist) {
+				if err := os.Mkdir(cur, dirPerm); err != nil && !errors.Is(err, fs.ErrExist) {
+					return err
+				}
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if fi.Mode()&fs.ModeSymlink != 0 {
+				if err := d.realDirInside(cur); err != nil {
+					return err
+				}
+				if fi, err = os.Stat(cur); err != nil {
+					return err
+				}
+			}
+			if !fi.IsDir() {
+				return fmt.Errorf("%s is not a directory", cur)
+			}
+		}
+	}
+	return d.realDirInside(dir)
+}
+
+// realDirInside resolves dir's symlinks and checks it stays inside the root.
+func (d *DirStore) realDirInside(dir string) error {
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return err
+	}
+	if !d.inside(real) {
+		return fmt.Errorf("%s resolves to %s, outside the store root: %w", dir, real, ErrInvalidKey)
+	}
+	return nil
+}
+
+// existing returns the path of an existing key, checking that its real
+// location (symlinks resolved) is inside the root. ErrNotExist if absent.
+func (d *DirStore) existing(key string) (string, fs.FileInfo, error) {
+	p, err := d.path(key)
+	if err != nil {
+		return "", nil, err
+	}
+	real, err := filepath.EvalSymlinks(p)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, os.ErrNotExist) || isNotDir(err) {
+		return "", nil, ErrNotExist
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	if !d.inside(real) {
+		return "", nil, fmt.Errorf("key %q resolves outside the store root: %w", key, ErrInvalidKey)
+	}
+	fi, err := os.Stat(real)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil, ErrNotExist
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return "", nil, fmt.Errorf("%s is not a regular file: %w", p, ErrNotExist)
+	}
+	return real, fi, nil
+}
+
+// Put streams r into the file at key; see Store.
+func (d *DirStore) Put(ctx context.Context, key string, r io.Reader, want Expect) (Object, error) {
+	if err := checkPutKey(key); err != nil {
+		return Object{}, fmt.Errorf("archive: put %s: %w", key, err)
+	}
+	if want.PlatformSHA256 != "" && !validSHA256(want.PlatformSHA256) {
+		return Object{}, fmt.Errorf("archive: put %s: %w: platform sha256 %q is not a hex SHA-256", key, ErrIntegrity, want.PlatformSHA256)
+	}
+	cr := newCheckingReader(ctx, r, want)
+	p, err := d.path(key)
+	if err != nil {
+		return Object{}, fmt.Errorf("archive: put %s: %w", key, err)
+	}
+	err = d.writeAtomic(p, func(f *os.File) error {
+		buf := make([]byte, 1<<20)
+		if _, err := io.CopyBuffer(onlyWriter{f}, cr, buf); err != nil {
+			if ferr := cr.failure(); ferr != nil {
+				return ferr
+			}
+			return err
+		}
+		if !cr.complete() {
+			return errors.New("stream ended without its end-of-file check")
+		}
+		setSHA256Attr(f, cr.sum())
+		return nil
+	})
+	if err != nil {
+		return Object{}, fmt.Errorf("archive: put %s: %w", key, err)
+	}
+	return Object{Key: key, URI: d.URI(key), Bytes: cr.n, SHA256: cr.sum()}, nil
+}
+
+// onlyWriter hides *os.File's ReadFrom so io.CopyBuffer uses our buffer and
+// every byte passes through the checking reader's Read.
+type onlyWriter struct{ w io.Writer }
+
+func (o onlyWriter) Write(p []byte) (int, error) { return o.w.Write(p) }
+
+// writeAtomic creates p's directory, writes a temp file there with fill,
+// syncs it, renames it to p and syncs the directory. On any failure the temp
+// file is removed and p is untouched.
+func (d *DirStore) writeAtomic(p string, fill func(*os.File) error) (err error) {
+	dir := filepath.Dir(p)
+	if err := d.mkdirInside(dir); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".meetarchive-*.partial")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err := f.Chmod(filePerm); err != nil {
+		return err
+	}
+	if err := fill(f); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, p); err != nil {
+		return err
+	}
+	if err := syncDir(dir); err != nil {
+		return fmt.Errorf("sync dir: %w", err)
+	}
+	return nil
+}
+
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return err
+	}
+	return nil
+}
+
+// Stat reports the file at key; ErrNotExist if there is none.
+func (d *DirStore) Stat(ctx context.Context, key string) (Object, error) {
+	if err := ctx.Err(); err != nil {
+		return Object{}, err
+	}
+	real, fi, err := d.existing(key)
+	if err != nil {
+		return Object{}, fmt.Errorf("archive: stat %s: %w", key, err)
+	}
+	return Object{Key: key, URI: d.URI(key), Bytes: fi.Size(), SHA256: getSHA256Attr(real)}, nil
+}
+
+// Open opens the file at key for reading; ErrNotExist if there is none.
+func (d *DirStore) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	real, _, err := d.existing(key)
+	if err != nil {
+		return nil, fmt.Errorf("archive: open %s: %w", key, err)
+	}
+	f, err := os.Open(real)
+	if errors.Is(err, fs.ErrNotExist) {
+		err = ErrNotExist
+	}
+	if err != nil {
+		return nil, fmt.Errorf("archive: open %s: %w", key, err)
+	}
+	return f, nil
+}
+
+// PutSidecar writes `_meetarchive/<confUUID>.json` (temp file, sync, rename).
+func (d *DirStore) PutSidecar(ctx context.Context, s Sidecar) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	key, err := sidecarKey(s.ConfUUID)
+	if err != nil {
+		return fmt.Errorf("archive: put sidecar: %w", err)
+	}
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("archive: put sidecar %s: %w", s.ConfUUID, err)
+	}
+	p, err := d.path(key)
+	if err != nil {
+		return fmt.Errorf("archive: put sidecar %s: %w", s.ConfUUID, err)
+	}
+	if err := d.writeAtomic(p, func(f *os.File) error {
+		_, err := f.Write(append(data, '\n'))
+		return err
+	}); err != nil {
+		return fmt.Errorf("archive: put sidecar %s: %w", s.ConfUUID, err)
+	}
+	return nil
+}
+
+// GetSidecar reads a conference's sidecar; ErrNotExist if there is none.
+func (d *DirStore) GetSidecar(ctx context.Context, confUUID string) (Sidecar, error) {
+	key, err := sidecarKey(confUUID)
+	if err != nil {
+		return Sidecar{}, fmt.Errorf("archive: get sidecar: %w", err)
+	}
+	rc, err := d.Open(ctx, key)
+	if err != nil {
+		return Sidecar{}, fmt.Errorf("archive: get sidecar %s: %w", confUUID, err)
+	}
+	defer rc.Close()
+	s, err := decodeSidecar(rc)
+	if err != nil {
+		return s, fmt.Errorf("archive: get sidecar %s: %w", confUUID, err)
+	}
+	return s, nil
+}
+
+// Archived: see Store and DirStore. A file matches when it exists, has the
+// sidecar's size, its SHA-256 attribute (if any) equals the sidecar's, and it
+// was not modified after the sidecar file was written.
+func (d *DirStore) Archived(ctx context.Context, confUUID string) (Sidecar, bool, error) {
+	return archived(ctx, d, confUUID)
+}
+
+func (d *DirStore) sidecarAt(ctx context.Context, confUUID string) (Sidecar, time.Time, error) {
+	sc, err := d.GetSidecar(ctx, confUUID)
+	if err != nil {
+		return sc, time.Time{}, err
+	}
+	key, _ := sidecarKey(confUUID)
+	_, fi, err := d.existing(key)
+	if err != nil {
+		return sc, time.Time{}, err
+	}
+	return sc, fi.ModTime(), nil
+}
+
+func (d *DirStore) statAt(ctx context.Context, key string) (Object, time.Time, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return Object{}, time.Time{}, false, err
+	}
+	real, fi, err := d.existing(key)
+	if err != nil {
+		return Object{}, time.Time{}, false, err
+	}
+	return Object{Key: key, URI: d.URI(key), Bytes: fi.Size(), SHA256: getSHA256Attr(real)}, fi.ModTime(), false, nil
+}
+
+// Preflight checks the root is a directory this process can create, write,
+// sync and remove files in.
+func (d *DirStore) Preflight(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	fail := func(what string, err error) error {
+		return fmt.Errorf("archive: preflight %s: %s: %w: %w", d.root, what, ErrPreflight, err)
+	}
+	fi, err := os.Stat(d.root)
+	if err != nil {
+		return fail("root", err)
+	}
+	if !fi.IsDir() {
+		return fail("root", errors.New("not a directory"))
+	}
+	dir := filepath.Join(d.root, SidecarDir)
+	if err := d.mkdirInside(dir); err != nil {
+		return fail("create "+SidecarDir, err)
+	}
+	f, err := os.CreateTemp(dir, ".preflight-*")
+	if err != nil {
+		return fail("write", err)
+	}
+	name := f.Name()
+	_, werr := f.WriteString("meetarchive preflight\n")
+	serr := f.Sync()
+	cerr := f.Close()
+	rerr := os.Remove(name)
+	if err := errors.Join(werr, serr, cerr); err != nil {
+		return fail("write", err)
+	}
+	if rerr != nil {
+		return fail("remove probe", rerr)
+	}
+	return nil
+}
+
+func isNotDir(err error) bool { return errors.Is(err, syscall.ENOTDIR) }

@@ -1,0 +1,171 @@
+package archive
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// Defaults for Options' zero values.
+const (
+	DefaultPartSize        = 16 << 20 // bytes
+	DefaultPartConcurrency = 4
+	DefaultMaxUploads      = 4
+
+	// MinPartSize and MaxPartSize are S3's limits for a multipart upload part.
+	MinPartSize = 5 << 20
+	MaxPartSize = 5 << 30
+)
+
+// Lock modes and SSE algorithms accepted by Options.
+const (
+	LockGovernance = "GOVERNANCE"
+	LockCompliance = "COMPLIANCE"
+	SSEAES256      = "AES256"
+	SSEKMS         = "aws:kms"
+)
+
+// Options configure a store. Only the S3 store uses them; a directory store
+// refuses the S3-only ones (lock, SSE, storage class).
+//
+// Memory budget of an S3 store: each upload in flight holds at most
+// (PartConcurrency+2) x PartSize bytes of part buffers (transfermanager's pool
+// of PartConcurrency+1 parts, plus the first part it reads before that pool
+// exists), and at most MaxUploads uploads run at once (Put waits for a slot), so
+//
+//	part buffers <= MaxUploads x (PartConcurrency+2) x PartSize
+//
+// (defaults: 4 x 6 x 16 MiB = 384 MiB). A recording is never held whole unless it
+// is smaller than one part. transfermanager grows the part size for objects
+// larger than 10,000 parts (ContentLength/10000), which raises the bound
+// accordingly (from 160 GB per object at 16 MiB parts).
+type Options struct {
+	// S3 connection (the standard AWS configuration chain underneath:
+	// environment, shared config and credentials files, AWS_ENDPOINT_URL_S3).
+	Endpoint  string // e.g. http://127.0.0.1:7070; "" = from the AWS config chain
+	Region    string // "" = from the AWS config chain, else us-east-1
+	Profile   string // shared config profile; "" = default chain
+	PathStyle bool   // path-style addressing (always on for IP-address and localhost endpoints)
+
+	PartSize        int64 // multipart part size in bytes; default 16 MiB (5 MiB..5 GiB)
+	PartConcurrency int   // parts in flight per upload; default 4
+	MaxUploads      int   // uploads in flight per store; default 4
+
+	LockMode    string    // "", GOVERNANCE or COMPLIANCE (needs RetainDays or RetainUntil)
+	RetainDays  int       // retention from the upload time, in days
+	RetainUntil time.Time // fixed retain-until date
+	LegalHold   bool      // put a legal hold on every object
+
+	SSE          string // "", AES256 or aws:kms
+	SSEKMSKeyID  string // KMS key for SSE aws:kms
+	StorageClass string // e.g. STANDARD, STANDARD_IA, GLACIER_IR; "" = bucket default
+
+	// ClientOptions are extra SDK options applied to the S3 client after the
+	// ones above (tests: static credentials; never set from the command line).
+	ClientOptions []func(*s3.Options)
+}
+
+// Validate checks the options and names the bad field.
+func (o Options) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("archive: options: %s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	if o.Endpoint != "" {
+		u, err := url.Parse(o.Endpoint)
+		switch {
+		case err != nil:
+			bad("Endpoint", "not a URL")
+		case u.Scheme != "http" && u.Scheme != "https":
+			bad("Endpoint", "scheme must be http or https, got %q", u.Scheme)
+		case u.Host == "":
+			bad("Endpoint", "no host in %q", o.Endpoint)
+		case u.User != nil:
+			bad("Endpoint", "must not carry credentials")
+		}
+	}
+	if o.PartSize != 0 && (o.PartSize < MinPartSize || o.PartSize > MaxPartSize) {
+		bad("PartSize", "%d bytes is outside S3's %d..%d", o.PartSize, int64(MinPartSize), int64(MaxPartSize))
+	}
+	if o.PartConcurrency < 0 || o.PartConcurrency > 64 {
+		bad("PartConcurrency", "%d is outside 0..64 (0 = default %d)", o.PartConcurrency, DefaultPartConcurrency)
+	}
+	if o.MaxUploads < 0 || o.MaxUploads > 256 {
+		bad("MaxUploads", "%d is outside 0..256 (0 = default %d)", o.MaxUploads, DefaultMaxUploads)
+	}
+	mode := strings.ToUpper(o.LockMode)
+	switch mode {
+	case "":
+		if o.RetainDays != 0 || !o.RetainUntil.IsZero() {
+			bad("LockMode", "retention (RetainDays/RetainUntil) needs a lock mode (GOVERNANCE or COMPLIANCE)")
+		}
+	case LockGovernance, LockCompliance:
+		switch {
+		case o.RetainDays < 0:
+			bad("RetainDays", "%d is negative", o.RetainDays)
+		case o.RetainDays > 0 && !o.RetainUntil.IsZero():
+			bad("RetainDays", "give RetainDays or RetainUntil, not both")
+		case o.RetainDays == 0 && o.RetainUntil.IsZero():
+			bad("RetainDays", "lock mode %s needs RetainDays or RetainUntil", mode)
+		case o.RetainDays > 100*366:
+			bad("RetainDays", "%d is more than 100 years", o.RetainDays)
+		case !o.RetainUntil.IsZero() && !o.RetainUntil.After(time.Now()):
+			bad("RetainUntil", "%s is not in the future", o.RetainUntil.Format(time.RFC3339))
+		}
+	default:
+		bad("LockMode", "%q is not GOVERNANCE or COMPLIANCE", o.LockMode)
+	}
+	switch o.SSE {
+	case "", SSEAES256:
+		if o.SSEKMSKeyID != "" {
+			bad("SSEKMSKeyID", "needs SSE %s", SSEKMS)
+		}
+	case SSEKMS:
+	default:
+		bad("SSE", "%q is not %s or %s", o.SSE, SSEAES256, SSEKMS)
+	}
+	for _, c := range o.StorageClass {
+		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			bad("StorageClass", "%q is not a storage class name (A-Z, 0-9, _)", o.StorageClass)
+			break
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// withDefaults returns o with zero values replaced by defaults and names normalised.
+func (o Options) withDefaults() Options {
+	if o.PartSize == 0 {
+		o.PartSize = DefaultPartSize
+	}
+	if o.PartConcurrency == 0 {
+		o.PartConcurrency = DefaultPartConcurrency
+	}
+	if o.MaxUploads == 0 {
+		o.MaxUploads = DefaultMaxUploads
+	}
+	o.LockMode = strings.ToUpper(o.LockMode)
+	return o
+}
+
+// MemoryBudget is the most bytes of part buffers the S3 store's uploads hold at
+// once with these options: MaxUploads x (PartConcurrency+2) x PartSize (see Options).
+func (o Options) MemoryBudget() int64 {
+	o = o.withDefaults()
+	return int64(o.MaxUploads) * int64(o.PartConcurrency+2) * o.PartSize
+}
+
+// retainUntil is the retain-until date for an object uploaded at now.
+func (o Options) retainUntil(now time.Time) time.Time {
+	if !o.RetainUntil.IsZero() {
+		return o.RetainUntil.UTC()
+	}
+	if o.RetainDays > 0 {
+		return now.UTC().Add(time.Duration(o.RetainDays) * 24 * time.Hour).Truncate(time.Second)
+	}
+	return time.Time{}
+}

@@ -1,0 +1,710 @@
+package archive
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
+	tmtypes "github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+)
+
+// ChecksumAlgorithm is the S3 checksum sent with every upload request
+// (single PutObject and each UploadPart): the server recomputes it and refuses
+// a part that was damaged on the way. SHA-256, because a single-part object
+// then carries a full-object SHA-256 equal to the archive's own, which Stat
+// and Put compare; a multipart object carries a composite one ("...-N").
+const ChecksumAlgorithm = "SHA256"
+
+// cleanupTimeout bounds the work done after a failed or cancelled upload
+// (aborting its multipart upload) and the read-back after a successful one,
+// on a context that outlives the caller's.
+const cleanupTimeout = time.Minute
+
+// S3Store stores objects in an S3-compatible bucket under a prefix.
+//
+// Put streams through feature/s3/transfermanager (multipart above one part),
+// hashing as it goes; the integrity check runs when the stream ends and fails
+// the read, so a mismatched, short or failed stream never completes its upload
+// (the multipart upload is aborted; a single PutObject is never sent). At most
+// Options.MaxUploads uploads run at once; see Options for the memory budget.
+type S3Store struct {
+	client   *s3.Client
+	tm       *transfermanager.Client
+	bucket   string
+	prefix   string // "" or ending in "/"
+	endpoint string // for messages
+	opts     Options
+	sem      chan struct{}
+}
+
+var _ Store = (*S3Store)(nil)
+
+// NewS3Store opens bucket (keys under prefix) with the standard AWS
+// configuration chain, overridden by opts. It makes no request: call Preflight.
+func NewS3Store(ctx context.Context, bucket, prefix string, opts Options) (*S3Store, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	if err := validBucketName(bucket); err != nil {
+		return nil, fmt.Errorf("archive: s3 store: %w", err)
+	}
+	prefix = strings.Trim(prefix, "/")
+	if prefix != "" {
+		if err := checkKey(prefix); err != nil {
+			return nil, fmt.Errorf("archive: s3 store: prefix: %w", err)
+		}
+		prefix += "/"
+	}
+	o := opts.withDefaults()
+
+	var lo []func(*config.LoadOptions) error
+	if o.Region != "" {
+		lo = append(lo, config.WithRegion(o.Region))
+	}
+	if o.Profile != "" {
+		lo = append(lo, config.WithSharedConfigProfile(o.Profile))
+	}
+	// No config.WithHTTPClient: with AWS_CA_BUNDLE set it makes LoadDefaultConfig
+	// fail; the SDK's default client honours AWS_CA_BUNDLE by itself.
+	cfg, err := config.LoadDefaultConfig(ctx, lo...)
+	if err != nil {
+		return nil, fmt.Errorf("archive: s3 store: load AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	optFns := []func(*s3.Options){func(so *s3.Options) {
+		if o.Endpoint != "" {
+			so.BaseEndpoint = aws.String(o.Endpoint)
+		}
+		so.UsePathStyle = o.PathStyle
+		// Multipart objects have composite checksums the SDK cannot validate
+		// on GET; do not log that on every read (Verify hashes everything anyway).
+		so.DisableLogOutputChecksumValidationSkipped = true
+	}}
+	optFns = append(optFns, o.ClientOptions...)
+	optFns = append(optFns, func(so *s3.Options) {
+		if so.BaseEndpoint != nil && localEndpoint(*so.BaseEndpoint) {
+			so.UsePathStyle = true // virtual-host style cannot work on an IP address
+		}
+	})
+	client := s3.NewFromConfig(cfg, optFns...)
+	endpoint := "AWS S3 (" + cfg.Region + ")"
+	if be := client.Options().BaseEndpoint; be != nil {
+		endpoint = *be
+	}
+	tm := transfermanager.New(client, func(t *transfermanager.Options) {
+		t.PartSizeBytes = o.PartSize
+		t.MultipartUploadThreshold = o.PartSize // first read is one part, not more
+		t.Concurrency = o.PartConcurrency
+		t.ChecksumAlgorithm = tmtypes.ChecksumAlgorithm(ChecksumAlgorithm)
+		t.FailTimeout = cleanupTimeout // abort even when ctx is cancelled
+	})
+	return &S3Store{
+		client: client, tm: tm, bucket: bucket, prefix: prefix, endpoint: endpoint,
+		opts: o, sem: make(chan struct{}, o.MaxUploads),
+	}, nil
+}
+
+// localEndpoint reports whether an endpoint URL's host is an IP address or localhost.
+func localEndpoint(endpoint string) bool {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return false
+	}
+	h := u.Hostname()
+	return h == "localhost" || net.ParseIP(h) != nil
+}
+
+// Client is the underlying S3 client (tests, tools).
+func (s *S3Store) Client() *s3.Client { return s.client }
+
+// Bucket is the store's bucket.
+func (s *S3Store) Bucket() string { return s.bucket }
+
+// Prefix is the store's key prefix ("" or ending in "/").
+func (s *S3Store) Prefix() string { return s.prefix }
+
+// Endpoint describes the endpoint, for messages.
+func (s *S3Store) Endpoint() string { return s.endpoint }
+
+// ObjectKey is the full S3 key of key (prefix + key).
+func (s *S3Store) ObjectKey(key string) string { return s.prefix + key }
+
+// URI is s3://bucket/prefix/key.
+func (s *S3Store) URI(key string) string { return "s3://" + s.bucket + "/" + s.prefix + key }
+
+// Close releases nothing; it exists for Store.
+func (s *S3Store) Close() error { return nil }
+
+// lockFields are the Object Lock, SSE and storage-class request values.
+type lockFields struct {
+	mode        string
+	retainUntil *time.Time
+	legalHold   bool
+}
+
+func (s *S3Store) lockFor(now time.Time) lockFields {
+	var l lockFields
+	if s.opts.LockMode != "" {
+		l.mode = s.opts.LockMode
+		t := s.opts.retainUntil(now)
+		l.retainUntil = &t
+	}
+	l.legalHold = s.opts.LegalHold
+	return l
+}
+
+func (s *S3Store) lockRequested() bool { return s.opts.LockMode != "" || s.opts.LegalHold }
+
+// Put streams r to key; see Store and S3Store.
+func (s *S3Store) Put(ctx context.Context, key string, r io.Reader, want Expect) (Object, error) {
+	if err := checkPutKey(key); err != nil {
+		return Object{}, fmt.Errorf("archive: put %s: %w", key, err)
+	}
+	if want.PlatformSHA256 != "" && !validSHA256(want.PlatformSHA256) {
+		return Object{}, fmt.Errorf("archive: put %s: %w: platform sha256 %q is not a hex SHA-256", key, ErrIntegrity, want.PlatformSHA256)
+	}
+	select {
+	case s.sem <- struct{}{}:
+	case <-ctx.Done():
+		return Object{}, fmt.Errorf("archive: put %s: %w", key, ctx.Err())
+	}
+	defer func() { <-s.sem }()
+
+	full := s.ObjectKey(key)
+	cr := newCheckingReader(ctx, r, want)
+	lock := s.lockFor(time.Now())
+	in := &transfermanager.UploadObjectInput{
+		Bucket:                    aws.String(s.bucket),
+		Key:                       aws.String(full),
+		Body:                      cr,
+		ChecksumAlgorithm:         tmtypes.ChecksumAlgorithm(ChecksumAlgorithm),
+		Metadata:                  objectMetadata(want),
+		ContentType:               nzString(want.ContentType),
+		StorageClass:              tmtypes.StorageClass(s.opts.StorageClass),
+		SSEKMSKeyID:               nzString(s.opts.SSEKMSKeyID),
+		ServerSideEncryption:      tmtypes.ServerSideEncryption(s.opts.SSE),
+		ObjectLockMode:            tmtypes.ObjectLockMode(lock.mode),
+		ObjectLockRetainUntilDate: lock.retainUntil,
+	}
+	if lock.legalHold {
+		in.ObjectLockLegalHoldStatus = tmtypes.ObjectLockLegalHoldStatusOn
+	}
+	// ContentLength lets transfermanager grow the part size for very long
+	// streams (more than 10,000 parts); the body is not a Seeker.
+	switch {
+	case want.Size >= 0:
+		in.ContentLength = aws.Int64(want.Size)
+	case want.PlatformSize >= 0:
+		in.ContentLength = aws.Int64(want.PlatformSize)
+	}
+	started := time.Now()
+	out, err := s.tm.UploadObject(ctx, in)
+	if err != nil {
+		s.cleanupFailedUpload(ctx, full, err, started)
+		if f := cr.failure(); f != nil {
+			err = f // our own verdict (integrity, source, ctx) is the clearer one
+		}
+		return Object{}, fmt.Errorf("archive: put %s: %w", key, err)
+	}
+	var versionID string
+	if out.VersionID != nil {
+		versionID = *out.VersionID
+	}
+	if !cr.complete() {
+		// Cannot happen with transfermanager (it reads to EOF before it completes);
+		// never keep an object whose stream was not checked.
+		s.deleteVersion(ctx, full, versionID)
+		return Object{}, fmt.Errorf("archive: put %s: upload completed before the stream was checked", key)
+	}
+	obj, err := s.readBack(ctx, key, versionID)
+	if err != nil {
+		return Object{}, fmt.Errorf("archive: put %s: read back: %w", key, err)
+	}
+	if obj.Bytes != cr.n {
+		return obj, fmt.Errorf("archive: put %s: %w: server reports %d bytes, sent %d", key, ErrIntegrity, obj.Bytes, cr.n)
+	}
+	if obj.SHA256 != "" && obj.SHA256 != cr.sum() {
+		return obj, fmt.Errorf("archive: put %s: %w: server reports sha256 %s, sent %s", key, ErrIntegrity, obj.SHA256, cr.sum())
+	}
+	obj.SHA256 = cr.sum()
+	return obj, nil
+}
+
+func nzString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return aws.String(s)
+}
+
+// objectMetadata is the user metadata stored with an object: the caller's
+// (confuuid, confid, filetype), keys lower-cased to [a-z0-9-], values that
+// are not printable ASCII MIME-encoded (as S3 requires), plus sha256 when the
+// platform announced it (the upload only completes if it matches).
+func objectMetadata(want Expect) map[string]string {
+	md := make(map[string]string, len(want.Metadata)+1)
+	for k, v := range want.Metadata {
+		k = strings.Map(func(r rune) rune {
+			switch {
+			case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-':
+				return r
+			case r >= 'A' && r <= 'Z':
+				return r + 'a' - 'A'
+			}
+			return '-'
+		}, k)
+		if k == "" {
+			continue
+		}
+		md[k] = metadataValue(v)
+	}
+	if want.PlatformSHA256 != "" {
+		md["sha256"] = strings.ToLower(want.PlatformSHA256)
+	}
+	return md
+}
+
+func metadataValue(v string) string {
+	for i := 0; i < len(v); i++ {
+		if v[i] < 0x20 || v[i] > 0x7e {
+			return mime.QEncoding.Encode("utf-8", strings.ToValidUTF8(v, "\uFFFD"))
+		}
+	}
+	return v
+}
+
+// cleanupFailedUpload makes sure a failed upload leaves no multipart upload
+// behind: transfermanager aborts its own, this aborts it again if needed (an
+// abort of an aborted upload is harmless) and, when the failure came before the
+// upload ID was known (e.g. ctx cancelled during CreateMultipartUpload), aborts
+// uploads of this exact key started since this Put began (less a minute of clock skew).
+func (s *S3Store) cleanupFailedUpload(ctx context.Context, full string, uploadErr error, started time.Time) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	var mu transfermanager.MultipartUploadError
+	if errors.As(uploadErr, &mu) && mu.UploadID() != "" {
+		s.abort(ctx, full, mu.UploadID())
+	}
+	p := s3.NewListMultipartUploadsPaginator(s.client, &s3.ListMultipartUploadsInput{
+		Bucket: aws.String(s.bucket), Prefix: aws.String(full),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return
+		}
+		for _, u := range page.Uploads {
+			if aws.ToString(u.Key) != full || u.UploadId == nil {
+				continue
+			}
+			if u.Initiated != nil && u.Initiated.Before(started.Add(-time.Minute)) {
+				continue // not ours
+			}
+			s.abort(ctx, full, *u.UploadId)
+		}
+	}
+}
+
+func (s *S3Store) abort(ctx context.Context, full, uploadID string) {
+	_, _ = s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+		Bucket: aws.String(s.bucket), Key: aws.String(full), UploadId: aws.String(uploadID),
+	})
+}
+
+func (s *S3Store) deleteVersion(ctx context.Context, full, versionID string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	_, _ = s.client.DeleteObject(ctx, &s3.DeleteObjectInput{
+		Bucket: aws.String(s.bucket), Key: aws.String(full), VersionId: nzString(versionID),
+	})
+}
+
+// readBack asks the server what it stored: size, version, lock mode,
+// retain-until and legal hold (HeadObject, then GetObjectRetention and
+// GetObjectLegalHold when a lock was asked and HEAD did not say).
+func (s *S3Store) readBack(ctx context.Context, key, versionID string) (Object, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	full := s.ObjectKey(key)
+	obj, err := s.head(ctx, key, versionID)
+	if err != nil {
+		return obj, err
+	}
+	if !s.lockRequested() {
+		return obj, nil
+	}
+	vid := nzString(obj.VersionID)
+	if s.opts.LockMode != "" && (obj.LockMode == "" || obj.RetainUntil.IsZero()) {
+		out, err := s.client.GetObjectRetention(ctx, &s3.GetObjectRetentionInput{
+			Bucket: aws.String(s.bucket), Key: aws.String(full), VersionId: vid,
+		})
+		if err != nil {
+			return obj, fmt.Errorf("get object retention: %w", err)
+		}
+		if out.Retention != nil {
+			obj.LockMode = string(out.Retention.Mode)
+			if out.Retention.RetainUntilDate != nil {
+				obj.RetainUntil = out.Retention.RetainUntilDate.UTC()
+			}
+		}
+	}
+	if s.opts.LegalHold && !obj.LegalHold {
+		out, err := s.client.GetObjectLegalHold(ctx, &s3.GetObjectLegalHoldInput{
+			Bucket: aws.String(s.bucket), Key: aws.String(full), VersionId: vid,
+		})
+		if err != nil {
+			return obj, fmt.Errorf("get object legal hold: %w", err)
+		}
+		obj.LegalHold = out.LegalHold != nil && out.LegalHold.Status == types.ObjectLockLegalHoldStatusOn
+	}
+	return obj, nil
+}
+
+// head is HeadObject mapped to an Object. SHA256 is the object's sha256
+// metadata, else its full-object SHA-256 checksum, else "".
+func (s *S3Store) head(ctx context.Context, key, versionID string) (Object, error) {
+	_, obj, err := s.headOutput(ctx, key, versionID)
+	return obj, err
+}
+
+func (s *S3Store) headOutput(ctx context.Context, key, versionID string) (*s3.HeadObjectOutput, Object, error) {
+	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{
+		Bucket: aws.String(s.bucket), Key: aws.String(s.ObjectKey(key)),
+		VersionId: nzString(versionID), ChecksumMode: types.ChecksumModeEnabled,
+	})
+	if err != nil {
+		if isNotFound(err) {
+			return nil, Object{}, ErrNotExist
+		}
+		return nil, Object{}, err
+	}
+	obj := Object{
+		Key: key, URI: s.URI(key), Bytes: aws.ToInt64(out.ContentLength),
+		VersionID: aws.ToString(out.VersionId), LockMode: string(out.ObjectLockMode),
+		LegalHold: out.ObjectLockLegalHoldStatus == types.ObjectLockLegalHoldStatusOn,
+		SSE:       string(out.ServerSideEncryption), StorageClass: string(out.StorageClass),
+	}
+	if obj.VersionID == "" {
+		obj.VersionID = versionID
+	}
+	if out.ObjectLockRetainUntilDate != nil {
+		obj.RetainUntil = out.ObjectLockRetainUntilDate.UTC()
+	}
+	if v := strings.ToLower(out.Metadata["sha256"]); validSHA256(v) {
+		obj.SHA256 = v
+	} else if sum := fullObjectSHA256(out.ChecksumSHA256, out.ChecksumType); sum != "" {
+		obj.SHA256 = sum
+	}
+	return out, obj, nil
+}
+
+// fullObjectSHA256 turns a full-object base64 SHA-256 checksum into hex; "" for
+// a composite (multipart) checksum or none.
+func fullObjectSHA256(b64 *string, typ types.ChecksumType) string {
+	if b64 == nil || typ == types.ChecksumTypeComposite || strings.Contains(*b64, "-") {
+		return ""
+	}
+	raw, err := base64.StdEncoding.DecodeString(*b64)
+	if err != nil || len(raw) != 32 {
+		return ""
+	}
+	return hex.EncodeToString(raw)
+}
+
+// Stat reports the object at key as the server does; ErrNotExist if absent.
+func (s *S3Store) Stat(ctx context.Context, key string) (Object, error) {
+	if err := checkKey(key); err != nil {
+		return Object{}, fmt.Errorf("archive: stat %s: %w", key, err)
+	}
+	obj, err := s.head(ctx, key, "")
+	if err != nil {
+		return Object{}, fmt.Errorf("archive: stat %s: %w", s.URI(key), err)
+	}
+	return obj, nil
+}
+
+// Open streams the object at key; ErrNotExist if absent.
+func (s *S3Store) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	if err := checkKey(key); err != nil {
+		return nil, fmt.Errorf("archive: open %s: %w", key, err)
+	}
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.ObjectKey(key))})
+	if err != nil {
+		if isNotFound(err) {
+			err = ErrNotExist
+		}
+		return nil, fmt.Errorf("archive: open %s: %w", s.URI(key), err)
+	}
+	return out.Body, nil
+}
+
+// PutSidecar writes `_meetarchive/<confUUID>.json` under the prefix, with the
+// store's lock, encryption and storage class like every object.
+func (s *S3Store) PutSidecar(ctx context.Context, sc Sidecar) error {
+	key, err := sidecarKey(sc.ConfUUID)
+	if err != nil {
+		return fmt.Errorf("archive: put sidecar: %w", err)
+	}
+	data, err := json.MarshalIndent(sc, "", "  ")
+	if err != nil {
+		return fmt.Errorf("archive: put sidecar %s: %w", sc.ConfUUID, err)
+	}
+	data = append(data, '\n')
+	lock := s.lockFor(time.Now())
+	in := &s3.PutObjectInput{
+		Bucket: aws.String(s.bucket), Key: aws.String(s.ObjectKey(key)), Body: bytes.NewReader(data),
+		ContentLength: aws.Int64(int64(len(data))), ContentType: aws.String("application/json"),
+		ChecksumAlgorithm:    types.ChecksumAlgorithm(ChecksumAlgorithm),
+		Metadata:             map[string]string{"confuuid": sc.ConfUUID},
+		StorageClass:         types.StorageClass(s.opts.StorageClass),
+		ServerSideEncryption: types.ServerSideEncryption(s.opts.SSE), SSEKMSKeyId: nzString(s.opts.SSEKMSKeyID),
+		ObjectLockMode: types.ObjectLockMode(lock.mode), ObjectLockRetainUntilDate: lock.retainUntil,
+	}
+	if lock.legalHold {
+		in.ObjectLockLegalHoldStatus = types.ObjectLockLegalHoldStatusOn
+	}
+	if _, err := s.client.PutObject(ctx, in); err != nil {
+		return fmt.Errorf("archive: put sidecar %s: %w", s.URI(key), err)
+	}
+	return nil
+}
+
+// GetSidecar reads a conference's sidecar; ErrNotExist if there is none.
+func (s *S3Store) GetSidecar(ctx context.Context, confUUID string) (Sidecar, error) {
+	sc, _, err := s.sidecarAt(ctx, confUUID)
+	return sc, err
+}
+
+// Archived: see Store. On S3 an object matches when it exists, has the
+// sidecar's size, its sha256 metadata or full-object SHA-256 checksum (when it
+// has one) equals the sidecar's, its current version is the sidecar's (when
+// both have one), it carries a SHA-256 checksum or sha256 metadata at all
+// (every Put leaves one; an object overwritten by another tool usually has
+// neither), and it is not newer than the sidecar (server clock for both).
+func (s *S3Store) Archived(ctx context.Context, confUUID string) (Sidecar, bool, error) {
+	return archived(ctx, s, confUUID)
+}
+
+func (s *S3Store) sidecarAt(ctx context.Context, confUUID string) (Sidecar, time.Time, error) {
+	key, err := sidecarKey(confUUID)
+	if err != nil {
+		return Sidecar{}, time.Time{}, fmt.Errorf("archive: get sidecar: %w", err)
+	}
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.ObjectKey(key))})
+	if err != nil {
+		if isNotFound(err) {
+			err = ErrNotExist
+		}
+		return Sidecar{}, time.Time{}, fmt.Errorf("archive: get sidecar %s: %w", s.URI(key), err)
+	}
+	defer out.Body.Close()
+	sc, err := decodeSidecar(out.Body)
+	if err != nil {
+		return sc, time.Time{}, fmt.Errorf("archive: get sidecar %s: %w", s.URI(key), err)
+	}
+	return sc, aws.ToTime(out.LastModified), nil
+}
+
+func (s *S3Store) statAt(ctx context.Context, key string) (Object, time.Time, bool, error) {
+	if err := checkKey(key); err != nil {
+		return Object{}, time.Time{}, false, err
+	}
+	out, obj, err := s.headOutput(ctx, key, "")
+	if err != nil {
+		return Object{}, time.Time{}, false, fmt.Errorf("archive: stat %s: %w", s.URI(key), err)
+	}
+	foreign := out.ChecksumSHA256 == nil && out.Metadata["sha256"] == ""
+	return obj, aws.ToTime(out.LastModified), foreign, nil
+}
+
+// Preflight checks, before any download: the bucket is reachable with these
+// credentials (HeadBucket); when lock options are set, the bucket has Object
+// Lock enabled (else ErrLockUnsupported); and it is writable with the very
+// headers uploads will use (lock, SSE, storage class, checksum): a probe
+// multipart upload under `<prefix>_meetarchive/.preflight-<random>` is created,
+// given one small part and aborted, so nothing is left behind, not even on a
+// bucket whose default retention would make a probe object undeletable. With
+// SSE asked, the server must confirm that encryption in its answer.
+// Every failure wraps ErrPreflight and names the endpoint and bucket.
+func (s *S3Store) Preflight(ctx context.Context) error {
+	fail := func(what string, err error, extra ...error) error {
+		errs := append([]any{s.endpoint, s.bucket, what, ErrPreflight}, anySlice(extra)...)
+		format := "archive: preflight endpoint %s bucket %s: %s: %w"
+		for range extra {
+			format += ": %w"
+		}
+		if err != nil {
+			format += ": %w"
+			errs = append(errs, err)
+		}
+		return fmt.Errorf(format, errs...)
+	}
+	if _, err := s.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(s.bucket)}); err != nil {
+		if isCtxErr(err) {
+			return fail("cancelled", err)
+		}
+		return fail(s.explainAccess(ctx, err), err)
+	}
+	if s.lockRequested() {
+		out, err := s.client.GetObjectLockConfiguration(ctx, &s3.GetObjectLockConfigurationInput{Bucket: aws.String(s.bucket)})
+		switch {
+		case err != nil && apiCode(err) == "ObjectLockConfigurationNotFoundError":
+			return fail("object lock options given but the bucket has no Object Lock configuration", nil, ErrLockUnsupported)
+		case err != nil:
+			return fail("read the bucket's object lock configuration", err)
+		case out.ObjectLockConfiguration == nil || out.ObjectLockConfiguration.ObjectLockEnabled != types.ObjectLockEnabledEnabled:
+			return fail("object lock options given but Object Lock is not enabled on the bucket", nil, ErrLockUnsupported)
+		}
+	}
+	if err := s.probeWrite(ctx); err != nil {
+		return fail("write probe", err)
+	}
+	return nil
+}
+
+func anySlice(errs []error) []any {
+	out := make([]any, len(errs))
+	for i, e := range errs {
+		out[i] = e
+	}
+	return out
+}
+
+// explainAccess names why the bucket could not be reached. HEAD answers carry
+// no error code, so a failed HeadBucket is followed by a ListObjectsV2 whose
+// error body says more (NoSuchBucket, InvalidAccessKeyId, ...). versitygw
+// answers an unknown access key with 404 XAdminUserNotFound, not 403.
+func (s *S3Store) explainAccess(ctx context.Context, headErr error) string {
+	code := apiCode(headErr)
+	status := httpStatus(headErr)
+	if status == 0 {
+		var oe *smithy.OperationError
+		if errors.As(headErr, &oe) && strings.Contains(headErr.Error(), "failed to retrieve credentials") {
+			return "no usable credentials found (environment, profile, or instance role)"
+		}
+		return "endpoint unreachable"
+	}
+	if _, err := s.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{
+		Bucket: aws.String(s.bucket), MaxKeys: aws.Int32(1), Prefix: nzString(s.prefix),
+	}); err != nil {
+		if c := apiCode(err); c != "" {
+			code = c
+		}
+	}
+	switch code {
+	case "NoSuchBucket":
+		return "bucket does not exist"
+	case "InvalidAccessKeyId", "XAdminUserNotFound", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken", "InvalidClientTokenId", "AuthorizationHeaderMalformed":
+		return fmt.Sprintf("credentials refused (%s)", code)
+	case "AccessDenied", "AllAccessDisabled":
+		return fmt.Sprintf("access denied (%s): check the credentials and the bucket policy", code)
+	case "PermanentRedirect", "AuthorizationHeaderMalformedRegion":
+		return fmt.Sprintf("wrong region (%s)", code)
+	}
+	switch status {
+	case 404:
+		return "bucket does not exist"
+	case 403:
+		return "access denied: check the credentials and the bucket policy"
+	case 301, 307:
+		return "wrong region"
+	}
+	return fmt.Sprintf("bucket not reachable (HTTP %d %s)", status, code)
+}
+
+// probeWrite creates a multipart upload with the upload headers, sends one
+// small part and aborts it.
+func (s *S3Store) probeWrite(ctx context.Context) error {
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:])
+	key := s.ObjectKey(SidecarDir + "/.preflight-" + hex.EncodeToString(rnd[:]))
+	lock := s.lockFor(time.Now())
+	in := &s3.CreateMultipartUploadInput{
+		Bucket: aws.String(s.bucket), Key: aws.String(key),
+		ChecksumAlgorithm:    types.ChecksumAlgorithm(ChecksumAlgorithm),
+		StorageClass:         types.StorageClass(s.opts.StorageClass),
+		ServerSideEncryption: types.ServerSideEncryption(s.opts.SSE), SSEKMSKeyId: nzString(s.opts.SSEKMSKeyID),
+		ObjectLockMode: types.ObjectLockMode(lock.mode), ObjectLockRetainUntilDate: lock.retainUntil,
+	}
+	if lock.legalHold {
+		in.ObjectLockLegalHoldStatus = types.ObjectLockLegalHoldStatusOn
+	}
+	out, err := s.client.CreateMultipartUpload(ctx, in)
+	if err != nil {
+		return fmt.Errorf("create multipart upload: %w", err)
+	}
+	var sseErr error
+	if s.opts.SSE != "" && string(out.ServerSideEncryption) != s.opts.SSE {
+		// S3 echoes the encryption it applies; a server that ignores the header
+		// (versitygw does) would store the recordings in the clear.
+		sseErr = fmt.Errorf("server-side encryption %s asked, the server confirms %q", s.opts.SSE, out.ServerSideEncryption)
+	}
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	_, perr := s.client.UploadPart(ctx, &s3.UploadPartInput{
+		Bucket: aws.String(s.bucket), Key: aws.String(key), UploadId: out.UploadId, PartNumber: aws.Int32(1),
+		Body: bytes.NewReader([]byte("meetarchive preflight\n")), ChecksumAlgorithm: types.ChecksumAlgorithm(ChecksumAlgorithm),
+	})
+	_, aerr := s.client.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{
+		Bucket: aws.String(s.bucket), Key: aws.String(key), UploadId: out.UploadId,
+	})
+	if perr != nil {
+		return fmt.Errorf("upload part: %w", perr)
+	}
+	if aerr != nil {
+		return fmt.Errorf("abort probe upload %s: %w", key, aerr)
+	}
+	return sseErr
+}
+
+func apiCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+func httpStatus(err error) int {
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode()
+	}
+	return 0
+}
+
+// isNotFound: no such key or version (a missing bucket is not "not found").
+func isNotFound(err error) bool {
+	var nsk *types.NoSuchKey
+	var nf *types.NotFound
+	if errors.As(err, &nsk) || errors.As(err, &nf) {
+		return true
+	}
+	switch apiCode(err) {
+	case "NoSuchKey", "NotFound", "NoSuchVersion":
+		return true
+	case "NoSuchBucket":
+		return false
+	}
+	return httpStatus(err) == 404
+}

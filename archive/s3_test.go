@@ -1,0 +1,566 @@
+package archive_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+
+	"meetarchive/archive"
+	"meetarchive/archive/archivetest"
+)
+
+const mib = 1 << 20
+
+// smallParts keeps multipart tests quick: 5 MiB parts, 2 in flight.
+var smallParts = archive.Options{PartSize: 5 * mib, PartConcurrency: 2, MaxUploads: 2}
+
+func TestS3PutAndReadBack(t *testing.T) {
+	t.Parallel()
+	b := archivetest.NewBucket(t, archivetest.BucketOptions{})
+	st := s3Store(t, b, "prefix/run1", smallParts)
+	ctx := context.Background()
+
+	tests := []struct {
+		name string
+		size int64
+		want func(sum string, size int64) archive.Expect
+	}{
+		{"empty", 0, func(sum string, size int64) archive.Expect { return known(size, sum) }},
+		{"single part, all known", 3*mib + 7, func(sum string, size int64) archive.Expect { return known(size, sum) }},
+		{"single part, nothing known", 1234, func(string, int64) archive.Expect { return unknown() }},
+		{"exactly one part", 5 * mib, func(sum string, size int64) archive.Expect { return known(size, sum) }},
+		{"multipart, all known", 11*mib + 3, func(sum string, size int64) archive.Expect { return known(size, sum) }},
+		{"multipart, nothing known", 10 * mib, func(string, int64) archive.Expect { return unknown() }},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			seed := uint64(100 + i)
+			sum := genSHA256(t, seed, tc.size)
+			key := "2024/05/conf-" + strings.ReplaceAll(tc.name, " ", "_") + "/Hd_0_1.mp4"
+			obj, err := st.Put(ctx, key, newGen(seed, tc.size), tc.want(sum, tc.size))
+			if err != nil {
+				t.Fatalf("Put: %v", err)
+			}
+			if obj.SHA256 != sum || obj.Bytes != tc.size {
+				t.Errorf("Put = %d bytes sha256 %s, want %d %s", obj.Bytes, obj.SHA256, tc.size, sum)
+			}
+			if want := "s3://" + b.Name + "/prefix/run1/" + key; obj.URI != want || obj.Key != key {
+				t.Errorf("Put key/URI = %q %q, want %q %q", obj.Key, obj.URI, key, want)
+			}
+			rc, err := st.Open(ctx, key)
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			if got, n := readAllHash(t, rc); got != sum || n != tc.size {
+				t.Errorf("read back %d bytes sha256 %s, want %d %s", n, got, tc.size, sum)
+			}
+			stat, err := st.Stat(ctx, key)
+			if err != nil {
+				t.Fatalf("Stat: %v", err)
+			}
+			if stat.Bytes != tc.size {
+				t.Errorf("Stat.Bytes = %d, want %d", stat.Bytes, tc.size)
+			}
+			if stat.SHA256 != "" && stat.SHA256 != sum {
+				t.Errorf("Stat.SHA256 = %s, want %s or empty", stat.SHA256, sum)
+			}
+			head, err := b.Client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b.Name), Key: aws.String("prefix/run1/" + key)})
+			if err != nil {
+				t.Fatalf("HeadObject: %v", err)
+			}
+			want := tc.want(sum, tc.size)
+			if want.PlatformSHA256 != "" {
+				if got := head.Metadata["sha256"]; got != sum {
+					t.Errorf("metadata sha256 = %q, want %q", got, sum)
+				}
+				if stat.SHA256 != sum {
+					t.Errorf("Stat.SHA256 = %q, want %q (from metadata)", stat.SHA256, sum)
+				}
+				for k, v := range want.Metadata {
+					if head.Metadata[k] != v {
+						t.Errorf("metadata %s = %q, want %q", k, head.Metadata[k], v)
+					}
+				}
+			}
+		})
+	}
+	if got := archivetest.IncompleteUploads(t, b); len(got) != 0 {
+		t.Errorf("incomplete multipart uploads left: %v", got)
+	}
+}
+
+func TestS3StatOpenMissing(t *testing.T) {
+	t.Parallel()
+	b := archivetest.NewBucket(t, archivetest.BucketOptions{})
+	st := s3Store(t, b, "", archive.Options{})
+	ctx := context.Background()
+	if _, err := st.Stat(ctx, "no/such/key"); !errors.Is(err, archive.ErrNotExist) {
+		t.Errorf("Stat(missing) err = %v, want ErrNotExist", err)
+	}
+	if _, err := st.Open(ctx, "no/such/key"); !errors.Is(err, archive.ErrNotExist) {
+		t.Errorf("Open(missing) err = %v, want ErrNotExist", err)
+	}
+	if _, err := st.GetSidecar(ctx, "c0ffee00-0000-4000-8000-000000000009"); !errors.Is(err, archive.ErrNotExist) {
+		t.Errorf("GetSidecar(missing) err = %v, want ErrNotExist", err)
+	}
+}
+
+// TestS3PutFailuresCommitNothing: a stream that does not match its
+// expectation, fails, or is cancelled leaves no object and no incomplete
+// multipart upload, on the single-part and the multipart path.
+func TestS3PutFailuresCommitNothing(t *testing.T) {
+	t.Parallel()
+	b := archivetest.NewBucket(t, archivetest.BucketOptions{})
+	st := s3Store(t, b, "p", smallParts)
+
+	type source struct {
+		r      io.Reader
+		want   archive.Expect
+		ctx    context.Context
+		cancel context.CancelFunc
+	}
+	tests := []struct {
+		name    string
+		size    int64
+		src     func(seed uint64, size int64, sum string) source
+		wantErr error
+	}{
+		{"flipped byte single part", 2 * mib, func(seed uint64, size int64, sum string) source {
+			return source{r: &flipReader{r: newGen(seed, size), at: size / 2}, want: known(size, sum)}
+		}, archive.ErrIntegrity},
+		{"flipped byte multipart", 12 * mib, func(seed uint64, size int64, sum string) source {
+			return source{r: &flipReader{r: newGen(seed, size), at: size - 10}, want: known(size, sum)}
+		}, archive.ErrIntegrity},
+		{"flipped byte, size one part exactly", 5 * mib, func(seed uint64, size int64, sum string) source {
+			return source{r: &flipReader{r: newGen(seed, size), at: 0}, want: known(size, sum)}
+		}, archive.ErrIntegrity},
+		{"short stream vs Content-Length", 7 * mib, func(seed uint64, size int64, sum string) source {
+			w := unknown()
+			w.Size = size + 1
+			return source{r: newGen(seed, size), want: w}
+		}, archive.ErrIntegrity},
+		{"long stream vs platform size", 11 * mib, func(seed uint64, size int64, sum string) source {
+			w := unknown()
+			w.PlatformSize = size - 1
+			return source{r: newGen(seed, size), want: w}
+		}, archive.ErrIntegrity},
+		{"read error single part", 3 * mib, func(seed uint64, size int64, sum string) source {
+			return source{r: &failReader{r: newGen(seed, size), n: mib, err: errSource}, want: known(size, sum)}
+		}, errSource},
+		{"read error multipart", 16 * mib, func(seed uint64, size int64, sum string) source {
+			return source{r: &failReader{r: newGen(seed, size), n: 12 * mib, err: errSource}, want: known(size, sum)}
+		}, errSource},
+		{"cancelled multipart", 16 * mib, func(seed uint64, size int64, sum string) source {
+			ctx, cancel := context.WithCancel(context.Background())
+			return source{r: &cancelReader{r: newGen(seed, size), n: 11 * mib, cancel: cancel}, want: known(size, sum), ctx: ctx, cancel: cancel}
+		}, context.Canceled},
+		{"cancelled single part", 2 * mib, func(seed uint64, size int64, sum string) source {
+			ctx, cancel := context.WithCancel(context.Background())
+			return source{r: &cancelReader{r: newGen(seed, size), n: mib, cancel: cancel}, want: known(size, sum), ctx: ctx, cancel: cancel}
+		}, context.Canceled},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			seed := uint64(200 + i)
+			sum := genSHA256(t, seed, tc.size)
+			src := tc.src(seed, tc.size, sum)
+			ctx := src.ctx
+			if ctx == nil {
+				ctx = context.Background()
+			} else {
+				defer src.cancel()
+			}
+			key := "bad/" + strings.ReplaceAll(tc.name, " ", "-") + ".mp4"
+			obj, err := st.Put(ctx, key, src.r, src.want)
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("Put err = %v, want %v", err, tc.wantErr)
+			}
+			if obj != (archive.Object{}) {
+				t.Errorf("Put returned object %+v with an error", obj)
+			}
+			if _, err := st.Stat(context.Background(), key); !errors.Is(err, archive.ErrNotExist) {
+				t.Errorf("Stat after failed Put: err = %v, want ErrNotExist (nothing committed)", err)
+			}
+			if got := archivetest.IncompleteUploads(t, b); len(got) != 0 {
+				t.Errorf("incomplete multipart uploads left: %v", got)
+			}
+		})
+	}
+	if got := archivetest.Keys(t, b); len(got) != 0 {
+		t.Errorf("objects in bucket after failed puts: %v", got)
+	}
+}
+
+// TestS3LargeStreamBoundedMemory streams 200 MiB while sampling the heap.
+func TestS3LargeStreamBoundedMemory(t *testing.T) {
+	// Not parallel: it measures this process's heap.
+	b := archivetest.NewBucket(t, archivetest.BucketOptions{})
+	opts := archive.Options{PartSize: 8 * mib, PartConcurrency: 2, MaxUploads: 1}
+	st := s3Store(t, b, "big", opts)
+	ctx := context.Background()
+	const size = 200 * mib
+	const seed = 42
+	sum := genSHA256(t, seed, size)
+
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	baseInuse, baseAlloc := ms.HeapInuse, ms.HeapAlloc
+	var maxInuse, maxAlloc atomic.Uint64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			if ms.HeapInuse > maxInuse.Load() {
+				maxInuse.Store(ms.HeapInuse)
+			}
+			if ms.HeapAlloc > maxAlloc.Load() {
+				maxAlloc.Store(ms.HeapAlloc)
+			}
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	gen := newGen(seed, size)
+	start := time.Now()
+	obj, err := st.Put(ctx, "2024/01/big/Hd_0_1.mp4", gen, known(size, sum))
+	elapsed := time.Since(start)
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	growInuse := int64(maxInuse.Load()) - int64(baseInuse)
+	growAlloc := int64(maxAlloc.Load()) - int64(baseAlloc)
+	t.Logf("200 MiB in %v (%.0f MiB/s); heap growth: HeapInuse %.1f MiB, HeapAlloc %.1f MiB; budget (PartConcurrency+2)*PartSize = %.0f MiB",
+		elapsed, float64(size)/mib/elapsed.Seconds(), float64(growInuse)/mib, float64(growAlloc)/mib, float64(opts.MemoryBudget())/mib)
+	const limit = 64 * mib
+	if growInuse >= limit || growAlloc >= limit {
+		t.Errorf("heap grew by %d (inuse) / %d (alloc) bytes, want < %d", growInuse, growAlloc, limit)
+	}
+	if gen.sum() != sum || obj.SHA256 != sum || obj.Bytes != size {
+		t.Errorf("Put = %d bytes %s; generator %s; want %d %s", obj.Bytes, obj.SHA256, gen.sum(), int64(size), sum)
+	}
+	rc, err := st.Open(ctx, "2024/01/big/Hd_0_1.mp4")
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	if got, n := readAllHash(t, rc); got != sum || n != size {
+		t.Errorf("read back from S3: %d bytes sha256 %s, want %d %s", n, got, int64(size), sum)
+	}
+}
+
+func TestS3ComplianceLockedVersionCannotBeDeleted(t *testing.T) {
+	t.Parallel()
+	b := archivetest.NewBucket(t, archivetest.BucketOptions{ObjectLock: true})
+	st := s3Store(t, b, "locked", archive.Options{LockMode: "COMPLIANCE", RetainDays: 1})
+	ctx := context.Background()
+	if err := st.Preflight(ctx); err != nil {
+		t.Fatalf("Preflight on an Object Lock bucket: %v", err)
+	}
+	data := []byte("a recording that must stay")
+	before := time.Now().UTC()
+	obj, err := st.Put(ctx, "2024/05/conf/Hd_0_1.mp4", bytes.NewReader(data), known(int64(len(data)), sha256Hex(data)))
+	if err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	if obj.VersionID == "" {
+		t.Fatalf("Put: no VersionID read back from a versioned (locked) bucket")
+	}
+	if obj.LockMode != "COMPLIANCE" {
+		t.Errorf("LockMode = %q, want COMPLIANCE (as read back)", obj.LockMode)
+	}
+	// What the server says, independently of the store.
+	ret, err := b.Client.GetObjectRetention(ctx, &s3.GetObjectRetentionInput{
+		Bucket: aws.String(b.Name), Key: aws.String("locked/2024/05/conf/Hd_0_1.mp4"), VersionId: aws.String(obj.VersionID)})
+	if err != nil {
+		t.Fatalf("GetObjectRetention: %v", err)
+	}
+	if got := aws.ToTime(ret.Retention.RetainUntilDate); !got.Equal(obj.RetainUntil) {
+		t.Errorf("Object.RetainUntil = %v, server says %v", obj.RetainUntil, got)
+	}
+	if lo, hi := before.Add(24*time.Hour-time.Minute), time.Now().Add(24*time.Hour+time.Minute); obj.RetainUntil.Before(lo) || obj.RetainUntil.After(hi) {
+		t.Errorf("RetainUntil = %v, want about a day from now", obj.RetainUntil)
+	}
+
+	_, err = b.Client.DeleteObject(ctx, &s3.DeleteObjectInput{
+		Bucket: aws.String(b.Name), Key: aws.String("locked/2024/05/conf/Hd_0_1.mp4"), VersionId: aws.String(obj.VersionID)})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDenied" {
+		t.Fatalf("DeleteObject(locked version) err = %v, want AccessDenied", err)
+	}
+	// GOVERNANCE bypass does not apply to COMPLIANCE either.
+	_, err = b.Client.DeleteObject(ctx, &s3.DeleteObjectInput{
+		Bucket: aws.String(b.Name), Key: aws.String("locked/2024/05/conf/Hd_0_1.mp4"), VersionId: aws.String(obj.VersionID),
+		BypassGovernanceRetention: aws.Bool(true)})
+	if err == nil {
+		t.Fatalf("DeleteObject(locked version, bypass governance) succeeded, want refusal")
+	}
+	rc, err := st.Open(ctx, "2024/05/conf/Hd_0_1.mp4")
+	if err != nil {
+		t.Fatalf("Open after refused delete: %v", err)
+	}
+	if got, _ := readAllHash(t, rc); got != sha256Hex(data) {
+		t.Errorf("content after refused delete: sha256 %s, want %s", got, sha256Hex(data))
+	}
+}
+
+func TestS3GovernanceLegalHoldReadBack(t *testing.T) {
+	t.Parallel()
+	b := archivetest.NewBucket(t, archivetest.BucketOptions{ObjectLock: true})
+	until := time.Now().Add(48 * time.Hour).UTC().Truncate(time.Second)
+	st := s3Store(t, b, "", archive.Options{LockMode: "governance", RetainUntil: until, LegalHold: true})
+	ctx := context.Background()
+	data := bytes.Repeat([]byte("x"), 1000)
+	obj, err := st.Put(ctx, "k/Hd_0_1.mp4", bytes.NewReader(data), known(1000, sha256Hex(data)))
+	if err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	if obj.LockMode != "GOVERNANCE" || !obj.RetainUntil.Equal(until) || !obj.LegalHold {
+		t.Errorf("read back mode %q until %v hold %v, want GOVERNANCE %v true", obj.LockMode, obj.RetainUntil, obj.LegalHold, until)
+	}
+	// The legal hold keeps even a governance bypass from deleting the version.
+	_, err = b.Client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(b.Name), Key: aws.String("k/Hd_0_1.mp4"),
+		VersionId: aws.String(obj.VersionID), BypassGovernanceRetention: aws.Bool(true)})
+	if err == nil {
+		t.Errorf("DeleteObject of a legal-hold version succeeded, want refusal")
+	}
+	// Let the cleanup remove it.
+	_, _ = b.Client.PutObjectLegalHold(ctx, &s3.PutObjectLegalHoldInput{Bucket: aws.String(b.Name), Key: aws.String("k/Hd_0_1.mp4"),
+		VersionId: aws.String(obj.VersionID), LegalHold: &types.ObjectLockLegalHold{Status: types.ObjectLockLegalHoldStatusOff}})
+}
+
+func TestS3SidecarAndArchived(t *testing.T) {
+	t.Parallel()
+	for _, versioned := range []bool{false, true} {
+		t.Run(map[bool]string{false: "unversioned", true: "versioned"}[versioned], func(t *testing.T) {
+			t.Parallel()
+			b := archivetest.NewBucket(t, archivetest.BucketOptions{Versioning: versioned})
+			st := s3Store(t, b, "arch", smallParts)
+			testSidecarAndArchived(t, st, func(key string, data []byte) {
+				_, err := b.Client.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(b.Name),
+					Key: aws.String("arch/" + key), Body: bytes.NewReader(data)})
+				if err != nil {
+					t.Fatalf("overwrite: %v", err)
+				}
+			}, func(key string) {
+				_, err := b.Client.DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: aws.String(b.Name), Key: aws.String("arch/" + key)})
+				if err != nil {
+					t.Fatalf("delete: %v", err)
+				}
+			})
+		})
+	}
+}
+
+func TestS3Verify(t *testing.T) {
+	t.Parallel()
+	b := archivetest.NewBucket(t, archivetest.BucketOptions{})
+	st := s3Store(t, b, "v", smallParts)
+	testVerify(t, st, func(key string, data []byte) {
+		_, err := b.Client.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(b.Name),
+			Key: aws.String("v/" + key), Body: bytes.NewReader(data)})
+		if err != nil {
+			t.Fatalf("overwrite: %v", err)
+		}
+	}, func(key string) {
+		_, err := b.Client.DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: aws.String(b.Name), Key: aws.String("v/" + key)})
+		if err != nil {
+			t.Fatalf("delete: %v", err)
+		}
+	})
+}
+
+func TestS3HostileKeys(t *testing.T) {
+	t.Parallel()
+	b := archivetest.NewBucket(t, archivetest.BucketOptions{})
+	st := s3Store(t, b, "safe/prefix", archive.Options{})
+	ctx := context.Background()
+	for _, tc := range hostileSubjects {
+		t.Run(tc.name, func(t *testing.T) {
+			key := hostileKey(t, tc.subject)
+			data := []byte("hostile " + tc.name)
+			obj, err := st.Put(ctx, key, bytes.NewReader(data), known(int64(len(data)), sha256Hex(data)))
+			if err != nil {
+				t.Fatalf("Put(%q): %v", key, err)
+			}
+			if want := "s3://" + b.Name + "/safe/prefix/" + key; obj.URI != want {
+				t.Errorf("URI = %q, want %q", obj.URI, want)
+			}
+			if _, err := b.Client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b.Name), Key: aws.String("safe/prefix/" + key)}); err != nil {
+				t.Errorf("object not at safe/prefix/%s: %v", key, err)
+			}
+		})
+	}
+	for _, key := range rawHostileKeys {
+		if _, err := st.Put(ctx, key, strings.NewReader("x"), unknown()); !errors.Is(err, archive.ErrInvalidKey) {
+			t.Errorf("Put(raw %q) err = %v, want ErrInvalidKey", key, err)
+		}
+	}
+	for _, k := range archivetest.Keys(t, b) {
+		if !strings.HasPrefix(k, "safe/prefix/") {
+			t.Errorf("object %q outside the prefix", k)
+		}
+	}
+}
+
+func TestS3Preflight(t *testing.T) {
+	t.Parallel()
+	plain := archivetest.NewBucket(t, archivetest.BucketOptions{})
+	locked := archivetest.NewBucket(t, archivetest.BucketOptions{ObjectLock: true})
+	env := plain.Env
+	lock := archive.Options{LockMode: "COMPLIANCE", RetainDays: 1}
+	badCreds := func(o *s3.Options) {
+		o.Credentials = credentials.NewStaticCredentialsProvider(env.AccessKey, "not-the-secret", "")
+	}
+	unknownKey := func(o *s3.Options) {
+		o.Credentials = credentials.NewStaticCredentialsProvider("no-such-access-key", "whatever", "")
+	}
+	tests := []struct {
+		name     string
+		bucket   string
+		opts     archive.Options
+		clientOp func(*s3.Options)
+		wantErr  []error
+		wantMsg  string
+	}{
+		{"plain bucket", plain.Name, archive.Options{}, nil, nil, ""},
+		{"lock options on lock bucket", locked.Name, lock, nil, nil, ""},
+		{"legal hold on lock bucket", locked.Name, archive.Options{LegalHold: true}, nil, nil, ""},
+		{"lock options on plain bucket", plain.Name, lock, nil, []error{archive.ErrPreflight, archive.ErrLockUnsupported}, "Object Lock"},
+		{"legal hold on plain bucket", plain.Name, archive.Options{LegalHold: true}, nil, []error{archive.ErrPreflight, archive.ErrLockUnsupported}, "Object Lock"},
+		{"wrong secret", plain.Name, archive.Options{}, badCreds, []error{archive.ErrPreflight}, "credentials refused"},
+		{"unknown access key", plain.Name, archive.Options{}, unknownKey, []error{archive.ErrPreflight}, "credentials refused"},
+		{"missing bucket", "mat-no-such-bucket-0000", archive.Options{}, nil, []error{archive.ErrPreflight}, "bucket does not exist"},
+		{"unreachable endpoint", plain.Name, archive.Options{}, func(o *s3.Options) {
+			o.BaseEndpoint = aws.String("http://127.0.0.1:1")
+			o.RetryMaxAttempts = 1
+		}, []error{archive.ErrPreflight}, "endpoint unreachable"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			opts := tc.opts
+			opts.ClientOptions = []func(*s3.Options){env.ClientOption()}
+			if tc.clientOp != nil {
+				opts.ClientOptions = append(opts.ClientOptions, tc.clientOp)
+			}
+			st, err := archive.Open(context.Background(), "s3://"+tc.bucket+"/pre/flight", opts)
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			err = st.Preflight(context.Background())
+			for _, want := range tc.wantErr {
+				if !errors.Is(err, want) {
+					t.Errorf("Preflight err = %v, want errors.Is %v", err, want)
+				}
+			}
+			if tc.wantErr == nil && err != nil {
+				t.Fatalf("Preflight: %v", err)
+			}
+			if err != nil {
+				t.Logf("Preflight: %v", err)
+				msg := err.Error()
+				for _, want := range []string{tc.wantMsg, tc.bucket, "endpoint http://127.0.0.1:"} {
+					if !strings.Contains(msg, want) {
+						t.Errorf("Preflight error %q does not name %q", msg, want)
+					}
+				}
+				if strings.Contains(msg, env.SecretKey) || strings.Contains(msg, "not-the-secret") {
+					t.Errorf("Preflight error reveals a secret: %q", msg)
+				}
+			}
+		})
+	}
+	t.Cleanup(func() {
+		// After every preflight (run after the subtests): no probe left behind.
+		for _, b := range []archivetest.Bucket{plain, locked} {
+			if got := archivetest.IncompleteUploads(t, b); len(got) != 0 {
+				t.Errorf("%s: preflight left incomplete uploads %v", b.Name, got)
+			}
+			if got := archivetest.Keys(t, b); len(got) != 0 {
+				t.Errorf("%s: preflight left objects %v", b.Name, got)
+			}
+		}
+	})
+}
+
+// TestS3MaxUploads: no more than MaxUploads uploads read their source at once.
+func TestS3MaxUploads(t *testing.T) {
+	t.Parallel()
+	b := archivetest.NewBucket(t, archivetest.BucketOptions{})
+	const maxUploads = 2
+	st := s3Store(t, b, "", archive.Options{MaxUploads: maxUploads})
+	var active, peak atomic.Int32
+	var wg sync.WaitGroup
+	errs := make(chan error, 6)
+	for i := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := &slowReader{data: []byte(strings.Repeat("m", 100)), active: &active, peak: &peak}
+			_, err := st.Put(context.Background(), "slot/"+string(rune('a'+i)), r, unknown())
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("Put: %v", err)
+		}
+	}
+	if got := peak.Load(); got != maxUploads {
+		t.Errorf("peak uploads reading at once = %d, want %d (MaxUploads)", got, maxUploads)
+	}
+}
+
+// slowReader counts itself active from its first read to EOF, and dawdles.
+type slowReader struct {
+	data         []byte
+	started      bool
+	active, peak *atomic.Int32
+}
+
+func (s *slowReader) Read(p []byte) (int, error) {
+	if !s.started {
+		s.started = true
+		n := s.active.Add(1)
+		for {
+			old := s.peak.Load()
+			if n <= old || s.peak.CompareAndSwap(old, n) {
+				break
+			}
+		}
+		time.Sleep(150 * time.Millisecond)
+	}
+	if len(s.data) == 0 {
+		s.active.Add(-1)
+		return 0, io.EOF
+	}
+	n := copy(p, s.data)
+	s.data = s.data[n:]
+	return n, nil
+}

@@ -1,0 +1,131 @@
+package archive
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+)
+
+// VerifyConcurrency is how many objects Verify streams back at once.
+const VerifyConcurrency = 4
+
+// Verify statuses.
+const (
+	VerifyOK       = "ok"
+	VerifyMissing  = "missing"
+	VerifyMismatch = "mismatch"
+	VerifyError    = "error"
+)
+
+// VerifyItem is one object to check: its key and what it should hash to.
+// Bytes < 0 skips the size comparison.
+type VerifyItem struct {
+	Key, SHA256 string
+	Bytes       int64
+}
+
+// VerifyResult is the verdict on one item.
+type VerifyResult struct {
+	VerifyItem
+	Status    string /* "ok","missing","mismatch","error" */
+	GotSHA256 string
+	GotBytes  int64
+	Err       error
+}
+
+// Verify streams every item's object back from st, recomputes its SHA-256 and
+// compares it (and its size) with the item: ok, missing (no object), mismatch
+// (different content) or error (could not tell: read failure, no expected
+// SHA-256, cancelled). It reads VerifyConcurrency objects at once; results are
+// in the order of items. progress (may be nil) is called after each item,
+// never concurrently.
+func Verify(ctx context.Context, st Store, items []VerifyItem, progress func(done, total int)) []VerifyResult {
+	results := make([]VerifyResult, len(items))
+	var (
+		mu   sync.Mutex
+		done int
+		wg   sync.WaitGroup
+	)
+	next := make(chan int)
+	workers := min(VerifyConcurrency, len(items))
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, 256<<10)
+			for i := range next {
+				results[i] = verifyOne(ctx, st, items[i], buf)
+				mu.Lock()
+				done++
+				if progress != nil {
+					progress(done, len(items))
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := range items {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return results
+}
+
+func verifyOne(ctx context.Context, st Store, it VerifyItem, buf []byte) VerifyResult {
+	res := VerifyResult{VerifyItem: it, GotBytes: -1}
+	if err := ctx.Err(); err != nil {
+		res.Status, res.Err = VerifyError, err
+		return res
+	}
+	if !validSHA256(it.SHA256) {
+		res.Status, res.Err = VerifyError, fmt.Errorf("archive: verify %s: no expected sha256 to compare with", it.Key)
+		return res
+	}
+	rc, err := st.Open(ctx, it.Key)
+	if errors.Is(err, ErrNotExist) {
+		res.Status, res.Err = VerifyMissing, err
+		return res
+	}
+	if err != nil {
+		res.Status, res.Err = VerifyError, err
+		return res
+	}
+	defer rc.Close()
+	h := sha256.New()
+	n, err := io.CopyBuffer(h, ctxReader{ctx.Err, rc}, buf)
+	if err != nil {
+		res.Status, res.Err = VerifyError, fmt.Errorf("archive: verify %s: read after %d bytes: %w", it.Key, n, err)
+		return res
+	}
+	res.GotSHA256, res.GotBytes = hex.EncodeToString(h.Sum(nil)), n
+	switch {
+	case !strings.EqualFold(res.GotSHA256, it.SHA256):
+		res.Status = VerifyMismatch
+		res.Err = fmt.Errorf("archive: verify %s: sha256 %s, want %s", it.Key, res.GotSHA256, strings.ToLower(it.SHA256))
+	case it.Bytes >= 0 && n != it.Bytes:
+		res.Status = VerifyMismatch
+		res.Err = fmt.Errorf("archive: verify %s: %d bytes, want %d", it.Key, n, it.Bytes)
+	default:
+		res.Status = VerifyOK
+	}
+	return res
+}
+
+// ctxReader stops a long read when ctx is done.
+type ctxReader struct {
+	ctxErr func() error
+	r      io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctxErr(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}

@@ -1,0 +1,248 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Exit codes: the contract in DESIGN.md and README.md.
+const (
+	exitOK          = 0
+	exitItemsFailed = 1
+	exitUsage       = 2
+	exitFatal       = 3
+	exitInterrupted = 130
+)
+
+// usageError is a bad flag, value or configuration: nothing was done (exit 2).
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return &usageError{msg: fmt.Sprintf(format, a...)} }
+
+// fatalError stops the run after the report was written as far as it got (exit 3).
+type fatalError struct{ err error }
+
+func (e *fatalError) Error() string { return e.err.Error() }
+func (e *fatalError) Unwrap() error { return e.err }
+
+var (
+	errItemsFailed = errors.New("some items failed; see the report")
+	errInterrupted = errors.New("interrupted; the report lists what was done")
+)
+
+// exitCode maps the error of a subcommand to the process exit code.
+func exitCode(err error) int {
+	var ue *usageError
+	var fe *fatalError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, &ue):
+		return exitUsage
+	case errors.Is(err, errInterrupted):
+		return exitInterrupted
+	case errors.As(err, &fe):
+		return exitFatal
+	case errors.Is(err, errItemsFailed):
+		return exitItemsFailed
+	}
+	return exitFatal
+}
+
+// envName is the environment twin of a flag: --part-size -> MEETARCHIVE_PART_SIZE.
+func envName(flagName string) string {
+	return "MEETARCHIVE_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// command is one subcommand's flag set with environment twins.
+type command struct {
+	fs    *flag.FlagSet
+	name  string
+	args  string // synopsis after the name
+	about string
+}
+
+func newCommand(name, args, about string, stderr io.Writer) *command {
+	c := &command{fs: flag.NewFlagSet(name, flag.ContinueOnError), name: name, args: args, about: about}
+	c.fs.SetOutput(stderr)
+	c.fs.Usage = func() { c.usage(stderr) }
+	return c
+}
+
+func (c *command) usage(w io.Writer) {
+	fmt.Fprintf(w, "usage: meetarchive %s %s\n\n%s\n\nflags (each also read from the environment variable shown; a flag wins):\n", c.name, c.args, c.about)
+	var names []string
+	c.fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	sort.Strings(names)
+	for _, n := range names {
+		f := c.fs.Lookup(n)
+		typ, usage := flag.UnquoteUsage(f)
+		fmt.Fprintf(w, "  --%s %s\n      %s", n, typ, usage)
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "[]" {
+			fmt.Fprintf(w, " (default %s)", f.DefValue)
+		}
+		fmt.Fprintf(w, " [$%s]\n", envName(n))
+	}
+}
+
+// parse reads args, then fills every flag not given on the command line from
+// its environment twin. A bad value names the flag (and the variable) and is
+// a usage error.
+func (c *command) parse(args []string, getenv func(string) string) error {
+	if err := c.fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usagef("%s: %v", c.name, err)
+	}
+	set := map[string]bool{}
+	c.fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var err error
+	c.fs.VisitAll(func(f *flag.Flag) {
+		if err != nil || set[f.Name] {
+			return
+		}
+		v := getenv(envName(f.Name))
+		if v == "" {
+			return
+		}
+		if e := f.Value.Set(v); e != nil {
+			err = usagef("%s: invalid value %q for --%s (from $%s): %v", c.name, v, f.Name, envName(f.Name), e)
+		}
+	})
+	return err
+}
+
+// byteSize is a flag value like "16MiB", "64MB", "1048576".
+type byteSize int64
+
+func (b *byteSize) String() string { return formatBytes(int64(*b)) }
+
+func (b *byteSize) Set(s string) error {
+	n, err := parseBytes(s)
+	if err != nil {
+		return err
+	}
+	*b = byteSize(n)
+	return nil
+}
+
+func parseBytes(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1000}, {"MB", 1000 * 1000}, {"GB", 1000 * 1000 * 1000}, {"B", 1}}
+	mult := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("not a size: want a number of bytes like 16MiB")
+	}
+	return n * mult, nil
+}
+
+func formatBytes(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%dGiB", n>>30)
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%dMiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%dKiB", n>>10)
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// humanBytes renders a byte count for people: 1.5 GiB.
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// dateFlag accepts 2024-01-31 or an RFC 3339 time.
+type dateFlag struct{ t time.Time }
+
+func (d *dateFlag) String() string {
+	if d.t.IsZero() {
+		return ""
+	}
+	return d.t.Format(time.RFC3339)
+}
+
+func (d *dateFlag) Set(s string) error {
+	for _, layout := range []string{"2006-01-02", time.RFC3339, "2006-01-02T15:04", "2006-01-02 15:04"} {
+		if t, err := time.Parse(layout, strings.TrimSpace(s)); err == nil {
+			d.t = t.UTC()
+			return nil
+		}
+	}
+	return fmt.Errorf("not a date: want YYYY-MM-DD or RFC 3339")
+}
+
+// choiceFlag is a string restricted to a fixed set of values.
+type choiceFlag struct {
+	value   string
+	choices []string
+}
+
+func (c *choiceFlag) String() string { return c.value }
+
+func (c *choiceFlag) Set(s string) error {
+	for _, ch := range c.choices {
+		if strings.EqualFold(s, ch) {
+			c.value = ch
+			return nil
+		}
+	}
+	return fmt.Errorf("want one of %s", strings.Join(c.choices, ", "))
+}
+
+// listFlag is a comma-separated list.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(s string) error {
+	*l = nil
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*l = append(*l, p)
+		}
+	}
+	return nil
+}
+
+// readSecretFile reads a secret from a file named by a flag, trimming the
+// final newline. The secret itself never appears in an error.
+func readSecretFile(flagName, path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", usagef("--%s: cannot read the file: %v", flagName, errors.Unwrap(err))
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
+}

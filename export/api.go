@@ -1,0 +1,541 @@
+package export
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+const (
+	pathDetails      = "/v1/mmc/management/conferences/record/files"
+	pathDownloadURLs = "/v1/mmc/management/record/downloadurls"
+	pathRecordInfo   = "/v1/mmc/rlm/record/info"
+	pathList         = "/v1/mmc/management/record/files"
+	pathDelete       = "/v1/mmc/management/record/files"
+
+	linksPageSize   = 100 // files per downloadurls page
+	segmentPageSize = 50  // segments per record info page
+	maxLinkPages    = 100
+)
+
+// Details fetches the recording details of one conference. An unknown
+// conference gives an *APIError that errors.Is ErrNotFound.
+func (c *Client) Details(ctx context.Context, confUUID string) (Recording, error) {
+	var rec Recording
+	err := c.do(ctx, &request{
+		op:     "details",
+		method: http.MethodGet,
+		path:   pathDetails,
+		query:  url.Values{"confUUID": {confUUID}},
+	}, &rec)
+	if err != nil {
+		return Recording{}, err
+	}
+	return rec, nil
+}
+
+// Delete deletes the recordings of one conference from the platform.
+func (c *Client) Delete(ctx context.Context, confUUID string) error {
+	return c.do(ctx, &request{
+		op:     "delete",
+		method: http.MethodDelete,
+		path:   pathDelete,
+		query:  url.Values{"confUUIDs": {confUUID}},
+	}, nil)
+}
+
+// Links asks for FRESH download links of one conference's files (tokens are
+// single use: call it again for every download attempt), filtered by
+// Config.FileTypes and ordered by file type, then name (0_2 before 0_10).
+// File.Index is the position in the unfiltered order.
+func (c *Client) Links(ctx context.Context, confUUID string) ([]File, error) {
+	var files []File
+	var err error
+	switch {
+	case c.cfg.Links == LinksDownloadURLs, c.cfg.Links == LinksAuto && c.linksFallback.Load():
+		files, err = c.downloadURLs(ctx, confUUID)
+	case c.cfg.Links == LinksRecordInfo:
+		files, err = c.recordInfo(ctx, confUUID)
+	default: // auto
+		files, err = c.recordInfo(ctx, confUUID)
+		if err != nil && recordInfoUnavailable(err) {
+			if c.linksFallback.CompareAndSwap(false, true) {
+				c.cfg.Logger.Warn("export: record info is not available to this account; using downloadurls for the rest of the run (no platform SHA-256 or size)", "err", err)
+			}
+			files, err = c.downloadURLs(ctx, confUUID)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return c.finishFiles(files), nil
+}
+
+// recordInfoUnavailable reports whether err says the record info API is not
+// there for us at all (not enabled, no such route, not allowed), as opposed
+// to a problem with one conference.
+func recordInfoUnavailable(err error) bool {
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Op != "recordinfo" {
+		return false
+	}
+	switch ae.StatusCode {
+	case http.StatusForbidden, http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusNotImplemented:
+		return true
+	}
+	return false
+}
+
+// finishFiles orders, indexes, de-duplicates names and filters the files.
+func (c *Client) finishFiles(files []File) []File {
+	sort.SliceStable(files, func(i, j int) bool {
+		a, b := files[i], files[j]
+		if ta, tb := strings.ToLower(a.FileType), strings.ToLower(b.FileType); ta != tb {
+			return ta < tb
+		}
+		if a.Name != b.Name {
+			return naturalLess(a.Name, b.Name)
+		}
+		return false
+	})
+	ids := make(map[string]int, len(files))
+	for i := range files {
+		files[i].Index = i
+		// Two different files with one ID would land on one object key.
+		id := strings.ToLower(files[i].ID())
+		if n := ids[id]; n > 0 {
+			ext := path.Ext(files[i].Name)
+			files[i].Name = strings.TrimSuffix(files[i].Name, ext) + "~" + strconv.Itoa(n) + ext
+		}
+		ids[id]++
+	}
+	if len(c.cfg.FileTypes) == 0 {
+		return files
+	}
+	out := files[:0]
+	for _, f := range files {
+		for _, t := range c.cfg.FileTypes {
+			if strings.EqualFold(strings.TrimSpace(t), f.FileType) {
+				out = append(out, f)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// downloadURLsResponse is the downloadurls answer. Note "confUuid".
+type downloadURLsResponse struct {
+	RecordURLs []struct {
+		ConfUUID string `json:"confUuid"` // also matches "confUUID" (case-insensitive)
+		URLs     []struct {
+			Token    string `json:"token"`
+			FileType string `json:"fileType"`
+			URL      string `json:"url"`
+		} `json:"urls"`
+	} `json:"recordUrls"`
+}
+
+// files converts the answer for confUUID (entries for other conferences are
+// ignored; an entry without confUuid is taken as ours).
+func (r *downloadURLsResponse) files(confUUID string) []File {
+	var out []File
+	for _, ru := range r.RecordURLs {
+		if ru.ConfUUID != "" && !strings.EqualFold(ru.ConfUUID, confUUID) {
+			continue
+		}
+		for _, u := range ru.URLs {
+			if strings.TrimSpace(u.URL) == "" {
+				continue
+			}
+			out = append(out, File{
+				ConfUUID: confUUID,
+				FileType: u.FileType,
+				Name:     urlBase(u.URL),
+				URL:      u.URL,
+				Token:    u.Token,
+				Size:     -1,
+			})
+		}
+	}
+	return out
+}
+
+func (c *Client) downloadURLs(ctx context.Context, confUUID string) ([]File, error) {
+	var all []File
+	seen := map[string]bool{}
+	for page := 0; page < maxLinkPages; page++ {
+		var resp downloadURLsResponse
+		err := c.do(ctx, &request{
+			op:     "downloadurls",
+			method: http.MethodGet,
+			path:   pathDownloadURLs,
+			query: url.Values{
+				"confUUID": {confUUID},
+				"offset":   {strconv.Itoa(len(all))},
+				"limit":    {strconv.Itoa(linksPageSize)},
+			},
+		}, &resp)
+		if err != nil {
+			return nil, err
+		}
+		got := resp.files(confUUID)
+		added := 0
+		for _, f := range got {
+			k := f.FileType + "\x00" + urlPath(f.URL)
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			all = append(all, f)
+			added++
+		}
+		// One meeting rarely has more than a page of files; ask for more
+		// only when the page was full and brought something new.
+		if len(got) < linksPageSize || added == 0 {
+			break
+		}
+	}
+	return all, nil
+}
+
+// recordInfoRequest is the record info body.
+type recordInfoRequest struct {
+	ConfUUID      string `json:"confUUID"`
+	SegmentOffset int    `json:"segmentOffset"`
+	SegmentLimit  int    `json:"segmentLimit"`
+}
+
+// recordInfoResponse is the record info answer.
+type recordInfoResponse struct {
+	Code    flexString `json:"code"`
+	Message string     `json:"message"`
+	Data    *struct {
+		Subject       string  `json:"subject"`
+		SegmentOffset flexInt `json:"segmentOffset"`
+		SegmentLimit  flexInt `json:"segmentLimit"`
+		SegmentCount  flexInt `json:"segmentCount"`
+		SegmentList   []struct {
+			ManualOrder  flexInt `json:"manualOrder"`
+			SegmentOrder flexInt `json:"segmentOrder"`
+			SegmentSize  flexInt `json:"segmentSize"`
+			FileList     []struct {
+				RecordType  string  `json:"recordType"`
+				FileSize    flexInt `json:"fileSize"`
+				SHA256      string  `json:"sha256"`
+				PlayURL     string  `json:"playUrl"`
+				DownloadURL string  `json:"downloadUrl"`
+			} `json:"fileList"`
+		} `json:"segmentList"`
+	} `json:"data"`
+}
+
+// files converts one record info page; n is the number of segments on it.
+func (r *recordInfoResponse) files(confUUID string) (files []File, segments, count int) {
+	if r.Data == nil {
+		return nil, 0, 0
+	}
+	for _, seg := range r.Data.SegmentList {
+		for _, f := range seg.FileList {
+			if strings.TrimSpace(f.DownloadURL) == "" {
+				continue
+			}
+			size := int64(f.FileSize)
+			if size <= 0 {
+				size = -1
+			}
+			files = append(files, File{
+				ConfUUID: confUUID,
+				FileType: f.RecordType,
+				Name:     urlBase(f.DownloadURL),
+				URL:      f.DownloadURL,
+				Token:    "", // the URL carries it (token=)
+				Size:     size,
+				SHA256:   normSHA256(f.SHA256),
+			})
+		}
+	}
+	return files, len(r.Data.SegmentList), int(r.Data.SegmentCount)
+}
+
+func (c *Client) recordInfo(ctx context.Context, confUUID string) ([]File, error) {
+	var all []File
+	seen := map[string]bool{}
+	offset := 0
+	for page := 0; page < maxLinkPages; page++ {
+		var resp recordInfoResponse
+		err := c.do(ctx, &request{
+			op:     "recordinfo",
+			method: http.MethodPost,
+			path:   pathRecordInfo,
+			body:   recordInfoRequest{ConfUUID: confUUID, SegmentOffset: offset, SegmentLimit: segmentPageSize},
+		}, &resp)
+		if err != nil {
+			return nil, err
+		}
+		if resp.Data == nil && !successCode(string(resp.Code)) {
+			return nil, &APIError{Op: "recordinfo", StatusCode: http.StatusOK,
+				Code: clip(string(resp.Code), 64), Message: c.scrub(clip(resp.Message, 300))}
+		}
+		got, segs, count := resp.files(confUUID)
+		added := 0
+		for _, f := range got {
+			k := f.FileType + "\x00" + urlPath(f.URL)
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			all = append(all, f)
+			added++
+		}
+		offset += segs
+		if segs == 0 || offset >= count || added == 0 {
+			break
+		}
+	}
+	return all, nil
+}
+
+// normSHA256 lower-cases a 64-hex-digit hash; anything else is "" (unknown):
+// a malformed platform hash must not fail a good download.
+func normSHA256(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if len(s) != 64 {
+		return ""
+	}
+	for _, r := range s {
+		if (r < '0' || r > '9') && (r < 'a' || r > 'f') {
+			return ""
+		}
+	}
+	return s
+}
+
+// urlBase is the last element of a URL's path ("0_1.mp4").
+func urlBase(raw string) string {
+	p := urlPath(raw)
+	b := path.Base(p)
+	if b == "." || b == "/" {
+		return "file"
+	}
+	return b
+}
+
+// urlPath is the unescaped path of a URL, without query (which may carry token=).
+func urlPath(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		p, _, _ := strings.Cut(raw, "?")
+		return p
+	}
+	return u.Path
+}
+
+// naturalLess orders "0_2.mp4" before "0_10.mp4".
+func naturalLess(a, b string) bool {
+	for a != "" && b != "" {
+		da, db := isDigit(a[0]), isDigit(b[0])
+		switch {
+		case da && db:
+			na, ra := digitsPrefix(a)
+			nb, rb := digitsPrefix(b)
+			ta, tb := strings.TrimLeft(na, "0"), strings.TrimLeft(nb, "0")
+			if len(ta) != len(tb) {
+				return len(ta) < len(tb)
+			}
+			if ta != tb {
+				return ta < tb
+			}
+			if len(na) != len(nb) {
+				return len(na) < len(nb)
+			}
+			a, b = ra, rb
+		case a[0] != b[0]:
+			return a[0] < b[0]
+		default:
+			a, b = a[1:], b[1:]
+		}
+	}
+	return len(a) < len(b)
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func digitsPrefix(s string) (string, string) {
+	i := 0
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	return s[:i], s[i:]
+}
+
+// listResponse is one page of the recording list.
+type listResponse struct {
+	Offset flexInt     `json:"offset"`
+	Limit  flexInt     `json:"limit"`
+	Count  flexInt     `json:"count"`
+	Data   []Recording `json:"data"`
+}
+
+type listMode int
+
+const (
+	listUnknown listMode = iota
+	listRows             // offset counts rows
+	listPages0           // offset is a 0-based page index
+	listPages1           // offset is a 1-based page index
+)
+
+func (m listMode) String() string {
+	return [...]string{"unknown", "row offset", "page index from 0", "page index from 1"}[m]
+}
+
+// classifyPaging compares the first page (offset=0) with the page asked for
+// with offset=1: see the package documentation.
+func classifyPaging(first, second []Recording) listMode {
+	if len(second) == 0 {
+		return listUnknown
+	}
+	in := make(map[string]bool, len(first))
+	for _, r := range first {
+		in[r.ConfUUID] = true
+	}
+	overlap := 0
+	for _, r := range second {
+		if in[r.ConfUUID] {
+			overlap++
+		}
+	}
+	switch {
+	case overlap*2 < len(second):
+		return listPages0
+	case overlap == len(second) && len(second) == len(first):
+		return listPages1
+	}
+	return listRows
+}
+
+// List pages through the recordings that started between q.From and q.To,
+// calling fn once per conference (de-duplicated by confUUID) in the API's
+// order (ascending start time). An error from fn stops List and is returned
+// as is.
+func (c *Client) List(ctx context.Context, q ListQuery, fn func(Recording) error) error {
+	if q.From.IsZero() || q.To.IsZero() || q.To.Before(q.From) {
+		return fmt.Errorf("export: list: want From <= To, both set")
+	}
+	limit := q.PageSize
+	if limit <= 0 {
+		limit = 100
+	}
+	limit = min(limit, 500)
+	seen := map[string]bool{}
+	// emit hands on the new rows of a page and says how many there were.
+	emit := func(rows []Recording) (int, error) {
+		n := 0
+		for _, r := range rows {
+			if r.ConfUUID == "" || seen[r.ConfUUID] {
+				continue
+			}
+			seen[r.ConfUUID] = true
+			n++
+			if err := fn(r); err != nil {
+				return n, err
+			}
+		}
+		return n, nil
+	}
+	page := func(offset int) (listResponse, error) {
+		qs := url.Values{
+			"startDate": {strconv.FormatInt(q.From.UnixMilli(), 10)},
+			"endDate":   {strconv.FormatInt(q.To.UnixMilli(), 10)},
+			"offset":    {strconv.Itoa(offset)},
+			"limit":     {strconv.Itoa(limit)},
+			"queryAll":  {strconv.FormatBool(q.AllUsers)},
+			"sortType":  {"ASC_StartTIME"},
+		}
+		if q.Search != "" {
+			qs.Set("searchKey", q.Search)
+		}
+		var resp listResponse
+		err := c.do(ctx, &request{op: "list", method: http.MethodGet, path: pathList, query: qs}, &resp)
+		return resp, err
+	}
+	// done: the list is exhausted after a page of n rows.
+	done := func(count, n int) bool {
+		switch {
+		case n == 0:
+			return true
+		case count > 0:
+			return len(seen) >= count
+		default:
+			return n < limit
+		}
+	}
+
+	first, err := page(0)
+	if err != nil {
+		return err
+	}
+	if _, err := emit(first.Data); err != nil {
+		return err
+	}
+	if done(int(first.Count), len(first.Data)) {
+		return nil
+	}
+	second, err := page(1)
+	if err != nil {
+		return err
+	}
+	added, err := emit(second.Data)
+	if err != nil {
+		return err
+	}
+	mode := classifyPaging(first.Data, second.Data)
+	c.cfg.Logger.Debug("export: list paging", "mode", mode.String())
+	if mode == listUnknown || done(int(second.Count), len(second.Data)) {
+		return nil
+	}
+	if mode == listRows && added == 0 {
+		return nil
+	}
+	next := 2
+	if mode == listRows {
+		next = 1 + len(second.Data)
+	}
+	count := int(max(first.Count, second.Count))
+	maxPages := 1_000_000 / max(1, len(first.Data))
+	if count > 0 {
+		maxPages = 2*count/max(1, len(first.Data)) + 10
+	}
+	for pages := 2; ; pages++ {
+		if pages > maxPages {
+			return fmt.Errorf("export: list: more than %d pages for %d recordings: %w", maxPages, count,
+				&BadResponseError{Op: "list", StatusCode: http.StatusOK, Reason: "paging does not end"})
+		}
+		p, err := page(next)
+		if err != nil {
+			return err
+		}
+		added, err := emit(p.Data)
+		if err != nil {
+			return err
+		}
+		if p.Count > 0 {
+			count = int(p.Count)
+		}
+		if done(count, len(p.Data)) || added == 0 {
+			return nil
+		}
+		if mode == listRows {
+			next += len(p.Data)
+		} else {
+			next++
+		}
+	}
+}

@@ -1,0 +1,403 @@
+package export
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Client talks to the Meeting API. It is safe for concurrent use; share one
+// per run so that the token, the rate limiters and the pauses are shared.
+type Client struct {
+	cfg    Config
+	base   *url.URL
+	api    *http.Client
+	media  *http.Client
+	auth   *authenticator
+	limits *limits
+	retry  Backoff
+
+	// linksFallback is set once LinksAuto has fallen back to downloadurls.
+	linksFallback atomic.Bool
+
+	stats struct {
+		requests, retries, throttled, auths, media atomic.Int64
+	}
+	secretsMu sync.Mutex
+	secrets   []string // literal secrets scrubbed from any message
+}
+
+// NewClient validates cfg, applies defaults and builds a client. It makes no
+// request: call Authenticate for a preflight.
+func NewClient(cfg Config) (*Client, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	base, _ := url.Parse(cfg.BaseURL) // validated
+	c := &Client{
+		cfg:    cfg,
+		base:   base,
+		limits: newLimits(cfg.Rate),
+		retry: Backoff{
+			Base:        cfg.RetryBase,
+			Max:         cfg.RetryMax,
+			MaxAttempts: cfg.MaxAttempts,
+			MaxElapsed:  cfg.MaxElapsed,
+		},
+	}
+	c.auth = &authenticator{c: c}
+	cr := cfg.Credentials
+	for _, s := range []string{cr.AppKey, cr.Password, cr.Token} {
+		if len(s) >= 4 {
+			c.secrets = append(c.secrets, s)
+		}
+	}
+	if cr.Method() == "token" {
+		c.auth.cur = token{value: cr.Token, gen: 1}
+	}
+	if cfg.HTTPClient != nil {
+		c.api, c.media = cfg.HTTPClient, cfg.HTTPClient
+	} else {
+		roots, err := rootCAs(cfg.CABundle)
+		if err != nil {
+			return nil, err
+		}
+		c.api = &http.Client{
+			Transport: newTransport(&tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}, 0),
+			// The API never redirects; following one would send the access
+			// token elsewhere.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+		mediaTLS := &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+		if cfg.InsecureMediaTLS {
+			mediaTLS.InsecureSkipVerify = true // explicit opt-in, media hosts only
+			cfg.Logger.Warn("export: TLS certificate verification is OFF for media downloads (InsecureMediaTLS): anyone on the path could serve other bytes; the API connection is still verified")
+		}
+		// Media files are gigabytes: a header timeout, never a total one.
+		c.media = &http.Client{Transport: newTransport(mediaTLS, cfg.RequestTimeout)}
+	}
+	return c, nil
+}
+
+func newTransport(tc *tls.Config, headerTimeout time.Duration) *http.Transport {
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:       tc,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          64,
+		MaxIdleConnsPerHost:   16,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   15 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		ResponseHeaderTimeout: headerTimeout,
+	}
+}
+
+// rootCAs is the system pool plus the PEM bundle at path, if any.
+func rootCAs(path string) (*x509.CertPool, error) {
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if path == "" {
+		return pool, nil
+	}
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("export: config: CABundle: %w", err)
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("export: config: CABundle %s: no PEM certificate found", path)
+	}
+	return pool, nil
+}
+
+// Authenticate obtains the shared token now (a preflight). A refused
+// authentication gives an error wrapping ErrAuth that says what to check. With
+// a pre-issued token it does nothing: the first call tells.
+func (c *Client) Authenticate(ctx context.Context) error {
+	_, err := c.auth.get(ctx)
+	return err
+}
+
+// Stats is a snapshot of the client's counters.
+func (c *Client) Stats() Stats {
+	return Stats{
+		Requests:  c.stats.requests.Load(),
+		Retries:   c.stats.retries.Load(),
+		Throttled: c.stats.throttled.Load(),
+		Auths:     c.stats.auths.Load(),
+		Media:     c.stats.media.Load(),
+	}
+}
+
+// RateLimit is the rate (requests/s) the limiter of API currently grants:
+// "details", "downloadurls", "recordinfo", "list", "delete" or "auth".
+func (c *Client) RateLimit(api string) float64 {
+	a, ok := c.limits.apis[api]
+	if !ok {
+		return 0
+	}
+	return a.Limit()
+}
+
+// scrub redacts key/value secrets and every literal secret the client knows.
+func (c *Client) scrub(s string) string {
+	s = Redact(s)
+	c.secretsMu.Lock()
+	for _, sec := range c.secrets {
+		s = strings.ReplaceAll(s, sec, "REDACTED")
+	}
+	c.secretsMu.Unlock()
+	if t, _ := c.auth.snapshot(); len(t.value) >= 4 {
+		s = strings.ReplaceAll(s, t.value, "REDACTED")
+	}
+	return s
+}
+
+func (c *Client) scrubWithToken(s, tok string) string {
+	s = c.scrub(s)
+	if len(tok) >= 4 {
+		s = strings.ReplaceAll(s, tok, "REDACTED")
+	}
+	return s
+}
+
+// request describes one API call.
+type request struct {
+	op     string // limiter key and error op
+	method string
+	path   string
+	query  url.Values
+	body   any // JSON-encoded when not nil
+	noAuth bool
+	// build, when set, makes the body and extra headers for each try
+	// (authentication signs every try afresh).
+	build func() ([]byte, http.Header, error)
+}
+
+// do runs r through THE retry loop and decodes a 2xx body into out.
+func (c *Client) do(ctx context.Context, r *request, out any) error {
+	start := time.Now()
+	tries, budgetTries := 0, 0
+	reauthed := r.op == "auth" // the login itself never re-authenticates
+	for {
+		if err := c.limits.wait(ctx, r.op); err != nil {
+			return c.finish(r.op, err, tries)
+		}
+		var tok token
+		if !r.noAuth && r.op != "auth" {
+			var err error
+			if tok, err = c.auth.get(ctx); err != nil {
+				return c.finish(r.op, err, tries)
+			}
+		}
+		tries++
+		budgetTries++
+		if tries > 1 {
+			c.stats.retries.Add(1)
+		}
+		err := c.once(ctx, r, tok.value, out)
+		if err == nil {
+			c.limits.api(r.op).increase()
+			return nil
+		}
+		var ae *APIError
+		if errors.As(err, &ae) {
+			if ae.Throttled() {
+				c.stats.throttled.Add(1)
+				c.limits.throttled(r.op, ae.RetryAfter, time.Now())
+			}
+			if ae.StatusCode == http.StatusUnauthorized && r.op != "auth" && !r.noAuth {
+				c.auth.invalidate(tok.gen)
+				if !reauthed && c.auth.canRefresh() {
+					// Retry once with a new token; this try does not
+					// count against MaxAttempts.
+					reauthed = true
+					budgetTries--
+					continue
+				}
+				hint := "a freshly issued token was refused too: check that the app or account may use this API"
+				if !c.auth.canRefresh() {
+					hint = "the pre-issued token (MEETARCHIVE_TOKEN) was refused: it may have expired; get a new one, or use MEETARCHIVE_APP_ID and MEETARCHIVE_APP_KEY"
+				}
+				return c.finish(r.op, c.auth.setFatal(&authError{cause: err, hint: hint}), tries)
+			}
+		}
+		if ctx.Err() != nil {
+			return c.finish(r.op, ctx.Err(), tries)
+		}
+		d, again := c.retry.Next(budgetTries, time.Since(start), err)
+		if !again {
+			return c.finish(r.op, err, tries)
+		}
+		c.cfg.Logger.Debug("export: retrying", "op", r.op, "try", tries, "delay", d.Round(time.Millisecond), "err", err)
+		if serr := sleep(ctx, d); serr != nil {
+			return c.finish(r.op, fmt.Errorf("%w (while retrying after: %w)", serr, err), tries)
+		}
+	}
+}
+
+// finish wraps a final error with the number of tries.
+func (c *Client) finish(op string, err error, tries int) error {
+	if tries == 0 {
+		tries = 1
+	}
+	var ce *callError
+	if errors.As(err, &ce) { // e.g. the sticky authentication error
+		return &callError{err: err, attempts: tries}
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		if !strings.HasPrefix(err.Error(), "export: ") {
+			err = fmt.Errorf("export: %s: %w", op, err)
+		}
+	}
+	return &callError{err: err, attempts: tries}
+}
+
+// once makes one HTTP exchange of r and decodes the answer.
+func (c *Client) once(ctx context.Context, r *request, tok string, out any) error {
+	actx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
+	defer cancel()
+
+	var body []byte
+	hdr := http.Header{}
+	if r.build != nil {
+		b, h, err := r.build()
+		if err != nil {
+			return fmt.Errorf("export: %s: build request: %w", r.op, err)
+		}
+		body, hdr = b, h
+	} else if r.body != nil {
+		b, err := json.Marshal(r.body)
+		if err != nil {
+			return fmt.Errorf("export: %s: encode request: %w", r.op, err)
+		}
+		body = b
+	}
+	u := *c.base
+	u.Path = strings.TrimRight(c.base.Path, "/") + r.path
+	u.RawQuery = r.query.Encode()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(actx, r.method, u.String(), rd)
+	if err != nil {
+		return fmt.Errorf("export: %s: %w", r.op, err)
+	}
+	for k, vs := range hdr {
+		req.Header[k] = vs
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json; charset=UTF-8")
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "meetarchive")
+	if tok != "" {
+		req.Header.Set("X-Access-Token", tok)
+	}
+
+	c.stats.requests.Add(1)
+	resp, err := c.api.Do(req)
+	if err != nil {
+		return c.transportErr(ctx, actx, r.op, err, tok)
+	}
+	defer resp.Body.Close()
+	if v := resp.Header.Get("X-APIG-Ratelimit-Api"); v != "" {
+		c.limits.api(r.op).observe(v, time.Now())
+	}
+	data, rerr := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxBodyBytes+1))
+	reqID := resp.Header.Get("X-Request-Id")
+	if rerr != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if actx.Err() != nil {
+			return &netError{op: r.op, timeout: true, msg: "reading the answer"}
+		}
+		return &BadResponseError{Op: r.op, StatusCode: resp.StatusCode, RequestID: c.scrub(reqID),
+			Reason: fmt.Sprintf("body cut short after %d bytes: %s", len(data), c.scrubWithToken(rerr.Error(), tok)), truncated: true}
+	}
+	if int64(len(data)) > c.cfg.MaxBodyBytes {
+		return &BadResponseError{Op: r.op, StatusCode: resp.StatusCode, RequestID: c.scrub(reqID),
+			Reason: fmt.Sprintf("body larger than %d bytes", c.cfg.MaxBodyBytes)}
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		ae := parseAPIError(r.op, resp.StatusCode, resp.Header, data, time.Now())
+		ae.Message = c.scrubWithToken(ae.Message, tok)
+		ae.RequestID = c.scrub(ae.RequestID)
+		return ae
+	}
+	if err := decode(r.op, resp.StatusCode, resp.Header.Get("Content-Type"), data, out); err != nil {
+		var ae *APIError
+		if errors.As(err, &ae) {
+			if ae.RequestID == "" {
+				ae.RequestID = reqID
+			}
+			ae.Message = c.scrubWithToken(ae.Message, tok)
+			ae.RequestID = c.scrub(ae.RequestID)
+			return ae
+		}
+		var be *BadResponseError
+		if errors.As(err, &be) {
+			be.RequestID = c.scrub(reqID)
+			be.Reason = c.scrubWithToken(be.Reason, tok)
+		}
+		return err
+	}
+	return nil
+}
+
+// transportErr classifies a failed exchange: the caller's context, our
+// per-request timeout, or a connection problem. The URL is never quoted.
+func (c *Client) transportErr(ctx, actx context.Context, op string, err error, tok string) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	cause := err
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		cause = ue.Err // url.Error's text holds the URL
+	}
+	msg := c.scrubWithToken(cause.Error(), tok)
+	var (
+		cve *tls.CertificateVerificationError
+		uae x509.UnknownAuthorityError
+		hne x509.HostnameError
+		cie x509.CertificateInvalidError
+	)
+	if errors.As(cause, &cve) || errors.As(cause, &uae) || errors.As(cause, &hne) || errors.As(cause, &cie) {
+		return &netError{op: op, permanent: true, msg: msg +
+			" (a private CA: set CABundle / --ca-bundle; for media hosts only, InsecureMediaTLS / --insecure-media-tls)"}
+	}
+	var ne net.Error
+	if actx.Err() != nil || (errors.As(cause, &ne) && ne.Timeout()) {
+		return &netError{op: op, timeout: true, msg: msg}
+	}
+	return &netError{op: op, msg: msg, cause: stripURL(cause)}
+}
+
+// stripURL keeps cause in the chain only when its text cannot hold a URL.
+func stripURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return nil
+	}
+	return err
+}

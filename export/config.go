@@ -1,0 +1,210 @@
+package export
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// Credentials say how the client authenticates. Exactly one way is used, in this
+// order of preference: App ID (AppID + AppKey), account (Account + Password),
+// pre-issued Token.
+type Credentials struct {
+	AppID, AppKey, UserID, CorpID string // App ID auth
+	Account, Password             string // account auth (Basic)
+	Token                         string // pre-issued access token
+}
+
+// Method names the authentication the credentials select: "appid", "account",
+// "token", or "" when none is complete.
+func (c Credentials) Method() string {
+	switch {
+	case c.AppID != "" && c.AppKey != "":
+		return "appid"
+	case c.Account != "" && c.Password != "":
+		return "account"
+	case c.Token != "":
+		return "token"
+	}
+	return ""
+}
+
+// String describes the credentials without revealing any secret.
+func (c Credentials) String() string {
+	switch c.Method() {
+	case "appid":
+		s := fmt.Sprintf("app ID %q", c.AppID)
+		if c.UserID != "" {
+			s += fmt.Sprintf(" user %q", c.UserID)
+		}
+		if c.CorpID != "" {
+			s += fmt.Sprintf(" corp %q", c.CorpID)
+		}
+		return s + " (app key set)"
+	case "account":
+		return fmt.Sprintf("account %q (password set)", c.Account)
+	case "token":
+		return "pre-issued token (set)"
+	}
+	return "no credentials"
+}
+
+// GoString is String, so that %#v reveals no secret either.
+func (c Credentials) GoString() string { return "export.Credentials{" + c.String() + "}" }
+
+// CredentialsFromEnv reads MEETARCHIVE_APP_ID, _APP_KEY, _USER_ID, _CORP_ID,
+// _ACCOUNT, _PASSWORD and _TOKEN through getenv (os.Getenv in main). Values are
+// trimmed of surrounding white space (a trailing newline from a file is common).
+func CredentialsFromEnv(getenv func(string) string) Credentials {
+	get := func(k string) string { return strings.TrimSpace(getenv("MEETARCHIVE_" + k)) }
+	return Credentials{
+		AppID:    get("APP_ID"),
+		AppKey:   get("APP_KEY"),
+		UserID:   get("USER_ID"),
+		CorpID:   get("CORP_ID"),
+		Account:  get("ACCOUNT"),
+		Password: get("PASSWORD"),
+		Token:    get("TOKEN"),
+	}
+}
+
+// LinkSource chooses the API that gives download links.
+type LinkSource string
+
+// Link sources.
+const (
+	LinksAuto         LinkSource = "auto"         // record info, falling back to downloadurls for the run
+	LinksDownloadURLs LinkSource = "downloadurls" // GET /v1/mmc/management/record/downloadurls
+	LinksRecordInfo   LinkSource = "recordinfo"   // POST /v1/mmc/rlm/record/info
+)
+
+// Defaults applied by NewClient to zero fields of Config.
+const (
+	DefaultRate           = 100.0 / 60 // the gateway's 100 calls a minute per API
+	DefaultMaxAttempts    = 5
+	DefaultMaxElapsed     = 2 * time.Minute
+	DefaultRequestTimeout = 30 * time.Second
+	DefaultMaxBodyBytes   = 8 << 20
+	DefaultRetryBase      = 500 * time.Millisecond
+	DefaultRetryMax       = 30 * time.Second
+)
+
+// Config configures a Client. Zero fields take the defaults above.
+type Config struct {
+	BaseURL          string        // required, e.g. https://api.meeting.huaweicloud.com
+	Credentials      Credentials   // one complete way to authenticate is required
+	Rate             float64       // ceiling, requests/s per API; default 100.0/60
+	MaxAttempts      int           // default 5 (total tries incl. first)
+	MaxElapsed       time.Duration // default 2 * time.Minute for one call's retries
+	RequestTimeout   time.Duration // default 30 s per API request (media: header timeout only)
+	Links            LinkSource    // default "auto"
+	FileTypes        []string      // filter (case-insensitive); empty = all
+	CABundle         string        // PEM file added to system roots (API and media)
+	InsecureMediaTLS bool          // media hosts only; warn once via Logger
+	MaxBodyBytes     int64         // API body cap, default 8 MiB
+	Logger           *slog.Logger  // nil = discard
+	HTTPClient       *http.Client  // optional override (tests): used for API and media alike
+
+	RetryBase time.Duration // first backoff step, default 500 ms
+	RetryMax  time.Duration // largest backoff step, default 30 s
+}
+
+// Validate reports the first bad field of c, by name.
+func (c Config) Validate() error {
+	if c.BaseURL == "" {
+		return errors.New("export: config: BaseURL is required (MEETARCHIVE_API)")
+	}
+	u, err := url.Parse(c.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("export: config: BaseURL %q: want an http(s) URL such as https://api.meeting.huaweicloud.com", c.BaseURL)
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("export: config: BaseURL: no query, fragment or user info allowed")
+	}
+	cr := c.Credentials
+	switch {
+	case cr.AppID != "" && cr.AppKey == "":
+		return errors.New("export: config: Credentials: MEETARCHIVE_APP_ID is set but MEETARCHIVE_APP_KEY is empty")
+	case cr.AppKey != "" && cr.AppID == "":
+		return errors.New("export: config: Credentials: MEETARCHIVE_APP_KEY is set but MEETARCHIVE_APP_ID is empty")
+	case cr.Account != "" && cr.Password == "" && cr.Method() == "":
+		return errors.New("export: config: Credentials: MEETARCHIVE_ACCOUNT is set but MEETARCHIVE_PASSWORD is empty")
+	case cr.Method() == "":
+		return errors.New("export: config: Credentials: set MEETARCHIVE_APP_ID and MEETARCHIVE_APP_KEY, or MEETARCHIVE_ACCOUNT and MEETARCHIVE_PASSWORD, or MEETARCHIVE_TOKEN")
+	}
+	if c.Rate < 0 {
+		return fmt.Errorf("export: config: Rate %v: must not be negative", c.Rate)
+	}
+	if c.MaxAttempts < 0 {
+		return fmt.Errorf("export: config: MaxAttempts %d: must not be negative", c.MaxAttempts)
+	}
+	if c.MaxElapsed < 0 {
+		return fmt.Errorf("export: config: MaxElapsed %v: must not be negative", c.MaxElapsed)
+	}
+	if c.RequestTimeout < 0 {
+		return fmt.Errorf("export: config: RequestTimeout %v: must not be negative", c.RequestTimeout)
+	}
+	if c.RetryBase < 0 || c.RetryMax < 0 {
+		return fmt.Errorf("export: config: RetryBase/RetryMax: must not be negative")
+	}
+	switch c.Links {
+	case "", LinksAuto, LinksDownloadURLs, LinksRecordInfo:
+	default:
+		return fmt.Errorf("export: config: Links %q: want auto, downloadurls or recordinfo", string(c.Links))
+	}
+	for _, t := range c.FileTypes {
+		if strings.TrimSpace(t) == "" {
+			return errors.New("export: config: FileTypes: empty file type")
+		}
+	}
+	if c.MaxBodyBytes < 0 {
+		return fmt.Errorf("export: config: MaxBodyBytes %d: must not be negative", c.MaxBodyBytes)
+	}
+	if c.CABundle != "" {
+		if _, err := os.Stat(c.CABundle); err != nil {
+			return fmt.Errorf("export: config: CABundle: %w", err)
+		}
+	}
+	return nil
+}
+
+// withDefaults returns c with every zero field set to its default.
+func (c Config) withDefaults() Config {
+	if c.Rate == 0 {
+		c.Rate = DefaultRate
+	}
+	if c.MaxAttempts == 0 {
+		c.MaxAttempts = DefaultMaxAttempts
+	}
+	if c.MaxElapsed == 0 {
+		c.MaxElapsed = DefaultMaxElapsed
+	}
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = DefaultRequestTimeout
+	}
+	if c.Links == "" {
+		c.Links = LinksAuto
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.RetryBase == 0 {
+		c.RetryBase = DefaultRetryBase
+	}
+	if c.RetryMax == 0 {
+		c.RetryMax = DefaultRetryMax
+	}
+	if c.RetryMax < c.RetryBase {
+		c.RetryMax = c.RetryBase
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	return c
+}

@@ -1,0 +1,316 @@
+package export
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Sentinel errors callers branch on (errors.Is).
+var (
+	ErrAuth        = errors.New("authentication refused") // fatal: wrong app key, disabled/locked account
+	ErrBadResponse = errors.New("bad response")           // non-JSON, HTML, wrong types, truncated, oversized
+	ErrTruncated   = errors.New("media body truncated")
+	ErrNotFound    = errors.New("conference not found") // MMC.111070005 / MMC.111072065 on details
+
+	ErrTimeout    = errors.New("request timed out")     // a request (or its response headers) took longer than allowed
+	ErrConnection = errors.New("connection failed") // refused, reset or closed connection
+)
+
+// Error codes of the Meeting API this package acts on.
+const (
+	CodeTokenInvalid   = "USG.000000004" // token invalid or expired (401)
+	CodeMeetingMissing = "MMC.111070005" // meeting does not exist (400)
+	CodeConfNotFound   = "MMC.111072065" // conference not found or auth failed (400)
+	CodeThrottled      = "APIG.0308"     // the throttling threshold has been reached
+)
+
+// APIError is any non-2xx API answer (after retries).
+type APIError struct {
+	Op         string // "details", "downloadurls", "recordinfo", "list", "auth", "media", "delete"
+	StatusCode int
+	Code       string // error_code, e.g. "MMC.111070005", "USG.000000004", "APIG.0308"
+	Message    string // error_msg (redacted)
+	RequestID  string // body request_id or X-Request-Id header
+	RetryAfter time.Duration
+}
+
+// Error reads like "export: details 400 MMC.111070005: meeting does not exist (request 1234)".
+func (e *APIError) Error() string {
+	var b strings.Builder
+	b.WriteString("export: ")
+	b.WriteString(e.Op)
+	b.WriteByte(' ')
+	b.WriteString(strconv.Itoa(e.StatusCode))
+	if e.Code != "" {
+		b.WriteByte(' ')
+		b.WriteString(e.Code)
+	}
+	msg := e.Message
+	if msg == "" {
+		msg = strings.ToLower(http.StatusText(e.StatusCode))
+	}
+	if msg != "" {
+		b.WriteString(": ")
+		b.WriteString(msg)
+	}
+	if e.RequestID != "" {
+		b.WriteString(" (request ")
+		b.WriteString(e.RequestID)
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+// Is makes errors.Is(err, ErrNotFound) true for the details API's "meeting does
+// not exist" answers.
+func (e *APIError) Is(target error) bool {
+	return target == ErrNotFound && e.Op == "details" &&
+		(e.Code == CodeMeetingMissing || e.Code == CodeConfNotFound)
+}
+
+// Throttled reports whether the gateway refused the call for its rate.
+func (e *APIError) Throttled() bool {
+	return e.StatusCode == http.StatusTooManyRequests || e.Code == CodeThrottled
+}
+
+func (e *APIError) retryable() bool {
+	if e.Throttled() {
+		return true
+	}
+	switch e.StatusCode {
+	case http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// BadResponseError is an answer that could not be used: not JSON, an HTML page,
+// wrong types, cut short or too large. It wraps ErrBadResponse (and ErrTruncated
+// when the body ended before its Content-Length).
+type BadResponseError struct {
+	Op         string
+	StatusCode int
+	RequestID  string
+	Reason     string // redacted
+	truncated  bool
+}
+
+func (e *BadResponseError) Error() string {
+	s := "export: " + e.Op + ": bad response"
+	if e.StatusCode != 0 {
+		s += " (status " + strconv.Itoa(e.StatusCode) + ")"
+	}
+	s += ": " + e.Reason
+	if e.RequestID != "" {
+		s += " (request " + e.RequestID + ")"
+	}
+	return s
+}
+
+// Unwrap gives ErrBadResponse, and ErrTruncated for a body cut short.
+func (e *BadResponseError) Unwrap() []error {
+	if e.truncated {
+		return []error{ErrBadResponse, ErrTruncated}
+	}
+	return []error{ErrBadResponse}
+}
+
+// netError is a failed exchange: timeout or connection trouble. Its text
+// never contains the URL (media URLs carry secrets).
+type netError struct {
+	op        string
+	timeout   bool
+	permanent bool // a TLS certificate that is not trusted: no retry helps
+	msg       string // redacted cause
+	cause     error
+}
+
+func (e *netError) Error() string {
+	kind := "connection"
+	if e.timeout {
+		kind = "timeout"
+	}
+	if e.msg == "" {
+		return "export: " + e.op + ": " + kind
+	}
+	return "export: " + e.op + ": " + kind + ": " + e.msg
+}
+
+func (e *netError) Timeout() bool { return e.timeout }
+
+// Unwrap gives ErrTimeout or ErrConnection, and the cause for connection errors
+// (never a context error: a per-request timeout is not the caller's deadline).
+func (e *netError) Unwrap() []error {
+	if e.permanent {
+		return nil
+	}
+	if e.timeout {
+		return []error{ErrTimeout}
+	}
+	if e.cause != nil {
+		return []error{ErrConnection, e.cause}
+	}
+	return []error{ErrConnection}
+}
+
+// authError is a refused authentication: what went wrong and what to check.
+type authError struct {
+	cause error
+	hint  string
+}
+
+func (e *authError) Error() string {
+	s := "export: " + ErrAuth.Error()
+	if e.cause != nil {
+		s += ": " + strings.TrimPrefix(e.cause.Error(), "export: ")
+	}
+	if e.hint != "" {
+		s += "; " + e.hint
+	}
+	return s
+}
+
+func (e *authError) Unwrap() []error {
+	if e.cause == nil {
+		return []error{ErrAuth}
+	}
+	return []error{ErrAuth, e.cause}
+}
+
+// callError carries how many tries a failed call made.
+type callError struct {
+	err      error
+	attempts int
+}
+
+func (e *callError) Error() string {
+	if e.attempts > 1 {
+		return e.err.Error() + " (" + strconv.Itoa(e.attempts) + " attempts)"
+	}
+	return e.err.Error()
+}
+
+func (e *callError) Unwrap() error { return e.err }
+
+// Attempts reports how many tries the failed call made (1 if unknown, 0 for nil).
+func Attempts(err error) int {
+	if err == nil {
+		return 0
+	}
+	var ce *callError
+	if errors.As(err, &ce) && ce.attempts > 0 {
+		return ce.attempts
+	}
+	return 1
+}
+
+// ShouldRetry is THE retry decision: 429 (and APIG.0308), 500, 502, 503, 504,
+// timeouts, connection resets and early EOFs, and truncated bodies are worth
+// another try; a cancelled or expired context, a refused authentication, any
+// other 4xx, and an unusable (non-JSON, HTML, oversized) answer are not.
+func ShouldRetry(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	if errors.Is(err, ErrAuth) {
+		return false
+	}
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.retryable()
+	}
+	var nerr *netError
+	if errors.As(err, &nerr) {
+		return !nerr.permanent
+	}
+	if errors.Is(err, ErrTruncated) || errors.Is(err, ErrTimeout) || errors.Is(err, ErrConnection) {
+		return true
+	}
+	if errors.Is(err, ErrBadResponse) {
+		return false
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EPIPE) {
+		return true
+	}
+	var oe *net.OpError
+	return errors.As(err, &oe)
+}
+
+// ErrorCode gives the manifest's errorCode for err: the API's error_code if
+// any, else "auth", "http-<status>", "truncated", "timeout", "bad-response",
+// "connection", "cancelled", or "error" for anything else ("" for nil).
+func ErrorCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return "cancelled"
+	}
+	var ae *APIError
+	hasAPI := errors.As(err, &ae)
+	switch {
+	case hasAPI && ae.Code != "":
+		return ae.Code
+	case errors.Is(err, ErrAuth):
+		return "auth"
+	case hasAPI:
+		return "http-" + strconv.Itoa(ae.StatusCode)
+	case errors.Is(err, ErrTruncated):
+		return "truncated"
+	case errors.Is(err, ErrTimeout):
+		return "timeout"
+	case errors.Is(err, ErrBadResponse):
+		return "bad-response"
+	case errors.Is(err, ErrConnection):
+		return "connection"
+	}
+	var nerr *netError
+	if errors.As(err, &nerr) {
+		if nerr.timeout {
+			return "timeout"
+		}
+		return "connection"
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		if ne.Timeout() {
+			return "timeout"
+		}
+		return "connection"
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
+		return "connection"
+	}
+	return "error"
+}
+
+// secretRE finds secret-bearing key/value pairs: token=..., "accessToken":"...",
+// signature=..., password=... and the like.
+var secretRE = regexp.MustCompile(`(?i)((?:access_?|refresh_?|x-access-)?token|signature|password|app_?key|authorization)(["']?\s*[:=]\s*["']?)([^&#\s"',;}]+)`)
+
+// Redact replaces the values of token=, signature=, password= and similar
+// pairs in s (URLs, messages, JSON) by "REDACTED".
+func Redact(s string) string {
+	if s == "" {
+		return s
+	}
+	return secretRE.ReplaceAllString(s, "${1}${2}REDACTED")
+}

@@ -1,0 +1,179 @@
+package meetingtest
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/sample-dataset.json from SampleDataset")
+
+const sampleFile = "../../testdata/sample-dataset.json"
+
+func TestSampleDatasetFile(t *testing.T) {
+	if *update {
+		if err := SampleDataset().WriteFile(sampleFile); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := LoadDataset(sampleFile)
+	if err != nil {
+		t.Fatalf("LoadDataset(%s): %v", sampleFile, err)
+	}
+	if want := SampleDataset(); !reflect.DeepEqual(got, want) {
+		t.Errorf("%s differs from SampleDataset() (run go test -run TestSampleDatasetFile -update)", sampleFile)
+	}
+}
+
+var hex32 = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+func TestSampleDataset(t *testing.T) {
+	d := SampleDataset()
+	if err := d.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	var ready, pending, unavailable int
+	subjects := map[string]bool{}
+	types := map[string]bool{}
+	for _, c := range d.Conferences {
+		subjects[c.Subject] = true
+		if !hex32.MatchString(c.ConfUUID) {
+			t.Errorf("confUUID %q is not 32 hex", c.ConfUUID)
+		}
+		switch {
+		case !c.IsDecodeFinish:
+			pending++
+		case !c.Available:
+			unavailable++
+		default:
+			ready++
+			if n := len(c.Files); n < 1 || n > 3 {
+				t.Errorf("%s: %d files, want 1 to 3", c.ConfUUID, n)
+			}
+			for _, f := range c.Files {
+				types[f.FileType] = true
+				if f.Size < 256<<10 || f.Size > 2<<20 {
+					t.Errorf("%s %s/%s: %d bytes, want 256 KiB to 2 MiB", c.ConfUUID, f.FileType, f.Name, f.Size)
+				}
+			}
+		}
+	}
+	if ready != 5 || pending != 1 || unavailable != 1 {
+		t.Errorf("ready %d pending %d unavailable %d, want 5 1 1", ready, pending, unavailable)
+	}
+	for _, s := range []string{`=HYPERLINK("http://x")`, "../../etc"} {
+		if !subjects[s] {
+			t.Errorf("no subject %q", s)
+		}
+	}
+	if len(types) != 3 {
+		t.Errorf("file types %v, want Hd, Sd and Aux", types)
+	}
+	if _, ok := d.Conference(SampleUnknownConfUUID); ok || !hex32.MatchString(SampleUnknownConfUUID) {
+		t.Errorf("SampleUnknownConfUUID must be well-formed and unknown")
+	}
+}
+
+func TestGenerate(t *testing.T) {
+	start := time.Date(2024, 2, 1, 8, 0, 0, 0, time.UTC)
+	g := GenerateConfig{Conferences: 40, FilesPerConference: 4, FileSize: 1000, Pending: 5, Unavailable: 3, NoFiles: 2, Seed: 17, Start: start}
+	d := Generate(g)
+	if err := d.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(d, Generate(g)) {
+		t.Error("Generate is not deterministic")
+	}
+	g2 := g
+	g2.Seed = 18
+	if reflect.DeepEqual(d, Generate(g2)) {
+		t.Error("another seed gave the same dataset")
+	}
+	var pending, unavailable, noFiles int
+	for i, c := range d.Conferences {
+		if !hex32.MatchString(c.ConfUUID) {
+			t.Errorf("conference %d: confUUID %q", i, c.ConfUUID)
+		}
+		if want := start.Add(time.Duration(i) * 47 * time.Minute).Format(StartTimeLayout); c.StartTime != want {
+			t.Errorf("conference %d: startTime %s, want %s", i, c.StartTime, want)
+		}
+		switch {
+		case !c.IsDecodeFinish:
+			pending++
+		case !c.Available:
+			unavailable++
+		case len(c.Files) == 0:
+			noFiles++
+		default:
+			if len(c.Files) != 4 || c.Files[3].FileType != "Hd" || c.Files[3].Name != "0_1.mp4" || c.Files[0].Size != 1000 {
+				t.Errorf("conference %d files %+v, want 4 of 1000 bytes cycling Hd Sd Aux", i, c.Files)
+			}
+		}
+	}
+	if pending != 5 || unavailable != 3 || noFiles != 2 {
+		t.Errorf("pending %d unavailable %d no files %d, want 5 3 2", pending, unavailable, noFiles)
+	}
+	if s := d.Conferences[3].Subject; !strings.ContainsAny(s, "=./+\n\t\"@-") && s != "CON" {
+		t.Errorf("conference 3 subject %q: want a hostile one", s)
+	}
+	if got := Generate(GenerateConfig{Conferences: 2, Pending: 9}); len(got.Conferences) != 2 {
+		t.Errorf("counts larger than Conferences: %d conferences", len(got.Conferences))
+	}
+}
+
+func TestLoadDatasetErrors(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name, json, want string
+	}{
+		{"ok", `{"conferences":[{"confUUID":"a","startTime":"2024-01-01 10:00","files":[{"fileType":"Hd","name":"0_0.mp4","size":5}]}]}`, ""},
+		{"unknown field", `{"conferences":[{"confUUID":"a","fileSize":3}]}`, "fileSize"},
+		{"duplicate", `{"conferences":[{"confUUID":"a"},{"confUUID":"a"}]}`, "duplicate"},
+		{"bad type", `{"conferences":[{"confUUID":"a","files":[{"fileType":"HD","name":"x","size":1}]}]}`, "fileType"},
+		{"bad start", `{"conferences":[{"confUUID":"a","startTime":"2024-01-01T10:00:00Z"}]}`, "startTime"},
+		{"slash in name", `{"conferences":[{"confUUID":"a","files":[{"fileType":"Hd","name":"a/b","size":1}]}]}`, "name"},
+		{"trailing", `{"conferences":[]} {}`, "trailing"},
+		{"not json", `nope`, "invalid"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "_")+".json")
+			if err := os.WriteFile(p, []byte(tt.json), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := LoadDataset(p)
+			if tt.want == "" {
+				if err != nil {
+					t.Errorf("LoadDataset = %v, want nil", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("LoadDataset = %v, want an error mentioning %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := LoadDataset(filepath.Join(dir, "missing.json")); err == nil {
+		t.Error("LoadDataset of a missing file: nil error")
+	}
+}
+
+func TestDatasetWriteRoundTrip(t *testing.T) {
+	d := Generate(GenerateConfig{Conferences: 12, FilesPerConference: 2, Pending: 1, Unavailable: 1, Seed: 4})
+	p := filepath.Join(t.TempDir(), "d.json")
+	if err := d.WriteFile(p); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadDataset(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, d) {
+		t.Error("WriteFile then LoadDataset changed the dataset")
+	}
+}

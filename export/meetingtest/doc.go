@@ -1,0 +1,152 @@
+// Package meetingtest is an in-process simulator of the Huawei Cloud Meeting
+// API, in the manner of net/http/httptest: NewServer starts it on a loopback
+// port, Server.URL is its base URL, Close stops it, and Counters, Served,
+// FileSHA256 and Deleted let a test check what a client did. Serve runs the
+// same handler as a process (`meetarchive simulate`).
+//
+// It follows ../shared/MEETING-API.md: field names, status codes, error
+// bodies {"error_code","error_msg","request_id"} with the X-Request-Id
+// header, single-use download tokens, a real HMAC check, gateway headers.
+//
+// # Endpoints
+//
+//	POST   /v2/usg/acs/auth/appauth                    App ID login (HMAC-SHA256)
+//	POST   /v1/usg/acs/auth/account                    account login (Basic)
+//	POST   /v1/usg/acs/token/validate                  {"token","needGenNewToken"}
+//	PUT    /v1/usg/acs/token                           refresh: X-Access-Token = access or refresh token
+//	GET    /v1/mmc/management/conferences/record/files ?confUUID=     recording detail
+//	GET    /v1/mmc/management/record/files             ?startDate=&endDate=&offset=&limit=&queryAll=&searchKey=&sortType=
+//	DELETE /v1/mmc/management/record/files             ?confUUIDs=<uuid>[,<uuid>...]
+//	GET    /v1/mmc/management/record/downloadurls      ?confUUID=&offset=&limit=
+//	POST   /v1/mmc/rlm/record/info                     {"confUUID","segmentOffset","segmentLimit"} (Config.RecordInfo)
+//	GET    /media/<confUUID>/<fileType>/<name>         the media behind download links
+//	GET    /play/<confUUID>?token=...                  a playback page (text/html), what url[] points at
+//
+// Any other method and path answers 404 APIG.0101.
+//
+// # Authentication
+//
+// App ID login verifies the hex HMAC-SHA256 (upper or lower case), keyed by
+// the app key, over appId:userId:expireTime:nonce (appId:corpId:userId:
+// expireTime:nonce when corpId is set), from
+// "Authorization: HMAC-SHA256 signature=<hex>,access=<base64(appId)>" or the
+// older form with signature= only (access, when present, must decode to the
+// appId). The body must have clientType 72, a nonce of 32 to 64 characters
+// and an expireTime (epoch seconds) not in the past (0 = never). A malformed
+// request answers 400 USG.000000001; a wrong app ID, signature, account or
+// password, or an expired signed request, 401 USG.000000005 (both codes are
+// the simulator's own: the vendor does not document them). Account login
+// takes "Authorization: Basic base64(account:password)" and
+// {"account","clientType":72}, as the official Go SDK sends it.
+//
+// Both answer accessToken, validPeriod (s), expireTime (epoch s), createTime
+// (epoch ms), refreshToken, refreshValidPeriod, refreshExpireTime,
+// refreshCreateTime, tokenType 0, clientType 72, user{...} and the other
+// fields of the SDK's token response. Tokens live Config.TokenLifetime
+// (refresh tokens twice that). One user (app ID + corp ID + user ID, or
+// account) holds at most Config.MaxTokensPerUser (64) live tokens: the next
+// login silently invalidates the oldest (Counters.TokensEvicted), which is
+// what hurts a client that logs in too often.
+//
+// Every other API call needs X-Access-Token; a missing, unknown, expired or
+// evicted token answers 401 USG.000000004 (Counters.Unauthorized).
+//
+// # Recordings
+//
+// An unknown or deleted confUUID answers 400 MMC.111070005 on detail,
+// downloadurls, record info and delete; a missing or malformed parameter
+// 400 MMC.111070001. rcdSize is the files' total in MiB rounded down
+// (Conference.RcdSize overrides it). url[] holds one playback page link
+// (carrying token=) for a ready recording, none otherwise.
+//
+// List: startDate and endDate (epoch ms) are required; a recording matches
+// when its startTime (read as UTC) lies in [startDate, endDate] and
+// searchKey, if any, is a case-insensitive substring of its subject.
+// Without queryAll=true only recordings whose Conference.UserID is empty or
+// equals the token's userId are listed. sortType is ASC_StartTIME (the
+// default) or DSC_StartTIME (case-insensitive); others answer 400. limit
+// defaults to 20 and is capped at Config.ListMaxLimit (100) without error:
+// the answer's "limit" is the effective one. offset is a row offset by
+// default; Config.ListOffsetIsPage makes it a page index (rows skipped =
+// offset*limit), so clients can test their detection of either. "count" is
+// the number of matching rows.
+//
+// downloadurls answers one recordUrls entry (note "confUuid") whose urls
+// list every file, each with a fresh single-use token; offset and limit
+// (0 = all) page the files. A recording still transcoding
+// (isDecodeFinish false) or not available answers 200 with an empty urls
+// list: its files cannot be fetched. Links point at this server
+// (/media/<confUUID>/<fileType>/<name>) or at Config.MediaBaseURL.
+//
+// Record info (only with Config.RecordInfo; otherwise 404 APIG.0101)
+// answers {"code":"0","message":"success","data":{...}}: one segment per
+// file stem ("0_0", "0_1", ...), each with the files of that part in every
+// type; recordType maps Hd->SPEAKER_VIDEO, Aux->SHARE_VIDEO,
+// Sd->SPEAKER_SHARE_VIDEO; fileSize is bytes (a number), segmentSize bytes
+// (a string), sha256 the true content's hash, beginTime/endTime epoch ms,
+// duration seconds. segmentLimit 0 means 100 (the cap). downloadUrl carries
+// its single-use token as ?token=. Not-ready recordings answer an empty
+// segmentList.
+//
+// Delete (the fact sheet's missing API; this form is the simulator's):
+// DELETE /v1/mmc/management/record/files?confUUIDs=a,b answers 200 {} and
+// deletes all, or, if any is unknown or already deleted, 400 MMC.111070005
+// and deletes none. Deleted recordings then answer 400 MMC.111070005 and
+// their media 404 MMC.111070005.
+//
+// # Media
+//
+// A downloadurls token is accepted only as the bare "Authorization: <token>"
+// header, a record info token only as ?token=. A token is consumed by its
+// first presentation, whatever happens next; a missing token answers 401,
+// a used, unknown, expired (Config.LinkLifetime on the Config.Now clock) or
+// other file's token 403, both with error code MMC.111070004, and both count
+// in Counters.TokenRefused. The body is the file's deterministic
+// pseudo-random content (see Content) with Content-Length; no Range
+// support. Config.MediaRate throttles each response (real time), and
+// cancellation of the request or Close stops it. Served records the
+// SHA-256 of the bytes actually sent, for complete responses only; an entry
+// is added just before the last bytes are written (and withdrawn if that
+// write fails), so a client that has read a whole file finds it there.
+//
+// # Gateway
+//
+// Every API response (not media) carries
+// "X-APIG-Ratelimit-Api: remain:N,limit:L,time:1 second" and
+// "X-APIG-Ratelimit-Api-Allenv" alike. Each API has a token bucket on the
+// Config.Now clock: with Config.RatePerAPI = r > 0 it is enforced, holds
+// Config.RateBurst tokens (default L) and refills at r/s. L is r with
+// "time:1 second" when r is a whole number, else round(60r) with
+// "time:1 minute". remain is the whole tokens left after this request. A
+// request finding the bucket empty answers 429 APIG.0308 ("the throttling
+// threshold has been reached") with Retry-After (whole seconds, at least 1)
+// and counts in Counters.Throttled. With RatePerAPI 0 nothing is enforced
+// and the header advertises 1000 per second. The Allenv bucket covers all
+// APIs: enforced only with Config.RateAllEnv, else it advertises 200 per
+// second. The login APIs are limited like any other.
+//
+// # Faults
+//
+// Config.Faults (or SetFaults) are checked in order; the first whose
+// Endpoint matches, whose ConfUUID is "" or the request's, whose Times is 0
+// or not used up, and whose Probability (drawn from a Seed-seeded generator)
+// hits, applies. On API endpoints faults apply after the gateway limit and
+// the access-token check; on media after the download token is consumed,
+// except "reset", which happens before the token is looked at (the request
+// never reached the media server, so its token stays valid).
+// Kinds: "status" (Status, default 500, with an error body: Code or a code
+// chosen from the status), "throttle" (429 APIG.0308, Retry-After when
+// RetryAfter > 0), "latency" (sleep, then answer normally), "truncate" (API:
+// the first half of the JSON with a matching Content-Length; media: the full
+// Content-Length, half the bytes, then the connection closes), "html" (200
+// text/html), "badjson" (200, numbers and booleans turned into "abc"), "reset"
+// (connection closed with RST, no answer), "flip" (media: the middle byte
+// inverted). Counters.Faults and FaultHits["endpoint/kind"] count hits.
+// ParseFault and ParseFaults read faults in a flag form
+// ("details:status:status=503:times=2").
+//
+// Beware: Go's http.Transport silently resends an idempotent request (GET,
+// DELETE) once when a reused keep-alive connection is reset before any
+// answer, so a single "reset" fault (Times 1) is invisible to such a client;
+// use Times >= 2, or fresh connections, to make it show.
+package meetingtest

@@ -1,0 +1,330 @@
+package meetingtest
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// link is one single-use download token.
+type link struct {
+	confUUID, fileType, name string
+	expires                  time.Time
+	query                    bool // travels as ?token= (record info), else as Authorization
+}
+
+// issueLinkLocked issues a download token for one file.
+func (s *Server) issueLinkLocked(confUUID, fileType, name string, query bool, now time.Time) string {
+	if len(s.links) >= s.linkSweep {
+		for k, l := range s.links {
+			if !now.Before(l.expires) {
+				delete(s.links, k)
+			}
+		}
+		s.linkSweep = max(1024, 2*len(s.links))
+	}
+	tok := randomHex(24)
+	s.links[tok] = &link{confUUID: confUUID, fileType: fileType, name: name, expires: now.Add(s.cfg.LinkLifetime), query: query}
+	s.ctr.LinksIssued++
+	return tok
+}
+
+// useLink consumes the download token of a media request. Tokens from
+// downloadurls are accepted only as the bare Authorization header; tokens
+// from record info only as ?token=. A token is gone after its first
+// presentation, whatever the outcome.
+func (s *Server) useLink(r *http.Request, confUUID, fileType, name string, now time.Time) (status int, msg string) {
+	hdr := strings.TrimSpace(r.Header.Get("Authorization"))
+	qt := r.URL.Query().Get("token")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var l *link
+	if c := s.links[hdr]; hdr != "" && c != nil && !c.query {
+		l = c
+		delete(s.links, hdr)
+	} else if c := s.links[qt]; qt != "" && c != nil && c.query {
+		l = c
+		delete(s.links, qt)
+	}
+	switch {
+	case l == nil && hdr == "" && qt == "":
+		status, msg = http.StatusUnauthorized, "download token missing"
+	case l == nil:
+		status, msg = http.StatusForbidden, "download token invalid or already used"
+	case !now.Before(l.expires):
+		status, msg = http.StatusForbidden, "download token expired"
+	case l.confUUID != confUUID || l.fileType != fileType || l.name != name:
+		status, msg = http.StatusForbidden, "download token is for another file"
+	default:
+		return http.StatusOK, ""
+	}
+	s.ctr.TokenRefused++
+	return status, msg
+}
+
+// Content returns the true content of a media file: deterministic
+// pseudo-random bytes (ChaCha8 keyed by a hash of seed, confUUID, fileType
+// and name), size bytes long.
+func Content(seed int64, confUUID, fileType, name string, size int64) io.Reader {
+	return io.LimitReader(newContent(seed, confUUID, fileType, name), size)
+}
+
+func newContent(seed int64, confUUID, fileType, name string) *rand.ChaCha8 {
+	h := sha256.New()
+	h.Write([]byte("meetingtest-media-v1\x00"))
+	h.Write(binary.LittleEndian.AppendUint64(nil, uint64(seed)))
+	for _, p := range []string{confUUID, fileType, name} {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	var key [32]byte
+	h.Sum(key[:0])
+	return rand.NewChaCha8(key)
+}
+
+type shaEntry struct {
+	once sync.Once
+	sum  string
+}
+
+// FileSHA256 is the lower-case hex SHA-256 of a file's true content (what a
+// complete, unfaulted media response carries); "" if the file is unknown.
+func (s *Server) FileSHA256(confUUID, fileType, name string) string {
+	s.mu.Lock()
+	c := s.confs[confUUID]
+	size := int64(-1)
+	if c != nil {
+		for _, f := range c.Files {
+			if f.FileType == fileType && f.Name == name {
+				size = f.Size
+			}
+		}
+	}
+	if size < 0 {
+		s.mu.Unlock()
+		return ""
+	}
+	key := confUUID + "\x00" + fileType + "\x00" + name + "\x00" + strconv.FormatInt(size, 10)
+	e := s.shaCache[key]
+	if e == nil {
+		e = &shaEntry{}
+		s.shaCache[key] = e
+	}
+	s.mu.Unlock()
+	e.once.Do(func() {
+		h := sha256.New()
+		buf := bufPool.Get().(*[]byte)
+		defer bufPool.Put(buf)
+		_, _ = io.CopyBuffer(h, Content(s.cfg.Seed, confUUID, fileType, name, size), *buf)
+		e.sum = hex.EncodeToString(h.Sum(nil))
+	})
+	return e.sum
+}
+
+const mediaChunk = 256 << 10
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, mediaChunk); return &b }}
+
+func mediaContentType(name string) string {
+	switch strings.ToLower(pathExt(name)) {
+	case ".mp4":
+		return "video/mp4"
+	case ".m4a", ".aac":
+		return "audio/mp4"
+	}
+	return "application/octet-stream"
+}
+
+// serveMedia: GET /media/<confUUID>/<fileType>/<name>.
+func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) {
+	reqID := s.requestID()
+	w.Header().Set("X-Request-Id", reqID)
+	s.count(EndpointMedia)
+	if r.Method != http.MethodGet {
+		writeError(w, http.StatusMethodNotAllowed, CodeRequestError, "media supports GET only", reqID)
+		return
+	}
+	parts := strings.Split(strings.TrimPrefix(r.URL.EscapedPath(), "/media/"), "/")
+	if len(parts) != 3 {
+		writeError(w, http.StatusNotFound, CodeRequestError, "no such media", reqID)
+		return
+	}
+	for i, p := range parts {
+		u, err := url.PathUnescape(p)
+		if err != nil {
+			writeError(w, http.StatusNotFound, CodeRequestError, "no such media", reqID)
+			return
+		}
+		parts[i] = u
+	}
+	confUUID, fileType, name := parts[0], parts[1], parts[2]
+	// A reset happens before the token is looked at: such a request never
+	// reached the media server, so its token stays valid.
+	isReset := func(k string) bool { return k == FaultReset }
+	if s.pickFault(EndpointMedia, []string{confUUID}, isReset) != nil {
+		resetConn(w)
+		return
+	}
+	if status, msg := s.useLink(r, confUUID, fileType, name, s.now()); status != http.StatusOK {
+		writeError(w, status, CodeVerifyFailed, msg, reqID)
+		return
+	}
+	s.mu.Lock()
+	size := int64(-1)
+	if c := s.lookupLocked(confUUID); c != nil {
+		for _, f := range c.Files {
+			if f.FileType == fileType && f.Name == name {
+				size = f.Size
+			}
+		}
+	} else {
+		s.mu.Unlock()
+		writeError(w, http.StatusNotFound, CodeMeetingNotExist, "the meeting does not exist", reqID)
+		return
+	}
+	s.mu.Unlock()
+	if size < 0 {
+		writeError(w, http.StatusNotFound, CodeRequestError, "no such media", reqID)
+		return
+	}
+
+	f := s.pickFault(EndpointMedia, []string{confUUID}, func(k string) bool { return k != FaultReset })
+	truncate, flip := false, false
+	if f != nil {
+		switch f.Kind {
+		case FaultStatus:
+			status, code, msg := faultStatus(f, EndpointMedia)
+			writeError(w, status, code, msg, reqID)
+			return
+		case FaultThrottle:
+			if f.RetryAfter > 0 {
+				w.Header().Set("Retry-After", retryAfterSeconds(f.RetryAfter))
+			}
+			writeError(w, http.StatusTooManyRequests, CodeThrottled, "the throttling threshold has been reached", reqID)
+			return
+		case FaultLatency:
+			if !s.sleep(r.Context(), f.Latency) {
+				return
+			}
+		case FaultHTML:
+			writeHTML(w)
+			return
+		case FaultTruncate:
+			truncate = true
+		case FaultFlip:
+			flip = true
+		}
+	}
+
+	s.mu.Lock()
+	s.mediaRunning++
+	s.ctr.MediaPeak = max(s.ctr.MediaPeak, s.mediaRunning)
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.mediaRunning--
+		s.mu.Unlock()
+	}()
+
+	w.Header().Set("Content-Type", mediaContentType(name))
+	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
+	w.WriteHeader(http.StatusOK)
+
+	send := size
+	if truncate {
+		send = size / 2
+	}
+	flipAt := int64(-1)
+	if flip && size > 0 {
+		flipAt = size / 2
+	}
+	chunk := int64(mediaChunk)
+	rate := s.cfg.MediaRate
+	if rate > 0 {
+		chunk = max(1, min(chunk, rate/10)) // about ten writes a second
+	}
+	gen := newContent(s.cfg.Seed, confUUID, fileType, name)
+	hash := sha256.New()
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	buf := *bp
+	ctx := r.Context()
+	start := time.Now()
+	var sent int64
+	// A complete response is recorded in Served just BEFORE its last bytes
+	// are handed to the connection (and withdrawn if that write fails), so a
+	// client that has read everything always finds it there.
+	record := func() uint64 {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.servedSeq++
+		s.ctr.MediaComplete++
+		s.served = append(s.served, Served{ConfUUID: confUUID, FileType: fileType, Name: name, Bytes: size, SHA256: hex.EncodeToString(hash.Sum(nil))})
+		s.servedIDs = append(s.servedIDs, s.servedSeq)
+		return s.servedSeq
+	}
+	if send == 0 && !truncate {
+		record()
+		return
+	}
+	for sent < send {
+		if rate > 0 {
+			due := start.Add(time.Duration(float64(sent) / float64(rate) * float64(time.Second)))
+			if !s.sleep(ctx, time.Until(due)) {
+				return
+			}
+		} else {
+			select {
+			case <-ctx.Done():
+				return
+			case <-s.stop:
+				return
+			default:
+			}
+		}
+		n := min(chunk, send-sent)
+		p := buf[:n]
+		_, _ = gen.Read(p)
+		if flipAt >= sent && flipAt < sent+n {
+			p[flipAt-sent] ^= 0xff
+		}
+		var id uint64
+		if last := sent+n == size; last {
+			hash.Write(p)
+			id = record()
+		}
+		m, err := w.Write(p)
+		if id == 0 {
+			hash.Write(p[:m])
+		}
+		sent += int64(m)
+		s.mu.Lock()
+		s.ctr.MediaBytes += int64(m)
+		if err != nil && id != 0 {
+			s.ctr.MediaComplete--
+			if i := slices.Index(s.servedIDs, id); i >= 0 {
+				s.served = slices.Delete(s.served, i, i+1)
+				s.servedIDs = slices.Delete(s.servedIDs, i, i+1)
+			}
+		}
+		s.mu.Unlock()
+		if err != nil {
+			return
+		}
+	}
+	if truncate {
+		if fl, ok := w.(http.Flusher); ok {
+			fl.Flush()
+		}
+		panic(http.ErrAbortHandler) // close the connection short of Content-Length
+	}
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package meetingtest
+
+const raceEnabled = false

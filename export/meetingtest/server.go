@@ -1,0 +1,477 @@
+package meetingtest
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"maps"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Defaults of Config.
+const (
+	DefaultAppID         = "meetarchive-demo"
+	DefaultAppKey        = "demo-app-key"
+	DefaultAccount       = "demo@meetarchive.example"
+	DefaultPassword      = "demo-password"
+	DefaultTokenLifetime = 12 * time.Hour
+	DefaultLinkLifetime  = time.Hour
+	DefaultMaxTokens     = 64  // live access tokens per user
+	DefaultListMaxLimit  = 100 // list API page size cap
+	DefaultAllEnvRate    = 200 // X-APIG-Ratelimit-Api-Allenv when not enforced, per second
+	// advertisedRate is what X-APIG-Ratelimit-Api advertises (per second,
+	// not enforced) when RatePerAPI is 0.
+	advertisedRate = 1000
+)
+
+// Endpoint names: Fault.Endpoint values and Counters.Requests keys.
+const (
+	EndpointAuth         = "auth"     // both login APIs (App ID and account)
+	EndpointValidate     = "validate" // POST /v1/usg/acs/token/validate
+	EndpointRefresh      = "refresh"  // PUT /v1/usg/acs/token
+	EndpointDetails      = "details"
+	EndpointList         = "list"
+	EndpointDownloadURLs = "downloadurls"
+	EndpointRecordInfo   = "recordinfo"
+	EndpointDelete       = "delete"
+	EndpointMedia        = "media"
+	EndpointPlay         = "play" // playback pages (the detail's url[])
+)
+
+// Fault kinds.
+const (
+	FaultStatus   = "status"   // answer Fault.Status (default 500) with an error body
+	FaultThrottle = "throttle" // 429 APIG.0308, Retry-After when Fault.RetryAfter > 0
+	FaultLatency  = "latency"  // sleep Fault.Latency (honours cancellation), then answer normally
+	FaultTruncate = "truncate" // API: half the JSON body (Content-Length of the half); media: full Content-Length, half the bytes, connection closed
+	FaultHTML     = "html"     // 200 text/html page
+	FaultBadJSON  = "badjson"  // 200 JSON with wrong types (numbers and booleans become "abc"); API only
+	FaultReset    = "reset"    // connection closed (RST) without an answer
+	FaultFlip     = "flip"     // media only: one byte in the middle flipped, Content-Length unchanged
+)
+
+// Error codes the simulator answers with. Codes marked (sim) are not in the
+// vendor's documentation; they are the simulator's own choice.
+const (
+	CodeTokenInvalid    = "USG.000000004" // 401: access token unknown, expired or evicted
+	CodeAuthFailed      = "USG.000000005" // 401 (sim): signature, app ID, account or password wrong; signed request expired
+	CodeAuthBadRequest  = "USG.000000001" // 400 (sim): malformed login request (body, clientType, nonce)
+	CodeRequestError    = "MMC.111070001" // 400: bad parameters
+	CodeNoPermission    = "MMC.111070002" // 403
+	CodeVerifyFailed    = "MMC.111070004" // 401/403: download token missing, used, expired or for another file
+	CodeMeetingNotExist = "MMC.111070005" // 400: unknown or deleted meeting
+	CodeThrottled       = "APIG.0308"     // 429
+	CodeNoAPI           = "APIG.0101"     // 404: unknown API, or record info not enabled
+	CodeServerError     = "MMC.111070000" // 500 (sim): injected server error
+)
+
+// Config configures a simulator. Zero values take the defaults noted.
+type Config struct {
+	Dataset           Dataset
+	AppID, AppKey     string        // defaults DefaultAppID / DefaultAppKey
+	Account, Password string        // defaults DefaultAccount / DefaultPassword
+	TokenLifetime     time.Duration // access token lifetime; default 12h
+	LinkLifetime      time.Duration // download token lifetime; default 1h
+	RatePerAPI        float64       // enforced requests/s per API (0 = not enforced); 429 + APIG.0308 when exceeded
+	RecordInfo        bool          // record info API enabled (else 404 APIG.0101)
+	MediaRate         int64         // bytes/s per media response (0 = unlimited)
+	Faults            []Fault
+	Seed              int64
+	Now               func() time.Time // clock for tokens, links and rate buckets; default time.Now
+
+	// RateBurst is the token bucket's size for RatePerAPI; 0 = one header
+	// window's worth (the limit the X-APIG-Ratelimit-Api header shows).
+	RateBurst int
+	// RateAllEnv enforces a limit over all APIs together (requests/s);
+	// 0 = not enforced (the Allenv header then advertises 200 per second).
+	RateAllEnv float64
+	// MaxTokensPerUser is how many live access tokens one user may hold; the
+	// next login invalidates the oldest. Default 64.
+	MaxTokensPerUser int
+	// ListMaxLimit caps the list API's limit parameter (silently; the
+	// response's "limit" shows the effective value). Default 100.
+	ListMaxLimit int
+	// ListOffsetIsPage makes the list API read offset as a page index
+	// (rows skipped = offset*limit) instead of a row offset.
+	ListOffsetIsPage bool
+	// MediaBaseURL is the scheme://host of media and playback links; "" =
+	// the host the API request came to.
+	MediaBaseURL string
+}
+
+// Fault injects a failure into one endpoint's answers.
+type Fault struct {
+	Endpoint   string // "auth","details","downloadurls","recordinfo","list","media","delete" (and "validate","refresh")
+	Kind       string // "status","throttle","latency","truncate","html","badjson","reset","flip"
+	Status     int    // for "status"; default 500
+	RetryAfter time.Duration
+	Latency    time.Duration
+	ConfUUID   string // "" = any
+	Times      int    // how many requests it hits (0 = all)
+
+	Code        string  // error_code for "status"; default chosen from Status
+	Message     string  // error_msg for "status"
+	Probability float64 // 0 or 1 = every matching request; else hit with this probability (seeded, deterministic in request order)
+}
+
+// Counters is a snapshot of what the simulator has seen. Per-endpoint
+// counters (Auth, Details, ...) count every request that reached the
+// endpoint, whatever its outcome.
+type Counters struct {
+	Requests map[string]int64 // per endpoint name, every request
+
+	Auth          int64 // login requests (App ID and account)
+	AuthFailed    int64 // login requests refused (bad signature, password, body...)
+	TokensIssued  int64 // access tokens issued (logins, refresh, validate with needGenNewToken)
+	TokensEvicted int64 // live tokens invalidated by the per-user cap
+	Unauthorized  int64 // API calls refused with 401 USG.000000004
+
+	Details, DownloadURLs, RecordInfo, List, Delete, Media int64
+
+	Deleted       int64 // conferences deleted
+	LinksIssued   int64 // download tokens issued
+	MediaBytes    int64 // media bytes written (complete or not)
+	MediaComplete int64 // media responses sent in full
+	MediaInFlight int64 // media responses being written now
+	MediaPeak     int64 // most media responses in flight at once
+	Throttled     int64 // 429s from rate enforcement (throttle faults count in Faults)
+	TokenRefused  int64 // media requests refused for their download token
+
+	Faults    int64            // fault injections
+	FaultHits map[string]int64 // per "endpoint/kind"
+}
+
+// Served is one media response sent in full.
+type Served struct {
+	ConfUUID, FileType, Name string
+	Bytes                    int64
+	SHA256                   string // of the bytes actually sent (differs from FileSHA256 under a "flip" fault)
+}
+
+// Server is a running (or unstarted) simulator.
+type Server struct {
+	// URL is the base URL, "http://127.0.0.1:port", once started.
+	URL string
+
+	cfg    Config
+	ts     *httptest.Server
+	stop   chan struct{}
+	closed sync.Once
+	key    uint64 // seed-derived, for request ids
+
+	mu           sync.Mutex
+	confs        map[string]*Conference
+	order        []string // confUUIDs in dataset order
+	deleted      map[string]bool
+	tokens       map[string]*accessToken
+	refresh      map[string]*accessToken
+	userTokens   map[string][]*accessToken
+	links        map[string]*link
+	linkSweep    int
+	buckets      map[string]*bucket
+	allEnv       *bucket
+	faults       []*faultState
+	faultRNG     *rand.Rand
+	reqSeq       uint64
+	ctr          Counters
+	served       []Served
+	servedIDs    []uint64 // parallel to served
+	servedSeq    uint64
+	shaCache     map[string]*shaEntry
+	mediaRunning int64
+}
+
+// Validate checks the configuration (fault endpoints and kinds, the dataset).
+func (c Config) Validate() error {
+	if err := c.Dataset.Validate(); err != nil {
+		return fmt.Errorf("meetingtest: config: dataset: %w", err)
+	}
+	if c.RatePerAPI < 0 || c.RateAllEnv < 0 || c.MediaRate < 0 || c.RateBurst < 0 {
+		return errors.New("meetingtest: config: negative rate")
+	}
+	for i, f := range c.Faults {
+		if !slices.Contains(faultEndpoints, f.Endpoint) {
+			return fmt.Errorf("meetingtest: config: fault %d: endpoint %q: want one of %v", i, f.Endpoint, faultEndpoints)
+		}
+		if !slices.Contains(faultKinds, f.Kind) {
+			return fmt.Errorf("meetingtest: config: fault %d: kind %q: want one of %v", i, f.Kind, faultKinds)
+		}
+		if f.Kind == FaultFlip && f.Endpoint != EndpointMedia {
+			return fmt.Errorf("meetingtest: config: fault %d: kind flip applies to media only", i)
+		}
+		if f.Kind == FaultBadJSON && f.Endpoint == EndpointMedia {
+			return fmt.Errorf("meetingtest: config: fault %d: kind badjson applies to API endpoints only", i)
+		}
+		if f.Status != 0 && (f.Status < 100 || f.Status > 599) {
+			return fmt.Errorf("meetingtest: config: fault %d: status %d", i, f.Status)
+		}
+		if f.Times < 0 || f.Probability < 0 || f.Probability > 1 {
+			return fmt.Errorf("meetingtest: config: fault %d: times or probability out of range", i)
+		}
+	}
+	return nil
+}
+
+var (
+	faultEndpoints = []string{EndpointAuth, EndpointValidate, EndpointRefresh, EndpointDetails, EndpointList,
+		EndpointDownloadURLs, EndpointRecordInfo, EndpointDelete, EndpointMedia}
+	faultKinds = []string{FaultStatus, FaultThrottle, FaultLatency, FaultTruncate, FaultHTML, FaultBadJSON, FaultReset, FaultFlip}
+)
+
+func (c *Config) setDefaults() {
+	if c.AppID == "" {
+		c.AppID = DefaultAppID
+	}
+	if c.AppKey == "" {
+		c.AppKey = DefaultAppKey
+	}
+	if c.Account == "" {
+		c.Account = DefaultAccount
+	}
+	if c.Password == "" {
+		c.Password = DefaultPassword
+	}
+	if c.TokenLifetime <= 0 {
+		c.TokenLifetime = DefaultTokenLifetime
+	}
+	if c.LinkLifetime <= 0 {
+		c.LinkLifetime = DefaultLinkLifetime
+	}
+	if c.MaxTokensPerUser <= 0 {
+		c.MaxTokensPerUser = DefaultMaxTokens
+	}
+	if c.ListMaxLimit <= 0 {
+		c.ListMaxLimit = DefaultListMaxLimit
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+// NewUnstarted builds a simulator without a listener: use Handler with a
+// server of your own, or Start / StartTLS. It panics on an invalid Config
+// (see Config.Validate), as httptest constructors panic on setup failures.
+func NewUnstarted(cfg Config) *Server {
+	if err := cfg.Validate(); err != nil {
+		panic(err)
+	}
+	cfg.setDefaults()
+	h := sha256.Sum256(binary.LittleEndian.AppendUint64([]byte("meetingtest-req"), uint64(cfg.Seed)))
+	s := &Server{
+		cfg:        cfg,
+		stop:       make(chan struct{}),
+		key:        binary.LittleEndian.Uint64(h[:8]),
+		confs:      make(map[string]*Conference, len(cfg.Dataset.Conferences)),
+		deleted:    make(map[string]bool),
+		tokens:     make(map[string]*accessToken),
+		refresh:    make(map[string]*accessToken),
+		userTokens: make(map[string][]*accessToken),
+		links:      make(map[string]*link),
+		buckets:    make(map[string]*bucket),
+		shaCache:   make(map[string]*shaEntry),
+		faultRNG:   rand.New(rand.NewPCG(uint64(cfg.Seed), 0x6661756c7473)), // "faults"
+	}
+	for _, c := range cfg.Dataset.Conferences {
+		c := c.clone()
+		s.confs[c.ConfUUID] = &c
+		s.order = append(s.order, c.ConfUUID)
+	}
+	s.setFaultsLocked(cfg.Faults)
+	s.ctr.Requests = make(map[string]int64)
+	s.ctr.FaultHits = make(map[string]int64)
+	s.ts = httptest.NewUnstartedServer(s)
+	s.ts.Config.ErrorLog = log.New(io.Discard, "", 0)
+	return s
+}
+
+// NewServer starts a simulator on a loopback port, like httptest.NewServer.
+func NewServer(cfg Config) *Server {
+	s := NewUnstarted(cfg)
+	s.Start()
+	return s
+}
+
+// NewTLSServer starts a simulator serving HTTPS with a self-signed
+// certificate (see Certificate and Client).
+func NewTLSServer(cfg Config) *Server {
+	s := NewUnstarted(cfg)
+	s.StartTLS()
+	return s
+}
+
+// Start starts serving HTTP on a loopback port.
+func (s *Server) Start() { s.ts.Start(); s.URL = s.ts.URL }
+
+// StartTLS starts serving HTTPS on a loopback port.
+func (s *Server) StartTLS() { s.ts.StartTLS(); s.URL = s.ts.URL }
+
+// Certificate is the TLS certificate of a StartTLS server (nil otherwise).
+func (s *Server) Certificate() *x509.Certificate { return s.ts.Certificate() }
+
+// Client returns an HTTP client that trusts the server (TLS or not).
+func (s *Server) Client() *http.Client { return s.ts.Client() }
+
+// Handler returns the simulator's HTTP handler.
+func (s *Server) Handler() http.Handler { return s }
+
+// Close stops the server: media streams and latency sleeps in flight are
+// cut short, then it waits for handlers to return.
+func (s *Server) Close() {
+	s.closed.Do(func() { close(s.stop) })
+	if s.URL != "" {
+		s.ts.Close()
+	}
+}
+
+// Config returns the effective configuration (defaults filled in).
+func (s *Server) Config() Config { return s.cfg }
+
+// Counters returns a snapshot of the counters.
+func (s *Server) Counters() Counters {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.ctr
+	c.Requests = maps.Clone(s.ctr.Requests)
+	c.FaultHits = maps.Clone(s.ctr.FaultHits)
+	c.MediaInFlight = s.mediaRunning
+	return c
+}
+
+// Served lists every complete media response, in completion order.
+func (s *Server) Served() []Served {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.served)
+}
+
+// Deleted reports whether the conference was deleted through the API.
+func (s *Server) Deleted(confUUID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.deleted[confUUID]
+}
+
+// Conference returns the simulator's current view of a conference
+// (including deleted ones).
+func (s *Server) Conference(confUUID string) (Conference, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.confs[confUUID]
+	if !ok {
+		return Conference{}, false
+	}
+	return c.clone(), true
+}
+
+// Update changes a conference in place (for example to finish its
+// transcoding between two runs); false if the UUID is unknown.
+func (s *Server) Update(confUUID string, fn func(*Conference)) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.confs[confUUID]
+	if !ok {
+		return false
+	}
+	fn(c)
+	c.ConfUUID = confUUID
+	return true
+}
+
+// SetFaults replaces the fault table (Times counts start afresh).
+func (s *Server) SetFaults(faults []Fault) error {
+	cfg := Config{Faults: faults}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.setFaultsLocked(faults)
+	return nil
+}
+
+// Serve serves the simulator on addr until ctx is done, then shuts down
+// (for `meetarchive simulate`).
+func Serve(ctx context.Context, addr string, cfg Config) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("meetingtest: serve: %w", err)
+	}
+	return ServeListener(ctx, ln, cfg)
+}
+
+// ServeListener is Serve on a listener the caller opened (so it can learn
+// the port of ":0" first). It closes ln.
+func ServeListener(ctx context.Context, ln net.Listener, cfg Config) error {
+	if err := cfg.Validate(); err != nil {
+		ln.Close()
+		return err
+	}
+	return NewUnstarted(cfg).ServeListener(ctx, ln)
+}
+
+// ServeListener serves this simulator on ln until ctx is done (URL is set
+// from the listener's address). It closes ln.
+func (s *Server) ServeListener(ctx context.Context, ln net.Listener) error {
+	s.URL = "http://" + ln.Addr().String()
+	srv := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 30 * time.Second,
+		ErrorLog:          log.New(io.Discard, "", 0),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("meetingtest: serve: %w", err)
+	case <-ctx.Done():
+	}
+	s.closed.Do(func() { close(s.stop) })
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("meetingtest: serve: %w", err)
+	}
+	return nil
+}
+
+// sleep waits d, or until the request or the server ends; false if cut short.
+func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	case <-s.stop:
+		return false
+	}
+}
+
+func (s *Server) now() time.Time { return s.cfg.Now() }
+
+// requestID returns a fresh 32-hex request id.
+func (s *Server) requestID() string {
+	s.mu.Lock()
+	s.reqSeq++
+	n := s.reqSeq
+	s.mu.Unlock()
+	return fmt.Sprintf("%016x%016x", s.key, n)
+}

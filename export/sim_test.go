@@ -1,0 +1,556 @@
+package export_test
+
+// Integration tests against the simulator (export/meetingtest). They assert
+// the simulator's own counters, not only what the client says.
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"meetarchive/export"
+	"meetarchive/export/meetingtest"
+)
+
+func appCreds() export.Credentials {
+	return export.Credentials{AppID: meetingtest.DefaultAppID, AppKey: meetingtest.DefaultAppKey}
+}
+
+func simClient(t *testing.T, sim *meetingtest.Server, mod func(*export.Config)) *export.Client {
+	t.Helper()
+	cfg := export.Config{
+		BaseURL:        sim.URL,
+		Credentials:    appCreds(),
+		Rate:           1000,
+		RequestTimeout: 5 * time.Second,
+		RetryBase:      5 * time.Millisecond,
+		RetryMax:       50 * time.Millisecond,
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	c, err := export.NewClient(cfg)
+	if err != nil {
+		t.Fatalf("NewClient: %v", err)
+	}
+	return c
+}
+
+func newSim(t *testing.T, cfg meetingtest.Config) *meetingtest.Server {
+	t.Helper()
+	s := meetingtest.NewServer(cfg)
+	t.Cleanup(s.Close)
+	return s
+}
+
+func testCtx(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func uuids(d meetingtest.Dataset) []string {
+	var out []string
+	for _, c := range d.Conferences {
+		out = append(out, c.ConfUUID)
+	}
+	return out
+}
+
+// Done when: token lifetime 2 s, 8 workers, a run of at least 10 s:
+// authentications <= run-seconds/2 + 2 and no call fails for auth.
+func TestSimTokenLifetime2s(t *testing.T) {
+	t.Parallel()
+	ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 40, Seed: 1})
+	sim := newSim(t, meetingtest.Config{Dataset: ds, TokenLifetime: 2 * time.Second})
+	c := simClient(t, sim, func(c *export.Config) { c.Rate = 40 })
+	ctx := testCtx(t, 30*time.Second)
+	ids := uuids(ds)
+
+	start := time.Now()
+	deadline := start.Add(10500 * time.Millisecond)
+	var calls, failures atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := w; time.Now().Before(deadline); i += 8 {
+				_, err := c.Details(ctx, ids[i%len(ids)])
+				calls.Add(1)
+				if err != nil {
+					failures.Add(1)
+					firstErr.CompareAndSwap(nil, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	secs := time.Since(start).Seconds()
+	ctr := sim.Counters()
+	t.Logf("%.1fs: %d calls, %d logins, %d refused with 401, client auths %d", secs, calls.Load(), ctr.Auth, ctr.Unauthorized, c.Stats().Auths)
+	if n := failures.Load(); n > 0 {
+		t.Errorf("%d calls failed, first: %v", n, firstErr.Load())
+	}
+	if limit := int64(secs/2) + 2; ctr.Auth > limit {
+		t.Errorf("authentications = %d over %.1fs, want <= %d", ctr.Auth, secs, limit)
+	}
+	if ctr.Auth < 5 {
+		t.Errorf("authentications = %d over %.1fs of 2 s tokens: the token was not refreshed", ctr.Auth, secs)
+	}
+	if ctr.AuthFailed != 0 {
+		t.Errorf("failed logins = %d", ctr.AuthFailed)
+	}
+	if calls.Load() < 300 {
+		t.Errorf("only %d calls: the run did not exercise the token", calls.Load())
+	}
+}
+
+// Done when: a simulator enforcing 20 requests/s on details sees zero 429s from
+// a client capped at 20/s, which sustains at least 90% of that over 300 calls.
+func TestSimRateCapped20(t *testing.T) {
+	t.Parallel()
+	ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 50, Seed: 2})
+	sim := newSim(t, meetingtest.Config{Dataset: ds, RatePerAPI: 20})
+	c := simClient(t, sim, func(c *export.Config) { c.Rate = 20 })
+	ctx := testCtx(t, 60*time.Second)
+	if err := c.Authenticate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ids := uuids(ds)
+	var next, failures atomic.Int64
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for {
+				i := next.Add(1) - 1
+				if i >= 300 {
+					return
+				}
+				if _, err := c.Details(ctx, ids[int(i)%len(ids)]); err != nil {
+					failures.Add(1)
+					t.Errorf("Details: %v", err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	el := time.Since(start)
+	rate := 300 / el.Seconds()
+	ctr := sim.Counters()
+	t.Logf("300 calls in %v: %.2f/s; simulator 429s %d, details requests %d", el.Round(time.Millisecond), rate, ctr.Throttled, ctr.Details)
+	if ctr.Throttled != 0 || c.Stats().Throttled != 0 {
+		t.Errorf("429s = %d (client saw %d), want 0", ctr.Throttled, c.Stats().Throttled)
+	}
+	if rate < 18 {
+		t.Errorf("sustained %.2f calls/s, want >= 18 (90%% of 20)", rate)
+	}
+	if ctr.Details != 300 {
+		t.Errorf("details requests = %d, want 300", ctr.Details)
+	}
+}
+
+// Done when: a client capped at 100/s against the same simulator learns the
+// real limit from the headers and 429s: every conference is still archived
+// (details, links, media, hash checked) and 429s stay under 5% of calls.
+func TestSimRateLearned(t *testing.T) {
+	t.Parallel()
+	ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 150, FilesPerConference: 1, FileSize: 4 << 10, Seed: 3})
+	sim := newSim(t, meetingtest.Config{Dataset: ds, RatePerAPI: 20, Seed: 3})
+	c := simClient(t, sim, func(c *export.Config) { c.Rate = 100; c.Links = export.LinksDownloadURLs })
+	ctx := testCtx(t, 60*time.Second)
+	ids := uuids(ds)
+	var next atomic.Int64
+	var archived atomic.Int64
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(ids) {
+					return
+				}
+				if err := archiveOne(ctx, c, sim, ids[i]); err != nil {
+					t.Errorf("conference %s: %v", ids[i], err)
+					continue
+				}
+				archived.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	ctr := sim.Counters()
+	calls := ctr.Details + ctr.DownloadURLs
+	t.Logf("%d archived; %d API calls, %d 429s; learnt details %.2f/s, downloadurls %.2f/s",
+		archived.Load(), calls, ctr.Throttled, c.RateLimit("details"), c.RateLimit("downloadurls"))
+	if archived.Load() != int64(len(ids)) {
+		t.Errorf("archived %d of %d", archived.Load(), len(ids))
+	}
+	if ctr.Throttled*20 >= calls {
+		t.Errorf("429s = %d of %d calls, want < 5%%", ctr.Throttled, calls)
+	}
+	for _, api := range []string{"details", "downloadurls"} {
+		if r := c.RateLimit(api); r > 20 {
+			t.Errorf("%s limiter at %.2f/s, want <= the simulator's 20/s", api, r)
+		}
+	}
+}
+
+// archiveOne does what the pipeline does for one conference: details, fresh
+// links, download with hash check, retrying a download with new links.
+func archiveOne(ctx context.Context, c *export.Client, sim *meetingtest.Server, id string) error {
+	rec, err := c.Details(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !rec.IsDecodeFinish || !rec.Available {
+		return nil
+	}
+	files, err := c.Links(ctx, id)
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		sum, _, err := download(ctx, c, f)
+		if err != nil {
+			return err
+		}
+		if want := sim.FileSHA256(id, f.FileType, f.Name); sum != want {
+			return errors.New("sha256 mismatch for " + f.String())
+		}
+	}
+	return nil
+}
+
+func download(ctx context.Context, c *export.Client, f export.File) (string, int64, error) {
+	m, err := c.OpenMedia(ctx, f)
+	if err != nil {
+		return "", 0, err
+	}
+	defer m.Body.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, m.Body)
+	if err != nil {
+		return "", n, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// Done when: a fault table yields the documented retry or failure, with
+// attempts counted (by the simulator and by the error).
+func TestSimFaultTable(t *testing.T) {
+	t.Parallel()
+	type fault = meetingtest.Fault
+	tests := []struct {
+		name         string
+		fault        fault
+		wantErrCode  string // "" = success
+		wantRequests int64  // details requests the simulator saw
+		is           error
+		minElapsed   time.Duration
+	}{
+		{"500 twice", fault{Endpoint: "details", Kind: "status", Status: 500, Times: 2}, "", 3, nil, 0},
+		{"502 once", fault{Endpoint: "details", Kind: "status", Status: 502, Times: 1}, "", 2, nil, 0},
+		{"503 always", fault{Endpoint: "details", Kind: "status", Status: 503}, meetingtest.CodeServerError, 4, nil, 0},
+		{"504 once", fault{Endpoint: "details", Kind: "status", Status: 504, Times: 1}, "", 2, nil, 0},
+		{"400 permanent", fault{Endpoint: "details", Kind: "status", Status: 400}, meetingtest.CodeRequestError, 1, nil, 0},
+		{"403 permanent", fault{Endpoint: "details", Kind: "status", Status: 403}, meetingtest.CodeNoPermission, 1, nil, 0},
+		{"404 permanent", fault{Endpoint: "details", Kind: "status", Status: 404}, meetingtest.CodeNoAPI, 1, nil, 0},
+		{"429 with Retry-After", fault{Endpoint: "details", Kind: "throttle", RetryAfter: time.Second, Times: 1}, "", 2, nil, time.Second},
+		{"429 always", fault{Endpoint: "details", Kind: "throttle"}, meetingtest.CodeThrottled, 4, nil, 0},
+		{"latency once", fault{Endpoint: "details", Kind: "latency", Latency: 2 * time.Second, Times: 1}, "", 2, nil, 0},
+		{"latency always", fault{Endpoint: "details", Kind: "latency", Latency: 2 * time.Second}, "timeout", 4, export.ErrTimeout, 0},
+		{"truncated once", fault{Endpoint: "details", Kind: "truncate", Times: 1}, "", 2, nil, 0},
+		{"truncated always", fault{Endpoint: "details", Kind: "truncate"}, "truncated", 4, export.ErrBadResponse, 0},
+		{"html", fault{Endpoint: "details", Kind: "html"}, "bad-response", 1, export.ErrBadResponse, 0},
+		{"badjson", fault{Endpoint: "details", Kind: "badjson"}, "bad-response", 1, export.ErrBadResponse, 0},
+		{"reset twice", fault{Endpoint: "details", Kind: "reset", Times: 2}, "", 3, nil, 0},
+		{"reset always", fault{Endpoint: "details", Kind: "reset"}, "connection", 4, export.ErrConnection, 0},
+		{"auth 500 once", fault{Endpoint: "auth", Kind: "status", Status: 500, Times: 1}, "", 1, nil, 0},
+		{"auth refused", fault{Endpoint: "auth", Kind: "status", Status: 401}, meetingtest.CodeTokenInvalid, 0, export.ErrAuth, 0},
+		{"auth account locked", fault{Endpoint: "auth", Kind: "status", Status: 423}, "USG.000000001", 0, export.ErrAuth, 0},
+	}
+	ds := meetingtest.SampleDataset()
+	id := ds.Conferences[0].ConfUUID
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			sim := newSim(t, meetingtest.Config{Dataset: ds, Faults: []meetingtest.Fault{tt.fault}})
+			c := simClient(t, sim, func(c *export.Config) {
+				c.MaxAttempts = 4
+				c.RequestTimeout = 300 * time.Millisecond
+			})
+			start := time.Now()
+			rec, err := c.Details(testCtx(t, 30*time.Second), id)
+			el := time.Since(start)
+			ctr := sim.Counters()
+			if ctr.Details != tt.wantRequests {
+				t.Errorf("simulator details requests = %d, want %d", ctr.Details, tt.wantRequests)
+			}
+			if tt.wantErrCode == "" {
+				if err != nil {
+					t.Fatalf("Details: %v, want success after retries", err)
+				}
+				if rec.ConfUUID != id {
+					t.Errorf("ConfUUID = %q, want %q", rec.ConfUUID, id)
+				}
+				if el < tt.minElapsed {
+					t.Errorf("took %v, want >= %v (Retry-After)", el, tt.minElapsed)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Details = %+v, want error %s", rec, tt.wantErrCode)
+			}
+			if got := export.ErrorCode(err); got != tt.wantErrCode {
+				t.Errorf("ErrorCode = %q, want %q (%v)", got, tt.wantErrCode, err)
+			}
+			wantAttempts := int(tt.wantRequests)
+			if tt.fault.Endpoint == "auth" {
+				wantAttempts = int(ctr.Auth)
+			}
+			if got := export.Attempts(err); got != wantAttempts {
+				t.Errorf("Attempts = %d, want %d (%v)", got, wantAttempts, err)
+			}
+			if tt.is != nil && !errors.Is(err, tt.is) {
+				t.Errorf("errors.Is(%v, %v) = false", err, tt.is)
+			}
+		})
+	}
+}
+
+// Done when: a download retried after a truncated body uses a new token (the
+// simulator refuses token reuse).
+func TestSimMediaRetryUsesNewToken(t *testing.T) {
+	t.Parallel()
+	for _, links := range []export.LinkSource{export.LinksDownloadURLs, export.LinksRecordInfo} {
+		t.Run(string(links), func(t *testing.T) {
+			ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 1, FilesPerConference: 1, FileSize: 256 << 10, Seed: 4})
+			id := ds.Conferences[0].ConfUUID
+			sim := newSim(t, meetingtest.Config{Dataset: ds, RecordInfo: true, Seed: 4,
+				Faults: []meetingtest.Fault{{Endpoint: "media", Kind: "truncate", Times: 1}}})
+			c := simClient(t, sim, func(c *export.Config) { c.Links = links })
+			ctx := testCtx(t, 30*time.Second)
+
+			first, err := c.Links(ctx, id)
+			if err != nil || len(first) != 1 {
+				t.Fatalf("Links = %v, %v", first, err)
+			}
+			_, n, err := download(ctx, c, first[0])
+			if !errors.Is(err, export.ErrTruncated) || !export.ShouldRetry(err) {
+				t.Fatalf("first download: %d bytes, %v; want ErrTruncated, retryable", n, err)
+			}
+			// The used link is dead: reusing it is refused.
+			if _, err := c.OpenMedia(ctx, first[0]); export.ErrorCode(err) != meetingtest.CodeVerifyFailed {
+				t.Errorf("reusing the link: %v, want %s", err, meetingtest.CodeVerifyFailed)
+			}
+			if got := sim.Counters().TokenRefused; got != 1 {
+				t.Errorf("TokenRefused after reuse = %d, want 1", got)
+			}
+			// The retry asks for fresh links and succeeds.
+			again, err := c.Links(ctx, id)
+			if err != nil || len(again) != 1 {
+				t.Fatalf("Links = %v, %v", again, err)
+			}
+			if again[0].URL == first[0].URL && again[0].Token == first[0].Token {
+				t.Fatal("second Links returned the same link")
+			}
+			sum, n, err := download(ctx, c, again[0])
+			if err != nil {
+				t.Fatalf("retried download: %v", err)
+			}
+			f := ds.Conferences[0].Files[0]
+			if want := sim.FileSHA256(id, f.FileType, f.Name); sum != want || n != f.Size {
+				t.Errorf("downloaded %d bytes sha %s, want %d bytes sha %s", n, sum, f.Size, want)
+			}
+			if links == export.LinksRecordInfo && (again[0].SHA256 != sum || again[0].Size != n) {
+				t.Errorf("record info said size %d sha %s; got %d %s", again[0].Size, again[0].SHA256, n, sum)
+			}
+			ctr := sim.Counters()
+			if ctr.TokenRefused != 1 || ctr.MediaComplete != 1 || ctr.Media != 3 || ctr.LinksIssued != 2 {
+				t.Errorf("counters: refused %d complete %d media %d links %d; want 1 1 3 2",
+					ctr.TokenRefused, ctr.MediaComplete, ctr.Media, ctr.LinksIssued)
+			}
+			if s := sim.Served(); len(s) != 1 || s[0].SHA256 != sum {
+				t.Errorf("served = %+v", s)
+			}
+		})
+	}
+}
+
+func TestSimAuthentication(t *testing.T) {
+	t.Parallel()
+	ds := meetingtest.SampleDataset()
+	tests := []struct {
+		name    string
+		creds   export.Credentials
+		wantErr bool
+	}{
+		{"app id", appCreds(), false},
+		{"account", export.Credentials{Account: meetingtest.DefaultAccount, Password: meetingtest.DefaultPassword}, false},
+		{"wrong app key", export.Credentials{AppID: meetingtest.DefaultAppID, AppKey: "wrong-key-123"}, true},
+		{"wrong password", export.Credentials{Account: meetingtest.DefaultAccount, Password: "wrong-pw-123"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sim := newSim(t, meetingtest.Config{Dataset: ds})
+			c := simClient(t, sim, func(c *export.Config) { c.Credentials = tt.creds })
+			ctx := testCtx(t, 10*time.Second)
+			err := c.Authenticate(ctx)
+			if !tt.wantErr {
+				if err != nil {
+					t.Fatalf("Authenticate: %v", err)
+				}
+				if _, err := c.Details(ctx, ds.Conferences[0].ConfUUID); err != nil {
+					t.Errorf("Details: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, export.ErrAuth) {
+				t.Fatalf("Authenticate = %v, want ErrAuth", err)
+			}
+			if _, err := c.Details(ctx, ds.Conferences[0].ConfUUID); !errors.Is(err, export.ErrAuth) {
+				t.Errorf("Details after refusal: %v", err)
+			}
+			ctr := sim.Counters()
+			if ctr.Auth != 1 || ctr.AuthFailed != 1 || ctr.Details != 0 {
+				t.Errorf("logins %d (failed %d), details %d; want 1 (1), 0: a refusal must fail fast", ctr.Auth, ctr.AuthFailed, ctr.Details)
+			}
+		})
+	}
+}
+
+func TestSimDetailsLinksDelete(t *testing.T) {
+	t.Parallel()
+	ds := meetingtest.SampleDataset()
+	sim := newSim(t, meetingtest.Config{Dataset: ds, RecordInfo: false})
+	c := simClient(t, sim, nil) // Links: auto
+	ctx := testCtx(t, 20*time.Second)
+
+	_, err := c.Details(ctx, meetingtest.SampleUnknownConfUUID)
+	if !errors.Is(err, export.ErrNotFound) || export.Attempts(err) != 1 {
+		t.Errorf("unknown conference: %v (attempts %d), want ErrNotFound after 1", err, export.Attempts(err))
+	}
+	ready := 0
+	for _, conf := range ds.Conferences {
+		rec, err := c.Details(ctx, conf.ConfUUID)
+		if err != nil {
+			t.Fatalf("Details(%s): %v", conf.ConfUUID, err)
+		}
+		if rec.ConfUUID != conf.ConfUUID || rec.Subject != conf.Subject || rec.StartTime != conf.StartTime ||
+			rec.IsDecodeFinish != conf.IsDecodeFinish || rec.Available != conf.Available || rec.RcdTime != conf.RcdTime {
+			t.Errorf("Details = %+v, want %+v", rec, conf)
+		}
+		if !conf.Ready() {
+			continue
+		}
+		ready++
+		files, err := c.Links(ctx, conf.ConfUUID)
+		if err != nil {
+			t.Fatalf("Links: %v", err)
+		}
+		if len(files) != len(conf.Files) {
+			t.Errorf("%d files, want %d", len(files), len(conf.Files))
+		}
+		for _, f := range files {
+			sum, n, err := download(ctx, c, f)
+			if err != nil {
+				t.Fatalf("download %v: %v", f, err)
+			}
+			if want := sim.FileSHA256(conf.ConfUUID, f.FileType, f.Name); sum != want {
+				t.Errorf("%v: sha %s (%d bytes), want %s", f, sum, n, want)
+			}
+		}
+	}
+	if ctr := sim.Counters(); ctr.RecordInfo != 1 {
+		t.Errorf("record info requests = %d, want 1 (auto falls back once for the run)", ctr.RecordInfo)
+	}
+	victim := ds.Conferences[0].ConfUUID
+	if err := c.Delete(ctx, victim); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if !sim.Deleted(victim) {
+		t.Error("simulator: not deleted")
+	}
+	if _, err := c.Details(ctx, victim); !errors.Is(err, export.ErrNotFound) {
+		t.Errorf("Details after Delete: %v, want ErrNotFound", err)
+	}
+}
+
+func TestSimList(t *testing.T) {
+	t.Parallel()
+	ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 230, Seed: 5})
+	for _, tt := range []struct {
+		name     string
+		pages    bool
+		maxLimit int
+	}{
+		{"row offset", false, 100},
+		{"page index", true, 100},
+		{"row offset, capped page", false, 40},
+		{"page index, capped page", true, 40},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			sim := newSim(t, meetingtest.Config{Dataset: ds, ListOffsetIsPage: tt.pages, ListMaxLimit: tt.maxLimit})
+			c := simClient(t, sim, nil)
+			var got []string
+			err := c.List(testCtx(t, 20*time.Second), export.ListQuery{
+				From: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2024, 12, 31, 0, 0, 0, 0, time.UTC), AllUsers: true,
+			}, func(r export.Recording) error {
+				got = append(got, r.ConfUUID)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := uuids(ds) // Generate's start times ascend
+			if len(got) != len(want) {
+				t.Fatalf("listed %d, want %d", len(got), len(want))
+			}
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("row %d = %s, want %s", i, got[i], want[i])
+				}
+			}
+			pages := int64((len(want) + tt.maxLimit - 1) / tt.maxLimit)
+			if n := sim.Counters().List; n > pages+2 {
+				t.Errorf("list requests = %d, want <= %d", n, pages+2)
+			}
+		})
+	}
+}
+
+func TestSimTLS(t *testing.T) {
+	t.Parallel()
+	ds := meetingtest.SampleDataset()
+	sim := meetingtest.NewTLSServer(meetingtest.Config{Dataset: ds})
+	t.Cleanup(sim.Close)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: sim.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx := testCtx(t, 20*time.Second)
+	id := ds.Conferences[0].ConfUUID
+
+	c := simClient(t, sim, nil)
+	if err := c.Authenticate(ctx); err == nil || export.ShouldRetry(err) {
+		t.Errorf("Authenticate against an untrusted certificate: %v, want a permanent failure", err)
+	}
+	c = simClient(t, sim, func(c *export.Config) { c.CABundle = ca; c.Links = export.LinksDownloadURLs })
+	files, err := c.Links(ctx, id)
+	if err != nil {
+		t.Fatalf("Links with CABundle: %v", err)
+	}
+	if _, _, err := download(ctx, c, files[0]); err != nil {
+		t.Errorf("download with CABundle: %v", err)
+	}
+}

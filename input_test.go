@@ -1,0 +1,146 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+const (
+	uuidA = "0123456789abcdef0123456789abcdef"
+	uuidB = "fedcba9876543210fedcba9876543210"
+	uuidC = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+)
+
+func TestReadInput(t *testing.T) {
+	type want struct {
+		uuid, problem string
+	}
+	tests := []struct {
+		name string
+		in   string
+		want []want
+	}{
+		{"no header", uuidA + "\n" + uuidB + "\n", []want{{uuidA, ""}, {uuidB, ""}}},
+		{"header any case", "CONFUUID\n" + uuidA + "\n", []want{{uuidA, ""}}},
+		{"header in second column", "subject,confUuid\nhello," + uuidA + "\nbye," + uuidB + "\n", []want{{uuidA, ""}, {uuidB, ""}}},
+		{"word header takes first column", "id\n" + uuidA + "\n", []want{{uuidA, ""}}},
+		{"utf8 bom and crlf", "\ufeffconfUUID\r\n" + uuidA + "\r\n" + uuidB + "\r\n", []want{{uuidA, ""}, {uuidB, ""}}},
+		{"bom without header", "\ufeff" + uuidA + "\r\n", []want{{uuidA, ""}}},
+		{"blank lines skipped", "\n\n" + uuidA + "\n\n   \n" + uuidB + "\n\n", []want{{uuidA, ""}, {uuidB, ""}}},
+		{"surrounding spaces", "  " + uuidA + "  \n\t" + uuidB + "\n", []want{{uuidA, ""}, {uuidB, ""}}},
+		{"duplicate, case-insensitive", uuidA + "\n" + strings.ToUpper(uuidA) + "\n" + uuidA + "\n",
+			[]want{{uuidA, ""}, {strings.ToUpper(uuidA), problemDuplicate}, {uuidA, problemDuplicate}}},
+		{"malformed", uuidA + "\nnot-a-uuid\n" + uuidA[:31] + "\n" + uuidA + "g\n" + uuidB + "\n",
+			[]want{{uuidA, ""}, {"not-a-uuid", problemInvalid}, {uuidA[:31], problemInvalid}, {uuidA + "g", problemInvalid}, {uuidB, ""}}},
+		{"dashed uuid accepted", "01234567-89ab-cdef-0123-456789abcdef\n", []want{{"01234567-89ab-cdef-0123-456789abcdef", ""}}},
+		{"quoted cells", "\"confUUID\",\"x\"\n\"" + uuidC + "\",\"a, b\"\n", []want{{uuidC, ""}}},
+		{"empty cell in uuid column", "confUUID,x\n,foo\n" + uuidA + ",bar\n", []want{{"", problemInvalid}, {uuidA, ""}}},
+		{"empty file", "", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			items, err := readInput(strings.NewReader(tc.in))
+			if err != nil {
+				t.Fatalf("readInput: %v", err)
+			}
+			if len(items) != len(tc.want) {
+				t.Fatalf("got %d items %+v, want %d", len(items), items, len(tc.want))
+			}
+			for i, w := range tc.want {
+				got := items[i]
+				if got.ConfUUID != w.uuid || got.Problem != w.problem || got.Seq != i {
+					t.Errorf("item %d: got (%q, %q, seq %d), want (%q, %q, seq %d)", i, got.ConfUUID, got.Problem, got.Seq, w.uuid, w.problem, i)
+				}
+				if got.Problem != "" && got.Detail == "" {
+					t.Errorf("item %d: problem %q without detail", i, got.Problem)
+				}
+			}
+		})
+	}
+}
+
+func TestParseShard(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	tests := []struct {
+		name    string
+		in      string
+		env     map[string]string
+		k, n    int
+		wantErr bool
+	}{
+		{"none", "", nil, 0, 1, false},
+		{"explicit", "2/4", nil, 2, 4, false},
+		{"k8s index", "/3", map[string]string{"JOB_COMPLETION_INDEX": "1"}, 1, 3, false},
+		{"aws batch index", "3", map[string]string{"AWS_BATCH_JOB_ARRAY_INDEX": "2"}, 2, 3, false},
+		{"index out of range", "4/4", nil, 0, 0, true},
+		{"env index out of range", "/2", map[string]string{"JOB_COMPLETION_INDEX": "5"}, 0, 0, true},
+		{"no index", "/2", nil, 0, 0, true},
+		{"zero shards", "0/0", nil, 0, 0, true},
+		{"garbage", "a/b", nil, 0, 0, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			k, n, err := parseShard(tc.in, env(tc.env))
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("parseShard(%q) err = %v, wantErr %v", tc.in, err, tc.wantErr)
+			}
+			if err == nil && (k != tc.k || n != tc.n) {
+				t.Errorf("parseShard(%q) = %d/%d, want %d/%d", tc.in, k, n, tc.k, tc.n)
+			}
+		})
+	}
+}
+
+func TestShardsPartitionInput(t *testing.T) {
+	var items []inputItem
+	for i := 0; i < 500; i++ {
+		u := strings.Repeat("0", 24) + hexOf(i)
+		items = append(items, inputItem{Seq: i, ConfUUID: u})
+	}
+	seen := map[int]int{}
+	for k := 0; k < 3; k++ {
+		for _, it := range shardItems(items, k, 3) {
+			seen[it.Seq]++
+		}
+	}
+	for i := range items {
+		if seen[i] != 1 {
+			t.Fatalf("item %d is in %d shards, want exactly 1", i, seen[i])
+		}
+	}
+}
+
+func hexOf(i int) string {
+	const digits = "0123456789abcdef"
+	s := ""
+	for j := 0; j < 8; j++ {
+		s = string(digits[i&15]) + s
+		i >>= 4
+	}
+	return s
+}
+
+func TestParseBytes(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    int64
+		wantErr bool
+	}{
+		{"16MiB", 16 << 20, false}, {"5 MiB", 5 << 20, false}, {"1048576", 1 << 20, false},
+		{"64MB", 64_000_000, false}, {"1GiB", 1 << 30, false}, {"-1", 0, true}, {"lots", 0, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := parseBytes(tc.in)
+			if (err != nil) != tc.wantErr || got != tc.want {
+				t.Errorf("parseBytes(%q) = %d, %v; want %d, err %v", tc.in, got, err, tc.want, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestEnvName(t *testing.T) {
+	if got, want := envName("part-size"), "MEETARCHIVE_PART_SIZE"; got != want {
+		t.Errorf("envName = %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,167 @@
+// Command meetarchive archives Huawei Cloud Meeting recordings into
+// S3-compatible storage (or a local directory) and writes an audit manifest.
+//
+// main.go only wires: flags and environment into configs, constructors, one
+// run function per subcommand, and one error-to-exit-code switch (cli.go).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	"golang.org/x/term"
+)
+
+// Set at build time with -ldflags "-X main.version=... -X main.commit=...".
+var (
+	version = "dev"
+	commit  = ""
+)
+
+func main() {
+	os.Exit(cli(context.Background(), os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+}
+
+// env is what a subcommand gets from the process: streams and environment.
+type env struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	signals        <-chan os.Signal // SIGINT/SIGTERM, nil when not wanted
+}
+
+func cli(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	e := env{stdout: stdout, stderr: stderr, getenv: getenv}
+	err := dispatch(ctx, args, e)
+	code := exitCode(err)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(stderr, "meetarchive: %v\n", err)
+		var ue *usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintln(stderr, "run 'meetarchive help' or 'meetarchive <command> --help' for usage")
+		}
+	}
+	return code
+}
+
+const topUsage = `meetarchive archives Huawei Cloud Meeting recordings into S3-compatible
+storage or a local directory and writes an audit manifest (Excel and CSV).
+
+usage:
+  meetarchive run      --input uuids.csv --dest DEST --out DIR [options]
+  meetarchive run      --from 2024-01-01 --to 2024-12-31 --dest DEST --out DIR [options]
+  meetarchive list     --from 2024-01-01 --to 2024-12-31 [--all-users] > uuids.csv
+  meetarchive verify   --manifest DIR/manifest.csv [--dest DEST]
+  meetarchive merge    --out DIR DIR1 DIR2 ...
+  meetarchive report   --from-journal DIR
+  meetarchive simulate --addr 127.0.0.1:8080 [dataset and fault options]
+  meetarchive demo     (simulator + a local directory: the whole job, no account needed)
+  meetarchive version
+
+'meetarchive <command> --help' lists a command's flags, their defaults and
+their environment variables. Exit codes: 0 nothing failed, 1 some items
+failed, 2 usage or configuration error, 3 fatal, 130 interrupted.
+`
+
+func dispatch(ctx context.Context, args []string, e env) error {
+	if len(args) == 0 {
+		fmt.Fprint(e.stderr, topUsage)
+		return usagef("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "run", "demo":
+		sigs := make(chan os.Signal, 2)
+		signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+		defer signal.Stop(sigs)
+		e.signals = sigs
+		if cmd == "demo" {
+			return cmdDemo(ctx, rest, e)
+		}
+		return cmdRun(ctx, rest, e)
+	case "list":
+		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return cmdList(ctx, rest, e)
+	case "verify":
+		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return cmdVerify(ctx, rest, e)
+	case "merge":
+		return cmdMerge(rest, e)
+	case "report":
+		return cmdReport(rest, e)
+	case "simulate":
+		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return cmdSimulate(ctx, rest, e)
+	case "version", "--version", "-version":
+		fmt.Fprintln(e.stdout, versionString())
+		return nil
+	case "help", "--help", "-help", "-h":
+		fmt.Fprint(e.stdout, topUsage)
+		return nil
+	}
+	fmt.Fprint(e.stderr, topUsage)
+	return usagef("unknown command %q", cmd)
+}
+
+func versionString() string {
+	c := commit
+	if c == "" {
+		if bi, ok := debug.ReadBuildInfo(); ok {
+			for _, s := range bi.Settings {
+				if s.Key == "vcs.revision" {
+					c = s.Value
+				}
+			}
+		}
+	}
+	if c == "" {
+		c = "unknown"
+	}
+	return fmt.Sprintf("meetarchive %s (commit %s, %s, %s/%s)", version, c, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+// logFlags are shared by every command that logs.
+type logFlags struct {
+	format choiceFlag
+	level  choiceFlag
+}
+
+func addLogFlags(c *command) *logFlags {
+	l := &logFlags{
+		format: choiceFlag{value: "text", choices: []string{"text", "json"}},
+		level:  choiceFlag{value: "info", choices: []string{"debug", "info", "warn", "error"}},
+	}
+	c.fs.Var(&l.format, "log-format", "log format on stderr: text or json")
+	c.fs.Var(&l.level, "log-level", "least severe log level shown: debug, info, warn, error")
+	return l
+}
+
+func (l *logFlags) logger(w io.Writer) *slog.Logger {
+	var lv slog.Level
+	_ = lv.UnmarshalText([]byte(l.level.value))
+	opts := &slog.HandlerOptions{Level: lv}
+	if l.format.value == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// isTerminal reports whether w is a terminal (progress bar) or not (log lines).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func trimLines(s string) string { return strings.TrimSpace(s) }

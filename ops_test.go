@@ -1,0 +1,303 @@
+package main
+
+// Operating the binary: kill and rerun, shards and merge, deletion after
+// archive, dry runs, logs and progress.
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"meetarchive/export/meetingtest"
+	"meetarchive/report"
+)
+
+func genDataset(n, files int, size int64, seed int64) meetingtest.Dataset {
+	return meetingtest.Generate(meetingtest.GenerateConfig{Conferences: n, FilesPerConference: files, FileSize: size, Seed: seed,
+		Start: time.Date(2024, 5, 1, 8, 0, 0, 0, time.UTC)})
+}
+
+// TestSigkillJournalRebuildAndRerun: a killed run leaves a journal from which
+// `report --from-journal` rebuilds a correct report of the finished
+// conferences, and a rerun completes the rest without downloading again any
+// file that had been committed.
+func TestSigkillJournalRebuildAndRerun(t *testing.T) {
+	ds := genDataset(10, 1, 1<<20, 11)
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 11, MediaRate: 2 << 20}) // ~0.5 s a file
+	dir := t.TempDir()
+	in := writeInput(t, dir, uuids(ds)...)
+	out, dest := filepath.Join(dir, "report"), filepath.Join(dir, "a")
+	cmd, _, stderr := binCommand(simEnv(sim), "run", "--input", in, "--dest", dest, "--out", out, "--concurrency", "2")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	journal := filepath.Join(out, report.Journal)
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if n := countJournalRows(journal); n >= 3 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	_ = cmd.Wait()
+	if _, err := os.Stat(filepath.Join(out, report.ManifestCSV)); err == nil {
+		t.Fatalf("a killed run must not leave a manifest that looks complete\n%s", stderr.String())
+	}
+
+	res := runBin(t, nil, "report", "--from-journal", out)
+	if res.code != 0 {
+		t.Fatalf("report --from-journal exit %d\n%s", res.code, res.stderr)
+	}
+	assertReportFiles(t, out)
+	rows := readManifest(t, out)
+	if len(rows) < 3 {
+		t.Fatalf("rebuilt report has %d rows, want at least the 3 finished", len(rows))
+	}
+	committed := map[string]bool{}
+	for _, r := range rows {
+		if r["status"] != "archived" {
+			t.Errorf("rebuilt row %v: want only finished (archived) conferences", r)
+			continue
+		}
+		if got := fileSHA256(t, r["objectURI"]); got != r["sha256"] {
+			t.Errorf("rebuilt row %s: file sha256 %s, manifest %s", r["objectURI"], got, r["sha256"])
+		}
+		committed[r["confUUID"]] = true
+	}
+
+	// Rerun: everything ends archived; no committed file is downloaded twice.
+	servedBefore := map[string]int{}
+	for _, s := range sim.Served() {
+		servedBefore[s.ConfUUID]++
+	}
+	out2 := filepath.Join(dir, "report2")
+	res = runBin(t, simEnv(sim), "run", "--input", in, "--dest", dest, "--out", out2)
+	if res.code != 0 {
+		t.Fatalf("rerun exit %d\n%s", res.code, res.stderr)
+	}
+	servedAfter := map[string]int{}
+	for _, s := range sim.Served() {
+		servedAfter[s.ConfUUID]++
+	}
+	for u := range committed {
+		if servedAfter[u] != servedBefore[u] {
+			t.Errorf("committed conference %s downloaded again on rerun", u)
+		}
+	}
+	for u, ss := range statusesByConf(readManifest(t, out2)) {
+		for _, s := range ss {
+			if s != "archived" && s != "already-archived" {
+				t.Errorf("rerun: %s is %s", u, s)
+			}
+			if committed[u] && s != "already-archived" {
+				t.Errorf("rerun: committed %s is %s, want already-archived", u, s)
+			}
+		}
+	}
+}
+
+func countJournalRows(path string) int {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	n := 0
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), `"status":"archived"`) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestShardsMergedEqualOneRun: two shards of one input, merged, archive the
+// same set of conferences as one unsharded run.
+func TestShardsMergedEqualOneRun(t *testing.T) {
+	ds := genDataset(12, 1, 4<<10, 13)
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 13})
+	dir := t.TempDir()
+	in := writeInput(t, dir, uuids(ds)...)
+
+	archivedSet := func(out string) []string {
+		var s []string
+		for _, r := range readManifest(t, out) {
+			if r["status"] == "archived" || r["status"] == "already-archived" {
+				s = append(s, r["confUUID"])
+			}
+		}
+		sort.Strings(s)
+		return s
+	}
+	whole := filepath.Join(dir, "whole")
+	if res := runBin(t, simEnv(sim), "run", "--input", in, "--dest", filepath.Join(dir, "a1"), "--out", whole); res.code != 0 {
+		t.Fatalf("unsharded exit %d\n%s", res.code, res.stderr)
+	}
+	var shardDirs []string
+	for k := 0; k < 2; k++ {
+		out := filepath.Join(dir, "shard", string(rune('0'+k)))
+		env := simEnv(sim)
+		env["JOB_COMPLETION_INDEX"] = string(rune('0' + k))
+		if res := runBin(t, env, "run", "--input", in, "--dest", filepath.Join(dir, "a2"), "--out", out, "--shard", "/2"); res.code != 0 {
+			t.Fatalf("shard %d exit %d\n%s", k, res.code, res.stderr)
+		}
+		if n := len(archivedSet(out)); n == 0 || n == len(ds.Conferences) {
+			t.Errorf("shard %d archived %d of %d conferences: not a split", k, n, len(ds.Conferences))
+		}
+		shardDirs = append(shardDirs, out)
+	}
+	merged := filepath.Join(dir, "merged")
+	if res := runBin(t, nil, append([]string{"merge", "--out", merged}, shardDirs...)...); res.code != 0 {
+		t.Fatalf("merge exit %d\n%s", res.code, res.stderr)
+	}
+	assertReportFiles(t, merged)
+	got, want := archivedSet(merged), archivedSet(whole)
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("merged shards archived %v\nunsharded run archived %v", got, want)
+	}
+}
+
+// TestDeleteOnlyVerified: with one corrupted file (record info's sha256
+// unchanged), that conference is not deleted and the others are.
+func TestDeleteOnlyVerified(t *testing.T) {
+	ds := genDataset(4, 1, 64<<10, 17)
+	bad := ds.Conferences[1].ConfUUID
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 17, RecordInfo: true,
+		Faults: []meetingtest.Fault{{Endpoint: "media", Kind: "flip", ConfUUID: bad}}})
+	dir := t.TempDir()
+	in := writeInput(t, dir, uuids(ds)...)
+	out := filepath.Join(dir, "report")
+
+	// Without --confirm-delete nothing runs.
+	if res := runBin(t, simEnv(sim), "run", "--input", in, "--dest", filepath.Join(dir, "a"), "--out", out, "--delete-after-archive"); res.code != 2 {
+		t.Fatalf("--delete-after-archive alone: exit %d, want 2", res.code)
+	}
+	// Dry run shows, does not delete.
+	res := runBin(t, simEnv(sim), "run", "--input", in, "--dest", filepath.Join(dir, "a"), "--out", filepath.Join(dir, "dry"),
+		"--delete-after-archive", "--confirm-delete", "--dry-run")
+	if res.code != 0 {
+		t.Fatalf("dry run exit %d\n%s", res.code, res.stderr)
+	}
+	if n := sim.Counters().Delete; n != 0 {
+		t.Fatalf("dry run deleted %d recordings", n)
+	}
+	for _, r := range readManifest(t, filepath.Join(dir, "dry")) {
+		if r["status"] != "planned" || !strings.Contains(r["errorMessage"], "delete") {
+			t.Errorf("dry-run row %v: want planned, showing the deletion", r)
+		}
+	}
+
+	res = runBin(t, simEnv(sim), "run", "--input", in, "--dest", filepath.Join(dir, "a"), "--out", out,
+		"--links", "recordinfo", "--delete-after-archive", "--confirm-delete")
+	if res.code != 1 {
+		t.Fatalf("exit %d, want 1 (one conference fails integrity)\n%s", res.code, res.stderr)
+	}
+	for _, r := range readManifest(t, out) {
+		u := r["confUUID"]
+		if u == bad {
+			if r["status"] != "failed" || r["errorCode"] != "integrity" || r["deleted"] == "true" {
+				t.Errorf("corrupted conference row %v: want failed/integrity, not deleted", r)
+			}
+			if sim.Deleted(u) {
+				t.Errorf("corrupted conference %s was deleted from the platform", u)
+			}
+			continue
+		}
+		if r["status"] != "archived" || r["deleted"] != "true" || !sim.Deleted(u) {
+			t.Errorf("verified conference row %v (platform deleted: %v): want archived and deleted", r, sim.Deleted(u))
+		}
+	}
+}
+
+// TestDryRunPlans: details only, planned rows with estimated sizes.
+func TestDryRunPlans(t *testing.T) {
+	ds := genDataset(3, 2, 8<<10, 19)
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 19})
+	dir := t.TempDir()
+	out := filepath.Join(dir, "report")
+	res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", filepath.Join(dir, "a"), "--out", out, "--dry-run")
+	if res.code != 0 {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	c := sim.Counters()
+	if c.Media != 0 || c.DownloadURLs != 0 {
+		t.Errorf("dry run made %d media and %d downloadurls requests, want 0", c.Media, c.DownloadURLs)
+	}
+	rows := readManifest(t, out)
+	if len(rows) != 3 {
+		t.Fatalf("got %d rows, want 3", len(rows))
+	}
+	for _, r := range rows {
+		if r["status"] != "planned" {
+			t.Errorf("row %v: want planned", r)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "a", "_meetarchive")); err == nil {
+		t.Error("dry run wrote sidecars")
+	}
+}
+
+// TestLogsAndProgressOffTerminal: periodic progress lines, no bar control
+// characters, JSON logs that parse line by line with a confUUID where one applies.
+func TestLogsAndProgressOffTerminal(t *testing.T) {
+	ds := genDataset(4, 1, 1<<20, 23)
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 23, MediaRate: 4 << 20})
+	dir := t.TempDir()
+	env := simEnv(sim)
+	delete(env, "MEETARCHIVE_QUIET")
+	res := runBin(t, env, "run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", filepath.Join(dir, "a"), "--out", filepath.Join(dir, "r"),
+		"--log-format", "json", "--progress-interval", "200ms", "--concurrency", "1")
+	if res.code != 0 {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	if strings.ContainsAny(res.stderr, "\r\x1b") {
+		t.Error("stderr carries progress-bar control characters although it is not a terminal")
+	}
+	progressLines, confLines := 0, 0
+	for _, line := range strings.Split(strings.TrimSpace(res.stderr), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line is not JSON: %q: %v", line, err)
+		}
+		msg, _ := m["msg"].(string)
+		if strings.HasPrefix(msg, "progress") {
+			progressLines++
+			for _, k := range []string{"conferences_done", "conferences_total", "bytes", "rate", "eta"} {
+				if _, ok := m[k]; !ok {
+					t.Errorf("progress line without %s: %s", k, line)
+				}
+			}
+		}
+		if msg == "stored" || msg == "archived" {
+			confLines++
+			if u, _ := m["confUUID"].(string); u == "" {
+				t.Errorf("conference log line without confUUID: %s", line)
+			}
+		}
+		if strings.Contains(line, testAppKey) {
+			t.Error("a log line carries the app key")
+		}
+	}
+	if progressLines < 2 {
+		t.Errorf("got %d progress lines, want periodic ones", progressLines)
+	}
+	if confLines == 0 {
+		t.Error("no per-conference log lines")
+	}
+	// stdout carries only results: the report paths.
+	for _, line := range strings.Split(strings.TrimSpace(res.stdout), "\n") {
+		if !strings.HasPrefix(line, filepath.Join(dir, "r")) {
+			t.Errorf("stdout line %q is not a report path", line)
+		}
+	}
+}
+

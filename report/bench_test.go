@@ -1,0 +1,165 @@
+package report
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// bigRow makes row i of a large run: two files per conference, realistic
+// field sizes, a failure every 50 conferences.
+func bigRow(i int) Row {
+	seq := i / 2
+	id := fmt.Sprintf("%032x", seq*7919+1)
+	r := Row{
+		Seq: seq, ConfUUID: id, ConfID: fmt.Sprintf("9%08d", seq),
+		Subject:       fmt.Sprintf("Quarterly business review %d: sales, pipeline & hiring", seq),
+		ScheduserName: "Zhang Wei", StartTime: "2025-06-01 09:30", RecordingSecs: 3600,
+		Status: Archived, FileIndex: i % 2, FileType: "Hd", FileName: fmt.Sprintf("0_%d.mp4", i%2),
+		Bytes: 1<<30 - int64(i), SHA256: fmt.Sprintf("%064x", i*104729+3), VersionID: fmt.Sprintf("v%030d", i),
+		LockMode: "COMPLIANCE", RetainUntil: t0.AddDate(10, 0, 0), Attempts: 1,
+		FinishedAt: t0.Add(time.Duration(i) * time.Second),
+	}
+	r.PlatformSHA256 = r.SHA256
+	r.ObjectURI = "s3://compliance-archive/meetings/2025/06/" + id + "/Hd_" + r.FileName
+	if seq%50 == 0 && r.FileIndex == 1 {
+		r.Status, r.ErrorCode, r.Attempts = Failed, "timeout", 5
+		r.ErrorMessage = `export: media: Get "https://10.1.2.3/videoHD/0_1.mp4?token=abcdef": context deadline exceeded`
+	}
+	return r
+}
+
+// writeBig writes n rows through a Writer, in a completion order that is
+// not input order (blocks of 64 rows reversed), and returns the summary.
+func writeBig(tb testing.TB, dir string, n int) Summary {
+	tb.Helper()
+	w, err := NewWriter(dir, testInfo())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for start := 0; start < n; start += 64 {
+		end := min(start+64, n)
+		for i := end - 1; i >= start; i-- {
+			if err := w.Add(bigRow(i)); err != nil {
+				tb.Fatal(err)
+			}
+		}
+	}
+	sum, err := w.Close(ExitFailures)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return sum
+}
+
+// heapSampler records the peak of live-plus-unswept heap objects (what
+// runtime.MemStats.HeapAlloc reports) while it runs, without stopping the
+// world.
+type heapSampler struct {
+	stop chan struct{}
+	wg   sync.WaitGroup
+	peak uint64
+}
+
+func startHeapSampler() *heapSampler {
+	runtime.GC()
+	s := &heapSampler{stop: make(chan struct{})}
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	read := func() {
+		metrics.Read(sample)
+		if v := sample[0].Value.Uint64(); v > s.peak {
+			s.peak = v
+		}
+	}
+	read()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-s.stop:
+				read()
+				return
+			case <-tick.C:
+				read()
+			}
+		}
+	}()
+	return s
+}
+
+// Stop returns the peak in MiB.
+func (s *heapSampler) Stop() float64 {
+	close(s.stop)
+	s.wg.Wait()
+	return float64(s.peak) / (1 << 20)
+}
+
+// BenchmarkWrite100k writes a 100,000-row report (journal, manifest.xlsx,
+// manifest.csv, failures.csv, summary.json) and reports the peak heap.
+func BenchmarkWrite100k(b *testing.B) {
+	const n = 100_000
+	var peak float64
+	for b.Loop() {
+		dir := b.TempDir()
+		s := startHeapSampler()
+		writeBig(b, dir, n)
+		peak = max(peak, s.Stop())
+	}
+	b.ReportMetric(peak, "peak-heap-MiB")
+	b.ReportMetric(float64(n), "rows/op")
+}
+
+// TestPeakHeap100k asserts that 100,000 rows are written with a peak heap
+// under 100 MiB. It takes about 4 s; -short skips it, and so does -race
+// (about 50 s there, and the detector's own memory distorts the figure)
+// unless MEETARCHIVE_HEAP_TEST=1.
+func TestPeakHeap100k(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: skipping the 100,000-row memory test")
+	}
+	if raceEnabled && os.Getenv("MEETARCHIVE_HEAP_TEST") != "1" {
+		t.Skip("-race: skipping the 100,000-row memory test (MEETARCHIVE_HEAP_TEST=1 runs it)")
+	}
+	const n = 100_000
+	dir := t.TempDir()
+	start := time.Now()
+	s := startHeapSampler()
+	sum := writeBig(t, dir, n)
+	peak := s.Stop()
+	elapsed := time.Since(start)
+	sizes := []string{}
+	for _, p := range append(Paths(dir), filepath.Join(dir, Journal)) {
+		if fi, err := os.Stat(p); err == nil {
+			sizes = append(sizes, fmt.Sprintf("%s %.1f MiB", filepath.Base(p), float64(fi.Size())/(1<<20)))
+		}
+	}
+	t.Logf("%d rows in %v, peak heap %.1f MiB; %s", n, elapsed.Round(time.Millisecond), peak, strings.Join(sizes, ", "))
+	if sum.Rows != n {
+		t.Errorf("Rows = %d, want %d", sum.Rows, n)
+	}
+	if peak >= 100 {
+		t.Errorf("peak heap %.1f MiB, want < 100 MiB", peak)
+	}
+	// The output really is in input order.
+	prev := -1
+	i := 0
+	if err := ReadManifest(filepath.Join(dir, ManifestCSV), func(r Row) error {
+		if r.Seq < prev {
+			return fmt.Errorf("row %d: seq %d after %d", i, r.Seq, prev)
+		}
+		prev = r.Seq
+		i++
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,232 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// MergeDuplicate is the errorCode Merge gives the rows of a conference that
+// an earlier shard already reported.
+const MergeDuplicate = "merge-duplicate"
+
+// ReadManifest reads a manifest.csv and calls fn for each row, in file order.
+// Columns are found by header name (any order; unknown columns are
+// ignored; a UTF-8 BOM is skipped); confUUID and status are required.
+//
+// It is the inverse of writing for every field that manifest.csv carries
+// exactly: seq, confUUID, status, fileIndex, bytes, sha256, objectURI, the
+// numbers and booleans, and the text of any value that does not begin with
+// a formula character. Text that was neutralised on writing keeps its
+// leading single quote (see Neutralize); a CRLF inside a field comes back
+// as LF (encoding/csv); times come back in UTC, to the second. An error from fn stops the reading and is returned (wrapped).
+func ReadManifest(path string, fn func(Row) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("report: read manifest: %w", err)
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 64<<10)
+	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte("\xef\xbb\xbf")) {
+		_, _ = br.Discard(3)
+	}
+	cr := csv.NewReader(br)
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			err = errors.New("empty file")
+		}
+		return fmt.Errorf("report: read manifest %s: header: %w", path, err)
+	}
+	pos := make([]int, len(manifestColumns))
+	for i, c := range manifestColumns {
+		pos[i] = -1
+		for j, h := range header {
+			if strings.EqualFold(strings.TrimSpace(h), c.name) {
+				pos[i] = j
+				break
+			}
+		}
+	}
+	for i, c := range manifestColumns {
+		if (c.name == "confUUID" || c.name == "status") && pos[i] < 0 {
+			return fmt.Errorf("report: read manifest %s: no %s column", path, c.name)
+		}
+	}
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("report: read manifest %s: %w", path, err)
+		}
+		var r Row
+		for i := range manifestColumns {
+			if pos[i] < 0 {
+				continue
+			}
+			if err := manifestColumns[i].set(&r, rec[pos[i]]); err != nil {
+				line, _ := cr.FieldPos(pos[i])
+				return fmt.Errorf("report: read manifest %s: line %d: %s: %w", path, line, manifestColumns[i].name, err)
+			}
+		}
+		if err := fn(r); err != nil {
+			return fmt.Errorf("report: read manifest %s: %w", path, err)
+		}
+	}
+}
+
+// Merge combines the reports of shards (each directory's manifest.csv and
+// summary.json) into one report in out, which must not be one of dirs.
+//
+// Merged order: shard order (as dirs are given), then each shard's own
+// order (Seq, FileIndex). Seq keeps the value it has in its shard.
+//
+// A confUUID that an earlier shard already reported is flagged, not counted
+// twice: the later shard's rows of that conference get status
+// duplicate-input, errorCode "merge-duplicate" and an errorMessage naming the
+// earlier shard and the status they had; the confUUID is listed in
+// Summary.DuplicateConferences. (Rows that were already invalid-input or
+// duplicate-input in their shard are not conferences and are left alone.)
+//
+// The summary is recomputed from the merged rows. Started is the earliest
+// start, Finished the latest finish, ExitCode the highest shard exit code
+// (so 130 if any shard was interrupted); RunID joins the shards' run IDs
+// with "+"; other RunInfo fields keep a value all shards agree on, else join
+// the distinct values with " | ". MergedFrom lists dirs.
+func Merge(out string, dirs []string) (Summary, error) {
+	if len(dirs) == 0 {
+		return Summary{}, errors.New("report: merge: no shard directories")
+	}
+	outAbs, err := filepath.Abs(out)
+	if err != nil {
+		return Summary{}, fmt.Errorf("report: merge: %w", err)
+	}
+	sums := make([]Summary, len(dirs))
+	for i, d := range dirs {
+		dAbs, err := filepath.Abs(d)
+		if err != nil {
+			return Summary{}, fmt.Errorf("report: merge: %w", err)
+		}
+		if dAbs == outAbs {
+			return Summary{}, fmt.Errorf("report: merge: output directory %s is also a shard", out)
+		}
+		if sums[i], err = ReadSummary(filepath.Join(d, SummaryJSON)); err != nil {
+			return Summary{}, fmt.Errorf("report: merge: %w", err)
+		}
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return Summary{}, fmt.Errorf("report: merge: %w", err)
+	}
+	sum := mergeInfo(sums)
+	sum.MergedFrom = append([]string(nil), dirs...)
+
+	seen := map[string]int{} // confUUID -> first shard
+	flagged := map[string]bool{}
+	var dups []string
+	src := func(yield func(Row, int64) error) error {
+		var key int64
+		for si, d := range dirs {
+			started := false
+			var lastSeq int
+			var dupOf int // shard index + 1 of the earlier report; 0 = not a duplicate
+			err := ReadManifest(filepath.Join(d, ManifestCSV), func(r Row) error {
+				if !started || r.Seq != lastSeq {
+					started, lastSeq = true, r.Seq
+					key++
+					dupOf = 0
+					if r.Status != InvalidInput && r.Status != DuplicateInput && r.ConfUUID != "" {
+						if first, ok := seen[r.ConfUUID]; ok && first != si {
+							dupOf = first + 1
+							if !flagged[r.ConfUUID] {
+								flagged[r.ConfUUID] = true
+								dups = append(dups, r.ConfUUID)
+							}
+						} else if !ok {
+							seen[r.ConfUUID] = si
+						}
+					}
+				}
+				if dupOf > 0 && r.Status != InvalidInput && r.Status != DuplicateInput {
+					msg := fmt.Sprintf("confUUID also in shard %d (%s), counted there; status here: %s",
+						dupOf, dirs[dupOf-1], r.Status)
+					if r.ErrorCode != "" || r.ErrorMessage != "" {
+						msg += fmt.Sprintf(" (%s: %s)", r.ErrorCode, r.ErrorMessage)
+					}
+					r.Status, r.ErrorCode, r.ErrorMessage = DuplicateInput, MergeDuplicate, msg
+				}
+				return yield(r, key)
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	sum, err = writeReports(out, sum, src, func(s *Summary) { s.DuplicateConferences = dups })
+	if err != nil {
+		return sum, fmt.Errorf("report: merge: %w", err)
+	}
+	return sum, nil
+}
+
+// mergeInfo combines the shards' run information.
+func mergeInfo(sums []Summary) Summary {
+	var m Summary
+	pick := func(get func(*Summary) string) string {
+		var vals []string
+		for i := range sums {
+			if v := get(&sums[i]); v != "" && !slices.Contains(vals, v) {
+				vals = append(vals, v)
+			}
+		}
+		return strings.Join(vals, " | ")
+	}
+	ids := make([]string, len(sums))
+	for i := range sums {
+		ids[i] = sums[i].RunID
+	}
+	m.RunID = strings.Join(ids, "+")
+	m.Version = pick(func(s *Summary) string { return s.Version })
+	m.Input = pick(func(s *Summary) string { return s.Input })
+	m.InputSHA256 = pick(func(s *Summary) string { return s.InputSHA256 })
+	m.DateRange = pick(func(s *Summary) string { return s.DateRange })
+	m.Dest = pick(func(s *Summary) string { return s.Dest })
+	keys := map[string]bool{}
+	for i := range sums {
+		for k := range sums[i].Options {
+			keys[k] = true
+		}
+	}
+	m.Options = map[string]string{}
+	sorted := make([]string, 0, len(keys))
+	for k := range keys {
+		sorted = append(sorted, k)
+	}
+	sort.Strings(sorted)
+	for _, k := range sorted {
+		m.Options[k] = pick(func(s *Summary) string { return s.Options[k] })
+	}
+	for i, s := range sums {
+		if i == 0 || (!s.Started.IsZero() && (m.Started.IsZero() || s.Started.Before(m.Started))) {
+			m.Started = s.Started
+		}
+		if s.Finished.After(m.Finished) {
+			m.Finished = s.Finished
+		}
+		m.ExitCode = max(m.ExitCode, s.ExitCode)
+		m.Rebuilt = m.Rebuilt || s.Rebuilt
+	}
+	m.Started, m.Finished = m.Started.UTC(), m.Finished.UTC()
+	return m
+}

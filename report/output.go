@@ -1,0 +1,320 @@
+package report
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+)
+
+// rowSource calls yield for every row in output order. conf identifies the
+// row's conference: it changes exactly when a new conference begins.
+type rowSource func(yield func(r Row, conf int64) error) error
+
+// tempFile is a report file being written under a temporary name in its
+// final directory.
+type tempFile struct {
+	f     *os.File
+	final string
+	bw    *bufio.Writer
+}
+
+func newTempFile(dir, name string) (*tempFile, error) {
+	f, err := os.CreateTemp(dir, "."+name+".*.tmp")
+	if err != nil {
+		return nil, err
+	}
+	return &tempFile{f: f, final: filepath.Join(dir, name), bw: bufio.NewWriterSize(f, 64<<10)}, nil
+}
+
+// finish flushes, syncs and closes the file (under its temporary name).
+func (t *tempFile) finish() error {
+	if err := t.bw.Flush(); err != nil {
+		return err
+	}
+	if err := t.f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err := t.f.Sync(); err != nil {
+		return err
+	}
+	return t.f.Close()
+}
+
+func (t *tempFile) abort() {
+	_ = t.f.Close()
+	_ = os.Remove(t.f.Name())
+}
+
+// conference folds a conference's rows: the status it is counted under and
+// what failures.csv says about it.
+type conference struct {
+	key      int64
+	status   Status
+	failure  Row // first row a rerun should retry
+	hasRetry bool
+	attempts int
+}
+
+// reportWriter writes the four report files in one pass over the rows.
+type reportWriter struct {
+	dir       string
+	manifest  *tempFile
+	failures  *tempFile
+	xlsxFile  *tempFile
+	mcsv      *csv.Writer
+	fcsv      *csv.Writer
+	book      *book
+	rec       []string
+	sum       Summary
+	cur       conference
+	started   bool
+	failedIDs map[string]bool // confUUIDs already in failures.csv
+}
+
+// writeReports writes manifest.csv, failures.csv, manifest.xlsx and
+// summary.json to dir from src. sum carries RunInfo, Finished, ExitCode and
+// the Merge/Rebuild fields; the figures are computed from the rows.
+// All four files are written under temporary names and renamed into place
+// at the end (summary.json last); on error none of them is replaced.
+// finalize, if not nil, may amend the summary after the last row.
+func writeReports(dir string, sum Summary, src rowSource, finalize func(*Summary)) (Summary, error) {
+	w := &reportWriter{dir: dir, failedIDs: map[string]bool{}}
+	sum.RunInfo = redactInfo(sum.RunInfo)
+	sum.Counts = map[Status]int{}
+	for _, st := range Statuses() {
+		sum.Counts[st] = 0
+	}
+	w.sum = sum
+	err := w.open()
+	if err == nil {
+		err = src(w.add)
+	}
+	if err == nil && finalize != nil {
+		finalize(&w.sum)
+	}
+	if err == nil {
+		err = w.close()
+	}
+	if err != nil {
+		w.abort()
+		return w.sum, err
+	}
+	return w.sum, nil
+}
+
+func (w *reportWriter) open() error {
+	var err error
+	if w.manifest, err = newTempFile(w.dir, ManifestCSV); err != nil {
+		return err
+	}
+	if w.failures, err = newTempFile(w.dir, FailuresCSV); err != nil {
+		return err
+	}
+	if w.xlsxFile, err = newTempFile(w.dir, ManifestXLSX); err != nil {
+		return err
+	}
+	if w.book, err = newBook(w.dir); err != nil {
+		return fmt.Errorf("xlsx: %w", err)
+	}
+	// encoding/csv quoting (RFC 4180) with LF line ends: with UseCRLF it
+	// would drop every CR inside a field, and a subject must survive intact.
+	w.mcsv = csv.NewWriter(w.manifest.bw)
+	w.fcsv = csv.NewWriter(w.failures.bw)
+	if err := w.mcsv.Write(ManifestColumns()); err != nil {
+		return err
+	}
+	if err := w.fcsv.Write(failuresCSVColumns); err != nil {
+		return err
+	}
+	w.rec = make([]string, len(manifestColumns))
+	return nil
+}
+
+func (w *reportWriter) add(r Row, conf int64) error {
+	r = redactRow(r)
+	if !w.started || conf != w.cur.key {
+		if err := w.endConference(); err != nil {
+			return err
+		}
+		w.cur = conference{key: conf}
+		w.started = true
+	}
+	w.cur.status = worse(w.cur.status, r.Status)
+	if r.Status.Retry() {
+		if !w.cur.hasRetry {
+			w.cur.failure, w.cur.hasRetry = r, true
+		} else {
+			w.cur.failure.Status = worse(w.cur.failure.Status, r.Status)
+			if w.cur.failure.ErrorCode == "" && r.ErrorCode != "" {
+				w.cur.failure.ErrorCode, w.cur.failure.ErrorMessage = r.ErrorCode, r.ErrorMessage
+			}
+		}
+		w.cur.attempts = max(w.cur.attempts, r.Attempts)
+	}
+
+	s := &w.sum
+	s.Rows++
+	if (r.FileName != "" || r.FileType != "") && r.Status != DuplicateInput {
+		s.Files++
+	}
+	if r.Status == Archived {
+		s.BytesArchived += r.Bytes
+	}
+	s.EstimatedBytes += r.EstimatedBytes
+
+	for i := range manifestColumns {
+		w.rec[i] = csvText(manifestColumns[i].get(&r))
+	}
+	if err := w.mcsv.Write(w.rec); err != nil {
+		return fmt.Errorf("%s: %w", ManifestCSV, err)
+	}
+	if err := w.book.addRecording(&r); err != nil {
+		return fmt.Errorf("xlsx: %w", err)
+	}
+	if r.Status.Retry() {
+		if err := w.book.addFailure(&r); err != nil {
+			return fmt.Errorf("xlsx: %w", err)
+		}
+	}
+	return nil
+}
+
+// endConference counts the conference in progress and writes its
+// failures.csv row, once per confUUID.
+func (w *reportWriter) endConference() error {
+	if !w.started {
+		return nil
+	}
+	w.sum.Conferences++
+	w.sum.Counts[w.cur.status]++
+	if !w.cur.hasRetry || w.failedIDs[w.cur.failure.ConfUUID] {
+		return nil
+	}
+	w.failedIDs[w.cur.failure.ConfUUID] = true
+	f := w.cur.failure
+	f.Attempts = w.cur.attempts
+	rec := []string{f.ConfUUID, f.ConfID, f.Subject, string(f.Status), f.ErrorCode, f.ErrorMessage, fmt.Sprint(f.Attempts), Hint(f)}
+	for i := range rec {
+		rec[i] = Neutralize(rec[i])
+	}
+	if err := w.fcsv.Write(rec); err != nil {
+		return fmt.Errorf("%s: %w", FailuresCSV, err)
+	}
+	return nil
+}
+
+func (w *reportWriter) close() error {
+	if err := w.endConference(); err != nil {
+		return err
+	}
+	s := &w.sum
+	s.Started = s.Started.UTC()
+	s.Finished = s.Finished.UTC()
+	if !s.Started.IsZero() && s.Finished.After(s.Started) {
+		s.DurationSecs = math.Round(s.Finished.Sub(s.Started).Seconds()*1000) / 1000
+	}
+	if s.DurationSecs > 0 {
+		s.ThroughputBytesPerSec = math.Round(float64(s.BytesArchived)/s.DurationSecs*1000) / 1000
+	}
+	s.ExitStatus = ExitCodeName(s.ExitCode)
+	if s.MergedFrom == nil {
+		s.MergedFrom = []string{}
+	}
+	if s.DuplicateConferences == nil {
+		s.DuplicateConferences = []string{}
+	}
+	if s.Options == nil {
+		s.Options = map[string]string{}
+	}
+
+	w.mcsv.Flush()
+	if err := w.mcsv.Error(); err != nil {
+		return fmt.Errorf("%s: %w", ManifestCSV, err)
+	}
+	w.fcsv.Flush()
+	if err := w.fcsv.Error(); err != nil {
+		return fmt.Errorf("%s: %w", FailuresCSV, err)
+	}
+	if err := w.book.finish(s, w.xlsxFile.bw); err != nil {
+		return fmt.Errorf("xlsx: %w", err)
+	}
+	if err := w.book.close(); err != nil {
+		return fmt.Errorf("xlsx: %w", err)
+	}
+	w.book = nil
+	js, err := newTempFile(w.dir, SummaryJSON)
+	if err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err == nil {
+		_, err = js.bw.Write(append(b, '\n'))
+	}
+	if err != nil {
+		js.abort()
+		return fmt.Errorf("%s: %w", SummaryJSON, err)
+	}
+	parts := []*tempFile{w.manifest, w.failures, w.xlsxFile, js}
+	for _, t := range parts {
+		if err := t.finish(); err != nil {
+			js.abort()
+			return fmt.Errorf("%s: %w", filepath.Base(t.final), err)
+		}
+	}
+	for i, t := range parts {
+		if err := os.Rename(t.f.Name(), t.final); err != nil {
+			for _, rest := range parts[i:] {
+				_ = os.Remove(rest.f.Name())
+			}
+			return err
+		}
+	}
+	w.manifest, w.failures, w.xlsxFile = nil, nil, nil
+	return syncDir(w.dir)
+}
+
+func (w *reportWriter) abort() {
+	if w.book != nil {
+		_ = w.book.close()
+	}
+	for _, t := range []*tempFile{w.manifest, w.failures, w.xlsxFile} {
+		if t != nil {
+			t.abort()
+		}
+	}
+}
+
+// syncDir makes renames in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	// Some file systems cannot sync a directory; the renames still happened.
+	if errors.Is(err, os.ErrInvalid) {
+		return nil
+	}
+	return err
+}
+
+// ReadSummary reads a summary.json.
+func ReadSummary(path string) (Summary, error) {
+	var s Summary
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return s, fmt.Errorf("report: read summary: %w", err)
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		return s, fmt.Errorf("report: read summary %s: %w", path, err)
+	}
+	return s, nil
+}

@@ -1,0 +1,275 @@
+// Package report writes meetarchive's audit manifest: the spreadsheet an
+// auditor opens (manifest.xlsx), the CSV files machines read (manifest.csv,
+// failures.csv) and the run's figures for scripts (summary.json).
+//
+// # Life of a report
+//
+// A run creates a [Writer] with [NewWriter]. One goroutine calls [Writer.Add]
+// for every row as work finishes, in completion order. Each row is redacted
+// (see [Redact]) and appended to the journal, journal.jsonl, as one JSON line
+// written with a single write call, so a killed process leaves at most a torn
+// last line. The journal is not fsynced per row: it protects against a killed
+// process, not against a power cut (it is fsynced on Close).
+//
+// [Writer.Close] writes the four report files in input order (rows sorted by
+// Seq, then FileIndex, then completion order). It keeps only a 24-byte index
+// entry per row in memory and reads the rows back from the journal, so memory
+// does not grow meaningfully with the number of rows. Each report file is
+// written to a temporary name in the same directory, fsynced and renamed into
+// place (summary.json last), so a half-written file never looks complete.
+//
+// [Rebuild] writes the same four files from the journal of a run that never
+// reached Close (killed, crashed). [Merge] combines the reports of several
+// shards. [ReadManifest] reads manifest.csv back into rows.
+//
+// # Counting
+//
+// Summary.Counts counts conferences (input items), not files: every distinct
+// Seq is one conference, counted once under the most severe status among its
+// rows (failed > cancelled > pending-transcode > invalid-input >
+// duplicate-input > unavailable > no-files > planned > archived >
+// already-archived). The counts therefore add up to Summary.Conferences.
+// Summary.Files counts rows that name a file; Summary.BytesArchived sums the
+// Bytes of rows with status archived (bytes moved by this run: rows that were
+// already archived by an earlier run are not counted again).
+//
+// # Safety
+//
+// Every text field of every row, and of RunInfo, is passed through [Redact]
+// before it reaches the journal or any report file. In CSV files every text
+// cell that begins with '=', '+', '-', '@', TAB or CR is prefixed with a
+// single quote (OWASP's advice against CSV injection; see [Neutralize]). In
+// manifest.xlsx text is always written as a plain (inline) string cell, never
+// as a formula, and is not prefixed.
+package report
+
+import (
+	"fmt"
+	"path/filepath"
+	"time"
+)
+
+// Status is a row's outcome.
+type Status string
+
+// The row statuses (DESIGN.md).
+const (
+	Archived         Status = "archived"
+	AlreadyArchived  Status = "already-archived"
+	PendingTranscode Status = "pending-transcode"
+	Unavailable      Status = "unavailable"
+	NoFiles          Status = "no-files"
+	Failed           Status = "failed"
+	InvalidInput     Status = "invalid-input"
+	DuplicateInput   Status = "duplicate-input"
+	Cancelled        Status = "cancelled"
+	Planned          Status = "planned"
+)
+
+// Statuses returns every known status in display order.
+func Statuses() []Status {
+	return []Status{Archived, AlreadyArchived, PendingTranscode, Unavailable, NoFiles,
+		Failed, InvalidInput, DuplicateInput, Cancelled, Planned}
+}
+
+// Retry reports whether a rerun should retry a row with this status: failed,
+// cancelled and pending-transcode rows go to failures.csv.
+func (s Status) Retry() bool {
+	return s == Failed || s == Cancelled || s == PendingTranscode
+}
+
+// severity orders statuses for counting a conference with rows of different
+// statuses: the highest wins. Unknown statuses rank highest.
+func severity(s Status) int {
+	switch s {
+	case AlreadyArchived:
+		return 1
+	case Archived:
+		return 2
+	case Planned:
+		return 3
+	case NoFiles:
+		return 4
+	case Unavailable:
+		return 5
+	case DuplicateInput:
+		return 6
+	case InvalidInput:
+		return 7
+	case PendingTranscode:
+		return 8
+	case Cancelled:
+		return 9
+	case Failed:
+		return 10
+	default:
+		return 11
+	}
+}
+
+// worse returns the status a conference is counted under when it has rows of
+// statuses a and b. The empty status loses to anything.
+func worse(a, b Status) Status {
+	if a == "" {
+		return b
+	}
+	if b == "" || severity(a) >= severity(b) {
+		return a
+	}
+	return b
+}
+
+// Row is one line of the manifest: one archived (or failed) file, or one
+// conference-level outcome (pending, unavailable, no files, invalid or
+// duplicate input, failed before files were known). The JSON names are the
+// journal's and equal the CSV column names.
+type Row struct {
+	Seq            int       `json:"seq"` // input order (0-based); rows sort by (Seq, FileIndex)
+	ConfUUID       string    `json:"confUUID"`
+	ConfID         string    `json:"confID,omitempty"`
+	Subject        string    `json:"subject,omitempty"`
+	ScheduserName  string    `json:"scheduserName,omitempty"`
+	StartTime      string    `json:"startTime,omitempty"` // as the API gives it ("2019-12-19 02:07"), written as an Excel date-time
+	RecordingSecs  int       `json:"recordingSecs,omitempty"`
+	Status         Status    `json:"status"`
+	FileIndex      int       `json:"fileIndex,omitempty"`
+	FileType       string    `json:"fileType,omitempty"`
+	FileName       string    `json:"fileName,omitempty"`
+	ObjectURI      string    `json:"objectURI,omitempty"`
+	Bytes          int64     `json:"bytes,omitempty"`
+	SHA256         string    `json:"sha256,omitempty"`
+	PlatformSHA256 string    `json:"platformSha256,omitempty"`
+	VersionID      string    `json:"versionId,omitempty"`
+	LockMode       string    `json:"lockMode,omitempty"`
+	RetainUntil    time.Time `json:"retainUntil,omitzero"`
+	LegalHold      bool      `json:"legalHold,omitempty"`
+	Deleted        bool      `json:"deleted,omitempty"` // recording deleted from the platform after verified archive
+	Attempts       int       `json:"attempts,omitempty"`
+	ErrorCode      string    `json:"errorCode,omitempty"`
+	ErrorMessage   string    `json:"errorMessage,omitempty"`
+	EstimatedBytes int64     `json:"estimatedBytes,omitempty"` // dry run: rcdSize*MiB
+	FinishedAt     time.Time `json:"finishedAt,omitzero"`
+}
+
+// RunInfo describes a run: the Summary sheet and summary.json carry it.
+type RunInfo struct {
+	RunID       string            `json:"runId"`
+	Version     string            `json:"version"`
+	Started     time.Time         `json:"started"`
+	Input       string            `json:"input"`
+	InputSHA256 string            `json:"inputSha256"`
+	DateRange   string            `json:"dateRange"`
+	Dest        string            `json:"dest"`
+	Options     map[string]string `json:"options"` // key template, lock mode, retention, links source, ...
+	Shard       string            `json:"shard"`
+}
+
+// Summary is a run's figures: the Summary sheet and summary.json.
+// Counts is keyed by status string and always holds every known status.
+type Summary struct {
+	RunInfo
+	Finished              time.Time      `json:"finished"`
+	DurationSecs          float64        `json:"durationSecs"`
+	Counts                map[Status]int `json:"counts"` // conferences per status
+	Conferences           int            `json:"conferences"`
+	Files                 int            `json:"files"`
+	BytesArchived         int64          `json:"bytesArchived"`
+	ThroughputBytesPerSec float64        `json:"throughputBytesPerSec"`
+	ExitCode              int            `json:"exitCode"`
+	EstimatedBytes        int64          `json:"estimatedBytes"`
+
+	// Additions to the contract.
+	ExitStatus           string   `json:"exitStatus"`           // ExitCodeName(ExitCode)
+	Rows                 int      `json:"rows"`                 // rows in manifest.csv
+	Rebuilt              bool     `json:"rebuilt"`              // written by Rebuild from the journal of a run that did not finish
+	MergedFrom           []string `json:"mergedFrom"`           // Merge: the shard directories, in order
+	DuplicateConferences []string `json:"duplicateConferences"` // Merge: confUUIDs found in more than one shard
+}
+
+// File names in a report directory.
+const (
+	ManifestCSV  = "manifest.csv"
+	FailuresCSV  = "failures.csv"
+	ManifestXLSX = "manifest.xlsx"
+	SummaryJSON  = "summary.json"
+	Journal      = "journal.jsonl"
+	// PrevJournal is where NewWriter moves a journal it finds in its directory
+	// (left by an earlier run), replacing an older one.
+	PrevJournal = "journal.prev.jsonl"
+)
+
+// Paths returns the four report files of dir: manifest.xlsx, manifest.csv,
+// failures.csv and summary.json (not the journal).
+func Paths(dir string) []string {
+	return []string{
+		filepath.Join(dir, ManifestXLSX),
+		filepath.Join(dir, ManifestCSV),
+		filepath.Join(dir, FailuresCSV),
+		filepath.Join(dir, SummaryJSON),
+	}
+}
+
+// Exit codes (DESIGN.md).
+const (
+	ExitOK          = 0
+	ExitFailures    = 1
+	ExitUsage       = 2
+	ExitFatal       = 3
+	ExitInterrupted = 130
+)
+
+// ExitCodeName names an exit code for people and scripts: "ok", "failures",
+// "usage", "fatal", "interrupted", or "exit-N".
+func ExitCodeName(code int) string {
+	switch code {
+	case ExitOK:
+		return "ok"
+	case ExitFailures:
+		return "failures"
+	case ExitUsage:
+		return "usage"
+	case ExitFatal:
+		return "fatal"
+	case ExitInterrupted:
+		return "interrupted"
+	default:
+		return fmt.Sprintf("exit-%d", code)
+	}
+}
+
+// Hint says in a few words what to do about a row a rerun should retry.
+// It returns "" for statuses that need nothing.
+func Hint(r Row) string {
+	switch r.Status {
+	case PendingTranscode:
+		return "still transcoding on the platform: rerun later with --input failures.csv"
+	case Cancelled:
+		return "run stopped before this finished: rerun with --input failures.csv"
+	case Failed:
+	default:
+		return ""
+	}
+	code := r.ErrorCode
+	switch {
+	case code == "auth" || code == "USG.000000004" || hasPrefix(code, "USG."):
+		return "authentication refused: check the credentials, then rerun with --input failures.csv"
+	case code == "http-429" || code == "APIG.0308":
+		return "throttled by the API gateway: lower --rate, then rerun with --input failures.csv"
+	case code == "MMC.111070002" || code == "MMC.111070010" || code == "http-403":
+		return "no permission: use an administrator account, then rerun with --input failures.csv"
+	case code == "MMC.111070005" || code == "MMC.111072065":
+		return "the platform does not know this conference: check the confUUID"
+	case code == "timeout" || code == "connection":
+		return "network problem: check connectivity (and --ca-bundle), then rerun with --input failures.csv"
+	case code == "truncated":
+		return "download cut short: rerun with --input failures.csv"
+	case code == "integrity":
+		return "stored bytes did not match the platform's size or SHA-256: rerun; if it persists, ask the vendor"
+	case code == "merge-duplicate":
+		return "conference in more than one shard: compare the shards' rows"
+	default:
+		return "rerun with --input failures.csv; if it fails again, see errorMessage"
+	}
+}
+
+func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }

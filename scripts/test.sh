@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The test suite, as `make test` and .ci/run run it: lint, then every package
+# with the race detector against a real S3 server on 127.0.0.1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== go vet"
+go vet ./...
+echo "== gofmt"
+unformatted=$(gofmt -l .)
+if [ -n "$unformatted" ]; then
+	echo "gofmt needed on:"; echo "$unformatted"; exit 1
+fi
+
+echo "== S3 server (versitygw)"
+bash scripts/s3.sh install
+bash scripts/s3.sh up
+trap 'bash scripts/s3.sh down' EXIT
+eval "$(bash scripts/s3.sh env)"
+
+echo "== go test -race"
+go test -race -count=1 -timeout 14m ./...

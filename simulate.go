@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"meetarchive/export/meetingtest"
+)
+
+// faultFlags collects repeated --fault values.
+type faultFlags []meetingtest.Fault
+
+func (f *faultFlags) String() string { return fmt.Sprintf("%d faults", len(*f)) }
+
+// Set parses ENDPOINT:KIND[:key=value,...], for example
+// media:truncate:times=1 or details:throttle:retry-after=2s,times=3.
+func (f *faultFlags) Set(s string) error {
+	parts := strings.SplitN(s, ":", 3)
+	if len(parts) < 2 {
+		return fmt.Errorf("want ENDPOINT:KIND[:key=value,...]")
+	}
+	fl := meetingtest.Fault{Endpoint: parts[0], Kind: parts[1]}
+	switch fl.Endpoint {
+	case "auth", "details", "downloadurls", "recordinfo", "list", "media", "delete":
+	default:
+		return fmt.Errorf("unknown endpoint %q: want auth, details, downloadurls, recordinfo, list, media or delete", fl.Endpoint)
+	}
+	switch fl.Kind {
+	case "status", "throttle", "latency", "truncate", "html", "badjson", "reset", "flip":
+	default:
+		return fmt.Errorf("unknown fault kind %q: want status, throttle, latency, truncate, html, badjson, reset or flip", fl.Kind)
+	}
+	if len(parts) == 3 {
+		for _, kv := range strings.Split(parts[2], ",") {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok {
+				return fmt.Errorf("option %q: want key=value", kv)
+			}
+			var err error
+			switch k {
+			case "status":
+				fl.Status, err = strconv.Atoi(v)
+			case "retry-after":
+				fl.RetryAfter, err = time.ParseDuration(v)
+			case "latency":
+				fl.Latency, err = time.ParseDuration(v)
+			case "times":
+				fl.Times, err = strconv.Atoi(v)
+			case "conf":
+				fl.ConfUUID = v
+			default:
+				return fmt.Errorf("unknown option %q: want status, retry-after, latency, times or conf", k)
+			}
+			if err != nil {
+				return fmt.Errorf("option %s: %v", k, err)
+			}
+		}
+	}
+	*f = append(*f, fl)
+	return nil
+}
+
+// cmdSimulate serves the Meeting API simulator as a process.
+func cmdSimulate(ctx context.Context, args []string, e env) error {
+	c := newCommand("simulate", "--addr 127.0.0.1:8080 [dataset and fault options]",
+		"Serve the Meeting API simulator (the one the tests and the demo use) until interrupted.", e.stderr)
+	var (
+		addr    string
+		dataset string
+		gen     = meetingtest.GenerateConfig{Conferences: 0, FilesPerConference: 2, FileSize: 1 << 20}
+		size    = byteSize(1 << 20)
+		cfg     = meetingtest.Config{AppID: demoAppID, AppKey: demoAppKey}
+		faults  faultFlags
+		mrate   byteSize
+	)
+	fs := c.fs
+	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "listen address (keep it on loopback)")
+	fs.StringVar(&dataset, "dataset", "", "dataset JSON file (see testdata/sample-dataset.json); default: the demo's sample, or a generated one with --conferences")
+	fs.IntVar(&gen.Conferences, "conferences", 0, "generate this many conferences instead of a dataset file")
+	fs.IntVar(&gen.FilesPerConference, "files-per-conference", gen.FilesPerConference, "with --conferences: files per conference")
+	fs.Var(&size, "file-size", "with --conferences: size of each file (e.g. 1MiB)")
+	fs.IntVar(&gen.Pending, "pending", 0, "with --conferences: how many are still transcoding")
+	fs.IntVar(&gen.Unavailable, "unavailable", 0, "with --conferences: how many are not available")
+	fs.Int64Var(&cfg.Seed, "seed", 1, "seed of media bytes, generated datasets and faults")
+	fs.StringVar(&cfg.AppID, "app-id", cfg.AppID, "App ID the simulator accepts")
+	fs.StringVar(&cfg.AppKey, "sim-app-key", cfg.AppKey, "app key the simulator accepts (a simulator key, not a secret)")
+	fs.StringVar(&cfg.Account, "account", "", "account name accepted by account authentication")
+	fs.StringVar(&cfg.Password, "sim-password", "", "password accepted by account authentication")
+	fs.DurationVar(&cfg.TokenLifetime, "token-lifetime", 12*time.Hour, "lifetime of issued access tokens")
+	fs.DurationVar(&cfg.LinkLifetime, "link-lifetime", time.Hour, "lifetime of download tokens")
+	fs.Float64Var(&cfg.RatePerAPI, "rate-per-api", 0, "enforced requests a second per API (429 + APIG.0308 above it); 0: not enforced")
+	fs.BoolVar(&cfg.RecordInfo, "record-info", true, "serve the record info API (else it answers 404)")
+	fs.Var(&mrate, "media-rate", "bytes a second per media response (slow media); 0: unlimited")
+	fs.Var(&faults, "fault", "inject a fault, repeatable: ENDPOINT:KIND[:status=N,retry-after=D,latency=D,times=N,conf=UUID]")
+	if err := c.parse(args, e.getenv); err != nil {
+		return err
+	}
+	switch {
+	case dataset != "":
+		ds, err := meetingtest.LoadDataset(dataset)
+		if err != nil {
+			return usagef("simulate: --dataset: %v", err)
+		}
+		cfg.Dataset = ds
+	case gen.Conferences > 0:
+		gen.FileSize = int64(size)
+		gen.Seed = cfg.Seed
+		gen.Start = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+		cfg.Dataset = meetingtest.Generate(gen)
+	default:
+		cfg.Dataset = meetingtest.SampleDataset()
+	}
+	cfg.MediaRate = int64(mrate)
+	cfg.Faults = faults
+	fmt.Fprintf(e.stdout, "simulating the Meeting API at http://%s with %d conferences\n", addr, len(cfg.Dataset.Conferences))
+	fmt.Fprintf(e.stdout, "  export MEETARCHIVE_API=http://%s MEETARCHIVE_APP_ID=%s MEETARCHIVE_APP_KEY=<the --sim-app-key value>\n", addr, cfg.AppID)
+	if err := meetingtest.Serve(ctx, addr, cfg); err != nil && ctx.Err() == nil {
+		return usagef("simulate: %v", err)
+	}
+	return nil
+}
