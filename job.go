@@ -32,14 +32,14 @@ type meetingAPI interface {
 
 // jobOptions are the pipeline's knobs (the flags that shape one run).
 type jobOptions struct {
-	Concurrency  int           // conferences in flight
-	Force        bool          // re-archive conferences that are already archived
-	DryRun       bool          // details only; planned rows
-	DeleteAfter  bool          // delete from the platform after verified archive (--delete-after-archive with --confirm-delete)
-	LockMode     string        // requested Object Lock mode, to confirm before deleting
-	Tool         string        // "meetarchive <version>" for sidecars
-	Retry        export.Backoff // whole-file download retries (fresh links each attempt)
-	MaxAttempts  int
+	Concurrency int            // conferences in flight
+	Force       bool           // re-archive conferences that are already archived
+	DryRun      bool           // details only; planned rows
+	DeleteAfter bool           // delete from the platform after verified archive (--delete-after-archive with --confirm-delete)
+	LockMode    string         // requested Object Lock mode, to confirm before deleting
+	Tool        string         // "meetarchive <version>" for sidecars
+	Retry       export.Backoff // whole-file download retries (fresh links each attempt)
+	MaxAttempts int
 }
 
 // job joins the three packages: conferences in, rows out.

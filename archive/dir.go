@@ -24,10 +24,13 @@ import (
 // symlink swapped in by someone with write access to the tree between that
 // check and the write is out of scope.
 //
-// Archived compares sizes, and the SHA-256 kept in the file's extended
-// attribute `user.meetarchive.sha256` where the file system has them (set on
-// the temporary file before the rename); content changed in place that keeps
-// the size and the attribute is only found by Verify, which reads every byte.
+// Archived reads no content: it compares each file's size with the sidecar,
+// the SHA-256 kept in the file's extended attribute `user.meetarchive.sha256`
+// (set on the temporary file before the rename, where the file system has user
+// attributes) with the sidecar's, and requires the file's mtime not to be later
+// than the sidecar file's (files are written before their sidecar). Content
+// changed in a way that keeps size, attribute and mtime is only found by
+// Verify, which reads every byte.
 type DirStore struct {
 	root string // absolute, symlinks resolved
 }

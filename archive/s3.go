@@ -443,12 +443,15 @@ func (s *S3Store) Stat(ctx context.Context, key string) (Object, error) {
 	return obj, nil
 }
 
-// Open streams the object at key; ErrNotExist if absent.
+// Open streams the object at key; ErrNotExist if absent. The bytes come as
+// stored, without the SDK's checksum validation: Verify hashes every byte
+// itself, and reports a damaged object as a mismatch rather than a read error.
 func (s *S3Store) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 	if err := checkKey(key); err != nil {
 		return nil, fmt.Errorf("archive: open %s: %w", key, err)
 	}
-	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.ObjectKey(key))})
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.ObjectKey(key))},
+		func(o *s3.Options) { o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired })
 	if err != nil {
 		if isNotFound(err) {
 			err = ErrNotExist
@@ -576,8 +579,14 @@ func (s *S3Store) Preflight(ctx context.Context) error {
 			return fail("object lock options given but Object Lock is not enabled on the bucket", nil, ErrLockUnsupported)
 		}
 	}
-	if err := s.probeWrite(ctx); err != nil {
+	sse, err := s.probeWrite(ctx)
+	if err != nil {
 		return fail("write probe", err)
+	}
+	if s.opts.SSE != "" && sse != s.opts.SSE {
+		// S3 echoes the encryption it applies; a server that ignores the
+		// header (versitygw does) would store the recordings in the clear.
+		return fail(fmt.Sprintf("server-side encryption %s asked but the server confirms %q", s.opts.SSE, sse), nil)
 	}
 	return nil
 }
@@ -633,8 +642,8 @@ func (s *S3Store) explainAccess(ctx context.Context, headErr error) string {
 }
 
 // probeWrite creates a multipart upload with the upload headers, sends one
-// small part and aborts it.
-func (s *S3Store) probeWrite(ctx context.Context) error {
+// small part and aborts it. sse is the encryption the server says it applies.
+func (s *S3Store) probeWrite(ctx context.Context) (sse string, err error) {
 	var rnd [8]byte
 	_, _ = rand.Read(rnd[:])
 	key := s.ObjectKey(SidecarDir + "/.preflight-" + hex.EncodeToString(rnd[:]))
@@ -651,14 +660,9 @@ func (s *S3Store) probeWrite(ctx context.Context) error {
 	}
 	out, err := s.client.CreateMultipartUpload(ctx, in)
 	if err != nil {
-		return fmt.Errorf("create multipart upload: %w", err)
+		return "", fmt.Errorf("create multipart upload: %w", err)
 	}
-	var sseErr error
-	if s.opts.SSE != "" && string(out.ServerSideEncryption) != s.opts.SSE {
-		// S3 echoes the encryption it applies; a server that ignores the header
-		// (versitygw does) would store the recordings in the clear.
-		sseErr = fmt.Errorf("server-side encryption %s asked, the server confirms %q", s.opts.SSE, out.ServerSideEncryption)
-	}
+	sse = string(out.ServerSideEncryption)
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
 	_, perr := s.client.UploadPart(ctx, &s3.UploadPartInput{
@@ -669,12 +673,12 @@ func (s *S3Store) probeWrite(ctx context.Context) error {
 		Bucket: aws.String(s.bucket), Key: aws.String(key), UploadId: out.UploadId,
 	})
 	if perr != nil {
-		return fmt.Errorf("upload part: %w", perr)
+		return sse, fmt.Errorf("upload part: %w", perr)
 	}
 	if aerr != nil {
-		return fmt.Errorf("abort probe upload %s: %w", key, aerr)
+		return sse, fmt.Errorf("abort probe upload %s: %w", key, aerr)
 	}
-	return sseErr
+	return sse, nil
 }
 
 func apiCode(err error) string {

@@ -325,6 +325,36 @@ func TestS3ComplianceLockedVersionCannotBeDeleted(t *testing.T) {
 	if got, _ := readAllHash(t, rc); got != sha256Hex(data) {
 		t.Errorf("content after refused delete: sha256 %s, want %s", got, sha256Hex(data))
 	}
+
+	// A multipart upload gets the same lock; the sidecar too.
+	const size = 6 * mib
+	big, err := archive.NewS3Store(ctx, b.Name, "locked", archive.Options{PartSize: 5 * mib, LockMode: "COMPLIANCE", RetainDays: 1,
+		ClientOptions: []func(*s3.Options){b.Env.ClientOption()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mobj, err := big.Put(ctx, "2024/05/conf/Sd_0_2.mp4", newGen(9, size), known(size, genSHA256(t, 9, size)))
+	if err != nil {
+		t.Fatalf("Put multipart: %v", err)
+	}
+	if mobj.LockMode != "COMPLIANCE" || mobj.RetainUntil.IsZero() || mobj.VersionID == "" {
+		t.Errorf("multipart read back = %+v, want COMPLIANCE with a retain-until and a version", mobj)
+	}
+	sc := archive.Sidecar{ConfUUID: "c0ffee00-0000-4000-8000-0000000000cc", ArchivedAt: time.Now(),
+		Files: []archive.SidecarFile{archive.SidecarFileFrom("Hd", "0_1.mp4", obj), archive.SidecarFileFrom("Sd", "0_2.mp4", mobj)}}
+	if err := big.PutSidecar(ctx, sc); err != nil {
+		t.Fatalf("PutSidecar: %v", err)
+	}
+	if _, ok, err := big.Archived(ctx, sc.ConfUUID); !ok || err != nil {
+		t.Errorf("Archived = %v, %v; want true", ok, err)
+	}
+	h, err := b.Client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b.Name), Key: aws.String("locked/_meetarchive/" + sc.ConfUUID + ".json")})
+	if err != nil {
+		t.Fatalf("HeadObject(sidecar): %v", err)
+	}
+	if h.ObjectLockMode != types.ObjectLockModeCompliance {
+		t.Errorf("sidecar lock = %q, want COMPLIANCE", h.ObjectLockMode)
+	}
 }
 
 func TestS3GovernanceLegalHoldReadBack(t *testing.T) {
@@ -454,6 +484,8 @@ func TestS3Preflight(t *testing.T) {
 		{"wrong secret", plain.Name, archive.Options{}, badCreds, []error{archive.ErrPreflight}, "credentials refused"},
 		{"unknown access key", plain.Name, archive.Options{}, unknownKey, []error{archive.ErrPreflight}, "credentials refused"},
 		{"missing bucket", "mat-no-such-bucket-0000", archive.Options{}, nil, []error{archive.ErrPreflight}, "bucket does not exist"},
+		// versitygw accepts and ignores SSE headers: preflight must not pretend.
+		{"sse not confirmed", plain.Name, archive.Options{SSE: "AES256"}, nil, []error{archive.ErrPreflight}, "server-side encryption AES256 asked"},
 		{"unreachable endpoint", plain.Name, archive.Options{}, func(o *s3.Options) {
 			o.BaseEndpoint = aws.String("http://127.0.0.1:1")
 			o.RetryMaxAttempts = 1

@@ -29,9 +29,44 @@
 // rows (failed > cancelled > pending-transcode > invalid-input >
 // duplicate-input > unavailable > no-files > planned > archived >
 // already-archived). The counts therefore add up to Summary.Conferences.
-// Summary.Files counts rows that name a file; Summary.BytesArchived sums the
-// Bytes of rows with status archived (bytes moved by this run: rows that were
-// already archived by an earlier run are not counted again).
+// Summary.Files counts rows that name a file (fileType or fileName set; not
+// duplicate-input rows); Summary.BytesArchived sums the Bytes of rows with
+// status archived (bytes moved by this run: rows that were already archived
+// by an earlier run are not counted again).
+//
+// # Files
+//
+// manifest.csv has one row per manifest row with these columns, in this
+// order (ManifestColumns; the Recordings sheet has the same):
+//
+//	seq, confUUID, confID, subject, scheduserName, startTime, recordingSecs,
+//	status, fileIndex, fileType, fileName, objectURI, bytes, sha256,
+//	platformSha256, versionId, lockMode, retainUntil, legalHold, deleted,
+//	attempts, errorCode, errorMessage, estimatedBytes, finishedAt
+//
+// The CSV files are UTF-8 without BOM, quoted by encoding/csv (RFC 4180) with
+// LF line ends (with CRLF, encoding/csv would drop CRs inside fields).
+// Times are RFC 3339 UTC to the second ("" when unset); startTime is the
+// API's text as given ("2019-12-19 02:07", the platform's wall clock, no
+// zone); numbers are decimal; booleans are "true"/"false".
+//
+// failures.csv has one row per conference a rerun should retry (a row of
+// it has status failed, cancelled or pending-transcode), each confUUID once,
+// with the columns confUUID, confID, subject, status, errorCode,
+// errorMessage, attempts, hint (FailuresColumns): a valid --input.
+//
+// manifest.xlsx has the sheets Summary (field, value), Recordings (the
+// manifest columns) and Failures (one row per manifest row a rerun should
+// retry: seq, confUUID, confID, subject, status, fileType, fileName,
+// attempts, errorCode, errorMessage, hint, finishedAt). Header rows are bold
+// and frozen, Recordings and Failures have an autofilter, times are Excel
+// date-times (UTC; startTime as the platform's wall clock), sizes and
+// durations numbers, booleans booleans. A cell holds at most 32,767
+// characters (Excel's limit: longer text is cut in the spreadsheet only);
+// characters XML cannot carry become U+FFFD there.
+//
+// summary.json is the Summary as JSON: field names as in its struct tags,
+// counts keyed by status string with every known status present.
 //
 // # Safety
 //
@@ -46,6 +81,7 @@ package report
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -181,7 +217,7 @@ type Summary struct {
 	// Additions to the contract.
 	ExitStatus           string   `json:"exitStatus"`           // ExitCodeName(ExitCode)
 	Rows                 int      `json:"rows"`                 // rows in manifest.csv
-	Rebuilt              bool     `json:"rebuilt"`              // written by Rebuild from the journal of a run that did not finish
+	Rebuilt              bool     `json:"rebuilt"`              // written by Rebuild from a journal (or merged from such a report)
 	MergedFrom           []string `json:"mergedFrom"`           // Merge: the shard directories, in order
 	DuplicateConferences []string `json:"duplicateConferences"` // Merge: confUUIDs found in more than one shard
 }
@@ -251,7 +287,7 @@ func Hint(r Row) string {
 	}
 	code := r.ErrorCode
 	switch {
-	case code == "auth" || code == "USG.000000004" || hasPrefix(code, "USG."):
+	case code == "auth" || strings.HasPrefix(code, "USG."):
 		return "authentication refused: check the credentials, then rerun with --input failures.csv"
 	case code == "http-429" || code == "APIG.0308":
 		return "throttled by the API gateway: lower --rate, then rerun with --input failures.csv"
@@ -271,5 +307,3 @@ func Hint(r Row) string {
 		return "rerun with --input failures.csv; if it fails again, see errorMessage"
 	}
 }
-
-func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }

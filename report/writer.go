@@ -175,8 +175,8 @@ func (w *Writer) Counts() map[Status]int {
 // Close after Close is an error.
 func (w *Writer) Close(exitCode int) (Summary, error) {
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	if w.closed {
+		w.mu.Unlock()
 		return Summary{}, errors.New("report: close: writer closed")
 	}
 	w.closed = true
@@ -195,6 +195,8 @@ func (w *Writer) Close(exitCode int) (Summary, error) {
 	}
 	idx := w.idx
 	w.idx, w.confs = nil, nil
+	w.mu.Unlock() // Counts stays available while the reports are written
+
 	sum, err := writeFromJournal(w.dir, filepath.Join(w.dir, Journal), idx,
 		Summary{RunInfo: w.info, Finished: finished, ExitCode: exitCode})
 	if err != nil {
