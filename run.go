@@ -62,7 +62,7 @@ func defaultRunConfig() *runConfig {
 		ProgressIv: 30 * time.Second,
 		KeyTmpl:    archive.DefaultKeyTemplate,
 		API:        "https://api.meeting.huaweicloud.com",
-		PartSize:   byteSize(16 << 20),
+		PartSize:   byteSize(8 << 20),
 		LockMode:   choiceFlag{choices: []string{"", "GOVERNANCE", "COMPLIANCE"}},
 		Links:      choiceFlag{value: "auto", choices: []string{"auto", "downloadurls", "recordinfo"}},
 		SSE:        choiceFlag{choices: []string{"", "AES256", "aws:kms"}},

@@ -35,9 +35,20 @@ func bigRow(i int) Row {
 	return r
 }
 
+// failedRow is bigRow(i) failed: the worst case for memory, where the
+// Failures sheet is as large as the Recordings sheet.
+func failedRow(i int) Row {
+	r := bigRow(i)
+	r.Status, r.ErrorCode, r.Attempts = Failed, "timeout", 5
+	r.ErrorMessage = `export: media: Get "https://10.1.2.3/videoHD/0_1.mp4": context deadline exceeded`
+	return r
+}
+
 // writeBig writes n rows through a Writer, in a completion order that is
 // not input order (blocks of 64 rows reversed), and returns the summary.
-func writeBig(tb testing.TB, dir string, n int) Summary {
+func writeBig(tb testing.TB, dir string, n int) Summary { return writeRows(tb, dir, n, bigRow) }
+
+func writeRows(tb testing.TB, dir string, n int, row func(int) Row) Summary {
 	tb.Helper()
 	w, err := NewWriter(dir, testInfo())
 	if err != nil {
@@ -46,7 +57,7 @@ func writeBig(tb testing.TB, dir string, n int) Summary {
 	for start := 0; start < n; start += 64 {
 		end := min(start+64, n)
 		for i := end - 1; i >= start; i-- {
-			if err := w.Add(bigRow(i)); err != nil {
+			if err := w.Add(row(i)); err != nil {
 				tb.Fatal(err)
 			}
 		}
@@ -112,6 +123,22 @@ func BenchmarkWrite100k(b *testing.B) {
 		dir := b.TempDir()
 		s := startHeapSampler()
 		writeBig(b, dir, n)
+		peak = max(peak, s.Stop())
+	}
+	b.ReportMetric(peak, "peak-heap-MiB")
+	b.ReportMetric(float64(n), "rows/op")
+}
+
+// BenchmarkWrite100kAllFailed is the worst case: every row also goes to the
+// Failures sheet, so two sheets hold excelize's stream buffer (which spills
+// to disk past 16 MiB but keeps its up to 32 MiB of capacity).
+func BenchmarkWrite100kAllFailed(b *testing.B) {
+	const n = 100_000
+	var peak float64
+	for b.Loop() {
+		dir := b.TempDir()
+		s := startHeapSampler()
+		writeRows(b, dir, n, failedRow)
 		peak = max(peak, s.Stop())
 	}
 	b.ReportMetric(peak, "peak-heap-MiB")

@@ -23,7 +23,8 @@ type Writer struct {
 	f      *os.File // the journal, append-only
 	off    int64    // journal size
 	idx    []entry  // one per row, in journal order
-	confs  map[int32]Status
+	confs  map[int32]uint8 // seq -> index in statuses of the conference's status so far
+	stats  []Status        // the statuses seen, by index
 	counts map[Status]int
 	err    error // sticky journal write error
 	closed bool
@@ -36,7 +37,7 @@ type Writer struct {
 // NewWriter to turn it into a report first.
 func NewWriter(dir string, info RunInfo) (*Writer, error) {
 	w := &Writer{dir: dir, now: func() time.Time { return time.Now().UTC() },
-		confs: map[int32]Status{}, counts: map[Status]int{}}
+		confs: map[int32]uint8{}, counts: map[Status]int{}}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("report: create %s: %w", dir, err)
 	}
@@ -139,17 +140,37 @@ func (w *Writer) AddAll(rows ...Row) error {
 	w.off += int64(n)
 	w.idx = append(w.idx, entries...)
 	for i, e := range entries {
-		old, seen := w.confs[e.seq]
+		oldID, seen := w.confs[e.seq]
+		var old Status
+		if seen {
+			old = w.stats[oldID]
+		}
 		st := worse(old, statuses[i])
 		if !seen || st != old {
 			if seen {
 				w.counts[old]--
 			}
 			w.counts[st]++
-			w.confs[e.seq] = st
+			w.confs[e.seq] = w.statusID(st)
 		}
 	}
 	return nil
+}
+
+// statusID returns st's index in w.stats, adding it if new. Past 256
+// distinct statuses (never, in practice) the last one stands for the rest in
+// Counts; the reports count from the journal and are exact.
+func (w *Writer) statusID(st Status) uint8 {
+	for i, s := range w.stats {
+		if s == st {
+			return uint8(i)
+		}
+	}
+	if len(w.stats) == 256 {
+		return 255
+	}
+	w.stats = append(w.stats, st)
+	return uint8(len(w.stats) - 1)
 }
 
 // Counts returns how many conferences (distinct Seq) have each status so
