@@ -328,5 +328,5 @@ func cmdDemo(ctx context.Context, args []string, e env) error {
 const (
 	demoAppID       = "meetarchive-demo"
 	demoAppKey      = "demo-app-key"
-	demoUnknownUUID = "0000000000000000000000000000dead"
+	demoUnknownUUID = meetingtest.SampleUnknownConfUUID
 )

@@ -327,11 +327,11 @@ func execute(ctx context.Context, cfg *runConfig, e env, onDone func(report.Summ
 	go func() {
 		defer wg.Done()
 		for rows := range rowsCh {
-			for _, r := range rows {
-				if err := w.Add(r); err != nil && writeErr == nil {
-					writeErr = err
-					log.Error("report journal write failed", "err", err)
-				}
+			// A conference's rows go to the journal in one write, so a kill
+			// can tear at most the last line.
+			if err := w.AddAll(rows...); err != nil && writeErr == nil {
+				writeErr = err
+				log.Error("report journal write failed", "err", err)
 			}
 		}
 	}()

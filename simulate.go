@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"meetarchive/export/meetingtest"
@@ -15,49 +13,12 @@ type faultFlags []meetingtest.Fault
 
 func (f *faultFlags) String() string { return fmt.Sprintf("%d faults", len(*f)) }
 
-// Set parses ENDPOINT:KIND[:key=value,...], for example
-// media:truncate:times=1 or details:throttle:retry-after=2s,times=3.
+// Set parses one fault in the simulator's flag form (meetingtest.ParseFault),
+// for example media:truncate:times=1 or details:throttle:retry-after=2s:times=3.
 func (f *faultFlags) Set(s string) error {
-	parts := strings.SplitN(s, ":", 3)
-	if len(parts) < 2 {
-		return fmt.Errorf("want ENDPOINT:KIND[:key=value,...]")
-	}
-	fl := meetingtest.Fault{Endpoint: parts[0], Kind: parts[1]}
-	switch fl.Endpoint {
-	case "auth", "details", "downloadurls", "recordinfo", "list", "media", "delete":
-	default:
-		return fmt.Errorf("unknown endpoint %q: want auth, details, downloadurls, recordinfo, list, media or delete", fl.Endpoint)
-	}
-	switch fl.Kind {
-	case "status", "throttle", "latency", "truncate", "html", "badjson", "reset", "flip":
-	default:
-		return fmt.Errorf("unknown fault kind %q: want status, throttle, latency, truncate, html, badjson, reset or flip", fl.Kind)
-	}
-	if len(parts) == 3 {
-		for _, kv := range strings.Split(parts[2], ",") {
-			k, v, ok := strings.Cut(kv, "=")
-			if !ok {
-				return fmt.Errorf("option %q: want key=value", kv)
-			}
-			var err error
-			switch k {
-			case "status":
-				fl.Status, err = strconv.Atoi(v)
-			case "retry-after":
-				fl.RetryAfter, err = time.ParseDuration(v)
-			case "latency":
-				fl.Latency, err = time.ParseDuration(v)
-			case "times":
-				fl.Times, err = strconv.Atoi(v)
-			case "conf":
-				fl.ConfUUID = v
-			default:
-				return fmt.Errorf("unknown option %q: want status, retry-after, latency, times or conf", k)
-			}
-			if err != nil {
-				return fmt.Errorf("option %s: %v", k, err)
-			}
-		}
+	fl, err := meetingtest.ParseFault(s)
+	if err != nil {
+		return err
 	}
 	*f = append(*f, fl)
 	return nil
@@ -94,7 +55,7 @@ func cmdSimulate(ctx context.Context, args []string, e env) error {
 	fs.Float64Var(&cfg.RatePerAPI, "rate-per-api", 0, "enforced requests a second per API (429 + APIG.0308 above it); 0: not enforced")
 	fs.BoolVar(&cfg.RecordInfo, "record-info", true, "serve the record info API (else it answers 404)")
 	fs.Var(&mrate, "media-rate", "bytes a second per media response (slow media); 0: unlimited")
-	fs.Var(&faults, "fault", "inject a fault, repeatable: ENDPOINT:KIND[:status=N,retry-after=D,latency=D,times=N,conf=UUID]")
+	fs.Var(&faults, "fault", "inject a fault, repeatable: ENDPOINT:KIND[:status=N][:retry-after=D][:latency=D][:times=N][:conf=UUID][:p=0.1]; ENDPOINT auth, details, downloadurls, recordinfo, list, media, delete; KIND status, throttle, latency, truncate, html, badjson, reset, flip")
 	if err := c.parse(args, e.getenv); err != nil {
 		return err
 	}

@@ -22,10 +22,10 @@ import (
 // hmac.new(key, msg, hashlib.sha256).hexdigest().
 func TestSignVector(t *testing.T) {
 	tests := []struct {
-		name                               string
+		name                              string
 		key, appID, corpID, userID, nonce string
-		expire                             int64
-		want                               string
+		expire                            int64
+		want                              string
 	}{
 		{
 			name: "empty user keeps the colons", key: "demo-app-key", appID: "meetarchive-demo",

@@ -14,7 +14,6 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -36,8 +35,7 @@ type Client struct {
 	stats struct {
 		requests, retries, throttled, auths, media atomic.Int64
 	}
-	secretsMu sync.Mutex
-	secrets   []string // literal secrets scrubbed from any message
+	secrets []string // literal secrets scrubbed from any message (fixed after NewClient)
 }
 
 // NewClient validates cfg, applies defaults and builds a client. It makes no
@@ -159,11 +157,9 @@ func (c *Client) RateLimit(api string) float64 {
 // scrub redacts key/value secrets and every literal secret the client knows.
 func (c *Client) scrub(s string) string {
 	s = Redact(s)
-	c.secretsMu.Lock()
 	for _, sec := range c.secrets {
 		s = strings.ReplaceAll(s, sec, "REDACTED")
 	}
-	c.secretsMu.Unlock()
 	if t, _ := c.auth.snapshot(); len(t.value) >= 4 {
 		s = strings.ReplaceAll(s, t.value, "REDACTED")
 	}
@@ -257,10 +253,6 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 func (c *Client) finish(op string, err error, tries int) error {
 	if tries == 0 {
 		tries = 1
-	}
-	var ce *callError
-	if errors.As(err, &ce) { // e.g. the sticky authentication error
-		return &callError{err: err, attempts: tries}
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		if !strings.HasPrefix(err.Error(), "export: ") {

@@ -18,12 +18,28 @@
 //     pipeline reuses both for whole-file retries.
 //
 //   - one rate limiter per API (details, downloadurls, recordinfo, list, delete,
-//     auth) shared by all goroutines. Config.Rate is a ceiling; the client
-//     goes lower on its own: it follows the gateway's
-//     X-APIG-Ratelimit-Api header (limit per window), backs off
-//     multiplicatively on a 429 or APIG.0308 and creeps back additively on
-//     success, and on throttling the whole client pauses together until the
-//     Retry-After time (or one second) has passed.
+//     auth) shared by all goroutines, with a burst of one. Config.Rate is a
+//     ceiling; the client goes lower on its own. It follows the gateway's
+//     X-APIG-Ratelimit-Api header ("remain:R,limit:L,time:W"): it plans 95%
+//     of min(L, R + its own calls within the last W) per W, so that with the
+//     quota to itself it runs at L/W whatever R says, and when someone else
+//     eats into the quota (or the window still holds an earlier run's
+//     calls) remain runs low and what is left is spread over the window. On
+//     a 429 or APIG.0308 the whole client pauses together until Retry-After
+//     (or one second) has passed, and that API's rate is halved (at most once
+//     a second), then climbs back by 1/50 of its cap per success.
+//
+// # What is retried
+//
+// 429 and APIG.0308, 500, 502, 503, 504, per-request timeouts (RequestTimeout
+// covers one API request from sending to the last body byte), connection
+// resets and refusals, and bodies cut short (shorter than their
+// Content-Length, or JSON that stops mid-document) are retried. Other 4xx,
+// an HTML page or JSON of the wrong shape with status 200, an oversized body
+// (MaxBodyBytes), an untrusted TLS certificate and a cancelled context are
+// not. Note that Go's HTTP transport may itself replay an idempotent GET once
+// when a reused keep-alive connection turns out to be closed before any
+// answer.
 //
 // # Download links
 //

@@ -20,7 +20,7 @@ var (
 	ErrTruncated   = errors.New("media body truncated")
 	ErrNotFound    = errors.New("conference not found") // MMC.111070005 / MMC.111072065 on details
 
-	ErrTimeout    = errors.New("request timed out")     // a request (or its response headers) took longer than allowed
+	ErrTimeout    = errors.New("request timed out") // a request (or its response headers) took longer than allowed
 	ErrConnection = errors.New("connection failed") // refused, reset or closed connection
 )
 
@@ -129,7 +129,7 @@ func (e *BadResponseError) Unwrap() []error {
 type netError struct {
 	op        string
 	timeout   bool
-	permanent bool // a TLS certificate that is not trusted: no retry helps
+	permanent bool   // a TLS certificate that is not trusted: no retry helps
 	msg       string // redacted cause
 	cause     error
 }

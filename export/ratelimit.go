@@ -210,8 +210,8 @@ func (a *apiLimit) observe(v string, now time.Time) {
 	a.applyLocked()
 }
 
-// RateLimit is a parsed X-APIG-Ratelimit-Api header.
-type RateLimit struct {
+// rateLimit is a parsed X-APIG-Ratelimit-Api header.
+type rateLimit struct {
 	Remain int // -1 when absent
 	Limit  int
 	Window time.Duration
@@ -219,8 +219,8 @@ type RateLimit struct {
 
 // parseRateLimit parses "remain:99,limit:100,time:1 minute". It reports false
 // unless limit and time are present and positive.
-func parseRateLimit(v string) (RateLimit, bool) {
-	rl := RateLimit{Remain: -1}
+func parseRateLimit(v string) (rateLimit, bool) {
+	rl := rateLimit{Remain: -1}
 	if v == "" || len(v) > 256 {
 		return rl, false
 	}

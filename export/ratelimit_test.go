@@ -12,21 +12,21 @@ import (
 func TestParseRateLimit(t *testing.T) {
 	tests := []struct {
 		in     string
-		want   RateLimit
+		want   rateLimit
 		wantOK bool
 	}{
-		{"remain:99,limit:100,time:1 minute", RateLimit{99, 100, time.Minute}, true},
-		{"remain:199,limit:200,time:1 second", RateLimit{199, 200, time.Second}, true},
-		{" remain : 5 , limit : 10 , time : 10 seconds ", RateLimit{5, 10, 10 * time.Second}, true},
-		{"limit:10,time:1 hour", RateLimit{-1, 10, time.Hour}, true},
-		{"limit:10,time:minute", RateLimit{-1, 10, time.Minute}, true},
-		{"limit:10,time:1m", RateLimit{-1, 10, time.Minute}, true},
-		{"remain:x,limit:10,time:1 day", RateLimit{-1, 10, 24 * time.Hour}, true},
-		{"remain:5,limit:0,time:1 second", RateLimit{}, false},
-		{"remain:5,limit:10", RateLimit{}, false},
-		{"remain:5,limit:10,time:1 fortnight", RateLimit{}, false},
-		{"", RateLimit{}, false},
-		{"garbage", RateLimit{}, false},
+		{"remain:99,limit:100,time:1 minute", rateLimit{99, 100, time.Minute}, true},
+		{"remain:199,limit:200,time:1 second", rateLimit{199, 200, time.Second}, true},
+		{" remain : 5 , limit : 10 , time : 10 seconds ", rateLimit{5, 10, 10 * time.Second}, true},
+		{"limit:10,time:1 hour", rateLimit{-1, 10, time.Hour}, true},
+		{"limit:10,time:minute", rateLimit{-1, 10, time.Minute}, true},
+		{"limit:10,time:1m", rateLimit{-1, 10, time.Minute}, true},
+		{"remain:x,limit:10,time:1 day", rateLimit{-1, 10, 24 * time.Hour}, true},
+		{"remain:5,limit:0,time:1 second", rateLimit{}, false},
+		{"remain:5,limit:10", rateLimit{}, false},
+		{"remain:5,limit:10,time:1 fortnight", rateLimit{}, false},
+		{"", rateLimit{}, false},
+		{"garbage", rateLimit{}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

@@ -79,8 +79,9 @@ type reportWriter struct {
 // writeReports writes manifest.csv, failures.csv, manifest.xlsx and
 // summary.json to dir from src. sum carries RunInfo, Finished, ExitCode and
 // the Merge/Rebuild fields; the figures are computed from the rows.
-// All four files are written under temporary names and renamed into place
-// at the end (summary.json last); on error none of them is replaced.
+// All four files are written under temporary names, fsynced, and renamed
+// into place at the end (summary.json last), then the directory is fsynced;
+// an error before the renames replaces none of them.
 // finalize, if not nil, may amend the summary after the last row.
 func writeReports(dir string, sum Summary, src rowSource, finalize func(*Summary)) (Summary, error) {
 	w := &reportWriter{dir: dir, failedIDs: map[string]bool{}}

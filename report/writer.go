@@ -20,9 +20,9 @@ type Writer struct {
 	now  func() time.Time
 
 	mu     sync.Mutex
-	f      *os.File // the journal, append-only
-	off    int64    // journal size
-	idx    []entry  // one per row, in journal order
+	f      *os.File        // the journal, append-only
+	off    int64           // journal size
+	idx    []entry         // one per row, in journal order
 	confs  map[int32]uint8 // seq -> index in statuses of the conference's status so far
 	stats  []Status        // the statuses seen, by index
 	counts map[Status]int

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"archive/zip"
+	"encoding/csv"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"meetarchive/export/meetingtest"
+)
+
+// TestSimulateProcess: `meetarchive simulate` serves what the tests use, and
+// a run against that process archives its recordings.
+func TestSimulateProcess(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd, stdout, _ := binCommand(nil, "simulate", "--addr", addr, "--conferences", "3", "--files-per-conference", "2", "--file-size", "64KiB", "--sim-app-key", testAppKey, "--app-id", testAppID)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("simulator did not listen on %s: %s", addr, stdout.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	dir := t.TempDir()
+	ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 3, FilesPerConference: 2, FileSize: 64 << 10, Seed: 1,
+		Start: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)})
+	env := map[string]string{"MEETARCHIVE_API": "http://" + addr, "MEETARCHIVE_APP_ID": testAppID, "MEETARCHIVE_APP_KEY": testAppKey, "MEETARCHIVE_QUIET": "1"}
+	out := filepath.Join(dir, "r")
+	res := runBin(t, env, "run", "--from", "2024-01-01", "--to", "2024-12-31", "--dest", filepath.Join(dir, "a"), "--out", out)
+	if res.code != 0 {
+		t.Fatalf("run against the simulate process: exit %d\n%s", res.code, res.stderr)
+	}
+	n := 0
+	for _, r := range readManifest(t, out) {
+		if r["status"] == "archived" {
+			n++
+		}
+	}
+	if want := len(ds.Conferences) * 2; n != want {
+		t.Errorf("archived %d files, want %d", n, want)
+	}
+}
+
+// TestListAndDateRangeRun: list writes a valid input; a date-range run uses
+// the list's details and asks for no details again.
+func TestListAndDateRangeRun(t *testing.T) {
+	ds := genDataset(130, 1, 4<<10, 43) // more than one page of 100
+	ds.Conferences[5].Subject = "=cmd|' /C calc'!A0"
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 43})
+	res := runBin(t, simEnv(sim), "list", "--from", "2024-01-01", "--to", "2030-01-01")
+	if res.code != 0 {
+		t.Fatalf("list exit %d\n%s", res.code, res.stderr)
+	}
+	recs, err := csv.NewReader(strings.NewReader(res.stdout)).ReadAll()
+	if err != nil {
+		t.Fatalf("list output is not CSV: %v", err)
+	}
+	if got, want := strings.Join(recs[0], ","), "confUUID,confID,subject,startTime,available,isDecodeFinish"; got != want {
+		t.Errorf("header %q, want %q", got, want)
+	}
+	seen := map[string]bool{}
+	for _, r := range recs[1:] {
+		if seen[r[0]] {
+			t.Errorf("confUUID %s listed twice", r[0])
+		}
+		seen[r[0]] = true
+		if strings.HasPrefix(r[2], "=") {
+			t.Errorf("subject %q would run as a formula", r[2])
+		}
+	}
+	if len(seen) != len(ds.Conferences) {
+		t.Errorf("listed %d conferences, want %d", len(seen), len(ds.Conferences))
+	}
+	// The list output is a valid --input.
+	dir := t.TempDir()
+	in := filepath.Join(dir, "uuids.csv")
+	if err := os.WriteFile(in, []byte(res.stdout), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := sim.Counters()
+	res = runBin(t, simEnv(sim), "run", "--input", in, "--dest", filepath.Join(dir, "a"), "--out", filepath.Join(dir, "r1"), "--dry-run")
+	if res.code != 0 {
+		t.Fatalf("run --input from list: exit %d\n%s", res.code, res.stderr)
+	}
+	if n := len(readManifest(t, filepath.Join(dir, "r1"))); n != len(ds.Conferences) {
+		t.Errorf("run on list output: %d rows, want %d", n, len(ds.Conferences))
+	}
+	mid := sim.Counters()
+	res = runBin(t, simEnv(sim), "run", "--from", "2024-01-01", "--to", "2030-01-01", "--dest", filepath.Join(dir, "a"), "--out", filepath.Join(dir, "r2"), "--dry-run")
+	if res.code != 0 {
+		t.Fatalf("run --from --to: exit %d\n%s", res.code, res.stderr)
+	}
+	after := sim.Counters()
+	if d := after.Details - mid.Details; d != 0 {
+		t.Errorf("a date-range run asked for details %d times; the list API already gave them", d)
+	}
+	if mid.Details-before.Details != int64(len(ds.Conferences)) {
+		t.Errorf("a run from --input asked for details %d times, want %d", mid.Details-before.Details, len(ds.Conferences))
+	}
+	if n := len(readManifest(t, filepath.Join(dir, "r2"))); n != len(ds.Conferences) {
+		t.Errorf("date-range run: %d rows, want %d", n, len(ds.Conferences))
+	}
+}
+
+// TestNoSecretInOutputs: no app key, access token or download token in any
+// report file (the xlsx unzipped), journal, sidecar or log line.
+func TestNoSecretInOutputs(t *testing.T) {
+	ds := genDataset(3, 2, 8<<10, 47)
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 47, RecordInfo: true})
+	dir := t.TempDir()
+	out, dest := filepath.Join(dir, "r"), filepath.Join(dir, "a")
+	env := simEnv(sim)
+	delete(env, "MEETARCHIVE_QUIET")
+	res := runBin(t, env, "run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", dest, "--out", out, "--log-level", "debug")
+	if res.code != 0 {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	// Any token= value that is not redacted, and the app key, anywhere.
+	leak := regexp.MustCompile(`(?i)token=([^&"\s,]+)`)
+	check := func(name string, data []byte) {
+		if strings.Contains(string(data), testAppKey) {
+			t.Errorf("%s contains the app key", name)
+		}
+		for _, m := range leak.FindAllStringSubmatch(string(data), -1) {
+			if !strings.HasPrefix(strings.ToUpper(m[1]), "REDACTED") {
+				t.Errorf("%s contains an unredacted token: %s", name, m[0])
+			}
+		}
+	}
+	check("stderr", []byte(res.stderr))
+	check("stdout", []byte(res.stdout))
+	for _, root := range []string{out, dest} {
+		_ = filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
+			if err != nil || !info.Mode().IsRegular() {
+				return err
+			}
+			if strings.HasSuffix(p, ".mp4") {
+				return nil
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(p, data)
+			if strings.HasSuffix(p, ".xlsx") {
+				zr, err := zip.OpenReader(p)
+				if err != nil {
+					t.Fatalf("%s: %v", p, err)
+				}
+				for _, f := range zr.File {
+					rc, _ := f.Open()
+					part, _ := io.ReadAll(rc)
+					rc.Close()
+					check(p+"!"+f.Name, part)
+				}
+				zr.Close()
+			}
+			return nil
+		})
+	}
+	sidecars, _ := filepath.Glob(filepath.Join(dest, "_meetarchive", "*.json"))
+	if len(sidecars) != len(ds.Conferences) {
+		t.Errorf("%d sidecars, want %d", len(sidecars), len(ds.Conferences))
+	}
+}
