@@ -165,9 +165,9 @@ func (j *job) conference(ctx context.Context, it inputItem) ([]report.Row, error
 		if err != nil {
 			return j.detailsFailed(ctx, log, base, err)
 		}
+		j.progress.estimate(int64(rec.RcdSize) << 20) // listed ones were estimated up front
 	}
 	fillFromRecording(&base, rec)
-	j.progress.estimate(int64(rec.RcdSize) << 20)
 
 	switch {
 	case !rec.IsDecodeFinish:

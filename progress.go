@@ -21,15 +21,16 @@ type progress interface {
 
 // counters is the shared state behind every progress display.
 type counters struct {
-	total     atomic.Int64 // conferences to process
-	done      atomic.Int64
-	bytes     atomic.Int64
-	estimated atomic.Int64
+	total      atomic.Int64 // conferences to process
+	done       atomic.Int64
+	bytes      atomic.Int64
+	estimated  atomic.Int64 // sum of the estimates known so far
+	estimatedN atomic.Int64 // how many conferences they cover
 }
 
 func (c *counters) conferenceDone()  { c.done.Add(1) }
 func (c *counters) addBytes(n int64) { c.bytes.Add(n) }
-func (c *counters) estimate(n int64) { c.estimated.Add(n) }
+func (c *counters) estimate(n int64) { c.estimated.Add(n); c.estimatedN.Add(1) }
 
 // snapshot is one reading of the counters with derived rate and ETA.
 type snapshot struct {
@@ -41,6 +42,10 @@ type snapshot struct {
 
 func (c *counters) read(started time.Time) snapshot {
 	s := snapshot{Done: c.done.Load(), Total: c.total.Load(), Bytes: c.bytes.Load(), EstByte: c.estimated.Load()}
+	// Conferences whose size is not known yet are assumed average.
+	if n := c.estimatedN.Load(); n > 0 && s.Total > n {
+		s.EstByte += s.EstByte / n * (s.Total - n)
+	}
 	if el := time.Since(started).Seconds(); el > 0 {
 		s.Rate = float64(s.Bytes) / el
 	}
@@ -93,7 +98,8 @@ func newReporter(w io.Writer, log *slog.Logger, total int, quiet, tty bool, inte
 				bar.ChangeMax64(max)
 				lastMax = max
 			}
-			bar.Describe(fmt.Sprintf("conferences %d/%d", s.Done, s.Total))
+			// The bar is bytes (done of estimated, rate, ETA); the text says both.
+			bar.Describe(fmt.Sprintf("conferences %d/%d, %s of ~%s", s.Done, s.Total, humanBytes(s.Bytes), humanBytes(max(s.EstByte, s.Bytes))))
 			_ = bar.Set64(s.Bytes)
 			if final {
 				_ = bar.Finish()

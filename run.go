@@ -307,6 +307,11 @@ func execute(ctx context.Context, cfg *runConfig, e env, onDone func(report.Summ
 		}
 	}
 	prog := newReporter(e.stderr, log, total, cfg.Quiet, isTerminal(e.stderr), cfg.ProgressIv)
+	for _, it := range items { // a date range knows every size up front
+		if r, ok := known[strings.ToLower(it.ConfUUID)]; ok && it.Problem == "" {
+			prog.estimate(int64(r.RcdSize) << 20)
+		}
+	}
 	j := &job{
 		api: client, store: store, keys: keys, log: log, progress: prog, known: known,
 		opts: jobOptions{

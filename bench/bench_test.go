@@ -1,0 +1,306 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Environment knobs. Only MEETARCHIVE_BENCH=1 is needed; the rest tune the size.
+const (
+	envBench   = "MEETARCHIVE_BENCH"          // "1" runs the benchmarks
+	envOut     = "MEETARCHIVE_BENCH_OUT"      // also write the table to this file
+	envRounds  = "MEETARCHIVE_BENCH_ROUNDS"   // interleaved rounds per benchmark (default 3)
+	envFiles   = "MEETARCHIVE_BENCH_FILES"    // files per archive run (default 16, 4 per conference)
+	envFileMiB = "MEETARCHIVE_BENCH_FILE_MIB" // MiB per file (default 16)
+	envBigMiB  = "MEETARCHIVE_BENCH_BIG_MIB"  // MiB of the heap-measured S3 upload (default 200)
+	envRows    = "MEETARCHIVE_BENCH_ROWS"     // report rows (default 100000)
+)
+
+const mib = 1 << 20
+
+// params size the benchmarks.
+type params struct {
+	Rounds       int
+	Files        int // a multiple of FilesPerConf
+	FilesPerConf int
+	FileSize     int64
+	BigSize      int64
+	Rows         int
+	Parallel     int // conferences in flight in the parallel runs (the pipeline's default --concurrency)
+}
+
+func loadParams(t *testing.T) params {
+	t.Helper()
+	num := func(name string, def int) int {
+		v := os.Getenv(name)
+		if v == "" {
+			return def
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			t.Fatalf("%s=%q: want a positive integer", name, v)
+		}
+		return n
+	}
+	p := params{
+		Rounds:       num(envRounds, 3),
+		Files:        num(envFiles, 16),
+		FilesPerConf: 4,
+		FileSize:     int64(num(envFileMiB, 16)) * mib,
+		BigSize:      int64(num(envBigMiB, 200)) * mib,
+		Rows:         num(envRows, 100_000),
+		Parallel:     4,
+	}
+	p.Files = (p.Files + p.FilesPerConf - 1) / p.FilesPerConf * p.FilesPerConf
+	return p
+}
+
+// TestBenchmarks runs every benchmark and prints the table. It needs
+// MEETARCHIVE_BENCH=1 (scripts/bench.sh sets it) and skips at once without.
+func TestBenchmarks(t *testing.T) {
+	if os.Getenv(envBench) != "1" {
+		t.Skipf("benchmarks run only with %s=1 (make bench)", envBench)
+	}
+	p := loadParams(t)
+	tab := &table{params: p, started: time.Now()}
+	t.Logf("params: %+v", p)
+
+	t.Run("dir", func(t *testing.T) { benchDir(t, p, tab) })
+	t.Run("s3", func(t *testing.T) {
+		defer func() {
+			if t.Skipped() {
+				tab.notef("archive to S3: SKIPPED (no S3 test server: run `make s3-up` or scripts/bench.sh)")
+			}
+		}()
+		benchS3(t, p, tab)
+	})
+	t.Run("report", func(t *testing.T) { benchReport(t, p, tab) })
+
+	var sb strings.Builder
+	tab.write(&sb)
+	fmt.Print(sb.String())
+	if out := os.Getenv(envOut); out != "" {
+		if err := os.WriteFile(out, []byte(sb.String()), 0o644); err != nil {
+			t.Errorf("write %s: %v", out, err)
+		}
+	}
+}
+
+// runFunc is one timed run: it does its own setup and clean-up and returns
+// the time of the measured part only.
+type runFunc func(ctx context.Context, round int) (time.Duration, error)
+
+// variant is one contender of a comparison.
+type variant struct {
+	name string
+	run  runFunc
+}
+
+// interleave runs every variant once per round, rotating which goes first
+// (A B, B A, ... for two), so a drift of the machine's load or a warm-up
+// effect falls on every variant alike. Before each run it flushes dirty pages
+// and collects garbage, outside the timing. It returns the times per variant,
+// in round order.
+func interleave(t *testing.T, rounds int, vs []variant) [][]time.Duration {
+	t.Helper()
+	ctx := t.Context()
+	times := make([][]time.Duration, len(vs))
+	for r := range rounds {
+		for k := range vs {
+			i := (r + k) % len(vs)
+			flushDisks()
+			runtime.GC()
+			d, err := vs[i].run(ctx, r)
+			if err != nil {
+				t.Fatalf("%s, round %d: %v", vs[i].name, r+1, err)
+			}
+			t.Logf("round %d: %-28s %v", r+1, vs[i].name, d.Round(time.Millisecond))
+			times[i] = append(times[i], d)
+		}
+	}
+	return times
+}
+
+func median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	if n := len(s); n%2 == 1 {
+		return s[n/2]
+	} else {
+		return (s[n/2-1] + s[n/2]) / 2
+	}
+}
+
+// result is one line of the table: ours against a baseline.
+type result struct {
+	group, name   string
+	ours, base    []time.Duration // per round, same order
+	bytes         int64           // bytes moved per run (0: no MB/s)
+	oursLabel     string
+	baselineLabel string
+}
+
+func (r result) ratio() float64 {
+	return float64(median(r.ours)) / float64(median(r.base))
+}
+
+// spread is the smallest and largest per-round ratio.
+func (r result) spread() (lo, hi float64) {
+	lo, hi = -1, -1
+	for i := range min(len(r.ours), len(r.base)) {
+		q := float64(r.ours[i]) / float64(r.base[i])
+		if lo < 0 || q < lo {
+			lo = q
+		}
+		if q > hi {
+			hi = q
+		}
+	}
+	return lo, hi
+}
+
+// memResult is a heap figure: peak growth of HeapInuse over its value
+// before the run, sampled with runtime.ReadMemStats.
+type memResult struct {
+	name              string
+	oursMiB, baseMiB  float64 // baseMiB < 0: no baseline
+	budget, oursLabel string
+	baselineLabel     string
+}
+
+// table collects the results; safe for use by one benchmark at a time.
+type table struct {
+	mu      sync.Mutex
+	params  params
+	started time.Time
+	results []result
+	mems    []memResult
+	notes   []string
+}
+
+func (t *table) add(r result)       { t.mu.Lock(); t.results = append(t.results, r); t.mu.Unlock() }
+func (t *table) addMem(m memResult) { t.mu.Lock(); t.mems = append(t.mems, m); t.mu.Unlock() }
+func (t *table) notef(format string, args ...any) {
+	t.mu.Lock()
+	t.notes = append(t.notes, fmt.Sprintf(format, args...))
+	t.mu.Unlock()
+}
+
+func mbps(bytes int64, d time.Duration) string {
+	if bytes <= 0 || d <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f", float64(bytes)/1e6/d.Seconds())
+}
+
+func secs(d time.Duration) string { return fmt.Sprintf("%.3fs", d.Seconds()) }
+
+func (t *table) write(w io.Writer) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	p := t.params
+	line := strings.Repeat("=", 118)
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, line)
+	fmt.Fprintf(w, "meetarchive benchmarks  (%s, %d CPUs, %s; %d interleaved rounds, medians; total %s)\n",
+		runtime.Version(), runtime.NumCPU(), runtime.GOOS+"/"+runtime.GOARCH, p.Rounds, time.Since(t.started).Round(time.Second))
+	fmt.Fprintln(w, "ratio = ours / baseline time: 1.00 = as fast as the baseline, 1.25 = 25% slower, 0.80 = 20% faster.")
+	fmt.Fprintln(w, "spread = smallest..largest per-round ratio (how noisy the machine was). MB/s = 10^6 bytes/s.")
+	fmt.Fprintln(w, line)
+	fmt.Fprintf(w, "%-40s %10s %10s %7s %13s %8s %8s\n", "benchmark", "ours", "baseline", "ratio", "spread", "ours", "base")
+	fmt.Fprintf(w, "%-40s %10s %10s %7s %13s %8s %8s\n", "", "median", "median", "", "", "MB/s", "MB/s")
+	group := ""
+	for _, r := range t.results {
+		if r.group != group {
+			group = r.group
+			fmt.Fprintf(w, "%s\n", group)
+		}
+		lo, hi := r.spread()
+		om, bm := median(r.ours), median(r.base)
+		fmt.Fprintf(w, "  %-38s %10s %10s %7.2f %13s %8s %8s\n", r.name, secs(om), secs(bm), r.ratio(),
+			fmt.Sprintf("%.2f..%.2f", lo, hi), mbps(r.bytes, om), mbps(r.bytes, bm))
+	}
+	if len(t.mems) > 0 {
+		fmt.Fprintln(w, "memory (peak growth of runtime.MemStats.HeapInuse over its value before the run, sampled every 5 ms)")
+		for _, m := range t.mems {
+			base := "-"
+			if m.baseMiB >= 0 {
+				base = fmt.Sprintf("%.1f MiB", m.baseMiB)
+			}
+			fmt.Fprintf(w, "  %-38s ours %7.1f MiB   baseline %9s   %s\n", m.name, m.oursMiB, base, m.budget)
+		}
+	}
+	fmt.Fprintln(w, "what is compared")
+	seen := map[string]bool{}
+	for _, r := range t.results {
+		if k := r.group + r.oursLabel + r.baselineLabel; !seen[k] {
+			seen[k] = true
+			fmt.Fprintf(w, "  %s\n    ours:     %s\n    baseline: %s\n", r.group, r.oursLabel, r.baselineLabel)
+		}
+	}
+	for _, m := range t.mems {
+		if m.oursLabel != "" {
+			fmt.Fprintf(w, "  %s\n    ours:     %s\n    baseline: %s\n", m.name, m.oursLabel, m.baselineLabel)
+		}
+	}
+	for _, n := range t.notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	fmt.Fprintln(w, line)
+}
+
+// heapSampler records the peak of HeapInuse while it runs.
+type heapSampler struct {
+	base uint64
+	peak atomic.Uint64
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+// startHeap collects garbage, notes HeapInuse, then samples it every 5 ms.
+func startHeap() *heapSampler {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	h := &heapSampler{base: ms.HeapInuse, stop: make(chan struct{})}
+	h.peak.Store(ms.HeapInuse)
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			if ms.HeapInuse > h.peak.Load() {
+				h.peak.Store(ms.HeapInuse)
+			}
+			select {
+			case <-h.stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return h
+}
+
+// Stop ends the sampling and returns the peak growth in MiB.
+func (h *heapSampler) Stop() float64 {
+	close(h.stop)
+	h.wg.Wait()
+	return float64(int64(h.peak.Load())-int64(h.base)) / mib
+}
