@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"path"
 	"strings"
 	"sync"
@@ -518,36 +517,11 @@ func keyFields(rec export.Recording, f export.File) archive.KeyFields {
 // redactedDetails is the details response as stored in the sidecar: the
 // playback links carry token= and are redacted.
 func redactedDetails(rec export.Recording) json.RawMessage {
-	urls := make([]string, len(rec.URL))
-	for i, u := range rec.URL {
-		urls[i] = redactURL(u)
-	}
-	rec.URL = urls
-	b, err := json.Marshal(rec)
+	b, err := json.Marshal(rec.Redacted())
 	if err != nil {
 		return nil
 	}
 	return b
-}
-
-// redactURL replaces the values of secret-bearing query parameters.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return report.Redact(raw)
-	}
-	q := u.Query()
-	changed := false
-	for k := range q {
-		if lk := strings.ToLower(k); strings.Contains(lk, "token") || lk == "signature" || lk == "sig" {
-			q.Set(k, "REDACTED")
-			changed = true
-		}
-	}
-	if changed {
-		u.RawQuery = q.Encode()
-	}
-	return u.String()
 }
 
 // errorCode is the manifest's errorCode for any error of the pipeline.

@@ -18,7 +18,7 @@ import (
 // Environment knobs. Only MEETARCHIVE_BENCH=1 is needed; the rest tune the size.
 const (
 	envBench   = "MEETARCHIVE_BENCH"          // "1" runs the benchmarks
-	envOut     = "MEETARCHIVE_BENCH_OUT"      // also write the table to this file
+	envOut     = "MEETARCHIVE_BENCH_OUT"      // write the table to this file instead of stdout
 	envRounds  = "MEETARCHIVE_BENCH_ROUNDS"   // interleaved rounds per benchmark (default 3)
 	envFiles   = "MEETARCHIVE_BENCH_FILES"    // files per archive run (default 16, 4 per conference)
 	envFileMiB = "MEETARCHIVE_BENCH_FILE_MIB" // MiB per file (default 16)
@@ -88,12 +88,14 @@ func TestBenchmarks(t *testing.T) {
 
 	var sb strings.Builder
 	tab.write(&sb)
-	fmt.Print(sb.String())
 	if out := os.Getenv(envOut); out != "" {
 		if err := os.WriteFile(out, []byte(sb.String()), 0o644); err != nil {
 			t.Errorf("write %s: %v", out, err)
+			fmt.Print(sb.String())
 		}
+		return
 	}
+	fmt.Print(sb.String())
 }
 
 // runFunc is one timed run: it does its own setup and clean-up and returns
@@ -175,10 +177,9 @@ func (r result) spread() (lo, hi float64) {
 // memResult is a heap figure: peak growth of HeapInuse over its value
 // before the run, sampled with runtime.ReadMemStats.
 type memResult struct {
-	name              string
-	oursMiB, baseMiB  float64 // baseMiB < 0: no baseline
-	budget, oursLabel string
-	baselineLabel     string
+	name             string
+	oursMiB, baseMiB float64 // baseMiB < 0: no baseline
+	budget           string
 }
 
 // table collects the results; safe for use by one benchmark at a time.
@@ -246,14 +247,13 @@ func (t *table) write(w io.Writer) {
 	fmt.Fprintln(w, "what is compared")
 	seen := map[string]bool{}
 	for _, r := range t.results {
-		if k := r.group + r.oursLabel + r.baselineLabel; !seen[k] {
-			seen[k] = true
-			fmt.Fprintf(w, "  %s\n    ours:     %s\n    baseline: %s\n", r.group, r.oursLabel, r.baselineLabel)
+		if !seen[r.group] {
+			seen[r.group] = true
+			fmt.Fprintf(w, "  %s\n    ours:     %s\n", r.group, r.oursLabel)
 		}
-	}
-	for _, m := range t.mems {
-		if m.oursLabel != "" {
-			fmt.Fprintf(w, "  %s\n    ours:     %s\n    baseline: %s\n", m.name, m.oursLabel, m.baselineLabel)
+		if k := r.group + "\x00" + r.baselineLabel; !seen[k] {
+			seen[k] = true
+			fmt.Fprintf(w, "    baseline: %s\n", r.baselineLabel)
 		}
 	}
 	for _, n := range t.notes {
@@ -284,18 +284,23 @@ func startHeap() *heapSampler {
 		defer tick.Stop()
 		var ms runtime.MemStats
 		for {
-			runtime.ReadMemStats(&ms)
-			if ms.HeapInuse > h.peak.Load() {
-				h.peak.Store(ms.HeapInuse)
-			}
 			select {
 			case <-h.stop:
+				h.sample(&ms)
 				return
 			case <-tick.C:
+				h.sample(&ms)
 			}
 		}
 	}()
 	return h
+}
+
+func (h *heapSampler) sample(ms *runtime.MemStats) {
+	runtime.ReadMemStats(ms)
+	if ms.HeapInuse > h.peak.Load() {
+		h.peak.Store(ms.HeapInuse)
+	}
 }
 
 // Stop ends the sampling and returns the peak growth in MiB.

@@ -210,7 +210,7 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 		}
 		err := c.once(ctx, r, tok.value, out)
 		if err == nil {
-			c.limits.api(r.op).increase()
+			c.limits.api(r.op).increase(time.Now())
 			return nil
 		}
 		var ae *APIError

@@ -27,7 +27,10 @@
 //     calls) remain runs low and what is left is spread over the window. On
 //     a 429 or APIG.0308 the whole client pauses together until Retry-After
 //     (or one second) has passed, and that API's rate is halved (at most once
-//     a second), then climbs back by 1/50 of its cap per success.
+//     a second); while calls succeed it climbs back, in time rather than per
+//     call, to the rate of that 429 within 10 seconds, then probes upwards
+//     five times slower. X-APIG-Ratelimit-Api-Allenv (a limit over all APIs)
+//     is not read: 429s teach that one.
 //
 // # What is retried
 //

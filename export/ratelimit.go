@@ -21,9 +21,10 @@ const (
 	// plans to use, so that network jitter does not push two calls into one
 	// window slot.
 	headerMargin = 0.95
-	// increaseSteps is how many successes the additive increase needs to
-	// climb from zero back to the cap.
-	increaseSteps = 50
+	// recoverTime is how long the additive increase takes to climb from
+	// half back to the rate at which the last 429 came; beyond it the rate
+	// probes upwards five times slower.
+	recoverTime = 10 * time.Second
 	// defaultPause is how long the whole client pauses on a throttled answer
 	// without Retry-After.
 	defaultPause = time.Second
@@ -113,6 +114,8 @@ type apiLimit struct {
 	aimd    float64     // cut on throttling, raised on success
 	header  float64     // the gateway's advertised share per second (0 unknown)
 	lastCut time.Time   // decreases are at most one a second
+	cutFrom float64     // the rate when the last 429 came (0: none yet)
+	lastInc time.Time   // when aimd was last raised
 	sends   []time.Time // our own recent sends (for the gateway's remain)
 }
 
@@ -158,23 +161,32 @@ func (a *apiLimit) decrease(now time.Time) {
 	if now.Sub(a.lastCut) < time.Second {
 		return
 	}
-	a.lastCut = now
-	a.aimd = math.Max(a.floor(), a.Limit()/2)
+	a.lastCut, a.lastInc = now, now
+	a.cutFrom = a.Limit()
+	a.aimd = math.Max(a.floor(), a.cutFrom/2)
 	a.applyLocked()
 }
 
-// increase is the additive step after a successful call.
-func (a *apiLimit) increase() {
+// increase is the additive step after a successful call. It is measured in
+// time, not in calls (a fast client would otherwise climb back within a
+// moment): back to the rate of the last 429 in recoverTime, then slower.
+func (a *apiLimit) increase(now time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.aimd >= a.ceiling {
 		return
 	}
-	cap := a.ceiling
-	if a.header > 0 {
-		cap = math.Min(cap, a.header)
+	dt := math.Min(now.Sub(a.lastInc).Seconds(), 1)
+	a.lastInc = now
+	if dt <= 0 {
+		return
 	}
-	a.aimd = math.Min(a.ceiling, a.aimd+cap/increaseSteps)
+	step := a.cutFrom / 2 / recoverTime.Seconds() // per second
+	if a.aimd >= a.cutFrom {
+		step /= 5
+	}
+	step = math.Max(step, a.floor()/recoverTime.Seconds())
+	a.aimd = math.Min(a.ceiling, a.aimd+step*dt)
 	a.applyLocked()
 }
 

@@ -83,21 +83,39 @@ func TestAPILimitAIMD(t *testing.T) {
 	if got := a.Limit(); !near(got, 5) {
 		t.Errorf("second 429 within a second: %v, want still 5", got)
 	}
-	a.decrease(now.Add(1100 * time.Millisecond))
+	now = now.Add(1100 * time.Millisecond)
+	a.decrease(now)
 	if got := a.Limit(); !near(got, 2.5) {
-		t.Errorf("later 429: %v, want 2.5", got)
+		t.Fatalf("later 429: %v, want 2.5", got)
 	}
-	for range 2 * increaseSteps {
-		a.increase()
+	// Many successes at once are no reason to climb: the increase is in time.
+	for range 1000 {
+		a.increase(now)
+	}
+	if got := a.Limit(); !near(got, 2.5) {
+		t.Errorf("after 1000 successes in no time: %v, want still 2.5", got)
+	}
+	// Back to the rate of the last 429 (5) in recoverTime, then slower.
+	for i := range 10 {
+		a.increase(now.Add(time.Duration(i+1) * time.Second))
+	}
+	if got := a.Limit(); !near(got, 5) {
+		t.Errorf("after %v of successes: %v, want 5", recoverTime, got)
+	}
+	for i := range 10 {
+		a.increase(now.Add(time.Duration(11+i) * time.Second))
+	}
+	if got := a.Limit(); !near(got, 5.5) {
+		t.Errorf("probing beyond: %v, want 5.5", got)
+	}
+	for i := range 200 {
+		a.increase(now.Add(time.Duration(21+i) * time.Second))
 	}
 	if got := a.Limit(); !near(got, 10) {
-		t.Errorf("after many successes: %v, want back at the ceiling 10", got)
+		t.Errorf("in the end: %v, want the ceiling 10", got)
 	}
-	// The gateway's header caps the climb.
+	// The gateway's header caps the rate.
 	a.observe("remain:9,limit:4,time:1 second", now)
-	for range 10 {
-		a.increase()
-	}
 	if got := a.Limit(); !near(got, 0.95*4) {
 		t.Errorf("with a header limit of 4/s: %v, want %v", got, 0.95*4)
 	}

@@ -566,3 +566,45 @@ func TestSimTLS(t *testing.T) {
 		t.Errorf("download with CABundle: %v", err)
 	}
 }
+
+// Without a usable header (the simulator's all-APIs limit is not in
+// X-APIG-Ratelimit-Api), the client learns the limit from 429s alone: every
+// call succeeds, the whole client pauses on each 429, and few calls are
+// refused once it has learnt.
+func TestSimRateLearnedFrom429s(t *testing.T) {
+	t.Parallel()
+	ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 20, Seed: 6})
+	sim := newSim(t, meetingtest.Config{Dataset: ds, RateAllEnv: 10})
+	c := simClient(t, sim, func(c *export.Config) { c.Rate = 100; c.MaxAttempts = 8 })
+	ctx := testCtx(t, 60*time.Second)
+	if err := c.Authenticate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ids := uuids(ds)
+	const calls = 100
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range 8 {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= calls {
+					return
+				}
+				if _, err := c.Details(ctx, ids[i%len(ids)]); err != nil {
+					t.Errorf("Details: %v", err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	ctr := sim.Counters()
+	t.Logf("%d calls in %v, %d 429s; learnt %.2f/s", calls, time.Since(start).Round(time.Millisecond), ctr.Throttled, c.RateLimit("details"))
+	if ctr.Throttled*10 >= calls {
+		t.Errorf("429s = %d of %d calls, want < 10%%", ctr.Throttled, calls)
+	}
+	if r := c.RateLimit("details"); r > 20 {
+		t.Errorf("details limiter at %.2f/s after 429s at 10/s, want it near 10", r)
+	}
+}

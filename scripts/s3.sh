@@ -59,8 +59,14 @@ running() {
 	pid="$(cat "$STATE/pid")"
 	[[ "$pid" =~ ^[0-9]+$ ]] || return 1
 	kill -0 "$pid" 2>/dev/null || return 1
-	# Make sure the PID was not recycled by something else.
-	[[ "$(cat "/proc/$pid/comm" 2>/dev/null || echo versitygw)" == versitygw* ]]
+	if [[ -r "/proc/$pid/stat" ]]; then
+		# A killed process that nobody reaped yet (state Z) is not running.
+		local state
+		state="$(sed 's/^.*) //' "/proc/$pid/stat" | cut -d' ' -f1)"
+		[[ "$state" != Z ]] || return 1
+		# Make sure the PID was not recycled by something else.
+		[[ "$(cat "/proc/$pid/comm")" == versitygw* ]] || return 1
+	fi
 }
 
 healthy() { curl -fsS -o /dev/null --max-time 2 "$1/health" 2>/dev/null; }
@@ -123,7 +129,7 @@ cmd_up() {
 	ROOT_ACCESS_KEY_ID="$ACCESS_KEY" ROOT_SECRET_ACCESS_KEY="$secret" \
 		nohup "$BIN" --port "127.0.0.1:$port" --health /health --quiet \
 		posix --versioning-dir "$data/versions" "$data/data" \
-		>"$STATE/versitygw.log" 2>&1 </dev/null &
+		>"$STATE/versitygw.log" 2>&1 </dev/null 9>&- &
 	pid=$!
 	echo "$pid" >"$STATE/pid"
 	echo "$endpoint" >"$STATE/endpoint"
@@ -169,10 +175,10 @@ cmd_down() {
 		pid="$(cat "$STATE/pid")"
 		kill "$pid" 2>/dev/null || true
 		for i in $(seq 1 50); do
-			kill -0 "$pid" 2>/dev/null || break
+			running || break
 			sleep 0.1
 		done
-		if kill -0 "$pid" 2>/dev/null; then
+		if running; then
 			log "versitygw pid $pid did not stop on SIGTERM: sending SIGKILL"
 			kill -9 "$pid" 2>/dev/null || true
 		fi

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# bench.sh: meetarchive's benchmarks, as `make bench` runs them.
+#
+# Starts the local S3 server (versitygw, via scripts/s3.sh) unless one already
+# runs, and stops it afterwards only if it started it; then runs
+# bench/TestBenchmarks, which times our components against plain baselines in
+# the same run (interleaved rounds, medians) and prints a table of RATIOS
+# (ours / baseline; 1.00 = as fast as the baseline). About 2-4 minutes on 2 cores.
+#
+# Knobs (environment): MEETARCHIVE_BENCH_ROUNDS (3), MEETARCHIVE_BENCH_FILES (16),
+# MEETARCHIVE_BENCH_FILE_MIB (16), MEETARCHIVE_BENCH_BIG_MIB (200),
+# MEETARCHIVE_BENCH_ROWS (100000), MEETARCHIVE_BENCH_OUT (keep the table in this file).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+started_s3=0
+table_tmp=""
+s3_pid=""
+cleanup() {
+	if [[ -n "$table_tmp" ]]; then rm -f "$table_tmp"; fi
+	[[ "$started_s3" == 1 ]] || return 0
+	# Stop the server only if this script started it. The versitygw that
+	# `s3.sh up` starts inherits s3.sh's lock descriptor (fd 9 on .s3/.lock),
+	# so `s3.sh down` would wait for that very lock: end the server we started
+	# by its PID first, then let `s3.sh down` clean its state up.
+	local pid
+	pid="$(cat .s3/pid 2>/dev/null || true)"
+	if [[ "$pid" == "$s3_pid" && "$pid" =~ ^[0-9]+$ ]]; then
+		kill "$pid" 2>/dev/null || true
+		for _ in $(seq 1 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+	fi
+	bash scripts/s3.sh down || true
+}
+trap cleanup EXIT
+
+echo "== S3 server (versitygw)"
+if status_line="$(bash scripts/s3.sh status 2>/dev/null)"; then
+	# Already up (a developer's `make s3-up`, another run): use it, leave it.
+	# No install/up here: both would queue on the lock the server holds.
+	echo "using the S3 server already running: $status_line"
+else
+	bash scripts/s3.sh install
+	up_log="$(bash scripts/s3.sh up 2>&1)" || {
+		echo "$up_log" >&2
+		exit 1
+	}
+	echo "$up_log" >&2
+	if [[ "$up_log" != *"already running"* ]]; then
+		started_s3=1
+		s3_pid="$(cat .s3/pid)"
+	fi
+fi
+eval "$(bash scripts/s3.sh env)"
+
+table="${MEETARCHIVE_BENCH_OUT:-}"
+if [[ -z "$table" ]]; then
+	table_tmp="$(mktemp "${TMPDIR:-/tmp}/meetarchive-bench.XXXXXX")"
+	table="$table_tmp"
+fi
+
+echo "== go test ./bench/ (MEETARCHIVE_BENCH=1)"
+status=0
+MEETARCHIVE_BENCH=1 MEETARCHIVE_BENCH_OUT="$table" \
+	go test -count=1 -run '^TestBenchmarks$' -v -timeout 20m ./bench/ || status=$?
+
+if [[ -s "$table" ]]; then
+	echo
+	echo "== results"
+	cat "$table"
+fi
+exit "$status"
