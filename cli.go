@@ -88,12 +88,30 @@ func (c *command) usage(w io.Writer) {
 	for _, n := range names {
 		f := c.fs.Lookup(n)
 		typ, usage := flag.UnquoteUsage(f)
-		fmt.Fprintf(w, "  --%s %s\n      %s", n, typ, usage)
+		if typ == "value" {
+			typ = valueTypeName(f.Value)
+		}
+		fmt.Fprintf(w, "  --%s\n      %s", strings.TrimSpace(n+" "+typ), usage)
 		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "[]" {
 			fmt.Fprintf(w, " (default %s)", f.DefValue)
 		}
 		fmt.Fprintf(w, " [$%s]\n", envName(n))
 	}
+}
+
+// valueTypeName names the custom flag types in --help.
+func valueTypeName(v flag.Value) string {
+	switch v.(type) {
+	case *choiceFlag:
+		return "choice"
+	case *dateFlag:
+		return "date"
+	case *byteSize:
+		return "size"
+	case *listFlag:
+		return "list"
+	}
+	return "value"
 }
 
 // parse reads args, then fills every flag not given on the command line from

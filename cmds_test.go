@@ -183,3 +183,29 @@ func TestNoSecretInOutputs(t *testing.T) {
 		t.Errorf("%d sidecars, want %d", len(sidecars), len(ds.Conferences))
 	}
 }
+
+// TestReadmeDocumentsEveryFlag: every flag that --help lists is in README.md.
+func TestReadmeDocumentsEveryFlag(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	flagLine := regexp.MustCompile(`^  --([a-z0-9-]+)`)
+	for _, cmd := range []string{"run", "list", "verify", "merge", "report", "simulate", "demo"} {
+		res := runBin(t, nil, cmd, "--help")
+		n := 0
+		for _, line := range strings.Split(res.stderr, "\n") {
+			m := flagLine.FindStringSubmatch(line)
+			if m == nil {
+				continue
+			}
+			n++
+			if !strings.Contains(string(readme), "--"+m[1]) {
+				t.Errorf("%s --%s is not documented in README.md", cmd, m[1])
+			}
+		}
+		if n == 0 {
+			t.Errorf("%s --help lists no flags", cmd)
+		}
+	}
+}

@@ -105,7 +105,7 @@ func registerRunFlags(c *command, cfg *runConfig) {
 	fs.StringVar(&cfg.Archive.Profile, "s3-profile", "", "AWS shared-config profile")
 	fs.Var(&cfg.PartSize, "part-size", "multipart upload part size (e.g. 16MiB)")
 	fs.IntVar(&cfg.Archive.PartConcurrency, "part-concurrency", cfg.Archive.PartConcurrency, "parts of one upload sent at once")
-	fs.IntVar(&cfg.Archive.MaxUploads, "max-uploads", cfg.Archive.MaxUploads, "uploads in flight (memory: max-uploads x (part-concurrency+1) x part-size)")
+	fs.IntVar(&cfg.Archive.MaxUploads, "max-uploads", cfg.Archive.MaxUploads, "uploads in flight (part buffers: max-uploads x (part-concurrency+2) x part-size)")
 	fs.Var(&cfg.LockMode, "object-lock-mode", "S3 Object Lock mode: GOVERNANCE or COMPLIANCE (needs --retain-days or --retain-until)")
 	fs.IntVar(&cfg.Archive.RetainDays, "retain-days", 0, "Object Lock retention in days from upload")
 	fs.Var(&cfg.RetainTill, "retain-until", "Object Lock retention until this date (YYYY-MM-DD or RFC 3339)")
