@@ -209,3 +209,39 @@ func TestReadmeDocumentsEveryFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyDirectory: verify catches an overwritten and a deleted file in a
+// directory destination, with and without --dest.
+func TestVerifyDirectory(t *testing.T) {
+	ds := genDataset(3, 1, 16<<10, 53)
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 53})
+	dir := t.TempDir()
+	out, dest := filepath.Join(dir, "r"), filepath.Join(dir, "a")
+	if res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", dest, "--out", out); res.code != 0 {
+		t.Fatalf("run exit %d\n%s", res.code, res.stderr)
+	}
+	manifest := filepath.Join(out, "manifest.csv")
+	for _, args := range [][]string{{"verify", "--manifest", manifest}, {"verify", "--manifest", manifest, "--dest", dest}} {
+		if res := runBin(t, nil, args...); res.code != 0 {
+			t.Fatalf("%v on an intact archive: exit %d\n%s%s", args, res.code, res.stdout, res.stderr)
+		}
+	}
+	rows := readManifest(t, out)
+	if err := os.WriteFile(rows[0]["objectURI"], []byte("tampered"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(rows[1]["objectURI"]); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"verify", "--manifest", manifest}, {"verify", "--manifest", manifest, "--dest", dest}} {
+		res := runBin(t, nil, args...)
+		if res.code != 1 {
+			t.Fatalf("%v: exit %d, want 1\n%s%s", args, res.code, res.stdout, res.stderr)
+		}
+		for _, want := range []string{"mismatch\t" + rows[0]["objectURI"], "missing\t" + rows[1]["objectURI"], "1 ok, 1 missing, 1 mismatched"} {
+			if !strings.Contains(res.stdout, want) {
+				t.Errorf("%v: output lacks %q:\n%s", args, want, res.stdout)
+			}
+		}
+	}
+}

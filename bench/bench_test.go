@@ -19,7 +19,7 @@ import (
 const (
 	envBench   = "MEETARCHIVE_BENCH"          // "1" runs the benchmarks
 	envOut     = "MEETARCHIVE_BENCH_OUT"      // write the table to this file instead of stdout
-	envRounds  = "MEETARCHIVE_BENCH_ROUNDS"   // interleaved rounds per benchmark (default 3)
+	envRounds  = "MEETARCHIVE_BENCH_ROUNDS"   // interleaved rounds per benchmark (default 5)
 	envFiles   = "MEETARCHIVE_BENCH_FILES"    // files per archive run (default 16, 4 per conference)
 	envFileMiB = "MEETARCHIVE_BENCH_FILE_MIB" // MiB per file (default 16)
 	envBigMiB  = "MEETARCHIVE_BENCH_BIG_MIB"  // MiB of the heap-measured S3 upload (default 200)
@@ -53,7 +53,7 @@ func loadParams(t *testing.T) params {
 		return n
 	}
 	p := params{
-		Rounds:       num(envRounds, 3),
+		Rounds:       num(envRounds, 5),
 		Files:        num(envFiles, 16),
 		FilesPerConf: 4,
 		FileSize:     int64(num(envFileMiB, 16)) * mib,

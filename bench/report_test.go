@@ -200,6 +200,26 @@ func benchReport(t *testing.T, p params, tab *table) {
 		name: fmt.Sprintf("report of %d rows", p.Rows), oursMiB: maxOf(oursHeap), baseMiB: maxOf(baseHeap),
 		budget: "(ours: report.Writer; baseline: encoding/csv; largest over the rounds; the rows are built beforehand, not counted)",
 	})
+	reportHeapScaling(t, p.Rows/10, tab)
+}
+
+// reportHeapScaling writes a tenth of the rows once, so the table shows
+// whether the writer's heap grows with the row count (the design says it must
+// not: excelize's streaming writer, rows read back from the journal).
+func reportHeapScaling(t *testing.T, n int, tab *table) {
+	if n < 10 {
+		return
+	}
+	dir := filepath.Join(t.TempDir(), "small")
+	rows := benchRows(n)
+	h := startHeap()
+	_, err := writeReport(dir, rows)
+	peak := h.Stop()
+	if err != nil {
+		t.Fatalf("report of %d rows: %v", n, err)
+	}
+	tab.addMem(memResult{name: fmt.Sprintf("report of %d rows", n), oursMiB: peak, baseMiB: -1,
+		budget: "(ours, one run: compare with the line above to see how the heap scales with rows)"})
 }
 
 func maxOf(xs []float64) float64 {

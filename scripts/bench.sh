@@ -5,9 +5,9 @@
 # runs, and stops it afterwards only if it started it; then runs
 # bench/TestBenchmarks, which times our components against plain baselines in
 # the same run (interleaved rounds, medians) and prints a table of RATIOS
-# (ours / baseline; 1.00 = as fast as the baseline). About 2-4 minutes on 2 cores.
+# (ours / baseline; 1.00 = as fast as the baseline). About a minute on 2 cores (budget: 5).
 #
-# Knobs (environment): MEETARCHIVE_BENCH_ROUNDS (3), MEETARCHIVE_BENCH_FILES (16),
+# Knobs (environment): MEETARCHIVE_BENCH_ROUNDS (5), MEETARCHIVE_BENCH_FILES (16),
 # MEETARCHIVE_BENCH_FILE_MIB (16), MEETARCHIVE_BENCH_BIG_MIB (200),
 # MEETARCHIVE_BENCH_ROWS (100000), MEETARCHIVE_BENCH_OUT (keep the table in this file).
 set -euo pipefail
