@@ -235,7 +235,8 @@ func (t *table) write(w io.Writer) {
 			fmt.Sprintf("%.2f..%.2f", lo, hi), mbps(r.bytes, om), mbps(r.bytes, bm))
 	}
 	if len(t.mems) > 0 {
-		fmt.Fprintln(w, "memory (peak growth of runtime.MemStats.HeapInuse over its value before the run, sampled every 5 ms)")
+		fmt.Fprintln(w, "memory (untimed runs: peak growth of runtime.MemStats.HeapInuse over its value before the run, sampled every 5 ms;")
+		fmt.Fprintln(w, "        HeapInuse includes garbage not yet collected, so it also depends on GOGC; the live heap is sampled after forced GCs)")
 		for _, m := range t.mems {
 			base := "-"
 			if m.baseMiB >= 0 {
@@ -308,4 +309,45 @@ func (h *heapSampler) Stop() float64 {
 	close(h.stop)
 	h.wg.Wait()
 	return float64(int64(h.peak.Load())-int64(h.base)) / mib
+}
+
+// liveHeapSampler records the peak of the live heap: every 50 ms it forces a
+// collection and reads HeapAlloc, so garbage awaiting collection (which
+// HeapInuse counts) does not count. It slows the code down: untimed runs only.
+type liveHeapSampler struct {
+	base uint64
+	peak uint64
+	stop chan struct{}
+	done chan struct{}
+}
+
+func startLiveHeap() *liveHeapSampler {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	h := &liveHeapSampler{base: ms.HeapAlloc, peak: ms.HeapAlloc, stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(h.done)
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		var ms runtime.MemStats
+		for {
+			select {
+			case <-h.stop:
+				return
+			case <-tick.C:
+			}
+			runtime.GC()
+			runtime.ReadMemStats(&ms)
+			h.peak = max(h.peak, ms.HeapAlloc)
+		}
+	}()
+	return h
+}
+
+// Stop ends the sampling and returns the peak growth in MiB.
+func (h *liveHeapSampler) Stop() float64 {
+	close(h.stop)
+	<-h.done
+	return float64(int64(h.peak)-int64(h.base)) / mib
 }
