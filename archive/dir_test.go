@@ -130,7 +130,9 @@ func TestDirPutFailuresCommitNothing(t *testing.T) {
 		{"long vs platform size", "conf/long.mp4", func(context.CancelFunc) io.Reader { return newGen(seed, size+1) }, func() archive.Expect { w := unknown(); w.PlatformSize = size; return w }(), archive.ErrIntegrity},
 		{"bad platform sha256", "conf/badsum.mp4", func(context.CancelFunc) io.Reader { return newGen(seed, size) }, known(size, "xyz"), archive.ErrIntegrity},
 		{"read error", "conf/readerr.mp4", func(context.CancelFunc) io.Reader { return &failReader{r: newGen(seed, size), n: mib, err: errSource} }, known(size, sum), errSource},
-		{"cancelled", "conf/cancelled.mp4", func(cancel context.CancelFunc) io.Reader { return &cancelReader{r: newGen(seed, size), n: mib, cancel: cancel} }, known(size, sum), context.Canceled},
+		{"cancelled", "conf/cancelled.mp4", func(cancel context.CancelFunc) io.Reader {
+			return &cancelReader{r: newGen(seed, size), n: mib, cancel: cancel}
+		}, known(size, sum), context.Canceled},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -52,3 +52,23 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	c.n += n
 	return n, err
 }
+
+func TestObjectMetadata(t *testing.T) {
+	got := objectMetadata(Expect{PlatformSHA256: strings.Repeat("AB", 32), Metadata: map[string]string{
+		"ConfUUID": "c0ffee00-0000-4000-8000-000000000001", "fileType": "Hd", "sub ject": "Réunion\nhebdo", "": "dropped"}})
+	want := map[string]string{
+		"confuuid":    "c0ffee00-0000-4000-8000-000000000001",
+		"filetype":    "Hd",
+		"sub-ject":    "=?utf-8?q?R=C3=A9union=0Ahebdo?=",
+		"sha256":      strings.Repeat("ab", 32),
+		"archived-by": "meetarchive",
+	}
+	if len(got) != len(want) {
+		t.Errorf("objectMetadata = %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("metadata %q = %q, want %q", k, got[k], v)
+		}
+	}
+}

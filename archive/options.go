@@ -60,9 +60,9 @@ type Options struct {
 	RetainUntil time.Time // fixed retain-until date
 	LegalHold   bool      // put a legal hold on every object
 
-	SSE          string // "", AES256 or aws:kms
+	SSE          string // "", AES256 or aws:kms; Preflight requires the server to confirm it
 	SSEKMSKeyID  string // KMS key for SSE aws:kms
-	StorageClass string // e.g. STANDARD, STANDARD_IA, GLACIER_IR; "" = bucket default
+	StorageClass string // e.g. STANDARD, STANDARD_IA, GLACIER_IR; "" = bucket default (read back into Object.StorageClass)
 
 	// ClientOptions are extra SDK options applied to the S3 client after the
 	// ones above (tests: static credentials; never set from the command line).

@@ -233,18 +233,26 @@ func (s *S3Store) Put(ctx context.Context, key string, r io.Reader, want Expect)
 	if !cr.complete() {
 		// Cannot happen with transfermanager (it reads to EOF before it completes);
 		// never keep an object whose stream was not checked.
-		s.deleteVersion(ctx, full, versionID)
+		_ = s.deleteVersion(ctx, full, versionID)
 		return Object{}, fmt.Errorf("archive: put %s: upload completed before the stream was checked", key)
 	}
 	obj, err := s.readBack(ctx, key, versionID)
 	if err != nil {
 		return Object{}, fmt.Errorf("archive: put %s: read back: %w", key, err)
 	}
-	if obj.Bytes != cr.n {
-		return obj, fmt.Errorf("archive: put %s: %w: server reports %d bytes, sent %d", key, ErrIntegrity, obj.Bytes, cr.n)
+	var bad string
+	switch {
+	case obj.Bytes != cr.n:
+		bad = fmt.Sprintf("server reports %d bytes, sent %d", obj.Bytes, cr.n)
+	case obj.SHA256 != "" && obj.SHA256 != cr.sum():
+		bad = fmt.Sprintf("server reports sha256 %s, sent %s", obj.SHA256, cr.sum())
 	}
-	if obj.SHA256 != "" && obj.SHA256 != cr.sum() {
-		return obj, fmt.Errorf("archive: put %s: %w: server reports sha256 %s, sent %s", key, ErrIntegrity, obj.SHA256, cr.sum())
+	if bad != "" {
+		// Stored but not what was sent: remove that version (refused if locked).
+		if derr := s.deleteVersion(ctx, full, obj.VersionID); derr != nil {
+			bad += fmt.Sprintf("; version %q could not be removed: %v", obj.VersionID, derr)
+		}
+		return Object{}, fmt.Errorf("archive: put %s: %w: %s", key, ErrIntegrity, bad)
 	}
 	obj.SHA256 = cr.sum()
 	return obj, nil
@@ -260,7 +268,8 @@ func nzString(s string) *string {
 // objectMetadata is the user metadata stored with an object: the caller's
 // (confuuid, confid, filetype), keys lower-cased to [a-z0-9-], values that
 // are not printable ASCII MIME-encoded (as S3 requires), plus sha256 when the
-// platform announced it (the upload only completes if it matches).
+// platform announced it (the upload only completes if it matches), plus
+// archived-by=meetarchive.
 func objectMetadata(want Expect) map[string]string {
 	md := make(map[string]string, len(want.Metadata)+1)
 	for k, v := range want.Metadata {
@@ -281,8 +290,16 @@ func objectMetadata(want Expect) map[string]string {
 	if want.PlatformSHA256 != "" {
 		md["sha256"] = strings.ToLower(want.PlatformSHA256)
 	}
+	md[markerKey] = markerValue
 	return md
 }
+
+// Every object Put stores carries this user metadata; Archived takes an object
+// without it for one overwritten by another tool.
+const (
+	markerKey   = "archived-by"
+	markerValue = "meetarchive"
+)
 
 func metadataValue(v string) string {
 	for i := 0; i < len(v); i++ {
@@ -331,12 +348,13 @@ func (s *S3Store) abort(ctx context.Context, full, uploadID string) {
 	})
 }
 
-func (s *S3Store) deleteVersion(ctx context.Context, full, versionID string) {
+func (s *S3Store) deleteVersion(ctx context.Context, full, versionID string) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
-	_, _ = s.client.DeleteObject(ctx, &s3.DeleteObjectInput{
+	_, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{
 		Bucket: aws.String(s.bucket), Key: aws.String(full), VersionId: nzString(versionID),
 	})
+	return err
 }
 
 // readBack asks the server what it stored: size, version, lock mode,
@@ -494,38 +512,35 @@ func (s *S3Store) PutSidecar(ctx context.Context, sc Sidecar) error {
 
 // GetSidecar reads a conference's sidecar; ErrNotExist if there is none.
 func (s *S3Store) GetSidecar(ctx context.Context, confUUID string) (Sidecar, error) {
-	sc, _, err := s.sidecarAt(ctx, confUUID)
-	return sc, err
+	key, err := sidecarKey(confUUID)
+	if err != nil {
+		return Sidecar{}, fmt.Errorf("archive: get sidecar: %w", err)
+	}
+	rc, err := s.Open(ctx, key)
+	if err != nil {
+		return Sidecar{}, fmt.Errorf("archive: get sidecar %s: %w", confUUID, err)
+	}
+	defer rc.Close()
+	sc, err := decodeSidecar(rc)
+	if err != nil {
+		return sc, fmt.Errorf("archive: get sidecar %s: %w", s.URI(key), err)
+	}
+	return sc, nil
 }
 
 // Archived: see Store. On S3 an object matches when it exists, has the
 // sidecar's size, its sha256 metadata or full-object SHA-256 checksum (when it
 // has one) equals the sidecar's, its current version is the sidecar's (when
-// both have one), it carries a SHA-256 checksum or sha256 metadata at all
-// (every Put leaves one; an object overwritten by another tool usually has
-// neither), and it is not newer than the sidecar (server clock for both).
+// both have one), and it carries the archived-by=meetarchive metadata every
+// Put stores (an object overwritten by another tool has not). Times are not
+// compared: the servers of a cluster need not agree on the clock.
 func (s *S3Store) Archived(ctx context.Context, confUUID string) (Sidecar, bool, error) {
 	return archived(ctx, s, confUUID)
 }
 
 func (s *S3Store) sidecarAt(ctx context.Context, confUUID string) (Sidecar, time.Time, error) {
-	key, err := sidecarKey(confUUID)
-	if err != nil {
-		return Sidecar{}, time.Time{}, fmt.Errorf("archive: get sidecar: %w", err)
-	}
-	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.ObjectKey(key))})
-	if err != nil {
-		if isNotFound(err) {
-			err = ErrNotExist
-		}
-		return Sidecar{}, time.Time{}, fmt.Errorf("archive: get sidecar %s: %w", s.URI(key), err)
-	}
-	defer out.Body.Close()
-	sc, err := decodeSidecar(out.Body)
-	if err != nil {
-		return sc, time.Time{}, fmt.Errorf("archive: get sidecar %s: %w", s.URI(key), err)
-	}
-	return sc, aws.ToTime(out.LastModified), nil
+	sc, err := s.GetSidecar(ctx, confUUID)
+	return sc, time.Time{}, err
 }
 
 func (s *S3Store) statAt(ctx context.Context, key string) (Object, time.Time, bool, error) {
@@ -536,8 +551,7 @@ func (s *S3Store) statAt(ctx context.Context, key string) (Object, time.Time, bo
 	if err != nil {
 		return Object{}, time.Time{}, false, fmt.Errorf("archive: stat %s: %w", s.URI(key), err)
 	}
-	foreign := out.ChecksumSHA256 == nil && out.Metadata["sha256"] == ""
-	return obj, aws.ToTime(out.LastModified), foreign, nil
+	return obj, time.Time{}, out.Metadata[markerKey] != markerValue, nil
 }
 
 // Preflight checks, before any download: the bucket is reachable with these
@@ -550,17 +564,12 @@ func (s *S3Store) statAt(ctx context.Context, key string) (Object, time.Time, bo
 // SSE asked, the server must confirm that encryption in its answer.
 // Every failure wraps ErrPreflight and names the endpoint and bucket.
 func (s *S3Store) Preflight(ctx context.Context) error {
-	fail := func(what string, err error, extra ...error) error {
-		errs := append([]any{s.endpoint, s.bucket, what, ErrPreflight}, anySlice(extra)...)
-		format := "archive: preflight endpoint %s bucket %s: %s: %w"
-		for range extra {
-			format += ": %w"
+	fail := func(what string, causes ...error) error {
+		err := fmt.Errorf("archive: preflight endpoint %s bucket %s: %s: %w", s.endpoint, s.bucket, what, ErrPreflight)
+		for _, c := range causes {
+			err = fmt.Errorf("%w: %w", err, c)
 		}
-		if err != nil {
-			format += ": %w"
-			errs = append(errs, err)
-		}
-		return fmt.Errorf(format, errs...)
+		return err
 	}
 	if _, err := s.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(s.bucket)}); err != nil {
 		if isCtxErr(err) {
@@ -572,11 +581,11 @@ func (s *S3Store) Preflight(ctx context.Context) error {
 		out, err := s.client.GetObjectLockConfiguration(ctx, &s3.GetObjectLockConfigurationInput{Bucket: aws.String(s.bucket)})
 		switch {
 		case err != nil && apiCode(err) == "ObjectLockConfigurationNotFoundError":
-			return fail("object lock options given but the bucket has no Object Lock configuration", nil, ErrLockUnsupported)
+			return fail("object lock options given but the bucket has no Object Lock configuration", ErrLockUnsupported)
 		case err != nil:
 			return fail("read the bucket's object lock configuration", err)
 		case out.ObjectLockConfiguration == nil || out.ObjectLockConfiguration.ObjectLockEnabled != types.ObjectLockEnabledEnabled:
-			return fail("object lock options given but Object Lock is not enabled on the bucket", nil, ErrLockUnsupported)
+			return fail("object lock options given but Object Lock is not enabled on the bucket", ErrLockUnsupported)
 		}
 	}
 	sse, err := s.probeWrite(ctx)
@@ -586,17 +595,9 @@ func (s *S3Store) Preflight(ctx context.Context) error {
 	if s.opts.SSE != "" && sse != s.opts.SSE {
 		// S3 echoes the encryption it applies; a server that ignores the
 		// header (versitygw does) would store the recordings in the clear.
-		return fail(fmt.Sprintf("server-side encryption %s asked but the server confirms %q", s.opts.SSE, sse), nil)
+		return fail(fmt.Sprintf("server-side encryption %s asked but the server confirms %q", s.opts.SSE, sse))
 	}
 	return nil
-}
-
-func anySlice(errs []error) []any {
-	out := make([]any, len(errs))
-	for i, e := range errs {
-		out[i] = e
-	}
-	return out
 }
 
 // explainAccess names why the bucket could not be reached. HEAD answers carry

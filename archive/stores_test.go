@@ -67,7 +67,7 @@ func testSidecarAndArchived(t *testing.T, st archive.Store, overwrite func(key s
 		t.Errorf("Archived(intact) = %v, %v; want true, nil", ok, err)
 	}
 
-	time.Sleep(1100 * time.Millisecond) // later than the sidecar, even at S3's one-second resolution
+	time.Sleep(50 * time.Millisecond) // later than the sidecar, even with a coarse file system clock
 	tests := []struct {
 		name   string
 		uuid   string
@@ -103,7 +103,7 @@ func testSidecarAndArchived(t *testing.T, st archive.Store, overwrite func(key s
 	for i, tc := range tests {
 		scs[i] = archiveConference(t, st, tc.uuid)
 	}
-	time.Sleep(1100 * time.Millisecond)
+	time.Sleep(50 * time.Millisecond)
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, ok, err := st.Archived(ctx, tc.uuid); !ok || err != nil {

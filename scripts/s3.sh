@@ -29,7 +29,7 @@ die() { printf 's3.sh: error: %s\n' "$*" >&2; exit 1; }
 installed_version() {
 	# Prints the module version the binary was built from, or nothing.
 	[[ -x "$BIN" ]] || return 0
-	go version -m "$BIN" 2>/dev/null | awk -v m="$MODULE" '$1 == "mod" && $2 == m { print $3 }'
+	{ go version -m "$BIN" 2>/dev/null || true; } | awk -v m="$MODULE" '$1 == "mod" && $2 == m { print $3 }'
 }
 
 cmd_install() {
@@ -42,11 +42,14 @@ cmd_install() {
 	fi
 	if [[ -n "$have" ]]; then
 		log "versitygw $have found at $BIN, want $VERSION: reinstalling"
+	elif [[ -e "$BIN" ]]; then
+		log "$BIN is not a build of $MODULE: replacing it with $VERSION"
 	else
 		log "installing versitygw $VERSION into $BIN_DIR (first time only, about 2 minutes)"
 	fi
 	mkdir -p "$BIN_DIR"
-	GOBIN="$BIN_DIR" GOFLAGS=-mod=mod go install "$MODULE/cmd/versitygw@$VERSION"
+	rm -f "$BIN" # go install refuses to overwrite a file that is not a Go binary
+	GOBIN="$BIN_DIR" GOFLAGS= go install "$MODULE/cmd/versitygw@$VERSION"
 	have="$(installed_version)"
 	[[ "$have" == "$VERSION" ]] || die "installed versitygw reports version '${have:-unknown}', want $VERSION"
 	log "installed versitygw $VERSION"

@@ -14,8 +14,12 @@ fi
 
 echo "== S3 server (versitygw)"
 bash scripts/s3.sh install
-bash scripts/s3.sh up
-trap 'bash scripts/s3.sh down' EXIT
+if bash scripts/s3.sh status >/dev/null 2>&1; then
+	echo "using the S3 server already running (make s3-down stops it)"
+else
+	bash scripts/s3.sh up
+	trap 'bash scripts/s3.sh down' EXIT
+fi
 eval "$(bash scripts/s3.sh env)"
 
 echo "== go test -race"
