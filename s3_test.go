@@ -245,6 +245,22 @@ func TestS3ComplianceLock(t *testing.T) {
 	if err == nil {
 		t.Fatal("deleting a COMPLIANCE-locked version succeeded; want a refusal")
 	}
+
+	// A second run downloads nothing and reports what the sidecar recorded.
+	media := sim.Counters().Media
+	out2 := filepath.Join(dir, "r2")
+	res = runBin(t, s3Env(sim, b), "run", "--input", in, "--dest", b.URI("locked"), "--out", out2,
+		"--object-lock-mode", "COMPLIANCE", "--retain-days", "1")
+	if res.code != 0 {
+		t.Fatalf("second run: exit %d\n%s", res.code, res.stderr)
+	}
+	if d := sim.Counters().Media - media; d != 0 {
+		t.Errorf("second run made %d media requests, want 0", d)
+	}
+	r2 := readManifest(t, out2)[0]
+	if r2["status"] != "already-archived" || r2["sha256"] != r["sha256"] || r2["retainUntil"] != r["retainUntil"] {
+		t.Errorf("second run row %v, want already-archived with the first run's sha256 and retention", r2)
+	}
 }
 
 // TestS3StreamsLargeRecordingInBoundedHeap: a 200 MiB recording streams
