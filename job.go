@@ -38,6 +38,7 @@ type jobOptions struct {
 	LockMode    string         // requested Object Lock mode, to confirm before deleting
 	Tool        string         // "meetarchive <version>" for sidecars
 	Retry       export.Backoff // whole-file download retries (fresh links each attempt)
+	LinkMaxAge  time.Duration  // refresh links older than this before the next file (default 45 min)
 	MaxAttempts int
 }
 
@@ -228,6 +229,19 @@ type fileState struct {
 	attempts int
 	err      error // last error
 	final    bool  // err is permanent
+	// tokenRetried: a refused download token was already retried once.
+	tokenRetried bool
+}
+
+// defaultLinkMaxAge is how old download links may get before the next file
+// of a conference asks for fresh ones (they are valid for an hour).
+const defaultLinkMaxAge = 45 * time.Minute
+
+// tokenRefused reports whether the media host refused the download token
+// (expired or already used): fresh links fix that, another try with the same do not.
+func tokenRefused(err error) bool {
+	var ae *export.APIError
+	return errors.As(err, &ae) && ae.Op == "media" && (ae.StatusCode == 401 || ae.StatusCode == 403)
 }
 
 // archiveFiles downloads every file of the conference, with fresh links for
@@ -239,7 +253,12 @@ func (j *job) archiveFiles(ctx context.Context, log *slog.Logger, base report.Ro
 		linkErr error
 	)
 	maxAttempts := max(1, j.opts.MaxAttempts)
-	for attempt := 1; attempt <= maxAttempts; attempt++ {
+	linkMaxAge := j.opts.LinkMaxAge
+	if linkMaxAge <= 0 {
+		linkMaxAge = defaultLinkMaxAge
+	}
+	attempt := 1
+	for {
 		links, err := j.api.Links(ctx, rec.ConfUUID)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -253,14 +272,15 @@ func (j *job) archiveFiles(ctx context.Context, log *slog.Logger, base report.Ro
 			log.Error("download links failed", "err", err, "attempt", attempt)
 			break // Links retried inside the client already
 		}
+		fetched := time.Now()
 		linkErr = nil
-		if attempt == 1 && len(links) == 0 {
+		if len(states) == 0 && len(links) == 0 {
 			base.Status = report.NoFiles
 			base.ErrorMessage = "the platform lists no downloadable files for this recording"
 			log.Info("no files")
 			return finish(base), nil
 		}
-		retry := false
+		retry, stale, started := false, false, 0
 		var lastErr error
 		for _, f := range links {
 			st := byID[f.ID()]
@@ -273,6 +293,13 @@ func (j *job) archiveFiles(ctx context.Context, log *slog.Logger, base report.Ro
 			if st.obj != nil || st.final {
 				continue
 			}
+			// Links live an hour: after long downloads, get fresh ones
+			// before the next file rather than fail on an expired token.
+			if started > 0 && time.Since(fetched) > linkMaxAge {
+				stale = true
+				break
+			}
+			started++
 			st.attempts++
 			obj, err := j.fetch(ctx, rec, f)
 			switch {
@@ -281,6 +308,10 @@ func (j *job) archiveFiles(ctx context.Context, log *slog.Logger, base report.Ro
 				log.Info("stored", "file", f.String(), "bytes", obj.Bytes, "key", obj.Key)
 			case ctx.Err() != nil:
 				st.err = err
+			case tokenRefused(err) && !st.tokenRetried:
+				// An expired or refused download token: fresh links, once.
+				st.tokenRetried, st.err, retry = true, err, true
+				log.Warn("download token refused; retrying with fresh links", "file", f.String(), "err", err)
 			case export.ShouldRetry(err) && attempt < maxAttempts:
 				st.err, retry, lastErr = err, true, err
 				log.Warn("download failed; retrying with fresh links", "file", f.String(), "err", err, "attempt", attempt)
@@ -292,11 +323,20 @@ func (j *job) archiveFiles(ctx context.Context, log *slog.Logger, base report.Ro
 				break
 			}
 		}
-		if !retry || ctx.Err() != nil {
+		if ctx.Err() != nil {
 			break
 		}
-		if err := sleepCtx(ctx, j.opts.Retry.Delay(attempt, lastErr)); err != nil {
+		if stale && !retry {
+			continue // same attempt, fresh links
+		}
+		if !retry {
 			break
+		}
+		if lastErr != nil {
+			if err := sleepCtx(ctx, j.opts.Retry.Delay(attempt, lastErr)); err != nil {
+				break
+			}
+			attempt++
 		}
 	}
 

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"meetarchive/archive"
+	"meetarchive/export"
+	"meetarchive/export/meetingtest"
+	"meetarchive/report"
+)
+
+// newTestJob is the pipeline wired to the simulator and a directory store.
+func newTestJob(t *testing.T, sim *meetingtest.Server, opts jobOptions) *job {
+	t.Helper()
+	client, err := export.NewClient(export.Config{BaseURL: sim.URL, Rate: 500, Links: export.LinkSource("downloadurls"),
+		Credentials: export.Credentials{AppID: testAppID, AppKey: testAppKey}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := archive.NewDirStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.MaxAttempts == 0 {
+		opts.MaxAttempts = 3
+	}
+	opts.Retry = export.Backoff{Base: time.Millisecond, Max: 10 * time.Millisecond}
+	return &job{api: client, store: store, keys: archive.MustParseKeyTemplate(archive.DefaultKeyTemplate),
+		log: slog.New(slog.DiscardHandler), progress: &counters{}, opts: opts}
+}
+
+// TestLinksRefreshedForLongConferences: a conference whose downloads outlast
+// its links gets fresh links (proactively by age, or after a refused token)
+// and is archived whole.
+func TestLinksRefreshedForLongConferences(t *testing.T) {
+	tests := []struct {
+		name        string
+		linkMaxAge  time.Duration
+		wantRefused bool
+	}{
+		{name: "refresh by age before the token expires", linkMaxAge: 100 * time.Millisecond},
+		{name: "refused expired token retried with fresh links", linkMaxAge: time.Hour, wantRefused: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ds := genDataset(1, 3, 256<<10, 59)
+			// Each file takes ~250 ms; links expire after 400 ms.
+			sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 59, LinkLifetime: 400 * time.Millisecond, MediaRate: 1 << 20})
+			j := newTestJob(t, sim, jobOptions{LinkMaxAge: tc.linkMaxAge})
+			rows, fatal := j.conference(context.Background(), inputItem{ConfUUID: ds.Conferences[0].ConfUUID})
+			if fatal != nil {
+				t.Fatal(fatal)
+			}
+			if len(rows) != 3 {
+				t.Fatalf("got %d rows, want 3: %+v", len(rows), rows)
+			}
+			for _, r := range rows {
+				if r.Status != report.Archived {
+					t.Errorf("%s: %s %s %s", r.FileName, r.Status, r.ErrorCode, r.ErrorMessage)
+				}
+			}
+			c := sim.Counters()
+			if refused := c.TokenRefused > 0; refused != tc.wantRefused {
+				t.Errorf("tokens refused: %d, want refused=%v", c.TokenRefused, tc.wantRefused)
+			}
+			if c.DownloadURLs < 2 {
+				t.Errorf("links fetched %d times, want fresh links at least once", c.DownloadURLs)
+			}
+		})
+	}
+}
+
+// TestFileFailureKeepsConferenceUncommitted: when one file fails for good,
+// no sidecar is written and every row of the conference is failed, so a
+// rerun redoes it.
+func TestFileFailureKeepsConferenceUncommitted(t *testing.T) {
+	ds := genDataset(1, 2, 16<<10, 61)
+	u := ds.Conferences[0].ConfUUID
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 61,
+		Faults: []meetingtest.Fault{{Endpoint: "media", Kind: "status", Status: 404, ConfUUID: u, Times: 1}}})
+	j := newTestJob(t, sim, jobOptions{})
+	rows, fatal := j.conference(context.Background(), inputItem{ConfUUID: u})
+	if fatal != nil {
+		t.Fatal(fatal)
+	}
+	codes := map[string]bool{}
+	for _, r := range rows {
+		if r.Status != report.Failed {
+			t.Errorf("%s: status %s, want failed", r.FileName, r.Status)
+		}
+		codes[r.ErrorCode] = true
+	}
+	if len(codes) != 2 || !codes["conference-incomplete"] || codes[""] {
+		t.Errorf("error codes %v: want the file's own error and conference-incomplete", codes)
+	}
+	if _, err := j.store.GetSidecar(context.Background(), u); err == nil {
+		t.Error("a sidecar was written for an incomplete conference")
+	}
+}
