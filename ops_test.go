@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -297,6 +298,39 @@ func TestLogsAndProgressOffTerminal(t *testing.T) {
 	for _, line := range strings.Split(strings.TrimSpace(res.stdout), "\n") {
 		if !strings.HasPrefix(line, filepath.Join(dir, "r")) {
 			t.Errorf("stdout line %q is not a report path", line)
+		}
+	}
+}
+
+// TestSecondSignalCancelsAtOnce: with a long grace, a second signal stops the
+// conferences in flight at once; the report still lists every conference.
+func TestSecondSignalCancelsAtOnce(t *testing.T) {
+	ds := genDataset(3, 1, 8<<20, 67)
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 67, MediaRate: 1 << 20}) // 8 s a file
+	dir := t.TempDir()
+	out := filepath.Join(dir, "report")
+	cmd, _, stderr := binCommand(simEnv(sim), "run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", filepath.Join(dir, "a"), "--out", out, "--grace", "1m")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for sim.Counters().MediaBytes < 1<<20 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	start := time.Now()
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	time.Sleep(300 * time.Millisecond)
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+		t.Fatalf("exit %v, want 130\n%s", err, stderr.String())
+	}
+	if el := time.Since(start); el > 5*time.Second {
+		t.Errorf("took %s after the second signal; want at once (grace was 1m)", el)
+	}
+	for _, u := range uuids(ds) {
+		if ss := statusesByConf(readManifest(t, out))[u]; len(ss) != 1 || ss[0] != "cancelled" {
+			t.Errorf("%s: %v, want cancelled", u, ss)
 		}
 	}
 }
