@@ -574,6 +574,9 @@ func logSummary(log *slog.Logger, s report.Summary) {
 			args = append(args, string(st), n)
 		}
 	}
+	if s.EstimatedBytes > 0 {
+		args = append(args, "estimated_bytes", s.EstimatedBytes, "estimated", humanBytes(s.EstimatedBytes))
+	}
 	log.Info("run finished", args...)
 }
 
