@@ -60,8 +60,8 @@ type runResult struct {
 }
 
 // run processes items with at most Concurrency conferences in flight and
-// hands each conference's rows to emit (called from one goroutine at a time
-// per conference; emit must be safe for concurrent use or serialise itself).
+// hands each conference's rows to emit, all at once. emit is called from
+// several goroutines and must be safe for concurrent use.
 //
 // stop is cancelled on the first signal: no new conference starts. work is
 // cancelled when in-flight conferences must stop (grace over, second signal,
