@@ -192,7 +192,10 @@ func cmdVerify(ctx context.Context, args []string, e env) error {
 	}
 
 	total := len(rows)
-	prog := newReporter(e.stderr, log, total, quiet, false, 5*time.Second)
+	prog := newReporter(e.stderr, log, total, quiet, isTerminal(e.stderr), 5*time.Second)
+	for _, r := range rows {
+		prog.estimate(r.it.Bytes)
+	}
 	bad := 0
 	counts := map[string]int{}
 	for _, g := range groups {
