@@ -199,10 +199,14 @@ func cmdVerify(ctx context.Context, args []string, e env) error {
 	bad := 0
 	counts := map[string]int{}
 	for _, g := range groups {
-		results := archive.Verify(ctx, g.st, g.items, func(done, _ int) {})
+		last := 0
+		results := archive.Verify(ctx, g.st, g.items, func(done, _ int) { // never called concurrently
+			for ; last < done; last++ {
+				prog.conferenceDone()
+			}
+		})
 		for i, res := range results {
-			prog.conferenceDone()
-			prog.addBytes(res.Bytes)
+			prog.addBytes(res.GotBytes)
 			counts[res.Status]++
 			if res.Status != "ok" {
 				bad++
