@@ -257,6 +257,12 @@ func TestRunArchivesWhatTheSimulatorServed(t *testing.T) {
 	if pending != 1 || unavailable != 1 {
 		t.Errorf("pending %d, unavailable %d; want 1 and 1", pending, unavailable)
 	}
+	sum := readSummary(t, out)
+	counts, _ := sum["counts"].(map[string]any)
+	if sum["exitCode"] != float64(0) || counts["archived"] != float64(4) || counts["pending-transcode"] != float64(1) ||
+		sum["bytesArchived"] != float64(8*300<<10) {
+		t.Errorf("summary.json: exit %v, counts %v, bytes %v; want 0, 4 archived, 1 pending, %d bytes", sum["exitCode"], counts, sum["bytesArchived"], 8*300<<10)
+	}
 	fails, err := os.ReadFile(filepath.Join(out, report.FailuresCSV))
 	if err != nil {
 		t.Fatal(err)
