@@ -55,7 +55,7 @@ func cmdSimulate(ctx context.Context, args []string, e env) error {
 	fs.Float64Var(&cfg.RatePerAPI, "rate-per-api", 0, "enforced requests a second per API (429 + APIG.0308 above it); 0: not enforced")
 	fs.BoolVar(&cfg.RecordInfo, "record-info", true, "serve the record info API (else it answers 404)")
 	fs.Var(&mrate, "media-rate", "bytes a second per media response (slow media); 0: unlimited")
-	fs.Var(&faults, "fault", "inject a fault, repeatable: ENDPOINT:KIND[:status=N][:retry-after=D][:latency=D][:times=N][:conf=UUID][:p=0.1]; ENDPOINT auth, details, downloadurls, recordinfo, list, media, delete; KIND status, throttle, latency, truncate, html, badjson, reset, flip")
+	fs.Var(&faults, "fault", "inject a fault, repeatable: ENDPOINT:KIND[:status=N][:retry-after=D][:latency=D][:times=N][:conf=UUID][:p=0.1]; ENDPOINT auth, validate, refresh, logout, details, list, downloadurls, recordinfo, delete, media, play; KIND status, throttle, latency, truncate, html, badjson, reset, flip")
 	if err := c.parse(args, e.getenv); err != nil {
 		return err
 	}

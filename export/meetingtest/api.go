@@ -47,6 +47,7 @@ var routes = map[routeKey]route{
 	{http.MethodPost, "/v1/usg/acs/auth/account"}:                   {endpoint: EndpointAuth, api: "account", handle: (*Server).handleAccountAuth},
 	{http.MethodPost, "/v1/usg/acs/token/validate"}:                 {endpoint: EndpointValidate, api: "validate", handle: (*Server).handleValidate},
 	{http.MethodPut, "/v1/usg/acs/token"}:                           {endpoint: EndpointRefresh, api: "refresh", handle: (*Server).handleRefresh},
+	{http.MethodDelete, "/v1/usg/acs/token"}:                        {endpoint: EndpointLogout, api: "logout", needToken: true, handle: (*Server).handleLogout},
 	{http.MethodGet, "/v1/mmc/management/conferences/record/files"}: {endpoint: EndpointDetails, api: "details", needToken: true, handle: (*Server).handleDetails, confUUIDs: queryConf},
 	{http.MethodGet, "/v1/mmc/management/record/files"}:             {endpoint: EndpointList, api: "list", needToken: true, handle: (*Server).handleList},
 	{http.MethodDelete, "/v1/mmc/management/record/files"}:          {endpoint: EndpointDelete, api: "delete", needToken: true, handle: (*Server).handleDelete, confUUIDs: deleteConfs},
@@ -397,7 +398,7 @@ func (s *Server) handleList(rq *apiRequest) response {
 		if !all && c.UserID != "" && c.UserID != rq.userID {
 			continue
 		}
-		if search != "" && !strings.Contains(strings.ToLower(c.Subject), search) {
+		if search != "" && !matchesSearch(c, search) {
 			continue
 		}
 		hits = append(hits, hit{c, at})
@@ -419,6 +420,26 @@ func (s *Server) handleList(rq *apiRequest) response {
 	}
 	return jsonResponse(http.StatusOK, out)
 }
+
+// matchesSearch reports whether the list API's searchKey (lower-cased)
+// matches a recording: the vendor's reference and the official Go SDK say
+// "the meeting subject, the scheduler and the meeting ID can be searched", so
+// it is a case-insensitive substring of the subject, the scheduserName or
+// the confID.
+func matchesSearch(c *Conference, search string) bool {
+	for _, f := range []string{c.Subject, c.ScheduserName, c.ConfID} {
+		if strings.Contains(strings.ToLower(f), search) {
+			return true
+		}
+	}
+	return false
+}
+
+// Paging of the downloadurls API's links (files), as the vendor documents it.
+const (
+	DownloadURLsDefaultLimit = 20  // links per answer when limit is absent or 0
+	DownloadURLsMaxLimit     = 500 // larger limits are capped (silently)
+)
 
 type downloadURLsResponse struct {
 	RecordURLs []recordURLs `json:"recordUrls"`
@@ -453,6 +474,12 @@ func (s *Server) handleDownloadURLs(rq *apiRequest) response {
 	if err != nil || limit < 0 {
 		return badParam(rq.id, "limit must be a non-negative integer")
 	}
+	// The vendor's reference and the official Go SDK: "default 20, maximum
+	// 500". An absent (or 0) limit gives 20 links, a larger one is capped.
+	if limit == 0 {
+		limit = DownloadURLsDefaultLimit
+	}
+	limit = min(limit, DownloadURLsMaxLimit)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.lookupLocked(confUUID)
@@ -463,7 +490,7 @@ func (s *Server) handleDownloadURLs(rq *apiRequest) response {
 	if c.Ready() {
 		base := s.baseURL(rq.r)
 		for i, f := range c.Files {
-			if int64(i) < offset || (limit > 0 && int64(i) >= offset+limit) {
+			if int64(i) < offset || int64(i) >= offset+limit {
 				continue
 			}
 			tok := s.issueLinkLocked(c.ConfUUID, f.FileType, f.Name, false, rq.now)
@@ -494,8 +521,12 @@ type recordInfoResponse struct {
 }
 
 type recordInfoData struct {
-	Subject       string          `json:"subject"`
-	BeginTime     int64           `json:"beginTime"`
+	Subject string `json:"subject"`
+	// BeginTime is a string here (epoch ms in decimal), unlike the files'
+	// numeric beginTime: the vendor's reference and the official Go SDK
+	// (RecordInfoDo.BeginTime *string) type it String, and the SDK fails to
+	// decode a number.
+	BeginTime     string          `json:"beginTime"`
 	SegmentOffset int             `json:"segmentOffset"`
 	SegmentLimit  int             `json:"segmentLimit"`
 	SegmentCount  int             `json:"segmentCount"`
@@ -550,7 +581,7 @@ func (s *Server) handleRecordInfo(rq *apiRequest) response {
 	s.mu.Unlock()
 
 	start, _ := time.Parse(StartTimeLayout, conf.StartTime)
-	data := recordInfoData{Subject: conf.Subject, BeginTime: start.UnixMilli(), SegmentOffset: req.SegmentOffset,
+	data := recordInfoData{Subject: conf.Subject, BeginTime: strconv.FormatInt(start.UnixMilli(), 10), SegmentOffset: req.SegmentOffset,
 		SegmentLimit: req.SegmentLimit, SegmentList: []recordSegment{}}
 	if conf.Ready() {
 		// One segment per file stem ("0_0", "0_1", ...), in order of first

@@ -196,6 +196,18 @@ func (s *Server) handleRefresh(rq *apiRequest) response {
 	return jsonResponse(http.StatusOK, s.tokenDoc(t, rq))
 }
 
+// handleLogout: DELETE /v1/usg/acs/token (the SDK's DeleteToken) deletes the
+// access token in X-Access-Token (already checked live by the router); its
+// refresh token dies with it. The vendor documents no response body: {}.
+func (s *Server) handleLogout(rq *apiRequest) response {
+	s.mu.Lock()
+	if t := s.tokens[rq.r.Header.Get("X-Access-Token")]; t != nil {
+		s.killLocked(t)
+	}
+	s.mu.Unlock()
+	return response{status: http.StatusOK, body: []byte("{}")}
+}
+
 // issueTokenLocked issues an access token to a user, first dropping the
 // user's dead tokens and, at the cap, invalidating the oldest live one.
 func (s *Server) issueTokenLocked(userKey, userID, account string, now time.Time) *accessToken {

@@ -14,6 +14,7 @@
 //	POST   /v1/usg/acs/auth/account                    account login (Basic)
 //	POST   /v1/usg/acs/token/validate                  {"token","needGenNewToken"}
 //	PUT    /v1/usg/acs/token                           refresh: X-Access-Token = access or refresh token
+//	DELETE /v1/usg/acs/token                           logout: deletes the X-Access-Token's token
 //	GET    /v1/mmc/management/conferences/record/files ?confUUID=     recording detail
 //	GET    /v1/mmc/management/record/files             ?startDate=&endDate=&offset=&limit=&queryAll=&searchKey=&sortType=
 //	DELETE /v1/mmc/management/record/files             ?confUUIDs=<uuid>[,<uuid>...]
@@ -49,7 +50,15 @@
 // what hurts a client that logs in too often.
 //
 // Every other API call needs X-Access-Token; a missing, unknown, expired or
-// evicted token answers 401 USG.000000004 (Counters.Unauthorized).
+// evicted token answers 401 USG.000000004 (Counters.Unauthorized). Logout
+// (DELETE /v1/usg/acs/token, the official Go SDK's DeleteToken) kills the
+// token it carries, and its refresh token, and answers 200 {}.
+//
+// The official Go SDK (huaweicloud-sdk-go-v3 services/meeting/v1) implements
+// account login only (MeetingCredentials); it sends Content-Type
+// application/json on every call, GETs and DELETEs included, drops the "="
+// of an empty query value ("?confUUID"), encodes spaces as %20 and commas as
+// %2C, and ends JSON bodies with a newline; all of that is accepted.
 //
 // # Recordings
 //
@@ -61,7 +70,8 @@
 //
 // List: startDate and endDate (epoch ms) are required; a recording matches
 // when its startTime (read as UTC) lies in [startDate, endDate] and
-// searchKey, if any, is a case-insensitive substring of its subject.
+// searchKey, if any, is a case-insensitive substring of its subject,
+// scheduserName or confID (the vendor: "subject, scheduler and meeting ID").
 // Without queryAll=true only recordings whose Conference.UserID is empty or
 // equals the token's userId are listed. sortType is ASC_StartTIME (the
 // default) or DSC_StartTIME (case-insensitive); others answer 400. limit
@@ -72,10 +82,11 @@
 // the number of matching rows.
 //
 // downloadurls answers one recordUrls entry (note "confUuid") whose urls
-// list every file, each with a fresh single-use token; offset and limit
-// (0 = all) page the files. A recording still transcoding
-// (isDecodeFinish false) or not available answers 200 with an empty urls
-// list: its files cannot be fetched. Links point at this server
+// list the files, each with a fresh single-use token; offset and limit page
+// the files: limit absent or 0 means 20, and more than 500 is capped at
+// 500 (the vendor's documented default and maximum). A recording still
+// transcoding (isDecodeFinish false) or not available answers 200 with an
+// empty urls list: its files cannot be fetched. Links point at this server
 // (/media/<confUUID>/<fileType>/<name>) or at Config.MediaBaseURL.
 //
 // Record info (only with Config.RecordInfo; otherwise 404 APIG.0101)
@@ -83,10 +94,12 @@
 // file stem ("0_0", "0_1", ...), each with the files of that part in every
 // type; recordType maps Hd->SPEAKER_VIDEO, Aux->SHARE_VIDEO,
 // Sd->SPEAKER_SHARE_VIDEO; fileSize is bytes (a number), segmentSize bytes
-// (a string), sha256 the true content's hash, beginTime/endTime epoch ms,
-// duration seconds. segmentLimit 0 means 100 (the cap). downloadUrl carries
-// its single-use token as ?token=. Not-ready recordings answer an empty
-// segmentList.
+// (a string), sha256 the true content's hash, a file's beginTime/endTime
+// epoch ms (numbers), duration seconds. data.beginTime is a string (the
+// vendor and the SDK type it String; its format is undocumented: the
+// simulator writes epoch ms in decimal). segmentLimit 0 means 100 (the
+// cap). downloadUrl carries its single-use token as ?token=. Not-ready
+// recordings answer an empty segmentList.
 //
 // Delete (the fact sheet's missing API; this form is the simulator's):
 // DELETE /v1/mmc/management/record/files?confUUIDs=a,b answers 200 {} and

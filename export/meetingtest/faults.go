@@ -57,7 +57,7 @@ func faultStatus(f *Fault, endpoint string) (int, string, string) {
 	}
 	code := f.Code
 	if code == "" {
-		usg := endpoint == EndpointAuth || endpoint == EndpointValidate || endpoint == EndpointRefresh
+		usg := endpoint == EndpointAuth || endpoint == EndpointValidate || endpoint == EndpointRefresh || endpoint == EndpointLogout
 		switch {
 		case status == http.StatusUnauthorized:
 			code = CodeTokenInvalid

@@ -1,7 +1,6 @@
 package meetingtest
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -168,16 +167,6 @@ func links(t *testing.T, s *Server, tok, confUUID string) []dlURL {
 		out = append(out, dlURL{u.Token, u.FileType, u.URL})
 	}
 	return out
-}
-
-func jsonEqual(a, b []byte) bool {
-	var x, y any
-	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
-		return false
-	}
-	xa, _ := json.Marshal(x)
-	ya, _ := json.Marshal(y)
-	return bytes.Equal(xa, ya)
 }
 
 func contextWithCancel(t *testing.T) (context.Context, context.CancelFunc) {

@@ -40,6 +40,7 @@ const (
 	EndpointAuth         = "auth"     // both login APIs (App ID and account)
 	EndpointValidate     = "validate" // POST /v1/usg/acs/token/validate
 	EndpointRefresh      = "refresh"  // PUT /v1/usg/acs/token
+	EndpointLogout       = "logout"   // DELETE /v1/usg/acs/token
 	EndpointDetails      = "details"
 	EndpointList         = "list"
 	EndpointDownloadURLs = "downloadurls"
@@ -112,7 +113,7 @@ type Config struct {
 
 // Fault injects a failure into one endpoint's answers.
 type Fault struct {
-	Endpoint   string // "auth","details","downloadurls","recordinfo","list","media","delete" (and "validate","refresh")
+	Endpoint   string // "auth","details","downloadurls","recordinfo","list","media","delete" (and "validate","refresh","logout")
 	Kind       string // "status","throttle","latency","truncate","html","badjson","reset","flip"
 	Status     int    // for "status"; default 500
 	RetryAfter time.Duration
@@ -224,7 +225,7 @@ func (c Config) Validate() error {
 }
 
 var (
-	faultEndpoints = []string{EndpointAuth, EndpointValidate, EndpointRefresh, EndpointDetails, EndpointList,
+	faultEndpoints = []string{EndpointAuth, EndpointValidate, EndpointRefresh, EndpointLogout, EndpointDetails, EndpointList,
 		EndpointDownloadURLs, EndpointRecordInfo, EndpointDelete, EndpointMedia}
 	faultKinds = []string{FaultStatus, FaultThrottle, FaultLatency, FaultTruncate, FaultHTML, FaultBadJSON, FaultReset, FaultFlip}
 )
