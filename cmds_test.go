@@ -245,3 +245,38 @@ func TestVerifyDirectory(t *testing.T) {
 		}
 	}
 }
+
+// TestNoFilesAndEmptyInput: a recording without files is reported no-files
+// (not a failure); an input with only a header gives an empty, valid report.
+func TestNoFilesAndEmptyInput(t *testing.T) {
+	ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 3, FilesPerConference: 1, FileSize: 4 << 10, NoFiles: 1, Seed: 71,
+		Start: time.Date(2024, 5, 1, 8, 0, 0, 0, time.UTC)})
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 71})
+	dir := t.TempDir()
+	out := filepath.Join(dir, "r")
+	res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", filepath.Join(dir, "a"), "--out", out)
+	if res.code != 0 {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	counts := map[string]int{}
+	for _, r := range readManifest(t, out) {
+		counts[r["status"]]++
+	}
+	if counts["no-files"] != 1 || counts["archived"] != 2 {
+		t.Errorf("statuses %v, want 1 no-files and 2 archived", counts)
+	}
+
+	empty := filepath.Join(dir, "empty.csv")
+	if err := os.WriteFile(empty, []byte("confUUID\r\n\r\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out2 := filepath.Join(dir, "r2")
+	res = runBin(t, simEnv(sim), "run", "--input", empty, "--dest", filepath.Join(dir, "a"), "--out", out2)
+	if res.code != 0 {
+		t.Fatalf("empty input: exit %d\n%s", res.code, res.stderr)
+	}
+	assertReportFiles(t, out2)
+	if rows := readManifest(t, out2); len(rows) != 0 {
+		t.Errorf("empty input: %d rows, want 0", len(rows))
+	}
+}

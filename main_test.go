@@ -367,6 +367,27 @@ func TestExitCodes(t *testing.T) {
 			return []string{"run", "--input", in + ".nope", "--dest", dest, "--out", out}
 		}, want: 2},
 		{name: "2 unknown command", args: func(in, dest, out string) []string { return []string{"archive-everything"} }, want: 2},
+		{name: "2 bad date", args: func(in, dest, out string) []string {
+			return []string{"run", "--from", "yesterday", "--to", "2024-01-01", "--dest", dest, "--out", out}
+		}, want: 2},
+		{name: "2 input and date range", args: func(in, dest, out string) []string {
+			return []string{"run", "--input", in, "--from", "2024-01-01", "--to", "2024-01-02", "--dest", dest, "--out", out}
+		}, want: 2},
+		{name: "2 s3 dest without bucket", args: func(in, dest, out string) []string {
+			return []string{"run", "--input", in, "--dest", "s3://", "--out", out}
+		}, want: 2},
+		{name: "2 input is a directory", args: func(in, dest, out string) []string {
+			return []string{"run", "--input", filepath.Dir(in), "--dest", dest, "--out", out}
+		}, want: 2},
+		{name: "2 out is a file", args: func(in, dest, out string) []string { return []string{"run", "--input", in, "--dest", dest, "--out", in} }, want: 2},
+		{name: "2 bad key template", args: func(in, dest, out string) []string {
+			return []string{"run", "--input", in, "--dest", dest, "--out", out, "--key-template", "{{.Nope"}
+		}, want: 2},
+		{name: "2 retention without lock mode", args: func(in, dest, out string) []string {
+			return []string{"run", "--input", in, "--dest", dest, "--out", out, "--retain-days", "3"}
+		}, want: 2},
+		{name: "2 no credentials", env: map[string]string{"MEETARCHIVE_APP_ID": "", "MEETARCHIVE_APP_KEY": ""},
+			args: func(in, dest, out string) []string { return []string{"run", "--input", in, "--dest", dest, "--out", out} }, want: 2},
 		{name: "3 wrong app key", env: map[string]string{"MEETARCHIVE_APP_KEY": "wrong-key"},
 			args: func(in, dest, out string) []string {
 				return []string{"run", "--input", in, "--dest", dest, "--out", out}
