@@ -379,7 +379,9 @@ func TestExitCodes(t *testing.T) {
 		{name: "2 input is a directory", args: func(in, dest, out string) []string {
 			return []string{"run", "--input", filepath.Dir(in), "--dest", dest, "--out", out}
 		}, want: 2},
-		{name: "2 out is a file", args: func(in, dest, out string) []string { return []string{"run", "--input", in, "--dest", dest, "--out", in} }, want: 2},
+		{name: "2 out is a file", args: func(in, dest, out string) []string {
+			return []string{"run", "--input", in, "--dest", dest, "--out", in}
+		}, want: 2},
 		{name: "2 bad key template", args: func(in, dest, out string) []string {
 			return []string{"run", "--input", in, "--dest", dest, "--out", out, "--key-template", "{{.Nope"}
 		}, want: 2},
@@ -387,7 +389,9 @@ func TestExitCodes(t *testing.T) {
 			return []string{"run", "--input", in, "--dest", dest, "--out", out, "--retain-days", "3"}
 		}, want: 2},
 		{name: "2 no credentials", env: map[string]string{"MEETARCHIVE_APP_ID": "", "MEETARCHIVE_APP_KEY": ""},
-			args: func(in, dest, out string) []string { return []string{"run", "--input", in, "--dest", dest, "--out", out} }, want: 2},
+			args: func(in, dest, out string) []string {
+				return []string{"run", "--input", in, "--dest", dest, "--out", out}
+			}, want: 2},
 		{name: "3 wrong app key", env: map[string]string{"MEETARCHIVE_APP_KEY": "wrong-key"},
 			args: func(in, dest, out string) []string {
 				return []string{"run", "--input", in, "--dest", dest, "--out", out}
