@@ -229,8 +229,9 @@ type fileState struct {
 	attempts int
 	err      error // last error
 	final    bool  // err is permanent
-	// tokenRetried: a refused download token was already retried once.
-	tokenRetried bool
+	// tokenRetried, integrityRetried: a refused download token, or bytes
+	// that failed the integrity check, were already retried once.
+	tokenRetried, integrityRetried bool
 }
 
 // defaultLinkMaxAge is how old download links may get before the next file
@@ -312,6 +313,11 @@ func (j *job) archiveFiles(ctx context.Context, log *slog.Logger, base report.Ro
 				// An expired or refused download token: fresh links, once.
 				st.tokenRetried, st.err, retry = true, err, true
 				log.Warn("download token refused; retrying with fresh links", "file", f.String(), "err", err)
+			case errors.Is(err, archive.ErrIntegrity) && !st.integrityRetried && attempt < maxAttempts:
+				// Bytes damaged in transit: nothing was committed; one more
+				// download decides whether the damage is at the source.
+				st.integrityRetried, st.err, retry, lastErr = true, err, true, err
+				log.Warn("integrity check failed; downloading once more", "file", f.String(), "err", err)
 			case export.ShouldRetry(err) && attempt < maxAttempts:
 				st.err, retry, lastErr = err, true, err
 				log.Warn("download failed; retrying with fresh links", "file", f.String(), "err", err, "attempt", attempt)

@@ -13,9 +13,9 @@ import (
 )
 
 // newTestJob is the pipeline wired to the simulator and a directory store.
-func newTestJob(t *testing.T, sim *meetingtest.Server, opts jobOptions) *job {
+func newTestJob(t *testing.T, sim *meetingtest.Server, links string, opts jobOptions) *job {
 	t.Helper()
-	client, err := export.NewClient(export.Config{BaseURL: sim.URL, Rate: 500, Links: export.LinkSource("downloadurls"),
+	client, err := export.NewClient(export.Config{BaseURL: sim.URL, Rate: 500, Links: export.LinkSource(links),
 		Credentials: export.Credentials{AppID: testAppID, AppKey: testAppKey}})
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +49,7 @@ func TestLinksRefreshedForLongConferences(t *testing.T) {
 			ds := genDataset(1, 3, 256<<10, 59)
 			// Each file takes ~250 ms; links expire after 400 ms.
 			sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 59, LinkLifetime: 400 * time.Millisecond, MediaRate: 1 << 20})
-			j := newTestJob(t, sim, jobOptions{LinkMaxAge: tc.linkMaxAge})
+			j := newTestJob(t, sim, "downloadurls", jobOptions{LinkMaxAge: tc.linkMaxAge})
 			rows, fatal := j.conference(context.Background(), inputItem{ConfUUID: ds.Conferences[0].ConfUUID})
 			if fatal != nil {
 				t.Fatal(fatal)
@@ -81,7 +81,7 @@ func TestFileFailureKeepsConferenceUncommitted(t *testing.T) {
 	u := ds.Conferences[0].ConfUUID
 	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 61,
 		Faults: []meetingtest.Fault{{Endpoint: "media", Kind: "status", Status: 404, ConfUUID: u, Times: 1}}})
-	j := newTestJob(t, sim, jobOptions{})
+	j := newTestJob(t, sim, "downloadurls", jobOptions{})
 	rows, fatal := j.conference(context.Background(), inputItem{ConfUUID: u})
 	if fatal != nil {
 		t.Fatal(fatal)
@@ -98,5 +98,38 @@ func TestFileFailureKeepsConferenceUncommitted(t *testing.T) {
 	}
 	if _, err := j.store.GetSidecar(context.Background(), u); err == nil {
 		t.Error("a sidecar was written for an incomplete conference")
+	}
+}
+
+// TestIntegrityFailureRetriedOnce: bytes damaged once in transit are
+// downloaded again and archived; damage at every download fails with
+// integrity after exactly two downloads, and nothing is committed.
+func TestIntegrityFailureRetriedOnce(t *testing.T) {
+	tests := []struct {
+		name       string
+		times      int
+		wantStatus report.Status
+	}{
+		{"transient flip", 1, report.Archived},
+		{"persistent flip", 0, report.Failed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ds := genDataset(1, 1, 64<<10, 73)
+			u := ds.Conferences[0].ConfUUID
+			sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 73, RecordInfo: true,
+				Faults: []meetingtest.Fault{{Endpoint: "media", Kind: "flip", ConfUUID: u, Times: tc.times}}})
+			j := newTestJob(t, sim, "recordinfo", jobOptions{})
+			rows, _ := j.conference(context.Background(), inputItem{ConfUUID: u})
+			if len(rows) != 1 || rows[0].Status != tc.wantStatus || rows[0].Attempts != 2 {
+				t.Fatalf("rows %+v: want one %s row after 2 attempts", rows, tc.wantStatus)
+			}
+			if tc.wantStatus == report.Failed && rows[0].ErrorCode != "integrity" {
+				t.Errorf("errorCode %q, want integrity", rows[0].ErrorCode)
+			}
+			if got := sim.Counters().Media; got != 2 {
+				t.Errorf("%d media downloads, want 2", got)
+			}
+		})
 	}
 }

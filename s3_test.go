@@ -154,8 +154,8 @@ func TestS3RunIntegrityRetriesKeysAndVerify(t *testing.T) {
 	if res.code != 1 {
 		t.Fatalf("rerun exit %d, want 1\n%s", res.code, res.stderr)
 	}
-	if got := sim.Counters().Media - mediaBefore; got != 2 {
-		t.Errorf("rerun made %d media requests, want 2 (the failed conference's two files only)", got)
+	if got := sim.Counters().Media - mediaBefore; got != 4 {
+		t.Errorf("rerun made %d media requests, want 4 (the failed conference's two files, each tried twice for integrity)", got)
 	}
 
 	// verify: overwrite one object, delete another.
