@@ -245,117 +245,30 @@ func tokenRefused(err error) bool {
 	return errors.As(err, &ae) && ae.Op == "media" && (ae.StatusCode == 401 || ae.StatusCode == 403)
 }
 
-// archiveFiles downloads every file of the conference, with fresh links for
-// each attempt (download tokens are single-use), then writes the sidecar last.
+// archiveFiles downloads every file of the conference, then writes the
+// sidecar last: the conference's commit mark.
 func (j *job) archiveFiles(ctx context.Context, log *slog.Logger, base report.Row, rec export.Recording) ([]report.Row, error) {
-	var (
-		states  []*fileState
-		byID    = map[string]*fileState{}
-		linkErr error
-	)
-	maxAttempts := max(1, j.opts.MaxAttempts)
-	linkMaxAge := j.opts.LinkMaxAge
-	if linkMaxAge <= 0 {
-		linkMaxAge = defaultLinkMaxAge
-	}
-	attempt := 1
-	for {
-		links, err := j.api.Links(ctx, rec.ConfUUID)
-		if err != nil {
-			if ctx.Err() != nil {
-				break
-			}
-			if errors.Is(err, export.ErrAuth) {
-				base.Status, base.ErrorCode, base.ErrorMessage = report.Failed, "auth", err.Error()
-				return finish(base), &fatalError{err: err}
-			}
-			linkErr = err
-			log.Error("download links failed", "err", err, "attempt", attempt)
-			break // Links retried inside the client already
-		}
-		fetched := time.Now()
-		linkErr = nil
-		if len(states) == 0 && len(links) == 0 {
-			base.Status = report.NoFiles
-			base.ErrorMessage = "the platform lists no downloadable files for this recording"
-			log.Info("no files")
-			return finish(base), nil
-		}
-		retry, stale, started := false, false, 0
-		var lastErr error
-		for _, f := range links {
-			st := byID[f.ID()]
-			if st == nil {
-				st = &fileState{}
-				byID[f.ID()] = st
-				states = append(states, st)
-			}
-			st.file = f
-			if st.obj != nil || st.final {
-				continue
-			}
-			// Links live an hour: after long downloads, get fresh ones
-			// before the next file rather than fail on an expired token.
-			if started > 0 && time.Since(fetched) > linkMaxAge {
-				stale = true
-				break
-			}
-			started++
-			st.attempts++
-			obj, err := j.fetch(ctx, rec, f)
-			switch {
-			case err == nil:
-				st.obj, st.err = &obj, nil
-				log.Info("stored", "file", f.String(), "bytes", obj.Bytes, "key", obj.Key)
-			case ctx.Err() != nil:
-				st.err = err
-			case tokenRefused(err) && !st.tokenRetried:
-				// An expired or refused download token: fresh links, once.
-				st.tokenRetried, st.err, retry = true, err, true
-				log.Warn("download token refused; retrying with fresh links", "file", f.String(), "err", err)
-			case errors.Is(err, archive.ErrIntegrity) && !st.integrityRetried && attempt < maxAttempts:
-				// Bytes damaged in transit: nothing was committed; one more
-				// download decides whether the damage is at the source.
-				st.integrityRetried, st.err, retry, lastErr = true, err, true, err
-				log.Warn("integrity check failed; downloading once more", "file", f.String(), "err", err)
-			case export.ShouldRetry(err) && attempt < maxAttempts:
-				st.err, retry, lastErr = err, true, err
-				log.Warn("download failed; retrying with fresh links", "file", f.String(), "err", err, "attempt", attempt)
-			default:
-				st.err, st.final = err, true
-				log.Error("file failed", "file", f.String(), "err", err, "attempts", st.attempts)
-			}
-			if ctx.Err() != nil {
-				break
-			}
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		if stale && !retry {
-			continue // same attempt, fresh links
-		}
-		if !retry {
-			break
-		}
-		if lastErr != nil {
-			if err := sleepCtx(ctx, j.opts.Retry.Delay(attempt, lastErr)); err != nil {
-				break
-			}
-			attempt++
-		}
-	}
-
-	if ctx.Err() != nil {
+	states, linkErr := j.downloadFiles(ctx, log, rec)
+	switch {
+	case ctx.Err() != nil && len(states) == 0:
+		return []report.Row{j.cancelledRow(ctx, base, 0)}, nil
+	case ctx.Err() != nil:
 		return j.fileRows(base, states, func(r *report.Row, st *fileState) {
 			*r = j.cancelledRow(ctx, *r, st.attempts)
 		}), nil
-	}
-	if linkErr != nil && len(states) == 0 {
+	case errors.Is(linkErr, export.ErrAuth):
+		base.Status, base.ErrorCode, base.ErrorMessage = report.Failed, "auth", linkErr.Error()
+		return finish(base), &fatalError{err: linkErr}
+	case linkErr != nil && len(states) == 0:
 		base.Status = report.Failed
 		base.ErrorCode = export.ErrorCode(linkErr)
 		base.ErrorMessage = "download links: " + linkErr.Error()
 		base.Attempts = export.Attempts(linkErr)
+		return finish(base), nil
+	case len(states) == 0:
+		base.Status = report.NoFiles
+		base.ErrorMessage = "the platform lists no downloadable files for this recording"
+		log.Info("no files")
 		return finish(base), nil
 	}
 
@@ -390,11 +303,11 @@ func (j *job) archiveFiles(ctx context.Context, log *slog.Logger, base report.Ro
 	if err := j.store.PutSidecar(ctx, sc); err != nil {
 		log.Error("sidecar failed", "err", err)
 		return j.fileRows(base, states, func(r *report.Row, st *fileState) {
-			r.Status, r.ErrorCode = report.Failed, errorCode(err)
 			if ctx.Err() != nil {
 				*r = j.cancelledRow(ctx, *r, st.attempts)
 				return
 			}
+			r.Status, r.ErrorCode = report.Failed, errorCode(err)
 			r.ErrorMessage = "files stored but the commit mark (sidecar) could not be written: " + err.Error()
 		}), nil
 	}
@@ -412,6 +325,88 @@ func (j *job) archiveFiles(ctx context.Context, log *slog.Logger, base report.Ro
 			r.ErrorMessage = "archived, but not deleted from the platform: " + delErr.Error()
 		}
 	}), nil
+}
+
+// downloadFiles stores every file of the conference, in the order the
+// platform lists them. Download tokens are single-use and live an hour, so
+// every attempt starts with fresh links, and links are refreshed before the
+// next file once they are linkMaxAge old. It returns the files' states and
+// the error of the last Links call, if it failed (Links retries inside the
+// client already).
+func (j *job) downloadFiles(ctx context.Context, log *slog.Logger, rec export.Recording) ([]*fileState, error) {
+	var (
+		states []*fileState
+		byID   = map[string]*fileState{}
+	)
+	maxAttempts := max(1, j.opts.MaxAttempts)
+	linkMaxAge := j.opts.LinkMaxAge
+	if linkMaxAge <= 0 {
+		linkMaxAge = defaultLinkMaxAge
+	}
+	for attempt := 1; ; {
+		links, err := j.api.Links(ctx, rec.ConfUUID)
+		if err != nil {
+			if ctx.Err() == nil {
+				log.Error("download links failed", "err", err, "attempt", attempt)
+			}
+			return states, err
+		}
+		fetched := time.Now()
+		retry, stale, started := false, false, 0
+		var lastErr error
+		for _, f := range links {
+			st := byID[f.ID()]
+			if st == nil {
+				st = &fileState{}
+				byID[f.ID()] = st
+				states = append(states, st)
+			}
+			st.file = f
+			if st.obj != nil || st.final {
+				continue
+			}
+			if started > 0 && time.Since(fetched) > linkMaxAge {
+				stale = true // fresh links before the next file rather than an expired token
+				break
+			}
+			started++
+			st.attempts++
+			obj, err := j.fetch(ctx, rec, f)
+			switch {
+			case err == nil:
+				st.obj, st.err = &obj, nil
+				log.Info("stored", "file", f.String(), "bytes", obj.Bytes, "key", obj.Key)
+			case ctx.Err() != nil:
+				return states, nil
+			case tokenRefused(err) && !st.tokenRetried:
+				// An expired or refused download token: fresh links, once.
+				st.tokenRetried, st.err, retry = true, err, true
+				log.Warn("download token refused; retrying with fresh links", "file", f.String(), "err", err)
+			case errors.Is(err, archive.ErrIntegrity) && !st.integrityRetried && attempt < maxAttempts:
+				// Bytes damaged in transit: nothing was committed; one more
+				// download decides whether the damage is at the source.
+				st.integrityRetried, st.err, retry, lastErr = true, err, true, err
+				log.Warn("integrity check failed; downloading once more", "file", f.String(), "err", err)
+			case export.ShouldRetry(err) && attempt < maxAttempts:
+				st.err, retry, lastErr = err, true, err
+				log.Warn("download failed; retrying with fresh links", "file", f.String(), "err", err, "attempt", attempt)
+			default:
+				st.err, st.final = err, true
+				log.Error("file failed", "file", f.String(), "err", err, "attempts", st.attempts)
+			}
+		}
+		switch {
+		case stale && !retry:
+			continue // the same attempt, with fresh links
+		case !retry:
+			return states, nil
+		case lastErr != nil: // a token refusal alone needs no back-off
+			if err := sleepCtx(ctx, j.opts.Retry.Delay(attempt, lastErr)); err != nil {
+				return states, nil
+			}
+			attempt++
+		}
+	}
 }
 
 // fetch downloads one file and streams it into the store.

@@ -133,3 +133,22 @@ func TestIntegrityFailureRetriedOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestCancelledWhileAskingForLinks: a conference cancelled before any file is
+// known still gets its row.
+func TestCancelledWhileAskingForLinks(t *testing.T) {
+	ds := genDataset(1, 1, 4<<10, 79)
+	u := ds.Conferences[0].ConfUUID
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 79,
+		Faults: []meetingtest.Fault{{Endpoint: "downloadurls", Kind: "latency", Latency: 5 * time.Second}}})
+	j := newTestJob(t, sim, "downloadurls", jobOptions{})
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	rows, fatal := j.conference(ctx, inputItem{Seq: 7, ConfUUID: u})
+	if fatal != nil {
+		t.Fatal(fatal)
+	}
+	if len(rows) != 1 || rows[0].Status != report.Cancelled || rows[0].ConfUUID != u || rows[0].Seq != 7 {
+		t.Fatalf("rows %+v: want one cancelled row for the conference", rows)
+	}
+}
