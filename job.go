@@ -401,7 +401,7 @@ func (j *job) downloadFiles(ctx context.Context, log *slog.Logger, rec export.Re
 		case !retry:
 			return states, nil
 		case lastErr != nil: // a token refusal alone needs no back-off
-			if err := sleepCtx(ctx, j.opts.Retry.Delay(attempt, lastErr)); err != nil {
+			if err := export.Sleep(ctx, j.opts.Retry.Delay(attempt, lastErr)); err != nil {
 				return states, nil
 			}
 			attempt++
@@ -544,15 +544,11 @@ func finish(r report.Row) []report.Row {
 }
 
 func keyFields(rec export.Recording, f export.File) archive.KeyFields {
-	kf := archive.KeyFields{
+	// Year, Month and Day come from StartTime inside archive.
+	return archive.KeyFields{
 		ConfUUID: rec.ConfUUID, ConfID: rec.ConfID, Subject: rec.Subject, ScheduserName: rec.ScheduserName,
 		StartTime: rec.StartTime, FileType: f.FileType, FileName: f.Name, Index: f.Index,
-		Year: "unknown", Month: "unknown", Day: "unknown",
 	}
-	if t, err := time.Parse("2006-01-02 15:04", rec.StartTime); err == nil {
-		kf.Year, kf.Month, kf.Day = t.Format("2006"), t.Format("01"), t.Format("02")
-	}
-	return kf
 }
 
 // redactedDetails is the details response as stored in the sidecar: the
@@ -567,20 +563,15 @@ func redactedDetails(rec export.Recording) json.RawMessage {
 
 // errorCode is the manifest's errorCode for any error of the pipeline.
 func errorCode(err error) string {
-	switch {
-	case errors.Is(err, archive.ErrIntegrity):
+	if errors.Is(err, archive.ErrIntegrity) {
 		return "integrity"
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return "cancelled"
 	}
-	var apiErr *export.APIError
-	if errors.As(err, &apiErr) || errors.Is(err, export.ErrTruncated) || errors.Is(err, export.ErrBadResponse) {
-		return export.ErrorCode(err)
+	// The client names API, network and cancellation errors; what it cannot
+	// name here came from the store.
+	if c := export.ErrorCode(err); c != "error" {
+		return c
 	}
-	if strings.HasPrefix(err.Error(), "archive:") {
-		return "store"
-	}
-	return export.ErrorCode(err)
+	return "store"
 }
 
 func contentType(name string) string {
@@ -595,20 +586,6 @@ func contentType(name string) string {
 		return "audio/mpeg"
 	}
 	return "application/octet-stream"
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // countingReader reports bytes to the progress counter as they stream.

@@ -167,15 +167,11 @@ func (s *sim) archiveConference(ctx context.Context, st archive.Store, prefix st
 
 // keyFields is main.keyFields for a simulator conference.
 func keyFields(c meetingtest.Conference, f export.File) archive.KeyFields {
-	kf := archive.KeyFields{
+	// Year, Month and Day come from StartTime inside archive.
+	return archive.KeyFields{
 		ConfUUID: c.ConfUUID, ConfID: c.ConfID, Subject: c.Subject, ScheduserName: c.ScheduserName,
 		StartTime: c.StartTime, FileType: f.FileType, FileName: f.Name, Index: f.Index,
-		Year: "unknown", Month: "unknown", Day: "unknown",
 	}
-	if t, err := time.Parse("2006-01-02 15:04", c.StartTime); err == nil {
-		kf.Year, kf.Month, kf.Day = t.Format("2006"), t.Format("01"), t.Format("02")
-	}
-	return kf
 }
 
 // countingReader is main.countingReader: bytes reported as they stream.

@@ -243,7 +243,7 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 			return c.finish(r.op, err, tries)
 		}
 		c.cfg.Logger.Debug("export: retrying", "op", r.op, "try", tries, "delay", d.Round(time.Millisecond), "err", err)
-		if serr := sleep(ctx, d); serr != nil {
+		if serr := Sleep(ctx, d); serr != nil {
 			return c.finish(r.op, fmt.Errorf("%w (while retrying after: %w)", serr, err), tries)
 		}
 	}

@@ -62,7 +62,7 @@ func (l *limits) wait(ctx context.Context, name string) error {
 	a := l.api(name)
 	for {
 		if d := time.Until(l.paused()); d > 0 {
-			if err := sleep(ctx, d); err != nil {
+			if err := Sleep(ctx, d); err != nil {
 				return err
 			}
 			continue
