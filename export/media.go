@@ -9,6 +9,19 @@ import (
 	"time"
 )
 
+// Media is an open media stream. Close it.
+type Media struct {
+	Body io.ReadCloser // a short body (fewer bytes than Size) yields an error wrapping ErrTruncated from Read
+	Size int64         // Content-Length: the bytes Body holds, -1 unknown
+	// Offset is the byte of the file Body starts at: the offset asked of
+	// OpenMediaAt when the host answered 206, 0 when it answered 200 with the
+	// whole file (the caller then starts over).
+	Offset int64
+	// Total is the whole file's size: the Content-Range total of a 206, the
+	// Content-Length of a 200; -1 unknown.
+	Total int64
+}
+
 // maxMediaErrorBody caps what is read of a media error answer.
 const maxMediaErrorBody = 64 << 10
 
@@ -52,8 +65,10 @@ func (c *Client) OpenMedia(ctx context.Context, f File) (*Media, error) {
 		return nil, ae
 	}
 	return &Media{
-		Body: &mediaBody{c: c, rc: resp.Body, f: f, want: resp.ContentLength},
-		Size: resp.ContentLength,
+		Body:   &mediaBody{c: c, rc: resp.Body, f: f, want: resp.ContentLength},
+		Size:   resp.ContentLength,
+		Offset: 0,
+		Total:  resp.ContentLength,
 	}, nil
 }
 

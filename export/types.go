@@ -1,9 +1,6 @@
 package export
 
-import (
-	"io"
-	"time"
-)
+import "time"
 
 // Recording is one recording detail (detail API and each element of the list API's data).
 type Recording struct {
@@ -54,12 +51,6 @@ func (f File) GoString() string { return "export.File{" + f.ConfUUID + " " + f.I
 
 // ID is the file's identity across link refreshes: FileType + "/" + Name.
 func (f File) ID() string { return f.FileType + "/" + f.Name }
-
-// Media is an open media stream. Close it.
-type Media struct {
-	Body io.ReadCloser // a short body (fewer bytes than Size) yields an error wrapping ErrTruncated from Read
-	Size int64         // Content-Length, -1 unknown
-}
 
 // ListQuery selects recordings by start date.
 type ListQuery struct {
