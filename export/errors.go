@@ -255,7 +255,7 @@ func ShouldRetry(err error) bool {
 }
 
 // ErrorCode gives the manifest's errorCode for err: the API's error_code if
-// any, else "auth", "http-<status>", "truncated", "timeout", "bad-response",
+// any, else "auth", "bad-redirect", "http-<status>", "truncated", "timeout", "bad-response",
 // "connection", "cancelled", or "error" for anything else ("" for nil).
 func ErrorCode(err error) string {
 	if err == nil {
@@ -271,6 +271,8 @@ func ErrorCode(err error) string {
 		return ae.Code
 	case errors.Is(err, ErrAuth):
 		return "auth"
+	case errors.Is(err, ErrBadRedirect):
+		return "bad-redirect"
 	case hasAPI:
 		return "http-" + strconv.Itoa(ae.StatusCode)
 	case errors.Is(err, ErrTruncated):

@@ -9,6 +9,18 @@ import (
 	"time"
 )
 
+// Sentinel errors of media downloads (errors.Is).
+var (
+	// ErrLinkExpired: the media host refused the download link (401 or 403:
+	// the token expired, was used already, or is refused). Another try needs
+	// fresh links.
+	ErrLinkExpired = errors.New("download link expired or refused")
+	// ErrBadRedirect: the media host redirected where a download token must
+	// not follow (a downgrade to http, another scheme, too many hops). Not
+	// retried.
+	ErrBadRedirect = errors.New("redirect refused")
+)
+
 // Media is an open media stream. Close it.
 type Media struct {
 	Body io.ReadCloser // a short body (fewer bytes than Size) yields an error wrapping ErrTruncated from Read
