@@ -91,6 +91,53 @@ func boolCol(name string, width float64, p func(r *Row) *bool) column {
 		}}
 }
 
+// optIntCol is a number that may be unknown: a nil pointer is an empty cell.
+func optIntCol(name string, width float64, p func(r *Row) **int) column {
+	return column{name: name, kind: kindInt, width: width,
+		get: func(r *Row) any {
+			if v := *p(r); v != nil {
+				return *v
+			}
+			return nil
+		},
+		set: func(r *Row, s string) error {
+			if s == "" {
+				*p(r) = nil
+				return nil
+			}
+			v, err := strconv.Atoi(s)
+			if err != nil {
+				return err
+			}
+			*p(r) = &v
+			return nil
+		}}
+}
+
+// optBoolCol is a boolean that may be unknown: a nil pointer is an empty
+// cell, never false.
+func optBoolCol(name string, width float64, p func(r *Row) **bool) column {
+	return column{name: name, kind: kindBool, width: width,
+		get: func(r *Row) any {
+			if v := *p(r); v != nil {
+				return *v
+			}
+			return nil
+		},
+		set: func(r *Row, s string) error {
+			if s == "" {
+				*p(r) = nil
+				return nil
+			}
+			v, err := strconv.ParseBool(s)
+			if err != nil {
+				return err
+			}
+			*p(r) = &v
+			return nil
+		}}
+}
+
 // manifestColumns is the column order of manifest.csv and of the Recordings
 // sheet. Appending is fine; never reorder or rename (scripts depend on it).
 var manifestColumns = []column{
@@ -123,6 +170,13 @@ var manifestColumns = []column{
 	textCol("errorMessage", 60, func(r *Row) *string { return &r.ErrorMessage }),
 	bytesCol("estimatedBytes", 16, func(r *Row) *int64 { return &r.EstimatedBytes }),
 	timeCol("finishedAt", 20, func(r *Row) *time.Time { return &r.FinishedAt }),
+	optIntCol("recordAuthType", 16, func(r *Row) **int { return &r.RecordAuthType }),
+	optBoolCol("isDecodeFinish", 15, func(r *Row) **bool { return &r.IsDecodeFinish }),
+	optBoolCol("available", 11, func(r *Row) **bool { return &r.Available }),
+	timeCol("decodeEndTimeUTC", 20, func(r *Row) *time.Time { return &r.DecodeEndTime }),
+	optIntCol("rcdSize", 10, func(r *Row) **int { return &r.RcdSize }),
+	textCol("playbackURL", 60, func(r *Row) *string { return &r.PlaybackURL }),
+	textCol("objectKey", 60, func(r *Row) *string { return &r.ObjectKey }),
 }
 
 // ManifestColumns returns the header of manifest.csv (and of the Recordings
@@ -166,6 +220,8 @@ func columnNames(cols []column) []string {
 // UTC (whole seconds, "" when zero), booleans "true"/"false".
 func csvText(v any) string {
 	switch v := v.(type) {
+	case nil:
+		return ""
 	case string:
 		return Neutralize(v)
 	case int:

@@ -106,6 +106,8 @@ func redactRow(r Row) Row {
 	r.LockMode = Redact(r.LockMode)
 	r.ErrorCode = Redact(r.ErrorCode)
 	r.ErrorMessage = Redact(r.ErrorMessage)
+	r.PlaybackURL = Redact(r.PlaybackURL)
+	r.ObjectKey = Redact(r.ObjectKey)
 	return r
 }
 

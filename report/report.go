@@ -42,7 +42,18 @@
 //	seq, confUUID, confID, subject, scheduserName, startTime, recordingSecs,
 //	status, fileIndex, fileType, fileName, objectURI, bytes, sha256,
 //	platformSha256, versionId, lockMode, retainUntil, legalHold, deleted,
-//	attempts, errorCode, errorMessage, estimatedBytes, finishedAt
+//	attempts, errorCode, errorMessage, estimatedBytes, finishedAt,
+//	recordAuthType, isDecodeFinish, available, decodeEndTimeUTC, rcdSize,
+//	playbackURL, objectKey
+//
+// The last seven carry the recording details answer as the platform gave
+// it: recordAuthType (0 anyone with the link, 1 enterprise users, 2
+// participants only), isDecodeFinish, available, decodeEndTimeUTC (the
+// estimated end of transcoding), rcdSize (MB, the API's unit), playbackURL
+// (the playback page links, space-separated, with their token redacted);
+// an empty cell means the answer did not carry the field (unknown, not
+// false). objectKey is the stored object's key relative to the destination
+// root: the path sha256sums.txt names.
 //
 // The CSV files are UTF-8 without BOM, quoted by encoding/csv (RFC 4180) with
 // LF line ends (with CRLF, encoding/csv would drop CRs inside fields).
@@ -94,6 +105,7 @@ const (
 	AlreadyArchived  Status = "already-archived"
 	PendingTranscode Status = "pending-transcode"
 	Unavailable      Status = "unavailable"
+	NotFound         Status = "not-found" // the platform does not know the conference
 	NoFiles          Status = "no-files"
 	Failed           Status = "failed"
 	InvalidInput     Status = "invalid-input"
@@ -102,20 +114,46 @@ const (
 	Planned          Status = "planned"
 )
 
-// Statuses returns every known status in display order.
+// Statuses returns every known status in display order. It is the one list
+// of statuses: summary.json's counts, the Summary sheet and the command
+// line's status list all follow it.
 func Statuses() []Status {
-	return []Status{Archived, AlreadyArchived, PendingTranscode, Unavailable, NoFiles,
+	return []Status{Archived, AlreadyArchived, PendingTranscode, Unavailable, NotFound, NoFiles,
 		Failed, InvalidInput, DuplicateInput, Cancelled, Planned}
 }
 
 // Retry reports whether a rerun should retry a row with this status: failed,
-// cancelled and pending-transcode rows go to failures.csv.
+// cancelled and pending-transcode rows go to failures.csv. A not-found or
+// invalid-input row does not: a rerun of the same line cannot fix it.
 func (s Status) Retry() bool {
 	return s == Failed || s == Cancelled || s == PendingTranscode
 }
 
+// Failure reports whether a conference counted under this status makes the
+// run's exit code 1 (ExitFailures): failed, cancelled, invalid-input and
+// not-found. A status report does not know is a failure too: an outcome
+// nobody can name is not proof of success. The other known statuses
+// (archived, already-archived, pending-transcode, unavailable, no-files,
+// duplicate-input, planned) are not.
+func (s Status) Failure() bool {
+	switch s {
+	case Archived, AlreadyArchived, PendingTranscode, Unavailable, NoFiles, DuplicateInput, Planned:
+		return false
+	default:
+		return true
+	}
+}
+
+// listedInFailures reports whether a row with this status is listed in the
+// Failures sheet: every row a rerun should retry (Retry) and every row that
+// makes the exit code 1 (Failure), so that a person reading the sheet sees
+// why the run exited 1.
+func listedInFailures(s Status) bool { return s.Retry() || s.Failure() }
+
 // severity orders statuses for counting a conference with rows of different
-// statuses: the highest wins. Unknown statuses rank highest.
+// statuses: the highest wins. Every status that makes the exit code 1
+// (Failure) outranks every one that does not, so the counts alone decide the
+// exit code. Unknown statuses rank highest.
 func severity(s Status) int {
 	switch s {
 	case AlreadyArchived:
@@ -130,16 +168,18 @@ func severity(s Status) int {
 		return 5
 	case DuplicateInput:
 		return 6
-	case InvalidInput:
-		return 7
 	case PendingTranscode:
+		return 7
+	case InvalidInput:
 		return 8
-	case Cancelled:
+	case NotFound:
 		return 9
-	case Failed:
+	case Cancelled:
 		return 10
-	default:
+	case Failed:
 		return 11
+	default:
+		return 12
 	}
 }
 
@@ -185,6 +225,19 @@ type Row struct {
 	ErrorMessage   string    `json:"errorMessage,omitempty"`
 	EstimatedBytes int64     `json:"estimatedBytes,omitempty"` // dry run: rcdSize*MiB
 	FinishedAt     time.Time `json:"finishedAt,omitzero"`
+
+	// The recording details answer, as the platform gave it (see the
+	// recordAuthType ... playbackURL columns). A pointer is nil when the
+	// answer did not carry the field: unknown, not false or zero.
+	RecordAuthType *int      `json:"recordAuthType,omitempty"` // 0 anyone with the link, 1 enterprise users, 2 participants only
+	IsDecodeFinish *bool     `json:"isDecodeFinish,omitempty"`
+	Available      *bool     `json:"available,omitempty"`
+	DecodeEndTime  time.Time `json:"decodeEndTimeUTC,omitzero"` // the API's epoch ms, in UTC; zero when not given
+	RcdSize        *int      `json:"rcdSize,omitempty"`         // MB, as the API gives it
+	PlaybackURL    string    `json:"playbackURL,omitempty"`     // the playback page links, space-separated, token redacted
+	// ObjectKey is the stored object's key relative to the destination root
+	// (the path in sha256sums.txt).
+	ObjectKey string `json:"objectKey,omitempty"`
 }
 
 // RunInfo describes a run: the Summary sheet and summary.json carry it.

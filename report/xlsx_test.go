@@ -32,6 +32,16 @@ func cellName(t *testing.T, col, row int) string {
 	return c
 }
 
+// lastCol is the letter of column n.
+func lastCol(t *testing.T, n int) string {
+	t.Helper()
+	c, err := excelize.ColumnNumberToName(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func colIndex(t *testing.T, name string) int {
 	t.Helper()
 	for i, c := range ManifestColumns() {
@@ -97,7 +107,7 @@ func TestXLSXSheetsAndHeaders(t *testing.T) {
 		}
 		last := len(fixtureRows()) + 1
 		want := map[string]string{
-			SheetRecordings: "'Recordings'!$A$1:$Y$" + strconv.Itoa(last),
+			SheetRecordings: "'Recordings'!$A$1:$" + lastCol(t, len(ManifestColumns())) + "$" + strconv.Itoa(last),
 		}
 		for sheet, ref := range want {
 			if found[sheet] != ref {
