@@ -18,7 +18,7 @@ var (
 	ErrAuth        = errors.New("authentication refused") // fatal: wrong app key, disabled/locked account
 	ErrBadResponse = errors.New("bad response")           // non-JSON, HTML, wrong types, truncated, oversized
 	ErrTruncated   = errors.New("media body truncated")
-	ErrNotFound    = errors.New("conference not found") // MMC.111070005 / MMC.111072065 on details
+	ErrNotFound    = errors.New("conference not found") // MMC.111070005 / MMC.111072065 on details, links, record info, delete
 
 	ErrTimeout    = errors.New("request timed out") // a request (or its response headers) took longer than allowed
 	ErrConnection = errors.New("connection failed") // refused, reset or closed connection
@@ -69,11 +69,18 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// Is makes errors.Is(err, ErrNotFound) true for the details API's "meeting does
-// not exist" answers.
+// Is makes errors.Is(err, ErrNotFound) true for the "meeting does not exist"
+// answers (MMC.111070005, MMC.111072065) of every API about one conference:
+// details, downloadurls, record info and delete.
 func (e *APIError) Is(target error) bool {
-	return target == ErrNotFound && e.Op == "details" &&
-		(e.Code == CodeMeetingMissing || e.Code == CodeConfNotFound)
+	if target != ErrNotFound || (e.Code != CodeMeetingMissing && e.Code != CodeConfNotFound) {
+		return false
+	}
+	switch e.Op {
+	case "details", "downloadurls", "recordinfo", "delete":
+		return true
+	}
+	return false
 }
 
 // Throttled reports whether the gateway refused the call for its rate.
@@ -263,6 +270,10 @@ func ErrorCode(err error) string {
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return "cancelled"
+	}
+	var ve *ValidationError
+	if errors.As(err, &ve) {
+		return ve.code() // response-mismatch, bad-response, too-many-pages, invalid-input
 	}
 	var ae *APIError
 	hasAPI := errors.As(err, &ae)

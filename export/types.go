@@ -1,12 +1,24 @@
 package export
 
-import "time"
+import (
+	"encoding/json"
+	"strings"
+	"time"
+)
 
 // Recording is one recording detail (detail API and each element of the list API's data).
+//
+// A field the answer did not carry (or carried as null) is unknown, not zero:
+// Missing says which, Has asks. A Recording that Client.Details or
+// Client.List hands out always has confUUID (normalised, see
+// NormalizeConfUUID), available and isDecodeFinish; the others may be
+// missing. JSON encoding leaves missing fields out, so a sidecar does not
+// claim, say, recordAuthType 0 ("anyone with the link") when the platform
+// never said.
 type Recording struct {
 	ConfUUID       string   `json:"confUUID"`
 	ConfID         string   `json:"confID"`
-	URL            []string `json:"url"`     // playback pages; carry token=: redact before showing
+	URL            []string `json:"url"`     // playback pages; carry token=: redact before showing (PlaybackURL)
 	RcdTime        int      `json:"rcdTime"` // seconds
 	RcdSize        int      `json:"rcdSize"` // MB
 	Subject        string   `json:"subject"`
@@ -16,6 +28,148 @@ type Recording struct {
 	DecodeEndTime  int64    `json:"decodeEndTime"` // epoch ms
 	Available      bool     `json:"available"`
 	RecordAuthType int      `json:"recordAuthType"`
+
+	// Missing holds the fields the answer did not carry; the zero value
+	// (a Recording built in Go) has every field.
+	Missing Field `json:"-"`
+}
+
+// Field names fields of Recording, as a set of bits (Recording.Missing).
+type Field uint16
+
+// The fields of Recording.
+const (
+	FieldConfUUID Field = 1 << iota
+	FieldConfID
+	FieldURL
+	FieldRcdTime
+	FieldRcdSize
+	FieldSubject
+	FieldScheduserName
+	FieldStartTime
+	FieldIsDecodeFinish
+	FieldDecodeEndTime
+	FieldAvailable
+	FieldRecordAuthType
+)
+
+var fieldNames = [...]string{"confUUID", "confID", "url", "rcdTime", "rcdSize", "subject",
+	"scheduserName", "startTime", "isDecodeFinish", "decodeEndTime", "available", "recordAuthType"}
+
+// String is the field's JSON name ("isDecodeFinish"); a set reads "a,b".
+func (f Field) String() string {
+	var names []string
+	for i, n := range fieldNames {
+		if f&(1<<i) != 0 {
+			names = append(names, n)
+		}
+	}
+	return strings.Join(names, ",")
+}
+
+// Has reports whether the answer carried every field of f.
+func (r Recording) Has(f Field) bool { return r.Missing&f == 0 }
+
+// AvailableKnown is available, or nil when the answer did not say.
+func (r Recording) AvailableKnown() *bool { return knownBool(r.Available, r.Has(FieldAvailable)) }
+
+// DecodeFinishKnown is isDecodeFinish, or nil when the answer did not say.
+func (r Recording) DecodeFinishKnown() *bool {
+	return knownBool(r.IsDecodeFinish, r.Has(FieldIsDecodeFinish))
+}
+
+func knownBool(v, ok bool) *bool {
+	if !ok {
+		return nil
+	}
+	return &v
+}
+
+// PlaybackURL is the playback page link(s), redacted (token= values
+// replaced), separated by a space; "" when there is none.
+func (r Recording) PlaybackURL() string {
+	urls := make([]string, 0, len(r.URL))
+	for _, u := range r.URL {
+		if u = strings.TrimSpace(u); u != "" {
+			urls = append(urls, Redact(u))
+		}
+	}
+	return strings.Join(urls, " ")
+}
+
+// recordingWire is Recording on the wire: nil is a missing (or null) field.
+type recordingWire struct {
+	ConfUUID       *string   `json:"confUUID,omitempty"`
+	ConfID         *string   `json:"confID,omitempty"`
+	URL            *[]string `json:"url,omitempty"`
+	RcdTime        *int      `json:"rcdTime,omitempty"`
+	RcdSize        *int      `json:"rcdSize,omitempty"`
+	Subject        *string   `json:"subject,omitempty"`
+	ScheduserName  *string   `json:"scheduserName,omitempty"`
+	StartTime      *string   `json:"startTime,omitempty"`
+	IsDecodeFinish *bool     `json:"isDecodeFinish,omitempty"`
+	DecodeEndTime  *int64    `json:"decodeEndTime,omitempty"`
+	Available      *bool     `json:"available,omitempty"`
+	RecordAuthType *int      `json:"recordAuthType,omitempty"`
+}
+
+// UnmarshalJSON decodes a recording detail, noting missing fields in Missing.
+func (r *Recording) UnmarshalJSON(b []byte) error {
+	var w recordingWire
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	var rec Recording
+	take(&rec.ConfUUID, w.ConfUUID, FieldConfUUID, &rec.Missing)
+	take(&rec.ConfID, w.ConfID, FieldConfID, &rec.Missing)
+	take(&rec.URL, w.URL, FieldURL, &rec.Missing)
+	take(&rec.RcdTime, w.RcdTime, FieldRcdTime, &rec.Missing)
+	take(&rec.RcdSize, w.RcdSize, FieldRcdSize, &rec.Missing)
+	take(&rec.Subject, w.Subject, FieldSubject, &rec.Missing)
+	take(&rec.ScheduserName, w.ScheduserName, FieldScheduserName, &rec.Missing)
+	take(&rec.StartTime, w.StartTime, FieldStartTime, &rec.Missing)
+	take(&rec.IsDecodeFinish, w.IsDecodeFinish, FieldIsDecodeFinish, &rec.Missing)
+	take(&rec.DecodeEndTime, w.DecodeEndTime, FieldDecodeEndTime, &rec.Missing)
+	take(&rec.Available, w.Available, FieldAvailable, &rec.Missing)
+	take(&rec.RecordAuthType, w.RecordAuthType, FieldRecordAuthType, &rec.Missing)
+	*r = rec
+	return nil
+}
+
+func take[T any](dst *T, src *T, f Field, missing *Field) {
+	if src == nil {
+		*missing |= f
+		return
+	}
+	*dst = *src
+}
+
+// MarshalJSON encodes the recording in the API's shape, leaving out the
+// fields in Missing.
+func (r Recording) MarshalJSON() ([]byte, error) {
+	w := recordingWire{
+		ConfUUID: give(r.ConfUUID, r.Has(FieldConfUUID)), ConfID: give(r.ConfID, r.Has(FieldConfID)),
+		RcdTime: give(r.RcdTime, r.Has(FieldRcdTime)), RcdSize: give(r.RcdSize, r.Has(FieldRcdSize)),
+		Subject: give(r.Subject, r.Has(FieldSubject)), ScheduserName: give(r.ScheduserName, r.Has(FieldScheduserName)),
+		StartTime: give(r.StartTime, r.Has(FieldStartTime)), IsDecodeFinish: give(r.IsDecodeFinish, r.Has(FieldIsDecodeFinish)),
+		DecodeEndTime: give(r.DecodeEndTime, r.Has(FieldDecodeEndTime)), Available: give(r.Available, r.Has(FieldAvailable)),
+		RecordAuthType: give(r.RecordAuthType, r.Has(FieldRecordAuthType)),
+	}
+	if r.Has(FieldURL) {
+		urls := r.URL
+		if urls == nil {
+			urls = []string{}
+		}
+		w.URL = &urls
+	}
+	return json.Marshal(w)
+}
+
+func give[T any](v T, ok bool) *T {
+	if !ok {
+		return nil
+	}
+	return &v
 }
 
 // Redacted returns r with the token= values of its playback URLs replaced, fit
