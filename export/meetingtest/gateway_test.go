@@ -1,7 +1,9 @@
 package meetingtest
 
 import (
+	"encoding/base64"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -153,6 +155,121 @@ func TestBucketUnits(t *testing.T) {
 			b := newBucket(tt.rate, 0, true, time.Time{})
 			if b.limit != tt.wantLimit || b.unit != tt.wantUnit || b.burst != float64(tt.wantLimit) {
 				t.Errorf("limit %d unit %q burst %v; want %d %q %d", b.limit, b.unit, b.burst, tt.wantLimit, tt.wantUnit, tt.wantLimit)
+			}
+		})
+	}
+}
+
+// A fixed-window quota per API, shared by every caller of the app ID: the
+// header counts down within the window, the call beyond the limit is refused
+// with Retry-After until the window's end, and the next window starts full.
+func TestQuotaEnforced(t *testing.T) {
+	clock := newFakeClock() // 12:00:00, on a window boundary
+	s := start(t, Config{Dataset: SampleDataset(), Now: clock.Now, QuotaPerAPI: 3, QuotaWindow: 10 * time.Second})
+	tokA, tokB := login(t, s, ""), login(t, s, "other-user") // two clients of one app ID
+	details := s.URL + "/v1/mmc/management/conferences/record/files?confUUID=" + SampleDataset().Conferences[0].ConfUUID
+	list := s.URL + "/v1/mmc/management/record/files?startDate=0&endDate=1"
+	steps := []struct {
+		name       string
+		advance    time.Duration
+		url, tok   string
+		wantStatus int
+		wantHeader string
+		retryAfter string
+	}{
+		{"1st", 0, details, tokA, 200, "remain:2,limit:3,time:10 second", ""},
+		{"2nd from another client", time.Second, details, tokB, 200, "remain:1,limit:3,time:10 second", ""},
+		{"3rd", time.Second, details, tokA, 200, "remain:0,limit:3,time:10 second", ""},
+		{"4th refused until the window ends", 1500 * time.Millisecond, details, tokB, 429, "remain:0,limit:3,time:10 second", "7"},
+		{"other API has its own quota", 0, list, tokA, 200, "remain:2,limit:3,time:10 second", ""},
+		{"still refused just before the end", 6400 * time.Millisecond, details, tokA, 429, "remain:0,limit:3,time:10 second", "1"},
+		{"a new window starts full", 100 * time.Millisecond, details, tokA, 200, "remain:2,limit:3,time:10 second", ""},
+		{"no carry-over after idle windows", time.Minute, details, tokB, 200, "remain:2,limit:3,time:10 second", ""},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			clock.Add(st.advance)
+			r := call(t, "GET", st.url, "", "X-Access-Token", st.tok)
+			if st.wantStatus == 429 {
+				wantError(t, r, 429, CodeThrottled)
+			} else if r.status != st.wantStatus {
+				t.Fatalf("status %d body %s", r.status, r.body)
+			}
+			if got := r.header.Get("X-APIG-Ratelimit-Api"); got != st.wantHeader {
+				t.Errorf("X-APIG-Ratelimit-Api = %q, want %q", got, st.wantHeader)
+			}
+			if got := r.header.Get("Retry-After"); got != st.retryAfter {
+				t.Errorf("Retry-After = %q, want %q", got, st.retryAfter)
+			}
+		})
+	}
+	if got := s.Counters().Throttled; got != 2 {
+		t.Errorf("Throttled = %d, want 2", got)
+	}
+}
+
+// The quota belongs to the app, not to a connection or a login: logins of
+// two users of the app draw on one quota of the login API; the account login
+// is another API with a quota of its own.
+func TestQuotaSharedByLogins(t *testing.T) {
+	clock := newFakeClock()
+	s := start(t, Config{Now: clock.Now, QuotaPerAPI: 2})
+	appLogin := func(user string) reply {
+		body, authz := appAuthRequest(DefaultAppID, DefaultAppKey, user, 0, testNonce)
+		return call(t, "POST", s.URL+"/v2/usg/acs/auth/appauth", body, "Authorization", authz, "X-Token-Type", "LongTicket")
+	}
+	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte(DefaultAccount+":"+DefaultPassword))
+	replies := []reply{
+		appLogin("alice"),
+		appLogin("bob"),
+		call(t, "POST", s.URL+"/v1/usg/acs/auth/account", `{"account":"`+DefaultAccount+`","clientType":72}`, "Authorization", basic),
+	}
+	for i, r := range replies {
+		if r.status != 200 {
+			t.Errorf("login %d: status %d, want 200 within the quota (body %s)", i+1, r.status, r.body)
+		}
+	}
+	r := appLogin("carol")
+	wantError(t, r, 429, CodeThrottled)
+	if got, want := r.header.Get("X-APIG-Ratelimit-Api"), "remain:0,limit:2,time:1 minute"; got != want {
+		t.Errorf("X-APIG-Ratelimit-Api = %q, want %q", got, want)
+	}
+}
+
+func TestWindowUnit(t *testing.T) {
+	tests := []struct {
+		in   time.Duration
+		want string
+	}{
+		{time.Second, "1 second"}, {10 * time.Second, "10 second"}, {time.Minute, "1 minute"},
+		{90 * time.Second, "90 second"}, {5 * time.Minute, "5 minute"}, {time.Hour, "1 hour"}, {48 * time.Hour, "2 day"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			if got := windowUnit(tt.in); got != tt.want {
+				t.Errorf("windowUnit(%v) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestQuotaConfig(t *testing.T) {
+	tests := []struct {
+		name    string
+		cfg     Config
+		wantErr string
+	}{
+		{"quota", Config{QuotaPerAPI: 10, QuotaWindow: 5 * time.Second}, ""},
+		{"default window", Config{QuotaPerAPI: 10}, ""},
+		{"negative", Config{QuotaPerAPI: -1}, "QuotaPerAPI -1"},
+		{"fractional window", Config{QuotaPerAPI: 1, QuotaWindow: 1500 * time.Millisecond}, "QuotaWindow 1.5s"},
+		{"with a rate", Config{QuotaPerAPI: 1, RatePerAPI: 2}, "choose one"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.cfg.Validate()
+			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Errorf("Validate() = %v, want an error containing %q", err, tt.wantErr)
 			}
 		})
 	}

@@ -97,6 +97,12 @@ type Config struct {
 	// RateAllEnv enforces a limit over all APIs together (requests/s);
 	// 0 = not enforced (the Allenv header then advertises 200 per second).
 	RateAllEnv float64
+	// QuotaPerAPI enforces a fixed-window quota: at most QuotaPerAPI calls
+	// of each API in each QuotaWindow (default one minute; whole seconds),
+	// shared by every client of the app ID, advertised in
+	// X-APIG-Ratelimit-Api; 0 = none. Not together with RatePerAPI.
+	QuotaPerAPI int
+	QuotaWindow time.Duration
 	// MaxTokensPerUser is how many live access tokens one user may hold; the
 	// next login invalidates the oldest. Default 64.
 	MaxTokensPerUser int
@@ -201,6 +207,9 @@ func (c Config) Validate() error {
 	if c.RatePerAPI < 0 || c.RateAllEnv < 0 || c.MediaRate < 0 || c.RateBurst < 0 {
 		return errors.New("meetingtest: config: negative rate")
 	}
+	if err := c.validateQuota(); err != nil {
+		return err
+	}
 	for i, f := range c.Faults {
 		if !slices.Contains(faultEndpoints, f.Endpoint) {
 			return fmt.Errorf("meetingtest: config: fault %d: endpoint %q: want one of %v", i, f.Endpoint, faultEndpoints)
@@ -257,6 +266,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.QuotaWindow <= 0 {
+		c.QuotaWindow = DefaultQuotaWindow
 	}
 }
 
