@@ -10,9 +10,15 @@ import (
 	"time"
 )
 
+// MaxRetryAfter caps one wait for a server's Retry-After (API and media
+// alike): a server asking for more is answered after MaxRetryAfter, or, when
+// the Backoff's MaxElapsed budget cannot cover what it asked for, not at all.
+const MaxRetryAfter = 5 * time.Minute
+
 // Backoff is the retry schedule: capped exponential delays with full jitter,
-// never shorter than a Retry-After the server asked for. The client uses it for
-// every API call; the pipeline reuses it for whole-file download retries.
+// never shorter than a Retry-After the server asked for (up to
+// MaxRetryAfter). Its Next is the one retry policy: the client uses it for
+// every API call, the pipeline for whole-file download retries.
 type Backoff struct {
 	Base        time.Duration // first step; 0 = DefaultRetryBase
 	Max         time.Duration // cap of a step; 0 = DefaultRetryMax
@@ -22,7 +28,7 @@ type Backoff struct {
 
 // Delay is how long to wait after try number attempt (1-based) failed with err:
 // a uniformly random duration in [0, min(Max, Base*2^(attempt-1))], or the
-// err's Retry-After when that is longer.
+// err's Retry-After (at most MaxRetryAfter) when that is longer.
 func (b Backoff) Delay(attempt int, err error) time.Duration {
 	base, max := b.Base, b.Max
 	if base <= 0 {
@@ -44,7 +50,7 @@ func (b Backoff) Delay(attempt int, err error) time.Duration {
 		}
 	}
 	j := time.Duration(rand.Int64N(int64(d) + 1))
-	if ra := RetryAfter(err); ra > j {
+	if ra := min(RetryAfter(err), MaxRetryAfter); ra > j {
 		return ra
 	}
 	return j
@@ -52,12 +58,17 @@ func (b Backoff) Delay(attempt int, err error) time.Duration {
 
 // Next decides about another try after try number attempt failed with err,
 // elapsed after the first try started: whether to retry (ShouldRetry, the
-// attempt and time budgets) and after how long.
+// attempt and time budgets) and after how long (Delay). It never waits past
+// MaxElapsed: when the delay, or the Retry-After the server asked for, would
+// end beyond it, Next gives up at once rather than sleep.
 func (b Backoff) Next(attempt int, elapsed time.Duration, err error) (time.Duration, bool) {
 	if !ShouldRetry(err) {
 		return 0, false
 	}
 	if b.MaxAttempts > 0 && attempt >= b.MaxAttempts {
+		return 0, false
+	}
+	if b.MaxElapsed > 0 && elapsed+RetryAfter(err) > b.MaxElapsed {
 		return 0, false
 	}
 	d := b.Delay(attempt, err)

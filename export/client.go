@@ -68,7 +68,12 @@ func NewClient(cfg Config) (*Client, error) {
 		c.auth.cur = token{value: cr.Token, gen: 1}
 	}
 	if cfg.HTTPClient != nil {
-		c.api, c.media = cfg.HTTPClient, cfg.HTTPClient
+		c.api = cfg.HTTPClient
+		// The caller's transport, our redirect policy: a download token
+		// goes nowhere it was not sent, whatever client carries it.
+		media := *cfg.HTTPClient
+		media.CheckRedirect = mediaRedirectPolicy
+		c.media = &media
 	} else {
 		roots, err := rootCAs(cfg.CABundle)
 		if err != nil {
@@ -86,7 +91,7 @@ func NewClient(cfg Config) (*Client, error) {
 			cfg.Logger.Warn("export: TLS certificate verification is OFF for media downloads (InsecureMediaTLS): anyone on the path could serve other bytes; the API connection is still verified")
 		}
 		// Media files are gigabytes: a header timeout, never a total one.
-		c.media = &http.Client{Transport: newTransport(mediaTLS, cfg.RequestTimeout)}
+		c.media = &http.Client{Transport: newTransport(mediaTLS, cfg.RequestTimeout), CheckRedirect: mediaRedirectPolicy}
 	}
 	return c, nil
 }

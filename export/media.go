@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -37,19 +40,43 @@ type Media struct {
 // maxMediaErrorBody caps what is read of a media error answer.
 const maxMediaErrorBody = 64 << 10
 
-// OpenMedia starts the download of f: GET f.URL with `Authorization: <token>`
-// when f.Token is set. The response headers must arrive within RequestTimeout;
-// the body has no time limit (files are gigabytes): ctx governs it. A non-2xx
-// answer is an *APIError with Op "media".
-//
-// OpenMedia does NOT retry, not even on a 5xx or a reset: download tokens are
-// single use, so a second GET with the same link would be refused. A caller that
-// wants another try (ShouldRetry, Backoff) calls Links for fresh links and
-// opens the new File. Reading a body that ends before its Content-Length gives
-// an error wrapping ErrTruncated, which ShouldRetry accepts.
+// MaxMediaRedirects is how many redirects one media request follows.
+const MaxMediaRedirects = 3
+
+// OpenMedia starts the download of f from its first byte: OpenMediaAt(ctx, f, 0).
 func (c *Client) OpenMedia(ctx context.Context, f File) (*Media, error) {
+	return c.OpenMediaAt(ctx, f, 0)
+}
+
+// OpenMediaAt starts the download of f from byte offset: GET f.URL with
+// `Authorization: <token>` when f.Token is set, and `Range: bytes=<offset>-`
+// when offset > 0. The response headers must arrive within RequestTimeout;
+// the body has no time limit (files are gigabytes): ctx governs it.
+//
+// The host may honour the range (206: Media.Offset is offset) or send the
+// whole file (200: Media.Offset is 0, and the caller starts over). A 206 is
+// checked strictly: its Content-Range must start at offset, run to the end
+// of the file, and, when f.Size >= 0, have f.Size as its total (a caller
+// resuming a file of unknown size sets f.Size to the Total of its first
+// response); anything else is an error wrapping ErrBadResponse.
+//
+// A non-2xx answer is an *APIError with Op "media"; a 401 or 403 (the token
+// expired, was used already or is refused) also wraps ErrLinkExpired.
+// Redirects are followed only where the token may go (see
+// mediaRedirectPolicy); any other is an error wrapping ErrBadRedirect.
+//
+// OpenMediaAt does NOT retry, not even on a 5xx or a reset: download tokens
+// are single use, so a second GET with the same link would be refused. A
+// caller that wants another try (Backoff.Next) calls Links for fresh links
+// and opens the new File, from the byte it reached. Reading a body that ends
+// before its Content-Length gives an error wrapping ErrTruncated, which
+// ShouldRetry accepts.
+func (c *Client) OpenMediaAt(ctx context.Context, f File, offset int64) (*Media, error) {
 	if f.URL == "" {
 		return nil, fmt.Errorf("export: media %s: no URL", f)
+	}
+	if offset < 0 || (f.Size >= 0 && offset > 0 && offset >= f.Size) {
+		return nil, fmt.Errorf("export: media %s: offset %d outside the file (size %d)", f, offset, f.Size)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.URL, nil)
 	if err != nil {
@@ -63,6 +90,12 @@ func (c *Client) OpenMedia(ctx context.Context, f File) (*Media, error) {
 		req.Header.Set("Authorization", f.Token)
 	}
 	req.Header.Set("User-Agent", "meetarchive")
+	// Byte offsets must count the file's bytes, not those of a compressed
+	// transfer.
+	req.Header.Set("Accept-Encoding", "identity")
+	if offset > 0 {
+		req.Header.Set("Range", "bytes="+strconv.FormatInt(offset, 10)+"-")
+	}
 	c.stats.media.Add(1)
 	resp, err := c.media.Do(req)
 	if err != nil {
@@ -74,22 +107,131 @@ func (c *Client) OpenMedia(ctx context.Context, f File) (*Media, error) {
 		ae := parseAPIError("media", resp.StatusCode, resp.Header, body, time.Now())
 		ae.Message = c.scrubWithToken(ae.Message, f.Token)
 		ae.RequestID = c.scrub(ae.RequestID)
+		if ae.StatusCode == http.StatusUnauthorized || ae.StatusCode == http.StatusForbidden {
+			return nil, &linkError{ae: ae}
+		}
 		return nil, ae
 	}
-	return &Media{
-		Body:   &mediaBody{c: c, rc: resp.Body, f: f, want: resp.ContentLength},
-		Size:   resp.ContentLength,
-		Offset: 0,
-		Total:  resp.ContentLength,
-	}, nil
+	m := &Media{Size: resp.ContentLength, Total: resp.ContentLength}
+	if resp.StatusCode == http.StatusPartialContent {
+		start, total, err := checkContentRange(resp.Header.Get("Content-Range"), resp.ContentLength, offset, f.Size)
+		if err != nil {
+			resp.Body.Close()
+			return nil, &BadResponseError{Op: "media " + f.String(), StatusCode: resp.StatusCode,
+				RequestID: c.scrub(clip(resp.Header.Get("X-Request-Id"), 128)), Reason: err.Error()}
+		}
+		m.Offset, m.Total, m.Size = start, total, total-start
+	}
+	m.Body = &mediaBody{c: c, rc: resp.Body, f: f, base: m.Offset, want: m.Size}
+	return m, nil
+}
+
+// checkContentRange validates a 206's Content-Range ("bytes N-M/T") against
+// the request: it must start at offset, end at the last byte of the file,
+// have a known total equal to size when size >= 0, and agree with the
+// Content-Length (-1 if none). It returns N and T.
+func checkContentRange(v string, contentLength, offset, size int64) (start, total int64, err error) {
+	spec, ok := strings.CutPrefix(v, "bytes ")
+	rng, tot, ok2 := strings.Cut(spec, "/")
+	first, last, ok3 := strings.Cut(rng, "-")
+	if !ok || !ok2 || !ok3 {
+		return 0, 0, fmt.Errorf("206 with Content-Range %.40q: want bytes N-M/T", v)
+	}
+	start, err1 := parseByteCount(first)
+	end, err2 := parseByteCount(last)
+	total, err3 := parseByteCount(tot)
+	switch {
+	case err1 != nil || err2 != nil || err3 != nil || end < start || end >= total:
+		return 0, 0, fmt.Errorf("206 with Content-Range %.40q: want bytes N-M/T with N <= M < T", v)
+	case start != offset:
+		return 0, 0, fmt.Errorf("206 starts at byte %d, asked for %d", start, offset)
+	case end != total-1:
+		return 0, 0, fmt.Errorf("206 ends at byte %d of %d, asked for the rest of the file", end, total)
+	case size >= 0 && total != size:
+		return 0, 0, fmt.Errorf("206 says the file has %d bytes, expected %d", total, size)
+	case contentLength >= 0 && contentLength != end-start+1:
+		return 0, 0, fmt.Errorf("206 of bytes %d-%d with Content-Length %d", start, end, contentLength)
+	}
+	return start, total, nil
+}
+
+// parseByteCount reads a byte position of a Content-Range: digits only.
+func parseByteCount(s string) (int64, error) {
+	if s == "" || len(s) > 19 || strings.TrimLeft(s, "0123456789") != "" {
+		return 0, errors.New("not a byte count")
+	}
+	return strconv.ParseInt(s, 10, 64)
+}
+
+// linkError is a media answer 401 or 403: the download link is spent.
+type linkError struct{ ae *APIError }
+
+func (e *linkError) Error() string   { return e.ae.Error() }
+func (e *linkError) Unwrap() []error { return []error{ErrLinkExpired, e.ae} }
+
+// redirectError is a redirect the media client refused to follow.
+type redirectError struct{ reason string }
+
+func (e *redirectError) Error() string { return ErrBadRedirect.Error() + ": " + e.reason }
+func (e *redirectError) Unwrap() error { return ErrBadRedirect }
+
+// mediaRedirectPolicy is the media client's CheckRedirect: a download token
+// goes nowhere it was not sent. It follows at most MaxMediaRedirects hops, to
+// https only (to http only when every request before was http, as in tests),
+// never sends a Referer (the link's query may hold the token), and drops the
+// Authorization header (the download token) for good once a hop leaves the
+// first request's scheme, host and port. Any other redirect is an error
+// wrapping ErrBadRedirect.
+func mediaRedirectPolicy(req *http.Request, via []*http.Request) error {
+	req.Header.Del("Referer")
+	if len(via) > MaxMediaRedirects {
+		return &redirectError{reason: fmt.Sprintf("more than %d redirects", MaxMediaRedirects)}
+	}
+	first, prev := via[0].URL, via[len(via)-1].URL
+	switch {
+	case req.URL.Scheme == "https":
+	case req.URL.Scheme == "http" && prev.Scheme == "http":
+	case req.URL.Scheme == "http":
+		return &redirectError{reason: "from https to http"}
+	default:
+		return &redirectError{reason: "to a scheme other than https"}
+	}
+	for _, r := range via[1:] {
+		if origin(r.URL) != origin(first) {
+			req.Header.Del("Authorization")
+		}
+	}
+	if origin(req.URL) != origin(first) {
+		req.Header.Del("Authorization")
+	}
+	return nil
+}
+
+// origin is a URL's scheme, host and port (the scheme's default port when
+// none is given), lower-cased.
+func origin(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		switch strings.ToLower(u.Scheme) {
+		case "https":
+			port = "443"
+		case "http":
+			port = "80"
+		}
+	}
+	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Hostname()) + ":" + port
 }
 
 func (c *Client) mediaErr(ctx context.Context, f File, err error) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("export: media %s: %w", f, ctx.Err())
 	}
-	ne := c.transportErr(ctx, ctx, "media "+f.String(), err, f.Token)
-	return ne
+	var re *redirectError
+	if errors.As(err, &re) {
+		// The *url.Error around it quotes the redirect's URL: leave it out.
+		return fmt.Errorf("export: media %s: %w", f, re)
+	}
+	return c.transportErr(ctx, ctx, "media "+f.String(), err, f.Token)
 }
 
 // mediaBody counts bytes and turns an early end into ErrTruncated.
@@ -97,6 +239,7 @@ type mediaBody struct {
 	c    *Client
 	rc   io.ReadCloser
 	f    File
+	base int64 // the file's byte the body starts at
 	want int64 // -1 unknown
 	got  int64
 	err  error // sticky
@@ -117,13 +260,21 @@ func (m *mediaBody) Read(p []byte) (int, error) {
 		// OpenMedia's ctx ended: not a truncation.
 		m.err = fmt.Errorf("export: media %s: %w", m.f, err)
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-		m.err = fmt.Errorf("export: media %s: %w after %d of %d bytes", m.f, ErrTruncated, m.got, m.want)
+		m.err = fmt.Errorf("export: media %s: %w after %d of %d bytes%s", m.f, ErrTruncated, m.got, m.want, m.from())
 	default:
 		// A reset or a stalled connection mid-body: the file is cut short.
-		m.err = fmt.Errorf("export: media %s: %w after %d bytes: %s", m.f, ErrTruncated, m.got,
+		m.err = fmt.Errorf("export: media %s: %w after %d bytes%s: %s", m.f, ErrTruncated, m.got, m.from(),
 			m.c.scrubWithToken(err.Error(), m.f.Token))
 	}
 	return n, m.err
+}
+
+// from names where a ranged body started ("" for a whole file).
+func (m *mediaBody) from() string {
+	if m.base == 0 {
+		return ""
+	}
+	return " (from byte " + strconv.FormatInt(m.base, 10) + ")"
 }
 
 func (m *mediaBody) Close() error { return m.rc.Close() }

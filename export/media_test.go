@@ -9,9 +9,11 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -207,7 +209,7 @@ func TestTLS(t *testing.T) {
 
 	t.Run("verification on by default", func(t *testing.T) {
 		c := newTestClient(t, api.URL, nil)
-		_, err := c.Details(ctxT(t), "x")
+		_, err := c.Details(ctxT(t), testConfUUID)
 		if err == nil || ShouldRetry(err) || !strings.Contains(err.Error(), "CABundle") {
 			t.Fatalf("Details against an unknown CA: %v (retry %v), want a permanent error naming CABundle", err, ShouldRetry(err))
 		}
@@ -220,7 +222,7 @@ func TestTLS(t *testing.T) {
 	})
 	t.Run("CA bundle", func(t *testing.T) {
 		c := newTestClient(t, api.URL, func(c *Config) { c.CABundle = apiCA })
-		if _, err := c.Details(ctxT(t), "x"); err != nil {
+		if _, err := c.Details(ctxT(t), testConfUUID); err != nil {
 			t.Fatalf("Details with CABundle: %v", err)
 		}
 	})
@@ -234,7 +236,7 @@ func TestTLS(t *testing.T) {
 			}
 			m.Body.Close()
 		}
-		if _, err := c.Details(ctxT(t), "x"); err == nil {
+		if _, err := c.Details(ctxT(t), testConfUUID); err == nil {
 			t.Error("API call verified nothing with InsecureMediaTLS")
 		}
 		if n := strings.Count(logs.String(), "level=WARN"); n != 1 {
@@ -258,4 +260,157 @@ func quietTLSServer(t *testing.T, h http.Handler) *httptest.Server {
 	s.StartTLS()
 	t.Cleanup(s.Close)
 	return s
+}
+
+// redirectLab is a set of media hosts that redirect along a chain given in
+// the URL (/go?to=<next URL>) and record what reaches /target.
+type redirectLab struct {
+	mu   sync.Mutex
+	hits []redirectHit
+}
+
+type redirectHit struct {
+	host, auth, referer, query string
+}
+
+func (l *redirectLab) handler(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/go":
+		http.Redirect(w, r, r.URL.Query().Get("to"), http.StatusFound)
+	case "/target":
+		l.mu.Lock()
+		l.hits = append(l.hits, redirectHit{host: r.Host, auth: r.Header.Get("Authorization"), referer: r.Header.Get("Referer"), query: r.URL.RawQuery})
+		l.mu.Unlock()
+		io.WriteString(w, "media")
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func (l *redirectLab) take() []redirectHit {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	h := l.hits
+	l.hits = nil
+	return h
+}
+
+// via is a link to from's /go that redirects to next.
+func via(from, next string) string { return from + "/go?to=" + url.QueryEscape(next) }
+
+func TestMediaRedirects(t *testing.T) {
+	const (
+		tok  = "dl-token-redirect-0123"
+		qtok = "QTOKEN-redirect-4567"
+	)
+	lab := &redirectLab{}
+	tlsA := quietTLSServer(t, http.HandlerFunc(lab.handler))
+	tlsB := quietTLSServer(t, http.HandlerFunc(lab.handler))
+	plainC := server(t, lab.handler)
+	plainD := server(t, lab.handler)
+	localhost := func(s *httptest.Server) string { return strings.Replace(s.URL, "127.0.0.1", "localhost", 1) }
+	hostOf := func(u string) string { p, _ := url.Parse(u); return p.Host }
+	logs := &logBuffer{}
+	c := newTestClient(t, plainC.URL, func(c *Config) { c.InsecureMediaTLS = true; c.Logger = logs.logger() })
+
+	tests := []struct {
+		name     string
+		link     string
+		wantHost string // the host /target is reached at; "" = refused
+		wantAuth bool   // the target sees the download token
+	}{
+		{"https same origin keeps the token", via(tlsA.URL, tlsA.URL+"/target"), hostOf(tlsA.URL), true},
+		{"https to another port drops the token", via(tlsA.URL, tlsB.URL+"/target"), hostOf(tlsB.URL), false},
+		{"https to another host drops the token", via(tlsA.URL, localhost(tlsA)+"/target"), hostOf(localhost(tlsA)), false},
+		{"back to the first origin after leaving it", via(tlsA.URL, via(tlsB.URL, tlsA.URL+"/target")), hostOf(tlsA.URL), false},
+		{"http same origin keeps the token", via(plainC.URL, plainC.URL+"/target"), hostOf(plainC.URL), true},
+		{"http to another port drops the token", via(plainC.URL, plainD.URL+"/target"), hostOf(plainD.URL), false},
+		{"http to https drops the token", via(plainC.URL, tlsA.URL+"/target"), hostOf(tlsA.URL), false},
+		{"three hops followed", via(tlsA.URL, via(tlsA.URL, via(tlsA.URL, tlsA.URL+"/target"))), hostOf(tlsA.URL), true},
+		{"four hops refused", via(tlsA.URL, via(tlsA.URL, via(tlsA.URL, via(tlsA.URL, tlsA.URL+"/target")))), "", false},
+		{"https to http refused", via(tlsA.URL, plainC.URL+"/target"), "", false},
+		{"https to http on the same host refused", via(tlsA.URL, "http://"+hostOf(tlsA.URL)+"/target"), "", false},
+		{"https to http after a hop refused", via(tlsA.URL, via(tlsB.URL, plainC.URL+"/target")), "", false},
+		{"another scheme refused", via(tlsA.URL, "ftp://"+hostOf(tlsB.URL)+"/target"), "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, inQuery := range []bool{false, true} {
+				f := File{ConfUUID: "c", FileType: "Hd", Name: "0_0.mp4", URL: tt.link, Token: tok, Size: -1}
+				if inQuery {
+					// A record-info link: the token rides in the query.
+					f.URL += "&token=" + qtok + "&onceToken=" + qtok
+					f.Token = ""
+				}
+				m, err := c.OpenMedia(ctxT(t), f)
+				hits := lab.take()
+				if tt.wantHost == "" {
+					if err == nil {
+						m.Body.Close()
+						t.Fatalf("query token %v: redirect followed, want it refused", inQuery)
+					}
+					if !errors.Is(err, ErrBadRedirect) || ErrorCode(err) != "bad-redirect" || ShouldRetry(err) {
+						t.Errorf("err = %v (code %q, retry %v), want ErrBadRedirect, bad-redirect, no retry", err, ErrorCode(err), ShouldRetry(err))
+					}
+					if len(hits) != 0 {
+						t.Errorf("target reached %d times, want never", len(hits))
+					}
+					mustNotContain(t, "error", err.Error(), tok, qtok, "/target", "127.0.0.1")
+					return
+				}
+				if err != nil {
+					t.Fatalf("query token %v: OpenMedia: %v", inQuery, err)
+				}
+				b, err := io.ReadAll(m.Body)
+				m.Body.Close()
+				if err != nil || string(b) != "media" {
+					t.Errorf("body %q, %v; want media", b, err)
+				}
+				if len(hits) != 1 {
+					t.Fatalf("target reached %d times, want 1", len(hits))
+				}
+				h := hits[0]
+				if h.host != tt.wantHost {
+					t.Errorf("target reached at %s, want %s", h.host, tt.wantHost)
+				}
+				wantAuth := ""
+				if tt.wantAuth && !inQuery {
+					wantAuth = tok
+				}
+				if h.auth != wantAuth {
+					t.Errorf("query token %v: target saw Authorization %q, want %q", inQuery, h.auth, wantAuth)
+				}
+				if h.referer != "" {
+					t.Errorf("target saw Referer %q, want none", h.referer)
+				}
+				if tt.wantHost != hostOf(f.URL) || !tt.wantAuth {
+					// Another origin: no form of the token arrives (the
+					// Locations here carry none).
+					mustNotContain(t, "target request", h.auth+" "+h.referer+" "+h.query, tok, qtok)
+				}
+			}
+		})
+	}
+}
+
+// TestAPIRefusesRedirects: the API client follows no redirect at all (the
+// access token must not travel).
+func TestAPIRefusesRedirects(t *testing.T) {
+	var targetHits atomic.Int64
+	target := server(t, func(w http.ResponseWriter, r *http.Request) { targetHits.Add(1); okDetails(w, r) })
+	var apiHits atomic.Int64
+	api := server(t, func(w http.ResponseWriter, r *http.Request) {
+		apiHits.Add(1)
+		http.Redirect(w, r, target.URL+r.URL.RequestURI(), http.StatusTemporaryRedirect)
+	})
+	c := newTestClient(t, api.URL, nil)
+	if _, err := c.Details(ctxT(t), testConfUUID); err == nil {
+		t.Error("Details through a redirect: no error")
+	}
+	if n := apiHits.Load(); n == 0 {
+		t.Error("the API was never asked")
+	}
+	if n := targetHits.Load(); n != 0 {
+		t.Errorf("redirect target reached %d times, want 0", n)
+	}
 }
