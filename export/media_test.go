@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,13 +23,14 @@ import (
 func TestOpenMedia(t *testing.T) {
 	content := bytes.Repeat([]byte("0123456789"), 1000)
 	tests := []struct {
-		name      string
-		handler   http.HandlerFunc
-		token     string
-		wantSize  int64
-		wantOpen  string // ErrorCode of OpenMedia's error, "" = opens
-		wantRead  error  // error Read must wrap, nil = clean EOF
-		wantBytes int
+		name        string
+		handler     http.HandlerFunc
+		token       string
+		wantSize    int64
+		wantOpen    string // ErrorCode of OpenMedia's error, "" = opens
+		wantExpired bool   // OpenMedia's error wraps ErrLinkExpired
+		wantRead    error  // error Read must wrap, nil = clean EOF
+		wantBytes   int
 	}{
 		{
 			name: "ok with bare token", token: "dl-token-1", wantSize: 10000, wantBytes: 10000,
@@ -65,10 +67,24 @@ func TestOpenMedia(t *testing.T) {
 			},
 		},
 		{
-			name: "token refused", token: "used-token-xyz", wantOpen: "MMC.111070004",
+			name: "token refused", token: "used-token-xyz", wantOpen: "MMC.111070004", wantExpired: true,
 			handler: func(w http.ResponseWriter, r *http.Request) {
 				writeAPIError(w, http.StatusForbidden, "MMC.111070004", "download token used-token-xyz invalid or already used")
 			},
+		},
+		{
+			name: "token missing", wantOpen: "MMC.111070004", wantExpired: true,
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				writeAPIError(w, http.StatusUnauthorized, "MMC.111070004", "download token missing")
+			},
+		},
+		{
+			name: "bare 403", token: "dl-token-3", wantOpen: "http-403", wantExpired: true,
+			handler: func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(403) },
+		},
+		{
+			name: "not found is not an expired link", token: "dl-token-3", wantOpen: "http-404",
+			handler: func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(404) },
 		},
 		{
 			name: "server error not retried", token: "dl-token-2", wantOpen: "http-503",
@@ -100,6 +116,9 @@ func TestOpenMedia(t *testing.T) {
 				var ae *APIError
 				if errors.As(err, &ae) && ae.Op != "media" {
 					t.Errorf("APIError.Op = %q, want media", ae.Op)
+				}
+				if got, want := errors.Is(err, ErrLinkExpired), tt.wantExpired; got != want {
+					t.Errorf("errors.Is(err, ErrLinkExpired) = %v, want %v", got, want)
 				}
 				mustNotContain(t, "error", err.Error(), "QSECRET", tt.token)
 				return
@@ -413,4 +432,136 @@ func TestAPIRefusesRedirects(t *testing.T) {
 	if n := targetHits.Load(); n != 0 {
 		t.Errorf("redirect target reached %d times, want 0", n)
 	}
+}
+
+func TestOpenMediaAt(t *testing.T) {
+	content := bytes.Repeat([]byte("abcdefghij"), 1000) // 10000 bytes
+	serve := func(w http.ResponseWriter, r *http.Request) {
+		http.ServeContent(w, r, "x.mp4", time.Time{}, bytes.NewReader(content))
+	}
+	partial := func(contentRange string, body []byte) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Range", contentRange)
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			w.WriteHeader(http.StatusPartialContent)
+			w.Write(body)
+		}
+	}
+	tests := []struct {
+		name       string
+		handler    http.HandlerFunc
+		offset     int64
+		size       int64 // File.Size
+		wantRange  string
+		wantOpen   string // ErrorCode; "" = opens
+		wantIs     error
+		wantOffset int64
+		wantTotal  int64
+		wantBody   []byte
+		wantRead   error
+	}{
+		{name: "from the start", handler: serve, size: -1, wantTotal: 10000, wantBody: content},
+		{name: "ranged", handler: serve, offset: 4000, size: -1, wantRange: "bytes=4000-", wantOffset: 4000, wantTotal: 10000, wantBody: content[4000:]},
+		{name: "ranged with known size", handler: serve, offset: 9999, size: 10000, wantRange: "bytes=9999-", wantOffset: 9999, wantTotal: 10000, wantBody: content[9999:]},
+		{name: "range ignored: whole file", offset: 4000, size: 10000, wantRange: "bytes=4000-", wantTotal: 10000, wantBody: content,
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Length", "10000")
+				w.Write(content)
+			}},
+		{name: "206 at another start", offset: 4000, size: -1, wantRange: "bytes=4000-", wantOpen: "bad-response", wantIs: ErrBadResponse,
+			handler: partial("bytes 3000-9999/10000", content[3000:])},
+		{name: "206 with another total", offset: 4000, size: 10000, wantRange: "bytes=4000-", wantOpen: "bad-response", wantIs: ErrBadResponse,
+			handler: partial("bytes 4000-19999/20000", bytes.Repeat(content, 2)[4000:])},
+		{name: "206 short of the end", offset: 4000, size: -1, wantRange: "bytes=4000-", wantOpen: "bad-response", wantIs: ErrBadResponse,
+			handler: partial("bytes 4000-4999/10000", content[4000:5000])},
+		{name: "206 of unknown total", offset: 4000, size: -1, wantRange: "bytes=4000-", wantOpen: "bad-response", wantIs: ErrBadResponse,
+			handler: partial("bytes 4000-9999/*", content[4000:])},
+		{name: "206 without Content-Range", offset: 4000, size: -1, wantRange: "bytes=4000-", wantOpen: "bad-response", wantIs: ErrBadResponse,
+			handler: partial("", content[4000:])},
+		{name: "206 with a signed start", offset: 4000, size: -1, wantRange: "bytes=4000-", wantOpen: "bad-response", wantIs: ErrBadResponse,
+			handler: partial("bytes +4000-9999/10000", content[4000:])},
+		{name: "206 whose length disagrees", offset: 4000, size: -1, wantRange: "bytes=4000-", wantOpen: "bad-response", wantIs: ErrBadResponse,
+			handler: partial("bytes 4000-9999/10000", content[4000:5000])},
+		{name: "206 to no range but whole", size: 10000, wantTotal: 10000, wantBody: content,
+			handler: partial("bytes 0-9999/10000", content)},
+		{name: "206 to no range, part", size: -1, wantOpen: "bad-response", wantIs: ErrBadResponse,
+			handler: partial("bytes 0-99/10000", content[:100])},
+		{name: "unsatisfiable", offset: 10000, size: -1, wantRange: "bytes=10000-", wantOpen: "http-416", handler: serve},
+		{name: "spent token", offset: 4000, size: -1, wantRange: "bytes=4000-", wantOpen: "MMC.111070004", wantIs: ErrLinkExpired,
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				writeAPIError(w, http.StatusForbidden, "MMC.111070004", "download token invalid or already used")
+			}},
+		{name: "ranged body cut short", offset: 4000, size: -1, wantRange: "bytes=4000-", wantOffset: 4000, wantTotal: 10000,
+			wantBody: content[4000:5000], wantRead: ErrTruncated,
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				hijackClose(t, w, "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 4000-9999/10000\r\nContent-Length: 6000\r\n\r\n"+string(content[4000:5000]))
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var gotRange, gotEncoding string
+			srv := server(t, func(w http.ResponseWriter, r *http.Request) {
+				gotRange, gotEncoding = r.Header.Get("Range"), r.Header.Get("Accept-Encoding")
+				tt.handler(w, r)
+			})
+			c := newTestClient(t, srv.URL, nil)
+			f := File{ConfUUID: "c", FileType: "Hd", Name: "0_0.mp4", URL: srv.URL + "/m", Token: "dl-token-at", Size: tt.size}
+			m, err := c.OpenMediaAt(ctxT(t), f, tt.offset)
+			if gotRange != tt.wantRange {
+				t.Errorf("Range = %q, want %q", gotRange, tt.wantRange)
+			}
+			if gotEncoding != "identity" {
+				t.Errorf("Accept-Encoding = %q, want identity", gotEncoding)
+			}
+			if tt.wantOpen != "" {
+				if err == nil {
+					m.Body.Close()
+					t.Fatal("OpenMediaAt: no error")
+				}
+				if got := ErrorCode(err); got != tt.wantOpen {
+					t.Errorf("ErrorCode = %q, want %q (%v)", got, tt.wantOpen, err)
+				}
+				if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
+					t.Errorf("error %v, want one wrapping %v", err, tt.wantIs)
+				}
+				if ShouldRetry(err) {
+					t.Errorf("ShouldRetry(%v) = true, want false", err)
+				}
+				mustNotContain(t, "error", err.Error(), "dl-token-at")
+				return
+			}
+			if err != nil {
+				t.Fatalf("OpenMediaAt: %v", err)
+			}
+			defer m.Body.Close()
+			if m.Offset != tt.wantOffset || m.Total != tt.wantTotal || m.Size != tt.wantTotal-tt.wantOffset {
+				t.Errorf("Offset, Total, Size = %d, %d, %d; want %d, %d, %d", m.Offset, m.Total, m.Size, tt.wantOffset, tt.wantTotal, tt.wantTotal-tt.wantOffset)
+			}
+			got, err := io.ReadAll(m.Body)
+			if !bytes.Equal(got, tt.wantBody) {
+				t.Errorf("body: %d bytes, want %d", len(got), len(tt.wantBody))
+			}
+			if (tt.wantRead == nil) != (err == nil) || (tt.wantRead != nil && !errors.Is(err, tt.wantRead)) {
+				t.Errorf("read error %v, want %v", err, tt.wantRead)
+			}
+			if tt.wantRead != nil && !strings.Contains(err.Error(), "from byte 4000") {
+				t.Errorf("read error %q does not say where the range started", err)
+			}
+		})
+	}
+	t.Run("offset outside the file", func(t *testing.T) {
+		var hits atomic.Int64
+		srv := server(t, func(w http.ResponseWriter, r *http.Request) { hits.Add(1); serve(w, r) })
+		c := newTestClient(t, srv.URL, nil)
+		for _, tc := range []struct{ offset, size int64 }{{-1, -1}, {-1, 100}, {100, 100}, {101, 100}} {
+			f := File{FileType: "Hd", Name: "0_0.mp4", URL: srv.URL + "/m", Size: tc.size}
+			if m, err := c.OpenMediaAt(ctxT(t), f, tc.offset); err == nil {
+				m.Body.Close()
+				t.Errorf("offset %d of size %d: no error", tc.offset, tc.size)
+			}
+		}
+		if n := hits.Load(); n != 0 {
+			t.Errorf("requests = %d, want 0", n)
+		}
+	})
 }
