@@ -54,8 +54,14 @@ type Expect struct {
 	Size           int64 // Content-Length, -1 unknown
 	PlatformSize   int64 // -1 unknown
 	PlatformSHA256 string
-	Metadata       map[string]string // confuuid, confid, filetype
-	ContentType    string
+	// Metadata is stored with the object (confuuid, confid, filetype). Keys
+	// are lower-cased and anything outside a-z, 0-9 and "-" becomes "-"; the
+	// keys sha256 and archived-by are the store's own and are dropped. The
+	// value of "confuuid" names the conference that owns the object: a
+	// DirStore refuses to replace an object another conference owns
+	// (ErrKeyTaken).
+	Metadata    map[string]string
+	ContentType string
 }
 
 // Object is a stored object, as the store (for S3: the server) reports it.
@@ -70,6 +76,12 @@ type Object struct {
 	// S3 only, as read back (additions to the contract): the server-side
 	// encryption the server reports ("" none) and the storage class ("" = STANDARD).
 	SSE, StorageClass string
+	// Metadata is the caller's Expect.Metadata as the store kept it: keys
+	// lower-cased, anything but a-z, 0-9 and "-" in a key turned into "-",
+	// values valid UTF-8 (see Expect.Metadata). Stat reads it back; it is empty
+	// for an object written by something else (or, for a DirStore, on a file
+	// system without user extended attributes).
+	Metadata map[string]string
 }
 
 // Sidecar is a conference's commit mark, stored at `_meetarchive/<confUUID>.json`
@@ -113,13 +125,21 @@ var (
 	// segments, control characters, absolute, too long, or in the reserved
 	// `_meetarchive/` area. Keys from KeyTemplate.Key or SanitizeKey never are.
 	ErrInvalidKey = errors.New("invalid object key")
+	// ErrKeyTaken: Put to a key that holds an object of another conference
+	// (its recorded confuuid differs from Expect.Metadata["confuuid"]); nothing
+	// was written. A DirStore checks this; see S3Store for why it does not.
+	ErrKeyTaken = errors.New("object key holds another conference's object")
 )
 
 // SidecarDir is the reserved top-level folder (under the store root or prefix)
 // holding the sidecars; Put refuses keys inside it.
 const SidecarDir = "_meetarchive"
 
-func sidecarKey(confUUID string) (string, error) {
+// SidecarKey is the key of a conference's sidecar, `_meetarchive/<confUUID>.json`
+// (relative to the store's root or prefix), or ErrInvalidKey for a confUUID
+// that cannot name one (empty, not already sanitised, containing "/" or
+// starting with "."). No key Put accepts can equal it.
+func SidecarKey(confUUID string) (string, error) {
 	if confUUID == "" || confUUID != SanitizeKey(confUUID) || strings.Contains(confUUID, "/") ||
 		strings.HasPrefix(confUUID, ".") {
 		return "", fmt.Errorf("confUUID %q: %w", confUUID, ErrInvalidKey)

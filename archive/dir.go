@@ -2,6 +2,8 @@ package archive
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,16 +33,27 @@ import (
 // than the sidecar file's (files are written before their sidecar). Content
 // changed in a way that keeps size, attribute and mtime is only found by
 // Verify, which reads every byte.
+//
+// The caller's metadata (Expect.Metadata) is kept as JSON in the attribute
+// `user.meetarchive.metadata`. Put refuses (ErrKeyTaken, writing nothing) to
+// replace a file whose recorded confuuid differs from the one it is given; a
+// rerun of the same conference replaces its own files. The check is made
+// before the stream is read and again just before the rename; a file without
+// the attribute (written by another tool, or on a file system without user
+// attributes) names no conference and is replaced.
+//
+// Files are created with mode 0666 and folders with 0777, less the process's
+// umask: the operator's umask decides who may read the recordings.
 type DirStore struct {
 	root string // absolute, symlinks resolved
 }
 
 var _ Store = (*DirStore)(nil)
 
-// Permissions of what a DirStore creates.
+// Permissions of what a DirStore creates, before the umask takes its share.
 const (
-	dirPerm  = 0o755
-	filePerm = 0o640
+	dirPerm  = 0o777
+	filePerm = 0o666
 )
 
 // NewDirStore opens (creating it if needed) a directory store rooted at root.
@@ -202,7 +215,12 @@ func (d *DirStore) Put(ctx context.Context, key string, r io.Reader, want Expect
 	if err != nil {
 		return Object{}, fmt.Errorf("archive: put %s: %w", key, err)
 	}
-	err = d.writeAtomic(p, func(f *os.File) error {
+	conf, md := wantConfUUID(want), normalizeMetadata(want.Metadata)
+	notTaken := func() error { return d.checkOwner(key, conf) }
+	if err := notTaken(); err != nil {
+		return Object{}, fmt.Errorf("archive: put %s: %w", key, err)
+	}
+	err = d.writeAtomic(p, notTaken, func(f *os.File) error {
 		buf := make([]byte, 1<<20)
 		if _, err := io.CopyBuffer(onlyWriter{f}, cr, buf); err != nil {
 			if ferr := cr.failure(); ferr != nil {
@@ -214,12 +232,32 @@ func (d *DirStore) Put(ctx context.Context, key string, r io.Reader, want Expect
 			return errors.New("stream ended without its end-of-file check")
 		}
 		setSHA256Attr(f, cr.sum())
+		setMetadataAttr(f, md)
 		return nil
 	})
 	if err != nil {
 		return Object{}, fmt.Errorf("archive: put %s: %w", key, err)
 	}
-	return Object{Key: key, URI: d.URI(key), Bytes: cr.n, SHA256: cr.sum()}, nil
+	return Object{Key: key, URI: d.URI(key), Bytes: cr.n, SHA256: cr.sum(), Metadata: md}, nil
+}
+
+// checkOwner fails with ErrKeyTaken when the file at key records a
+// conference other than confUUID.
+func (d *DirStore) checkOwner(key, confUUID string) error {
+	if confUUID == "" {
+		return nil
+	}
+	real, _, err := d.existing(key)
+	switch {
+	case errors.Is(err, ErrNotExist):
+		return nil
+	case err != nil:
+		return err
+	}
+	if owner, other := otherConference(getMetadataAttr(real), confUUID); other {
+		return fmt.Errorf("%w: %s holds a recording of conference %s, not %s", ErrKeyTaken, d.URI(key), owner, confUUID)
+	}
+	return nil
 }
 
 // onlyWriter hides *os.File's ReadFrom so io.CopyBuffer uses our buffer and
@@ -229,14 +267,14 @@ type onlyWriter struct{ w io.Writer }
 func (o onlyWriter) Write(p []byte) (int, error) { return o.w.Write(p) }
 
 // writeAtomic creates p's directory, writes a temp file there with fill,
-// syncs it, renames it to p and syncs the directory. On any failure the temp
-// file is removed and p is untouched.
-func (d *DirStore) writeAtomic(p string, fill func(*os.File) error) (err error) {
+// syncs it, checks beforeRename (may be nil), renames it to p and syncs the
+// directory. On any failure the temp file is removed and p is untouched.
+func (d *DirStore) writeAtomic(p string, beforeRename func() error, fill func(*os.File) error) (err error) {
 	dir := filepath.Dir(p)
 	if err := d.mkdirInside(dir); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, ".meetarchive-*.partial")
+	f, err := createTemp(dir, ".meetarchive-", ".partial")
 	if err != nil {
 		return err
 	}
@@ -247,9 +285,6 @@ func (d *DirStore) writeAtomic(p string, fill func(*os.File) error) (err error) 
 			os.Remove(tmp)
 		}
 	}()
-	if err := f.Chmod(filePerm); err != nil {
-		return err
-	}
 	if err := fill(f); err != nil {
 		return err
 	}
@@ -259,6 +294,11 @@ func (d *DirStore) writeAtomic(p string, fill func(*os.File) error) (err error) 
 	if err := f.Close(); err != nil {
 		return err
 	}
+	if beforeRename != nil {
+		if err := beforeRename(); err != nil {
+			return err
+		}
+	}
 	if err := os.Rename(tmp, p); err != nil {
 		return err
 	}
@@ -266,6 +306,22 @@ func (d *DirStore) writeAtomic(p string, fill func(*os.File) error) (err error) 
 		return fmt.Errorf("sync dir: %w", err)
 	}
 	return nil
+}
+
+// createTemp creates a new file prefix+random+suffix in dir with mode
+// filePerm less the umask (os.CreateTemp would make it 0600 whatever the umask).
+func createTemp(dir, prefix, suffix string) (*os.File, error) {
+	for range 100 {
+		var rnd [8]byte
+		_, _ = rand.Read(rnd[:])
+		name := filepath.Join(dir, prefix+hex.EncodeToString(rnd[:])+suffix)
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, filePerm)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		return f, err
+	}
+	return nil, fmt.Errorf("create a temporary file in %s: too many name clashes", dir)
 }
 
 func syncDir(dir string) error {
@@ -280,16 +336,18 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// Stat reports the file at key; ErrNotExist if there is none.
+// Stat reports the file at key: its size, and the SHA-256 and metadata Put
+// recorded in its extended attributes (empty without them); ErrNotExist if
+// there is none.
 func (d *DirStore) Stat(ctx context.Context, key string) (Object, error) {
 	if err := ctx.Err(); err != nil {
 		return Object{}, err
 	}
-	real, fi, err := d.existing(key)
+	obj, _, _, err := d.statAt(ctx, key)
 	if err != nil {
 		return Object{}, fmt.Errorf("archive: stat %s: %w", key, err)
 	}
-	return Object{Key: key, URI: d.URI(key), Bytes: fi.Size(), SHA256: getSHA256Attr(real)}, nil
+	return obj, nil
 }
 
 // Open opens the file at key for reading; ErrNotExist if there is none.
@@ -316,7 +374,7 @@ func (d *DirStore) PutSidecar(ctx context.Context, s Sidecar) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	key, err := sidecarKey(s.ConfUUID)
+	key, err := SidecarKey(s.ConfUUID)
 	if err != nil {
 		return fmt.Errorf("archive: put sidecar: %w", err)
 	}
@@ -328,7 +386,7 @@ func (d *DirStore) PutSidecar(ctx context.Context, s Sidecar) error {
 	if err != nil {
 		return fmt.Errorf("archive: put sidecar %s: %w", s.ConfUUID, err)
 	}
-	if err := d.writeAtomic(p, func(f *os.File) error {
+	if err := d.writeAtomic(p, nil, func(f *os.File) error {
 		_, err := f.Write(append(data, '\n'))
 		return err
 	}); err != nil {
@@ -339,7 +397,7 @@ func (d *DirStore) PutSidecar(ctx context.Context, s Sidecar) error {
 
 // GetSidecar reads a conference's sidecar; ErrNotExist if there is none.
 func (d *DirStore) GetSidecar(ctx context.Context, confUUID string) (Sidecar, error) {
-	key, err := sidecarKey(confUUID)
+	key, err := SidecarKey(confUUID)
 	if err != nil {
 		return Sidecar{}, fmt.Errorf("archive: get sidecar: %w", err)
 	}
@@ -367,7 +425,7 @@ func (d *DirStore) sidecarAt(ctx context.Context, confUUID string) (Sidecar, tim
 	if err != nil {
 		return sc, time.Time{}, err
 	}
-	key, _ := sidecarKey(confUUID)
+	key, _ := SidecarKey(confUUID)
 	_, fi, err := d.existing(key)
 	if err != nil {
 		return sc, time.Time{}, err
@@ -383,7 +441,8 @@ func (d *DirStore) statAt(ctx context.Context, key string) (Object, time.Time, b
 	if err != nil {
 		return Object{}, time.Time{}, false, err
 	}
-	return Object{Key: key, URI: d.URI(key), Bytes: fi.Size(), SHA256: getSHA256Attr(real)}, fi.ModTime(), false, nil
+	obj := Object{Key: key, URI: d.URI(key), Bytes: fi.Size(), SHA256: getSHA256Attr(real), Metadata: getMetadataAttr(real)}
+	return obj, fi.ModTime(), false, nil
 }
 
 // Preflight checks the root is a directory this process can create, write,
@@ -406,7 +465,7 @@ func (d *DirStore) Preflight(ctx context.Context) error {
 	if err := d.mkdirInside(dir); err != nil {
 		return fail("create "+SidecarDir, err)
 	}
-	f, err := os.CreateTemp(dir, ".preflight-*")
+	f, err := createTemp(dir, ".preflight-", "")
 	if err != nil {
 		return fail("write", err)
 	}

@@ -143,7 +143,9 @@ func splitDate(s string) (year, month, day string) {
 //     (1024), is cut on a rune boundary and given "~" plus 8 hex digits of the
 //     SHA-256 of what was cut from, so long keys that differ stay different
 //     (a segment keeps a short extension such as ".mp4");
-//   - a first segment equal to the reserved SidecarDir gets another leading "_";
+//   - a first segment equal to the reserved SidecarDir, in any case, gets
+//     another leading "_" (so no object key can name a sidecar, not even on a
+//     case-insensitive file system);
 //   - an empty result becomes "_".
 func SanitizeKey(k string) string {
 	k = strings.ToValidUTF8(k, "_")
@@ -178,7 +180,7 @@ func SanitizeKey(k string) string {
 	if len(segs) == 0 {
 		return "_"
 	}
-	if segs[0] == SidecarDir {
+	if strings.EqualFold(segs[0], SidecarDir) {
 		segs[0] = "_" + SidecarDir // the sidecar area is not for objects
 	}
 	out := strings.Join(segs, "/")
@@ -277,8 +279,63 @@ func checkPutKey(key string) error {
 	if err := checkKey(key); err != nil {
 		return err
 	}
-	if first, _, _ := strings.Cut(key, "/"); first == SidecarDir {
+	if first, _, _ := strings.Cut(key, "/"); strings.EqualFold(first, SidecarDir) {
 		return fmt.Errorf("key %q: %s/ is reserved for sidecars: %w", key, SidecarDir, ErrInvalidKey)
 	}
 	return nil
+}
+
+// KeyCollision reports whether two of keys would land on one object in a
+// store, and if so which (i < j): two keys collide when they are equal, when
+// they are equal but for letter case (a DirStore on a case-insensitive file
+// system, as macOS and Windows have by default, keeps one file for both), or
+// when one is a folder of the other ("a/b" and "a/B/c": a DirStore cannot
+// have a file and a folder of one name). It compares Unicode simple case
+// folding (strings.EqualFold), not normalisation forms: "é" as one code point
+// and as "e" plus a combining accent are different keys here, as they are to
+// S3 and to Linux file systems. This is stricter than S3 needs (S3 keys are
+// case-sensitive and "a/b" and "a/b/c" can both exist), so one rule serves
+// both stores. Include a conference's SidecarKey among its keys to check that
+// no object takes the sidecar's place.
+func KeyCollision(keys []string) (i, j int, ok bool) {
+	files := make(map[string]int, len(keys))   // folded key -> index
+	folders := make(map[string]int, len(keys)) // folded folder -> index of a key below it
+	found := func(a, b int) (int, int, bool) { return min(a, b), max(a, b), true }
+	for j, k := range keys {
+		f := foldKey(k)
+		if i, dup := files[f]; dup {
+			return found(i, j)
+		}
+		if i, dup := folders[f]; dup {
+			return found(i, j)
+		}
+		files[f] = j
+		for n := strings.IndexByte(f, '/'); n >= 0; {
+			dir := f[:n]
+			if i, dup := files[dir]; dup {
+				return found(i, j)
+			}
+			if _, seen := folders[dir]; !seen {
+				folders[dir] = j
+			}
+			next := strings.IndexByte(f[n+1:], '/')
+			if next < 0 {
+				break
+			}
+			n += 1 + next
+		}
+	}
+	return 0, 0, false
+}
+
+// foldKey maps k to one representative of all keys strings.EqualFold treats
+// as equal to it (simple case folding: the smallest rune of each fold orbit).
+func foldKey(k string) string {
+	return strings.Map(func(r rune) rune {
+		low := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			low = min(low, f)
+		}
+		return low
+	}, k)
 }

@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"meetarchive/archive"
+	"meetarchive/archive/archivetest"
 )
 
 func TestSanitizeKey(t *testing.T) {
@@ -154,7 +155,7 @@ func TestKeyTemplate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		assertSafeKey(t, got)
+		archivetest.AssertSafeKey(t, got)
 		if !strings.HasSuffix(got, "/0a1b2c3d-0000-4000-8000-000000000001/Hd_0_1.mp4") {
 			t.Errorf("Key = %q, want the conference and file kept", got)
 		}

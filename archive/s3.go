@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net"
 	"net/url"
 	"strings"
@@ -45,6 +44,18 @@ const cleanupTimeout = time.Minute
 // the read, so a mismatched, short or failed stream never completes its upload
 // (the multipart upload is aborted; a single PutObject is never sent). At most
 // Options.MaxUploads uploads run at once; see Options for the memory budget.
+//
+// Unlike a DirStore, Put does not refuse a key that holds another
+// conference's object (ErrKeyTaken). Checking would cost a HEAD before every
+// upload (the HEAD Put makes comes after it, when an unversioned bucket has
+// already lost the old object), and no conditional write can say "only if
+// the object there is this conference's": If-None-Match would refuse a
+// rerun's own replacement too. Keys of different conferences are kept apart
+// before any upload instead: the key template must use {{.ConfUUID}}
+// (ParseKeyTemplate), a caller checks a conference's keys with KeyCollision,
+// and Stat reports an object's owner (Object.Metadata["confuuid"]) to a
+// caller that looks before it writes, as one resuming a conference does. A
+// bucket with versioning or Object Lock keeps every replaced version.
 type S3Store struct {
 	client   *s3.Client
 	tm       *transfermanager.Client
@@ -266,48 +277,21 @@ func nzString(s string) *string {
 }
 
 // objectMetadata is the user metadata stored with an object: the caller's
-// (confuuid, confid, filetype), keys lower-cased to [a-z0-9-], values that
-// are not printable ASCII MIME-encoded (as S3 requires), plus sha256 when the
+// (confuuid, confid, filetype; see normalizeMetadata), values that are not
+// printable ASCII MIME-encoded (as S3 requires), plus sha256 when the
 // platform announced it (the upload only completes if it matches), plus
 // archived-by=meetarchive.
 func objectMetadata(want Expect) map[string]string {
-	md := make(map[string]string, len(want.Metadata)+1)
-	for k, v := range want.Metadata {
-		k = strings.Map(func(r rune) rune {
-			switch {
-			case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-':
-				return r
-			case r >= 'A' && r <= 'Z':
-				return r + 'a' - 'A'
-			}
-			return '-'
-		}, k)
-		if k == "" {
-			continue
-		}
+	user := normalizeMetadata(want.Metadata)
+	md := make(map[string]string, len(user)+2)
+	for k, v := range user {
 		md[k] = metadataValue(v)
 	}
 	if want.PlatformSHA256 != "" {
-		md["sha256"] = strings.ToLower(want.PlatformSHA256)
+		md[metaSHA256] = strings.ToLower(want.PlatformSHA256)
 	}
 	md[markerKey] = markerValue
 	return md
-}
-
-// Every object Put stores carries this user metadata; Archived takes an object
-// without it for one overwritten by another tool.
-const (
-	markerKey   = "archived-by"
-	markerValue = "meetarchive"
-)
-
-func metadataValue(v string) string {
-	for i := 0; i < len(v); i++ {
-		if v[i] < 0x20 || v[i] > 0x7e {
-			return mime.QEncoding.Encode("utf-8", strings.ToValidUTF8(v, "\uFFFD"))
-		}
-	}
-	return v
 }
 
 // cleanupFailedUpload makes sure a failed upload leaves no multipart upload
@@ -428,7 +412,8 @@ func (s *S3Store) headOutput(ctx context.Context, key, versionID string) (*s3.He
 	if out.ObjectLockRetainUntilDate != nil {
 		obj.RetainUntil = out.ObjectLockRetainUntilDate.UTC()
 	}
-	if v := strings.ToLower(out.Metadata["sha256"]); validSHA256(v) {
+	obj.Metadata = readMetadata(out.Metadata)
+	if v := strings.ToLower(out.Metadata[metaSHA256]); validSHA256(v) {
 		obj.SHA256 = v
 	} else if sum := fullObjectSHA256(out.ChecksumSHA256, out.ChecksumType); sum != "" {
 		obj.SHA256 = sum
@@ -482,7 +467,7 @@ func (s *S3Store) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 // PutSidecar writes `_meetarchive/<confUUID>.json` under the prefix, with the
 // store's lock, encryption and storage class like every object.
 func (s *S3Store) PutSidecar(ctx context.Context, sc Sidecar) error {
-	key, err := sidecarKey(sc.ConfUUID)
+	key, err := SidecarKey(sc.ConfUUID)
 	if err != nil {
 		return fmt.Errorf("archive: put sidecar: %w", err)
 	}
@@ -512,7 +497,7 @@ func (s *S3Store) PutSidecar(ctx context.Context, sc Sidecar) error {
 
 // GetSidecar reads a conference's sidecar; ErrNotExist if there is none.
 func (s *S3Store) GetSidecar(ctx context.Context, confUUID string) (Sidecar, error) {
-	key, err := sidecarKey(confUUID)
+	key, err := SidecarKey(confUUID)
 	if err != nil {
 		return Sidecar{}, fmt.Errorf("archive: get sidecar: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"reflect"
 	"runtime"
 	"strings"
 	"sync"
@@ -22,185 +23,96 @@ import (
 	"meetarchive/archive/archivetest"
 )
 
-const mib = 1 << 20
-
 // smallParts keeps multipart tests quick: 5 MiB parts, 2 in flight.
 var smallParts = archive.Options{PartSize: 5 * mib, PartConcurrency: 2, MaxUploads: 2}
 
-func TestS3PutAndReadBack(t *testing.T) {
+// TestS3Store runs the store suite on an S3 store under a prefix of a fresh
+// bucket, unversioned and versioned, with 5 MiB parts.
+func TestS3Store(t *testing.T) {
+	t.Parallel()
+	for _, versioned := range []bool{false, true} {
+		t.Run(map[bool]string{false: "unversioned", true: "versioned"}[versioned], func(t *testing.T) {
+			t.Parallel()
+			archivetest.Run(t, func(t *testing.T) archivetest.Fixture {
+				b := archivetest.NewBucket(t, archivetest.BucketOptions{Versioning: versioned})
+				st := s3Store(t, b, "prefix/run1", smallParts)
+				ctx := context.Background()
+				full := func(key string) *string { return aws.String(st.ObjectKey(key)) }
+				return archivetest.Fixture{
+					Store: st,
+					Area:  st.Prefix(),
+					List: func(t *testing.T) []string {
+						names := archivetest.Keys(t, b)
+						for _, k := range archivetest.IncompleteUploads(t, b) {
+							names = append(names, "upload:"+k)
+						}
+						return names
+					},
+					Write: func(t *testing.T, key string, data []byte) {
+						t.Helper()
+						if _, err := b.Client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(b.Name), Key: full(key), Body: bytes.NewReader(data)}); err != nil {
+							t.Fatalf("overwrite %s: %v", key, err)
+						}
+					},
+					Remove: func(t *testing.T, key string) {
+						t.Helper()
+						if _, err := b.Client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(b.Name), Key: full(key)}); err != nil {
+							t.Fatalf("delete %s: %v", key, err)
+						}
+					},
+					PartSize: smallParts.PartSize,
+				}
+			})
+		})
+	}
+}
+
+// TestS3ObjectHeaders: what Put stores beside the bytes, as the server
+// reports it: the metadata, our SHA-256 when it was known before the upload,
+// the archived-by marker and the content type.
+func TestS3ObjectHeaders(t *testing.T) {
 	t.Parallel()
 	b := archivetest.NewBucket(t, archivetest.BucketOptions{})
-	st := s3Store(t, b, "prefix/run1", smallParts)
+	st := s3Store(t, b, "h", smallParts)
 	ctx := context.Background()
-
 	tests := []struct {
-		name string
-		size int64
-		want func(sum string, size int64) archive.Expect
+		name       string
+		size       int64
+		platform   bool
+		wantSHA256 bool // in the metadata
 	}{
-		{"empty", 0, func(sum string, size int64) archive.Expect { return known(size, sum) }},
-		{"single part, all known", 3*mib + 7, func(sum string, size int64) archive.Expect { return known(size, sum) }},
-		{"single part, nothing known", 1234, func(string, int64) archive.Expect { return unknown() }},
-		{"exactly one part", 5 * mib, func(sum string, size int64) archive.Expect { return known(size, sum) }},
-		{"multipart, all known", 11*mib + 3, func(sum string, size int64) archive.Expect { return known(size, sum) }},
-		{"multipart, nothing known", 10 * mib, func(string, int64) archive.Expect { return unknown() }},
+		{"single part, hash known", 1000, true, true},
+		{"single part, hash unknown", 1000, false, false},
+		{"multipart, hash known", 11 * mib, true, true},
+		{"multipart, hash unknown", 11 * mib, false, false},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			seed := uint64(100 + i)
-			sum := genSHA256(t, seed, tc.size)
-			key := "2024/05/conf-" + strings.ReplaceAll(tc.name, " ", "_") + "/Hd_0_1.mp4"
-			obj, err := st.Put(ctx, key, newGen(seed, tc.size), tc.want(sum, tc.size))
-			if err != nil {
+			sum := genSHA256(t, uint64(i), tc.size)
+			want := known(tc.size, sum)
+			if !tc.platform {
+				want.PlatformSHA256 = ""
+			}
+			want.ContentType = "video/mp4"
+			key := "k/" + strings.ReplaceAll(tc.name, " ", "_") + ".mp4"
+			if _, err := st.Put(ctx, key, newGen(uint64(i), tc.size), want); err != nil {
 				t.Fatalf("Put: %v", err)
 			}
-			if obj.SHA256 != sum || obj.Bytes != tc.size {
-				t.Errorf("Put = %d bytes sha256 %s, want %d %s", obj.Bytes, obj.SHA256, tc.size, sum)
-			}
-			if want := "s3://" + b.Name + "/prefix/run1/" + key; obj.URI != want || obj.Key != key {
-				t.Errorf("Put key/URI = %q %q, want %q %q", obj.Key, obj.URI, key, want)
-			}
-			rc, err := st.Open(ctx, key)
-			if err != nil {
-				t.Fatalf("Open: %v", err)
-			}
-			if got, n := readAllHash(t, rc); got != sum || n != tc.size {
-				t.Errorf("read back %d bytes sha256 %s, want %d %s", n, got, tc.size, sum)
-			}
-			stat, err := st.Stat(ctx, key)
-			if err != nil {
-				t.Fatalf("Stat: %v", err)
-			}
-			if stat.Bytes != tc.size {
-				t.Errorf("Stat.Bytes = %d, want %d", stat.Bytes, tc.size)
-			}
-			if stat.SHA256 != "" && stat.SHA256 != sum {
-				t.Errorf("Stat.SHA256 = %s, want %s or empty", stat.SHA256, sum)
-			}
-			head, err := b.Client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b.Name), Key: aws.String("prefix/run1/" + key)})
+			head, err := b.Client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b.Name), Key: aws.String("h/" + key)})
 			if err != nil {
 				t.Fatalf("HeadObject: %v", err)
 			}
-			want := tc.want(sum, tc.size)
-			if want.PlatformSHA256 != "" {
-				if got := head.Metadata["sha256"]; got != sum {
-					t.Errorf("metadata sha256 = %q, want %q", got, sum)
-				}
-				if stat.SHA256 != sum {
-					t.Errorf("Stat.SHA256 = %q, want %q (from metadata)", stat.SHA256, sum)
-				}
-				for k, v := range want.Metadata {
-					if head.Metadata[k] != v {
-						t.Errorf("metadata %s = %q, want %q", k, head.Metadata[k], v)
-					}
-				}
+			wantMD := map[string]string{"confuuid": testConf, "confid": "900000001", "filetype": "Hd", "archived-by": "meetarchive"}
+			if tc.wantSHA256 {
+				wantMD["sha256"] = sum
+			}
+			if !reflect.DeepEqual(head.Metadata, wantMD) {
+				t.Errorf("metadata = %v, want %v", head.Metadata, wantMD)
+			}
+			if got := aws.ToString(head.ContentType); got != "video/mp4" {
+				t.Errorf("content type = %q, want video/mp4", got)
 			}
 		})
-	}
-	if got := archivetest.IncompleteUploads(t, b); len(got) != 0 {
-		t.Errorf("incomplete multipart uploads left: %v", got)
-	}
-}
-
-func TestS3StatOpenMissing(t *testing.T) {
-	t.Parallel()
-	b := archivetest.NewBucket(t, archivetest.BucketOptions{})
-	st := s3Store(t, b, "", archive.Options{})
-	ctx := context.Background()
-	if _, err := st.Stat(ctx, "no/such/key"); !errors.Is(err, archive.ErrNotExist) {
-		t.Errorf("Stat(missing) err = %v, want ErrNotExist", err)
-	}
-	if _, err := st.Open(ctx, "no/such/key"); !errors.Is(err, archive.ErrNotExist) {
-		t.Errorf("Open(missing) err = %v, want ErrNotExist", err)
-	}
-	if _, err := st.GetSidecar(ctx, "c0ffee00-0000-4000-8000-000000000009"); !errors.Is(err, archive.ErrNotExist) {
-		t.Errorf("GetSidecar(missing) err = %v, want ErrNotExist", err)
-	}
-}
-
-// TestS3PutFailuresCommitNothing: a stream that does not match its
-// expectation, fails, or is cancelled leaves no object and no incomplete
-// multipart upload, on the single-part and the multipart path.
-func TestS3PutFailuresCommitNothing(t *testing.T) {
-	t.Parallel()
-	b := archivetest.NewBucket(t, archivetest.BucketOptions{})
-	st := s3Store(t, b, "p", smallParts)
-
-	type source struct {
-		r      io.Reader
-		want   archive.Expect
-		ctx    context.Context
-		cancel context.CancelFunc
-	}
-	tests := []struct {
-		name    string
-		size    int64
-		src     func(seed uint64, size int64, sum string) source
-		wantErr error
-	}{
-		{"flipped byte single part", 2 * mib, func(seed uint64, size int64, sum string) source {
-			return source{r: &flipReader{r: newGen(seed, size), at: size / 2}, want: known(size, sum)}
-		}, archive.ErrIntegrity},
-		{"flipped byte multipart", 12 * mib, func(seed uint64, size int64, sum string) source {
-			return source{r: &flipReader{r: newGen(seed, size), at: size - 10}, want: known(size, sum)}
-		}, archive.ErrIntegrity},
-		{"flipped byte, size one part exactly", 5 * mib, func(seed uint64, size int64, sum string) source {
-			return source{r: &flipReader{r: newGen(seed, size), at: 0}, want: known(size, sum)}
-		}, archive.ErrIntegrity},
-		{"short stream vs Content-Length", 7 * mib, func(seed uint64, size int64, sum string) source {
-			w := unknown()
-			w.Size = size + 1
-			return source{r: newGen(seed, size), want: w}
-		}, archive.ErrIntegrity},
-		{"long stream vs platform size", 11 * mib, func(seed uint64, size int64, sum string) source {
-			w := unknown()
-			w.PlatformSize = size - 1
-			return source{r: newGen(seed, size), want: w}
-		}, archive.ErrIntegrity},
-		{"read error single part", 3 * mib, func(seed uint64, size int64, sum string) source {
-			return source{r: &failReader{r: newGen(seed, size), n: mib, err: errSource}, want: known(size, sum)}
-		}, errSource},
-		{"read error multipart", 16 * mib, func(seed uint64, size int64, sum string) source {
-			return source{r: &failReader{r: newGen(seed, size), n: 12 * mib, err: errSource}, want: known(size, sum)}
-		}, errSource},
-		{"cancelled multipart", 16 * mib, func(seed uint64, size int64, sum string) source {
-			ctx, cancel := context.WithCancel(context.Background())
-			return source{r: &cancelReader{r: newGen(seed, size), n: 11 * mib, cancel: cancel}, want: known(size, sum), ctx: ctx, cancel: cancel}
-		}, context.Canceled},
-		{"cancelled single part", 2 * mib, func(seed uint64, size int64, sum string) source {
-			ctx, cancel := context.WithCancel(context.Background())
-			return source{r: &cancelReader{r: newGen(seed, size), n: mib, cancel: cancel}, want: known(size, sum), ctx: ctx, cancel: cancel}
-		}, context.Canceled},
-	}
-	for i, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			seed := uint64(200 + i)
-			sum := genSHA256(t, seed, tc.size)
-			src := tc.src(seed, tc.size, sum)
-			ctx := src.ctx
-			if ctx == nil {
-				ctx = context.Background()
-			} else {
-				defer src.cancel()
-			}
-			key := "bad/" + strings.ReplaceAll(tc.name, " ", "-") + ".mp4"
-			obj, err := st.Put(ctx, key, src.r, src.want)
-			if !errors.Is(err, tc.wantErr) {
-				t.Fatalf("Put err = %v, want %v", err, tc.wantErr)
-			}
-			if obj != (archive.Object{}) {
-				t.Errorf("Put returned object %+v with an error", obj)
-			}
-			if _, err := st.Stat(context.Background(), key); !errors.Is(err, archive.ErrNotExist) {
-				t.Errorf("Stat after failed Put: err = %v, want ErrNotExist (nothing committed)", err)
-			}
-			if got := archivetest.IncompleteUploads(t, b); len(got) != 0 {
-				t.Errorf("incomplete multipart uploads left: %v", got)
-			}
-		})
-	}
-	if got := archivetest.Keys(t, b); len(got) != 0 {
-		t.Errorf("objects in bucket after failed puts: %v", got)
 	}
 }
 
@@ -260,8 +172,8 @@ func TestS3LargeStreamBoundedMemory(t *testing.T) {
 	if growInuse >= limit || growAlloc >= limit {
 		t.Errorf("heap grew by %d (inuse) / %d (alloc) bytes, want < %d", growInuse, growAlloc, limit)
 	}
-	if gen.sum() != sum || obj.SHA256 != sum || obj.Bytes != size {
-		t.Errorf("Put = %d bytes %s; generator %s; want %d %s", obj.Bytes, obj.SHA256, gen.sum(), int64(size), sum)
+	if gen.Sum() != sum || obj.SHA256 != sum || obj.Bytes != size {
+		t.Errorf("Put = %d bytes %s; generator %s; want %d %s", obj.Bytes, obj.SHA256, gen.Sum(), int64(size), sum)
 	}
 	rc, err := st.Open(ctx, "2024/01/big/Hd_0_1.mp4")
 	if err != nil {
@@ -380,80 +292,6 @@ func TestS3GovernanceLegalHoldReadBack(t *testing.T) {
 	// Let the cleanup remove it.
 	_, _ = b.Client.PutObjectLegalHold(ctx, &s3.PutObjectLegalHoldInput{Bucket: aws.String(b.Name), Key: aws.String("k/Hd_0_1.mp4"),
 		VersionId: aws.String(obj.VersionID), LegalHold: &types.ObjectLockLegalHold{Status: types.ObjectLockLegalHoldStatusOff}})
-}
-
-func TestS3SidecarAndArchived(t *testing.T) {
-	t.Parallel()
-	for _, versioned := range []bool{false, true} {
-		t.Run(map[bool]string{false: "unversioned", true: "versioned"}[versioned], func(t *testing.T) {
-			t.Parallel()
-			b := archivetest.NewBucket(t, archivetest.BucketOptions{Versioning: versioned})
-			st := s3Store(t, b, "arch", smallParts)
-			testSidecarAndArchived(t, st, func(key string, data []byte) {
-				_, err := b.Client.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(b.Name),
-					Key: aws.String("arch/" + key), Body: bytes.NewReader(data)})
-				if err != nil {
-					t.Fatalf("overwrite: %v", err)
-				}
-			}, func(key string) {
-				_, err := b.Client.DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: aws.String(b.Name), Key: aws.String("arch/" + key)})
-				if err != nil {
-					t.Fatalf("delete: %v", err)
-				}
-			})
-		})
-	}
-}
-
-func TestS3Verify(t *testing.T) {
-	t.Parallel()
-	b := archivetest.NewBucket(t, archivetest.BucketOptions{})
-	st := s3Store(t, b, "v", smallParts)
-	testVerify(t, st, func(key string, data []byte) {
-		_, err := b.Client.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(b.Name),
-			Key: aws.String("v/" + key), Body: bytes.NewReader(data)})
-		if err != nil {
-			t.Fatalf("overwrite: %v", err)
-		}
-	}, func(key string) {
-		_, err := b.Client.DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: aws.String(b.Name), Key: aws.String("v/" + key)})
-		if err != nil {
-			t.Fatalf("delete: %v", err)
-		}
-	})
-}
-
-func TestS3HostileKeys(t *testing.T) {
-	t.Parallel()
-	b := archivetest.NewBucket(t, archivetest.BucketOptions{})
-	st := s3Store(t, b, "safe/prefix", archive.Options{})
-	ctx := context.Background()
-	for _, tc := range hostileSubjects {
-		t.Run(tc.name, func(t *testing.T) {
-			key := hostileKey(t, tc.subject)
-			data := []byte("hostile " + tc.name)
-			obj, err := st.Put(ctx, key, bytes.NewReader(data), known(int64(len(data)), sha256Hex(data)))
-			if err != nil {
-				t.Fatalf("Put(%q): %v", key, err)
-			}
-			if want := "s3://" + b.Name + "/safe/prefix/" + key; obj.URI != want {
-				t.Errorf("URI = %q, want %q", obj.URI, want)
-			}
-			if _, err := b.Client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b.Name), Key: aws.String("safe/prefix/" + key)}); err != nil {
-				t.Errorf("object not at safe/prefix/%s: %v", key, err)
-			}
-		})
-	}
-	for _, key := range rawHostileKeys {
-		if _, err := st.Put(ctx, key, strings.NewReader("x"), unknown()); !errors.Is(err, archive.ErrInvalidKey) {
-			t.Errorf("Put(raw %q) err = %v, want ErrInvalidKey", key, err)
-		}
-	}
-	for _, k := range archivetest.Keys(t, b) {
-		if !strings.HasPrefix(k, "safe/prefix/") {
-			t.Errorf("object %q outside the prefix", k)
-		}
-	}
 }
 
 func TestS3Preflight(t *testing.T) {

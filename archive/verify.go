@@ -14,6 +14,9 @@ import (
 // VerifyConcurrency is how many objects Verify streams back at once.
 const VerifyConcurrency = 4
 
+// verifyBufSize is the read buffer of one object being verified.
+const verifyBufSize = 256 << 10
+
 // Verify statuses.
 const (
 	VerifyOK       = "ok"
@@ -29,13 +32,28 @@ type VerifyItem struct {
 	Bytes       int64
 }
 
-// VerifyResult is the verdict on one item.
+// VerifyResult is the verdict on one item. Err is nil for ok, wraps
+// ErrNotExist for missing and ErrIntegrity for mismatch.
 type VerifyResult struct {
 	VerifyItem
 	Status    string /* "ok","missing","mismatch","error" */
 	GotSHA256 string
 	GotBytes  int64
 	Err       error
+}
+
+// Opener is what reading an object back needs of a store.
+type Opener interface {
+	Open(ctx context.Context, key string) (io.ReadCloser, error)
+}
+
+// VerifyObject streams the object at obj.Key back from st and checks that it
+// has obj.Bytes bytes and the SHA-256 obj.SHA256: nil when it does, an error
+// wrapping ErrIntegrity when it does not, ErrNotExist when there is no such
+// object, and another error when it cannot tell (no valid obj.SHA256, a read
+// failure, ctx done). It is Verify for one object that Put returned.
+func VerifyObject(ctx context.Context, st Opener, obj Object) error {
+	return verifyOne(ctx, st, VerifyItem{Key: obj.Key, SHA256: obj.SHA256, Bytes: obj.Bytes}, nil).Err
 }
 
 // Verify streams every item's object back from st, recomputes its SHA-256 and
@@ -57,7 +75,7 @@ func Verify(ctx context.Context, st Store, items []VerifyItem, progress func(don
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			buf := make([]byte, 256<<10)
+			buf := make([]byte, verifyBufSize)
 			for i := range next {
 				results[i] = verifyOne(ctx, st, items[i], buf)
 				mu.Lock()
@@ -77,7 +95,11 @@ func Verify(ctx context.Context, st Store, items []VerifyItem, progress func(don
 	return results
 }
 
-func verifyOne(ctx context.Context, st Store, it VerifyItem, buf []byte) VerifyResult {
+// verifyOne checks one item, reading through buf (nil: a new one).
+func verifyOne(ctx context.Context, st Opener, it VerifyItem, buf []byte) VerifyResult {
+	if buf == nil {
+		buf = make([]byte, verifyBufSize)
+	}
 	res := VerifyResult{VerifyItem: it, GotBytes: -1}
 	if err := ctx.Err(); err != nil {
 		res.Status, res.Err = VerifyError, err
@@ -89,11 +111,11 @@ func verifyOne(ctx context.Context, st Store, it VerifyItem, buf []byte) VerifyR
 	}
 	rc, err := st.Open(ctx, it.Key)
 	if errors.Is(err, ErrNotExist) {
-		res.Status, res.Err = VerifyMissing, err
+		res.Status, res.Err = VerifyMissing, fmt.Errorf("archive: verify %s: %w", it.Key, err)
 		return res
 	}
 	if err != nil {
-		res.Status, res.Err = VerifyError, err
+		res.Status, res.Err = VerifyError, fmt.Errorf("archive: verify %s: %w", it.Key, err)
 		return res
 	}
 	defer rc.Close()
@@ -107,10 +129,10 @@ func verifyOne(ctx context.Context, st Store, it VerifyItem, buf []byte) VerifyR
 	switch {
 	case !strings.EqualFold(res.GotSHA256, it.SHA256):
 		res.Status = VerifyMismatch
-		res.Err = fmt.Errorf("archive: verify %s: sha256 %s, want %s", it.Key, res.GotSHA256, strings.ToLower(it.SHA256))
+		res.Err = fmt.Errorf("archive: verify %s: %w: %d bytes sha256 %s, want sha256 %s", it.Key, ErrIntegrity, n, res.GotSHA256, strings.ToLower(it.SHA256))
 	case it.Bytes >= 0 && n != it.Bytes:
 		res.Status = VerifyMismatch
-		res.Err = fmt.Errorf("archive: verify %s: %d bytes, want %d", it.Key, n, it.Bytes)
+		res.Err = fmt.Errorf("archive: verify %s: %w: %d bytes, want %d", it.Key, ErrIntegrity, n, it.Bytes)
 	default:
 		res.Status = VerifyOK
 	}

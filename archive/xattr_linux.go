@@ -1,12 +1,20 @@
 package archive
 
 import (
+	"encoding/json"
 	"os"
 
 	"golang.org/x/sys/unix"
 )
 
-const sha256Attr = "user.meetarchive.sha256"
+// Extended attributes a DirStore records on each file it writes.
+const (
+	sha256Attr   = "user.meetarchive.sha256"
+	metadataAttr = "user.meetarchive.metadata" // JSON object of Object.Metadata
+)
+
+// maxMetadataAttr caps the metadata attribute read back (ext4 allows 4 KiB per inode).
+const maxMetadataAttr = 64 << 10
 
 // setSHA256Attr records sum in f's extended attributes, best effort (not
 // every file system has user attributes).
@@ -22,4 +30,34 @@ func getSHA256Attr(path string) string {
 		return ""
 	}
 	return string(buf)
+}
+
+// setMetadataAttr records md in f's extended attributes, best effort.
+func setMetadataAttr(f *os.File, md map[string]string) {
+	if len(md) == 0 {
+		return
+	}
+	data, err := json.Marshal(md)
+	if err != nil || len(data) > maxMetadataAttr {
+		return
+	}
+	_ = unix.Fsetxattr(int(f.Fd()), metadataAttr, data, 0)
+}
+
+// getMetadataAttr reads the metadata recorded by setMetadataAttr, nil if none.
+func getMetadataAttr(path string) map[string]string {
+	n, err := unix.Getxattr(path, metadataAttr, nil)
+	if err != nil || n <= 0 || n > maxMetadataAttr {
+		return nil
+	}
+	buf := make([]byte, n)
+	n, err = unix.Getxattr(path, metadataAttr, buf)
+	if err != nil {
+		return nil
+	}
+	var md map[string]string
+	if json.Unmarshal(buf[:n], &md) != nil || len(md) == 0 {
+		return nil
+	}
+	return md
 }
