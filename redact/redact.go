@@ -1,0 +1,217 @@
+// Package redact removes secrets from text before it is printed, logged or
+// written to a report: it is the one redactor of meetarchive.
+//
+// Two rule families work together, because neither is enough alone:
+//
+//   - Patterns find a secret by the name beside it: the value of a
+//     token=/onceToken=/access_token=/signature=/password=/app_key= parameter
+//     (also URL-encoded as token%3D), of a JSON member named like a secret
+//     (also inside JSON-escaped JSON), the whole credential of an
+//     Authorization or Proxy-Authorization header after its scheme, the value
+//     of X-Access-Token and similar headers, a Cookie header, a Bearer
+//     credential and the password of scheme://user:password@host.
+//   - A process-wide registry of known secret values (Add, AddCredentialPair,
+//     AddTransient) finds a secret with no name beside it, in every form it
+//     travels in: raw, base64 (standard and URL alphabets, padded or not),
+//     base64 of "account:password", URL-escaped (query and path), JSON- and
+//     HTML-escaped; also its beginning when the text ends inside it (a cut
+//     made by someone else).
+//
+// Every secret becomes [Marker]. String is idempotent and returns text
+// without secrets unchanged. Clip scrubs first, then cuts, so that the start
+// of a secret never survives a cut.
+package redact
+
+import (
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// Marker replaces a secret.
+const Marker = "REDACTED"
+
+// ellipsis ends a text that Clip cut.
+const ellipsis = "..."
+
+// maxPasses bounds the passes String makes to reach a text that no rule
+// changes any more (in practice one or two).
+const maxPasses = 6
+
+// A rule is a pattern and the groups that hold the secret (the first group
+// that took part in a match is replaced).
+type rule struct {
+	re     *regexp.Regexp
+	groups []int
+}
+
+const secretName = `(?:token|passw[a-z]*|pwd|secret|app_?key|api_?key|access_?key|signature|credential)`
+
+// credRest is the rest of a credential: to the end of the line or a quote,
+// but across quoted auth-params (response="...").
+const credRest = `(?:=[ \t]*"[^"\r\n]*"?|[^\r\n"'])*`
+
+var rules = []rule{
+	// "accessToken":"v", "Authorization": "v", "Authorization":["v"],
+	// \"app_key\":\"v\" (JSON, also JSON-escaped inside a JSON string). An escaped value runs to the next
+	// unescaped quote: more than the value, never less.
+	{regexp.MustCompile(`(?i)(\\*"[a-z0-9_.-]*(?:` + secretName + `|authorization|cookie)[a-z0-9_.-]*\\*"\s*:\s*\[?\s*\\*")((?:[^"\\]|\\.)+)"?`), []int{2}},
+	// Authorization: Basic v, Authorization: HMAC-SHA256 signature=a,access=b,
+	// Authorization: <download token>, authorization=...: everything after a
+	// known scheme, after a short unknown one, or from a credential-like word
+	// (8 or more characters) on, to the end of the line or a quote. A short
+	// word alone ("Budget authorization: Q3") stays.
+	{regexp.MustCompile(`(?i)\b(?:proxy-)?authorization[ \t]*(?::|=|%3d)[ \t]*["']?(?:` +
+		`(?:basic|bearer|digest|negotiate|ntlm|token|hmac|hmac-sha256|sdk-hmac-sha256|aws4-hmac-sha256|mac|oauth|apikey)[ \t]+([^\s"']` + credRest + `)` +
+		`|[a-z][a-z0-9_-]{0,6}[ \t]+([^\s"']{8}` + credRest + `)` +
+		`|([^\s"']{8}` + credRest + `))`), []int{1, 2, 3}},
+	// X-Access-Token: v, X-Auth-Token: v, X-Api-Key: v, client-secret: v.
+	{regexp.MustCompile(`(?i)\b(?:x-)?[a-z0-9_-]*(?:token|api-?key|app-?key|secret|passw[a-z]*|pwd|signature|credential)[ \t]*:[ \t]*["']?([^\s"',;]+)`), []int{1}},
+	// Cookie: a=b; c=d and Set-Cookie: to the end of the line or a quote.
+	{regexp.MustCompile(`(?i)\b(?:set-)?cookie[ \t]*:[ \t]*([^\s"'][^\r\n"']*)`), []int{1}},
+	// token=v, onceToken=v, access_token=v, X-Amz-Signature=v, sig=v,
+	// password=v, app_key=v; also URL-encoded (token%3Dv).
+	{regexp.MustCompile(`(?i)[a-z0-9_.-]*(?:` + secretName + `|sig)(?:=|%3d)([^&\s"'<>#;,]+)`), []int{1}},
+	// Bearer v.
+	{regexp.MustCompile(`(?i)\bbearer[ \t]+([a-z0-9._~+/=%-]+)`), []int{1}},
+	// scheme://user:password@host.
+	{regexp.MustCompile(`(?i)\b[a-z][a-z0-9+.-]*://[^/\s:@"]*:([^@\s/"]+)@`), []int{1}},
+}
+
+// String returns s with every secret replaced by [Marker]: the values the
+// patterns find by their names, and every form of every registered secret.
+// It is safe for concurrent use, idempotent, and returns s itself when no
+// rule matches.
+func String(s string) string { return scrub(s, true, true) }
+
+// scrub is String with either rule family switched off (tests show that
+// each is needed).
+func scrub(s string, patterns, registered bool) string {
+	for range maxPasses {
+		t := pass(s, patterns, registered)
+		if t == s {
+			return s
+		}
+		s = t
+	}
+	return s
+}
+
+// pass applies every rule once, to the original text: the spans that any
+// rule finds are merged and each merged span becomes one Marker.
+func pass(s string, patterns, registered bool) string {
+	var spans []span
+	if patterns && mayHavePattern(s) {
+		for _, r := range rules {
+			for _, m := range r.re.FindAllStringSubmatchIndex(s, -1) {
+				for _, g := range r.groups {
+					if m[2*g] >= 0 && m[2*g+1] > m[2*g] {
+						spans = append(spans, span{m[2*g], m[2*g+1]})
+						break
+					}
+				}
+			}
+		}
+	}
+	if registered {
+		spans = reg.find(s, spans)
+	}
+	if len(spans) == 0 {
+		return s
+	}
+	return replace(s, spans)
+}
+
+// Clip returns String(s) cut to at most n bytes on a rune boundary, ending
+// with "..." when it was cut (n < 4: no ellipsis). Scrubbing comes first, so
+// a secret that straddles the cut is gone, not half-kept.
+func Clip(s string, n int) string {
+	s = String(s)
+	if len(s) <= n {
+		return s
+	}
+	if n <= 0 {
+		return ""
+	}
+	keep, tail := n-len(ellipsis), ellipsis
+	if keep <= 0 {
+		keep, tail = n, ""
+	}
+	for keep > 0 && !utf8.RuneStart(s[keep]) {
+		keep--
+	}
+	return s[:keep] + tail
+}
+
+type span struct{ start, end int }
+
+// replace puts Marker over every span (unsorted, possibly overlapping or
+// touching: merged first).
+func replace(s string, spans []span) string {
+	sortSpans(spans)
+	var b strings.Builder
+	b.Grow(len(s))
+	at := 0
+	for i := 0; i < len(spans); {
+		start, end := spans[i].start, spans[i].end
+		i++
+		for i < len(spans) && spans[i].start <= end {
+			end = max(end, spans[i].end)
+			i++
+		}
+		b.WriteString(s[at:start])
+		b.WriteString(Marker)
+		at = end
+	}
+	b.WriteString(s[at:])
+	return b.String()
+}
+
+// sortSpans sorts by start (insertion sort: a text holds a handful).
+func sortSpans(sp []span) {
+	for i := 1; i < len(sp); i++ {
+		for j := i; j > 0 && sp[j].start < sp[j-1].start; j-- {
+			sp[j], sp[j-1] = sp[j-1], sp[j]
+		}
+	}
+}
+
+// mayHavePattern is the fast path: no pattern can match a text without one
+// of these words or a URL with user info.
+func mayHavePattern(s string) bool {
+	if !strings.ContainsAny(s, ":=%") && !hasFold(s, "bearer") {
+		return false
+	}
+	for _, w := range triggerWords {
+		if hasFold(s, w) {
+			return true
+		}
+	}
+	return strings.Contains(s, "://") && strings.Contains(s, "@")
+}
+
+// triggerWords are the lower-case words without which no pattern but the
+// user-info one can match.
+var triggerWords = []string{"token", "passw", "pwd", "secret", "key", "sig", "credential", "authorization", "cookie", "bearer"}
+
+// hasFold reports whether s contains the lower-case ASCII word w, ignoring
+// ASCII case, without allocating.
+func hasFold(s, w string) bool {
+	first := w[0]
+	for i := 0; i+len(w) <= len(s); i++ {
+		if c := s[i] | 0x20; c != first {
+			continue
+		}
+		ok := true
+		for j := 1; j < len(w); j++ {
+			if s[i+j]|0x20 != w[j] {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
