@@ -12,9 +12,11 @@ import (
 //	endpoint:kind[:key=value...]
 //
 // with keys status, code, retry-after, latency (Go durations; a bare number
-// is seconds), conf (ConfUUID), times and p (Probability). Examples:
+// is seconds), conf (ConfUUID), times, p (Probability) and at (a media
+// truncate's Offset in bytes, or "random" for RandomOffset). Examples:
 // "details:status:status=503:times=2", "media:latency:latency=2s",
-// "downloadurls:throttle:retry-after=3", "media:flip:conf=<uuid>".
+// "downloadurls:throttle:retry-after=3", "media:flip:conf=<uuid>",
+// "media:truncate:at=random:times=3".
 func ParseFault(spec string) (Fault, error) {
 	parts := strings.Split(strings.TrimSpace(spec), ":")
 	if len(parts) < 2 {
@@ -42,6 +44,12 @@ func ParseFault(spec string) (Fault, error) {
 			f.Times, err = strconv.Atoi(v)
 		case "p", "probability":
 			f.Probability, err = strconv.ParseFloat(v, 64)
+		case "at", "offset":
+			if strings.EqualFold(v, "random") {
+				f.RandomOffset = true
+			} else {
+				f.Offset, err = strconv.ParseInt(v, 10, 64)
+			}
 		default:
 			err = fmt.Errorf("unknown option")
 		}
@@ -96,6 +104,11 @@ func (f Fault) String() string {
 	}
 	if f.Probability != 0 {
 		b.WriteString(":p=" + strconv.FormatFloat(f.Probability, 'g', -1, 64))
+	}
+	if f.RandomOffset {
+		b.WriteString(":at=random")
+	} else if f.Offset != 0 {
+		fmt.Fprintf(&b, ":at=%d", f.Offset)
 	}
 	return b.String()
 }

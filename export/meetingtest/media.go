@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -197,8 +198,25 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	// The body is bytes [start, end] of the file: all of it, or the range
+	// asked for.
+	start, end, partial := int64(0), size-1, false
+	if rh := r.Header.Get("Range"); rh != "" && !s.cfg.IgnoreRange {
+		st, en, ok, satisfiable := parseRange(rh, size)
+		if ok && !satisfiable {
+			w.Header().Set("Content-Range", "bytes */"+strconv.FormatInt(size, 10))
+			writeError(w, http.StatusRequestedRangeNotSatisfiable, CodeRequestError, "the range is not satisfiable", reqID)
+			return
+		}
+		if ok {
+			start, end, partial = st, en, true
+		}
+	}
+	length := end - start + 1
+
 	f := s.pickFault(EndpointMedia, []string{confUUID}, func(k string) bool { return k != FaultReset })
 	truncate, flip := false, false
+	send := length
 	if f != nil {
 		switch f.Kind {
 		case FaultStatus:
@@ -220,6 +238,7 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) {
 			return
 		case FaultTruncate:
 			truncate = true
+			send = s.truncateAt(f, length)
 		case FaultFlip:
 			flip = true
 		}
@@ -236,14 +255,18 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) {
 	}()
 
 	w.Header().Set("Content-Type", mediaContentType(name))
-	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
-	w.WriteHeader(http.StatusOK)
-
-	send := size
-	if truncate {
-		send = size / 2
+	if !s.cfg.IgnoreRange {
+		w.Header().Set("Accept-Ranges", "bytes")
 	}
-	flipAt := int64(-1)
+	w.Header().Set("Content-Length", strconv.FormatInt(length, 10))
+	if partial {
+		w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, end, size))
+		w.WriteHeader(http.StatusPartialContent)
+	} else {
+		w.WriteHeader(http.StatusOK)
+	}
+
+	flipAt := int64(-1) // the file's byte a flip fault changes
 	if flip && size > 0 {
 		flipAt = size / 2
 	}
@@ -257,8 +280,13 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) {
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
 	buf := *bp
+	for skip := start; skip > 0; {
+		n := min(skip, int64(len(buf)))
+		_, _ = gen.Read(buf[:n])
+		skip -= n
+	}
 	ctx := r.Context()
-	start := time.Now()
+	t0 := time.Now()
 	var sent int64
 	// A complete response is recorded in Served just BEFORE its last bytes
 	// are handed to the connection (and withdrawn if that write fails), so a
@@ -268,7 +296,8 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) {
 		defer s.mu.Unlock()
 		s.servedSeq++
 		s.ctr.MediaComplete++
-		s.served = append(s.served, Served{ConfUUID: confUUID, FileType: fileType, Name: name, Bytes: size, SHA256: hex.EncodeToString(hash.Sum(nil))})
+		s.served = append(s.served, Served{ConfUUID: confUUID, FileType: fileType, Name: name, Bytes: length,
+			SHA256: hex.EncodeToString(hash.Sum(nil)), Offset: start})
 		s.servedIDs = append(s.servedIDs, s.servedSeq)
 		return s.servedSeq
 	}
@@ -278,7 +307,7 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) {
 	}
 	for sent < send {
 		if rate > 0 {
-			due := start.Add(time.Duration(float64(sent) / float64(rate) * float64(time.Second)))
+			due := t0.Add(time.Duration(float64(sent) / float64(rate) * float64(time.Second)))
 			if !s.sleep(ctx, time.Until(due)) {
 				return
 			}
@@ -294,21 +323,26 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) {
 		n := min(chunk, send-sent)
 		p := buf[:n]
 		_, _ = gen.Read(p)
-		if flipAt >= sent && flipAt < sent+n {
-			p[flipAt-sent] ^= 0xff
+		if at := flipAt - start - sent; at >= 0 && at < n {
+			p[at] ^= 0xff
 		}
 		var id uint64
-		if last := sent+n == size; last {
+		if last := sent+n == length; last {
 			hash.Write(p)
 			id = record()
 		}
+		// Counted before the write (and corrected after a short one), so
+		// a client that has read the bytes finds them counted.
+		s.mu.Lock()
+		s.ctr.MediaBytes += n
+		s.mu.Unlock()
 		m, err := w.Write(p)
 		if id == 0 {
 			hash.Write(p[:m])
 		}
 		sent += int64(m)
 		s.mu.Lock()
-		s.ctr.MediaBytes += int64(m)
+		s.ctr.MediaBytes -= n - int64(m)
 		if err != nil && id != 0 {
 			s.ctr.MediaComplete--
 			if i := slices.Index(s.servedIDs, id); i >= 0 {
@@ -327,4 +361,78 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) {
 		}
 		panic(http.ErrAbortHandler) // close the connection short of Content-Length
 	}
+}
+
+// truncateAt is how many body bytes a truncate fault lets through of a body
+// of length bytes: its Offset (or a random one), at most length-1; half the
+// body by default.
+func (s *Server) truncateAt(f *Fault, length int64) int64 {
+	if length <= 1 {
+		return 0
+	}
+	switch {
+	case f.RandomOffset:
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return 1 + s.faultRNG.Int64N(length-1)
+	case f.Offset > 0:
+		return min(f.Offset, length-1)
+	}
+	return length / 2
+}
+
+// parseRange reads a Range header against a file of size bytes: one range
+// of bytes, "N-", "N-M" or "-S" (the last S bytes), as object storage
+// serves them. ok is false when the header is to be ignored (another unit,
+// several ranges, bad syntax: the whole file is sent); satisfiable is false
+// when the range starts at or beyond the end (416).
+func parseRange(h string, size int64) (start, end int64, ok, satisfiable bool) {
+	spec, found := strings.CutPrefix(strings.TrimSpace(h), "bytes=")
+	if !found || strings.Contains(spec, ",") {
+		return 0, 0, false, false
+	}
+	first, last, found := strings.Cut(strings.TrimSpace(spec), "-")
+	if !found {
+		return 0, 0, false, false
+	}
+	num := func(s string) (int64, bool) {
+		if s == "" || strings.TrimLeft(s, "0123456789") != "" {
+			return 0, false
+		}
+		n, err := strconv.ParseInt(s, 10, 64)
+		return n, err == nil
+	}
+	if first == "" { // suffix: the last S bytes
+		n, valid := num(last)
+		if !valid {
+			return 0, 0, false, false
+		}
+		if n == 0 || size == 0 {
+			return 0, 0, true, false
+		}
+		return max(0, size-n), size - 1, true, true
+	}
+	a, valid := num(first)
+	if !valid {
+		return 0, 0, false, false
+	}
+	b := size - 1
+	if last != "" {
+		if b, valid = num(last); !valid || b < a {
+			return 0, 0, false, false
+		}
+		b = min(b, size-1)
+	}
+	if a >= size {
+		return 0, 0, true, false
+	}
+	return a, b, true, true
+}
+
+// MediaBytesServed is how many media body bytes the server has written
+// (whole files, ranges and cut-short responses alike).
+func (s *Server) MediaBytesServed() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ctr.MediaBytes
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -251,5 +252,224 @@ func TestMediaThroughput(t *testing.T) {
 	}
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 32<<20 {
 		t.Errorf("allocated %d MiB streaming a 200 MiB file, want < 32 MiB", alloc>>20)
+	}
+}
+
+// rangeDataset is one conference with one 100,000-byte file.
+func rangeDataset() Dataset {
+	return Dataset{Conferences: []Conference{{ConfUUID: "00000000000000000000000000000003", StartTime: "2024-01-01 00:00",
+		IsDecodeFinish: true, Available: true, Files: []File{{FileType: "Hd", Name: "0_0.mp4", Size: 100_000}}}}}
+}
+
+func TestMediaRange(t *testing.T) {
+	const size = 100_000
+	ds := rangeDataset()
+	c := ds.Conferences[0]
+	whole, _ := io.ReadAll(Content(7, c.ConfUUID, "Hd", "0_0.mp4", size))
+	tests := []struct {
+		name        string
+		ignore      bool // Config.IgnoreRange
+		rng         string
+		wantStatus  int
+		wantFrom    int64 // first byte of the body (206)
+		wantTo      int64 // last byte of the body (206)
+		wantCR      string
+		wantAccept  string
+		wantServedN int // entries in Served
+	}{
+		{name: "open-ended", rng: "bytes=40000-", wantStatus: 206, wantFrom: 40000, wantTo: size - 1, wantCR: "bytes 40000-99999/100000", wantAccept: "bytes", wantServedN: 1},
+		{name: "closed", rng: "bytes=10-19", wantStatus: 206, wantFrom: 10, wantTo: 19, wantCR: "bytes 10-19/100000", wantAccept: "bytes", wantServedN: 1},
+		{name: "end beyond the file is clamped", rng: "bytes=99990-200000", wantStatus: 206, wantFrom: 99990, wantTo: size - 1, wantCR: "bytes 99990-99999/100000", wantAccept: "bytes", wantServedN: 1},
+		{name: "last byte", rng: "bytes=99999-", wantStatus: 206, wantFrom: 99999, wantTo: size - 1, wantCR: "bytes 99999-99999/100000", wantAccept: "bytes", wantServedN: 1},
+		{name: "suffix", rng: "bytes=-500", wantStatus: 206, wantFrom: size - 500, wantTo: size - 1, wantCR: "bytes 99500-99999/100000", wantAccept: "bytes", wantServedN: 1},
+		{name: "from the start", rng: "bytes=0-", wantStatus: 206, wantFrom: 0, wantTo: size - 1, wantCR: "bytes 0-99999/100000", wantAccept: "bytes", wantServedN: 1},
+		{name: "no range", wantStatus: 200, wantAccept: "bytes", wantServedN: 1},
+		{name: "unsatisfiable", rng: "bytes=100000-", wantStatus: 416, wantCR: "bytes */100000"},
+		{name: "empty suffix unsatisfiable", rng: "bytes=-0", wantStatus: 416, wantCR: "bytes */100000"},
+		{name: "several ranges: whole file", rng: "bytes=0-9,20-29", wantStatus: 200, wantAccept: "bytes", wantServedN: 1},
+		{name: "bad syntax: whole file", rng: "bytes=abc-", wantStatus: 200, wantAccept: "bytes", wantServedN: 1},
+		{name: "reversed: whole file", rng: "bytes=20-10", wantStatus: 200, wantAccept: "bytes", wantServedN: 1},
+		{name: "other unit: whole file", rng: "items=0-9", wantStatus: 200, wantAccept: "bytes", wantServedN: 1},
+		{name: "ignored by a host without ranges", ignore: true, rng: "bytes=40000-", wantStatus: 200, wantServedN: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := start(t, Config{Dataset: ds, Seed: 7, IgnoreRange: tt.ignore})
+			u := links(t, s, login(t, s, ""), c.ConfUUID)[0]
+			hdr := []string{"Authorization", u.Token}
+			if tt.rng != "" {
+				hdr = append(hdr, "Range", tt.rng)
+			}
+			r := call(t, "GET", u.URL, "", hdr...)
+			if r.status != tt.wantStatus {
+				t.Fatalf("status %d, want %d (body %.200s)", r.status, tt.wantStatus, r.body)
+			}
+			if got := r.header.Get("Content-Range"); got != tt.wantCR {
+				t.Errorf("Content-Range = %q, want %q", got, tt.wantCR)
+			}
+			if got := r.header.Get("Accept-Ranges"); got != tt.wantAccept {
+				t.Errorf("Accept-Ranges = %q, want %q", got, tt.wantAccept)
+			}
+			var want []byte
+			switch tt.wantStatus {
+			case 200:
+				want = whole
+			case 206:
+				want = whole[tt.wantFrom : tt.wantTo+1]
+			}
+			if want != nil {
+				if !bytes.Equal(r.body, want) {
+					t.Errorf("body: %d bytes (sha %s), want %d bytes (sha %s)", len(r.body), sha(r.body)[:8], len(want), sha(want)[:8])
+				}
+				if got := r.header.Get("Content-Length"); got != itoa(int64(len(want))) {
+					t.Errorf("Content-Length = %s, want %d", got, len(want))
+				}
+			}
+			served := s.Served()
+			if len(served) != tt.wantServedN {
+				t.Fatalf("Served = %+v, want %d entries", served, tt.wantServedN)
+			}
+			if len(served) == 1 {
+				wantServed := Served{ConfUUID: c.ConfUUID, FileType: "Hd", Name: "0_0.mp4", Bytes: int64(len(want)), SHA256: sha(want), Offset: tt.wantFrom}
+				if served[0] != wantServed {
+					t.Errorf("Served[0] = %+v, want %+v", served[0], wantServed)
+				}
+			}
+			if got := s.MediaBytesServed(); got != int64(len(want)) {
+				t.Errorf("MediaBytesServed = %d, want %d", got, len(want))
+			}
+		})
+	}
+	t.Run("a used token is refused for a range too", func(t *testing.T) {
+		s := start(t, Config{Dataset: ds, Seed: 7})
+		u := links(t, s, login(t, s, ""), c.ConfUUID)[0]
+		if r := call(t, "GET", u.URL, "", "Authorization", u.Token, "Range", "bytes=0-9"); r.status != 206 {
+			t.Fatalf("first use: status %d", r.status)
+		}
+		wantError(t, call(t, "GET", u.URL, "", "Authorization", u.Token, "Range", "bytes=10-"), 403, CodeVerifyFailed)
+	})
+}
+
+// get fetches a media link and reads what arrives before the connection
+// ends: the body so far and the read error.
+func get(t *testing.T, u dlURL, rng string) (*http.Response, []byte, error) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", u.URL, nil)
+	req.Header.Set("Authorization", u.Token)
+	if rng != "" {
+		req.Header.Set("Range", rng)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET: %v", err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp, b, err
+}
+
+func TestMediaTruncateAt(t *testing.T) {
+	const size = 100_000
+	ds := rangeDataset()
+	c := ds.Conferences[0]
+	whole, _ := io.ReadAll(Content(7, c.ConfUUID, "Hd", "0_0.mp4", size))
+	tests := []struct {
+		name    string
+		fault   Fault
+		rng     string
+		wantLen int64 // bytes that arrive; -1: random in [1, body)
+		from    int64
+		body    int64 // the body's full length
+	}{
+		{"default half", Fault{Offset: 0}, "", size / 2, 0, size},
+		{"at an offset", Fault{Offset: 12345}, "", 12345, 0, size},
+		{"at an offset of a range", Fault{Offset: 1000}, "bytes=50000-", 1000, 50000, size - 50000},
+		{"offset beyond the body breaks before its end", Fault{Offset: 1 << 40}, "bytes=99000-", 999, 99000, 1000},
+		{"random", Fault{RandomOffset: true}, "", -1, 0, size},
+		{"random in a range", Fault{RandomOffset: true}, "bytes=90000-", -1, 90000, size - 90000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := tt.fault
+			f.Endpoint, f.Kind, f.Times = EndpointMedia, FaultTruncate, 1
+			s := start(t, Config{Dataset: ds, Seed: 7, Faults: []Fault{f}})
+			u := links(t, s, login(t, s, ""), c.ConfUUID)[0]
+			resp, b, err := get(t, u, tt.rng)
+			if err == nil {
+				t.Fatalf("read %d bytes without an error, want the connection cut", len(b))
+			}
+			if got := resp.ContentLength; got != tt.body {
+				t.Errorf("Content-Length = %d, want %d", got, tt.body)
+			}
+			n := int64(len(b))
+			if tt.wantLen >= 0 && n != tt.wantLen {
+				t.Errorf("%d bytes arrived, want %d", n, tt.wantLen)
+			}
+			if tt.wantLen < 0 && (n < 1 || n >= tt.body) {
+				t.Errorf("%d bytes arrived, want within [1, %d)", n, tt.body)
+			}
+			if !bytes.Equal(b, whole[tt.from:tt.from+n]) {
+				t.Error("the bytes that arrived are not the file's")
+			}
+			if got := s.MediaBytesServed(); got != n {
+				t.Errorf("MediaBytesServed = %d, want %d", got, n)
+			}
+			if len(s.Served()) != 0 {
+				t.Errorf("Served = %+v, want none", s.Served())
+			}
+		})
+	}
+	t.Run("random offsets differ and are seeded", func(t *testing.T) {
+		draws := func(seed int64) []int {
+			s := start(t, Config{Dataset: ds, Seed: seed, Faults: []Fault{{Endpoint: EndpointMedia, Kind: FaultTruncate, RandomOffset: true}}})
+			tok := login(t, s, "")
+			var out []int
+			for range 3 {
+				_, b, _ := get(t, links(t, s, tok, c.ConfUUID)[0], "")
+				out = append(out, len(b))
+			}
+			return out
+		}
+		a, b := draws(7), draws(7)
+		if !slices.Equal(a, b) {
+			t.Errorf("same seed: offsets %v then %v", a, b)
+		}
+		if a[0] == a[1] && a[1] == a[2] {
+			t.Errorf("offsets %v: not random", a)
+		}
+	})
+}
+
+func TestFaultOffsetSpec(t *testing.T) {
+	tests := []struct {
+		spec    string
+		want    Fault
+		wantErr bool
+	}{
+		{spec: "media:truncate:at=1048576:times=3", want: Fault{Endpoint: EndpointMedia, Kind: FaultTruncate, Offset: 1 << 20, Times: 3}},
+		{spec: "media:truncate:at=random:times=3", want: Fault{Endpoint: EndpointMedia, Kind: FaultTruncate, RandomOffset: true, Times: 3}},
+		{spec: "media:truncate:at=-1", wantErr: true},
+		{spec: "media:truncate:at=x", wantErr: true},
+		{spec: "media:reset:at=10", wantErr: true},
+		{spec: "details:truncate:at=10", wantErr: true},
+		{spec: "media:flip:at=random", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.spec, func(t *testing.T) {
+			got, err := ParseFault(tt.spec)
+			if tt.wantErr {
+				if err == nil {
+					t.Errorf("ParseFault = %+v, want an error", got)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("ParseFault = %+v, %v; want %+v", got, err, tt.want)
+			}
+			back, err := ParseFault(got.String())
+			if err != nil || back != got {
+				t.Errorf("round trip of %q = %+v, %v; want %+v", got.String(), back, err, got)
+			}
+		})
 	}
 }

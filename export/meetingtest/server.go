@@ -55,7 +55,7 @@ const (
 	FaultStatus   = "status"   // answer Fault.Status (default 500) with an error body
 	FaultThrottle = "throttle" // 429 APIG.0308, Retry-After when Fault.RetryAfter > 0
 	FaultLatency  = "latency"  // sleep Fault.Latency (honours cancellation), then answer normally
-	FaultTruncate = "truncate" // API: half the JSON body (Content-Length of the half); media: full Content-Length, half the bytes, connection closed
+	FaultTruncate = "truncate" // API: half the JSON body (Content-Length of the half); media: full Content-Length, half the body (or Fault.Offset bytes), connection closed
 	FaultHTML     = "html"     // 200 text/html page
 	FaultBadJSON  = "badjson"  // 200 JSON with wrong types (numbers and booleans become "abc"); API only
 	FaultReset    = "reset"    // connection closed (RST) without an answer
@@ -115,6 +115,11 @@ type Config struct {
 	// MediaBaseURL is the scheme://host of media and playback links; "" =
 	// the host the API request came to.
 	MediaBaseURL string
+	// IgnoreRange makes the media host ignore Range headers and answer 200
+	// with the whole file (a host without range support). By default it
+	// serves `bytes=N-`, `bytes=N-M` and `bytes=-S` with 206 and
+	// Content-Range, as the platform's object storage does.
+	IgnoreRange bool
 }
 
 // Fault injects a failure into one endpoint's answers.
@@ -130,6 +135,13 @@ type Fault struct {
 	Code        string  // error_code for "status"; default chosen from Status
 	Message     string  // error_msg for "status"
 	Probability float64 // 0 or 1 = every matching request; else hit with this probability (seeded, deterministic in request order)
+
+	// Offset is where a media "truncate" breaks the response: after Offset
+	// bytes of its body (at most the body's length minus one); 0 = half the
+	// body. RandomOffset draws it per hit, uniformly in [1, body length),
+	// from the seeded fault generator.
+	Offset       int64
+	RandomOffset bool
 }
 
 // Counters is a snapshot of what the simulator has seen. Per-endpoint
@@ -159,11 +171,13 @@ type Counters struct {
 	FaultHits map[string]int64 // per "endpoint/kind"
 }
 
-// Served is one media response sent in full.
+// Served is one media response sent in full: a whole file (Offset 0, Bytes
+// the file's size) or a range of it (206).
 type Served struct {
 	ConfUUID, FileType, Name string
 	Bytes                    int64
 	SHA256                   string // of the bytes actually sent (differs from FileSHA256 under a "flip" fault)
+	Offset                   int64  // the file's byte the response started at (a Range request)
 }
 
 // Server is a running (or unstarted) simulator.
@@ -228,6 +242,9 @@ func (c Config) Validate() error {
 		}
 		if f.Times < 0 || f.Probability < 0 || f.Probability > 1 {
 			return fmt.Errorf("meetingtest: config: fault %d: times or probability out of range", i)
+		}
+		if f.Offset < 0 || ((f.Offset != 0 || f.RandomOffset) && (f.Kind != FaultTruncate || f.Endpoint != EndpointMedia)) {
+			return fmt.Errorf("meetingtest: config: fault %d: an offset applies to media truncate only, and is not negative", i)
 		}
 	}
 	return nil
