@@ -165,6 +165,24 @@ func decodeSidecar(r io.Reader) (Sidecar, error) {
 	return s, nil
 }
 
+// readSidecar is Store.GetSidecar for both stores.
+func readSidecar(ctx context.Context, st Store, confUUID string) (Sidecar, error) {
+	key, err := SidecarKey(confUUID)
+	if err != nil {
+		return Sidecar{}, fmt.Errorf("archive: get sidecar: %w", err)
+	}
+	rc, err := st.Open(ctx, key)
+	if err != nil {
+		return Sidecar{}, fmt.Errorf("archive: get sidecar %s: %w", confUUID, err)
+	}
+	defer rc.Close()
+	sc, err := decodeSidecar(rc)
+	if err != nil {
+		return sc, fmt.Errorf("archive: get sidecar %s: %w", st.URI(key), err)
+	}
+	return sc, nil
+}
+
 // errBadSidecar: a sidecar that exists but cannot be decoded; Archived treats it as absent.
 var errBadSidecar = errors.New("malformed sidecar")
 

@@ -397,20 +397,7 @@ func (d *DirStore) PutSidecar(ctx context.Context, s Sidecar) error {
 
 // GetSidecar reads a conference's sidecar; ErrNotExist if there is none.
 func (d *DirStore) GetSidecar(ctx context.Context, confUUID string) (Sidecar, error) {
-	key, err := SidecarKey(confUUID)
-	if err != nil {
-		return Sidecar{}, fmt.Errorf("archive: get sidecar: %w", err)
-	}
-	rc, err := d.Open(ctx, key)
-	if err != nil {
-		return Sidecar{}, fmt.Errorf("archive: get sidecar %s: %w", confUUID, err)
-	}
-	defer rc.Close()
-	s, err := decodeSidecar(rc)
-	if err != nil {
-		return s, fmt.Errorf("archive: get sidecar %s: %w", confUUID, err)
-	}
-	return s, nil
+	return readSidecar(ctx, d, confUUID)
 }
 
 // Archived: see Store and DirStore. A file matches when it exists, has the

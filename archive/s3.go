@@ -497,20 +497,7 @@ func (s *S3Store) PutSidecar(ctx context.Context, sc Sidecar) error {
 
 // GetSidecar reads a conference's sidecar; ErrNotExist if there is none.
 func (s *S3Store) GetSidecar(ctx context.Context, confUUID string) (Sidecar, error) {
-	key, err := SidecarKey(confUUID)
-	if err != nil {
-		return Sidecar{}, fmt.Errorf("archive: get sidecar: %w", err)
-	}
-	rc, err := s.Open(ctx, key)
-	if err != nil {
-		return Sidecar{}, fmt.Errorf("archive: get sidecar %s: %w", confUUID, err)
-	}
-	defer rc.Close()
-	sc, err := decodeSidecar(rc)
-	if err != nil {
-		return sc, fmt.Errorf("archive: get sidecar %s: %w", s.URI(key), err)
-	}
-	return sc, nil
+	return readSidecar(ctx, s, confUUID)
 }
 
 // Archived: see Store. On S3 an object matches when it exists, has the
