@@ -17,14 +17,21 @@ import (
 const journalFormat = 1
 
 // record is one journal line: exactly one of its fields is set. The first
-// line is a header; then one row per line; Close appends an end record.
+// line is a header; then the plan (one line per planned item, usually
+// before any row), one row per line and at most one fatal record, in any
+// order; Close appends an end record. A reader that does not know a record
+// (an older build) skips it.
 //
 //	{"header":{"format":1,"run":{...RunInfo...}}}
+//	{"plan":{"seq":0,"confUUID":"...","line":2}}
 //	{"row":{...Row...}}
+//	{"fatal":"authentication failed: ..."}
 //	{"end":{"exitCode":1,"finished":"2026-..."}}
 type record struct {
 	Header *journalHeader `json:"header,omitempty"`
 	Row    *Row           `json:"row,omitempty"`
+	Plan   *PlanItem      `json:"plan,omitempty"`
+	Fatal  string         `json:"fatal,omitempty"`
 	End    *journalEnd    `json:"end,omitempty"`
 }
 
@@ -143,6 +150,8 @@ type scannedJournal struct {
 	header   journalHeader
 	end      *journalEnd
 	idx      []entry
+	plan     planSpan
+	fatal    string    // the first fatal record's message
 	lastDone time.Time // latest FinishedAt of any row
 	torn     bool      // the last line was torn (and ignored)
 }
@@ -198,6 +207,20 @@ func scanJournal(r io.Reader) (scannedJournal, error) {
 			sj.idx = append(sj.idx, e)
 			if rec.Row.FinishedAt.After(sj.lastDone) {
 				sj.lastDone = rec.Row.FinishedAt
+			}
+		case rec.Plan != nil:
+			p := rec.Plan
+			if p.Seq < 0 || p.Seq > math.MaxInt32 || sj.plan.n > 0 && int32(p.Seq) <= sj.plan.last {
+				return sj, fmt.Errorf("line %d: plan item %d out of order", lineNo, p.Seq)
+			}
+			if sj.plan.n == 0 {
+				sj.plan.first = start
+			}
+			sj.plan.end, sj.plan.last = off, int32(p.Seq)
+			sj.plan.n++
+		case rec.Fatal != "":
+			if sj.fatal == "" {
+				sj.fatal = rec.Fatal
 			}
 		case rec.End != nil:
 			sj.end = rec.End

@@ -18,6 +18,15 @@ import (
 // an earlier shard already reported.
 const MergeDuplicate = "merge-duplicate"
 
+// mergeDuplicateHint is the hint of those rows.
+const mergeDuplicateHint = "conference in more than one shard: compare the shards' rows"
+
+// ErrOutIsInput is what errors.Is finds in Merge's error when the output
+// directory is one of the shard directories (compared as absolute, clean
+// paths with symbolic links resolved, or as the same directory on disk): a
+// usage error, nothing is read or written.
+var ErrOutIsInput = errors.New("output directory is one of the inputs")
+
 // ReadManifest reads a manifest.csv and calls fn for each row, in file order.
 // Columns are found by header name (any order; unknown columns are
 // ignored; a UTF-8 BOM is skipped); confUUID and status are required.
@@ -87,7 +96,9 @@ func ReadManifest(path string, fn func(Row) error) error {
 }
 
 // Merge combines the reports of shards (each directory's manifest.csv and
-// summary.json) into one report in out, which must not be one of dirs.
+// summary.json) into one report in out, which must not be one of dirs
+// (ErrOutIsInput). Merge takes out's lock (see LockDir) unless this process
+// holds it; the caller locks it first to cover the whole command.
 //
 // Merged order: shard order (as dirs are given), then each shard's own
 // order (Seq, FileIndex). Seq keeps the value it has in its shard.
@@ -103,32 +114,32 @@ func ReadManifest(path string, fn func(Row) error) error {
 // start, Finished the latest finish, ExitCode the highest shard exit code
 // (so 130 if any shard was interrupted); RunID joins the shards' run IDs
 // with "+"; other RunInfo fields keep a value all shards agree on, else join
-// the distinct values with " | ". MergedFrom lists dirs.
-func Merge(out string, dirs []string) (Summary, error) {
+// the distinct values with " | ", as does Fatal. MergedFrom lists dirs.
+func Merge(out string, dirs []string) (sum Summary, err error) {
 	if len(dirs) == 0 {
 		return Summary{}, errors.New("report: merge: no shard directories")
 	}
-	outAbs, err := filepath.Abs(out)
-	if err != nil {
-		return Summary{}, fmt.Errorf("report: merge: %w", err)
+	for _, d := range dirs {
+		if samePath(out, d) {
+			return Summary{}, fmt.Errorf("report: merge: output directory %s is shard %s: %w", out, d, ErrOutIsInput)
+		}
 	}
 	sums := make([]Summary, len(dirs))
 	for i, d := range dirs {
-		dAbs, err := filepath.Abs(d)
-		if err != nil {
-			return Summary{}, fmt.Errorf("report: merge: %w", err)
-		}
-		if dAbs == outAbs {
-			return Summary{}, fmt.Errorf("report: merge: output directory %s is also a shard", out)
-		}
 		if sums[i], err = ReadSummary(filepath.Join(d, SummaryJSON)); err != nil {
 			return Summary{}, fmt.Errorf("report: merge: %w", err)
 		}
 	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return Summary{}, fmt.Errorf("report: merge: %w", err)
+	unlock, err := lockUnlessHeld(out)
+	if err != nil {
+		return Summary{}, err
 	}
-	sum := mergeInfo(sums)
+	defer func() {
+		if uerr := unlock(); uerr != nil {
+			err = errors.Join(err, uerr)
+		}
+	}()
+	sum = mergeInfo(sums)
 	sum.MergedFrom = append([]string(nil), dirs...)
 
 	seen := map[string]int{} // confUUID -> first shard
@@ -163,7 +174,7 @@ func Merge(out string, dirs []string) (Summary, error) {
 					if r.ErrorCode != "" || r.ErrorMessage != "" {
 						msg += fmt.Sprintf(" (%s: %s)", r.ErrorCode, r.ErrorMessage)
 					}
-					r.Status, r.ErrorCode, r.ErrorMessage = DuplicateInput, MergeDuplicate, msg
+					r.Status, r.ErrorCode, r.ErrorMessage, r.Hint = DuplicateInput, MergeDuplicate, msg, mergeDuplicateHint
 				}
 				return yield(r, key)
 			})
@@ -178,6 +189,21 @@ func Merge(out string, dirs []string) (Summary, error) {
 		return sum, fmt.Errorf("report: merge: %w", err)
 	}
 	return sum, nil
+}
+
+// samePath reports whether a and b name the same directory: equal once
+// made absolute and clean with symbolic links resolved (as far as they
+// exist), or the same file on disk.
+func samePath(a, b string) bool {
+	if resolvePath(a) == resolvePath(b) {
+		return true
+	}
+	ai, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	bi, err := os.Stat(b)
+	return err == nil && os.SameFile(ai, bi)
 }
 
 // mergeInfo combines the shards' run information.
@@ -202,6 +228,7 @@ func mergeInfo(sums []Summary) Summary {
 	m.InputSHA256 = pick(func(s *Summary) string { return s.InputSHA256 })
 	m.DateRange = pick(func(s *Summary) string { return s.DateRange })
 	m.Dest = pick(func(s *Summary) string { return s.Dest })
+	m.Fatal = pick(func(s *Summary) string { return s.Fatal })
 	keys := map[string]bool{}
 	for i := range sums {
 		for k := range sums[i].Options {

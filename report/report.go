@@ -4,12 +4,17 @@
 //
 // # Life of a report
 //
-// A run creates a [Writer] with [NewWriter]. One goroutine calls [Writer.Add]
-// for every row as work finishes, in completion order. Each row is redacted
-// (see [Redact]) and appended to the journal, journal.jsonl, as one JSON line
-// written with a single write call, so a killed process leaves at most a torn
-// last line. The journal is not fsynced per row: it protects against a killed
-// process, not against a power cut (it is fsynced on Close).
+// A run locks its output directory ([LockDir]), then creates a [Writer] with
+// [NewWriter]. Before the first conference starts it writes its plan
+// ([Writer.Plan]: every input item, in input order) to the journal. One
+// goroutine calls [Writer.Add] for every row as work finishes, in
+// completion order. Each row is redacted (see [Redact]) and cleaned (see
+// [CleanText]) and appended to the journal, journal.jsonl, as one JSON line
+// written with a single write call, so a killed process leaves at most a
+// torn last line. The journal is not fsynced per row: it protects against a
+// killed process, not against a power cut (it is fsynced on Close). A fatal
+// error's message goes to the journal once ([Writer.SetFatal]) and from
+// there to Summary.Fatal.
 //
 // [Writer.Close] writes the four report files in input order (rows sorted by
 // Seq, then FileIndex, then completion order). It keeps only a 24-byte index
@@ -22,13 +27,54 @@
 // reached Close (killed, crashed). [Merge] combines the reports of several
 // shards. [ReadManifest] reads manifest.csv back into rows.
 //
+// Every planned item is accounted for: Close and Rebuild write a planned
+// item that has no row as cancelled (errorCode "interrupted" after a kill,
+// "no-result" if a run closed without reporting it) with a hint to rerun,
+// so it is in failures.csv. The plan costs one bit per item in memory.
+//
+// # Statuses and exit codes
+//
+// [Statuses] is the one list of statuses. [Status.Retry] says which go to
+// failures.csv (failed, cancelled, pending-transcode); [Status.Failure]
+// which make the exit code 1 (failed, cancelled, invalid-input, not-found);
+// [ExitCode] turns counts into the exit code; ExitOK ... ExitInterrupted are
+// the one definition of the codes. not-found means the platform does not
+// know the conference (a rerun cannot fix it); unavailable means it has the
+// recording and says it cannot be downloaded.
+//
+// # Uncommitted objects
+//
+// A conference that stops part-way may have stored objects it never
+// committed (no sidecar). Each such object has a row with its objectURI,
+// bytes and sha256, status failed or cancelled and errorCode "uncommitted"
+// ("stored, conference not committed"): the manifest says what is in the
+// destination. Those bytes are not in Summary.BytesArchived (only archived
+// rows are) and sha256sums.txt does not list them (only archived and
+// already-archived rows).
+//
+// # Locking and file modes
+//
+// [LockDir] takes an exclusive lock (flock) on a report directory, held by
+// the file .meetarchive.lock, which names the holder's PID and start time;
+// a second holder gets a [*LockedError] ([ErrLocked]). A run locks its
+// output directory before NewWriter and unlocks after Close; the report
+// and merge commands lock the directory they write before Rebuild and
+// Merge. NewWriter, Rebuild and Merge lock it themselves when this process
+// does not hold its lock. Merge refuses an output directory that is one of
+// its inputs ([ErrOutIsInput]).
+//
+// Directories are created with mode 0777, report files and the journal with
+// 0666, both masked by the umask: nothing is chmod-ed, so umask 077 keeps
+// every file private to its owner.
+//
 // # Counting
 //
 // Summary.Counts counts conferences (input items), not files: every distinct
 // Seq is one conference, counted once under the most severe status among its
-// rows (failed > cancelled > pending-transcode > invalid-input >
+// rows (failed > cancelled > not-found > invalid-input > pending-transcode >
 // duplicate-input > unavailable > no-files > planned > archived >
-// already-archived). The counts therefore add up to Summary.Conferences.
+// already-archived: every status that makes the exit code 1 outranks every
+// one that does not). The counts therefore add up to Summary.Conferences.
 // Summary.Files counts rows that name a file (fileType or fileName set; not
 // duplicate-input rows); Summary.BytesArchived sums the Bytes of rows with
 // status archived (bytes moved by this run: rows that were already archived
@@ -44,7 +90,7 @@
 //	platformSha256, versionId, lockMode, retainUntil, legalHold, deleted,
 //	attempts, errorCode, errorMessage, estimatedBytes, finishedAt,
 //	recordAuthType, isDecodeFinish, available, decodeEndTimeUTC, rcdSize,
-//	playbackURL, objectKey
+//	playbackURL, objectKey, hint
 //
 // The last seven carry the recording details answer as the platform gave
 // it: recordAuthType (0 anyone with the link, 1 enterprise users, 2
@@ -53,7 +99,8 @@
 // (the playback page links, space-separated, with their token redacted);
 // an empty cell means the answer did not carry the field (unknown, not
 // false). objectKey is the stored object's key relative to the destination
-// root: the path sha256sums.txt names.
+// root: the path sha256sums.txt names. hint is what the caller advised
+// for the row (Row.Hint), as given.
 //
 // The CSV files are UTF-8 without BOM, quoted by encoding/csv (RFC 4180) with
 // LF line ends (with CRLF, encoding/csv would drop CRs inside fields).
@@ -62,14 +109,21 @@
 // zone); numbers are decimal; booleans are "true"/"false".
 //
 // failures.csv has one row per conference a rerun should retry (a row of
-// it has status failed, cancelled or pending-transcode), each confUUID once,
-// with the columns confUUID, confID, subject, status, errorCode,
-// errorMessage, attempts, hint (FailuresColumns): a valid --input.
+// it has status failed, cancelled or pending-transcode: Status.Retry), each
+// confUUID once, with the columns confUUID, confID, subject, status,
+// errorCode, errorMessage, attempts, hint (FailuresColumns): a valid
+// --input. not-found and invalid-input conferences are not in it: a rerun
+// of the same line cannot fix them.
 //
 // manifest.xlsx has the sheets Summary (field, value), Recordings (the
 // manifest columns) and Failures (one row per manifest row a rerun should
-// retry: seq, confUUID, confID, subject, status, fileType, fileName,
-// attempts, errorCode, errorMessage, hint, finishedAt). Header rows are bold
+// retry or that makes the exit code 1: failed, cancelled,
+// pending-transcode, not-found, invalid-input; columns seq, confUUID,
+// confID, subject, status, fileType, fileName, attempts, errorCode,
+// errorMessage, hint, finishedAt). The hint of failures.csv and of the
+// Failures sheet is Row.Hint, set by the caller, who knows what an error
+// code means; report knows no API codes and, when Row.Hint is empty, gives
+// a hint from the status alone (see [Hint]). Header rows are bold
 // and frozen, Recordings and Failures have an autofilter, times are Excel
 // date-times (UTC; startTime as the platform's wall clock), sizes and
 // durations numbers, booleans booleans. A cell holds at most 32,767
@@ -82,7 +136,13 @@
 // # Safety
 //
 // Every text field of every row, and of RunInfo, is passed through [Redact]
-// before it reaches the journal or any report file. In CSV files every text
+// before it reaches the journal or any report file, and then through
+// [CleanText]: control characters are escaped visibly (\x00, \x1b, \u202e;
+// subject, errorMessage and hint keep LF and TAB) and a field longer than
+// its limit (200 bytes for identifiers such as confUUID, 1,000 for subject
+// and file name, 2,000 for errorMessage and objectURI) is cut, ending with
+// its original length ("… (60000000 bytes)"). Secrets are scrubbed before
+// the cut, so a cut never keeps the start of one. In CSV files every text
 // cell that begins with '=', '+', '-', '@', TAB or CR is prefixed with a
 // single quote (OWASP's advice against CSV injection; see [Neutralize]). In
 // manifest.xlsx text is always written as a plain (inline) string cell, never
@@ -92,14 +152,14 @@ package report
 import (
 	"fmt"
 	"path/filepath"
-	"strings"
 	"time"
 )
 
 // Status is a row's outcome.
 type Status string
 
-// The row statuses (DESIGN.md).
+// The row statuses. Statuses lists them; Status.Retry and Status.Failure
+// say what each means for failures.csv and the exit code.
 const (
 	Archived         Status = "archived"
 	AlreadyArchived  Status = "already-archived"
@@ -223,6 +283,10 @@ type Row struct {
 	Attempts       int       `json:"attempts,omitempty"`
 	ErrorCode      string    `json:"errorCode,omitempty"`
 	ErrorMessage   string    `json:"errorMessage,omitempty"`
+	// Hint says in a few words what a person should do about this row. The
+	// caller sets it (report knows no API error codes); see [Hint] for what
+	// the Failures sheet and failures.csv show when it is empty.
+	Hint           string    `json:"hint,omitempty"`
 	EstimatedBytes int64     `json:"estimatedBytes,omitempty"` // dry run: rcdSize*MiB
 	FinishedAt     time.Time `json:"finishedAt,omitzero"`
 
@@ -266,6 +330,10 @@ type Summary struct {
 	ThroughputBytesPerSec float64        `json:"throughputBytesPerSec"`
 	ExitCode              int            `json:"exitCode"`
 	EstimatedBytes        int64          `json:"estimatedBytes"`
+	// Fatal is the message of the error that stopped the run (exit code 3),
+	// written here once; the rows it left unstarted carry a short code.
+	// "" when no fatal error stopped the run.
+	Fatal string `json:"fatal"`
 
 	// Additions to the contract.
 	ExitStatus           string   `json:"exitStatus"`           // ExitCodeName(ExitCode)
@@ -298,7 +366,7 @@ func Paths(dir string) []string {
 	}
 }
 
-// Exit codes (DESIGN.md).
+// Exit codes of the meetarchive command: the one definition (see ExitCode).
 const (
 	ExitOK          = 0
 	ExitFailures    = 1
@@ -326,37 +394,49 @@ func ExitCodeName(code int) string {
 	}
 }
 
-// Hint says in a few words what to do about a row a rerun should retry.
-// It returns "" for statuses that need nothing.
+// ExitCode is the exit code of a run that counted counts (conferences per
+// status, as [Writer.Counts] and Summary.Counts give them): 130
+// (ExitInterrupted) if it was interrupted, else 3 (ExitFatal) if a fatal
+// error stopped it, else 1 (ExitFailures) if any conference is counted
+// under a status whose Failure is true, else 0 (ExitOK).
+func ExitCode(counts map[Status]int, interrupted, fatal bool) int {
+	switch {
+	case interrupted:
+		return ExitInterrupted
+	case fatal:
+		return ExitFatal
+	}
+	for st, n := range counts {
+		if n > 0 && st.Failure() {
+			return ExitFailures
+		}
+	}
+	return ExitOK
+}
+
+// Hint says in a few words what to do about a row: r.Hint when the caller
+// set one, else a hint from the status alone for the rows the Failures sheet
+// lists (pending-transcode, cancelled, failed, not-found, invalid-input, and
+// unknown statuses), else "". It knows no API error codes: the code-specific
+// advice is the caller's, in Row.Hint.
 func Hint(r Row) string {
+	if r.Hint != "" {
+		return r.Hint
+	}
 	switch r.Status {
 	case PendingTranscode:
 		return "still transcoding on the platform: rerun later with --input failures.csv"
 	case Cancelled:
-		return "run stopped before this finished: rerun with --input failures.csv"
+		return "the run stopped before this finished: rerun with --input failures.csv"
 	case Failed:
-	default:
-		return ""
-	}
-	code := r.ErrorCode
-	switch {
-	case code == "auth" || strings.HasPrefix(code, "USG."):
-		return "authentication refused: check the credentials, then rerun with --input failures.csv"
-	case code == "http-429" || code == "APIG.0308":
-		return "throttled by the API gateway: lower --rate, then rerun with --input failures.csv"
-	case code == "MMC.111070002" || code == "MMC.111070010" || code == "http-403":
-		return "no permission: use an administrator account, then rerun with --input failures.csv"
-	case code == "MMC.111070005" || code == "MMC.111072065":
-		return "the platform does not know this conference: check the confUUID"
-	case code == "timeout" || code == "connection":
-		return "network problem: check connectivity (and --ca-bundle), then rerun with --input failures.csv"
-	case code == "truncated":
-		return "download cut short: rerun with --input failures.csv"
-	case code == "integrity":
-		return "stored bytes did not match the platform's size or SHA-256: rerun; if it persists, ask the vendor"
-	case code == "merge-duplicate":
-		return "conference in more than one shard: compare the shards' rows"
-	default:
 		return "rerun with --input failures.csv; if it fails again, see errorMessage"
+	case NotFound:
+		return "the platform does not know this conference: check the confUUID (a rerun will not help)"
+	case InvalidInput:
+		return "fix this line of the input; a rerun of it as is will not help"
 	}
+	if listedInFailures(r.Status) {
+		return "unknown status: see errorMessage"
+	}
+	return ""
 }

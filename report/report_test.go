@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -286,23 +287,101 @@ func TestRedact(t *testing.T) {
 
 func TestHint(t *testing.T) {
 	tests := []struct {
+		name string
 		row  Row
 		want string // a word the hint must contain; "" = no hint
 	}{
-		{Row{Status: Archived}, ""},
-		{Row{Status: Unavailable}, ""},
-		{Row{Status: PendingTranscode}, "transcoding"},
-		{Row{Status: Cancelled}, "rerun"},
-		{Row{Status: Failed, ErrorCode: "APIG.0308"}, "--rate"},
-		{Row{Status: Failed, ErrorCode: "USG.000000004"}, "credentials"},
-		{Row{Status: Failed, ErrorCode: "timeout"}, "network"},
-		{Row{Status: Failed, ErrorCode: "weird"}, "errorMessage"},
+		{"archived", Row{Status: Archived}, ""},
+		{"unavailable", Row{Status: Unavailable}, ""},
+		{"duplicate", Row{Status: DuplicateInput}, ""},
+		{"pending", Row{Status: PendingTranscode}, "transcoding"},
+		{"cancelled", Row{Status: Cancelled}, "rerun"},
+		{"failed", Row{Status: Failed, ErrorCode: "weird"}, "errorMessage"},
+		{"not found", Row{Status: NotFound}, "confUUID"},
+		{"invalid", Row{Status: InvalidInput}, "input"},
+		{"unknown status", Row{Status: "exploded"}, "errorMessage"},
+		// The caller's hint wins; report knows no API code.
+		{"caller hint", Row{Status: Failed, ErrorCode: "APIG.0308", Hint: "lower --rate"}, "--rate"},
+		{"api code without hint", Row{Status: Failed, ErrorCode: "APIG.0308"}, "errorMessage"},
+		{"caller hint on archived", Row{Status: Archived, Hint: "note"}, "note"},
 	}
 	for _, tt := range tests {
-		t.Run(string(tt.row.Status)+"/"+tt.row.ErrorCode, func(t *testing.T) {
+		t.Run(tt.name, func(t *testing.T) {
 			got := Hint(tt.row)
 			if tt.want == "" && got != "" || !strings.Contains(got, tt.want) {
 				t.Errorf("Hint(%+v) = %q, want it to contain %q", tt.row, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestStatusFailure(t *testing.T) {
+	// An unknown status ("exploded") is a failure: an outcome nobody can
+	// name is not a success.
+	want := map[Status]bool{Failed: true, Cancelled: true, InvalidInput: true, NotFound: true, "exploded": true}
+	for _, s := range append(Statuses(), "exploded") {
+		t.Run(string(s), func(t *testing.T) {
+			if got, w := s.Failure(), want[s]; got != w {
+				t.Errorf("%s.Failure() = %v, want %v", s, got, w)
+			}
+		})
+	}
+}
+
+// TestSeverityFailuresFirst: a conference with a failure row and a
+// non-failure row is counted under the failure, so the counts decide the
+// exit code.
+func TestSeverityFailuresFirst(t *testing.T) {
+	for _, a := range Statuses() {
+		for _, b := range Statuses() {
+			if a.Failure() && !b.Failure() {
+				if got := worse(a, b); got != a {
+					t.Errorf("worse(%s, %s) = %s, want %s", a, b, got, a)
+				}
+				if got := worse(b, a); got != a {
+					t.Errorf("worse(%s, %s) = %s, want %s", b, a, got, a)
+				}
+			}
+		}
+	}
+}
+
+func TestStatusesNotFound(t *testing.T) {
+	got := Statuses()
+	i := slices.Index(got, NotFound)
+	if i < 0 || got[i-1] != Unavailable {
+		t.Errorf("Statuses() = %v, want not-found right after unavailable", got)
+	}
+	if NotFound.Retry() {
+		t.Error("not-found is retried: a rerun cannot fix it")
+	}
+	if !listedInFailures(NotFound) {
+		t.Error("not-found is not in the Failures sheet")
+	}
+}
+
+func TestExitCode(t *testing.T) {
+	tests := []struct {
+		name        string
+		counts      map[Status]int
+		interrupted bool
+		fatal       bool
+		want        int
+	}{
+		{"all good", map[Status]int{Archived: 3, AlreadyArchived: 1, PendingTranscode: 1, Unavailable: 1, NoFiles: 1, DuplicateInput: 1, Failed: 0}, false, false, ExitOK},
+		{"empty", nil, false, false, ExitOK},
+		{"failed", map[Status]int{Archived: 3, Failed: 1}, false, false, ExitFailures},
+		{"cancelled", map[Status]int{Cancelled: 1}, false, false, ExitFailures},
+		{"invalid input", map[Status]int{InvalidInput: 1}, false, false, ExitFailures},
+		{"not found", map[Status]int{Archived: 1, NotFound: 1}, false, false, ExitFailures},
+		{"unknown status", map[Status]int{"exploded": 1}, false, false, ExitFailures},
+		{"fatal", map[Status]int{Failed: 1}, false, true, ExitFatal},
+		{"interrupted wins", map[Status]int{Failed: 1}, true, true, ExitInterrupted},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ExitCode(tt.counts, tt.interrupted, tt.fatal); got != tt.want {
+				t.Errorf("ExitCode = %d, want %d", got, tt.want)
 			}
 		})
 	}

@@ -28,20 +28,44 @@ type Writer struct {
 	counts map[Status]int
 	err    error // sticky journal write error
 	closed bool
+
+	plan    planSpan // the plan records in the journal
+	planned bitset   // the planned Seqs
+	pending int      // planned Seqs without a row yet
+	fatal   string   // SetFatal's message (cleaned)
+	unlock  func() error
 }
 
 // NewWriter creates dir (and parents) and starts the journal, dir/journal.jsonl,
-// with a header record carrying info (redacted). info.Started defaults to
-// now. A journal already in dir (an earlier run's) is first renamed to
-// journal.prev.jsonl, replacing an older one: call Rebuild(dir) before
-// NewWriter to turn it into a report first.
-func NewWriter(dir string, info RunInfo) (*Writer, error) {
-	w := &Writer{dir: dir, now: func() time.Time { return time.Now().UTC() },
+// with a header record carrying info (redacted and cleaned). info.Started
+// defaults to now. A journal already in dir (an earlier run's) is first
+// renamed to journal.prev.jsonl, replacing an older one: call Rebuild(dir)
+// before NewWriter to turn it into a report first.
+//
+// dir must not be in use by another run: the caller locks it first (see
+// LockDir). If this process does not hold dir's lock, NewWriter takes it
+// until Close, and fails with a *LockedError (errors.Is ErrLocked) when
+// another process holds it, before touching the journal.
+//
+// Directories are created with mode 0777 and files with 0666, both as the
+// umask allows; nothing is chmod-ed.
+func NewWriter(dir string, info RunInfo) (w *Writer, err error) {
+	w = &Writer{dir: dir, now: func() time.Time { return time.Now().UTC() },
 		confs: map[int32]uint8{}, counts: map[Status]int{}}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return nil, fmt.Errorf("report: create %s: %w", dir, err)
 	}
-	info = redactInfo(info)
+	unlock, err := lockUnlessHeld(dir)
+	if err != nil {
+		return nil, err
+	}
+	w.unlock = unlock
+	defer func() {
+		if err != nil {
+			_ = unlock()
+		}
+	}()
+	info = sanitizeInfo(info)
 	if info.Started.IsZero() {
 		info.Started = w.now()
 	}
@@ -56,7 +80,7 @@ func NewWriter(dir string, info RunInfo) (*Writer, error) {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("report: journal: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o644)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o666)
 	if err != nil {
 		return nil, fmt.Errorf("report: journal: %w", err)
 	}
@@ -95,6 +119,46 @@ func (w *Writer) append(rec record) error {
 	return nil
 }
 
+// write appends buf (whole lines) with one write call, cutting a short
+// write back off. A failed write is sticky. The caller holds w.mu.
+func (w *Writer) write(buf []byte) error {
+	n, err := w.f.Write(buf)
+	if err != nil {
+		if n > 0 {
+			_ = w.f.Truncate(w.off)
+		}
+		w.err = fmt.Errorf("report: journal: %w", err)
+		return w.err
+	}
+	w.off += int64(n)
+	return nil
+}
+
+// SetFatal records the message of the error that stops the run (redacted,
+// cleaned, at most 4,096 bytes): it goes to the journal at once and to
+// Summary.Fatal (summary.json, the Summary sheet) once, so the rows the
+// error left unstarted can carry a short code instead of repeating it. The
+// first message stands; later calls do nothing.
+func (w *Writer) SetFatal(message string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return errors.New("report: fatal: writer closed")
+	}
+	if w.fatal != "" || message == "" {
+		return nil
+	}
+	if w.err != nil {
+		return w.err
+	}
+	w.fatal = cleanFatal(message)
+	line, err := json.Marshal(record{Fatal: w.fatal})
+	if err != nil {
+		return fmt.Errorf("report: fatal: %w", err)
+	}
+	return w.write(append(line, '\n'))
+}
+
 // Add redacts r and appends it to the journal (one line, one write call;
 // not fsynced: a killed process loses nothing that Add returned for). Rows
 // may come in any order; the reports are written in input order.
@@ -116,7 +180,7 @@ func (w *Writer) AddAll(rows ...Row) error {
 	entries := make([]entry, 0, len(rows))
 	statuses := make([]Status, 0, len(rows))
 	for i := range rows {
-		r := redactRow(rows[i])
+		r := sanitizeRow(rows[i])
 		statuses = append(statuses, r.Status)
 		line, err := json.Marshal(record{Row: &r})
 		if err != nil {
@@ -129,21 +193,17 @@ func (w *Writer) AddAll(rows ...Row) error {
 		entries = append(entries, e)
 		buf = append(append(buf, line...), '\n')
 	}
-	n, err := w.f.Write(buf)
-	if err != nil {
-		if n > 0 {
-			_ = w.f.Truncate(w.off)
-		}
-		w.err = fmt.Errorf("report: journal: %w", err)
-		return w.err
+	if err := w.write(buf); err != nil {
+		return err
 	}
-	w.off += int64(n)
 	w.idx = append(w.idx, entries...)
 	for i, e := range entries {
 		oldID, seen := w.confs[e.seq]
 		var old Status
 		if seen {
 			old = w.stats[oldID]
+		} else if w.planned.has(int(e.seq)) {
+			w.pending--
 		}
 		st := worse(old, statuses[i])
 		if !seen || st != old {
@@ -194,13 +254,26 @@ func (w *Writer) Counts() map[Status]int {
 // failures.csv, manifest.xlsx and summary.json in input order (rows read
 // back from the journal one at a time). The journal stays in the directory.
 // Close after Close is an error.
-func (w *Writer) Close(exitCode int) (Summary, error) {
+//
+// A planned item (see Plan) without a row is reported as cancelled
+// (errorCode "no-result"), and an exit code of 0 then becomes 1: the
+// returned Summary.ExitCode is the code the process should exit with.
+// Close releases the lock NewWriter took, if it took one.
+func (w *Writer) Close(exitCode int) (sum Summary, err error) {
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
 		return Summary{}, errors.New("report: close: writer closed")
 	}
 	w.closed = true
+	defer func() {
+		if uerr := w.unlock(); uerr != nil {
+			err = errors.Join(err, uerr)
+		}
+	}()
+	if exitCode == ExitOK && w.pending > 0 {
+		exitCode = ExitFailures
+	}
 	finished := w.now().UTC()
 	jerr := w.err
 	if jerr == nil {
@@ -214,20 +287,22 @@ func (w *Writer) Close(exitCode int) (Summary, error) {
 	if err := w.f.Close(); err != nil && jerr == nil {
 		jerr = fmt.Errorf("report: journal: %w", err)
 	}
-	idx := w.idx
-	w.idx, w.confs = nil, nil
+	idx, plan := w.idx, w.plan
+	w.idx, w.confs, w.planned = nil, nil, nil
 	w.mu.Unlock() // Counts stays available while the reports are written
 
-	sum, err := writeFromJournal(w.dir, filepath.Join(w.dir, Journal), idx,
-		Summary{RunInfo: w.info, Finished: finished, ExitCode: exitCode})
+	sum, err = writeFromJournal(w.dir, filepath.Join(w.dir, Journal), idx, plan, CodeNoResult,
+		Summary{RunInfo: w.info, Finished: finished, ExitCode: exitCode, Fatal: w.fatal})
 	if err != nil {
 		return sum, errors.Join(jerr, fmt.Errorf("report: close: %w", err))
 	}
 	return sum, jerr
 }
 
-// writeFromJournal writes the reports of the rows idx locates in the journal.
-func writeFromJournal(dir, journal string, idx []entry, sum Summary) (Summary, error) {
+// writeFromJournal writes the reports of the rows idx locates in the
+// journal and of the planned items (plan) that have no row: those as
+// plannedRow(item, code).
+func writeFromJournal(dir, journal string, idx []entry, plan planSpan, code string, sum Summary) (Summary, error) {
 	sortEntries(idx)
 	f, err := os.Open(journal)
 	if err != nil {
@@ -235,8 +310,28 @@ func writeFromJournal(dir, journal string, idx []entry, sum Summary) (Summary, e
 	}
 	defer f.Close()
 	jr := newJournalReader(f)
+	ps := newPlanScanner(f, plan)
 	return writeReports(dir, sum, func(yield func(Row, int64) error) error {
-		for _, e := range idx {
+		next, planned, err := ps.next()
+		if err != nil {
+			return err
+		}
+		for i := 0; i < len(idx) || planned; {
+			if planned && (i == len(idx) || next.Seq < int(idx[i].seq)) {
+				if err := yield(plannedRow(next, code), int64(next.Seq)); err != nil {
+					return err
+				}
+				if next, planned, err = ps.next(); err != nil {
+					return err
+				}
+				continue
+			}
+			e := idx[i]
+			if planned && next.Seq == int(e.seq) { // the item has rows
+				if next, planned, err = ps.next(); err != nil {
+					return err
+				}
+			}
 			r, err := jr.row(e)
 			if err != nil {
 				return err
@@ -244,13 +339,17 @@ func writeFromJournal(dir, journal string, idx []entry, sum Summary) (Summary, e
 			if err := yield(r, int64(e.seq)); err != nil {
 				return err
 			}
+			i++
 		}
 		return nil
 	}, nil)
 }
 
 // Rebuild writes the four report files of dir from its journal: what a run
-// that was killed (or crashed) had finished. The last line of the journal
+// that was killed (or crashed) had finished, and, when the run wrote its
+// plan (see Writer.Plan), every other planned item as cancelled with
+// errorCode "interrupted" and a hint to rerun, so that every input line is
+// accounted for (and in failures.csv). The last line of the journal
 // may be torn (a write cut short by the kill): it is ignored. Any other line
 // that is not a whole record is an error.
 //
@@ -264,7 +363,23 @@ func writeFromJournal(dir, journal string, idx []entry, sum Summary) (Summary, e
 // kill can cut a conference short only between two of its rows: it then
 // appears with fewer file rows than it has (never with rows it did not
 // finish), and a rerun finds it archived through its sidecar.
-func Rebuild(dir string) (Summary, error) {
+//
+// Rebuild must not run while the run is still writing the journal: it
+// takes dir's lock (unless this process holds it) and fails with a
+// *LockedError when another process holds it.
+func Rebuild(dir string) (sum Summary, err error) {
+	if _, err := os.Stat(dir); err != nil {
+		return Summary{}, fmt.Errorf("report: rebuild: %w", err)
+	}
+	unlock, err := lockUnlessHeld(dir)
+	if err != nil {
+		return Summary{}, err
+	}
+	defer func() {
+		if uerr := unlock(); uerr != nil {
+			err = errors.Join(err, uerr)
+		}
+	}()
 	path := filepath.Join(dir, Journal)
 	f, err := os.Open(path)
 	if err != nil {
@@ -279,14 +394,16 @@ func Rebuild(dir string) (Summary, error) {
 	if err != nil {
 		return Summary{}, fmt.Errorf("report: rebuild: %s: %w", path, err)
 	}
-	sum := Summary{RunInfo: sj.header.Run, Rebuilt: true, ExitCode: ExitInterrupted, Finished: sj.lastDone}
+	sum = Summary{RunInfo: sj.header.Run, Rebuilt: true, ExitCode: ExitInterrupted, Finished: sj.lastDone, Fatal: sj.fatal}
+	code := CodeInterrupted
 	if sj.end != nil {
 		sum.ExitCode, sum.Finished = sj.end.ExitCode, sj.end.Finished
+		code = CodeNoResult
 	}
 	if sum.Finished.IsZero() {
 		sum.Finished = mtime
 	}
-	sum, err = writeFromJournal(dir, path, sj.idx, sum)
+	sum, err = writeFromJournal(dir, path, sj.idx, sj.plan, code, sum)
 	if err != nil {
 		return sum, fmt.Errorf("report: rebuild: %w", err)
 	}
