@@ -13,8 +13,10 @@
 //     call fails at once with an error wrapping ErrAuth instead of hammering the
 //     login (and locking the account).
 //
-//   - one retry loop. ShouldRetry is the single retry decision; Backoff gives
-//     capped exponential delays with full jitter and honours Retry-After. The
+//   - one retry loop. ShouldRetry is the single retry decision; Backoff.Next
+//     the single policy: capped exponential delays with full jitter, a
+//     Retry-After honoured up to MaxRetryAfter, and no wait past MaxElapsed
+//     (a Retry-After beyond what is left of it gives up at once). The
 //     pipeline reuses both for whole-file retries.
 //
 //   - one rate limiter per API (details, downloadurls, recordinfo, list, delete,
@@ -48,7 +50,14 @@
 //
 // Tokens in download links are single use, so Links asks for fresh links on
 // every call and OpenMedia never retries: a caller that must retry a download
-// calls Links again and opens the new link. With LinkSource "auto" the client
+// calls Links again and opens the new link, from the byte it reached with
+// OpenMediaAt (a Range request; a host that answers 200 sends the whole file
+// and the caller starts over). A 401 or 403 from the media host wraps
+// ErrLinkExpired. Media redirects are followed at most MaxMediaRedirects
+// hops, to https only (http only from an http link), never with a Referer,
+// and without the download token once a hop leaves the link's scheme, host
+// and port; any other redirect fails with ErrBadRedirect. The API client
+// follows no redirect. With LinkSource "auto" the client
 // tries record info first (it gives each file's size and SHA-256) and, the
 // first time record info answers 403, 404, 405 or 501 (not enabled), falls back
 // to downloadurls for the rest of the client's life.
