@@ -114,13 +114,20 @@
 // first presentation, whatever happens next; a missing token answers 401,
 // a used, unknown, expired (Config.LinkLifetime on the Config.Now clock) or
 // other file's token 403, both with error code MMC.111070004, and both count
-// in Counters.TokenRefused. The body is the file's deterministic
-// pseudo-random content (see Content) with Content-Length; no Range
-// support. Config.MediaRate throttles each response (real time), and
-// cancellation of the request or Close stops it. Served records the
-// SHA-256 of the bytes actually sent, for complete responses only; an entry
-// is added just before the last bytes are written (and withdrawn if that
-// write fails), so a client that has read a whole file finds it there.
+// in Counters.TokenRefused; a Range request needs a fresh token like any
+// other. The body is the file's deterministic pseudo-random content (see
+// Content) with Content-Length and "Accept-Ranges: bytes". One range
+// ("bytes=N-", "bytes=N-M", "bytes=-S") is served as object storage serves
+// it: 206 with "Content-Range: bytes N-M/T"; a range starting at or beyond
+// the end answers 416 with "Content-Range: bytes */T"; several ranges, or a
+// header that does not parse, get the whole file. Config.IgnoreRange makes
+// the host ignore Range (200, whole file). Config.MediaRate throttles each
+// response (real time), and cancellation of the request or Close stops it.
+// Served records the SHA-256 of the bytes actually sent, for complete
+// responses only (Served.Offset is where a range started); an entry is added
+// just before the last bytes are written (and withdrawn if that write
+// fails), so a client that has read a whole file finds it there.
+// MediaBytesServed counts every body byte written, complete or not.
 //
 // # Gateway
 //
@@ -151,12 +158,13 @@
 // chosen from the status), "throttle" (429 APIG.0308, Retry-After when
 // RetryAfter > 0), "latency" (sleep, then answer normally), "truncate" (API:
 // the first half of the JSON with a matching Content-Length; media: the full
-// Content-Length, half the bytes, then the connection closes), "html" (200
+// Content-Length, half the body, or Offset bytes, or a random number of
+// them with RandomOffset, then the connection closes), "html" (200
 // text/html), "badjson" (200, numbers and booleans turned into "abc"), "reset"
 // (connection closed with RST, no answer), "flip" (media: the middle byte
 // inverted). Counters.Faults and FaultHits["endpoint/kind"] count hits.
 // ParseFault and ParseFaults read faults in a flag form
-// ("details:status:status=503:times=2").
+// ("details:status:status=503:times=2", "media:truncate:at=random:times=3").
 //
 // Beware: Go's http.Transport silently resends an idempotent request (GET,
 // DELETE) once when a reused keep-alive connection is reset before any
