@@ -32,8 +32,11 @@ func detailRows() []Row {
 func TestDetailColumnsAtEnd(t *testing.T) {
 	want := []string{"recordAuthType", "isDecodeFinish", "available", "decodeEndTimeUTC", "rcdSize", "playbackURL", "objectKey"}
 	cols := ManifestColumns()
-	if got := cols[len(cols)-len(want):]; !reflect.DeepEqual(got, want) {
-		t.Errorf("last columns = %v, want %v", got, want)
+	if len(cols) < 25+len(want) {
+		t.Fatalf("columns = %v, want the details after finishedAt", cols)
+	}
+	if got := cols[25 : 25+len(want)]; !reflect.DeepEqual(got, want) {
+		t.Errorf("columns after finishedAt = %v, want %v", got, want)
 	}
 	// The columns before them keep their places (scripts read them by position).
 	if cols[0] != "seq" || cols[24] != "finishedAt" {

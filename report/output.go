@@ -74,6 +74,7 @@ type reportWriter struct {
 	cur       conference
 	started   bool
 	failedIDs map[string]bool // confUUIDs already in failures.csv
+	extra     *extraFiles     // sha256sums.txt, summary.html
 }
 
 // writeReports writes manifest.csv, failures.csv, manifest.xlsx and
@@ -122,6 +123,7 @@ func (w *reportWriter) open() error {
 	if w.book, err = newBook(w.dir); err != nil {
 		return fmt.Errorf("xlsx: %w", err)
 	}
+	w.extra = newExtraFiles(w.dir)
 	// encoding/csv quoting (RFC 4180) with LF line ends: with UseCRLF it
 	// would drop every CR inside a field, and a subject must survive intact.
 	w.mcsv = csv.NewWriter(w.manifest.bw)
@@ -167,6 +169,9 @@ func (w *reportWriter) add(r Row, conf int64) error {
 		s.BytesArchived += r.Bytes
 	}
 	s.EstimatedBytes += r.EstimatedBytes
+	if err := w.extra.add(&r); err != nil {
+		return err
+	}
 
 	for i := range manifestColumns {
 		w.rec[i] = csvText(manifestColumns[i].get(&r))
@@ -241,7 +246,10 @@ func (w *reportWriter) close() error {
 	if err := w.fcsv.Error(); err != nil {
 		return fmt.Errorf("%s: %w", FailuresCSV, err)
 	}
-	if err := w.book.finish(s, w.xlsxFile.bw); err != nil {
+	if err := w.extra.prepare(); err != nil {
+		return err
+	}
+	if err := w.book.finish(s, w.extra.fig, w.xlsxFile.bw); err != nil {
 		return fmt.Errorf("xlsx: %w", err)
 	}
 	if err := w.book.close(); err != nil {
@@ -260,7 +268,7 @@ func (w *reportWriter) close() error {
 		js.abort()
 		return fmt.Errorf("%s: %w", SummaryJSON, err)
 	}
-	parts := []*tempFile{w.manifest, w.failures, w.xlsxFile, js}
+	parts := append(append([]*tempFile{w.manifest, w.failures, w.xlsxFile}, w.extra.parts...), js)
 	for _, t := range parts {
 		if err := t.finish(); err != nil {
 			js.abort()
@@ -276,6 +284,7 @@ func (w *reportWriter) close() error {
 		}
 	}
 	w.manifest, w.failures, w.xlsxFile = nil, nil, nil
+	w.extra.parts = nil
 	return syncDir(w.dir)
 }
 
@@ -287,6 +296,9 @@ func (w *reportWriter) abort() {
 		if t != nil {
 			t.abort()
 		}
+	}
+	if w.extra != nil {
+		w.extra.abort()
 	}
 }
 

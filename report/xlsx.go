@@ -3,9 +3,12 @@ package report
 import (
 	"archive/zip"
 	"bufio"
+	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/xuri/excelize/v2"
@@ -26,18 +29,38 @@ const (
 	fmtDecimal  = "#,##0.00"
 )
 
+// maxSheetRows is the most rows a sheet of manifest.xlsx holds, its header
+// included: Excel's limit. Past it, Recordings continues in "Recordings (2)"
+// and so on (Failures likewise), each with the header repeated. Tests lower
+// it.
+var maxSheetRows = 1_048_576
+
 // book writes manifest.xlsx with excelize's stream writer: rows go to a
 // buffer that spills to a temporary file in the report directory past 16
 // MiB, and the workbook is zipped straight into its file (never whole in
 // memory), so memory does not grow with the number of rows.
 type book struct {
-	f                *excelize.File
-	rec, fail        *excelize.StreamWriter
-	recRows, failRow int // rows written, header included
-	sHeader, sTime   int
-	sWall, sBytes    int
-	sDec             int
-	vals             []any
+	f              *excelize.File
+	rec, fail      *table
+	sHeader, sTime int
+	sWall, sBytes  int
+	sDec           int
+	vals           []any
+}
+
+// table is Recordings or Failures: one or more sheets of the same columns.
+type table struct {
+	base   string // the first sheet's name
+	before string // where a continuation sheet goes in tab order ("" = at the end)
+	cols   []column
+	sheets []*streamSheet
+}
+
+// streamSheet is one sheet written by a stream writer.
+type streamSheet struct {
+	name string
+	sw   *excelize.StreamWriter
+	rows int // rows written, header included
 }
 
 func newBook(tmpDir string) (*book, error) {
@@ -82,14 +105,51 @@ func (b *book) init() error {
 	if b.sDec, err = f.NewStyle(&excelize.Style{CustomNumFmt: ptr(fmtDecimal)}); err != nil {
 		return err
 	}
-	if b.rec, err = b.table(SheetRecordings, manifestColumns); err != nil {
-		return err
+	b.rec = &table{base: SheetRecordings, before: SheetFailures, cols: manifestColumns}
+	b.fail = &table{base: SheetFailures, cols: failureColumns}
+	for _, t := range []*table{b.rec, b.fail} {
+		if err := b.startSheet(t); err != nil {
+			return err
+		}
 	}
-	if b.fail, err = b.table(SheetFailures, failureColumns); err != nil {
-		return err
-	}
-	b.recRows, b.failRow = 1, 1
 	return nil
+}
+
+// startSheet begins the table's next sheet: the first is the one init
+// created, the next ones are added as "Name (2)", "Name (3)", ...
+func (b *book) startSheet(t *table) error {
+	name := t.base
+	if n := len(t.sheets); n > 0 {
+		name = fmt.Sprintf("%s (%d)", t.base, n+1)
+		if _, err := b.f.NewSheet(name); err != nil {
+			return err
+		}
+		if t.before != "" {
+			if err := b.f.MoveSheet(name, t.before); err != nil {
+				return err
+			}
+		}
+	}
+	sw, err := b.table(name, t.cols)
+	if err != nil {
+		return err
+	}
+	t.sheets = append(t.sheets, &streamSheet{name: name, sw: sw, rows: 1})
+	return nil
+}
+
+// add writes r as the next row of t, starting a new sheet when the current
+// one is full.
+func (b *book) add(t *table, r *Row) error {
+	cur := t.sheets[len(t.sheets)-1]
+	if cur.rows >= maxSheetRows {
+		if err := b.startSheet(t); err != nil {
+			return err
+		}
+		cur = t.sheets[len(t.sheets)-1]
+	}
+	cur.rows++
+	return b.writeRow(cur.sw, cur.rows, t.cols, r)
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -165,46 +225,46 @@ func (b *book) writeRow(sw *excelize.StreamWriter, row int, cols []column, r *Ro
 	return sw.SetRow(cell, vals)
 }
 
-func (b *book) addRecording(r *Row) error {
-	b.recRows++
-	return b.writeRow(b.rec, b.recRows, manifestColumns, r)
-}
+func (b *book) addRecording(r *Row) error { return b.add(b.rec, r) }
 
-func (b *book) addFailure(r *Row) error {
-	b.failRow++
-	return b.writeRow(b.fail, b.failRow, failureColumns, r)
-}
+func (b *book) addFailure(r *Row) error { return b.add(b.fail, r) }
 
-// finish writes the Summary sheet, ends the streams and saves the workbook
-// to w.
-func (b *book) finish(sum *Summary, w io.Writer) error {
-	for _, t := range []struct {
-		sheet string
-		sw    *excelize.StreamWriter
-		rows  int
-		cols  int
-	}{{SheetRecordings, b.rec, b.recRows, len(manifestColumns)}, {SheetFailures, b.fail, b.failRow, len(failureColumns)}} {
-		last, err := excelize.CoordinatesToCellName(t.cols, max(t.rows, 2))
-		if err != nil {
-			return err
-		}
-		if err := b.f.AutoFilter(t.sheet, "A1:"+last, nil); err != nil {
-			return err
-		}
-		if err := t.sw.Flush(); err != nil {
-			return err
+// finish writes the Summary sheet (figures and charts from fig), ends the
+// streams and saves the workbook to w. Every sheet declares its used range
+// (<dimension ref>) exactly: readers that trust it (streaming readers such
+// as openpyxl's read-only mode) see all of the data.
+func (b *book) finish(sum *Summary, fig *figures, w io.Writer) error {
+	dims := map[string]string{} // sheet part -> used range
+	for _, t := range []*table{b.rec, b.fail} {
+		for _, sh := range t.sheets {
+			last, err := excelize.CoordinatesToCellName(len(t.cols), sh.rows)
+			if err != nil {
+				return err
+			}
+			dims[sheetPart(sh.sw.SheetID)] = "A1:" + last
+			// An autofilter needs a data row, even an empty one.
+			filterLast, err := excelize.CoordinatesToCellName(len(t.cols), max(sh.rows, 2))
+			if err != nil {
+				return err
+			}
+			if err := b.f.AutoFilter(sh.name, "A1:"+filterLast, nil); err != nil {
+				return err
+			}
+			if err := sh.sw.Flush(); err != nil {
+				return err
+			}
 		}
 	}
-	if err := b.summarySheet(sum); err != nil {
+	if err := b.summarySheet(sum, fig); err != nil {
 		return err
 	}
 	// Zip straight into w: excelize's Write would build the whole file in a
 	// bytes.Buffer first. (Its zip64 header fix-up for parts over 4 GiB is
 	// then skipped; a manifest part is nowhere near that.)
 	bw := bufio.NewWriterSize(w, 256<<10)
-	var zw *zip.Writer
+	var zw *dimZip
 	b.f.SetZipWriter(func(io.Writer) excelize.ZipWriter {
-		zw = zip.NewWriter(bw)
+		zw = &dimZip{Writer: zip.NewWriter(bw), dims: dims}
 		return zw
 	})
 	if err := b.f.Write(io.Discard); err != nil {
@@ -213,8 +273,18 @@ func (b *book) finish(sum *Summary, w io.Writer) error {
 	if zw == nil {
 		return fmt.Errorf("xlsx: workbook not written")
 	}
+	if err := zw.check(); err != nil {
+		return err
+	}
 	return bw.Flush()
 }
+
+// sheetPart is the zip part of the worksheet with this sheet ID (excelize
+// names a new sheet's part after its ID).
+func sheetPart(id int) string { return "xl/worksheets/sheet" + strconv.Itoa(id) + ".xml" }
+
+// sheetCount returns how many sheets the table has.
+func (t *table) sheetCount() int { return len(t.sheets) }
 
 func (b *book) close() error { return b.f.Close() }
 
@@ -225,47 +295,7 @@ type summaryField struct {
 	style int
 }
 
-func (b *book) summarySheet(s *Summary) error {
-	sw, err := b.f.NewStreamWriter(SheetSummary)
-	if err != nil {
-		return err
-	}
-	if err := sw.SetColWidth(1, 1, 34); err != nil {
-		return err
-	}
-	if err := sw.SetColWidth(2, 2, 70); err != nil {
-		return err
-	}
-	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-		return err
-	}
-	fields := b.summaryFields(s)
-	if err := sw.SetRow("A1", []any{
-		excelize.Cell{StyleID: b.sHeader, Value: "field"},
-		excelize.Cell{StyleID: b.sHeader, Value: "value"},
-	}, excelize.RowOpts{StyleID: b.sHeader}); err != nil {
-		return err
-	}
-	for i, fl := range fields {
-		v := fl.value
-		if s, ok := v.(string); ok && s == "" {
-			v = nil
-		}
-		if t, ok := v.(time.Time); ok && (t.IsZero() || t.Year() < 1900) {
-			v = nil
-		}
-		if v != nil && fl.style != 0 {
-			v = excelize.Cell{StyleID: fl.style, Value: v}
-		}
-		cell, _ := excelize.CoordinatesToCellName(1, i+2)
-		if err := sw.SetRow(cell, []any{fl.name, v}); err != nil {
-			return err
-		}
-	}
-	return sw.Flush()
-}
-
-func (b *book) summaryFields(s *Summary) []summaryField {
+func (b *book) summaryFields(s *Summary, fig *figures) []summaryField {
 	t := func(v time.Time) time.Time { return v.UTC().Truncate(time.Second) }
 	fs := []summaryField{
 		{"run id", s.RunID, 0},
@@ -290,6 +320,7 @@ func (b *book) summaryFields(s *Summary) []summaryField {
 	fs = append(fs,
 		summaryField{"exit code", s.ExitCode, 0},
 		summaryField{"exit status", s.ExitStatus, 0},
+		summaryField{"fatal error", s.Fatal, 0},
 		summaryField{"conferences", s.Conferences, 0},
 	)
 	for _, st := range countKeys(s.Counts) {
@@ -303,6 +334,19 @@ func (b *book) summaryFields(s *Summary) []summaryField {
 	)
 	if s.EstimatedBytes != 0 {
 		fs = append(fs, summaryField{"estimated bytes (dry run)", s.EstimatedBytes, b.sBytes})
+	}
+	fs = append(fs,
+		summaryField{"Recordings sheets", b.rec.sheetCount(), 0},
+		summaryField{"Failures sheets", b.fail.sheetCount(), 0},
+	)
+	if fig != nil {
+		fs = append(fs, summaryField{SHA256Sums + " lines", fig.fixityLines, 0})
+		if fig.fixityLeftOut > 0 {
+			fs = append(fs, summaryField{SHA256Sums + ": stored objects left out (unusable path)", fig.fixityLeftOut, 0})
+		}
+		if fig.fixityConflicts > 0 {
+			fs = append(fs, summaryField{SHA256Sums + ": paths with two hashes (latest kept)", fig.fixityConflicts, 0})
+		}
 	}
 	fs = append(fs, summaryField{"rebuilt from journal", s.Rebuilt, 0})
 	if len(s.MergedFrom) > 0 {
@@ -331,4 +375,84 @@ func countKeys(counts map[Status]int) []Status {
 	}
 	sort.Slice(extra, func(i, j int) bool { return extra[i] < extra[j] })
 	return append(keys, extra...)
+}
+
+// dimZip is the zip writer excelize writes the workbook through. It sets the
+// used range of each streamed sheet: excelize's stream writer writes the
+// <dimension> element before the first row, so it always says "A1".
+type dimZip struct {
+	*zip.Writer
+	dims  map[string]string // part name -> used range
+	fixed map[string]*dimFixer
+}
+
+func (z *dimZip) Create(name string) (io.Writer, error) {
+	w, err := z.Writer.Create(name)
+	if err != nil {
+		return nil, err
+	}
+	ref, ok := z.dims[name]
+	if !ok {
+		return w, nil
+	}
+	fx := &dimFixer{w: w, ref: ref}
+	if z.fixed == nil {
+		z.fixed = map[string]*dimFixer{}
+	}
+	z.fixed[name] = fx
+	return fx, nil
+}
+
+// check reports a sheet whose used range was not set.
+func (z *dimZip) check() error {
+	for name := range z.dims {
+		fx := z.fixed[name]
+		if fx == nil || !fx.done || fx.err != nil {
+			return fmt.Errorf("xlsx: %s: used range not set", name)
+		}
+	}
+	return nil
+}
+
+// dimFixer rewrites the ref of the first <dimension ref="..."> of a
+// worksheet part as it is written, and passes the rest through. The element
+// comes before <sheetData>, within the part's first few hundred bytes.
+type dimFixer struct {
+	w       io.Writer
+	ref     string
+	pending []byte
+	done    bool
+	err     error
+}
+
+const dimSearchLimit = 64 << 10
+
+func (d *dimFixer) Write(p []byte) (int, error) {
+	if d.done {
+		return d.w.Write(p)
+	}
+	d.pending = append(d.pending, p...)
+	const open = `<dimension ref="`
+	if i := bytes.Index(d.pending, []byte(open)); i >= 0 {
+		start := i + len(open)
+		if j := bytes.IndexByte(d.pending[start:], '"'); j >= 0 {
+			out := make([]byte, 0, len(d.pending)+len(d.ref))
+			out = append(append(append(out, d.pending[:start]...), d.ref...), d.pending[start+j:]...)
+			d.done, d.pending = true, nil
+			if _, err := d.w.Write(out); err != nil {
+				return 0, err
+			}
+			return len(p), nil
+		}
+	} else if bytes.Contains(d.pending, []byte("<sheetData")) || len(d.pending) > dimSearchLimit {
+		// No dimension element: pass the part through unchanged (check reports it).
+		d.done, d.err = true, errors.New("no dimension element")
+		out := d.pending
+		d.pending = nil
+		if _, err := d.w.Write(out); err != nil {
+			return 0, err
+		}
+		return len(p), nil
+	}
+	return len(p), nil
 }

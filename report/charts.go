@@ -1,0 +1,267 @@
+package report
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// figures are what the Summary sheet's charts show, gathered from the rows
+// as they are written: a few map entries per distinct day and error code,
+// never per row.
+type figures struct {
+	bytesByDay   map[string]int64 // recording day (the platform's wall clock) -> bytes archived by this run
+	failedByCode map[string]int   // errorCode -> failed rows
+
+	// sha256sums.txt, filled in when it is written.
+	fixityLines, fixityLeftOut, fixityConflicts int
+}
+
+// Labels of the figures that are not a day or an error code.
+const (
+	unknownDay    = "(unknown)"
+	noErrorCode   = "(none)"
+	otherCodes    = "(other codes)"
+	maxCodeKeys   = 10_000 // distinct error codes kept apart while counting
+	maxCodeBars   = 25     // bars of the failures chart; the rest is one "(other codes)" bar
+	maxDayColumns = 400    // past this many days, bytes are shown per month
+)
+
+func newFigures() *figures {
+	return &figures{bytesByDay: map[string]int64{}, failedByCode: map[string]int{}}
+}
+
+// add counts a (redacted) row.
+func (f *figures) add(r *Row) {
+	switch r.Status {
+	case Archived:
+		day := unknownDay
+		if t, ok := parseWallTime(r.StartTime); ok {
+			day = t.Format(time.DateOnly)
+		}
+		f.bytesByDay[day] += r.Bytes
+	case Failed:
+		code := r.ErrorCode
+		if code == "" {
+			code = noErrorCode
+		}
+		if _, ok := f.failedByCode[code]; !ok && len(f.failedByCode) >= maxCodeKeys {
+			code = otherCodes
+		}
+		f.failedByCode[code]++
+	}
+}
+
+// figure is one labelled number of a chart's table.
+type figure struct {
+	label string
+	value int64
+}
+
+// statusFigures are the conferences per status, every known status in
+// display order.
+func statusFigures(s *Summary) []figure {
+	var fs []figure
+	for _, st := range countKeys(s.Counts) {
+		fs = append(fs, figure{string(st), int64(s.Counts[st])})
+	}
+	return fs
+}
+
+// dayFigures are the bytes archived per recording day in date order
+// ("(unknown)" last), or per month ("2025-06") when there are more than
+// maxDayColumns days. The label says which.
+func (f *figures) dayFigures() (label string, fs []figure) {
+	label = "recording day"
+	by := f.bytesByDay
+	if len(by) > maxDayColumns {
+		label = "recording month"
+		by = map[string]int64{}
+		for d, n := range f.bytesByDay {
+			if d != unknownDay {
+				d = d[:len("2006-01")]
+			}
+			by[d] += n
+		}
+	}
+	for k, v := range by {
+		fs = append(fs, figure{k, v})
+	}
+	sort.Slice(fs, func(i, j int) bool {
+		a, b := fs[i].label, fs[j].label
+		if (a == unknownDay) != (b == unknownDay) {
+			return b == unknownDay
+		}
+		return a < b
+	})
+	return label, fs
+}
+
+// codeFigures are the failed rows per error code, most frequent first (then
+// by code), the codes past maxCodeBars summed as "(other codes)".
+func (f *figures) codeFigures() []figure {
+	var fs []figure
+	var other int64
+	for k, v := range f.failedByCode {
+		if k == otherCodes {
+			other += int64(v)
+			continue
+		}
+		fs = append(fs, figure{k, int64(v)})
+	}
+	sort.Slice(fs, func(i, j int) bool {
+		if fs[i].value != fs[j].value {
+			return fs[i].value > fs[j].value
+		}
+		return fs[i].label < fs[j].label
+	})
+	if len(fs) > maxCodeBars {
+		for _, x := range fs[maxCodeBars:] {
+			other += x.value
+		}
+		fs = fs[:maxCodeBars]
+	}
+	if other > 0 {
+		fs = append(fs, figure{otherCodes, other})
+	}
+	return fs
+}
+
+// chartTable is one table of figures on the Summary sheet and the chart
+// drawn from it.
+type chartTable struct {
+	labelCol, valueCol   string // column letters
+	labelHead, valueHead string
+	rows                 []figure
+	valueStyle           int
+	title                string
+	typ                  excelize.ChartType
+	at                   string // the chart's top-left cell
+}
+
+// Columns of the Summary sheet: field and value, then the three chart tables
+// (a blank column between), then the charts.
+const (
+	summaryLastCol = "K"
+	chartCol       = "M"
+	chartRowStep   = 22 // rows between the charts' tops
+)
+
+// chartTables lays out the Summary sheet's three tables and charts.
+func (b *book) chartTables(s *Summary, fig *figures) []chartTable {
+	dayLabel, days := fig.dayFigures()
+	return []chartTable{
+		{labelCol: "D", valueCol: "E", labelHead: "status", valueHead: "conferences",
+			rows: statusFigures(s), title: "Conferences by status", typ: excelize.Bar,
+			at: fmt.Sprintf("%s%d", chartCol, 2)},
+		{labelCol: "G", valueCol: "H", labelHead: dayLabel, valueHead: "bytes archived",
+			rows: days, valueStyle: b.sBytes, title: "Bytes archived per " + dayLabel + " (platform time)", typ: excelize.Col,
+			at: fmt.Sprintf("%s%d", chartCol, 2+chartRowStep)},
+		{labelCol: "J", valueCol: "K", labelHead: "error code", valueHead: "failed rows",
+			rows: fig.codeFigures(), title: "Failed rows by error code", typ: excelize.Bar,
+			at: fmt.Sprintf("%s%d", chartCol, 2+2*chartRowStep)},
+	}
+}
+
+// ref is an absolute reference to cells of the Summary sheet.
+func summaryRef(col string, from, to int) string {
+	if from == to {
+		return fmt.Sprintf("%s!$%s$%d", SheetSummary, col, from)
+	}
+	return fmt.Sprintf("%s!$%s$%d:$%s$%d", SheetSummary, col, from, col, to)
+}
+
+// summarySheet writes the Summary sheet with excelize's ordinary API (it is
+// small): the run's fields in A:B, the figures of the three charts beside
+// them as plain cells, and the charts, whose series read those cells.
+func (b *book) summarySheet(s *Summary, fig *figures) error {
+	f, sh := b.f, SheetSummary
+	if fig == nil {
+		fig = newFigures()
+	}
+	for _, w := range []struct {
+		col   string
+		width float64
+	}{{"A", 34}, {"B", 70}, {"C", 3}, {"D", 20}, {"E", 13}, {"F", 3}, {"G", 17}, {"H", 18}, {"I", 3}, {"J", 20}, {"K", 12}} {
+		if err := f.SetColWidth(sh, w.col, w.col, w.width); err != nil {
+			return err
+		}
+	}
+	if err := f.SetPanes(sh, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+		return err
+	}
+	set := func(cell string, v any, style int) error {
+		if v == nil {
+			return nil
+		}
+		if err := f.SetCellValue(sh, cell, v); err != nil {
+			return err
+		}
+		if style != 0 {
+			return f.SetCellStyle(sh, cell, cell, style)
+		}
+		return nil
+	}
+	if err := set("A1", "field", b.sHeader); err != nil {
+		return err
+	}
+	if err := set("B1", "value", b.sHeader); err != nil {
+		return err
+	}
+	fields := b.summaryFields(s, fig)
+	lastRow := 1 + len(fields)
+	for i, fl := range fields {
+		v := fl.value
+		if s, ok := v.(string); ok && s == "" {
+			v = nil
+		}
+		if t, ok := v.(time.Time); ok && (t.IsZero() || t.Year() < 1900) {
+			v = nil
+		}
+		if err := set(fmt.Sprintf("A%d", i+2), fl.name, 0); err != nil {
+			return err
+		}
+		if err := set(fmt.Sprintf("B%d", i+2), v, fl.style); err != nil {
+			return err
+		}
+	}
+	for _, t := range b.chartTables(s, fig) {
+		if err := set(t.labelCol+"1", t.labelHead, b.sHeader); err != nil {
+			return err
+		}
+		if err := set(t.valueCol+"1", t.valueHead, b.sHeader); err != nil {
+			return err
+		}
+		for i, x := range t.rows {
+			if err := set(fmt.Sprintf("%s%d", t.labelCol, i+2), x.label, 0); err != nil {
+				return err
+			}
+			if err := set(fmt.Sprintf("%s%d", t.valueCol, i+2), x.value, t.valueStyle); err != nil {
+				return err
+			}
+		}
+		lastRow = max(lastRow, 1+len(t.rows))
+		if len(t.rows) == 0 {
+			continue // nothing to draw: the empty table says so
+		}
+		n := 1 + len(t.rows)
+		if err := f.AddChart(sh, t.at, &excelize.Chart{
+			Type: t.typ,
+			Series: []excelize.ChartSeries{{
+				Name:       summaryRef(t.valueCol, 1, 1),
+				Categories: summaryRef(t.labelCol, 2, n),
+				Values:     summaryRef(t.valueCol, 2, n),
+			}},
+			Title:      excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: t.title}}},
+			Legend:     excelize.ChartLegend{Position: "none"},
+			VaryColors: ptr(false),
+			Dimension:  excelize.ChartDimension{Width: 640, Height: 400},
+			PlotArea:   excelize.ChartPlotArea{ShowVal: true},
+		}); err != nil {
+			return fmt.Errorf("chart %q: %w", t.title, err)
+		}
+	}
+	return f.SetSheetDimension(sh, fmt.Sprintf("A1:%s%d", summaryLastCol, lastRow))
+}
