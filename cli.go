@@ -5,20 +5,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
-)
 
-// Exit codes: the contract in DESIGN.md and README.md.
-const (
-	exitOK          = 0
-	exitItemsFailed = 1
-	exitUsage       = 2
-	exitFatal       = 3
-	exitInterrupted = 130
+	"meetarchive/report"
 )
 
 // usageError is a bad flag, value or configuration: nothing was done (exit 2).
@@ -45,19 +39,19 @@ func exitCode(err error) int {
 	var fe *fatalError
 	switch {
 	case err == nil:
-		return exitOK
+		return report.ExitOK
 	case errors.Is(err, flag.ErrHelp):
-		return exitOK
+		return report.ExitOK
 	case errors.As(err, &ue):
-		return exitUsage
+		return report.ExitUsage
 	case errors.Is(err, errInterrupted):
-		return exitInterrupted
+		return report.ExitInterrupted
 	case errors.As(err, &fe):
-		return exitFatal
+		return report.ExitFatal
 	case errors.Is(err, errItemsFailed):
-		return exitItemsFailed
+		return report.ExitFailures
 	}
-	return exitFatal
+	return report.ExitFatal
 }
 
 // envName is the environment twin of a flag: --part-size -> MEETARCHIVE_PART_SIZE.
@@ -67,16 +61,18 @@ func envName(flagName string) string {
 
 // command is one subcommand's flag set with environment twins.
 type command struct {
-	fs    *flag.FlagSet
-	name  string
-	args  string // synopsis after the name
-	about string
+	fs     *flag.FlagSet
+	name   string
+	args   string // synopsis after the name
+	about  string
+	stderr io.Writer
 }
 
 func newCommand(name, args, about string, stderr io.Writer) *command {
 	c := &command{fs: flag.NewFlagSet(name, flag.ContinueOnError), name: name, args: args, about: about}
-	c.fs.SetOutput(stderr)
-	c.fs.Usage = func() { c.usage(stderr) }
+	c.fs.SetOutput(io.Discard) // parse errors are one line, from parse; --help prints usage
+	c.fs.Usage = func() {}
+	c.stderr = stderr
 	return c
 }
 
@@ -120,9 +116,15 @@ func valueTypeName(v flag.Value) string {
 func (c *command) parse(args []string, getenv func(string) string) error {
 	if err := c.fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			c.usage(c.stderr)
 			return err
 		}
-		return usagef("%s: %v", c.name, err)
+		msg := err.Error()
+		if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+			msg = "unknown flag " + strings.TrimLeft(name, "-")
+			msg = "unknown flag --" + strings.TrimPrefix(msg, "unknown flag ")
+		}
+		return usagef("%s: %s; see 'meetarchive %s --help'", c.name, msg, c.name)
 	}
 	set := map[string]bool{}
 	c.fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -172,6 +174,9 @@ func parseBytes(s string) (int64, error) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n < 0 {
 		return 0, fmt.Errorf("not a size: want a number of bytes like 16MiB")
+	}
+	if n > math.MaxInt64/mult {
+		return 0, fmt.Errorf("too large: at most %d bytes", int64(math.MaxInt64))
 	}
 	return n * mult, nil
 }

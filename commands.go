@@ -14,6 +14,7 @@ import (
 	"meetarchive/archive"
 	"meetarchive/export"
 	"meetarchive/export/meetingtest"
+	"meetarchive/pipeline"
 	"meetarchive/report"
 )
 
@@ -21,42 +22,40 @@ import (
 func cmdList(ctx context.Context, args []string, e env) error {
 	c := newCommand("list", "--from DATE --to DATE [--all-users] [--search TEXT] > uuids.csv",
 		"Discover recordings by date through the list API and write them as CSV (a valid --input for run).", e.stderr)
-	cfg := defaultRunConfig()
+	var (
+		from, to dateFlag
+		allUsers bool
+		search   string
+		api      = defaultAPIFlags()
+	)
 	fs := c.fs
-	fs.Var(&cfg.From, "from", "first day (YYYY-MM-DD, UTC) or RFC 3339 time")
-	fs.Var(&cfg.To, "to", "last day, inclusive (YYYY-MM-DD, UTC) or RFC 3339 time")
-	fs.BoolVar(&cfg.AllUsers, "all-users", false, "every user's recordings (administrator)")
-	fs.StringVar(&cfg.Search, "search", "", "only recordings whose subject matches this text")
-	fs.StringVar(&cfg.API, "api", cfg.API, "Meeting API base URL")
-	fs.Float64Var(&cfg.Client.Rate, "rate", cfg.Client.Rate, "most requests a second sent to each API")
-	fs.IntVar(&cfg.Client.MaxAttempts, "max-attempts", cfg.Client.MaxAttempts, "tries per API call, first included")
-	fs.DurationVar(&cfg.Client.RequestTimeout, "request-timeout", cfg.Client.RequestTimeout, "timeout of one API request")
-	fs.StringVar(&cfg.Client.CABundle, "ca-bundle", "", "PEM file of extra CA certificates for the API")
-	fs.StringVar(&cfg.AppKeyFile, "app-key-file", "", "read the app key from this file instead of $MEETARCHIVE_APP_KEY")
-	fs.StringVar(&cfg.PassFile, "password-file", "", "read the account password from this file instead of $MEETARCHIVE_PASSWORD")
-	fs.StringVar(&cfg.TokenFile, "token-file", "", "read a pre-issued access token from this file instead of $MEETARCHIVE_TOKEN")
-	cfg.Log = addLogFlags(c)
+	fs.Var(&from, "from", "first day (YYYY-MM-DD, UTC) or RFC 3339 time")
+	fs.Var(&to, "to", "last day, inclusive (YYYY-MM-DD, UTC) or RFC 3339 time")
+	fs.BoolVar(&allUsers, "all-users", false, "every user's recordings (administrator)")
+	fs.StringVar(&search, "search", "", "only recordings whose subject matches this text")
+	api.register(c, false)
+	lf := addLogFlags(c)
 	if err := c.parse(args, e.getenv); err != nil {
 		return err
 	}
 	switch {
-	case cfg.From.t.IsZero() || cfg.To.t.IsZero():
+	case c.fs.NArg() > 0:
+		return usagef("list: unexpected argument %q", c.fs.Arg(0))
+	case from.t.IsZero() || to.t.IsZero():
 		return usagef("list: --from and --to are required")
-	case cfg.To.t.Before(cfg.From.t):
-		return usagef("list: --to %s is before --from %s", cfg.To.String(), cfg.From.String())
-	case cfg.Client.Rate <= 0:
-		return usagef("list: invalid value %g for --rate: want more than 0", cfg.Client.Rate)
+	case to.t.Before(from.t):
+		return usagef("list: --to %s is before --from %s", to.String(), from.String())
 	}
-	creds, err := cfg.credentials(e.getenv)
+	cfg, err := api.clientConfig("list", e.getenv)
 	if err != nil {
 		return err
 	}
-	log := cfg.Log.logger(e.stderr)
-	cfg.Client.Credentials, cfg.Client.BaseURL, cfg.Client.Logger = creds, cfg.API, log
-	if err := cfg.Client.Validate(); err != nil {
+	log := lf.logger(e.stderr)
+	cfg.Logger = log
+	if err := cfg.Validate(); err != nil {
 		return usagef("list: %v", err)
 	}
-	client, err := export.NewClient(cfg.Client)
+	client, err := export.NewClient(cfg)
 	if err != nil {
 		return usagef("list: %v", err)
 	}
@@ -66,11 +65,11 @@ func cmdList(ctx context.Context, args []string, e env) error {
 	w := csv.NewWriter(e.stdout)
 	_ = w.Write([]string{"confUUID", "confID", "subject", "startTime", "available", "isDecodeFinish"})
 	n := 0
-	err = client.List(ctx, export.ListQuery{From: cfg.From.t, To: endOfDay(cfg.To.t), AllUsers: cfg.AllUsers, Search: cfg.Search},
+	err = client.List(ctx, export.ListQuery{From: from.t, To: pipeline.EndOfDay(to.t), AllUsers: allUsers, Search: search},
 		func(r export.Recording) error {
 			n++
-			return w.Write([]string{r.ConfUUID, safeCell(r.ConfID), safeCell(r.Subject), safeCell(r.StartTime),
-				strconv.FormatBool(r.Available), strconv.FormatBool(r.IsDecodeFinish)})
+			return w.Write([]string{report.Neutralize(r.ConfUUID), report.Neutralize(r.ConfID), report.Neutralize(r.Subject),
+				report.Neutralize(r.StartTime), strconv.FormatBool(r.Available), strconv.FormatBool(r.IsDecodeFinish)})
 		})
 	w.Flush()
 	if err == nil {
@@ -86,32 +85,25 @@ func cmdList(ctx context.Context, args []string, e env) error {
 	return nil
 }
 
-// safeCell keeps a CSV cell from being read as a formula by a spreadsheet.
-func safeCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
 // cmdVerify streams every archived object of a manifest back and checks it.
 func cmdVerify(ctx context.Context, args []string, e env) error {
 	c := newCommand("verify", "--manifest DIR/manifest.csv [--dest DEST]",
 		"Read every archived object of a manifest back, recompute its SHA-256 and report missing and mismatched objects (exit 1 if any).", e.stderr)
 	var (
 		manifest, dest string
-		opts           archive.Options
+		s3             = defaultS3Flags()
 		quiet          bool
 	)
 	c.fs.StringVar(&manifest, "manifest", "", "manifest.csv written by run")
 	c.fs.StringVar(&dest, "dest", "", "destination the run wrote to (default: each row's objectURI)")
-	c.fs.StringVar(&opts.Endpoint, "s3-endpoint", "", "S3 endpoint URL (default: the AWS configuration)")
-	c.fs.StringVar(&opts.Region, "s3-region", "", "S3 region")
-	c.fs.BoolVar(&opts.PathStyle, "s3-path-style", false, "path-style S3 addressing")
-	c.fs.StringVar(&opts.Profile, "s3-profile", "", "AWS shared-config profile")
+	s3.register(c, false)
 	c.fs.BoolVar(&quiet, "quiet", false, "no progress lines")
 	lf := addLogFlags(c)
 	if err := c.parse(args, e.getenv); err != nil {
+		return err
+	}
+	opts, err := s3.options("verify")
+	if err != nil {
 		return err
 	}
 	if manifest == "" {
@@ -124,7 +116,7 @@ func cmdVerify(ctx context.Context, args []string, e env) error {
 		it  archive.VerifyItem
 	}
 	var rows []entry
-	err := report.ReadManifest(manifest, func(r report.Row) error {
+	err = report.ReadManifest(manifest, func(r report.Row) error {
 		if (r.Status == report.Archived || r.Status == report.AlreadyArchived) && r.ObjectURI != "" {
 			rows = append(rows, entry{uri: r.ObjectURI, it: archive.VerifyItem{SHA256: r.SHA256, Bytes: r.Bytes}})
 		}
@@ -192,9 +184,9 @@ func cmdVerify(ctx context.Context, args []string, e env) error {
 	}
 
 	total := len(rows)
-	prog := newReporter(e.stderr, log, total, quiet, isTerminal(e.stderr), 5*time.Second)
+	prog := newProgressDisplay(e.stderr, log, total, quiet, isTerminal(e.stderr), 5*time.Second)
 	for _, r := range rows {
-		prog.estimate(r.it.Bytes)
+		prog.Estimate(r.it.Bytes)
 	}
 	bad := 0
 	counts := map[string]int{}
@@ -202,11 +194,11 @@ func cmdVerify(ctx context.Context, args []string, e env) error {
 		last := 0
 		results := archive.Verify(ctx, g.st, g.items, func(done, _ int) { // never called concurrently
 			for ; last < done; last++ {
-				prog.conferenceDone()
+				prog.ConferenceDone()
 			}
 		})
 		for i, res := range results {
-			prog.addBytes(res.GotBytes)
+			prog.AddBytes(res.GotBytes)
 			counts[res.Status]++
 			if res.Status != "ok" {
 				bad++
@@ -294,7 +286,7 @@ func cmdDemo(ctx context.Context, args []string, e env) error {
 	srv := meetingtest.NewServer(meetingtest.Config{Dataset: ds, AppID: demoAppID, AppKey: demoAppKey, RecordInfo: true})
 	defer srv.Close()
 
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return usagef("demo: %v", err)
 	}
 	input := filepath.Join(dir, "input.csv")
@@ -303,27 +295,25 @@ func cmdDemo(ctx context.Context, args []string, e env) error {
 	for _, conf := range ds.Conferences {
 		b.WriteString(conf.ConfUUID + "\n")
 	}
-	b.WriteString(demoUnknownUUID + "\n") // a conference the API does not know
-	if err := os.WriteFile(input, []byte(b.String()), 0o644); err != nil {
+	if err := os.WriteFile(input, []byte(b.String()), 0o666); err != nil {
 		return usagef("demo: %v", err)
 	}
 
-	cfg := defaultRunConfig()
-	cfg.Log = lf
-	cfg.Quiet = quiet
-	cfg.Input = input
-	cfg.Dest = filepath.Join(dir, "archive")
-	cfg.Out = filepath.Join(dir, "report")
-	cfg.API = srv.URL
-	cfg.Client.Rate = 50 // the simulator has no gateway quota
-	cfg.Client.Credentials = export.Credentials{AppID: demoAppID, AppKey: demoAppKey}
-	if err := cfg.validate(e.getenv); err != nil {
+	flags := defaultRunFlags()
+	flags.Log = lf
+	flags.Quiet = quiet
+	flags.Input = input
+	flags.Dest = filepath.Join(dir, "archive")
+	flags.Out = filepath.Join(dir, "report")
+	flags.API.API = srv.URL
+	p, err := flags.validate(demoEnv)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "meetarchive demo: simulator at %s, %d conferences (+1 unknown to the API)\n", srv.URL, len(ds.Conferences))
-	return execute(ctx, cfg, e, func(s report.Summary) {
-		fmt.Fprintf(e.stdout, "archived %d files (%s) into %s in %.1fs\n", s.Files, humanBytes(s.BytesArchived), absPath(cfg.Dest), s.DurationSecs)
-		for _, st := range allStatuses {
+	fmt.Fprintf(e.stdout, "meetarchive demo: simulator at %s, %d conferences\n", srv.URL, len(ds.Conferences))
+	return archiveRun(ctx, p, e, func(s report.Summary) {
+		fmt.Fprintf(e.stdout, "archived %d conferences (%s) into %s in %.1fs\n", s.Counts[report.Archived], humanBytes(s.BytesArchived), absPath(flags.Dest), s.DurationSecs)
+		for _, st := range report.Statuses() {
 			if n := s.Counts[st]; n > 0 {
 				fmt.Fprintf(e.stdout, "  %-18s %d\n", st, n)
 			}
@@ -332,8 +322,19 @@ func cmdDemo(ctx context.Context, args []string, e env) error {
 	})
 }
 
+// demoEnv is the demo's environment: the simulator's credentials, nothing
+// from the process (the demo needs no account and must not use one).
+func demoEnv(name string) string {
+	switch name {
+	case "MEETARCHIVE_APP_ID":
+		return demoAppID
+	case "MEETARCHIVE_APP_KEY":
+		return demoAppKey
+	}
+	return ""
+}
+
 const (
-	demoAppID       = "meetarchive-demo"
-	demoAppKey      = "demo-app-key"
-	demoUnknownUUID = meetingtest.SampleUnknownConfUUID
+	demoAppID  = "meetarchive-demo"
+	demoAppKey = "demo-app-key"
 )

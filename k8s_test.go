@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"meetarchive/pipeline"
 )
 
 // k8sContainer is the part of a pod spec the examples rely on.
@@ -68,7 +70,7 @@ func decodeStrict(t *testing.T, path string, v any) {
 func runFlagsIn(t *testing.T, words []string) map[string]string {
 	t.Helper()
 	c := newCommand("run", "", "", io.Discard)
-	registerRunFlags(c, defaultRunConfig())
+	defaultRunFlags().register(c)
 	got := map[string]string{}
 	for _, w := range words {
 		w = strings.Trim(w, `"`)
@@ -107,9 +109,9 @@ func TestKubernetesIndexedJobExample(t *testing.T) {
 	}
 	flags := runFlagsIn(t, ctr.Args)
 	// The shard count is the number of completions; the index comes from the pod.
-	k, n, err := parseShard(flags["shard"], func(string) string { return "0" })
-	if err != nil || n != s.Completions || k != 0 {
-		t.Errorf("--shard=%q gives %d/%d (%v), want N = completions %d", flags["shard"], k, n, err, s.Completions)
+	sh, err := pipeline.ParseShard(flags["shard"], func(string) string { return "0" })
+	if err != nil || sh.N != s.Completions || sh.K != 0 {
+		t.Errorf("--shard=%q gives %d/%d (%v), want N = completions %d", flags["shard"], sh.K, sh.N, err, s.Completions)
 	}
 	if !strings.Contains(flags["out"], "$(JOB_COMPLETION_INDEX)") {
 		t.Errorf("--out=%q: each shard needs its own report directory", flags["out"])

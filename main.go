@@ -44,10 +44,6 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	code := exitCode(err)
 	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintf(stderr, "meetarchive: %v\n", err)
-		var ue *usageError
-		if errors.As(err, &ue) {
-			fmt.Fprintln(stderr, "run 'meetarchive help' or 'meetarchive <command> --help' for usage")
-		}
 	}
 	return code
 }

@@ -316,8 +316,8 @@ func TestInputCSVRowByRow(t *testing.T) {
 	}
 	out := filepath.Join(dir, "report")
 	res := runBin(t, simEnv(sim), "run", "--input", in, "--dest", filepath.Join(dir, "a"), "--out", out)
-	if res.code != 0 {
-		t.Fatalf("exit %d, want 0 (input problems are not failures)\n%s", res.code, res.stderr)
+	if res.code != 1 {
+		t.Fatalf("exit %d, want 1 (an invalid input line is a failure; a duplicate is not)\n%s", res.code, res.stderr)
 	}
 	rows := readManifest(t, out)
 	want := []struct{ uuid, status string }{

@@ -11,15 +11,9 @@ import (
 	"github.com/schollz/progressbar/v3"
 )
 
-// progress is the small counter the pipeline reports to. Its methods are
-// cheap and safe for concurrent use; rendering happens elsewhere.
-type progress interface {
-	conferenceDone()
-	addBytes(n int64)
-	estimate(n int64) // expected bytes of one conference (from rcdSize)
-}
-
-// counters is the shared state behind every progress display.
+// counters is the shared state behind every progress display: the
+// pipeline counts into it (cheap, safe for concurrent use), the display
+// reads it.
 type counters struct {
 	total      atomic.Int64 // conferences to process
 	done       atomic.Int64
@@ -28,9 +22,10 @@ type counters struct {
 	estimatedN atomic.Int64 // how many conferences they cover
 }
 
-func (c *counters) conferenceDone()  { c.done.Add(1) }
-func (c *counters) addBytes(n int64) { c.bytes.Add(n) }
-func (c *counters) estimate(n int64) { c.estimated.Add(n); c.estimatedN.Add(1) }
+// counters is a pipeline.Progress.
+func (c *counters) ConferenceDone()  { c.done.Add(1) }
+func (c *counters) AddBytes(n int64) { c.bytes.Add(n) }
+func (c *counters) Estimate(n int64) { c.estimated.Add(n); c.estimatedN.Add(1) }
 
 // snapshot is one reading of the counters with derived rate and ETA.
 type snapshot struct {
@@ -62,9 +57,9 @@ func (c *counters) read(started time.Time) snapshot {
 	return s
 }
 
-// reporter renders the counters: a bar on a terminal, log lines otherwise,
+// progressDisplay renders the counters: a bar on a terminal, log lines otherwise,
 // nothing with --quiet.
-type reporter struct {
+type progressDisplay struct {
 	*counters
 	started time.Time
 	stop    chan struct{}
@@ -73,9 +68,9 @@ type reporter struct {
 	every   time.Duration
 }
 
-// newReporter picks the display. tty tells whether stderr is a terminal.
-func newReporter(w io.Writer, log *slog.Logger, total int, quiet, tty bool, interval time.Duration) *reporter {
-	r := &reporter{counters: &counters{}, started: time.Now(), stop: make(chan struct{})}
+// newProgressDisplay picks the display. tty tells whether stderr is a terminal.
+func newProgressDisplay(w io.Writer, log *slog.Logger, total int, quiet, tty bool, interval time.Duration) *progressDisplay {
+	r := &progressDisplay{counters: &counters{}, started: time.Now(), stop: make(chan struct{})}
 	r.total.Store(int64(total))
 	switch {
 	case quiet:
@@ -139,7 +134,7 @@ func newReporter(w io.Writer, log *slog.Logger, total int, quiet, tty bool, inte
 }
 
 // close stops the display and renders the final figures once.
-func (r *reporter) close() {
+func (r *progressDisplay) close() {
 	if r.render == nil {
 		return
 	}

@@ -3,395 +3,357 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash/fnv"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"sync"
 	"time"
 
 	"meetarchive/archive"
 	"meetarchive/export"
+	"meetarchive/pipeline"
 	"meetarchive/report"
 )
 
-// runConfig is everything `meetarchive run` is told, after flags and environment.
-type runConfig struct {
-	Input      string
-	From, To   dateFlag
-	AllUsers   bool
-	Search     string
-	Dest       string
-	Out        string
-	API        string
-	KeyTmpl    string
-	Shard      string
-	DryRun     bool
-	Force      bool
-	Delete     bool
-	ConfirmDel bool
-	Grace      time.Duration
-	Quiet      bool
-	ProgressIv time.Duration
-	Concurr    int
-	Client     export.Config
-	Archive    archive.Options
-	PartSize   byteSize
-	LockMode   choiceFlag
-	RetainTill dateFlag
-	Links      choiceFlag
-	FileTypes  listFlag
-	SSE        choiceFlag
-	AppKeyFile string
-	PassFile   string
-	TokenFile  string
-	Log        *logFlags
+// runFlags is everything `meetarchive run` is told, after flags and
+// environment, before validation.
+type runFlags struct {
+	Input            string
+	From, To         dateFlag
+	AllUsers         bool
+	Search           string
+	Dest             string
+	Out              string
+	KeyTemplate      string
+	Shard            string
+	DryRun           bool
+	Force            bool
+	DeleteAfter      bool
+	ConfirmDelete    bool
+	Grace            time.Duration
+	Quiet            bool
+	ProgressInterval time.Duration
+	Concurrency      int
+	API              apiFlags
+	S3               s3Flags
+	Links            choiceFlag
+	FileTypes        listFlag
+	Log              *logFlags
 }
 
-func defaultRunConfig() *runConfig {
-	return &runConfig{
-		Concurr:    4,
-		Grace:      30 * time.Second,
-		ProgressIv: 30 * time.Second,
-		KeyTmpl:    archive.DefaultKeyTemplate,
-		API:        "https://api.meeting.huaweicloud.com",
-		PartSize:   byteSize(8 << 20),
-		LockMode:   choiceFlag{choices: []string{"", "GOVERNANCE", "COMPLIANCE"}},
-		Links:      choiceFlag{value: "auto", choices: []string{"auto", "downloadurls", "recordinfo"}},
-		SSE:        choiceFlag{choices: []string{"", "AES256", "aws:kms"}},
-		Client: export.Config{
-			Rate:           1.6,
-			MaxAttempts:    5,
-			MaxElapsed:     2 * time.Minute,
-			RequestTimeout: 30 * time.Second,
-		},
-		Archive: archive.Options{PartConcurrency: 4, MaxUploads: 4},
+// Defaults of the run command that belong to no package below main.
+const (
+	defaultConcurrency      = 4
+	defaultGrace            = 30 * time.Second
+	defaultProgressInterval = 30 * time.Second
+)
+
+func defaultRunFlags() *runFlags {
+	return &runFlags{
+		Concurrency:      defaultConcurrency,
+		Grace:            defaultGrace,
+		ProgressInterval: defaultProgressInterval,
+		KeyTemplate:      archive.DefaultKeyTemplate,
+		API:              defaultAPIFlags(),
+		S3:               defaultS3Flags(),
+		Links:            choiceFlag{value: string(export.LinksAuto), choices: []string{string(export.LinksAuto), string(export.LinksDownloadURLs), string(export.LinksRecordInfo)}},
 	}
 }
 
-// registerRunFlags binds every run flag to cfg.
-func registerRunFlags(c *command, cfg *runConfig) {
+// register binds every run flag.
+func (f *runFlags) register(c *command) {
 	fs := c.fs
-	fs.StringVar(&cfg.Input, "input", cfg.Input, "CSV of conference UUIDs (a confUUID column, or the first column)")
-	fs.Var(&cfg.From, "from", "discover conferences starting on or after this date (YYYY-MM-DD, UTC) instead of --input")
-	fs.Var(&cfg.To, "to", "with --from: discover conferences up to the end of this date")
-	fs.BoolVar(&cfg.AllUsers, "all-users", cfg.AllUsers, "with --from/--to: every user's recordings (administrator)")
-	fs.StringVar(&cfg.Search, "search", cfg.Search, "with --from/--to: only recordings whose subject matches this text")
-	fs.StringVar(&cfg.Dest, "dest", cfg.Dest, "destination: s3://bucket/prefix or a local directory")
-	fs.StringVar(&cfg.Out, "out", cfg.Out, "directory for the report (manifest.xlsx, manifest.csv, failures.csv, summary.json)")
-	fs.StringVar(&cfg.API, "api", cfg.API, "Meeting API base URL")
-	fs.IntVar(&cfg.Concurr, "concurrency", cfg.Concurr, "conferences in flight")
-	fs.Float64Var(&cfg.Client.Rate, "rate", cfg.Client.Rate, "most requests a second sent to each API (a ceiling: the client goes lower when the gateway says so)")
-	fs.IntVar(&cfg.Client.MaxAttempts, "max-attempts", cfg.Client.MaxAttempts, "tries per API call and per file download, first included")
-	fs.DurationVar(&cfg.Client.MaxElapsed, "max-elapsed", cfg.Client.MaxElapsed, "longest time spent retrying one API call")
-	fs.DurationVar(&cfg.Client.RequestTimeout, "request-timeout", cfg.Client.RequestTimeout, "timeout of one API request")
-	fs.Var(&cfg.Links, "links", "how download links are obtained: auto, downloadurls or recordinfo")
-	fs.Var(&cfg.FileTypes, "file-types", "comma-separated file types to archive (Aux,Hd,Sd or record info's record types); empty: all")
-	fs.StringVar(&cfg.Client.CABundle, "ca-bundle", "", "PEM file of extra CA certificates for the API and media hosts")
-	fs.BoolVar(&cfg.Client.InsecureMediaTLS, "insecure-media-tls", false, "do not verify TLS certificates of MEDIA hosts (never the API); logged as a warning")
-	fs.StringVar(&cfg.KeyTmpl, "key-template", cfg.KeyTmpl, "object key template (Go text/template over ConfUUID, ConfID, Subject, ScheduserName, StartTime, Year, Month, Day, FileType, FileName, Index)")
-	fs.BoolVar(&cfg.Force, "force", false, "archive again conferences that are already archived")
-	fs.BoolVar(&cfg.DryRun, "dry-run", false, "fetch details only and report planned rows with estimated sizes")
-	fs.StringVar(&cfg.Archive.Endpoint, "s3-endpoint", "", "S3 endpoint URL (default: the AWS configuration, AWS_ENDPOINT_URL_S3)")
-	fs.StringVar(&cfg.Archive.Region, "s3-region", "", "S3 region (default: the AWS configuration)")
-	fs.BoolVar(&cfg.Archive.PathStyle, "s3-path-style", false, "path-style S3 addressing (most self-hosted servers)")
-	fs.StringVar(&cfg.Archive.Profile, "s3-profile", "", "AWS shared-config profile")
-	fs.Var(&cfg.PartSize, "part-size", "multipart upload part size (e.g. 16MiB)")
-	fs.IntVar(&cfg.Archive.PartConcurrency, "part-concurrency", cfg.Archive.PartConcurrency, "parts of one upload sent at once")
-	fs.IntVar(&cfg.Archive.MaxUploads, "max-uploads", cfg.Archive.MaxUploads, "uploads in flight (part buffers: max-uploads x (part-concurrency+2) x part-size)")
-	fs.Var(&cfg.LockMode, "object-lock-mode", "S3 Object Lock mode: GOVERNANCE or COMPLIANCE (needs --retain-days or --retain-until)")
-	fs.IntVar(&cfg.Archive.RetainDays, "retain-days", 0, "Object Lock retention in days from upload")
-	fs.Var(&cfg.RetainTill, "retain-until", "Object Lock retention until this date (YYYY-MM-DD or RFC 3339)")
-	fs.BoolVar(&cfg.Archive.LegalHold, "legal-hold", false, "put an Object Lock legal hold on every object")
-	fs.Var(&cfg.SSE, "sse", "server-side encryption: AES256 or aws:kms")
-	fs.StringVar(&cfg.Archive.SSEKMSKeyID, "sse-kms-key-id", "", "KMS key id for --sse aws:kms")
-	fs.StringVar(&cfg.Archive.StorageClass, "storage-class", "", "S3 storage class (e.g. STANDARD_IA, GLACIER_IR)")
-	fs.StringVar(&cfg.Shard, "shard", "", "K/N: process only the conferences of shard K of N (0-based; K from $JOB_COMPLETION_INDEX or $AWS_BATCH_JOB_ARRAY_INDEX when N alone is given as /N)")
-	fs.BoolVar(&cfg.Delete, "delete-after-archive", false, "delete each recording from the meeting platform after its files are stored and verified (needs --confirm-delete)")
-	fs.BoolVar(&cfg.ConfirmDel, "confirm-delete", false, "confirm --delete-after-archive")
-	fs.DurationVar(&cfg.Grace, "grace", cfg.Grace, "on SIGINT/SIGTERM, how long conferences in flight may finish before they are cancelled")
-	fs.BoolVar(&cfg.Quiet, "quiet", false, "no progress bar or progress lines")
-	fs.DurationVar(&cfg.ProgressIv, "progress-interval", cfg.ProgressIv, "interval of progress log lines when stderr is not a terminal")
-	fs.StringVar(&cfg.AppKeyFile, "app-key-file", "", "read the app key from this file instead of $MEETARCHIVE_APP_KEY")
-	fs.StringVar(&cfg.PassFile, "password-file", "", "read the account password from this file instead of $MEETARCHIVE_PASSWORD")
-	fs.StringVar(&cfg.TokenFile, "token-file", "", "read a pre-issued access token from this file instead of $MEETARCHIVE_TOKEN")
-	cfg.Log = addLogFlags(c)
+	fs.StringVar(&f.Input, "input", f.Input, "CSV of conference UUIDs (a confUUID column, or the first column)")
+	fs.Var(&f.From, "from", "discover conferences starting on or after this date (YYYY-MM-DD, UTC) instead of --input")
+	fs.Var(&f.To, "to", "with --from: discover conferences up to the end of this date")
+	fs.BoolVar(&f.AllUsers, "all-users", f.AllUsers, "with --from/--to: every user's recordings (administrator)")
+	fs.StringVar(&f.Search, "search", f.Search, "with --from/--to: only recordings whose subject matches this text")
+	fs.StringVar(&f.Dest, "dest", f.Dest, "destination: s3://bucket/prefix or a local directory")
+	fs.StringVar(&f.Out, "out", f.Out, "directory for the report (manifest.xlsx, manifest.csv, failures.csv, summary.json)")
+	fs.IntVar(&f.Concurrency, "concurrency", f.Concurrency, "conferences in flight")
+	f.API.register(c, true)
+	fs.Var(&f.Links, "links", "how download links are obtained: auto, downloadurls or recordinfo")
+	fs.Var(&f.FileTypes, "file-types", "comma-separated file types to archive (Aux,Hd,Sd or record info's record types); empty: all")
+	fs.StringVar(&f.KeyTemplate, "key-template", f.KeyTemplate, "object key template (Go text/template over ConfUUID, ConfID, Subject, ScheduserName, StartTime, Year, Month, Day, FileType, FileName, Index)")
+	fs.BoolVar(&f.Force, "force", false, "archive again conferences that are already archived")
+	fs.BoolVar(&f.DryRun, "dry-run", false, "fetch details only and report planned rows with estimated sizes; nothing is written but the report")
+	f.S3.register(c, true)
+	fs.StringVar(&f.Shard, "shard", "", "K/N: process only the conferences of shard K of N (0-based; K from $JOB_COMPLETION_INDEX or $AWS_BATCH_JOB_ARRAY_INDEX when N alone is given as /N)")
+	fs.BoolVar(&f.DeleteAfter, "delete-after-archive", false, "delete each recording from the meeting platform after its files are stored and verified (needs --confirm-delete)")
+	fs.BoolVar(&f.ConfirmDelete, "confirm-delete", false, "confirm --delete-after-archive")
+	fs.DurationVar(&f.Grace, "grace", f.Grace, "on SIGINT/SIGTERM, how long conferences in flight may finish before they are cancelled")
+	fs.BoolVar(&f.Quiet, "quiet", false, "no progress bar or progress lines")
+	fs.DurationVar(&f.ProgressInterval, "progress-interval", f.ProgressInterval, "interval of progress log lines when stderr is not a terminal")
+	f.Log = addLogFlags(c)
 }
 
-// validate checks what flags alone can tell, naming the bad flag.
-func (cfg *runConfig) validate(getenv func(string) string) error {
+// runPlan is a validated run: everything parsed once, used as is.
+type runPlan struct {
+	input    string            // input CSV, or "" for a date range
+	list     *export.ListQuery // the date range, when there is no input
+	dest     string
+	out      string
+	shard    pipeline.Shard
+	keys     *archive.KeyTemplate
+	client   export.Config // credentials included
+	archive  archive.Options
+	job      pipeline.Options
+	grace    time.Duration
+	quiet    bool
+	interval time.Duration
+	log      *logFlags
+	options  map[string]string // the options the report shows
+}
+
+// validate checks everything flags, environment and paths alone can tell,
+// naming the bad flag, before anything is created. It changes nothing.
+func (f *runFlags) validate(getenv func(string) string) (*runPlan, error) {
 	switch {
-	case cfg.Input == "" && cfg.From.t.IsZero():
-		return usagef("run: --input or --from/--to is required")
-	case cfg.Input != "" && !cfg.From.t.IsZero():
-		return usagef("run: give --input or --from/--to, not both")
-	case !cfg.From.t.IsZero() && cfg.To.t.IsZero():
-		return usagef("run: --from needs --to")
-	case !cfg.To.t.IsZero() && cfg.To.t.Before(cfg.From.t):
-		return usagef("run: --to %s is before --from %s", cfg.To.String(), cfg.From.String())
-	case cfg.Dest == "":
-		return usagef("run: --dest is required")
-	case cfg.Out == "":
-		return usagef("run: --out is required")
-	case cfg.Concurr < 1 || cfg.Concurr > 1024:
-		return usagef("run: invalid value %d for --concurrency: want 1..1024", cfg.Concurr)
-	case cfg.Client.Rate <= 0:
-		return usagef("run: invalid value %g for --rate: want more than 0", cfg.Client.Rate)
-	case cfg.Client.MaxAttempts < 1:
-		return usagef("run: invalid value %d for --max-attempts: want at least 1", cfg.Client.MaxAttempts)
-	case cfg.Grace < 0:
-		return usagef("run: invalid value %s for --grace", cfg.Grace)
-	case cfg.ProgressIv <= 0:
-		return usagef("run: invalid value %s for --progress-interval", cfg.ProgressIv)
-	case cfg.Delete && !cfg.ConfirmDel:
-		return usagef("run: --delete-after-archive deletes recordings from the meeting platform; add --confirm-delete to confirm")
+	case f.Input == "" && f.From.t.IsZero():
+		return nil, usagef("run: --input or --from/--to is required")
+	case f.Input != "" && !f.From.t.IsZero():
+		return nil, usagef("run: give --input or --from/--to, not both")
+	case !f.From.t.IsZero() && f.To.t.IsZero():
+		return nil, usagef("run: --from needs --to")
+	case !f.To.t.IsZero() && f.To.t.Before(f.From.t):
+		return nil, usagef("run: --to %s is before --from %s", f.To.String(), f.From.String())
+	case f.Dest == "":
+		return nil, usagef("run: --dest is required")
+	case f.Out == "":
+		return nil, usagef("run: --out is required")
+	case f.Concurrency < 1 || f.Concurrency > 1024:
+		return nil, usagef("run: invalid value %d for --concurrency: want 1..1024", f.Concurrency)
+	case f.Grace < 0:
+		return nil, usagef("run: invalid value %s for --grace: want 0 or more", f.Grace)
+	case f.ProgressInterval <= 0:
+		return nil, usagef("run: invalid value %s for --progress-interval: want more than 0", f.ProgressInterval)
+	case f.DeleteAfter && !f.ConfirmDelete:
+		return nil, usagef("run: --delete-after-archive deletes recordings from the meeting platform; add --confirm-delete to confirm")
 	}
-	if _, _, err := parseShard(cfg.Shard, getenv); err != nil {
+	if f.Input != "" {
+		if err := checkReadableFile(f.Input); err != nil {
+			return nil, usagef("run: --input: %v", err)
+		}
+	}
+	if err := checkOutDir(f.Out); err != nil {
+		return nil, usagef("run: --out %s: %v", f.Out, err)
+	}
+	shard, err := pipeline.ParseShard(f.Shard, getenv)
+	if err != nil {
+		return nil, usagef("run: invalid value for --shard: %v", err)
+	}
+	keys, err := archive.ParseKeyTemplate(f.KeyTemplate)
+	if err != nil {
+		return nil, usagef("run: invalid value for --key-template: %v", err)
+	}
+	client, err := f.API.clientConfig("run", getenv)
+	if err != nil {
+		return nil, err
+	}
+	client.Links = export.LinkSource(f.Links.value)
+	client.FileTypes = f.FileTypes
+	if err := client.Validate(); err != nil {
+		return nil, usagef("run: %v", err)
+	}
+	arch, err := f.S3.options("run")
+	if err != nil {
+		return nil, err
+	}
+	p := &runPlan{
+		input: f.Input, dest: f.Dest, out: f.Out, shard: shard, keys: keys, client: client, archive: arch,
+		grace: f.Grace, quiet: f.Quiet, interval: f.ProgressInterval, log: f.Log,
+		job: pipeline.Options{
+			Concurrency: f.Concurrency, Force: f.Force, DryRun: f.DryRun,
+			DeleteAfter: f.DeleteAfter && f.ConfirmDelete, LockMode: arch.LockMode,
+			Tool: "meetarchive " + version,
+			Retry: export.Backoff{
+				Base: pipeline.DefaultFileRetryBase, Max: export.DefaultRetryMax,
+				MaxAttempts: client.MaxAttempts, MaxElapsed: client.MaxElapsed,
+			},
+		},
+	}
+	if !f.From.t.IsZero() {
+		p.list = &export.ListQuery{From: f.From.t, To: pipeline.EndOfDay(f.To.t), AllUsers: f.AllUsers, Search: f.Search}
+	}
+	p.options = f.reportOptions(arch)
+	return p, nil
+}
+
+// checkReadableFile is a usage check: path names a regular file we can open.
+func checkReadableFile(path string) error {
+	fh, err := os.Open(path)
+	if err != nil {
+		return errors.Unwrap(err)
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
 		return err
 	}
-	cfg.Archive.PartSize = int64(cfg.PartSize)
-	cfg.Archive.LockMode = cfg.LockMode.value
-	cfg.Archive.RetainUntil = cfg.RetainTill.t
-	cfg.Archive.SSE = cfg.SSE.value
-	if err := cfg.Archive.Validate(); err != nil {
-		return usagef("run: %v", err)
-	}
-	if _, err := archive.ParseKeyTemplate(cfg.KeyTmpl); err != nil {
-		return usagef("run: invalid value for --key-template: %v", err)
+	if st.IsDir() {
+		return errors.New("is a directory, not a CSV file")
 	}
 	return nil
 }
 
-// credentials reads secrets from the environment or from files named by flags.
-func (cfg *runConfig) credentials(getenv func(string) string) (export.Credentials, error) {
-	cr := export.CredentialsFromEnv(getenv)
-	var err error
-	if cfg.AppKeyFile != "" {
-		if cr.AppKey, err = readSecretFile("app-key-file", cfg.AppKeyFile); err != nil {
-			return cr, err
+// checkOutDir is a usage check of --out before anything is created: an
+// existing directory we can write into, or a path whose nearest existing
+// ancestor is one.
+func checkOutDir(path string) error {
+	p := filepath.Clean(path)
+	for {
+		st, err := os.Stat(p)
+		switch {
+		case err == nil && !st.IsDir():
+			if p == filepath.Clean(path) {
+				return errors.New("is a file, not a directory")
+			}
+			return fmt.Errorf("%s is a file, not a directory", p)
+		case err == nil:
+			if unixAccessW(p) != nil {
+				return fmt.Errorf("%s is not writable", p)
+			}
+			return nil
+		case !errors.Is(err, os.ErrNotExist):
+			return errors.Unwrap(err)
 		}
-	}
-	if cfg.PassFile != "" {
-		if cr.Password, err = readSecretFile("password-file", cfg.PassFile); err != nil {
-			return cr, err
+		parent := filepath.Dir(p)
+		if parent == p {
+			return nil
 		}
+		p = parent
 	}
-	if cfg.TokenFile != "" {
-		if cr.Token, err = readSecretFile("token-file", cfg.TokenFile); err != nil {
-			return cr, err
-		}
-	}
-	if cr.AppID == "" && cr.Account == "" && cr.Token == "" {
-		return cr, usagef("no Meeting API credentials: set MEETARCHIVE_APP_ID and MEETARCHIVE_APP_KEY, or MEETARCHIVE_ACCOUNT and MEETARCHIVE_PASSWORD, or MEETARCHIVE_TOKEN")
-	}
-	if cr.AppID != "" && cr.AppKey == "" {
-		return cr, usagef("MEETARCHIVE_APP_ID is set but the app key is missing: set MEETARCHIVE_APP_KEY or --app-key-file")
-	}
-	if cr.Account != "" && cr.Password == "" && cr.AppID == "" && cr.Token == "" {
-		return cr, usagef("MEETARCHIVE_ACCOUNT is set but the password is missing: set MEETARCHIVE_PASSWORD or --password-file")
-	}
-	return cr, nil
 }
 
-func cmdRun(ctx context.Context, args []string, e env) error {
-	c := newCommand("run", "(--input CSV | --from DATE --to DATE) --dest DEST --out DIR [flags]",
-		"Archive the recordings of the given conferences and write the report.", e.stderr)
-	cfg := defaultRunConfig()
-	registerRunFlags(c, cfg)
-	if err := c.parse(args, e.getenv); err != nil {
-		return err
-	}
-	if c.fs.NArg() > 0 {
-		return usagef("run: unexpected argument %q", c.fs.Arg(0))
-	}
-	if err := cfg.validate(e.getenv); err != nil {
-		return err
-	}
-	creds, err := cfg.credentials(e.getenv)
-	if err != nil {
-		return err
-	}
-	cfg.Client.Credentials = creds
-	return execute(ctx, cfg, e, nil)
-}
-
-// execute runs the archive job for a validated configuration. It is shared by
-// run and demo; onDone, when set, receives the summary.
-func execute(ctx context.Context, cfg *runConfig, e env, onDone func(report.Summary)) error {
-	log := cfg.Log.logger(e.stderr)
+// archiveRun runs the archive job for a validated plan: build the pieces,
+// load the items, run the pipeline, finish the report. It is shared by run
+// and demo; onDone, when set, receives the summary.
+func archiveRun(ctx context.Context, p *runPlan, e env, onDone func(report.Summary)) error {
+	log := p.log.logger(e.stderr)
 	started := time.Now().UTC()
 
-	// Input first: a missing or unreadable file is a usage error.
-	var (
-		items    []inputItem
-		inputSum string
-	)
-	if cfg.Input != "" {
-		var err error
-		if items, inputSum, err = loadInput(cfg.Input); err != nil {
-			return usagef("run: --input: %v", err)
-		}
+	if err := os.MkdirAll(p.out, 0o777); err != nil {
+		return usagef("run: --out %s: %v", p.out, err)
 	}
-
-	cfg.Client.BaseURL = cfg.API
-	cfg.Client.Links = export.LinkSource(cfg.Links.value)
-	cfg.Client.FileTypes = cfg.FileTypes
-	cfg.Client.Logger = log
-	if err := cfg.Client.Validate(); err != nil {
-		return usagef("run: %v", err)
-	}
-	client, err := export.NewClient(cfg.Client)
+	client, store, err := p.build(ctx, log)
 	if err != nil {
-		return usagef("run: %v", err)
-	}
-	keys, err := archive.ParseKeyTemplate(cfg.KeyTmpl)
-	if err != nil {
-		return usagef("run: invalid value for --key-template: %v", err)
-	}
-
-	// Destination preflight before any download (exit 2 on failure).
-	store, err := archive.Open(ctx, cfg.Dest, cfg.Archive)
-	if err != nil {
-		return usagef("run: --dest %s: %v", cfg.Dest, err)
+		return err
 	}
 	defer store.Close()
-	if err := store.Preflight(ctx); err != nil {
-		return usagef("run: destination check failed: %v", err)
-	}
 
 	info := report.RunInfo{
-		RunID:       newRunID(started),
-		Version:     version,
-		Started:     started,
-		Input:       cfg.Input,
-		InputSHA256: inputSum,
-		Dest:        cfg.Dest,
-		Options:     cfg.reportOptions(),
+		RunID: newRunID(started), Version: version, Started: started,
+		Input: p.input, Dest: p.dest, Options: p.options, Shard: p.shard.String(),
 	}
-	if !cfg.From.t.IsZero() {
-		info.DateRange = cfg.From.t.Format("2006-01-02") + ".." + cfg.To.t.Format("2006-01-02")
-	}
-	shardK, shardN, _ := parseShard(cfg.Shard, e.getenv)
-	if shardN > 1 {
-		info.Shard = fmt.Sprintf("%d/%d", shardK, shardN)
-	}
-	w, err := report.NewWriter(cfg.Out, info)
-	if err != nil {
-		return usagef("run: --out %s: %v", cfg.Out, err)
+	if p.list != nil {
+		info.DateRange = p.list.From.Format("2006-01-02") + ".." + p.list.To.Format("2006-01-02")
 	}
 
 	// Authentication once, before anything else: a wrong key fails fast.
-	known := map[string]export.Recording{}
-	var fatal error
+	var (
+		items *pipeline.Source
+		fatal error
+		known map[string]export.Recording
+	)
 	if err := client.Authenticate(ctx); err != nil {
 		fatal = fmt.Errorf("authentication failed: %w", err)
-	} else if cfg.Input == "" {
-		items, fatal = discover(ctx, client, cfg, known, log)
 	}
-	items = shardItems(items, shardK, shardN)
-	if shardN > 1 {
-		log.Info("shard", "shard", info.Shard, "conferences", len(items))
+	switch {
+	case p.input != "":
+		items = pipeline.FileSource(p.input)
+	case fatal == nil:
+		var listed []pipeline.Item
+		listed, known, fatal = pipeline.Discover(ctx, client, *p.list)
+		log.Info("discovered recordings", "count", len(listed), "from", p.list.From.Format(time.RFC3339), "to", p.list.To.Format(time.RFC3339))
+		items = pipeline.SliceSource(listed)
+	default:
+		items = pipeline.SliceSource(nil)
 	}
-
-	total := 0
-	for _, it := range items {
-		if it.Problem == "" {
-			total++
-		}
+	items = items.Sharded(p.shard)
+	total, inputSum, err := items.Count()
+	if err != nil {
+		return usagef("run: --input: %v", err)
 	}
-	prog := newReporter(e.stderr, log, total, cfg.Quiet, isTerminal(e.stderr), cfg.ProgressIv)
-	for _, it := range items { // a date range knows every size up front
-		if r, ok := known[strings.ToLower(it.ConfUUID)]; ok && it.Problem == "" {
-			prog.estimate(int64(r.RcdSize) << 20)
-		}
-	}
-	j := &job{
-		api: client, store: store, keys: keys, log: log, progress: prog, known: known,
-		opts: jobOptions{
-			Concurrency: cfg.Concurr, Force: cfg.Force, DryRun: cfg.DryRun,
-			DeleteAfter: cfg.Delete && cfg.ConfirmDel, LockMode: cfg.Archive.LockMode,
-			Tool: "meetarchive " + version, MaxAttempts: cfg.Client.MaxAttempts,
-			Retry: export.Backoff{Base: time.Second, Max: 30 * time.Second, MaxAttempts: cfg.Client.MaxAttempts, MaxElapsed: cfg.Client.MaxElapsed},
-		},
+	info.InputSHA256 = inputSum
+	if !p.shard.Whole() {
+		log.Info("shard", "shard", p.shard.String(), "conferences", total)
 	}
 
-	// One goroutine owns the report; workers send it a conference's rows at once.
-	rowsCh := make(chan []report.Row, 2*cfg.Concurr)
-	var (
-		writeErr error
-		wg       sync.WaitGroup
-	)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for rows := range rowsCh {
-			// A conference's rows go to the journal in one write, so a kill
-			// can tear at most the last line.
-			if err := w.AddAll(rows...); err != nil && writeErr == nil {
-				writeErr = err
-				log.Error("report journal write failed", "err", err)
-			}
-		}
-	}()
-	emit := func(rows []report.Row) { rowsCh <- rows }
+	w, err := report.NewWriter(p.out, info)
+	if err != nil {
+		return usagef("run: --out %s: %v", p.out, err)
+	}
+	prog := newProgressDisplay(e.stderr, log, total, p.quiet, isTerminal(e.stderr), p.interval)
+	for _, r := range known { // a date range knows every size up front
+		prog.Estimate(int64(r.RcdSize) << 20)
+	}
 
-	var res runResult
+	var res pipeline.Result
 	if fatal != nil {
 		log.Error("fatal", "err", fatal)
-		for _, it := range items {
-			if it.Problem != "" {
-				emit([]report.Row{inputProblemRow(it)})
-			} else {
-				emit([]report.Row{j.notStartedRow(it, fatal)})
-			}
-		}
-		res.Fatal = fatal
+		res = pipeline.Result{Fatal: fatal, WriteErr: pipeline.Abandon(items.Items(), fatal, w)}
 	} else {
-		stop, work, release := signalContexts(ctx, e.signals, cfg.Grace, log)
-		res = j.run(stop, work, items, emit)
+		job := &pipeline.Job{API: client, Store: store, Keys: p.keys, Options: p.job, Log: log, Progress: prog, Known: known}
+		stop, work, release := signalContexts(ctx, e.signals, p.grace, log)
+		res = job.Run(stop, work, items.Items(), w)
 		release()
 	}
-	close(rowsCh)
-	wg.Wait()
 	prog.close()
-
-	counts := w.Counts()
-	code := exitOK
-	switch {
-	case res.Interrupted:
-		code = exitInterrupted
-	case res.Fatal != nil:
-		code = exitFatal
-	case counts[report.Failed] > 0 || counts[report.Cancelled] > 0:
-		code = exitItemsFailed
+	if err := items.Err(); err != nil && res.Fatal == nil {
+		res.Fatal = fmt.Errorf("reading --input: %w", err)
 	}
+	return finishReport(w, res, p.out, log, e, onDone)
+}
+
+// build makes the API client and opens the destination, checked before any
+// download (exit 2 when it fails).
+func (p *runPlan) build(ctx context.Context, log *slog.Logger) (*export.Client, archive.Store, error) {
+	cfg := p.client
+	cfg.Logger = log
+	client, err := export.NewClient(cfg)
+	if err != nil {
+		return nil, nil, usagef("run: %v", err)
+	}
+	store, err := archive.Open(ctx, p.dest, p.archive)
+	if err != nil {
+		return nil, nil, usagef("run: --dest %s: %v", p.dest, err)
+	}
+	if !p.job.DryRun { // a dry run writes nothing, not even a probe
+		if err := store.Preflight(ctx); err != nil {
+			store.Close()
+			return nil, nil, usagef("run: destination check failed: %v", err)
+		}
+	}
+	return client, store, nil
+}
+
+// finishReport writes the report files, logs the summary, prints the paths
+// and turns the outcome into the command's error (and so its exit code).
+func finishReport(w *report.Writer, res pipeline.Result, out string, log *slog.Logger, e env, onDone func(report.Summary)) error {
+	code := report.ExitCode(w.Counts(), res.Interrupted, res.Fatal != nil)
 	sum, err := w.Close(code)
 	if err != nil {
 		return &fatalError{err: fmt.Errorf("writing the report: %w", err)}
 	}
-	if writeErr != nil {
-		return &fatalError{err: fmt.Errorf("writing the report journal: %w", writeErr)}
+	if res.WriteErr != nil {
+		return &fatalError{err: fmt.Errorf("writing the report journal: %w", res.WriteErr)}
 	}
 	logSummary(log, sum)
 	if onDone != nil {
 		onDone(sum)
 	}
-	for _, p := range report.Paths(cfg.Out) {
+	for _, p := range report.Paths(out) {
 		fmt.Fprintln(e.stdout, p)
 	}
 	switch code {
-	case exitInterrupted:
+	case report.ExitInterrupted:
 		return errInterrupted
-	case exitFatal:
+	case report.ExitFatal:
 		return &fatalError{err: res.Fatal}
-	case exitItemsFailed:
+	case report.ExitFailures:
 		return errItemsFailed
 	}
 	return nil
@@ -430,137 +392,37 @@ func signalContexts(parent context.Context, sigs <-chan os.Signal, grace time.Du
 	return stop, work, func() { close(done); stopFn(); workFn(nil) }
 }
 
-// discover lists the date range's recordings; their details need no second call.
-func discover(ctx context.Context, client *export.Client, cfg *runConfig, known map[string]export.Recording, log *slog.Logger) ([]inputItem, error) {
-	q := export.ListQuery{From: cfg.From.t, To: endOfDay(cfg.To.t), AllUsers: cfg.AllUsers, Search: cfg.Search}
-	var items []inputItem
-	err := client.List(ctx, q, func(r export.Recording) error {
-		it := inputItem{Seq: len(items), Line: len(items) + 1, ConfUUID: r.ConfUUID}
-		if !validConfUUID(r.ConfUUID) {
-			it.Problem, it.Detail = problemInvalid, fmt.Sprintf("the list API returned %q, not a conference UUID", clip(r.ConfUUID, 80))
-		} else if _, dup := known[strings.ToLower(r.ConfUUID)]; dup {
-			return nil
-		} else {
-			known[strings.ToLower(r.ConfUUID)] = r
-		}
-		items = append(items, it)
-		return nil
-	})
-	if err != nil {
-		if errors.Is(err, export.ErrAuth) {
-			return items, fmt.Errorf("listing recordings: %w", err)
-		}
-		return items, fmt.Errorf("listing recordings failed, so the run cannot know what to archive: %w", err)
-	}
-	log.Info("discovered recordings", "count", len(items), "from", cfg.From.String(), "to", cfg.To.String())
-	return items, nil
-}
-
-// endOfDay makes --to inclusive when it is a bare date.
-func endOfDay(t time.Time) time.Time {
-	if t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 {
-		return t.Add(24*time.Hour - time.Millisecond)
-	}
-	return t
-}
-
-func loadInput(path string) ([]inputItem, string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	items, err := readInput(io.TeeReader(f, h))
-	if err != nil {
-		return nil, "", err
-	}
-	_, _ = io.Copy(h, f) // the rest, if the CSV reader stopped early
-	return items, hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// parseShard reads --shard K/N. "/N" or "N" alone takes K from
-// JOB_COMPLETION_INDEX (Kubernetes Indexed Job) or AWS_BATCH_JOB_ARRAY_INDEX.
-func parseShard(s string, getenv func(string) string) (k, n int, err error) {
-	if s == "" {
-		return 0, 1, nil
-	}
-	ks, ns, found := strings.Cut(s, "/")
-	if !found {
-		ks, ns = "", s
-	}
-	n, err = strconv.Atoi(strings.TrimSpace(ns))
-	if err != nil || n < 1 {
-		return 0, 0, usagef("invalid value %q for --shard: want K/N with N >= 1", s)
-	}
-	ks = strings.TrimSpace(ks)
-	if ks == "" {
-		for _, v := range []string{"JOB_COMPLETION_INDEX", "AWS_BATCH_JOB_ARRAY_INDEX"} {
-			if ks = getenv(v); ks != "" {
-				break
-			}
-		}
-		if ks == "" {
-			return 0, 0, usagef("--shard %q gives no index: write K/N, or set JOB_COMPLETION_INDEX or AWS_BATCH_JOB_ARRAY_INDEX", s)
-		}
-	}
-	k, err = strconv.Atoi(ks)
-	if err != nil || k < 0 || k >= n {
-		return 0, 0, usagef("invalid shard index %q for --shard %q: want 0..%d", ks, s, n-1)
-	}
-	return k, n, nil
-}
-
-// shardOf is the stable shard of a conference: FNV-1a of its lower-case UUID.
-func shardOf(confUUID string, n int) int {
-	h := fnv.New64a()
-	_, _ = h.Write([]byte(strings.ToLower(strings.TrimSpace(confUUID))))
-	return int(h.Sum64() % uint64(n))
-}
-
-func shardItems(items []inputItem, k, n int) []inputItem {
-	if n <= 1 {
-		return items
-	}
-	out := items[:0:0]
-	for _, it := range items {
-		if shardOf(it.ConfUUID, n) == k {
-			out = append(out, it)
-		}
-	}
-	return out
-}
-
-func (cfg *runConfig) reportOptions() map[string]string {
+// reportOptions are the options the report's summary shows.
+func (f *runFlags) reportOptions(a archive.Options) map[string]string {
 	o := map[string]string{
-		"keyTemplate": cfg.KeyTmpl,
-		"links":       cfg.Links.value,
-		"concurrency": strconv.Itoa(cfg.Concurr),
-		"rate":        strconv.FormatFloat(cfg.Client.Rate, 'g', -1, 64),
-		"dryRun":      strconv.FormatBool(cfg.DryRun),
-		"force":       strconv.FormatBool(cfg.Force),
+		"keyTemplate": f.KeyTemplate,
+		"links":       f.Links.value,
+		"concurrency": strconv.Itoa(f.Concurrency),
+		"rate":        f.API.Rate.String(),
+		"dryRun":      strconv.FormatBool(f.DryRun),
+		"force":       strconv.FormatBool(f.Force),
 	}
-	if len(cfg.FileTypes) > 0 {
-		o["fileTypes"] = cfg.FileTypes.String()
+	if len(f.FileTypes) > 0 {
+		o["fileTypes"] = f.FileTypes.String()
 	}
-	if cfg.Archive.LockMode != "" {
-		o["objectLockMode"] = cfg.Archive.LockMode
-		if cfg.Archive.RetainDays > 0 {
-			o["retention"] = strconv.Itoa(cfg.Archive.RetainDays) + " days"
-		} else if !cfg.Archive.RetainUntil.IsZero() {
-			o["retention"] = "until " + cfg.Archive.RetainUntil.Format(time.RFC3339)
+	if a.LockMode != "" {
+		o["objectLockMode"] = a.LockMode
+		if a.RetainDays > 0 {
+			o["retention"] = strconv.Itoa(a.RetainDays) + " days"
+		} else if !a.RetainUntil.IsZero() {
+			o["retention"] = "until " + a.RetainUntil.Format(time.RFC3339)
 		}
 	}
-	if cfg.Archive.LegalHold {
+	if a.LegalHold {
 		o["legalHold"] = "true"
 	}
-	if cfg.Archive.SSE != "" {
-		o["sse"] = cfg.Archive.SSE
+	if a.SSE != "" {
+		o["sse"] = a.SSE
 	}
-	if cfg.Archive.StorageClass != "" {
-		o["storageClass"] = cfg.Archive.StorageClass
+	if a.StorageClass != "" {
+		o["storageClass"] = a.StorageClass
 	}
-	if cfg.Delete {
+	if f.DeleteAfter {
 		o["deleteAfterArchive"] = "true"
 	}
 	return o
@@ -569,7 +431,7 @@ func (cfg *runConfig) reportOptions() map[string]string {
 func logSummary(log *slog.Logger, s report.Summary) {
 	args := []any{"run", s.RunID, "exit", s.ExitCode, "conferences", s.Conferences, "files", s.Files,
 		"bytes", s.BytesArchived, "duration", time.Duration(s.DurationSecs * float64(time.Second)).Round(time.Millisecond).String()}
-	for _, st := range allStatuses {
+	for _, st := range report.Statuses() {
 		if n := s.Counts[st]; n > 0 {
 			args = append(args, string(st), n)
 		}
@@ -579,9 +441,6 @@ func logSummary(log *slog.Logger, s report.Summary) {
 	}
 	log.Info("run finished", args...)
 }
-
-var allStatuses = []report.Status{report.Archived, report.AlreadyArchived, report.PendingTranscode, report.Unavailable,
-	report.NoFiles, report.Failed, report.InvalidInput, report.DuplicateInput, report.Cancelled, report.Planned}
 
 func newRunID(t time.Time) string {
 	b := make([]byte, 3)
@@ -595,4 +454,22 @@ func absPath(p string) string {
 		return a
 	}
 	return p
+}
+
+func cmdRun(ctx context.Context, args []string, e env) error {
+	c := newCommand("run", "(--input CSV | --from DATE --to DATE) --dest DEST --out DIR [flags]",
+		"Archive the recordings of the given conferences and write the report.", e.stderr)
+	flags := defaultRunFlags()
+	flags.register(c)
+	if err := c.parse(args, e.getenv); err != nil {
+		return err
+	}
+	if c.fs.NArg() > 0 {
+		return usagef("run: unexpected argument %q", c.fs.Arg(0))
+	}
+	p, err := flags.validate(e.getenv)
+	if err != nil {
+		return err
+	}
+	return archiveRun(ctx, p, e, nil)
 }

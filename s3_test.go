@@ -9,13 +9,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
-	"log/slog"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -24,9 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"meetarchive/archive"
 	"meetarchive/archive/archivetest"
-	"meetarchive/export"
 	"meetarchive/export/meetingtest"
 )
 
@@ -260,77 +254,6 @@ func TestS3ComplianceLock(t *testing.T) {
 	r2 := readManifest(t, out2)[0]
 	if r2["status"] != "already-archived" || r2["sha256"] != r["sha256"] || r2["retainUntil"] != r["retainUntil"] {
 		t.Errorf("second run row %v, want already-archived with the first run's sha256 and retention", r2)
-	}
-}
-
-// TestS3StreamsLargeRecordingInBoundedHeap: a 200 MiB recording streams
-// through the real pipeline into S3 while the heap grows by less than 64 MiB,
-// and its SHA-256 read back matches what the simulator served.
-func TestS3StreamsLargeRecordingInBoundedHeap(t *testing.T) {
-	if testing.Short() {
-		t.Skip("200 MiB transfer")
-	}
-	b := archivetest.NewBucket(t, archivetest.BucketOptions{})
-	ds := genDataset(1, 1, 200<<20, 37)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 37})
-	ctx := context.Background()
-	client, err := export.NewClient(export.Config{BaseURL: sim.URL, Rate: 100,
-		Credentials: export.Credentials{AppID: testAppID, AppKey: testAppKey}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := defaultRunConfig()
-	opts := cfg.Archive
-	opts.PartSize = int64(cfg.PartSize)
-	opts.ClientOptions = []func(*s3.Options){b.Env.ClientOption()}
-	store, err := archive.Open(ctx, b.URI("big"), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, _ := archive.ParseKeyTemplate(archive.DefaultKeyTemplate)
-	j := &job{api: client, store: store, keys: keys, log: slog.New(slog.DiscardHandler), progress: &counters{},
-		opts: jobOptions{Concurrency: 1, MaxAttempts: 3, Retry: export.Backoff{Base: 10 * time.Millisecond, Max: 100 * time.Millisecond}}}
-
-	runtime.GC()
-	var base runtime.MemStats
-	runtime.ReadMemStats(&base)
-	var peak atomic.Uint64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		var ms runtime.MemStats
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(20 * time.Millisecond):
-			}
-			runtime.ReadMemStats(&ms)
-			if ms.HeapInuse > peak.Load() {
-				peak.Store(ms.HeapInuse)
-			}
-		}
-	}()
-	rows, fatal := j.conference(ctx, inputItem{ConfUUID: ds.Conferences[0].ConfUUID})
-	close(stop)
-	wg.Wait()
-	if fatal != nil || len(rows) != 1 || rows[0].Status != "archived" {
-		t.Fatalf("rows %+v, fatal %v", rows, fatal)
-	}
-	growth := int64(peak.Load()) - int64(base.HeapInuse)
-	t.Logf("200 MiB upload: heap in use grew by %.1f MiB (part size %s)", float64(growth)/(1<<20), formatBytes(opts.PartSize))
-	if growth >= 64<<20 {
-		t.Errorf("heap grew by %.1f MiB, want < 64 MiB", float64(growth)/(1<<20))
-	}
-	served := sim.Served()
-	if len(served) != 1 {
-		t.Fatalf("simulator served %d files, want 1", len(served))
-	}
-	got, ok := objectSHA256(t, b, keyOf(b, rows[0].ObjectURI))
-	if !ok || got != served[0].SHA256 {
-		t.Errorf("read back sha256 %s, simulator served %s", got, served[0].SHA256)
 	}
 }
 

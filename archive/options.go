@@ -12,7 +12,7 @@ import (
 
 // Defaults for Options' zero values.
 const (
-	DefaultPartSize        = 16 << 20 // bytes
+	DefaultPartSize        = 8 << 20 // bytes
 	DefaultPartConcurrency = 4
 	DefaultMaxUploads      = 4
 
@@ -69,11 +69,20 @@ type Options struct {
 	ClientOptions []func(*s3.Options)
 }
 
+// FieldError is a bad Options field: Validate's errors are of this type
+// (joined when there are several), so that a caller can name its own flag.
+type FieldError struct {
+	Field  string // the Options field, e.g. "PartSize"
+	Reason string
+}
+
+func (e *FieldError) Error() string { return "archive: options: " + e.Field + ": " + e.Reason }
+
 // Validate checks the options and names the bad field.
 func (o Options) Validate() error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("archive: options: %s: %s", field, fmt.Sprintf(format, args...)))
+		errs = append(errs, &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)})
 	}
 	if o.Endpoint != "" {
 		u, err := url.Parse(o.Endpoint)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path"
@@ -24,6 +25,8 @@ import (
 	"meetarchive/archive/archivetest"
 	"meetarchive/export"
 	"meetarchive/export/meetingtest"
+	"meetarchive/pipeline"
+	"meetarchive/report"
 )
 
 const simSeed = 20240501
@@ -31,14 +34,14 @@ const simSeed = 20240501
 // sim is the Meeting API simulator with the client the pipeline would build
 // for it, and the true SHA-256 of every file.
 type sim struct {
-	srv    *meetingtest.Server
-	client *export.Client
-	plain  *http.Client // the baselines' HTTP client: a stock transport
-	keys   *archive.KeyTemplate
-	confs  []meetingtest.Conference // the conferences of one archive run
-	big    meetingtest.Conference   // one conference with one large file
-	sums   map[string]string        // confUUID/fileType/name -> sha256
-	moved  atomic.Int64             // bytes counted as they stream (the pipeline's progress counter)
+	srv      *meetingtest.Server
+	client   *export.Client
+	plain    *http.Client // the baselines' HTTP client: a stock transport
+	keys     *archive.KeyTemplate
+	confs    []meetingtest.Conference // the conferences of one archive run
+	big      meetingtest.Conference   // one conference with one large file
+	sums     map[string]string        // confUUID/fileType/name -> sha256
+	progress progress                 // the pipeline's progress counter
 }
 
 // newSim serves p.Files files of p.FileSize (p.FilesPerConf per conference)
@@ -106,7 +109,8 @@ func (s *sim) wantSHA256(confUUID string, f export.File) string {
 }
 
 // perConference runs fn for every conference with at most workers in flight,
-// as the pipeline's worker pool does (files of one conference in order).
+// as the pipeline's worker pool does (files of one conference in order): the
+// baselines' pool.
 func perConference(ctx context.Context, confs []meetingtest.Conference, workers int, fn func(context.Context, meetingtest.Conference) error) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(workers)
@@ -129,63 +133,62 @@ func (s *sim) links(ctx context.Context, c meetingtest.Conference) ([]export.Fil
 	return files, nil
 }
 
-// archiveConference is the pipeline's per-file data path (job.archiveFiles
-// and job.fetch): Links, then for each file OpenMedia and Store.Put with the
-// same Expect, the body counted on its way as the progress counter does.
-func (s *sim) archiveConference(ctx context.Context, st archive.Store, prefix string, c meetingtest.Conference) error {
-	files, err := s.links(ctx, c)
+// archive runs the pipeline itself (pipeline.Job.Run, as `meetarchive run`
+// does) over confs with workers conferences in flight, keys under prefix,
+// and checks that every file is archived with its true SHA-256.
+func (s *sim) archive(ctx context.Context, st pipeline.Store, prefix string, confs []meetingtest.Conference, workers int) error {
+	keys, err := archive.ParseKeyTemplate(prefix + "/" + archive.DefaultKeyTemplate)
 	if err != nil {
 		return err
 	}
-	for _, f := range files {
-		key, err := s.keys.Key(keyFields(c, f))
-		if err != nil {
-			return fmt.Errorf("key for %s: %w", f, err)
-		}
-		m, err := s.client.OpenMedia(ctx, f)
-		if err != nil {
-			return err
-		}
-		want := archive.Expect{
-			Size:           m.Size,
-			PlatformSize:   f.Size,
-			PlatformSHA256: f.SHA256,
-			Metadata:       map[string]string{"confuuid": c.ConfUUID, "confid": c.ConfID, "filetype": f.FileType},
-			ContentType:    "video/mp4",
-		}
-		obj, err := st.Put(ctx, prefix+"/"+key, &countingReader{r: m.Body, n: &s.moved}, want)
-		m.Body.Close()
-		if err != nil {
-			return err
-		}
-		if got, want := obj.SHA256, s.wantSHA256(c.ConfUUID, f); got != want {
-			return fmt.Errorf("%s: stored sha256 %s, want %s", f, got, want)
+	items := make([]pipeline.Item, len(confs))
+	for i, c := range confs {
+		items[i] = pipeline.Item{Seq: i, ConfUUID: c.ConfUUID}
+	}
+	job := &pipeline.Job{
+		API: s.client, Store: st, Keys: keys, Log: slog.New(slog.DiscardHandler), Progress: &s.progress,
+		// Force: every round archives again (sidecars are shared by the
+		// rounds' prefixes); the retry policy is run's default.
+		Options: pipeline.Options{Concurrency: workers, Force: true, Tool: "meetarchive bench",
+			Retry: export.Backoff{Base: pipeline.DefaultFileRetryBase, MaxAttempts: export.DefaultMaxAttempts, MaxElapsed: export.DefaultMaxElapsed}},
+	}
+	rows := &checkRows{sums: s.sums}
+	res := job.Run(ctx, ctx, pipeline.SliceSource(items).Items(), rows)
+	return errors.Join(res.Fatal, res.WriteErr, rows.err)
+}
+
+// checkRows is the bench's report: every row must be archived with the
+// file's true SHA-256.
+type checkRows struct {
+	sums map[string]string
+	err  error
+}
+
+func (c *checkRows) AddAll(rows ...report.Row) error {
+	for _, r := range rows {
+		switch want := c.sums[r.ConfUUID+"/"+r.FileType+"/"+r.FileName]; {
+		case r.Status != report.Archived:
+			c.err = errors.Join(c.err, fmt.Errorf("%s %s/%s: %s %s %s", r.ConfUUID, r.FileType, r.FileName, r.Status, r.ErrorCode, r.ErrorMessage))
+		case r.SHA256 != want:
+			c.err = errors.Join(c.err, fmt.Errorf("%s %s/%s: stored sha256 %s, want %s", r.ConfUUID, r.FileType, r.FileName, r.SHA256, want))
 		}
 	}
 	return nil
 }
 
-// keyFields is main.keyFields for a simulator conference.
+// progress is the pipeline's progress counter in the bench: bytes as they stream.
+type progress struct{ moved atomic.Int64 }
+
+func (p *progress) ConferenceDone()  {}
+func (p *progress) AddBytes(n int64) { p.moved.Add(n) }
+func (p *progress) Estimate(int64)   {}
+
+// keyFields are the key fields of a simulator conference (the baselines' keys).
 func keyFields(c meetingtest.Conference, f export.File) archive.KeyFields {
-	// Year, Month and Day come from StartTime inside archive.
 	return archive.KeyFields{
 		ConfUUID: c.ConfUUID, ConfID: c.ConfID, Subject: c.Subject, ScheduserName: c.ScheduserName,
 		StartTime: c.StartTime, FileType: f.FileType, FileName: f.Name, Index: f.Index,
 	}
-}
-
-// countingReader is main.countingReader: bytes reported as they stream.
-type countingReader struct {
-	r io.Reader
-	n *atomic.Int64
-}
-
-func (c *countingReader) Read(b []byte) (int, error) {
-	n, err := c.r.Read(b)
-	if n > 0 {
-		c.n.Add(int64(n))
-	}
-	return n, err
 }
 
 // get is the baselines' download: a plain GET with the download token in the
@@ -284,9 +287,7 @@ func benchDir(t *testing.T, p params, tab *table) {
 				return 0, err
 			}
 			start := time.Now()
-			err = perConference(ctx, s.confs, mode.workers, func(ctx context.Context, c meetingtest.Conference) error {
-				return s.archiveConference(ctx, st, "bench", c)
-			})
+			err = s.archive(ctx, st, "bench", s.confs, mode.workers)
 			return time.Since(start), err
 		}
 		baseline := func(fsync bool) runFunc {
@@ -309,7 +310,7 @@ func benchDir(t *testing.T, p params, tab *table) {
 			{"dir " + mode.name + ": baseline+fsync", baseline(true)},
 		})
 		group := fmt.Sprintf("archive to a directory (%d files x %d MiB, %d per conference)", p.Files, p.FileSize/mib, p.FilesPerConf)
-		oursLabel := "export.Client Links + OpenMedia -> archive.NewDirStore Put (hash while streaming, temp file, fsync, rename, dir fsync)"
+		oursLabel := "pipeline.Job.Run (Archived check skipped by Force, Links, OpenMedia, DirStore Put: hash while streaming, temp file, fsync, rename, dir fsync; sidecar)"
 		tab.add(result{group: group, name: mode.name + " vs curl|tee|sha256sum", ours: times[0], base: times[1],
 			bytes: s.bytesPerRun(), oursLabel: oursLabel,
 			baselineLabel: "same Links call, then net/http GET (token header) + io.Copy into os.File + sha256 (no fsync)"})
@@ -319,11 +320,11 @@ func benchDir(t *testing.T, p params, tab *table) {
 	}
 }
 
-// s3Options are the pipeline's S3 defaults (run.go defaultRunConfig: part
-// size 8 MiB, 4 parts in flight per upload, 4 uploads per store).
+// s3Options are the pipeline's S3 defaults (the --part-size,
+// --part-concurrency and --max-uploads defaults).
 func s3Options(b archivetest.Bucket) archive.Options {
 	return archive.Options{
-		PartSize: 8 * mib, PartConcurrency: 4, MaxUploads: 4,
+		PartSize: archive.DefaultPartSize, PartConcurrency: archive.DefaultPartConcurrency, MaxUploads: archive.DefaultMaxUploads,
 		ClientOptions: []func(*s3.Options){b.Env.ClientOption()},
 	}
 }
@@ -420,9 +421,7 @@ func benchS3(t *testing.T, p params, tab *table) {
 			prefix := fmt.Sprintf("ours-%d", run)
 			defer deletePrefix(context.WithoutCancel(ctx), b, "archive/"+prefix)
 			start := time.Now()
-			err := perConference(ctx, s.confs, mode.workers, func(ctx context.Context, c meetingtest.Conference) error {
-				return s.archiveConference(ctx, st, prefix, c)
-			})
+			err := s.archive(ctx, st, prefix, s.confs, mode.workers)
 			return time.Since(start), err
 		}
 		base := func(ctx context.Context, round int) (time.Duration, error) {
@@ -442,7 +441,7 @@ func benchS3(t *testing.T, p params, tab *table) {
 		tab.add(result{
 			group: fmt.Sprintf("archive to S3 (versitygw on 127.0.0.1; %d files x %d MiB, %d per conference)", p.Files, p.FileSize/mib, p.FilesPerConf),
 			name:  mode.name + " vs PutObject", ours: times[0], base: times[1], bytes: s.bytesPerRun(),
-			oursLabel: fmt.Sprintf("export.Client Links + OpenMedia -> archive.Open(s3://...) Put (transfermanager, %d MiB parts x %d, SHA-256 checksums, read-back)",
+			oursLabel: fmt.Sprintf("pipeline.Job.Run -> archive.Open(s3://...) Put (transfermanager, %d MiB parts x %d, SHA-256 checksums, read-back) and sidecar",
 				opts.PartSize/mib, opts.PartConcurrency),
 			baselineLabel: "same Links call, then net/http GET (token header) streamed into one s3 PutObject with ContentLength (UNSIGNED-PAYLOAD, no checksum: see note)",
 		})
@@ -462,7 +461,7 @@ func benchS3(t *testing.T, p params, tab *table) {
 		flushDisks()
 		h := startHeap()
 		start := time.Now()
-		err := s.archiveConference(ctx, st, "big-ours", s.big)
+		err := s.archive(ctx, st, "big-ours", []meetingtest.Conference{s.big}, 1)
 		oursD = time.Since(start)
 		oursMiB = h.Stop()
 		if err != nil {

@@ -1,8 +1,12 @@
-package main
+package pipeline
 
 import (
+	"errors"
+	"io"
 	"strings"
 	"testing"
+
+	"meetarchive/report"
 )
 
 const (
@@ -11,9 +15,26 @@ const (
 	uuidC = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 )
 
+// readAll reads every item of an input CSV.
+func readAll(r io.Reader) ([]Item, error) {
+	in := NewInputReader(r)
+	var items []Item
+	for {
+		it, err := in.Next()
+		if errors.Is(err, io.EOF) {
+			return items, nil
+		}
+		if err != nil {
+			return items, err
+		}
+		items = append(items, it)
+	}
+}
+
 func TestReadInput(t *testing.T) {
 	type want struct {
-		uuid, problem string
+		uuid    string
+		problem report.Status
 	}
 	tests := []struct {
 		name string
@@ -29,19 +50,26 @@ func TestReadInput(t *testing.T) {
 		{"blank lines skipped", "\n\n" + uuidA + "\n\n   \n" + uuidB + "\n\n", []want{{uuidA, ""}, {uuidB, ""}}},
 		{"surrounding spaces", "  " + uuidA + "  \n\t" + uuidB + "\n", []want{{uuidA, ""}, {uuidB, ""}}},
 		{"duplicate, case-insensitive", uuidA + "\n" + strings.ToUpper(uuidA) + "\n" + uuidA + "\n",
-			[]want{{uuidA, ""}, {strings.ToUpper(uuidA), problemDuplicate}, {uuidA, problemDuplicate}}},
+			[]want{{uuidA, ""}, {uuidA, report.DuplicateInput}, {uuidA, report.DuplicateInput}}},
 		{"malformed", uuidA + "\nnot-a-uuid\n" + uuidA[:31] + "\n" + uuidA + "g\n" + uuidB + "\n",
-			[]want{{uuidA, ""}, {"not-a-uuid", problemInvalid}, {uuidA[:31], problemInvalid}, {uuidA + "g", problemInvalid}, {uuidB, ""}}},
-		{"dashed uuid accepted", "01234567-89ab-cdef-0123-456789abcdef\n", []want{{"01234567-89ab-cdef-0123-456789abcdef", ""}}},
+			[]want{{uuidA, ""}, {"not-a-uuid", report.InvalidInput}, {uuidA[:31], report.InvalidInput}, {uuidA + "g", report.InvalidInput}, {uuidB, ""}}},
+		{"dashed uuid accepted", "01234567-89ab-cdef-0123-456789abcdef\n", []want{{"0123456789abcdef0123456789abcdef", ""}}},
+		{"upper case normalised", strings.ToUpper(uuidB) + "\n", []want{{uuidB, ""}}},
+		{"quoted cell spanning lines (failures.csv)", "confUUID,subject,errorMessage\n" + uuidA + ",\"a\nb\",\"x, \"\"y\"\"\r\nz\"\n" + uuidB + ",c,d\n",
+			[]want{{uuidA, ""}, {uuidB, ""}}},
+		{"control bytes escaped", "\x00\x1b[31m\n" + uuidA + "\n", []want{{`\x00\x1b[31m`, report.InvalidInput}, {uuidA, ""}}},
+		{"record too long", strings.Repeat("x", MaxInputRecord+10) + "\n" + uuidA + "\n", []want{{"", report.InvalidInput}, {uuidA, ""}}},
+		{"unterminated quote does not swallow the file", "\"" + strings.Repeat("y", MaxInputRecord) + "\n" + uuidA + "\n" + uuidB + "\n",
+			[]want{{"", report.InvalidInput}, {uuidA, ""}, {uuidB, ""}}},
 		{"quoted cells", "\"confUUID\",\"x\"\n\"" + uuidC + "\",\"a, b\"\n", []want{{uuidC, ""}}},
-		{"empty cell in uuid column", "confUUID,x\n,foo\n" + uuidA + ",bar\n", []want{{"", problemInvalid}, {uuidA, ""}}},
+		{"empty cell in uuid column", "confUUID,x\n,foo\n" + uuidA + ",bar\n", []want{{"", report.InvalidInput}, {uuidA, ""}}},
 		{"empty file", "", nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			items, err := readInput(strings.NewReader(tc.in))
+			items, err := readAll(strings.NewReader(tc.in))
 			if err != nil {
-				t.Fatalf("readInput: %v", err)
+				t.Fatalf("read: %v", err)
 			}
 			if len(items) != len(tc.want) {
 				t.Fatalf("got %d items %+v, want %d", len(items), items, len(tc.want))
@@ -80,26 +108,26 @@ func TestParseShard(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			k, n, err := parseShard(tc.in, env(tc.env))
+			sh, err := ParseShard(tc.in, env(tc.env))
 			if (err != nil) != tc.wantErr {
-				t.Fatalf("parseShard(%q) err = %v, wantErr %v", tc.in, err, tc.wantErr)
+				t.Fatalf("ParseShard(%q) err = %v, wantErr %v", tc.in, err, tc.wantErr)
 			}
-			if err == nil && (k != tc.k || n != tc.n) {
-				t.Errorf("parseShard(%q) = %d/%d, want %d/%d", tc.in, k, n, tc.k, tc.n)
+			if err == nil && (sh.K != tc.k || sh.N != tc.n) {
+				t.Errorf("ParseShard(%q) = %d/%d, want %d/%d", tc.in, sh.K, sh.N, tc.k, tc.n)
 			}
 		})
 	}
 }
 
 func TestShardsPartitionInput(t *testing.T) {
-	var items []inputItem
+	var items []Item
 	for i := 0; i < 500; i++ {
 		u := strings.Repeat("0", 24) + hexOf(i)
-		items = append(items, inputItem{Seq: i, ConfUUID: u})
+		items = append(items, Item{Seq: i, ConfUUID: u})
 	}
 	seen := map[int]int{}
 	for k := 0; k < 3; k++ {
-		for _, it := range shardItems(items, k, 3) {
+		for it := range SliceSource(items).Sharded(Shard{K: k, N: 3}).Items() {
 			seen[it.Seq]++
 		}
 	}
@@ -118,29 +146,4 @@ func hexOf(i int) string {
 		i >>= 4
 	}
 	return s
-}
-
-func TestParseBytes(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    int64
-		wantErr bool
-	}{
-		{"16MiB", 16 << 20, false}, {"5 MiB", 5 << 20, false}, {"1048576", 1 << 20, false},
-		{"64MB", 64_000_000, false}, {"1GiB", 1 << 30, false}, {"-1", 0, true}, {"lots", 0, true},
-	}
-	for _, tc := range tests {
-		t.Run(tc.in, func(t *testing.T) {
-			got, err := parseBytes(tc.in)
-			if (err != nil) != tc.wantErr || got != tc.want {
-				t.Errorf("parseBytes(%q) = %d, %v; want %d, err %v", tc.in, got, err, tc.want, tc.wantErr)
-			}
-		})
-	}
-}
-
-func TestEnvName(t *testing.T) {
-	if got, want := envName("part-size"), "MEETARCHIVE_PART_SIZE"; got != want {
-		t.Errorf("envName = %q, want %q", got, want)
-	}
 }

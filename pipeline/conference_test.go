@@ -1,4 +1,4 @@
-package main
+package pipeline
 
 import (
 	"context"
@@ -12,8 +12,28 @@ import (
 	"meetarchive/report"
 )
 
+const (
+	testAppID  = "test-app"
+	testAppKey = "test-app-key-0123456789"
+)
+
+func newSim(t *testing.T, cfg meetingtest.Config) *meetingtest.Server {
+	t.Helper()
+	if cfg.AppID == "" {
+		cfg.AppID, cfg.AppKey = testAppID, testAppKey
+	}
+	s := meetingtest.NewServer(cfg)
+	t.Cleanup(s.Close)
+	return s
+}
+
+func genDataset(n, files int, size int64, seed int64) meetingtest.Dataset {
+	return meetingtest.Generate(meetingtest.GenerateConfig{Conferences: n, FilesPerConference: files, FileSize: size, Seed: seed,
+		Start: time.Date(2024, 5, 1, 8, 0, 0, 0, time.UTC)})
+}
+
 // newTestJob is the pipeline wired to the simulator and a directory store.
-func newTestJob(t *testing.T, sim *meetingtest.Server, links string, opts jobOptions) *job {
+func newTestJob(t *testing.T, sim *meetingtest.Server, links string, opts Options) *Job {
 	t.Helper()
 	client, err := export.NewClient(export.Config{BaseURL: sim.URL, Rate: 500, Links: export.LinkSource(links),
 		Credentials: export.Credentials{AppID: testAppID, AppKey: testAppKey}})
@@ -24,12 +44,12 @@ func newTestJob(t *testing.T, sim *meetingtest.Server, links string, opts jobOpt
 	if err != nil {
 		t.Fatal(err)
 	}
-	if opts.MaxAttempts == 0 {
-		opts.MaxAttempts = 3
+	if opts.Retry.MaxAttempts == 0 {
+		opts.Retry.MaxAttempts = 3
 	}
-	opts.Retry = export.Backoff{Base: time.Millisecond, Max: 10 * time.Millisecond}
-	return &job{api: client, store: store, keys: archive.MustParseKeyTemplate(archive.DefaultKeyTemplate),
-		log: slog.New(slog.DiscardHandler), progress: &counters{}, opts: opts}
+	opts.Retry.Base, opts.Retry.Max = time.Millisecond, 10*time.Millisecond
+	return &Job{API: client, Store: store, Keys: archive.MustParseKeyTemplate(archive.DefaultKeyTemplate),
+		Log: slog.New(slog.DiscardHandler), Progress: NoProgress{}, Options: opts}
 }
 
 // TestLinksRefreshedForLongConferences: a conference whose downloads outlast
@@ -49,8 +69,8 @@ func TestLinksRefreshedForLongConferences(t *testing.T) {
 			ds := genDataset(1, 3, 256<<10, 59)
 			// Each file takes ~250 ms; links expire after 400 ms.
 			sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 59, LinkLifetime: 400 * time.Millisecond, MediaRate: 1 << 20})
-			j := newTestJob(t, sim, "downloadurls", jobOptions{LinkMaxAge: tc.linkMaxAge})
-			rows, fatal := j.conference(context.Background(), inputItem{ConfUUID: ds.Conferences[0].ConfUUID})
+			j := newTestJob(t, sim, "downloadurls", Options{LinkMaxAge: tc.linkMaxAge})
+			rows, fatal := j.conference(context.Background(), Item{ConfUUID: ds.Conferences[0].ConfUUID})
 			if fatal != nil {
 				t.Fatal(fatal)
 			}
@@ -81,8 +101,8 @@ func TestFileFailureKeepsConferenceUncommitted(t *testing.T) {
 	u := ds.Conferences[0].ConfUUID
 	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 61,
 		Faults: []meetingtest.Fault{{Endpoint: "media", Kind: "status", Status: 404, ConfUUID: u, Times: 1}}})
-	j := newTestJob(t, sim, "downloadurls", jobOptions{})
-	rows, fatal := j.conference(context.Background(), inputItem{ConfUUID: u})
+	j := newTestJob(t, sim, "downloadurls", Options{})
+	rows, fatal := j.conference(context.Background(), Item{ConfUUID: u})
 	if fatal != nil {
 		t.Fatal(fatal)
 	}
@@ -92,11 +112,15 @@ func TestFileFailureKeepsConferenceUncommitted(t *testing.T) {
 			t.Errorf("%s: status %s, want failed", r.FileName, r.Status)
 		}
 		codes[r.ErrorCode] = true
+		// The stored file is visible: its object, size and SHA-256.
+		if stored := r.ErrorCode == string(CodeUncommitted); stored != (r.ObjectURI != "" && r.SHA256 != "" && r.Bytes > 0) {
+			t.Errorf("%s: code %s with object %q sha256 %q bytes %d", r.FileName, r.ErrorCode, r.ObjectURI, r.SHA256, r.Bytes)
+		}
 	}
-	if len(codes) != 2 || !codes["conference-incomplete"] || codes[""] {
-		t.Errorf("error codes %v: want the file's own error and conference-incomplete", codes)
+	if len(codes) != 2 || !codes[string(CodeUncommitted)] || codes[""] {
+		t.Errorf("error codes %v: want the file's own error and uncommitted", codes)
 	}
-	if _, err := j.store.GetSidecar(context.Background(), u); err == nil {
+	if _, err := j.Store.(*archive.DirStore).GetSidecar(context.Background(), u); err == nil {
 		t.Error("a sidecar was written for an incomplete conference")
 	}
 }
@@ -119,8 +143,8 @@ func TestIntegrityFailureRetriedOnce(t *testing.T) {
 			u := ds.Conferences[0].ConfUUID
 			sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 73, RecordInfo: true,
 				Faults: []meetingtest.Fault{{Endpoint: "media", Kind: "flip", ConfUUID: u, Times: tc.times}}})
-			j := newTestJob(t, sim, "recordinfo", jobOptions{})
-			rows, _ := j.conference(context.Background(), inputItem{ConfUUID: u})
+			j := newTestJob(t, sim, "recordinfo", Options{})
+			rows, _ := j.conference(context.Background(), Item{ConfUUID: u})
 			if len(rows) != 1 || rows[0].Status != tc.wantStatus || rows[0].Attempts != 2 {
 				t.Fatalf("rows %+v: want one %s row after 2 attempts", rows, tc.wantStatus)
 			}
@@ -141,10 +165,10 @@ func TestCancelledWhileAskingForLinks(t *testing.T) {
 	u := ds.Conferences[0].ConfUUID
 	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 79,
 		Faults: []meetingtest.Fault{{Endpoint: "downloadurls", Kind: "latency", Latency: 5 * time.Second}}})
-	j := newTestJob(t, sim, "downloadurls", jobOptions{})
+	j := newTestJob(t, sim, "downloadurls", Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	rows, fatal := j.conference(ctx, inputItem{Seq: 7, ConfUUID: u})
+	rows, fatal := j.conference(ctx, Item{Seq: 7, ConfUUID: u})
 	if fatal != nil {
 		t.Fatal(fatal)
 	}

@@ -1,0 +1,215 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"meetarchive/archive"
+	"meetarchive/export"
+)
+
+// apiFlags are the Meeting API flags, shared by run and list.
+type apiFlags struct {
+	API              string
+	Rate             rateFlag
+	MaxAttempts      int
+	MaxElapsed       time.Duration
+	RequestTimeout   time.Duration
+	CABundle         string
+	InsecureMediaTLS bool
+	AppKeyFile       string
+	PasswordFile     string
+	TokenFile        string
+}
+
+func defaultAPIFlags() apiFlags {
+	return apiFlags{
+		API:            export.DefaultBaseURL,
+		Rate:           rateFlag{auto: true},
+		MaxAttempts:    export.DefaultMaxAttempts,
+		MaxElapsed:     export.DefaultMaxElapsed,
+		RequestTimeout: export.DefaultRequestTimeout,
+	}
+}
+
+// register binds the API flags; media adds the flags only downloads use.
+func (a *apiFlags) register(c *command, media bool) {
+	fs := c.fs
+	fs.StringVar(&a.API, "api", a.API, "Meeting API base URL")
+	fs.Var(&a.Rate, "rate", "requests a second sent to each API: auto (follow the gateway's advertised quota) or a number (a ceiling never exceeded)")
+	fs.IntVar(&a.MaxAttempts, "max-attempts", a.MaxAttempts, "tries per API call and per file download, first included")
+	fs.DurationVar(&a.MaxElapsed, "max-elapsed", a.MaxElapsed, "longest time spent retrying one API call or one file (Retry-After included)")
+	fs.DurationVar(&a.RequestTimeout, "request-timeout", a.RequestTimeout, "timeout of one API request")
+	fs.StringVar(&a.CABundle, "ca-bundle", "", "PEM file of extra CA certificates for the API and media hosts")
+	if media {
+		fs.BoolVar(&a.InsecureMediaTLS, "insecure-media-tls", false, "do not verify TLS certificates of MEDIA hosts (never the API); logged as a warning")
+	}
+	fs.StringVar(&a.AppKeyFile, "app-key-file", "", "read the app key from this file instead of $MEETARCHIVE_APP_KEY")
+	fs.StringVar(&a.PasswordFile, "password-file", "", "read the account password from this file instead of $MEETARCHIVE_PASSWORD")
+	fs.StringVar(&a.TokenFile, "token-file", "", "read a pre-issued access token from this file instead of $MEETARCHIVE_TOKEN")
+}
+
+// clientConfig validates the API flags and reads the credentials.
+func (a *apiFlags) clientConfig(cmd string, getenv func(string) string) (export.Config, error) {
+	switch {
+	case a.MaxAttempts < 1:
+		return export.Config{}, usagef("%s: invalid value %d for --max-attempts: want at least 1", cmd, a.MaxAttempts)
+	case a.MaxElapsed <= 0:
+		return export.Config{}, usagef("%s: invalid value %s for --max-elapsed: want more than 0", cmd, a.MaxElapsed)
+	case a.RequestTimeout <= 0:
+		return export.Config{}, usagef("%s: invalid value %s for --request-timeout: want more than 0", cmd, a.RequestTimeout)
+	}
+	creds, err := a.credentials(getenv)
+	if err != nil {
+		return export.Config{}, err
+	}
+	return export.Config{
+		BaseURL: a.API, Credentials: creds, Rate: a.Rate.rate(),
+		MaxAttempts: a.MaxAttempts, MaxElapsed: a.MaxElapsed, RequestTimeout: a.RequestTimeout,
+		CABundle: a.CABundle, InsecureMediaTLS: a.InsecureMediaTLS,
+	}, nil
+}
+
+// credentials reads secrets from the environment or from files named by flags.
+func (a *apiFlags) credentials(getenv func(string) string) (export.Credentials, error) {
+	cr := export.CredentialsFromEnv(getenv)
+	var err error
+	for _, s := range []struct {
+		flag, path string
+		dst        *string
+	}{{"app-key-file", a.AppKeyFile, &cr.AppKey}, {"password-file", a.PasswordFile, &cr.Password}, {"token-file", a.TokenFile, &cr.Token}} {
+		if s.path != "" {
+			if *s.dst, err = readSecretFile(s.flag, s.path); err != nil {
+				return cr, err
+			}
+		}
+	}
+	switch {
+	case cr.AppID == "" && cr.Account == "" && cr.Token == "":
+		return cr, usagef("no Meeting API credentials: set MEETARCHIVE_APP_ID and MEETARCHIVE_APP_KEY, or MEETARCHIVE_ACCOUNT and MEETARCHIVE_PASSWORD, or MEETARCHIVE_TOKEN")
+	case cr.AppID != "" && cr.AppKey == "":
+		return cr, usagef("MEETARCHIVE_APP_ID is set but the app key is missing: set MEETARCHIVE_APP_KEY or --app-key-file")
+	case cr.Account != "" && cr.Password == "" && cr.AppID == "" && cr.Token == "":
+		return cr, usagef("MEETARCHIVE_ACCOUNT is set but the password is missing: set MEETARCHIVE_PASSWORD or --password-file")
+	}
+	return cr, nil
+}
+
+// s3Flags are the destination flags; run has the write-side ones too.
+type s3Flags struct {
+	Endpoint, Region, Profile string
+	PathStyle                 bool
+	PartSize                  byteSize
+	PartConcurrency           int
+	MaxUploads                int
+	LockMode                  choiceFlag
+	RetainDays                int
+	RetainUntil               dateFlag
+	LegalHold                 bool
+	SSE                       choiceFlag
+	SSEKMSKeyID               string
+	StorageClass              string
+}
+
+func defaultS3Flags() s3Flags {
+	return s3Flags{
+		PartSize:        byteSize(archive.DefaultPartSize),
+		PartConcurrency: archive.DefaultPartConcurrency,
+		MaxUploads:      archive.DefaultMaxUploads,
+		LockMode:        choiceFlag{choices: []string{"", "GOVERNANCE", "COMPLIANCE"}},
+		SSE:             choiceFlag{choices: []string{"", "AES256", "aws:kms"}},
+	}
+}
+
+// register binds the S3 connection flags, and with write the upload ones.
+func (s *s3Flags) register(c *command, write bool) {
+	fs := c.fs
+	fs.StringVar(&s.Endpoint, "s3-endpoint", "", "S3 endpoint URL (default: the AWS configuration, AWS_ENDPOINT_URL_S3)")
+	fs.StringVar(&s.Region, "s3-region", "", "S3 region (default: the AWS configuration)")
+	fs.BoolVar(&s.PathStyle, "s3-path-style", false, "path-style S3 addressing (most self-hosted servers)")
+	fs.StringVar(&s.Profile, "s3-profile", "", "AWS shared-config profile")
+	if !write {
+		return
+	}
+	fs.Var(&s.PartSize, "part-size", "multipart upload part size (e.g. 16MiB)")
+	fs.IntVar(&s.PartConcurrency, "part-concurrency", s.PartConcurrency, "parts of one upload sent at once")
+	fs.IntVar(&s.MaxUploads, "max-uploads", s.MaxUploads, "uploads in flight (part buffers: max-uploads x (part-concurrency+2) x part-size)")
+	fs.Var(&s.LockMode, "object-lock-mode", "S3 Object Lock mode: GOVERNANCE or COMPLIANCE (needs --retain-days or --retain-until)")
+	fs.IntVar(&s.RetainDays, "retain-days", 0, "Object Lock retention in days from upload")
+	fs.Var(&s.RetainUntil, "retain-until", "Object Lock retention until this date (YYYY-MM-DD or RFC 3339)")
+	fs.BoolVar(&s.LegalHold, "legal-hold", false, "put an Object Lock legal hold on every object")
+	fs.Var(&s.SSE, "sse", "server-side encryption: AES256 or aws:kms")
+	fs.StringVar(&s.SSEKMSKeyID, "sse-kms-key-id", "", "KMS key id for --sse aws:kms")
+	fs.StringVar(&s.StorageClass, "storage-class", "", "S3 storage class (e.g. STANDARD_IA, GLACIER_IR)")
+}
+
+// options validates the destination flags into archive.Options, naming the
+// flag of a bad value.
+func (s *s3Flags) options(cmd string) (archive.Options, error) {
+	o := archive.Options{
+		Endpoint: s.Endpoint, Region: s.Region, Profile: s.Profile, PathStyle: s.PathStyle,
+		PartSize: int64(s.PartSize), PartConcurrency: s.PartConcurrency, MaxUploads: s.MaxUploads,
+		LockMode: s.LockMode.value, RetainDays: s.RetainDays, RetainUntil: s.RetainUntil.t, LegalHold: s.LegalHold,
+		SSE: s.SSE.value, SSEKMSKeyID: s.SSEKMSKeyID, StorageClass: s.StorageClass,
+	}
+	if err := o.Validate(); err != nil {
+		var fe *archive.FieldError
+		if errors.As(err, &fe) {
+			return o, usagef("%s: invalid value for --%s: %s", cmd, s3FlagOf[fe.Field], fe.Reason)
+		}
+		return o, usagef("%s: %v", cmd, err)
+	}
+	return o, nil
+}
+
+// s3FlagOf names the flag behind each archive.Options field.
+var s3FlagOf = map[string]string{
+	"Endpoint": "s3-endpoint", "Region": "s3-region", "Profile": "s3-profile", "PathStyle": "s3-path-style",
+	"PartSize": "part-size", "PartConcurrency": "part-concurrency", "MaxUploads": "max-uploads",
+	"LockMode": "object-lock-mode", "RetainDays": "retain-days", "RetainUntil": "retain-until", "LegalHold": "legal-hold",
+	"SSE": "sse", "SSEKMSKeyID": "sse-kms-key-id", "StorageClass": "storage-class",
+}
+
+// rateFlag is --rate: "auto" or a positive, finite number of requests a second.
+type rateFlag struct {
+	auto  bool
+	value float64
+}
+
+func (r *rateFlag) String() string {
+	if r.auto {
+		return "auto"
+	}
+	return strconv.FormatFloat(r.value, 'g', -1, 64)
+}
+
+func (r *rateFlag) Set(s string) error {
+	s = strings.TrimSpace(s)
+	if strings.EqualFold(s, "auto") {
+		*r = rateFlag{auto: true}
+		return nil
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || v <= 0 {
+		return fmt.Errorf("want auto or a number of requests a second more than 0")
+	}
+	*r = rateFlag{value: v}
+	return nil
+}
+
+// rate is the client's Rate: 0 follows the gateway (auto).
+func (r *rateFlag) rate() float64 {
+	if r.auto {
+		return 0
+	}
+	return r.value
+}
+
+// unixAccessW reports whether this process may create files in dir.
+func unixAccessW(dir string) error { return unix.Access(dir, unix.W_OK|unix.X_OK) }

@@ -1,0 +1,94 @@
+package pipeline
+
+import (
+	"errors"
+	"strings"
+
+	"meetarchive/archive"
+	"meetarchive/export"
+)
+
+// Code is a row's errorCode: one of the pipeline's own codes below, or a
+// code export gives for an API or network error (the API's error_code such
+// as "MMC.111070005", or "http-503", "timeout", "connection", "truncated",
+// "bad-response", ...). Every code the pipeline writes is defined here.
+type Code string
+
+// The pipeline's own codes.
+const (
+	CodeInvalidInput     Code = "invalid-input"     // the input line is not a conference UUID
+	CodeDuplicateInput   Code = "duplicate-input"   // the input repeats a conference
+	CodePendingTranscode Code = "pending-transcode" // still transcoding on the platform
+	CodeUnavailable      Code = "unavailable"       // the platform says it cannot be downloaded
+	CodeNotFound         Code = "not-found"         // the platform does not know the conference
+	CodeAuth             Code = "auth"              // credentials refused (fatal)
+	CodeFatal            Code = "fatal"             // not started: the run stopped on a fatal error
+	CodeInterrupted      Code = "interrupted"       // not started: a signal stopped the run
+	CodeCancelled        Code = "cancelled"         // started, stopped before it finished
+	CodeUncommitted      Code = "uncommitted"       // stored, but the conference was not committed
+	CodeIntegrity        Code = "integrity"         // bytes did not match the platform's size or SHA-256
+	CodeStore            Code = "store"             // the destination refused or failed
+	CodeKeyCollision     Code = "key-collision"     // two files of the conference map to one key
+	CodeNotDeleted       Code = "not-deleted"       // archived, but the platform copy was not deleted
+)
+
+// codeOf is the errorCode of any error of the pipeline.
+func codeOf(err error) Code {
+	if errors.Is(err, archive.ErrIntegrity) {
+		return CodeIntegrity
+	}
+	if errors.Is(err, export.ErrAuth) {
+		return CodeAuth
+	}
+	// export names API, network and cancellation errors; what it cannot name
+	// here came from the store.
+	if c := export.ErrorCode(err); c != "error" {
+		return Code(c)
+	}
+	return CodeStore
+}
+
+// hint says in a few words what a person should do about a row with this
+// code; "" when nothing needs doing. It is the one place that maps codes,
+// including the Meeting API's, to advice.
+func hint(c Code) string {
+	const rerun = "rerun with --input failures.csv"
+	s := string(c)
+	switch {
+	case c == "":
+		return ""
+	case c == CodePendingTranscode:
+		return "still transcoding on the platform: rerun later with --input failures.csv"
+	case c == CodeUnavailable:
+		return "the platform keeps this recording but will not serve it: ask its administrator"
+	case c == CodeNotFound || c == export.CodeMeetingMissing || c == export.CodeConfNotFound:
+		return "the platform does not know this conference: check the confUUID"
+	case c == CodeInvalidInput:
+		return "not a conference UUID: fix the input line"
+	case c == CodeDuplicateInput:
+		return ""
+	case c == CodeInterrupted || c == CodeCancelled || c == CodeUncommitted:
+		return "run stopped before this finished: " + rerun
+	case c == CodeFatal:
+		return "the run stopped on a fatal error (see the summary): fix it, then " + rerun
+	case c == CodeAuth || strings.HasPrefix(s, "USG."):
+		return "authentication refused: check the credentials, then " + rerun
+	case c == "http-429" || c == export.CodeThrottled:
+		return "throttled by the API gateway: lower --rate, then " + rerun
+	case c == "MMC.111070002" || c == "MMC.111070010" || c == "http-403":
+		return "no permission: use an administrator account, then " + rerun
+	case c == "timeout" || c == "connection":
+		return "network problem: check connectivity (and --ca-bundle), then " + rerun
+	case c == "truncated":
+		return "download cut short: " + rerun
+	case c == CodeIntegrity:
+		return "stored bytes did not match the platform's size or SHA-256: rerun; if it persists, ask the vendor"
+	case c == CodeKeyCollision:
+		return "two files map to one object key: add {{.FileType}} or {{.Index}} to --key-template, then " + rerun
+	case c == CodeNotDeleted:
+		return "archived; delete it from the platform by hand or rerun with --delete-after-archive"
+	case c == CodeStore:
+		return "the destination failed: check it, then " + rerun
+	}
+	return rerun + "; if it fails again, see errorMessage"
+}

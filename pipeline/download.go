@@ -1,0 +1,244 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path"
+	"strings"
+	"time"
+
+	"meetarchive/archive"
+	"meetarchive/export"
+)
+
+// fileState tracks one file of a conference across download attempts.
+type fileState struct {
+	file     export.File
+	key      string
+	obj      *archive.Object // stored (this run or, resumed, an earlier one)
+	attempts int
+	err      error // last error
+	final    bool  // err is permanent
+	// linkRetried, integrityRetried: a refused download link, or bytes that
+	// failed the integrity check, were already retried once.
+	linkRetried, integrityRetried bool
+}
+
+// collision is two files of one conference that map to one object key.
+type collision struct {
+	key           string
+	first, second *fileState
+}
+
+// download is one conference's files on their way to the store.
+type download struct {
+	job       *Job
+	log       *slog.Logger
+	rec       export.Recording
+	states    []*fileState // in the platform's order
+	byID      map[string]*fileState
+	keys      map[string]*fileState
+	collision *collision
+}
+
+// run stores every file of the conference, in the order the platform lists
+// them. Download tokens are single-use and live an hour, so every attempt
+// starts with fresh links, and links are refreshed before the next file once
+// they are LinkMaxAge old. Whole-file retries follow Options.Retry (its
+// attempts and its elapsed budget). It returns the error of the last Links
+// call, if it failed (Links retries inside the client already).
+func (d *download) run(ctx context.Context) error {
+	opts := d.job.Options
+	linkMaxAge := opts.LinkMaxAge
+	if linkMaxAge <= 0 {
+		linkMaxAge = DefaultLinkMaxAge
+	}
+	began := time.Now()
+	for attempt := 1; ; {
+		links, err := d.job.API.Links(ctx, d.rec.ConfUUID)
+		if err != nil {
+			if ctx.Err() == nil {
+				d.log.Error("download links failed", "err", err, "attempt", attempt)
+			}
+			return err
+		}
+		fetched := time.Now()
+		if err := d.plan(links); err != nil || d.collision != nil {
+			return err
+		}
+		var (
+			retry, stale, backoff bool
+			started               int
+			wait                  time.Duration
+		)
+		for _, f := range links {
+			st := d.byID[f.ID()]
+			st.file = f
+			if st.obj != nil || st.final {
+				continue
+			}
+			if started > 0 && time.Since(fetched) > linkMaxAge {
+				stale = true // fresh links before the next file rather than an expired token
+				break
+			}
+			started++
+			if d.resume(ctx, st) {
+				continue
+			}
+			st.attempts++
+			obj, err := d.fetch(ctx, st)
+			if err == nil {
+				st.obj, st.err = &obj, nil
+				d.log.Info("stored", "file", f.String(), "bytes", obj.Bytes, "key", obj.Key)
+				continue
+			}
+			if ctx.Err() != nil {
+				return nil
+			}
+			st.err = err
+			switch delay, ok := opts.Retry.Next(attempt, time.Since(began), err); {
+			case errors.Is(err, export.ErrLinkExpired) && !st.linkRetried:
+				// An expired or refused download token: fresh links, once,
+				// with no back-off.
+				st.linkRetried, retry = true, true
+				d.log.Warn("download link refused; retrying with fresh links", "file", f.String(), "err", err)
+			case errors.Is(err, archive.ErrIntegrity) && !st.integrityRetried && d.budgetLeft(attempt, began):
+				// Bytes damaged in transit: nothing was committed; one more
+				// download decides whether the damage is at the source.
+				st.integrityRetried, retry, backoff = true, true, true
+				wait = max(wait, opts.Retry.Delay(attempt, err))
+				d.log.Warn("integrity check failed; downloading once more", "file", f.String(), "err", err)
+			case ok:
+				retry, backoff, wait = true, true, max(wait, delay)
+				d.log.Warn("download failed; retrying with fresh links", "file", f.String(), "err", err, "attempt", attempt, "in", delay.Round(time.Millisecond).String())
+			default:
+				st.final = true
+				d.log.Error("file failed", "file", f.String(), "err", err, "attempts", st.attempts)
+			}
+		}
+		switch {
+		case stale && !retry:
+			continue // the same attempt, with fresh links
+		case !retry:
+			return nil
+		}
+		if backoff { // a link refusal alone costs no attempt and no wait
+			if err := export.Sleep(ctx, wait); err != nil {
+				return nil
+			}
+			attempt++
+		}
+	}
+}
+
+// budgetLeft reports whether another whole-file attempt fits the retry
+// policy's attempts and elapsed budget.
+func (d *download) budgetLeft(attempt int, began time.Time) bool {
+	r := d.job.Options.Retry
+	return (r.MaxAttempts <= 0 || attempt < r.MaxAttempts) && (r.MaxElapsed <= 0 || time.Since(began) < r.MaxElapsed)
+}
+
+// plan gives every file of the list its state and its key, the first time
+// the file is seen. Two files mapping to one key are a collision: the
+// conference fails before anything of it is written.
+func (d *download) plan(links []export.File) error {
+	for _, f := range links {
+		if d.byID[f.ID()] != nil {
+			continue
+		}
+		key, err := d.job.Keys.Key(keyFields(d.rec, f))
+		if err != nil {
+			return fmt.Errorf("key for %s: %w", f, err)
+		}
+		st := &fileState{file: f, key: key}
+		d.byID[f.ID()] = st
+		d.states = append(d.states, st)
+		if other := d.keys[key]; other != nil && d.collision == nil {
+			d.collision = &collision{key: key, first: other, second: st}
+		}
+		d.keys[key] = st
+	}
+	return nil
+}
+
+// resume reports whether the file's object is already stored whole by an
+// earlier, interrupted run of this conference: same key, same size, and our
+// SHA-256 (kept in the object's metadata) equal to the platform's, or, where
+// the platform gives no hash, equal to the object's bytes read back.
+func (d *download) resume(ctx context.Context, st *fileState) bool {
+	if d.job.Options.Force {
+		return false
+	}
+	obj, err := d.job.Store.Stat(ctx, st.key)
+	if err != nil || obj.SHA256 == "" || (st.file.Size >= 0 && obj.Bytes != st.file.Size) {
+		return false
+	}
+	if st.file.SHA256 != "" {
+		if !strings.EqualFold(obj.SHA256, st.file.SHA256) {
+			return false
+		}
+	} else if err := archive.VerifyObject(ctx, d.job.Store, obj); err != nil {
+		return false
+	}
+	st.obj, st.err = &obj, nil
+	d.log.Info("already stored by an earlier run; not downloaded again", "file", st.file.String(), "key", obj.Key)
+	return true
+}
+
+// fetch downloads one file and streams it into the store.
+func (d *download) fetch(ctx context.Context, st *fileState) (archive.Object, error) {
+	f := st.file
+	m, err := d.job.API.OpenMedia(ctx, f)
+	if err != nil {
+		return archive.Object{}, err
+	}
+	defer m.Body.Close()
+	want := archive.Expect{
+		Size:           m.Size,
+		PlatformSize:   f.Size,
+		PlatformSHA256: f.SHA256,
+		Metadata:       map[string]string{"confuuid": d.rec.ConfUUID, "confid": d.rec.ConfID, "filetype": f.FileType},
+		ContentType:    contentType(f.Name),
+	}
+	return d.job.Store.Put(ctx, st.key, &countingReader{r: m.Body, p: d.job.Progress}, want)
+}
+
+func keyFields(rec export.Recording, f export.File) archive.KeyFields {
+	// Year, Month and Day come from StartTime inside archive.
+	return archive.KeyFields{
+		ConfUUID: rec.ConfUUID, ConfID: rec.ConfID, Subject: rec.Subject, ScheduserName: rec.ScheduserName,
+		StartTime: rec.StartTime, FileType: f.FileType, FileName: f.Name, Index: f.Index,
+	}
+}
+
+// contentType is the object's Content-Type, from the file name's extension.
+func contentType(name string) string {
+	switch strings.ToLower(path.Ext(strings.TrimSpace(name))) {
+	case ".mp4":
+		return "video/mp4"
+	case ".m4a":
+		return "audio/mp4"
+	case ".aac":
+		return "audio/aac"
+	case ".mp3":
+		return "audio/mpeg"
+	}
+	return "application/octet-stream"
+}
+
+// countingReader reports bytes to the progress counter as they stream.
+type countingReader struct {
+	r io.Reader
+	p Progress
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	if n > 0 {
+		c.p.AddBytes(int64(n))
+	}
+	return n, err
+}

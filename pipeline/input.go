@@ -1,0 +1,307 @@
+package pipeline
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"meetarchive/report"
+)
+
+// Item is one conference to process, in input order.
+type Item struct {
+	Seq      int    // 0-based position among the non-blank data rows
+	Line     int    // 1-based line number in the file where the record starts, for messages
+	ConfUUID string // the platform's form (lower-case hex) when valid; the given text, made safe, when not
+	Given    string // what the input said, when it differs from ConfUUID (case, dashes)
+	// Problem is "" for a conference to process, else report.InvalidInput or
+	// report.DuplicateInput; Detail says why.
+	Problem report.Status
+	Detail  string
+}
+
+// MaxInputRecord is the longest input record (one CSV row, all its
+// physical lines) that is parsed; a longer one becomes a single
+// invalid-input item and is skipped without being held in memory.
+const MaxInputRecord = 64 << 10
+
+// maxShownCell is how much of an invalid cell a message quotes.
+const maxShownCell = 80
+
+// InputReader reads the input CSV one item at a time, in constant memory
+// apart from the set of conferences seen (16 bytes each) for duplicates.
+//
+// The CSV may have a header row (a confUUID column in any case, else the
+// first column) or none, a UTF-8 BOM, CRLF line ends, blank lines,
+// surrounding spaces and quoted cells that span lines (failures.csv is a
+// valid input). Malformed and repeated UUIDs come back as items with a
+// Problem; only a read error of the file is an error.
+type InputReader struct {
+	br     *bufio.Reader
+	hash   hash.Hash
+	line   int // physical lines consumed
+	seq    int
+	col    int
+	first  bool
+	seen   map[[16]byte]int // conference -> 1 + seq of its first occurrence
+	bomOff bool
+}
+
+// NewInputReader reads CSV from r.
+func NewInputReader(r io.Reader) *InputReader {
+	h := sha256.New()
+	return &InputReader{br: bufio.NewReaderSize(io.TeeReader(r, h), 64<<10), hash: h, first: true, seen: map[[16]byte]int{}}
+}
+
+// SHA256 is the hex SHA-256 of every byte read so far (of the whole input
+// once Next returned io.EOF).
+func (in *InputReader) SHA256() string { return hex.EncodeToString(in.hash.Sum(nil)) }
+
+// Next returns the next item, or io.EOF after the last.
+func (in *InputReader) Next() (Item, error) {
+	for {
+		rec, start, tooLong, err := in.record()
+		if err != nil {
+			return Item{}, err
+		}
+		if tooLong > 0 {
+			it := Item{Seq: in.seq, Line: start, Problem: report.InvalidInput,
+				Detail: fmt.Sprintf("line %d: a record of %d bytes, longer than any input line could be (%d); skipped", start, tooLong, MaxInputRecord)}
+			in.seq++
+			in.first = false
+			return it, nil
+		}
+		fields := splitCSV(rec)
+		if isBlank(fields) {
+			continue
+		}
+		if in.first {
+			in.first = false
+			if c, ok := headerColumn(fields); ok {
+				in.col = c
+				continue
+			}
+		}
+		value := ""
+		if in.col < len(fields) {
+			value = strings.TrimSpace(fields[in.col])
+		}
+		it := Item{Seq: in.seq, Line: start}
+		in.seq++
+		norm, ok := NormalizeConfUUID(value)
+		switch {
+		case !ok:
+			it.ConfUUID = safeText(value, maxShownCell)
+			it.Problem = report.InvalidInput
+			it.Detail = fmt.Sprintf("line %d: %s is not a conference UUID (32 hexadecimal characters)", start, quoteCell(value))
+		default:
+			it.ConfUUID = norm
+			if value != norm {
+				it.Given = value
+			}
+			key := uuidKey(norm)
+			if first := in.seen[key]; first > 0 {
+				it.Problem = report.DuplicateInput
+				it.Detail = fmt.Sprintf("line %d: repeats the conference of input row %d", start, first)
+			} else {
+				in.seen[key] = it.Seq + 1
+			}
+		}
+		return it, nil
+	}
+}
+
+// record reads one CSV record: physical lines joined while a quoted cell is
+// open. A record longer than MaxInputRecord is consumed (up to the end of
+// its line) and reported by its length instead.
+func (in *InputReader) record() (rec string, start int, tooLong int64, err error) {
+	var buf []byte
+	start = in.line + 1
+	quotes := 0
+	for {
+		chunk, err := in.br.ReadSlice('\n')
+		if in.line == 0 && len(buf) == 0 && !in.bomOff {
+			in.bomOff = true
+			chunk = bytes.TrimPrefix(chunk, []byte("\xef\xbb\xbf"))
+		}
+		if tooLong == 0 && len(buf)+len(chunk) > MaxInputRecord {
+			tooLong = int64(len(buf))
+			buf = nil
+		}
+		if tooLong > 0 {
+			tooLong += int64(len(chunk))
+		} else {
+			buf = append(buf, chunk...)
+			quotes += bytes.Count(chunk, []byte{'"'})
+		}
+		switch {
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case err == io.EOF:
+			if len(buf) == 0 && tooLong == 0 {
+				return "", 0, 0, io.EOF
+			}
+			in.line++
+			return string(buf), start, tooLong, nil
+		case err != nil:
+			return "", 0, 0, fmt.Errorf("input: line %d: %w", in.line+1, err)
+		}
+		in.line++
+		// A record ends at a newline outside quotes; a too-long one at the
+		// first newline, so that junk cannot swallow the rest of the file.
+		if tooLong > 0 || quotes%2 == 0 {
+			return string(buf), start, tooLong, nil
+		}
+	}
+}
+
+// splitCSV splits one record into cells the way encoding/csv does with
+// LazyQuotes: quoted cells may hold commas, doubled quotes and line ends.
+func splitCSV(rec string) []string {
+	rec = strings.TrimRight(rec, "\r\n")
+	var (
+		fields []string
+		cell   strings.Builder
+	)
+	for i := 0; ; {
+		cell.Reset()
+		// Leading spaces before a quote still open a quoted cell for us.
+		j := i
+		for j < len(rec) && (rec[j] == ' ' || rec[j] == '\t') {
+			j++
+		}
+		if j < len(rec) && rec[j] == '"' {
+			i = j + 1
+			for i < len(rec) {
+				c := rec[i]
+				if c == '"' {
+					if i+1 < len(rec) && rec[i+1] == '"' {
+						cell.WriteByte('"')
+						i += 2
+						continue
+					}
+					i++
+					break
+				}
+				cell.WriteByte(c)
+				i++
+			}
+			// Text after the closing quote belongs to the cell (lazy quotes).
+			for i < len(rec) && rec[i] != ',' {
+				cell.WriteByte(rec[i])
+				i++
+			}
+		} else {
+			for i < len(rec) && rec[i] != ',' {
+				cell.WriteByte(rec[i])
+				i++
+			}
+		}
+		fields = append(fields, strings.ReplaceAll(cell.String(), "\r\n", "\n"))
+		if i >= len(rec) {
+			return fields
+		}
+		i++ // the comma
+	}
+}
+
+// headerColumn reports whether record is a header row and which column holds
+// the UUIDs: a cell named confUUID (any case), or, when the first cell is a
+// word rather than an identifier, the first column.
+func headerColumn(record []string) (int, bool) {
+	for i, cell := range record {
+		if strings.EqualFold(strings.TrimSpace(cell), "confUUID") {
+			return i, true
+		}
+	}
+	first := strings.TrimSpace(record[0])
+	if _, ok := NormalizeConfUUID(first); ok || first == "" {
+		return 0, false
+	}
+	for _, r := range first {
+		if (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || r == '_' || r == ' ' {
+			continue
+		}
+		return 0, false
+	}
+	// Hex-only words ("face", "cafe") are not UUIDs either; a word is a header.
+	return 0, true
+}
+
+func isBlank(record []string) bool {
+	for _, c := range record {
+		if strings.TrimSpace(c) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// NormalizeConfUUID returns the platform's form of a conference UUID (32
+// lower-case hexadecimal characters) for s given in any case, with or
+// without the dashes of the 8-4-4-4-12 layout; ok is false for anything else.
+func NormalizeConfUUID(s string) (string, bool) {
+	switch len(s) {
+	case 32:
+	case 36:
+		if s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+			return "", false
+		}
+		s = s[:8] + s[9:13] + s[14:18] + s[19:23] + s[24:]
+	default:
+		return "", false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return "", false
+		}
+	}
+	return strings.ToLower(s), true
+}
+
+// uuidKey packs a normalised UUID into 16 bytes for the duplicate set.
+func uuidKey(norm string) [16]byte {
+	var k [16]byte
+	_, _ = hex.Decode(k[:], []byte(norm))
+	return k
+}
+
+// safeText makes untrusted text fit for a message or a report cell: control
+// bytes and invalid UTF-8 escaped visibly, and at most n runes kept, with
+// the original length noted when it was cut.
+func safeText(s string, n int) string {
+	var b strings.Builder
+	runes := 0
+	for i := 0; i < len(s); {
+		if runes == n {
+			b.WriteString("… (" + strconv.Itoa(len(s)) + " bytes)")
+			break
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			b.WriteRune(r)
+		}
+		i += size
+		runes++
+	}
+	return b.String()
+}
+
+// quoteCell quotes a cell for a message, made safe and short.
+func quoteCell(s string) string {
+	return `"` + safeText(s, maxShownCell) + `"`
+}
