@@ -211,6 +211,7 @@ func (b *book) summarySheet(s *Summary, fig *figures) error {
 		return err
 	}
 	fields := b.summaryFields(s, fig)
+	b.fields = fields
 	lastRow := 1 + len(fields)
 	for i, fl := range fields {
 		v := fl.value
@@ -227,7 +228,8 @@ func (b *book) summarySheet(s *Summary, fig *figures) error {
 			return err
 		}
 	}
-	for _, t := range b.chartTables(s, fig) {
+	b.tables = b.chartTables(s, fig)
+	for _, t := range b.tables {
 		if err := set(t.labelCol+"1", t.labelHead, b.sHeader); err != nil {
 			return err
 		}

@@ -46,3 +46,18 @@ func (x *extraFiles) abort() {
 	}
 	x.parts = nil
 }
+
+// writeHTML writes summary.html under a temporary name from what the
+// workbook's Summary sheet shows (after book.finish).
+func (x *extraFiles) writeHTML(s *Summary, b *book) error {
+	t, err := newTempFile(x.dir, SummaryHTML)
+	if err != nil {
+		return err
+	}
+	if err := writeSummaryHTML(t.bw, s, b.fields, b.tables); err != nil {
+		t.abort()
+		return fmt.Errorf("%s: %w", SummaryHTML, err)
+	}
+	x.parts = append(x.parts, t)
+	return nil
+}

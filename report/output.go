@@ -252,6 +252,9 @@ func (w *reportWriter) close() error {
 	if err := w.book.finish(s, w.extra.fig, w.xlsxFile.bw); err != nil {
 		return fmt.Errorf("xlsx: %w", err)
 	}
+	if err := w.extra.writeHTML(s, w.book); err != nil {
+		return err
+	}
 	if err := w.book.close(); err != nil {
 		return fmt.Errorf("xlsx: %w", err)
 	}

@@ -1,6 +1,8 @@
 // Package report writes meetarchive's audit manifest: the spreadsheet an
-// auditor opens (manifest.xlsx), the CSV files machines read (manifest.csv,
-// failures.csv) and the run's figures for scripts (summary.json).
+// auditor opens (manifest.xlsx, with summary.html beside it), the CSV files
+// machines read (manifest.csv, failures.csv), the fixity list standard
+// tools check (sha256sums.txt) and the run's figures for scripts
+// (summary.json).
 //
 // # Life of a report
 //
@@ -16,14 +18,14 @@
 // error's message goes to the journal once ([Writer.SetFatal]) and from
 // there to Summary.Fatal.
 //
-// [Writer.Close] writes the four report files in input order (rows sorted by
+// [Writer.Close] writes the report files (see [Paths]) in input order (rows sorted by
 // Seq, then FileIndex, then completion order). It keeps only a 24-byte index
 // entry per row in memory and reads the rows back from the journal, so memory
 // does not grow meaningfully with the number of rows. Each report file is
 // written to a temporary name in the same directory, fsynced and renamed into
 // place (summary.json last), so a half-written file never looks complete.
 //
-// [Rebuild] writes the same four files from the journal of a run that never
+// [Rebuild] writes the same files from the journal of a run that never
 // reached Close (killed, crashed). [Merge] combines the reports of several
 // shards. [ReadManifest] reads manifest.csv back into rows.
 //
@@ -115,8 +117,8 @@
 // --input. not-found and invalid-input conferences are not in it: a rerun
 // of the same line cannot fix them.
 //
-// manifest.xlsx has the sheets Summary (field, value), Recordings (the
-// manifest columns) and Failures (one row per manifest row a rerun should
+// manifest.xlsx has the sheets Summary, Recordings (the manifest columns)
+// and Failures (one row per manifest row a rerun should
 // retry or that makes the exit code 1: failed, cancelled,
 // pending-transcode, not-found, invalid-input; columns seq, confUUID,
 // confID, subject, status, fileType, fileName, attempts, errorCode,
@@ -128,7 +130,29 @@
 // date-times (UTC; startTime as the platform's wall clock), sizes and
 // durations numbers, booleans booleans. A cell holds at most 32,767
 // characters (Excel's limit: longer text is cut in the spreadsheet only);
-// characters XML cannot carry become U+FFFD there.
+// characters XML cannot carry become U+FFFD there. Every sheet declares its
+// used range (<dimension ref>) exactly, so readers that trust it (streaming
+// readers) see every row. Past Excel's 1,048,576 rows a sheet continues in
+// "Recordings (2)", "Recordings (3)", ... (Failures likewise), each with
+// the header; the CSV files have no such limit.
+//
+// The Summary sheet has the run's fields in columns A:B (field, value;
+// including how many Recordings and Failures sheets there are and the
+// number of lines of sha256sums.txt), and beside them three tables of plain
+// numbers with a chart drawn from each: conferences by status (D:E, bar),
+// bytes archived per recording day, the platform's wall-clock date of
+// startTime (G:H, column; per month past 400 days), and failed rows by
+// errorCode (J:K, bar; the 25 most frequent, then "(other codes)"). The
+// charts read those cells; a reader without charts still sees the numbers.
+//
+// summary.html has the same tables and charts (inline SVG, no script, no
+// external asset, all text HTML-escaped) and the Summary's fields.
+//
+// sha256sums.txt lists every object the run stored or found already
+// archived, as GNU sha256sum writes it ("<sha256>  <objectKey>", sorted by
+// path, one line per path), with paths relative to the destination root:
+// "sha256sum -c" run from the root checks them (see [SHA256Sums],
+// [ReadSHA256Sums]).
 //
 // summary.json is the Summary as JSON: field names as in its struct tags,
 // counts keyed by status string with every known status present.
@@ -145,8 +169,9 @@
 // the cut, so a cut never keeps the start of one. In CSV files every text
 // cell that begins with '=', '+', '-', '@', TAB or CR is prefixed with a
 // single quote (OWASP's advice against CSV injection; see [Neutralize]). In
-// manifest.xlsx text is always written as a plain (inline) string cell, never
-// as a formula, and is not prefixed.
+// manifest.xlsx text is always written as a plain string cell (inline in
+// Recordings and Failures, shared in Summary), never as a formula, and is
+// not prefixed.
 package report
 
 import (
@@ -355,13 +380,16 @@ const (
 	PrevJournal = "journal.prev.jsonl"
 )
 
-// Paths returns the four report files of dir: manifest.xlsx, manifest.csv,
-// failures.csv and summary.json (not the journal).
+// Paths returns the report files of dir: manifest.xlsx, manifest.csv,
+// failures.csv, sha256sums.txt, summary.html and summary.json (not the
+// journal).
 func Paths(dir string) []string {
 	return []string{
 		filepath.Join(dir, ManifestXLSX),
 		filepath.Join(dir, ManifestCSV),
 		filepath.Join(dir, FailuresCSV),
+		filepath.Join(dir, SHA256Sums),
+		filepath.Join(dir, SummaryHTML),
 		filepath.Join(dir, SummaryJSON),
 	}
 }

@@ -527,7 +527,7 @@ func TestNoTempFilesLeft(t *testing.T) {
 	for _, e := range ents {
 		names = append(names, e.Name())
 	}
-	want := []string{FailuresCSV, Journal, ManifestCSV, ManifestXLSX, SHA256Sums, SummaryJSON}
+	want := []string{FailuresCSV, Journal, ManifestCSV, ManifestXLSX, SHA256Sums, SummaryHTML, SummaryJSON}
 	if !reflect.DeepEqual(names, want) {
 		t.Errorf("files = %v, want %v", names, want)
 	}

@@ -46,6 +46,10 @@ type book struct {
 	sWall, sBytes  int
 	sDec           int
 	vals           []any
+
+	// What the Summary sheet shows, kept for summary.html.
+	fields []summaryField
+	tables []chartTable
 }
 
 // table is Recordings or Failures: one or more sheets of the same columns.
