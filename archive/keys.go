@@ -181,7 +181,7 @@ func SanitizeKey(k string) string {
 		return "_"
 	}
 	if strings.EqualFold(segs[0], SidecarDir) {
-		segs[0] = "_" + SidecarDir // the sidecar area is not for objects
+		segs[0] = "_" + segs[0] // the sidecar area is not for objects
 	}
 	out := strings.Join(segs, "/")
 	if len(out) <= MaxKeyBytes {

@@ -29,6 +29,7 @@ func TestSanitizeKey(t *testing.T) {
 		{"empty", "", "_"},
 		{"only slashes", "///", "_"},
 		{"reserved first segment", "_meetarchive/x.json", "__meetarchive/x.json"},
+		{"reserved first segment in another case", "_MeetArchive/x.json", "__MeetArchive/x.json"},
 		{"reserved later is fine", "a/_meetarchive/x", "a/_meetarchive/x"},
 		{"unicode kept", "会议/Besprechung ü/録画.mp4", "会议/Besprechung ü/録画.mp4"},
 		{"three dots kept", ".../x", ".../x"},

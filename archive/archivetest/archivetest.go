@@ -1,8 +1,15 @@
-// Package archivetest connects tests to the real S3-compatible server
-// (versitygw) that scripts/s3.sh starts on 127.0.0.1: it finds the server,
-// creates uniquely named buckets (optionally with versioning or Object Lock)
-// that are emptied and removed after the test, and builds S3 clients for
-// assertions.
+// Package archivetest tests archive.Store implementations.
+//
+// Run is the store suite: one named subtest per part of the Store contract
+// (put, a failed put commits nothing, another conference's key, hostile
+// keys, preflight, sidecars, Archived, Verify, missing keys), run on a
+// Fixture that each store's own tests build. A new store passes Run before
+// anything else; its own tests add only what is particular to it.
+//
+// The rest connects tests to the real S3-compatible server (versitygw) that
+// scripts/s3.sh starts on 127.0.0.1: it finds the server, creates uniquely
+// named buckets (optionally with versioning or Object Lock) that are emptied
+// and removed after the test, and builds S3 clients for assertions.
 //
 // The server is found from MEETARCHIVE_TEST_S3_ENDPOINT,
 // MEETARCHIVE_TEST_S3_ACCESS_KEY, MEETARCHIVE_TEST_S3_SECRET_KEY (and optional
@@ -10,9 +17,9 @@
 // in <repo>/.s3/env. When it cannot be reached, a test is skipped with a
 // hint to run `make s3-up`, except when CI=true, where it fails.
 //
-// archivetest does not import package archive (so archive's own tests can use
-// it); S3Env.ClientOption and S3Env.Environ connect an archive.Options or a
-// child process to the server.
+// archivetest imports package archive, so archive's external tests (package
+// archive_test) can use it and its internal tests cannot. S3Env.ClientOption
+// and S3Env.Environ connect an archive.Options or a child process to the server.
 package archivetest
 
 import (
