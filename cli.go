@@ -121,9 +121,9 @@ func (c *command) parse(args []string, getenv func(string) string) error {
 		}
 		msg := err.Error()
 		if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
-			msg = "unknown flag " + strings.TrimLeft(name, "-")
-			msg = "unknown flag --" + strings.TrimPrefix(msg, "unknown flag ")
+			msg = "unknown flag --" + strings.TrimLeft(name, "-")
 		}
+		msg = strings.Replace(msg, " for flag -", " for --", 1)
 		return usagef("%s: %s; see 'meetarchive %s --help'", c.name, msg, c.name)
 	}
 	set := map[string]bool{}

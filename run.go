@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	"meetarchive/archive"
@@ -217,7 +218,7 @@ func checkOutDir(path string) error {
 				return fmt.Errorf("%s is not writable", p)
 			}
 			return nil
-		case !errors.Is(err, os.ErrNotExist):
+		case !errors.Is(err, os.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR):
 			return errors.Unwrap(err)
 		}
 		parent := filepath.Dir(p)

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -174,5 +175,73 @@ func TestCancelledWhileAskingForLinks(t *testing.T) {
 	}
 	if len(rows) != 1 || rows[0].Status != report.Cancelled || rows[0].ConfUUID != u || rows[0].Seq != 7 {
 		t.Fatalf("rows %+v: want one cancelled row for the conference", rows)
+	}
+}
+
+// TestMaxElapsedBoundsFileRetries: a media host that always fails makes the
+// conference fail once the retry policy's elapsed budget is spent, long
+// before its attempts are.
+func TestMaxElapsedBoundsFileRetries(t *testing.T) {
+	ds := genDataset(1, 1, 4<<10, 83)
+	u := ds.Conferences[0].ConfUUID
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 83,
+		Faults: []meetingtest.Fault{{Endpoint: "media", Kind: "status", Status: 503}}})
+	j := newTestJob(t, sim, "downloadurls", Options{})
+	j.Options.Retry = export.Backoff{Base: 100 * time.Millisecond, Max: 100 * time.Millisecond, MaxAttempts: 1000, MaxElapsed: 600 * time.Millisecond}
+	start := time.Now()
+	rows, fatal := j.conference(context.Background(), Item{ConfUUID: u})
+	took := time.Since(start)
+	if fatal != nil {
+		t.Fatal(fatal)
+	}
+	if len(rows) != 1 || rows[0].Status != report.Failed || !strings.Contains(rows[0].ErrorMessage, "503") {
+		t.Fatalf("rows %+v: want one row failed with the media host's 503", rows)
+	}
+	if took > 2*time.Second || rows[0].Attempts >= 1000 || rows[0].Attempts < 2 {
+		t.Errorf("gave up after %s and %d attempts: want the 600ms budget to end the retries", took, rows[0].Attempts)
+	}
+}
+
+// TestKeyCollisionFailsBeforeAnyWrite: two files of one conference that map
+// to one key fail the conference with key-collision naming both, and nothing
+// of it is written.
+func TestKeyCollisionFailsBeforeAnyWrite(t *testing.T) {
+	ds := meetingtest.SampleDataset()
+	var conf meetingtest.Conference
+	for _, c := range ds.Conferences {
+		names := map[string]int{}
+		for _, f := range c.Files {
+			names[f.Name]++
+		}
+		for _, n := range names {
+			if n > 1 {
+				conf = c
+			}
+		}
+	}
+	if conf.ConfUUID == "" {
+		t.Fatal("the sample dataset has no conference with two files of one name")
+	}
+	sim := newSim(t, meetingtest.Config{Dataset: ds, RecordInfo: true})
+	j := newTestJob(t, sim, "auto", Options{})
+	j.Keys = archive.MustParseKeyTemplate("{{.ConfUUID}}/{{.FileName}}")
+	root := j.Store.(*archive.DirStore)
+	rows, fatal := j.conference(context.Background(), Item{ConfUUID: conf.ConfUUID})
+	if fatal != nil {
+		t.Fatal(fatal)
+	}
+	if len(rows) == 0 {
+		t.Fatal("no rows")
+	}
+	for _, r := range rows {
+		if r.Status != report.Failed || r.ErrorCode != string(CodeKeyCollision) || r.ObjectURI != "" {
+			t.Errorf("row %s/%s: %s %s %q: want failed key-collision with no object", r.FileType, r.FileName, r.Status, r.ErrorCode, r.ObjectURI)
+		}
+	}
+	if got := sim.Counters().Media; got != 0 {
+		t.Errorf("%d media downloads, want none", got)
+	}
+	if _, err := root.GetSidecar(context.Background(), conf.ConfUUID); err == nil {
+		t.Error("a sidecar was written")
 	}
 }
