@@ -177,6 +177,7 @@ var manifestColumns = []column{
 	optIntCol("rcdSize", 10, func(r *Row) **int { return &r.RcdSize }),
 	textCol("playbackURL", 60, func(r *Row) *string { return &r.PlaybackURL }),
 	textCol("objectKey", 60, func(r *Row) *string { return &r.ObjectKey }),
+	textCol("hint", 60, func(r *Row) *string { return &r.Hint }),
 }
 
 // ManifestColumns returns the header of manifest.csv (and of the Recordings

@@ -24,7 +24,7 @@ type tempFile struct {
 }
 
 func newTempFile(dir, name string) (*tempFile, error) {
-	f, err := os.CreateTemp(dir, "."+name+".*.tmp")
+	f, err := createTemp(dir, name)
 	if err != nil {
 		return nil, err
 	}
@@ -34,9 +34,6 @@ func newTempFile(dir, name string) (*tempFile, error) {
 // finish flushes, syncs and closes the file (under its temporary name).
 func (t *tempFile) finish() error {
 	if err := t.bw.Flush(); err != nil {
-		return err
-	}
-	if err := t.f.Chmod(0o644); err != nil {
 		return err
 	}
 	if err := t.f.Sync(); err != nil {
@@ -86,7 +83,8 @@ type reportWriter struct {
 // finalize, if not nil, may amend the summary after the last row.
 func writeReports(dir string, sum Summary, src rowSource, finalize func(*Summary)) (Summary, error) {
 	w := &reportWriter{dir: dir, failedIDs: map[string]bool{}}
-	sum.RunInfo = redactInfo(sum.RunInfo)
+	sum.RunInfo = sanitizeInfo(sum.RunInfo)
+	sum.Fatal = cleanFatal(sum.Fatal)
 	sum.Counts = map[Status]int{}
 	for _, st := range Statuses() {
 		sum.Counts[st] = 0
@@ -139,7 +137,7 @@ func (w *reportWriter) open() error {
 }
 
 func (w *reportWriter) add(r Row, conf int64) error {
-	r = redactRow(r)
+	r = sanitizeRow(r)
 	if !w.started || conf != w.cur.key {
 		if err := w.endConference(); err != nil {
 			return err
@@ -155,6 +153,12 @@ func (w *reportWriter) add(r Row, conf int64) error {
 			w.cur.failure.Status = worse(w.cur.failure.Status, r.Status)
 			if w.cur.failure.ErrorCode == "" && r.ErrorCode != "" {
 				w.cur.failure.ErrorCode, w.cur.failure.ErrorMessage = r.ErrorCode, r.ErrorMessage
+				if r.Hint != "" {
+					w.cur.failure.Hint = r.Hint
+				}
+			}
+			if w.cur.failure.Hint == "" {
+				w.cur.failure.Hint = r.Hint
 			}
 		}
 		w.cur.attempts = max(w.cur.attempts, r.Attempts)
@@ -182,7 +186,7 @@ func (w *reportWriter) add(r Row, conf int64) error {
 	if err := w.book.addRecording(&r); err != nil {
 		return fmt.Errorf("xlsx: %w", err)
 	}
-	if r.Status.Retry() {
+	if listedInFailures(r.Status) {
 		if err := w.book.addFailure(&r); err != nil {
 			return fmt.Errorf("xlsx: %w", err)
 		}
