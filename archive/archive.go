@@ -4,13 +4,15 @@
 // commit anything that does not match what the platform announced, and
 // writing a per-conference sidecar JSON last as the commit mark.
 //
-// It also renders object keys from a template (KeyTemplate, SanitizeKey),
-// checks a destination before a run (Store.Preflight), tells whether a
-// conference is already archived (Store.Archived) and verifies stored objects
-// by streaming them back (Verify).
+// It also renders object keys from a template (KeyTemplate, SanitizeKey) and
+// tells when two keys would land on one object (KeyCollision), checks a
+// destination before a run (Store.Preflight), tells whether a conference is
+// already archived (Store.Archived) and verifies stored objects by streaming
+// them back (Verify, VerifyObject).
 //
-// The package knows nothing about the Meeting API or the report; package main
-// joins them.
+// The package knows nothing about the Meeting API or the report; the
+// pipeline package joins them. archive/archivetest holds the test suite
+// every Store passes.
 package archive
 
 import (
@@ -29,8 +31,16 @@ type Store interface {
 	// Put streams r to key, hashing while streaming; fails with ErrIntegrity (nothing
 	// committed) when byte count != want.Size (if >= 0) or != want.PlatformSize (if >=0)
 	// or sha256 != want.PlatformSHA256 (if set). A read error from r: nothing committed.
+	// A key outside what SanitizeKey produces, or in the sidecar area: ErrInvalidKey.
+	// A DirStore refuses to replace another conference's object: ErrKeyTaken.
 	Put(ctx context.Context, key string, r io.Reader, want Expect) (Object, error)
-	Stat(ctx context.Context, key string) (Object, error)             // ErrNotExist
+	// Stat reports the object at key: its size, the SHA-256 Put recorded and
+	// the metadata it kept (Object.Metadata, with the owner's "confuuid").
+	// SHA256 is "" where the store could not record it: an S3 object sent in
+	// several parts without a platform SHA-256 (the metadata is sent before
+	// the hash is known), a file on a file system without user extended
+	// attributes, an object something else wrote. ErrNotExist if absent.
+	Stat(ctx context.Context, key string) (Object, error)
 	Open(ctx context.Context, key string) (io.ReadCloser, error)      // ErrNotExist
 	PutSidecar(ctx context.Context, s Sidecar) error                  // written LAST (commit mark)
 	GetSidecar(ctx context.Context, confUUID string) (Sidecar, error) // ErrNotExist
