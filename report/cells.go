@@ -149,15 +149,19 @@ func CleanText(s string, limit int, multiLine bool) string {
 		return s
 	}
 	// Escaped length, stopping once it is known to be over the limit.
-	n := 0
+	n, escapes := 0, false
 	for i := 0; i < len(s) && n <= limit; {
 		piece, size := escapeAt(s, i, multiLine)
 		if piece == "" {
 			n += size
 		} else {
 			n += len(piece)
+			escapes = true
 		}
 		i += size
+	}
+	if !escapes && n <= limit {
+		return s // only characters that stay, within the limit
 	}
 	budget := len(s) + n // anything above n
 	var note string

@@ -168,3 +168,31 @@ func TestHostileCells(t *testing.T) {
 		t.Errorf("Summary.Fatal = %d bytes %.30q, want at most %d, escaped", len(sum.Fatal), sum.Fatal, limitFatal)
 	}
 }
+
+// BenchmarkSanitizeRow: an archived row (Redact finds nothing to look at)
+// and a failed one whose message holds a token (Redact's patterns run).
+func BenchmarkSanitizeRow(b *testing.B) {
+	plain := archivedRow(7)
+	plain.Subject = "季度业务回顾: sales, pipeline & hiring"
+	b.Run("plain", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = sanitizeRow(plain)
+		}
+	})
+	for _, i := range []int{0, 1} {
+		r := bigRow(i)
+		r.Subject = plain.Subject
+		b.Run(string(r.Status), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = sanitizeRow(r)
+			}
+		})
+		b.Run(string(r.Status)+"/redact only", func(b *testing.B) {
+			for b.Loop() {
+				_ = redactRow(r)
+			}
+		})
+	}
+}
