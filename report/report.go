@@ -58,7 +58,7 @@
 //
 // [LockDir] takes an exclusive lock (flock) on a report directory, held by
 // the file .meetarchive.lock, which names the holder's PID and start time;
-// a second holder gets a [*LockedError] ([ErrLocked]). A run locks its
+// a second holder gets a *[LockedError] ([ErrLocked]). A run locks its
 // output directory before NewWriter and unlocks after Close; the report
 // and merge commands lock the directory they write before Rebuild and
 // Merge. NewWriter, Rebuild and Merge lock it themselves when this process
