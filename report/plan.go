@@ -141,7 +141,7 @@ func plannedRow(it PlanItem, code string) Row {
 	switch code {
 	case CodeInterrupted:
 		r.ErrorMessage = "the run was stopped before this conference finished" + where
-		r.Hint = "rerun with --input failures.csv to archive it; what was already stored is found again"
+		r.Hint = "rerun with --input failures.csv to archive it"
 	default:
 		r.ErrorMessage = "the run ended without a result for this conference" + where
 		r.Hint = "rerun with --input failures.csv to archive it"
