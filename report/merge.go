@@ -140,7 +140,10 @@ func Merge(out string, dirs []string) (sum Summary, err error) {
 		}
 	}()
 	sum = mergeInfo(sums)
-	sum.MergedFrom = append([]string(nil), dirs...)
+	sum.MergedFrom = make([]string, len(dirs))
+	for i, d := range dirs {
+		sum.MergedFrom[i] = CleanText(Redact(d), limitRunInfo, singleLine)
+	}
 
 	seen := map[string]int{} // confUUID -> first shard
 	flagged := map[string]bool{}
