@@ -240,6 +240,9 @@ func cmdMerge(args []string, e env) error {
 		}
 	}
 	if _, err := report.Merge(out, c.fs.Args()); err != nil {
+		if errors.Is(err, report.ErrOutIsInput) || errors.Is(err, report.ErrLocked) {
+			return usagef("merge: %v", err)
+		}
 		return &fatalError{err: fmt.Errorf("merge: %w", err)}
 	}
 	for _, p := range report.Paths(out) {
@@ -263,6 +266,9 @@ func cmdReport(args []string, e env) error {
 		return usagef("report: %s has no journal: %v", dir, err)
 	}
 	if _, err := report.Rebuild(dir); err != nil {
+		if errors.Is(err, report.ErrLocked) {
+			return usagef("report: %v", err)
+		}
 		return &fatalError{err: fmt.Errorf("report: %w", err)}
 	}
 	for _, p := range report.Paths(dir) {

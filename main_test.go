@@ -130,7 +130,13 @@ func uuids(ds meetingtest.Dataset) []string {
 // readManifest returns manifest.csv as maps keyed by column name.
 func readManifest(t *testing.T, dir string) []map[string]string {
 	t.Helper()
-	f, err := os.Open(filepath.Join(dir, report.ManifestCSV))
+	return readCSV(t, filepath.Join(dir, report.ManifestCSV))
+}
+
+// readCSV reads a report CSV into maps keyed by the header.
+func readCSV(t *testing.T, path string) []map[string]string {
+	t.Helper()
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatalf("manifest: %v", err)
 	}

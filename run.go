@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -236,9 +237,12 @@ func archiveRun(ctx context.Context, p *runPlan, e env, onDone func(report.Summa
 	log := p.log.logger(e.stderr)
 	started := time.Now().UTC()
 
-	if err := os.MkdirAll(p.out, 0o777); err != nil {
+	// --out is ours alone for the whole run (a second process exits 2).
+	unlock, err := report.LockDir(p.out)
+	if err != nil {
 		return usagef("run: --out %s: %v", p.out, err)
 	}
+	defer unlock()
 	client, store, err := p.build(ctx, log)
 	if err != nil {
 		return err
@@ -287,6 +291,10 @@ func archiveRun(ctx context.Context, p *runPlan, e env, onDone func(report.Summa
 	if err != nil {
 		return usagef("run: --out %s: %v", p.out, err)
 	}
+	// The plan first: after a kill, the journal still accounts for every line.
+	if err := w.Plan(planOf(items)); err != nil {
+		return &fatalError{err: fmt.Errorf("writing the report journal: %w", err)}
+	}
 	prog := newProgressDisplay(e.stderr, log, total, p.quiet, isTerminal(e.stderr), p.interval)
 	for _, r := range known { // a date range knows every size up front
 		prog.Estimate(int64(r.RcdSize) << 20)
@@ -295,7 +303,7 @@ func archiveRun(ctx context.Context, p *runPlan, e env, onDone func(report.Summa
 	var res pipeline.Result
 	if fatal != nil {
 		log.Error("fatal", "err", fatal)
-		res = pipeline.Result{Fatal: fatal, WriteErr: pipeline.Abandon(items.Items(), fatal, w)}
+		res = pipeline.Result{Fatal: fatal, WriteErr: errors.Join(w.SetFatal(fatal.Error()), pipeline.Abandon(items.Items(), fatal, w))}
 	} else {
 		job := &pipeline.Job{API: client, Store: store, Keys: p.keys, Options: p.job, Log: log, Progress: prog, Known: known}
 		stop, work, release := signalContexts(ctx, e.signals, p.grace, log)
@@ -306,7 +314,21 @@ func archiveRun(ctx context.Context, p *runPlan, e env, onDone func(report.Summa
 	if err := items.Err(); err != nil && res.Fatal == nil {
 		res.Fatal = fmt.Errorf("reading --input: %w", err)
 	}
+	if res.Fatal != nil && fatal == nil {
+		res.WriteErr = errors.Join(res.WriteErr, w.SetFatal(res.Fatal.Error()))
+	}
 	return finishReport(w, res, p.out, log, e, onDone)
+}
+
+// planOf is the report's plan of the items: one entry per input line.
+func planOf(items *pipeline.Source) iter.Seq[report.PlanItem] {
+	return func(yield func(report.PlanItem) bool) {
+		for it := range items.Items() {
+			if !yield(report.PlanItem{Seq: it.Seq, ConfUUID: it.ConfUUID, Line: it.Line}) {
+				return
+			}
+		}
+	}
 }
 
 // build makes the API client and opens the destination, checked before any

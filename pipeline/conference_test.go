@@ -245,3 +245,45 @@ func TestKeyCollisionFailsBeforeAnyWrite(t *testing.T) {
 		t.Error("a sidecar was written")
 	}
 }
+
+// TestBrokenStreamResumedWithRange: a stream broken at random points three
+// times is resumed with range requests: the stored SHA-256 is right and the
+// media host served the file's size plus less than one part per break.
+func TestBrokenStreamResumedWithRange(t *testing.T) {
+	big := int64(200 << 20)
+	if testing.Short() {
+		big = 24 << 20
+	}
+	tests := []struct {
+		name        string
+		size        int64
+		ignoreRange bool
+	}{
+		{"host serves ranges", big, false},
+		{"host ignores ranges: the file starts over", 16 << 20, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			size := tc.size
+			ds := genDataset(1, 1, size, 89)
+			u := ds.Conferences[0].ConfUUID
+			sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 89, RecordInfo: true, IgnoreRange: tc.ignoreRange,
+				Faults: []meetingtest.Fault{{Endpoint: "media", Kind: "truncate", RandomOffset: true, Times: 3}}})
+			j := newTestJob(t, sim, "recordinfo", Options{})
+			j.Options.Retry.MaxAttempts = 5
+			rows, fatal := j.conference(context.Background(), Item{ConfUUID: u})
+			if fatal != nil {
+				t.Fatal(fatal)
+			}
+			want := sim.FileSHA256(u, ds.Conferences[0].Files[0].FileType, ds.Conferences[0].Files[0].Name)
+			if len(rows) != 1 || rows[0].Status != report.Archived || rows[0].SHA256 != want {
+				t.Fatalf("rows %+v: want one archived row with sha256 %s", rows, want)
+			}
+			served := sim.MediaBytesServed()
+			if !tc.ignoreRange && served >= size+3*int64(archive.DefaultPartSize) {
+				t.Errorf("media host served %d bytes for a %d-byte file broken 3 times: want less than one part per break more", served, size)
+			}
+			t.Logf("served %d bytes for %d (%.2fx)", served, size, float64(served)/float64(size))
+		})
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"path"
 	"strings"
@@ -105,6 +104,10 @@ func (d *download) run(ctx context.Context) error {
 				// with no back-off.
 				st.linkRetried, retry = true, true
 				d.log.Warn("download link refused; retrying with fresh links", "file", f.String(), "err", err)
+			case errors.Is(err, errRestart) && d.budgetLeft(attempt, began):
+				// The host cannot resume: the whole file again, at once.
+				retry, backoff = true, true
+				d.log.Warn("media host ignores range requests; downloading the file again", "file", f.String())
 			case errors.Is(err, archive.ErrIntegrity) && !st.integrityRetried && d.budgetLeft(attempt, began):
 				// Bytes damaged in transit: nothing was committed; one more
 				// download decides whether the damage is at the source.
@@ -191,19 +194,20 @@ func (d *download) resume(ctx context.Context, st *fileState) bool {
 // fetch downloads one file and streams it into the store.
 func (d *download) fetch(ctx context.Context, st *fileState) (archive.Object, error) {
 	f := st.file
-	m, err := d.job.API.OpenMedia(ctx, f)
+	m, err := d.job.API.OpenMediaAt(ctx, f, 0)
 	if err != nil {
 		return archive.Object{}, err
 	}
-	defer m.Body.Close()
+	body := &resumingReader{ctx: ctx, d: d, st: st, m: m, total: m.Total, began: time.Now()}
+	defer body.Close()
 	want := archive.Expect{
-		Size:           m.Size,
+		Size:           m.Total,
 		PlatformSize:   f.Size,
 		PlatformSHA256: f.SHA256,
 		Metadata:       map[string]string{"confuuid": d.rec.ConfUUID, "confid": d.rec.ConfID, "filetype": f.FileType},
 		ContentType:    contentType(f.Name),
 	}
-	return d.job.Store.Put(ctx, st.key, &countingReader{r: m.Body, p: d.job.Progress}, want)
+	return d.job.Store.Put(ctx, st.key, body, want)
 }
 
 func keyFields(rec export.Recording, f export.File) archive.KeyFields {
@@ -227,18 +231,4 @@ func contentType(name string) string {
 		return "audio/mpeg"
 	}
 	return "application/octet-stream"
-}
-
-// countingReader reports bytes to the progress counter as they stream.
-type countingReader struct {
-	r io.Reader
-	p Progress
-}
-
-func (c *countingReader) Read(b []byte) (int, error) {
-	n, err := c.r.Read(b)
-	if n > 0 {
-		c.p.AddBytes(int64(n))
-	}
-	return n, err
 }

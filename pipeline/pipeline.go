@@ -29,7 +29,7 @@ import (
 type API interface {
 	Details(ctx context.Context, confUUID string) (export.Recording, error)
 	Links(ctx context.Context, confUUID string) ([]export.File, error)
-	OpenMedia(ctx context.Context, f export.File) (*export.Media, error)
+	OpenMediaAt(ctx context.Context, f export.File, offset int64) (*export.Media, error)
 	Delete(ctx context.Context, confUUID string) error
 }
 

@@ -74,20 +74,33 @@ func alreadyArchivedRows(base report.Row, sc archive.Sidecar) []report.Row {
 	for i, f := range sc.Files {
 		r := base
 		r.FileIndex, r.FileType, r.FileName = i, f.FileType, f.Name
-		r.ObjectURI, r.Bytes, r.SHA256 = f.URI, f.Bytes, f.SHA256
+		r.ObjectURI, r.ObjectKey, r.Bytes, r.SHA256 = f.URI, f.Key, f.Bytes, f.SHA256
 		r.VersionID, r.LockMode, r.RetainUntil, r.LegalHold = f.VersionID, f.LockMode, f.RetainUntil, f.LegalHold
 		rows = append(rows, r)
 	}
 	return rows
 }
 
-// fillFromRecording copies what the platform said of the conference into a row.
+// fillFromRecording copies everything the platform said of the conference
+// into a row (fields the answer left out stay unknown, not false or zero).
 func fillFromRecording(r *report.Row, rec export.Recording) {
 	r.ConfID = rec.ConfID
 	r.Subject = rec.Subject
 	r.ScheduserName = rec.ScheduserName
 	r.StartTime = rec.StartTime
 	r.RecordingSecs = rec.RcdTime
+	r.Available = rec.AvailableKnown()
+	r.IsDecodeFinish = rec.DecodeFinishKnown()
+	if rec.Has(export.FieldRecordAuthType) {
+		r.RecordAuthType = &rec.RecordAuthType
+	}
+	if rec.Has(export.FieldRcdSize) {
+		r.RcdSize = &rec.RcdSize
+	}
+	if rec.DecodeEndTime > 0 {
+		r.DecodeEndTime = time.UnixMilli(rec.DecodeEndTime).UTC()
+	}
+	r.PlaybackURL = rec.PlaybackURL()
 }
 
 func finish(r report.Row) []report.Row {
@@ -108,7 +121,7 @@ func fileRows(base report.Row, states []*fileState, set func(*report.Row, *fileS
 		r.PlatformSHA256 = st.file.SHA256
 		r.Attempts = st.attempts
 		if o := st.obj; o != nil {
-			r.ObjectURI, r.Bytes, r.SHA256 = o.URI, o.Bytes, o.SHA256
+			r.ObjectURI, r.ObjectKey, r.Bytes, r.SHA256 = o.URI, o.Key, o.Bytes, o.SHA256
 			r.VersionID, r.LockMode, r.RetainUntil, r.LegalHold = o.VersionID, o.LockMode, o.RetainUntil, o.LegalHold
 		}
 		r.FinishedAt = now
