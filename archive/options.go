@@ -32,17 +32,22 @@ const (
 // Options configure a store. Only the S3 store uses them; a directory store
 // refuses the S3-only ones (lock, SSE, storage class).
 //
-// Memory budget of an S3 store: each upload in flight holds at most
-// (PartConcurrency+2) x PartSize bytes of part buffers (transfermanager's pool
-// of PartConcurrency+1 parts, plus the first part it reads before that pool
-// exists), and at most MaxUploads uploads run at once (Put waits for a slot), so
+// Memory budget of an S3 store: the part buffers of all its uploads come from
+// one bounded pool of Memory/PartSize buffers of PartSize bytes, so they never
+// exceed Memory bytes however many uploads are in flight. An upload takes a
+// buffer for the part it reads and gives it back once the part is sent; it
+// holds at most PartConcurrency+1 (PartConcurrency sending, one filling). By
+// default
 //
-//	part buffers <= MaxUploads x (PartConcurrency+2) x PartSize
+//	Memory = MaxUploads x 2 x PartSize    (4 x 2 x 8 MiB = 64 MiB)
 //
-// (defaults: 4 x 6 x 16 MiB = 384 MiB). A recording is never held whole unless it
-// is smaller than one part. transfermanager grows the part size for objects
-// larger than 10,000 parts (ContentLength/10000), which raises the bound
-// accordingly (from 160 GB per object at 16 MiB parts).
+// one part filling and one sending per upload, which keeps the uploads at the
+// S3 server's speed (an idle upload's share goes to the busy ones). A
+// recording is never held whole unless it is smaller than one part. A stream
+// of known size that would need more than 10,000 parts gets parts of several
+// buffers (from 80 GiB at 8 MiB parts); Put refuses it when one such part
+// exceeds the budget. The Go runtime adds its own overhead on top of Memory:
+// see RuntimeMemoryLimit.
 type Options struct {
 	// S3 connection (the standard AWS configuration chain underneath:
 	// environment, shared config and credentials files, AWS_ENDPOINT_URL_S3).
@@ -51,9 +56,10 @@ type Options struct {
 	Profile   string // shared config profile; "" = default chain
 	PathStyle bool   // path-style addressing (always on for IP-address and localhost endpoints)
 
-	PartSize        int64 // multipart part size in bytes; default 16 MiB (5 MiB..5 GiB)
+	PartSize        int64 // multipart part size in bytes; default 8 MiB (5 MiB..5 GiB)
 	PartConcurrency int   // parts in flight per upload; default 4
 	MaxUploads      int   // uploads in flight per store; default 4
+	Memory          int64 // bytes of part buffers for all uploads together; 0 = MaxUploads x 2 x PartSize (see above)
 
 	LockMode    string    // "", GOVERNANCE or COMPLIANCE (needs RetainDays or RetainUntil)
 	RetainDays  int       // retention from the upload time, in days
@@ -63,6 +69,11 @@ type Options struct {
 	SSE          string // "", AES256 or aws:kms; Preflight requires the server to confirm it
 	SSEKMSKeyID  string // KMS key for SSE aws:kms
 	StorageClass string // e.g. STANDARD, STANDARD_IA, GLACIER_IR; "" = bucket default (read back into Object.StorageClass)
+
+	// ReadOnly opens the destination for reading only (a dry run): a
+	// directory that does not exist is not created, and the store is never
+	// written to by Open. Put and PutSidecar must not be called.
+	ReadOnly bool
 
 	// ClientOptions are extra SDK options applied to the S3 client after the
 	// ones above (tests: static credentials; never set from the command line).
@@ -105,6 +116,9 @@ func (o Options) Validate() error {
 	}
 	if o.MaxUploads < 0 || o.MaxUploads > 256 {
 		bad("MaxUploads", "%d is outside 0..256 (0 = default %d)", o.MaxUploads, DefaultMaxUploads)
+	}
+	if ps := o.withDefaults().PartSize; o.Memory < 0 || o.Memory > 0 && o.Memory < 2*ps {
+		bad("Memory", "%d bytes is less than 2 parts of %d bytes (one read while one is sent; 0 = default)", o.Memory, ps)
 	}
 	mode := strings.ToUpper(o.LockMode)
 	switch mode {
@@ -161,11 +175,15 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// MemoryBudget is the most bytes of part buffers the S3 store's uploads hold at
-// once with these options: MaxUploads x (PartConcurrency+2) x PartSize (see Options).
+// MemoryBudget is the most bytes of part buffers the S3 store's uploads hold
+// at once with these options: Memory rounded down to whole parts, by default
+// MaxUploads x 2 x PartSize (see Options).
 func (o Options) MemoryBudget() int64 {
 	o = o.withDefaults()
-	return int64(o.MaxUploads) * int64(o.PartConcurrency+2) * o.PartSize
+	if o.Memory == 0 {
+		return int64(o.MaxUploads) * 2 * o.PartSize
+	}
+	return o.Memory / o.PartSize * o.PartSize
 }
 
 // retainUntil is the retain-until date for an object uploaded at now.

@@ -29,6 +29,9 @@ func TestOptionsValidate(t *testing.T) {
 		{"part size huge", archive.Options{PartSize: 6 << 30}, "PartSize"},
 		{"part concurrency negative", archive.Options{PartConcurrency: -1}, "PartConcurrency"},
 		{"max uploads negative", archive.Options{MaxUploads: -2}, "MaxUploads"},
+		{"memory negative", archive.Options{Memory: -1}, "Memory"},
+		{"memory below two parts", archive.Options{Memory: 12 << 20}, "Memory"},
+		{"memory two parts", archive.Options{Memory: 16 << 20}, ""},
 		{"lock mode unknown", archive.Options{LockMode: "FOREVER", RetainDays: 1}, "LockMode"},
 		{"lock mode without retention", archive.Options{LockMode: "COMPLIANCE"}, "RetainDays"},
 		{"retention without lock mode", archive.Options{RetainDays: 3}, "LockMode"},
@@ -58,15 +61,20 @@ func TestOptionsValidate(t *testing.T) {
 func TestMemoryBudget(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
+		name string
 		opts archive.Options
 		want int64
 	}{
-		{archive.Options{}, 4 * 6 * 16 << 20},
-		{archive.Options{PartSize: 8 << 20, PartConcurrency: 2, MaxUploads: 1}, 32 << 20},
+		{"defaults: 4 uploads x 2 x 8 MiB", archive.Options{}, 4 * 2 * 8 << 20},
+		{"from max uploads and part size", archive.Options{PartSize: 16 << 20, PartConcurrency: 2, MaxUploads: 1}, 32 << 20},
+		{"memory given", archive.Options{Memory: 100 << 20}, 96 << 20},
+		{"memory given, whole parts", archive.Options{Memory: 30 << 20, PartSize: 10 << 20}, 30 << 20},
 	}
 	for _, tc := range tests {
-		if got := tc.opts.MemoryBudget(); got != tc.want {
-			t.Errorf("%+v.MemoryBudget() = %d, want %d", tc.opts, got, tc.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.opts.MemoryBudget(); got != tc.want {
+				t.Errorf("MemoryBudget() = %d, want %d", got, tc.want)
+			}
+		})
 	}
 }

@@ -18,18 +18,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
-	tmtypes "github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 )
 
-// ChecksumAlgorithm is the S3 checksum sent with every upload request
-// (single PutObject and each UploadPart): the server recomputes it and refuses
-// a part that was damaged on the way. SHA-256, because a single-part object
-// then carries a full-object SHA-256 equal to the archive's own, which Stat
-// and Put compare; a multipart object carries a composite one ("...-N").
+// ChecksumAlgorithm is the S3 checksum of the small requests the store sends
+// whole (sidecars): the SDK computes it and the server checks it. Recordings
+// are sent as parts with CRC32C, or whole with our own SHA-256: see
+// partChecksumAlgorithm.
 const ChecksumAlgorithm = "SHA256"
 
 // cleanupTimeout bounds the work done after a failed or cancelled upload
@@ -39,11 +36,13 @@ const cleanupTimeout = time.Minute
 
 // S3Store stores objects in an S3-compatible bucket under a prefix.
 //
-// Put streams through feature/s3/transfermanager (multipart above one part),
-// hashing as it goes; the integrity check runs when the stream ends and fails
-// the read, so a mismatched, short or failed stream never completes its upload
-// (the multipart upload is aborted; a single PutObject is never sent). At most
-// Options.MaxUploads uploads run at once; see Options for the memory budget.
+// Put streams a recording in parts read into buffers of the store's memory
+// budget (Options.Memory: one bounded pool shared by all its uploads), as
+// one PutObject when it fits in one part, else as a multipart upload, hashing
+// every byte once as it goes; the integrity check runs when the stream ends
+// and fails the read, so a mismatched, short or failed stream never completes
+// its upload (the multipart upload is aborted; a single PutObject is never
+// sent). At most Options.MaxUploads uploads run at once.
 //
 // Unlike a DirStore, Put does not refuse a key that holds another
 // conference's object (ErrKeyTaken). Checking would cost a HEAD before every
@@ -58,7 +57,7 @@ const cleanupTimeout = time.Minute
 // bucket with versioning or Object Lock keeps every replaced version.
 type S3Store struct {
 	client   *s3.Client
-	tm       *transfermanager.Client
+	pool     *partPool // part buffers of all uploads: the memory budget
 	bucket   string
 	prefix   string // "" or ending in "/"
 	endpoint string // for messages
@@ -122,15 +121,8 @@ func NewS3Store(ctx context.Context, bucket, prefix string, opts Options) (*S3St
 	if be := client.Options().BaseEndpoint; be != nil {
 		endpoint = *be
 	}
-	tm := transfermanager.New(client, func(t *transfermanager.Options) {
-		t.PartSizeBytes = o.PartSize
-		t.MultipartUploadThreshold = o.PartSize // first read is one part, not more
-		t.Concurrency = o.PartConcurrency
-		t.ChecksumAlgorithm = tmtypes.ChecksumAlgorithm(ChecksumAlgorithm)
-		t.FailTimeout = cleanupTimeout // abort even when ctx is cancelled
-	})
 	return &S3Store{
-		client: client, tm: tm, bucket: bucket, prefix: prefix, endpoint: endpoint,
+		client: client, pool: newPartPool(o.MemoryBudget(), o.PartSize), bucket: bucket, prefix: prefix, endpoint: endpoint,
 		opts: o, sem: make(chan struct{}, o.MaxUploads),
 	}, nil
 }
@@ -203,47 +195,28 @@ func (s *S3Store) Put(ctx context.Context, key string, r io.Reader, want Expect)
 
 	full := s.ObjectKey(key)
 	cr := newCheckingReader(ctx, r, want)
-	lock := s.lockFor(time.Now())
-	in := &transfermanager.UploadObjectInput{
-		Bucket:                    aws.String(s.bucket),
-		Key:                       aws.String(full),
-		Body:                      cr,
-		ChecksumAlgorithm:         tmtypes.ChecksumAlgorithm(ChecksumAlgorithm),
-		Metadata:                  objectMetadata(want),
-		ContentType:               nzString(want.ContentType),
-		StorageClass:              tmtypes.StorageClass(s.opts.StorageClass),
-		SSEKMSKeyID:               nzString(s.opts.SSEKMSKeyID),
-		ServerSideEncryption:      tmtypes.ServerSideEncryption(s.opts.SSE),
-		ObjectLockMode:            tmtypes.ObjectLockMode(lock.mode),
-		ObjectLockRetainUntilDate: lock.retainUntil,
-	}
-	if lock.legalHold {
-		in.ObjectLockLegalHoldStatus = tmtypes.ObjectLockLegalHoldStatusOn
-	}
-	// ContentLength lets transfermanager grow the part size for very long
-	// streams (more than 10,000 parts); the body is not a Seeker.
+	// The expected size lets the part size grow for very long streams (more
+	// than 10,000 parts).
+	size := int64(-1)
 	switch {
 	case want.Size >= 0:
-		in.ContentLength = aws.Int64(want.Size)
+		size = want.Size
 	case want.PlatformSize >= 0:
-		in.ContentLength = aws.Int64(want.PlatformSize)
+		size = want.PlatformSize
 	}
 	started := time.Now()
-	out, err := s.tm.UploadObject(ctx, in)
+	var st uploadState
+	versionID, err := s.upload(ctx, full, cr, want, size, &st)
 	if err != nil {
-		s.cleanupFailedUpload(ctx, full, err, started)
+		s.cleanupFailedUpload(ctx, full, st, started)
 		if f := cr.failure(); f != nil {
 			err = f // our own verdict (integrity, source, ctx) is the clearer one
 		}
 		return Object{}, fmt.Errorf("archive: put %s: %w", key, err)
 	}
-	var versionID string
-	if out.VersionID != nil {
-		versionID = *out.VersionID
-	}
 	if !cr.complete() {
-		// Cannot happen with transfermanager (it reads to EOF before it completes);
-		// never keep an object whose stream was not checked.
+		// Cannot happen (upload reads to EOF before it completes); never
+		// keep an object whose stream was not checked.
 		_ = s.deleteVersion(ctx, full, versionID)
 		return Object{}, fmt.Errorf("archive: put %s: upload completed before the stream was checked", key)
 	}
@@ -295,16 +268,19 @@ func objectMetadata(want Expect) map[string]string {
 }
 
 // cleanupFailedUpload makes sure a failed upload leaves no multipart upload
-// behind: transfermanager aborts its own, this aborts it again if needed (an
-// abort of an aborted upload is harmless) and, when the failure came before the
-// upload ID was known (e.g. ctx cancelled during CreateMultipartUpload), aborts
-// uploads of this exact key started since this Put began (less a minute of clock skew).
-func (s *S3Store) cleanupFailedUpload(ctx context.Context, full string, uploadErr error, started time.Time) {
+// behind, on a context that outlives the caller's: it aborts the upload it
+// created and, when CreateMultipartUpload was sent but its answer (the upload
+// ID) never came (e.g. ctx cancelled meanwhile), aborts uploads of this exact
+// key started since this Put began (less a minute of clock skew).
+func (s *S3Store) cleanupFailedUpload(ctx context.Context, full string, st uploadState, started time.Time) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
-	var mu transfermanager.MultipartUploadError
-	if errors.As(uploadErr, &mu) && mu.UploadID() != "" {
-		s.abort(ctx, full, mu.UploadID())
+	if st.uploadID != "" {
+		s.abort(ctx, full, st.uploadID)
+		return
+	}
+	if !st.creating {
+		return
 	}
 	p := s3.NewListMultipartUploadsPaginator(s.client, &s3.ListMultipartUploadsInput{
 		Bucket: aws.String(s.bucket), Prefix: aws.String(full),

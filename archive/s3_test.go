@@ -3,6 +3,8 @@ package archive_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"io"
 	"reflect"
@@ -68,8 +70,10 @@ func TestS3Store(t *testing.T) {
 }
 
 // TestS3ObjectHeaders: what Put stores beside the bytes, as the server
-// reports it: the metadata, our SHA-256 when it was known before the upload,
-// the archived-by marker and the content type.
+// reports it: the metadata, our SHA-256 when it was known before the upload
+// (always for a single part, which is read whole first), the archived-by
+// marker, the content type and the checksum the server checked (our SHA-256
+// for a single part, CRC32C per part for a multipart upload).
 func TestS3ObjectHeaders(t *testing.T) {
 	t.Parallel()
 	b := archivetest.NewBucket(t, archivetest.BucketOptions{})
@@ -82,7 +86,7 @@ func TestS3ObjectHeaders(t *testing.T) {
 		wantSHA256 bool // in the metadata
 	}{
 		{"single part, hash known", 1000, true, true},
-		{"single part, hash unknown", 1000, false, false},
+		{"single part, hash unknown", 1000, false, true},
 		{"multipart, hash known", 11 * mib, true, true},
 		{"multipart, hash unknown", 11 * mib, false, false},
 	}
@@ -98,9 +102,16 @@ func TestS3ObjectHeaders(t *testing.T) {
 			if _, err := st.Put(ctx, key, newGen(uint64(i), tc.size), want); err != nil {
 				t.Fatalf("Put: %v", err)
 			}
-			head, err := b.Client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b.Name), Key: aws.String("h/" + key)})
+			head, err := b.Client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b.Name), Key: aws.String("h/" + key), ChecksumMode: types.ChecksumModeEnabled})
 			if err != nil {
 				t.Fatalf("HeadObject: %v", err)
+			}
+			if tc.size <= smallParts.PartSize {
+				if got, want := aws.ToString(head.ChecksumSHA256), b64Hex(t, sum); got != want {
+					t.Errorf("single part: checksum SHA256 = %q, want %q (our SHA-256)", got, want)
+				}
+			} else if head.ChecksumCRC32C == nil {
+				t.Errorf("multipart: no CRC32C checksum (SHA256 %q, type %q)", aws.ToString(head.ChecksumSHA256), head.ChecksumType)
 			}
 			wantMD := map[string]string{"confuuid": testConf, "confid": "900000001", "filetype": "Hd", "archived-by": "meetarchive"}
 			if tc.wantSHA256 {
@@ -433,4 +444,14 @@ func (s *slowReader) Read(p []byte) (int, error) {
 	n := copy(p, s.data)
 	s.data = s.data[n:]
 	return n, nil
+}
+
+// b64Hex is a hex digest in base64, as S3 checksum headers carry it.
+func b64Hex(t *testing.T, h string) string {
+	t.Helper()
+	raw, err := hex.DecodeString(h)
+	if err != nil {
+		t.Fatalf("hex %q: %v", h, err)
+	}
+	return base64.StdEncoding.EncodeToString(raw)
 }
