@@ -6,9 +6,13 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -233,8 +237,10 @@ func TestDryRunPlans(t *testing.T) {
 	ds := genDataset(3, 2, 8<<10, 19)
 	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 19})
 	dir := t.TempDir()
+	in := writeInput(t, dir, uuids(ds)...)
+	dest := filepath.Join(dir, "a")
 	out := filepath.Join(dir, "report")
-	res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", filepath.Join(dir, "a"), "--out", out, "--dry-run")
+	res := runBin(t, simEnv(sim), "run", "--input", in, "--dest", dest, "--out", out, "--dry-run")
 	if res.code != 0 {
 		t.Fatalf("exit %d\n%s", res.code, res.stderr)
 	}
@@ -251,9 +257,54 @@ func TestDryRunPlans(t *testing.T) {
 			t.Errorf("row %v: want planned", r)
 		}
 	}
-	if m, _ := filepath.Glob(filepath.Join(dir, "a", "_meetarchive", "*.json")); len(m) > 0 {
-		t.Errorf("dry run wrote sidecars: %v", m)
+	// A dry run writes nothing anywhere but --out: not even the destination folder.
+	if _, err := os.Stat(dest); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("dry run created the destination %s (%v)", dest, err)
 	}
+
+	// After one conference is archived, a dry run says so (a read-only
+	// check) and its estimate is what a real run would still download.
+	if res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, t.TempDir(), uuids(ds)[0]), "--dest", dest, "--out", filepath.Join(dir, "r1")); res.code != 0 {
+		t.Fatalf("archiving one: exit %d\n%s", res.code, res.stderr)
+	}
+	before := listTree(t, dest)
+	out2 := filepath.Join(dir, "report2")
+	if res := runBin(t, simEnv(sim), "run", "--input", in, "--dest", dest, "--out", out2, "--dry-run"); res.code != 0 {
+		t.Fatalf("second dry run: exit %d\n%s", res.code, res.stderr)
+	}
+	got := statusesByConf(readManifest(t, out2))
+	if s := got[uuids(ds)[0]]; len(s) == 0 || s[0] != "already-archived" {
+		t.Errorf("archived conference in a dry run: %v, want already-archived", s)
+	}
+	for _, u := range uuids(ds)[1:] {
+		if s := got[u]; len(s) != 1 || s[0] != "planned" {
+			t.Errorf("%s in a dry run: %v, want planned", u, s)
+		}
+	}
+	if after := listTree(t, dest); !slices.Equal(before, after) {
+		t.Errorf("dry run changed the destination:\nbefore %v\nafter  %v", before, after)
+	}
+}
+
+// listTree lists every path under root with its size.
+func listTree(t *testing.T, root string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		out = append(out, fmt.Sprintf("%s %d", p, info.Size()))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // TestLogsAndProgressOffTerminal: periodic progress lines, no bar control

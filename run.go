@@ -164,6 +164,7 @@ func (f *runFlags) validate(getenv func(string) string) (*runPlan, error) {
 	if err != nil {
 		return nil, err
 	}
+	arch.ReadOnly = f.DryRun // a dry run writes nothing but the report
 	p := &runPlan{
 		input: f.Input, dest: f.Dest, out: f.Out, shard: shard, keys: keys, client: client, archive: arch,
 		grace: f.Grace, quiet: f.Quiet, interval: f.ProgressInterval, log: f.Log,

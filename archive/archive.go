@@ -265,6 +265,9 @@ func Open(ctx context.Context, dest string, opts Options) (Store, error) {
 	if opts.SSE != "" || opts.StorageClass != "" {
 		return nil, fmt.Errorf("archive: open %s: server-side encryption and storage class need an s3:// destination", dest)
 	}
+	if opts.ReadOnly {
+		return openDirReadOnly(dest)
+	}
 	return NewDirStore(dest)
 }
 

@@ -56,6 +56,32 @@ const (
 	filePerm = 0o666
 )
 
+// openDirReadOnly opens root for reading only: nothing is created. A root
+// that does not exist yet holds nothing (every Stat, Archived and Open says
+// so).
+func openDirReadOnly(root string) (*DirStore, error) {
+	if root == "" {
+		return nil, errors.New("archive: dir store: empty root")
+	}
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("archive: dir store %s: %w", root, err)
+	}
+	switch fi, err := os.Stat(abs); {
+	case errors.Is(err, os.ErrNotExist):
+		return &DirStore{root: abs}, nil
+	case err != nil:
+		return nil, fmt.Errorf("archive: dir store: %w", err)
+	case !fi.IsDir():
+		return nil, fmt.Errorf("archive: dir store %s: not a directory", abs)
+	}
+	real, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return nil, fmt.Errorf("archive: dir store: %w", err)
+	}
+	return &DirStore{root: real}, nil
+}
+
 // NewDirStore opens (creating it if needed) a directory store rooted at root.
 func NewDirStore(root string) (*DirStore, error) {
 	if root == "" {

@@ -29,6 +29,7 @@ const (
 	CodeIntegrity        Code = "integrity"         // bytes did not match the platform's size or SHA-256
 	CodeStore            Code = "store"             // the destination refused or failed
 	CodeKeyCollision     Code = "key-collision"     // two files of the conference map to one key
+	CodeKeyTaken         Code = "key-taken"         // the key holds another conference's object
 	CodeNotDeleted       Code = "not-deleted"       // archived, but the platform copy was not deleted
 )
 
@@ -39,6 +40,9 @@ func codeOf(err error) Code {
 	}
 	if errors.Is(err, export.ErrAuth) {
 		return CodeAuth
+	}
+	if errors.Is(err, archive.ErrKeyTaken) {
+		return CodeKeyTaken
 	}
 	// export names API, network and cancellation errors; what it cannot name
 	// here came from the store.
@@ -85,6 +89,8 @@ func hint(c Code) string {
 		return "stored bytes did not match the platform's size or SHA-256: rerun; if it persists, ask the vendor"
 	case c == CodeKeyCollision:
 		return "two files map to one object key: add {{.FileType}} or {{.Index}} to --key-template, then " + rerun
+	case c == CodeKeyTaken:
+		return "another conference's file is stored at this key: make --key-template include {{.ConfUUID}}, then " + rerun
 	case c == CodeNotDeleted:
 		return "archived; delete it from the platform by hand or rerun with --delete-after-archive"
 	case c == CodeStore:

@@ -100,7 +100,7 @@ func (j *Job) detailsFailed(ctx context.Context, log *slog.Logger, base report.R
 // archiveFiles stores every file of the conference, then writes the sidecar
 // last: the conference's commit mark.
 func (j *Job) archiveFiles(ctx context.Context, log *slog.Logger, base report.Row, rec export.Recording) ([]report.Row, error) {
-	d := &download{job: j, log: log, rec: rec, byID: map[string]*fileState{}, keys: map[string]*fileState{}}
+	d := &download{job: j, log: log, rec: rec, byID: map[string]*fileState{}}
 	linkErr := d.run(ctx)
 	states := d.states
 	switch {
@@ -128,8 +128,8 @@ func (j *Job) archiveFiles(ctx context.Context, log *slog.Logger, base report.Ro
 		c := d.collision
 		return fileRows(base, states, func(r *report.Row, st *fileState) {
 			r.Status = report.Failed
-			setCode(r, CodeKeyCollision, fmt.Sprintf("files %q and %q would both be stored at key %q; nothing of this conference was written",
-				c.first.file.ID(), c.second.file.ID(), c.key))
+			setCode(r, CodeKeyCollision, fmt.Sprintf("files %q and %q map to one object key (%q and %q); nothing of this conference was written",
+				c.first.file.ID(), c.second.file.ID(), c.first.key, c.second.key))
 		}), nil
 	}
 

@@ -39,7 +39,6 @@ type download struct {
 	rec       export.Recording
 	states    []*fileState // in the platform's order
 	byID      map[string]*fileState
-	keys      map[string]*fileState
 	collision *collision
 }
 
@@ -145,9 +144,12 @@ func (d *download) budgetLeft(attempt int, began time.Time) bool {
 }
 
 // plan gives every file of the list its state and its key, the first time
-// the file is seen. Two files mapping to one key are a collision: the
-// conference fails before anything of it is written.
+// the file is seen. Two files whose keys the store would treat as one
+// (archive.KeyCollision: equal, equal but for case, or one a folder of the
+// other) are a collision: the conference fails before anything of it is
+// written.
 func (d *download) plan(links []export.File) error {
+	added := false
 	for _, f := range links {
 		if d.byID[f.ID()] != nil {
 			continue
@@ -159,10 +161,17 @@ func (d *download) plan(links []export.File) error {
 		st := &fileState{file: f, key: key}
 		d.byID[f.ID()] = st
 		d.states = append(d.states, st)
-		if other := d.keys[key]; other != nil && d.collision == nil {
-			d.collision = &collision{key: key, first: other, second: st}
-		}
-		d.keys[key] = st
+		added = true
+	}
+	if !added || d.collision != nil {
+		return nil
+	}
+	keys := make([]string, len(d.states))
+	for i, st := range d.states {
+		keys[i] = st.key
+	}
+	if i, j, ok := archive.KeyCollision(keys); ok {
+		d.collision = &collision{key: keys[j], first: d.states[i], second: d.states[j]}
 	}
 	return nil
 }
@@ -176,14 +185,24 @@ func (d *download) resume(ctx context.Context, st *fileState) bool {
 		return false
 	}
 	obj, err := d.job.Store.Stat(ctx, st.key)
-	if err != nil || obj.SHA256 == "" || (st.file.Size >= 0 && obj.Bytes != st.file.Size) {
+	if err != nil || (st.file.Size >= 0 && obj.Bytes != st.file.Size) {
 		return false
 	}
-	if st.file.SHA256 != "" {
+	if owner := obj.Metadata["confuuid"]; owner != "" && !strings.EqualFold(owner, d.rec.ConfUUID) {
+		return false // another conference's object: Put will refuse it, loudly
+	}
+	switch {
+	case st.file.SHA256 != "" && obj.SHA256 != "":
 		if !strings.EqualFold(obj.SHA256, st.file.SHA256) {
 			return false
 		}
-	} else if err := archive.VerifyObject(ctx, d.job.Store, obj); err != nil {
+	case st.file.SHA256 != "":
+		// No SHA-256 in the object's metadata: hash it and compare with the platform's.
+		obj.SHA256 = st.file.SHA256
+		if archive.VerifyObject(ctx, d.job.Store, obj) != nil {
+			return false
+		}
+	case obj.SHA256 == "" || archive.VerifyObject(ctx, d.job.Store, obj) != nil:
 		return false
 	}
 	st.obj, st.err = &obj, nil
