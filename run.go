@@ -362,6 +362,7 @@ func finishReport(w *report.Writer, res pipeline.Result, out string, log *slog.L
 	if err != nil {
 		return &fatalError{err: fmt.Errorf("writing the report: %w", err)}
 	}
+	code = sum.ExitCode // a planned line without a row makes it 1
 	if res.WriteErr != nil {
 		return &fatalError{err: fmt.Errorf("writing the report journal: %w", res.WriteErr)}
 	}
