@@ -21,32 +21,56 @@ const (
 
 	linksPageSize   = 100 // files per downloadurls page
 	segmentPageSize = 50  // segments per record info page
-	maxLinkPages    = 100
+	// maxLinkPages bounds the pages of one conference's links (10,000 files
+	// or 5,000 segments: far more than any recording has); paging that goes
+	// on past it fails with ErrTooManyPages.
+	maxLinkPages = 100
 )
 
-// Details fetches the recording details of one conference. An unknown
-// conference gives an *APIError that errors.Is ErrNotFound.
+// Details fetches the recording details of one conference. confUUID is
+// normalised first (NormalizeConfUUID; a malformed one is an error wrapping
+// ErrInvalidConfUUID and sends nothing). An unknown conference gives an
+// *APIError that errors.Is ErrNotFound. The answer is checked against the
+// request: a confUUID other than the one asked for (compared
+// case-insensitively) is an error wrapping ErrResponseMismatch; a missing
+// confUUID, available or isDecodeFinish (unknown, not false), or an
+// impossible rcdSize, one wrapping ErrBadResponse; both are a
+// *ValidationError naming the field. The Recording's ConfUUID is the
+// normalised one asked for.
 func (c *Client) Details(ctx context.Context, confUUID string) (Recording, error) {
+	id, err := argConfUUID("details", confUUID)
+	if err != nil {
+		return Recording{}, err
+	}
 	var rec Recording
-	err := c.do(ctx, &request{
+	err = c.do(ctx, &request{
 		op:     "details",
 		method: http.MethodGet,
 		path:   pathDetails,
-		query:  url.Values{"confUUID": {confUUID}},
+		query:  url.Values{"confUUID": {id}},
 	}, &rec)
 	if err != nil {
+		return Recording{}, err
+	}
+	if err := checkRecording("details", "", id, &rec); err != nil {
 		return Recording{}, err
 	}
 	return rec, nil
 }
 
-// Delete deletes the recordings of one conference from the platform.
+// Delete deletes the recordings of one conference from the platform
+// (confUUID normalised first). An unknown or already deleted conference
+// gives an error that errors.Is ErrNotFound.
 func (c *Client) Delete(ctx context.Context, confUUID string) error {
+	id, err := argConfUUID("delete", confUUID)
+	if err != nil {
+		return err
+	}
 	return c.do(ctx, &request{
 		op:     "delete",
 		method: http.MethodDelete,
 		path:   pathDelete,
-		query:  url.Values{"confUUIDs": {confUUID}},
+		query:  url.Values{"confUUIDs": {id}},
 	}, nil)
 }
 
@@ -54,9 +78,20 @@ func (c *Client) Delete(ctx context.Context, confUUID string) error {
 // single use: call it again for every download attempt), filtered by
 // Config.FileTypes and ordered by file type, then name (0_2 before 0_10).
 // File.Index is the position in the unfiltered order.
+//
+// confUUID is normalised first (see Details). Every answer is checked: a
+// downloadurls entry about another conference is an ErrResponseMismatch, one
+// without confUuid, a record info sha256 that is not 64 hexadecimal digits
+// or a negative or impossible fileSize an ErrBadResponse, and paging that
+// does not end (every page full, or a page repeating files already listed)
+// an ErrTooManyPages: each a *ValidationError naming the field. An unknown
+// conference gives an error that errors.Is ErrNotFound.
 func (c *Client) Links(ctx context.Context, confUUID string) ([]File, error) {
+	confUUID, err := argConfUUID("links", confUUID)
+	if err != nil {
+		return nil, err
+	}
 	var files []File
-	var err error
 	switch {
 	case c.cfg.Links == LinksDownloadURLs, c.cfg.Links == LinksAuto && c.linksFallback.Load():
 		files, err = c.downloadURLs(ctx, confUUID)
@@ -133,7 +168,7 @@ func (c *Client) finishFiles(files []File) []File {
 // downloadURLsResponse is the downloadurls answer. Note "confUuid".
 type downloadURLsResponse struct {
 	RecordURLs []struct {
-		ConfUUID string `json:"confUuid"` // also matches "confUUID" (case-insensitive)
+		ConfUUID *string `json:"confUuid"` // also matches "confUUID" (case-insensitive); nil = missing
 		URLs     []struct {
 			Token    string `json:"token"`
 			FileType string `json:"fileType"`
@@ -142,12 +177,29 @@ type downloadURLsResponse struct {
 	} `json:"recordUrls"`
 }
 
+// check makes sure every entry is about confUUID (normalised); it returns
+// the number of links on the page.
+func (r *downloadURLsResponse) check(confUUID string) (int, error) {
+	n := 0
+	for i, ru := range r.RecordURLs {
+		got := ""
+		if ru.ConfUUID != nil {
+			got = *ru.ConfUUID
+		}
+		if err := checkConfUUID("downloadurls", fmt.Sprintf("recordUrls[%d].confUuid", i), confUUID, got, ru.ConfUUID != nil); err != nil {
+			return 0, err
+		}
+		n += len(ru.URLs)
+	}
+	return n, nil
+}
+
 // files converts the answer for confUUID (entries for other conferences are
-// ignored; an entry without confUuid is taken as ours).
+// ignored: check reports them; an entry without confUuid is taken as ours).
 func (r *downloadURLsResponse) files(confUUID string) []File {
 	var out []File
 	for _, ru := range r.RecordURLs {
-		if ru.ConfUUID != "" && !strings.EqualFold(ru.ConfUUID, confUUID) {
+		if ru.ConfUUID != nil && *ru.ConfUUID != "" && !strings.EqualFold(*ru.ConfUUID, confUUID) {
 			continue
 		}
 		for _, u := range ru.URLs {
@@ -170,7 +222,10 @@ func (r *downloadURLsResponse) files(confUUID string) []File {
 func (c *Client) downloadURLs(ctx context.Context, confUUID string) ([]File, error) {
 	var all []File
 	seen := map[string]bool{}
-	for page := 0; page < maxLinkPages; page++ {
+	for page := 0; ; page++ {
+		if page == maxLinkPages {
+			return nil, tooManyPages("downloadurls", "%d pages of %d links were all full (%d files so far) and the answers still say there are more", page, linksPageSize, len(all))
+		}
 		var resp downloadURLsResponse
 		err := c.do(ctx, &request{
 			op:     "downloadurls",
@@ -185,6 +240,10 @@ func (c *Client) downloadURLs(ctx context.Context, confUUID string) ([]File, err
 		if err != nil {
 			return nil, err
 		}
+		links, err := resp.check(confUUID)
+		if err != nil {
+			return nil, err
+		}
 		got := resp.files(confUUID)
 		added := 0
 		for _, f := range got {
@@ -196,10 +255,13 @@ func (c *Client) downloadURLs(ctx context.Context, confUUID string) ([]File, err
 			all = append(all, f)
 			added++
 		}
-		// One meeting rarely has more than a page of files; ask for more
-		// only when the page was full and brought something new.
-		if len(got) < linksPageSize || added == 0 {
+		// One meeting rarely has more than a page of files; a full page
+		// means there may be more.
+		if links < linksPageSize {
 			break
+		}
+		if added == 0 {
+			return nil, tooManyPages("downloadurls", "the page at offset %d repeats links already listed (%d files so far): the paging does not advance", len(all), len(all))
 		}
 	}
 	return all, nil
@@ -217,6 +279,9 @@ type recordInfoResponse struct {
 	Code    flexString `json:"code"`
 	Message string     `json:"message"`
 	Data    *struct {
+		// ConfUUID is not documented for this answer; when a server sends
+		// it, it must be the one asked for.
+		ConfUUID      *string `json:"confUUID"`
 		Subject       string  `json:"subject"`
 		SegmentOffset flexInt `json:"segmentOffset"`
 		SegmentLimit  flexInt `json:"segmentLimit"`
@@ -234,6 +299,31 @@ type recordInfoResponse struct {
 			} `json:"fileList"`
 		} `json:"segmentList"`
 	} `json:"data"`
+}
+
+// check validates one record info page against confUUID (normalised):
+// confUUID if present, and each file's sha256 and fileSize.
+func (r *recordInfoResponse) check(confUUID string) error {
+	if r.Data == nil {
+		return nil
+	}
+	if r.Data.ConfUUID != nil {
+		if err := checkConfUUID("recordinfo", "data.confUUID", confUUID, *r.Data.ConfUUID, true); err != nil {
+			return err
+		}
+	}
+	for i, seg := range r.Data.SegmentList {
+		for j, f := range seg.FileList {
+			field := fmt.Sprintf("data.segmentList[%d].fileList[%d].", i, j)
+			if err := checkSHA256("recordinfo", field+"sha256", f.SHA256); err != nil {
+				return err
+			}
+			if err := checkFileSize("recordinfo", field+"fileSize", int64(f.FileSize)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // files converts one record info page; n is the number of segments on it.
@@ -268,7 +358,10 @@ func (c *Client) recordInfo(ctx context.Context, confUUID string) ([]File, error
 	var all []File
 	seen := map[string]bool{}
 	offset := 0
-	for page := 0; page < maxLinkPages; page++ {
+	for page := 0; ; page++ {
+		if page == maxLinkPages {
+			return nil, tooManyPages("recordinfo", "%d pages of segments (%d files so far) and the answers still say there are more", page, len(all))
+		}
 		var resp recordInfoResponse
 		err := c.do(ctx, &request{
 			op:     "recordinfo",
@@ -283,6 +376,9 @@ func (c *Client) recordInfo(ctx context.Context, confUUID string) ([]File, error
 			return nil, &APIError{Op: "recordinfo", StatusCode: http.StatusOK,
 				Code: clip(string(resp.Code), 64), Message: c.scrub(clip(resp.Message, 300))}
 		}
+		if err := resp.check(confUUID); err != nil {
+			return nil, err
+		}
 		got, segs, count := resp.files(confUUID)
 		added := 0
 		for _, f := range got {
@@ -295,15 +391,20 @@ func (c *Client) recordInfo(ctx context.Context, confUUID string) ([]File, error
 			added++
 		}
 		offset += segs
-		if segs == 0 || offset >= count || added == 0 {
+		// An empty page ends the list whatever segmentCount says (the
+		// count's meaning is not documented beyond its name).
+		if segs == 0 || offset >= count {
 			break
+		}
+		if len(got) > 0 && added == 0 {
+			return nil, tooManyPages("recordinfo", "the page at segment offset %d repeats files already listed (segmentCount %d): the paging does not advance", offset-segs, count)
 		}
 	}
 	return all, nil
 }
 
-// normSHA256 lower-cases a 64-hex-digit hash; anything else is "" (unknown):
-// a malformed platform hash must not fail a good download.
+// normSHA256 lower-cases a 64-hex-digit hash; anything else is "" (the
+// answer's check has refused a malformed one already).
 func normSHA256(s string) string {
 	s = strings.ToLower(strings.TrimSpace(s))
 	if len(s) != 64 {
@@ -425,6 +526,18 @@ func classifyPaging(first, second []Recording) listMode {
 // calling fn once per conference (de-duplicated by confUUID) in the API's
 // order (ascending start time). An error from fn stops List and is returned
 // as is.
+//
+// Each listed recording is checked like a Details answer: confUUID present
+// and well-formed (handed to fn normalised, see NormalizeConfUUID),
+// available and isDecodeFinish present, rcdSize possible. One bad recording
+// fails the whole call with a *ValidationError naming it ("data[3].available
+// ... (conference ...; list page at offset 200)"), since a caller cannot
+// know what the bad row was meant to be: a date-range run would otherwise
+// skip a conference without a word. A page is checked whole before any of
+// its rows reaches fn, but rows of earlier pages have been handed on: a
+// caller that needs all or nothing discards them when List fails. Paging
+// that does not end (more than a generous page cap, or a page that repeats
+// rows already seen while count says more) fails with ErrTooManyPages.
 func (c *Client) List(ctx context.Context, q ListQuery, fn func(Recording) error) error {
 	if q.From.IsZero() || q.To.IsZero() || q.To.Before(q.From) {
 		return fmt.Errorf("export: list: want From <= To, both set")
@@ -439,7 +552,7 @@ func (c *Client) List(ctx context.Context, q ListQuery, fn func(Recording) error
 	emit := func(rows []Recording) (int, error) {
 		n := 0
 		for _, r := range rows {
-			if r.ConfUUID == "" || seen[r.ConfUUID] {
+			if seen[r.ConfUUID] {
 				continue
 			}
 			seen[r.ConfUUID] = true
@@ -463,8 +576,19 @@ func (c *Client) List(ctx context.Context, q ListQuery, fn func(Recording) error
 			qs.Set("searchKey", q.Search)
 		}
 		var resp listResponse
-		err := c.do(ctx, &request{op: "list", method: http.MethodGet, path: pathList, query: qs}, &resp)
-		return resp, err
+		if err := c.do(ctx, &request{op: "list", method: http.MethodGet, path: pathList, query: qs}, &resp); err != nil {
+			return resp, err
+		}
+		for i := range resp.Data {
+			if err := checkRecording("list", fmt.Sprintf("data[%d].", i), "", &resp.Data[i]); err != nil {
+				var ve *ValidationError
+				if errors.As(err, &ve) {
+					ve.Reason += fmt.Sprintf(" (list page at offset %d)", offset)
+				}
+				return listResponse{}, err
+			}
+		}
+		return resp, nil
 	}
 	// done: the list is exhausted after a page of n rows.
 	done := func(count, n int) bool {
@@ -515,8 +639,7 @@ func (c *Client) List(ctx context.Context, q ListQuery, fn func(Recording) error
 	}
 	for pages := 2; ; pages++ {
 		if pages > maxPages {
-			return fmt.Errorf("export: list: more than %d pages for %d recordings: %w", maxPages, count,
-				&BadResponseError{Op: "list", StatusCode: http.StatusOK, Reason: "paging does not end"})
+			return tooManyPages("list", "more than %d pages for %d recordings (%d seen)", maxPages, count, len(seen))
 		}
 		p, err := page(next)
 		if err != nil {
@@ -529,7 +652,13 @@ func (c *Client) List(ctx context.Context, q ListQuery, fn func(Recording) error
 		if p.Count > 0 {
 			count = int(p.Count)
 		}
-		if done(count, len(p.Data)) || added == 0 {
+		if done(count, len(p.Data)) {
+			return nil
+		}
+		if added == 0 {
+			if count > len(seen) {
+				return tooManyPages("list", "the page at offset %d repeats recordings already listed while count says %d (%d seen): the paging does not advance", next, count, len(seen))
+			}
 			return nil
 		}
 		if mode == listRows {

@@ -14,6 +14,12 @@ import (
 	"time"
 )
 
+// testConfUUID2 is a second well-formed conference UUID (testConfUUID is the first).
+const testConfUUID2 = "fedcba9876543210fedcba9876543210"
+
+// testConfN is the n-th well-formed conference UUID of a test.
+func testConfN(n int) string { return fmt.Sprintf("%032x", n) }
+
 func TestLinksDownloadURLs(t *testing.T) {
 	var calls atomic.Int64
 	srv := server(t, func(w http.ResponseWriter, r *http.Request) {
@@ -23,30 +29,29 @@ func TestLinksDownloadURLs(t *testing.T) {
 			return
 		}
 		q := r.URL.Query()
-		if q.Get("confUUID") != "c1" || q.Get("offset") != "0" || q.Get("limit") == "" {
+		if q.Get("confUUID") != testConfUUID || q.Get("offset") != "0" || q.Get("limit") == "" {
 			t.Errorf("query = %s", r.URL.RawQuery)
 		}
 		n := calls.Load()
 		tok := func(s string) string { return fmt.Sprintf("tok-%s-%d", s, n) }
 		fmt.Fprintf(w, `{"recordUrls":[
-			{"confUuid":"other","urls":[{"token":"x","fileType":"Hd","url":"https://m/other/0_0.mp4"}]},
-			{"confUuid":"C1","urls":[
+			{"confUuid":%q,"urls":[
 				{"token":%q,"fileType":"Hd","url":"https://m/videoHD/0_10.mp4?sig=1"},
 				{"token":%q,"fileType":"Sd","url":"https://m/videoSD/0_0.mp4"},
 				{"token":%q,"fileType":"Hd","url":"https://m/videoHD/0_2.mp4"},
 				{"token":%q,"fileType":"Aux","url":"https://m/aux/0_0.mp4"},
 				{"token":"","fileType":"Hd","url":""}
-			],"extra":true}]}`, tok("a"), tok("b"), tok("c"), tok("d"))
+			],"extra":true}]}`, strings.ToUpper(testConfUUID), tok("a"), tok("b"), tok("c"), tok("d"))
 	})
 	c := newTestClient(t, srv.URL, nil)
-	files, err := c.Links(ctxT(t), "c1")
+	files, err := c.Links(ctxT(t), strings.ToUpper(testConfUUID))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []string
 	for _, f := range files {
 		got = append(got, fmt.Sprintf("%d %s %s %d", f.Index, f.ID(), f.Token, f.Size))
-		if f.ConfUUID != "c1" || f.SHA256 != "" {
+		if f.ConfUUID != testConfUUID || f.SHA256 != "" {
 			t.Errorf("file %v: ConfUUID %q SHA256 %q", f, f.ConfUUID, f.SHA256)
 		}
 	}
@@ -55,14 +60,14 @@ func TestLinksDownloadURLs(t *testing.T) {
 		t.Errorf("files =\n%q\nwant\n%q", got, want)
 	}
 	// Fresh links every call.
-	again, err := c.Links(ctxT(t), "c1")
+	again, err := c.Links(ctxT(t), testConfUUID)
 	if err != nil || len(again) != 4 || again[0].Token == files[0].Token {
 		t.Errorf("second Links = %v, %v: want fresh tokens", again, err)
 	}
 
 	// Filter (case-insensitive), Index from the unfiltered order.
 	c = newTestClient(t, srv.URL, func(c *Config) { c.FileTypes = []string{"hd"} })
-	files, err = c.Links(ctxT(t), "c1")
+	files, err = c.Links(ctxT(t), testConfUUID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,11 +91,11 @@ func TestLinksDownloadURLsPaging(t *testing.T) {
 		for i := off; i < min(off+lim, 130); i++ {
 			urls = append(urls, u{"t" + strconv.Itoa(i), "Hd", fmt.Sprintf("https://m/0_%d.mp4", i)})
 		}
-		b, _ := json.Marshal(map[string]any{"recordUrls": []any{map[string]any{"confUuid": "c", "urls": urls}}})
+		b, _ := json.Marshal(map[string]any{"recordUrls": []any{map[string]any{"confUuid": testConfUUID, "urls": urls}}})
 		w.Write(b)
 	})
 	c := newTestClient(t, srv.URL, nil)
-	files, err := c.Links(ctxT(t), "c")
+	files, err := c.Links(ctxT(t), testConfUUID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +114,7 @@ func recordInfoHandler(t *testing.T, calls *atomic.Int64) http.HandlerFunc {
 		}
 		n := calls.Add(1)
 		var req recordInfoRequest
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.ConfUUID != "c1" || req.SegmentLimit <= 0 {
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.ConfUUID != testConfUUID || req.SegmentLimit <= 0 {
 			t.Errorf("record info request %+v: %v", req, err)
 		}
 		// Two segments, one per page.
@@ -121,7 +126,7 @@ func recordInfoHandler(t *testing.T, calls *atomic.Int64) http.HandlerFunc {
 		fmt.Fprintf(w, `{"code":0,"message":"success","data":{"subject":"s","segmentOffset":%d,"segmentLimit":1,"segmentCount":"2",
 			"segmentList":[{"manualOrder":0,"segmentOrder":%d,"segmentSize":"300","fileList":[
 			{"recordType":"SPEAKER_VIDEO","fileSize":100,"sha256":%q,"downloadUrl":"https://m/sp/0_%d.mp4?token=T%d"},
-			{"recordType":"AUDIO","fileSize":"200","sha256":"nothex","downloadUrl":"https://m/au/0_%d.m4a?token=U%d"}]}]}}`,
+			{"recordType":"AUDIO","fileSize":"200","sha256":"","downloadUrl":"https://m/au/0_%d.m4a?token=U%d"}]}]}}`,
 			seg, seg, sha64, seg, n, seg, n)
 	}
 }
@@ -130,7 +135,7 @@ func TestLinksRecordInfo(t *testing.T) {
 	var calls atomic.Int64
 	srv := server(t, recordInfoHandler(t, &calls))
 	c := newTestClient(t, srv.URL, func(c *Config) { c.Links = LinksRecordInfo })
-	files, err := c.Links(ctxT(t), "c1")
+	files, err := c.Links(ctxT(t), testConfUUID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,13 +166,13 @@ func TestLinksAutoFallback(t *testing.T) {
 			writeAPIError(w, http.StatusNotFound, "APIG.0101", "the API does not exist")
 		case pathDownloadURLs:
 			du.Add(1)
-			fmt.Fprint(w, `{"recordUrls":[{"confUuid":"c","urls":[{"token":"t","fileType":"Hd","url":"https://m/0_0.mp4"}]}]}`)
+			fmt.Fprintf(w, `{"recordUrls":[{"confUuid":%q,"urls":[{"token":"t","fileType":"Hd","url":"https://m/0_0.mp4"}]}]}`, testConfUUID)
 		}
 	})
 	logs := &logBuffer{}
 	c := newTestClient(t, srv.URL, func(c *Config) { c.Links = LinksAuto; c.Logger = logs.logger() })
 	for range 3 {
-		files, err := c.Links(ctxT(t), "c")
+		files, err := c.Links(ctxT(t), testConfUUID)
 		if err != nil || len(files) != 1 {
 			t.Fatalf("Links = %v, %v", files, err)
 		}
@@ -186,8 +191,8 @@ func TestLinksAutoFallback(t *testing.T) {
 		writeAPIError(w, http.StatusBadRequest, CodeMeetingMissing, "meeting does not exist")
 	})
 	c = newTestClient(t, srv2.URL, func(c *Config) { c.Links = LinksAuto })
-	if _, err := c.Links(ctxT(t), "c"); ErrorCode(err) != CodeMeetingMissing {
-		t.Errorf("Links err = %v, want %s", err, CodeMeetingMissing)
+	if _, err := c.Links(ctxT(t), testConfUUID); ErrorCode(err) != CodeMeetingMissing || !errors.Is(err, ErrNotFound) {
+		t.Errorf("Links err = %v, want %s and ErrNotFound", err, CodeMeetingMissing)
 	}
 	if c.linksFallback.Load() {
 		t.Error("fell back on a per-conference error")
@@ -215,7 +220,7 @@ func listServer(t *testing.T, n int, mode string, capLimit int, noCount bool, ca
 		}
 		var data []map[string]any
 		for i := skip; i < min(n, skip+lim); i++ {
-			data = append(data, map[string]any{"confUUID": fmt.Sprintf("u%04d", i), "subject": "s"})
+			data = append(data, listRow(i))
 		}
 		resp := map[string]any{"offset": off, "limit": lim, "data": data}
 		if !noCount {
@@ -268,7 +273,7 @@ func TestListPaging(t *testing.T) {
 				t.Fatalf("got %d recordings, want %d", len(got), tt.n)
 			}
 			for i, u := range got {
-				if want := fmt.Sprintf("u%04d", i); u != want {
+				if want := testConfN(i); u != want {
 					t.Fatalf("recording %d = %s, want %s (order or duplicates)", i, u, want)
 				}
 			}
@@ -281,25 +286,52 @@ func TestListPaging(t *testing.T) {
 	}
 }
 
+// listRow is the i-th recording of a list test server, in upper case (the
+// client hands it on normalised).
+func listRow(i int) map[string]any {
+	return map[string]any{"confUUID": strings.ToUpper(testConfN(i)), "subject": "s", "available": true, "isDecodeFinish": true}
+}
+
 func TestListStopsOnLoop(t *testing.T) {
-	var calls atomic.Int64
-	srv := server(t, func(w http.ResponseWriter, r *http.Request) {
-		calls.Add(1)
-		// Always the same full page, count claims more.
-		var data []map[string]any
-		for i := range 10 {
-			data = append(data, map[string]any{"confUUID": fmt.Sprintf("u%d", i)})
-		}
-		writeJSON(w, 200, map[string]any{"count": 1000, "data": data})
-	})
-	c := newTestClient(t, srv.URL, nil)
-	n := 0
-	err := c.List(ctxT(t), ListQuery{From: time.Unix(0, 0), To: time.Now(), PageSize: 10}, func(Recording) error { n++; return nil })
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name    string
+		count   int // the answers' count
+		wantErr error
+	}{
+		// The same full page again and again while count claims more: the
+		// paging does not advance, and a silent stop would lose 990.
+		{"count says more", 1000, ErrTooManyPages},
+		// Without a count, a page that brings nothing new ends the list.
+		{"no count", 0, nil},
 	}
-	if n != 10 || calls.Load() > 3 {
-		t.Errorf("got %d recordings in %d calls; want 10 in <= 3", n, calls.Load())
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var calls atomic.Int64
+			srv := server(t, func(w http.ResponseWriter, r *http.Request) {
+				calls.Add(1)
+				var data []map[string]any
+				for i := range 10 {
+					data = append(data, listRow(i))
+				}
+				resp := map[string]any{"data": data}
+				if tt.count > 0 {
+					resp["count"] = tt.count
+				}
+				writeJSON(w, 200, resp)
+			})
+			c := newTestClient(t, srv.URL, nil)
+			n := 0
+			err := c.List(ctxT(t), ListQuery{From: time.Unix(0, 0), To: time.Now(), PageSize: 10}, func(Recording) error { n++; return nil })
+			if !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
+				t.Fatalf("List = %v, want %v", err, tt.wantErr)
+			}
+			if tt.wantErr != nil && ErrorCode(err) != "too-many-pages" {
+				t.Errorf("ErrorCode = %q, want too-many-pages", ErrorCode(err))
+			}
+			if n != 10 || calls.Load() > 3 {
+				t.Errorf("got %d recordings in %d calls; want 10 in <= 3", n, calls.Load())
+			}
+		})
 	}
 }
 

@@ -140,7 +140,7 @@ func (s *appAuthServer) handler(w http.ResponseWriter, r *http.Request) {
 			writeAPIError(w, http.StatusUnauthorized, CodeTokenInvalid, "token invalid or expired")
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"confUUID": r.URL.Query().Get("confUUID")})
+		writeJSON(w, http.StatusOK, map[string]any{"confUUID": r.URL.Query().Get("confUUID"), "available": true, "isDecodeFinish": true})
 	default:
 		http.NotFound(w, r)
 	}
@@ -161,7 +161,7 @@ func TestAppIDAuthenticate(t *testing.T) {
 		t.Fatalf("Authenticate: %v", err)
 	}
 	for i := range 5 {
-		if _, err := c.Details(ctx, "c"+strconv.Itoa(i)); err != nil {
+		if _, err := c.Details(ctx, fmt.Sprintf("%032x", i)); err != nil {
 			t.Fatalf("Details: %v", err)
 		}
 	}
@@ -241,7 +241,7 @@ func TestAuthRefused(t *testing.T) {
 				t.Errorf("message shows the signature: %s", msg)
 			}
 			// Sticky: no second login, every call fails at once.
-			if _, err := c.Details(ctxT(t), "x"); !errors.Is(err, ErrAuth) {
+			if _, err := c.Details(ctxT(t), testConfUUID); !errors.Is(err, ErrAuth) {
 				t.Errorf("Details after refusal: %v, want ErrAuth", err)
 			}
 			if err := c.Authenticate(ctxT(t)); !errors.Is(err, ErrAuth) {
@@ -295,7 +295,7 @@ func TestRefreshOn401Singleflight(t *testing.T) {
 	errs := make(chan error, 32)
 	for i := range 32 {
 		wg.Go(func() {
-			if _, err := c.Details(ctx, "c"+strconv.Itoa(i)); err != nil {
+			if _, err := c.Details(ctx, fmt.Sprintf("%032x", i)); err != nil {
 				errs <- err
 			}
 		})
@@ -322,7 +322,7 @@ func TestRefreshBeforeExpiry(t *testing.T) {
 	ctx := ctxT(t)
 	start := time.Now()
 	for time.Since(start) < 2500*time.Millisecond {
-		if _, err := c.Details(ctx, "x"); err != nil {
+		if _, err := c.Details(ctx, testConfUUID); err != nil {
 			t.Fatalf("Details: %v", err)
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -340,7 +340,7 @@ func TestRefreshedTokenAlsoRejected(t *testing.T) {
 	c := newTestClient(t, srv.URL, func(c *Config) {
 		c.Credentials = Credentials{AppID: "a", AppKey: "k"}
 	})
-	_, err := c.Details(ctxT(t), "x")
+	_, err := c.Details(ctxT(t), testConfUUID)
 	if !errors.Is(err, ErrAuth) {
 		t.Fatalf("err = %v, want ErrAuth", err)
 	}
@@ -365,12 +365,12 @@ func TestPreissuedTokenRefused(t *testing.T) {
 	if err := c.Authenticate(ctxT(t)); err != nil {
 		t.Fatalf("Authenticate with a pre-issued token: %v", err)
 	}
-	_, err := c.Details(ctxT(t), "x")
+	_, err := c.Details(ctxT(t), testConfUUID)
 	if !errors.Is(err, ErrAuth) || !strings.Contains(err.Error(), "MEETARCHIVE_TOKEN") {
 		t.Fatalf("err = %v, want ErrAuth naming MEETARCHIVE_TOKEN", err)
 	}
 	mustNotContain(t, "error", err.Error(), testToken)
-	_, _ = c.Details(ctxT(t), "y")
+	_, _ = c.Details(ctxT(t), testConfUUID2)
 	if got := calls.Load(); got != 1 {
 		t.Errorf("calls = %d, want 1 (refusal is sticky)", got)
 	}

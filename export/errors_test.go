@@ -45,7 +45,11 @@ func TestErrNotFound(t *testing.T) {
 		{"details", CodeMeetingMissing, true},
 		{"details", CodeConfNotFound, true},
 		{"details", "MMC.111070001", false},
-		{"downloadurls", CodeMeetingMissing, false},
+		{"downloadurls", CodeMeetingMissing, true},
+		{"recordinfo", CodeConfNotFound, true},
+		{"delete", CodeMeetingMissing, true},
+		{"list", CodeMeetingMissing, false},
+		{"auth", CodeMeetingMissing, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.op+"/"+tt.code, func(t *testing.T) {
@@ -252,7 +256,7 @@ func scripted(t *testing.T, steps ...func(w http.ResponseWriter, r *http.Request
 }
 
 func okDetails(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, 200, map[string]any{"confUUID": r.URL.Query().Get("confUUID"), "rcdTime": 5, "unknownField": []int{1}})
+	writeJSON(w, 200, map[string]any{"confUUID": r.URL.Query().Get("confUUID"), "rcdTime": 5, "available": true, "isDecodeFinish": true, "unknownField": []int{1}})
 }
 
 func status(code int, ec string, hdr ...string) func(w http.ResponseWriter, r *http.Request) {
@@ -323,7 +327,7 @@ func TestRetryLoop(t *testing.T) {
 			t.Parallel()
 			n, url := scripted(t, tt.steps...)
 			c := newTestClient(t, url, tt.mod)
-			rec, err := c.Details(ctxT(t), "conf-1")
+			rec, err := c.Details(ctxT(t), testConfUUID)
 			if got := n.Load(); got != tt.wantRequests {
 				t.Errorf("requests = %d, want %d", got, tt.wantRequests)
 			}
@@ -337,7 +341,7 @@ func TestRetryLoop(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Details: %v", err)
 				}
-				if rec.ConfUUID != "conf-1" || rec.RcdTime != 5 {
+				if rec.ConfUUID != testConfUUID || rec.RcdTime != 5 {
 					t.Errorf("Details = %+v", rec)
 				}
 				return
@@ -373,7 +377,7 @@ func TestRetryAfterHonoured(t *testing.T) {
 	n, url := scripted(t, status(429, CodeThrottled, "Retry-After", "1"), okDetails)
 	c := newTestClient(t, url, nil)
 	start := time.Now()
-	if _, err := c.Details(ctxT(t), "x"); err != nil {
+	if _, err := c.Details(ctxT(t), testConfUUID); err != nil {
 		t.Fatal(err)
 	}
 	if el := time.Since(start); el < time.Second {
@@ -391,7 +395,7 @@ func TestCancelledNotRetried(t *testing.T) {
 		<-r.Context().Done()
 	})
 	c := newTestClient(t, url, nil)
-	_, err := c.Details(ctx, "x")
+	_, err := c.Details(ctx, testConfUUID)
 	if !errors.Is(err, context.Canceled) || ShouldRetry(err) || ErrorCode(err) != "cancelled" {
 		t.Fatalf("err = %v (code %s), want context.Canceled, not retried", err, ErrorCode(err))
 	}
@@ -405,7 +409,7 @@ func TestServerMessageRedacted(t *testing.T) {
 		writeAPIError(w, 400, "MMC.111070001", "bad url https://x/y?token=LEAKED1 with header "+r.Header.Get("X-Access-Token"))
 	})
 	c := newTestClient(t, url, nil)
-	_, err := c.Details(ctxT(t), "x")
+	_, err := c.Details(ctxT(t), testConfUUID)
 	if err == nil {
 		t.Fatal("no error")
 	}
@@ -422,15 +426,15 @@ func TestDelete(t *testing.T) {
 		writeJSON(w, 200, map[string]any{})
 	})
 	c := newTestClient(t, url, nil)
-	if err := c.Delete(ctxT(t), "abc123"); err != nil {
+	if err := c.Delete(ctxT(t), testConfUUID); err != nil {
 		t.Fatal(err)
 	}
-	if want := "DELETE /v1/mmc/management/record/files?confUUIDs=abc123"; got != want {
+	if want := "DELETE /v1/mmc/management/record/files?confUUIDs=" + testConfUUID; got != want {
 		t.Errorf("request = %q, want %q", got, want)
 	}
 	_, url = scripted(t, raw(200, "", ""))
 	c = newTestClient(t, url, nil)
-	if err := c.Delete(ctxT(t), "abc123"); err != nil {
+	if err := c.Delete(ctxT(t), testConfUUID); err != nil {
 		t.Errorf("Delete with an empty 200 body: %v", err)
 	}
 }
@@ -492,13 +496,13 @@ func TestRequestShape(t *testing.T) {
 		okDetails(w, r)
 	})
 	c := newTestClient(t, url+"/prefix/", nil)
-	if _, err := c.Details(ctxT(t), "0123abcd"); err != nil {
+	if _, err := c.Details(ctxT(t), testConfUUID); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := gotReq.URL.Path, "/prefix"+pathDetails; got != want {
 		t.Errorf("path = %q, want %q", got, want)
 	}
-	if got := gotReq.URL.RawQuery; got != "confUUID=0123abcd" {
+	if got := gotReq.URL.RawQuery; got != "confUUID="+testConfUUID {
 		t.Errorf("query = %q: deprecated parameters must not be sent", got)
 	}
 	if got := gotReq.Header.Get("X-Access-Token"); got != testToken {

@@ -153,12 +153,12 @@ func TestThrottlePausesWholeClient(t *testing.T) {
 	c := newTestClient(t, srv.URL, nil)
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		if _, err := c.Details(ctxT(t), "x"); err != nil {
+		if _, err := c.Details(ctxT(t), testConfUUID); err != nil {
 			t.Errorf("Details: %v", err)
 		}
 	})
 	<-throttled
-	if err := c.Delete(ctxT(t), "y"); err != nil {
+	if err := c.Delete(ctxT(t), testConfUUID2); err != nil {
 		t.Errorf("Delete: %v", err)
 	}
 	wg.Wait()
@@ -184,7 +184,7 @@ func TestRateCeilingShared(t *testing.T) {
 	for range 16 {
 		wg.Go(func() {
 			for range 3 {
-				if _, err := c.Details(ctxT(t), "x"); err != nil {
+				if _, err := c.Details(ctxT(t), testConfUUID); err != nil {
 					t.Error(err)
 				}
 			}
