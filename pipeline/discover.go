@@ -23,7 +23,7 @@ func Discover(ctx context.Context, api Lister, q export.ListQuery) ([]Item, map[
 	var items []Item
 	err := api.List(ctx, q, func(r export.Recording) error {
 		it := Item{Seq: len(items), Line: len(items) + 1}
-		norm, ok := NormalizeConfUUID(r.ConfUUID)
+		norm, ok := normalize(r.ConfUUID)
 		switch {
 		case !ok:
 			it.ConfUUID = safeText(r.ConfUUID, maxShownCell)

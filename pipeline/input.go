@@ -13,6 +13,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"meetarchive/export"
 	"meetarchive/report"
 )
 
@@ -96,7 +97,7 @@ func (in *InputReader) Next() (Item, error) {
 		}
 		it := Item{Seq: in.seq, Line: start}
 		in.seq++
-		norm, ok := NormalizeConfUUID(value)
+		norm, ok := normalize(value)
 		switch {
 		case !ok:
 			it.ConfUUID = safeText(value, maxShownCell)
@@ -223,7 +224,7 @@ func headerColumn(record []string) (int, bool) {
 		}
 	}
 	first := strings.TrimSpace(record[0])
-	if _, ok := NormalizeConfUUID(first); ok || first == "" {
+	if _, ok := normalize(first); ok || first == "" {
 		return 0, false
 	}
 	for _, r := range first {
@@ -245,27 +246,11 @@ func isBlank(record []string) bool {
 	return true
 }
 
-// NormalizeConfUUID returns the platform's form of a conference UUID (32
-// lower-case hexadecimal characters) for s given in any case, with or
-// without the dashes of the 8-4-4-4-12 layout; ok is false for anything else.
-func NormalizeConfUUID(s string) (string, bool) {
-	switch len(s) {
-	case 32:
-	case 36:
-		if s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
-			return "", false
-		}
-		s = s[:8] + s[9:13] + s[14:18] + s[19:23] + s[24:]
-	default:
-		return "", false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-			return "", false
-		}
-	}
-	return strings.ToLower(s), true
+// normalize is export.NormalizeConfUUID as a yes/no: the platform's form of
+// a conference UUID, or false.
+func normalize(s string) (string, bool) {
+	norm, err := export.NormalizeConfUUID(s)
+	return norm, err == nil
 }
 
 // uuidKey packs a normalised UUID into 16 bytes for the duplicate set.
