@@ -170,6 +170,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case FaultBadJSON:
 			resp.status = http.StatusOK
 			resp.body = mangleJSON(resp.body)
+		default:
+			if isAnswerFault(f.Kind) {
+				s.reworkAnswer(f, rt.endpoint, rq, &resp)
+			}
 		}
 	}
 	writeResponse(w, resp)

@@ -178,6 +178,11 @@ type GenerateConfig struct {
 
 	// NoFiles is how many ready conferences have no files at all.
 	NoFiles int
+	// CollidingNames is how many ready conferences have files whose names
+	// collide (CollidingFiles): the same name in three file types, and a
+	// name that differs from another only by a trailing space. They ignore
+	// FilesPerConference.
+	CollidingNames int
 	// Interval between consecutive start times; 0 = 47 minutes.
 	Interval time.Duration
 }
@@ -197,7 +202,8 @@ var (
 
 // Generate builds a deterministic dataset: the same config gives the same
 // dataset. Conferences start Interval apart from Start (ascending); which ones
-// are pending, unavailable or without files is chosen by the seed. File i of
+// are pending, unavailable, without files or with colliding names is chosen
+// by the seed. File i of
 // a conference cycles Hd, Sd, Aux with names "0_<i/3>.mp4". Every seventh
 // subject is hostile (spreadsheet formulas, path traversal, control chars).
 func Generate(g GenerateConfig) Dataset {
@@ -221,13 +227,13 @@ func Generate(g GenerateConfig) Dataset {
 	}
 	rng := rand.New(rand.NewPCG(uint64(g.Seed), 0x6d656574696e67)) // "meeting"
 
-	role := make([]byte, n) // 0 ready, 'p' pending, 'u' unavailable, 'n' no files
+	role := make([]byte, n) // 0 ready, 'p' pending, 'u' unavailable, 'n' no files, 'c' colliding names
 	perm := rng.Perm(n)
 	k := 0
 	for _, spec := range []struct {
 		count int
 		r     byte
-	}{{g.Pending, 'p'}, {g.Unavailable, 'u'}, {g.NoFiles, 'n'}} {
+	}{{g.Pending, 'p'}, {g.Unavailable, 'u'}, {g.NoFiles, 'n'}, {g.CollidingNames, 'c'}} {
 		for c := 0; c < spec.count && k < n; c++ {
 			role[perm[k]] = spec.r
 			k++
@@ -262,17 +268,35 @@ func Generate(g GenerateConfig) Dataset {
 		case 'u':
 			c.Available = false
 		}
-		if role[i] != 'n' {
+		switch role[i] {
+		case 'n':
+			c.Files = []File{}
+		case 'c':
+			c.Files = CollidingFiles(size)
+		default:
 			c.Files = make([]File, perConf)
 			for j := range perConf {
 				c.Files[j] = File{FileType: types[j%3], Name: fmt.Sprintf("0_%d.mp4", j/3), Size: size}
 			}
-		} else {
-			c.Files = []File{}
 		}
 		d.Conferences = append(d.Conferences, c)
 	}
 	return d
+}
+
+// CollidingFiles are files of one conference whose names collide, each of
+// size bytes: "0_0.mp4" as Hd, Sd and Aux (what the platform does: one name
+// per part, whatever the type), and Hd "0_0.mp4 " (a trailing space), which
+// differs from Hd "0_0.mp4" only by what a sanitiser would trim. A key
+// template without the file type, or a sanitiser that trims, maps two of
+// them to one object key.
+func CollidingFiles(size int64) []File {
+	return []File{
+		{FileType: FileTypeHd, Name: "0_0.mp4", Size: size},
+		{FileType: FileTypeSd, Name: "0_0.mp4", Size: size},
+		{FileType: FileTypeAux, Name: "0_0.mp4", Size: size},
+		{FileType: FileTypeHd, Name: "0_0.mp4 ", Size: size},
+	}
 }
 
 // SampleUnknownConfUUID is a well-formed confUUID that SampleDataset does not

@@ -177,3 +177,37 @@ func TestDatasetWriteRoundTrip(t *testing.T) {
 		t.Error("WriteFile then LoadDataset changed the dataset")
 	}
 }
+
+func TestGenerateCollidingNames(t *testing.T) {
+	g := GenerateConfig{Conferences: 12, FilesPerConference: 2, FileSize: 100, Pending: 2, NoFiles: 1, CollidingNames: 3, Seed: 4}
+	d := Generate(g)
+	if err := d.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	without := g
+	without.CollidingNames = 0
+	plain := Generate(without)
+	colliding := 0
+	for i, c := range d.Conferences {
+		if !reflect.DeepEqual(c.Files, CollidingFiles(100)) {
+			if !reflect.DeepEqual(c, plain.Conferences[i]) {
+				t.Errorf("conference %d differs from the dataset without CollidingNames", i)
+			}
+			continue
+		}
+		colliding++
+		if !c.Ready() {
+			t.Errorf("conference %d has colliding names but is not ready", i)
+		}
+	}
+	if colliding != 3 {
+		t.Errorf("%d conferences with colliding names, want 3", colliding)
+	}
+	names := map[string]int{}
+	for _, f := range CollidingFiles(1) {
+		names[strings.TrimSpace(f.Name)]++
+	}
+	if names["0_0.mp4"] != 4 {
+		t.Errorf("CollidingFiles names %v: want four that trim to 0_0.mp4", names)
+	}
+}

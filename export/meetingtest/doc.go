@@ -163,6 +163,24 @@
 // text/html), "badjson" (200, numbers and booleans turned into "abc"), "reset"
 // (connection closed with RST, no answer), "flip" (media: the middle byte
 // inverted). Counters.Faults and FaultHits["endpoint/kind"] count hits.
+//
+// Answer faults rework a 200 answer into well-formed JSON a careful client
+// must not trust (error answers pass unchanged; FaultOtherConf and the
+// other constants say exactly what each does):
+//
+//	otherconf    details, downloadurls, recordinfo  confUUID of the next conference of the dataset
+//	upperconf    details, list, downloadurls, recordinfo  confUUID in upper case (still valid)
+//	noconf       details, list, downloadurls  confUUID (confUuid) left out
+//	noavailable  details, list                available left out
+//	nodecode     details, list                isDecodeFinish left out
+//	badsha       recordinfo                   sha256 of 40 hexadecimal digits
+//	negsize      details, list, recordinfo    rcdSize -1, fileSize -1
+//	endless      downloadurls, recordinfo     every page full of new links, more always said to follow
+//
+// List faults touch every row; record info has no documented confUUID, so
+// otherconf and upperconf add data.confUUID. For colliding file names use
+// the dataset: GenerateConfig.CollidingNames or CollidingFiles (the
+// sample's first conference has "0_0.mp4" in three file types).
 // ParseFault and ParseFaults read faults in a flag form
 // ("details:status:status=503:times=2", "media:truncate:at=random:times=3").
 //

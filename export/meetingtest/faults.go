@@ -2,10 +2,15 @@ package meetingtest
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
+	"strings"
 )
 
 type faultState struct {
@@ -154,4 +159,237 @@ func mangleJSON(body []byte) []byte {
 		return []byte(`"abc"`)
 	}
 	return out
+}
+
+// Answer faults: a 200 answer whose JSON is well-formed but says something a
+// careful client must not trust (or, for "upperconf", must accept). They
+// rework the answer the endpoint would have given; error answers (an
+// unknown conference, a bad parameter) pass unchanged. Each applies to the
+// endpoints listed (Config.Validate refuses others).
+const (
+	// FaultOtherConf: the answer is about another conference: details'
+	// confUUID, downloadurls' confUuid, or (record info documents no
+	// confUUID, so the fault adds one) data.confUUID is the UUID of another
+	// conference of the dataset. Endpoints: details, downloadurls, recordinfo.
+	FaultOtherConf = "otherconf"
+	// FaultUpperConf: the same confUUID in upper case, which is still the
+	// conference asked for. Endpoints: details, list (every row),
+	// downloadurls, recordinfo (data.confUUID added).
+	FaultUpperConf = "upperconf"
+	// FaultNoConf: confUUID (downloadurls: confUuid) left out. Endpoints:
+	// details, list (every row), downloadurls.
+	FaultNoConf = "noconf"
+	// FaultNoAvailable: available left out. Endpoints: details, list (every row).
+	FaultNoAvailable = "noavailable"
+	// FaultNoDecode: isDecodeFinish left out. Endpoints: details, list (every row).
+	FaultNoDecode = "nodecode"
+	// FaultBadSHA: every file's sha256 is 40 hexadecimal digits (the first
+	// 40 of the true one: a SHA-1's length). Endpoint: recordinfo.
+	FaultBadSHA = "badsha"
+	// FaultNegSize: rcdSize -1 (details, list: every row) or every file's
+	// fileSize -1 (recordinfo).
+	FaultNegSize = "negsize"
+	// FaultEndless: paging that never ends. downloadurls answers a full
+	// page (the effective limit) of new links, Hd "0_<offset+i>.mp4", for
+	// every offset; record info a full page of new segments (one
+	// SPEAKER_VIDEO file each) with segmentCount one more than the segments
+	// up to this page's end. The links carry unregistered tokens: their
+	// media answers 403. Endpoints: downloadurls, recordinfo.
+	FaultEndless = "endless"
+)
+
+// answerFaultEndpoints lists, per answer fault kind, where it applies.
+var answerFaultEndpoints = map[string][]string{
+	FaultOtherConf:   {EndpointDetails, EndpointDownloadURLs, EndpointRecordInfo},
+	FaultUpperConf:   {EndpointDetails, EndpointList, EndpointDownloadURLs, EndpointRecordInfo},
+	FaultNoConf:      {EndpointDetails, EndpointList, EndpointDownloadURLs},
+	FaultNoAvailable: {EndpointDetails, EndpointList},
+	FaultNoDecode:    {EndpointDetails, EndpointList},
+	FaultBadSHA:      {EndpointRecordInfo},
+	FaultNegSize:     {EndpointDetails, EndpointList, EndpointRecordInfo},
+	FaultEndless:     {EndpointDownloadURLs, EndpointRecordInfo},
+}
+
+// answerFaultKinds are the answer fault kinds, for Config.Validate.
+var answerFaultKinds = []string{FaultOtherConf, FaultUpperConf, FaultNoConf, FaultNoAvailable,
+	FaultNoDecode, FaultBadSHA, FaultNegSize, FaultEndless}
+
+// checkAnswerFault refuses an answer fault on an endpoint it does not apply to.
+func checkAnswerFault(f Fault) error {
+	eps, ok := answerFaultEndpoints[f.Kind]
+	if !ok || slices.Contains(eps, f.Endpoint) {
+		return nil
+	}
+	return fmt.Errorf("kind %s applies to %s only", f.Kind, strings.Join(eps, ", "))
+}
+
+// isAnswerFault reports whether kind reworks an answer.
+func isAnswerFault(kind string) bool {
+	_, ok := answerFaultEndpoints[kind]
+	return ok
+}
+
+// reworkAnswer applies an answer fault to the 200 answer of endpoint.
+func (s *Server) reworkAnswer(f *Fault, endpoint string, rq *apiRequest, resp *response) {
+	if resp.status != http.StatusOK {
+		return
+	}
+	dec := json.NewDecoder(bytes.NewReader(resp.body))
+	dec.UseNumber()
+	var doc map[string]any
+	if err := dec.Decode(&doc); err != nil {
+		return
+	}
+	switch endpoint {
+	case EndpointDetails:
+		s.reworkRecording(f.Kind, doc)
+	case EndpointList:
+		rows, _ := doc["data"].([]any)
+		for _, row := range rows {
+			if m, ok := row.(map[string]any); ok {
+				s.reworkRecording(f.Kind, m)
+			}
+		}
+	case EndpointDownloadURLs:
+		s.reworkDownloadURLs(f.Kind, rq, doc)
+	case EndpointRecordInfo:
+		s.reworkRecordInfo(f.Kind, rq, doc)
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		panic(fmt.Sprintf("meetingtest: marshal reworked answer: %v", err))
+	}
+	resp.body = b
+}
+
+// reworkConf applies otherconf, upperconf and noconf to m[key].
+func (s *Server) reworkConf(kind string, m map[string]any, key, asked string) {
+	switch kind {
+	case FaultOtherConf:
+		m[key] = s.otherConfUUID(asked)
+	case FaultUpperConf:
+		m[key] = strings.ToUpper(asked)
+	case FaultNoConf:
+		delete(m, key)
+	}
+}
+
+func (s *Server) reworkRecording(kind string, m map[string]any) {
+	id, _ := m["confUUID"].(string)
+	switch kind {
+	case FaultNoAvailable:
+		delete(m, "available")
+	case FaultNoDecode:
+		delete(m, "isDecodeFinish")
+	case FaultNegSize:
+		m["rcdSize"] = -1
+	default:
+		s.reworkConf(kind, m, "confUUID", id)
+	}
+}
+
+func (s *Server) reworkDownloadURLs(kind string, rq *apiRequest, doc map[string]any) {
+	entries, _ := doc["recordUrls"].([]any)
+	for _, e := range entries {
+		m, ok := e.(map[string]any)
+		if !ok {
+			continue
+		}
+		id, _ := m["confUuid"].(string)
+		if kind != FaultEndless {
+			s.reworkConf(kind, m, "confUuid", id)
+			continue
+		}
+		q := rq.r.URL.Query()
+		offset, _ := intParam(q, "offset", 0)
+		limit, _ := intParam(q, "limit", 0)
+		if limit <= 0 {
+			limit = DownloadURLsDefaultLimit
+		}
+		limit = min(limit, DownloadURLsMaxLimit)
+		base := s.baseURL(rq.r)
+		urls := make([]any, 0, limit)
+		for i := offset; i < offset+limit; i++ {
+			name := "0_" + strconv.FormatInt(i, 10) + ".mp4"
+			urls = append(urls, map[string]any{"token": randomHex(16), "fileType": FileTypeHd, "url": base + mediaPath(id, FileTypeHd, name)})
+		}
+		m["urls"] = urls
+	}
+}
+
+func (s *Server) reworkRecordInfo(kind string, rq *apiRequest, doc map[string]any) {
+	var req struct {
+		ConfUUID      string `json:"confUUID"`
+		SegmentOffset int    `json:"segmentOffset"`
+		SegmentLimit  int    `json:"segmentLimit"`
+	}
+	_ = json.Unmarshal(rq.body, &req)
+	data, ok := doc["data"].(map[string]any)
+	if !ok {
+		return
+	}
+	segs, _ := data["segmentList"].([]any)
+	eachFile := func(fn func(map[string]any)) {
+		for _, seg := range segs {
+			sm, _ := seg.(map[string]any)
+			files, _ := sm["fileList"].([]any)
+			for _, f := range files {
+				if fm, ok := f.(map[string]any); ok {
+					fn(fm)
+				}
+			}
+		}
+	}
+	switch kind {
+	case FaultOtherConf, FaultUpperConf:
+		s.reworkConf(kind, data, "confUUID", req.ConfUUID)
+	case FaultBadSHA:
+		eachFile(func(fm map[string]any) {
+			if sum, _ := fm["sha256"].(string); len(sum) >= 40 {
+				fm["sha256"] = sum[:40]
+			}
+		})
+	case FaultNegSize:
+		eachFile(func(fm map[string]any) { fm["fileSize"] = -1 })
+	case FaultEndless:
+		limit := req.SegmentLimit
+		if limit <= 0 || limit > 100 {
+			limit = 100
+		}
+		base := s.baseURL(rq.r)
+		list := make([]any, 0, limit)
+		for i := req.SegmentOffset; i < req.SegmentOffset+limit; i++ {
+			name := "0_" + strconv.Itoa(i) + ".mp4"
+			sum := sha256.Sum256([]byte(req.ConfUUID + "/" + name))
+			list = append(list, map[string]any{
+				"manualOrder": i, "segmentOrder": i, "segmentSize": "1024",
+				"fileList": []any{map[string]any{
+					"recordType": RecordType(FileTypeHd), "fileSize": 1024, "sha256": hex.EncodeToString(sum[:]),
+					"downloadUrl": base + mediaPath(req.ConfUUID, FileTypeHd, name) + "?token=" + randomHex(16),
+				}},
+			})
+		}
+		data["segmentList"] = list
+		data["segmentCount"] = req.SegmentOffset + limit + 1
+	}
+}
+
+// otherConfUUID is the UUID of a dataset conference other than confUUID
+// (the next one in dataset order), or a fixed well-formed one.
+func (s *Server) otherConfUUID(confUUID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, id := range s.order {
+		if strings.EqualFold(id, confUUID) {
+			for j := 1; j < len(s.order); j++ {
+				if o := s.order[(i+j)%len(s.order)]; !strings.EqualFold(o, confUUID) {
+					return o
+				}
+			}
+		}
+	}
+	if other := "0123456789abcdef0123456789abcdef"; !strings.EqualFold(other, confUUID) {
+		return other
+	}
+	return "fedcba9876543210fedcba9876543210"
 }

@@ -16,7 +16,10 @@ import (
 // truncate's Offset in bytes, or "random" for RandomOffset). Examples:
 // "details:status:status=503:times=2", "media:latency:latency=2s",
 // "downloadurls:throttle:retry-after=3", "media:flip:conf=<uuid>",
-// "media:truncate:at=random:times=3".
+// "media:truncate:at=random:times=3"; answer faults (see the package
+// documentation): "details:otherconf", "details:upperconf", "details:noconf",
+// "list:noavailable", "details:nodecode", "recordinfo:badsha",
+// "details:negsize", "downloadurls:endless".
 func ParseFault(spec string) (Fault, error) {
 	parts := strings.Split(strings.TrimSpace(spec), ":")
 	if len(parts) < 2 {

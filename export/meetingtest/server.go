@@ -234,6 +234,9 @@ func (c Config) Validate() error {
 		if f.Kind == FaultFlip && f.Endpoint != EndpointMedia {
 			return fmt.Errorf("meetingtest: config: fault %d: kind flip applies to media only", i)
 		}
+		if err := checkAnswerFault(f); err != nil {
+			return fmt.Errorf("meetingtest: config: fault %d: %w", i, err)
+		}
 		if f.Kind == FaultBadJSON && f.Endpoint == EndpointMedia {
 			return fmt.Errorf("meetingtest: config: fault %d: kind badjson applies to API endpoints only", i)
 		}
@@ -253,7 +256,7 @@ func (c Config) Validate() error {
 var (
 	faultEndpoints = []string{EndpointAuth, EndpointValidate, EndpointRefresh, EndpointLogout, EndpointDetails, EndpointList,
 		EndpointDownloadURLs, EndpointRecordInfo, EndpointDelete, EndpointMedia}
-	faultKinds = []string{FaultStatus, FaultThrottle, FaultLatency, FaultTruncate, FaultHTML, FaultBadJSON, FaultReset, FaultFlip}
+	faultKinds = append([]string{FaultStatus, FaultThrottle, FaultLatency, FaultTruncate, FaultHTML, FaultBadJSON, FaultReset, FaultFlip}, answerFaultKinds...)
 )
 
 func (c *Config) setDefaults() {
