@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -606,5 +607,252 @@ func TestSimRateLearnedFrom429s(t *testing.T) {
 	}
 	if r := c.RateLimit("details"); r > 20 {
 		t.Errorf("details limiter at %.2f/s after 429s at 10/s, want it near 10", r)
+	}
+}
+
+// Every answer is checked against its request: the simulator's answer
+// faults each give the typed error, with a message naming the field; an
+// upper-case confUUID is the same conference and is accepted.
+func TestSimAnswerChecks(t *testing.T) {
+	t.Parallel()
+	ds := meetingtest.SampleDataset()
+	id := ds.Conferences[0].ConfUUID
+	other := ds.Conferences[1].ConfUUID // what otherconf answers
+	from, to := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2024, 12, 31, 0, 0, 0, 0, time.UTC)
+	details := func(ctx context.Context, c *export.Client) error {
+		rec, err := c.Details(ctx, id)
+		if err == nil && rec.ConfUUID != id {
+			return errors.New("ConfUUID " + rec.ConfUUID + ", want " + id)
+		}
+		return err
+	}
+	links := func(ctx context.Context, c *export.Client) error {
+		files, err := c.Links(ctx, id)
+		if err == nil && len(files) != len(ds.Conferences[0].Files) {
+			return errors.New("wrong number of files")
+		}
+		for _, f := range files {
+			if f.ConfUUID != id {
+				return errors.New("file ConfUUID " + f.ConfUUID)
+			}
+		}
+		return err
+	}
+	list := func(ctx context.Context, c *export.Client) error {
+		n := 0
+		err := c.List(ctx, export.ListQuery{From: from, To: to, AllUsers: true}, func(r export.Recording) error {
+			if _, ok := ds.Conference(r.ConfUUID); !ok {
+				return errors.New("listed " + r.ConfUUID + ": not the dataset's form")
+			}
+			n++
+			return nil
+		})
+		if err == nil && n != len(ds.Conferences) {
+			return errors.New("listed too few")
+		}
+		return err
+	}
+	type fault = meetingtest.Fault
+	tests := []struct {
+		name  string
+		fault fault
+		links export.LinkSource
+		call  func(context.Context, *export.Client) error
+		is    error    // nil: success
+		code  string   // ErrorCode
+		words []string // the message names these
+	}{
+		{"details otherconf", fault{Endpoint: "details", Kind: "otherconf"}, "", details, export.ErrResponseMismatch, "response-mismatch", []string{"confUUID", id, other}},
+		{"details upperconf", fault{Endpoint: "details", Kind: "upperconf"}, "", details, nil, "", nil},
+		{"details noconf", fault{Endpoint: "details", Kind: "noconf"}, "", details, export.ErrBadResponse, "bad-response", []string{"confUUID", "missing"}},
+		{"details noavailable", fault{Endpoint: "details", Kind: "noavailable"}, "", details, export.ErrBadResponse, "bad-response", []string{"available", "missing"}},
+		{"details nodecode", fault{Endpoint: "details", Kind: "nodecode"}, "", details, export.ErrBadResponse, "bad-response", []string{"isDecodeFinish", "missing"}},
+		{"details negsize", fault{Endpoint: "details", Kind: "negsize"}, "", details, export.ErrBadResponse, "bad-response", []string{"rcdSize", "-1"}},
+		{"list upperconf", fault{Endpoint: "list", Kind: "upperconf"}, "", list, nil, "", nil},
+		{"list noconf", fault{Endpoint: "list", Kind: "noconf"}, "", list, export.ErrBadResponse, "bad-response", []string{"data[0].confUUID"}},
+		{"list noavailable", fault{Endpoint: "list", Kind: "noavailable"}, "", list, export.ErrBadResponse, "bad-response", []string{"data[0].available", ds.Conferences[0].ConfUUID}},
+		{"list nodecode", fault{Endpoint: "list", Kind: "nodecode"}, "", list, export.ErrBadResponse, "bad-response", []string{"data[0].isDecodeFinish"}},
+		{"list negsize", fault{Endpoint: "list", Kind: "negsize"}, "", list, export.ErrBadResponse, "bad-response", []string{"data[0].rcdSize"}},
+		{"downloadurls otherconf", fault{Endpoint: "downloadurls", Kind: "otherconf"}, export.LinksDownloadURLs, links, export.ErrResponseMismatch, "response-mismatch", []string{"recordUrls[0].confUuid", id, other}},
+		{"downloadurls upperconf", fault{Endpoint: "downloadurls", Kind: "upperconf"}, export.LinksDownloadURLs, links, nil, "", nil},
+		{"downloadurls noconf", fault{Endpoint: "downloadurls", Kind: "noconf"}, export.LinksDownloadURLs, links, export.ErrBadResponse, "bad-response", []string{"recordUrls[0].confUuid", "missing"}},
+		{"downloadurls endless", fault{Endpoint: "downloadurls", Kind: "endless"}, export.LinksDownloadURLs, links, export.ErrTooManyPages, "too-many-pages", []string{"downloadurls", "100 pages"}},
+		{"recordinfo otherconf", fault{Endpoint: "recordinfo", Kind: "otherconf"}, export.LinksRecordInfo, links, export.ErrResponseMismatch, "response-mismatch", []string{"data.confUUID", id, other}},
+		{"recordinfo upperconf", fault{Endpoint: "recordinfo", Kind: "upperconf"}, export.LinksRecordInfo, links, nil, "", nil},
+		{"recordinfo badsha", fault{Endpoint: "recordinfo", Kind: "badsha"}, export.LinksRecordInfo, links, export.ErrBadResponse, "bad-response", []string{"data.segmentList[0].fileList[0].sha256"}},
+		{"recordinfo negsize", fault{Endpoint: "recordinfo", Kind: "negsize"}, export.LinksRecordInfo, links, export.ErrBadResponse, "bad-response", []string{"data.segmentList[0].fileList[0].fileSize", "-1"}},
+		{"recordinfo endless", fault{Endpoint: "recordinfo", Kind: "endless"}, export.LinksRecordInfo, links, export.ErrTooManyPages, "too-many-pages", []string{"recordinfo", "100 pages"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			sim := newSim(t, meetingtest.Config{Dataset: ds, RecordInfo: true, Faults: []meetingtest.Fault{tt.fault}})
+			c := simClient(t, sim, func(c *export.Config) {
+				if tt.links != "" {
+					c.Links = tt.links
+				}
+			})
+			err := tt.call(testCtx(t, 30*time.Second), c)
+			if hits := sim.Counters().FaultHits[tt.fault.Endpoint+"/"+tt.fault.Kind]; hits == 0 {
+				t.Errorf("the fault never hit")
+			}
+			if tt.is == nil {
+				if err != nil {
+					t.Fatalf("got %v, want success", err)
+				}
+				return
+			}
+			if !errors.Is(err, tt.is) {
+				t.Fatalf("got %v, want errors.Is %v", err, tt.is)
+			}
+			if got := export.ErrorCode(err); got != tt.code {
+				t.Errorf("ErrorCode = %q, want %q", got, tt.code)
+			}
+			for _, w := range tt.words {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("message %q does not name %q", err, w)
+				}
+			}
+			if export.ShouldRetry(err) {
+				t.Errorf("ShouldRetry = true for %v", err)
+			}
+		})
+	}
+}
+
+// Done when: endless link pages stop at the page cap, not at a timeout.
+func TestSimEndlessLinksStopAtCap(t *testing.T) {
+	t.Parallel()
+	ds := meetingtest.SampleDataset()
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Faults: []meetingtest.Fault{{Endpoint: "downloadurls", Kind: "endless"}}})
+	c := simClient(t, sim, func(c *export.Config) { c.Links = export.LinksDownloadURLs })
+	_, err := c.Links(testCtx(t, 30*time.Second), ds.Conferences[0].ConfUUID)
+	if !errors.Is(err, export.ErrTooManyPages) {
+		t.Fatalf("Links = %v, want ErrTooManyPages", err)
+	}
+	if got := sim.Counters().DownloadURLs; got != 100 {
+		t.Errorf("downloadurls requests = %d, want 100 (the page cap)", got)
+	}
+}
+
+// Input UUIDs are normalised before any call; what is not a UUID sends nothing.
+func TestSimConfUUIDNormalised(t *testing.T) {
+	t.Parallel()
+	ds := meetingtest.SampleDataset()
+	id := ds.Conferences[0].ConfUUID
+	dashed := id[:8] + "-" + id[8:12] + "-" + id[12:16] + "-" + id[16:20] + "-" + id[20:]
+	sim := newSim(t, meetingtest.Config{Dataset: ds, RecordInfo: true})
+	c := simClient(t, sim, nil)
+	ctx := testCtx(t, 20*time.Second)
+	for _, in := range []string{id, strings.ToUpper(id), strings.ToUpper(dashed), " " + dashed + "\t"} {
+		t.Run(in, func(t *testing.T) {
+			rec, err := c.Details(ctx, in)
+			if err != nil || rec.ConfUUID != id {
+				t.Fatalf("Details(%q) = %q, %v; want %s", in, rec.ConfUUID, err, id)
+			}
+			files, err := c.Links(ctx, in)
+			if err != nil || len(files) != len(ds.Conferences[0].Files) || files[0].ConfUUID != id {
+				t.Fatalf("Links(%q) = %v, %v", in, files, err)
+			}
+		})
+	}
+	before := sim.Counters()
+	for _, in := range []string{"", "x", id[:31], id + "0", strings.Replace(id, "3", "g", 1), dashed[:8] + "_" + dashed[9:], "../" + id[3:]} {
+		t.Run("invalid "+in, func(t *testing.T) {
+			_, err := c.Details(ctx, in)
+			if !errors.Is(err, export.ErrInvalidConfUUID) || export.ErrorCode(err) != "invalid-input" {
+				t.Errorf("Details(%q) = %v (%s), want ErrInvalidConfUUID, invalid-input", in, err, export.ErrorCode(err))
+			}
+			if _, err := c.Links(ctx, in); !errors.Is(err, export.ErrInvalidConfUUID) {
+				t.Errorf("Links(%q) = %v, want ErrInvalidConfUUID", in, err)
+			}
+			if err := c.Delete(ctx, in); !errors.Is(err, export.ErrInvalidConfUUID) {
+				t.Errorf("Delete(%q) = %v, want ErrInvalidConfUUID", in, err)
+			}
+		})
+	}
+	if after := sim.Counters(); after.Details != before.Details || after.RecordInfo != before.RecordInfo || after.Delete != before.Delete {
+		t.Errorf("invalid UUIDs reached the simulator: details %d->%d, record info %d->%d, delete %d->%d",
+			before.Details, after.Details, before.RecordInfo, after.RecordInfo, before.Delete, after.Delete)
+	}
+}
+
+// A conference the platform does not know is ErrNotFound on every API
+// about one conference, whichever way the links come.
+func TestSimNotFoundEverywhere(t *testing.T) {
+	t.Parallel()
+	ds := meetingtest.SampleDataset()
+	sim := newSim(t, meetingtest.Config{Dataset: ds, RecordInfo: true})
+	unknown := strings.ToUpper(meetingtest.SampleUnknownConfUUID)
+	for _, tt := range []struct {
+		name string
+		call func(context.Context, *export.Client) error
+	}{
+		{"details", func(ctx context.Context, c *export.Client) error { _, err := c.Details(ctx, unknown); return err }},
+		{"downloadurls", func(ctx context.Context, c *export.Client) error {
+			c2 := simClient(t, sim, func(c *export.Config) { c.Links = export.LinksDownloadURLs })
+			_, err := c2.Links(ctx, unknown)
+			return err
+		}},
+		{"recordinfo", func(ctx context.Context, c *export.Client) error {
+			c2 := simClient(t, sim, func(c *export.Config) { c.Links = export.LinksRecordInfo })
+			_, err := c2.Links(ctx, unknown)
+			return err
+		}},
+		{"auto", func(ctx context.Context, c *export.Client) error { _, err := c.Links(ctx, unknown); return err }},
+		{"delete", func(ctx context.Context, c *export.Client) error { return c.Delete(ctx, unknown) }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.call(testCtx(t, 20*time.Second), simClient(t, sim, nil))
+			if !errors.Is(err, export.ErrNotFound) || export.ErrorCode(err) != meetingtest.CodeMeetingNotExist {
+				t.Errorf("got %v (%s), want ErrNotFound, %s", err, export.ErrorCode(err), meetingtest.CodeMeetingNotExist)
+			}
+		})
+	}
+}
+
+// Colliding file names come through as distinct files with their own bytes
+// (keeping them apart in the store is the pipeline's job).
+func TestSimCollidingNames(t *testing.T) {
+	t.Parallel()
+	ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 3, CollidingNames: 1, FileSize: 4096, Seed: 9})
+	var conf meetingtest.Conference
+	for _, c := range ds.Conferences {
+		if len(c.Files) == len(meetingtest.CollidingFiles(0)) {
+			conf = c
+		}
+	}
+	for _, mode := range []export.LinkSource{export.LinksDownloadURLs, export.LinksRecordInfo} {
+		t.Run(string(mode), func(t *testing.T) {
+			sim := newSim(t, meetingtest.Config{Dataset: ds, RecordInfo: true})
+			c := simClient(t, sim, func(c *export.Config) { c.Links = mode })
+			ctx := testCtx(t, 20*time.Second)
+			files, err := c.Links(ctx, conf.ConfUUID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids := map[string]bool{}
+			for _, f := range files {
+				ids[f.ID()] = true
+				sum, _, err := download(ctx, c, f)
+				if err != nil {
+					t.Fatalf("download %q: %v", f.ID(), err)
+				}
+				var want string
+				for _, df := range conf.Files {
+					if meetingtest.RecordType(df.FileType) == f.FileType || df.FileType == f.FileType {
+						if df.Name == f.Name {
+							want = sim.FileSHA256(conf.ConfUUID, df.FileType, df.Name)
+						}
+					}
+				}
+				if sum != want {
+					t.Errorf("%q: sha256 %s, want %s", f.ID(), sum, want)
+				}
+			}
+			if len(files) != 4 || len(ids) != 4 {
+				t.Errorf("files %v: want 4 distinct", files)
+			}
+		})
 	}
 }
