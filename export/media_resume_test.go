@@ -4,10 +4,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"hash"
 	"io"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -20,7 +23,7 @@ import (
 // is spent (ErrLinkExpired) it asks for fresh links; when the host answers
 // 200 to a range it starts over. It returns the bytes read and how many
 // times it resumed, started over and refreshed links.
-func resumeDownload(ctx context.Context, t *testing.T, c *export.Client, confUUID, id string, h hash.Hash) (n int64, resumes, restarts, refreshes int) {
+func resumeDownload(ctx context.Context, t *testing.T, c *export.Client, confUUID string, index int, h hash.Hash) (n int64, resumes, restarts, refreshes int) {
 	t.Helper()
 	fresh := func() export.File {
 		files, err := c.Links(ctx, confUUID)
@@ -28,11 +31,11 @@ func resumeDownload(ctx context.Context, t *testing.T, c *export.Client, confUUI
 			t.Fatalf("Links: %v", err)
 		}
 		for _, f := range files {
-			if f.ID() == id {
+			if f.Index == index {
 				return f
 			}
 		}
-		t.Fatalf("Links: no file %s", id)
+		t.Fatalf("Links: no file number %d", index)
 		return export.File{}
 	}
 	f := fresh()
@@ -96,24 +99,40 @@ func TestResumeBrokenStream(t *testing.T) {
 	tests := []struct {
 		name         string
 		ignoreRange  bool
+		tls          bool // HTTPS (HTTP/2) with record info links (token in the query, size known)
 		size         int64
 		wantRestarts int
 	}{
 		{name: "ranges honoured", size: size},
 		{name: "ranges ignored: start over", ignoreRange: true, size: 8 << 20, wantRestarts: breaks},
+		{name: "https and record info links", tls: true, size: 16 << 20},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ds.Conferences[0].Files[0].Size = tt.size
-			sim := meetingtest.NewServer(meetingtest.Config{Dataset: ds, Seed: seed, IgnoreRange: tt.ignoreRange,
-				Faults: []meetingtest.Fault{{Endpoint: meetingtest.EndpointMedia, Kind: meetingtest.FaultTruncate, RandomOffset: true, Times: breaks}}})
+			cfg := meetingtest.Config{Dataset: ds, Seed: seed, IgnoreRange: tt.ignoreRange, RecordInfo: tt.tls,
+				Faults: []meetingtest.Fault{{Endpoint: meetingtest.EndpointMedia, Kind: meetingtest.FaultTruncate, RandomOffset: true, Times: breaks}}}
+			var (
+				sim *meetingtest.Server
+				mod func(*export.Config)
+			)
+			if tt.tls {
+				sim = meetingtest.NewTLSServer(cfg)
+				ca := filepath.Join(t.TempDir(), "ca.pem")
+				if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: sim.Certificate().Raw}), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				mod = func(c *export.Config) { c.CABundle = ca; c.Links = export.LinksRecordInfo }
+			} else {
+				sim = meetingtest.NewServer(cfg)
+			}
 			defer sim.Close()
-			c := simClient(t, sim, nil)
+			c := simClient(t, sim, mod)
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
 			h := sha256.New()
 			start := time.Now()
-			n, resumes, restarts, refreshes := resumeDownload(ctx, t, c, conf, "Hd/0_0.mp4", h)
+			n, resumes, restarts, refreshes := resumeDownload(ctx, t, c, conf, 0, h)
 			served := sim.MediaBytesServed()
 			t.Logf("%d MiB in %v: %d resumes, %d restarts, %d link refreshes, %d bytes served (%d over the size)",
 				tt.size>>20, time.Since(start).Round(time.Millisecond), resumes, restarts, refreshes, served, served-tt.size)
