@@ -1,0 +1,405 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/push"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"meetarchive/export"
+	"meetarchive/report"
+)
+
+// Metrics of a run, for Prometheus: --metrics-file writes them in the text
+// exposition format for the node exporter's textfile collector, and
+// --metrics-push pushes them to a Pushgateway. Every value describes the
+// last run (they are gauges: a run does not add to the previous one).
+//
+//	meetarchive_conferences{status}                 conferences per status, every known status present
+//	meetarchive_files                               files the manifest lists (rows naming a file)
+//	meetarchive_archived_bytes                      bytes archived by the run
+//	meetarchive_api_calls{api,outcome}              API tries, retries included
+//	meetarchive_api_requests                        API requests sent
+//	meetarchive_api_throttled_responses             answers 429 (or the gateway's throttling code)
+//	meetarchive_api_retries                         API tries that retried a failed one
+//	meetarchive_api_wait_seconds{api}               time calls waited for the rate limiters
+//	meetarchive_run_duration_seconds                the run's duration
+//	meetarchive_run_exit_code                       the run's exit code
+//	meetarchive_run_finished_timestamp_seconds      when the run finished
+//	meetarchive_run_info{run_id,version}            1, naming the run
+//	meetarchive_last_success_timestamp_seconds      when the last run with exit code 0 finished
+//	meetarchive_oldest_pending_timestamp_seconds    when the oldest conference still pending ended (only when one is)
+//
+// The file's samples carry a shard label (the --shard value "K/N", "all" for
+// the whole input); pushed samples get it from the Pushgateway's grouping
+// key (job, shard) instead.
+const (
+	metricsNamespace = "meetarchive"
+
+	// defaultMetricsJob is the Pushgateway job name when runMetrics.Job is "".
+	defaultMetricsJob = "meetarchive"
+	// metricsShardAll is the shard label of a run over the whole input.
+	metricsShardAll = "all"
+	// metricsPushTimeout bounds a push when the caller's context has no deadline.
+	metricsPushTimeout = 15 * time.Second
+
+	lastSuccessMetric = metricsNamespace + "_last_success_timestamp_seconds"
+)
+
+// runMetrics is what a run's metrics are made of, filled at the end of the run.
+type runMetrics struct {
+	// Summary is the run's summary.json: Counts, Files, BytesArchived,
+	// DurationSecs, ExitCode, Finished, Shard, RunID and Version are used.
+	Summary report.Summary
+	// Calls is the API client's CallStats: tries by API and outcome,
+	// requests, retries, 429s and rate-limit waits.
+	Calls export.CallStats
+	// Job is the Pushgateway job name; "" is "meetarchive".
+	Job string
+	// OldestPending is when the oldest conference still left pending ended
+	// (zero: none pending, or not known); it gives
+	// meetarchive_oldest_pending_timestamp_seconds.
+	OldestPending time.Time
+}
+
+// job is the Pushgateway job name.
+func (m runMetrics) job() string {
+	if m.Job == "" {
+		return defaultMetricsJob
+	}
+	return m.Job
+}
+
+// shard is the shard label value: the --shard value, or "all".
+func (m runMetrics) shard() string {
+	if m.Summary.Shard == "" {
+		return metricsShardAll
+	}
+	return m.Summary.Shard
+}
+
+// finished is when the run finished: Summary.Finished, or now if unset.
+func (m runMetrics) finished() time.Time {
+	if m.Summary.Finished.IsZero() {
+		return time.Now()
+	}
+	return m.Summary.Finished
+}
+
+// writeMetrics writes the run's metrics to file (when not "") and pushes them
+// to the Pushgateway at pushURL (when not ""), grouped by job and shard. It
+// does both even when one fails and returns their errors joined.
+//
+// meetarchive_last_success_timestamp_seconds is the run's finish time when
+// its exit code is 0. After a failed run it keeps the previous value: the
+// one in the existing metrics file, read back with the Prometheus text
+// parser (an unreadable or foreign file is treated as having none). When no
+// previous value is known the metric is left out; the push then uses POST,
+// which replaces only the metrics sent, so the Pushgateway keeps the
+// previous run's last-success time. Otherwise the push uses PUT, replacing
+// the group.
+//
+// The file is written atomically (a temporary file in the same directory,
+// renamed over it) with mode 0666 less the umask; the temporary name does
+// not end in .prom, so the textfile collector never reads a partial file.
+// The push is bounded by ctx, or by 15 s when ctx has no deadline; at
+// SIGTERM pass a context that the signal did not cancel.
+func writeMetrics(ctx context.Context, m runMetrics, file, pushURL string) error {
+	if file == "" && pushURL == "" {
+		return nil
+	}
+	last, haveLast := 0.0, false
+	if m.Summary.ExitCode == report.ExitOK {
+		last, haveLast = unixSeconds(m.finished()), true
+	} else if file != "" {
+		last, haveLast = previousLastSuccess(file)
+	}
+	var errs []error
+	if file != "" {
+		reg, err := metricsRegistry(m, last, haveLast, prometheus.Labels{"shard": m.shard()})
+		if err == nil {
+			err = writeMetricsFile(file, reg)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("metrics file %s: %w", file, err))
+		}
+	}
+	if pushURL != "" {
+		reg, err := metricsRegistry(m, last, haveLast, nil)
+		if err == nil {
+			err = pushMetrics(ctx, pushURL, m.job(), m.shard(), reg, haveLast)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("metrics push to %s: %w", redactURL(pushURL), err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// metricsRegistry builds a private registry holding the run's metrics, every
+// sample with the constant labels given.
+func metricsRegistry(m runMetrics, lastSuccess float64, haveLast bool, labels prometheus.Labels) (*prometheus.Registry, error) {
+	reg := prometheus.NewRegistry()
+	r := prometheus.WrapRegistererWith(labels, reg)
+	var errs []error
+	gauge := func(name, help string, v float64) {
+		g := prometheus.NewGauge(prometheus.GaugeOpts{Namespace: metricsNamespace, Name: name, Help: help})
+		g.Set(v)
+		errs = append(errs, r.Register(g))
+	}
+	gaugeVec := func(name, help string, labelNames ...string) *prometheus.GaugeVec {
+		g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: metricsNamespace, Name: name, Help: help}, labelNames)
+		errs = append(errs, r.Register(g))
+		return g
+	}
+	s := m.Summary
+
+	conf := gaugeVec("conferences", "Conferences of the last run per status (each counted once, under its most severe status).", "status")
+	for _, st := range report.Statuses() {
+		conf.WithLabelValues(string(st)).Set(float64(s.Counts[st]))
+	}
+	for st, n := range s.Counts { // a status this build does not list still counts
+		if !slices.Contains(report.Statuses(), st) {
+			conf.WithLabelValues(string(st)).Set(float64(n))
+		}
+	}
+	gauge("files", "Files the last run's manifest lists (rows naming a file, any status).", float64(s.Files))
+	gauge("archived_bytes", "Bytes the last run archived (rows with status archived).", float64(s.BytesArchived))
+
+	calls := gaugeVec("api_calls", "API tries of the last run by API and outcome, retries included.", "api", "outcome")
+	for api, byOutcome := range m.Calls.Calls {
+		for outcome, n := range byOutcome {
+			calls.WithLabelValues(api, outcome).Set(float64(n))
+		}
+	}
+	gauge("api_requests", "API requests the last run sent.", float64(m.Calls.Requests))
+	gauge("api_throttled_responses", "API answers of the last run that throttled it (HTTP 429 or the gateway's throttling code).", float64(m.Calls.Throttled))
+	gauge("api_retries", "API tries of the last run that retried a failed one.", float64(m.Calls.Retries))
+	wait := gaugeVec("api_wait_seconds", "Time the last run's API calls waited for the rate limiters, summed over concurrent callers.", "api")
+	for api, d := range m.Calls.Waited {
+		wait.WithLabelValues(api).Set(d.Seconds())
+	}
+
+	gauge("run_duration_seconds", "Duration of the last run.", s.DurationSecs)
+	gauge("run_exit_code", "Exit code of the last run: 0 ok, 1 failures, 2 usage, 3 fatal, 130 interrupted.", float64(s.ExitCode))
+	gauge("run_finished_timestamp_seconds", "When the last run finished, in seconds since the Unix epoch.", unixSeconds(m.finished()))
+	info := gaugeVec("run_info", "The last run's ID and the meetarchive version that ran it; the value is 1.", "run_id", "version")
+	info.WithLabelValues(s.RunID, s.Version).Set(1)
+	if haveLast {
+		gauge("last_success_timestamp_seconds", "When the last run that exited 0 finished, in seconds since the Unix epoch.", lastSuccess)
+	}
+	if !m.OldestPending.IsZero() {
+		gauge("oldest_pending_timestamp_seconds", "When the oldest conference still pending ended, in seconds since the Unix epoch.", unixSeconds(m.OldestPending))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("register metrics: %w", err)
+	}
+	return reg, nil
+}
+
+func unixSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
+
+// previousLastSuccess reads meetarchive_last_success_timestamp_seconds (in
+// seconds since the Unix epoch) from an existing metrics file; false when
+// there is no file or no plausible value in it.
+func previousLastSuccess(file string) (float64, bool) {
+	f, err := os.Open(file)
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, err := p.TextToMetricFamilies(f)
+	if err != nil {
+		return 0, false
+	}
+	mf := mfs[lastSuccessMetric]
+	if mf == nil || len(mf.GetMetric()) == 0 {
+		return 0, false
+	}
+	mt := mf.GetMetric()[0]
+	var v float64
+	switch {
+	case mt.GetGauge() != nil:
+		v = mt.GetGauge().GetValue()
+	case mt.GetUntyped() != nil:
+		v = mt.GetUntyped().GetValue()
+	default:
+		return 0, false
+	}
+	if !(v > 0 && v < 1<<40) { // not a plausible time (NaN, zero, negative, absurd)
+		return 0, false
+	}
+	return v, true
+}
+
+// writeMetricsFile writes the registry's metrics to file in the text format,
+// atomically: a temporary file in the same directory renamed over it.
+func writeMetricsFile(file string, g prometheus.Gatherer) (err error) {
+	mfs, err := g.Gather()
+	if err != nil {
+		return fmt.Errorf("gather: %w", err)
+	}
+	dir, base := filepath.Split(file)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := createMetricsTemp(dir, base)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	enc := expfmt.NewEncoder(f, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, mf := range mfs {
+		if err := enc.Encode(mf); err != nil {
+			return fmt.Errorf("encode %s: %w", mf.GetName(), err)
+		}
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close: %w", err)
+	}
+	if err := os.Rename(f.Name(), file); err != nil {
+		return fmt.Errorf("rename into place: %w", err)
+	}
+	return nil
+}
+
+// createMetricsTemp creates dir/.name.<random>.tmp with mode 0666 less the
+// umask (os.CreateTemp would make it 0600 whatever the umask).
+func createMetricsTemp(dir, name string) (*os.File, error) {
+	for range 100 {
+		p := filepath.Join(dir, "."+name+"."+strconv.FormatUint(rand.Uint64(), 36)+".tmp")
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("create temporary file: %w", err)
+		}
+		return f, nil
+	}
+	return nil, fmt.Errorf("create a temporary file for %s in %s: every name tried exists", name, dir)
+}
+
+// pushMetrics pushes the registry to the Pushgateway under job and shard:
+// PUT (replace the group) when replace, else POST (replace only the metrics
+// sent).
+func pushMetrics(ctx context.Context, pushURL, job, shard string, g prometheus.Gatherer, replace bool) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, metricsPushTimeout)
+		defer cancel()
+	}
+	// Credentials in the URL go as basic auth, so that no error message
+	// (the client's own errors name the URL) shows the password.
+	var user *url.Userinfo
+	if u, err := url.Parse(pushURL); err == nil && u.User != nil {
+		user, u.User = u.User, nil
+		pushURL = u.String()
+	}
+	p := push.New(pushURL, job).Grouping("shard", shard).Gatherer(g)
+	if user != nil {
+		pw, _ := user.Password()
+		p = p.BasicAuth(user.Username(), pw)
+	}
+	if replace {
+		return p.PushContext(ctx)
+	}
+	return p.AddContext(ctx)
+}
+
+// redactURL drops a URL's password for messages.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	return u.Redacted()
+}
+
+// metricsFlags are --metrics-file and --metrics-push.
+type metricsFlags struct {
+	File string
+	Push string
+}
+
+// Help texts of the metrics flags.
+const (
+	metricsFileHelp = "write the run's Prometheus metrics to this file at the end of the run (text format, written atomically; name it *.prom in the node exporter's textfile directory)"
+	metricsPushHelp = "push the run's Prometheus metrics to the Pushgateway at this URL at the end of the run, grouped by job and shard"
+)
+
+// register binds the metrics flags.
+func (mf *metricsFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&mf.File, "metrics-file", "", metricsFileHelp)
+	fs.StringVar(&mf.Push, "metrics-push", "", metricsPushHelp)
+}
+
+// check validates the metrics flags before the run starts, as usage errors:
+// the file's directory must exist and the file must not be a directory; the
+// push URL must be http(s)://host[:port][/path] (host:port alone means http).
+func (mf *metricsFlags) check(cmd string) error {
+	if mf.File != "" {
+		if strings.HasSuffix(mf.File, string(filepath.Separator)) {
+			return usagef("%s: invalid value for --metrics-file: %q names a directory", cmd, mf.File)
+		}
+		dir := filepath.Dir(mf.File)
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return usagef("%s: invalid value for --metrics-file: directory %s does not exist", cmd, dir)
+		}
+		if st, err := os.Stat(mf.File); err == nil && st.IsDir() {
+			return usagef("%s: invalid value for --metrics-file: %s is a directory", cmd, mf.File)
+		}
+	}
+	if mf.Push != "" {
+		if err := checkPushURL(mf.Push); err != nil {
+			return usagef("%s: invalid value for --metrics-push: %v", cmd, err)
+		}
+	}
+	return nil
+}
+
+// checkPushURL accepts what push.New accepts and a Pushgateway can serve:
+// an http or https URL with a host and no query or fragment, or host:port.
+func checkPushURL(s string) error {
+	raw := s
+	if !strings.Contains(s, "://") {
+		raw = "http://" + s
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%q is not a URL", s)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Errorf("%q: want an http or https URL", s)
+	case u.Host == "" || u.Hostname() == "":
+		return fmt.Errorf("%q has no host", redactURL(s))
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return fmt.Errorf("%q: want no query or fragment", redactURL(s))
+	case strings.Contains(u.Path, "/metrics/job"):
+		return fmt.Errorf("%q: give the Pushgateway's base URL, without /metrics/job/...", redactURL(s))
+	}
+	return nil
+}

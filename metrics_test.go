@@ -1,0 +1,829 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"meetarchive/export"
+	"meetarchive/report"
+)
+
+// sampleKey names one sample as name{label=value,...}, labels sorted, values raw.
+func sampleKey(name string, labels map[string]string) string {
+	names := slices.Sorted(maps.Keys(labels))
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = n + "=" + labels[n]
+	}
+	return name + "{" + strings.Join(parts, ",") + "}"
+}
+
+// flatten turns metric families into samples; extra labels are added to every
+// sample (the Pushgateway's grouping labels). Every family must be a gauge.
+func flatten(t *testing.T, mfs map[string]*dto.MetricFamily, extra map[string]string) map[string]float64 {
+	t.Helper()
+	out := map[string]float64{}
+	for name, mf := range mfs {
+		if mf.GetType() != dto.MetricType_GAUGE {
+			t.Errorf("%s: type %v, want GAUGE", name, mf.GetType())
+		}
+		if mf.GetHelp() == "" {
+			t.Errorf("%s: no HELP", name)
+		}
+		for _, m := range mf.GetMetric() {
+			labels := maps.Clone(extra)
+			if labels == nil {
+				labels = map[string]string{}
+			}
+			for _, lp := range m.GetLabel() {
+				if _, dup := labels[lp.GetName()]; dup {
+					t.Errorf("%s: label %s both in the sample and the grouping key", name, lp.GetName())
+				}
+				labels[lp.GetName()] = lp.GetValue()
+			}
+			k := sampleKey(name, labels)
+			if _, dup := out[k]; dup {
+				t.Errorf("sample %s twice", k)
+			}
+			out[k] = m.GetGauge().GetValue()
+		}
+	}
+	return out
+}
+
+// parseMetricsFile reads a metrics file with the Prometheus text parser.
+func parseMetricsFile(t *testing.T, path string) map[string]*dto.MetricFamily {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatalf("open metrics file: %v", err)
+	}
+	defer f.Close()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, err := p.TextToMetricFamilies(f)
+	if err != nil {
+		t.Fatalf("parse metrics file: %v", err)
+	}
+	return mfs
+}
+
+// wantSamples is what the metrics of m must be, written out from the input
+// by hand; labels go on every sample; lastSuccess < 0 means absent.
+func wantSamples(m runMetrics, lastSuccess float64, labels map[string]string) map[string]float64 {
+	with := func(kv ...string) map[string]string {
+		l := maps.Clone(labels)
+		if l == nil {
+			l = map[string]string{}
+		}
+		for i := 0; i < len(kv); i += 2 {
+			l[kv[i]] = kv[i+1]
+		}
+		return l
+	}
+	s := m.Summary
+	want := map[string]float64{}
+	for _, st := range []string{"archived", "already-archived", "pending-transcode", "unavailable", "not-found",
+		"no-files", "failed", "invalid-input", "duplicate-input", "cancelled", "planned"} {
+		want[sampleKey("meetarchive_conferences", with("status", st))] = float64(s.Counts[report.Status(st)])
+	}
+	for st, n := range s.Counts {
+		want[sampleKey("meetarchive_conferences", with("status", string(st)))] = float64(n)
+	}
+	want[sampleKey("meetarchive_files", with())] = float64(s.Files)
+	want[sampleKey("meetarchive_archived_bytes", with())] = float64(s.BytesArchived)
+	for api, outcomes := range m.Calls.Calls {
+		for o, n := range outcomes {
+			want[sampleKey("meetarchive_api_calls", with("api", api, "outcome", o))] = float64(n)
+		}
+	}
+	for api, d := range m.Calls.Waited {
+		want[sampleKey("meetarchive_api_wait_seconds", with("api", api))] = d.Seconds()
+	}
+	want[sampleKey("meetarchive_api_requests", with())] = float64(m.Calls.Requests)
+	want[sampleKey("meetarchive_api_throttled_responses", with())] = float64(m.Calls.Throttled)
+	want[sampleKey("meetarchive_api_retries", with())] = float64(m.Calls.Retries)
+	want[sampleKey("meetarchive_run_duration_seconds", with())] = s.DurationSecs
+	want[sampleKey("meetarchive_run_exit_code", with())] = float64(s.ExitCode)
+	want[sampleKey("meetarchive_run_finished_timestamp_seconds", with())] = float64(s.Finished.UnixNano()) / 1e9
+	want[sampleKey("meetarchive_run_info", with("run_id", s.RunID, "version", s.Version))] = 1
+	if lastSuccess >= 0 {
+		want[sampleKey("meetarchive_last_success_timestamp_seconds", with())] = lastSuccess
+	}
+	if !m.OldestPending.IsZero() {
+		want[sampleKey("meetarchive_oldest_pending_timestamp_seconds", with())] = float64(m.OldestPending.UnixNano()) / 1e9
+	}
+	return want
+}
+
+// diffSamples reports every sample missing, extra or different.
+func diffSamples(t *testing.T, what string, got, want map[string]float64) {
+	t.Helper()
+	keys := slices.Sorted(maps.Keys(want))
+	for _, k := range keys {
+		g, ok := got[k]
+		switch {
+		case !ok:
+			t.Errorf("%s: missing %s (want %v)", what, k, want[k])
+		case g != want[k]:
+			t.Errorf("%s: %s = %v, want %v", what, k, g, want[k])
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(got)) {
+		if _, ok := want[k]; !ok {
+			t.Errorf("%s: unexpected %s = %v", what, k, got[k])
+		}
+	}
+}
+
+func allCounts(n map[report.Status]int) map[report.Status]int {
+	c := map[report.Status]int{}
+	for _, st := range report.Statuses() {
+		c[st] = 0
+	}
+	maps.Copy(c, n)
+	return c
+}
+
+var metricsT0 = time.Date(2026, 11, 30, 2, 0, 5, 250_000_000, time.UTC)
+
+// metricsCases are runs of every shape: success and failure, sharded or
+// not, with and without API calls, odd label values, a status this build
+// does not know.
+func metricsCases() []struct {
+	name     string
+	m        runMetrics
+	wantLast bool // a last-success sample is expected (no earlier file)
+} {
+	return []struct {
+		name     string
+		m        runMetrics
+		wantLast bool
+	}{
+		{
+			name: "success over the whole input",
+			m: runMetrics{
+				Summary: report.Summary{
+					RunInfo:  report.RunInfo{RunID: "20261130T020000Z-1a2b", Version: "v1.4.0"},
+					Finished: metricsT0, DurationSecs: 312.75, ExitCode: 0,
+					Counts: allCounts(map[report.Status]int{report.Archived: 40, report.AlreadyArchived: 7, report.PendingTranscode: 3, report.NoFiles: 2}),
+					Files:  95, BytesArchived: 73_014_444_032,
+				},
+				Calls: export.CallStats{
+					Calls: map[string]map[string]int64{
+						"auth":         {"ok": 1},
+						"list":         {"ok": 6, "throttled": 2},
+						"details":      {"ok": 52, "http-5xx": 1, "network": 1},
+						"downloadurls": {"ok": 47},
+					},
+					Waited:   map[string]time.Duration{"list": 1500 * time.Millisecond, "details": 2*time.Second + 250*time.Millisecond},
+					Requests: 110, Retries: 4, Throttled: 2,
+				},
+				OldestPending: metricsT0.Add(-50 * time.Hour),
+			},
+			wantLast: true,
+		},
+		{
+			name: "failures in shard 2 of 4",
+			m: runMetrics{
+				Summary: report.Summary{
+					RunInfo:  report.RunInfo{RunID: "r-2", Version: "dev", Shard: "2/4"},
+					Finished: metricsT0.Add(time.Hour), DurationSecs: 61, ExitCode: report.ExitFailures,
+					Counts: allCounts(map[report.Status]int{report.Archived: 5, report.Failed: 2, report.NotFound: 1, report.InvalidInput: 1}),
+					Files:  12, BytesArchived: 1 << 30,
+				},
+				Calls: export.CallStats{
+					Calls:    map[string]map[string]int64{"details": {"ok": 8, "http-4xx": 1, "api-error": 2}},
+					Requests: 11, Retries: 0, Throttled: 0,
+				},
+				Job: "archive-nightly",
+			},
+		},
+		{
+			name: "fatal before anything was counted",
+			m: runMetrics{
+				Summary: report.Summary{
+					RunInfo:  report.RunInfo{RunID: "r-3"},
+					Finished: metricsT0, DurationSecs: 0.5, ExitCode: report.ExitFatal,
+					Counts: nil, // every known status is still present, at 0
+				},
+			},
+		},
+		{
+			name: "interrupted, odd label values, a status this build does not know",
+			m: runMetrics{
+				Summary: report.Summary{
+					RunInfo:  report.RunInfo{RunID: "run \"7\"\\\nnext", Version: "v2 (ünïcode)", Shard: "0/1"},
+					Finished: metricsT0, DurationSecs: 9.125, ExitCode: report.ExitInterrupted,
+					Counts: allCounts(map[report.Status]int{report.Cancelled: 4, "from-the-future": 2}),
+					Files:  1,
+				},
+				Calls: export.CallStats{Calls: map[string]map[string]int64{"recordinfo": {"canceled": 3}}, Requests: 3},
+			},
+		},
+	}
+}
+
+func TestWriteMetricsFile(t *testing.T) {
+	for _, tc := range metricsCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			file := filepath.Join(dir, "meetarchive.prom")
+			if err := writeMetrics(context.Background(), tc.m, file, ""); err != nil {
+				t.Fatalf("writeMetrics: %v", err)
+			}
+			last := -1.0
+			if tc.wantLast {
+				last = float64(tc.m.Summary.Finished.UnixNano()) / 1e9
+			}
+			shard := tc.m.Summary.Shard
+			if shard == "" {
+				shard = "all"
+			}
+			got := flatten(t, parseMetricsFile(t, file), nil)
+			diffSamples(t, "file", got, wantSamples(tc.m, last, map[string]string{"shard": shard}))
+
+			// The conference counts equal the summary's, and add up to its total.
+			var sum float64
+			for k, v := range got {
+				if strings.HasPrefix(k, "meetarchive_conferences{") {
+					sum += v
+				}
+			}
+			var total int
+			for _, n := range tc.m.Summary.Counts {
+				total += n
+			}
+			if sum != float64(total) {
+				t.Errorf("sum of meetarchive_conferences = %v, want %d", sum, total)
+			}
+
+			// Nothing but the file is left in the directory.
+			ents, err := os.ReadDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, e := range ents {
+				names = append(names, e.Name())
+			}
+			if want := []string{"meetarchive.prom"}; !slices.Equal(names, want) {
+				t.Errorf("directory holds %q, want %q", names, want)
+			}
+
+			// The mode is 0666 less the umask, as a file this process creates.
+			ref := filepath.Join(t.TempDir(), "ref")
+			rf, err := os.OpenFile(ref, os.O_CREATE|os.O_WRONLY, 0o666)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rf.Close()
+			st, err := os.Stat(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rst, _ := os.Stat(ref)
+			if got, want := st.Mode().Perm(), rst.Mode().Perm(); got != want {
+				t.Errorf("metrics file mode %v, want %v (0666 less the umask)", got, want)
+			}
+		})
+	}
+}
+
+// TestMetricsLastSuccess runs a sequence of runs on one metrics file: a
+// failed run keeps the last success time found in the file.
+func TestMetricsLastSuccess(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "m.prom")
+	at := func(h int) time.Time { return metricsT0.Add(time.Duration(h)*time.Hour + 123_456_789) }
+	secs := func(h int) float64 { return float64(at(h).UnixNano()) / 1e9 }
+	steps := []struct {
+		name     string
+		before   func(t *testing.T) // prepares the file
+		exit     int
+		finished time.Time
+		want     float64 // -1: absent
+	}{
+		{name: "first run fails: no last success yet", exit: report.ExitFailures, finished: at(0), want: -1},
+		{name: "success", exit: report.ExitOK, finished: at(24), want: secs(24)},
+		{name: "failure keeps it", exit: report.ExitFailures, finished: at(48), want: secs(24)},
+		{name: "fatal keeps it", exit: report.ExitFatal, finished: at(72), want: secs(24)},
+		{name: "interrupted keeps it", exit: report.ExitInterrupted, finished: at(73), want: secs(24)},
+		{name: "next success replaces it", exit: report.ExitOK, finished: at(96), want: secs(96)},
+		{name: "failure keeps the new one", exit: report.ExitFailures, finished: at(120), want: secs(96)},
+		{
+			name: "a file the parser refuses gives none",
+			before: func(t *testing.T) {
+				if err := os.WriteFile(file, []byte("this is { not the text format\n"), 0o666); err != nil {
+					t.Fatal(err)
+				}
+			},
+			exit: report.ExitFailures, finished: at(144), want: -1,
+		},
+		{
+			name: "a file without the metric gives none",
+			before: func(t *testing.T) {
+				if err := os.WriteFile(file, []byte("# TYPE other gauge\nother 1\n"), 0o666); err != nil {
+					t.Fatal(err)
+				}
+			},
+			exit: report.ExitFailures, finished: at(145), want: -1,
+		},
+		{
+			name: "an untyped sample written by hand is kept",
+			before: func(t *testing.T) {
+				if err := os.WriteFile(file, []byte("meetarchive_last_success_timestamp_seconds 1.7645e+09\n"), 0o666); err != nil {
+					t.Fatal(err)
+				}
+			},
+			exit: report.ExitFailures, finished: at(146), want: 1.7645e+09,
+		},
+		{
+			name: "an implausible value is dropped",
+			before: func(t *testing.T) {
+				if err := os.WriteFile(file, []byte("meetarchive_last_success_timestamp_seconds NaN\n"), 0o666); err != nil {
+					t.Fatal(err)
+				}
+			},
+			exit: report.ExitFailures, finished: at(147), want: -1,
+		},
+	}
+	for _, st := range steps {
+		if !t.Run(st.name, func(t *testing.T) {
+			if st.before != nil {
+				st.before(t)
+			}
+			m := runMetrics{Summary: report.Summary{ExitCode: st.exit, Finished: st.finished, Counts: allCounts(nil)}}
+			if err := writeMetrics(context.Background(), m, file, ""); err != nil {
+				t.Fatalf("writeMetrics: %v", err)
+			}
+			mf := parseMetricsFile(t, file)["meetarchive_last_success_timestamp_seconds"]
+			switch {
+			case st.want < 0 && mf != nil:
+				t.Errorf("last success = %v, want none", mf.GetMetric()[0].GetGauge().GetValue())
+			case st.want >= 0 && mf == nil:
+				t.Errorf("last success missing, want %v", st.want)
+			case st.want >= 0:
+				if got := mf.GetMetric()[0].GetGauge().GetValue(); got != st.want {
+					t.Errorf("last success = %v, want %v", got, st.want)
+				}
+			}
+			ec := parseMetricsFile(t, file)["meetarchive_run_exit_code"]
+			if got := ec.GetMetric()[0].GetGauge().GetValue(); got != float64(st.exit) {
+				t.Errorf("exit code = %v, want %d", got, st.exit)
+			}
+		}) {
+			return // later steps depend on this one
+		}
+	}
+}
+
+// fakeGateway is a Pushgateway as far as pushing goes: PUT replaces a group,
+// POST replaces the families it sends, the body is decoded with the
+// Prometheus decoder for its Content-Type.
+type fakeGateway struct {
+	mu       sync.Mutex
+	groups   map[string]map[string]*dto.MetricFamily // path after /metrics/ -> families
+	requests []gatewayRequest
+	status   int           // answer status; 0 is 200
+	hang     chan struct{} // when set, requests wait for it or their end
+}
+
+type gatewayRequest struct {
+	method, path, contentType, user, password string
+	labels                                    map[string]string
+}
+
+func (g *fakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if g.hang != nil {
+		select {
+		case <-g.hang:
+		case <-r.Context().Done():
+		}
+		return
+	}
+	rest, ok := strings.CutPrefix(r.URL.EscapedPath(), "/metrics/")
+	if !ok || (r.Method != http.MethodPut && r.Method != http.MethodPost) {
+		http.Error(w, "not a push", http.StatusMethodNotAllowed)
+		return
+	}
+	labels, err := groupingLabels(rest)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	format := expfmt.ResponseFormat(r.Header)
+	if format.FormatType() == expfmt.TypeUnknown {
+		http.Error(w, "unknown Content-Type "+r.Header.Get("Content-Type"), http.StatusUnsupportedMediaType)
+		return
+	}
+	dec := expfmt.NewDecoder(r.Body, format)
+	fams := map[string]*dto.MetricFamily{}
+	for {
+		mf := &dto.MetricFamily{}
+		if err := dec.Decode(mf); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			http.Error(w, "decode: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		fams[mf.GetName()] = mf
+	}
+	user, pw, _ := r.BasicAuth()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.requests = append(g.requests, gatewayRequest{r.Method, r.URL.EscapedPath(), r.Header.Get("Content-Type"), user, pw, labels})
+	if g.status != 0 {
+		w.WriteHeader(g.status)
+		return
+	}
+	if g.groups == nil {
+		g.groups = map[string]map[string]*dto.MetricFamily{}
+	}
+	if r.Method == http.MethodPut || g.groups[rest] == nil {
+		g.groups[rest] = fams
+	} else {
+		maps.Copy(g.groups[rest], fams)
+	}
+}
+
+// groupingLabels decodes a push path's label pairs, "name@base64" taking a
+// base64url value (padding optional), as the Pushgateway does.
+func groupingLabels(path string) (map[string]string, error) {
+	parts := strings.Split(path, "/")
+	if len(parts)%2 != 0 {
+		return nil, fmt.Errorf("odd number of path components in %q", path)
+	}
+	labels := map[string]string{}
+	for i := 0; i < len(parts); i += 2 {
+		name, value := parts[i], parts[i+1]
+		if n, ok := strings.CutSuffix(name, "@base64"); ok {
+			b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(value, "="))
+			if err != nil {
+				return nil, fmt.Errorf("label %s: %w", n, err)
+			}
+			name, value = n, string(b)
+		} else {
+			v, err := urlUnescape(value)
+			if err != nil {
+				return nil, err
+			}
+			value = v
+		}
+		labels[name] = value
+	}
+	if labels["job"] == "" {
+		return nil, fmt.Errorf("no job in %q", path)
+	}
+	return labels, nil
+}
+
+func urlUnescape(s string) (string, error) {
+	r, err := http.NewRequest(http.MethodGet, "http://x/?v="+s, nil)
+	if err != nil {
+		return "", err
+	}
+	return r.URL.Query().Get("v"), nil
+}
+
+// group returns the samples a scrape of the gateway would show for a group.
+func (g *fakeGateway) group(t *testing.T, path string) map[string]float64 {
+	t.Helper()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	fams, ok := g.groups[path]
+	if !ok {
+		t.Fatalf("gateway has no group %s (has %v)", path, slices.Sorted(maps.Keys(g.groups)))
+	}
+	labels, err := groupingLabels(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return flatten(t, fams, labels)
+}
+
+func TestWriteMetricsPush(t *testing.T) {
+	for _, tc := range metricsCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			gw := &fakeGateway{}
+			srv := httptest.NewServer(gw)
+			defer srv.Close()
+			file := filepath.Join(t.TempDir(), "m.prom")
+			if err := writeMetrics(context.Background(), tc.m, file, srv.URL); err != nil {
+				t.Fatalf("writeMetrics: %v", err)
+			}
+			job, shard := tc.m.Job, tc.m.Summary.Shard
+			if job == "" {
+				job = "meetarchive"
+			}
+			wantPath := "job/" + job + "/shard/all"
+			if shard != "" {
+				wantPath = "job/" + job + "/shard@base64/" + base64.RawURLEncoding.EncodeToString([]byte(shard))
+			} else {
+				shard = "all"
+			}
+			if len(gw.requests) != 1 {
+				t.Fatalf("gateway got %d requests, want 1", len(gw.requests))
+			}
+			req := gw.requests[0]
+			if got, want := req.path, "/metrics/"+wantPath; got != want {
+				t.Errorf("push path %s, want %s", got, want)
+			}
+			if got, want := req.labels, map[string]string{"job": job, "shard": shard}; !maps.Equal(got, want) {
+				t.Errorf("grouping labels %v, want %v", got, want)
+			}
+			// PUT when the last success is known, POST (keep the gateway's) when not.
+			wantMethod := http.MethodPost
+			last := -1.0
+			if tc.wantLast {
+				wantMethod = http.MethodPut
+				last = float64(tc.m.Summary.Finished.UnixNano()) / 1e9
+			}
+			if req.method != wantMethod {
+				t.Errorf("method %s, want %s", req.method, wantMethod)
+			}
+			pushed := gw.group(t, wantPath)
+			diffSamples(t, "pushed", pushed, wantSamples(tc.m, last, map[string]string{"job": job, "shard": shard}))
+
+			// The file holds the same samples, but for the job label.
+			written := flatten(t, parseMetricsFile(t, file), map[string]string{"job": job})
+			diffSamples(t, "written vs pushed", written, pushed)
+		})
+	}
+}
+
+// TestMetricsPushKeepsLastSuccess: a failed run pushing without a metrics
+// file leaves the gateway's last success time as the successful run set it,
+// and replaces every other metric.
+func TestMetricsPushKeepsLastSuccess(t *testing.T) {
+	gw := &fakeGateway{}
+	srv := httptest.NewServer(gw)
+	defer srv.Close()
+	runs := []struct {
+		name     string
+		exit     int
+		finished time.Time
+		archived int
+		calls    map[string]map[string]int64
+		want     float64
+	}{
+		{"success", report.ExitOK, metricsT0, 9, map[string]map[string]int64{"list": {"ok": 2}}, float64(metricsT0.UnixNano()) / 1e9},
+		{"failure", report.ExitFailures, metricsT0.Add(24 * time.Hour), 1, map[string]map[string]int64{"list": {"http-5xx": 3}}, float64(metricsT0.UnixNano()) / 1e9},
+		{"success again", report.ExitOK, metricsT0.Add(48 * time.Hour), 4, nil, float64(metricsT0.Add(48*time.Hour).UnixNano()) / 1e9},
+	}
+	for _, r := range runs {
+		if !t.Run(r.name, func(t *testing.T) {
+			m := runMetrics{
+				Summary: report.Summary{ExitCode: r.exit, Finished: r.finished, Counts: allCounts(map[report.Status]int{report.Archived: r.archived})},
+				Calls:   export.CallStats{Calls: r.calls},
+			}
+			if err := writeMetrics(context.Background(), m, "", srv.URL+"/"); err != nil {
+				t.Fatalf("writeMetrics: %v", err)
+			}
+			got := gw.group(t, "job/meetarchive/shard/all")
+			labels := map[string]string{"job": "meetarchive", "shard": "all"}
+			if v, ok := got[sampleKey("meetarchive_last_success_timestamp_seconds", labels)]; !ok || v != r.want {
+				t.Errorf("gateway's last success = %v (present %v), want %v", v, ok, r.want)
+			}
+			if v := got[sampleKey("meetarchive_run_exit_code", labels)]; v != float64(r.exit) {
+				t.Errorf("gateway's exit code = %v, want %d", v, r.exit)
+			}
+			st := maps.Clone(labels)
+			st["status"] = "archived"
+			if v := got[sampleKey("meetarchive_conferences", st)]; v != float64(r.archived) {
+				t.Errorf("gateway's archived count = %v, want %d", v, r.archived)
+			}
+			// The failed run's calls replaced the success's, not added to them.
+			var apiSamples []string
+			for k := range got {
+				if strings.HasPrefix(k, "meetarchive_api_calls{") {
+					apiSamples = append(apiSamples, k)
+				}
+			}
+			sort.Strings(apiSamples)
+			var want []string
+			for api, os := range r.calls {
+				for o := range os {
+					l := maps.Clone(labels)
+					l["api"], l["outcome"] = api, o
+					want = append(want, sampleKey("meetarchive_api_calls", l))
+				}
+			}
+			sort.Strings(want)
+			if r.calls == nil {
+				// A PUT replaced the group: no API call samples are left over.
+				want = nil
+			}
+			if !slices.Equal(apiSamples, want) {
+				t.Errorf("gateway's api_calls samples %q, want %q", apiSamples, want)
+			}
+		}) {
+			return
+		}
+	}
+}
+
+func TestWriteMetricsErrors(t *testing.T) {
+	okRun := runMetrics{Summary: report.Summary{ExitCode: 0, Finished: metricsT0, Counts: allCounts(nil)}}
+	tests := []struct {
+		name      string
+		gateway   *fakeGateway
+		url       func(srv string) string // the push URL; nil: no push
+		file      func(dir string) string // the metrics file; nil: none
+		ctx       func() (context.Context, context.CancelFunc)
+		wantErr   []string // substrings of the error; nil: no error
+		notInErr  string
+		wantFile  bool // the file is written
+		wantPush  int  // requests the gateway answered
+		maxSecond float64
+	}{
+		{
+			name: "nothing asked, nothing done",
+		},
+		{
+			name:     "gateway error: the file is still written",
+			gateway:  &fakeGateway{status: http.StatusInternalServerError},
+			url:      func(s string) string { return s },
+			file:     func(d string) string { return filepath.Join(d, "m.prom") },
+			wantErr:  []string{"metrics push to", "500"},
+			wantFile: true, wantPush: 1,
+		},
+		{
+			name:     "missing directory: the push still happens",
+			gateway:  &fakeGateway{},
+			url:      func(s string) string { return s },
+			file:     func(d string) string { return filepath.Join(d, "no-such-dir", "m.prom") },
+			wantErr:  []string{"metrics file", "no-such-dir"},
+			wantPush: 1,
+		},
+		{
+			name: "file is a directory: error, no temporary file left",
+			file: func(d string) string {
+				p := filepath.Join(d, "m.prom")
+				os.MkdirAll(filepath.Join(p, "x"), 0o777)
+				return p
+			},
+			wantErr: []string{"metrics file", "rename"},
+		},
+		{
+			name:    "gateway hangs: the context's deadline ends the push",
+			gateway: &fakeGateway{hang: make(chan struct{})},
+			url:     func(s string) string { return s },
+			ctx: func() (context.Context, context.CancelFunc) {
+				return context.WithTimeout(context.Background(), 300*time.Millisecond)
+			},
+			wantErr:   []string{"metrics push to", "deadline exceeded"},
+			maxSecond: 3,
+		},
+		{
+			name:     "credentials in the URL go as basic auth, never into the error",
+			gateway:  &fakeGateway{status: http.StatusUnauthorized},
+			url:      func(s string) string { return strings.Replace(s, "://", "://pusher:s3cr3t-pw@", 1) },
+			wantErr:  []string{"metrics push to", "401"},
+			notInErr: "s3cr3t-pw",
+			wantPush: 1,
+		},
+		{
+			name:    "nothing listens",
+			url:     func(string) string { return "http://127.0.0.1:1" },
+			wantErr: []string{"metrics push to http://127.0.0.1:1"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			var pushURL, file string
+			if tc.gateway != nil {
+				srv := httptest.NewServer(tc.gateway)
+				defer srv.Close()
+				if tc.gateway.hang != nil {
+					defer close(tc.gateway.hang)
+				}
+				pushURL = srv.URL
+			}
+			if tc.url != nil {
+				pushURL = tc.url(pushURL)
+			}
+			if tc.file != nil {
+				file = tc.file(dir)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			if tc.ctx != nil {
+				ctx, cancel = tc.ctx()
+			}
+			defer cancel()
+			start := time.Now()
+			err := writeMetrics(ctx, okRun, file, pushURL)
+			if tc.maxSecond > 0 && time.Since(start).Seconds() > tc.maxSecond {
+				t.Errorf("writeMetrics took %v, want under %vs", time.Since(start), tc.maxSecond)
+			}
+			if tc.wantErr == nil && err != nil {
+				t.Fatalf("writeMetrics: %v", err)
+			}
+			if tc.wantErr != nil && err == nil {
+				t.Fatalf("writeMetrics: no error, want one with %q", tc.wantErr)
+			}
+			for _, s := range tc.wantErr {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %q does not contain %q", err, s)
+				}
+			}
+			if tc.notInErr != "" && err != nil && strings.Contains(err.Error(), tc.notInErr) {
+				t.Errorf("error %q shows %q", err, tc.notInErr)
+			}
+			if tc.gateway != nil {
+				tc.gateway.mu.Lock()
+				n := len(tc.gateway.requests)
+				reqs := slices.Clone(tc.gateway.requests)
+				tc.gateway.mu.Unlock()
+				if n != tc.wantPush {
+					t.Errorf("gateway answered %d pushes, want %d", n, tc.wantPush)
+				}
+				if tc.notInErr != "" && n > 0 {
+					if reqs[0].user != "pusher" || reqs[0].password != "s3cr3t-pw" {
+						t.Errorf("basic auth %q:%q, want pusher:s3cr3t-pw", reqs[0].user, reqs[0].password)
+					}
+				}
+			}
+			if file != "" {
+				_, statErr := os.Stat(file)
+				if tc.wantFile && statErr != nil {
+					t.Errorf("metrics file not written: %v", statErr)
+				}
+			}
+			ents, _ := os.ReadDir(dir)
+			for _, e := range ents {
+				if strings.HasSuffix(e.Name(), ".tmp") {
+					t.Errorf("temporary file %s left behind", e.Name())
+				}
+			}
+		})
+	}
+}
+
+func TestMetricsFlags(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name    string
+		args    []string
+		wantErr string // "" for valid
+	}{
+		{name: "none", args: nil},
+		{name: "file in an existing dir", args: []string{"--metrics-file", filepath.Join(dir, "m.prom")}},
+		{name: "file in the working dir", args: []string{"--metrics-file", "m.prom"}},
+		{name: "file in a missing dir", args: []string{"--metrics-file", filepath.Join(dir, "nope", "m.prom")}, wantErr: "--metrics-file: directory"},
+		{name: "file is a directory", args: []string{"--metrics-file", dir}, wantErr: "is a directory"},
+		{name: "file ends in a slash", args: []string{"--metrics-file", dir + "/"}, wantErr: "names a directory"},
+		{name: "push URL", args: []string{"--metrics-push", "http://pushgateway.monitoring:9091"}},
+		{name: "push https URL with a path prefix", args: []string{"--metrics-push", "https://gw.example/prefix"}},
+		{name: "push host:port", args: []string{"--metrics-push", "pushgateway:9091"}},
+		{name: "push URL with credentials", args: []string{"--metrics-push", "http://u:p@gw:9091"}},
+		{name: "push ftp", args: []string{"--metrics-push", "ftp://gw:21"}, wantErr: "want an http or https URL"},
+		{name: "push without host", args: []string{"--metrics-push", "http://"}, wantErr: "has no host"},
+		{name: "push with query", args: []string{"--metrics-push", "http://gw:9091?x=1"}, wantErr: "no query"},
+		{name: "push with the job path", args: []string{"--metrics-push", "http://gw:9091/metrics/job/x"}, wantErr: "base URL"},
+		{name: "push not a URL", args: []string{"--metrics-push", "http://gw:port"}, wantErr: "not a URL"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := flag.NewFlagSet("run", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			var mf metricsFlags
+			mf.register(fs)
+			if err := fs.Parse(tc.args); err != nil {
+				t.Fatalf("parse: %v", err)
+			}
+			err := mf.check("run")
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("check: %v", err)
+				}
+				return
+			}
+			var ue *usageError
+			if !errors.As(err, &ue) {
+				t.Fatalf("check: %v (%T), want a usage error", err, err)
+			}
+			if !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("error %q does not contain %q", err, tc.wantErr)
+			}
+		})
+	}
+}
