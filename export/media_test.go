@@ -289,7 +289,7 @@ type redirectLab struct {
 }
 
 type redirectHit struct {
-	host, auth, referer, query string
+	host, auth, referer, query, rng string
 }
 
 func (l *redirectLab) handler(w http.ResponseWriter, r *http.Request) {
@@ -298,7 +298,8 @@ func (l *redirectLab) handler(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, r.URL.Query().Get("to"), http.StatusFound)
 	case "/target":
 		l.mu.Lock()
-		l.hits = append(l.hits, redirectHit{host: r.Host, auth: r.Header.Get("Authorization"), referer: r.Header.Get("Referer"), query: r.URL.RawQuery})
+		l.hits = append(l.hits, redirectHit{host: r.Host, auth: r.Header.Get("Authorization"), referer: r.Header.Get("Referer"),
+			query: r.URL.RawQuery, rng: r.Header.Get("Range")})
 		l.mu.Unlock()
 		io.WriteString(w, "media")
 	default:
@@ -409,6 +410,26 @@ func TestMediaRedirects(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMediaRedirectKeepsRange: a resumed download asks the redirect target
+// for the same range.
+func TestMediaRedirectKeepsRange(t *testing.T) {
+	lab := &redirectLab{}
+	a, b := server(t, lab.handler), server(t, lab.handler)
+	c := newTestClient(t, a.URL, nil)
+	m, err := c.OpenMediaAt(ctxT(t), File{FileType: "Hd", Name: "0_0.mp4", URL: via(a.URL, b.URL+"/target"), Token: "tok-range", Size: -1}, 2)
+	if err != nil {
+		t.Fatalf("OpenMediaAt: %v", err)
+	}
+	m.Body.Close()
+	if m.Offset != 0 {
+		t.Errorf("Offset = %d, want 0 (the target ignores ranges)", m.Offset)
+	}
+	hits := lab.take()
+	if len(hits) != 1 || hits[0].rng != "bytes=2-" || hits[0].auth != "" {
+		t.Errorf("target saw %+v, want one request with Range bytes=2- and no token", hits)
 	}
 }
 
