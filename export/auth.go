@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/singleflight"
+
+	"meetarchive/redact"
 )
 
 const (
@@ -192,6 +194,7 @@ func (a *authenticator) login(ctx context.Context) (token, error) {
 				CorpID:     cr.CorpID,
 			}
 			sig := Sign(cr.AppKey, cr.AppID, cr.CorpID, cr.UserID, body.ExpireTime, body.Nonce)
+			redact.Add(sig)
 			h := http.Header{}
 			h.Set("Authorization", AppAuthHeader(sig, cr.AppID))
 			h.Set("X-Token-Type", "LongTicket")
@@ -231,6 +234,7 @@ func (a *authenticator) login(ctx context.Context) (token, error) {
 	if resp.AccessToken == "" {
 		return token{}, &BadResponseError{Op: "auth", StatusCode: http.StatusOK, Reason: "no accessToken in the answer"}
 	}
+	redact.Add(resp.AccessToken)
 	now := time.Now()
 	t := token{value: resp.AccessToken}
 	switch {

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"meetarchive/redact"
 )
 
 // Client talks to the Meeting API. It is safe for concurrent use; share one
@@ -59,6 +61,7 @@ func NewClient(cfg Config) (*Client, error) {
 	}
 	c.auth = &authenticator{c: c}
 	cr := cfg.Credentials
+	registerCredentials(cr)
 	for _, s := range []string{cr.AppKey, cr.Password, cr.Token} {
 		if len(s) >= 4 {
 			c.secrets = append(c.secrets, s)
@@ -161,7 +164,7 @@ func (c *Client) RateLimit(api string) float64 {
 
 // scrub redacts key/value secrets and every literal secret the client knows.
 func (c *Client) scrub(s string) string {
-	s = Redact(s)
+	s = redact.String(s)
 	for _, sec := range c.secrets {
 		s = strings.ReplaceAll(s, sec, "REDACTED")
 	}

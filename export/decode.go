@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"meetarchive/redact"
 )
 
 // flexInt is an integer the API may send as a number or as a string of digits
@@ -115,12 +117,9 @@ func successCode(c string) bool {
 	return false
 }
 
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return strings.ToValidUTF8(s[:n], "") + "..."
-}
+// clip is redact.Clip: text bound for an error is scrubbed of every secret
+// first, then cut to at most n bytes, so that no cut keeps the start of one.
+func clip(s string, n int) string { return redact.Clip(s, n) }
 
 // decode turns a 2xx answer into out. Anything unusable becomes a
 // *BadResponseError; an error body that came with status 2xx becomes an

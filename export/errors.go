@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -313,17 +312,4 @@ func ErrorCode(err error) string {
 		return "connection"
 	}
 	return "error"
-}
-
-// secretRE finds secret-bearing key/value pairs: token=..., "accessToken":"...",
-// signature=..., password=... and the like.
-var secretRE = regexp.MustCompile(`(?i)((?:access_?|refresh_?|x-access-)?token|signature|password|app_?key|authorization)(["']?\s*[:=]\s*["']?)([^&#\s"',;}]+)`)
-
-// Redact replaces the values of token=, signature=, password= and similar
-// pairs in s (URLs, messages, JSON) by "REDACTED".
-func Redact(s string) string {
-	if s == "" {
-		return s
-	}
-	return secretRE.ReplaceAllString(s, "${1}${2}REDACTED")
 }

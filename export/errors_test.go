@@ -129,21 +129,7 @@ func TestAttempts(t *testing.T) {
 	}
 }
 
-func TestRedact(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"https://h/play?id=1&token=abcDEF123&x=2", "https://h/play?id=1&token=REDACTED&x=2"},
-		{`{"accessToken":"stb123","x":1}`, `{"accessToken":"REDACTED","x":1}`},
-		{"Authorization: HMAC-SHA256 signature=deadbeef,access=YQ==", "Authorization: REDACTED signature=REDACTED,access=YQ=="},
-		{"token invalid or expired", "token invalid or expired"},
-		{"password=hunter2", "password=REDACTED"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			if got := Redact(tt.in); got != tt.want {
-				t.Errorf("Redact = %q, want %q", got, tt.want)
-			}
-		})
-	}
+func TestRecordingRedacted(t *testing.T) {
 	rec := Recording{ConfUUID: "a", URL: []string{"https://h/p?token=SECRET1"}}
 	red := rec.Redacted()
 	if strings.Contains(red.URL[0], "SECRET1") || !strings.Contains(rec.URL[0], "SECRET1") {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"meetarchive/redact"
 )
 
 // FuzzDecodeResponse feeds arbitrary bodies to every response decoder: the
@@ -110,14 +112,14 @@ func FuzzDecodeResponse(f *testing.F) {
 		}
 
 		s := string(body)
-		r1 := Redact(s)
-		if r2 := Redact(r1); r2 != r1 {
-			t.Fatalf("Redact not idempotent: %q -> %q -> %q", s, r1, r2)
+		r1 := redact.String(s)
+		if r2 := redact.String(r1); r2 != r1 {
+			t.Fatalf("redact.String not idempotent: %q -> %q -> %q", s, r1, r2)
 		}
 		if i := strings.Index(asciiLower(r1), "token="); i >= 0 {
 			rest := r1[i+len("token="):]
 			if rest != "" && !strings.HasPrefix(rest, "REDACTED") && !strings.ContainsAny(rest[:1], "&#\"',;} \t\r\n\v\f") {
-				t.Fatalf("Redact left a token value: %q", r1)
+				t.Fatalf("redact.String left a token value: %q", r1)
 			}
 		}
 	})

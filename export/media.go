@@ -96,6 +96,7 @@ func (c *Client) OpenMediaAt(ctx context.Context, f File, offset int64) (*Media,
 	if offset > 0 {
 		req.Header.Set("Range", "bytes="+strconv.FormatInt(offset, 10)+"-")
 	}
+	registerLink(f)
 	c.stats.media.Add(1)
 	resp, err := c.media.Do(req)
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+
+	"meetarchive/redact"
 )
 
 // Recording is one recording detail (detail API and each element of the list API's data).
@@ -91,7 +93,7 @@ func (r Recording) PlaybackURL() string {
 	urls := make([]string, 0, len(r.URL))
 	for _, u := range r.URL {
 		if u = strings.TrimSpace(u); u != "" {
-			urls = append(urls, Redact(u))
+			urls = append(urls, redact.String(u))
 		}
 	}
 	return strings.Join(urls, " ")
@@ -178,7 +180,7 @@ func (r Recording) Redacted() Recording {
 	if r.URL != nil {
 		urls := make([]string, len(r.URL))
 		for i, u := range r.URL {
-			urls[i] = Redact(u)
+			urls[i] = redact.String(u)
 		}
 		r.URL = urls
 	}

@@ -24,6 +24,7 @@ package redact
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -38,14 +39,21 @@ const ellipsis = "..."
 // changes any more (in practice one or two).
 const maxPasses = 6
 
-// A rule is a pattern and the groups that hold the secret (the first group
-// that took part in a match is replaced).
+// A rule is a pattern anchored where one of its trigger words begins, and
+// the groups that hold the secret (the first group that took part in a match
+// is replaced). Anchoring at the words keeps String fast: the text is scanned
+// once for the words, and a pattern runs only where one is.
 type rule struct {
-	re     *regexp.Regexp
-	groups []int
+	triggers []string // lower-case ASCII
+	re       *regexp.Regexp
+	groups   []int
 }
 
-const secretName = `(?:token|passw[a-z]*|pwd|secret|app_?key|api_?key|access_?key|signature|credential)`
+// nameWords are the words that make a parameter, header or JSON member a
+// secret; nameTriggers are their beginnings.
+const nameWords = `token|passw[a-z]*|pwd|secret|app_?key|api_?key|access_?key|signature|credential`
+
+var nameTriggers = []string{"token", "passw", "pwd", "secret", "app", "api", "access", "signature", "credential"}
 
 // credRest is the rest of a credential: to the end of the line or a quote,
 // but across quoted auth-params (response="...").
@@ -53,29 +61,104 @@ const credRest = `(?:=[ \t]*"[^"\r\n]*"?|[^\r\n"'])*`
 
 var rules = []rule{
 	// "accessToken":"v", "Authorization": "v", "Authorization":["v"],
-	// \"app_key\":\"v\" (JSON, also JSON-escaped inside a JSON string). An escaped value runs to the next
-	// unescaped quote: more than the value, never less.
-	{regexp.MustCompile(`(?i)(\\*"[a-z0-9_.-]*(?:` + secretName + `|authorization|cookie)[a-z0-9_.-]*\\*"\s*:\s*\[?\s*\\*")((?:[^"\\]|\\.)+)"?`), []int{2}},
+	// \"app_key\":\"v\" (JSON, also JSON-escaped inside a JSON string). An
+	// escaped value runs to the next unescaped quote: more than the value,
+	// never less.
+	{append(nameTriggers, "authorization", "cookie"),
+		regexp.MustCompile(`(?i)^(?:` + nameWords + `|authorization|cookie)[a-z0-9_.-]*\\*"\s*:\s*\[?\s*\\*"((?:[^"\\]|\\.)+)"?`), []int{1}},
 	// Authorization: Basic v, Authorization: HMAC-SHA256 signature=a,access=b,
 	// Authorization: <download token>, authorization=...: everything after a
 	// known scheme, after a short unknown one, or from a credential-like word
 	// (8 or more characters) on, to the end of the line or a quote. A short
 	// word alone ("Budget authorization: Q3") stays.
-	{regexp.MustCompile(`(?i)\b(?:proxy-)?authorization[ \t]*(?::|=|%3d)[ \t]*["']?(?:` +
-		`(?:basic|bearer|digest|negotiate|ntlm|token|hmac|hmac-sha256|sdk-hmac-sha256|aws4-hmac-sha256|mac|oauth|apikey)[ \t]+([^\s"']` + credRest + `)` +
-		`|[a-z][a-z0-9_-]{0,6}[ \t]+([^\s"']{8}` + credRest + `)` +
-		`|([^\s"']{8}` + credRest + `))`), []int{1, 2, 3}},
+	{[]string{"authorization"},
+		regexp.MustCompile(`(?i)^authorization[ \t]*(?::|=|%3d)[ \t]*["']?(?:` +
+			`(?:basic|bearer|digest|negotiate|ntlm|token|hmac|hmac-sha256|sdk-hmac-sha256|aws4-hmac-sha256|mac|oauth|apikey)[ \t]+([^\s"']` + credRest + `)` +
+			`|[a-z][a-z0-9_-]{0,6}[ \t]+([^\s"']{8}` + credRest + `)` +
+			`|([^\s"']{8}` + credRest + `))`), []int{1, 2, 3}},
 	// X-Access-Token: v, X-Auth-Token: v, X-Api-Key: v, client-secret: v.
-	{regexp.MustCompile(`(?i)\b(?:x-)?[a-z0-9_-]*(?:token|api-?key|app-?key|secret|passw[a-z]*|pwd|signature|credential)[ \t]*:[ \t]*["']?([^\s"',;]+)`), []int{1}},
-	// Cookie: a=b; c=d and Set-Cookie: to the end of the line or a quote.
-	{regexp.MustCompile(`(?i)\b(?:set-)?cookie[ \t]*:[ \t]*([^\s"'][^\r\n"']*)`), []int{1}},
+	{nameTriggers,
+		regexp.MustCompile(`(?i)^(?:token|api-?key|app-?key|secret|passw[a-z]*|pwd|signature|credential)[ \t]*:[ \t]*["']?([^\s"',;]+)`), []int{1}},
+	// Cookie: a=b; c=d and Set-Cookie: to the end of the line or a quote
+	// (name=value text only: "Fortune cookie: tasty" stays).
+	{[]string{"cookie"}, regexp.MustCompile(`(?i)^cookie[ \t]*:[ \t]*([^\s"';=]+=[^\r\n"']*)`), []int{1}},
 	// token=v, onceToken=v, access_token=v, X-Amz-Signature=v, sig=v,
 	// password=v, app_key=v; also URL-encoded (token%3Dv).
-	{regexp.MustCompile(`(?i)[a-z0-9_.-]*(?:` + secretName + `|sig)(?:=|%3d)([^&\s"'<>#;,]+)`), []int{1}},
+	{append(nameTriggers, "sig"),
+		regexp.MustCompile(`(?i)^(?:` + nameWords + `|sig)(?:=|%3d)([^&\s"'<>#;,]+)`), []int{1}},
 	// Bearer v.
-	{regexp.MustCompile(`(?i)\bbearer[ \t]+([a-z0-9._~+/=%-]+)`), []int{1}},
+	{[]string{"bearer"}, regexp.MustCompile(`(?i)^bearer[ \t]+([a-z0-9._~+/=%-]+)`), []int{1}},
 	// scheme://user:password@host.
-	{regexp.MustCompile(`(?i)\b[a-z][a-z0-9+.-]*://[^/\s:@"]*:([^@\s/"]+)@`), []int{1}},
+	{[]string{"://"}, regexp.MustCompile(`^://[^/\s:@"]*:([^@\s/"]+)@`), []int{1}},
+}
+
+// trigger is one trigger word and the rules it starts.
+type trigger struct {
+	word  string
+	rules []*rule
+}
+
+// triggersByByte lists the triggers by their first byte.
+var triggersByByte = func() (t [256][]trigger) {
+	for i := range rules {
+		r := &rules[i]
+		for _, w := range r.triggers {
+			b := w[0]
+			j := slices.IndexFunc(t[b], func(x trigger) bool { return x.word == w })
+			if j < 0 {
+				t[b] = append(t[b], trigger{word: w})
+				j = len(t[b]) - 1
+			}
+			t[b][j].rules = append(t[b][j].rules, r)
+		}
+	}
+	return t
+}()
+
+// patternSpans appends the secrets the patterns find in s.
+func patternSpans(s string, spans []span) []span {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		for _, tr := range triggersByByte[c] {
+			if !hasPrefixFold(s[i:], tr.word) {
+				continue
+			}
+			for _, r := range tr.rules {
+				m := r.re.FindStringSubmatchIndex(s[i:])
+				if m == nil {
+					continue
+				}
+				for _, g := range r.groups {
+					if m[2*g] >= 0 && m[2*g+1] > m[2*g] {
+						spans = append(spans, span{i + m[2*g], i + m[2*g+1]})
+						break
+					}
+				}
+			}
+		}
+	}
+	return spans
+}
+
+// hasPrefixFold reports whether s begins with the lower-case ASCII word w,
+// ignoring ASCII case.
+func hasPrefixFold(s, w string) bool {
+	if len(s) < len(w) {
+		return false
+	}
+	for j := 0; j < len(w); j++ {
+		c := s[j]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != w[j] {
+			return false
+		}
+	}
+	return true
 }
 
 // String returns s with every secret replaced by [Marker]: the values the
@@ -101,22 +184,13 @@ func scrub(s string, patterns, registered bool) string {
 // rule finds are merged and each merged span becomes one Marker.
 func pass(s string, patterns, registered bool) string {
 	var spans []span
-	if patterns && mayHavePattern(s) {
-		for _, r := range rules {
-			for _, m := range r.re.FindAllStringSubmatchIndex(s, -1) {
-				for _, g := range r.groups {
-					if m[2*g] >= 0 && m[2*g+1] > m[2*g] {
-						spans = append(spans, span{m[2*g], m[2*g+1]})
-						break
-					}
-				}
-			}
-		}
+	if patterns {
+		spans = patternSpans(s, spans)
 	}
 	if registered {
 		spans = reg.find(s, spans)
 	}
-	if len(spans) == 0 {
+	if len(spans) == 0 || markersOnly(s, spans) {
 		return s
 	}
 	return replace(s, spans)
@@ -144,6 +218,21 @@ func Clip(s string, n int) string {
 }
 
 type span struct{ start, end int }
+
+// markersOnly reports whether every span is a Marker already, none touching
+// another: replacing them would give s again.
+func markersOnly(s string, spans []span) bool {
+	sortSpans(spans)
+	for i, sp := range spans {
+		if s[sp.start:sp.end] != Marker {
+			return false
+		}
+		if i > 0 && sp.start <= spans[i-1].end && sp != spans[i-1] {
+			return false
+		}
+	}
+	return true
+}
 
 // replace puts Marker over every span (unsorted, possibly overlapping or
 // touching: merged first).
@@ -174,44 +263,4 @@ func sortSpans(sp []span) {
 			sp[j], sp[j-1] = sp[j-1], sp[j]
 		}
 	}
-}
-
-// mayHavePattern is the fast path: no pattern can match a text without one
-// of these words or a URL with user info.
-func mayHavePattern(s string) bool {
-	if !strings.ContainsAny(s, ":=%") && !hasFold(s, "bearer") {
-		return false
-	}
-	for _, w := range triggerWords {
-		if hasFold(s, w) {
-			return true
-		}
-	}
-	return strings.Contains(s, "://") && strings.Contains(s, "@")
-}
-
-// triggerWords are the lower-case words without which no pattern but the
-// user-info one can match.
-var triggerWords = []string{"token", "passw", "pwd", "secret", "key", "sig", "credential", "authorization", "cookie", "bearer"}
-
-// hasFold reports whether s contains the lower-case ASCII word w, ignoring
-// ASCII case, without allocating.
-func hasFold(s, w string) bool {
-	first := w[0]
-	for i := 0; i+len(w) <= len(s); i++ {
-		if c := s[i] | 0x20; c != first {
-			continue
-		}
-		ok := true
-		for j := 1; j < len(w); j++ {
-			if s[i+j]|0x20 != w[j] {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return true
-		}
-	}
-	return false
 }

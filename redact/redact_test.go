@@ -54,6 +54,11 @@ func TestPatterns(t *testing.T) {
 		{"bearer", "sent Bearer eyJhbGciOi.payload.sig now", "sent Bearer REDACTED now"},
 		{"userinfo", "https://bob:hunter2@host/x", "https://bob:REDACTED@host/x"},
 		{"no secret", "token invalid or expired", "token invalid or expired"},
+		{"subject authorization", "Budget authorization: Q3 review", "Budget authorization: Q3 review"},
+		{"subject cookie", "Fortune cookie: tasty", "Fortune cookie: tasty"},
+		{"nothing", "Weekly sync: budget = 3 items", "Weekly sync: budget = 3 items"},
+		{"key template kept", "{{.Year}}/{{.ConfUUID}}", "{{.Year}}/{{.ConfUUID}}"},
+		{"sha not secret", "sha256=abcdef", "sha256=abcdef"},
 		{"plain", "export: details 400 MMC.111070005: meeting does not exist", "export: details 400 MMC.111070005: meeting does not exist"},
 		{"empty", "", ""},
 	}
@@ -335,5 +340,22 @@ func BenchmarkString(b *testing.B) {
 		for _, c := range cells {
 			_ = String(c)
 		}
+	}
+}
+
+func BenchmarkPlaybackURL(b *testing.B) {
+	resetRegistry(b)
+	registerAll()
+	u := "https://meeting.example.com/#/play?confUUID=0000000000000000000000000000abcd&token=REDACTED"
+	for b.Loop() {
+		_ = String(u)
+	}
+}
+func BenchmarkErrorMsg(b *testing.B) {
+	resetRegistry(b)
+	registerAll()
+	u := "export: media 0_1.mp4: 403 MMC.111070004: download token missing, used, expired or for another file (request 1234)"
+	for b.Loop() {
+		_ = String(u)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strconv"
 	"unicode/utf8"
+
+	"meetarchive/redact"
 )
 
 // Text limits, in bytes, of the report's text fields (after escaping; see
@@ -90,7 +92,7 @@ var rowTextFields = func() []rowTextField {
 // first, so a cut never keeps the start of a secret. It is idempotent.
 func sanitizeRow(r Row) Row {
 	r = redactRow(r)
-	r.Hint = Redact(r.Hint)
+	r.Hint = redact.String(r.Hint)
 	v := reflect.ValueOf(&r).Elem()
 	for _, f := range rowTextFields {
 		fv := v.Field(f.index)
@@ -120,7 +122,7 @@ func sanitizeInfo(info RunInfo) RunInfo {
 
 // cleanFatal redacts and cleans a fatal error's message.
 func cleanFatal(msg string) string {
-	return CleanText(Redact(msg), limitFatal, multiLine)
+	return CleanText(redact.String(msg), limitFatal, multiLine)
 }
 
 // CleanText returns s fit for one report cell of at most limit bytes

@@ -12,6 +12,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"meetarchive/redact"
 )
 
 // MergeDuplicate is the errorCode Merge gives the rows of a conference that
@@ -142,7 +144,7 @@ func Merge(out string, dirs []string) (sum Summary, err error) {
 	sum = mergeInfo(sums)
 	sum.MergedFrom = make([]string, len(dirs))
 	for i, d := range dirs {
-		sum.MergedFrom[i] = CleanText(Redact(d), limitRunInfo, singleLine)
+		sum.MergedFrom[i] = CleanText(redact.String(d), limitRunInfo, singleLine)
 	}
 
 	seen := map[string]int{} // confUUID -> first shard

@@ -10,6 +10,8 @@ import (
 	"iter"
 	"math"
 	"os"
+
+	"meetarchive/redact"
 )
 
 // PlanItem is one input line as a run plans it, before any conference
@@ -86,7 +88,7 @@ func (w *Writer) AddPlan(items ...PlanItem) error {
 		if n > 0 && int32(it.Seq) <= last {
 			return fmt.Errorf("report: plan: seq %d after %d: not in input order", it.Seq, last)
 		}
-		it.ConfUUID = CleanText(Redact(it.ConfUUID), limitShort, singleLine)
+		it.ConfUUID = CleanText(redact.String(it.ConfUUID), limitShort, singleLine)
 		line, err := json.Marshal(record{Plan: &it})
 		if err != nil {
 			return fmt.Errorf("report: plan: %w", err)

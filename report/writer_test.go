@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"meetarchive/redact"
 )
 
 // readAll reads every row of dir's manifest.csv.
@@ -311,7 +313,7 @@ func TestNoSecretInAnyFile(t *testing.T) {
 	dir := t.TempDir()
 	sum := writeRun(t, dir, info, secretRows(), ExitFailures)
 	searchSecrets(t, dir)
-	if !strings.Contains(sum.Input, "token="+Redacted) {
+	if !strings.Contains(sum.Input, "token="+redact.Marker) {
 		t.Errorf("Summary.Input = %q, want the token redacted", sum.Input)
 	}
 	// The redacted text is still there: only the secret went.
