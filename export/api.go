@@ -177,9 +177,13 @@ type downloadURLsResponse struct {
 	} `json:"recordUrls"`
 }
 
-// check makes sure every entry is about confUUID (normalised); it returns
-// the number of links on the page.
+// check makes sure the answer has recordUrls (an empty list is no files; no
+// list at all says nothing) and that every entry is about confUUID
+// (normalised); it returns the number of links on the page.
 func (r *downloadURLsResponse) check(confUUID string) (int, error) {
+	if r.RecordURLs == nil {
+		return 0, badField("downloadurls", "recordUrls", "missing (the answer lists no conference at all)")
+	}
 	n := 0
 	for i, ru := range r.RecordURLs {
 		got := ""
@@ -301,11 +305,11 @@ type recordInfoResponse struct {
 	} `json:"data"`
 }
 
-// check validates one record info page against confUUID (normalised):
-// confUUID if present, and each file's sha256 and fileSize.
+// check validates one record info page against confUUID (normalised): data
+// present, its confUUID if any, and each file's sha256 and fileSize.
 func (r *recordInfoResponse) check(confUUID string) error {
 	if r.Data == nil {
-		return nil
+		return badField("recordinfo", "data", "missing from a successful answer (code %q)", clip(string(r.Code), 64))
 	}
 	if r.Data.ConfUUID != nil {
 		if err := checkConfUUID("recordinfo", "data.confUUID", confUUID, *r.Data.ConfUUID, true); err != nil {

@@ -265,6 +265,7 @@ func TestRecordInfoPaging(t *testing.T) {
 		{"absurd fileSize", func(int) string {
 			return `{"code":"0","data":{"segmentCount":1,"segmentList":[` + seg(0, "\"99999999999999999\"", "") + `]}}`
 		}, ErrBadResponse, "data.segmentList[0].fileList[0].fileSize", 0},
+		{"no data", func(int) string { return `{"code":"0","message":"success"}` }, ErrBadResponse, "data", 0},
 		{"other conference", func(int) string {
 			return `{"code":"0","data":{"confUUID":"` + testConfUUID2 + `","segmentCount":1,"segmentList":[` + seg(0, 1, "") + `]}}`
 		}, ErrResponseMismatch, "data.confUUID", 0},
@@ -303,6 +304,7 @@ func TestDownloadURLsEntries(t *testing.T) {
 		{"another conference beside ours", `[{"confUuid":"` + testConfUUID + `","urls":[]},{"confUuid":"` + testConfUUID2 + `","urls":[]}]`, ErrResponseMismatch, "recordUrls[1].confUuid"},
 		{"confUUID spelling accepted", `[{"confUUID":"` + strings.ToUpper(testConfUUID) + `","urls":[]}]`, nil, ""},
 		{"no entries: no files", `[]`, nil, ""},
+		{"no list at all", `null`, ErrBadResponse, "recordUrls"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
