@@ -160,6 +160,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case FaultReset:
 			resetConn(w)
 			return
+		case FaultEcho:
+			s.writeEcho(w, r, rq.body, rt.endpoint, reqID, f)
+			return
 		}
 	}
 	resp := rt.handle(s, rq)

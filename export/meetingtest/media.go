@@ -241,6 +241,9 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) {
 			send = s.truncateAt(f, length)
 		case FaultFlip:
 			flip = true
+		case FaultEcho:
+			s.writeEcho(w, r, nil, EndpointMedia, reqID, f)
+			return
 		}
 	}
 

@@ -256,7 +256,7 @@ func (c Config) Validate() error {
 var (
 	faultEndpoints = []string{EndpointAuth, EndpointValidate, EndpointRefresh, EndpointLogout, EndpointDetails, EndpointList,
 		EndpointDownloadURLs, EndpointRecordInfo, EndpointDelete, EndpointMedia}
-	faultKinds = append([]string{FaultStatus, FaultThrottle, FaultLatency, FaultTruncate, FaultHTML, FaultBadJSON, FaultReset, FaultFlip}, answerFaultKinds...)
+	faultKinds = append([]string{FaultStatus, FaultThrottle, FaultLatency, FaultTruncate, FaultHTML, FaultBadJSON, FaultReset, FaultFlip, FaultEcho}, answerFaultKinds...)
 )
 
 func (c *Config) setDefaults() {
