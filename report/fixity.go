@@ -57,8 +57,12 @@ type fixity struct {
 }
 
 // fixityRunBytes is the size of the records kept in memory before a sorted
-// run is spilled. A variable so that a test can force spilling.
-var fixityRunBytes = 8 << 20
+// run is spilled (a million rows make about 60 runs). A variable so that a
+// test can force spilling.
+var fixityRunBytes = 2 << 20
+
+// fixityReadBuf is the read buffer of each run while they are merged.
+const fixityReadBuf = 32 << 10
 
 func newFixity(dir string) *fixity { return &fixity{dir: dir} }
 
@@ -149,6 +153,55 @@ func (fx *fixity) spill() error {
 		return err
 	}
 	fx.recs, fx.recBytes = fx.recs[:0], 0
+	if len(fx.runs) >= maxFixityRuns {
+		return fx.compact()
+	}
+	return nil
+}
+
+// maxFixityRuns bounds the run files open at once: past it the runs are
+// merged into one (a variable so that a test can lower it).
+var maxFixityRuns = 128
+
+// compact merges every run into one, keeping every record.
+func (fx *fixity) compact() error {
+	next, err := fx.mergeRuns()
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(fx.dir, "."+SHA256Sums+".*.run")
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(f, 64<<10)
+	for {
+		rec, ok, err := next()
+		if err != nil {
+			_ = f.Close()
+			_ = os.Remove(f.Name())
+			return err
+		}
+		if !ok {
+			break
+		}
+		bw.WriteString(rec)
+		bw.WriteByte('\n')
+	}
+	if err := bw.Flush(); err != nil {
+		_ = f.Close()
+		_ = os.Remove(f.Name())
+		return err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		_ = f.Close()
+		_ = os.Remove(f.Name())
+		return err
+	}
+	for _, old := range fx.runs {
+		_ = old.Close()
+		_ = os.Remove(old.Name())
+	}
+	fx.runs = []*os.File{f}
 	return nil
 }
 
@@ -248,9 +301,14 @@ func (fx *fixity) iterate() (func() (string, bool, error), error) {
 			return nil, err
 		}
 	}
+	return fx.mergeRuns()
+}
+
+// mergeRuns returns the records of the runs in sorted order.
+func (fx *fixity) mergeRuns() (func() (string, bool, error), error) {
 	h := &runHeap{}
 	for _, f := range fx.runs {
-		r := &runReader{br: bufio.NewReaderSize(f, 64<<10)}
+		r := &runReader{br: bufio.NewReaderSize(f, fixityReadBuf)}
 		ok, err := r.next()
 		if err != nil {
 			return nil, err

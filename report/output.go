@@ -72,6 +72,7 @@ type reportWriter struct {
 	started   bool
 	failedIDs map[string]bool // confUUIDs already in failures.csv
 	extra     *extraFiles     // sha256sums.txt, summary.html
+	pipe      *xlsxPipe       // rows on their way to the workbook
 }
 
 // writeReports writes manifest.csv, failures.csv, manifest.xlsx and
@@ -122,6 +123,7 @@ func (w *reportWriter) open() error {
 		return fmt.Errorf("xlsx: %w", err)
 	}
 	w.extra = newExtraFiles(w.dir)
+	w.pipe = newXLSXPipe(w.book)
 	// encoding/csv quoting (RFC 4180) with LF line ends: with UseCRLF it
 	// would drop every CR inside a field, and a subject must survive intact.
 	w.mcsv = csv.NewWriter(w.manifest.bw)
@@ -183,13 +185,8 @@ func (w *reportWriter) add(r Row, conf int64) error {
 	if err := w.mcsv.Write(w.rec); err != nil {
 		return fmt.Errorf("%s: %w", ManifestCSV, err)
 	}
-	if err := w.book.addRecording(&r); err != nil {
-		return fmt.Errorf("xlsx: %w", err)
-	}
-	if listedInFailures(r.Status) {
-		if err := w.book.addFailure(&r); err != nil {
-			return fmt.Errorf("xlsx: %w", err)
-		}
+	if err := w.pipe.add(&r, listedInFailures(r.Status)); err != nil {
+		return fmt.Errorf("xlsx: %w", w.pipe.wait())
 	}
 	return nil
 }
@@ -250,6 +247,9 @@ func (w *reportWriter) close() error {
 	if err := w.fcsv.Error(); err != nil {
 		return fmt.Errorf("%s: %w", FailuresCSV, err)
 	}
+	if err := w.pipe.wait(); err != nil {
+		return fmt.Errorf("xlsx: %w", err)
+	}
 	if err := w.extra.prepare(); err != nil {
 		return err
 	}
@@ -296,6 +296,9 @@ func (w *reportWriter) close() error {
 }
 
 func (w *reportWriter) abort() {
+	if w.pipe != nil {
+		_ = w.pipe.wait()
+	}
 	if w.book != nil {
 		_ = w.book.close()
 	}
