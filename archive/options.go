@@ -46,8 +46,14 @@ const (
 // recording is never held whole unless it is smaller than one part. A stream
 // of known size that would need more than 10,000 parts gets parts of several
 // buffers (from 80 GiB at 8 MiB parts); Put refuses it when one such part
-// exceeds the budget. The Go runtime adds its own overhead on top of Memory:
-// see RuntimeMemoryLimit.
+// exceeds the budget.
+//
+// The process holds about Memory + 35 MiB at its peak (16 uploads of 64 MiB,
+// 4 at once: 99 MiB with the default 64 MiB, 67 MiB with 32 MiB, 131 MiB
+// with 96 MiB; the former transfermanager path held 320 MiB). The buffers
+// are allocated once and recycled, so uploads make little garbage (14 MiB
+// per GiB sent): GOGC 25..100 or a runtime memory limit of Memory + 48 MiB
+// changed the peak by less than 1 MiB (TestS3PeakRSS), and none is set.
 type Options struct {
 	// S3 connection (the standard AWS configuration chain underneath:
 	// environment, shared config and credentials files, AWS_ENDPOINT_URL_S3).
