@@ -809,6 +809,25 @@ func TestSimNotFoundEverywhere(t *testing.T) {
 			}
 		})
 	}
+	// The other "not found" code of the fact sheet, on details and links.
+	for _, ep := range []string{"details", "downloadurls", "recordinfo"} {
+		t.Run(ep+" "+export.CodeConfNotFound, func(t *testing.T) {
+			sim := newSim(t, meetingtest.Config{Dataset: ds, RecordInfo: true, Faults: []meetingtest.Fault{
+				{Endpoint: ep, Kind: "status", Status: 400, Code: export.CodeConfNotFound}}})
+			c := simClient(t, sim, nil)
+			ctx := testCtx(t, 20*time.Second)
+			var err error
+			if ep == "details" {
+				_, err = c.Details(ctx, ds.Conferences[0].ConfUUID)
+			} else {
+				c = simClient(t, sim, func(c *export.Config) { c.Links = export.LinkSource(ep) })
+				_, err = c.Links(ctx, ds.Conferences[0].ConfUUID)
+			}
+			if !errors.Is(err, export.ErrNotFound) || export.ErrorCode(err) != export.CodeConfNotFound {
+				t.Errorf("got %v (%s), want ErrNotFound, %s", err, export.ErrorCode(err), export.CodeConfNotFound)
+			}
+		})
+	}
 }
 
 // Colliding file names come through as distinct files with their own bytes
