@@ -79,8 +79,34 @@
 // offset=limit would skip almost everything on a server that counts pages), and
 // still works when the server silently caps the page size. Rows are
 // de-duplicated by confUUID. List stops when count rows have been seen, when a
-// page is empty, when count is unknown and a page is short, or when a page
-// brings no new row (loop guard), with a hard cap on the number of pages.
+// page is empty, or when count is unknown and a page is short or brings no
+// new row. A page that brings no new row while count says more, and paging
+// past a hard cap on the number of pages, fail with ErrTooManyPages.
+//
+// # Answers are checked against their requests
+//
+// Every confUUID argument is normalised first (NormalizeConfUUID: 32
+// lower-case hexadecimal digits; a malformed one wraps ErrInvalidConfUUID and
+// sends nothing). Every answer about a conference must be about the one
+// asked for, and a missing field is unknown, never false or zero, so an
+// answer is refused, with a *ValidationError naming the field and the
+// values, when:
+//
+//   - its confUUID (details; downloadurls' confUuid; record info's
+//     data.confUUID when a server sends one) is another conference's,
+//     compared case-insensitively: ErrResponseMismatch ("response-mismatch");
+//   - details or a list row lacks confUUID, available or isDecodeFinish, a
+//     downloadurls entry lacks confUuid, or a value is impossible (rcdSize
+//     negative or above 16 TiB, a record info sha256 that is not 64
+//     hexadecimal digits, a fileSize negative or above 16 TiB): ErrBadResponse
+//     ("bad-response");
+//   - link paging does not end (every page full for 100 pages, or a page
+//     repeating links already listed): ErrTooManyPages ("too-many-pages").
+//
+// One bad list row fails the whole List call. None of these is retried.
+// "Meeting does not exist" (MMC.111070005, MMC.111072065) on details, links,
+// record info or delete wraps ErrNotFound. Recording.Missing keeps which
+// optional fields an answer left out.
 //
 // # Secrets
 //
