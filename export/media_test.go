@@ -413,6 +413,31 @@ func TestMediaRedirects(t *testing.T) {
 	}
 }
 
+// TestMediaRedirectsOwnHTTPClient: a client given its own http.Client
+// (Config.HTTPClient) keeps the media redirect policy.
+func TestMediaRedirectsOwnHTTPClient(t *testing.T) {
+	lab := &redirectLab{}
+	a, b := server(t, lab.handler), server(t, lab.handler)
+	own := &http.Client{Transport: http.DefaultTransport}
+	c := newTestClient(t, a.URL, func(c *Config) { c.HTTPClient = own })
+	f := File{FileType: "Hd", Name: "0_0.mp4", URL: via(a.URL, b.URL+"/target"), Token: "tok-own-client", Size: -1}
+	m, err := c.OpenMedia(ctxT(t), f)
+	if err != nil {
+		t.Fatalf("OpenMedia: %v", err)
+	}
+	m.Body.Close()
+	if hits := lab.take(); len(hits) != 1 || hits[0].auth != "" || hits[0].referer != "" {
+		t.Errorf("target saw %+v, want one request without token or Referer", hits)
+	}
+	f.URL = via(a.URL, via(a.URL, via(a.URL, via(a.URL, a.URL+"/target"))))
+	if _, err := c.OpenMedia(ctxT(t), f); !errors.Is(err, ErrBadRedirect) {
+		t.Errorf("four hops: %v, want ErrBadRedirect", err)
+	}
+	if own.CheckRedirect != nil {
+		t.Error("the caller's http.Client was changed")
+	}
+}
+
 // TestMediaRedirectKeepsRange: a resumed download asks the redirect target
 // for the same range.
 func TestMediaRedirectKeepsRange(t *testing.T) {
