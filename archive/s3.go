@@ -596,28 +596,15 @@ func (s *S3Store) probeWrite(ctx context.Context) (sse string, err error) {
 	var rnd [8]byte
 	_, _ = rand.Read(rnd[:])
 	key := s.ObjectKey(SidecarDir + "/.preflight-" + hex.EncodeToString(rnd[:]))
-	lock := s.lockFor(time.Now())
-	in := &s3.CreateMultipartUploadInput{
-		Bucket: aws.String(s.bucket), Key: aws.String(key),
-		ChecksumAlgorithm:    types.ChecksumAlgorithm(ChecksumAlgorithm),
-		StorageClass:         types.StorageClass(s.opts.StorageClass),
-		ServerSideEncryption: types.ServerSideEncryption(s.opts.SSE), SSEKMSKeyId: nzString(s.opts.SSEKMSKeyID),
-		ObjectLockMode: types.ObjectLockMode(lock.mode), ObjectLockRetainUntilDate: lock.retainUntil,
-	}
-	if lock.legalHold {
-		in.ObjectLockLegalHoldStatus = types.ObjectLockLegalHoldStatusOn
-	}
-	out, err := s.client.CreateMultipartUpload(ctx, in)
+	out, err := s.client.CreateMultipartUpload(ctx, s.createMultipartInput(key))
 	if err != nil {
 		return "", fmt.Errorf("create multipart upload: %w", err)
 	}
 	sse = string(out.ServerSideEncryption)
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
-	_, perr := s.client.UploadPart(ctx, &s3.UploadPartInput{
-		Bucket: aws.String(s.bucket), Key: aws.String(key), UploadId: out.UploadId, PartNumber: aws.Int32(1),
-		Body: bytes.NewReader([]byte("meetarchive preflight\n")), ChecksumAlgorithm: types.ChecksumAlgorithm(ChecksumAlgorithm),
-	})
+	probe := [][]byte{[]byte("meetarchive preflight\n")}
+	_, perr := s.uploadPart(ctx, key, aws.ToString(out.UploadId), 1, probe, int64(len(probe[0])))
 	_, aerr := s.client.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{
 		Bucket: aws.String(s.bucket), Key: aws.String(key), UploadId: out.UploadId,
 	})

@@ -142,18 +142,8 @@ func (s *S3Store) upload(ctx context.Context, full string, cr *checkingReader, w
 		return s.putSingle(ctx, full, bufs, n, cr.sum(), want)
 	}
 
-	lock := s.lockFor(time.Now())
-	create := &s3.CreateMultipartUploadInput{
-		Bucket: aws.String(s.bucket), Key: aws.String(full),
-		ChecksumAlgorithm: partChecksumAlgorithm, ChecksumType: types.ChecksumTypeComposite,
-		Metadata: objectMetadata(want), ContentType: nzString(want.ContentType),
-		StorageClass:         types.StorageClass(s.opts.StorageClass),
-		ServerSideEncryption: types.ServerSideEncryption(s.opts.SSE), SSEKMSKeyId: nzString(s.opts.SSEKMSKeyID),
-		ObjectLockMode: types.ObjectLockMode(lock.mode), ObjectLockRetainUntilDate: lock.retainUntil,
-	}
-	if lock.legalHold {
-		create.ObjectLockLegalHoldStatus = types.ObjectLockLegalHoldStatusOn
-	}
+	create := s.createMultipartInput(full)
+	create.Metadata, create.ContentType = objectMetadata(want), nzString(want.ContentType)
 	st.creating = true
 	cout, err := s.client.CreateMultipartUpload(ctx, create)
 	if err != nil {
@@ -238,6 +228,23 @@ func (s *S3Store) upload(ctx context.Context, full string, cr *checkingReader, w
 	}
 	st.uploadID = "" // completed: nothing to abort
 	return aws.ToString(out.VersionId), nil
+}
+
+// createMultipartInput starts a multipart upload of full with the store's
+// headers: checksum, lock, encryption, storage class (Preflight's probe too).
+func (s *S3Store) createMultipartInput(full string) *s3.CreateMultipartUploadInput {
+	lock := s.lockFor(time.Now())
+	in := &s3.CreateMultipartUploadInput{
+		Bucket: aws.String(s.bucket), Key: aws.String(full),
+		ChecksumAlgorithm: partChecksumAlgorithm, ChecksumType: types.ChecksumTypeComposite,
+		StorageClass:         types.StorageClass(s.opts.StorageClass),
+		ServerSideEncryption: types.ServerSideEncryption(s.opts.SSE), SSEKMSKeyId: nzString(s.opts.SSEKMSKeyID),
+		ObjectLockMode: types.ObjectLockMode(lock.mode), ObjectLockRetainUntilDate: lock.retainUntil,
+	}
+	if lock.legalHold {
+		in.ObjectLockLegalHoldStatus = types.ObjectLockLegalHoldStatusOn
+	}
+	return in
 }
 
 // uploadPart sends one part with its CRC32C, computed here from the buffers,
