@@ -5,8 +5,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand/v2"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/push"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
@@ -106,27 +109,53 @@ func (m runMetrics) finished() time.Time {
 //
 // meetarchive_last_success_timestamp_seconds is the run's finish time when
 // its exit code is 0. After a failed run it keeps the previous value: the
-// one in the existing metrics file, read back with the Prometheus text
-// parser (an unreadable or foreign file is treated as having none). When no
-// previous value is known the metric is left out; the push then uses POST,
-// which replaces only the metrics sent, so the Pushgateway keeps the
-// previous run's last-success time. Otherwise the push uses PUT, replacing
-// the group.
+// later of the one in the existing metrics file (read back with the
+// Prometheus text parser; an unreadable file counts as none) and the one the
+// Pushgateway holds for the group (read from its /metrics before pushing).
+// With no previous value the metric is left out.
 //
 // The file is written atomically (a temporary file in the same directory,
 // renamed over it) with mode 0666 less the umask; the temporary name does
 // not end in .prom, so the textfile collector never reads a partial file.
-// The push is bounded by ctx, or by 15 s when ctx has no deadline; at
-// SIGTERM pass a context that the signal did not cancel.
+//
+// The push is a PUT, which replaces the group's metrics. When the gateway's
+// metrics cannot be read after a failed run, it is a POST instead: that
+// replaces only the metrics sent, so the gateway keeps its last-success
+// time (and a family this run has no sample for, such as API calls of an
+// API it did not call, keeps the older run's samples). Credentials in the
+// URL are sent as basic auth and never shown in errors. The read and the
+// push are bounded by ctx, or by 15 s when ctx has no deadline; at SIGTERM
+// pass a context that the signal did not cancel (context.WithoutCancel).
 func writeMetrics(ctx context.Context, m runMetrics, file, pushURL string) error {
 	if file == "" && pushURL == "" {
 		return nil
 	}
+	if _, ok := ctx.Deadline(); !ok && pushURL != "" {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, metricsPushTimeout)
+		defer cancel()
+	}
+	base, user := splitURLUser(pushURL)
 	last, haveLast := 0.0, false
+	replace := true // PUT the push
 	if m.Summary.ExitCode == report.ExitOK {
 		last, haveLast = unixSeconds(m.finished()), true
-	} else if file != "" {
-		last, haveLast = previousLastSuccess(file)
+	} else {
+		later := func(v float64, ok bool) {
+			if ok && (!haveLast || v > last) {
+				last, haveLast = v, true
+			}
+		}
+		if file != "" {
+			later(previousLastSuccess(file))
+		}
+		if pushURL != "" {
+			v, ok, err := gatewayLastSuccess(ctx, base, user, m.job(), m.shard())
+			if err != nil {
+				replace = false // POST: the gateway keeps the value it has
+			}
+			later(v, ok)
+		}
 	}
 	var errs []error
 	if file != "" {
@@ -141,10 +170,10 @@ func writeMetrics(ctx context.Context, m runMetrics, file, pushURL string) error
 	if pushURL != "" {
 		reg, err := metricsRegistry(m, last, haveLast, nil)
 		if err == nil {
-			err = pushMetrics(ctx, pushURL, m.job(), m.shard(), reg, haveLast)
+			err = pushMetrics(ctx, base, user, m.job(), m.shard(), reg, replace)
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("metrics push to %s: %w", redactURL(pushURL), err))
+			errs = append(errs, fmt.Errorf("metrics push to %s: %w", base, err))
 		}
 	}
 	return errors.Join(errs...)
@@ -231,7 +260,12 @@ func previousLastSuccess(file string) (float64, bool) {
 	if mf == nil || len(mf.GetMetric()) == 0 {
 		return 0, false
 	}
-	mt := mf.GetMetric()[0]
+	return plausibleTimestamp(mf.GetMetric()[0])
+}
+
+// plausibleTimestamp is a gauge's or untyped sample's value when it can be a
+// time in seconds since the Unix epoch.
+func plausibleTimestamp(mt *dto.Metric) (float64, bool) {
 	var v float64
 	switch {
 	case mt.GetGauge() != nil:
@@ -245,6 +279,89 @@ func previousLastSuccess(file string) (float64, bool) {
 		return 0, false
 	}
 	return v, true
+}
+
+// maxGatewayScrape bounds the Pushgateway's /metrics read for the last
+// success time.
+const maxGatewayScrape = 64 << 20
+
+// gatewayLastSuccess reads the group's last success time from the
+// Pushgateway's own /metrics: the sample whose job and shard labels are
+// the group's. false, nil when the gateway has none; an error when the
+// gateway could not be read.
+func gatewayLastSuccess(ctx context.Context, base string, user *url.Userinfo, job, shard string) (float64, bool, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(withScheme(base), "/")+"/metrics", nil)
+	if err != nil {
+		return 0, false, err
+	}
+	req.Header.Set("Accept", string(expfmt.NewFormat(expfmt.TypeTextPlain)))
+	if user != nil {
+		pw, _ := user.Password()
+		req.SetBasicAuth(user.Username(), pw)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, false, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, false, fmt.Errorf("read the gateway's metrics: %s", resp.Status)
+	}
+	format := expfmt.ResponseFormat(resp.Header)
+	if format.FormatType() == expfmt.TypeUnknown {
+		format = expfmt.NewFormat(expfmt.TypeTextPlain)
+	}
+	dec := expfmt.NewDecoder(io.LimitReader(resp.Body, maxGatewayScrape), format)
+	best, found := 0.0, false
+	for {
+		var mf dto.MetricFamily
+		if err := dec.Decode(&mf); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			return 0, false, fmt.Errorf("read the gateway's metrics: %w", err)
+		}
+		if mf.GetName() != lastSuccessMetric {
+			continue
+		}
+		for _, mt := range mf.GetMetric() {
+			if labelValue(mt, "job") != job || labelValue(mt, "shard") != shard {
+				continue
+			}
+			if v, ok := plausibleTimestamp(mt); ok && (!found || v > best) {
+				best, found = v, true
+			}
+		}
+	}
+	return best, found, nil
+}
+
+func labelValue(mt *dto.Metric, name string) string {
+	for _, lp := range mt.GetLabel() {
+		if lp.GetName() == name {
+			return lp.GetValue()
+		}
+	}
+	return ""
+}
+
+// withScheme adds http:// to host:port, as push.New does.
+func withScheme(s string) string {
+	if !strings.Contains(s, "://") {
+		return "http://" + s
+	}
+	return s
+}
+
+// splitURLUser takes the credentials out of a URL: the URL without them (as
+// given when it has none) and the credentials, nil when none.
+func splitURLUser(s string) (string, *url.Userinfo) {
+	u, err := url.Parse(withScheme(s))
+	if err != nil || u.User == nil {
+		return s, nil
+	}
+	user := u.User
+	u.User = nil
+	return u.String(), user
 }
 
 // writeMetricsFile writes the registry's metrics to file in the text format,
@@ -303,23 +420,11 @@ func createMetricsTemp(dir, name string) (*os.File, error) {
 	return nil, fmt.Errorf("create a temporary file for %s in %s: every name tried exists", name, dir)
 }
 
-// pushMetrics pushes the registry to the Pushgateway under job and shard:
-// PUT (replace the group) when replace, else POST (replace only the metrics
-// sent).
-func pushMetrics(ctx context.Context, pushURL, job, shard string, g prometheus.Gatherer, replace bool) error {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, metricsPushTimeout)
-		defer cancel()
-	}
-	// Credentials in the URL go as basic auth, so that no error message
-	// (the client's own errors name the URL) shows the password.
-	var user *url.Userinfo
-	if u, err := url.Parse(pushURL); err == nil && u.User != nil {
-		user, u.User = u.User, nil
-		pushURL = u.String()
-	}
-	p := push.New(pushURL, job).Grouping("shard", shard).Gatherer(g)
+// pushMetrics pushes the registry to the Pushgateway at base under job and
+// shard: PUT (replace the group) when replace, else POST (replace only the
+// metrics sent). user, when not nil, goes as basic auth.
+func pushMetrics(ctx context.Context, base string, user *url.Userinfo, job, shard string, g prometheus.Gatherer, replace bool) error {
+	p := push.New(base, job).Grouping("shard", shard).Gatherer(g)
 	if user != nil {
 		pw, _ := user.Password()
 		p = p.BasicAuth(user.Username(), pw)

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -27,12 +29,15 @@ import (
 	"meetarchive/report"
 )
 
-// sampleKey names one sample as name{label=value,...}, labels sorted, values raw.
+// sampleKey names one sample as name{label=value,...}, labels sorted, values
+// raw; a label with an empty value is left out, as Prometheus treats it as
+// absent (and the Pushgateway drops it).
 func sampleKey(name string, labels map[string]string) string {
-	names := slices.Sorted(maps.Keys(labels))
-	parts := make([]string, len(names))
-	for i, n := range names {
-		parts[i] = n + "=" + labels[n]
+	var parts []string
+	for _, n := range slices.Sorted(maps.Keys(labels)) {
+		if labels[n] != "" {
+			parts = append(parts, n+"="+labels[n])
+		}
 	}
 	return name + "{" + strings.Join(parts, ",") + "}"
 }
@@ -402,8 +407,10 @@ type fakeGateway struct {
 	mu       sync.Mutex
 	groups   map[string]map[string]*dto.MetricFamily // path after /metrics/ -> families
 	requests []gatewayRequest
-	status   int           // answer status; 0 is 200
+	status   int           // answer status of pushes; 0 is 200
 	hang     chan struct{} // when set, requests wait for it or their end
+	failRead bool          // GET /metrics answers 500
+	reads    int           // GET /metrics requests
 }
 
 type gatewayRequest struct {
@@ -417,6 +424,10 @@ func (g *fakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case <-g.hang:
 		case <-r.Context().Done():
 		}
+		return
+	}
+	if r.Method == http.MethodGet && r.URL.Path == "/metrics" {
+		g.serveMetrics(w)
 		return
 	}
 	rest, ok := strings.CutPrefix(r.URL.EscapedPath(), "/metrics/")
@@ -461,6 +472,48 @@ func (g *fakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.groups[rest] = fams
 	} else {
 		maps.Copy(g.groups[rest], fams)
+	}
+}
+
+// serveMetrics answers a scrape: every group's samples with its grouping
+// labels, in the text format.
+func (g *fakeGateway) serveMetrics(w http.ResponseWriter) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.reads++
+	if g.failRead {
+		http.Error(w, "no reading today", http.StatusInternalServerError)
+		return
+	}
+	merged := map[string]*dto.MetricFamily{}
+	for path, fams := range g.groups {
+		labels, err := groupingLabels(path)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		for name, mf := range fams {
+			out := merged[name]
+			if out == nil {
+				out = &dto.MetricFamily{Name: mf.Name, Help: mf.Help, Type: mf.Type}
+				merged[name] = out
+			}
+			for _, m := range mf.GetMetric() {
+				lps := slices.Clone(m.GetLabel())
+				for _, n := range slices.Sorted(maps.Keys(labels)) {
+					lps = append(lps, &dto.LabelPair{Name: &n, Value: new(labels[n])})
+				}
+				out.Metric = append(out.Metric, &dto.Metric{Label: lps, Gauge: m.Gauge, Untyped: m.Untyped})
+			}
+		}
+	}
+	format := expfmt.NewFormat(expfmt.TypeTextPlain)
+	w.Header().Set("Content-Type", string(format))
+	enc := expfmt.NewEncoder(w, format)
+	for _, name := range slices.Sorted(maps.Keys(merged)) {
+		if err := enc.Encode(merged[name]); err != nil {
+			panic(err) // the test's own families: a bug in the test
+		}
 	}
 }
 
@@ -549,15 +602,16 @@ func TestWriteMetricsPush(t *testing.T) {
 			if got, want := req.labels, map[string]string{"job": job, "shard": shard}; !maps.Equal(got, want) {
 				t.Errorf("grouping labels %v, want %v", got, want)
 			}
-			// PUT when the last success is known, POST (keep the gateway's) when not.
-			wantMethod := http.MethodPost
+			// A PUT replaces the group; a failed run read the gateway first.
+			if req.method != http.MethodPut {
+				t.Errorf("method %s, want PUT", req.method)
+			}
+			if wantReads := map[bool]int{true: 0, false: 1}[tc.m.Summary.ExitCode == 0]; gw.reads != wantReads {
+				t.Errorf("gateway read %d times, want %d", gw.reads, wantReads)
+			}
 			last := -1.0
 			if tc.wantLast {
-				wantMethod = http.MethodPut
 				last = float64(tc.m.Summary.Finished.UnixNano()) / 1e9
-			}
-			if req.method != wantMethod {
-				t.Errorf("method %s, want %s", req.method, wantMethod)
 			}
 			pushed := gw.group(t, wantPath)
 			diffSamples(t, "pushed", pushed, wantSamples(tc.m, last, map[string]string{"job": job, "shard": shard}))
@@ -610,7 +664,7 @@ func TestMetricsPushKeepsLastSuccess(t *testing.T) {
 			if v := got[sampleKey("meetarchive_conferences", st)]; v != float64(r.archived) {
 				t.Errorf("gateway's archived count = %v, want %d", v, r.archived)
 			}
-			// The failed run's calls replaced the success's, not added to them.
+			// Each run's calls replaced the previous run's, not added to them.
 			var apiSamples []string
 			for k := range got {
 				if strings.HasPrefix(k, "meetarchive_api_calls{") {
@@ -627,10 +681,6 @@ func TestMetricsPushKeepsLastSuccess(t *testing.T) {
 				}
 			}
 			sort.Strings(want)
-			if r.calls == nil {
-				// A PUT replaced the group: no API call samples are left over.
-				want = nil
-			}
 			if !slices.Equal(apiSamples, want) {
 				t.Errorf("gateway's api_calls samples %q, want %q", apiSamples, want)
 			}
@@ -823,6 +873,234 @@ func TestMetricsFlags(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tc.wantErr) {
 				t.Errorf("error %q does not contain %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+// startPushgateway runs the real Pushgateway that scripts/pushgateway.sh
+// installs (or $MEETARCHIVE_TEST_PUSHGATEWAY) on a free port of 127.0.0.1,
+// stopped when the test ends; the test is skipped when there is none.
+func startPushgateway(t *testing.T) string {
+	t.Helper()
+	bin := os.Getenv("MEETARCHIVE_TEST_PUSHGATEWAY")
+	if bin == "" {
+		bin = filepath.Join(".bin", "pushgateway")
+	}
+	if _, err := exec.LookPath(bin); err != nil {
+		t.Skipf("no Pushgateway binary at %s (bash scripts/pushgateway.sh install): %v", bin, err)
+	}
+	for attempt := 0; ; attempt++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		l.Close()
+		var logs strings.Builder
+		cmd := exec.Command(bin, "--web.listen-address="+addr, "--persistence.file=", "--log.level=warn")
+		cmd.Stdout, cmd.Stderr = &logs, &logs
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("start %s: %v", bin, err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		stop := func() {
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		base := "http://" + addr
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			resp, err := http.Get(base + "/-/ready")
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					t.Cleanup(stop)
+					return base
+				}
+			}
+			select {
+			case err := <-exited:
+				exited <- err
+				if attempt < 2 { // the port was taken meanwhile: try another
+					stop()
+					goto next
+				}
+				t.Fatalf("pushgateway exited: %v\n%s", err, logs.String())
+			case <-time.After(50 * time.Millisecond):
+			}
+			if time.Now().After(deadline) {
+				stop()
+				t.Fatalf("pushgateway at %s not ready within 10s\n%s", base, logs.String())
+			}
+		}
+	next:
+	}
+}
+
+// scrapeGroup scrapes the gateway and returns the meetarchive samples of
+// one group (job and shard), labels with an empty value dropped as
+// Prometheus does, and the group's push_failure_time_seconds.
+func scrapeGroup(t *testing.T, base, job, shard string) (map[string]float64, float64) {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatalf("scrape: %v", err)
+	}
+	defer resp.Body.Close()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, err := p.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("parse scrape: %v", err)
+	}
+	out := map[string]float64{}
+	failure := -1.0
+	for name, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, lp := range m.GetLabel() {
+				if lp.GetValue() != "" {
+					labels[lp.GetName()] = lp.GetValue()
+				}
+			}
+			if labels["job"] != job || labels["shard"] != shard {
+				continue
+			}
+			switch {
+			case name == "push_failure_time_seconds":
+				failure = m.GetGauge().GetValue()
+			case strings.HasPrefix(name, "meetarchive_"):
+				if mf.GetType() != dto.MetricType_GAUGE {
+					t.Errorf("%s: type %v, want GAUGE", name, mf.GetType())
+				}
+				out[sampleKey(name, labels)] = m.GetGauge().GetValue()
+			}
+		}
+	}
+	return out, failure
+}
+
+// TestMetricsRealPushgateway pushes runs to a real Pushgateway and scrapes
+// it back: what Prometheus would see equals the input, each shard in its
+// own group, and a failed run keeps the last success time.
+func TestMetricsRealPushgateway(t *testing.T) {
+	base := startPushgateway(t)
+	cases := metricsCases()
+	type push struct {
+		name     string
+		m        runMetrics
+		withFile bool
+		wantLast float64 // -1: none
+	}
+	failed := cases[0].m // the same group as cases[0], failed a day later
+	failed.Summary.ExitCode = report.ExitFailures
+	failed.Summary.Finished = failed.Summary.Finished.Add(24 * time.Hour)
+	failed.Summary.Counts = allCounts(map[report.Status]int{report.Failed: 3, report.Archived: 1})
+	failed.Calls = export.CallStats{Calls: map[string]map[string]int64{"list": {"http-5xx": 5}}, Requests: 5, Retries: 4}
+	failed.OldestPending = time.Time{}
+	lastOf := func(m runMetrics) float64 { return float64(m.Summary.Finished.UnixNano()) / 1e9 }
+	pushes := []push{
+		{name: cases[0].name, m: cases[0].m, wantLast: lastOf(cases[0].m)},
+		{name: cases[1].name, m: cases[1].m, wantLast: -1},
+		// The first group again: its last success is read back from the gateway.
+		{name: cases[2].name + ", with a metrics file", m: cases[2].m, withFile: true, wantLast: lastOf(cases[0].m)},
+		{name: cases[3].name, m: cases[3].m, wantLast: -1},
+		{name: "the first group fails: its last success stays", m: failed, wantLast: lastOf(cases[0].m)},
+	}
+	for _, p := range pushes {
+		t.Run(p.name, func(t *testing.T) {
+			file := ""
+			if p.withFile {
+				file = filepath.Join(t.TempDir(), "m.prom")
+			}
+			if err := writeMetrics(context.Background(), p.m, file, base); err != nil {
+				t.Fatalf("writeMetrics: %v", err)
+			}
+			job, shard := p.m.job(), p.m.shard()
+			got, failure := scrapeGroup(t, base, job, shard)
+			if failure != 0 {
+				t.Errorf("push_failure_time_seconds = %v, want 0 (the gateway refused the push)", failure)
+			}
+			want := wantSamples(p.m, p.wantLast, map[string]string{"job": job, "shard": shard})
+			diffSamples(t, "scraped", got, want)
+			if p.withFile {
+				written := flatten(t, parseMetricsFile(t, file), map[string]string{"job": job})
+				diffSamples(t, "written vs scraped", written, got)
+			}
+		})
+	}
+}
+
+// TestMetricsLastSuccessSources: after a failed run the later of the file's
+// and the gateway's last success times is kept; when the gateway cannot be
+// read, the push is a POST without it, and the gateway keeps its own.
+func TestMetricsLastSuccessSources(t *testing.T) {
+	secs := func(h int) float64 { return float64(metricsT0.Add(time.Duration(h)*time.Hour).UnixNano()) / 1e9 }
+	tests := []struct {
+		name        string
+		fileAt      int  // hours after metricsT0 of the success the file saw; -1 none
+		gatewayAt   int  // of the success the gateway saw; -1 none
+		failRead    bool // the gateway's /metrics cannot be read
+		wantFile    float64
+		wantGateway float64
+		wantMethod  string
+	}{
+		{name: "gateway's is later", fileAt: 1, gatewayAt: 5, wantFile: secs(5), wantGateway: secs(5), wantMethod: http.MethodPut},
+		{name: "file's is later", fileAt: 7, gatewayAt: 2, wantFile: secs(7), wantGateway: secs(7), wantMethod: http.MethodPut},
+		{name: "only the gateway has one", fileAt: -1, gatewayAt: 3, wantFile: secs(3), wantGateway: secs(3), wantMethod: http.MethodPut},
+		{name: "none anywhere", fileAt: -1, gatewayAt: -1, wantFile: -1, wantGateway: -1, wantMethod: http.MethodPut},
+		{name: "unreadable gateway keeps its own", fileAt: -1, gatewayAt: 4, failRead: true, wantFile: -1, wantGateway: secs(4), wantMethod: http.MethodPost},
+		{name: "unreadable gateway gets the file's", fileAt: 6, gatewayAt: 4, failRead: true, wantFile: secs(6), wantGateway: secs(6), wantMethod: http.MethodPost},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			gw := &fakeGateway{}
+			srv := httptest.NewServer(gw)
+			defer srv.Close()
+			file := filepath.Join(t.TempDir(), "m.prom")
+			ok := func(h int) runMetrics {
+				return runMetrics{Summary: report.Summary{ExitCode: 0, Finished: metricsT0.Add(time.Duration(h) * time.Hour), Counts: allCounts(nil)}}
+			}
+			if tc.fileAt >= 0 {
+				if err := writeMetrics(context.Background(), ok(tc.fileAt), file, ""); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.gatewayAt >= 0 {
+				if err := writeMetrics(context.Background(), ok(tc.gatewayAt), "", srv.URL); err != nil {
+					t.Fatal(err)
+				}
+			}
+			gw.mu.Lock()
+			gw.failRead = tc.failRead
+			gw.requests = nil
+			gw.mu.Unlock()
+
+			failed := runMetrics{Summary: report.Summary{ExitCode: report.ExitFailures, Finished: metricsT0.Add(10 * time.Hour), Counts: allCounts(map[report.Status]int{report.Failed: 1})}}
+			if err := writeMetrics(context.Background(), failed, file, srv.URL); err != nil {
+				t.Fatalf("writeMetrics: %v", err)
+			}
+			key := sampleKey("meetarchive_last_success_timestamp_seconds", map[string]string{"job": "meetarchive", "shard": "all"})
+			check := func(what string, samples map[string]float64, want float64) {
+				t.Helper()
+				got, ok := samples[key]
+				switch {
+				case want < 0 && ok:
+					t.Errorf("%s: last success %v, want none", what, got)
+				case want >= 0 && !ok:
+					t.Errorf("%s: no last success, want %v", what, want)
+				case want >= 0 && got != want:
+					t.Errorf("%s: last success %v, want %v", what, got, want)
+				}
+				if got := samples[sampleKey("meetarchive_run_exit_code", map[string]string{"job": "meetarchive", "shard": "all"})]; got != 1 {
+					t.Errorf("%s: exit code %v, want 1", what, got)
+				}
+			}
+			check("file", flatten(t, parseMetricsFile(t, file), map[string]string{"job": "meetarchive"}), tc.wantFile)
+			check("gateway", gw.group(t, "job/meetarchive/shard/all"), tc.wantGateway)
+			if len(gw.requests) != 1 || gw.requests[0].method != tc.wantMethod {
+				t.Errorf("pushes %+v, want one %s", gw.requests, tc.wantMethod)
 			}
 		})
 	}
