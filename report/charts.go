@@ -16,7 +16,7 @@ type figures struct {
 	failedByCode map[string]int   // errorCode -> failed rows
 
 	// sha256sums.txt, filled in when it is written.
-	fixityLines, fixityLeftOut, fixityConflicts int
+	fixityLines, fixityLeftOut, fixityConflicts, fixityUnnamed int
 }
 
 // Labels of the figures that are not a day or an error code.

@@ -29,7 +29,7 @@ func (x *extraFiles) add(r *Row) error {
 // reports its line counts, so it comes before the workbook).
 func (x *extraFiles) prepare() error {
 	t, err := writeSHA256Sums(x.dir, x.fix)
-	x.fig.fixityLines, x.fig.fixityLeftOut, x.fig.fixityConflicts = x.fix.lines, x.fix.leftOut, x.fix.conflicts
+	x.fig.fixityLines, x.fig.fixityLeftOut, x.fig.fixityConflicts, x.fig.fixityUnnamed = x.fix.lines, x.fix.leftOut, x.fix.conflicts, x.fix.unnamed
 	x.fix.close()
 	if err != nil {
 		return err

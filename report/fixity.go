@@ -54,6 +54,7 @@ type fixity struct {
 	order    uint64 // rows seen, for "finished last wins" among equals
 
 	lines, leftOut, conflicts int
+	unnamed                   int // stored objects without objectKey or SHA-256
 }
 
 // fixityRunBytes is the size of the records kept in memory before a sorted
@@ -110,7 +111,8 @@ func (fx *fixity) add(r *Row) error {
 		return nil
 	}
 	if r.ObjectKey == "" || !reHex64.MatchString(r.SHA256) {
-		return nil // nothing to check it against (an earlier run's row, a dry run)
+		fx.unnamed++ // no path or no hash: nothing sha256sum could check
+		return nil
 	}
 	fx.order++
 	if !usableKey(r.ObjectKey) {

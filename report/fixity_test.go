@@ -126,6 +126,9 @@ func TestSHA256SumsWithSha256sum(t *testing.T) {
 		if got := vals[SHA256Sums+": stored objects left out (unusable path)"]; got != "3" {
 			t.Errorf("left out = %q, want 3", got)
 		}
+		if got := vals[SHA256Sums+": stored objects without objectKey or SHA-256"]; got != "1" {
+			t.Errorf("without objectKey = %q, want 1", got)
+		}
 	})
 
 	needSHA256Sum(t)

@@ -354,6 +354,9 @@ func (b *book) summaryFields(s *Summary, fig *figures) []summaryField {
 		if fig.fixityLeftOut > 0 {
 			fs = append(fs, summaryField{SHA256Sums + ": stored objects left out (unusable path)", fig.fixityLeftOut, 0})
 		}
+		if fig.fixityUnnamed > 0 {
+			fs = append(fs, summaryField{SHA256Sums + ": stored objects without objectKey or SHA-256", fig.fixityUnnamed, 0})
+		}
 		if fig.fixityConflicts > 0 {
 			fs = append(fs, summaryField{SHA256Sums + ": paths with two hashes (latest kept)", fig.fixityConflicts, 0})
 		}
