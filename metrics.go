@@ -130,6 +130,9 @@ func writeMetrics(ctx context.Context, m runMetrics, file, pushURL string) error
 	if file == "" && pushURL == "" {
 		return nil
 	}
+	if m.Summary.Finished.IsZero() { // one time for every metric that uses it
+		m.Summary.Finished = time.Now()
+	}
 	if _, ok := ctx.Deadline(); !ok && pushURL != "" {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, metricsPushTimeout)

@@ -1105,3 +1105,23 @@ func TestMetricsLastSuccessSources(t *testing.T) {
 		})
 	}
 }
+
+// TestMetricsUnsetFinished: a summary without a finish time is stamped once,
+// so the finish and last-success times agree.
+func TestMetricsUnsetFinished(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "m.prom")
+	before := float64(time.Now().UnixNano()) / 1e9
+	if err := writeMetrics(context.Background(), runMetrics{Summary: report.Summary{Counts: allCounts(nil)}}, file, ""); err != nil {
+		t.Fatal(err)
+	}
+	after := float64(time.Now().UnixNano()) / 1e9
+	got := flatten(t, parseMetricsFile(t, file), nil)
+	l := map[string]string{"shard": "all"}
+	fin, last := got[sampleKey("meetarchive_run_finished_timestamp_seconds", l)], got[sampleKey("meetarchive_last_success_timestamp_seconds", l)]
+	if fin < before || fin > after {
+		t.Errorf("finished %v, want within [%v, %v]", fin, before, after)
+	}
+	if last != fin {
+		t.Errorf("last success %v, want the finish time %v", last, fin)
+	}
+}
