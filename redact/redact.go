@@ -56,8 +56,10 @@ const nameWords = `token|passw[a-z]*|pwd|secret|app_?key|api_?key|access_?key|si
 var nameTriggers = []string{"token", "passw", "pwd", "secret", "app", "api", "access", "signature", "credential"}
 
 // credRest is the rest of a credential: to the end of the line or a quote,
-// but across quoted auth-params (response="...").
-const credRest = `(?:=[ \t]*"[^"\r\n]*"?|[^\r\n"'])*`
+// but across quoted auth-params (response="..."). An escaped line end or
+// quote (\r, \n, \" in JSON or in an escaped report cell) ends it too, so
+// that scrubbing text that was escaped after scrubbing changes nothing.
+const credRest = `(?:=[ \t]*"[^"\r\n]*"?|\\[^rn"]|[^\r\n"'\\])*`
 
 var rules = []rule{
 	// "accessToken":"v", "Authorization": "v", "Authorization":["v"],
@@ -81,7 +83,7 @@ var rules = []rule{
 		regexp.MustCompile(`(?i)^(?:token|api-?key|app-?key|secret|passw[a-z]*|pwd|signature|credential)[ \t]*:[ \t]*["']?([^\s"',;]+)`), []int{1}},
 	// Cookie: a=b; c=d and Set-Cookie: to the end of the line or a quote
 	// (name=value text only: "Fortune cookie: tasty" stays).
-	{[]string{"cookie"}, regexp.MustCompile(`(?i)^cookie[ \t]*:[ \t]*([^\s"';=]+=[^\r\n"']*)`), []int{1}},
+	{[]string{"cookie"}, regexp.MustCompile(`(?i)^cookie[ \t]*:[ \t]*([^\s"';=]+=` + credRest + `)`), []int{1}},
 	// token=v, onceToken=v, access_token=v, X-Amz-Signature=v, sig=v,
 	// password=v, app_key=v; also URL-encoded (token%3Dv).
 	{append(nameTriggers, "sig"),
