@@ -37,6 +37,9 @@ type Client struct {
 	stats struct {
 		requests, retries, throttled, auths, media atomic.Int64
 	}
+	// calls counts answers by API and outcome.
+	calls callCounter
+
 	secrets []string // literal secrets scrubbed from any message (fixed after NewClient)
 }
 
@@ -51,7 +54,7 @@ func NewClient(cfg Config) (*Client, error) {
 	c := &Client{
 		cfg:    cfg,
 		base:   base,
-		limits: newLimits(cfg.Rate),
+		limits: newLimits(cfg.Rate, DefaultRate),
 		retry: Backoff{
 			Base:        cfg.RetryBase,
 			Max:         cfg.RetryMax,
@@ -154,13 +157,7 @@ func (c *Client) Stats() Stats {
 
 // RateLimit is the rate (requests/s) the limiter of API currently grants:
 // "details", "downloadurls", "recordinfo", "list", "delete" or "auth".
-func (c *Client) RateLimit(api string) float64 {
-	a, ok := c.limits.apis[api]
-	if !ok {
-		return 0
-	}
-	return a.Limit()
-}
+func (c *Client) RateLimit(api string) float64 { return c.limits.rate(api) }
 
 // scrub redacts key/value secrets and every literal secret the client knows.
 func (c *Client) scrub(s string) string {
@@ -217,8 +214,9 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 			c.stats.retries.Add(1)
 		}
 		err := c.once(ctx, r, tok.value, out)
+		c.calls.record(r.op, err)
 		if err == nil {
-			c.limits.api(r.op).increase(time.Now())
+			c.limits.succeeded(r.op, time.Now())
 			return nil
 		}
 		var ae *APIError
@@ -314,14 +312,13 @@ func (c *Client) once(ctx context.Context, r *request, tok string, out any) erro
 	}
 
 	c.stats.requests.Add(1)
+	sent := time.Now()
 	resp, err := c.api.Do(req)
 	if err != nil {
 		return c.transportErr(ctx, actx, r.op, err, tok)
 	}
 	defer resp.Body.Close()
-	if v := resp.Header.Get("X-APIG-Ratelimit-Api"); v != "" {
-		c.limits.api(r.op).observe(v, time.Now())
-	}
+	c.limits.observe(r.op, resp.Header, sent, time.Now())
 	data, rerr := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxBodyBytes+1))
 	reqID := resp.Header.Get("X-Request-Id")
 	if rerr != nil {

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -83,9 +85,20 @@ const (
 	LinksRecordInfo   LinkSource = "recordinfo"   // POST /v1/mmc/rlm/record/info
 )
 
+// Config.Rate: RateAuto (the zero value) or a ceiling in requests/s per API.
+const (
+	// RateAuto has no ceiling: each API starts at DefaultRate and then
+	// follows the quota the gateway advertises on every answer
+	// (X-APIG-Ratelimit-Api), up and down.
+	RateAuto = 0.0
+	// DefaultRate is where RateAuto starts, per API, until the gateway's
+	// first answer tells its quota: the documented quota is unknown, the
+	// gateway's own header suggests 100 calls a minute.
+	DefaultRate = 1.6
+)
+
 // Defaults applied by NewClient to zero fields of Config.
 const (
-	DefaultRate           = 100.0 / 60 // the gateway's 100 calls a minute per API
 	DefaultMaxAttempts    = 5
 	DefaultMaxElapsed     = 2 * time.Minute
 	DefaultRequestTimeout = 30 * time.Second
@@ -98,7 +111,7 @@ const (
 type Config struct {
 	BaseURL          string        // required, e.g. https://api.meeting.huaweicloud.com
 	Credentials      Credentials   // one complete way to authenticate is required
-	Rate             float64       // ceiling, requests/s per API; default 100.0/60
+	Rate             float64       // RateAuto (0, default): follow the gateway's quota; > 0: also a ceiling, requests/s per API
 	MaxAttempts      int           // default 5 (total tries incl. first)
 	MaxElapsed       time.Duration // default 2 * time.Minute for one call's retries
 	RequestTimeout   time.Duration // default 30 s per API request (media: header timeout only)
@@ -137,8 +150,8 @@ func (c Config) Validate() error {
 	case cr.Method() == "":
 		return errors.New("export: config: Credentials: set MEETARCHIVE_APP_ID and MEETARCHIVE_APP_KEY, or MEETARCHIVE_ACCOUNT and MEETARCHIVE_PASSWORD, or MEETARCHIVE_TOKEN")
 	}
-	if c.Rate < 0 {
-		return fmt.Errorf("export: config: Rate %v: must not be negative", c.Rate)
+	if c.Rate < 0 || math.IsNaN(c.Rate) || math.IsInf(c.Rate, 0) {
+		return fmt.Errorf("export: config: Rate %v: want RateAuto (0) or a positive number of requests a second", c.Rate)
 	}
 	if c.MaxAttempts < 0 {
 		return fmt.Errorf("export: config: MaxAttempts %d: must not be negative", c.MaxAttempts)
@@ -175,9 +188,6 @@ func (c Config) Validate() error {
 
 // withDefaults returns c with every zero field set to its default.
 func (c Config) withDefaults() Config {
-	if c.Rate == 0 {
-		c.Rate = DefaultRate
-	}
 	if c.MaxAttempts == 0 {
 		c.MaxAttempts = DefaultMaxAttempts
 	}
@@ -207,4 +217,26 @@ func (c Config) withDefaults() Config {
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	return c
+}
+
+// ParseRate reads a --rate value: "auto" (or "") is RateAuto, anything else
+// a positive number of requests a second per API, the ceiling.
+func ParseRate(s string) (float64, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.EqualFold(s, "auto") {
+		return RateAuto, nil
+	}
+	r, err := strconv.ParseFloat(s, 64)
+	if err != nil || !(r > 0) || math.IsInf(r, 0) {
+		return 0, fmt.Errorf("rate %q: want auto or a positive number of requests a second", s)
+	}
+	return r, nil
+}
+
+// FormatRate renders a Config.Rate as ParseRate reads it.
+func FormatRate(r float64) string {
+	if r == RateAuto {
+		return "auto"
+	}
+	return strconv.FormatFloat(r, 'g', -1, 64)
 }

@@ -1,6 +1,7 @@
 package export
 
 import (
+	"fmt"
 	"math"
 	"net/http"
 	"sync"
@@ -40,33 +41,136 @@ func TestParseRateLimit(t *testing.T) {
 
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-6*math.Max(1, math.Abs(b)) }
 
+// pace is the limiter's rate at now and, when the window's quota is spent,
+// the window's end.
+func pace(a *apiLimit, now time.Time) (float64, time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.paceLocked(now)
+}
+
 func TestAPILimitObserve(t *testing.T) {
 	now := time.Now()
 	tests := []struct {
-		name    string
-		ceiling float64
-		sends   int // our sends within the window
-		header  string
-		want    float64
+		name      string
+		ceiling   float64
+		inFlight  int // our sends after the call that reports the header
+		header    string
+		want      float64
+		wantUntil time.Duration // > 0: nothing until the window's end, this far away
 	}{
-		{"limit below ceiling", 100, 1, "remain:19,limit:20,time:1 second", 0.95 * 20},
-		{"ceiling below limit", 5, 1, "remain:19,limit:20,time:1 second", 5},
-		{"per minute", 100, 1, "remain:99,limit:100,time:1 minute", 0.95 * 100 / 60},
-		{"our own use is not a reason to slow", 100, 18, "remain:2,limit:20,time:1 second", 0.95 * 20},
-		{"someone else eats the quota", 100, 1, "remain:2,limit:100,time:1 minute", 0.95 * 3 / 60},
-		{"quota gone: the floor, one a minute", 100, 0, "remain:0,limit:100,time:1 minute", 1.0 / 60},
-		{"unparsable header changes nothing", 7, 0, "nonsense", 7},
+		{"limit below ceiling", 100, 0, "remain:19,limit:20,time:1 second", 0.95 * 20, 0},
+		{"ceiling below limit", 5, 0, "remain:19,limit:20,time:1 second", 5, 0},
+		{"per minute", 100, 0, "remain:99,limit:100,time:1 minute", 0.95 * 100 / 60, 0},
+		{"the gateway's format for other windows", 100, 0, "remain:9,limit:10,time:10 second", 0.9, 0},
+		{"our calls in flight count against remain", 100, 3, "remain:5,limit:20,time:1 second", 2, 0},
+		{"someone else ate the quota: what is left over the window", 100, 0, "remain:2,limit:100,time:1 minute", 2.0 / 60, 0},
+		{"quota gone: nothing until the window's end", 100, 0, "remain:0,limit:100,time:1 minute", 0.95 * 100 / 60, time.Minute},
+		{"in flight use up the rest", 100, 2, "remain:2,limit:100,time:1 minute", 0.95 * 100 / 60, time.Minute},
+		{"no remain: the whole limit", 100, 0, "limit:10,time:1 second", 0.95 * 10, 0},
+		{"remain above limit is the limit", 100, 0, "remain:50,limit:10,time:1 second", 0.95 * 10, 0},
+		{"unparsable header changes nothing", 7, 0, "nonsense", 7, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a := newAPILimit(tt.ceiling)
-			a.sent(now.Add(-2 * time.Hour)) // outside any window
-			for i := range tt.sends {
-				a.sent(now.Add(-time.Duration(tt.sends-i) * time.Millisecond))
+			sent := now.Add(-10 * time.Millisecond)
+			a.sent(sent)
+			for i := range tt.inFlight {
+				a.sent(sent.Add(time.Duration(i+1) * time.Millisecond))
 			}
-			a.observe(tt.header, now)
-			if got := a.Limit(); !near(got, tt.want) {
-				t.Errorf("Limit = %v, want %v", got, tt.want)
+			a.observeAt(tt.header, sent, now)
+			got, until := pace(a, now)
+			if !near(got, tt.want) {
+				t.Errorf("rate = %v, want %v", got, tt.want)
+			}
+			if wantUntil := now.Add(tt.wantUntil); tt.wantUntil > 0 && !until.Equal(wantUntil) || tt.wantUntil == 0 && !until.IsZero() {
+				t.Errorf("until = %v, want now + %v", until.Sub(now), tt.wantUntil)
+			}
+		})
+	}
+}
+
+// The limiter follows the gateway's windows: what remains over the time left,
+// a new window when remain jumps up, its start taken from the earlier one's
+// when it fits, and a window assumed fresh once its expected end has passed.
+func TestAPILimitWindows(t *testing.T) {
+	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	a := newPacer(math.Inf(1), DefaultRate)
+	steps := []struct {
+		name       string
+		sends      []int // our sends (ms) before the observation
+		header     string
+		sent, recv int // ms; header "" = no observation
+		now        int
+		want       float64
+		wantUntil  int // ms; -1 = not blocked
+	}{
+		{"before any header: the start rate", nil, "", 0, 0, 0, DefaultRate, -1},
+		{"first answer: the window is taken to start now", []int{0}, "remain:9,limit:10,time:10 second", 0, 10, 10, 0.9, -1},
+		{"pacing speeds up as the window runs out", nil, "", 0, 0, 5010, 0.95, -1},
+		{"others take most of it: what is left, less a reserve, over the time left", []int{1000}, "remain:4,limit:10,time:10 second", 1000, 1010, 1010, 1.5 / 9, -1},
+		{"spent (with the reserve for the others): wait for the end", []int{2000}, "remain:2,limit:10,time:10 second", 2000, 2010, 2010, 0.95, 10010},
+		{"a reset: remain jumps, the window starts at the answer", []int{6000}, "remain:9,limit:10,time:10 second", 6000, 6005, 6005, 0.9, -1},
+		{"an answer sent before the window began is ignored", nil, "remain:0,limit:10,time:10 second", 5900, 6010, 6005, 0.9, -1},
+		{"spent again", []int{7000}, "remain:0,limit:10,time:10 second", 7000, 7005, 7005, 0.95, 16005},
+		{"after the expected end the window is fresh", nil, "", 0, 0, 16005, 0.95, -1},
+		{"others used it before our first look: no reserve yet", []int{20000}, "remain:4,limit:10,time:10 second", 20000, 20005, 20005, 4.0 / 6, -1},
+		{"a reset seen before the expected end moves the start earlier", []int{25992}, "remain:9,limit:10,time:10 second", 25992, 25997, 25997, 0.9, -1},
+		{"so the window ends a window after it", []int{26100}, "remain:0,limit:10,time:10 second", 26100, 26110, 26110, 0.95, 35997},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			for _, ms := range st.sends {
+				a.sent(at(ms))
+			}
+			if st.header != "" {
+				a.observeAt(st.header, at(st.sent), at(st.recv))
+			}
+			got, until := pace(a, at(st.now))
+			if !near(got, st.want) {
+				t.Errorf("rate = %v, want %v", got, st.want)
+			}
+			switch {
+			case st.wantUntil < 0 && !until.IsZero():
+				t.Errorf("blocked until %v, want not blocked", until.Sub(t0))
+			case st.wantUntil >= 0 && !until.Equal(at(st.wantUntil)):
+				t.Errorf("until = %v, want %v", until.Sub(t0), at(st.wantUntil).Sub(t0))
+			}
+		})
+	}
+}
+
+// The reserve left for other callers grows with their share of the window.
+func TestAPILimitReserve(t *testing.T) {
+	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	tests := []struct {
+		name   string
+		ours   int // our calls between the two reports
+		latest int // remain in the second report (the first says 100)
+		want   float64
+	}{
+		{"alone", 10, 90, 0},
+		{"as many others as us", 10, 80, 2},
+		{"three others per call of ours", 10, 60, 6},
+		{"capped at a quarter of the limit", 1, 50, 50},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := newPacer(math.Inf(1), DefaultRate)
+			a.sent(at(0))
+			a.observeAt("remain:100,limit:200,time:1 minute", at(0), at(1))
+			for i := range tt.ours {
+				a.sent(at(10 + i))
+			}
+			a.observeAt(fmt.Sprintf("remain:%d,limit:200,time:1 minute", tt.latest), at(10+tt.ours-1), at(100))
+			a.mu.Lock()
+			got := a.reserveLocked()
+			a.mu.Unlock()
+			if got != tt.want {
+				t.Errorf("reserve = %v, want %v", got, tt.want)
 			}
 		})
 	}
@@ -115,8 +219,8 @@ func TestAPILimitAIMD(t *testing.T) {
 		t.Errorf("in the end: %v, want the ceiling 10", got)
 	}
 	// The gateway's header caps the rate.
-	a.observe("remain:9,limit:4,time:1 second", now)
-	if got := a.Limit(); !near(got, 0.95*4) {
+	a.observe("remain:4,limit:4,time:1 second", now)
+	if got, _ := pace(a, now); !near(got, 0.95*4) {
 		t.Errorf("with a header limit of 4/s: %v, want %v", got, 0.95*4)
 	}
 }
