@@ -161,7 +161,9 @@
 // Content-Length, half the body, or Offset bytes, or a random number of
 // them with RandomOffset, then the connection closes), "html" (200
 // text/html), "badjson" (200, numbers and booleans turned into "abc"), "reset"
-// (connection closed with RST, no answer), "flip" (media: the middle byte
+// (connection closed with RST, no answer; on media with Offset or
+// RandomOffset: after the token check, the headers and that many body
+// bytes, then RST), "flip" (media: the middle byte
 // inverted). Counters.Faults and FaultHits["endpoint/kind"] count hits.
 //
 // Answer faults rework a 200 answer into well-formed JSON a careful client

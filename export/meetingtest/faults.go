@@ -30,10 +30,15 @@ func (s *Server) setFaultsLocked(faults []Fault) {
 // one of confUUIDs or is "", Times not used up, Probability drawn),
 // counting the hit; nil if none does.
 func (s *Server) pickFault(endpoint string, confUUIDs []string, kind func(string) bool) *Fault {
+	return s.pickFaultWhere(endpoint, confUUIDs, func(f *Fault) bool { return kind == nil || kind(f.Kind) })
+}
+
+// pickFaultWhere is pickFault with a filter on the whole fault.
+func (s *Server) pickFaultWhere(endpoint string, confUUIDs []string, accept func(*Fault) bool) *Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, f := range s.faults {
-		if f.Endpoint != endpoint || (kind != nil && !kind(f.Kind)) {
+		if f.Endpoint != endpoint || !accept(&f.Fault) {
 			continue
 		}
 		if f.ConfUUID != "" && !slices.Contains(confUUIDs, f.ConfUUID) {

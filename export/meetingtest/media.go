@@ -169,9 +169,10 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) {
 	}
 	confUUID, fileType, name := parts[0], parts[1], parts[2]
 	// A reset happens before the token is looked at: such a request never
-	// reached the media server, so its token stays valid.
-	isReset := func(k string) bool { return k == FaultReset }
-	if s.pickFault(EndpointMedia, []string{confUUID}, isReset) != nil {
+	// reached the media server, so its token stays valid. A reset with an
+	// offset cuts the body instead: it is one of the faults below.
+	midBody := func(f *Fault) bool { return f.Offset != 0 || f.RandomOffset }
+	if s.pickFaultWhere(EndpointMedia, []string{confUUID}, func(f *Fault) bool { return f.Kind == FaultReset && !midBody(f) }) != nil {
 		resetConn(w)
 		return
 	}
@@ -214,9 +215,9 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) {
 	}
 	length := end - start + 1
 
-	f := s.pickFault(EndpointMedia, []string{confUUID}, func(k string) bool { return k != FaultReset })
-	truncate, flip := false, false
+	truncate, reset, flip := false, false, false
 	send := length
+	f := s.pickFaultWhere(EndpointMedia, []string{confUUID}, func(f *Fault) bool { return f.Kind != FaultReset || midBody(f) })
 	if f != nil {
 		switch f.Kind {
 		case FaultStatus:
@@ -238,6 +239,9 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) {
 			return
 		case FaultTruncate:
 			truncate = true
+			send = s.truncateAt(f, length)
+		case FaultReset:
+			reset = true
 			send = s.truncateAt(f, length)
 		case FaultFlip:
 			flip = true
@@ -304,7 +308,7 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) {
 		s.servedIDs = append(s.servedIDs, s.servedSeq)
 		return s.servedSeq
 	}
-	if send == 0 && !truncate {
+	if send == 0 && !truncate && !reset {
 		record()
 		return
 	}
@@ -358,17 +362,21 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if truncate {
+	if truncate || reset {
 		if fl, ok := w.(http.Flusher); ok {
 			fl.Flush()
+		}
+		if reset {
+			resetConn(w) // RST: bytes the client has not read yet may be lost
+			return
 		}
 		panic(http.ErrAbortHandler) // close the connection short of Content-Length
 	}
 }
 
-// truncateAt is how many body bytes a truncate fault lets through of a body
-// of length bytes: its Offset (or a random one), at most length-1; half the
-// body by default.
+// truncateAt is how many body bytes a truncate (or reset) fault lets through
+// of a body of length bytes: its Offset (or a random one), at most length-1;
+// half the body by default.
 func (s *Server) truncateAt(f *Fault, length int64) int64 {
 	if length <= 1 {
 		return 0

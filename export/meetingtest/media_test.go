@@ -377,21 +377,23 @@ func TestMediaTruncateAt(t *testing.T) {
 		name    string
 		fault   Fault
 		rng     string
-		wantLen int64 // bytes that arrive; -1: random in [1, body)
+		wantLen int64 // bytes sent; -1: random in [1, body)
 		from    int64
 		body    int64 // the body's full length
 	}{
-		{"default half", Fault{Offset: 0}, "", size / 2, 0, size},
-		{"at an offset", Fault{Offset: 12345}, "", 12345, 0, size},
-		{"at an offset of a range", Fault{Offset: 1000}, "bytes=50000-", 1000, 50000, size - 50000},
-		{"offset beyond the body breaks before its end", Fault{Offset: 1 << 40}, "bytes=99000-", 999, 99000, 1000},
-		{"random", Fault{RandomOffset: true}, "", -1, 0, size},
-		{"random in a range", Fault{RandomOffset: true}, "bytes=90000-", -1, 90000, size - 90000},
+		{"default half", Fault{Kind: FaultTruncate}, "", size / 2, 0, size},
+		{"at an offset", Fault{Kind: FaultTruncate, Offset: 12345}, "", 12345, 0, size},
+		{"at an offset of a range", Fault{Kind: FaultTruncate, Offset: 1000}, "bytes=50000-", 1000, 50000, size - 50000},
+		{"offset beyond the body breaks before its end", Fault{Kind: FaultTruncate, Offset: 1 << 40}, "bytes=99000-", 999, 99000, 1000},
+		{"random", Fault{Kind: FaultTruncate, RandomOffset: true}, "", -1, 0, size},
+		{"random in a range", Fault{Kind: FaultTruncate, RandomOffset: true}, "bytes=90000-", -1, 90000, size - 90000},
+		{"reset at an offset", Fault{Kind: FaultReset, Offset: 12345}, "", 12345, 0, size},
+		{"reset at random in a range", Fault{Kind: FaultReset, RandomOffset: true}, "bytes=50000-", -1, 50000, size - 50000},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := tt.fault
-			f.Endpoint, f.Kind, f.Times = EndpointMedia, FaultTruncate, 1
+			f.Endpoint, f.Times = EndpointMedia, 1
 			s := start(t, Config{Dataset: ds, Seed: 7, Faults: []Fault{f}})
 			u := links(t, s, login(t, s, ""), c.ConfUUID)[0]
 			resp, b, err := get(t, u, tt.rng)
@@ -401,18 +403,22 @@ func TestMediaTruncateAt(t *testing.T) {
 			if got := resp.ContentLength; got != tt.body {
 				t.Errorf("Content-Length = %d, want %d", got, tt.body)
 			}
-			n := int64(len(b))
-			if tt.wantLen >= 0 && n != tt.wantLen {
-				t.Errorf("%d bytes arrived, want %d", n, tt.wantLen)
+			n, sent := int64(len(b)), s.MediaBytesServed()
+			if tt.wantLen >= 0 && sent != tt.wantLen {
+				t.Errorf("%d bytes sent, want %d", sent, tt.wantLen)
 			}
-			if tt.wantLen < 0 && (n < 1 || n >= tt.body) {
-				t.Errorf("%d bytes arrived, want within [1, %d)", n, tt.body)
+			if tt.wantLen < 0 && (sent < 1 || sent >= tt.body) {
+				t.Errorf("%d bytes sent, want within [1, %d)", sent, tt.body)
+			}
+			// A close delivers every byte sent; a reset may lose some.
+			if n != sent && (tt.fault.Kind != FaultReset || n > sent) {
+				t.Errorf("%d bytes arrived of %d sent", n, sent)
 			}
 			if !bytes.Equal(b, whole[tt.from:tt.from+n]) {
 				t.Error("the bytes that arrived are not the file's")
 			}
-			if got := s.MediaBytesServed(); got != n {
-				t.Errorf("MediaBytesServed = %d, want %d", got, n)
+			if got := s.Counters().TokenRefused; got != 0 {
+				t.Errorf("TokenRefused = %d, want 0", got)
 			}
 			if len(s.Served()) != 0 {
 				t.Errorf("Served = %+v, want none", s.Served())
@@ -450,7 +456,8 @@ func TestFaultOffsetSpec(t *testing.T) {
 		{spec: "media:truncate:at=random:times=3", want: Fault{Endpoint: EndpointMedia, Kind: FaultTruncate, RandomOffset: true, Times: 3}},
 		{spec: "media:truncate:at=-1", wantErr: true},
 		{spec: "media:truncate:at=x", wantErr: true},
-		{spec: "media:reset:at=10", wantErr: true},
+		{spec: "media:reset:at=10", want: Fault{Endpoint: EndpointMedia, Kind: FaultReset, Offset: 10}},
+		{spec: "details:reset:at=10", wantErr: true},
 		{spec: "details:truncate:at=10", wantErr: true},
 		{spec: "media:flip:at=random", wantErr: true},
 	}

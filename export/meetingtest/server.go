@@ -58,7 +58,7 @@ const (
 	FaultTruncate = "truncate" // API: half the JSON body (Content-Length of the half); media: full Content-Length, half the body (or Fault.Offset bytes), connection closed
 	FaultHTML     = "html"     // 200 text/html page
 	FaultBadJSON  = "badjson"  // 200 JSON with wrong types (numbers and booleans become "abc"); API only
-	FaultReset    = "reset"    // connection closed (RST) without an answer
+	FaultReset    = "reset"    // connection closed (RST) without an answer; media with Fault.Offset: mid-body
 	FaultFlip     = "flip"     // media only: one byte in the middle flipped, Content-Length unchanged
 )
 
@@ -139,7 +139,9 @@ type Fault struct {
 	// Offset is where a media "truncate" breaks the response: after Offset
 	// bytes of its body (at most the body's length minus one); 0 = half the
 	// body. RandomOffset draws it per hit, uniformly in [1, body length),
-	// from the seeded fault generator.
+	// from the seeded fault generator. A media "reset" with either sends
+	// the headers and that many bytes (the token is used), then resets the
+	// connection (RST) instead of answering nothing.
 	Offset       int64
 	RandomOffset bool
 }
@@ -246,8 +248,8 @@ func (c Config) Validate() error {
 		if f.Times < 0 || f.Probability < 0 || f.Probability > 1 {
 			return fmt.Errorf("meetingtest: config: fault %d: times or probability out of range", i)
 		}
-		if f.Offset < 0 || ((f.Offset != 0 || f.RandomOffset) && (f.Kind != FaultTruncate || f.Endpoint != EndpointMedia)) {
-			return fmt.Errorf("meetingtest: config: fault %d: an offset applies to media truncate only, and is not negative", i)
+		if f.Offset < 0 || ((f.Offset != 0 || f.RandomOffset) && ((f.Kind != FaultTruncate && f.Kind != FaultReset) || f.Endpoint != EndpointMedia)) {
+			return fmt.Errorf("meetingtest: config: fault %d: an offset applies to media truncate and reset only, and is not negative", i)
 		}
 	}
 	return nil
