@@ -13,7 +13,7 @@ import (
 //
 // with keys status, code, retry-after, latency (Go durations; a bare number
 // is seconds), conf (ConfUUID), times, p (Probability) and at (a media
-// truncate's Offset in bytes, or "random" for RandomOffset). Examples:
+// truncate's or reset's Offset in bytes, or "random" for RandomOffset). Examples:
 // "details:status:status=503:times=2", "media:latency:latency=2s",
 // "downloadurls:throttle:retry-after=3", "media:flip:conf=<uuid>",
 // "media:truncate:at=random:times=3"; answer faults (see the package
