@@ -10,7 +10,7 @@
 // [NewWriter]. Before the first conference starts it writes its plan
 // ([Writer.Plan]: every input item, in input order) to the journal. One
 // goroutine calls [Writer.Add] for every row as work finishes, in
-// completion order. Each row is redacted (see [Redact]) and cleaned (see
+// completion order. Each row is redacted (see [meetarchive/redact.String]) and cleaned (see
 // [CleanText]) and appended to the journal, journal.jsonl, as one JSON line
 // written with a single write call, so a killed process leaves at most a
 // torn last line. The journal is not fsynced per row: it protects against a
@@ -159,7 +159,7 @@
 //
 // # Safety
 //
-// Every text field of every row, and of RunInfo, is passed through [Redact]
+// Every text field of every row, and of RunInfo, is passed through [meetarchive/redact.String]
 // before it reaches the journal or any report file, and then through
 // [CleanText]: control characters are escaped visibly (\x00, \x1b, \u202e;
 // subject, errorMessage and hint keep LF and TAB) and a field longer than
