@@ -74,7 +74,7 @@ func hint(c Code) string {
 	case c == CodeInterrupted || c == CodeCancelled || c == CodeUncommitted:
 		return "run stopped before this finished: " + rerun
 	case c == CodeFatal:
-		return "the run stopped on a fatal error (see the summary): fix it, then " + rerun
+		return "not started: fix the summary's fatal error, then " + rerun
 	case c == CodeAuth || strings.HasPrefix(s, "USG."):
 		return "authentication refused: check the credentials, then " + rerun
 	case c == "http-429" || c == export.CodeThrottled:

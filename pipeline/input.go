@@ -34,6 +34,11 @@ type Item struct {
 // invalid-input item and is skipped without being held in memory.
 const MaxInputRecord = 64 << 10
 
+// MaxQuotedSpan is the most a quoted cell may span across lines (a
+// failures.csv message or subject does; report cells are bounded well
+// below this).
+const MaxQuotedSpan = 8 << 10
+
 // maxShownCell is how much of an invalid cell a message quotes.
 const maxShownCell = 80
 
@@ -46,14 +51,15 @@ const maxShownCell = 80
 // valid input). Malformed and repeated UUIDs come back as items with a
 // Problem; only a read error of the file is an error.
 type InputReader struct {
-	br     *bufio.Reader
-	hash   hash.Hash
-	line   int // physical lines consumed
-	seq    int
-	col    int
-	first  bool
-	seen   map[[16]byte]int // conference -> 1 + seq of its first occurrence
-	bomOff bool
+	br      *bufio.Reader
+	hash    hash.Hash
+	line    int // physical lines consumed
+	seq     int
+	col     int
+	first   bool
+	seen    map[[16]byte]int // conference -> 1 + seq of its first occurrence
+	bomOff  bool
+	pending []pendingLine // lines read ahead and given back
 }
 
 // NewInputReader reads CSV from r.
@@ -80,20 +86,23 @@ func (in *InputReader) Next() (Item, error) {
 			in.first = false
 			return it, nil
 		}
-		fields := splitCSV(rec)
-		if isBlank(fields) {
+		if strings.TrimSpace(rec) == "" {
 			continue
 		}
 		if in.first {
+			fields := splitCSV(rec)
+			if isBlank(fields) {
+				continue
+			}
 			in.first = false
 			if c, ok := headerColumn(fields); ok {
 				in.col = c
 				continue
 			}
 		}
-		value := ""
-		if in.col < len(fields) {
-			value = strings.TrimSpace(fields[in.col])
+		value, blank := cell(rec, in.col)
+		if blank {
+			continue
 		}
 		it := Item{Seq: in.seq, Line: start}
 		in.seq++
@@ -121,47 +130,156 @@ func (in *InputReader) Next() (Item, error) {
 }
 
 // record reads one CSV record: physical lines joined while a quoted cell is
-// open. A record longer than MaxInputRecord is consumed (up to the end of
-// its line) and reported by its length instead.
+// open, up to MaxQuotedSpan bytes. A quote that is still open past that is
+// not a cell spanning lines but a stray quote: the first line is then a
+// record on its own and the lines read after it are read again, so that
+// junk cannot swallow the lines after it. A single line longer than
+// MaxInputRecord is consumed and reported by its length instead.
 func (in *InputReader) record() (rec string, start int, tooLong int64, err error) {
-	var buf []byte
-	start = in.line + 1
-	quotes := 0
+	line, tooLong, err := in.physicalLine()
+	if err != nil {
+		return "", 0, 0, err
+	}
+	start = in.line
+	open := quoteOpenAfter(false, line)
+	if tooLong > 0 || !open {
+		return line, start, tooLong, nil
+	}
+	joined := line
+	var more []string
+	for len(joined) <= MaxQuotedSpan {
+		next, long, err := in.physicalLine()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return "", 0, 0, err
+		}
+		if long > 0 {
+			in.pending = append(in.pending, pendingLine{tooLong: long})
+			break
+		}
+		more = append(more, next)
+		joined += next
+		if open = quoteOpenAfter(open, next); !open {
+			return joined, start, 0, nil
+		}
+	}
+	// A stray quote: the first line alone; the others again, in order.
+	in.pending = append(pendingOf(more), in.pending...)
+	in.line -= len(more)
+	return line, start, 0, nil
+}
+
+// quoteOpenAfter reports whether a quoted cell is still open at the end of
+// line, given whether one was open at its start. As in encoding/csv with
+// LazyQuotes, a quote opens a cell only at the cell's start (after optional
+// spaces); elsewhere it is a plain character; inside a quoted cell a doubled
+// quote is a quote and a single one closes the cell.
+func quoteOpenAfter(open bool, line string) bool {
+	cellStart := !open
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case open && c == '"' && i+1 < len(line) && line[i+1] == '"':
+			i++
+		case open && c == '"':
+			open = false
+		case open:
+		case c == ',':
+			cellStart = true
+		case c == '"' && cellStart:
+			open, cellStart = true, false
+		case c != ' ' && c != '\t':
+			cellStart = false
+		}
+	}
+	return open
+}
+
+// pendingLine is a physical line read ahead and given back.
+type pendingLine struct {
+	text    string
+	tooLong int64
+}
+
+func pendingOf(lines []string) []pendingLine {
+	p := make([]pendingLine, len(lines))
+	for i, l := range lines {
+		p[i] = pendingLine{text: l}
+	}
+	return p
+}
+
+// physicalLine reads one line (with its line end), or the length of one
+// longer than MaxInputRecord, which is consumed without being kept.
+func (in *InputReader) physicalLine() (string, int64, error) {
+	if len(in.pending) > 0 {
+		p := in.pending[0]
+		in.pending = in.pending[1:]
+		in.line++
+		return p.text, p.tooLong, nil
+	}
+	var (
+		buf     []byte
+		tooLong int64
+	)
 	for {
 		chunk, err := in.br.ReadSlice('\n')
-		if in.line == 0 && len(buf) == 0 && !in.bomOff {
+		if in.line == 0 && len(buf) == 0 && tooLong == 0 && !in.bomOff {
 			in.bomOff = true
 			chunk = bytes.TrimPrefix(chunk, []byte("\xef\xbb\xbf"))
 		}
 		if tooLong == 0 && len(buf)+len(chunk) > MaxInputRecord {
-			tooLong = int64(len(buf))
-			buf = nil
+			tooLong, buf = int64(len(buf)), nil
 		}
 		if tooLong > 0 {
 			tooLong += int64(len(chunk))
 		} else {
 			buf = append(buf, chunk...)
-			quotes += bytes.Count(chunk, []byte{'"'})
 		}
 		switch {
 		case errors.Is(err, bufio.ErrBufferFull):
 			continue
 		case err == io.EOF:
 			if len(buf) == 0 && tooLong == 0 {
-				return "", 0, 0, io.EOF
+				return "", 0, io.EOF
 			}
-			in.line++
-			return string(buf), start, tooLong, nil
 		case err != nil:
-			return "", 0, 0, fmt.Errorf("input: line %d: %w", in.line+1, err)
+			return "", 0, fmt.Errorf("input: line %d: %w", in.line+1, err)
 		}
 		in.line++
-		// A record ends at a newline outside quotes; a too-long one at the
-		// first newline, so that junk cannot swallow the rest of the file.
-		if tooLong > 0 || quotes%2 == 0 {
-			return string(buf), start, tooLong, nil
-		}
+		return string(buf), tooLong, nil
 	}
+}
+
+// cell is the trimmed col-th cell of a record, and whether the whole record
+// is blank. A record without quotes (nearly every line of an input) is cut
+// without copying.
+func cell(rec string, col int) (value string, blank bool) {
+	if strings.IndexByte(rec, '"') >= 0 {
+		fields := splitCSV(rec)
+		if isBlank(fields) {
+			return "", true
+		}
+		if col < len(fields) {
+			return strings.TrimSpace(fields[col]), false
+		}
+		return "", false
+	}
+	rec = strings.TrimRight(rec, "\r\n")
+	if strings.Trim(rec, ", \t\r") == "" {
+		return "", true
+	}
+	for i := 0; i < col; i++ {
+		_, rest, found := strings.Cut(rec, ",")
+		if !found {
+			return "", false
+		}
+		rec = rest
+	}
+	value, _, _ = strings.Cut(rec, ",")
+	return strings.TrimSpace(value), false
 }
 
 // splitCSV splits one record into cells the way encoding/csv does with

@@ -61,6 +61,8 @@ func TestReadInput(t *testing.T) {
 		{"record too long", strings.Repeat("x", MaxInputRecord+10) + "\n" + uuidA + "\n", []want{{"", report.InvalidInput}, {uuidA, ""}}},
 		{"unterminated quote does not swallow the file", "\"" + strings.Repeat("y", MaxInputRecord) + "\n" + uuidA + "\n" + uuidB + "\n",
 			[]want{{"", report.InvalidInput}, {uuidA, ""}, {uuidB, ""}}},
+		{"stray quote does not swallow the lines after it", "x\"y\n" + strings.Repeat(uuidC[:31]+"0\n", 1000) + uuidA + "\n",
+			append(append([]want{{`x"y`, report.InvalidInput}, {uuidC[:31] + "0", ""}}, repeatWant(want{uuidC[:31] + "0", report.DuplicateInput}, 999)...), want{uuidA, ""})},
 		{"quoted cells", "\"confUUID\",\"x\"\n\"" + uuidC + "\",\"a, b\"\n", []want{{uuidC, ""}}},
 		{"empty cell in uuid column", "confUUID,x\n,foo\n" + uuidA + ",bar\n", []want{{"", report.InvalidInput}, {uuidA, ""}}},
 		{"empty file", "", nil},
@@ -85,6 +87,14 @@ func TestReadInput(t *testing.T) {
 			}
 		})
 	}
+}
+
+func repeatWant[W any](w W, n int) []W {
+	out := make([]W, n)
+	for i := range out {
+		out[i] = w
+	}
+	return out
 }
 
 func TestParseShard(t *testing.T) {

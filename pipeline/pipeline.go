@@ -165,16 +165,20 @@ func (j *Job) Run(stop, work context.Context, items iter.Seq[Item], w RowWriter)
 // Abandon writes a not-started row for every item, for a run that stopped
 // before its first conference (fatal is why).
 func Abandon(items iter.Seq[Item], fatal error, w RowWriter) error {
+	batch := make([]report.Row, 0, 1024)
 	for it := range items {
 		row := notStartedRow(it, fatal)
 		if it.Problem != "" {
 			row = inputProblemRow(it)
 		}
-		if err := w.AddAll(row); err != nil {
-			return err
+		if batch = append(batch, row); len(batch) == cap(batch) {
+			if err := w.AddAll(batch...); err != nil {
+				return err
+			}
+			batch = batch[:0]
 		}
 	}
-	return nil
+	return w.AddAll(batch...)
 }
 
 // writer starts the one goroutine that owns the report. emit may be called

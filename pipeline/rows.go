@@ -33,7 +33,7 @@ func inputProblemRow(it Item) report.Row {
 func notStartedRow(it Item, fatal error) report.Row {
 	r := report.Row{Seq: it.Seq, ConfUUID: it.ConfUUID, Status: report.Cancelled, FinishedAt: time.Now().UTC()}
 	if fatal != nil {
-		setCode(&r, CodeFatal, "not started: the run stopped on a fatal error (see the summary)")
+		setCode(&r, CodeFatal, "") // the message is the summary's, once
 	} else {
 		setCode(&r, CodeInterrupted, "interrupted before this conference started; rerun to archive it")
 	}
