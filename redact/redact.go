@@ -47,6 +47,25 @@ type rule struct {
 	triggers []string // lower-case ASCII
 	re       *regexp.Regexp
 	groups   []int
+	// pre, when set, is a cheap test of the text from the trigger on that
+	// every match passes: most texts never reach the pattern.
+	pre func(rest string) bool
+}
+
+// then returns a pre test: after the trigger word, its name's other
+// characters and blanks, the next byte is one of next.
+func then(next string) func(string) bool {
+	return func(rest string) bool {
+		i := 0
+		for i < len(rest) && (isNameByte(rest[i]) || rest[i] == ' ' || rest[i] == '\t') {
+			i++
+		}
+		return i < len(rest) && strings.IndexByte(next, rest[i]) >= 0
+	}
+}
+
+func isNameByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-'
 }
 
 // nameWords are the words that make a parameter, header or JSON member a
@@ -67,7 +86,7 @@ var rules = []rule{
 	// escaped value runs to the next unescaped quote: more than the value,
 	// never less.
 	{append(nameTriggers, "authorization", "cookie"),
-		regexp.MustCompile(`(?i)^(?:` + nameWords + `|authorization|cookie)[a-z0-9_.-]*\\*"\s*:\s*\[?\s*\\*"((?:[^"\\]|\\.)+)"?`), []int{1}},
+		regexp.MustCompile(`(?i)^(?:` + nameWords + `|authorization|cookie)[a-z0-9_.-]*\\*"\s*:\s*\[?\s*\\*"((?:[^"\\]|\\.)+)"?`), []int{1}, then(`\"`)},
 	// Authorization: Basic v, Authorization: HMAC-SHA256 signature=a,access=b,
 	// Authorization: <download token>, authorization=...: everything after a
 	// known scheme, after a short unknown one, or from a credential-like word
@@ -77,21 +96,22 @@ var rules = []rule{
 		regexp.MustCompile(`(?i)^authorization[ \t]*(?::|=|%3d)[ \t]*["']?(?:` +
 			`(?:basic|bearer|digest|negotiate|ntlm|token|hmac|hmac-sha256|sdk-hmac-sha256|aws4-hmac-sha256|mac|oauth|apikey)[ \t]+([^\s"']` + credRest + `)` +
 			`|[a-z][a-z0-9_-]{0,6}[ \t]+([^\s"']{8}` + credRest + `)` +
-			`|([^\s"']{8}` + credRest + `))`), []int{1, 2, 3}},
+			`|([^\s"']{8}` + credRest + `))`), []int{1, 2, 3}, then(":=%")},
 	// X-Access-Token: v, X-Auth-Token: v, X-Api-Key: v, client-secret: v.
 	{nameTriggers,
-		regexp.MustCompile(`(?i)^(?:token|api-?key|app-?key|secret|passw[a-z]*|pwd|signature|credential)[ \t]*:[ \t]*["']?([^\s"',;]+)`), []int{1}},
+		regexp.MustCompile(`(?i)^(?:token|api-?key|app-?key|secret|passw[a-z]*|pwd|signature|credential)[ \t]*:[ \t]*["']?([^\s"',;]+)`), []int{1}, then(":")},
 	// Cookie: a=b; c=d and Set-Cookie: to the end of the line or a quote
 	// (name=value text only: "Fortune cookie: tasty" stays).
-	{[]string{"cookie"}, regexp.MustCompile(`(?i)^cookie[ \t]*:[ \t]*([^\s"';=]+=` + credRest + `)`), []int{1}},
+	{[]string{"cookie"}, regexp.MustCompile(`(?i)^cookie[ \t]*:[ \t]*([^\s"';=]+=` + credRest + `)`), []int{1}, then(":")},
 	// token=v, onceToken=v, access_token=v, X-Amz-Signature=v, sig=v,
 	// password=v, app_key=v; also URL-encoded (token%3Dv).
 	{append(nameTriggers, "sig"),
-		regexp.MustCompile(`(?i)^(?:` + nameWords + `|sig)(?:=|%3d)([^&\s"'<>#;,]+)`), []int{1}},
+		regexp.MustCompile(`(?i)^(?:` + nameWords + `|sig)(?:=|%3d)([^&\s"'<>#;,]+)`), []int{1}, then("=%")},
 	// Bearer v.
-	{[]string{"bearer"}, regexp.MustCompile(`(?i)^bearer[ \t]+([a-z0-9._~+/=%-]+)`), []int{1}},
+	{[]string{"bearer"}, regexp.MustCompile(`(?i)^bearer[ \t]+([a-z0-9._~+/=%-]+)`), []int{1}, nil},
 	// scheme://user:password@host.
-	{[]string{"://"}, regexp.MustCompile(`^://[^/\s:@"]*:([^@\s/"]+)@`), []int{1}},
+	{[]string{"://"}, regexp.MustCompile(`^://[^/\s:@"]*:([^@\s/"]+)@`), []int{1},
+		func(rest string) bool { return strings.IndexByte(rest, '@') >= 0 }},
 }
 
 // trigger is one trigger word and the rules it starts.
@@ -118,7 +138,11 @@ var triggersByByte = func() (t [256][]trigger) {
 }()
 
 // patternSpans appends the secrets the patterns find in s.
-func patternSpans(s string, spans []span) []span {
+func patternSpans(s string, spans []span) []span { return findPatterns(s, spans, true) }
+
+// findPatterns is patternSpans; usePre false skips the cheap pre tests
+// (tests show they lose no match).
+func findPatterns(s string, spans []span, usePre bool) []span {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if 'A' <= c && c <= 'Z' {
@@ -129,6 +153,9 @@ func patternSpans(s string, spans []span) []span {
 				continue
 			}
 			for _, r := range tr.rules {
+				if usePre && r.pre != nil && !r.pre(s[i:]) {
+					continue
+				}
 				m := r.re.FindStringSubmatchIndex(s[i:])
 				if m == nil {
 					continue

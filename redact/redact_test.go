@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
 	"strings"
 	"sync"
@@ -16,7 +17,7 @@ func resetRegistry(t testing.TB) {
 	t.Helper()
 	reg.mu.Lock()
 	defer reg.mu.Unlock()
-	reg.kept, reg.transient, reg.refs, reg.index, reg.filter = nil, nil, nil, nil, nil
+	reg.kept, reg.transient, reg.refs, reg.index, reg.counts, reg.bits = nil, nil, nil, nil, nil, nil
 }
 
 func TestPatterns(t *testing.T) {
@@ -283,6 +284,27 @@ func TestRegistryRules(t *testing.T) {
 	})
 }
 
+// TestPreChecksLoseNothing: the cheap tests that skip a pattern never skip a
+// match (random texts made of fragments close to every pattern).
+func TestPreChecksLoseNothing(t *testing.T) {
+	frags := []string{"token", "TOKEN", "onceToken", "access_token", "pass", "word", "password", "pwd", "secret",
+		"app", "_key", "key", "api", "-key", "access", "signature", "sig", "credential", "authorization", "Authorization",
+		"cookie", "Set-Cookie", "bearer", "Bearer", "://", "@", "=", "%3d", "%3D", ":", " ", "\t", "\n", "\r", "\"", "\\", "'",
+		"[", "&", ",", ";", "Basic ", "HMAC-SHA256 ", "abcdefgh12", "x", "9", "-", ".", "_", "REDACTED", "user:pw@"}
+	rng := rand.New(rand.NewPCG(7, 11))
+	for i := range 100_000 {
+		var b strings.Builder
+		for range 1 + rng.IntN(10) {
+			b.WriteString(frags[rng.IntN(len(frags))])
+		}
+		s := b.String()
+		with, without := findPatterns(s, nil, true), findPatterns(s, nil, false)
+		if fmt.Sprint(with) != fmt.Sprint(without) {
+			t.Fatalf("case %d %q: with pre tests %v, without %v", i, s, with, without)
+		}
+	}
+}
+
 func TestClip(t *testing.T) {
 	resetRegistry(t)
 	tests := []struct {
@@ -361,5 +383,20 @@ func BenchmarkErrorMsg(b *testing.B) {
 	u := "export: media 0_1.mp4: 403 MMC.111070004: download token missing, used, expired or for another file (request 1234)"
 	for b.Loop() {
 		_ = String(u)
+	}
+}
+
+// BenchmarkPlainCell: a manifest cell with nothing to scrub, 45 secrets
+// registered (the fast path).
+func BenchmarkPlainCell(b *testing.B) {
+	resetRegistry(b)
+	registerAll()
+	for i := range 40 {
+		Add(fmt.Sprintf("access-token-%06d-abcdef", i))
+	}
+	cell := "s3://bucket/recordings/2024/03/08/Weekly sync/0_1.mp4"
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = String(cell)
 	}
 }

@@ -29,8 +29,8 @@ const (
 // form is at least as long as its secret).
 const keyLen = MinSecretLen
 
-// filterBits sizes the counting filter that lets String skip the index for
-// almost every position of a text.
+// filterBits sizes the filter that lets String skip the index for almost
+// every position of a text.
 const filterBits = 16
 
 // Add registers a long-lived secret (an app key, a password, an access token,
@@ -158,15 +158,16 @@ type entry struct {
 }
 
 // registry holds the registered secrets. The index maps the first keyLen
-// bytes of every form to the forms; the counting filter says which index
-// keys may exist, so that a scan rarely touches the map.
+// bytes of every form to the forms; the filter (bits, kept by counts) says
+// which index keys may exist, so that a scan rarely touches the map.
 type registry struct {
 	mu        sync.RWMutex
 	kept      []entry
 	transient []entry
 	refs      map[string]int
 	index     map[uint64][]string
-	filter    []uint32 // 1<<filterBits counters, allocated on first use
+	counts    []uint32 // per filter bucket, how many index keys fall in it
+	bits      []uint64 // bucket b has a key: bit b set (small: stays in cache)
 }
 
 var reg registry
@@ -181,7 +182,8 @@ func (r *registry) add(id string, forms []string, transient bool) {
 	if r.refs == nil {
 		r.refs = map[string]int{}
 		r.index = map[uint64][]string{}
-		r.filter = make([]uint32, 1<<filterBits)
+		r.counts = make([]uint32, 1<<filterBits)
+		r.bits = make([]uint64, 1<<filterBits/64)
 	}
 	list, limit := &r.kept, maxKept
 	if transient {
@@ -205,7 +207,9 @@ func (r *registry) add(id string, forms []string, transient bool) {
 		}
 		k := key(f)
 		r.index[k] = append(r.index[k], f)
-		r.filter[bucket(k)]++
+		b := bucket(k)
+		r.counts[b]++
+		r.bits[b/64] |= 1 << (b % 64)
 	}
 }
 
@@ -230,7 +234,11 @@ func (r *registry) drop(e entry) {
 		} else {
 			r.index[k] = fs
 		}
-		r.filter[bucket(k)]--
+		b := bucket(k)
+		r.counts[b]--
+		if r.counts[b] == 0 {
+			r.bits[b/64] &^= 1 << (b % 64)
+		}
 	}
 }
 
@@ -247,7 +255,7 @@ func (r *registry) find(s string, spans []span) []span {
 	}
 	for i := 0; i+keyLen <= len(s); i++ {
 		k := key(s[i:])
-		if r.filter[bucket(k)] == 0 {
+		if b := bucket(k); r.bits[b/64]&(1<<(b%64)) == 0 {
 			continue
 		}
 		best := 0
