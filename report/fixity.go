@@ -35,7 +35,9 @@ const SHA256Sums = "sha256sums.txt"
 // key with a backslash (after the report's control-character escaping, a
 // backslash no longer tells a real one from an escape; the archive never
 // makes such keys), a CR or NUL, an absolute path, a "." or ".." segment, or
-// a key the report had to shorten.
+// a key the report had to shorten. Rows with status archived or
+// already-archived that carry no objectKey or no SHA-256 cannot be listed
+// either; the Summary sheet counts them too.
 
 // FileSum is one line of sha256sums.txt.
 type FileSum struct {
