@@ -164,7 +164,9 @@
 // (connection closed with RST, no answer; on media with Offset or
 // RandomOffset: after the token check, the headers and that many body
 // bytes, then RST), "flip" (media: the middle byte
-// inverted). Counters.Faults and FaultHits["endpoint/kind"] count hits.
+// inverted), "echo" (any endpoint: an error, Status default 400, whose
+// message quotes the request's headers, query and body back: see
+// FaultEcho). Counters.Faults and FaultHits["endpoint/kind"] count hits.
 //
 // Answer faults rework a 200 answer into well-formed JSON a careful client
 // must not trust (error answers pass unchanged; FaultOtherConf and the
