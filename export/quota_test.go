@@ -65,98 +65,99 @@ func quotaSim(t *testing.T, q quotaCase) (*meetingtest.Server, []string) {
 	return newSim(t, meetingtest.Config{Dataset: ds, QuotaPerAPI: q.limit, QuotaWindow: q.window}), uuids(ds)
 }
 
-// One client, 4 calls in flight, 500 details calls against the quota: in auto
-// mode it reaches at least 90% of the quota; with a ceiling of 20/s (the
-// quota's own average) about 95%, never above the ceiling; never a 429.
-func TestQuotaOneClient(t *testing.T) {
-	t.Parallel()
-	const calls = 500
+// TestQuota measures the client against the quota. Its cases run at the
+// same time (each against a simulator of its own), from goroutines rather
+// than as parallel tests: they measure time, so they neither wait for a free
+// -parallel slot nor run beside the package's other parallel tests.
+func TestQuota(t *testing.T) {
 	for name, q := range quotaCases(t) {
-		for _, tt := range []struct {
-			mode    string
-			rate    float64
-			minFrac float64
-		}{
-			{"auto", export.RateAuto, 0.90},
-			{"ceiling 20", 20, 0.90},
-		} {
-			t.Run(name+"/"+tt.mode, func(t *testing.T) {
-				t.Parallel()
-				sim, ids := quotaSim(t, q)
-				c := simClient(t, sim, func(c *export.Config) { c.Rate = tt.rate })
-				ctx := testCtx(t, 90*time.Second)
-				if err := c.Authenticate(ctx); err != nil {
-					t.Fatal(err)
-				}
-				el := detailsCalls(ctx, t, c, ids, calls, 4)
-				achieved := calls / el.Seconds()
-				frac := achieved / q.rate()
-				ctr := sim.Counters()
-				t.Logf("%s, %s: %d calls in %v = %.2f/s, %.3f of the quota; 429s %d; client sees %.2f/s",
-					name, tt.mode, calls, el.Round(time.Millisecond), achieved, frac, ctr.Throttled, c.RateLimit("details"))
-				if ctr.Throttled != 0 || c.Stats().Throttled != 0 {
-					t.Errorf("429s = %d (client saw %d), want 0", ctr.Throttled, c.Stats().Throttled)
-				}
-				if frac < tt.minFrac {
-					t.Errorf("%.3f of the quota, want >= %.2f", frac, tt.minFrac)
-				}
-				if tt.rate > 0 && achieved > tt.rate*1.02 {
-					t.Errorf("%.2f calls/s above the ceiling %v", achieved, tt.rate)
-				}
-				if got := c.CallStats().Calls["details"][export.OutcomeOK]; got != calls {
-					t.Errorf("CallStats details ok = %d, want %d", got, calls)
-				}
+		t.Run(name, func(t *testing.T) {
+			var wg sync.WaitGroup
+			for _, rate := range []float64{export.RateAuto, 20} {
+				wg.Go(func() {
+					t.Run("one client/rate "+export.FormatRate(rate), func(t *testing.T) { quotaOneClient(t, name, q, rate) })
+				})
+			}
+			wg.Go(func() {
+				t.Run("four clients", func(t *testing.T) { quotaFourClients(t, name, q) })
 			})
-		}
+			wg.Wait()
+		})
 	}
 }
 
-// Four clients of one app ID (the shards of a job), each with its own share
-// of the input and 4 calls in flight, started together in auto mode: never a
-// 429, and the whole finishes within 1.15 times the time the quota allows
-// (calls / (limit per window)).
-func TestQuotaFourClients(t *testing.T) {
-	t.Parallel()
+// quotaOneClient: one client, 4 calls in flight, 500 details calls against
+// the quota. In auto mode it reaches at least 90% of the quota; with a
+// ceiling of 20/s (the quota's own average) about 95%, never above the
+// ceiling; never a 429.
+func quotaOneClient(t *testing.T, name string, q quotaCase, rate float64) {
+	const calls = 500
+	sim, ids := quotaSim(t, q)
+	c := simClient(t, sim, func(c *export.Config) { c.Rate = rate })
+	ctx := testCtx(t, 90*time.Second)
+	if err := c.Authenticate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	el := detailsCalls(ctx, t, c, ids, calls, 4)
+	achieved := calls / el.Seconds()
+	frac := achieved / q.rate()
+	ctr := sim.Counters()
+	t.Logf("%s, rate %s: %d calls in %v = %.2f/s, %.3f of the quota; 429s %d; client sees %.2f/s",
+		name, export.FormatRate(rate), calls, el.Round(time.Millisecond), achieved, frac, ctr.Throttled, c.RateLimit("details"))
+	if ctr.Throttled != 0 || c.Stats().Throttled != 0 {
+		t.Errorf("429s = %d (client saw %d), want 0", ctr.Throttled, c.Stats().Throttled)
+	}
+	if frac < 0.90 {
+		t.Errorf("%.3f of the quota, want >= 0.90", frac)
+	}
+	if rate > 0 && achieved > rate*1.02 {
+		t.Errorf("%.2f calls/s above the ceiling %v", achieved, rate)
+	}
+	if got := c.CallStats().Calls["details"][export.OutcomeOK]; got != calls {
+		t.Errorf("CallStats details ok = %d, want %d", got, calls)
+	}
+}
+
+// quotaFourClients: four clients of one app ID (the shards of a job), each
+// with its own share of the input and 4 calls in flight, started together in
+// auto mode: never a 429, and the whole finishes within 1.15 times the time
+// the quota allows (calls / (limit per window)).
+func quotaFourClients(t *testing.T, name string, q quotaCase) {
 	const (
 		shards   = 4
 		perShard = 125
 	)
-	for name, q := range quotaCases(t) {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			sim, ids := quotaSim(t, q)
-			ctx := testCtx(t, 120*time.Second)
-			clients := make([]*export.Client, shards)
-			for i := range clients {
-				clients[i] = simClient(t, sim, func(c *export.Config) { c.Rate = export.RateAuto })
-				if err := clients[i].Authenticate(ctx); err != nil {
-					t.Fatal(err)
-				}
-			}
-			start := time.Now()
-			var wg sync.WaitGroup
-			took := make([]time.Duration, shards)
-			for i, c := range clients {
-				wg.Go(func() {
-					took[i] = detailsCalls(ctx, t, c, ids[i*len(ids)/shards:(i+1)*len(ids)/shards], perShard, 4)
-				})
-			}
-			wg.Wait()
-			el := time.Since(start)
-			allowed := time.Duration(float64(shards*perShard) / q.rate() * float64(time.Second))
-			ctr := sim.Counters()
-			t.Logf("%s: %d shards x %d calls in %v (shards %v); the quota allows %v: %.3f; 429s %d",
-				name, shards, perShard, el.Round(time.Millisecond), roundAll(took), allowed, el.Seconds()/allowed.Seconds(), ctr.Throttled)
-			if ctr.Throttled != 0 {
-				t.Errorf("429s = %d, want 0", ctr.Throttled)
-			}
-			if el.Seconds() > 1.15*allowed.Seconds() {
-				t.Errorf("took %v, want within 1.15 x %v", el.Round(time.Millisecond), allowed)
-			}
-			if ctr.Details != shards*perShard {
-				t.Errorf("details requests = %d, want %d", ctr.Details, shards*perShard)
-			}
+	sim, ids := quotaSim(t, q)
+	ctx := testCtx(t, 120*time.Second)
+	clients := make([]*export.Client, shards)
+	for i := range clients {
+		clients[i] = simClient(t, sim, func(c *export.Config) { c.Rate = export.RateAuto })
+		if err := clients[i].Authenticate(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	var wg sync.WaitGroup
+	took := make([]time.Duration, shards)
+	for i, c := range clients {
+		wg.Go(func() {
+			took[i] = detailsCalls(ctx, t, c, ids[i*len(ids)/shards:(i+1)*len(ids)/shards], perShard, 4)
 		})
+	}
+	wg.Wait()
+	el := time.Since(start)
+	allowed := time.Duration(float64(shards*perShard) / q.rate() * float64(time.Second))
+	ctr := sim.Counters()
+	t.Logf("%s: %d shards x %d calls in %v (shards %v); the quota allows %v: %.3f; 429s %d",
+		name, shards, perShard, el.Round(time.Millisecond), roundAll(took), allowed, el.Seconds()/allowed.Seconds(), ctr.Throttled)
+	if ctr.Throttled != 0 {
+		t.Errorf("429s = %d, want 0", ctr.Throttled)
+	}
+	if el.Seconds() > 1.15*allowed.Seconds() {
+		t.Errorf("took %v, want within 1.15 x %v", el.Round(time.Millisecond), allowed)
+	}
+	if ctr.Details != shards*perShard {
+		t.Errorf("details requests = %d, want %d", ctr.Details, shards*perShard)
 	}
 }
 
