@@ -141,9 +141,18 @@
 // request finding the bucket empty answers 429 APIG.0308 ("the throttling
 // threshold has been reached") with Retry-After (whole seconds, at least 1)
 // and counts in Counters.Throttled. With RatePerAPI 0 nothing is enforced
-// and the header advertises 1000 per second. The Allenv bucket covers all
-// APIs: enforced only with Config.RateAllEnv, else it advertises 200 per
-// second. The login APIs are limited like any other.
+// and the header advertises 1000 per second. With Config.QuotaPerAPI = N > 0
+// instead, each API has a fixed-window quota as the real gateway's: at most N
+// calls per Config.QuotaWindow W (default one minute, whole seconds), the
+// windows aligned to multiples of W, the header
+// "remain:R,limit:N,time:1 minute" (or "time:10 second": a count and a
+// singular unit) with R what is left in the current window, a call beyond it
+// answered 429 APIG.0308 with Retry-After until the window's end. Limits
+// belong to the caller (the app), not to a connection or a login: every
+// client of the simulator authenticates as its one app ID, so all of them,
+// from any number of processes, share one limit per API. The Allenv bucket
+// covers all APIs: enforced only with Config.RateAllEnv, else it advertises
+// 200 per second. The login APIs are limited like any other.
 //
 // # Faults
 //
