@@ -22,6 +22,7 @@ type figures struct {
 // Labels of the figures that are not a day or an error code.
 const (
 	unknownDay    = "(unknown)"
+	noFigures     = "(none)"
 	noErrorCode   = "(none)"
 	otherCodes    = "(other codes)"
 	maxCodeKeys   = 10_000 // distinct error codes kept apart while counting
@@ -152,7 +153,7 @@ const (
 // chartTables lays out the Summary sheet's three tables and charts.
 func (b *book) chartTables(s *Summary, fig *figures) []chartTable {
 	dayLabel, days := fig.dayFigures()
-	return []chartTable{
+	ts := []chartTable{
 		{labelCol: "D", valueCol: "E", labelHead: "status", valueHead: "conferences",
 			rows: statusFigures(s), title: "Conferences by status", typ: excelize.Bar,
 			at: fmt.Sprintf("%s%d", chartCol, 2)},
@@ -163,6 +164,14 @@ func (b *book) chartTables(s *Summary, fig *figures) []chartTable {
 			rows: fig.codeFigures(), title: "Failed rows by error code", typ: excelize.Bar,
 			at: fmt.Sprintf("%s%d", chartCol, 2+2*chartRowStep)},
 	}
+	// Every chart is drawn, an empty one from a single "(none)" row: the
+	// workbook always has its three charts.
+	for i := range ts {
+		if len(ts[i].rows) == 0 {
+			ts[i].rows = []figure{{noFigures, 0}}
+		}
+	}
+	return ts
 }
 
 // ref is an absolute reference to cells of the Summary sheet.
@@ -245,9 +254,6 @@ func (b *book) summarySheet(s *Summary, fig *figures) error {
 			}
 		}
 		lastRow = max(lastRow, 1+len(t.rows))
-		if len(t.rows) == 0 {
-			continue // nothing to draw: the empty table says so
-		}
 		n := 1 + len(t.rows)
 		if err := f.AddChart(sh, t.at, &excelize.Chart{
 			Type: t.typ,

@@ -257,6 +257,29 @@ func TestSummaryCharts(t *testing.T) {
 	checkDimensions(t, f)
 }
 
+// TestChartsWithoutData: a run with nothing archived and nothing failed
+// still has its three charts, the empty ones drawn from a "(none)" row.
+func TestChartsWithoutData(t *testing.T) {
+	dir := t.TempDir()
+	writeRun(t, dir, testInfo(), []Row{{Seq: 0, ConfUUID: uuid(0), Status: Planned, EstimatedBytes: 10}}, ExitOK)
+	got := chartRefs(t, filepath.Join(dir, ManifestXLSX))
+	want := map[string][]string{
+		"xl/charts/chart1.xml": {"Summary!$E$1", "Summary!$D$2:$D$" + strconv.Itoa(len(Statuses())+1), "Summary!$E$2:$E$" + strconv.Itoa(len(Statuses())+1)},
+		"xl/charts/chart2.xml": {"Summary!$H$1", "Summary!$G$2", "Summary!$H$2"},
+		"xl/charts/chart3.xml": {"Summary!$K$1", "Summary!$J$2", "Summary!$K$2"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("chart references = %v, want %v", got, want)
+	}
+	f := openXLSX(t, dir)
+	for _, c := range []string{"G2", "J2"} {
+		if v, _ := f.GetCellValue(SheetSummary, c); v != "(none)" {
+			t.Errorf("%s = %q, want (none)", c, v)
+		}
+	}
+	checkDimensions(t, f)
+}
+
 func TestFiguresGrouping(t *testing.T) {
 	t.Run("more than maxDayColumns days become months", func(t *testing.T) {
 		fig := newFigures()
