@@ -142,8 +142,9 @@
 // numbers with a chart drawn from each: conferences by status (D:E, bar),
 // bytes archived per recording day, the platform's wall-clock date of
 // startTime (G:H, column; per month past 400 days), and failed rows by
-// errorCode (J:K, bar; the 25 most frequent, then "(other codes)"). The
-// charts read those cells; a reader without charts still sees the numbers.
+// errorCode (J:K, bar; the 25 most frequent, then "(other codes)"); a table
+// with nothing to show has one row "(none)" with 0. The charts read those
+// cells; a reader without charts still sees the numbers.
 //
 // summary.html has the same tables and charts (inline SVG, no script, no
 // external asset, all text HTML-escaped) and the Summary's fields.
