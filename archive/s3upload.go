@@ -240,7 +240,7 @@ func (s *S3Store) createMultipartInput(full string) *s3.CreateMultipartUploadInp
 	lock := s.lockFor(time.Now())
 	in := &s3.CreateMultipartUploadInput{
 		Bucket: aws.String(s.bucket), Key: aws.String(full),
-		ChecksumAlgorithm: partChecksumAlgorithm, ChecksumType: types.ChecksumTypeComposite,
+		ChecksumAlgorithm:    partChecksumAlgorithm, // composite: a CRC32C per part, checked as each arrives
 		StorageClass:         types.StorageClass(s.opts.StorageClass),
 		ServerSideEncryption: types.ServerSideEncryption(s.opts.SSE), SSEKMSKeyId: nzString(s.opts.SSEKMSKeyID),
 		ObjectLockMode: types.ObjectLockMode(lock.mode), ObjectLockRetainUntilDate: lock.retainUntil,
