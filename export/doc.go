@@ -20,19 +20,24 @@
 //     pipeline reuses both for whole-file retries.
 //
 //   - one rate limiter per API (details, downloadurls, recordinfo, list, delete,
-//     auth) shared by all goroutines, with a burst of one. Config.Rate is a
-//     ceiling; the client goes lower on its own. It follows the gateway's
-//     X-APIG-Ratelimit-Api header ("remain:R,limit:L,time:W"): it plans 95%
-//     of min(L, R + its own calls within the last W) per W, so that with the
-//     quota to itself it runs at L/W whatever R says, and when someone else
-//     eats into the quota (or the window still holds an earlier run's
-//     calls) remain runs low and what is left is spread over the window. On
-//     a 429 or APIG.0308 the whole client pauses together until Retry-After
-//     (or one second) has passed, and that API's rate is halved (at most once
-//     a second); while calls succeed it climbs back, in time rather than per
+//     auth) shared by all goroutines, and one over all APIs. Config.Rate is
+//     RateAuto (the default: start at DefaultRate, 1.6 calls a second per
+//     API, until the gateway says more) or a ceiling the client never
+//     passes on average. Either way it follows the gateway's quota,
+//     advertised on every answer as X-APIG-Ratelimit-Api
+//     ("remain:R,limit:L,time:W"; X-APIG-Ratelimit-Api-Allenv likewise for
+//     all APIs together), up and down: at most 95% of L/W, and no faster
+//     than what remains, less its own calls in flight and a reserve for the
+//     quota's other callers, over the time left in the window. The window's
+//     start is learnt from the first answer and from remain jumping up, never
+//     earlier than the true one; a spent window means no call until its end.
+//     Several processes on one app ID (the shards of a job) thus stay under
+//     the shared quota together without knowing of each other. On a 429 or
+//     APIG.0308 the whole client pauses together until Retry-After (or one
+//     second) has passed, and that API's rate is halved (at most once a
+//     second); while calls succeed it climbs back, in time rather than per
 //     call, to the rate of that 429 within 10 seconds, then probes upwards
-//     five times slower. X-APIG-Ratelimit-Api-Allenv (a limit over all APIs)
-//     is not read: 429s teach that one.
+//     five times slower. CallStats counts tries by API and outcome.
 //
 // # What is retried
 //
