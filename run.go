@@ -43,6 +43,7 @@ type runFlags struct {
 	S3               s3Flags
 	Links            choiceFlag
 	FileTypes        listFlag
+	Metrics          metricsFlags
 	Log              *logFlags
 }
 
@@ -89,6 +90,7 @@ func (f *runFlags) register(c *command) {
 	fs.DurationVar(&f.Grace, "grace", f.Grace, "on SIGINT/SIGTERM, how long conferences in flight may finish before they are cancelled")
 	fs.BoolVar(&f.Quiet, "quiet", false, "no progress bar or progress lines")
 	fs.DurationVar(&f.ProgressInterval, "progress-interval", f.ProgressInterval, "interval of progress log lines when stderr is not a terminal")
+	f.Metrics.register(fs)
 	f.Log = addLogFlags(c)
 }
 
@@ -107,6 +109,7 @@ type runPlan struct {
 	quiet    bool
 	interval time.Duration
 	log      *logFlags
+	metrics  metricsFlags
 	options  map[string]string // the options the report shows
 }
 
@@ -143,6 +146,9 @@ func (f *runFlags) validate(getenv func(string) string) (*runPlan, error) {
 	if err := checkOutDir(f.Out); err != nil {
 		return nil, usagef("run: --out %s: %v", f.Out, err)
 	}
+	if err := f.Metrics.check("run"); err != nil {
+		return nil, err
+	}
 	shard, err := pipeline.ParseShard(f.Shard, getenv)
 	if err != nil {
 		return nil, usagef("run: invalid value for --shard: %v", err)
@@ -167,7 +173,7 @@ func (f *runFlags) validate(getenv func(string) string) (*runPlan, error) {
 	arch.ReadOnly = f.DryRun // a dry run writes nothing but the report
 	p := &runPlan{
 		input: f.Input, dest: f.Dest, out: f.Out, shard: shard, keys: keys, client: client, archive: arch,
-		grace: f.Grace, quiet: f.Quiet, interval: f.ProgressInterval, log: f.Log,
+		grace: f.Grace, quiet: f.Quiet, interval: f.ProgressInterval, log: f.Log, metrics: f.Metrics,
 		job: pipeline.Options{
 			Concurrency: f.Concurrency, Force: f.Force, DryRun: f.DryRun,
 			DeleteAfter: f.DeleteAfter && f.ConfirmDelete, LockMode: arch.LockMode,
@@ -318,7 +324,18 @@ func archiveRun(ctx context.Context, p *runPlan, e env, onDone func(report.Summa
 	if res.Fatal != nil && fatal == nil {
 		res.WriteErr = errors.Join(res.WriteErr, w.SetFatal(res.Fatal.Error()))
 	}
-	return finishReport(w, res, p.out, log, e, onDone)
+	sum, err := finishReport(w, res, p.out, log, e, onDone)
+	if p.metrics.File != "" || p.metrics.Push != "" {
+		// Also after a signal: the metrics say how the run ended.
+		m := runMetrics{Summary: sum, Calls: client.CallStats()}
+		if merr := writeMetrics(context.WithoutCancel(ctx), m, p.metrics.File, p.metrics.Push); merr != nil {
+			log.Error("metrics", "err", merr)
+			if err == nil {
+				err = &fatalError{err: fmt.Errorf("writing the metrics: %w", merr)}
+			}
+		}
+	}
+	return err
 }
 
 // planOf is the report's plan of the items: one entry per input line.
@@ -356,15 +373,15 @@ func (p *runPlan) build(ctx context.Context, log *slog.Logger) (*export.Client, 
 
 // finishReport writes the report files, logs the summary, prints the paths
 // and turns the outcome into the command's error (and so its exit code).
-func finishReport(w *report.Writer, res pipeline.Result, out string, log *slog.Logger, e env, onDone func(report.Summary)) error {
+func finishReport(w *report.Writer, res pipeline.Result, out string, log *slog.Logger, e env, onDone func(report.Summary)) (report.Summary, error) {
 	code := report.ExitCode(w.Counts(), res.Interrupted, res.Fatal != nil)
 	sum, err := w.Close(code)
 	if err != nil {
-		return &fatalError{err: fmt.Errorf("writing the report: %w", err)}
+		return sum, &fatalError{err: fmt.Errorf("writing the report: %w", err)}
 	}
 	code = sum.ExitCode // a planned line without a row makes it 1
 	if res.WriteErr != nil {
-		return &fatalError{err: fmt.Errorf("writing the report journal: %w", res.WriteErr)}
+		return sum, &fatalError{err: fmt.Errorf("writing the report journal: %w", res.WriteErr)}
 	}
 	logSummary(log, sum)
 	if onDone != nil {
@@ -375,13 +392,13 @@ func finishReport(w *report.Writer, res pipeline.Result, out string, log *slog.L
 	}
 	switch code {
 	case report.ExitInterrupted:
-		return errInterrupted
+		return sum, errInterrupted
 	case report.ExitFatal:
-		return &fatalError{err: res.Fatal}
+		return sum, &fatalError{err: res.Fatal}
 	case report.ExitFailures:
-		return errItemsFailed
+		return sum, errItemsFailed
 	}
-	return nil
+	return sum, nil
 }
 
 // signalContexts turns signals into the pipeline's two contexts: stop (no new

@@ -93,6 +93,12 @@ func hint(c Code) string {
 		return "another conference's file is stored at this key: make --key-template include {{.ConfUUID}}, then " + rerun
 	case c == CodeNotDeleted:
 		return "archived; delete it from the platform by hand or rerun with --delete-after-archive"
+	case c == "bad-response" || c == "response-mismatch":
+		return "the platform's answer was malformed or about another conference: rerun; if it persists, report it to the vendor"
+	case c == "too-many-pages":
+		return "the platform's link list never ended: rerun later; if it persists, report it to the vendor"
+	case c == "bad-redirect":
+		return "the media host redirected where a download token must not go: check proxies, then " + rerun
 	case c == CodeStore:
 		return "the destination failed: check it, then " + rerun
 	}

@@ -114,6 +114,11 @@ func (j *Job) archiveFiles(ctx context.Context, log *slog.Logger, base report.Ro
 		base.Status = report.Failed
 		setCode(&base, CodeAuth, linkErr.Error())
 		return finish(base), linkErr
+	case errors.Is(linkErr, export.ErrNotFound) && len(states) == 0:
+		// Deleted between its details and its links.
+		base.Status = report.NotFound
+		setCode(&base, CodeNotFound, "the Meeting API no longer knows this conference: "+linkErr.Error())
+		return finish(base), nil
 	case linkErr != nil && len(states) == 0:
 		base.Status = report.Failed
 		setCode(&base, codeOf(linkErr), "download links: "+linkErr.Error())

@@ -69,15 +69,12 @@ func (r *resumingReader) resume(cause error) error {
 	if err := export.Sleep(r.ctx, delay); err != nil {
 		return cause
 	}
-	f := r.st.file
-	f.Size = r.total
-	m, err := r.d.job.API.OpenMediaAt(r.ctx, f, r.pos)
-	if errors.Is(err, export.ErrLinkExpired) {
-		// A download token is single-use: fresh links for the rest.
-		if f, err = r.d.freshLink(r.ctx, r.st); err == nil {
-			f.Size = r.total
-			m, err = r.d.job.API.OpenMediaAt(r.ctx, f, r.pos)
-		}
+	// A download token is single-use: the rest needs fresh links.
+	f, err := r.d.freshLink(r.ctx, r.st)
+	var m *export.Media
+	if err == nil {
+		f.Size = r.total
+		m, err = r.d.job.API.OpenMediaAt(r.ctx, f, r.pos)
 	}
 	if err != nil {
 		return fmt.Errorf("resuming at byte %d: %w", r.pos, err)
