@@ -22,6 +22,10 @@ else
 fi
 eval "$(bash scripts/s3.sh env)"
 
+echo "== Pushgateway (Debian's prometheus-pushgateway, unpacked into .bin/)"
+# The metrics tests push to a real one; without it they skip, and say so.
+bash scripts/pushgateway.sh install || echo "the Pushgateway could not be installed: its test will skip"
+
 # The race detector needs cgo and so a C compiler; without one the suite
 # still runs, without -race, and says so in one line.
 race=-race
