@@ -5,8 +5,11 @@ package main
 // secret into what the binary writes, whatever the authentication.
 
 import (
+	"archive/zip"
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -110,7 +113,8 @@ func accountLogin(t *testing.T, base, account, password string) string {
 	return doc.AccessToken
 }
 
-// textsUnder returns every file under dir but media, by path.
+// textsUnder returns every file under dir but media, by path; a workbook
+// (.xlsx) unzipped, each part by its own name.
 func textsUnder(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
@@ -125,6 +129,25 @@ func textsUnder(t *testing.T, dir string) map[string]string {
 		b, err := os.ReadFile(p)
 		if err != nil {
 			return err
+		}
+		if strings.EqualFold(filepath.Ext(p), ".xlsx") {
+			zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
+			if err != nil {
+				return fmt.Errorf("%s: %w", p, err)
+			}
+			for _, f := range zr.File {
+				rc, err := f.Open()
+				if err != nil {
+					return fmt.Errorf("%s: %s: %w", p, f.Name, err)
+				}
+				part, err := io.ReadAll(rc)
+				rc.Close()
+				if err != nil {
+					return fmt.Errorf("%s: %s: %w", p, f.Name, err)
+				}
+				out[p+"/"+f.Name] = string(part)
+			}
+			return nil
 		}
 		out[p] = string(b)
 		return nil
