@@ -108,6 +108,7 @@ type s3Flags struct {
 	PartSize                  byteSize
 	PartConcurrency           int
 	MaxUploads                int
+	Memory                    byteSize
 	LockMode                  choiceFlag
 	RetainDays                int
 	RetainUntil               dateFlag
@@ -139,7 +140,8 @@ func (s *s3Flags) register(c *command, write bool) {
 	}
 	fs.Var(&s.PartSize, "part-size", "multipart upload part size (e.g. 16MiB)")
 	fs.IntVar(&s.PartConcurrency, "part-concurrency", s.PartConcurrency, "parts of one upload sent at once")
-	fs.IntVar(&s.MaxUploads, "max-uploads", s.MaxUploads, "uploads in flight (part buffers: max-uploads x (part-concurrency+2) x part-size)")
+	fs.IntVar(&s.MaxUploads, "max-uploads", s.MaxUploads, "uploads in flight (they share the --memory budget)")
+	fs.Var(&s.Memory, "memory", "memory budget: bytes of upload part buffers shared by all uploads (peak RSS is about this + 35 MiB); 0 = 2 x max-uploads x part-size (64MiB by default); at least 2 x part-size")
 	fs.Var(&s.LockMode, "object-lock-mode", "S3 Object Lock mode: GOVERNANCE or COMPLIANCE (needs --retain-days or --retain-until)")
 	fs.IntVar(&s.RetainDays, "retain-days", 0, "Object Lock retention in days from upload")
 	fs.Var(&s.RetainUntil, "retain-until", "Object Lock retention until this date (YYYY-MM-DD or RFC 3339)")
@@ -154,7 +156,7 @@ func (s *s3Flags) register(c *command, write bool) {
 func (s *s3Flags) options(cmd string) (archive.Options, error) {
 	o := archive.Options{
 		Endpoint: s.Endpoint, Region: s.Region, Profile: s.Profile, PathStyle: s.PathStyle,
-		PartSize: int64(s.PartSize), PartConcurrency: s.PartConcurrency, MaxUploads: s.MaxUploads,
+		PartSize: int64(s.PartSize), PartConcurrency: s.PartConcurrency, MaxUploads: s.MaxUploads, Memory: int64(s.Memory),
 		LockMode: s.LockMode.value, RetainDays: s.RetainDays, RetainUntil: s.RetainUntil.t, LegalHold: s.LegalHold,
 		SSE: s.SSE.value, SSEKMSKeyID: s.SSEKMSKeyID, StorageClass: s.StorageClass,
 	}
@@ -171,7 +173,7 @@ func (s *s3Flags) options(cmd string) (archive.Options, error) {
 // s3FlagOf names the flag behind each archive.Options field.
 var s3FlagOf = map[string]string{
 	"Endpoint": "s3-endpoint", "Region": "s3-region", "Profile": "s3-profile", "PathStyle": "s3-path-style",
-	"PartSize": "part-size", "PartConcurrency": "part-concurrency", "MaxUploads": "max-uploads",
+	"PartSize": "part-size", "PartConcurrency": "part-concurrency", "MaxUploads": "max-uploads", "Memory": "memory",
 	"LockMode": "object-lock-mode", "RetainDays": "retain-days", "RetainUntil": "retain-until", "LegalHold": "legal-hold",
 	"SSE": "sse", "SSEKMSKeyID": "sse-kms-key-id", "StorageClass": "storage-class",
 }
