@@ -441,7 +441,7 @@ func benchS3(t *testing.T, p params, tab *table) {
 		tab.add(result{
 			group: fmt.Sprintf("archive to S3 (versitygw on 127.0.0.1; %d files x %d MiB, %d per conference)", p.Files, p.FileSize/mib, p.FilesPerConf),
 			name:  mode.name + " vs PutObject", ours: times[0], base: times[1], bytes: s.bytesPerRun(),
-			oursLabel: fmt.Sprintf("pipeline.Job.Run -> archive.Open(s3://...) Put (transfermanager, %d MiB parts x %d, SHA-256 checksums, read-back) and sidecar",
+			oursLabel: fmt.Sprintf("pipeline.Job.Run -> archive.Open(s3://...) Put (multipart from the shared part pool, %d MiB parts x %d, CRC32C per part, read-back) and sidecar",
 				opts.PartSize/mib, opts.PartConcurrency),
 			baselineLabel: "same Links call, then net/http GET (token header) streamed into one s3 PutObject with ContentLength (UNSIGNED-PAYLOAD, no checksum: see note)",
 		})
