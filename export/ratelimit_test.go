@@ -1,7 +1,10 @@
 package export
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
 	"sync"
@@ -298,5 +301,151 @@ func TestRateCeilingShared(t *testing.T) {
 	// 48 calls at 40/s with a burst of 1: at least 47/40 s.
 	if el := time.Since(start); el < 1150*time.Millisecond {
 		t.Errorf("48 calls took %v at a 40/s ceiling, want >= 1.15s", el)
+	}
+}
+
+func TestParseRate(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    float64
+		wantErr bool
+	}{
+		{"auto", RateAuto, false},
+		{"AUTO", RateAuto, false},
+		{"", RateAuto, false},
+		{"20", 20, false},
+		{" 1.6 ", 1.6, false},
+		{"0", 0, true},
+		{"-1", 0, true},
+		{"NaN", 0, true},
+		{"Inf", 0, true},
+		{"fast", 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseRate(tt.in)
+			if (err != nil) != tt.wantErr || (!tt.wantErr && got != tt.want) {
+				t.Errorf("ParseRate(%q) = %v, %v; want %v, error %v", tt.in, got, err, tt.want, tt.wantErr)
+			}
+			if err == nil {
+				if back, _ := ParseRate(FormatRate(got)); back != got {
+					t.Errorf("ParseRate(FormatRate(%v)) = %v", got, back)
+				}
+			}
+		})
+	}
+}
+
+// In auto mode a limiter starts at DefaultRate and follows the header up;
+// with a ceiling it starts at the ceiling and never passes it.
+func TestRateModes(t *testing.T) {
+	var hdr atomic.Value
+	hdr.Store("")
+	srv := server(t, func(w http.ResponseWriter, r *http.Request) {
+		if v := hdr.Load().(string); v != "" {
+			w.Header().Set("X-APIG-Ratelimit-Api", v)
+		}
+		okDetails(w, r)
+	})
+	tests := []struct {
+		name        string
+		rate        float64
+		header      string
+		wantBefore  float64
+		wantAfter   float64
+		wantOthers  float64 // an API not called
+		allEnvAfter string
+	}{
+		{"auto follows the quota up", RateAuto, "remain:1199,limit:1200,time:1 minute", DefaultRate, 0.95 * 20, DefaultRate, ""},
+		{"auto follows it down", RateAuto, "remain:59,limit:60,time:1 minute", DefaultRate, 0.95, DefaultRate, ""},
+		{"a ceiling holds", 5, "remain:1199,limit:1200,time:1 minute", 5, 5, 5, ""},
+		{"the all-APIs limit binds every API", RateAuto, "", DefaultRate, 0.95, 0.95, "remain:1,limit:1,time:1 second"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hdr.Store(tt.header)
+			c := newTestClient(t, srv.URL, func(c *Config) { c.Rate = tt.rate })
+			if got := c.RateLimit("details"); !near(got, tt.wantBefore) {
+				t.Errorf("before any answer: %v, want %v", got, tt.wantBefore)
+			}
+			if tt.allEnvAfter != "" {
+				c.limits.observe("details", http.Header{"X-Apig-Ratelimit-Api-Allenv": {tt.allEnvAfter}}, time.Now(), time.Now())
+			} else if _, err := c.Details(ctxT(t), testConfUUID); err != nil {
+				t.Fatal(err)
+			}
+			// The window's time left shrinks while we look: allow for it.
+			if got := c.RateLimit("details"); math.Abs(got-tt.wantAfter) > 0.01*tt.wantAfter {
+				t.Errorf("after the header: %v, want %v", got, tt.wantAfter)
+			}
+			if got := c.RateLimit("list"); math.Abs(got-tt.wantOthers) > 0.01*tt.wantOthers {
+				t.Errorf("list: %v, want %v", got, tt.wantOthers)
+			}
+		})
+	}
+}
+
+func TestCallStats(t *testing.T) {
+	var n atomic.Int64
+	srv := server(t, func(w http.ResponseWriter, r *http.Request) {
+		switch n.Add(1) {
+		case 1:
+			writeAPIError(w, http.StatusServiceUnavailable, "MMC.111070000", "busy")
+		case 2:
+			writeAPIError(w, http.StatusTooManyRequests, CodeThrottled, "the throttling threshold has been reached")
+		case 3:
+			okDetails(w, r)
+		default:
+			writeAPIError(w, http.StatusBadRequest, "MMC.111070005", "meeting does not exist")
+		}
+	})
+	c := newTestClient(t, srv.URL, nil)
+	if _, err := c.Details(ctxT(t), testConfUUID); err != nil {
+		t.Fatalf("Details: %v", err)
+	}
+	if _, err := c.Details(ctxT(t), testConfUUID2); err == nil {
+		t.Fatal("Details of an unknown meeting: no error")
+	}
+	got := c.CallStats()
+	want := map[string]int64{OutcomeServerError: 1, OutcomeThrottled: 1, OutcomeOK: 1, OutcomeClientError: 1}
+	if !maps.Equal(got.Calls["details"], want) {
+		t.Errorf("Calls[details] = %v, want %v", got.Calls["details"], want)
+	}
+	if got.Requests != 4 || got.Retries != 2 || got.Throttled != 1 {
+		t.Errorf("Requests, Retries, Throttled = %d, %d, %d; want 4, 2, 1", got.Requests, got.Retries, got.Throttled)
+	}
+	if got.Waited["details"] < 900*time.Millisecond {
+		t.Errorf("Waited[details] = %v, want >= the 1s pause after the 429", got.Waited["details"])
+	}
+	// A copy: changing it changes nothing in the client.
+	got.Calls["details"][OutcomeOK] = 99
+	if c.CallStats().Calls["details"][OutcomeOK] != 1 {
+		t.Errorf("CallStats shares its maps with the client")
+	}
+}
+
+func TestOutcome(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"nil", nil, OutcomeOK},
+		{"429", &APIError{StatusCode: 429}, OutcomeThrottled},
+		{"APIG.0308 in a 400", &APIError{StatusCode: 400, Code: CodeThrottled}, OutcomeThrottled},
+		{"404", &APIError{StatusCode: 404}, OutcomeClientError},
+		{"502", &APIError{StatusCode: 502}, OutcomeServerError},
+		{"error code in a 200", &APIError{StatusCode: 200, Code: "MMC.111070001"}, OutcomeAPIError},
+		{"bad response", &BadResponseError{StatusCode: 200}, OutcomeBadResponse},
+		{"timeout", &netError{timeout: true}, OutcomeNetwork},
+		{"canceled", context.Canceled, OutcomeCanceled},
+		{"wrapped deadline", fmt.Errorf("x: %w", context.DeadlineExceeded), OutcomeCanceled},
+		{"other", errors.New("build request"), OutcomeOther},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := outcome(tt.err); got != tt.want {
+				t.Errorf("outcome(%v) = %q, want %q", tt.err, got, tt.want)
+			}
+		})
 	}
 }
