@@ -194,7 +194,7 @@ func (a *authenticator) login(ctx context.Context) (token, error) {
 				CorpID:     cr.CorpID,
 			}
 			sig := Sign(cr.AppKey, cr.AppID, cr.CorpID, cr.UserID, body.ExpireTime, body.Nonce)
-			redact.Add(sig)
+			redact.AddSession(sig)
 			h := http.Header{}
 			h.Set("Authorization", AppAuthHeader(sig, cr.AppID))
 			h.Set("X-Token-Type", "LongTicket")
@@ -234,7 +234,7 @@ func (a *authenticator) login(ctx context.Context) (token, error) {
 	if resp.AccessToken == "" {
 		return token{}, &BadResponseError{Op: "auth", StatusCode: http.StatusOK, Reason: "no accessToken in the answer"}
 	}
-	redact.Add(resp.AccessToken)
+	redact.AddSession(resp.AccessToken)
 	now := time.Now()
 	t := token{value: resp.AccessToken}
 	switch {

@@ -17,7 +17,7 @@ func resetRegistry(t testing.TB) {
 	t.Helper()
 	reg.mu.Lock()
 	defer reg.mu.Unlock()
-	reg.kept, reg.transient, reg.refs, reg.index, reg.counts, reg.bits = nil, nil, nil, nil, nil, nil
+	reg.tiers, reg.refs, reg.index, reg.counts, reg.bits = [tiers][]entry{}, nil, nil, nil, nil
 }
 
 func TestPatterns(t *testing.T) {
@@ -111,8 +111,8 @@ func allForms() map[string]string {
 func registerAll() {
 	AddCredentialPair(account, password)
 	Add(appKey)
-	Add(accessToken)
-	Add(hmacSig)
+	AddSession(accessToken)
+	AddSession(hmacSig)
 	AddTransient(downloadTok)
 }
 
@@ -247,39 +247,58 @@ func TestRegistryRules(t *testing.T) {
 		resetRegistry(t)
 		Add(appKey)
 		tok := func(i int) string { return fmt.Sprintf("download-token-%06d", i) }
-		for i := range maxTransient + 10 {
+		for i := range tierBound[tierTransient] + 10 {
 			AddTransient(tok(i))
 		}
 		if got := String(tok(0)); got != tok(0) {
 			t.Errorf("the oldest transient token is still scrubbed: %q", got)
 		}
-		if got := String(tok(maxTransient + 9)); got != Marker {
+		if got := String(tok(tierBound[tierTransient] + 9)); got != Marker {
 			t.Errorf("the newest transient token: got %q, want %q", got, Marker)
 		}
 		if got := String(appKey); got != Marker {
 			t.Errorf("the kept app key: got %q, want %q", got, Marker)
 		}
 		reg.mu.RLock()
-		n := len(reg.transient)
+		n := len(reg.tiers[tierTransient])
 		reg.mu.RUnlock()
-		if n != maxTransient {
-			t.Errorf("transient entries = %d, want %d", n, maxTransient)
+		if n != tierBound[tierTransient] {
+			t.Errorf("transient entries = %d, want %d", n, tierBound[tierTransient])
 		}
 	})
-	t.Run("kept secrets are bounded, re-adding refreshes", func(t *testing.T) {
+	t.Run("session secrets are bounded and never push out credentials", func(t *testing.T) {
 		resetRegistry(t)
 		Add(appKey)
-		for i := range maxKept + 5 {
-			Add(fmt.Sprintf("access-token-%06d", i))
-			if i%100 == 0 {
+		AddCredentialPair(account, password)
+		for i := range tierBound[tierSession] + 5 {
+			AddSession(fmt.Sprintf("access-token-%06d", i))
+		}
+		for _, s := range []string{appKey, password, base64.StdEncoding.EncodeToString([]byte(account + ":" + password))} {
+			if got := String(s); got != Marker {
+				t.Errorf("credential %q: got %q after many session secrets, want %q", s, got, Marker)
+			}
+		}
+		if got := String("access-token-000000"); got == Marker {
+			t.Errorf("the oldest access token is still kept past the bound")
+		}
+		if got := String(fmt.Sprintf("access-token-%06d", tierBound[tierSession]+4)); got != Marker {
+			t.Errorf("the newest access token: got %q", got)
+		}
+	})
+	t.Run("credentials are bounded, re-adding refreshes", func(t *testing.T) {
+		resetRegistry(t)
+		Add(appKey)
+		for i := range tierBound[tierCredential] + 5 {
+			Add(fmt.Sprintf("credential-%06d", i))
+			if i%10 == 0 {
 				Add(appKey)
 			}
 		}
 		if got := String(appKey); got != Marker {
 			t.Errorf("the refreshed app key: got %q, want %q", got, Marker)
 		}
-		if got := String("access-token-000000"); got == Marker {
-			t.Errorf("the oldest access token is still kept past the bound")
+		if got := String("credential-000000"); got == Marker {
+			t.Errorf("the oldest credential is still kept past the bound")
 		}
 	})
 }
@@ -356,7 +375,7 @@ func BenchmarkString(b *testing.B) {
 	resetRegistry(b)
 	registerAll()
 	for i := range 40 {
-		Add(fmt.Sprintf("access-token-%06d-abcdef", i))
+		AddSession(fmt.Sprintf("access-token-%06d-abcdef", i))
 	}
 	cells := []string{"0123456789abcdef0123456789abcdef", "2024-03-08 16:45", "archived",
 		"s3://bucket/recordings/2024/03/08/Weekly sync/0_1.mp4", "9b71d224bd62f3785d96d46ad3ea3d73319bfbc2890caadae2dff72519673cb8",
@@ -392,7 +411,7 @@ func BenchmarkPlainCell(b *testing.B) {
 	resetRegistry(b)
 	registerAll()
 	for i := range 40 {
-		Add(fmt.Sprintf("access-token-%06d-abcdef", i))
+		AddSession(fmt.Sprintf("access-token-%06d-abcdef", i))
 	}
 	cell := "s3://bucket/recordings/2024/03/08/Weekly sync/0_1.mp4"
 	b.ReportAllocs()

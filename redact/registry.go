@@ -16,14 +16,17 @@ import (
 // one would scrub ordinary words.
 const MinSecretLen = 6
 
-// Bounds of the registry. Long-lived secrets (credentials, access tokens,
-// signatures) are kept; past maxKept the one registered least recently goes.
-// Per-file download tokens are transient: only the maxTransient most recent
-// are kept.
+// The registry's tiers, each bounded on its own so that many secrets of one
+// kind never push out those of another: past its bound, a tier forgets the
+// secret registered (or registered again) least recently.
 const (
-	maxKept      = 256
-	maxTransient = 256
+	tierCredential = iota // Add, AddCredentialPair: app keys, passwords, pre-issued tokens
+	tierSession           // AddSession: access tokens, signatures
+	tierTransient         // AddTransient: per-file download tokens
+	tiers
 )
+
+var tierBound = [tiers]int{tierCredential: 64, tierSession: 256, tierTransient: 256}
 
 // keyLen is how many leading bytes of a form index it (MinSecretLen: every
 // form is at least as long as its secret).
@@ -33,11 +36,17 @@ const keyLen = MinSecretLen
 // every position of a text.
 const filterBits = 16
 
-// Add registers a long-lived secret (an app key, a password, an access token,
-// a signature): from now on String scrubs it in every form. Values shorter
-// than MinSecretLen, and values that would collide with Marker, are ignored.
-// Registering a known secret again makes it the most recent.
-func Add(secret string) { reg.add(secret, Forms(secret), false) }
+// Add registers a credential (an app key, a password, a pre-issued token):
+// from now on String scrubs it in every form. Values shorter than
+// MinSecretLen, and values that would collide with Marker, are ignored.
+// Registering a known secret again makes it the most recent. The 64 most
+// recent credentials are kept.
+func Add(secret string) { reg.add(secret, Forms(secret), tierCredential) }
+
+// AddSession registers a secret made or obtained while running: an access
+// token, a request signature. The 256 most recent are kept (tokens are
+// replaced long before that many have been issued).
+func AddSession(secret string) { reg.add(secret, Forms(secret), tierSession) }
 
 // AddCredentialPair registers the password of an account, and the base64 of
 // "account:password" that HTTP Basic authentication sends (which contains no
@@ -47,13 +56,13 @@ func AddCredentialPair(account, password string) {
 	if account == "" || len(password) < MinSecretLen {
 		return
 	}
-	reg.add("pair\x00"+account+"\x00"+password, PairForms(account, password), false)
+	reg.add("pair\x00"+account+"\x00"+password, PairForms(account, password), tierCredential)
 }
 
 // AddTransient registers a short-lived secret such as a per-file download
-// token. Only the most recent ones are kept, so that a long run does not make
+// token. Only the 256 most recent are kept, so that a long run does not make
 // String slower.
-func AddTransient(secret string) { reg.add(secret, Forms(secret), true) }
+func AddTransient(secret string) { reg.add(secret, Forms(secret), tierTransient) }
 
 // Forms lists the forms of secret that String scrubs once it is registered:
 // raw, base64 (standard and URL alphabets, with and without padding), and each
@@ -161,18 +170,17 @@ type entry struct {
 // bytes of every form to the forms; the filter (bits, kept by counts) says
 // which index keys may exist, so that a scan rarely touches the map.
 type registry struct {
-	mu        sync.RWMutex
-	kept      []entry
-	transient []entry
-	refs      map[string]int
-	index     map[uint64][]string
-	counts    []uint32 // per filter bucket, how many index keys fall in it
-	bits      []uint64 // bucket b has a key: bit b set (small: stays in cache)
+	mu     sync.RWMutex
+	tiers  [tiers][]entry
+	refs   map[string]int
+	index  map[uint64][]string
+	counts []uint32 // per filter bucket, how many index keys fall in it
+	bits   []uint64 // bucket b has a key: bit b set (small: stays in cache)
 }
 
 var reg registry
 
-func (r *registry) add(id string, forms []string, transient bool) {
+func (r *registry) add(id string, forms []string, tier int) {
 	forms = slices.DeleteFunc(slices.Clone(forms), collides)
 	if len(forms) == 0 {
 		return
@@ -185,10 +193,7 @@ func (r *registry) add(id string, forms []string, transient bool) {
 		r.counts = make([]uint32, 1<<filterBits)
 		r.bits = make([]uint64, 1<<filterBits/64)
 	}
-	list, limit := &r.kept, maxKept
-	if transient {
-		list, limit = &r.transient, maxTransient
-	}
+	list, limit := &r.tiers[tier], tierBound[tier]
 	for i, e := range *list {
 		if e.id == id { // known: make it the most recent
 			*list = append(append((*list)[:i:i], (*list)[i+1:]...), e)
