@@ -10,8 +10,9 @@
 //     Authorization or Proxy-Authorization header after its scheme, the value
 //     of X-Access-Token and similar headers, a Cookie header, a Bearer
 //     credential and the password of scheme://user:password@host.
-//   - A process-wide registry of known secret values (Add, AddCredentialPair,
-//     AddTransient) finds a secret with no name beside it, in every form it
+//   - A process-wide registry of known secret values (Add and
+//     AddCredentialPair for credentials, AddSession for access tokens and
+//     signatures, AddTransient for download tokens) finds a secret with no name beside it, in every form it
 //     travels in: raw, base64 (standard and URL alphabets, padded or not),
 //     base64 of "account:password", URL-escaped (query and path), JSON- and
 //     HTML-escaped; also its beginning when the text ends inside it (a cut
