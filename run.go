@@ -285,22 +285,24 @@ func archiveRun(ctx context.Context, p *runPlan, e env, onDone func(report.Summa
 		items = pipeline.SliceSource(nil)
 	}
 	items = items.Sharded(p.shard)
-	total, inputSum, err := items.Count()
-	if err != nil {
+	if info.InputSHA256, err = items.Digest(); err != nil {
 		return usagef("run: --input: %v", err)
 	}
-	info.InputSHA256 = inputSum
-	if !p.shard.Whole() {
-		log.Info("shard", "shard", p.shard.String(), "conferences", total)
-	}
-
 	w, err := report.NewWriter(p.out, info)
 	if err != nil {
 		return usagef("run: --out %s: %v", p.out, err)
 	}
-	// The plan first: after a kill, the journal still accounts for every line.
-	if err := w.Plan(planOf(items)); err != nil {
+	// The plan first: after a kill, the journal still accounts for every
+	// line. Its pass over the input also counts what there is to do.
+	total := 0
+	if err := w.Plan(planOf(items, &total)); err != nil {
 		return &fatalError{err: fmt.Errorf("writing the report journal: %w", err)}
+	}
+	if err := items.Err(); err != nil {
+		return &fatalError{err: fmt.Errorf("reading --input: %w", err)}
+	}
+	if !p.shard.Whole() {
+		log.Info("shard", "shard", p.shard.String(), "conferences", total)
 	}
 	prog := newProgressDisplay(e.stderr, log, total, p.quiet, isTerminal(e.stderr), p.interval)
 	for _, r := range known { // a date range knows every size up front
@@ -338,10 +340,14 @@ func archiveRun(ctx context.Context, p *runPlan, e env, onDone func(report.Summa
 	return err
 }
 
-// planOf is the report's plan of the items: one entry per input line.
-func planOf(items *pipeline.Source) iter.Seq[report.PlanItem] {
+// planOf is the report's plan of the items, one entry per input line; it
+// counts the conferences to process into total as it goes.
+func planOf(items *pipeline.Source, total *int) iter.Seq[report.PlanItem] {
 	return func(yield func(report.PlanItem) bool) {
 		for it := range items.Items() {
+			if it.Problem == "" {
+				*total++
+			}
 			if !yield(report.PlanItem{Seq: it.Seq, ConfUUID: it.ConfUUID, Line: it.Line}) {
 				return
 			}

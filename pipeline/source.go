@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -71,6 +73,25 @@ func (s *Source) Items() iter.Seq[Item] {
 			}
 		}
 	}
+}
+
+// Digest is the input file's SHA-256 (hex; "" for a discovered list), read
+// without parsing it.
+func (s *Source) Digest() (string, error) {
+	if s.path == "" {
+		return "", nil
+	}
+	f, err := os.Open(s.path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	s.sum = hex.EncodeToString(h.Sum(nil))
+	return s.sum, nil
 }
 
 // Count reads the source once: the number of items to process (valid, in
