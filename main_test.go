@@ -301,7 +301,7 @@ func TestRunArchivesWhatTheSimulatorServed(t *testing.T) {
 	}
 }
 
-// TestInputCSVRowByRow: the input cases of issue 2 item 6, each asserted in the report.
+// TestInputCSVRowByRow: every input form the README lists, each asserted in the report.
 func TestInputCSVRowByRow(t *testing.T) {
 	ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 3, FilesPerConference: 1, FileSize: 10 << 10, Seed: 3,
 		Start: time.Date(2024, 3, 1, 9, 0, 0, 0, time.UTC)})

@@ -4,7 +4,8 @@
 // FileSHA256 and Deleted let a test check what a client did. Serve runs the
 // same handler as a process (`meetarchive simulate`).
 //
-// It follows ../shared/MEETING-API.md: field names, status codes, error
+// It follows the Meeting API's documented wire format (as the official SDK
+// test, sdk_test.go, checks): field names, status codes, error
 // bodies {"error_code","error_msg","request_id"} with the X-Request-Id
 // header, single-use download tokens, a real HMAC check, gateway headers.
 //
