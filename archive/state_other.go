@@ -1,0 +1,16 @@
+//go:build !unix
+
+package archive
+
+import (
+	"errors"
+	"os"
+)
+
+// errWouldBlock: the lock is held by someone else.
+var errWouldBlock = errors.New("lock held")
+
+// flockNB is not available here: state in a directory needs a Unix system.
+func flockNB(*os.File) error {
+	return errors.New("locking a state file needs a Unix system")
+}

@@ -1,0 +1,252 @@
+package archive_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"meetarchive/archive"
+	"meetarchive/archive/archivetest"
+)
+
+// stateFixture is a store and a way to change its state behind a hold's back.
+type stateFixture struct {
+	store archive.Store
+	// overwrite writes the state's bytes directly (another writer).
+	overwrite func(t *testing.T, key string, data []byte)
+}
+
+func stateFixtures(t *testing.T) map[string]func(t *testing.T) stateFixture {
+	return map[string]func(t *testing.T) stateFixture{
+		"dir": func(t *testing.T) stateFixture {
+			st, err := archive.NewDirStore(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return stateFixture{store: st, overwrite: func(t *testing.T, key string, data []byte) {
+				if err := os.WriteFile(st.URI(key), data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}}
+		},
+		"s3": func(t *testing.T) stateFixture {
+			b := archivetest.NewBucket(t, archivetest.BucketOptions{})
+			st := s3Store(t, b, "pre/fix", archive.Options{})
+			return stateFixture{store: st, overwrite: func(t *testing.T, key string, data []byte) {
+				if _, err := b.Client.PutObject(context.Background(), &s3.PutObjectInput{
+					Bucket: aws.String(b.Name), Key: aws.String(st.ObjectKey(key)), Body: bytes.NewReader(data),
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}}
+		},
+	}
+}
+
+func TestStateHold(t *testing.T) {
+	ctx := context.Background()
+	for name, open := range stateFixtures(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Run("get put release and hold again", func(t *testing.T) {
+				f := open(t)
+				h, err := archive.HoldState(ctx, f.store, "since-last", archive.HoldOptions{Holder: "run A"})
+				if err != nil {
+					t.Fatalf("HoldState: %v", err)
+				}
+				got, err := h.Get(ctx)
+				if err != nil || got != nil {
+					t.Fatalf("Get on a new destination: got %q, %v; want nil, nil", got, err)
+				}
+				for _, want := range []string{`{"n":1}`, `{"n":2}`} {
+					if err := h.Put(ctx, []byte(want)); err != nil {
+						t.Fatalf("Put %s: %v", want, err)
+					}
+				}
+				if err := h.Release(); err != nil {
+					t.Fatalf("Release: %v", err)
+				}
+				if err := h.Release(); err != nil {
+					t.Fatalf("second Release: %v", err)
+				}
+				got, err = archive.ReadState(ctx, f.store, "since-last")
+				if err != nil || string(got) != `{"n":2}` {
+					t.Fatalf("ReadState: got %q, %v; want {\"n\":2}", got, err)
+				}
+				h2, err := archive.HoldState(ctx, f.store, "since-last", archive.HoldOptions{Holder: "run B"})
+				if err != nil {
+					t.Fatalf("HoldState after release: %v", err)
+				}
+				defer h2.Release()
+				if got, err := h2.Get(ctx); err != nil || string(got) != `{"n":2}` {
+					t.Fatalf("Get: got %q, %v", got, err)
+				}
+			})
+			t.Run("second holder refused, naming the first", func(t *testing.T) {
+				f := open(t)
+				h, err := archive.HoldState(ctx, f.store, "since-last-0-of-2", archive.HoldOptions{Holder: "run A pid 1"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer h.Release()
+				_, err = archive.HoldState(ctx, f.store, "since-last-0-of-2", archive.HoldOptions{Holder: "run B"})
+				var he *archive.StateHeldError
+				if !errors.Is(err, archive.ErrStateHeld) || !errors.As(err, &he) {
+					t.Fatalf("second HoldState: got %v, want ErrStateHeld", err)
+				}
+				if he.Holder != "run A pid 1" || !strings.Contains(err.Error(), "run A pid 1") {
+					t.Errorf("holder %q (%v), want run A pid 1", he.Holder, err)
+				}
+				// Another shard's state is another hold.
+				other, err := archive.HoldState(ctx, f.store, "since-last-1-of-2", archive.HoldOptions{Holder: "run C"})
+				if err != nil {
+					t.Fatalf("other shard: %v", err)
+				}
+				other.Release()
+			})
+			t.Run("put refused when the state changed since get", func(t *testing.T) {
+				f := open(t)
+				h, err := archive.HoldState(ctx, f.store, "since-last", archive.HoldOptions{Holder: "A"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer h.Release()
+				if _, err := h.Get(ctx); err != nil {
+					t.Fatal(err)
+				}
+				key, _ := archive.StateKey("since-last")
+				f.overwrite(t, key, []byte(`{"other":true}`))
+				if err := h.Put(ctx, []byte(`{"mine":true}`)); !errors.Is(err, archive.ErrStateConflict) {
+					t.Fatalf("Put after another write: got %v, want ErrStateConflict", err)
+				}
+				if got, _ := archive.ReadState(ctx, f.store, "since-last"); string(got) != `{"other":true}` {
+					t.Errorf("state %q, want the other writer's", got)
+				}
+			})
+			t.Run("put before get refused", func(t *testing.T) {
+				f := open(t)
+				h, err := archive.HoldState(ctx, f.store, "since-last", archive.HoldOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer h.Release()
+				if err := h.Put(ctx, []byte("{}")); err == nil {
+					t.Fatal("Put without Get succeeded")
+				}
+			})
+		})
+	}
+}
+
+func TestStateKey(t *testing.T) {
+	for _, tc := range []struct {
+		name, want string
+		ok         bool
+	}{
+		{"since-last", "_meetarchive/state/since-last.json", true},
+		{"since-last-3-of-8", "_meetarchive/state/since-last-3-of-8.json", true},
+		{"", "", false},
+		{"a/b", "", false},
+		{".hidden", "", false},
+		{"..", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := archive.StateKey(tc.name)
+			if (err == nil) != tc.ok || got != tc.want {
+				t.Errorf("StateKey(%q) = %q, %v; want %q (ok %v)", tc.name, got, err, tc.want, tc.ok)
+			}
+		})
+	}
+}
+
+// TestStateS3Lease: an expired lease is taken over; a holder whose lease
+// was taken over cannot write the state.
+func TestStateS3Lease(t *testing.T) {
+	ctx := context.Background()
+	b := archivetest.NewBucket(t, archivetest.BucketOptions{})
+	st := s3Store(t, b, "", archive.Options{})
+	leaseKey := st.ObjectKey(archive.StateDir + "/since-last.lease")
+	putLease := func(body string) {
+		t.Helper()
+		if _, err := b.Client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(b.Name), Key: aws.String(leaseKey), Body: strings.NewReader(body)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	t.Run("live lease refuses", func(t *testing.T) {
+		putLease(`{"holder":"killed run","since":"2026-01-01T00:00:00Z","expires":"` + time.Now().Add(time.Hour).UTC().Format(time.RFC3339) + `"}`)
+		_, err := archive.HoldState(ctx, st, "since-last", archive.HoldOptions{Holder: "B"})
+		var he *archive.StateHeldError
+		if !errors.As(err, &he) || he.Holder != "killed run" || he.Until.IsZero() {
+			t.Fatalf("got %v, want a StateHeldError naming the killed run with its expiry", err)
+		}
+	})
+	t.Run("expired lease taken over", func(t *testing.T) {
+		putLease(`{"holder":"killed run","since":"2026-01-01T00:00:00Z","expires":"2026-01-01T00:10:00Z"}`)
+		h, err := archive.HoldState(ctx, st, "since-last", archive.HoldOptions{Holder: "B"})
+		if err != nil {
+			t.Fatalf("HoldState over an expired lease: %v", err)
+		}
+		if err := h.Release(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b.Name), Key: aws.String(leaseKey)}); err == nil {
+			t.Error("the lease is still there after Release")
+		}
+	})
+	t.Run("renewed while held", func(t *testing.T) {
+		h, err := archive.HoldState(ctx, st, "since-last", archive.HoldOptions{Holder: "A", LeaseTTL: 300 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer h.Release()
+		time.Sleep(time.Second) // three TTLs: only renewal keeps it
+		if _, err := archive.HoldState(ctx, st, "since-last", archive.HoldOptions{Holder: "B"}); !errors.Is(err, archive.ErrStateHeld) {
+			t.Fatalf("after 3 TTLs of renewal: got %v, want ErrStateHeld", err)
+		}
+	})
+	t.Run("lost lease cannot write", func(t *testing.T) {
+		h, err := archive.HoldState(ctx, st, "since-last", archive.HoldOptions{Holder: "A", LeaseTTL: 300 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer h.Release()
+		if _, err := h.Get(ctx); err != nil {
+			t.Fatal(err)
+		}
+		putLease(`{"holder":"thief","since":"2026-01-01T00:00:00Z","expires":"2999-01-01T00:00:00Z"}`)
+		time.Sleep(300 * time.Millisecond) // the next renewal finds it gone
+		if err := h.Put(ctx, []byte("{}")); !errors.Is(err, archive.ErrStateConflict) {
+			t.Fatalf("Put after the lease was taken: got %v, want ErrStateConflict", err)
+		}
+	})
+}
+
+// TestStateDirLockFile: the lock sits beside the state in the reserved area.
+func TestStateDirLockFile(t *testing.T) {
+	root := t.TempDir()
+	st, err := archive.NewDirStore(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := archive.HoldState(context.Background(), st, "since-last", archive.HoldOptions{Holder: "A"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Release()
+	lock := filepath.Join(root, "_meetarchive", "state", "since-last.lock")
+	b, err := os.ReadFile(lock)
+	if err != nil || !strings.Contains(string(b), `"holder":"A"`) {
+		t.Fatalf("lock file %s: %q, %v", lock, b, err)
+	}
+	if got, want := h.URI(), filepath.Join(root, "_meetarchive", "state", "since-last.json"); got != want {
+		t.Errorf("URI %s, want %s", got, want)
+	}
+}
