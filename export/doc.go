@@ -23,7 +23,8 @@
 //     auth) shared by all goroutines, and one over all APIs. Config.Rate is
 //     RateAuto (the default: start at DefaultRate, 1.6 calls a second per
 //     API, until the gateway says more) or a ceiling the client never
-//     passes on average. Either way it follows the gateway's quota,
+//     passes (over any second, give or take one call). Either way it
+//     follows the gateway's quota,
 //     advertised on every answer as X-APIG-Ratelimit-Api
 //     ("remain:R,limit:L,time:W"; X-APIG-Ratelimit-Api-Allenv likewise for
 //     all APIs together), up and down: at most 95% of L/W, and no faster

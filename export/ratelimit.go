@@ -39,9 +39,8 @@ const (
 	defaultPause = time.Second
 	// maxPause caps a pause asked for by Retry-After.
 	maxPause = 5 * time.Minute
-	// catchUp is how many calls a limiter that fell behind its schedule may
-	// send at once to catch up: a ceiling holds on average, over any
-	// second it may be passed by this many calls.
+	// catchUp is how many calls a limiter without a ceiling that fell
+	// behind its schedule may send at once to catch up.
 	catchUp = 4
 	// maxSendLog bounds the per-API log of send times.
 	maxSendLog = 4096
@@ -363,10 +362,16 @@ func (a *apiLimit) readyLocked(now time.Time) time.Time {
 	gap := time.Duration(float64(time.Second) / r)
 	next := a.last.Add(gap)
 	if next.Before(now) {
-		if now.Sub(next) < catchUp*gap {
-			// Behind the schedule (a timer, a busy machine, callers
-			// that were slow to come back): the calls that follow
-			// keep to it, catching up at most catchUp calls.
+		// Behind the schedule (a timer, a busy machine, callers that
+		// were slow to come back): the calls that follow keep to it,
+		// catching up at most catchUp calls, or with a ceiling, less
+		// than one (a ceiling holds over any second, give or take one
+		// call).
+		behind := time.Duration(catchUp) * gap
+		if !math.IsInf(a.ceiling, 1) {
+			behind = gap
+		}
+		if now.Sub(next) < behind {
 			a.slot = next
 		}
 		return now
