@@ -24,12 +24,12 @@
 //     RateAuto (the default: start at DefaultRate, 1.6 calls a second per
 //     API, until the gateway says more) or a ceiling the client never
 //     passes (over any second, give or take one call). Either way it
-//     follows the gateway's quota,
-//     advertised on every answer as X-APIG-Ratelimit-Api
-//     ("remain:R,limit:L,time:W"; X-APIG-Ratelimit-Api-Allenv likewise for
-//     all APIs together), up and down: at most 95% of L/W, and no faster
-//     than what remains, less its own calls in flight and a reserve for the
-//     quota's other callers, over the time left in the window. The window's
+//     follows the gateway's quota, advertised on every answer as
+//     X-APIG-Ratelimit-Api ("remain:R,limit:L,time:W";
+//     X-APIG-Ratelimit-Api-Allenv likewise for all APIs together), up and
+//     down: at most 95% of L/W, and no faster than what remains, less its
+//     own calls in flight and a reserve for the quota's other callers, over
+//     the time left in the window. The window's
 //     start is learnt from the first answer and from remain jumping up, never
 //     earlier than the true one; a spent window means no call until its end.
 //     Several processes on one app ID (the shards of a job) thus stay under
