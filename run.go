@@ -256,20 +256,40 @@ func archiveRun(ctx context.Context, p *runPlan, e env, onDone func(report.Summa
 	}
 	defer store.Close()
 
-	info := report.RunInfo{
-		RunID: newRunID(started), Version: version, Started: started,
-		Input: p.input, Dest: p.dest, Options: p.options, Shard: p.shard.String(),
+	items, known, fatal := p.loadItems(ctx, client, log)
+	w, total, err := p.startReport(items, started, log)
+	if err != nil {
+		return err
 	}
-	if p.list != nil {
-		info.DateRange = p.list.From.Format("2006-01-02") + ".." + p.list.To.Format("2006-01-02")
+	prog := newProgressDisplay(e.stderr, log, total, p.quiet, isTerminal(e.stderr), p.interval)
+	for _, r := range known { // a date range knows every size up front
+		prog.Estimate(int64(r.RcdSize) << 20)
 	}
+	var res pipeline.Result
+	if fatal != nil {
+		log.Error("fatal", "err", fatal)
+		res = pipeline.Result{Fatal: fatal, WriteErr: errors.Join(w.SetFatal(fatal.Error()), pipeline.Abandon(items.Items(), fatal, w))}
+	} else {
+		job := &pipeline.Job{API: client, Store: store, Keys: p.keys, Options: p.job, Log: log, Progress: prog, Known: known}
+		stop, work, release := signalContexts(ctx, e.signals, p.grace, log)
+		res = job.Run(stop, work, items.Items(), w)
+		release()
+		if err := items.Err(); err != nil && res.Fatal == nil {
+			res.Fatal = fmt.Errorf("reading --input: %w", err)
+		}
+		if res.Fatal != nil {
+			res.WriteErr = errors.Join(res.WriteErr, w.SetFatal(res.Fatal.Error()))
+		}
+	}
+	prog.close()
+	sum, err := finishReport(w, res, p.out, log, e, onDone)
+	return p.writeMetrics(ctx, log, sum, client, err)
+}
 
-	// Authentication once, before anything else: a wrong key fails fast.
-	var (
-		items *pipeline.Source
-		fatal error
-		known map[string]export.Recording
-	)
+// loadItems authenticates once, before anything else (a wrong key fails
+// fast), and returns the run's items: the input file, or the date range's
+// recordings with their details (known); fatal when the run cannot start.
+func (p *runPlan) loadItems(ctx context.Context, client *export.Client, log *slog.Logger) (items *pipeline.Source, known map[string]export.Recording, fatal error) {
 	if err := client.Authenticate(ctx); err != nil {
 		fatal = fmt.Errorf("authentication failed: %w", err)
 	}
@@ -284,57 +304,52 @@ func archiveRun(ctx context.Context, p *runPlan, e env, onDone func(report.Summa
 	default:
 		items = pipeline.SliceSource(nil)
 	}
-	items = items.Sharded(p.shard)
+	return items.Sharded(p.shard), known, fatal
+}
+
+// startReport opens the report and writes the plan first: after a kill,
+// the journal still accounts for every input line. The plan's pass over
+// the input also counts the conferences to process.
+func (p *runPlan) startReport(items *pipeline.Source, started time.Time, log *slog.Logger) (*report.Writer, int, error) {
+	info := report.RunInfo{
+		RunID: newRunID(started), Version: version, Started: started,
+		Input: p.input, Dest: p.dest, Options: p.options, Shard: p.shard.String(),
+	}
+	if p.list != nil {
+		info.DateRange = p.list.From.Format("2006-01-02") + ".." + p.list.To.Format("2006-01-02")
+	}
+	var err error
 	if info.InputSHA256, err = items.Digest(); err != nil {
-		return usagef("run: --input: %v", err)
+		return nil, 0, usagef("run: --input: %v", err)
 	}
 	w, err := report.NewWriter(p.out, info)
 	if err != nil {
-		return usagef("run: --out %s: %v", p.out, err)
+		return nil, 0, usagef("run: --out %s: %v", p.out, err)
 	}
-	// The plan first: after a kill, the journal still accounts for every
-	// line. Its pass over the input also counts what there is to do.
 	total := 0
 	if err := w.Plan(planOf(items, &total)); err != nil {
-		return &fatalError{err: fmt.Errorf("writing the report journal: %w", err)}
+		return nil, 0, &fatalError{err: fmt.Errorf("writing the report journal: %w", err)}
 	}
 	if err := items.Err(); err != nil {
-		return &fatalError{err: fmt.Errorf("reading --input: %w", err)}
+		return nil, 0, &fatalError{err: fmt.Errorf("reading --input: %w", err)}
 	}
 	if !p.shard.Whole() {
 		log.Info("shard", "shard", p.shard.String(), "conferences", total)
 	}
-	prog := newProgressDisplay(e.stderr, log, total, p.quiet, isTerminal(e.stderr), p.interval)
-	for _, r := range known { // a date range knows every size up front
-		prog.Estimate(int64(r.RcdSize) << 20)
-	}
+	return w, total, nil
+}
 
-	var res pipeline.Result
-	if fatal != nil {
-		log.Error("fatal", "err", fatal)
-		res = pipeline.Result{Fatal: fatal, WriteErr: errors.Join(w.SetFatal(fatal.Error()), pipeline.Abandon(items.Items(), fatal, w))}
-	} else {
-		job := &pipeline.Job{API: client, Store: store, Keys: p.keys, Options: p.job, Log: log, Progress: prog, Known: known}
-		stop, work, release := signalContexts(ctx, e.signals, p.grace, log)
-		res = job.Run(stop, work, items.Items(), w)
-		release()
+// writeMetrics writes and pushes the run's metrics when asked, also after a
+// signal (they say how the run ended); err is the run's outcome so far.
+func (p *runPlan) writeMetrics(ctx context.Context, log *slog.Logger, sum report.Summary, client *export.Client, err error) error {
+	if p.metrics.File == "" && p.metrics.Push == "" {
+		return err
 	}
-	prog.close()
-	if err := items.Err(); err != nil && res.Fatal == nil {
-		res.Fatal = fmt.Errorf("reading --input: %w", err)
-	}
-	if res.Fatal != nil && fatal == nil {
-		res.WriteErr = errors.Join(res.WriteErr, w.SetFatal(res.Fatal.Error()))
-	}
-	sum, err := finishReport(w, res, p.out, log, e, onDone)
-	if p.metrics.File != "" || p.metrics.Push != "" {
-		// Also after a signal: the metrics say how the run ended.
-		m := runMetrics{Summary: sum, Calls: client.CallStats()}
-		if merr := writeMetrics(context.WithoutCancel(ctx), m, p.metrics.File, p.metrics.Push); merr != nil {
-			log.Error("metrics", "err", merr)
-			if err == nil {
-				err = &fatalError{err: fmt.Errorf("writing the metrics: %w", merr)}
-			}
+	m := runMetrics{Summary: sum, Calls: client.CallStats()}
+	if merr := writeMetrics(context.WithoutCancel(ctx), m, p.metrics.File, p.metrics.Push); merr != nil {
+		log.Error("metrics", "err", merr)
+		if err == nil {
+			err = &fatalError{err: fmt.Errorf("writing the metrics: %w", merr)}
 		}
 	}
 	return err
