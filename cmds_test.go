@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -221,19 +222,46 @@ func TestVerifyDirectory(t *testing.T) {
 		t.Fatalf("run exit %d\n%s", res.code, res.stderr)
 	}
 	manifest := filepath.Join(out, "manifest.csv")
-	for _, args := range [][]string{{"verify", "--manifest", manifest}, {"verify", "--manifest", manifest, "--dest", dest}} {
+	sums := filepath.Join(out, "sha256sums.txt")
+	// sha256sum -c from the destination root checks the archive without us.
+	sha256sumCheck := func() (int, string) {
+		if _, err := exec.LookPath("sha256sum"); err != nil {
+			return -1, ""
+		}
+		cmd := exec.Command("sha256sum", "-c", sums)
+		cmd.Dir = dest
+		b, err := cmd.CombinedOutput()
+		if err != nil {
+			return cmd.ProcessState.ExitCode(), string(b)
+		}
+		return 0, string(b)
+	}
+	if code, outText := sha256sumCheck(); code > 0 {
+		t.Errorf("sha256sum -c on an intact archive: exit %d\n%s", code, outText)
+	}
+	verifyArgs := [][]string{{"verify", "--manifest", manifest}, {"verify", "--manifest", manifest, "--dest", dest}, {"verify", "--sums", sums, "--dest", dest}}
+	for _, args := range verifyArgs {
 		if res := runBin(t, nil, args...); res.code != 0 {
 			t.Fatalf("%v on an intact archive: exit %d\n%s%s", args, res.code, res.stdout, res.stderr)
 		}
 	}
 	rows := readManifest(t, out)
-	if err := os.WriteFile(rows[0]["objectURI"], []byte("tampered"), 0o644); err != nil {
+	// One byte of one recording changed.
+	b, err := os.ReadFile(rows[0]["objectURI"])
+	if err != nil {
 		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 1
+	if err := os.WriteFile(rows[0]["objectURI"], b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, outText := sha256sumCheck(); code == 0 {
+		t.Errorf("sha256sum -c passed after a byte changed:\n%s", outText)
 	}
 	if err := os.Remove(rows[1]["objectURI"]); err != nil {
 		t.Fatal(err)
 	}
-	for _, args := range [][]string{{"verify", "--manifest", manifest}, {"verify", "--manifest", manifest, "--dest", dest}} {
+	for _, args := range verifyArgs {
 		res := runBin(t, nil, args...)
 		if res.code != 1 {
 			t.Fatalf("%v: exit %d, want 1\n%s%s", args, res.code, res.stdout, res.stderr)

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -85,17 +86,19 @@ func cmdList(ctx context.Context, args []string, e env) error {
 	return nil
 }
 
-// cmdVerify streams every archived object of a manifest back and checks it.
+// cmdVerify streams every archived object of a manifest (or of a
+// sha256sums.txt) back and checks it.
 func cmdVerify(ctx context.Context, args []string, e env) error {
-	c := newCommand("verify", "--manifest DIR/manifest.csv [--dest DEST]",
-		"Read every archived object of a manifest back, recompute its SHA-256 and report missing and mismatched objects (exit 1 if any).", e.stderr)
+	c := newCommand("verify", "(--manifest DIR/manifest.csv [--dest DEST] | --sums DIR/sha256sums.txt --dest DEST)",
+		"Read every archived object back, recompute its SHA-256 and report missing and mismatched objects (exit 1 if any).", e.stderr)
 	var (
-		manifest, dest string
-		s3             = defaultS3Flags()
-		quiet          bool
+		manifest, sums, dest string
+		s3                   = defaultS3Flags()
+		quiet                bool
 	)
 	c.fs.StringVar(&manifest, "manifest", "", "manifest.csv written by run")
-	c.fs.StringVar(&dest, "dest", "", "destination the run wrote to (default: each row's objectURI)")
+	c.fs.StringVar(&sums, "sums", "", "instead of --manifest: a sha256sums.txt written by run (paths relative to --dest)")
+	c.fs.StringVar(&dest, "dest", "", "destination the run wrote to (default: each manifest row's objectURI; required with --sums)")
 	s3.register(c, false)
 	c.fs.BoolVar(&quiet, "quiet", false, "no progress lines")
 	lf := addLogFlags(c)
@@ -106,93 +109,150 @@ func cmdVerify(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	if manifest == "" {
-		return usagef("verify: --manifest is required")
+	switch {
+	case (manifest == "") == (sums == ""):
+		return usagef("verify: --manifest is required (or --sums with --dest)")
+	case sums != "" && dest == "":
+		return usagef("verify: --sums needs --dest (its paths are relative to the destination root)")
 	}
-	log := lf.logger(e.stderr)
-
-	type entry struct {
-		uri string
-		it  archive.VerifyItem
-	}
-	var rows []entry
-	err = report.ReadManifest(manifest, func(r report.Row) error {
-		if (r.Status == report.Archived || r.Status == report.AlreadyArchived) && r.ObjectURI != "" {
-			rows = append(rows, entry{uri: r.ObjectURI, it: archive.VerifyItem{SHA256: r.SHA256, Bytes: r.Bytes}})
+	opts.ReadOnly = true
+	set := &verifySet{ctx: ctx, opts: opts, byRoot: map[string]*verifyGroup{}}
+	defer set.close()
+	if dest != "" {
+		if err := set.openDest(dest); err != nil {
+			return err
 		}
+	}
+	if sums != "" {
+		err = set.addSums(sums)
+	} else {
+		err = set.addManifest(manifest)
+	}
+	if err != nil {
+		return err
+	}
+	return set.verify(lf.logger(e.stderr), e, quiet)
+}
+
+// verifyGroup is the objects of one store.
+type verifyGroup struct {
+	st    archive.Store
+	items []archive.VerifyItem
+	uris  []string
+}
+
+// verifySet is what verify checks: the objects, grouped by store (one store
+// for --dest, else one per root of the objects' URIs).
+type verifySet struct {
+	ctx    context.Context
+	opts   archive.Options
+	dest   *verifyGroup
+	prefix string // the --dest store's URI of "" (URIs under it are its keys)
+	groups []*verifyGroup
+	byRoot map[string]*verifyGroup
+	total  int
+	bytes  int64
+}
+
+func (v *verifySet) openDest(dest string) error {
+	st, err := archive.Open(v.ctx, dest, v.opts)
+	if err != nil {
+		return usagef("verify: --dest %s: %v", dest, err)
+	}
+	v.dest = &verifyGroup{st: st}
+	v.prefix = strings.TrimSuffix(st.URI("k"), "k")
+	v.groups = append(v.groups, v.dest)
+	return nil
+}
+
+func (v *verifySet) close() {
+	for _, g := range v.groups {
+		_ = g.st.Close()
+	}
+}
+
+func (v *verifySet) add(g *verifyGroup, it archive.VerifyItem, uri string) {
+	g.items = append(g.items, it)
+	g.uris = append(g.uris, uri)
+	v.total++
+	v.bytes += max(it.Bytes, 0)
+}
+
+// addManifest adds every archived and already-archived object of a manifest.
+func (v *verifySet) addManifest(path string) error {
+	err := report.ReadManifest(path, func(r report.Row) error {
+		if (r.Status != report.Archived && r.Status != report.AlreadyArchived) || r.ObjectURI == "" {
+			return nil
+		}
+		it := archive.VerifyItem{SHA256: r.SHA256, Bytes: r.Bytes}
+		g, key, err := v.groupOf(r.ObjectURI)
+		if err != nil {
+			return err
+		}
+		it.Key = key
+		v.add(g, it, r.ObjectURI)
 		return nil
 	})
+	var ue *usageError
+	if errors.As(err, &ue) {
+		return err
+	}
 	if err != nil {
 		return usagef("verify: --manifest: %v", err)
 	}
+	return nil
+}
 
-	// Group the objects by store: one store for --dest, else one per root.
-	type group struct {
-		st    archive.Store
-		items []archive.VerifyItem
-		uris  []string
+// addSums adds every line of a sha256sums.txt, relative to --dest.
+func (v *verifySet) addSums(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return usagef("verify: --sums: %v", errors.Unwrap(err))
 	}
-	var groups []*group
-	byRoot := map[string]*group{}
-	defer func() {
-		for _, g := range groups {
-			_ = g.st.Close()
-		}
-	}()
-	var destStore archive.Store
-	if dest != "" {
-		st, err := archive.Open(ctx, dest, opts)
-		if err != nil {
-			return usagef("verify: --dest %s: %v", dest, err)
-		}
-		destStore = st
-		g := &group{st: st}
-		groups = append(groups, g)
-		byRoot[""] = g
+	defer f.Close()
+	err = report.ScanSHA256Sums(f, func(s report.FileSum) error {
+		v.add(v.dest, archive.VerifyItem{Key: s.Path, SHA256: s.SHA256, Bytes: -1}, v.dest.st.URI(s.Path))
+		return nil
+	})
+	if err != nil {
+		return usagef("verify: --sums %s: %v", path, err)
 	}
-	for _, r := range rows {
-		var (
-			g   *group
-			key string
-		)
-		if destStore != nil {
-			g = byRoot[""]
-			prefix := strings.TrimSuffix(destStore.URI("k"), "k")
-			if !strings.HasPrefix(r.uri, prefix) {
-				return usagef("verify: object %s is not under --dest %s", r.uri, dest)
-			}
-			key = strings.TrimPrefix(r.uri, prefix)
-		} else {
-			st, k, err := archive.OpenURI(ctx, r.uri, opts)
-			if err != nil {
-				return usagef("verify: %s: %v", r.uri, err)
-			}
-			root := strings.TrimSuffix(st.URI("k"), "k")
-			if g = byRoot[root]; g == nil {
-				g = &group{st: st}
-				groups = append(groups, g)
-				byRoot[root] = g
-			} else {
-				_ = st.Close()
-			}
-			key = k
-		}
-		it := r.it
-		it.Key = key
-		g.items = append(g.items, it)
-		g.uris = append(g.uris, r.uri)
-	}
+	return nil
+}
 
-	total := len(rows)
-	prog := newProgressDisplay(e.stderr, log, total, quiet, isTerminal(e.stderr), 5*time.Second)
-	for _, r := range rows {
-		prog.Estimate(r.it.Bytes)
+// groupOf finds the store of an object URI and its key there.
+func (v *verifySet) groupOf(uri string) (*verifyGroup, string, error) {
+	if v.dest != nil {
+		if !strings.HasPrefix(uri, v.prefix) {
+			return nil, "", usagef("verify: object %s is not under --dest %s", uri, strings.TrimSuffix(v.prefix, "/"))
+		}
+		return v.dest, strings.TrimPrefix(uri, v.prefix), nil
 	}
+	st, key, err := archive.OpenURI(v.ctx, uri, v.opts)
+	if err != nil {
+		return nil, "", usagef("verify: %s: %v", uri, err)
+	}
+	root := strings.TrimSuffix(st.URI("k"), "k")
+	g := v.byRoot[root]
+	if g == nil {
+		g = &verifyGroup{st: st}
+		v.groups = append(v.groups, g)
+		v.byRoot[root] = g
+	} else {
+		_ = st.Close()
+	}
+	return g, key, nil
+}
+
+// verify streams every object back and prints what is wrong.
+func (v *verifySet) verify(log *slog.Logger, e env, quiet bool) error {
+	prog := newProgressDisplay(e.stderr, log, v.total, quiet, isTerminal(e.stderr), 5*time.Second)
+	prog.Estimate(v.bytes)
 	bad := 0
 	counts := map[string]int{}
-	for _, g := range groups {
+	for _, g := range v.groups {
 		last := 0
-		results := archive.Verify(ctx, g.st, g.items, func(done, _ int) { // never called concurrently
+		results := archive.Verify(v.ctx, g.st, g.items, func(done, _ int) { // never called concurrently
 			for ; last < done; last++ {
 				prog.ConferenceDone()
 			}
@@ -213,8 +273,8 @@ func cmdVerify(ctx context.Context, args []string, e env) error {
 	}
 	prog.close()
 	fmt.Fprintf(e.stdout, "verified %d objects: %d ok, %d missing, %d mismatched, %d errors\n",
-		total, counts["ok"], counts["missing"], counts["mismatch"], counts["error"])
-	if ctx.Err() != nil {
+		v.total, counts["ok"], counts["missing"], counts["mismatch"], counts["error"])
+	if v.ctx.Err() != nil {
 		return errInterrupted
 	}
 	if bad > 0 {
