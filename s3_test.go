@@ -198,10 +198,14 @@ func TestS3RunIntegrityRetriesKeysAndVerify(t *testing.T) {
 	if got := strings.Count(res.stdout, "\n"); got != 3 {
 		t.Errorf("verify reported %d lines, want the 2 problems and a total:\n%s", got, res.stdout)
 	}
-	// With --dest the same.
+	// With --dest the same, and from the fixity file.
 	res = runBin(t, env, "verify", "--manifest", filepath.Join(out, "manifest.csv"), "--dest", b.URI("arch"))
 	if res.code != 1 || !strings.Contains(res.stdout, "missing\t") {
 		t.Errorf("verify --dest: exit %d\n%s", res.code, res.stdout)
+	}
+	res = runBin(t, env, "verify", "--sums", filepath.Join(out, "sha256sums.txt"), "--dest", b.URI("arch"))
+	if res.code != 1 || !strings.Contains(res.stdout, "mismatch\ts3://"+b.Name+"/"+archived[0]) || !strings.Contains(res.stdout, "missing\ts3://"+b.Name+"/"+archived[1]) {
+		t.Errorf("verify --sums: exit %d\n%s", res.code, res.stdout)
 	}
 }
 
