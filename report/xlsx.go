@@ -42,6 +42,8 @@ var maxSheetRows = 1_048_576
 // memory), so memory does not grow with the number of rows.
 type book struct {
 	f              *excelize.File
+	dir            string // for the row spools
+	styles         bookStyles
 	rec, fail      *table
 	sHeader, sTime int
 	sWall, sBytes  int
@@ -61,16 +63,18 @@ type table struct {
 	sheets []*streamSheet
 }
 
-// streamSheet is one sheet written by a stream writer.
+// streamSheet is one sheet written by a stream writer (its header row) and
+// a row spool (its data rows).
 type streamSheet struct {
-	name string
-	sw   *excelize.StreamWriter
-	rows int // rows written, header included
+	name  string
+	sw    *excelize.StreamWriter
+	spool *rowSpool
+	rows  int // rows written, header included
 }
 
 func newBook(tmpDir string) (*book, error) {
 	f := excelize.NewFile(excelize.Options{TmpDir: tmpDir})
-	b := &book{f: f}
+	b := &book{f: f, dir: tmpDir}
 	if err := b.init(); err != nil {
 		_ = f.Close()
 		return nil, err
@@ -91,25 +95,10 @@ func (b *book) init() error {
 	}
 	f.SetActiveSheet(0)
 	var err error
-	if b.sHeader, err = f.NewStyle(&excelize.Style{
-		Font:      &excelize.Font{Bold: true},
-		Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"D9E1F2"}},
-		Alignment: &excelize.Alignment{Vertical: "center"},
-	}); err != nil {
+	if b.styles, err = newStyles(f); err != nil {
 		return err
 	}
-	if b.sTime, err = f.NewStyle(&excelize.Style{CustomNumFmt: ptr(fmtDateTime)}); err != nil {
-		return err
-	}
-	if b.sWall, err = f.NewStyle(&excelize.Style{CustomNumFmt: ptr(fmtWallTime)}); err != nil {
-		return err
-	}
-	if b.sBytes, err = f.NewStyle(&excelize.Style{CustomNumFmt: ptr(fmtBytes)}); err != nil {
-		return err
-	}
-	if b.sDec, err = f.NewStyle(&excelize.Style{CustomNumFmt: ptr(fmtDecimal)}); err != nil {
-		return err
-	}
+	b.sHeader, b.sTime, b.sWall, b.sBytes, b.sDec = b.styles.header, b.styles.time, b.styles.wall, b.styles.bytes, b.styles.dec
 	b.rec = &table{base: SheetRecordings, before: SheetFailures, cols: manifestColumns}
 	b.fail = &table{base: SheetFailures, cols: failureColumns}
 	for _, t := range []*table{b.rec, b.fail} {
@@ -139,7 +128,7 @@ func (b *book) startSheet(t *table) error {
 	if err != nil {
 		return err
 	}
-	t.sheets = append(t.sheets, &streamSheet{name: name, sw: sw, rows: 1})
+	t.sheets = append(t.sheets, &streamSheet{name: name, sw: sw, spool: newRowSpool(b.dir, b.styles), rows: 1})
 	return nil
 }
 
@@ -154,7 +143,7 @@ func (b *book) add(t *table, r *Row) error {
 		cur = t.sheets[len(t.sheets)-1]
 	}
 	cur.rows++
-	return b.writeRow(cur.sw, cur.rows, t.cols, r)
+	return b.writeRow(cur.spool, cur.rows, t.cols, r)
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -215,7 +204,7 @@ func (b *book) cell(c *column, v any) any {
 	}
 }
 
-func (b *book) writeRow(sw *excelize.StreamWriter, row int, cols []column, r *Row) error {
+func (b *book) writeRow(sp *rowSpool, row int, cols []column, r *Row) error {
 	if cap(b.vals) < len(cols) {
 		b.vals = make([]any, len(cols))
 	}
@@ -223,11 +212,7 @@ func (b *book) writeRow(sw *excelize.StreamWriter, row int, cols []column, r *Ro
 	for i := range cols {
 		vals[i] = b.cell(&cols[i], cols[i].get(r))
 	}
-	cell, err := excelize.CoordinatesToCellName(1, row)
-	if err != nil {
-		return err
-	}
-	return sw.SetRow(cell, vals)
+	return sp.setRow(row, vals)
 }
 
 func (b *book) addRecording(r *Row) error { return b.add(b.rec, r) }
@@ -239,14 +224,17 @@ func (b *book) addFailure(r *Row) error { return b.add(b.fail, r) }
 // (<dimension ref>) exactly: readers that trust it (streaming readers such
 // as openpyxl's read-only mode) see all of the data.
 func (b *book) finish(sum *Summary, fig *figures, w io.Writer) error {
-	dims := map[string]string{} // sheet part -> used range
+	dims := map[string]partFix{} // sheet part -> used range and data rows
 	for _, t := range []*table{b.rec, b.fail} {
 		for _, sh := range t.sheets {
 			last, err := excelize.CoordinatesToCellName(len(t.cols), sh.rows)
 			if err != nil {
 				return err
 			}
-			dims[sheetPart(sh.sw.SheetID)] = "A1:" + last
+			if err := sh.spool.finish(); err != nil {
+				return err
+			}
+			dims[sheetPart(sh.sw.SheetID)] = partFix{ref: "A1:" + last, rows: sh.spool.reader()}
 			// An autofilter needs a data row, even an empty one.
 			filterLast, err := excelize.CoordinatesToCellName(len(t.cols), max(sh.rows, 2))
 			if err != nil {
@@ -297,7 +285,17 @@ func sheetPart(id int) string { return "xl/worksheets/sheet" + strconv.Itoa(id) 
 // sheetCount returns how many sheets the table has.
 func (t *table) sheetCount() int { return len(t.sheets) }
 
-func (b *book) close() error { return b.f.Close() }
+func (b *book) close() error {
+	for _, t := range []*table{b.rec, b.fail} {
+		if t == nil {
+			continue
+		}
+		for _, sh := range t.sheets {
+			sh.spool.close()
+		}
+	}
+	return b.f.Close()
+}
 
 // summaryField is one line of the Summary sheet.
 type summaryField struct {
@@ -391,12 +389,21 @@ func countKeys(counts map[Status]int) []Status {
 	return append(keys, extra...)
 }
 
-// dimZip is the zip writer excelize writes the workbook through. It sets the
-// used range of each streamed sheet: excelize's stream writer writes the
-// <dimension> element before the first row, so it always says "A1".
+// partFix is what dimZip does to a streamed sheet's part: set its used
+// range and splice its data rows in before </sheetData>.
+type partFix struct {
+	ref  string
+	rows io.Reader
+}
+
+// dimZip is the zip writer excelize writes the workbook through. It
+// completes each streamed sheet: excelize's stream writer writes the
+// <dimension> element before the first row, so it always says "A1", and
+// the sheet's part holds only the header row (the data rows are in the
+// sheet's row spool).
 type dimZip struct {
 	*zip.Writer
-	dims  map[string]string // part name -> used range
+	dims  map[string]partFix // part name -> what to do
 	fixed map[string]*dimFixer
 }
 
@@ -405,11 +412,11 @@ func (z *dimZip) Create(name string) (io.Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	ref, ok := z.dims[name]
+	fix, ok := z.dims[name]
 	if !ok {
 		return w, nil
 	}
-	fx := &dimFixer{w: w, ref: ref}
+	fx := &dimFixer{w: w, fix: fix}
 	if z.fixed == nil {
 		z.fixed = map[string]*dimFixer{}
 	}
@@ -417,56 +424,78 @@ func (z *dimZip) Create(name string) (io.Writer, error) {
 	return fx, nil
 }
 
-// check reports a sheet whose used range was not set.
+// check reports a sheet that was not completed.
 func (z *dimZip) check() error {
 	for name := range z.dims {
 		fx := z.fixed[name]
-		if fx == nil || !fx.done || fx.err != nil {
-			return fmt.Errorf("xlsx: %s: used range not set", name)
+		if fx == nil || !fx.done {
+			return fmt.Errorf("%s: not completed", name)
+		}
+		if fx.err != nil {
+			return fmt.Errorf("%s: %w", name, fx.err)
 		}
 	}
 	return nil
 }
 
-// dimFixer rewrites the ref of the first <dimension ref="..."> of a
-// worksheet part as it is written, and passes the rest through. The element
-// comes before <sheetData>, within the part's first few hundred bytes.
+// dimFixer collects a streamed sheet's part (a few KiB: the header row),
+// sets the ref of its <dimension>, and writes it with the data rows before
+// </sheetData>.
 type dimFixer struct {
 	w       io.Writer
-	ref     string
+	fix     partFix
 	pending []byte
 	done    bool
 	err     error
 }
 
-const dimSearchLimit = 64 << 10
+// dimPartLimit bounds the part collected: past it the part is passed
+// through unchanged and check reports it.
+const dimPartLimit = 4 << 20
 
 func (d *dimFixer) Write(p []byte) (int, error) {
 	if d.done {
 		return d.w.Write(p)
 	}
 	d.pending = append(d.pending, p...)
-	const open = `<dimension ref="`
-	if i := bytes.Index(d.pending, []byte(open)); i >= 0 {
-		start := i + len(open)
-		if j := bytes.IndexByte(d.pending[start:], '"'); j >= 0 {
-			out := make([]byte, 0, len(d.pending)+len(d.ref))
-			out = append(append(append(out, d.pending[:start]...), d.ref...), d.pending[start+j:]...)
-			d.done, d.pending = true, nil
+	if !bytes.Contains(d.pending, []byte("</worksheet>")) {
+		if len(d.pending) > dimPartLimit {
+			d.done, d.err = true, errors.New("sheet part too large to complete")
+			out := d.pending
+			d.pending = nil
 			if _, err := d.w.Write(out); err != nil {
 				return 0, err
 			}
-			return len(p), nil
 		}
-	} else if bytes.Contains(d.pending, []byte("<sheetData")) || len(d.pending) > dimSearchLimit {
-		// No dimension element: pass the part through unchanged (check reports it).
-		d.done, d.err = true, errors.New("no dimension element")
-		out := d.pending
-		d.pending = nil
-		if _, err := d.w.Write(out); err != nil {
+		return len(p), nil
+	}
+	part := d.pending
+	d.pending, d.done = nil, true
+	const open = `<dimension ref="`
+	i := bytes.Index(part, []byte(open))
+	j := -1
+	if i >= 0 {
+		j = bytes.IndexByte(part[i+len(open):], '"')
+	}
+	end := bytes.LastIndex(part, []byte("</sheetData>"))
+	if i < 0 || j < 0 || end < i {
+		d.err = errors.New("no <dimension> before </sheetData>")
+		if _, err := d.w.Write(part); err != nil {
 			return 0, err
 		}
 		return len(p), nil
+	}
+	start := i + len(open)
+	for _, b := range [][]byte{part[:start], []byte(d.fix.ref), part[start+j : end]} {
+		if _, err := d.w.Write(b); err != nil {
+			return 0, err
+		}
+	}
+	if _, err := io.Copy(d.w, d.fix.rows); err != nil {
+		return 0, err
+	}
+	if _, err := d.w.Write(part[end:]); err != nil {
+		return 0, err
 	}
 	return len(p), nil
 }
