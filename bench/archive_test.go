@@ -53,14 +53,25 @@ func newSim(t *testing.T, p params, big int64) *sim {
 		Conferences: p.Files / p.FilesPerConf, FilesPerConference: p.FilesPerConf,
 		FileSize: p.FileSize, Seed: simSeed, Start: time.Date(2024, 5, 1, 8, 0, 0, 0, time.UTC),
 	})
-	s := &sim{confs: ds.Conferences, sums: map[string]string{}}
+	confs := ds.Conferences
+	var bigConf meetingtest.Conference
 	if big > 0 {
-		b := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 1, FileSize: big, Seed: simSeed + 1,
+		bigConf = meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 1, FileSize: big, Seed: simSeed + 1,
 			Start: time.Date(2024, 6, 1, 8, 0, 0, 0, time.UTC)}).Conferences[0]
-		ds.Conferences = append(ds.Conferences, b)
-		s.big = b
+		ds.Conferences = append(ds.Conferences, bigConf)
 	}
-	s.srv = meetingtest.NewServer(meetingtest.Config{Dataset: ds, Seed: simSeed})
+	s := startSim(t, meetingtest.Config{Dataset: ds})
+	s.confs, s.big = confs, bigConf
+	return s
+}
+
+// startSim starts a simulator with cfg (its Seed set here) and the client the
+// pipeline would build for it; s.confs is every conference of the dataset.
+func startSim(t *testing.T, cfg meetingtest.Config) *sim {
+	t.Helper()
+	cfg.Seed = simSeed
+	s := &sim{confs: cfg.Dataset.Conferences, sums: map[string]string{}}
+	s.srv = meetingtest.NewServer(cfg)
 	t.Cleanup(s.srv.Close)
 
 	// The pipeline's client (run.go defaultRunConfig), except the request
@@ -86,9 +97,12 @@ func newSim(t *testing.T, p params, big int64) *sim {
 	if s.keys, err = archive.ParseKeyTemplate(archive.DefaultKeyTemplate); err != nil {
 		t.Fatalf("key template: %v", err)
 	}
-	for _, c := range ds.Conferences {
+	for _, c := range cfg.Dataset.Conferences {
 		for _, f := range c.Files {
-			s.sums[c.ConfUUID+"/"+f.FileType+"/"+f.Name] = s.srv.FileSHA256(c.ConfUUID, f.FileType, f.Name)
+			sum := s.srv.FileSHA256(c.ConfUUID, f.FileType, f.Name)
+			s.sums[c.ConfUUID+"/"+f.FileType+"/"+f.Name] = sum
+			// The record info API names the file type differently.
+			s.sums[c.ConfUUID+"/"+meetingtest.RecordType(f.FileType)+"/"+f.Name] = sum
 		}
 	}
 	return s
@@ -160,8 +174,9 @@ func (s *sim) archive(ctx context.Context, st pipeline.Store, prefix string, con
 // checkRows is the bench's report: every row must be archived with the
 // file's true SHA-256.
 type checkRows struct {
-	sums map[string]string
-	err  error
+	sums     map[string]string
+	archived int // rows archived with the right SHA-256
+	err      error
 }
 
 func (c *checkRows) AddAll(rows ...report.Row) error {
@@ -171,6 +186,8 @@ func (c *checkRows) AddAll(rows ...report.Row) error {
 			c.err = errors.Join(c.err, fmt.Errorf("%s %s/%s: %s %s %s", r.ConfUUID, r.FileType, r.FileName, r.Status, r.ErrorCode, r.ErrorMessage))
 		case r.SHA256 != want:
 			c.err = errors.Join(c.err, fmt.Errorf("%s %s/%s: stored sha256 %s, want %s", r.ConfUUID, r.FileType, r.FileName, r.SHA256, want))
+		default:
+			c.archived++
 		}
 	}
 	return nil

@@ -24,7 +24,23 @@ const (
 	envFileMiB = "MEETARCHIVE_BENCH_FILE_MIB" // MiB per file (default 16)
 	envBigMiB  = "MEETARCHIVE_BENCH_BIG_MIB"  // MiB of the heap-measured S3 upload (default 200)
 	envRows    = "MEETARCHIVE_BENCH_ROWS"     // report rows (default 100000)
+	envOnly    = "MEETARCHIVE_BENCH_ONLY"     // comma-separated groups to run (default all; see benchGroups)
+
+	// The workloads measured against the machine's limit (workloads_test.go).
+	envWorkloadRounds = "MEETARCHIVE_BENCH_WORKLOAD_ROUNDS" // interleaved rounds of the throughput and quota workloads (default 3)
+	envLargeMiB       = "MEETARCHIVE_BENCH_LARGE_MIB"       // MiB per file of 16 conferences x 2 files (default 64)
+	envSmallMiB       = "MEETARCHIVE_BENCH_SMALL_MIB"       // MiB per file of 8 conferences x 2 files (default 16)
+	envFlatBaseMiB    = "MEETARCHIVE_BENCH_FLAT_BASE_MIB"   // the smaller file of the flat-memory pair (default 256)
+	envFlatMiB        = "MEETARCHIVE_BENCH_FLAT_MIB"        // the larger file of the pair (default 4096; 1024 for a quick run)
+	envFlatRounds     = "MEETARCHIVE_BENCH_FLAT_ROUNDS"     // runs of the pair (default 1)
+	envQuotaConfs     = "MEETARCHIVE_BENCH_QUOTA_CONFS"     // conferences of the quota workload (default 500)
+	envQuota          = "MEETARCHIVE_BENCH_QUOTA"           // details calls allowed per quota window (default 100)
+	envQuotaWindow    = "MEETARCHIVE_BENCH_QUOTA_WINDOW_S"  // the quota window in seconds (default 5: 1,200 a minute, scaled down)
+	envQuotaCeiling   = "MEETARCHIVE_BENCH_QUOTA_CEILING"   // the --rate ceiling of the second quota run (default 20)
 )
+
+// benchGroups are the groups MEETARCHIVE_BENCH_ONLY can name.
+var benchGroups = []string{"dir", "s3", "report", "throughput", "flat", "quota", "resume"}
 
 const mib = 1 << 20
 
@@ -37,7 +53,20 @@ type params struct {
 	BigSize      int64
 	Rows         int
 	Parallel     int // conferences in flight in the parallel runs (the pipeline's default --concurrency)
+	Only         map[string]bool
+
+	WorkloadRounds       int
+	LargeSize, SmallSize int64 // file sizes of the 16 x 2 and 8 x 2 workloads
+	FlatBase, Flat       int64 // the flat-memory pair
+	FlatRounds           int
+	QuotaConfs           int
+	Quota                int           // calls per QuotaWindow
+	QuotaWindow          time.Duration // whole seconds
+	QuotaCeiling         float64       // requests/s
 }
+
+// runs reports whether the group is to run (MEETARCHIVE_BENCH_ONLY).
+func (p params) runs(group string) bool { return len(p.Only) == 0 || p.Only[group] }
 
 func loadParams(t *testing.T) params {
 	t.Helper()
@@ -60,8 +89,28 @@ func loadParams(t *testing.T) params {
 		BigSize:      int64(num(envBigMiB, 200)) * mib,
 		Rows:         num(envRows, 100_000),
 		Parallel:     4,
+
+		WorkloadRounds: num(envWorkloadRounds, 3),
+		LargeSize:      int64(num(envLargeMiB, 64)) * mib,
+		SmallSize:      int64(num(envSmallMiB, 16)) * mib,
+		FlatBase:       int64(num(envFlatBaseMiB, 256)) * mib,
+		Flat:           int64(num(envFlatMiB, 4096)) * mib,
+		FlatRounds:     num(envFlatRounds, 1),
+		QuotaConfs:     num(envQuotaConfs, 500),
+		Quota:          num(envQuota, 100),
+		QuotaWindow:    time.Duration(num(envQuotaWindow, 5)) * time.Second,
+		QuotaCeiling:   float64(num(envQuotaCeiling, 20)),
 	}
 	p.Files = (p.Files + p.FilesPerConf - 1) / p.FilesPerConf * p.FilesPerConf
+	if only := os.Getenv(envOnly); only != "" {
+		p.Only = map[string]bool{}
+		for g := range strings.SplitSeq(only, ",") {
+			if g = strings.TrimSpace(g); !slices.Contains(benchGroups, g) {
+				t.Fatalf("%s=%q: %q is not one of %s", envOnly, only, g, strings.Join(benchGroups, ","))
+			}
+			p.Only[g] = true
+		}
+	}
 	return p
 }
 
@@ -75,16 +124,19 @@ func TestBenchmarks(t *testing.T) {
 	tab := &table{params: p, started: time.Now()}
 	t.Logf("params: %+v", p)
 
-	t.Run("dir", func(t *testing.T) { benchDir(t, p, tab) })
-	t.Run("s3", func(t *testing.T) {
-		defer func() {
-			if t.Skipped() {
-				tab.notef("archive to S3: SKIPPED (no S3 test server: run `make s3-up` or scripts/bench.sh)")
-			}
-		}()
-		benchS3(t, p, tab)
-	})
-	t.Run("report", func(t *testing.T) { benchReport(t, p, tab) })
+	if p.runs("dir") {
+		t.Run("dir", func(t *testing.T) { benchDir(t, p, tab) })
+	}
+	if p.runs("s3") {
+		t.Run("s3", func(t *testing.T) {
+			defer skipNote(t, tab, "archive to S3")
+			benchS3(t, p, tab)
+		})
+	}
+	if p.runs("report") {
+		t.Run("report", func(t *testing.T) { benchReport(t, p, tab) })
+	}
+	benchWorkloads(t, p, tab)
 
 	var sb strings.Builder
 	tab.write(&sb)
@@ -96,6 +148,14 @@ func TestBenchmarks(t *testing.T) {
 		return
 	}
 	fmt.Print(sb.String())
+}
+
+// skipNote notes in the table that a benchmark needing S3 was skipped
+// (deferred by it).
+func skipNote(t *testing.T, tab *table, what string) {
+	if t.Skipped() {
+		tab.notef("%s: SKIPPED (no S3 test server: run `make s3-up` or scripts/bench.sh)", what)
+	}
 }
 
 // runFunc is one timed run: it does its own setup and clean-up and returns
@@ -182,18 +242,33 @@ type memResult struct {
 	budget           string
 }
 
+// workloadRow is one line of the workloads table: what was measured, the
+// goal, and whether the figures meet it.
+type workloadRow struct {
+	name    string
+	figures string
+	goal    string
+	met     bool
+}
+
 // table collects the results; safe for use by one benchmark at a time.
 type table struct {
-	mu      sync.Mutex
-	params  params
-	started time.Time
-	results []result
-	mems    []memResult
-	notes   []string
+	mu        sync.Mutex
+	params    params
+	started   time.Time
+	results   []result
+	mems      []memResult
+	workloads []workloadRow
+	notes     []string
 }
 
 func (t *table) add(r result)       { t.mu.Lock(); t.results = append(t.results, r); t.mu.Unlock() }
 func (t *table) addMem(m memResult) { t.mu.Lock(); t.mems = append(t.mems, m); t.mu.Unlock() }
+func (t *table) addWorkload(w workloadRow) {
+	t.mu.Lock()
+	t.workloads = append(t.workloads, w)
+	t.mu.Unlock()
+}
 func (t *table) notef(format string, args ...any) {
 	t.mu.Lock()
 	t.notes = append(t.notes, fmt.Sprintf(format, args...))
@@ -245,6 +320,9 @@ func (t *table) write(w io.Writer) {
 			fmt.Fprintf(w, "  %-38s ours %7.1f MiB   baseline %9s   %s\n", m.name, m.oursMiB, base, m.budget)
 		}
 	}
+	if len(t.workloads) > 0 {
+		t.writeWorkloads(w)
+	}
 	fmt.Fprintln(w, "what is compared")
 	seen := map[string]bool{}
 	for _, r := range t.results {
@@ -261,6 +339,19 @@ func (t *table) write(w io.Writer) {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
 	fmt.Fprintln(w, line)
+}
+
+// writeWorkloads writes the workloads table (the caller holds the lock).
+func (t *table) writeWorkloads(w io.Writer) {
+	fmt.Fprintf(w, "workloads through pipeline.Job.Run (our run in a child process: peak RSS = its VmHWM; %d conferences in flight, S3 store with\n", t.params.Parallel)
+	fmt.Fprintf(w, "        the default options; throughput and quota: medians of %d interleaved rounds; limit: see the notes)\n", t.params.WorkloadRounds)
+	for _, r := range t.workloads {
+		verdict := "met"
+		if !r.met {
+			verdict = "MISSED"
+		}
+		fmt.Fprintf(w, "  %-44s %s\n  %-44s goal: %s  [%s]\n", r.name, r.figures, "", r.goal, verdict)
+	}
 }
 
 // heapSampler records the peak of HeapInuse while it runs.
