@@ -120,3 +120,40 @@ func TestSheetRowLimit(t *testing.T) {
 	})
 	checkDimensions(t, f)
 }
+
+// TestSpooledRowsAcrossChunks: rows encoded in several scratch chunks come
+// back whole and in order, and no spool file is left behind.
+func TestSpooledRowsAcrossChunks(t *testing.T) {
+	old := spoolChunkRows
+	spoolChunkRows = 10
+	defer func() { spoolChunkRows = old }()
+	n := 2*spoolChunkRows + 7
+	dir := t.TempDir()
+	writeBig(t, dir, n)
+	f := openXLSX(t, dir)
+	got, err := f.GetRows(SheetRecordings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != n+1 {
+		t.Fatalf("Recordings has %d rows, want %d", len(got), n+1)
+	}
+	subj, fileIdx := colIndex(t, "subject")-1, colIndex(t, "fileIndex")-1
+	for i := range n {
+		want := bigRow(i)
+		r := got[i+1]
+		if r[0] != strconv.Itoa(want.Seq) || r[fileIdx] != strconv.Itoa(want.FileIndex) || r[subj] != want.Subject {
+			t.Fatalf("row %d = %q %q %q, want seq %d file %d %q", i, r[0], r[fileIdx], r[subj], want.Seq, want.FileIndex, want.Subject)
+		}
+	}
+	checkDimensions(t, f)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".") {
+			t.Errorf("temporary file %s left behind", e.Name())
+		}
+	}
+}

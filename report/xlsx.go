@@ -114,6 +114,10 @@ func (b *book) init() error {
 func (b *book) startSheet(t *table) error {
 	name := t.base
 	if n := len(t.sheets); n > 0 {
+		// The full sheet's last chunk is encoded now, not kept in memory.
+		if err := t.sheets[n-1].spool.endChunk(); err != nil {
+			return err
+		}
 		name = fmt.Sprintf("%s (%d)", t.base, n+1)
 		if _, err := b.f.NewSheet(name); err != nil {
 			return err

@@ -34,8 +34,8 @@ type rowSpool struct {
 }
 
 // spoolChunkRows is how many rows one scratch workbook encodes (about 2
-// MiB of XML for manifest rows).
-const spoolChunkRows = 1000
+// MiB of XML for manifest rows). A variable so that a test can lower it.
+var spoolChunkRows = 1000
 
 // bookStyles are the style IDs of a workbook, created in this order.
 type bookStyles struct {
