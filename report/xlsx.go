@@ -36,10 +36,11 @@ const (
 // it.
 var maxSheetRows = 1_048_576
 
-// book writes manifest.xlsx with excelize's stream writer: rows go to a
-// buffer that spills to a temporary file in the report directory past 16
-// MiB, and the workbook is zipped straight into its file (never whole in
-// memory), so memory does not grow with the number of rows.
+// book writes manifest.xlsx: the data rows of Recordings and Failures are
+// encoded in chunks and spooled to temporary files in the report directory
+// (see rowSpool), the Summary sheet is small, and the workbook is zipped
+// straight into its file (never whole in memory), so memory does not grow
+// with the number of rows.
 type book struct {
 	f              *excelize.File
 	dir            string // for the row spools
