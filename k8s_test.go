@@ -179,7 +179,7 @@ func TestKubernetesCronJobExample(t *testing.T) {
 		joined = append(joined, w)
 	}
 	flags := runFlagsIn(t, joined)
-	for _, need := range []string{"from", "to", "dest", "out"} {
+	for _, need := range []string{"since-last", "dest", "out"} {
 		if _, ok := flags[need]; !ok {
 			t.Errorf("the nightly command has no --%s", need)
 		}

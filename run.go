@@ -45,6 +45,19 @@ type runFlags struct {
 	FileTypes        listFlag
 	Metrics          metricsFlags
 	Log              *logFlags
+	SinceLast        sinceLastFlags
+}
+
+// sinceLastFlags are the flags of an incremental run (--since-last).
+type sinceLastFlags struct {
+	On            bool
+	Overlap       time.Duration
+	Settle        time.Duration
+	MaxPendingAge time.Duration
+}
+
+func defaultSinceLastFlags() sinceLastFlags {
+	return sinceLastFlags{Overlap: pipeline.DefaultSinceLastOverlap, Settle: pipeline.DefaultSettle, MaxPendingAge: pipeline.DefaultMaxPendingAge}
 }
 
 // Defaults of the run command that belong to no package below main.
@@ -63,6 +76,7 @@ func defaultRunFlags() *runFlags {
 		API:              defaultAPIFlags(),
 		S3:               defaultS3Flags(),
 		Links:            choiceFlag{value: string(export.LinksAuto), choices: []string{string(export.LinksAuto), string(export.LinksDownloadURLs), string(export.LinksRecordInfo)}},
+		SinceLast:        defaultSinceLastFlags(),
 	}
 }
 
@@ -91,6 +105,10 @@ func (f *runFlags) register(c *command) {
 	fs.BoolVar(&f.Quiet, "quiet", false, "no progress bar or progress lines")
 	fs.DurationVar(&f.ProgressInterval, "progress-interval", f.ProgressInterval, "interval of progress log lines when stderr is not a terminal")
 	f.Metrics.register(fs)
+	fs.BoolVar(&f.SinceLast.On, "since-last", false, "incremental: archive what was listed since the last --since-last run on this --dest and shard, plus what it left pending or failed (state in DEST/_meetarchive/state/; --from starts the first run)")
+	fs.DurationVar(&f.SinceLast.Overlap, "since-last-overlap", f.SinceLast.Overlap, "with --since-last: start the window this long before the last window's end, for recordings listed late")
+	fs.DurationVar(&f.SinceLast.Settle, "settle", f.SinceLast.Settle, "with --since-last: end the window this long before now")
+	fs.DurationVar(&f.SinceLast.MaxPendingAge, "max-pending-age", f.SinceLast.MaxPendingAge, "with --since-last: a conference still pending (or unavailable, or without files) this long after it was first seen is reported failed (pending-expired) and no longer carried over")
 	f.Log = addLogFlags(c)
 }
 
@@ -110,18 +128,22 @@ type runPlan struct {
 	interval time.Duration
 	log      *logFlags
 	metrics  metricsFlags
-	options  map[string]string // the options the report shows
+	options  map[string]string   // the options the report shows
+	since    *pipeline.SinceLast // --since-last, else nil
 }
 
 // validate checks everything flags, environment and paths alone can tell,
 // naming the bad flag, before anything is created. It changes nothing.
 func (f *runFlags) validate(getenv func(string) string) (*runPlan, error) {
+	if err := f.SinceLast.check(f); err != nil {
+		return nil, err
+	}
 	switch {
-	case f.Input == "" && f.From.t.IsZero():
+	case f.Input == "" && f.From.t.IsZero() && !f.SinceLast.On:
 		return nil, usagef("run: --input or --from/--to is required")
 	case f.Input != "" && !f.From.t.IsZero():
 		return nil, usagef("run: give --input or --from/--to, not both")
-	case !f.From.t.IsZero() && f.To.t.IsZero():
+	case !f.From.t.IsZero() && f.To.t.IsZero() && !f.SinceLast.On:
 		return nil, usagef("run: --from needs --to")
 	case !f.To.t.IsZero() && f.To.t.Before(f.From.t):
 		return nil, usagef("run: --to %s is before --from %s", f.To.String(), f.From.String())
@@ -184,11 +206,65 @@ func (f *runFlags) validate(getenv func(string) string) (*runPlan, error) {
 			},
 		},
 	}
-	if !f.From.t.IsZero() {
+	if !f.From.t.IsZero() && !f.SinceLast.On {
 		p.list = &export.ListQuery{From: f.From.t, To: pipeline.EndOfDay(f.To.t), AllUsers: f.AllUsers, Search: f.Search}
 	}
 	p.options = f.reportOptions(arch)
+	if f.SinceLast.On {
+		if p.since, err = f.SinceLast.plan(f, getenv); err != nil {
+			return nil, err
+		}
+		p.options["sinceLast"] = fmt.Sprintf("overlap %s, settle %s, max pending age %s", f.SinceLast.Overlap, f.SinceLast.Settle, f.SinceLast.MaxPendingAge)
+	}
 	return p, nil
+}
+
+// check is the usage check of the --since-last flags.
+func (s sinceLastFlags) check(f *runFlags) error {
+	d := defaultSinceLastFlags()
+	switch {
+	case !s.On && (s.Overlap != d.Overlap || s.Settle != d.Settle || s.MaxPendingAge != d.MaxPendingAge):
+		return usagef("run: --since-last-overlap, --settle and --max-pending-age need --since-last")
+	case !s.On:
+		return nil
+	case f.Input != "":
+		return usagef("run: give --input or --since-last, not both")
+	case !f.To.t.IsZero():
+		return usagef("run: --since-last ends its window at now less --settle; --to conflicts with it (--from starts the first run only)")
+	case s.Overlap < 0:
+		return usagef("run: invalid value %s for --since-last-overlap: want 0 or more", s.Overlap)
+	case s.Settle < 0:
+		return usagef("run: invalid value %s for --settle: want 0 or more", s.Settle)
+	case s.MaxPendingAge <= 0:
+		return usagef("run: invalid value %s for --max-pending-age: want more than 0", s.MaxPendingAge)
+	}
+	return nil
+}
+
+// plan is the validated --since-last configuration. Tests give the run a
+// clock (MEETARCHIVE_TEST_NOW, RFC 3339) and a short S3 lease
+// (MEETARCHIVE_TEST_LEASE_TTL); they are not flags and --help does not
+// show them.
+func (s sinceLastFlags) plan(f *runFlags, getenv func(string) string) (*pipeline.SinceLast, error) {
+	sl := &pipeline.SinceLast{
+		From: f.From.t, Overlap: s.Overlap, Settle: s.Settle, MaxPendingAge: s.MaxPendingAge,
+		AllUsers: f.AllUsers, Search: f.Search, ReadOnly: f.DryRun, Now: time.Now,
+	}
+	if v := getenv("MEETARCHIVE_TEST_NOW"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return nil, usagef("run: MEETARCHIVE_TEST_NOW %q: %v", v, err)
+		}
+		sl.Now = func() time.Time { return t }
+	}
+	if v := getenv("MEETARCHIVE_TEST_LEASE_TTL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return nil, usagef("run: MEETARCHIVE_TEST_LEASE_TTL %q: want a duration", v)
+		}
+		sl.LeaseTTL = d
+	}
+	return sl, nil
 }
 
 // checkReadableFile is a usage check: path names a regular file we can open.
@@ -255,8 +331,13 @@ func archiveRun(ctx context.Context, p *runPlan, e env, onDone func(report.Summa
 		return err
 	}
 	defer store.Close()
+	inc, err := p.startSinceLast(ctx, store, log)
+	if err != nil {
+		return err
+	}
+	defer inc.Close()
 
-	items, known, fatal := p.loadItems(ctx, client, log)
+	items, known, fatal := p.loadItems(ctx, client, log, inc)
 	w, total, err := p.startReport(items, started, log)
 	if err != nil {
 		return err
@@ -272,7 +353,11 @@ func archiveRun(ctx context.Context, p *runPlan, e env, onDone func(report.Summa
 	} else {
 		job := &pipeline.Job{API: client, Store: store, Keys: p.keys, Options: p.job, Log: log, Progress: prog, Known: known}
 		stop, work, release := signalContexts(ctx, e.signals, p.grace, log)
-		res = job.Run(stop, work, items.Items(), w)
+		var rows pipeline.RowWriter = w
+		if inc != nil {
+			rows = inc.Rows(w) // notes outcomes for the next state
+		}
+		res = job.Run(stop, work, items.Items(), rows)
 		release()
 		if err := items.Err(); err != nil && res.Fatal == nil {
 			res.Fatal = fmt.Errorf("reading --input: %w", err)
@@ -283,13 +368,57 @@ func archiveRun(ctx context.Context, p *runPlan, e env, onDone func(report.Summa
 	}
 	prog.close()
 	sum, err := finishReport(w, res, p.out, log, e, onDone)
+	err = p.finishSinceLast(ctx, inc, sum, res, err, log)
 	return p.writeMetrics(ctx, log, sum, client, err)
+}
+
+// startSinceLast takes the run's hold on its --since-last state and sets the
+// window to list (nil without --since-last). Another run holding the state
+// is a usage error (exit 2): nothing was done.
+func (p *runPlan) startSinceLast(ctx context.Context, store archive.Store, log *slog.Logger) (*pipeline.Incremental, error) {
+	if p.since == nil {
+		return nil, nil
+	}
+	inc, err := pipeline.StartIncremental(ctx, store, *p.since, p.shard)
+	if err != nil {
+		return nil, usagef("run: --since-last: %v", err)
+	}
+	q := inc.Query()
+	p.list = &q
+	prev := inc.Previous()
+	log.Info("since last", "state", inc.StateURI(), "found", inc.Found(), "previousRun", prev.RunID,
+		"from", q.From.Format(time.RFC3339), "to", q.To.Format(time.RFC3339), "carriedOver", len(prev.Carry))
+	return inc, nil
+}
+
+// finishSinceLast writes the next --since-last state once the report is
+// closed, only when the window was listed completely and the run was
+// neither interrupted nor fatal (err is the run's outcome so far).
+func (p *runPlan) finishSinceLast(ctx context.Context, inc *pipeline.Incremental, sum report.Summary, res pipeline.Result, err error, log *slog.Logger) error {
+	if inc == nil {
+		return err
+	}
+	advance := res.Fatal == nil && !res.Interrupted && res.WriteErr == nil && (err == nil || errors.Is(err, errItemsFailed))
+	st, serr := inc.Finish(context.WithoutCancel(ctx), sum.RunID, advance)
+	switch {
+	case serr != nil:
+		log.Error("since last: state not written", "err", serr)
+		if err == nil || errors.Is(err, errItemsFailed) {
+			err = &fatalError{err: fmt.Errorf("writing the --since-last state: %w", serr)}
+		}
+	case st.RunID != "":
+		log.Info("since last: state written", "state", inc.StateURI(), "windowEnd", st.WindowEnd.Format(time.RFC3339),
+			"carriedOver", len(st.Carry), "expired", inc.Expired())
+	default:
+		log.Warn("since last: state left as it was; the next run starts from the same place", "state", inc.StateURI())
+	}
+	return err
 }
 
 // loadItems authenticates once, before anything else (a wrong key fails
 // fast), and returns the run's items: the input file, or the date range's
 // recordings with their details (known); fatal when the run cannot start.
-func (p *runPlan) loadItems(ctx context.Context, client *export.Client, log *slog.Logger) (items *pipeline.Source, known map[string]export.Recording, fatal error) {
+func (p *runPlan) loadItems(ctx context.Context, client *export.Client, log *slog.Logger, inc *pipeline.Incremental) (items *pipeline.Source, known map[string]export.Recording, fatal error) {
 	if err := client.Authenticate(ctx); err != nil {
 		fatal = fmt.Errorf("authentication failed: %w", err)
 	}
@@ -300,6 +429,9 @@ func (p *runPlan) loadItems(ctx context.Context, client *export.Client, log *slo
 		var listed []pipeline.Item
 		listed, known, fatal = pipeline.Discover(ctx, client, *p.list)
 		log.Info("discovered recordings", "count", len(listed), "from", p.list.From.Format(time.RFC3339), "to", p.list.To.Format(time.RFC3339))
+		if inc != nil {
+			listed = inc.Items(listed) // plus the conferences carried over
+		}
 		items = pipeline.SliceSource(listed)
 	default:
 		items = pipeline.SliceSource(nil)
@@ -520,7 +652,7 @@ func absPath(p string) string {
 }
 
 func cmdRun(ctx context.Context, args []string, e env) error {
-	c := newCommand("run", "(--input CSV | --from DATE --to DATE) --dest DEST --out DIR [flags]",
+	c := newCommand("run", "(--input CSV | --from DATE --to DATE | --since-last [--from DATE]) --dest DEST --out DIR [flags]",
 		"Archive the recordings of the given conferences and write the report.", e.stderr)
 	flags := defaultRunFlags()
 	flags.register(c)

@@ -118,8 +118,7 @@ type SinceLast struct {
 	AllUsers      bool
 	Search        string
 	Now           func() time.Time // nil: time.Now
-	RunID         string
-	ReadOnly      bool          // a dry run: read the state, hold and write nothing
+	ReadOnly      bool             // a dry run: read the state, hold and write nothing
 	LeaseTTL      time.Duration // S3 lease; 0: archive.DefaultLeaseTTL
 }
 
@@ -177,7 +176,7 @@ func StartIncremental(ctx context.Context, store archive.Store, cfg SinceLast, s
 		data, err = archive.ReadState(ctx, store, name)
 	} else {
 		host, _ := os.Hostname()
-		holder := fmt.Sprintf("run %s (pid %d on %s)", cfg.RunID, os.Getpid(), host)
+		holder := fmt.Sprintf("meetarchive pid %d on %s", os.Getpid(), host)
 		in.hold, err = archive.HoldState(ctx, store, name, archive.HoldOptions{Holder: holder, LeaseTTL: cfg.LeaseTTL})
 		if err != nil {
 			return nil, err
@@ -323,11 +322,11 @@ func (in *Incremental) observe(r *report.Row) {
 // Expired is how many conferences this run reported pending-expired.
 func (in *Incremental) Expired() int { return in.expired }
 
-// NextState is the state a completed run leaves: the window's end (never
-// earlier than the last one) and every conference still owed. A carried
-// conference this run did not report stays carried.
-func (in *Incremental) NextState() State {
-	next := State{Format: StateFormat, WindowEnd: in.query.To, RunID: in.cfg.RunID, Written: in.now, Shard: in.shard.String(), Carry: []Carried{}}
+// NextState is the state a completed run (runID) leaves: the window's end
+// (never earlier than the last one) and every conference still owed. A
+// carried conference this run did not report stays carried.
+func (in *Incremental) NextState(runID string) State {
+	next := State{Format: StateFormat, WindowEnd: in.query.To, RunID: runID, Written: in.now, Shard: in.shard.String(), Carry: []Carried{}}
 	if in.found && in.prev.WindowEnd.After(next.WindowEnd) {
 		next.WindowEnd = in.prev.WindowEnd
 	}
@@ -355,15 +354,15 @@ func (in *Incremental) NextState() State {
 	return next
 }
 
-// Finish writes the next state when advance is true (the window was listed
-// completely, the run was neither interrupted nor fatal, the report was
-// written) and this is not a dry run; otherwise the state stays as it was.
-// It returns the state written (zero when none).
-func (in *Incremental) Finish(ctx context.Context, advance bool) (State, error) {
+// Finish writes the next state of run runID when advance is true (the
+// window was listed completely, the run was neither interrupted nor fatal,
+// the report was written) and this is not a dry run; otherwise the state
+// stays as it was. It returns the state written (zero when none).
+func (in *Incremental) Finish(ctx context.Context, runID string, advance bool) (State, error) {
 	if !advance || in.cfg.ReadOnly || in.hold == nil {
 		return State{}, nil
 	}
-	next := in.NextState()
+	next := in.NextState(runID)
 	data, err := json.MarshalIndent(next, "", "  ")
 	if err != nil {
 		return State{}, fmt.Errorf("state: %w", err)
@@ -374,9 +373,10 @@ func (in *Incremental) Finish(ctx context.Context, advance bool) (State, error) 
 	return next, nil
 }
 
-// Close releases the hold on the state (it does nothing the second time).
+// Close releases the hold on the state (it does nothing the second time,
+// nor on a nil Incremental).
 func (in *Incremental) Close() error {
-	if in.hold == nil {
+	if in == nil || in.hold == nil {
 		return nil
 	}
 	return in.hold.Release()

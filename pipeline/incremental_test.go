@@ -121,7 +121,7 @@ func TestIncrementalRuns(t *testing.T) {
 	day1 := time.Date(2024, 5, 2, 2, 30, 0, 0, time.UTC)
 	cfg := SinceLast{
 		From: time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC), Overlap: 2 * time.Hour, Settle: 30 * time.Minute,
-		MaxPendingAge: 7 * 24 * time.Hour, RunID: "run-1", Now: func() time.Time { return day1 },
+		MaxPendingAge: 7 * 24 * time.Hour, Now: func() time.Time { return day1 },
 	}
 
 	// Run 1: A archived, B pending, C failed, D not found.
@@ -148,7 +148,7 @@ func TestIncrementalRuns(t *testing.T) {
 	_ = w.AddAll(report.Row{Seq: 1, ConfUUID: confB, Status: report.PendingTranscode})
 	_ = w.AddAll(report.Row{Seq: 2, ConfUUID: confC, Status: report.Archived, FileIndex: 0}, report.Row{Seq: 2, ConfUUID: confC, Status: report.Failed, ErrorCode: "http-500", FileIndex: 1})
 	_ = w.AddAll(report.Row{Seq: 3, ConfUUID: confD, Status: report.NotFound})
-	st1, err := in.Finish(ctx, true)
+	st1, err := in.Finish(ctx, "run-1", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,13 +165,13 @@ func TestIncrementalRuns(t *testing.T) {
 	}
 
 	// Run 2 is interrupted: the state stays as it was.
-	cfg.RunID, cfg.Now = "run-2", func() time.Time { return day1.Add(24 * time.Hour) }
+	cfg.Now = func() time.Time { return day1.Add(24 * time.Hour) }
 	in, err = StartIncremental(ctx, store, cfg, Shard{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_ = in.Rows(sink).AddAll(report.Row{ConfUUID: confB, Status: report.Archived})
-	if st, err := in.Finish(ctx, false); err != nil || st.RunID != "" {
+	if st, err := in.Finish(ctx, "run-2", false); err != nil || st.RunID != "" {
 		t.Fatalf("Finish(false) = %+v, %v; want nothing written", st, err)
 	}
 	in.Close()
@@ -180,7 +180,7 @@ func TestIncrementalRuns(t *testing.T) {
 	// overlap; B is asked again and expires, C is archived, E is new and
 	// pending, and a row for C in the listing is not duplicated.
 	day9 := day1.Add(8 * 24 * time.Hour)
-	cfg.RunID, cfg.Now = "run-3", func() time.Time { return day9 }
+	cfg.Now = func() time.Time { return day9 }
 	in, err = StartIncremental(ctx, store, cfg, Shard{})
 	if err != nil {
 		t.Fatal(err)
@@ -214,7 +214,7 @@ func TestIncrementalRuns(t *testing.T) {
 	if in.Expired() != 1 {
 		t.Errorf("Expired() = %d, want 1", in.Expired())
 	}
-	st3, err := in.Finish(ctx, true)
+	st3, err := in.Finish(ctx, "run-3", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,12 +237,12 @@ func TestIncrementalRuns(t *testing.T) {
 // of is never dropped.
 func TestIncrementalUnreportedCarryKept(t *testing.T) {
 	in := &Incremental{
-		cfg: SinceLast{RunID: "r"}, now: time.Date(2024, 5, 2, 0, 0, 0, 0, time.UTC), found: true,
+		cfg: SinceLast{}, now: time.Date(2024, 5, 2, 0, 0, 0, 0, time.UTC), found: true,
 		prev:     State{WindowEnd: time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC), Carry: []Carried{{ConfUUID: confB, Status: report.Failed}}},
 		carried:  map[string]Carried{confB: {ConfUUID: confB, Status: report.Failed}},
 		outcomes: map[string]outcome{},
 	}
-	next := in.NextState()
+	next := in.NextState("r")
 	if len(next.Carry) != 1 || next.Carry[0].ConfUUID != confB {
 		t.Errorf("carry %+v, want B kept", next.Carry)
 	}
