@@ -97,8 +97,8 @@ type HoldOptions struct {
 // and the state file is written to a temporary name, synced and renamed.
 // On S3 the hold is a lease object `_meetarchive/state/<name>.lease`
 // created with If-None-Match: * (taken over, when expired, with If-Match on
-// its ETag), renewed by a goroutine every third of its TTL, deleted on
-// Release; the state object is written with If-Match on the ETag read
+// its ETag), renewed by a goroutine every third of its TTL, made to expire
+// at once on Release; the state object is written with If-Match on the ETag read
 // (If-None-Match: * when there was none), so a run whose lease lapsed and
 // was taken over cannot overwrite its successor's state.
 type StateHold struct {
@@ -421,7 +421,7 @@ func (s *S3Store) leaseState(ctx context.Context, key string, o HoldOptions) (ho
 		}
 		// A server that ignores If-None-Match would let a second create
 		// succeed: refuse to run without the guarantee.
-		switch err := l.put(ctx, "*", ""); {
+		switch err := l.put(ctx, "*", "", l.o.LeaseTTL); {
 		case err == nil:
 			_, _ = s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(l.key)})
 			return nil, fmt.Errorf("archive: hold state %s: %w", where, ErrNoConditionalWrites)
@@ -466,13 +466,14 @@ func (l *s3Lease) heldOr(ctx context.Context, lkey string, err error) error {
 // when ifETag is "", else replacing the version ifETag names (If-Match).
 func (l *s3Lease) write(ctx context.Context, ifETag string) error {
 	if ifETag == "" {
-		return l.put(ctx, "*", "")
+		return l.put(ctx, "*", "", l.o.LeaseTTL)
 	}
-	return l.put(ctx, "", ifETag)
+	return l.put(ctx, "", ifETag, l.o.LeaseTTL)
 }
 
-func (l *s3Lease) put(ctx context.Context, ifNoneMatch, ifMatch string) error {
-	info := holdInfo{Holder: l.o.Holder, Since: l.since, Expires: l.o.Now().UTC().Add(l.o.LeaseTTL)}
+// put writes the lease with the conditions given, expiring ttl from now.
+func (l *s3Lease) put(ctx context.Context, ifNoneMatch, ifMatch string, ttl time.Duration) error {
+	info := holdInfo{Holder: l.o.Holder, Since: l.since, Expires: l.o.Now().UTC().Add(ttl)}
 	data, err := json.Marshal(info)
 	if err != nil {
 		return err
@@ -480,7 +481,8 @@ func (l *s3Lease) put(ctx context.Context, ifNoneMatch, ifMatch string) error {
 	in := &s3.PutObjectInput{
 		Bucket: aws.String(l.s.bucket), Key: aws.String(l.key), Body: bytes.NewReader(data),
 		ContentLength: aws.Int64(int64(len(data))), ContentType: aws.String("application/json"),
-		IfNoneMatch: nzString(ifNoneMatch), IfMatch: nzString(ifMatch),
+		ChecksumAlgorithm: types.ChecksumAlgorithm(ChecksumAlgorithm), // a bucket with Object Lock wants one
+		IfNoneMatch:       nzString(ifNoneMatch), IfMatch: nzString(ifMatch),
 	}
 	out, err := l.s.client.PutObject(ctx, in)
 	if err != nil {
@@ -530,7 +532,10 @@ func (l *s3Lease) renew() {
 	}
 }
 
-// release stops the renewal and deletes the lease if it is still ours.
+// release stops the renewal and, if the lease is still ours, makes it
+// expire now. It is not deleted: on a versioned bucket a delete marker
+// would stand where the next run creates the lease, and not every server
+// lets If-None-Match: * write over one.
 func (l *s3Lease) release() error {
 	close(l.stop)
 	l.wg.Wait()
@@ -542,8 +547,7 @@ func (l *s3Lease) release() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
 	defer cancel()
-	_, err := l.s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(l.s.bucket), Key: aws.String(l.key), IfMatch: aws.String(etag)})
-	if err != nil && !isPreconditionFailed(err) && !isNotFound(err) {
+	if err := l.put(ctx, "", etag, 0); err != nil && !errors.Is(err, ErrStateConflict) {
 		return fmt.Errorf("archive: release state lease %s: %w", l.s.URI(strings.TrimPrefix(l.key, l.s.prefix)), err)
 	}
 	return nil

@@ -3,6 +3,7 @@ package archive_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"meetarchive/archive"
 	"meetarchive/archive/archivetest"
@@ -40,14 +42,36 @@ func stateFixtures(t *testing.T) map[string]func(t *testing.T) stateFixture {
 		"s3": func(t *testing.T) stateFixture {
 			b := archivetest.NewBucket(t, archivetest.BucketOptions{})
 			st := s3Store(t, b, "pre/fix", archive.Options{})
-			return stateFixture{store: st, overwrite: func(t *testing.T, key string, data []byte) {
-				if _, err := b.Client.PutObject(context.Background(), &s3.PutObjectInput{
-					Bucket: aws.String(b.Name), Key: aws.String(st.ObjectKey(key)), Body: bytes.NewReader(data),
-				}); err != nil {
-					t.Fatal(err)
-				}
-			}}
+			return stateFixture{store: st, overwrite: s3Overwrite(b, st)}
 		},
+		"s3 object lock": func(t *testing.T) stateFixture {
+			// Versions kept, default retention on every write.
+			b := archivetest.NewBucket(t, archivetest.BucketOptions{ObjectLock: true})
+			if _, err := b.Client.PutObjectLockConfiguration(context.Background(), &s3.PutObjectLockConfigurationInput{
+				Bucket: aws.String(b.Name),
+				ObjectLockConfiguration: &types.ObjectLockConfiguration{
+					ObjectLockEnabled: types.ObjectLockEnabledEnabled,
+					Rule: &types.ObjectLockRule{DefaultRetention: &types.DefaultRetention{
+						Mode: types.ObjectLockRetentionModeGovernance, Days: aws.Int32(1),
+					}},
+				},
+			}); err != nil {
+				t.Fatalf("default retention: %v", err)
+			}
+			st := s3Store(t, b, "", archive.Options{})
+			return stateFixture{store: st, overwrite: s3Overwrite(b, st)}
+		},
+	}
+}
+
+func s3Overwrite(b archivetest.Bucket, st *archive.S3Store) func(t *testing.T, key string, data []byte) {
+	return func(t *testing.T, key string, data []byte) {
+		if _, err := b.Client.PutObject(context.Background(), &s3.PutObjectInput{
+			Bucket: aws.String(b.Name), Key: aws.String(st.ObjectKey(key)), Body: bytes.NewReader(data),
+			ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
+		}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -197,8 +221,20 @@ func TestStateS3Lease(t *testing.T) {
 		if err := h.Release(); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := b.Client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b.Name), Key: aws.String(leaseKey)}); err == nil {
-			t.Error("the lease is still there after Release")
+		out, err := b.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b.Name), Key: aws.String(leaseKey)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer out.Body.Close()
+		var lease struct {
+			Holder  string    `json:"holder"`
+			Expires time.Time `json:"expires"`
+		}
+		if err := json.NewDecoder(out.Body).Decode(&lease); err != nil {
+			t.Fatal(err)
+		}
+		if lease.Holder != "B" || lease.Expires.After(time.Now()) {
+			t.Errorf("lease after Release: %+v, want B's, expired", lease)
 		}
 	})
 	t.Run("renewed while held", func(t *testing.T) {
