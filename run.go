@@ -385,6 +385,8 @@ func (p *runPlan) startSinceLast(ctx context.Context, store archive.Store, log *
 	}
 	q := inc.Query()
 	p.list = &q
+	p.options["sinceLastWindow"] = q.From.Format(time.RFC3339) + ".." + q.To.Format(time.RFC3339)
+	p.options["sinceLastState"] = inc.StateURI()
 	prev := inc.Previous()
 	log.Info("since last", "state", inc.StateURI(), "found", inc.Found(), "previousRun", prev.RunID,
 		"from", q.From.Format(time.RFC3339), "to", q.To.Format(time.RFC3339), "carriedOver", len(prev.Carry))

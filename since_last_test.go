@@ -440,3 +440,112 @@ func TestSinceLastUsage(t *testing.T) {
 		}
 	})
 }
+
+// TestSinceLastListingFailsDryRunAndShards: a run whose listing fails
+// (exit 3) and a dry run leave the state as it was; the next run covers
+// the whole gap. Each shard keeps its own state.
+func TestSinceLastListingFailsDryRunAndShards(t *testing.T) {
+	sim := newSim(t, meetingtest.Config{Seed: 17})
+	dest := dirSinceDest(t, sim)
+	dir := t.TempDir()
+	run := func(out string, now time.Time, extra ...string) result {
+		t.Helper()
+		env := map[string]string{"MEETARCHIVE_TEST_NOW": now.Format(time.RFC3339)}
+		for k, v := range dest.env {
+			env[k] = v
+		}
+		args := append([]string{"run", "--since-last", "--from", "2024-05-01", "--dest", dest.uri, "--out", filepath.Join(dir, out)}, extra...)
+		return runBin(t, env, args...)
+	}
+	c1, c2, c3 := dayConf(1, at(0, 9, 0), true), dayConf(2, at(1, 10, 0), true), dayConf(3, at(1, 11, 0), false)
+	for _, c := range []meetingtest.Conference{c1} {
+		if err := sim.Add(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if res := run("run1", at(1, 2, 30)); res.code != 0 {
+		t.Fatalf("run 1: exit %d\n%s", res.code, res.stderr)
+	}
+	first, _ := dest.state(t)
+	for _, c := range []meetingtest.Conference{c2, c3} {
+		if err := sim.Add(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	t.Run("listing fails", func(t *testing.T) {
+		if err := sim.SetFaults([]meetingtest.Fault{{Endpoint: meetingtest.EndpointList, Kind: meetingtest.FaultStatus, Status: 403, Code: meetingtest.CodeNoPermission}}); err != nil {
+			t.Fatal(err)
+		}
+		defer sim.SetFaults(nil)
+		if res := run("run2", at(2, 2, 30)); res.code != 3 {
+			t.Fatalf("exit %d, want 3 (the window could not be listed)\n%s", res.code, res.stderr)
+		}
+		if st, _ := dest.state(t); st.RunID != first.RunID || !st.WindowEnd.Equal(first.WindowEnd) {
+			t.Errorf("state moved: %+v, want run 1's %+v", st, first)
+		}
+	})
+	t.Run("dry run", func(t *testing.T) {
+		served := len(sim.Served())
+		res := run("dry", at(2, 2, 30), "--dry-run")
+		if res.code != 0 {
+			t.Fatalf("exit %d\n%s", res.code, res.stderr)
+		}
+		m := manifestByConf(t, filepath.Join(dir, "dry"))
+		wantStatus(t, "dry run", m, c2.ConfUUID, "planned", "")
+		wantStatus(t, "dry run", m, c3.ConfUUID, "pending-transcode", "")
+		if st, _ := dest.state(t); st.RunID != first.RunID {
+			t.Errorf("a dry run wrote the state: %+v", st)
+		}
+		if n := len(sim.Served()); n != served {
+			t.Errorf("a dry run downloaded %d files", n-served)
+		}
+	})
+	t.Run("next run covers the gap", func(t *testing.T) {
+		res := run("run3", at(3, 2, 30))
+		if res.code != 0 {
+			t.Fatalf("exit %d\n%s", res.code, res.stderr)
+		}
+		m := manifestByConf(t, filepath.Join(dir, "run3"))
+		wantStatus(t, "run 3", m, c2.ConfUUID, "archived", "")
+		wantStatus(t, "run 3", m, c3.ConfUUID, "pending-transcode", "")
+		st, _ := dest.state(t)
+		if !st.WindowEnd.Equal(at(3, 2, 0)) || len(st.Carry) != 1 || st.Carry[0].ConfUUID != c3.ConfUUID || !st.Carry[0].FirstSeen.Equal(at(3, 2, 30)) {
+			t.Errorf("state %+v: want windowEnd %s and conference 3 carried, first seen %s", st, at(3, 2, 0), at(3, 2, 30))
+		}
+		sum := readSummary(t, filepath.Join(dir, "run3"))
+		opts, _ := sum["options"].(map[string]any)
+		if got, want := opts["sinceLastWindow"], "2024-05-02T00:00:00Z..2024-05-04T02:00:00Z"; got != want {
+			t.Errorf("summary's window %v, want %s", got, want)
+		}
+	})
+	t.Run("shards", func(t *testing.T) {
+		shardDest := filepath.Join(t.TempDir(), "sharded")
+		for k := range 2 {
+			env := map[string]string{"MEETARCHIVE_TEST_NOW": at(3, 2, 30).Format(time.RFC3339)}
+			for key, v := range dest.env {
+				env[key] = v
+			}
+			res := runBin(t, env, "run", "--since-last", "--from", "2024-05-01", "--shard", fmt.Sprintf("%d/2", k),
+				"--dest", shardDest, "--out", filepath.Join(dir, fmt.Sprintf("shard%d", k)))
+			if res.code != 0 {
+				t.Fatalf("shard %d: exit %d\n%s", k, res.code, res.stderr)
+			}
+		}
+		carried := 0
+		for k := range 2 {
+			b, err := os.ReadFile(filepath.Join(shardDest, "_meetarchive", "state", fmt.Sprintf("since-last-%d-of-2.json", k)))
+			if err != nil {
+				t.Fatalf("shard %d's state: %v", k, err)
+			}
+			st := parseStateT(t, b)
+			if st.Shard != fmt.Sprintf("%d/2", k) {
+				t.Errorf("shard %d's state says shard %q", k, st.Shard)
+			}
+			carried += len(st.Carry)
+		}
+		if carried != 1 {
+			t.Errorf("%d conferences carried over by the shards together, want 1 (conference 3)", carried)
+		}
+	})
+}
