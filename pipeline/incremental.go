@@ -119,7 +119,7 @@ type SinceLast struct {
 	Search        string
 	Now           func() time.Time // nil: time.Now
 	ReadOnly      bool             // a dry run: read the state, hold and write nothing
-	LeaseTTL      time.Duration // S3 lease; 0: archive.DefaultLeaseTTL
+	LeaseTTL      time.Duration    // S3 lease; 0: archive.DefaultLeaseTTL
 }
 
 // Incremental is one --since-last run, from StartIncremental to Close.
