@@ -388,6 +388,9 @@ func (p *runPlan) startSinceLast(ctx context.Context, store archive.Store, log *
 	p.options["sinceLastWindow"] = q.From.Format(time.RFC3339) + ".." + q.To.Format(time.RFC3339)
 	p.options["sinceLastState"] = inc.StateURI()
 	prev := inc.Previous()
+	if inc.Found() && !p.since.From.IsZero() {
+		log.Info("since last: a state was found, so --from is not used (it starts the first run only)")
+	}
 	log.Info("since last", "state", inc.StateURI(), "found", inc.Found(), "previousRun", prev.RunID,
 		"from", q.From.Format(time.RFC3339), "to", q.To.Format(time.RFC3339), "carriedOver", len(prev.Carry))
 	return inc, nil
