@@ -140,7 +140,7 @@ func (fx *fixity) add(r *Row) error {
 // spill writes the records in memory as one sorted run.
 func (fx *fixity) spill() error {
 	slices.Sort(fx.recs)
-	f, err := os.CreateTemp(fx.dir, "."+SHA256Sums+".*.run")
+	f, err := os.CreateTemp(fx.dir, "."+SHA256Sums+".*.run.tmp")
 	if err != nil {
 		return err
 	}
@@ -173,7 +173,7 @@ func (fx *fixity) compact() error {
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(fx.dir, "."+SHA256Sums+".*.run")
+	f, err := os.CreateTemp(fx.dir, "."+SHA256Sums+".*.run.tmp")
 	if err != nil {
 		return err
 	}

@@ -93,7 +93,7 @@ func (s *rowSpool) setRow(row int, vals []any) error {
 }
 
 func (s *rowSpool) startChunk() error {
-	f := excelize.NewFile()
+	f := excelize.NewFile(excelize.Options{TmpDir: s.dir})
 	st, err := newStyles(f)
 	if err == nil && st != s.styles {
 		err = fmt.Errorf("scratch workbook styles %v differ from the workbook's %v", st, s.styles)
@@ -136,7 +136,7 @@ func (s *rowSpool) endChunk() error {
 		return errors.New("encoded rows not found in the scratch sheet")
 	}
 	if s.tmp == nil {
-		tmp, err := os.CreateTemp(s.dir, "."+ManifestXLSX+".*.rows")
+		tmp, err := os.CreateTemp(s.dir, "."+ManifestXLSX+".*.rows.tmp")
 		if err != nil {
 			return err
 		}
