@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -442,8 +443,9 @@ func TestSinceLastUsage(t *testing.T) {
 }
 
 // TestSinceLastListingFailsDryRunAndShards: a run whose listing fails
-// (exit 3) and a dry run leave the state as it was; the next run covers
-// the whole gap. Each shard keeps its own state.
+// (exit 3), an interrupted run (SIGTERM, exit 130) and a dry run leave the
+// state as it was; the next run covers the whole gap. Each shard keeps its
+// own state.
 func TestSinceLastListingFailsDryRunAndShards(t *testing.T) {
 	sim := newSim(t, meetingtest.Config{Seed: 17})
 	dest := dirSinceDest(t, sim)
@@ -483,6 +485,40 @@ func TestSinceLastListingFailsDryRunAndShards(t *testing.T) {
 		}
 		if st, _ := dest.state(t); st.RunID != first.RunID || !st.WindowEnd.Equal(first.WindowEnd) {
 			t.Errorf("state moved: %+v, want run 1's %+v", st, first)
+		}
+	})
+	t.Run("interrupted", func(t *testing.T) {
+		if err := sim.SetFaults([]meetingtest.Fault{{Endpoint: meetingtest.EndpointMedia, Kind: meetingtest.FaultLatency, Latency: time.Minute, ConfUUID: c2.ConfUUID}}); err != nil {
+			t.Fatal(err)
+		}
+		defer sim.SetFaults(nil)
+		env := map[string]string{"MEETARCHIVE_TEST_NOW": at(2, 2, 30).Format(time.RFC3339)}
+		for k, v := range dest.env {
+			env[k] = v
+		}
+		cmd, _, stderr := binCommand(env, "run", "--since-last", "--dest", dest.uri, "--out", filepath.Join(dir, "interrupted"), "--grace", "0s")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for sim.Counters().FaultHits[meetingtest.EndpointMedia+"/"+meetingtest.FaultLatency] == 0 {
+			if time.Now().After(deadline) {
+				_ = cmd.Process.Kill()
+				t.Fatalf("the run never started downloading\n%s", stderr.String())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		err := cmd.Wait()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+			t.Fatalf("exit %v, want 130\n%s", err, stderr.String())
+		}
+		if st, _ := dest.state(t); st.RunID != first.RunID {
+			t.Errorf("an interrupted run wrote the state: %+v", st)
+		}
+		if !strings.Contains(stderr.String(), "state left as it was") {
+			t.Errorf("the log does not say the state was left\n%s", stderr.String())
 		}
 	})
 	t.Run("dry run", func(t *testing.T) {
