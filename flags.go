@@ -2,10 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
-	"math"
-	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -31,7 +27,7 @@ type apiFlags struct {
 func defaultAPIFlags() apiFlags {
 	return apiFlags{
 		API:            export.DefaultBaseURL,
-		Rate:           rateFlag{auto: true},
+		Rate:           rateFlag{value: export.RateAuto},
 		MaxAttempts:    export.DefaultMaxAttempts,
 		MaxElapsed:     export.DefaultMaxElapsed,
 		RequestTimeout: export.DefaultRequestTimeout,
@@ -178,40 +174,23 @@ var s3FlagOf = map[string]string{
 	"SSE": "sse", "SSEKMSKeyID": "sse-kms-key-id", "StorageClass": "storage-class",
 }
 
-// rateFlag is --rate: "auto" or a positive, finite number of requests a second.
-type rateFlag struct {
-	auto  bool
-	value float64
-}
+// rateFlag is --rate: "auto" (export.RateAuto) or a positive, finite
+// number of requests a second (a ceiling).
+type rateFlag struct{ value float64 }
 
-func (r *rateFlag) String() string {
-	if r.auto {
-		return "auto"
-	}
-	return strconv.FormatFloat(r.value, 'g', -1, 64)
-}
+func (r *rateFlag) String() string { return export.FormatRate(r.value) }
 
 func (r *rateFlag) Set(s string) error {
-	s = strings.TrimSpace(s)
-	if strings.EqualFold(s, "auto") {
-		*r = rateFlag{auto: true}
-		return nil
+	v, err := export.ParseRate(s)
+	if err != nil {
+		return err
 	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || v <= 0 {
-		return fmt.Errorf("want auto or a number of requests a second more than 0")
-	}
-	*r = rateFlag{value: v}
+	r.value = v
 	return nil
 }
 
-// rate is the client's Rate: 0 follows the gateway (auto).
-func (r *rateFlag) rate() float64 {
-	if r.auto {
-		return 0
-	}
-	return r.value
-}
+// rate is the client's Rate.
+func (r *rateFlag) rate() float64 { return r.value }
 
 // unixAccessW reports whether this process may create files in dir.
 func unixAccessW(dir string) error { return unix.Access(dir, unix.W_OK|unix.X_OK) }
