@@ -498,11 +498,10 @@ func benchS3(t *testing.T, p params, tab *table) {
 		}
 		_ = deletePrefix(ctx, b, "archive/big-base")
 	}
-	perUpload := int64(opts.PartConcurrency+2) * opts.PartSize
 	name := fmt.Sprintf("S3 upload of one %d MiB file", p.BigSize/mib)
 	tab.addMem(memResult{
 		name: name, oursMiB: oursMiB, baseMiB: baseMiB,
-		budget: fmt.Sprintf("(ours: S3 store Put; baseline: PutObject. Budget per upload: (PartConcurrency+2) x PartSize = %d MiB)", perUpload/mib),
+		budget: fmt.Sprintf("(ours: S3 store Put; baseline: PutObject. The store's part buffers: Options.MemoryBudget() = %d MiB for all uploads)", opts.MemoryBudget()/mib),
 	})
 	tab.notef("%s (single run each): ours %s (%s MB/s), baseline %s (%s MB/s)", name,
 		secs(oursD), mbps(p.BigSize, oursD), secs(baseD), mbps(p.BigSize, baseD))

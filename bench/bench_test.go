@@ -343,7 +343,7 @@ func (t *table) write(w io.Writer) {
 
 // writeWorkloads writes the workloads table (the caller holds the lock).
 func (t *table) writeWorkloads(w io.Writer) {
-	fmt.Fprintf(w, "workloads through pipeline.Job.Run (our run in a child process: peak RSS = its VmHWM; %d conferences in flight, S3 store with\n", t.params.Parallel)
+	fmt.Fprintf(w, "workloads through pipeline.Job.Run (our run in a child process: peak RSS = its VmHWM; %d conferences in flight, S3 store with\n", limitStreams)
 	fmt.Fprintf(w, "        the default options; throughput and quota: medians of %d interleaved rounds; limit: see the notes)\n", t.params.WorkloadRounds)
 	for _, r := range t.workloads {
 		verdict := "met"

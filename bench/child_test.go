@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -62,6 +63,15 @@ type childResult struct {
 	Archived  int           // rows archived
 	Throttled int64         // the client's 429 / APIG.0308 answers
 	Err       string        // what went wrong, "" if nothing
+
+	// The Go runtime at the end, to explain a peak: memory obtained from
+	// the OS, bytes allocated during the run, collections.
+	GoSys, Allocated int64
+	GCs              uint32
+}
+
+func (r childResult) runtime() string {
+	return fmt.Sprintf("Go runtime: %.0f MiB from the OS, %.0f MiB allocated, %d GCs", float64(r.GoSys)/mib, float64(r.Allocated)/mib, r.GCs)
 }
 
 // TestBenchChild is the child process: it runs only with MEETARCHIVE_BENCH_CHILD
@@ -138,14 +148,18 @@ func runPipeline(t *testing.T, spec childSpec) childResult {
 		defer cancel()
 	}
 	rows := &checkRows{sums: spec.Sums}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
 	start := time.Now()
 	res := job.Run(work, work, pipeline.SliceSource(items).Items(), rows)
 	elapsed := time.Since(start)
+	runtime.ReadMemStats(&after)
 	err = errors.Join(res.Fatal, res.WriteErr, rows.err)
 	if work.Err() != nil {
 		err = errors.Join(fmt.Errorf("not finished within %v", spec.Timeout), err)
 	}
-	out := childResult{Elapsed: elapsed, Archived: rows.archived, Throttled: client.CallStats().Throttled}
+	out := childResult{Elapsed: elapsed, Archived: rows.archived, Throttled: client.CallStats().Throttled,
+		GoSys: int64(after.Sys), Allocated: int64(after.TotalAlloc - before.TotalAlloc), GCs: after.NumGC - before.NumGC}
 	if err != nil {
 		out.Err = err.Error()
 		if len(out.Err) > 2000 {

@@ -12,6 +12,22 @@
 //   - report: 100,000 rows through report.Writer (journal, XLSX, CSV, summary)
 //     versus encoding/csv writing the same rows.
 //
+// Besides, the workloads (workloads_test.go) run the whole pipeline
+// (pipeline.Job.Run, in a child process of its own so that its peak RSS is
+// measured alone) into an S3 store opened with the default options, and
+// compare it with the machine's limit measured in the same run: the lower of
+// the same files downloaded by 4 plain GETs into io.Discard and as many bytes
+// uploaded from memory by 4 aws-sdk-go-v2 transfermanager uploads:
+//
+//   - 16 conferences x 2 files x 64 MiB and 8 x 2 x 16 MiB: ours/limit and
+//     peak RSS, medians of interleaved rounds;
+//   - one 256 MiB file, then one 4 GiB file: peak RSS of each;
+//   - 500 conferences against a simulator enforcing and advertising a quota
+//     of details calls (1,200 a minute, scaled down to 100 per 5 s), at the
+//     default rate and with a ceiling: the fraction of the quota and the 429s;
+//   - a run killed (SIGKILL) mid-conference, then rerun: the bytes the media
+//     host served in the rerun against the bytes still missing.
+//
 // Everything lives in the test files and runs only with MEETARCHIVE_BENCH=1
 // (`make bench`, scripts/bench.sh); `go test ./...` skips it at once.
 package bench

@@ -5,11 +5,23 @@
 # runs, and stops it afterwards only if it started it; then runs
 # bench/TestBenchmarks, which times our components against plain baselines in
 # the same run (interleaved rounds, medians) and prints a table of RATIOS
-# (ours / baseline; 1.00 = as fast as the baseline). About a minute on 2 cores (budget: 5).
+# (ours / baseline; 1.00 = as fast as the baseline), then runs the workloads
+# through the whole pipeline against the machine's limit (ours/limit, peak
+# RSS, quota fraction, kill-and-rerun bytes). About 8 minutes on 2 cores
+# (budget: 10); a quick run, about 2 minutes:
+#
+#   MEETARCHIVE_BENCH_LARGE_MIB=16 MEETARCHIVE_BENCH_FLAT_MIB=1024 \
+#   MEETARCHIVE_BENCH_QUOTA_CONFS=100 MEETARCHIVE_BENCH_ROUNDS=3 make bench
 #
 # Knobs (environment): MEETARCHIVE_BENCH_ROUNDS (5), MEETARCHIVE_BENCH_FILES (16),
 # MEETARCHIVE_BENCH_FILE_MIB (16), MEETARCHIVE_BENCH_BIG_MIB (200),
-# MEETARCHIVE_BENCH_ROWS (100000), MEETARCHIVE_BENCH_OUT (keep the table in this file).
+# MEETARCHIVE_BENCH_ROWS (100000), MEETARCHIVE_BENCH_OUT (keep the table in this file),
+# MEETARCHIVE_BENCH_ONLY (comma-separated groups: dir,s3,report,throughput,flat,quota,resume);
+# workloads: MEETARCHIVE_BENCH_WORKLOAD_ROUNDS (3), MEETARCHIVE_BENCH_LARGE_MIB (64),
+# MEETARCHIVE_BENCH_SMALL_MIB (16), MEETARCHIVE_BENCH_FLAT_BASE_MIB (256),
+# MEETARCHIVE_BENCH_FLAT_MIB (4096), MEETARCHIVE_BENCH_FLAT_ROUNDS (1),
+# MEETARCHIVE_BENCH_QUOTA_CONFS (500), MEETARCHIVE_BENCH_QUOTA (100 calls per window),
+# MEETARCHIVE_BENCH_QUOTA_WINDOW_S (5), MEETARCHIVE_BENCH_QUOTA_CEILING (20 requests/s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -64,7 +76,7 @@ fi
 echo "== go test ./bench/ (MEETARCHIVE_BENCH=1)"
 status=0
 MEETARCHIVE_BENCH=1 MEETARCHIVE_BENCH_OUT="$table" \
-	go test -count=1 -run '^TestBenchmarks$' -v -timeout 20m ./bench/ || status=$?
+	go test -count=1 -run '^TestBenchmarks$' -v -timeout 30m ./bench/ || status=$?
 
 if [[ -s "$table" ]]; then
 	echo
