@@ -12,6 +12,7 @@ import (
 
 	"meetarchive/archive"
 	"meetarchive/export"
+	"meetarchive/pipeline"
 	"meetarchive/report"
 )
 
@@ -117,7 +118,10 @@ func TestHelpDefaultsComeFromTheirConstants(t *testing.T) {
 		"links":             string(export.LinksAuto),
 		"concurrency":       itoa(defaultConcurrency),
 		"grace":             defaultGrace.String(),
-		"progress-interval": defaultProgressInterval.String(),
+		"progress-interval":  defaultProgressInterval.String(),
+		"since-last-overlap": pipeline.DefaultSinceLastOverlap.String(),
+		"settle":             pipeline.DefaultSettle.String(),
+		"max-pending-age":    pipeline.DefaultMaxPendingAge.String(),
 	}
 	for name, w := range want {
 		f := c.fs.Lookup(name)

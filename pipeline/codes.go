@@ -30,6 +30,7 @@ const (
 	CodeStore            Code = "store"             // the destination refused or failed
 	CodeKeyCollision     Code = "key-collision"     // two files of the conference map to one key
 	CodeKeyTaken         Code = "key-taken"         // the key holds another conference's object
+	CodePendingExpired   Code = "pending-expired"   // --since-last: still not archivable after --max-pending-age
 	CodeNotDeleted       Code = "not-deleted"       // archived, but the platform copy was not deleted
 )
 
@@ -89,6 +90,8 @@ func hint(c Code) string {
 		return "stored bytes did not match the platform's size or SHA-256: rerun; if it persists, ask the vendor"
 	case c == CodeKeyCollision:
 		return "two files map to one object key: add {{.FileType}} or {{.Index}} to --key-template, then " + rerun
+	case c == CodePendingExpired:
+		return "still not downloadable after --max-pending-age: check it on the platform, then rerun with --input failures.csv"
 	case c == CodeKeyTaken:
 		return "another conference's file is stored at this key: make --key-template include {{.ConfUUID}}, then " + rerun
 	case c == CodeNotDeleted:

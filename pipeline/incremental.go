@@ -46,13 +46,7 @@ const (
 // StateFormat is the format version of the state this package writes.
 const StateFormat = 1
 
-// CodePendingExpired: a carried-over conference still waiting (pending
-// transcode, unavailable, no files) after MaxPendingAge; it is no longer
-// carried over.
-const CodePendingExpired Code = "pending-expired"
 
-// hintPendingExpired is the hint of a pending-expired row.
-const hintPendingExpired = "no longer retried by --since-last: when the platform has it ready, archive it with --input"
 
 // ErrNoStart: a first --since-last run (no state yet) without --from.
 var ErrNoStart = errors.New("no state in the destination yet: give --from for the first --since-last run")
@@ -301,10 +295,8 @@ func (in *Incremental) observe(r *report.Row) {
 		in.now.Sub(c.FirstSeen) > in.cfg.MaxPendingAge {
 		was := r.Status
 		r.Status = report.Failed
-		r.ErrorCode = string(CodePendingExpired)
-		r.ErrorMessage = fmt.Sprintf("still %s %s after it was first seen (%s), longer than --max-pending-age %s: no longer carried over",
-			was, in.now.Sub(c.FirstSeen).Round(time.Minute), c.FirstSeen.UTC().Format(time.RFC3339), in.cfg.MaxPendingAge)
-		r.Hint = hintPendingExpired
+		setCode(r, CodePendingExpired, fmt.Sprintf("still %s %s after it was first seen (%s), longer than --max-pending-age %s: no longer carried over",
+			was, in.now.Sub(c.FirstSeen).Round(time.Minute), c.FirstSeen.UTC().Format(time.RFC3339), in.cfg.MaxPendingAge))
 		class = classExpired
 	}
 	o, seen := in.outcomes[r.ConfUUID]
