@@ -85,6 +85,10 @@ const (
 	LinksRecordInfo   LinkSource = "recordinfo"   // POST /v1/mmc/rlm/record/info
 )
 
+// DefaultBaseURL is the Meeting API's base URL (the Chinese mainland site;
+// the international one is https://api-intl.meeting.huaweicloud.com).
+const DefaultBaseURL = "https://api.meeting.huaweicloud.com"
+
 // Config.Rate: RateAuto (the zero value) or a ceiling in requests/s per API.
 const (
 	// RateAuto has no ceiling: each API starts at DefaultRate and then
