@@ -72,7 +72,9 @@ func hint(c Code) string {
 		return "not a conference UUID: fix the input line"
 	case c == CodeDuplicateInput:
 		return ""
-	case c == CodeInterrupted || c == CodeCancelled || c == CodeUncommitted:
+	case c == CodeInterrupted:
+		return "not started: the run was stopped first; " + rerun
+	case c == CodeCancelled || c == CodeUncommitted:
 		return "run stopped before this finished: " + rerun
 	case c == CodeFatal:
 		return "not started: fix the summary's fatal error, then " + rerun

@@ -28,14 +28,16 @@ func inputProblemRow(it Item) report.Row {
 }
 
 // notStartedRow is the row of a conference that never started: a signal or
-// a fatal error stopped the run first. The fatal error's message is in the
-// summary and the log, once; the row carries a short code.
+// a fatal error stopped the run first. The row carries a short code and its
+// hint; the fatal error's message is in the summary and the log, once.
 func notStartedRow(it Item, fatal error) report.Row {
 	r := report.Row{Seq: it.Seq, ConfUUID: it.ConfUUID, Status: report.Cancelled, FinishedAt: time.Now().UTC()}
+	// The code and its hint say it all; the fatal error's message is the
+	// summary's, once: a million not-started rows stay small.
 	if fatal != nil {
-		setCode(&r, CodeFatal, "") // the message is the summary's, once
+		setCode(&r, CodeFatal, "")
 	} else {
-		setCode(&r, CodeInterrupted, "interrupted before this conference started; rerun to archive it")
+		setCode(&r, CodeInterrupted, "")
 	}
 	return r
 }
