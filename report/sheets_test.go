@@ -121,13 +121,10 @@ func TestSheetRowLimit(t *testing.T) {
 	checkDimensions(t, f)
 }
 
-// TestSpooledRowsAcrossChunks: rows encoded in several scratch chunks come
-// back whole and in order, and no spool file is left behind.
-func TestSpooledRowsAcrossChunks(t *testing.T) {
-	old := spoolChunkRows
-	spoolChunkRows = 10
-	defer func() { spoolChunkRows = old }()
-	n := 2*spoolChunkRows + 7
+// TestSpooledRows: rows spooled through several flushes of the spool's
+// buffer come back whole and in order, and no spool file is left behind.
+func TestSpooledRows(t *testing.T) {
+	n := 1207 // about 1.5 MiB of row XML: several 256 KiB flushes
 	dir := t.TempDir()
 	writeBig(t, dir, n)
 	f := openXLSX(t, dir)

@@ -37,7 +37,7 @@ const (
 var maxSheetRows = 1_048_576
 
 // book writes manifest.xlsx: the data rows of Recordings and Failures are
-// encoded in chunks and spooled to temporary files in the report directory
+// encoded as they come and spooled to temporary files in the report directory
 // (see rowSpool), the Summary sheet is small, and the workbook is zipped
 // straight into its file (never whole in memory), so memory does not grow
 // with the number of rows.
@@ -49,7 +49,6 @@ type book struct {
 	sHeader, sTime int
 	sWall, sBytes  int
 	sDec           int
-	vals           []any
 
 	// What the Summary sheet shows, kept for summary.html.
 	fields []summaryField
@@ -115,10 +114,6 @@ func (b *book) init() error {
 func (b *book) startSheet(t *table) error {
 	name := t.base
 	if n := len(t.sheets); n > 0 {
-		// The full sheet's last chunk is encoded now, not kept in memory.
-		if err := t.sheets[n-1].spool.endChunk(); err != nil {
-			return err
-		}
 		name = fmt.Sprintf("%s (%d)", t.base, n+1)
 		if _, err := b.f.NewSheet(name); err != nil {
 			return err
@@ -179,45 +174,8 @@ func (b *book) table(sheet string, cols []column) (*excelize.StreamWriter, error
 	return sw, nil
 }
 
-// cell converts a column value to a typed cell value. Text is always a
-// plain string value: the stream writer writes it as an inline string, never
-// as a formula (that needs Cell.Formula, which is never set).
-func (b *book) cell(c *column, v any) any {
-	switch v := v.(type) {
-	case string:
-		if v == "" {
-			return nil
-		}
-		if c.kind == kindWallTime {
-			if t, ok := parseWallTime(v); ok && t.Year() >= 1900 {
-				return excelize.Cell{StyleID: b.sWall, Value: t}
-			}
-		}
-		return v
-	case time.Time:
-		if v.IsZero() || v.Year() < 1900 {
-			return nil
-		}
-		return excelize.Cell{StyleID: b.sTime, Value: v.UTC().Truncate(time.Second)}
-	case int64:
-		if c.kind == kindBytes {
-			return excelize.Cell{StyleID: b.sBytes, Value: v}
-		}
-		return v
-	default:
-		return v
-	}
-}
-
 func (b *book) writeRow(sp *rowSpool, row int, cols []column, r *Row) error {
-	if cap(b.vals) < len(cols) {
-		b.vals = make([]any, len(cols))
-	}
-	vals := b.vals[:len(cols)]
-	for i := range cols {
-		vals[i] = b.cell(&cols[i], cols[i].get(r))
-	}
-	return sp.setRow(row, vals)
+	return sp.setRow(row, cols, r)
 }
 
 func (b *book) addRecording(r *Row) error { return b.add(b.rec, r) }
