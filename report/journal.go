@@ -149,7 +149,7 @@ func (jr *journalReader) row(e entry) (Row, error) {
 type scannedJournal struct {
 	header   journalHeader
 	end      *journalEnd
-	idx      []entry
+	idx      entryList
 	plan     planSpan
 	fatal    string    // the first fatal record's message
 	lastDone time.Time // latest FinishedAt of any row
@@ -204,7 +204,7 @@ func scanJournal(r io.Reader) (scannedJournal, error) {
 			if err != nil {
 				return sj, fmt.Errorf("line %d: %w", lineNo, err)
 			}
-			sj.idx = append(sj.idx, e)
+			sj.idx.add(e)
 			if rec.Row.FinishedAt.After(sj.lastDone) {
 				sj.lastDone = rec.Row.FinishedAt
 			}

@@ -189,7 +189,7 @@ func Merge(out string, dirs []string) (sum Summary, err error) {
 		}
 		return nil
 	}
-	sum, err = writeReports(out, sum, src, func(s *Summary) { s.DuplicateConferences = dups })
+	sum, err = writeReports(out, sum, src, func(s *Summary) { s.DuplicateConferences = dups }, false)
 	if err != nil {
 		return sum, fmt.Errorf("report: merge: %w", err)
 	}

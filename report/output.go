@@ -73,6 +73,7 @@ type reportWriter struct {
 	failedIDs map[string]bool // confUUIDs already in failures.csv
 	extra     *extraFiles     // sha256sums.txt, summary.html
 	pipe      *xlsxPipe       // rows on their way to the workbook
+	sanitized bool            // the rows are sanitised already
 }
 
 // writeReports writes manifest.csv, failures.csv, manifest.xlsx and
@@ -82,8 +83,11 @@ type reportWriter struct {
 // into place at the end (summary.json last), then the directory is fsynced;
 // an error before the renames replaces none of them.
 // finalize, if not nil, may amend the summary after the last row.
-func writeReports(dir string, sum Summary, src rowSource, finalize func(*Summary)) (Summary, error) {
-	w := &reportWriter{dir: dir, failedIDs: map[string]bool{}}
+// sanitized says that src's rows went through sanitizeRow already (rows
+// read back from a journal, which holds only sanitised rows): they are not
+// sanitised a second time.
+func writeReports(dir string, sum Summary, src rowSource, finalize func(*Summary), sanitized bool) (Summary, error) {
+	w := &reportWriter{dir: dir, failedIDs: map[string]bool{}, sanitized: sanitized}
 	sum.RunInfo = sanitizeInfo(sum.RunInfo)
 	sum.Fatal = cleanFatal(sum.Fatal)
 	sum.Counts = map[Status]int{}
@@ -139,7 +143,9 @@ func (w *reportWriter) open() error {
 }
 
 func (w *reportWriter) add(r Row, conf int64) error {
-	r = sanitizeRow(r)
+	if !w.sanitized {
+		r = sanitizeRow(r)
+	}
 	if !w.started || conf != w.cur.key {
 		if err := w.endConference(); err != nil {
 			return err

@@ -106,7 +106,7 @@ func (w *Writer) AddPlan(items ...PlanItem) error {
 	w.plan.end, w.plan.last, w.plan.n = w.off, last, n
 	for _, it := range items {
 		w.planned.set(it.Seq)
-		if _, done := w.confs[int32(it.Seq)]; !done {
+		if _, done := w.confs.get(int32(it.Seq)); !done {
 			w.pending++
 		}
 	}

@@ -22,9 +22,9 @@ type Writer struct {
 	mu     sync.Mutex
 	f      *os.File        // the journal, append-only
 	off    int64           // journal size
-	idx    []entry         // one per row, in journal order
-	confs  map[int32]uint8 // seq -> index in statuses of the conference's status so far
-	stats  []Status        // the statuses seen, by index
+	idx    entryList  // one per row, in journal order
+	confs  confStatus // seq -> index in stats of the conference's status so far
+	stats  []Status   // the statuses seen, by index
 	counts map[Status]int
 	err    error // sticky journal write error
 	closed bool
@@ -51,7 +51,7 @@ type Writer struct {
 // umask allows; nothing is chmod-ed.
 func NewWriter(dir string, info RunInfo) (w *Writer, err error) {
 	w = &Writer{dir: dir, now: func() time.Time { return time.Now().UTC() },
-		confs: map[int32]uint8{}, counts: map[Status]int{}}
+		counts: map[Status]int{}}
 	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return nil, fmt.Errorf("report: create %s: %w", dir, err)
 	}
@@ -196,9 +196,9 @@ func (w *Writer) AddAll(rows ...Row) error {
 	if err := w.write(buf); err != nil {
 		return err
 	}
-	w.idx = append(w.idx, entries...)
 	for i, e := range entries {
-		oldID, seen := w.confs[e.seq]
+		w.idx.add(e)
+		oldID, seen := w.confs.get(e.seq)
 		var old Status
 		if seen {
 			old = w.stats[oldID]
@@ -211,13 +211,13 @@ func (w *Writer) AddAll(rows ...Row) error {
 				w.counts[old]--
 			}
 			w.counts[st]++
-			w.confs[e.seq] = w.statusID(st)
+			w.confs.set(e.seq, w.statusID(st))
 		}
 	}
 	return nil
 }
 
-// statusID returns st's index in w.stats, adding it if new. Past 256
+// statusID returns st's index in w.stats, adding it if new. Past 255
 // distinct statuses (never, in practice) the last one stands for the rest in
 // Counts; the reports count from the journal and are exact.
 func (w *Writer) statusID(st Status) uint8 {
@@ -226,8 +226,8 @@ func (w *Writer) statusID(st Status) uint8 {
 			return uint8(i)
 		}
 	}
-	if len(w.stats) == 256 {
-		return 255
+	if len(w.stats) == 255 {
+		return 254
 	}
 	w.stats = append(w.stats, st)
 	return uint8(len(w.stats) - 1)
@@ -287,8 +287,8 @@ func (w *Writer) Close(exitCode int) (sum Summary, err error) {
 	if err := w.f.Close(); err != nil && jerr == nil {
 		jerr = fmt.Errorf("report: journal: %w", err)
 	}
-	idx, plan := w.idx, w.plan
-	w.idx, w.confs, w.planned = nil, nil, nil
+	idx, plan := w.idx.flatten(), w.plan
+	w.confs, w.planned = confStatus{}, nil
 	w.mu.Unlock() // Counts stays available while the reports are written
 
 	sum, err = writeFromJournal(w.dir, filepath.Join(w.dir, Journal), idx, plan, CodeNoResult,
@@ -342,7 +342,7 @@ func writeFromJournal(dir, journal string, idx []entry, plan planSpan, code stri
 			i++
 		}
 		return nil
-	}, nil)
+	}, nil, true)
 }
 
 // Rebuild writes the four report files of dir from its journal: what a run
@@ -403,7 +403,7 @@ func Rebuild(dir string) (sum Summary, err error) {
 	if sum.Finished.IsZero() {
 		sum.Finished = mtime
 	}
-	sum, err = writeFromJournal(dir, path, sj.idx, sj.plan, code, sum)
+	sum, err = writeFromJournal(dir, path, sj.idx.flatten(), sj.plan, code, sum)
 	if err != nil {
 		return sum, fmt.Errorf("report: rebuild: %w", err)
 	}
