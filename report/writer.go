@@ -20,8 +20,8 @@ type Writer struct {
 	now  func() time.Time
 
 	mu     sync.Mutex
-	f      *os.File        // the journal, append-only
-	off    int64           // journal size
+	f      *os.File   // the journal, append-only
+	off    int64      // journal size
 	idx    entryList  // one per row, in journal order
 	confs  confStatus // seq -> index in stats of the conference's status so far
 	stats  []Status   // the statuses seen, by index
