@@ -47,7 +47,7 @@ func TestDetailColumnsAtEnd(t *testing.T) {
 func TestDetailColumnsCSV(t *testing.T) {
 	dir := t.TempDir()
 	rows := detailRows()
-	writeRun(t, dir, testInfo(), rows, ExitOK)
+	writeRunKeep(t, dir, testInfo(), rows, ExitOK)
 
 	f, err := os.Open(filepath.Join(dir, ManifestCSV))
 	if err != nil {
@@ -126,7 +126,7 @@ func TestDetailColumnsCSV(t *testing.T) {
 
 func TestDetailColumnsXLSX(t *testing.T) {
 	dir := t.TempDir()
-	writeRun(t, dir, testInfo(), detailRows(), ExitOK)
+	writeRunKeep(t, dir, testInfo(), detailRows(), ExitOK)
 	f := openXLSX(t, dir)
 	raw := excelize.Options{RawCellValue: true}
 	tests := []struct {

@@ -13,24 +13,28 @@ import (
 	"time"
 )
 
-// journalFormat is the journal's format version (the header's "format").
-const journalFormat = 1
+// journalFormat is the journal's format version (the header's "format"):
+// 2 writes plan records as "p" tuples; 1 wrote them as "plan" objects.
+// Both are read.
+const journalFormat = 2
 
 // record is one journal line: exactly one of its fields is set. The first
 // line is a header; then the plan (one line per planned item, usually
-// before any row), one row per line and at most one fatal record, in any
-// order; Close appends an end record. A reader that does not know a record
-// (an older build) skips it.
+// before any row: [seq, input line, "confUUID"]), one row per line and at
+// most one fatal record, in any order; Close appends an end record. A
+// reader that does not know a record (an older build) skips it. Format 1
+// wrote plan records as {"plan":{"seq":0,"confUUID":"...","line":2}}.
 //
-//	{"header":{"format":1,"run":{...RunInfo...}}}
-//	{"plan":{"seq":0,"confUUID":"...","line":2}}
+//	{"header":{"format":2,"run":{...RunInfo...}}}
+//	{"p":[0,2,"..."]}
 //	{"row":{...Row...}}
 //	{"fatal":"authentication failed: ..."}
 //	{"end":{"exitCode":1,"finished":"2026-..."}}
 type record struct {
 	Header *journalHeader `json:"header,omitempty"`
 	Row    *Row           `json:"row,omitempty"`
-	Plan   *PlanItem      `json:"plan,omitempty"`
+	Plan   *PlanItem      `json:"plan,omitempty"` // format 1
+	P      *planTuple     `json:"p,omitempty"`
 	Fatal  string         `json:"fatal,omitempty"`
 	End    *journalEnd    `json:"end,omitempty"`
 }
@@ -208,8 +212,11 @@ func scanJournal(r io.Reader) (scannedJournal, error) {
 			if rec.Row.FinishedAt.After(sj.lastDone) {
 				sj.lastDone = rec.Row.FinishedAt
 			}
-		case rec.Plan != nil:
+		case rec.Plan != nil || rec.P != nil:
 			p := rec.Plan
+			if p == nil {
+				p = (*PlanItem)(rec.P)
+			}
 			if p.Seq < 0 || p.Seq > math.MaxInt32 || sj.plan.n > 0 && int32(p.Seq) <= sj.plan.last {
 				return sj, fmt.Errorf("line %d: plan item %d out of order", lineNo, p.Seq)
 			}

@@ -114,7 +114,7 @@ func TestLockDir(t *testing.T) {
 		}
 		defer unlock()
 		// The caller holds the lock: NewWriter and Rebuild run under it.
-		writeRun(t, dir, testInfo(), fixtureRows()[:3], ExitOK)
+		writeRunKeep(t, dir, testInfo(), fixtureRows()[:3], ExitOK)
 		if _, err := Rebuild(dir); err != nil {
 			t.Fatal(err)
 		}

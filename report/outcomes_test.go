@@ -95,7 +95,7 @@ func TestUncommittedObjects(t *testing.T) {
 		}
 	}
 	dir := t.TempDir()
-	check(t, dir, writeRun(t, dir, testInfo(), rows, ExitFailures))
+	check(t, dir, writeRunKeep(t, dir, testInfo(), rows, ExitFailures))
 	t.Run("rebuild", func(t *testing.T) {
 		sum, err := Rebuild(dir)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"iter"
 	"math"
 	"os"
+	"strconv"
 
 	"meetarchive/redact"
 )
@@ -89,11 +90,7 @@ func (w *Writer) AddPlan(items ...PlanItem) error {
 			return fmt.Errorf("report: plan: seq %d after %d: not in input order", it.Seq, last)
 		}
 		it.ConfUUID = CleanText(redact.String(it.ConfUUID), limitShort, singleLine)
-		line, err := json.Marshal(record{Plan: &it})
-		if err != nil {
-			return fmt.Errorf("report: plan: %w", err)
-		}
-		buf = append(append(buf, line...), '\n')
+		buf = appendPlanRecord(buf, it)
 		last, n = int32(it.Seq), n+1
 	}
 	start := w.off
@@ -162,13 +159,78 @@ func newPlanScanner(f *os.File, span planSpan) *planScanner {
 	return &planScanner{br: bufio.NewReaderSize(sr, 64<<10), left: span.n}
 }
 
-var planPrefix = []byte(`{"plan":`)
+var (
+	planPrefix  = []byte(`{"p":`)
+	plan1Prefix = []byte(`{"plan":`) // format 1
+)
+
+// planTuple is a plan record's compact form: [seq, line, "confUUID"].
+type planTuple PlanItem
+
+// appendPlanRecord appends it's journal line: {"p":[seq,line,"confUUID"]}.
+func appendPlanRecord(b []byte, it PlanItem) []byte {
+	b = append(b, `{"p":[`...)
+	b = strconv.AppendInt(b, int64(it.Seq), 10)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(it.Line), 10)
+	b = append(b, ',')
+	b = appendJSONString(b, it.ConfUUID)
+	return append(b, "]}\n"...)
+}
+
+// appendJSONString appends s (valid UTF-8) as a JSON string.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, `\n`...)
+		case '\t':
+			b = append(b, `\t`...)
+		default:
+			b = append(b, `\u00`...)
+			b = append(b, hexDigits[c>>4], hexDigits[c&15])
+		}
+		start = i + 1
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+func (p *planTuple) UnmarshalJSON(b []byte) error {
+	var t [3]json.RawMessage
+	if err := json.Unmarshal(b, &t); err != nil {
+		return err
+	}
+	seq, err := strconv.Atoi(string(t[0]))
+	if err != nil {
+		return fmt.Errorf("plan seq: %w", err)
+	}
+	line, err := strconv.Atoi(string(t[1]))
+	if err != nil {
+		return fmt.Errorf("plan line: %w", err)
+	}
+	var id string
+	if err := json.Unmarshal(t[2], &id); err != nil {
+		return fmt.Errorf("plan confUUID: %w", err)
+	}
+	*p = planTuple{Seq: seq, Line: line, ConfUUID: id}
+	return nil
+}
 
 // next returns the next planned item; ok is false after the last.
 func (p *planScanner) next() (it PlanItem, ok bool, err error) {
 	for p.left > 0 {
 		line, err := p.br.ReadSlice('\n')
-		isPlan := bytes.HasPrefix(line, planPrefix)
+		isPlan := bytes.HasPrefix(line, planPrefix) || bytes.HasPrefix(line, plan1Prefix)
 		for errors.Is(err, bufio.ErrBufferFull) {
 			// A long line: only a plan line (never long) needs its bytes.
 			line, err = p.br.ReadSlice('\n')
@@ -181,10 +243,13 @@ func (p *planScanner) next() (it PlanItem, ok bool, err error) {
 			continue
 		}
 		var rec record
-		if err := json.Unmarshal(line, &rec); err != nil || rec.Plan == nil {
+		if err := json.Unmarshal(line, &rec); err != nil || rec.Plan == nil && rec.P == nil {
 			return it, false, fmt.Errorf("journal plan: not a plan record")
 		}
 		p.left--
+		if rec.P != nil {
+			return PlanItem(*rec.P), true, nil
+		}
 		return *rec.Plan, true, nil
 	}
 	return it, false, nil

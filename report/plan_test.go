@@ -2,6 +2,7 @@ package report
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -126,6 +127,7 @@ func TestClosePlannedWithoutRow(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			w.KeepJournal() // for the Rebuild below
 			if err := w.AddPlan(planOf(3)...); err != nil {
 				t.Fatal(err)
 			}
@@ -307,5 +309,52 @@ func TestPlanMemoryFlat(t *testing.T) {
 	}
 	if w.Pending() != n {
 		t.Errorf("Pending = %d, want %d", w.Pending(), n)
+	}
+}
+
+// TestPlanRecordFormats: a killed run's plan is read back from the compact
+// records written now and from the format-1 records of older journals,
+// with confUUIDs that need JSON escaping.
+func TestPlanRecordFormats(t *testing.T) {
+	ids := []string{"1027c4d1c386bbc4cd613e30d8f16adf", `quote " and \ backslash`, CleanText("tab\tnewline\nnul\x00", limitShort, singleLine), "日本語", ""}
+	var compact, old strings.Builder
+	for i, id := range ids {
+		compact.Write(appendPlanRecord(nil, PlanItem{Seq: i, Line: i + 2, ConfUUID: id}))
+		b, err := json.Marshal(record{Plan: &PlanItem{Seq: i, Line: i + 2, ConfUUID: id}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		old.Write(append(b, '\n'))
+	}
+	for _, tc := range []struct {
+		name, header, plan string
+	}{
+		{"compact", `{"header":{"format":2,"run":{"runId":"x"}}}`, compact.String()},
+		{"format 1", `{"header":{"format":1,"run":{"runId":"x"}}}`, old.String()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, Journal), []byte(tc.header+"\n"+tc.plan), 0o666); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Rebuild(dir); err != nil {
+				t.Fatal(err)
+			}
+			var got []Row
+			if err := ReadManifest(filepath.Join(dir, ManifestCSV), func(r Row) error { got = append(got, r); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(ids) {
+				t.Fatalf("%d rows, want %d", len(got), len(ids))
+			}
+			for i, r := range got {
+				if want := ids[i]; r.Seq != i || r.ConfUUID != want || r.Status != Cancelled || r.ErrorCode != CodeInterrupted {
+					t.Errorf("row %d = seq %d %q %s %s, want seq %d %q cancelled %s", i, r.Seq, r.ConfUUID, r.Status, r.ErrorCode, i, want, CodeInterrupted)
+				}
+				if want := fmt.Sprintf("(input line %d)", i+2); !strings.Contains(r.ErrorMessage, want) {
+					t.Errorf("row %d message %q lacks %q", i, r.ErrorMessage, want)
+				}
+			}
+		})
 	}
 }

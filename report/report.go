@@ -24,6 +24,14 @@
 // does not grow meaningfully with the number of rows. Each report file is
 // written to a temporary name in the same directory, fsynced and renamed into
 // place (summary.json last), so a half-written file never looks complete.
+// Once they all are in place, Close removes the journal (the report files
+// hold all it held; [Writer.KeepJournal] keeps it): a journal in a report
+// directory means a run that did not finish its report, and
+// [Rebuild] turns it into one. If Close fails, the journal stays.
+//
+// The journal's plan records are compact ({"p":[seq,line,"confUUID"]}, a
+// few dozen bytes per input line); its rows are JSON objects that leave
+// out empty fields.
 //
 // [Rebuild] writes the same files from the journal of a run that never
 // reached Close (killed, crashed). [Merge] combines the reports of several

@@ -135,9 +135,23 @@ func shuffled(rows []Row) []Row {
 // writeRun writes rows through a Writer into dir with a fixed clock.
 func writeRun(t testing.TB, dir string, info RunInfo, rows []Row, exitCode int) Summary {
 	t.Helper()
+	return writeRunWith(t, dir, info, rows, exitCode, false)
+}
+
+// writeRunKeep is writeRun with a journal that stays after Close.
+func writeRunKeep(t testing.TB, dir string, info RunInfo, rows []Row, exitCode int) Summary {
+	t.Helper()
+	return writeRunWith(t, dir, info, rows, exitCode, true)
+}
+
+func writeRunWith(t testing.TB, dir string, info RunInfo, rows []Row, exitCode int, keep bool) Summary {
+	t.Helper()
 	w, err := NewWriter(dir, info)
 	if err != nil {
 		t.Fatalf("NewWriter: %v", err)
+	}
+	if keep {
+		w.KeepJournal()
 	}
 	w.now = func() time.Time { return finished }
 	for _, r := range rows {

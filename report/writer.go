@@ -34,6 +34,16 @@ type Writer struct {
 	pending int      // planned Seqs without a row yet
 	fatal   string   // SetFatal's message (cleaned)
 	unlock  func() error
+	keep    bool // KeepJournal: Close leaves the journal in place
+}
+
+// KeepJournal makes Close leave the journal in the directory after the
+// report files are written (by default Close removes it then: the report
+// files hold everything it held). Call it before Close.
+func (w *Writer) KeepJournal() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.keep = true
 }
 
 // NewWriter creates dir (and parents) and starts the journal, dir/journal.jsonl,
@@ -252,8 +262,10 @@ func (w *Writer) Counts() map[Status]int {
 
 // Close ends the journal with the exit code and writes manifest.csv,
 // failures.csv, manifest.xlsx and summary.json in input order (rows read
-// back from the journal one at a time). The journal stays in the directory.
-// Close after Close is an error.
+// back from the journal one at a time). Once every report file is in place
+// (and the directory fsynced), Close removes the journal, unless
+// KeepJournal was called: the reports then hold all it held. If anything
+// fails, the journal stays, for Rebuild. Close after Close is an error.
 //
 // A planned item (see Plan) without a row is reported as cancelled
 // (errorCode "no-result"), and an exit code of 0 then becomes 1: the
@@ -287,14 +299,20 @@ func (w *Writer) Close(exitCode int) (sum Summary, err error) {
 	if err := w.f.Close(); err != nil && jerr == nil {
 		jerr = fmt.Errorf("report: journal: %w", err)
 	}
-	idx, plan := w.idx.flatten(), w.plan
+	idx, plan, keep := w.idx.flatten(), w.plan, w.keep
 	w.confs, w.planned = confStatus{}, nil
 	w.mu.Unlock() // Counts stays available while the reports are written
 
-	sum, err = writeFromJournal(w.dir, filepath.Join(w.dir, Journal), idx, plan, CodeNoResult,
+	journal := filepath.Join(w.dir, Journal)
+	sum, err = writeFromJournal(w.dir, journal, idx, plan, CodeNoResult,
 		Summary{RunInfo: w.info, Finished: finished, ExitCode: exitCode, Fatal: w.fatal})
 	if err != nil {
 		return sum, errors.Join(jerr, fmt.Errorf("report: close: %w", err))
+	}
+	if jerr == nil && !keep {
+		if err := os.Remove(journal); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return sum, fmt.Errorf("report: close: remove the journal: %w", err)
+		}
 	}
 	return sum, jerr
 }

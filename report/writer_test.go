@@ -311,7 +311,7 @@ func TestNoSecretInAnyFile(t *testing.T) {
 	info.Options["note"] = "password=SeKrEtPass888"
 
 	dir := t.TempDir()
-	sum := writeRun(t, dir, info, secretRows(), ExitFailures)
+	sum := writeRunKeep(t, dir, info, secretRows(), ExitFailures)
 	searchSecrets(t, dir)
 	if !strings.Contains(sum.Input, "token="+redact.Marker) {
 		t.Errorf("Summary.Input = %q, want the token redacted", sum.Input)
@@ -419,7 +419,7 @@ func TestRebuild(t *testing.T) {
 
 	t.Run("recorded exit code", func(t *testing.T) {
 		dir := t.TempDir()
-		writeRun(t, dir, testInfo(), rows, ExitFatal)
+		writeRunKeep(t, dir, testInfo(), rows, ExitFatal)
 		sum, err := Rebuild(dir)
 		if err != nil {
 			t.Fatal(err)
@@ -474,7 +474,7 @@ func TestNewWriterKeepsPreviousJournal(t *testing.T) {
 // end record last after Close.
 func TestJournalLines(t *testing.T) {
 	dir := t.TempDir()
-	writeRun(t, dir, testInfo(), fixtureRows()[:4], ExitOK)
+	writeRunKeep(t, dir, testInfo(), fixtureRows()[:4], ExitOK)
 	b, err := os.ReadFile(filepath.Join(dir, Journal))
 	if err != nil {
 		t.Fatal(err)
@@ -517,20 +517,32 @@ func TestAddAll(t *testing.T) {
 	}
 }
 
-// TestNoTempFilesLeft: after Close only the four reports and the journal remain.
+// TestNoTempFilesLeft: after Close only the report files remain (the
+// journal too with KeepJournal).
 func TestNoTempFilesLeft(t *testing.T) {
-	dir := t.TempDir()
-	writeRun(t, dir, testInfo(), fixtureRows(), ExitFailures)
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range ents {
-		names = append(names, e.Name())
-	}
-	want := []string{FailuresCSV, Journal, ManifestCSV, ManifestXLSX, SHA256Sums, SummaryHTML, SummaryJSON}
-	if !reflect.DeepEqual(names, want) {
-		t.Errorf("files = %v, want %v", names, want)
+	reports := []string{FailuresCSV, ManifestCSV, ManifestXLSX, SHA256Sums, SummaryHTML, SummaryJSON}
+	for _, tc := range []struct {
+		name string
+		keep bool
+		want []string
+	}{
+		{"journal removed", false, reports},
+		{"journal kept", true, []string{FailuresCSV, Journal, ManifestCSV, ManifestXLSX, SHA256Sums, SummaryHTML, SummaryJSON}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeRunWith(t, dir, testInfo(), fixtureRows(), ExitFailures, tc.keep)
+			ents, err := os.ReadDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, e := range ents {
+				names = append(names, e.Name())
+			}
+			if !reflect.DeepEqual(names, tc.want) {
+				t.Errorf("files = %v, want %v", names, tc.want)
+			}
+		})
 	}
 }
