@@ -59,8 +59,9 @@ func benchWorkloads(t *testing.T, p params, tab *table) {
 	}
 	if len(tab.workloads) > 0 {
 		tab.notef("our run: a child process (this test binary, TestBenchChild) running pipeline.Job.Run with an export client at its defaults " +
-			"(rate auto, downloadurls links) and archive.Open(s3://...) with the default options (8 MiB parts, default --memory); rows are " +
-			"checked against the files' true SHA-256, not written to a report; timed from Job.Run's start to its end.")
+			"(rate auto unless a row names a ceiling; links from downloadurls unless a row names record info) and archive.Open(s3://...) " +
+			"with the default options (8 MiB parts, default --memory); rows are checked against the files' true SHA-256, not written to a " +
+			"report; timed from Job.Run's start to its end.")
 	}
 }
 
