@@ -142,11 +142,11 @@ func (jr *journalReader) row(e entry) (Row, error) {
 	if err != nil {
 		return Row{}, fmt.Errorf("read journal at %d: %w", e.off, err)
 	}
-	var rec record
-	if err := json.Unmarshal(b, &rec); err != nil || rec.Row == nil {
+	r, err := decodeRowLine(b)
+	if err != nil {
 		return Row{}, fmt.Errorf("journal at %d: not a row", e.off)
 	}
-	return *rec.Row, nil
+	return r, nil
 }
 
 // scannedJournal is what scanJournal learns from a whole journal.
@@ -194,7 +194,13 @@ func scanJournal(r io.Reader) (scannedJournal, error) {
 			continue
 		}
 		var rec record
-		if err := json.Unmarshal(body, &rec); err != nil {
+		if lineNo > 1 && bytes.HasPrefix(body, []byte(rowLinePrefix)) {
+			r, err := decodeRowLine(body)
+			if err != nil {
+				return sj, fmt.Errorf("line %d: corrupt record", lineNo)
+			}
+			rec.Row = &r
+		} else if err := json.Unmarshal(body, &rec); err != nil {
 			return sj, fmt.Errorf("line %d: corrupt record", lineNo)
 		}
 		switch {

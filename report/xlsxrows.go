@@ -214,6 +214,10 @@ func appendCellText(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if cellTextPlain[c] {
+			i++
+			continue
+		}
 		var esc string
 		size := 1
 		if c < utf8.RuneSelf {
@@ -248,6 +252,18 @@ func appendCellText(b []byte, s string) []byte {
 	}
 	return append(b, s[start:]...)
 }
+
+// cellTextPlain marks the bytes appendCellText copies as they are.
+var cellTextPlain = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = true
+	}
+	for _, c := range "&<>_" {
+		t[c] = false
+	}
+	t['\t'], t['\n'], t[0x7f] = true, true, true
+	return t
+}()
 
 // isBstrEscape reports whether s starts with "_xHHHH_".
 func isBstrEscape(s string) bool {
