@@ -19,8 +19,8 @@ func TestShardsShareOneQuota(t *testing.T) {
 	}
 	const (
 		confs  = 80
-		quota  = 20 // calls of each API per window, shared by the four processes
-		window = 2 * time.Second
+		quota  = 50 // calls of each API per window, shared by the four processes
+		window = 5 * time.Second
 		shards = 4
 	)
 	ds := genDataset(confs, 1, 1<<10, 109)
