@@ -267,3 +267,85 @@ func TestPeakHeap1M(t *testing.T) {
 	}
 	measureWrite(t, 1_000_000, 60*time.Second, 150)
 }
+
+// fatalRow is row i of a run a wrong key stopped before any conference
+// started: cancelled with errorCode "fatal" and the caller's hint, every
+// seventh line an invalid-input row instead.
+func fatalRow(i int) Row {
+	r := Row{Seq: i, ConfUUID: fmt.Sprintf("%032x", i*7919+1), Status: Cancelled, ErrorCode: "fatal",
+		Hint:       "not started: fix the summary's fatal error, then rerun with --input failures.csv",
+		FinishedAt: t0.Add(time.Duration(i) * time.Microsecond)}
+	if i%7 == 3 {
+		r.ConfUUID = fmt.Sprintf("not-a-uuid-%d", i)
+		r.Status, r.ErrorCode = InvalidInput, "invalid-input"
+		r.ErrorMessage = fmt.Sprintf("line %d: %q is not a conference UUID (32 hexadecimal characters)", i+2, r.ConfUUID)
+		r.Hint = "not a conference UUID: fix the input line"
+	}
+	return r
+}
+
+// TestPeakHeap1MFatal: the report of a million-line input that a fatal
+// error stopped (plan first, then every row cancelled or invalid): its
+// time, peak heap and file sizes. Only with MEETARCHIVE_BENCH_1M=1.
+func TestPeakHeap1MFatal(t *testing.T) {
+	if os.Getenv("MEETARCHIVE_BENCH_1M") != "1" || raceEnabled {
+		t.Skip("set MEETARCHIVE_BENCH_1M=1 (without -race) to run the 1,000,000-row test")
+	}
+	const n = 1_000_000
+	dir := t.TempDir()
+	cpu0 := cpuTime()
+	start := time.Now()
+	s := startHeapSampler()
+	w, err := NewWriter(dir, testInfo())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Plan(func(yield func(PlanItem) bool) {
+		for i := range n {
+			if !yield(PlanItem{Seq: i, ConfUUID: fatalRow(i).ConfUUID, Line: i + 2}) {
+				return
+			}
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.SetFatal("authentication failed: signature verification failed"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if err := w.Add(fatalRow(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var journal int64
+	if fi, err := os.Stat(filepath.Join(dir, Journal)); err == nil {
+		journal = fi.Size()
+	}
+	addPeak, addTime, addCPU := s.Peak(), time.Since(start), cpuTime()-cpu0
+	sum, err := w.Close(ExitFatal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	peak := s.Stop()
+	var total int64
+	sizes := []string{fmt.Sprintf("journal before Close %.1f MiB", float64(journal)/(1<<20))}
+	for _, p := range Paths(dir) {
+		if fi, err := os.Stat(p); err == nil {
+			total += fi.Size()
+			sizes = append(sizes, fmt.Sprintf("%s %.1f MiB", filepath.Base(p), float64(fi.Size())/(1<<20)))
+		}
+	}
+	t.Logf("%d rows: adding %v (CPU %v, peak heap %.1f MiB), Close %v (CPU %v), peak heap %.1f MiB; reports %.1f MiB: %s",
+		n, addTime.Round(time.Millisecond), addCPU.Round(time.Millisecond), addPeak,
+		(time.Since(start) - addTime).Round(time.Millisecond), (cpuTime() - cpu0 - addCPU).Round(time.Millisecond), peak,
+		float64(total)/(1<<20), strings.Join(sizes, ", "))
+	if sum.Rows != n || sum.Counts[Cancelled]+sum.Counts[InvalidInput] != n {
+		t.Errorf("rows %d, cancelled %d, invalid %d; want %d rows", sum.Rows, sum.Counts[Cancelled], sum.Counts[InvalidInput], n)
+	}
+	if peak >= 150 {
+		t.Errorf("peak heap %.1f MiB, want < 150 MiB", peak)
+	}
+	if _, err := os.Stat(filepath.Join(dir, Journal)); err == nil {
+		t.Error("journal left after a successful Close")
+	}
+}

@@ -66,3 +66,52 @@ func (c *confStatus) set(seq int32, id uint8) {
 	}
 	p[seq%confPage] = id + 1
 }
+
+// idSet is a set of confUUIDs. A UUID of 32 lowercase hexadecimal digits
+// (what the platform gives) is kept as its 16 bytes, anything else as a
+// string: a million UUIDs take about 30 MiB instead of about 80.
+type idSet struct {
+	hex   map[[16]byte]struct{}
+	other map[string]struct{}
+}
+
+func newIDSet() *idSet {
+	return &idSet{hex: map[[16]byte]struct{}{}, other: map[string]struct{}{}}
+}
+
+// add adds id and reports whether it was new.
+func (s *idSet) add(id string) bool {
+	if k, ok := hexUUID(id); ok {
+		if _, seen := s.hex[k]; seen {
+			return false
+		}
+		s.hex[k] = struct{}{}
+		return true
+	}
+	if _, seen := s.other[id]; seen {
+		return false
+	}
+	s.other[id] = struct{}{}
+	return true
+}
+
+// hexUUID decodes 32 lowercase hexadecimal digits.
+func hexUUID(id string) (k [16]byte, ok bool) {
+	if len(id) != 32 {
+		return k, false
+	}
+	for i := range 32 {
+		c := id[i]
+		var d byte
+		switch {
+		case '0' <= c && c <= '9':
+			d = c - '0'
+		case 'a' <= c && c <= 'f':
+			d = c - 'a' + 10
+		default:
+			return k, false
+		}
+		k[i/2] |= d << (4 * (1 - i%2))
+	}
+	return k, true
+}

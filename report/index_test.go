@@ -62,3 +62,31 @@ func TestConfStatus(t *testing.T) {
 		})
 	}
 }
+
+func TestIDSet(t *testing.T) {
+	s := newIDSet()
+	for _, tc := range []struct {
+		name, id string
+		want     bool
+	}{
+		{"new UUID", "1027c4d1c386bbc4cd613e30d8f16adf", true},
+		{"same UUID", "1027c4d1c386bbc4cd613e30d8f16adf", false},
+		{"other UUID", "1027c4d1c386bbc4cd613e30d8f16ade", true},
+		{"upper case is another id", "1027C4D1C386BBC4CD613E30D8F16ADF", true},
+		{"upper case again", "1027C4D1C386BBC4CD613E30D8F16ADF", false},
+		{"not hex", "not-a-uuid-12", true},
+		{"not hex again", "not-a-uuid-12", false},
+		{"31 digits", "1027c4d1c386bbc4cd613e30d8f16ad", true},
+		{"empty", "", true},
+		{"empty again", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := s.add(tc.id); got != tc.want {
+				t.Errorf("add(%q) = %v, want %v", tc.id, got, tc.want)
+			}
+		})
+	}
+	if k, ok := hexUUID("00ff00000000000000000000000000a1"); !ok || k[0] != 0 || k[1] != 0xff || k[15] != 0xa1 {
+		t.Errorf("hexUUID = %x, %v", k, ok)
+	}
+}

@@ -70,7 +70,7 @@ type reportWriter struct {
 	sum       Summary
 	cur       conference
 	started   bool
-	failedIDs map[string]bool // confUUIDs already in failures.csv
+	failedIDs *idSet          // confUUIDs already in failures.csv
 	extra     *extraFiles     // sha256sums.txt, summary.html
 	pipe      *xlsxPipe       // rows on their way to the workbook
 	sanitized bool            // the rows are sanitised already
@@ -87,7 +87,7 @@ type reportWriter struct {
 // read back from a journal, which holds only sanitised rows): they are not
 // sanitised a second time.
 func writeReports(dir string, sum Summary, src rowSource, finalize func(*Summary), sanitized bool) (Summary, error) {
-	w := &reportWriter{dir: dir, failedIDs: map[string]bool{}, sanitized: sanitized}
+	w := &reportWriter{dir: dir, failedIDs: newIDSet(), sanitized: sanitized}
 	sum.RunInfo = sanitizeInfo(sum.RunInfo)
 	sum.Fatal = cleanFatal(sum.Fatal)
 	sum.Counts = map[Status]int{}
@@ -205,10 +205,9 @@ func (w *reportWriter) endConference() error {
 	}
 	w.sum.Conferences++
 	w.sum.Counts[w.cur.status]++
-	if !w.cur.hasRetry || w.failedIDs[w.cur.failure.ConfUUID] {
+	if !w.cur.hasRetry || !w.failedIDs.add(w.cur.failure.ConfUUID) {
 		return nil
 	}
-	w.failedIDs[w.cur.failure.ConfUUID] = true
 	f := w.cur.failure
 	f.Attempts = w.cur.attempts
 	rec := []string{f.ConfUUID, f.ConfID, f.Subject, string(f.Status), f.ErrorCode, f.ErrorMessage, fmt.Sprint(f.Attempts), Hint(f)}

@@ -3,6 +3,7 @@ package report
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 	"unicode/utf16"
@@ -354,4 +355,102 @@ func (p *rowParser) field(r *Row, key []byte) (err error) {
 		return errSlowPath
 	}
 	return err
+}
+
+// appendRowLine appends r's journal line, {"row":{...}} and a newline, as
+// json.Marshal of record{Row: &r} would write it (same fields, order and
+// omissions) but without reflection; text is not HTML-escaped. r must be
+// sanitised (its text valid UTF-8). A time json.Marshal refuses (a year
+// outside 0..9999) makes it return an error.
+func appendRowLine(b []byte, r *Row) ([]byte, error) {
+	b = append(b, `{"row":{"seq":`...)
+	b = strconv.AppendInt(b, int64(r.Seq), 10)
+	b = append(b, `,"confUUID":`...)
+	b = appendJSONString(b, r.ConfUUID)
+	str := func(name, v string) {
+		if v != "" {
+			b = append(b, ',', '"')
+			b = append(b, name...)
+			b = append(b, '"', ':')
+			b = appendJSONString(b, v)
+		}
+	}
+	num := func(name string, v int64) {
+		if v != 0 {
+			b = append(b, ',', '"')
+			b = append(b, name...)
+			b = append(b, '"', ':')
+			b = strconv.AppendInt(b, v, 10)
+		}
+	}
+	flag := func(name string, v bool) {
+		if v {
+			b = append(b, ',', '"')
+			b = append(b, name...)
+			b = append(b, `":true`...)
+		}
+	}
+	var terr error
+	tm := func(name string, v time.Time) {
+		if v.IsZero() {
+			return
+		}
+		if y := v.Year(); y < 0 || y > 9999 {
+			terr = fmt.Errorf("%s: year %d outside 0..9999", name, y)
+			return
+		}
+		b = append(b, ',', '"')
+		b = append(b, name...)
+		b = append(b, '"', ':', '"')
+		b = v.AppendFormat(b, time.RFC3339Nano)
+		b = append(b, '"')
+	}
+	str("confID", r.ConfID)
+	str("subject", r.Subject)
+	str("scheduserName", r.ScheduserName)
+	str("startTime", r.StartTime)
+	num("recordingSecs", int64(r.RecordingSecs))
+	b = append(b, `,"status":`...)
+	b = appendJSONString(b, string(r.Status))
+	num("fileIndex", int64(r.FileIndex))
+	str("fileType", r.FileType)
+	str("fileName", r.FileName)
+	str("objectURI", r.ObjectURI)
+	num("bytes", r.Bytes)
+	str("sha256", r.SHA256)
+	str("platformSha256", r.PlatformSHA256)
+	str("versionId", r.VersionID)
+	str("lockMode", r.LockMode)
+	tm("retainUntil", r.RetainUntil)
+	flag("legalHold", r.LegalHold)
+	flag("deleted", r.Deleted)
+	num("attempts", int64(r.Attempts))
+	str("errorCode", r.ErrorCode)
+	str("errorMessage", r.ErrorMessage)
+	str("hint", r.Hint)
+	num("estimatedBytes", r.EstimatedBytes)
+	tm("finishedAt", r.FinishedAt)
+	if r.RecordAuthType != nil {
+		b = append(b, `,"recordAuthType":`...)
+		b = strconv.AppendInt(b, int64(*r.RecordAuthType), 10)
+	}
+	if r.IsDecodeFinish != nil {
+		b = append(b, `,"isDecodeFinish":`...)
+		b = strconv.AppendBool(b, *r.IsDecodeFinish)
+	}
+	if r.Available != nil {
+		b = append(b, `,"available":`...)
+		b = strconv.AppendBool(b, *r.Available)
+	}
+	tm("decodeEndTimeUTC", r.DecodeEndTime)
+	if r.RcdSize != nil {
+		b = append(b, `,"rcdSize":`...)
+		b = strconv.AppendInt(b, int64(*r.RcdSize), 10)
+	}
+	str("playbackURL", r.PlaybackURL)
+	str("objectKey", r.ObjectKey)
+	if terr != nil {
+		return b, terr
+	}
+	return append(b, "}}\n"...), nil
 }

@@ -102,3 +102,56 @@ func TestDecodeRowLine(t *testing.T) {
 		})
 	}
 }
+
+// TestAppendRowLine: the journal's row encoder writes what json.Marshal
+// writes (byte for byte when no text needs HTML escaping), and what it
+// writes reads back to the same row, for every field of Row.
+func TestAppendRowLine(t *testing.T) {
+	falseV, zero := false, 0
+	rows := map[string]struct {
+		r         Row
+		sameBytes bool
+	}{
+		"every field":   {fullRow(t, "plain "), true},
+		"escapes":       {fullRow(t, "quote \" backslash \\ <tag> & amp\nLF\tTAB\r CR \x01 \u2028 日本語 😀 "), false},
+		"empty":         {Row{}, true},
+		"zero pointers": {Row{Seq: 3, RecordAuthType: &zero, IsDecodeFinish: &falseV, Available: &falseV, RcdSize: &zero}, true},
+		"local time":    {Row{Seq: 4, FinishedAt: time.Date(2026, 1, 2, 3, 4, 5, 6, time.FixedZone("X", 3600))}, true},
+		"fatal":         {Row{Seq: 12, ConfUUID: "1027c4d1c386bbc4cd613e30d8f16adf", Status: Cancelled, ErrorCode: "fatal", Hint: "rerun", FinishedAt: t0}, true},
+	}
+	for name, tc := range rows {
+		t.Run(name, func(t *testing.T) {
+			got, err := appendRowLine(nil, &tc.r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := json.Marshal(record{Row: &tc.r})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, '\n')
+			if tc.sameBytes && string(got) != string(want) {
+				t.Errorf("line\n%s\nwant\n%s", got, want)
+			}
+			var a, b record
+			if err := json.Unmarshal(got, &a); err != nil {
+				t.Fatalf("%s: %v", got, err)
+			}
+			if err := json.Unmarshal(want, &b); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(a, b) {
+				t.Errorf("reads back as %+v\nwant %+v", *a.Row, *b.Row)
+			}
+			if _, err := fastRow(got[:len(got)-1]); err != nil {
+				t.Errorf("fast decoder refused %s: %v", got, err)
+			}
+		})
+	}
+	t.Run("year out of range", func(t *testing.T) {
+		r := Row{FinishedAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}
+		if _, err := appendRowLine(nil, &r); err == nil {
+			t.Error("no error for year 10000")
+		}
+	})
+}

@@ -192,16 +192,16 @@ func (w *Writer) AddAll(rows ...Row) error {
 	for i := range rows {
 		r := sanitizeRow(rows[i])
 		statuses = append(statuses, r.Status)
-		line, err := json.Marshal(record{Row: &r})
-		if err != nil {
+		start := len(buf)
+		var err error
+		if buf, err = appendRowLine(buf, &r); err != nil {
 			return fmt.Errorf("report: add: %w", err)
 		}
-		e, err := newEntry(&r, w.off+int64(len(buf)), len(line))
+		e, err := newEntry(&r, w.off+int64(start), len(buf)-start-1)
 		if err != nil {
 			return fmt.Errorf("report: add: %w", err)
 		}
 		entries = append(entries, e)
-		buf = append(append(buf, line...), '\n')
 	}
 	if err := w.write(buf); err != nil {
 		return err
