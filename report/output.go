@@ -70,10 +70,10 @@ type reportWriter struct {
 	sum       Summary
 	cur       conference
 	started   bool
-	failedIDs *idSet          // confUUIDs already in failures.csv
-	extra     *extraFiles     // sha256sums.txt, summary.html
-	pipe      *xlsxPipe       // rows on their way to the workbook
-	sanitized bool            // the rows are sanitised already
+	failedIDs *idSet      // confUUIDs already in failures.csv
+	extra     *extraFiles // sha256sums.txt, summary.html
+	pipe      *xlsxPipe   // rows on their way to the workbook
+	sanitized bool        // the rows are sanitised already
 }
 
 // writeReports writes manifest.csv, failures.csv, manifest.xlsx and

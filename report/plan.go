@@ -80,7 +80,8 @@ func (w *Writer) AddPlan(items ...PlanItem) error {
 	if w.err != nil {
 		return w.err
 	}
-	var buf []byte
+	buf := w.lineBuf()
+	defer func() { w.keepBuf(buf) }()
 	last, n := w.plan.last, w.plan.n
 	for _, it := range items {
 		if it.Seq < 0 || it.Seq > math.MaxInt32 {
@@ -205,6 +206,30 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
+// fastPlan parses a plan line as appendPlanRecord writes it
+// ({"p":[seq,line,"confUUID"]} and a newline); ok is false for anything
+// else, which encoding/json then reads.
+func fastPlan(line []byte) (it PlanItem, ok bool) {
+	b := bytes.TrimSuffix(line, []byte("\n"))
+	if !bytes.HasPrefix(b, []byte(`{"p":[`)) || !bytes.HasSuffix(b, []byte(`]}`)) {
+		return it, false
+	}
+	p := &rowParser{b: b[:len(b)-2], i: len(`{"p":[`)}
+	seq, err := p.int()
+	if err != nil || p.next() != ',' {
+		return it, false
+	}
+	ln, err := p.int()
+	if err != nil || p.next() != ',' {
+		return it, false
+	}
+	id, err := p.str()
+	if err != nil || p.i != len(p.b) {
+		return it, false
+	}
+	return PlanItem{Seq: seq, Line: ln, ConfUUID: id}, true
+}
+
 func (p *planTuple) UnmarshalJSON(b []byte) error {
 	var t [3]json.RawMessage
 	if err := json.Unmarshal(b, &t); err != nil {
@@ -241,6 +266,10 @@ func (p *planScanner) next() (it PlanItem, ok bool, err error) {
 		}
 		if !isPlan {
 			continue
+		}
+		if it, ok := fastPlan(line); ok {
+			p.left--
+			return it, true, nil
 		}
 		var rec record
 		if err := json.Unmarshal(line, &rec); err != nil || rec.Plan == nil && rec.P == nil {

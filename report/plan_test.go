@@ -358,3 +358,26 @@ func TestPlanRecordFormats(t *testing.T) {
 		})
 	}
 }
+
+func TestFastPlan(t *testing.T) {
+	for _, tc := range []struct {
+		name, line string
+		want       PlanItem
+		ok         bool
+	}{
+		{"plain", `{"p":[3,5,"1027c4d1c386bbc4cd613e30d8f16adf"]}` + "\n", PlanItem{Seq: 3, Line: 5, ConfUUID: "1027c4d1c386bbc4cd613e30d8f16adf"}, true},
+		{"escaped", `{"p":[0,0,"a\"b\\c"]}` + "\n", PlanItem{ConfUUID: `a"b\c`}, true},
+		{"no newline", `{"p":[1,2,""]}`, PlanItem{Seq: 1, Line: 2}, true},
+		{"spaces", `{"p":[1, 2, ""]}`, PlanItem{}, false},
+		{"format 1", `{"plan":{"seq":1}}`, PlanItem{}, false},
+		{"float", `{"p":[1.5,2,""]}`, PlanItem{}, false},
+		{"extra element", `{"p":[1,2,"",4]}`, PlanItem{}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := fastPlan([]byte(tc.line))
+			if ok != tc.ok || ok && got != tc.want {
+				t.Errorf("fastPlan = %+v, %v; want %+v, %v", got, ok, tc.want, tc.ok)
+			}
+		})
+	}
+}

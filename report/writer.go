@@ -34,7 +34,18 @@ type Writer struct {
 	pending int      // planned Seqs without a row yet
 	fatal   string   // SetFatal's message (cleaned)
 	unlock  func() error
-	keep    bool // KeepJournal: Close leaves the journal in place
+	keep    bool   // KeepJournal: Close leaves the journal in place
+	buf     []byte // journal lines being encoded, reused
+}
+
+// lineBuf returns the reusable line buffer, empty. The caller holds w.mu.
+func (w *Writer) lineBuf() []byte { return w.buf[:0] }
+
+// keepBuf keeps buf for the next lineBuf unless it grew past 1 MiB.
+func (w *Writer) keepBuf(buf []byte) {
+	if cap(buf) <= 1<<20 {
+		w.buf = buf[:0]
+	}
 }
 
 // KeepJournal makes Close leave the journal in the directory after the
@@ -186,7 +197,8 @@ func (w *Writer) AddAll(rows ...Row) error {
 	if w.err != nil {
 		return w.err
 	}
-	var buf []byte
+	buf := w.lineBuf()
+	defer func() { w.keepBuf(buf) }()
 	entries := make([]entry, 0, len(rows))
 	statuses := make([]Status, 0, len(rows))
 	for i := range rows {
