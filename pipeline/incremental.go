@@ -46,8 +46,6 @@ const (
 // StateFormat is the format version of the state this package writes.
 const StateFormat = 1
 
-
-
 // ErrNoStart: a first --since-last run (no state yet) without --from.
 var ErrNoStart = errors.New("no state in the destination yet: give --from for the first --since-last run")
 
