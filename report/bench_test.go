@@ -188,7 +188,7 @@ func measureWrite(t *testing.T, n int, maxTime time.Duration, maxHeapMiB float64
 			}
 		}
 	}
-	addPeak, addTime := s.Peak(), time.Since(start)
+	addPeak, addTime, addCPU := s.Peak(), time.Since(start), cpuTime()-cpu0
 	sum, err := w.Close(ExitFailures)
 	if err != nil {
 		t.Fatal(err)
@@ -202,8 +202,8 @@ func measureWrite(t *testing.T, n int, maxTime time.Duration, maxHeapMiB float64
 			sizes = append(sizes, fmt.Sprintf("%s %.1f MiB", filepath.Base(p), float64(fi.Size())/(1<<20)))
 		}
 	}
-	t.Logf("%d rows in %v (CPU %v), peak heap %.1f MiB (adding the rows: %v, peak %.1f MiB); %s", n, elapsed.Round(time.Millisecond), cpu.Round(time.Millisecond), peak,
-		addTime.Round(time.Millisecond), addPeak, strings.Join(sizes, ", "))
+	t.Logf("%d rows in %v (CPU %v), peak heap %.1f MiB (adding the rows: %v, CPU %v, peak %.1f MiB; Close: %v, CPU %v); %s", n, elapsed.Round(time.Millisecond), cpu.Round(time.Millisecond), peak,
+		addTime.Round(time.Millisecond), addCPU.Round(time.Millisecond), addPeak, (elapsed - addTime).Round(time.Millisecond), (cpu - addCPU).Round(time.Millisecond), strings.Join(sizes, ", "))
 	if sum.Rows != n {
 		t.Errorf("Rows = %d, want %d", sum.Rows, n)
 	}

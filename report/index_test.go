@@ -1,6 +1,12 @@
 package report
 
-import "testing"
+import (
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
 
 func TestEntryList(t *testing.T) {
 	for _, n := range []int{0, 1, entryChunk - 1, entryChunk, entryChunk + 1, 2*entryChunk + 5} {
@@ -89,4 +95,57 @@ func TestIDSet(t *testing.T) {
 	if k, ok := hexUUID("00ff00000000000000000000000000a1"); !ok || k[0] != 0 || k[1] != 0xff || k[15] != 0xa1 {
 		t.Errorf("hexUUID = %x, %v", k, ok)
 	}
+}
+
+// TestCSVZerosBlank: manifest.csv leaves out the zeros that say nothing,
+// keeps those that do, and reads back to the same row.
+func TestCSVZerosBlank(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		row  Row
+		want map[string]string
+	}{
+		{"conference-level row", Row{Seq: 1, ConfUUID: "u", Status: Cancelled, ErrorCode: "fatal"},
+			map[string]string{"recordingSecs": "", "fileIndex": "", "bytes": "", "legalHold": "", "deleted": "", "attempts": "", "estimatedBytes": ""}},
+		{"file row", Row{Seq: 2, ConfUUID: "u", Status: Failed, FileName: "0_1.mp4", Attempts: 5},
+			map[string]string{"recordingSecs": "", "fileIndex": "0", "bytes": "0", "legalHold": "false", "deleted": "false", "attempts": "5", "estimatedBytes": ""}},
+		{"set values stay", Row{Seq: 3, ConfUUID: "u", Status: Archived, RecordingSecs: 60, FileIndex: 1, ObjectURI: "s3://b/k", Bytes: 7, LegalHold: true, Attempts: 1, EstimatedBytes: 9},
+			map[string]string{"recordingSecs": "60", "fileIndex": "1", "bytes": "7", "legalHold": "true", "deleted": "false", "attempts": "1", "estimatedBytes": "9"}},
+		{"non-zero on a conference-level row stays", Row{Seq: 4, ConfUUID: "u", Status: Failed, Bytes: 3, Deleted: true},
+			map[string]string{"bytes": "3", "deleted": "true", "fileIndex": ""}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeRun(t, dir, testInfo(), []Row{tc.row}, ExitFailures)
+			recs := readCSV(t, filepath.Join(dir, ManifestCSV))
+			for col, want := range tc.want {
+				if got := recs[1][colIndex(t, col)-1]; got != want {
+					t.Errorf("%s = %q, want %q", col, got, want)
+				}
+			}
+			var back []Row
+			if err := ReadManifest(filepath.Join(dir, ManifestCSV), func(r Row) error { back = append(back, r); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			want := sanitizeRow(tc.row)
+			want.FinishedAt = back[0].FinishedAt
+			if !reflect.DeepEqual(back[0], want) {
+				t.Errorf("read back %+v\nwant %+v", back[0], want)
+			}
+		})
+	}
+}
+
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
 }

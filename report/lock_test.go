@@ -158,9 +158,15 @@ func TestLockHolderChild(t *testing.T) {
 		fmt.Println("error:", err)
 		os.Exit(1)
 	}
+	// The writer stays reachable: a collected writer's lock file would be
+	// closed by its finalizer, releasing the lock.
+	heldByChild = w
 	fmt.Println("ready")
 	select {}
 }
+
+// heldByChild keeps TestLockHolderChild's writer (and its lock) alive.
+var heldByChild *Writer
 
 // TestLockedByAnotherProcess: while a run writes its journal, NewWriter,
 // Rebuild and Merge on its directory fail naming the run's PID, and the

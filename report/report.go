@@ -116,7 +116,12 @@
 // LF line ends (with CRLF, encoding/csv would drop CRs inside fields).
 // Times are RFC 3339 UTC to the second ("" when unset); startTime is the
 // API's text as given ("2019-12-19 02:07", the platform's wall clock, no
-// zone); numbers are decimal; booleans are "true"/"false".
+// zone); numbers are decimal; booleans are "true"/"false". A zero that
+// says nothing is an empty cell: recordingSecs (unknown), attempts (not
+// attempted) and estimatedBytes (not a dry run) when 0, and on a row that
+// names no file (no fileType, fileName or objectURI: a conference-level
+// row) fileIndex and bytes when 0 and legalHold and deleted when false.
+// ReadManifest reads an empty cell back as 0 or false.
 //
 // failures.csv has one row per conference a rerun should retry (a row of
 // it has status failed, cancelled or pending-transcode: Status.Retry), each
