@@ -27,6 +27,58 @@ type column struct {
 	width float64
 	get   func(r *Row) any             // string, int, int64, bool or time.Time
 	set   func(r *Row, s string) error // parse the CSV text back
+	blank blankRule                    // when a zero value is an empty cell
+}
+
+// blankRule says when a column's zero (0 or false) is written as an empty
+// cell, in manifest.csv and in the workbook: a zero that says nothing.
+type blankRule uint8
+
+const (
+	blankNever  blankRule = iota
+	blankZero             // always: recordingSecs (unknown), attempts (not attempted), estimatedBytes (not a dry run)
+	blankNoFile           // on a row that names no file: fileIndex, bytes, legalHold, deleted do not apply
+)
+
+// blankRules are the columns whose zero may be an empty cell.
+var blankRules = map[string]blankRule{
+	"recordingSecs": blankZero, "attempts": blankZero, "estimatedBytes": blankZero,
+	"fileIndex": blankNoFile, "bytes": blankNoFile, "legalHold": blankNoFile, "deleted": blankNoFile,
+}
+
+func init() {
+	for _, cols := range [][]column{manifestColumns, failureColumns} {
+		for i := range cols {
+			cols[i].blank = blankRules[cols[i].name]
+		}
+	}
+}
+
+// namesNoFile reports whether r is a conference-level row: no fileType,
+// fileName or objectURI.
+func namesNoFile(r *Row) bool { return r.FileType == "" && r.FileName == "" && r.ObjectURI == "" }
+
+// isBlank reports whether column c's value v of a row is written as an
+// empty cell (noFile: the row names no file).
+func (c *column) isBlank(v any, noFile bool) bool {
+	switch c.blank {
+	case blankZero:
+	case blankNoFile:
+		if !noFile {
+			return false
+		}
+	default:
+		return false
+	}
+	switch v := v.(type) {
+	case int:
+		return v == 0
+	case int64:
+		return v == 0
+	case bool:
+		return !v
+	}
+	return false
 }
 
 func textCol(name string, width float64, p func(r *Row) *string) column {

@@ -97,8 +97,9 @@ func TestIDSet(t *testing.T) {
 	}
 }
 
-// TestCSVZerosBlank: manifest.csv leaves out the zeros that say nothing,
-// keeps those that do, and reads back to the same row.
+// TestCSVZerosBlank: manifest.csv and the workbook leave out the zeros
+// that say nothing, keep those that do, and manifest.csv reads back to the
+// same row.
 func TestCSVZerosBlank(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -121,6 +122,16 @@ func TestCSVZerosBlank(t *testing.T) {
 			for col, want := range tc.want {
 				if got := recs[1][colIndex(t, col)-1]; got != want {
 					t.Errorf("%s = %q, want %q", col, got, want)
+				}
+			}
+			f := openXLSX(t, dir)
+			for col, want := range tc.want {
+				got, err := f.GetCellValue(SheetRecordings, cellName(t, colIndex(t, col), 2))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if (got == "") != (want == "") {
+					t.Errorf("workbook %s = %q, want a cell %v", col, got, want != "")
 				}
 			}
 			var back []Row

@@ -9,7 +9,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 )
 
 // rowSource calls yield for every row in output order. conf identifies the
@@ -186,10 +185,15 @@ func (w *reportWriter) add(r Row, conf int64) error {
 		return err
 	}
 
+	noFile := namesNoFile(&r)
 	for i := range manifestColumns {
-		w.rec[i] = csvText(manifestColumns[i].get(&r))
+		c := &manifestColumns[i]
+		if v := c.get(&r); c.isBlank(v, noFile) {
+			w.rec[i] = ""
+		} else {
+			w.rec[i] = csvText(v)
+		}
 	}
-	blankCSVZeros(w.rec, &r)
 	if err := w.mcsv.Write(w.rec); err != nil {
 		return fmt.Errorf("%s: %w", ManifestCSV, err)
 	}
@@ -347,45 +351,4 @@ func ReadSummary(path string) (Summary, error) {
 		return s, fmt.Errorf("report: read summary %s: %w", path, err)
 	}
 	return s, nil
-}
-
-// Columns of manifest.csv whose zero is written as an empty cell: always
-// (zeroBlank), or on a row that names no file (fileBlank).
-var (
-	zeroBlank = columnIndexes("recordingSecs", "attempts", "estimatedBytes")
-	fileBlank = columnIndexes("fileIndex", "bytes", "legalHold", "deleted")
-)
-
-func columnIndexes(names ...string) []int {
-	var idx []int
-	for _, n := range names {
-		i := slices.IndexFunc(manifestColumns, func(c column) bool { return c.name == n })
-		if i < 0 {
-			panic("report: no manifest column " + n)
-		}
-		idx = append(idx, i)
-	}
-	return idx
-}
-
-// blankCSVZeros empties the cells of rec (r's manifest.csv record) that
-// say nothing: a zero recordingSecs (unknown), attempts (not attempted) or
-// estimatedBytes (not a dry run), and on a row that names no file (no
-// fileType, fileName or objectURI: a conference-level row) a zero
-// fileIndex or bytes and a false legalHold or deleted, which do not apply.
-// ReadManifest reads an empty cell back as zero or false.
-func blankCSVZeros(rec []string, r *Row) {
-	for _, i := range zeroBlank {
-		if rec[i] == "0" {
-			rec[i] = ""
-		}
-	}
-	if r.FileType != "" || r.FileName != "" || r.ObjectURI != "" {
-		return
-	}
-	for _, i := range fileBlank {
-		if rec[i] == "0" || rec[i] == "false" {
-			rec[i] = ""
-		}
-	}
 }

@@ -121,7 +121,8 @@
 // attempted) and estimatedBytes (not a dry run) when 0, and on a row that
 // names no file (no fileType, fileName or objectURI: a conference-level
 // row) fileIndex and bytes when 0 and legalHold and deleted when false.
-// ReadManifest reads an empty cell back as 0 or false.
+// ReadManifest reads an empty cell back as 0 or false. The workbook leaves
+// the same cells empty (no cell at all).
 //
 // failures.csv has one row per conference a rerun should retry (a row of
 // it has status failed, cancelled or pending-transcode: Status.Retry), each

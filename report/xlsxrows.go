@@ -87,8 +87,12 @@ func (s *rowSpool) setRow(row int, cols []column, r *Row) error {
 	b := append(s.buf[:0], `<row r="`...)
 	b = strconv.AppendInt(b, int64(row), 10)
 	b = append(b, `">`...)
+	noFile := namesNoFile(r)
 	for i := range cols {
-		b = s.appendCell(b, &cols[i], i, row, cols[i].get(r))
+		c := &cols[i]
+		if v := c.get(r); !c.isBlank(v, noFile) {
+			b = s.appendCell(b, c, i, row, v)
+		}
 	}
 	b = append(b, `</row>`...)
 	s.buf = b
@@ -98,7 +102,8 @@ func (s *rowSpool) setRow(row int, cols []column, r *Row) error {
 
 // appendCell appends the cell of column c (index i) in row row holding v,
 // typed as the column says; an empty value (nil, "", a zero or pre-1900
-// time) is no cell.
+// time) is no cell, and neither is a zero the column's blankRule leaves
+// out (see setRow).
 func (s *rowSpool) appendCell(b []byte, c *column, i, row int, v any) []byte {
 	switch v := v.(type) {
 	case nil:
