@@ -95,6 +95,27 @@ func Verify(ctx context.Context, st Store, items []VerifyItem, progress func(don
 	return results
 }
 
+// HashObject streams the object at key back and returns its SHA-256 (hex)
+// and size: for an object whose SHA-256 was not known when it was stored.
+func HashObject(ctx context.Context, st Opener, key string) (sha256Hex string, n int64, err error) {
+	return readBack(ctx, st, key, make([]byte, verifyBufSize))
+}
+
+// readBack streams the object at key through buf into SHA-256.
+func readBack(ctx context.Context, st Opener, key string, buf []byte) (string, int64, error) {
+	rc, err := st.Open(ctx, key)
+	if err != nil {
+		return "", 0, fmt.Errorf("archive: verify %s: %w", key, err)
+	}
+	defer rc.Close()
+	h := sha256.New()
+	n, err := io.CopyBuffer(h, ctxReader{ctx.Err, rc}, buf)
+	if err != nil {
+		return "", n, fmt.Errorf("archive: verify %s: read after %d bytes: %w", key, n, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
 // verifyOne checks one item, reading through buf (nil: a new one).
 func verifyOne(ctx context.Context, st Opener, it VerifyItem, buf []byte) VerifyResult {
 	if buf == nil {
@@ -109,23 +130,16 @@ func verifyOne(ctx context.Context, st Opener, it VerifyItem, buf []byte) Verify
 		res.Status, res.Err = VerifyError, fmt.Errorf("archive: verify %s: no expected sha256 to compare with", it.Key)
 		return res
 	}
-	rc, err := st.Open(ctx, it.Key)
+	sum, n, err := readBack(ctx, st, it.Key, buf)
 	if errors.Is(err, ErrNotExist) {
-		res.Status, res.Err = VerifyMissing, fmt.Errorf("archive: verify %s: %w", it.Key, err)
+		res.Status, res.Err = VerifyMissing, err
 		return res
 	}
 	if err != nil {
-		res.Status, res.Err = VerifyError, fmt.Errorf("archive: verify %s: %w", it.Key, err)
+		res.Status, res.Err = VerifyError, err
 		return res
 	}
-	defer rc.Close()
-	h := sha256.New()
-	n, err := io.CopyBuffer(h, ctxReader{ctx.Err, rc}, buf)
-	if err != nil {
-		res.Status, res.Err = VerifyError, fmt.Errorf("archive: verify %s: read after %d bytes: %w", it.Key, n, err)
-		return res
-	}
-	res.GotSHA256, res.GotBytes = hex.EncodeToString(h.Sum(nil)), n
+	res.GotSHA256, res.GotBytes = sum, n
 	switch {
 	case !strings.EqualFold(res.GotSHA256, it.SHA256):
 		res.Status = VerifyMismatch

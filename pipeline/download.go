@@ -177,9 +177,11 @@ func (d *download) plan(links []export.File) error {
 }
 
 // resume reports whether the file's object is already stored whole by an
-// earlier, interrupted run of this conference: same key, same size, and our
-// SHA-256 (kept in the object's metadata) equal to the platform's, or, where
-// the platform gives no hash, equal to the object's bytes read back.
+// earlier, interrupted run of this conference: same key, stored by this
+// conference, same size, and our SHA-256 (kept in the object's metadata)
+// equal to the platform's; where either hash is missing the object is read
+// back and hashed (a store commits an object only whole and checked, so an
+// object of this conference at this key is this file).
 func (d *download) resume(ctx context.Context, st *fileState) bool {
 	if d.job.Options.Force {
 		return false
@@ -188,22 +190,24 @@ func (d *download) resume(ctx context.Context, st *fileState) bool {
 	if err != nil || (st.file.Size >= 0 && obj.Bytes != st.file.Size) {
 		return false
 	}
-	if owner := obj.Metadata["confuuid"]; owner != "" && !strings.EqualFold(owner, d.rec.ConfUUID) {
-		return false // another conference's object: Put will refuse it, loudly
+	if owner := obj.Metadata["confuuid"]; !strings.EqualFold(owner, d.rec.ConfUUID) {
+		return false // not ours, or not known to be: Put decides, loudly
 	}
 	switch {
 	case st.file.SHA256 != "" && obj.SHA256 != "":
 		if !strings.EqualFold(obj.SHA256, st.file.SHA256) {
 			return false
 		}
-	case st.file.SHA256 != "":
-		// No SHA-256 in the object's metadata: hash it and compare with the platform's.
-		obj.SHA256 = st.file.SHA256
+	case obj.SHA256 != "":
 		if archive.VerifyObject(ctx, d.job.Store, obj) != nil {
 			return false
 		}
-	case obj.SHA256 == "" || archive.VerifyObject(ctx, d.job.Store, obj) != nil:
-		return false
+	default:
+		sum, n, err := archive.HashObject(ctx, d.job.Store, st.key)
+		if err != nil || n != obj.Bytes || (st.file.SHA256 != "" && !strings.EqualFold(sum, st.file.SHA256)) {
+			return false
+		}
+		obj.SHA256 = sum
 	}
 	st.obj, st.err = &obj, nil
 	d.log.Info("already stored by an earlier run; not downloaded again", "file", st.file.String(), "key", obj.Key)
