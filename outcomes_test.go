@@ -231,3 +231,55 @@ func TestSigkillMidConferenceRerunFetchesOnlyTheRest(t *testing.T) {
 	}
 	t.Logf("%d of 4 files stored before the kill; the rerun downloaded %d bytes", stored, again)
 }
+
+// TestExitCodeOfEachStatus: exit 0 only when every input line ends
+// archived, already-archived, pending-transcode, unavailable, no-files or
+// duplicate-input; an invalid-input or not-found line makes it 1 (as a
+// failed one does: TestExitCodes).
+func TestExitCodeOfEachStatus(t *testing.T) {
+	ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 4, FilesPerConference: 1, FileSize: 2 << 10,
+		Pending: 1, Unavailable: 1, NoFiles: 1, Seed: 117})
+	byStatus := map[string]string{}
+	for _, c := range ds.Conferences {
+		switch {
+		case !c.IsDecodeFinish:
+			byStatus["pending-transcode"] = c.ConfUUID
+		case !c.Available:
+			byStatus["unavailable"] = c.ConfUUID
+		case len(c.Files) == 0:
+			byStatus["no-files"] = c.ConfUUID
+		default:
+			byStatus["archived"] = c.ConfUUID
+		}
+	}
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 117})
+	tests := []struct {
+		status string
+		lines  []string
+		want   int
+	}{
+		{"archived", []string{byStatus["archived"]}, 0},
+		{"pending-transcode", []string{byStatus["pending-transcode"]}, 0},
+		{"unavailable", []string{byStatus["unavailable"]}, 0},
+		{"no-files", []string{byStatus["no-files"]}, 0},
+		{"duplicate-input", []string{byStatus["unavailable"], byStatus["unavailable"]}, 0},
+		{"invalid-input", []string{byStatus["unavailable"], "not-a-uuid"}, 1},
+		{"not-found", []string{"0123456789abcdef0123456789abcdef"}, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.status, func(t *testing.T) {
+			dir := t.TempDir()
+			res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, tc.lines...), "--dest", filepath.Join(dir, "a"), "--out", filepath.Join(dir, "r"))
+			if res.code != tc.want {
+				t.Errorf("exit %d, want %d\n%s", res.code, tc.want, res.stderr)
+			}
+			seen := false
+			for _, r := range readManifest(t, filepath.Join(dir, "r")) {
+				seen = seen || r["status"] == tc.status
+			}
+			if !seen {
+				t.Errorf("no %s row", tc.status)
+			}
+		})
+	}
+}
