@@ -1,6 +1,6 @@
 package report
 
-// entryChunk is how many entries one chunk of an entryList holds (1.5 MiB).
+// entryChunk is how many entries one chunk of an entryList holds (1 MiB).
 const entryChunk = 64 << 10
 
 // entryList is the journal's row index, grown in fixed chunks: appending

@@ -13,7 +13,7 @@ func TestEntryList(t *testing.T) {
 		t.Run("", func(t *testing.T) {
 			var l entryList
 			for i := range n {
-				l.add(entry{off: int64(i), seq: int32(i)})
+				l.add(entry{pos: uint64(i) << entryLenBits, seq: int32(i)})
 			}
 			if got := l.len(); got != n {
 				t.Fatalf("len = %d, want %d", got, n)
@@ -23,7 +23,7 @@ func TestEntryList(t *testing.T) {
 				t.Fatalf("flatten: %d entries, want %d", len(got), n)
 			}
 			for i, e := range got {
-				if e.off != int64(i) || e.seq != int32(i) {
+				if e.off() != int64(i) || e.seq != int32(i) {
 					t.Fatalf("entry %d = %+v, want off and seq %d", i, e, i)
 				}
 			}
@@ -159,4 +159,31 @@ func readCSV(t *testing.T, path string) [][]string {
 		t.Fatal(err)
 	}
 	return recs
+}
+
+func TestNewEntry(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		seq    int
+		off    int64
+		n      int
+		wantOK bool
+	}{
+		{"small", 3, 100, 50, true},
+		{"largest line", 1, 1 << 39, maxEntryLen, true},
+		{"largest offset", 1, maxEntryOff, 1, true},
+		{"line too long", 1, 0, maxEntryLen + 1, false},
+		{"offset too large", 1, maxEntryOff + 1, 1, false},
+		{"negative seq", -1, 0, 1, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, err := newEntry(&Row{Seq: tc.seq, FileIndex: 2}, tc.off, tc.n)
+			if (err == nil) != tc.wantOK {
+				t.Fatalf("err = %v, want ok %v", err, tc.wantOK)
+			}
+			if tc.wantOK && (e.off() != tc.off || e.n() != tc.n || e.seq != int32(tc.seq) || e.file != 2) {
+				t.Errorf("entry = off %d n %d seq %d file %d, want %d %d %d 2", e.off(), e.n(), e.seq, e.file, tc.off, tc.n, tc.seq)
+			}
+		})
+	}
 }

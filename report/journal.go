@@ -49,23 +49,36 @@ type journalEnd struct {
 	Finished time.Time `json:"finished"`
 }
 
-// entry locates one row in the journal: 24 bytes per row is all that stays
+// entry locates one row in the journal: 16 bytes per row is all that stays
 // in memory until the report is written.
 type entry struct {
-	off  int64 // byte offset of the line
+	pos  uint64 // byte offset of the line << entryLenBits | line length (without the newline)
 	seq  int32
 	file int32 // FileIndex
-	n    int32 // line length, without the newline
 }
+
+// A row line is at most 16 MiB (a sanitised row is well under 100 KiB) and
+// the journal at most 1 TiB.
+const (
+	entryLenBits = 24
+	maxEntryLen  = 1<<entryLenBits - 1
+	maxEntryOff  = 1<<(64-entryLenBits) - 1
+)
+
+func (e entry) off() int64 { return int64(e.pos >> entryLenBits) }
+func (e entry) n() int     { return int(e.pos & maxEntryLen) }
 
 func newEntry(r *Row, off int64, n int) (entry, error) {
 	if r.Seq < 0 || r.Seq > math.MaxInt32 || r.FileIndex < 0 || r.FileIndex > math.MaxInt32 {
 		return entry{}, fmt.Errorf("seq %d or file index %d out of range", r.Seq, r.FileIndex)
 	}
-	if n > math.MaxInt32 {
+	if n < 0 || n > maxEntryLen {
 		return entry{}, fmt.Errorf("row of %d bytes too large", n)
 	}
-	return entry{off: off, seq: int32(r.Seq), file: int32(r.FileIndex), n: int32(n)}, nil
+	if off < 0 || off > maxEntryOff {
+		return entry{}, fmt.Errorf("journal offset %d too large", off)
+	}
+	return entry{pos: uint64(off)<<entryLenBits | uint64(n), seq: int32(r.Seq), file: int32(r.FileIndex)}, nil
 }
 
 // sortEntries puts entries in input order: Seq, then FileIndex, then
@@ -78,7 +91,7 @@ func sortEntries(idx []entry) {
 		if a.file != b.file {
 			return cmpInt(int64(a.file), int64(b.file))
 		}
-		return cmpInt(a.off, b.off)
+		return cmpInt(a.off(), b.off())
 	})
 }
 
@@ -110,22 +123,23 @@ func newJournalReader(f *os.File) *journalReader {
 }
 
 func (jr *journalReader) line(e entry) ([]byte, error) {
-	end := e.off + int64(e.n)
-	if e.off >= jr.start && end <= jr.start+int64(len(jr.win)) {
-		return jr.win[e.off-jr.start : end-jr.start], nil
+	off, n := e.off(), e.n()
+	end := off + int64(n)
+	if off >= jr.start && end <= jr.start+int64(len(jr.win)) {
+		return jr.win[off-jr.start : end-jr.start], nil
 	}
-	if int(e.n) > journalWindow/2 {
+	if n > journalWindow/2 {
 		// A huge row: read it alone.
-		if cap(jr.buf) < int(e.n) {
-			jr.buf = make([]byte, e.n)
+		if cap(jr.buf) < n {
+			jr.buf = make([]byte, n)
 		}
-		b := jr.buf[:e.n]
-		if _, err := jr.f.ReadAt(b, e.off); err != nil {
+		b := jr.buf[:n]
+		if _, err := jr.f.ReadAt(b, off); err != nil {
 			return nil, err
 		}
 		return b, nil
 	}
-	jr.start = max(0, e.off-journalWindow/4)
+	jr.start = max(0, off-journalWindow/4)
 	n, err := jr.f.ReadAt(jr.win[:journalWindow], jr.start)
 	jr.win = jr.win[:n]
 	if err != nil && !errors.Is(err, io.EOF) {
@@ -134,17 +148,17 @@ func (jr *journalReader) line(e entry) ([]byte, error) {
 	if end > jr.start+int64(n) {
 		return nil, io.ErrUnexpectedEOF
 	}
-	return jr.win[e.off-jr.start : end-jr.start], nil
+	return jr.win[off-jr.start : end-jr.start], nil
 }
 
 func (jr *journalReader) row(e entry) (Row, error) {
 	b, err := jr.line(e)
 	if err != nil {
-		return Row{}, fmt.Errorf("read journal at %d: %w", e.off, err)
+		return Row{}, fmt.Errorf("read journal at %d: %w", e.off(), err)
 	}
 	r, err := decodeRowLine(b)
 	if err != nil {
-		return Row{}, fmt.Errorf("journal at %d: not a row", e.off)
+		return Row{}, fmt.Errorf("journal at %d: not a row", e.off())
 	}
 	return r, nil
 }

@@ -19,7 +19,7 @@
 // there to Summary.Fatal.
 //
 // [Writer.Close] writes the report files (see [Paths]) in input order (rows sorted by
-// Seq, then FileIndex, then completion order). It keeps only a 24-byte index
+// Seq, then FileIndex, then completion order). It keeps only a 16-byte index
 // entry per row in memory and reads the rows back from the journal, so memory
 // does not grow meaningfully with the number of rows. Each report file is
 // written to a temporary name in the same directory, fsynced and renamed into
