@@ -308,3 +308,25 @@ func TestNoFilesAndEmptyInput(t *testing.T) {
 		t.Errorf("empty input: %d rows, want 0", len(rows))
 	}
 }
+
+// TestListNeutralisesFormulaCells: list's CSV shows formula-like subjects
+// and IDs as text, as the manifest does.
+func TestListNeutralisesFormulaCells(t *testing.T) {
+	ds := genDataset(2, 1, 1<<10, 119)
+	ds.Conferences[0].Subject = "=HYPERLINK(\"http://evil\",\"x\")"
+	ds.Conferences[1].Subject = "@SUM(1+1)"
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 119})
+	res := runBin(t, simEnv(sim), "list", "--from", "2024-01-01", "--to", "2030-01-01")
+	if res.code != 0 {
+		t.Fatalf("list: exit %d\n%s", res.code, res.stderr)
+	}
+	recs, err := csv.NewReader(strings.NewReader(res.stdout)).ReadAll()
+	if err != nil || len(recs) != 3 {
+		t.Fatalf("list output (%v):\n%s", err, res.stdout)
+	}
+	for _, r := range recs[1:] {
+		if s := r[2]; strings.ContainsAny(s[:1], "=+-@") {
+			t.Errorf("subject cell %q would be read as a formula", s)
+		}
+	}
+}

@@ -174,6 +174,14 @@ func TestShardsMergedEqualOneRun(t *testing.T) {
 		t.Fatalf("merge exit %d\n%s", res.code, res.stderr)
 	}
 	assertReportFiles(t, merged)
+	// Merging into one of its own inputs is a usage error, and changes nothing.
+	before := fileSHA256(t, filepath.Join(shardDirs[0], report.ManifestCSV))
+	if res := runBin(t, nil, append([]string{"merge", "--out", shardDirs[0] + "/."}, shardDirs...)...); res.code != 2 {
+		t.Errorf("merge --out onto an input: exit %d, want 2\n%s", res.code, res.stderr)
+	}
+	if after := fileSHA256(t, filepath.Join(shardDirs[0], report.ManifestCSV)); after != before {
+		t.Error("merge onto an input changed it")
+	}
 	got, want := archivedSet(merged), archivedSet(whole)
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("merged shards archived %v\nunsharded run archived %v", got, want)
