@@ -269,12 +269,14 @@ func TestPeakHeap1M(t *testing.T) {
 }
 
 // fatalRow is row i of a run a wrong key stopped before any conference
-// started: cancelled with errorCode "fatal" and the caller's hint, every
-// seventh line an invalid-input row instead.
-func fatalRow(i int) Row {
-	r := Row{Seq: i, ConfUUID: fmt.Sprintf("%032x", i*7919+1), Status: Cancelled, ErrorCode: "fatal",
-		Hint:       "not started: fix the summary's fatal error, then rerun with --input failures.csv",
-		FinishedAt: t0.Add(time.Duration(i) * time.Microsecond)}
+// started: cancelled with errorCode "fatal" (with the caller's hint and
+// finishedAt when full), every seventh line an invalid-input row instead.
+func fatalRow(i int, full bool) Row {
+	r := Row{Seq: i, ConfUUID: fmt.Sprintf("%032x", i*7919+1), Status: Cancelled, ErrorCode: "fatal"}
+	if full {
+		r.Hint = "not started: fix the summary's fatal error, then rerun with --input failures.csv"
+		r.FinishedAt = t0.Add(time.Duration(i) * time.Microsecond)
+	}
 	if i%7 == 3 {
 		r.ConfUUID = fmt.Sprintf("not-a-uuid-%d", i)
 		r.Status, r.ErrorCode = InvalidInput, "invalid-input"
@@ -286,11 +288,18 @@ func fatalRow(i int) Row {
 
 // TestPeakHeap1MFatal: the report of a million-line input that a fatal
 // error stopped (plan first, then every row cancelled or invalid): its
-// time, peak heap and file sizes. Only with MEETARCHIVE_BENCH_1M=1.
+// time, peak heap and file sizes, with the not-started rows as the
+// pipeline writes them (a hint and finishedAt on each) and without either.
+// Only with MEETARCHIVE_BENCH_1M=1.
 func TestPeakHeap1MFatal(t *testing.T) {
 	if os.Getenv("MEETARCHIVE_BENCH_1M") != "1" || raceEnabled {
 		t.Skip("set MEETARCHIVE_BENCH_1M=1 (without -race) to run the 1,000,000-row test")
 	}
+	t.Run("hint and finishedAt", func(t *testing.T) { measureFatal(t, true) })
+	t.Run("bare", func(t *testing.T) { measureFatal(t, false) })
+}
+
+func measureFatal(t *testing.T, full bool) {
 	const n = 1_000_000
 	dir := t.TempDir()
 	cpu0 := cpuTime()
@@ -302,7 +311,7 @@ func TestPeakHeap1MFatal(t *testing.T) {
 	}
 	if err := w.Plan(func(yield func(PlanItem) bool) {
 		for i := range n {
-			if !yield(PlanItem{Seq: i, ConfUUID: fatalRow(i).ConfUUID, Line: i + 2}) {
+			if !yield(PlanItem{Seq: i, ConfUUID: fatalRow(i, full).ConfUUID, Line: i + 2}) {
 				return
 			}
 		}
@@ -313,7 +322,7 @@ func TestPeakHeap1MFatal(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range n {
-		if err := w.Add(fatalRow(i)); err != nil {
+		if err := w.Add(fatalRow(i, full)); err != nil {
 			t.Fatal(err)
 		}
 	}

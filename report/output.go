@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 )
 
 // rowSource calls yield for every row in output order. conf identifies the
@@ -216,7 +217,11 @@ func (w *reportWriter) endConference() error {
 	}
 	f := w.cur.failure
 	f.Attempts = w.cur.attempts
-	rec := []string{f.ConfUUID, f.ConfID, f.Subject, string(f.Status), f.ErrorCode, f.ErrorMessage, fmt.Sprint(f.Attempts), Hint(f)}
+	attempts := "" // as in manifest.csv: 0 (not attempted) is empty
+	if f.Attempts != 0 {
+		attempts = strconv.Itoa(f.Attempts)
+	}
+	rec := []string{f.ConfUUID, f.ConfID, f.Subject, string(f.Status), f.ErrorCode, f.ErrorMessage, attempts, Hint(f)}
 	for i := range rec {
 		rec[i] = Neutralize(rec[i])
 	}

@@ -128,7 +128,7 @@
 // it has status failed, cancelled or pending-transcode: Status.Retry), each
 // confUUID once, with the columns confUUID, confID, subject, status,
 // errorCode, errorMessage, attempts, hint (FailuresColumns): a valid
-// --input. not-found and invalid-input conferences are not in it: a rerun
+// --input. Its attempts is empty when 0, as in manifest.csv. not-found and invalid-input conferences are not in it: a rerun
 // of the same line cannot fix them.
 //
 // manifest.xlsx has the sheets Summary, Recordings (the manifest columns)
