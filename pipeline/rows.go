@@ -28,16 +28,14 @@ func inputProblemRow(it Item) report.Row {
 }
 
 // notStartedRow is the row of a conference that never started: a signal or
-// a fatal error stopped the run first. The row carries a short code and its
-// hint; the fatal error's message is in the summary and the log, once.
+// a fatal error stopped the run first. It carries only its short code: the
+// fatal error's message is in the summary and the log, once, and a million
+// not-started rows stay small (no message, no hint of its own, no finish
+// time: it never ran).
 func notStartedRow(it Item, fatal error) report.Row {
-	r := report.Row{Seq: it.Seq, ConfUUID: it.ConfUUID, Status: report.Cancelled, FinishedAt: time.Now().UTC()}
-	// The code and its hint say it all; the fatal error's message is the
-	// summary's, once: a million not-started rows stay small.
+	r := report.Row{Seq: it.Seq, ConfUUID: it.ConfUUID, Status: report.Cancelled, ErrorCode: string(CodeInterrupted)}
 	if fatal != nil {
-		setCode(&r, CodeFatal, "")
-	} else {
-		setCode(&r, CodeInterrupted, "")
+		r.ErrorCode = string(CodeFatal)
 	}
 	return r
 }

@@ -470,7 +470,7 @@ func Hint(r Row) string {
 	case PendingTranscode:
 		return "still transcoding on the platform: rerun later with --input failures.csv"
 	case Cancelled:
-		return "the run stopped before this finished: rerun with --input failures.csv"
+		return "stopped before it finished: rerun"
 	case Failed:
 		return "rerun with --input failures.csv; if it fails again, see errorMessage"
 	case NotFound:
