@@ -63,7 +63,6 @@ func defaultSinceLastFlags() sinceLastFlags {
 
 // Defaults of the run command that belong to no package below main.
 const (
-	gcPercent               = 25 // the collector's target, unless $GOGC is set
 	defaultConcurrency      = 4
 	defaultGrace            = 30 * time.Second
 	defaultProgressInterval = 30 * time.Second
@@ -321,12 +320,8 @@ func checkOutDir(path string) error {
 func archiveRun(ctx context.Context, p *runPlan, e env, onDone func(report.Summary)) error {
 	log := p.log.logger(e.stderr)
 	started := time.Now().UTC()
-	if e.getenv("GOGC") == "" {
-		// Measured (make bench): with the default 100, a 4 GiB upload peaks
-		// 41 MiB above a 256 MiB one, only because the collector lets the
-		// little garbage pile up; at 25 the peak stays flat (+15 MiB) for a
-		// few more collections of a small heap. GOGC in the environment wins.
-		defer debug.SetGCPercent(debug.SetGCPercent(gcPercent))
+	if e.getenv("GOGC") == "" { // GOGC in the environment wins
+		defer debug.SetGCPercent(debug.SetGCPercent(archive.GCPercent))
 	}
 
 	// --out is ours alone for the whole run (a second process exits 2).

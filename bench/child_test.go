@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -117,7 +118,12 @@ func runPipeline(t *testing.T, spec childSpec) childResult {
 	if err := client.Authenticate(ctx); err != nil {
 		return fail(fmt.Errorf("authenticate: %w", err))
 	}
-	st, err := archive.Open(ctx, spec.Dest, archive.Options{ClientOptions: []func(*s3.Options){env.ClientOption()}})
+	debug.SetGCPercent(archive.GCPercent) // as run does
+	opts := archive.Options{ClientOptions: []func(*s3.Options){env.ClientOption()}}
+	if mib, err := strconv.Atoi(os.Getenv("MEETARCHIVE_BENCH_MEMORY_MIB")); err == nil && mib > 0 {
+		opts.Memory = int64(mib) << 20 // an experiment; the default is what run uses
+	}
+	st, err := archive.Open(ctx, spec.Dest, opts)
 	if err != nil {
 		return fail(fmt.Errorf("archive.Open: %w", err))
 	}
