@@ -323,7 +323,10 @@ func cmdReport(args []string, e env) error {
 		return usagef("report: --from-journal is required")
 	}
 	if _, err := os.Stat(filepath.Join(dir, report.Journal)); err != nil {
-		return usagef("report: %s has no journal: %v", dir, err)
+		if _, serr := os.Stat(filepath.Join(dir, report.SummaryJSON)); serr == nil {
+			return usagef("report: %s has no journal: its run finished and wrote its report there (the journal is removed then)", dir)
+		}
+		return usagef("report: %s has no journal: %v", dir, errors.Unwrap(err))
 	}
 	if _, err := report.Rebuild(dir); err != nil {
 		if errors.Is(err, report.ErrLocked) {
