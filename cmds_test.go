@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"meetarchive/export/meetingtest"
+	"meetarchive/report"
 )
 
 // TestSimulateProcess: `meetarchive simulate` serves what the tests use, and
@@ -328,5 +329,40 @@ func TestListNeutralisesFormulaCells(t *testing.T) {
 		if s := r[2]; strings.ContainsAny(s[:1], "=+-@") {
 			t.Errorf("subject cell %q would be read as a formula", s)
 		}
+	}
+}
+
+// TestReadmeDocumentsEveryColumn: the README's column table names every
+// manifest column, and no column that does not exist.
+func TestReadmeDocumentsEveryColumn(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(readme)
+	start := strings.Index(text, "#### Manifest columns")
+	if start < 0 {
+		t.Fatal("README has no Manifest columns section")
+	}
+	section := text[start:]
+	section = section[:strings.Index(section, "\n\n`failures.csv`")]
+	documented := map[string]bool{}
+	cell := regexp.MustCompile("^\\| (`[^|]+`) \\|")
+	name := regexp.MustCompile("`([A-Za-z0-9]+)`")
+	for _, line := range strings.Split(section, "\n") {
+		if m := cell.FindStringSubmatch(line); m != nil {
+			for _, n := range name.FindAllStringSubmatch(m[1], -1) {
+				documented[n[1]] = true
+			}
+		}
+	}
+	for _, c := range report.ManifestColumns() {
+		if !documented[c] {
+			t.Errorf("column %s is not in the README's column table", c)
+		}
+		delete(documented, c)
+	}
+	for c := range documented {
+		t.Errorf("the README documents a column %s that manifest.csv does not have", c)
 	}
 }
