@@ -1,13 +1,11 @@
 package archive_test
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -143,7 +141,7 @@ func rssChild(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = st.Put(ctx, fmt.Sprintf("f%d.mp4", i), &blockReader{block: block, left: size}, known(size, sum))
+			_, errs[i] = st.Put(ctx, fmt.Sprintf("f%d.mp4", i), archivetest.Repeat(block, size), known(size, sum))
 		}()
 	}
 	wg.Wait()
@@ -151,7 +149,7 @@ func rssChild(t *testing.T) {
 	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
 	}
-	peak, err := vmHWM()
+	peak, err := archivetest.PeakRSS()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,38 +157,4 @@ func rssChild(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	fmt.Printf("RESULT peak_rss_mib=%.1f mib_per_s=%.1f alloc_mib=%.1f gcs=%d\n", float64(peak)/mib, float64(files*size)/mib/elapsed.Seconds(),
 		float64(after.TotalAlloc-before.TotalAlloc)/mib, after.NumGC-before.NumGC)
-}
-
-// blockReader yields left bytes of block repeated: a source that costs no CPU.
-type blockReader struct {
-	block []byte
-	off   int
-	left  int64
-}
-
-func (r *blockReader) Read(p []byte) (int, error) {
-	if r.left == 0 {
-		return 0, io.EOF
-	}
-	n := copy(p[:min(int64(len(p)), r.left)], r.block[r.off:])
-	r.off = (r.off + n) % len(r.block)
-	r.left -= int64(n)
-	return n, nil
-}
-
-// vmHWM is this process's peak resident set size in bytes (Linux).
-func vmHWM() (int64, error) {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kib, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kib << 10, err
-		}
-	}
-	return 0, errors.New("no VmHWM in /proc/self/status")
 }

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bufio"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -91,7 +90,7 @@ func TestBenchChild(t *testing.T) {
 		t.Fatalf("child spec %s: %v", path, err)
 	}
 	res := runPipeline(t, spec)
-	if res.PeakRSS, err = vmHWM(); err != nil {
+	if res.PeakRSS, err = archivetest.PeakRSS(); err != nil {
 		res.PeakRSS = -1
 	}
 	line, err := json.Marshal(res)
@@ -265,21 +264,4 @@ func runChild(ctx context.Context, spec childSpec) (childResult, error) {
 		return res, fmt.Errorf("child: %v:\n%s", err, out)
 	}
 	return res, nil
-}
-
-// vmHWM is this process's peak resident set size in bytes (Linux).
-func vmHWM() (int64, error) {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kib, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kib << 10, err
-		}
-	}
-	return 0, errors.New("no VmHWM in /proc/self/status")
 }

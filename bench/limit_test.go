@@ -90,7 +90,7 @@ func uploadAll(ctx context.Context, tm *transfermanager.Client, b archivetest.Bu
 			_, err := tm.UploadObject(ctx, &transfermanager.UploadObjectInput{
 				Bucket: aws.String(b.Name),
 				Key:    aws.String(fmt.Sprintf("%s/%d.mp4", prefix, i)),
-				Body:   &blockReader{block: block, left: size},
+				Body:   archivetest.Repeat(block, size),
 			})
 			if err != nil {
 				return fmt.Errorf("transfermanager upload %d: %w", i, err)
@@ -106,23 +106,6 @@ func randomBlock() []byte {
 	block := make([]byte, mib)
 	_, _ = rand.NewChaCha8([32]byte{1}).Read(block)
 	return block
-}
-
-// blockReader yields left bytes of block repeated: a source that costs no CPU.
-type blockReader struct {
-	block []byte
-	off   int
-	left  int64
-}
-
-func (r *blockReader) Read(p []byte) (int, error) {
-	if r.left == 0 {
-		return 0, io.EOF
-	}
-	n := copy(p[:min(int64(len(p)), r.left)], r.block[r.off:])
-	r.off = (r.off + n) % len(r.block)
-	r.left -= int64(n)
-	return n, nil
 }
 
 // fileSizes lists the sizes of every file of confs.
