@@ -33,5 +33,12 @@ if ! command -v "${CC:-cc}" >/dev/null 2>&1 && ! command -v gcc >/dev/null 2>&1;
 	echo "no C compiler found (install gcc for the race detector): running the tests without -race"
 	race=""
 fi
+echo "== openpyxl (Debian's python3-openpyxl: an independent reader of manifest.xlsx)"
+if ! /usr/bin/python3 -c "import openpyxl" 2>/dev/null; then
+	{ apt-get install -y -qq python3-openpyxl >/dev/null 2>&1 ||
+		{ apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq python3-openpyxl >/dev/null 2>&1; }; } ||
+		echo "python3-openpyxl could not be installed: the independent-reader test will skip"
+fi
+
 echo "== go test ${race}"
 go test ${race} -count=1 -timeout 14m ./...
