@@ -507,7 +507,7 @@ func checkPushURL(s string) error {
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
 		return fmt.Errorf("%q: want no query or fragment", redactURL(s))
 	case strings.Contains(u.Path, "/metrics/job"):
-		return fmt.Errorf("%q: give the Pushgateway's base URL, without /metrics/job/...", redactURL(s))
+		return fmt.Errorf("%q: give the Pushgateway's base URL, without the /metrics/job path", redactURL(s))
 	}
 	return nil
 }
