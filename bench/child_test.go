@@ -119,8 +119,12 @@ func runPipeline(t *testing.T, spec childSpec) childResult {
 	}
 	debug.SetGCPercent(archive.GCPercent) // as run does
 	opts := archive.Options{ClientOptions: []func(*s3.Options){env.ClientOption()}}
+	// Experiments; the defaults are what run uses.
 	if mib, err := strconv.Atoi(os.Getenv("MEETARCHIVE_BENCH_MEMORY_MIB")); err == nil && mib > 0 {
-		opts.Memory = int64(mib) << 20 // an experiment; the default is what run uses
+		opts.Memory = int64(mib) << 20
+	}
+	if mib, err := strconv.Atoi(os.Getenv("MEETARCHIVE_BENCH_PART_MIB")); err == nil && mib > 0 {
+		opts.PartSize = int64(mib) << 20
 	}
 	st, err := archive.Open(ctx, spec.Dest, opts)
 	if err != nil {
