@@ -29,6 +29,8 @@ const (
 	CodeMeetingMissing = "MMC.111070005" // meeting does not exist (400)
 	CodeConfNotFound   = "MMC.111072065" // conference not found or auth failed (400)
 	CodeThrottled      = "APIG.0308"     // the throttling threshold has been reached
+	CodeNoPermission   = "MMC.111070002" // insufficient permissions
+	CodeNoViewRight    = "MMC.111070010" // no permission to view the meeting
 )
 
 // APIError is any non-2xx API answer (after retries).
@@ -141,9 +143,9 @@ type netError struct {
 }
 
 func (e *netError) Error() string {
-	kind := "connection"
+	kind := CodeConnection
 	if e.timeout {
-		kind = "timeout"
+		kind = CodeTimeout
 	}
 	if e.msg == "" {
 		return "export: " + e.op + ": " + kind
@@ -260,15 +262,30 @@ func ShouldRetry(err error) bool {
 	return errors.As(err, &oe)
 }
 
+// The errorCodes ErrorCode gives besides the API's own error_code and
+// "http-<status>": one definition, which callers compare against.
+const (
+	CodeAuth             = "auth"
+	CodeBadRedirect      = "bad-redirect"
+	CodeTruncated        = "truncated"
+	CodeTimeout          = "timeout"
+	CodeConnection       = "connection"
+	CodeBadResponse      = "bad-response"
+	CodeResponseMismatch = "response-mismatch"
+	CodeTooManyPages     = "too-many-pages"
+	CodeInvalidConfUUID  = "invalid-input"
+	CodeCancelled        = "cancelled"
+	CodeOther            = "error" // an error the client cannot name
+)
+
 // ErrorCode gives the manifest's errorCode for err: the API's error_code if
-// any, else "auth", "bad-redirect", "http-<status>", "truncated", "timeout", "bad-response",
-// "connection", "cancelled", or "error" for anything else ("" for nil).
+// any, else one of the Code constants above or "http-<status>" ("" for nil).
 func ErrorCode(err error) string {
 	if err == nil {
 		return ""
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return "cancelled"
+		return CodeCancelled
 	}
 	var ve *ValidationError
 	if errors.As(err, &ve) {
@@ -280,36 +297,36 @@ func ErrorCode(err error) string {
 	case hasAPI && ae.Code != "":
 		return ae.Code
 	case errors.Is(err, ErrAuth):
-		return "auth"
+		return CodeAuth
 	case errors.Is(err, ErrBadRedirect):
-		return "bad-redirect"
+		return CodeBadRedirect
 	case hasAPI:
 		return "http-" + strconv.Itoa(ae.StatusCode)
 	case errors.Is(err, ErrTruncated):
-		return "truncated"
+		return CodeTruncated
 	case errors.Is(err, ErrTimeout):
-		return "timeout"
+		return CodeTimeout
 	case errors.Is(err, ErrBadResponse):
-		return "bad-response"
+		return CodeBadResponse
 	case errors.Is(err, ErrConnection):
-		return "connection"
+		return CodeConnection
 	}
 	var nerr *netError
 	if errors.As(err, &nerr) {
 		if nerr.timeout {
-			return "timeout"
+			return CodeTimeout
 		}
-		return "connection"
+		return CodeConnection
 	}
 	var ne net.Error
 	if errors.As(err, &ne) {
 		if ne.Timeout() {
-			return "timeout"
+			return CodeTimeout
 		}
-		return "connection"
+		return CodeConnection
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
-		return "connection"
+		return CodeConnection
 	}
-	return "error"
+	return CodeOther
 }

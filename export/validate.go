@@ -61,13 +61,13 @@ func (e *ValidationError) Unwrap() error { return e.kind }
 func (e *ValidationError) code() string {
 	switch e.kind {
 	case ErrResponseMismatch:
-		return "response-mismatch"
+		return CodeResponseMismatch
 	case ErrTooManyPages:
-		return "too-many-pages"
+		return CodeTooManyPages
 	case ErrInvalidConfUUID:
-		return "invalid-input"
+		return CodeInvalidConfUUID
 	}
-	return "bad-response"
+	return CodeBadResponse
 }
 
 func badField(op, field, format string, args ...any) error {

@@ -21,7 +21,7 @@ const (
 	CodePendingTranscode Code = "pending-transcode" // still transcoding on the platform
 	CodeUnavailable      Code = "unavailable"       // the platform says it cannot be downloaded
 	CodeNotFound         Code = "not-found"         // the platform does not know the conference
-	CodeAuth             Code = "auth"              // credentials refused (fatal)
+	CodeAuth             Code = export.CodeAuth     // credentials refused (fatal)
 	CodeFatal            Code = "fatal"             // not started: the run stopped on a fatal error
 	CodeInterrupted      Code = "interrupted"       // not started: a signal stopped the run
 	CodeCancelled        Code = "cancelled"         // started, stopped before it finished
@@ -47,7 +47,7 @@ func codeOf(err error) Code {
 	}
 	// export names API, network and cancellation errors; what it cannot name
 	// here came from the store.
-	if c := export.ErrorCode(err); c != "error" {
+	if c := export.ErrorCode(err); c != export.CodeOther {
 		return Code(c)
 	}
 	return CodeStore
@@ -82,11 +82,11 @@ func hint(c Code) string {
 		return "authentication refused: check the credentials, then " + rerun
 	case c == "http-429" || c == export.CodeThrottled:
 		return "throttled by the API gateway: lower --rate, then " + rerun
-	case c == "MMC.111070002" || c == "MMC.111070010" || c == "http-403":
+	case s == export.CodeNoPermission || s == export.CodeNoViewRight || s == "http-403":
 		return "no permission: use an administrator account, then " + rerun
-	case c == "timeout" || c == "connection":
+	case s == export.CodeTimeout || s == export.CodeConnection:
 		return "network problem: check connectivity (and --ca-bundle), then " + rerun
-	case c == "truncated":
+	case s == export.CodeTruncated:
 		return "download cut short: " + rerun
 	case c == CodeIntegrity:
 		return "stored bytes did not match the platform's size or SHA-256: rerun; if it persists, ask the vendor"
@@ -98,11 +98,11 @@ func hint(c Code) string {
 		return "another conference's file is stored at this key: make --key-template include {{.ConfUUID}}, then " + rerun
 	case c == CodeNotDeleted:
 		return "archived; delete it from the platform by hand or rerun with --delete-after-archive"
-	case c == "bad-response" || c == "response-mismatch":
+	case s == export.CodeBadResponse || s == export.CodeResponseMismatch:
 		return "the platform's answer was malformed or about another conference: rerun; if it persists, report it to the vendor"
-	case c == "too-many-pages":
+	case s == export.CodeTooManyPages:
 		return "the platform's link list never ended: rerun later; if it persists, report it to the vendor"
-	case c == "bad-redirect":
+	case s == export.CodeBadRedirect:
 		return "the media host redirected where a download token must not go: check proxies, then " + rerun
 	case c == CodeStore:
 		return "the destination failed: check it, then " + rerun
