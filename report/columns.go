@@ -143,9 +143,10 @@ func boolCol(name string, width float64, p func(r *Row) *bool) column {
 		}}
 }
 
-// optIntCol is a number that may be unknown: a nil pointer is an empty cell.
-func optIntCol(name string, width float64, p func(r *Row) **int) column {
-	return column{name: name, kind: kindInt, width: width,
+// optCol is a value that may be unknown: a nil pointer is an empty cell,
+// never a zero. parse reads the CSV text back.
+func optCol[T any](name string, k colKind, width float64, p func(r *Row) **T, parse func(string) (T, error)) column {
+	return column{name: name, kind: k, width: width,
 		get: func(r *Row) any {
 			if v := *p(r); v != nil {
 				return *v
@@ -157,7 +158,7 @@ func optIntCol(name string, width float64, p func(r *Row) **int) column {
 				*p(r) = nil
 				return nil
 			}
-			v, err := strconv.Atoi(s)
+			v, err := parse(s)
 			if err != nil {
 				return err
 			}
@@ -166,28 +167,14 @@ func optIntCol(name string, width float64, p func(r *Row) **int) column {
 		}}
 }
 
-// optBoolCol is a boolean that may be unknown: a nil pointer is an empty
-// cell, never false.
+// optIntCol is a number that may be unknown.
+func optIntCol(name string, width float64, p func(r *Row) **int) column {
+	return optCol(name, kindInt, width, p, strconv.Atoi)
+}
+
+// optBoolCol is a boolean that may be unknown (an empty cell, never false).
 func optBoolCol(name string, width float64, p func(r *Row) **bool) column {
-	return column{name: name, kind: kindBool, width: width,
-		get: func(r *Row) any {
-			if v := *p(r); v != nil {
-				return *v
-			}
-			return nil
-		},
-		set: func(r *Row, s string) error {
-			if s == "" {
-				*p(r) = nil
-				return nil
-			}
-			v, err := strconv.ParseBool(s)
-			if err != nil {
-				return err
-			}
-			*p(r) = &v
-			return nil
-		}}
+	return optCol(name, kindBool, width, p, strconv.ParseBool)
 }
 
 // manifestColumns is the column order of manifest.csv and of the Recordings
