@@ -20,17 +20,10 @@ func TestConcurrentRunsOnOneOut(t *testing.T) {
 	dir := t.TempDir()
 	in := writeInput(t, dir, uuids(ds)...)
 	out, dest := filepath.Join(dir, "report"), filepath.Join(dir, "a")
-	first, _, firstErr := binCommand(simEnv(sim), "run", "--input", in, "--dest", dest, "--out", out)
-	if err := first.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if _, err := os.Stat(filepath.Join(out, report.Journal)); err == nil {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	first, firstErr := startBin(t, simEnv(sim), func() bool {
+		_, err := os.Stat(filepath.Join(out, report.Journal))
+		return err == nil
+	}, "run", "--input", in, "--dest", dest, "--out", out)
 	start := time.Now()
 	second := runBin(t, simEnv(sim), "run", "--input", in, "--dest", filepath.Join(dir, "b"), "--out", out)
 	if second.code != 2 {

@@ -62,6 +62,27 @@ func cleanEnv(extra map[string]string) []string {
 	return env
 }
 
+// startBin starts the binary and waits (30 s at most) until ready holds:
+// the moment a test signals or kills it. If ready never holds the process
+// is killed and the test fails with its stderr.
+func startBin(t *testing.T, env map[string]string, ready func() bool, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	cmd, _, stderr := binCommand(env, args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !ready() {
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			t.Fatalf("%v: never got ready\n%s", args, stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return cmd, stderr
+}
+
 func binCommand(env map[string]string, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
 	cmd := exec.Command(binPath, args...)
 	cmd.Env = cleanEnv(env)
@@ -497,14 +518,8 @@ func TestSigtermCancelsAndReports(t *testing.T) {
 	in := writeInput(t, dir, uuids(ds)...)
 	out := filepath.Join(dir, "report")
 	env := simEnv(sim)
-	cmd, _, stderr := binCommand(env, "run", "--input", in, "--dest", filepath.Join(dir, "a"), "--out", out, "--concurrency", "2", "--grace", "1s")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for sim.Counters().Media < 2 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
+	cmd, stderr := startBin(t, env, func() bool { return sim.Counters().Media >= 2 },
+		"run", "--input", in, "--dest", filepath.Join(dir, "a"), "--out", out, "--concurrency", "2", "--grace", "1s")
 	start := time.Now()
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

@@ -38,18 +38,9 @@ func TestSigkillJournalRebuildAndRerun(t *testing.T) {
 	dir := t.TempDir()
 	in := writeInput(t, dir, uuids(ds)...)
 	out, dest := filepath.Join(dir, "report"), filepath.Join(dir, "a")
-	cmd, _, stderr := binCommand(simEnv(sim), "run", "--input", in, "--dest", dest, "--out", out, "--concurrency", "2")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	journal := filepath.Join(out, report.Journal)
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if n := countJournalRows(journal); n >= 3 {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	cmd, stderr := startBin(t, simEnv(sim), func() bool { return countJournalRows(journal) >= 3 },
+		"run", "--input", in, "--dest", dest, "--out", out, "--concurrency", "2")
 	_ = cmd.Process.Signal(syscall.SIGKILL)
 	_ = cmd.Wait()
 	if _, err := os.Stat(filepath.Join(out, report.ManifestCSV)); err == nil {
@@ -377,14 +368,8 @@ func TestSecondSignalCancelsAtOnce(t *testing.T) {
 	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 67, MediaRate: 1 << 20}) // 8 s a file
 	dir := t.TempDir()
 	out := filepath.Join(dir, "report")
-	cmd, _, stderr := binCommand(simEnv(sim), "run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", filepath.Join(dir, "a"), "--out", out, "--grace", "1m")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for sim.Counters().MediaBytes < 1<<20 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	cmd, stderr := startBin(t, simEnv(sim), func() bool { return sim.Counters().MediaBytes >= 1<<20 },
+		"run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", filepath.Join(dir, "a"), "--out", out, "--grace", "1m")
 	start := time.Now()
 	_ = cmd.Process.Signal(syscall.SIGINT)
 	time.Sleep(300 * time.Millisecond)

@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"meetarchive/export/meetingtest"
 	"meetarchive/report"
@@ -151,11 +150,8 @@ func TestStoppedConferenceShowsItsStoredObjects(t *testing.T) {
 	dir := t.TempDir()
 	in := writeInput(t, dir, uuids(ds)...)
 	out, dest := filepath.Join(dir, "r"), filepath.Join(dir, "a")
-	cmd, _, stderr := binCommand(simEnv(sim), "run", "--input", in, "--dest", dest, "--out", out, "--grace", "0s")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, func() bool { return len(sim.Served()) >= 2 })
+	cmd, stderr := startBin(t, simEnv(sim), func() bool { return len(sim.Served()) >= 2 },
+		"run", "--input", in, "--dest", dest, "--out", out, "--grace", "0s")
 	_ = cmd.Process.Signal(os.Interrupt)
 	_ = cmd.Wait()
 	if code := cmd.ProcessState.ExitCode(); code != 130 {
@@ -186,18 +182,6 @@ func TestStoppedConferenceShowsItsStoredObjects(t *testing.T) {
 	}
 }
 
-// waitFor polls cond for up to 20 s.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("timed out waiting")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // TestSigkillMidConferenceRerunFetchesOnlyTheRest: a run killed (SIGKILL)
 // after some files of a multi-file conference are stored: the rerun
 // downloads only the rest and commits the conference.
@@ -207,11 +191,8 @@ func TestSigkillMidConferenceRerunFetchesOnlyTheRest(t *testing.T) {
 	dir := t.TempDir()
 	in := writeInput(t, dir, uuids(ds)...)
 	dest := filepath.Join(dir, "a")
-	cmd, _, _ := binCommand(simEnv(sim), "run", "--input", in, "--dest", dest, "--out", filepath.Join(dir, "r"))
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, func() bool { return len(sim.Served()) >= 2 })
+	cmd, _ := startBin(t, simEnv(sim), func() bool { return len(sim.Served()) >= 2 },
+		"run", "--input", in, "--dest", dest, "--out", filepath.Join(dir, "r"))
 	_ = cmd.Process.Kill()
 	_ = cmd.Wait()
 	stored := len(sim.Served()) // files sent whole before the kill (at most one more was in flight)

@@ -243,19 +243,8 @@ func TestSinceLastOverDays(t *testing.T) {
 			for k, v := range dest.env {
 				env[k] = v
 			}
-			cmd, _, stderr := binCommand(env, "run", "--since-last", "--from", "2024-05-01", "--max-pending-age", "96h",
+			cmd, _ := startBin(t, env, mediaStalled(sim), "run", "--since-last", "--from", "2024-05-01", "--max-pending-age", "96h",
 				"--dest", dest.uri, "--out", out3, "--concurrency", "1")
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			deadline := time.Now().Add(30 * time.Second)
-			for sim.Counters().FaultHits[meetingtest.EndpointMedia+"/"+meetingtest.FaultLatency] == 0 {
-				if time.Now().After(deadline) {
-					_ = cmd.Process.Kill()
-					t.Fatalf("run 3 never reached conference 10\n%s", stderr.String())
-				}
-				time.Sleep(10 * time.Millisecond)
-			}
 			_ = cmd.Process.Signal(syscall.SIGKILL)
 			_ = cmd.Wait()
 			setFaults(c5Fault)
@@ -363,18 +352,7 @@ func TestSinceLastTwoRunsAtOnce(t *testing.T) {
 			args := func(out string) []string {
 				return []string{"run", "--since-last", "--from", "2024-05-01", "--dest", dest.uri, "--out", filepath.Join(dir, out)}
 			}
-			first, _, firstErr := binCommand(env, args("first")...)
-			if err := first.Start(); err != nil {
-				t.Fatal(err)
-			}
-			deadline := time.Now().Add(30 * time.Second)
-			for sim.Counters().FaultHits[meetingtest.EndpointMedia+"/"+meetingtest.FaultLatency] == 0 {
-				if time.Now().After(deadline) {
-					_ = first.Process.Kill()
-					t.Fatalf("the first run never started downloading\n%s", firstErr.String())
-				}
-				time.Sleep(10 * time.Millisecond)
-			}
+			first, firstErr := startBin(t, env, mediaStalled(sim), args("first")...)
 			second := runBin(t, env, args("second")...)
 			if second.code != 2 {
 				t.Errorf("second run: exit %d, want 2\n%s", second.code, second.stderr)
@@ -496,18 +474,7 @@ func TestSinceLastListingFailsDryRunAndShards(t *testing.T) {
 		for k, v := range dest.env {
 			env[k] = v
 		}
-		cmd, _, stderr := binCommand(env, "run", "--since-last", "--dest", dest.uri, "--out", filepath.Join(dir, "interrupted"), "--grace", "0s")
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		deadline := time.Now().Add(30 * time.Second)
-		for sim.Counters().FaultHits[meetingtest.EndpointMedia+"/"+meetingtest.FaultLatency] == 0 {
-			if time.Now().After(deadline) {
-				_ = cmd.Process.Kill()
-				t.Fatalf("the run never started downloading\n%s", stderr.String())
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		cmd, stderr := startBin(t, env, mediaStalled(sim), "run", "--since-last", "--dest", dest.uri, "--out", filepath.Join(dir, "interrupted"), "--grace", "0s")
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		err := cmd.Wait()
 		var ee *exec.ExitError
@@ -584,4 +551,12 @@ func TestSinceLastListingFailsDryRunAndShards(t *testing.T) {
 			t.Errorf("%d conferences carried over by the shards together, want 1 (conference 3)", carried)
 		}
 	})
+}
+
+// mediaStalled reports whether a run reached the media latency fault (it is
+// now stalled in a download: the moment to kill or signal it).
+func mediaStalled(sim *meetingtest.Server) func() bool {
+	return func() bool {
+		return sim.Counters().FaultHits[meetingtest.EndpointMedia+"/"+meetingtest.FaultLatency] > 0
+	}
 }
