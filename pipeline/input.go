@@ -3,11 +3,9 @@ package pipeline
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"strconv"
 	"strings"
@@ -52,7 +50,6 @@ const maxShownCell = 80
 // Problem; only a read error of the file is an error.
 type InputReader struct {
 	br      *bufio.Reader
-	hash    hash.Hash
 	line    int // physical lines consumed
 	seq     int
 	col     int
@@ -64,13 +61,8 @@ type InputReader struct {
 
 // NewInputReader reads CSV from r.
 func NewInputReader(r io.Reader) *InputReader {
-	h := sha256.New()
-	return &InputReader{br: bufio.NewReaderSize(io.TeeReader(r, h), 64<<10), hash: h, first: true, seen: map[[16]byte]int{}}
+	return &InputReader{br: bufio.NewReaderSize(r, 64<<10), first: true, seen: map[[16]byte]int{}}
 }
-
-// SHA256 is the hex SHA-256 of every byte read so far (of the whole input
-// once Next returned io.EOF).
-func (in *InputReader) SHA256() string { return hex.EncodeToString(in.hash.Sum(nil)) }
 
 // Next returns the next item, or io.EOF after the last.
 func (in *InputReader) Next() (Item, error) {

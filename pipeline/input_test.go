@@ -3,6 +3,8 @@ package pipeline
 import (
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -156,4 +158,30 @@ func hexOf(i int) string {
 		i >>= 4
 	}
 	return s
+}
+
+// TestSourceNoticesAChangedInput: a pass over an input that changed after
+// Digest hashed it ends with an error, not with other items than planned.
+func TestSourceNoticesAChangedInput(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "in.csv")
+	if err := os.WriteFile(path, []byte(uuidA+"\n"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	src := FileSource(path)
+	if _, err := src.Digest(); err != nil {
+		t.Fatal(err)
+	}
+	for range src.Items() {
+	}
+	if err := src.Err(); err != nil {
+		t.Fatalf("unchanged input: %v", err)
+	}
+	if err := os.WriteFile(path, []byte(uuidA+"\n"+uuidB+"\n"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	for range src.Items() {
+	}
+	if src.Err() == nil {
+		t.Error("a pass over a changed input reported no error")
+	}
 }

@@ -13,13 +13,13 @@ import (
 // Source is the run's items: an input CSV read as a stream (in constant
 // memory, however long the file), or the list a date range discovered,
 // optionally cut to one shard. It can be read more than once: a first pass
-// counts (and writes the plan), a second one runs.
+// writes the plan, a second one runs.
 type Source struct {
 	path  string // input CSV, or "" for items
 	items []Item
 	shard Shard
 	err   error
-	sum   string
+	seen  os.FileInfo // the input file as Digest hashed it
 }
 
 // FileSource reads the items of an input CSV file.
@@ -33,6 +33,27 @@ func (s *Source) Sharded(sh Shard) *Source {
 	c := *s
 	c.shard = sh
 	return &c
+}
+
+// Digest is the input file's SHA-256 (hex; "" for a discovered list). Each
+// later pass of Items fails if the file changed since (size or time).
+func (s *Source) Digest() (string, error) {
+	if s.path == "" {
+		return "", nil
+	}
+	f, err := os.Open(s.path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	if s.seen, err = f.Stat(); err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // Items yields the source's items in input order. A read error ends the
@@ -54,14 +75,14 @@ func (s *Source) Items() iter.Seq[Item] {
 			return
 		}
 		defer f.Close()
+		if s.err = s.unchanged(f); s.err != nil {
+			return
+		}
 		in := NewInputReader(f)
 		for {
 			it, err := in.Next()
 			if errors.Is(err, io.EOF) {
-				if sum := in.SHA256(); s.sum != "" && sum != s.sum {
-					s.err = fmt.Errorf("%s changed while the run read it (SHA-256 %s, then %s)", s.path, s.sum, sum)
-				}
-				s.sum = in.SHA256()
+				s.err = s.unchanged(f)
 				return
 			}
 			if err != nil {
@@ -75,35 +96,19 @@ func (s *Source) Items() iter.Seq[Item] {
 	}
 }
 
-// Digest is the input file's SHA-256 (hex; "" for a discovered list), read
-// without parsing it.
-func (s *Source) Digest() (string, error) {
-	if s.path == "" {
-		return "", nil
+// unchanged checks that the input file is the one Digest hashed.
+func (s *Source) unchanged(f *os.File) error {
+	if s.seen == nil {
+		return nil
 	}
-	f, err := os.Open(s.path)
+	now, err := f.Stat()
 	if err != nil {
-		return "", err
+		return err
 	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
+	if now.Size() != s.seen.Size() || !now.ModTime().Equal(s.seen.ModTime()) {
+		return fmt.Errorf("%s changed while the run read it", s.path)
 	}
-	s.sum = hex.EncodeToString(h.Sum(nil))
-	return s.sum, nil
-}
-
-// Count reads the source once: the number of items to process (valid, in
-// the shard), the input file's SHA-256 ("" for a discovered list), and the
-// read error, if any.
-func (s *Source) Count() (n int, sha256 string, err error) {
-	for it := range s.Items() {
-		if it.Problem == "" {
-			n++
-		}
-	}
-	return n, s.sum, s.err
+	return nil
 }
 
 // Err is the error that ended the last pass of Items early, or nil.
