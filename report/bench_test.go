@@ -57,6 +57,17 @@ func writeBig(tb testing.TB, dir string, n int) Summary { return writeRows(tb, d
 
 func writeRows(tb testing.TB, dir string, n int, row func(int) Row) Summary {
 	tb.Helper()
+	sum, err := addRows(tb, dir, n, row).Close(ExitFailures)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return sum
+}
+
+// addRows adds n rows to a new Writer in a completion order that is not
+// input order (blocks of 64 rows reversed), and returns it unclosed.
+func addRows(tb testing.TB, dir string, n int, row func(int) Row) *Writer {
+	tb.Helper()
 	w, err := NewWriter(dir, testInfo())
 	if err != nil {
 		tb.Fatal(err)
@@ -69,11 +80,7 @@ func writeRows(tb testing.TB, dir string, n int, row func(int) Row) Summary {
 			}
 		}
 	}
-	sum, err := w.Close(ExitFailures)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return sum
+	return w
 }
 
 // heapSampler records the peak of live-plus-unswept heap objects (what
@@ -176,18 +183,7 @@ func measureWrite(t *testing.T, n int, maxTime time.Duration, maxHeapMiB float64
 	cpu0 := cpuTime()
 	start := time.Now()
 	s := startHeapSampler()
-	w, err := NewWriter(dir, testInfo())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for start := 0; start < n; start += 64 {
-		end := min(start+64, n)
-		for i := end - 1; i >= start; i-- {
-			if err := w.Add(bigRow(i)); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	w := addRows(t, dir, n, bigRow)
 	addPeak, addTime, addCPU := s.Peak(), time.Since(start), cpuTime()-cpu0
 	sum, err := w.Close(ExitFailures)
 	if err != nil {
