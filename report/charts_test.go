@@ -107,18 +107,18 @@ func chartRows() []Row {
 	return rows
 }
 
-// chartRefs returns the <c:f> references of each chart part, by part name.
-func chartRefs(t *testing.T, path string) map[string][]string {
+// xlsxParts returns the parts of a workbook whose names start with prefix,
+// by name, as text.
+func xlsxParts(t *testing.T, path, prefix string) map[string]string {
 	t.Helper()
 	zr, err := zip.OpenReader(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer zr.Close()
-	reF := regexp.MustCompile(`<(?:c:)?f>([^<]*)</(?:c:)?f>`)
-	out := map[string][]string{}
+	parts := map[string]string{}
 	for _, zf := range zr.File {
-		if !strings.HasPrefix(zf.Name, "xl/charts/chart") {
+		if !strings.HasPrefix(zf.Name, prefix) {
 			continue
 		}
 		rc, err := zf.Open()
@@ -130,8 +130,19 @@ func chartRefs(t *testing.T, path string) map[string][]string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, m := range reF.FindAllStringSubmatch(string(b), -1) {
-			out[zf.Name] = append(out[zf.Name], m[1])
+		parts[zf.Name] = string(b)
+	}
+	return parts
+}
+
+// chartRefs returns the <c:f> references of each chart part, by part name.
+func chartRefs(t *testing.T, path string) map[string][]string {
+	t.Helper()
+	reF := regexp.MustCompile(`<(?:c:)?f>([^<]*)</(?:c:)?f>`)
+	out := map[string][]string{}
+	for name, text := range xlsxParts(t, path, "xl/charts/chart") {
+		for _, m := range reF.FindAllStringSubmatch(text, -1) {
+			out[name] = append(out[name], m[1])
 		}
 	}
 	return out
