@@ -506,6 +506,19 @@ func TestDemo(t *testing.T) {
 	if !strings.Contains(res.stdout, filepath.Join(out, report.ManifestXLSX)) {
 		t.Errorf("demo stdout does not name the report:\n%s", res.stdout)
 	}
+
+	// Again: nothing is archived twice, and the summary says so.
+	res = runBin(t, nil, "demo", "--dir", dir, "--quiet")
+	if res.code != 0 {
+		t.Fatalf("second demo exit %d\n%s", res.code, res.stderr)
+	}
+	counts := readSummary(t, out)["counts"].(map[string]any)
+	if counts["archived"] != float64(0) || counts["already-archived"] == float64(0) {
+		t.Errorf("second demo: counts %v, want 0 archived and the first run's conferences already-archived", counts)
+	}
+	if !strings.Contains(res.stdout, "archived 0 conferences (0 B)") {
+		t.Errorf("second demo's summary line does not say it archived nothing:\n%s", res.stdout)
+	}
 }
 
 // TestSigtermFinishesInFlightAndReportsTheRest: exit 130 within grace + 5 s,
