@@ -87,17 +87,16 @@ var rowTextFields = func() []rowTextField {
 }()
 
 // sanitizeRow is what every row goes through before it reaches the journal
-// or a report file: secrets redacted (redactRow, then Hint), then every
-// text field cleaned (CleanText with the field's limit). Scrubbing comes
-// first, so a cut never keeps the start of a secret. It is idempotent.
+// or a report file: every text field (found by reflection, so none is
+// forgotten) has its secrets redacted, then is cleaned (CleanText with the
+// field's limit). Scrubbing comes first, so a cut never keeps the start of
+// a secret. It is idempotent.
 func sanitizeRow(r Row) Row {
-	r = redactRow(r)
-	r.Hint = redact.String(r.Hint)
 	v := reflect.ValueOf(&r).Elem()
 	for _, f := range rowTextFields {
 		fv := v.Field(f.index)
 		s := fv.String()
-		if c := CleanText(s, f.rule.limit, f.rule.multiLine); c != s {
+		if c := CleanText(redact.String(s), f.rule.limit, f.rule.multiLine); c != s {
 			fv.SetString(c)
 		}
 	}
@@ -107,13 +106,12 @@ func sanitizeRow(r Row) Row {
 // sanitizeInfo redacts and cleans every text field of info (the Options map
 // is copied).
 func sanitizeInfo(info RunInfo) RunInfo {
-	info = redactInfo(info)
 	for _, p := range []*string{&info.RunID, &info.Version, &info.Input, &info.InputSHA256,
 		&info.DateRange, &info.Dest, &info.Shard} {
-		*p = CleanText(*p, limitRunInfo, singleLine)
+		*p = CleanText(redact.String(*p), limitRunInfo, singleLine)
 	}
 	opts := make(map[string]string, len(info.Options))
-	for k, v := range info.Options {
+	for k, v := range redactOptions(info.Options) {
 		opts[CleanText(k, limitShort, singleLine)] = CleanText(v, limitRunInfo, singleLine)
 	}
 	info.Options = opts
