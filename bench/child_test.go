@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -88,6 +89,14 @@ func TestBenchChild(t *testing.T) {
 	}
 	if err != nil {
 		t.Fatalf("child spec %s: %v", path, err)
+	}
+	if prof := os.Getenv("MEETARCHIVE_BENCH_CHILD_CPUPROFILE"); prof != "" {
+		// An experiment: a CPU profile of the child's run, one file per child.
+		f, err := os.CreateTemp(filepath.Dir(prof), filepath.Base(prof)+".*")
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			defer f.Close()
+			defer pprof.StopCPUProfile()
+		}
 	}
 	res := runPipeline(t, spec)
 	if res.PeakRSS, err = archivetest.PeakRSS(); err != nil {

@@ -1,12 +1,13 @@
 package meetingtest
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"slices"
@@ -73,23 +74,65 @@ func (s *Server) useLink(r *http.Request, confUUID, fileType, name string, now t
 }
 
 // Content returns the true content of a media file: deterministic
-// pseudo-random bytes (ChaCha8 keyed by a hash of seed, confUUID, fileType
-// and name), size bytes long.
+// pseudo-random bytes, size bytes long: the AES-128-CTR key stream under a
+// key derived from seed, confUUID, fileType and name (a hash of them). A
+// counter-mode stream can start at any byte at once, so a Range response
+// costs no more than its own bytes, and it is cheap to generate (several
+// GB/s with AES instructions): the simulator runs on the same cores as the
+// client it serves, and a real media host costs that client nothing.
 func Content(seed int64, confUUID, fileType, name string, size int64) io.Reader {
-	return io.LimitReader(newContent(seed, confUUID, fileType, name), size)
+	return io.LimitReader(contentAt(seed, confUUID, fileType, name, 0), size)
 }
 
-func newContent(seed int64, confUUID, fileType, name string) *rand.ChaCha8 {
+// contentAt is a file's content from byte off on (without end).
+func contentAt(seed int64, confUUID, fileType, name string, off int64) *contentStream {
 	h := sha256.New()
-	h.Write([]byte("meetingtest-media-v1\x00"))
+	h.Write([]byte("meetingtest-media-v2\x00"))
 	h.Write(binary.LittleEndian.AppendUint64(nil, uint64(seed)))
 	for _, p := range []string{confUUID, fileType, name} {
 		h.Write([]byte(p))
 		h.Write([]byte{0})
 	}
-	var key [32]byte
-	h.Sum(key[:0])
-	return rand.NewChaCha8(key)
+	key := h.Sum(nil)[:16]
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		panic(err) // a 16-byte key is always valid
+	}
+	var iv [aes.BlockSize]byte // the big-endian number of off's block
+	binary.BigEndian.PutUint64(iv[8:], uint64(off)/aes.BlockSize)
+	c := &contentStream{s: cipher.NewCTR(block, iv[:])}
+	if skip := off % aes.BlockSize; skip > 0 {
+		var b [aes.BlockSize]byte
+		c.s.XORKeyStream(b[:skip], b[:skip])
+	}
+	return c
+}
+
+// contentStream reads a file's content: the key stream itself.
+type contentStream struct{ s cipher.Stream }
+
+func (c *contentStream) Read(p []byte) (int, error) {
+	clear(p)
+	c.s.XORKeyStream(p, p)
+	return len(p), nil
+}
+
+// sentSHA256 is the SHA-256 of the bytes e's response sent.
+func (s *Server) sentSHA256(e servedEntry) string {
+	h := sha256.New()
+	buf := bufPool.Get().(*[]byte)
+	defer bufPool.Put(buf)
+	gen := contentAt(s.cfg.Seed, e.ConfUUID, e.FileType, e.Name, e.Offset)
+	for off := e.Offset; off < e.Offset+e.Bytes; {
+		p := (*buf)[:min(int64(len(*buf)), e.Offset+e.Bytes-off)]
+		_, _ = gen.Read(p)
+		if at := e.flipAt - off; e.flipAt >= 0 && at >= 0 && at < int64(len(p)) {
+			p[at] ^= 0xff
+		}
+		h.Write(p)
+		off += int64(len(p))
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 type shaEntry struct {
@@ -282,16 +325,10 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) {
 	if rate > 0 {
 		chunk = max(1, min(chunk, rate/10)) // about ten writes a second
 	}
-	gen := newContent(s.cfg.Seed, confUUID, fileType, name)
-	hash := sha256.New()
+	gen := contentAt(s.cfg.Seed, confUUID, fileType, name, start)
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
 	buf := *bp
-	for skip := start; skip > 0; {
-		n := min(skip, int64(len(buf)))
-		_, _ = gen.Read(buf[:n])
-		skip -= n
-	}
 	ctx := r.Context()
 	t0 := time.Now()
 	var sent int64
@@ -303,9 +340,8 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) {
 		defer s.mu.Unlock()
 		s.servedSeq++
 		s.ctr.MediaComplete++
-		s.served = append(s.served, Served{ConfUUID: confUUID, FileType: fileType, Name: name, Bytes: length,
-			SHA256: hex.EncodeToString(hash.Sum(nil)), Offset: start})
-		s.servedIDs = append(s.servedIDs, s.servedSeq)
+		s.served = append(s.served, servedEntry{id: s.servedSeq, flipAt: flipAt,
+			Served: Served{ConfUUID: confUUID, FileType: fileType, Name: name, Bytes: length, Offset: start}})
 		return s.servedSeq
 	}
 	if send == 0 && !truncate && !reset {
@@ -335,7 +371,6 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) {
 		}
 		var id uint64
 		if last := sent+n == length; last {
-			hash.Write(p)
 			id = record()
 		}
 		// Counted before the write (and corrected after a short one), so
@@ -344,17 +379,13 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) {
 		s.ctr.MediaBytes += n
 		s.mu.Unlock()
 		m, err := w.Write(p)
-		if id == 0 {
-			hash.Write(p[:m])
-		}
 		sent += int64(m)
 		s.mu.Lock()
 		s.ctr.MediaBytes -= n - int64(m)
 		if err != nil && id != 0 {
 			s.ctr.MediaComplete--
-			if i := slices.Index(s.servedIDs, id); i >= 0 {
+			if i := slices.IndexFunc(s.served, func(e servedEntry) bool { return e.id == id }); i >= 0 {
 				s.served = slices.Delete(s.served, i, i+1)
-				s.servedIDs = slices.Delete(s.servedIDs, i, i+1)
 			}
 		}
 		s.mu.Unlock()

@@ -147,6 +147,18 @@ func TestMediaContent(t *testing.T) {
 	})
 }
 
+func TestContentStartsAtAnyByte(t *testing.T) {
+	const size = 4099
+	whole, _ := io.ReadAll(Content(3, "u", "Hd", "0_0.mp4", size))
+	for off := range int64(size) {
+		got := make([]byte, min(37, size-off))
+		_, _ = contentAt(3, "u", "Hd", "0_0.mp4", off).Read(got)
+		if !bytes.Equal(got, whole[off:off+int64(len(got))]) {
+			t.Fatalf("content from byte %d differs from the whole file's", off)
+		}
+	}
+}
+
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func TestMediaRate(t *testing.T) {

@@ -208,8 +208,7 @@ type Server struct {
 	faultRNG     *rand.Rand
 	reqSeq       uint64
 	ctr          Counters
-	served       []Served
-	servedIDs    []uint64 // parallel to served
+	served       []servedEntry
 	servedSeq    uint64
 	shaCache     map[string]*shaEntry
 	mediaRunning int64
@@ -383,11 +382,41 @@ func (s *Server) Counters() Counters {
 	return c
 }
 
-// Served lists every complete media response, in completion order.
+// servedEntry is a Served with what it takes to compute its SHA256 when it
+// is first asked for: the response is a range of the file's deterministic
+// content, with the byte at flipAt (the file's, -1: none) inverted.
+type servedEntry struct {
+	Served
+	id     uint64
+	flipAt int64
+}
+
+// Served lists every complete media response, in completion order. The
+// SHA-256 of a response is computed here, when first asked for, not while
+// it is served: the simulator shares the cores of the client it serves.
 func (s *Server) Served() []Served {
 	s.mu.Lock()
+	var todo []servedEntry
+	for _, e := range s.served {
+		if e.SHA256 == "" {
+			todo = append(todo, e)
+		}
+	}
+	s.mu.Unlock()
+	sums := make(map[uint64]string, len(todo))
+	for _, e := range todo {
+		sums[e.id] = s.sentSHA256(e)
+	}
+	s.mu.Lock()
 	defer s.mu.Unlock()
-	return slices.Clone(s.served)
+	out := make([]Served, len(s.served))
+	for i := range s.served {
+		if sum, ok := sums[s.served[i].id]; ok {
+			s.served[i].SHA256 = sum
+		}
+		out[i] = s.served[i].Served
+	}
+	return out
 }
 
 // Deleted reports whether the conference was deleted through the API.
