@@ -466,7 +466,7 @@ func benchS3(t *testing.T, p params, tab *table) {
 
 	tab.notef("S3 baseline: PutObject cannot stream a body it cannot seek over plain HTTP with the SDK's defaults " +
 		"(SigV4 payload hash and CRC32 checksum need a second read); it is sent with UNSIGNED-PAYLOAD and no optional checksum. " +
-		"Ours pays for SHA-256 per part (client and server), its own SHA-256, multipart calls and a read-back HEAD.")
+		"Ours pays for a CRC32C per part (client and server), its own SHA-256, multipart calls and a read-back HEAD.")
 
 	// Heap growth during one large upload: ours, then the baseline.
 	if p.BigSize <= 0 {
