@@ -124,10 +124,11 @@
 // header that does not parse, get the whole file. Config.IgnoreRange makes
 // the host ignore Range (200, whole file). Config.MediaRate throttles each
 // response (real time), and cancellation of the request or Close stops it.
-// Served records the SHA-256 of the bytes actually sent, for complete
-// responses only (Served.Offset is where a range started); an entry is added
-// just before the last bytes are written (and withdrawn if that write
-// fails), so a client that has read a whole file finds it there.
+// Served records the SHA-256 of the bytes actually sent (computed when Served
+// is called, from the same deterministic content, not while serving), for
+// complete responses only (Served.Offset is where a range started); an
+// entry is added just before the last bytes are written (and withdrawn if
+// that write fails), so a client that has read a whole file finds it there.
 // MediaBytesServed counts every body byte written, complete or not.
 //
 // # Gateway
