@@ -21,7 +21,9 @@
 //
 //   - 16 conferences x 2 files x 64 MiB and 8 x 2 x 16 MiB: ours/limit and
 //     peak RSS, medians of interleaved rounds;
-//   - one 256 MiB file, then one 4 GiB file: peak RSS of each;
+//   - one 256 MiB file, then one 4 GiB file: peak RSS of each, and MB/s
+//     beside transfermanager uploading the same sizes from memory (the S3
+//     server's own speed for one object of that size);
 //   - 500 conferences against a simulator enforcing and advertising a quota
 //     of details calls (1,200 a minute, scaled down to 100 per 5 s), at the
 //     default rate and with a ceiling: the fraction of the quota and the 429s;
