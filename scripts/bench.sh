@@ -7,7 +7,7 @@
 # the same run (interleaved rounds, medians) and prints a table of RATIOS
 # (ours / baseline; 1.00 = as fast as the baseline), then runs the workloads
 # through the whole pipeline against the machine's limit (ours/limit, peak
-# RSS, quota fraction, kill-and-rerun bytes). About 8 minutes on 2 cores
+# RSS, quota fraction, kill-and-rerun bytes). About 6 minutes on 2 cores
 # (budget: 10); a quick run, about 2 minutes:
 #
 #   MEETARCHIVE_BENCH_LARGE_MIB=16 MEETARCHIVE_BENCH_FLAT_MIB=1024 \
