@@ -69,6 +69,10 @@ type childResult struct {
 	// the OS, bytes allocated during the run, collections.
 	GoSys, Allocated int64
 	GCs              uint32
+
+	// CPU is the child process's CPU time, user and system, as the parent
+	// saw it end (-1: unknown).
+	CPU time.Duration `json:"-"`
 }
 
 func (r childResult) runtime() string {
@@ -269,6 +273,10 @@ func runChild(ctx context.Context, spec childSpec) (childResult, error) {
 	var res childResult
 	if err := json.Unmarshal([]byte(line), &res); err != nil {
 		return childResult{}, fmt.Errorf("child result %q: %w", line, err)
+	}
+	res.CPU = -1
+	if ps := cmd.ProcessState; ps != nil {
+		res.CPU = ps.UserTime() + ps.SystemTime()
 	}
 	if res.Err != "" {
 		return res, fmt.Errorf("child: %s", res.Err)

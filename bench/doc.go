@@ -20,7 +20,9 @@
 // uploaded from memory by 4 aws-sdk-go-v2 transfermanager uploads:
 //
 //   - 16 conferences x 2 files x 64 MiB and 8 x 2 x 16 MiB: ours/limit and
-//     peak RSS, medians of interleaved rounds;
+//     peak RSS, medians of interleaved rounds, and where the two cores go
+//     (cpu_test.go: CPU time of our child, of this process, which serves the
+//     media, and of the S3 server, whose PID scripts/bench.sh passes in);
 //   - one 256 MiB file, then one 4 GiB file: peak RSS of each, and MB/s
 //     beside transfermanager uploading the same sizes from memory (the S3
 //     server's own speed for one object of that size);

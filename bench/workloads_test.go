@@ -89,9 +89,11 @@ func benchThroughput(t *testing.T, p params, tab *table, b archivetest.Bucket, c
 	})})
 	tm := newTransferManager(b)
 	var (
-		pre  prefixes
-		rss  []int64
-		name = fmt.Sprintf("%d conferences x 2 files x %d MiB", confs, size/mib)
+		pre      prefixes
+		rss      []int64
+		name     = fmt.Sprintf("%d conferences x 2 files x %d MiB", confs, size/mib)
+		ourCores []cores // ours: our child, the simulator, the S3 server
+		tmCores  []cores // the upload limit: transfermanager (this process), the S3 server
 	)
 	download := func(ctx context.Context, _ int) (time.Duration, error) {
 		files, err := s.allLinks(ctx, s.confs)
@@ -105,16 +107,23 @@ func benchThroughput(t *testing.T, p params, tab *table, b archivetest.Bucket, c
 	upload := func(ctx context.Context, _ int) (time.Duration, error) {
 		prefix := pre.next("tm")
 		defer deletePrefix(context.WithoutCancel(ctx), b, prefix)
+		clock := readCPU()
 		start := time.Now()
 		err := uploadAll(ctx, tm, b, prefix, fileSizes(s.confs))
-		return time.Since(start), err
+		d := time.Since(start)
+		c := clock.since(-1)
+		tmCores = append(tmCores, c)
+		return d, err
 	}
 	ours := func(ctx context.Context, _ int) (time.Duration, error) {
 		prefix := pre.next("ours")
 		defer deletePrefix(context.WithoutCancel(ctx), b, prefix)
+		clock := readCPU()
 		res, err := runChild(ctx, s.spec(b.URI(prefix), s.confs, export.RateAuto))
+		c := clock.since(res.CPU)
+		ourCores = append(ourCores, c)
 		rss = append(rss, res.PeakRSS)
-		t.Logf("%s: ours: peak RSS %.1f MiB; %s", name, float64(res.PeakRSS)/mib, res.runtime())
+		t.Logf("%s: ours: peak RSS %.1f MiB; %s; cores used: %s", name, float64(res.PeakRSS)/mib, res.runtime(), c)
 		return res.Elapsed, err
 	}
 	times := interleave(t, p.WorkloadRounds, []variant{
@@ -135,9 +144,11 @@ func benchThroughput(t *testing.T, p params, tab *table, b archivetest.Bucket, c
 	ratio, peak := medianFloat(ratios), medianInt(rss)
 	tab.addWorkload(workloadRow{
 		name: name,
-		figures: fmt.Sprintf("ours %s MB/s, limit %s MB/s (download %s, upload %s; upload lower in %d of %d): ours/limit %.2f (%.2f..%.2f); peak RSS %s",
+		figures: fmt.Sprintf("ours %s MB/s, limit %s MB/s (download %s, upload %s; upload lower in %d of %d): ours/limit %.2f (%.2f..%.2f); peak RSS %s; "+
+			"cores used during our run: %s; during the upload limit: transfermanager %s, S3 server %s",
 			mbps(bytes, median(our)), mbps(bytes, median(limit)), mbps(bytes, median(dl)), mbps(bytes, median(ul)),
-			uploadLower, len(our), ratio, slices.Min(ratios), slices.Max(ratios), rssFigures(rss)),
+			uploadLower, len(our), ratio, slices.Min(ratios), slices.Max(ratios), rssFigures(rss),
+			medianCores(ourCores), coresFig(medianCores(tmCores).self), coresFig(medianCores(tmCores).server)),
 		goal: fmt.Sprintf("ours/limit >= %.2f, peak RSS < %d MiB", goal, maxPeakRSS/mib),
 		met:  ratio >= goal && peak < maxPeakRSS,
 	})
