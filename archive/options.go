@@ -52,8 +52,10 @@ const (
 // 4 at once: 99 MiB with the default 64 MiB, 67 MiB with 32 MiB, 131 MiB
 // with 96 MiB; the former transfermanager path held 320 MiB). The buffers
 // are allocated once and recycled, so uploads make little garbage (14 MiB
-// per GiB sent): GOGC 25..100 or a runtime memory limit of Memory + 48 MiB
-// changed the peak by less than 1 MiB (TestS3PeakRSS), and none is set.
+// per GiB sent): over 16 files of 64 MiB, GOGC 25..100 or a runtime memory
+// limit of Memory + 48 MiB changed the peak by less than 1 MiB
+// (TestS3PeakRSS). Over one 4 GiB file the garbage does add up at the
+// default GOGC, so a process that uploads runs at GCPercent (below).
 type Options struct {
 	// S3 connection (the standard AWS configuration chain underneath:
 	// environment, shared config and credentials files, AWS_ENDPOINT_URL_S3).
