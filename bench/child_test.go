@@ -96,10 +96,11 @@ func TestBenchChild(t *testing.T) {
 	}
 	if prof := os.Getenv("MEETARCHIVE_BENCH_CHILD_CPUPROFILE"); prof != "" {
 		// An experiment: a CPU profile of the child's run, one file per child.
-		f, err := os.CreateTemp(filepath.Dir(prof), filepath.Base(prof)+".*")
-		if err == nil && pprof.StartCPUProfile(f) == nil {
+		if f, err := os.CreateTemp(filepath.Dir(prof), filepath.Base(prof)+".*"); err == nil {
 			defer f.Close()
-			defer pprof.StopCPUProfile()
+			if pprof.StartCPUProfile(f) == nil {
+				defer pprof.StopCPUProfile()
+			}
 		}
 	}
 	res := runPipeline(t, spec)
