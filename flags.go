@@ -136,7 +136,7 @@ func (s *s3Flags) register(c *command, write bool) {
 	}
 	fs.Var(&s.PartSize, "part-size", "multipart upload part size (e.g. 16MiB)")
 	fs.IntVar(&s.PartConcurrency, "part-concurrency", s.PartConcurrency, "parts of one upload sent at once")
-	fs.IntVar(&s.MaxUploads, "max-uploads", s.MaxUploads, "uploads in flight (they share the --memory budget)")
+	fs.IntVar(&s.MaxUploads, "max-uploads", s.MaxUploads, "uploads in flight (they share the --memory budget; conferences beyond it open their media stream only when an upload slot is free)")
 	fs.Var(&s.Memory, "memory", "memory budget: bytes of upload part buffers shared by all uploads (peak RSS is about this + 35 MiB); 0 = 2 x max-uploads x part-size (64MiB by default); at least 2 x part-size")
 	fs.Var(&s.LockMode, "object-lock-mode", "S3 Object Lock mode: GOVERNANCE or COMPLIANCE (needs --retain-days or --retain-until)")
 	fs.IntVar(&s.RetainDays, "retain-days", 0, "Object Lock retention in days from upload")

@@ -176,6 +176,12 @@ func (s *S3Store) lockFor(now time.Time) lockFields {
 	return l
 }
 
+// UploadSlots is how many uploads Put takes at once (Options.MaxUploads); a
+// further Put waits for one to end. A caller that opens a source stream per
+// upload (a media download) opens no more than this many, so that none sits
+// open and idle while it waits.
+func (s *S3Store) UploadSlots() int { return cap(s.sem) }
+
 func (s *S3Store) lockRequested() bool { return s.opts.LockMode != "" || s.opts.LegalHold }
 
 // Put streams r to key; see Store and S3Store.

@@ -217,6 +217,14 @@ func (d *download) resume(ctx context.Context, st *fileState) bool {
 // fetch downloads one file and streams it into the store.
 func (d *download) fetch(ctx context.Context, st *fileState) (archive.Object, error) {
 	f := st.file
+	if t := d.job.transfers; t != nil {
+		select {
+		case t <- struct{}{}:
+		case <-ctx.Done():
+			return archive.Object{}, ctx.Err()
+		}
+		defer func() { <-t }()
+	}
 	m, err := d.job.API.OpenMediaAt(ctx, f, 0)
 	if err != nil {
 		return archive.Object{}, err

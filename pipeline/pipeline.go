@@ -42,6 +42,12 @@ type Store interface {
 	Archived(ctx context.Context, confUUID string) (archive.Sidecar, bool, error)
 }
 
+// uploadSlots is a Store that takes a bounded number of uploads at once
+// (archive.S3Store: --max-uploads). Job.Run then lets no more conferences
+// than that hold a media stream open: a download that waited for an upload
+// slot with its stream open would sit idle on the media host's connection.
+type uploadSlots interface{ UploadSlots() int }
+
 // Progress is the small counter the pipeline reports to; its methods must be
 // cheap and safe for concurrent use. NoProgress does nothing.
 type Progress interface {
@@ -95,6 +101,10 @@ type Job struct {
 	// Known holds details the list API already gave (date-range runs), by
 	// normalised confUUID: no second details call for them.
 	Known map[string]export.Recording
+
+	// transfers bounds the media streams open at once when Store bounds
+	// its uploads (nil: no bound); set by Run.
+	transfers chan struct{}
 }
 
 // Result is how a run ended, for the exit code.
@@ -106,6 +116,10 @@ type Result struct {
 
 // Run processes items with at most Concurrency conferences in flight and
 // gives every row to w from one goroutine, a conference's rows at once.
+// When the Store takes fewer uploads at once than that (uploadSlots), only
+// as many conferences have a media stream open; the others ask for their
+// details and links meanwhile and wait for a slot before they download. A
+// Job runs one Run at a time.
 //
 // stop is cancelled on the first signal: no new conference starts. work is
 // cancelled when conferences in flight must stop (grace over, second
@@ -115,6 +129,10 @@ func (j *Job) Run(stop, work context.Context, items iter.Seq[Item], w RowWriter)
 	work, cancelWork := context.WithCancelCause(work)
 	defer cancelWork(nil)
 	emit, closeWriter := j.writer(w)
+	j.transfers = nil
+	if b, ok := j.Store.(uploadSlots); ok && b.UploadSlots() > 0 && b.UploadSlots() < max(1, j.Options.Concurrency) {
+		j.transfers = make(chan struct{}, b.UploadSlots())
+	}
 
 	var (
 		mu    sync.Mutex

@@ -153,3 +153,46 @@ func TestS3ResumeAcrossRunsWithoutPlatformHash(t *testing.T) {
 		}
 	}
 }
+
+// TestMediaStreamsWaitForAnUploadSlot: with more conferences in flight
+// (Concurrency) than the S3 store takes uploads (MaxUploads), a conference
+// waits for an upload slot before it opens its media stream: the media host
+// never has more responses open than there are uploads, and no stream sits
+// open and idle while another upload finishes.
+func TestMediaStreamsWaitForAnUploadSlot(t *testing.T) {
+	const (
+		confs      = 6
+		maxUploads = 2
+		size       = 2 << 20
+	)
+	b := archivetest.NewBucket(t, archivetest.BucketOptions{})
+	ds := genDataset(confs, 1, size, 41)
+	// Slow media (4 MiB/s a response) so that the transfers overlap.
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 41, MediaRate: 4 << 20})
+	ctx := context.Background()
+	j := newTestJob(t, sim, "downloadurls", Options{Concurrency: confs})
+	opts := archive.Options{MaxUploads: maxUploads, ClientOptions: []func(*s3.Options){b.Env.ClientOption()}}
+	store, err := archive.Open(ctx, b.URI("slots"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	j.Store = store
+	items := make([]Item, confs)
+	for i, c := range ds.Conferences {
+		items[i] = Item{Seq: i, ConfUUID: c.ConfUUID}
+	}
+	got := &rowsOf{}
+	res := j.Run(ctx, ctx, SliceSource(items).Items(), got)
+	if res.Fatal != nil || len(got.rows) != confs {
+		t.Fatalf("rows %+v, result %+v", got.rows, res)
+	}
+	for _, r := range got.rows {
+		if r.Status != report.Archived {
+			t.Errorf("%s: %s %s", r.ConfUUID, r.Status, r.ErrorMessage)
+		}
+	}
+	if peak := sim.Counters().MediaPeak; peak > maxUploads {
+		t.Errorf("the media host had %d responses open at once; want at most %d (the store's uploads)", peak, maxUploads)
+	}
+}
