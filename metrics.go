@@ -6,14 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -368,59 +365,21 @@ func splitURLUser(s string) (string, *url.Userinfo) {
 }
 
 // writeMetricsFile writes the registry's metrics to file in the text format,
-// atomically: a temporary file in the same directory renamed over it.
-func writeMetricsFile(file string, g prometheus.Gatherer) (err error) {
+// atomically (report.WriteFileAtomic).
+func writeMetricsFile(file string, g prometheus.Gatherer) error {
 	mfs, err := g.Gather()
 	if err != nil {
 		return fmt.Errorf("gather: %w", err)
 	}
-	dir, base := filepath.Split(file)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := createMetricsTemp(dir, base)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
+	return report.WriteFileAtomic(file, func(w io.Writer) error {
+		enc := expfmt.NewEncoder(w, expfmt.NewFormat(expfmt.TypeTextPlain))
+		for _, mf := range mfs {
+			if err := enc.Encode(mf); err != nil {
+				return fmt.Errorf("encode %s: %w", mf.GetName(), err)
+			}
 		}
-	}()
-	enc := expfmt.NewEncoder(f, expfmt.NewFormat(expfmt.TypeTextPlain))
-	for _, mf := range mfs {
-		if err := enc.Encode(mf); err != nil {
-			return fmt.Errorf("encode %s: %w", mf.GetName(), err)
-		}
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("sync: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("close: %w", err)
-	}
-	if err := os.Rename(f.Name(), file); err != nil {
-		return fmt.Errorf("rename into place: %w", err)
-	}
-	return nil
-}
-
-// createMetricsTemp creates dir/.name.<random>.tmp with mode 0666 less the
-// umask (os.CreateTemp would make it 0600 whatever the umask).
-func createMetricsTemp(dir, name string) (*os.File, error) {
-	for range 100 {
-		p := filepath.Join(dir, "."+name+"."+strconv.FormatUint(rand.Uint64(), 36)+".tmp")
-		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
-		if errors.Is(err, fs.ErrExist) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("create temporary file: %w", err)
-		}
-		return f, nil
-	}
-	return nil, fmt.Errorf("create a temporary file for %s in %s: every name tried exists", name, dir)
+		return nil
+	})
 }
 
 // pushMetrics pushes the registry to the Pushgateway at base under job and

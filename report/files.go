@@ -3,6 +3,7 @@ package report
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -24,4 +25,31 @@ func createTemp(dir, name string) (*os.File, error) {
 		return f, err
 	}
 	return nil, fmt.Errorf("create a temporary file for %s in %s: every name tried exists", name, dir)
+}
+
+// WriteFileAtomic writes path whole or not at all: fill writes the content
+// into a temporary file in path's directory (mode 0666 less the umask), which
+// is synced and renamed over path; on an error nothing is left behind.
+func WriteFileAtomic(path string, fill func(w io.Writer) error) error {
+	dir, name := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	t, err := newTempFile(dir, name)
+	if err != nil {
+		return err
+	}
+	if err := fill(t.bw); err != nil {
+		t.abort()
+		return err
+	}
+	if err := t.finish(); err != nil {
+		_ = os.Remove(t.f.Name())
+		return err
+	}
+	if err := os.Rename(t.f.Name(), path); err != nil {
+		_ = os.Remove(t.f.Name())
+		return err
+	}
+	return syncDir(dir)
 }
