@@ -193,17 +193,18 @@ func interleave(t *testing.T, rounds int, vs []variant) [][]time.Duration {
 	return times
 }
 
-func median(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
+// median is the middle value of xs (the mean of the two middle ones for an
+// even count), 0 for none.
+func median[T int64 | float64 | time.Duration](xs []T) T {
+	if len(xs) == 0 {
 		return 0
 	}
-	s := slices.Clone(ds)
+	s := slices.Clone(xs)
 	slices.Sort(s)
-	if n := len(s); n%2 == 1 {
-		return s[n/2]
-	} else {
+	if n := len(s); n%2 == 0 {
 		return (s[n/2-1] + s[n/2]) / 2
 	}
+	return s[len(s)/2]
 }
 
 // result is one line of the table: ours against a baseline.

@@ -66,7 +66,7 @@ func medianCores(cs []cores) cores {
 		for i, c := range cs {
 			xs[i] = get(c)
 		}
-		return medianFloat(xs)
+		return median(xs)
 	}
 	return cores{
 		child:  col(func(c cores) float64 { return c.child }),

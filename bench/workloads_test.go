@@ -141,7 +141,7 @@ func benchThroughput(t *testing.T, p params, tab *table, b archivetest.Bucket, c
 		}
 	}
 	bytes := s.bytesPerRun()
-	ratio, peak := medianFloat(ratios), medianInt(rss)
+	ratio, peak := median(ratios), median(rss)
 	tab.addWorkload(workloadRow{
 		name: name,
 		figures: fmt.Sprintf("ours %s MB/s, limit %s MB/s (download %s, upload %s; upload lower in %d of %d): ours/limit %.2f (%.2f..%.2f); peak RSS %s; "+
@@ -196,7 +196,7 @@ func benchFlat(t *testing.T, p params, tab *table, b archivetest.Bucket) {
 			}
 		}
 	}
-	small, big := medianInt(peaks[0]), medianInt(peaks[1])
+	small, big := median(peaks[0]), median(peaks[1])
 	tab.addWorkload(workloadRow{
 		name: fmt.Sprintf("one %d MiB file, then one %d MiB file", p.FlatBase/mib, p.Flat/mib),
 		figures: fmt.Sprintf("peak RSS %s then %s (%+.1f MiB); %s then %s MB/s (transfermanager uploading the same sizes from memory: %s then %s MB/s)",
@@ -256,7 +256,7 @@ func benchQuota(t *testing.T, p params, tab *table, b archivetest.Bucket) {
 			throttled += v.got[r].throttled
 			clientThrottled += v.got[r].clientThrottled
 		}
-		fraction := medianFloat(fractions)
+		fraction := median(fractions)
 		tab.addWorkload(workloadRow{
 			name: fmt.Sprintf("%d conferences, quota %d per %v, %s", p.QuotaConfs, p.Quota, p.QuotaWindow, v.label),
 			figures: fmt.Sprintf("%s (quota allows %s): %.2f of the quota (%.2f..%.2f); 429s: %d in all rounds (the client saw %d)",
@@ -340,29 +340,5 @@ func rssFigures(peaks []int64) string {
 	if len(peaks) == 0 {
 		return "-"
 	}
-	return fmt.Sprintf("%.0f MiB (max %.0f)", float64(medianInt(peaks))/mib, float64(slices.Max(peaks))/mib)
-}
-
-func medianFloat(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if n := len(s); n%2 == 0 {
-		return (s[n/2-1] + s[n/2]) / 2
-	}
-	return s[len(s)/2]
-}
-
-func medianInt(xs []int64) int64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if n := len(s); n%2 == 0 {
-		return (s[n/2-1] + s[n/2]) / 2
-	}
-	return s[len(s)/2]
+	return fmt.Sprintf("%.0f MiB (max %.0f)", float64(median(peaks))/mib, float64(slices.Max(peaks))/mib)
 }

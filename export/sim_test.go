@@ -581,27 +581,10 @@ func TestSimRateLearnedFrom429s(t *testing.T) {
 	if err := c.Authenticate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ids := uuids(ds)
 	const calls = 100
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range 8 {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= calls {
-					return
-				}
-				if _, err := c.Details(ctx, ids[i%len(ids)]); err != nil {
-					t.Errorf("Details: %v", err)
-				}
-			}
-		})
-	}
-	wg.Wait()
+	took := detailsCalls(ctx, t, c, uuids(ds), calls, 8)
 	ctr := sim.Counters()
-	t.Logf("%d calls in %v, %d 429s; learnt %.2f/s", calls, time.Since(start).Round(time.Millisecond), ctr.Throttled, c.RateLimit("details"))
+	t.Logf("%d calls in %v, %d 429s; learnt %.2f/s", calls, took.Round(time.Millisecond), ctr.Throttled, c.RateLimit("details"))
 	if ctr.Throttled*10 >= calls {
 		t.Errorf("429s = %d of %d calls, want < 10%%", ctr.Throttled, calls)
 	}
