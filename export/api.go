@@ -127,7 +127,10 @@ func recordInfoUnavailable(err error) bool {
 	return false
 }
 
-// finishFiles orders, indexes, de-duplicates names and filters the files.
+// finishFiles orders, indexes and filters the files. Names are not made
+// unique here: two names that differ only in case stay as they are, and
+// the pipeline fails such a conference with key-collision rather than
+// rename one file onto another's name.
 func (c *Client) finishFiles(files []File) []File {
 	sort.SliceStable(files, func(i, j int) bool {
 		a, b := files[i], files[j]
@@ -139,16 +142,8 @@ func (c *Client) finishFiles(files []File) []File {
 		}
 		return false
 	})
-	ids := make(map[string]int, len(files))
 	for i := range files {
 		files[i].Index = i
-		// Two different files with one ID would land on one object key.
-		id := strings.ToLower(files[i].ID())
-		if n := ids[id]; n > 0 {
-			ext := path.Ext(files[i].Name)
-			files[i].Name = strings.TrimSuffix(files[i].Name, ext) + "~" + strconv.Itoa(n) + ext
-		}
-		ids[id]++
 	}
 	if len(c.cfg.FileTypes) == 0 {
 		return files
@@ -213,7 +208,7 @@ func (r *downloadURLsResponse) files(confUUID string) []File {
 			out = append(out, File{
 				ConfUUID: confUUID,
 				FileType: u.FileType,
-				Name:     urlBase(u.URL),
+				Name:     fileName(u.URL),
 				URL:      u.URL,
 				Token:    u.Token,
 				Size:     -1,
@@ -224,11 +219,11 @@ func (r *downloadURLsResponse) files(confUUID string) []File {
 }
 
 func (c *Client) downloadURLs(ctx context.Context, confUUID string) ([]File, error) {
-	var all []File
-	seen := map[string]bool{}
+	all := newFileList("downloadurls")
+	listed := 0 // links on the pages so far: the next page's offset
 	for page := 0; ; page++ {
 		if page == maxLinkPages {
-			return nil, tooManyPages("downloadurls", "%d pages of %d links were all full (%d files so far) and the answers still say there are more", page, linksPageSize, len(all))
+			return nil, tooManyPages("downloadurls", "%d pages of %d links were all full (%d files so far) and the answers still say there are more", page, linksPageSize, len(all.files))
 		}
 		var resp downloadURLsResponse
 		err := c.do(ctx, &request{
@@ -237,7 +232,7 @@ func (c *Client) downloadURLs(ctx context.Context, confUUID string) ([]File, err
 			path:   pathDownloadURLs,
 			query: url.Values{
 				"confUUID": {confUUID},
-				"offset":   {strconv.Itoa(len(all))},
+				"offset":   {strconv.Itoa(listed)},
 				"limit":    {strconv.Itoa(linksPageSize)},
 			},
 		}, &resp)
@@ -248,27 +243,27 @@ func (c *Client) downloadURLs(ctx context.Context, confUUID string) ([]File, err
 		if err != nil {
 			return nil, err
 		}
-		got := resp.files(confUUID)
 		added := 0
-		for _, f := range got {
-			k := f.FileType + "\x00" + urlPath(f.URL)
-			if seen[k] {
-				continue
+		for _, f := range resp.files(confUUID) {
+			ok, err := all.add(f)
+			if err != nil {
+				return nil, err
 			}
-			seen[k] = true
-			all = append(all, f)
-			added++
+			if ok {
+				added++
+			}
 		}
+		listed += links
 		// One meeting rarely has more than a page of files; a full page
 		// means there may be more.
 		if links < linksPageSize {
 			break
 		}
 		if added == 0 {
-			return nil, tooManyPages("downloadurls", "the page at offset %d repeats links already listed (%d files so far): the paging does not advance", len(all), len(all))
+			return nil, tooManyPages("downloadurls", "the page at offset %d repeats links already listed (%d files so far): the paging does not advance", listed-links, len(all.files))
 		}
 	}
-	return all, nil
+	return all.files, nil
 }
 
 // recordInfoRequest is the record info body.
@@ -347,7 +342,7 @@ func (r *recordInfoResponse) files(confUUID string) (files []File, segments, cou
 			files = append(files, File{
 				ConfUUID: confUUID,
 				FileType: f.RecordType,
-				Name:     urlBase(f.DownloadURL),
+				Name:     fileName(f.DownloadURL),
 				URL:      f.DownloadURL,
 				Token:    "", // the URL carries it (token=)
 				Size:     size,
@@ -359,12 +354,11 @@ func (r *recordInfoResponse) files(confUUID string) (files []File, segments, cou
 }
 
 func (c *Client) recordInfo(ctx context.Context, confUUID string) ([]File, error) {
-	var all []File
-	seen := map[string]bool{}
+	all := newFileList("recordinfo")
 	offset := 0
 	for page := 0; ; page++ {
 		if page == maxLinkPages {
-			return nil, tooManyPages("recordinfo", "%d pages of segments (%d files so far) and the answers still say there are more", page, len(all))
+			return nil, tooManyPages("recordinfo", "%d pages of segments (%d files so far) and the answers still say there are more", page, len(all.files))
 		}
 		var resp recordInfoResponse
 		err := c.do(ctx, &request{
@@ -386,13 +380,13 @@ func (c *Client) recordInfo(ctx context.Context, confUUID string) ([]File, error
 		got, segs, count := resp.files(confUUID)
 		added := 0
 		for _, f := range got {
-			k := f.FileType + "\x00" + urlPath(f.URL)
-			if seen[k] {
-				continue
+			ok, err := all.add(f)
+			if err != nil {
+				return nil, err
 			}
-			seen[k] = true
-			all = append(all, f)
-			added++
+			if ok {
+				added++
+			}
 		}
 		offset += segs
 		// An empty page ends the list whatever segmentCount says (the
@@ -404,7 +398,7 @@ func (c *Client) recordInfo(ctx context.Context, confUUID string) ([]File, error
 			return nil, tooManyPages("recordinfo", "the page at segment offset %d repeats files already listed (segmentCount %d): the paging does not advance", offset-segs, count)
 		}
 	}
-	return all, nil
+	return all.files, nil
 }
 
 // normSHA256 lower-cases a 64-hex-digit hash; anything else is "" (the

@@ -273,6 +273,7 @@ const (
 	CodeBadResponse      = "bad-response"
 	CodeResponseMismatch = "response-mismatch"
 	CodeTooManyPages     = "too-many-pages"
+	CodeAmbiguousFiles   = "ambiguous-files"
 	CodeInvalidConfUUID  = "invalid-input"
 	CodeCancelled        = "cancelled"
 	CodeOther            = "error" // an error the client cannot name

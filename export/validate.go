@@ -16,6 +16,9 @@ var (
 	// ErrTooManyPages: paging never ends (every page says there is another,
 	// or a page brings nothing new while the answer says more is left).
 	ErrTooManyPages = errors.New("paging does not end")
+	// ErrAmbiguousFiles: two different links of one conference carry the
+	// same file type and name, and nothing proves them one file.
+	ErrAmbiguousFiles = errors.New("files cannot be told apart")
 	// ErrInvalidConfUUID: an argument that is not a conference UUID (see
 	// NormalizeConfUUID). No request is sent.
 	ErrInvalidConfUUID = errors.New("not a conference UUID")
@@ -66,6 +69,8 @@ func (e *ValidationError) code() string {
 		return CodeTooManyPages
 	case ErrInvalidConfUUID:
 		return CodeInvalidConfUUID
+	case ErrAmbiguousFiles:
+		return CodeAmbiguousFiles
 	}
 	return CodeBadResponse
 }

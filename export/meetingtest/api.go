@@ -3,6 +3,7 @@ package meetingtest
 import (
 	"cmp"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -463,8 +464,34 @@ type downloadURL struct {
 	URL      string `json:"url"`
 }
 
+// mediaPath is the path (and, for the query styles, the query) of a media
+// link in the server's MediaURLs style.
+func (s *Server) mediaPath(confUUID, fileType, name string) string {
+	return mediaLink(s.cfg.MediaURLs, confUUID, fileType, name)
+}
+
 func mediaPath(confUUID, fileType, name string) string {
+	return mediaLink(MediaURLsPath, confUUID, fileType, name)
+}
+
+func mediaLink(style, confUUID, fileType, name string) string {
+	switch style {
+	case MediaURLsQuery:
+		return mediaDownloadPath + "?" + url.Values{"conf": {confUUID}, "type": {fileType}, "file": {name}}.Encode()
+	case MediaURLsOpaque:
+		id := base64.RawURLEncoding.EncodeToString([]byte(confUUID + "/" + fileType + "/" + name))
+		return mediaDownloadPath + "?id=" + id
+	}
 	return "/media/" + url.PathEscape(confUUID) + "/" + url.PathEscape(fileType) + "/" + url.PathEscape(name)
+}
+
+// withToken adds token=tok to a link's query.
+func withToken(link, tok string) string {
+	sep := "?"
+	if strings.Contains(link, "?") {
+		sep = "&"
+	}
+	return link + sep + "token=" + url.QueryEscape(tok)
 }
 
 func (s *Server) handleDownloadURLs(rq *apiRequest) response {
@@ -501,7 +528,7 @@ func (s *Server) handleDownloadURLs(rq *apiRequest) response {
 				continue
 			}
 			tok := s.issueLinkLocked(c.ConfUUID, f.FileType, f.Name, false, rq.now)
-			entry.URLs = append(entry.URLs, downloadURL{Token: tok, FileType: f.FileType, URL: base + mediaPath(c.ConfUUID, f.FileType, f.Name)})
+			entry.URLs = append(entry.URLs, downloadURL{Token: tok, FileType: f.FileType, URL: base + s.mediaPath(c.ConfUUID, f.FileType, f.Name)})
 		}
 	}
 	return jsonResponse(http.StatusOK, downloadURLsResponse{RecordURLs: []recordURLs{entry}})
@@ -621,7 +648,7 @@ func (s *Server) handleRecordInfo(rq *apiRequest) response {
 					RecordType: RecordType(f.FileType), BeginTime: begin, EndTime: begin + segDur*1000,
 					Duration: segDur, FileSize: f.Size, SHA256: sum,
 					PlayURL:     playURL(base, conf.ConfUUID),
-					DownloadURL: base + mediaPath(conf.ConfUUID, f.FileType, f.Name) + "?token=" + url.QueryEscape(tok),
+					DownloadURL: base + withToken(s.mediaPath(conf.ConfUUID, f.FileType, f.Name), tok),
 				})
 				segSize += f.Size
 			}

@@ -4,6 +4,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
@@ -71,6 +72,44 @@ func (s *Server) useLink(r *http.Request, confUUID, fileType, name string, now t
 	}
 	s.ctr.TokenRefused++
 	return status, msg
+}
+
+// mediaDownloadPath is the path of media links in the query styles
+// (MediaURLsQuery, MediaURLsOpaque): the file is named by the query.
+const mediaDownloadPath = "/media/download"
+
+// mediaTarget names the file a media request asks for, in any MediaURLs
+// style: /media/<conf>/<type>/<name>, /media/download?conf=&type=&file=
+// or /media/download?id=<opaque>.
+func mediaTarget(r *http.Request) (confUUID, fileType, name string, ok bool) {
+	if r.URL.Path == mediaDownloadPath {
+		q := r.URL.Query()
+		if id := q.Get("id"); id != "" {
+			b, err := base64.RawURLEncoding.DecodeString(id)
+			if err != nil {
+				return "", "", "", false
+			}
+			parts := strings.SplitN(string(b), "/", 3)
+			if len(parts) != 3 {
+				return "", "", "", false
+			}
+			return parts[0], parts[1], parts[2], true
+		}
+		confUUID, fileType, name = q.Get("conf"), q.Get("type"), q.Get("file")
+		return confUUID, fileType, name, confUUID != "" && fileType != "" && name != ""
+	}
+	parts := strings.Split(strings.TrimPrefix(r.URL.EscapedPath(), "/media/"), "/")
+	if len(parts) != 3 {
+		return "", "", "", false
+	}
+	for i, p := range parts {
+		u, err := url.PathUnescape(p)
+		if err != nil {
+			return "", "", "", false
+		}
+		parts[i] = u
+	}
+	return parts[0], parts[1], parts[2], true
 }
 
 // Content returns the true content of a media file: deterministic
@@ -197,20 +236,11 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusMethodNotAllowed, CodeRequestError, "media supports GET only", reqID)
 		return
 	}
-	parts := strings.Split(strings.TrimPrefix(r.URL.EscapedPath(), "/media/"), "/")
-	if len(parts) != 3 {
+	confUUID, fileType, name, ok := mediaTarget(r)
+	if !ok {
 		writeError(w, http.StatusNotFound, CodeRequestError, "no such media", reqID)
 		return
 	}
-	for i, p := range parts {
-		u, err := url.PathUnescape(p)
-		if err != nil {
-			writeError(w, http.StatusNotFound, CodeRequestError, "no such media", reqID)
-			return
-		}
-		parts[i] = u
-	}
-	confUUID, fileType, name := parts[0], parts[1], parts[2]
 	// A reset happens before the token is looked at: such a request never
 	// reached the media server, so its token stays valid. A reset with an
 	// offset cuts the body instead: it is one of the faults below.

@@ -120,7 +120,20 @@ type Config struct {
 	// serves `bytes=N-`, `bytes=N-M` and `bytes=-S` with 206 and
 	// Content-Range, as the platform's object storage does.
 	IgnoreRange bool
+	// MediaURLs is the shape of media links: MediaURLsPath ("" too:
+	// /media/<conf>/<type>/<name>, the file named by the path's last
+	// segment), MediaURLsQuery (/media/download?conf=&type=&file=<name>:
+	// links that differ only in the query) or MediaURLsOpaque
+	// (/media/download?id=<opaque>: nothing in the link names the file).
+	MediaURLs string
 }
+
+// The shapes of media links (Config.MediaURLs).
+const (
+	MediaURLsPath   = "path"
+	MediaURLsQuery  = "query"
+	MediaURLsOpaque = "opaque"
+)
 
 // Fault injects a failure into one endpoint's answers.
 type Fault struct {
@@ -224,6 +237,11 @@ func (c Config) Validate() error {
 	}
 	if err := c.validateQuota(); err != nil {
 		return err
+	}
+	switch c.MediaURLs {
+	case "", MediaURLsPath, MediaURLsQuery, MediaURLsOpaque:
+	default:
+		return fmt.Errorf("meetingtest: config: media URLs %q: want %s, %s or %s", c.MediaURLs, MediaURLsPath, MediaURLsQuery, MediaURLsOpaque)
 	}
 	for i, f := range c.Faults {
 		if !slices.Contains(faultEndpoints, f.Endpoint) {

@@ -1,0 +1,109 @@
+package main
+
+// Issue 18, defect 1: every file the platform lists is a row of its own, and
+// an `archived` row's object holds that file's bytes; a file whose identity
+// cannot be established fails the conference, never a silent skip or a
+// rename onto another file.
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"meetarchive/export/meetingtest"
+)
+
+// oneConference is a ready conference with these files (Hd unless the
+// name says otherwise).
+func oneConference(uuid string, names ...string) meetingtest.Dataset {
+	c := meetingtest.Conference{
+		ConfUUID: uuid, ConfID: "900100", Subject: "files", ScheduserName: "tester",
+		StartTime: "2024-03-01 09:00", RcdTime: 60, IsDecodeFinish: true, Available: true,
+	}
+	for i, n := range names {
+		c.Files = append(c.Files, meetingtest.File{FileType: meetingtest.FileTypeHd, Name: n, Size: int64(20<<10 + i*1000)})
+	}
+	return meetingtest.Dataset{Conferences: []meetingtest.Conference{c}}
+}
+
+func TestEveryListedFileIsARow(t *testing.T) {
+	const uuid = "0123456789abcdef0123456789abcdef"
+	three := []string{"0_0.mp4", "0_1.mp4", "0_2.mp4"}
+	cases := []struct {
+		name      string
+		files     []string
+		mediaURLs string
+		links     string
+		wantCode  string // "" = every file archived
+	}{
+		{"query-only differences, record info", three, meetingtest.MediaURLsQuery, "recordinfo", ""},
+		{"query-only differences, downloadurls", three, meetingtest.MediaURLsQuery, "downloadurls", ""},
+		{"opaque links, record info", three, meetingtest.MediaURLsOpaque, "recordinfo", "ambiguous-files"},
+		{"opaque links, downloadurls", three, meetingtest.MediaURLsOpaque, "downloadurls", "ambiguous-files"},
+		{"names differing by case and ~N, record info", []string{"a.mp4", "A.mp4", "a~1.mp4"}, meetingtest.MediaURLsPath, "recordinfo", "key-collision"},
+		{"names differing by case and ~N, downloadurls", []string{"a.mp4", "A.mp4", "a~1.mp4"}, meetingtest.MediaURLsPath, "downloadurls", "key-collision"},
+		{"plain paths", three, meetingtest.MediaURLsPath, "downloadurls", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ds := oneConference(uuid, tc.files...)
+			sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 5, MediaURLs: tc.mediaURLs, RecordInfo: true})
+			dir := t.TempDir()
+			in := writeInput(t, dir, uuid)
+			out, dest := filepath.Join(dir, "report"), filepath.Join(dir, "archive")
+			res := runBin(t, simEnv(sim), "run", "--input", in, "--dest", dest, "--out", out, "--links", tc.links)
+			rows := readManifest(t, out)
+			wantRows := len(tc.files)
+			if tc.wantCode == "ambiguous-files" {
+				wantRows = 1 // the links are refused: one row for the conference
+			}
+			if len(rows) != wantRows {
+				t.Fatalf("%d rows, want %d: %v\nstderr:\n%s", len(rows), wantRows, rows, res.stderr)
+			}
+			if tc.wantCode != "" {
+				if res.code != 1 {
+					t.Errorf("exit %d, want 1\n%s", res.code, res.stderr)
+				}
+				for _, r := range rows {
+					if r["status"] != "failed" || r["errorCode"] != tc.wantCode {
+						t.Errorf("row %s: status %q code %q, want failed %q (%s)", r["fileName"], r["status"], r["errorCode"], tc.wantCode, r["errorMessage"])
+					}
+				}
+				if sc := filepath.Join(dest, "_meetarchive", uuid+".json"); fileExists(sc) {
+					t.Errorf("a failed conference has a commit sidecar %s", sc)
+				}
+				return
+			}
+			if res.code != 0 {
+				t.Fatalf("exit %d, want 0\n%s", res.code, res.stderr)
+			}
+			objects := map[string]bool{}
+			names := map[string]bool{}
+			for _, r := range rows {
+				if r["status"] != "archived" {
+					t.Errorf("row %s: status %q, want archived (%s %s)", r["fileName"], r["status"], r["errorCode"], r["errorMessage"])
+					continue
+				}
+				if objects[r["objectURI"]] {
+					t.Errorf("two rows point at %s", r["objectURI"])
+				}
+				objects[r["objectURI"]] = true
+				names[r["fileName"]] = true
+				want := sim.FileSHA256(uuid, meetingtest.FileTypeHd, r["fileName"])
+				if got := fileSHA256(t, r["objectURI"]); got != want || r["sha256"] != want {
+					t.Errorf("%s: object sha256 %s, row %s; the simulator's file %q is %s", r["objectURI"], got, r["sha256"], r["fileName"], want)
+				}
+			}
+			for _, n := range tc.files {
+				if !names[n] {
+					t.Errorf("file %q has no archived row", n)
+				}
+			}
+		})
+	}
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
