@@ -100,6 +100,8 @@ func hint(c Code) string {
 		return "archived; delete it from the platform by hand or rerun with --delete-after-archive"
 	case s == export.CodeBadResponse || s == export.CodeResponseMismatch:
 		return "the platform's answer was malformed or about another conference: rerun; if it persists, report it to the vendor"
+	case s == export.CodeAmbiguousFiles:
+		return "the platform's links do not tell this conference's files apart, so none was archived: report it to the vendor; --links recordinfo may name them"
 	case s == export.CodeTooManyPages:
 		return "the platform's link list never ended: rerun later; if it persists, report it to the vendor"
 	case s == export.CodeBadRedirect:
