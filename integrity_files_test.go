@@ -8,7 +8,9 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"meetarchive/export/meetingtest"
 )
@@ -106,4 +108,96 @@ func TestEveryListedFileIsARow(t *testing.T) {
 func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
+}
+
+// TestRerunReprovesStoredBytes (issue 18, defect 2): a stored recording
+// whose bytes changed after it was archived is not vouched for on the
+// strength of the SHA-256 kept beside it: the rerun reads the bytes, finds
+// the change and downloads the file again, and sha256sums.txt lists only
+// hashes the objects have.
+func TestRerunReprovesStoredBytes(t *testing.T) {
+	for _, links := range []string{"recordinfo", "downloadurls"} {
+		t.Run(links, func(t *testing.T) {
+			ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 3, FilesPerConference: 2, FileSize: 64 << 10, Seed: 11,
+				Start: time.Date(2024, 3, 1, 9, 0, 0, 0, time.UTC)})
+			sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 11, RecordInfo: true})
+			dir := t.TempDir()
+			in := writeInput(t, dir, uuids(ds)...)
+			dest := filepath.Join(dir, "archive")
+			args := func(out string) []string {
+				return []string{"run", "--input", in, "--dest", dest, "--out", filepath.Join(dir, out), "--links", links}
+			}
+			if res := runBin(t, simEnv(sim), args("r1")...); res.code != 0 {
+				t.Fatalf("first run: exit %d\n%s", res.code, res.stderr)
+			}
+			rows := readManifest(t, filepath.Join(dir, "r1"))
+			first := map[string]string{} // objectURI -> SHA-256 the first run stored and checked
+			for _, r := range rows {
+				first[r["objectURI"]] = r["sha256"]
+			}
+			victim := rows[0]["objectURI"]
+			flipByte(t, victim, 100)
+
+			before := sim.Counters().Media
+			res := runBin(t, simEnv(sim), args("r2")...)
+			if res.code != 0 {
+				t.Fatalf("rerun: exit %d\n%s", res.code, res.stderr)
+			}
+			if got := sim.Counters().Media - before; got != 1 {
+				t.Errorf("rerun fetched %d media files, want 1 (the altered one)", got)
+			}
+			for _, r := range readManifest(t, filepath.Join(dir, "r2")) {
+				got := fileSHA256(t, r["objectURI"])
+				if want := first[r["objectURI"]]; got != want || r["sha256"] != want {
+					t.Errorf("%s (%s): object %s, row %s, first run %s", r["objectURI"], r["status"], got, r["sha256"], want)
+				}
+				if r["objectURI"] == victim && r["status"] != "archived" {
+					t.Errorf("the altered object's row is %q, want archived (downloaded again)", r["status"])
+				}
+			}
+			checkSums(t, filepath.Join(dir, "r2", "sha256sums.txt"), dest)
+		})
+	}
+}
+
+// flipByte changes one byte of a file in place.
+func flipByte(t *testing.T, path string, at int64) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b := make([]byte, 1)
+	if _, err := f.ReadAt(b, at); err != nil {
+		t.Fatal(err)
+	}
+	b[0] ^= 0xff
+	if _, err := f.WriteAt(b, at); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkSums checks every line of a sha256sums.txt against the files under
+// root, as `sha256sum -c` run from root would.
+func checkSums(t *testing.T, sums, root string) {
+	t.Helper()
+	b, err := os.ReadFile(sums)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) == 0 || lines[0] == "" {
+		t.Fatalf("%s is empty", sums)
+	}
+	for _, l := range lines {
+		sum, p, ok := strings.Cut(l, "  ")
+		if !ok {
+			t.Errorf("%s: malformed line %q", sums, l)
+			continue
+		}
+		if got := fileSHA256(t, filepath.Join(root, p)); got != sum {
+			t.Errorf("%s lists %s for %s; the object's SHA-256 is %s", sums, sum, p, got)
+		}
+	}
 }

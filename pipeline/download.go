@@ -83,7 +83,7 @@ func (d *download) run(ctx context.Context) error {
 				break
 			}
 			started++
-			if d.resume(ctx, st) {
+			if d.reuse(ctx, st) {
 				continue
 			}
 			st.attempts++
@@ -176,13 +176,14 @@ func (d *download) plan(links []export.File) error {
 	return nil
 }
 
-// resume reports whether the file's object is already stored whole by an
-// earlier, interrupted run of this conference: same key, stored by this
-// conference, same size, and our SHA-256 (kept in the object's metadata)
-// equal to the platform's; where either hash is missing the object is read
-// back and hashed (a store commits an object only whole and checked, so an
-// object of this conference at this key is this file).
-func (d *download) resume(ctx context.Context, st *fileState) bool {
+// reuse reports whether the file's object is already stored whole by an
+// earlier, interrupted run of this conference, so that it need not be
+// downloaded again: same key, stored by this conference, same size, and
+// its bytes, read back and hashed now, equal to a reference: the
+// platform's SHA-256, or without one the SHA-256 recorded when the object
+// was stored. The object is proved from its bytes, never from what was
+// written beside them; with no reference at all it is downloaded again.
+func (d *download) reuse(ctx context.Context, st *fileState) bool {
 	if d.job.Options.Force {
 		return false
 	}
@@ -193,24 +194,24 @@ func (d *download) resume(ctx context.Context, st *fileState) bool {
 	if owner := obj.Metadata["confuuid"]; !strings.EqualFold(owner, d.rec.ConfUUID) {
 		return false // not ours, or not known to be: Put decides, loudly
 	}
-	switch {
-	case st.file.SHA256 != "" && obj.SHA256 != "":
-		if !strings.EqualFold(obj.SHA256, st.file.SHA256) {
-			return false
-		}
-	case obj.SHA256 != "":
-		if archive.VerifyObject(ctx, d.job.Store, obj) != nil {
-			return false
-		}
-	default:
-		sum, n, err := archive.HashObject(ctx, d.job.Store, st.key)
-		if err != nil || n != obj.Bytes || (st.file.SHA256 != "" && !strings.EqualFold(sum, st.file.SHA256)) {
-			return false
-		}
-		obj.SHA256 = sum
+	ref := st.file.SHA256
+	if ref == "" {
+		ref = obj.SHA256
 	}
+	if ref == "" {
+		return false
+	}
+	sum, n, err := archive.HashObject(ctx, d.job.Store, st.key)
+	switch {
+	case err != nil:
+		return false
+	case n != obj.Bytes || !strings.EqualFold(sum, ref) || (obj.SHA256 != "" && !strings.EqualFold(sum, obj.SHA256)):
+		d.log.Warn("a stored object's bytes no longer match its SHA-256; downloading it again", "file", st.file.String(), "key", obj.Key)
+		return false
+	}
+	obj.SHA256 = sum
 	st.obj, st.err = &obj, nil
-	d.log.Info("already stored by an earlier run; not downloaded again", "file", st.file.String(), "key", obj.Key)
+	d.log.Info("already stored by an earlier run, bytes re-hashed; not downloaded again", "file", st.file.String(), "key", obj.Key)
 	return true
 }
 
