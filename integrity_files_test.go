@@ -6,6 +6,7 @@ package main
 // rename onto another file.
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,19 +38,28 @@ func TestEveryListedFileIsARow(t *testing.T) {
 		mediaURLs string
 		links     string
 		wantCode  string // "" = every file archived
+		pageCap   int    // LinksMaxLimit
+		fault     string // an answer fault on the links endpoint
 	}{
-		{"query-only differences, record info", three, meetingtest.MediaURLsQuery, "recordinfo", ""},
-		{"query-only differences, downloadurls", three, meetingtest.MediaURLsQuery, "downloadurls", ""},
-		{"opaque links, record info", three, meetingtest.MediaURLsOpaque, "recordinfo", "ambiguous-files"},
-		{"opaque links, downloadurls", three, meetingtest.MediaURLsOpaque, "downloadurls", "ambiguous-files"},
-		{"names differing by case and ~N, record info", []string{"a.mp4", "A.mp4", "a~1.mp4"}, meetingtest.MediaURLsPath, "recordinfo", "key-collision"},
-		{"names differing by case and ~N, downloadurls", []string{"a.mp4", "A.mp4", "a~1.mp4"}, meetingtest.MediaURLsPath, "downloadurls", "key-collision"},
-		{"plain paths", three, meetingtest.MediaURLsPath, "downloadurls", ""},
+		{"query-only differences, record info", three, meetingtest.MediaURLsQuery, "recordinfo", "", 0, ""},
+		{"query-only differences, downloadurls", three, meetingtest.MediaURLsQuery, "downloadurls", "", 0, ""},
+		{"opaque links, record info", three, meetingtest.MediaURLsOpaque, "recordinfo", "ambiguous-files", 0, ""},
+		{"opaque links, downloadurls", three, meetingtest.MediaURLsOpaque, "downloadurls", "ambiguous-files", 0, ""},
+		{"names differing by case and ~N, record info", []string{"a.mp4", "A.mp4", "a~1.mp4"}, meetingtest.MediaURLsPath, "recordinfo", "key-collision", 0, ""},
+		{"names differing by case and ~N, downloadurls", []string{"a.mp4", "A.mp4", "a~1.mp4"}, meetingtest.MediaURLsPath, "downloadurls", "key-collision", 0, ""},
+		{"plain paths", three, meetingtest.MediaURLsPath, "downloadurls", "", 0, ""},
+		{"a gateway that serves 20 links a page", manyNames(25), meetingtest.MediaURLsPath, "downloadurls", "", 20, ""},
+		{"every link twice, downloadurls", three, meetingtest.MediaURLsQuery, "downloadurls", "", 0, meetingtest.FaultRepeat},
+		{"every link twice, record info", three, meetingtest.MediaURLsQuery, "recordinfo", "", 0, meetingtest.FaultRepeat},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			ds := oneConference(uuid, tc.files...)
-			sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 5, MediaURLs: tc.mediaURLs, RecordInfo: true})
+			cfg := meetingtest.Config{Dataset: ds, Seed: 5, MediaURLs: tc.mediaURLs, RecordInfo: true, LinksMaxLimit: tc.pageCap}
+			if tc.fault != "" {
+				cfg.Faults = []meetingtest.Fault{{Endpoint: tc.links, Kind: tc.fault}}
+			}
+			sim := newSim(t, cfg)
 			dir := t.TempDir()
 			in := writeInput(t, dir, uuid)
 			out, dest := filepath.Join(dir, "report"), filepath.Join(dir, "archive")
@@ -103,6 +113,15 @@ func TestEveryListedFileIsARow(t *testing.T) {
 			}
 		})
 	}
+}
+
+// manyNames is n segment names, 0_0.mp4 to 0_<n-1>.mp4.
+func manyNames(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("0_%d.mp4", i)
+	}
+	return out
 }
 
 func fileExists(p string) bool {

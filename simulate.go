@@ -59,8 +59,9 @@ func cmdSimulate(ctx context.Context, args []string, e env) error {
 	fs.IntVar(&cfg.QuotaPerAPI, "quota-per-api", 0, "enforce a quota shared by every client of the app ID: at most N calls of each API per --quota-window, advertised in X-APIG-Ratelimit-Api (429 + APIG.0308 above it); 0: none")
 	fs.DurationVar(&cfg.QuotaWindow, "quota-window", meetingtest.DefaultQuotaWindow, "the --quota-per-api window (whole seconds)")
 	fs.StringVar(&cfg.MediaURLs, "media-urls", meetingtest.MediaURLsPath, "shape of media links: path (/media/<conf>/<type>/<name>), query (/media/download?conf=&type=&file=<name>) or opaque (/media/download?id=...: no file name in the link)")
+	fs.IntVar(&cfg.LinksMaxLimit, "links-max-limit", 0, "downloadurls: serve at most N links a page whatever limit is asked (0: the documented 500)")
 	fs.BoolVar(&cfg.IgnoreRange, "no-range", false, "the media host ignores Range requests and answers 200 with the whole file")
-	fs.Var(&faults, "fault", "inject a fault, repeatable: ENDPOINT:KIND[:status=N][:retry-after=D][:latency=D][:times=N][:conf=UUID][:p=0.1][:at=N|random]; ENDPOINT auth, validate, refresh, logout, details, list, downloadurls, recordinfo, delete, media, play; KIND status, throttle, latency, truncate, html, badjson, reset, flip, echo (error bodies echo the request), otherconf, upperconf, noconf, noavailable, nodecode, badsha, negsize, endless; at= breaks a media truncate or reset after N bytes")
+	fs.Var(&faults, "fault", "inject a fault, repeatable: ENDPOINT:KIND[:status=N][:retry-after=D][:latency=D][:times=N][:conf=UUID][:p=0.1][:at=N|random]; ENDPOINT auth, validate, refresh, logout, details, list, downloadurls, recordinfo, delete, media, play; KIND status, throttle, latency, truncate, html, badjson, reset, flip, echo (error bodies echo the request), otherconf, upperconf, noconf, noavailable, nodecode, badsha, negsize, endless, repeat; at= breaks a media truncate or reset after N bytes")
 	if err := c.parse(args, e.getenv); err != nil {
 		return err
 	}

@@ -19,8 +19,11 @@ const (
 	pathList         = "/v1/mmc/management/record/files"
 	pathDelete       = "/v1/mmc/management/record/files"
 
-	linksPageSize   = 100 // files per downloadurls page
-	segmentPageSize = 50  // segments per record info page
+	linksPageSize = 100 // files per downloadurls page
+	// linksDefaultPage is the downloadurls page size when no limit is
+	// given (documented: 20); a gateway may serve it whatever is asked.
+	linksDefaultPage = 20
+	segmentPageSize  = 50 // segments per record info page
 	// maxLinkPages bounds the pages of one conference's links (10,000 files
 	// or 5,000 segments: far more than any recording has); paging that goes
 	// on past it fails with ErrTooManyPages.
@@ -221,6 +224,7 @@ func (r *downloadURLsResponse) files(confUUID string) []File {
 func (c *Client) downloadURLs(ctx context.Context, confUUID string) ([]File, error) {
 	all := newFileList("downloadurls")
 	listed := 0 // links on the pages so far: the next page's offset
+	prev := 0   // links on the previous page
 	for page := 0; ; page++ {
 		if page == maxLinkPages {
 			return nil, tooManyPages("downloadurls", "%d pages of %d links were all full (%d files so far) and the answers still say there are more", page, linksPageSize, len(all.files))
@@ -254,14 +258,28 @@ func (c *Client) downloadURLs(ctx context.Context, confUUID string) ([]File, err
 			}
 		}
 		listed += links
-		// One meeting rarely has more than a page of files; a full page
-		// means there may be more.
-		if links < linksPageSize {
+		// The answer has no count. A full page means there may be more; so
+		// does a page of at least the documented default (20), which a
+		// gateway may serve whatever limit it is asked for: the next page
+		// tells (unless an earlier page was full: that host honours the
+		// limit). An empty page ends the list, and so does a page with
+		// nothing new after a short one (a host that ignores offset and
+		// listed everything at once), unless that short page could have
+		// been a capped one: then files may be missing, and the
+		// conference fails rather than lose them.
+		if links == 0 {
 			break
 		}
 		if added == 0 {
-			return nil, tooManyPages("downloadurls", "the page at offset %d repeats links already listed (%d files so far): the paging does not advance", listed-links, len(all.files))
+			if prev >= linksPageSize || prev == linksDefaultPage {
+				return nil, tooManyPages("downloadurls", "the page at offset %d repeats links already listed (%d files so far): the paging does not advance", listed-links, len(all.files))
+			}
+			break
 		}
+		if links < linksPageSize && (links < linksDefaultPage || prev >= linksPageSize) {
+			break // a short page after a full one: the host honours limit
+		}
+		prev = links
 	}
 	return all.files, nil
 }

@@ -1,7 +1,12 @@
 package export
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync/atomic"
 	"testing"
 )
 
@@ -63,6 +68,57 @@ func TestFileListKeepsEveryDistinctFile(t *testing.T) {
 			}
 			if err != nil && ErrorCode(err) != CodeAmbiguousFiles {
 				t.Errorf("code %q, want %q", ErrorCode(err), CodeAmbiguousFiles)
+			}
+		})
+	}
+}
+
+// TestLinksDownloadURLsGateways: hosts that page differently from the
+// documentation lose no file silently: a gateway that serves 20 links a
+// page whatever it is asked for is paged to the end; a host that ignores
+// offset and lists everything at once is read once more and stops; one
+// that ignores offset and caps its page fails the conference.
+func TestLinksDownloadURLsGateways(t *testing.T) {
+	cases := []struct {
+		name           string
+		files          int
+		page           func(off, lim int) (from, to int)
+		wantFiles      int
+		wantRequests   int64 // link requests
+		wantErrTooMany bool
+	}{
+		{"honours limit, 30 files", 30, func(off, lim int) (int, int) { return off, off + lim }, 30, 2, false},
+		{"honours limit, 5 files", 5, func(off, lim int) (int, int) { return off, off + lim }, 5, 1, false},
+		{"caps at 20", 45, func(off, lim int) (int, int) { return off, off + min(lim, 20) }, 45, 3, false},
+		{"ignores offset, lists all 25", 25, func(off, lim int) (int, int) { return 0, 1 << 30 }, 25, 2, false},
+		{"ignores offset, caps at 20", 25, func(off, lim int) (int, int) { return 0, 20 }, 0, 2, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var calls atomic.Int64
+			srv := server(t, func(w http.ResponseWriter, r *http.Request) {
+				calls.Add(1)
+				off, _ := strconv.Atoi(r.URL.Query().Get("offset"))
+				lim, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+				from, to := tc.page(off, lim)
+				urls := []map[string]string{}
+				for i := from; i < min(to, tc.files); i++ {
+					urls = append(urls, map[string]string{"token": "t" + strconv.Itoa(i), "fileType": "Hd", "url": fmt.Sprintf("https://m/0_%d.mp4", i)})
+				}
+				b, _ := json.Marshal(map[string]any{"recordUrls": []any{map[string]any{"confUuid": testConfUUID, "urls": urls}}})
+				w.Write(b)
+			})
+			c := newTestClient(t, srv.URL, func(c *Config) { c.Links = LinksDownloadURLs })
+			files, err := c.Links(ctxT(t), testConfUUID)
+			if tc.wantErrTooMany {
+				if !errors.Is(err, ErrTooManyPages) {
+					t.Fatalf("err %v, want ErrTooManyPages", err)
+				}
+			} else if err != nil || len(files) != tc.wantFiles {
+				t.Fatalf("%d files, err %v; want %d", len(files), err, tc.wantFiles)
+			}
+			if got := calls.Load(); got != tc.wantRequests {
+				t.Errorf("%d link requests, want %d", got, tc.wantRequests)
 			}
 		})
 	}

@@ -514,6 +514,9 @@ func (s *Server) handleDownloadURLs(rq *apiRequest) response {
 		limit = DownloadURLsDefaultLimit
 	}
 	limit = min(limit, DownloadURLsMaxLimit)
+	if s.cfg.LinksMaxLimit > 0 {
+		limit = min(limit, int64(s.cfg.LinksMaxLimit))
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.lookupLocked(confUUID)

@@ -201,6 +201,10 @@ const (
 	// up to this page's end. The links carry unregistered tokens: their
 	// media answers 403. Endpoints: downloadurls, recordinfo.
 	FaultEndless = "endless"
+	// FaultRepeat: every link is listed twice on its page (the same URL and
+	// token), as an answer assembled from overlapping queries may be.
+	// Endpoints: downloadurls, recordinfo (every file of a segment twice).
+	FaultRepeat = "repeat"
 )
 
 // answerFaultEndpoints lists, per answer fault kind, where it applies.
@@ -213,11 +217,12 @@ var answerFaultEndpoints = map[string][]string{
 	FaultBadSHA:      {EndpointRecordInfo},
 	FaultNegSize:     {EndpointDetails, EndpointList, EndpointRecordInfo},
 	FaultEndless:     {EndpointDownloadURLs, EndpointRecordInfo},
+	FaultRepeat:      {EndpointDownloadURLs, EndpointRecordInfo},
 }
 
 // answerFaultKinds are the answer fault kinds, for Config.Validate.
 var answerFaultKinds = []string{FaultOtherConf, FaultUpperConf, FaultNoConf, FaultNoAvailable,
-	FaultNoDecode, FaultBadSHA, FaultNegSize, FaultEndless}
+	FaultNoDecode, FaultBadSHA, FaultNegSize, FaultEndless, FaultRepeat}
 
 // checkAnswerFault refuses an answer fault on an endpoint it does not apply to.
 func checkAnswerFault(f Fault) error {
@@ -301,6 +306,11 @@ func (s *Server) reworkDownloadURLs(kind string, rq *apiRequest, doc map[string]
 			continue
 		}
 		id, _ := m["confUuid"].(string)
+		if kind == FaultRepeat {
+			urls, _ := m["urls"].([]any)
+			m["urls"] = twice(urls)
+			continue
+		}
 		if kind != FaultEndless {
 			s.reworkConf(kind, m, "confUuid", id)
 			continue
@@ -356,6 +366,13 @@ func (s *Server) reworkRecordInfo(kind string, rq *apiRequest, doc map[string]an
 		})
 	case FaultNegSize:
 		eachFile(func(fm map[string]any) { fm["fileSize"] = -1 })
+	case FaultRepeat:
+		for _, seg := range segs {
+			if sm, ok := seg.(map[string]any); ok {
+				files, _ := sm["fileList"].([]any)
+				sm["fileList"] = twice(files)
+			}
+		}
 	case FaultEndless:
 		limit := req.SegmentLimit
 		if limit <= 0 || limit > 100 {
@@ -377,6 +394,15 @@ func (s *Server) reworkRecordInfo(kind string, rq *apiRequest, doc map[string]an
 		data["segmentList"] = list
 		data["segmentCount"] = req.SegmentOffset + limit + 1
 	}
+}
+
+// twice lists every element of l twice, each copy after its original.
+func twice(l []any) []any {
+	out := make([]any, 0, 2*len(l))
+	for _, v := range l {
+		out = append(out, v, v)
+	}
+	return out
 }
 
 // otherConfUUID is the UUID of a dataset conference other than confUUID

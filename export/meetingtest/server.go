@@ -109,6 +109,11 @@ type Config struct {
 	// ListMaxLimit caps the list API's limit parameter (silently; the
 	// response's "limit" shows the effective value). Default 100.
 	ListMaxLimit int
+	// LinksMaxLimit caps the downloadurls API's limit parameter (silently,
+	// as the list API's cap is): the documented cap is
+	// DownloadURLsMaxLimit (500, the default); a gateway that serves fewer
+	// links a page than it is asked for looks like a short last page.
+	LinksMaxLimit int
 	// ListOffsetIsPage makes the list API read offset as a page index
 	// (rows skipped = offset*limit) instead of a row offset.
 	ListOffsetIsPage bool
