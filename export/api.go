@@ -223,8 +223,7 @@ func (r *downloadURLsResponse) files(confUUID string) []File {
 
 func (c *Client) downloadURLs(ctx context.Context, confUUID string) ([]File, error) {
 	all := newFileList("downloadurls")
-	listed := 0 // links on the pages so far: the next page's offset
-	prev := 0   // links on the previous page
+	prev := 0 // links on the previous page
 	for page := 0; ; page++ {
 		if page == maxLinkPages {
 			return nil, tooManyPages("downloadurls", "%d pages of %d links were all full (%d files so far) and the answers still say there are more", page, linksPageSize, len(all.files))
@@ -236,7 +235,7 @@ func (c *Client) downloadURLs(ctx context.Context, confUUID string) ([]File, err
 			path:   pathDownloadURLs,
 			query: url.Values{
 				"confUUID": {confUUID},
-				"offset":   {strconv.Itoa(listed)},
+				"offset":   {strconv.Itoa(len(all.files))},
 				"limit":    {strconv.Itoa(linksPageSize)},
 			},
 		}, &resp)
@@ -257,8 +256,8 @@ func (c *Client) downloadURLs(ctx context.Context, confUUID string) ([]File, err
 				added++
 			}
 		}
-		listed += links
-		// The answer has no count. A full page means there may be more; so
+		// The next page starts after the distinct files seen so far (a
+		// link listed twice is one file). The answer has no count. A full page means there may be more; so
 		// does a page of at least the documented default (20), which a
 		// gateway may serve whatever limit it is asked for: the next page
 		// tells (unless an earlier page was full: that host honours the
@@ -272,7 +271,7 @@ func (c *Client) downloadURLs(ctx context.Context, confUUID string) ([]File, err
 		}
 		if added == 0 {
 			if prev >= linksPageSize || prev == linksDefaultPage {
-				return nil, tooManyPages("downloadurls", "the page at offset %d repeats links already listed (%d files so far): the paging does not advance", listed-links, len(all.files))
+				return nil, tooManyPages("downloadurls", "the page at offset %d repeats links already listed: the paging does not advance", len(all.files))
 			}
 			break
 		}
