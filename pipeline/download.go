@@ -179,10 +179,13 @@ func (d *download) plan(links []export.File) error {
 // reuse reports whether the file's object is already stored whole by an
 // earlier, interrupted run of this conference, so that it need not be
 // downloaded again: same key, stored by this conference, same size, and
-// its bytes, read back and hashed now, equal to a reference: the
-// platform's SHA-256, or without one the SHA-256 recorded when the object
-// was stored. The object is proved from its bytes, never from what was
-// written beside them; with no reference at all it is downloaded again.
+// its bytes, read back and hashed now, equal to the platform's SHA-256
+// and to the one recorded when the object was stored, where either is
+// known. The object is proved from its bytes, never from what was written
+// beside them; the row then carries the hash of the bytes read. (An S3
+// object sent in several parts without a platform hash records none: its
+// bytes' hash is then the only evidence there is, as it would be for a
+// fresh download of the same link.)
 func (d *download) reuse(ctx context.Context, st *fileState) bool {
 	if d.job.Options.Force {
 		return false
@@ -194,18 +197,12 @@ func (d *download) reuse(ctx context.Context, st *fileState) bool {
 	if owner := obj.Metadata["confuuid"]; !strings.EqualFold(owner, d.rec.ConfUUID) {
 		return false // not ours, or not known to be: Put decides, loudly
 	}
-	ref := st.file.SHA256
-	if ref == "" {
-		ref = obj.SHA256
-	}
-	if ref == "" {
-		return false
-	}
 	sum, n, err := archive.HashObject(ctx, d.job.Store, st.key)
 	switch {
 	case err != nil:
 		return false
-	case n != obj.Bytes || !strings.EqualFold(sum, ref) || (obj.SHA256 != "" && !strings.EqualFold(sum, obj.SHA256)):
+	case n != obj.Bytes || (st.file.SHA256 != "" && !strings.EqualFold(sum, st.file.SHA256)) ||
+		(obj.SHA256 != "" && !strings.EqualFold(sum, obj.SHA256)):
 		d.log.Warn("a stored object's bytes no longer match its SHA-256; downloading it again", "file", st.file.String(), "key", obj.Key)
 		return false
 	}
