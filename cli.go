@@ -106,6 +106,8 @@ func valueTypeName(v flag.Value) string {
 		return "size"
 	case *listFlag:
 		return "list"
+	case *urlList:
+		return "URL"
 	}
 	return "value"
 }

@@ -45,6 +45,7 @@ type runFlags struct {
 	Links            choiceFlag
 	FileTypes        listFlag
 	Metrics          metricsFlags
+	Notify           notifyFlags
 	Log              *logFlags
 	SinceLast        sinceLastFlags
 }
@@ -78,6 +79,7 @@ func defaultRunFlags() *runFlags {
 		S3:               defaultS3Flags(),
 		Links:            choiceFlag{value: string(export.LinksAuto), choices: []string{string(export.LinksAuto), string(export.LinksDownloadURLs), string(export.LinksRecordInfo)}},
 		SinceLast:        defaultSinceLastFlags(),
+		Notify:           defaultNotifyFlags(),
 	}
 }
 
@@ -106,6 +108,7 @@ func (f *runFlags) register(c *command) {
 	fs.BoolVar(&f.Quiet, "quiet", false, "no progress bar or progress lines")
 	fs.DurationVar(&f.ProgressInterval, "progress-interval", f.ProgressInterval, "interval of progress log lines when stderr is not a terminal")
 	f.Metrics.register(fs)
+	f.Notify.register(fs)
 	fs.BoolVar(&f.SinceLast.On, "since-last", false, "incremental: archive what was listed since the last --since-last run on this --dest and shard, plus what it left pending or failed (state in DEST/_meetarchive/state/; --from starts the first run)")
 	fs.DurationVar(&f.SinceLast.Overlap, "since-last-overlap", f.SinceLast.Overlap, "with --since-last: start the window this long before the last window's end, for recordings listed late")
 	fs.DurationVar(&f.SinceLast.Settle, "settle", f.SinceLast.Settle, "with --since-last: end the window this long before now")
@@ -129,6 +132,8 @@ type runPlan struct {
 	interval time.Duration
 	log      *logFlags
 	metrics  metricsFlags
+	notify   notifyFlags
+	runID    string              // the report's run id, once the report is started
 	options  map[string]string   // the options the report shows
 	since    *pipeline.SinceLast // --since-last, else nil
 }
@@ -172,6 +177,9 @@ func (f *runFlags) validate(getenv func(string) string) (*runPlan, error) {
 	if err := f.Metrics.check("run"); err != nil {
 		return nil, err
 	}
+	if err := f.Notify.check("run"); err != nil {
+		return nil, err
+	}
 	shard, err := pipeline.ParseShard(f.Shard, getenv)
 	if err != nil {
 		return nil, usagef("run: invalid value for --shard: %v", err)
@@ -196,7 +204,7 @@ func (f *runFlags) validate(getenv func(string) string) (*runPlan, error) {
 	arch.ReadOnly = f.DryRun // a dry run writes nothing but the report
 	p := &runPlan{
 		input: f.Input, dest: f.Dest, out: f.Out, shard: shard, keys: keys, client: client, archive: arch,
-		grace: f.Grace, quiet: f.Quiet, interval: f.ProgressInterval, log: f.Log, metrics: f.Metrics,
+		grace: f.Grace, quiet: f.Quiet, interval: f.ProgressInterval, log: f.Log, metrics: f.Metrics, notify: f.Notify,
 		job: pipeline.Options{
 			Concurrency: f.Concurrency, Force: f.Force, DryRun: f.DryRun,
 			DeleteAfter: f.DeleteAfter && f.ConfirmDelete, LockMode: arch.LockMode,
@@ -315,10 +323,15 @@ func checkOutDir(path string) error {
 }
 
 // archiveRun runs the archive job for a validated plan: build the pieces,
-// load the items, run the pipeline, finish the report. It is shared by run
-// and demo; onDone, when set, receives the summary.
+// load the items, run the pipeline, finish the report, then notify. It is
+// shared by run and demo; onDone, when set, receives the summary.
 func archiveRun(ctx context.Context, p *runPlan, e env, onDone func(report.Summary)) error {
 	log := p.log.logger(e.stderr)
+	return p.notifyEnd(ctx, log, p.archiveJob(ctx, log, e, onDone))
+}
+
+// archiveJob is archiveRun up to the notification.
+func (p *runPlan) archiveJob(ctx context.Context, log *slog.Logger, e env, onDone func(report.Summary)) error {
 	started := time.Now().UTC()
 	if e.getenv("GOGC") == "" { // GOGC in the environment wins
 		defer debug.SetGCPercent(debug.SetGCPercent(archive.GCPercent))
@@ -467,6 +480,7 @@ func (p *runPlan) startReport(items *pipeline.Source, started time.Time, log *sl
 	if err != nil {
 		return nil, 0, usagef("run: --out %s: %v", p.out, err)
 	}
+	p.runID = info.RunID
 	total := 0
 	if err := w.Plan(planOf(items, &total)); err != nil {
 		return nil, 0, &fatalError{err: fmt.Errorf("writing the report journal: %w", err)}

@@ -6,10 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"meetarchive/redact"
 )
 
 // rowSource calls yield for every row in output order. conf identifies the
@@ -251,6 +254,9 @@ func (w *reportWriter) close() error {
 	if s.DuplicateConferences == nil {
 		s.DuplicateConferences = []string{}
 	}
+	if s.Warnings == nil {
+		s.Warnings = []string{}
+	}
 	if s.Options == nil {
 		s.Options = map[string]string{}
 	}
@@ -343,6 +349,31 @@ func syncDir(dir string) error {
 		return nil
 	}
 	return err
+}
+
+// AddWarnings appends warnings (redacted, one line each) to the summary.json
+// in dir, rewriting it atomically, and returns the summary as written.
+func AddWarnings(dir string, warnings ...string) (Summary, error) {
+	path := filepath.Join(dir, SummaryJSON)
+	s, err := ReadSummary(path)
+	if err != nil {
+		return s, err
+	}
+	for _, w := range warnings {
+		s.Warnings = append(s.Warnings, CleanText(redact.String(w), limitRunInfo, singleLine))
+	}
+	err = WriteFileAtomic(path, func(w io.Writer) error {
+		b, err := json.MarshalIndent(s, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(append(b, '\n'))
+		return err
+	})
+	if err != nil {
+		return s, fmt.Errorf("report: add warnings to %s: %w", path, err)
+	}
+	return s, nil
 }
 
 // ReadSummary reads a summary.json.

@@ -381,6 +381,10 @@ type Summary struct {
 	Rebuilt              bool     `json:"rebuilt"`              // written by Rebuild from a journal (or merged from such a report)
 	MergedFrom           []string `json:"mergedFrom"`           // Merge: the shard directories, in order
 	DuplicateConferences []string `json:"duplicateConferences"` // Merge: confUUIDs found in more than one shard
+	// Warnings are what went wrong after the report was written without
+	// changing the exit code (a notification not delivered); AddWarnings
+	// appends them to summary.json.
+	Warnings []string `json:"warnings"`
 }
 
 // File names in a report directory.
