@@ -90,6 +90,8 @@ func TestNotify(t *testing.T) {
 			want: []string{"3 of 3 conferences archived or accounted for (exit 0"}},
 		{name: "fatal from the environment twins", env: map[string]string{"MEETARCHIVE_APP_KEY": "wrong-key-0123456789"}, answer: ok, wantExit: 3, wantTexts: 1,
 			want: []string{"stopped by a fatal error: authentication failed", "(exit 3: fatal error"}},
+		{name: "a run that does not start", args: []string{"--dest", "/dev/null/archive"}, answer: ok, wantExit: 2, wantTexts: 1,
+			want: []string{"meetarchive run (on ", "did not start: run: ", "(exit 2: usage or configuration error, nothing done)."}},
 		{name: "receiver hangs", faults: fault404, args: []string{"--notify-timeout", "1s"}, wantExit: 1,
 			answer: func(w http.ResponseWriter, r *http.Request, h *webhook) {
 				select {
@@ -146,9 +148,15 @@ func TestNotify(t *testing.T) {
 					}
 					rest = rest[i+len(w):]
 				}
-				if !strings.Contains(texts[0], out) {
+				if tc.wantExit != 2 && !strings.Contains(texts[0], out) {
 					t.Errorf("the message does not name the report directory %s:\n%s", out, texts[0])
 				}
+			}
+			if tc.wantExit == 2 {
+				if _, err := os.Stat(filepath.Join(out, report.SummaryJSON)); err == nil {
+					t.Errorf("a run that did not start wrote a summary")
+				}
+				return
 			}
 			sum := readSummary(t, out)
 			warnings, _ := sum["warnings"].([]any)
