@@ -5,7 +5,17 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: build test lint demo bench s3-up s3-down fuzz clean
+# make image: the OCI image archive, built without a daemon or registry
+# (scripts/image). Every time in it is SOURCE_DATE_EPOCH (default: the
+# commit's time), so the same commit gives the same digest.
+IMAGE             ?= dist/meetarchive-image.tar
+IMAGE_BIN         ?= dist/image/meetarchive
+IMAGE_SOURCE      ?= $(shell git remote get-url origin 2>/dev/null)
+IMAGE_LICENSES    ?= NOASSERTION
+CA_CERTS          ?= /etc/ssl/certs/ca-certificates.crt
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+
+.PHONY: build test lint demo bench s3-up s3-down fuzz clean image
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .
@@ -20,6 +30,15 @@ lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	@test -x .bin/staticcheck || GOBIN=$(CURDIR)/.bin $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2 || echo "staticcheck could not be installed: skipped"
 	@if [ -x .bin/staticcheck ]; then .bin/staticcheck ./...; fi
+
+image:
+	@test -s $(CA_CERTS) || { echo "$(CA_CERTS) is missing: apt-get install ca-certificates"; exit 1; }
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w $(LDFLAGS)" -o $(IMAGE_BIN) .
+	@echo "$(GO) run ./scripts/image --binary $(IMAGE_BIN) --version $(VERSION) --revision $(COMMIT) --created $(SOURCE_DATE_EPOCH) --out $(IMAGE)"
+	@# not echoed: a git remote's URL may carry a token (the image's label drops it)
+	@$(GO) run ./scripts/image --binary $(IMAGE_BIN) --certs $(CA_CERTS) --arch "$$($(GO) env GOARCH)" \
+		--created $(SOURCE_DATE_EPOCH) --version "$(VERSION)" --revision "$(COMMIT)" \
+		--source "$(IMAGE_SOURCE)" --licenses "$(IMAGE_LICENSES)" --out $(IMAGE)
 
 demo: build
 	$(BIN) demo
@@ -37,4 +56,4 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=Fuzz -fuzztime=30s ./export/
 
 clean:
-	rm -rf $(BIN) demo-output
+	rm -rf $(BIN) demo-output dist

@@ -40,5 +40,12 @@ if ! /usr/bin/python3 -c "import openpyxl" 2>/dev/null; then
 		echo "python3-openpyxl could not be installed: the independent-reader test will skip"
 fi
 
+echo "== skopeo (Debian's: an independent reader of the image archive make image writes)"
+if ! command -v skopeo >/dev/null 2>&1; then
+	{ apt-get install -y -qq skopeo >/dev/null 2>&1 ||
+		{ apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq skopeo >/dev/null 2>&1; }; } ||
+		echo "skopeo could not be installed: the image test will skip"
+fi
+
 echo "== go test ${race}"
 go test ${race} -count=1 -timeout 14m ./...
