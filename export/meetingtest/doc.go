@@ -175,7 +175,14 @@
 // (connection closed with RST, no answer; on media with Offset or
 // RandomOffset: after the token check, the headers and that many body
 // bytes, then RST), "flip" (media: the middle byte
-// inverted), "echo" (any endpoint: an error, Status default 400, whose
+// inverted), "stall" (media: the headers and Offset body bytes, default
+// half, then silence on an open connection until the client leaves; with
+// Latency, the rest one byte every Latency: a trickle), "chunked" (media:
+// no Content-Length, a chunked body; with Offset or RandomOffset the
+// connection closes after that many bytes, without the terminating chunk),
+// "close" (media: no Content-Length and not chunked, the end of the body is
+// the connection's close; with Offset or RandomOffset it closes after that
+// many bytes, which a client cannot tell from a whole body), "echo" (any endpoint: an error, Status default 400, whose
 // message quotes the request's headers, query and body back: see
 // FaultEcho). Counters.Faults and FaultHits["endpoint/kind"] count hits.
 //

@@ -12,11 +12,14 @@ import (
 //	endpoint:kind[:key=value...]
 //
 // with keys status, code, retry-after, latency (Go durations; a bare number
-// is seconds), conf (ConfUUID), times, p (Probability) and at (a media
-// truncate's or reset's Offset in bytes, or "random" for RandomOffset). Examples:
+// is seconds), conf (ConfUUID), times, p (Probability) and at (the Offset
+// in bytes of a media truncate, reset, stall, chunked or close, or "random"
+// for RandomOffset). Examples:
 // "details:status:status=503:times=2", "media:latency:latency=2s",
 // "downloadurls:throttle:retry-after=3", "media:flip:conf=<uuid>",
-// "media:truncate:at=random:times=3"; answer faults (see the package
+// "media:truncate:at=random:times=3", "media:stall:at=10",
+// "media:stall:at=10:latency=500ms" (a trickle), "media:chunked",
+// "media:close:at=1000"; answer faults (see the package
 // documentation): "details:otherconf", "details:upperconf", "details:noconf",
 // "list:noavailable", "details:nodecode", "recordinfo:badsha",
 // "details:negsize", "downloadurls:endless".

@@ -290,6 +290,12 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) {
 
 	truncate, reset, flip := false, false, false
 	send := length
+	// framing is how the body's end is marked: "" by Content-Length,
+	// FaultChunked or FaultClose. cut: a chunked or close-delimited body
+	// ends after send bytes, short of the file. stall: after send bytes
+	// the body falls silent, or trickles one byte every trickle.
+	framing, cut, stall := "", false, false
+	var trickle time.Duration
 	f := s.pickFaultWhere(EndpointMedia, []string{confUUID}, func(f *Fault) bool { return f.Kind != FaultReset || midBody(f) })
 	if f != nil {
 		switch f.Kind {
@@ -318,6 +324,15 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) {
 			send = s.truncateAt(f, length)
 		case FaultFlip:
 			flip = true
+		case FaultStall:
+			stall, trickle = true, f.Latency
+			send = s.truncateAt(f, length)
+		case FaultChunked, FaultClose:
+			framing = f.Kind
+			if f.Offset != 0 || f.RandomOffset {
+				cut = true
+				send = s.truncateAt(f, length)
+			}
 		case FaultEcho:
 			s.writeEcho(w, r, nil, EndpointMedia, reqID, f)
 			return
@@ -338,7 +353,16 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) {
 	if !s.cfg.IgnoreRange {
 		w.Header().Set("Accept-Ranges", "bytes")
 	}
-	w.Header().Set("Content-Length", strconv.FormatInt(length, 10))
+	switch framing {
+	case FaultChunked:
+		w.Header().Set("Transfer-Encoding", "chunked")
+	case FaultClose:
+		// net/http's way to a body that ends with the connection: no
+		// Content-Length, no chunks, the connection closed after it.
+		w.Header().Set("Transfer-Encoding", "identity")
+	default:
+		w.Header().Set("Content-Length", strconv.FormatInt(length, 10))
+	}
 	if partial {
 		w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, end, size))
 		w.WriteHeader(http.StatusPartialContent)
@@ -374,7 +398,7 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) {
 			Served: Served{ConfUUID: confUUID, FileType: fileType, Name: name, Bytes: length, Offset: start}})
 		return s.servedSeq
 	}
-	if send == 0 && !truncate && !reset {
+	if send == 0 && !truncate && !reset && !cut && !stall {
 		record()
 		return
 	}
@@ -413,25 +437,83 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.ctr.MediaBytes -= n - int64(m)
 		if err != nil && id != 0 {
-			s.ctr.MediaComplete--
-			if i := slices.IndexFunc(s.served, func(e servedEntry) bool { return e.id == id }); i >= 0 {
-				s.served = slices.Delete(s.served, i, i+1)
-			}
+			s.unrecordLocked(id)
 		}
 		s.mu.Unlock()
 		if err != nil {
 			return
 		}
 	}
-	if truncate || reset {
+	if stall {
+		s.stallBody(w, r, gen, sent, length, trickle, record)
+		return
+	}
+	if truncate || reset || cut {
 		if fl, ok := w.(http.Flusher); ok {
 			fl.Flush()
+		}
+		if framing == FaultClose {
+			return // the connection closes after the reply: the client sees a clean end
 		}
 		if reset {
 			resetConn(w) // RST: bytes the client has not read yet may be lost
 			return
 		}
 		panic(http.ErrAbortHandler) // close the connection short of Content-Length
+	}
+}
+
+// stallBody is the rest of a body under a stall fault, sent bytes of
+// length already written: it flushes them and then holds the connection
+// open without a byte until the client leaves or the server closes; with a
+// trickle interval, it sends the rest one byte every interval instead.
+func (s *Server) stallBody(w http.ResponseWriter, r *http.Request, gen io.Reader, sent, length int64, trickle time.Duration, record func() uint64) {
+	fl, _ := w.(http.Flusher)
+	flush := func() {
+		if fl != nil {
+			fl.Flush()
+		}
+	}
+	flush()
+	ctx := r.Context()
+	if trickle <= 0 {
+		select {
+		case <-ctx.Done():
+		case <-s.stop:
+		}
+		return
+	}
+	var b [1]byte
+	for ; sent < length; sent++ {
+		if !s.sleep(ctx, trickle) {
+			return
+		}
+		_, _ = gen.Read(b[:])
+		var id uint64
+		if sent+1 == length {
+			id = record()
+		}
+		s.mu.Lock()
+		s.ctr.MediaBytes++
+		s.mu.Unlock()
+		if _, err := w.Write(b[:]); err != nil {
+			s.mu.Lock()
+			s.ctr.MediaBytes--
+			if id != 0 {
+				s.unrecordLocked(id)
+			}
+			s.mu.Unlock()
+			return
+		}
+		flush()
+	}
+}
+
+// unrecordLocked withdraws the Served entry id: its last write failed.
+func (s *Server) unrecordLocked(id uint64) {
+	s.ctr.MediaComplete--
+	if i := slices.IndexFunc(s.served, func(e servedEntry) bool { return e.id == id }); i >= 0 {
+		s.served = slices.Delete(s.served, i, i+1)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 	"net/http"
 	"runtime"
@@ -472,6 +473,14 @@ func TestFaultOffsetSpec(t *testing.T) {
 		{spec: "details:reset:at=10", wantErr: true},
 		{spec: "details:truncate:at=10", wantErr: true},
 		{spec: "media:flip:at=random", wantErr: true},
+		{spec: "media:stall:at=10", want: Fault{Endpoint: EndpointMedia, Kind: FaultStall, Offset: 10}},
+		{spec: "media:stall:at=10:latency=500ms", want: Fault{Endpoint: EndpointMedia, Kind: FaultStall, Offset: 10, Latency: 500 * time.Millisecond}},
+		{spec: "media:chunked", want: Fault{Endpoint: EndpointMedia, Kind: FaultChunked}},
+		{spec: "media:chunked:at=1000", want: Fault{Endpoint: EndpointMedia, Kind: FaultChunked, Offset: 1000}},
+		{spec: "media:close:at=random", want: Fault{Endpoint: EndpointMedia, Kind: FaultClose, RandomOffset: true}},
+		{spec: "details:stall", wantErr: true},
+		{spec: "downloadurls:chunked", wantErr: true},
+		{spec: "recordinfo:close", wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.spec, func(t *testing.T) {
@@ -491,4 +500,121 @@ func TestFaultOffsetSpec(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMediaFraming: the "chunked" and "close" faults send the body without
+// a Content-Length, whole or cut; a cut chunked body lacks its terminating
+// chunk (the client sees an unexpected EOF), a cut close-delimited one ends
+// like a whole one (the client cannot tell).
+func TestMediaFraming(t *testing.T) {
+	const size = 100_000
+	ds := rangeDataset()
+	c := ds.Conferences[0]
+	whole, _ := io.ReadAll(Content(7, c.ConfUUID, "Hd", "0_0.mp4", size))
+	tests := []struct {
+		name        string
+		fault       Fault
+		rng         string
+		wantTE      []string
+		wantFrom    int64
+		wantLen     int
+		wantErr     error // of reading the body
+		wantServedN int
+	}{
+		{"chunked whole", Fault{Kind: FaultChunked}, "", []string{"chunked"}, 0, size, nil, 1},
+		{"chunked range", Fault{Kind: FaultChunked}, "bytes=90000-", []string{"chunked"}, 90000, size - 90000, nil, 1},
+		{"chunked cut", Fault{Kind: FaultChunked, Offset: 12345}, "", []string{"chunked"}, 0, 12345, io.ErrUnexpectedEOF, 0},
+		{"close whole", Fault{Kind: FaultClose}, "", nil, 0, size, nil, 1},
+		{"close cut", Fault{Kind: FaultClose, Offset: 12345}, "", nil, 0, 12345, nil, 0},
+		{"close cut in a range", Fault{Kind: FaultClose, Offset: 100}, "bytes=50000-", nil, 50000, 100, nil, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := tt.fault
+			f.Endpoint = EndpointMedia
+			s := start(t, Config{Dataset: ds, Seed: 7, Faults: []Fault{f}})
+			u := links(t, s, login(t, s, ""), c.ConfUUID)[0]
+			resp, b, err := get(t, u, tt.rng)
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
+				t.Errorf("reading the body: %v, want %v", err, tt.wantErr)
+			}
+			if resp.ContentLength != -1 {
+				t.Errorf("ContentLength = %d, want -1 (none)", resp.ContentLength)
+			}
+			if !slices.Equal(resp.TransferEncoding, tt.wantTE) {
+				t.Errorf("TransferEncoding = %q, want %q", resp.TransferEncoding, tt.wantTE)
+			}
+			if len(b) != tt.wantLen || !bytes.Equal(b, whole[tt.wantFrom:tt.wantFrom+int64(len(b))]) {
+				t.Errorf("got %d bytes (the file's: %v), want %d of the file from byte %d", len(b),
+					bytes.Equal(b, whole[tt.wantFrom:min(size, tt.wantFrom+int64(len(b)))]), tt.wantLen, tt.wantFrom)
+			}
+			if got := len(s.Served()); got != tt.wantServedN {
+				t.Errorf("Served has %d entries, want %d", got, tt.wantServedN)
+			}
+		})
+	}
+}
+
+// TestMediaStall: a "stall" fault sends its bytes and then nothing, with
+// the connection open, until the client gives up; with a latency, the rest
+// trickles one byte at a time and the body completes.
+func TestMediaStall(t *testing.T) {
+	const size = 100_000
+	ds := rangeDataset()
+	c := ds.Conferences[0]
+	whole, _ := io.ReadAll(Content(7, c.ConfUUID, "Hd", "0_0.mp4", size))
+
+	t.Run("silent", func(t *testing.T) {
+		s := start(t, Config{Dataset: ds, Seed: 7, Faults: []Fault{{Endpoint: EndpointMedia, Kind: FaultStall, Offset: 10}}})
+		u := links(t, s, login(t, s, ""), c.ConfUUID)[0]
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, "GET", u.URL, nil)
+		req.Header.Set("Authorization", u.Token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("GET: %v", err)
+		}
+		defer resp.Body.Close()
+		if resp.ContentLength != size {
+			t.Errorf("ContentLength = %d, want %d", resp.ContentLength, size)
+		}
+		first := make([]byte, 10)
+		if _, err := io.ReadFull(resp.Body, first); err != nil || !bytes.Equal(first, whole[:10]) {
+			t.Fatalf("first 10 bytes: %v (the file's: %v)", err, bytes.Equal(first, whole[:10]))
+		}
+		done := make(chan error, 1)
+		go func() {
+			_, err := resp.Body.Read(make([]byte, 100))
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			t.Fatalf("the read after the stall returned (%v), want it to block", err)
+		case <-time.After(200 * time.Millisecond):
+		}
+		cancel()
+		select {
+		case err := <-done:
+			if err == nil {
+				t.Error("the read after cancel succeeded, want an error")
+			}
+		case <-time.After(30 * time.Second): // safety net
+			t.Fatal("the read did not end after cancel")
+		}
+		if got := s.MediaBytesServed(); got != 10 {
+			t.Errorf("MediaBytesServed = %d, want 10", got)
+		}
+	})
+	t.Run("trickle completes", func(t *testing.T) {
+		s := start(t, Config{Dataset: ds, Seed: 7, Faults: []Fault{{Endpoint: EndpointMedia, Kind: FaultStall, Offset: 5, Latency: time.Millisecond}}})
+		u := links(t, s, login(t, s, ""), c.ConfUUID)[0]
+		_, b, err := get(t, u, "bytes=99980-")
+		if err != nil || !bytes.Equal(b, whole[99980:]) {
+			t.Fatalf("body: %d bytes, %v; want the last 20 bytes of the file", len(b), err)
+		}
+		if got := len(s.Served()); got != 1 {
+			t.Errorf("Served has %d entries, want 1", got)
+		}
+	})
 }

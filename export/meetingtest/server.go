@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -60,6 +61,9 @@ const (
 	FaultBadJSON  = "badjson"  // 200 JSON with wrong types (numbers and booleans become "abc"); API only
 	FaultReset    = "reset"    // connection closed (RST) without an answer; media with Fault.Offset: mid-body
 	FaultFlip     = "flip"     // media only: one byte in the middle flipped, Content-Length unchanged
+	FaultStall    = "stall"    // media only: the headers and Fault.Offset body bytes (default half), then silence on an open connection; with Fault.Latency, one more byte every Latency (a trickle)
+	FaultChunked  = "chunked"  // media only: no Content-Length, a chunked body; with Fault.Offset: the connection closes after that many bytes, without the terminating chunk
+	FaultClose    = "close"    // media only: no Content-Length and not chunked, the body ends when the connection closes; with Fault.Offset: it closes after that many bytes (a client cannot tell)
 )
 
 // Error codes the simulator answers with. Codes marked (sim) are not in the
@@ -159,7 +163,9 @@ type Fault struct {
 	// body. RandomOffset draws it per hit, uniformly in [1, body length),
 	// from the seeded fault generator. A media "reset" with either sends
 	// the headers and that many bytes (the token is used), then resets the
-	// connection (RST) instead of answering nothing.
+	// connection (RST) instead of answering nothing. A "stall" falls silent
+	// after that many bytes (default half); a "chunked" or "close" body is
+	// whole without either, and with either cut after that many bytes.
 	Offset       int64
 	RandomOffset bool
 }
@@ -255,8 +261,8 @@ func (c Config) Validate() error {
 		if !slices.Contains(faultKinds, f.Kind) {
 			return fmt.Errorf("meetingtest: config: fault %d: kind %q: want one of %v", i, f.Kind, faultKinds)
 		}
-		if f.Kind == FaultFlip && f.Endpoint != EndpointMedia {
-			return fmt.Errorf("meetingtest: config: fault %d: kind flip applies to media only", i)
+		if slices.Contains(mediaOnlyKinds, f.Kind) && f.Endpoint != EndpointMedia {
+			return fmt.Errorf("meetingtest: config: fault %d: kind %s applies to media only", i, f.Kind)
 		}
 		if err := checkAnswerFault(f); err != nil {
 			return fmt.Errorf("meetingtest: config: fault %d: %w", i, err)
@@ -270,8 +276,8 @@ func (c Config) Validate() error {
 		if f.Times < 0 || f.Probability < 0 || f.Probability > 1 {
 			return fmt.Errorf("meetingtest: config: fault %d: times or probability out of range", i)
 		}
-		if f.Offset < 0 || ((f.Offset != 0 || f.RandomOffset) && ((f.Kind != FaultTruncate && f.Kind != FaultReset) || f.Endpoint != EndpointMedia)) {
-			return fmt.Errorf("meetingtest: config: fault %d: an offset applies to media truncate and reset only, and is not negative", i)
+		if f.Offset < 0 || ((f.Offset != 0 || f.RandomOffset) && (!slices.Contains(offsetKinds, f.Kind) || f.Endpoint != EndpointMedia)) {
+			return fmt.Errorf("meetingtest: config: fault %d: an offset applies to media %s only, and is not negative", i, strings.Join(offsetKinds, ", "))
 		}
 	}
 	return nil
@@ -280,7 +286,12 @@ func (c Config) Validate() error {
 var (
 	faultEndpoints = []string{EndpointAuth, EndpointValidate, EndpointRefresh, EndpointLogout, EndpointDetails, EndpointList,
 		EndpointDownloadURLs, EndpointRecordInfo, EndpointDelete, EndpointMedia}
-	faultKinds = append([]string{FaultStatus, FaultThrottle, FaultLatency, FaultTruncate, FaultHTML, FaultBadJSON, FaultReset, FaultFlip, FaultEcho}, answerFaultKinds...)
+	faultKinds = append([]string{FaultStatus, FaultThrottle, FaultLatency, FaultTruncate, FaultHTML, FaultBadJSON, FaultReset, FaultFlip, FaultEcho,
+		FaultStall, FaultChunked, FaultClose}, answerFaultKinds...)
+	// mediaOnlyKinds apply to the media endpoint only.
+	mediaOnlyKinds = []string{FaultFlip, FaultStall, FaultChunked, FaultClose}
+	// offsetKinds take an Offset (or RandomOffset), on media.
+	offsetKinds = []string{FaultTruncate, FaultReset, FaultStall, FaultChunked, FaultClose}
 )
 
 func (c *Config) setDefaults() {
