@@ -17,6 +17,7 @@ type apiFlags struct {
 	MaxAttempts      int
 	MaxElapsed       time.Duration
 	RequestTimeout   time.Duration
+	StallTimeout     time.Duration
 	CABundle         string
 	InsecureMediaTLS bool
 	AppKeyFile       string
@@ -31,6 +32,7 @@ func defaultAPIFlags() apiFlags {
 		MaxAttempts:    export.DefaultMaxAttempts,
 		MaxElapsed:     export.DefaultMaxElapsed,
 		RequestTimeout: export.DefaultRequestTimeout,
+		StallTimeout:   export.DefaultStallTimeout,
 	}
 }
 
@@ -44,6 +46,7 @@ func (a *apiFlags) register(c *command, media bool) {
 	fs.DurationVar(&a.RequestTimeout, "request-timeout", a.RequestTimeout, "timeout of one API request")
 	fs.StringVar(&a.CABundle, "ca-bundle", "", "PEM file of extra CA certificates for the API and media hosts")
 	if media {
+		fs.DurationVar(&a.StallTimeout, "stall-timeout", a.StallTimeout, "a media body that brings no byte (or under 1 KiB a second) for this long while read is dropped and resumed, under --max-attempts and --max-elapsed")
 		fs.BoolVar(&a.InsecureMediaTLS, "insecure-media-tls", false, "do not verify TLS certificates of MEDIA hosts (never the API); logged as a warning")
 	}
 	fs.StringVar(&a.AppKeyFile, "app-key-file", "", "read the app key from this file instead of $MEETARCHIVE_APP_KEY")
@@ -60,6 +63,8 @@ func (a *apiFlags) clientConfig(cmd string, getenv func(string) string) (export.
 		return export.Config{}, usagef("%s: invalid value %s for --max-elapsed: want more than 0", cmd, a.MaxElapsed)
 	case a.RequestTimeout <= 0:
 		return export.Config{}, usagef("%s: invalid value %s for --request-timeout: want more than 0", cmd, a.RequestTimeout)
+	case a.StallTimeout <= 0:
+		return export.Config{}, usagef("%s: invalid value %s for --stall-timeout: want more than 0", cmd, a.StallTimeout)
 	}
 	creds, err := a.credentials(getenv)
 	if err != nil {
@@ -67,7 +72,7 @@ func (a *apiFlags) clientConfig(cmd string, getenv func(string) string) (export.
 	}
 	return export.Config{
 		BaseURL: a.API, Credentials: creds, Rate: a.Rate.rate(),
-		MaxAttempts: a.MaxAttempts, MaxElapsed: a.MaxElapsed, RequestTimeout: a.RequestTimeout,
+		MaxAttempts: a.MaxAttempts, MaxElapsed: a.MaxElapsed, RequestTimeout: a.RequestTimeout, StallTimeout: a.StallTimeout,
 		CABundle: a.CABundle, InsecureMediaTLS: a.InsecureMediaTLS,
 	}, nil
 }

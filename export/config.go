@@ -109,6 +109,7 @@ const (
 	DefaultMaxBodyBytes   = 8 << 20
 	DefaultRetryBase      = 500 * time.Millisecond
 	DefaultRetryMax       = 30 * time.Second
+	DefaultStallTimeout   = time.Minute
 )
 
 // Config configures a Client. Zero fields take the defaults above.
@@ -119,6 +120,7 @@ type Config struct {
 	MaxAttempts      int           // default 5 (total tries incl. first)
 	MaxElapsed       time.Duration // default 2 * time.Minute for one call's retries
 	RequestTimeout   time.Duration // default 30 s per API request (media: header timeout only)
+	StallTimeout     time.Duration // default 1 min: a media body that brings no bytes (or under StallMinRate) while read this long is abandoned with ErrStalled
 	Links            LinkSource    // default "auto"
 	FileTypes        []string      // filter (case-insensitive); empty = all
 	CABundle         string        // PEM file added to system roots (API and media)
@@ -166,6 +168,9 @@ func (c Config) Validate() error {
 	if c.RequestTimeout < 0 {
 		return fmt.Errorf("export: config: RequestTimeout %v: must not be negative", c.RequestTimeout)
 	}
+	if c.StallTimeout < 0 {
+		return fmt.Errorf("export: config: StallTimeout %v: must not be negative", c.StallTimeout)
+	}
 	if c.RetryBase < 0 || c.RetryMax < 0 {
 		return fmt.Errorf("export: config: RetryBase/RetryMax: must not be negative")
 	}
@@ -200,6 +205,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RequestTimeout == 0 {
 		c.RequestTimeout = DefaultRequestTimeout
+	}
+	if c.StallTimeout == 0 {
+		c.StallTimeout = DefaultStallTimeout
 	}
 	if c.Links == "" {
 		c.Links = LinksAuto

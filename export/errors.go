@@ -268,6 +268,7 @@ const (
 	CodeAuth             = "auth"
 	CodeBadRedirect      = "bad-redirect"
 	CodeTruncated        = "truncated"
+	CodeStalled          = "stalled"
 	CodeTimeout          = "timeout"
 	CodeConnection       = "connection"
 	CodeBadResponse      = "bad-response"
@@ -303,6 +304,8 @@ func ErrorCode(err error) string {
 		return CodeBadRedirect
 	case hasAPI:
 		return "http-" + strconv.Itoa(ae.StatusCode)
+	case errors.Is(err, ErrStalled):
+		return CodeStalled
 	case errors.Is(err, ErrTruncated):
 		return CodeTruncated
 	case errors.Is(err, ErrTimeout):

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -22,7 +23,19 @@ var (
 	// not follow (a downgrade to http, another scheme, too many hops). Not
 	// retried.
 	ErrBadRedirect = errors.New("redirect refused")
+	// ErrStalled: a media body stopped moving. While its reader waited for
+	// it, it brought no byte for Config.StallTimeout, or fewer than
+	// StallMinRate bytes a second over a whole StallTimeout of waiting (a
+	// trickle); the connection is dropped. It wraps ErrTimeout, so
+	// ShouldRetry accepts it: the caller resumes from the byte it reached.
+	ErrStalled = errors.New("media body stalled")
 )
+
+// StallMinRate is the slowest a media body may be, in bytes a second
+// averaged over Config.StallTimeout of waiting for it, before it counts as
+// stalled: a body that trickles a byte now and then would otherwise never
+// end (a gigabyte at this rate takes twelve days).
+const StallMinRate = 1 << 10
 
 // Media is an open media stream. Close it.
 type Media struct {
@@ -35,6 +48,13 @@ type Media struct {
 	// Total is the whole file's size: the Content-Range total of a 206, the
 	// Content-Length of a 200; -1 unknown.
 	Total int64
+	// CloseDelimited: the body has no length (Size -1) and no framing of its
+	// own: an HTTP/1 answer without Content-Length that is not chunked, whose
+	// end is the connection's close. A connection cut short ends it the same
+	// way, so its io.EOF proves nothing: only the platform's size or SHA-256
+	// can show it whole. A chunked body (or HTTP/2) ends with io.EOF only
+	// after its terminator; cut short, it fails with ErrTruncated.
+	CloseDelimited bool
 }
 
 // maxMediaErrorBody caps what is read of a media error answer.
@@ -51,7 +71,9 @@ func (c *Client) OpenMedia(ctx context.Context, f File) (*Media, error) {
 // OpenMediaAt starts the download of f from byte offset: GET f.URL with
 // `Authorization: <token>` when f.Token is set, and `Range: bytes=<offset>-`
 // when offset > 0. The response headers must arrive within RequestTimeout;
-// the body has no time limit (files are gigabytes): ctx governs it.
+// the body has no time limit (files are gigabytes): ctx governs it, and a
+// body that stops moving while it is read fails with ErrStalled after
+// StallTimeout (see ErrStalled).
 //
 // The host may honour the range (206: Media.Offset is offset) or send the
 // whole file (200: Media.Offset is 0, and the caller starts over). A 206 is
@@ -98,11 +120,16 @@ func (c *Client) OpenMediaAt(ctx context.Context, f File, offset int64) (*Media,
 	}
 	registerLink(f)
 	c.stats.media.Add(1)
-	resp, err := c.media.Do(req)
+	// The stall watchdog drops a body that stopped moving by cancelling its
+	// request's own context: the transport then closes the connection.
+	rctx, cancel := context.WithCancel(ctx)
+	resp, err := c.media.Do(req.WithContext(rctx))
 	if err != nil {
+		cancel()
 		return nil, c.mediaErr(ctx, f, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		defer cancel()
 		defer resp.Body.Close()
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxMediaErrorBody))
 		ae := parseAPIError("media", resp.StatusCode, resp.Header, body, time.Now())
@@ -118,12 +145,20 @@ func (c *Client) OpenMediaAt(ctx context.Context, f File, offset int64) (*Media,
 		start, total, err := checkContentRange(resp.Header.Get("Content-Range"), resp.ContentLength, offset, f.Size)
 		if err != nil {
 			resp.Body.Close()
+			cancel()
 			return nil, &BadResponseError{Op: "media " + f.String(), StatusCode: resp.StatusCode,
 				RequestID: c.scrub(clip(resp.Header.Get("X-Request-Id"), 128)), Reason: err.Error()}
 		}
 		m.Offset, m.Total, m.Size = start, total, total-start
 	}
-	m.Body = &mediaBody{c: c, rc: resp.Body, f: f, base: m.Offset, want: m.Size}
+	m.CloseDelimited = m.Size < 0 && resp.ProtoMajor < 2 && len(resp.TransferEncoding) == 0
+	mb := &mediaBody{c: c, rc: resp.Body, f: f, base: m.Offset, want: m.Size, cancel: cancel}
+	if d := c.cfg.StallTimeout; d > 0 {
+		mb.stall = d
+		mb.timer = time.AfterFunc(time.Hour, mb.fire)
+		mb.timer.Stop()
+	}
+	m.Body = mb
 	return m, nil
 }
 
@@ -235,24 +270,55 @@ func (c *Client) mediaErr(ctx context.Context, f File, err error) error {
 	return c.transportErr(ctx, ctx, "media "+f.String(), err, f.Token)
 }
 
-// mediaBody counts bytes and turns an early end into ErrTruncated.
+// mediaBody counts bytes, turns an early end into ErrTruncated and, with a
+// stall timeout, a body that stops moving into ErrStalled.
 type mediaBody struct {
-	c    *Client
-	rc   io.ReadCloser
-	f    File
-	base int64 // the file's byte the body starts at
-	want int64 // -1 unknown
-	got  int64
-	err  error // sticky
+	c      *Client
+	rc     io.ReadCloser
+	f      File
+	base   int64 // the file's byte the body starts at
+	want   int64 // -1 unknown
+	got    int64
+	err    error              // sticky
+	cancel context.CancelFunc // the request's own context
+
+	// The stall watchdog: one timer, armed only while a Read waits on the
+	// body, so that time the consumer spends elsewhere (a slow upload)
+	// never counts. waited and window are the time spent in Read and the
+	// bytes it brought since the current window began.
+	stall   time.Duration // 0: no watchdog
+	timer   *time.Timer
+	fired   atomic.Bool
+	waited  time.Duration
+	window  int64
+	stalled string // why it stalled, once it has
+}
+
+// fire is the watchdog timer's: a Read waited out the rest of the window
+// without a byte. Cancelling the request drops the connection, which ends
+// the Read.
+func (m *mediaBody) fire() {
+	m.fired.Store(true)
+	m.cancel()
 }
 
 func (m *mediaBody) Read(p []byte) (int, error) {
 	if m.err != nil {
 		return 0, m.err
 	}
-	n, err := m.rc.Read(p)
+	var (
+		n   int
+		err error
+	)
+	if m.stall > 0 {
+		n, err = m.watchedRead(p)
+	} else {
+		n, err = m.rc.Read(p)
+	}
 	m.got += int64(n)
 	switch {
+	case m.stalled != "":
+		m.err = &stallError{msg: fmt.Sprintf("export: media %s: %v: %s, after %d bytes%s", m.f, ErrStalled, m.stalled, m.got, m.from())}
 	case err == nil:
 		return n, nil
 	case errors.Is(err, io.EOF) && (m.want < 0 || m.got >= m.want):
@@ -260,6 +326,9 @@ func (m *mediaBody) Read(p []byte) (int, error) {
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		// OpenMedia's ctx ended: not a truncation.
 		m.err = fmt.Errorf("export: media %s: %w", m.f, err)
+	case (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)) && m.want < 0:
+		// Only a chunked body (or HTTP/2) can end unexpectedly without a length.
+		m.err = fmt.Errorf("export: media %s: %w after %d bytes%s, before the end of its chunks", m.f, ErrTruncated, m.got, m.from())
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		m.err = fmt.Errorf("export: media %s: %w after %d of %d bytes%s", m.f, ErrTruncated, m.got, m.want, m.from())
 	default:
@@ -270,6 +339,40 @@ func (m *mediaBody) Read(p []byte) (int, error) {
 	return n, m.err
 }
 
+// watchedRead is one Read of the body under the stall watchdog. A window
+// of StallTimeout of waiting (time spent in Read, nothing else) must bring
+// StallTimeout x StallMinRate bytes; once it has, the next window begins.
+// The timer runs only while a Read waits, for what is left of the window,
+// so a body that brings no byte is dropped StallTimeout after its last
+// full window at the latest. A stall sets m.stalled.
+func (m *mediaBody) watchedRead(p []byte) (int, error) {
+	t0 := time.Now()
+	m.timer.Reset(m.stall - m.waited)
+	n, err := m.rc.Read(p)
+	fired := !m.timer.Stop() || m.fired.Load()
+	m.waited += time.Since(t0)
+	m.window += int64(n)
+	floor := max(1, int64(m.stall.Seconds()*StallMinRate))
+	switch {
+	case m.window >= floor:
+		m.waited, m.window = 0, 0
+	case fired || (m.waited >= m.stall && err == nil):
+		if m.window == 0 {
+			m.stalled = fmt.Sprintf("no byte in %v", m.stall)
+		} else {
+			m.stalled = fmt.Sprintf("%d bytes in %v, under %d bytes a second", m.window, m.stall, StallMinRate)
+		}
+		m.cancel() // drop the connection (the timer may have already)
+	}
+	return n, err
+}
+
+// stallError is a media body that stopped moving: ErrStalled, a timeout.
+type stallError struct{ msg string }
+
+func (e *stallError) Error() string   { return e.msg }
+func (e *stallError) Unwrap() []error { return []error{ErrStalled, ErrTimeout} }
+
 // from names where a ranged body started ("" for a whole file).
 func (m *mediaBody) from() string {
 	if m.base == 0 {
@@ -278,4 +381,12 @@ func (m *mediaBody) from() string {
 	return " (from byte " + strconv.FormatInt(m.base, 10) + ")"
 }
 
-func (m *mediaBody) Close() error { return m.rc.Close() }
+// Close closes the body and releases its request's context.
+func (m *mediaBody) Close() error {
+	if m.timer != nil {
+		m.timer.Stop()
+	}
+	err := m.rc.Close()
+	m.cancel()
+	return err
+}

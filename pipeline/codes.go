@@ -32,6 +32,11 @@ const (
 	CodeKeyTaken         Code = "key-taken"         // the key holds another conference's object
 	CodePendingExpired   Code = "pending-expired"   // --since-last: still not archivable after --max-pending-age
 	CodeNotDeleted       Code = "not-deleted"       // archived, but the platform copy was not deleted
+	// CodeUnverifiableLength: the media host sent a body that ends only with
+	// its connection and the platform listed no size or SHA-256 to check it
+	// against: nothing could prove it whole, so it is not archived.
+	CodeUnverifiableLength Code = "unverifiable-length"
+	CodeStalled            Code = export.CodeStalled // the media body stopped moving (--stall-timeout), resumes included
 )
 
 // codeOf is the errorCode of any error of the pipeline.
@@ -44,6 +49,9 @@ func codeOf(err error) Code {
 	}
 	if errors.Is(err, archive.ErrKeyTaken) {
 		return CodeKeyTaken
+	}
+	if errors.Is(err, errUnverifiableLength) {
+		return CodeUnverifiableLength
 	}
 	// export names API, network and cancellation errors; what it cannot name
 	// here came from the store.
@@ -88,6 +96,10 @@ func hint(c Code) string {
 		return "network problem: check connectivity (and --ca-bundle), then " + rerun
 	case s == export.CodeTruncated:
 		return "download cut short: " + rerun
+	case c == CodeStalled:
+		return "the media host stopped sending (see --stall-timeout, --max-elapsed): check connectivity and proxies, then " + rerun
+	case c == CodeUnverifiableLength:
+		return "the media host sent no length and the platform gave no size or SHA-256: completeness cannot be proved; use --links recordinfo, then " + rerun
 	case c == CodeIntegrity:
 		return "stored bytes did not match the platform's size or SHA-256: rerun; if it persists, ask the vendor"
 	case c == CodeKeyCollision:

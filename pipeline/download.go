@@ -24,6 +24,9 @@ type fileState struct {
 	// linkRetried, integrityRetried: a refused download link, or bytes that
 	// failed the integrity check, were already retried once.
 	linkRetried, integrityRetried bool
+	// began is when the file's first download began: the elapsed budget of
+	// its resumes, over all of its attempts.
+	began time.Time
 }
 
 // collision is two files of one conference that map to one object key.
@@ -227,7 +230,10 @@ func (d *download) fetch(ctx context.Context, st *fileState) (archive.Object, er
 	if err != nil {
 		return archive.Object{}, err
 	}
-	body := &resumingReader{ctx: ctx, d: d, st: st, m: m, total: m.Total, began: time.Now()}
+	body, err := d.newResumingReader(ctx, st, m)
+	if err != nil {
+		return archive.Object{}, err
+	}
 	defer body.Close()
 	want := archive.Expect{
 		Size:           m.Total,

@@ -15,21 +15,53 @@ import (
 // whole-file retry, under the same policy).
 var errRestart = errors.New("the media host ignored the range request; the file starts over")
 
+// errUnverifiableLength: the media host sent a body without a length of
+// its own (no Content-Length, not chunked: it ends when the connection
+// closes, as a cut one does) and the platform listed neither the file's
+// size nor its SHA-256, so nothing could prove the bytes whole.
+var errUnverifiableLength = errors.New("the media host sent no length and the platform listed no size or SHA-256: a complete body cannot be told from a cut one")
+
 // resumingReader is one file's media stream that survives breaks: when the
 // stream fails part-way it asks the host for the rest with a Range request
 // from the byte reached (with fresh links when the old one is spent) and
 // goes on, so that the store's hash and upload see one unbroken stream and
 // no byte is downloaded twice. Breaks follow the retry policy (attempts and
-// elapsed budget), like whole-file retries.
+// elapsed budget, counted from the file's first download, so that the
+// budget bounds the whole file), like whole-file retries; a stalled body
+// (export.ErrStalled) is a break like any other.
+//
+// io.EOF from the media body is the end of the stream, never a break: the
+// body ended where its framing says (Content-Length, a 206's range, the
+// terminating chunk), or with the connection's close. Where the file's size
+// is known (total) an end short of it is a break.
 type resumingReader struct {
 	ctx    context.Context
 	d      *download
 	st     *fileState
 	m      *export.Media
-	total  int64 // the whole file's size, -1 unknown
+	total  int64 // the whole file's size (the host's, else the platform's), -1 unknown
 	pos    int64 // bytes delivered so far
-	breaks int
-	began  time.Time
+	breaks int   // of this attempt; the elapsed budget runs from st.began
+}
+
+// newResumingReader takes over m, the first response for st's file. A body
+// that ends only with its connection (export.Media.CloseDelimited) is
+// refused unless the platform listed the file's size or SHA-256, which the
+// store then checks: such a body cut short ends exactly like a whole one.
+func (d *download) newResumingReader(ctx context.Context, st *fileState, m *export.Media) (*resumingReader, error) {
+	f := st.file
+	if m.CloseDelimited && f.Size < 0 && f.SHA256 == "" {
+		_ = m.Body.Close()
+		return nil, fmt.Errorf("media %s: %w", f, errUnverifiableLength)
+	}
+	total := m.Total
+	if total < 0 {
+		total = f.Size
+	}
+	if st.began.IsZero() {
+		st.began = time.Now()
+	}
+	return &resumingReader{ctx: ctx, d: d, st: st, m: m, total: total}, nil
 }
 
 func (r *resumingReader) Read(p []byte) (int, error) {
@@ -43,6 +75,13 @@ func (r *resumingReader) Read(p []byte) (int, error) {
 			// Every byte arrived; a connection that then fails is no break
 			// (the store still checks size and SHA-256).
 			return n, io.EOF
+		}
+		if err == io.EOF {
+			if r.total < 0 || r.pos > r.total {
+				return n, io.EOF // the store checks what it can
+			}
+			// The body ended before the file's size: a break.
+			err = fmt.Errorf("media %s ended after %d of its %d bytes: %w", r.st.file, r.pos, r.total, export.ErrTruncated)
 		}
 		if err == nil || n > 0 || r.ctx.Err() != nil || !export.ShouldRetry(err) {
 			if err != nil && n > 0 && r.ctx.Err() == nil && export.ShouldRetry(err) {
@@ -60,7 +99,7 @@ func (r *resumingReader) Read(p []byte) (int, error) {
 // resume reopens the stream at the byte reached, after err broke it.
 func (r *resumingReader) resume(cause error) error {
 	r.breaks++
-	delay, ok := r.d.job.Options.Retry.Next(r.breaks, time.Since(r.began), cause)
+	delay, ok := r.d.job.Options.Retry.Next(r.breaks, time.Since(r.st.began), cause)
 	if !ok {
 		return cause
 	}
@@ -84,6 +123,9 @@ func (r *resumingReader) resume(cause error) error {
 		return errRestart
 	}
 	r.m = m
+	if r.total < 0 {
+		r.total = m.Total // a 206 names the file's size
+	}
 	return nil
 }
 
