@@ -208,7 +208,7 @@ func (f *runFlags) validate(getenv func(string) string) (*runPlan, error) {
 		job: pipeline.Options{
 			Concurrency: f.Concurrency, Force: f.Force, DryRun: f.DryRun,
 			DeleteAfter: f.DeleteAfter && f.ConfirmDelete, LockMode: arch.LockMode,
-			Tool: "meetarchive " + version,
+			Tool: "meetarchive " + version, PartialFiles: len(f.FileTypes) > 0,
 			Retry: export.Backoff{
 				Base: pipeline.DefaultFileRetryBase, Max: export.DefaultRetryMax,
 				MaxAttempts: client.MaxAttempts, MaxElapsed: client.MaxElapsed,

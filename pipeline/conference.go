@@ -174,16 +174,28 @@ func (j *Job) archiveFiles(ctx context.Context, log *slog.Logger, base report.Ro
 		}), nil
 	}
 	log.Info("archived", "files", len(states))
+	note := sizeNote(rec, states, j.Options.PartialFiles)
+	if note != "" {
+		log.Warn("archived, but the size does not fit the recording's rcdSize", "note", note)
+	}
 
 	deleted, delErr := false, error(nil)
-	if j.Options.DeleteAfter {
+	switch {
+	case j.Options.DeleteAfter && note != "":
+		// Bytes that may not be the recording are no reason to delete it.
+		delErr = errors.New("the archived size does not fit the recording's rcdSize")
+	case j.Options.DeleteAfter:
 		deleted, delErr = j.deleteAfterArchive(ctx, log, rec.ConfUUID, states)
 	}
 	return fileRows(base, states, func(r *report.Row, st *fileState) {
 		r.Status = report.Archived
 		r.Deleted = deleted
+		r.ErrorMessage = note
 		if delErr != nil {
 			setCode(r, CodeNotDeleted, "archived, but not deleted from the platform: "+delErr.Error())
+			if note != "" {
+				r.ErrorMessage += "; " + note
+			}
 		}
 	}), nil
 }

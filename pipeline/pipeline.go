@@ -79,6 +79,9 @@ type Options struct {
 	Tool        string         // "meetarchive <version>", for sidecars
 	Retry       export.Backoff // whole-file download retries (attempts and elapsed budget)
 	LinkMaxAge  time.Duration  // refresh links older than this before the next file; 0: DefaultLinkMaxAge
+	// PartialFiles: the links are filtered by file type (--file-types), so
+	// a conference's files are only part of what its rcdSize covers.
+	PartialFiles bool
 }
 
 // DefaultLinkMaxAge is how old download links may get before the next file
