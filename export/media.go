@@ -162,6 +162,23 @@ func (c *Client) OpenMediaAt(ctx context.Context, f File, offset int64) (*Media,
 	return m, nil
 }
 
+// ShortenStall lowers the body's stall timeout to d when d is shorter (or
+// the body has none): a retry whose budget ends in d must not wait a
+// whole stall timeout on a body that stopped moving. A body that keeps
+// moving is not cut.
+func (m *Media) ShortenStall(d time.Duration) {
+	mb, ok := m.Body.(*mediaBody)
+	if !ok || (mb.stall > 0 && mb.stall <= d) {
+		return
+	}
+	d = max(d, 10*time.Millisecond)
+	if mb.timer == nil {
+		mb.timer = time.AfterFunc(time.Hour, mb.fire)
+		mb.timer.Stop()
+	}
+	mb.stall = d
+}
+
 // checkContentRange validates a 206's Content-Range ("bytes N-M/T") against
 // the request: it must start at offset, end at the last byte of the file,
 // have a known total equal to size when size >= 0, and agree with the

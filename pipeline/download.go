@@ -24,9 +24,10 @@ type fileState struct {
 	// linkRetried, integrityRetried: a refused download link, or bytes that
 	// failed the integrity check, were already retried once.
 	linkRetried, integrityRetried bool
-	// began is when the file's first download began: the elapsed budget of
-	// its resumes, over all of its attempts.
-	began time.Time
+	// troubled is when the file's download first broke or failed: the
+	// elapsed budget of its retries and resumes, over all of its attempts,
+	// runs from then (healthy transfer time before it never counts).
+	troubled time.Time
 }
 
 // collision is two files of one conference that map to one object key.
@@ -57,7 +58,6 @@ func (d *download) run(ctx context.Context) error {
 	if linkMaxAge <= 0 {
 		linkMaxAge = DefaultLinkMaxAge
 	}
-	began := time.Now()
 	for attempt := 1; ; {
 		links, err := d.job.API.Links(ctx, d.rec.ConfUUID)
 		if err != nil {
@@ -100,6 +100,8 @@ func (d *download) run(ctx context.Context) error {
 				return nil
 			}
 			st.err = err
+			st.trouble()
+			began := st.troubled
 			switch delay, ok := opts.Retry.Next(attempt, time.Since(began), err); {
 			case errors.Is(err, export.ErrLinkExpired) && !st.linkRetried:
 				// An expired or refused download token: fresh links, once,
@@ -136,6 +138,13 @@ func (d *download) run(ctx context.Context) error {
 			}
 			attempt++
 		}
+	}
+}
+
+// trouble notes the file's first break or failure.
+func (st *fileState) trouble() {
+	if st.troubled.IsZero() {
+		st.troubled = time.Now()
 	}
 }
 

@@ -41,7 +41,7 @@ type resumingReader struct {
 	m      *export.Media
 	total  int64 // the whole file's size (the host's, else the platform's), -1 unknown
 	pos    int64 // bytes delivered so far
-	breaks int   // of this attempt; the elapsed budget runs from st.began
+	breaks int   // of this attempt; the elapsed budget runs from st.troubled
 }
 
 // newResumingReader takes over m, the first response for st's file. A body
@@ -54,12 +54,10 @@ func (d *download) newResumingReader(ctx context.Context, st *fileState, m *expo
 		_ = m.Body.Close()
 		return nil, fmt.Errorf("media %s: %w", f, errUnverifiableLength)
 	}
+	d.boundStall(st, m)
 	total := m.Total
 	if total < 0 {
 		total = f.Size
-	}
-	if st.began.IsZero() {
-		st.began = time.Now()
 	}
 	return &resumingReader{ctx: ctx, d: d, st: st, m: m, total: total}, nil
 }
@@ -99,7 +97,8 @@ func (r *resumingReader) Read(p []byte) (int, error) {
 // resume reopens the stream at the byte reached, after err broke it.
 func (r *resumingReader) resume(cause error) error {
 	r.breaks++
-	delay, ok := r.d.job.Options.Retry.Next(r.breaks, time.Since(r.st.began), cause)
+	r.st.trouble()
+	delay, ok := r.d.job.Options.Retry.Next(r.breaks, time.Since(r.st.troubled), cause)
 	if !ok {
 		return cause
 	}
@@ -122,11 +121,21 @@ func (r *resumingReader) resume(cause error) error {
 		_ = m.Body.Close()
 		return errRestart
 	}
+	r.d.boundStall(r.st, m)
 	r.m = m
 	if r.total < 0 {
 		r.total = m.Total // a 206 names the file's size
 	}
 	return nil
+}
+
+// boundStall makes a retry's stream (the file broke or failed before)
+// that stalls again end within what is left of the elapsed budget, not a
+// whole stall timeout later.
+func (d *download) boundStall(st *fileState, m *export.Media) {
+	if budget := d.job.Options.Retry.MaxElapsed; budget > 0 && !st.troubled.IsZero() {
+		m.ShortenStall(budget - time.Since(st.troubled))
+	}
 }
 
 // Close closes the current stream.
