@@ -57,6 +57,7 @@ usage:
   meetarchive list     --from 2024-01-01 --to 2024-12-31 [--all-users] > uuids.csv
   meetarchive verify   --manifest DIR/manifest.csv [--dest DEST]
   meetarchive merge    --out DIR DIR1 DIR2 ...
+  meetarchive bag      --manifest DIR/manifest.csv --out BAGDIR [--uuids FILE] [--from D] [--to D] [--dest DEST]
   meetarchive report   --from-journal DIR
   meetarchive simulate --addr 127.0.0.1:8080 [dataset and fault options]
   meetarchive demo     (simulator + a local directory: the whole job, no account needed)
@@ -91,6 +92,10 @@ func dispatch(ctx context.Context, args []string, e env) error {
 		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		return cmdVerify(ctx, rest, e)
+	case "bag":
+		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return cmdBag(ctx, rest, e)
 	case "merge":
 		return cmdMerge(rest, e)
 	case "report":

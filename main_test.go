@@ -571,7 +571,7 @@ func TestSigtermCancelsAndReports(t *testing.T) {
 }
 
 func TestHelpListsEveryFlagWithEnv(t *testing.T) {
-	for _, cmd := range []string{"run", "list", "verify", "merge", "report", "simulate", "demo"} {
+	for _, cmd := range []string{"run", "list", "verify", "bag", "merge", "report", "simulate", "demo"} {
 		t.Run(cmd, func(t *testing.T) {
 			res := runBin(t, nil, cmd, "--help")
 			if res.code != 0 {

@@ -40,6 +40,33 @@ var ErrOutIsInput = errors.New("output directory is one of the inputs")
 // leading single quote (see Neutralize); a CRLF inside a field comes back
 // as LF (encoding/csv); times come back in UTC, to the second. An error from fn stops the reading and is returned (wrapped).
 func ReadManifest(path string, fn func(Row) error) error {
+	return scanManifest(path, nil, func(_ []string, r Row) error { return fn(r) })
+}
+
+// FilterManifest copies the manifest.csv at path to w, keeping its header
+// and each row for which keep returns true, cell for cell as ReadManifest
+// reads them (every column, known or not, in the file's order; quoting as
+// encoding/csv writes it, LF line ends, no BOM). It reads and writes one
+// row at a time.
+func FilterManifest(path string, w io.Writer, keep func(Row) bool) error {
+	cw := csv.NewWriter(w)
+	err := scanManifest(path, func(header []string) error { return cw.Write(header) },
+		func(rec []string, r Row) error {
+			if !keep(r) {
+				return nil
+			}
+			return cw.Write(rec)
+		})
+	cw.Flush()
+	if err == nil {
+		err = cw.Error()
+	}
+	return err
+}
+
+// scanManifest is ReadManifest giving fn each record as read too (the slice
+// is reused: fn must not keep it), and header (may be nil) the header row.
+func scanManifest(path string, header func([]string) error, fn func([]string, Row) error) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("report: read manifest: %w", err)
@@ -51,7 +78,7 @@ func ReadManifest(path string, fn func(Row) error) error {
 	}
 	cr := csv.NewReader(br)
 	cr.ReuseRecord = true
-	header, err := cr.Read()
+	head, err := cr.Read()
 	if err != nil {
 		if errors.Is(err, io.EOF) {
 			err = errors.New("empty file")
@@ -61,7 +88,7 @@ func ReadManifest(path string, fn func(Row) error) error {
 	pos := make([]int, len(manifestColumns))
 	for i, c := range manifestColumns {
 		pos[i] = -1
-		for j, h := range header {
+		for j, h := range head {
 			if strings.EqualFold(strings.TrimSpace(h), c.name) {
 				pos[i] = j
 				break
@@ -71,6 +98,11 @@ func ReadManifest(path string, fn func(Row) error) error {
 	for i, c := range manifestColumns {
 		if (c.name == "confUUID" || c.name == "status") && pos[i] < 0 {
 			return fmt.Errorf("report: read manifest %s: no %s column", path, c.name)
+		}
+	}
+	if header != nil {
+		if err := header(head); err != nil {
+			return fmt.Errorf("report: read manifest %s: %w", path, err)
 		}
 	}
 	for {
@@ -91,7 +123,7 @@ func ReadManifest(path string, fn func(Row) error) error {
 				return fmt.Errorf("report: read manifest %s: line %d: %s: %w", path, line, manifestColumns[i].name, err)
 			}
 		}
-		if err := fn(r); err != nil {
+		if err := fn(rec, r); err != nil {
 			return fmt.Errorf("report: read manifest %s: %w", path, err)
 		}
 	}
