@@ -140,14 +140,26 @@ type chartTable struct {
 	title                string
 	typ                  excelize.ChartType
 	at                   string // the chart's top-left cell
+	kind                 chartKind
 }
 
-// Columns of the Summary sheet: field and value, then the three chart tables
-// (a blank column between), then the charts.
+// chartKind says which of the three charts a table is.
+type chartKind int
+
 const (
-	summaryLastCol = "K"
-	chartCol       = "M"
-	chartRowStep   = 22 // rows between the charts' tops
+	chartStatus chartKind = iota // conferences by status
+	chartDays                    // bytes archived per recording day
+	chartCodes                   // failed rows by error code
+)
+
+// Layout of the Summary sheet: the verdict across row 1, the header in
+// row 2, the data from row 3; field and value in A:B, then the three chart
+// tables (a blank column between), then the charts.
+const (
+	summaryLastCol   = "K"
+	summaryHeaderRow = 2
+	chartCol         = "M"
+	chartRowStep     = 22 // rows between the charts' tops
 )
 
 // chartTables lays out the Summary sheet's three tables and charts.
@@ -155,14 +167,14 @@ func (b *book) chartTables(s *Summary, fig *figures) []chartTable {
 	dayLabel, days := fig.dayFigures()
 	ts := []chartTable{
 		{labelCol: "D", valueCol: "E", labelHead: "status", valueHead: "conferences",
-			rows: statusFigures(s), title: "Conferences by status", typ: excelize.Bar,
-			at: fmt.Sprintf("%s%d", chartCol, 2)},
+			rows: statusFigures(s), title: "Conferences by status", typ: excelize.Bar, kind: chartStatus,
+			at: fmt.Sprintf("%s%d", chartCol, summaryHeaderRow+1)},
 		{labelCol: "G", valueCol: "H", labelHead: dayLabel, valueHead: "bytes archived",
-			rows: days, valueStyle: b.sBytes, title: "Bytes archived per " + dayLabel + " (platform time)", typ: excelize.Col,
-			at: fmt.Sprintf("%s%d", chartCol, 2+chartRowStep)},
+			rows: days, valueStyle: b.sBytes, title: "Bytes archived per " + dayLabel + " (platform time)", typ: excelize.Col, kind: chartDays,
+			at: fmt.Sprintf("%s%d", chartCol, summaryHeaderRow+1+chartRowStep)},
 		{labelCol: "J", valueCol: "K", labelHead: "error code", valueHead: "failed rows",
-			rows: fig.codeFigures(), title: "Failed rows by error code", typ: excelize.Bar,
-			at: fmt.Sprintf("%s%d", chartCol, 2+2*chartRowStep)},
+			rows: fig.codeFigures(), title: "Failed rows by error code", typ: excelize.Bar, kind: chartCodes,
+			at: fmt.Sprintf("%s%d", chartCol, summaryHeaderRow+1+2*chartRowStep)},
 	}
 	// Every chart is drawn, an empty one from a single "(none)" row: the
 	// workbook always has its three charts.
@@ -183,7 +195,8 @@ func summaryRef(col string, from, to int) string {
 }
 
 // summarySheet writes the Summary sheet with excelize's ordinary API (it is
-// small): the run's fields in A:B, the figures of the three charts beside
+// small): the verdict's sentence across the top (filled in its level's
+// colour), the run's fields in A:B, the figures of the three charts beside
 // them as plain cells, and the charts, whose series read those cells.
 func (b *book) summarySheet(s *Summary, fig *figures) error {
 	f, sh := b.f, SheetSummary
@@ -198,7 +211,8 @@ func (b *book) summarySheet(s *Summary, fig *figures) error {
 			return err
 		}
 	}
-	if err := f.SetPanes(sh, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+	top := fmt.Sprintf("A%d", summaryHeaderRow+1)
+	if err := f.SetPanes(sh, &excelize.Panes{Freeze: true, YSplit: summaryHeaderRow, TopLeftCell: top, ActivePane: "bottomLeft"}); err != nil {
 		return err
 	}
 	set := func(cell string, v any, style int) error {
@@ -213,15 +227,19 @@ func (b *book) summarySheet(s *Summary, fig *figures) error {
 		}
 		return nil
 	}
-	if err := set("A1", "field", b.sHeader); err != nil {
+	if err := b.verdictRow(s.Verdict); err != nil {
 		return err
 	}
-	if err := set("B1", "value", b.sHeader); err != nil {
+	head, first := summaryHeaderRow, summaryHeaderRow+1 // header row, first data row
+	if err := set(fmt.Sprintf("A%d", head), "field", b.sHeader); err != nil {
+		return err
+	}
+	if err := set(fmt.Sprintf("B%d", head), "value", b.sHeader); err != nil {
 		return err
 	}
 	fields := b.summaryFields(s, fig)
 	b.fields = fields
-	lastRow := 1 + len(fields)
+	lastRow := head + len(fields)
 	for i, fl := range fields {
 		v := fl.value
 		if s, ok := v.(string); ok && s == "" {
@@ -230,37 +248,37 @@ func (b *book) summarySheet(s *Summary, fig *figures) error {
 		if t, ok := v.(time.Time); ok && (t.IsZero() || t.Year() < 1900) {
 			v = nil
 		}
-		if err := set(fmt.Sprintf("A%d", i+2), fl.name, 0); err != nil {
+		if err := set(fmt.Sprintf("A%d", first+i), fl.name, 0); err != nil {
 			return err
 		}
-		if err := set(fmt.Sprintf("B%d", i+2), v, fl.style); err != nil {
+		if err := set(fmt.Sprintf("B%d", first+i), v, fl.style); err != nil {
 			return err
 		}
 	}
 	b.tables = b.chartTables(s, fig)
 	for _, t := range b.tables {
-		if err := set(t.labelCol+"1", t.labelHead, b.sHeader); err != nil {
+		if err := set(fmt.Sprintf("%s%d", t.labelCol, head), t.labelHead, b.sHeader); err != nil {
 			return err
 		}
-		if err := set(t.valueCol+"1", t.valueHead, b.sHeader); err != nil {
+		if err := set(fmt.Sprintf("%s%d", t.valueCol, head), t.valueHead, b.sHeader); err != nil {
 			return err
 		}
 		for i, x := range t.rows {
-			if err := set(fmt.Sprintf("%s%d", t.labelCol, i+2), x.label, 0); err != nil {
+			if err := set(fmt.Sprintf("%s%d", t.labelCol, first+i), x.label, 0); err != nil {
 				return err
 			}
-			if err := set(fmt.Sprintf("%s%d", t.valueCol, i+2), x.value, t.valueStyle); err != nil {
+			if err := set(fmt.Sprintf("%s%d", t.valueCol, first+i), x.value, t.valueStyle); err != nil {
 				return err
 			}
 		}
-		lastRow = max(lastRow, 1+len(t.rows))
-		n := 1 + len(t.rows)
+		n := head + len(t.rows) // the table's last row
+		lastRow = max(lastRow, n)
 		if err := f.AddChart(sh, t.at, &excelize.Chart{
 			Type: t.typ,
 			Series: []excelize.ChartSeries{{
-				Name:       summaryRef(t.valueCol, 1, 1),
-				Categories: summaryRef(t.labelCol, 2, n),
-				Values:     summaryRef(t.valueCol, 2, n),
+				Name:       summaryRef(t.valueCol, head, head),
+				Categories: summaryRef(t.labelCol, first, n),
+				Values:     summaryRef(t.valueCol, first, n),
 			}},
 			Title:      excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: t.title}}},
 			Legend:     excelize.ChartLegend{Position: "none"},
@@ -272,4 +290,44 @@ func (b *book) summarySheet(s *Summary, fig *figures) error {
 		}
 	}
 	return f.SetSheetDimension(sh, fmt.Sprintf("A1:%s%d", summaryLastCol, lastRow))
+}
+
+// verdictFills are the Summary sheet's verdict cell's fill and font
+// colours per level (as summary.html's banner).
+var verdictFills = map[Level][2]string{
+	LevelGreen: {"E3F4E6", "145524"},
+	LevelAmber: {"FFF1D6", "7A3E00"},
+	LevelRed:   {"FDE4E2", "8C1D18"},
+}
+
+// verdictRow writes the verdict's sentence in A1, merged across the
+// sheet's columns, bold, wrapped and filled in its level's colour.
+func (b *book) verdictRow(v Verdict) error {
+	f, sh := b.f, SheetSummary
+	last := fmt.Sprintf("%s1", summaryLastCol)
+	if err := f.MergeCell(sh, "A1", last); err != nil {
+		return err
+	}
+	if err := f.SetCellStr(sh, "A1", v.Text); err != nil {
+		return err
+	}
+	c, ok := verdictFills[v.Level]
+	if !ok {
+		c = verdictFills[LevelRed]
+	}
+	style, err := f.NewStyle(&excelize.Style{
+		Font:      &excelize.Font{Bold: true, Size: 12, Color: c[1]},
+		Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{c[0]}},
+		Alignment: &excelize.Alignment{Vertical: "center", WrapText: true},
+	})
+	if err != nil {
+		return err
+	}
+	if err := f.SetCellStyle(sh, "A1", last, style); err != nil {
+		return err
+	}
+	// The merged cell is about 210 characters wide: room for the lines the
+	// sentence needs at 12 points.
+	lines := max(2, (len([]rune(v.Text))+169)/170)
+	return f.SetRowHeight(sh, 1, float64(lines)*17)
 }

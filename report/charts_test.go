@@ -156,9 +156,9 @@ func TestSummaryCharts(t *testing.T) {
 
 	statuses := countKeys(sum.Counts)
 	want := map[string][]string{
-		"xl/charts/chart1.xml": {"Summary!$E$1", "Summary!$D$2:$D$" + strconv.Itoa(len(statuses)+1), "Summary!$E$2:$E$" + strconv.Itoa(len(statuses)+1)},
-		"xl/charts/chart2.xml": {"Summary!$H$1", "Summary!$G$2:$G$5", "Summary!$H$2:$H$5"},
-		"xl/charts/chart3.xml": {"Summary!$K$1", "Summary!$J$2:$J$4", "Summary!$K$2:$K$4"},
+		"xl/charts/chart1.xml": {"Summary!$E$2", "Summary!$D$3:$D$" + strconv.Itoa(len(statuses)+2), "Summary!$E$3:$E$" + strconv.Itoa(len(statuses)+2)},
+		"xl/charts/chart2.xml": {"Summary!$H$2", "Summary!$G$3:$G$6", "Summary!$H$3:$H$6"},
+		"xl/charts/chart3.xml": {"Summary!$K$2", "Summary!$J$3:$J$5", "Summary!$K$3:$K$5"},
 	}
 	t.Run("chart parts and series", func(t *testing.T) {
 		got := chartRefs(t, filepath.Join(dir, ManifestXLSX))
@@ -177,7 +177,7 @@ func TestSummaryCharts(t *testing.T) {
 	}
 	t.Run("status figures equal the counts", func(t *testing.T) {
 		for i, st := range statuses {
-			row := i + 2
+			row := i + 3
 			if got := cell(t, fmt.Sprintf("D%d", row)); got != string(st) {
 				t.Errorf("D%d = %q, want %q", row, got, st)
 			}
@@ -205,7 +205,7 @@ func TestSummaryCharts(t *testing.T) {
 		labels := []string{"2025-06-01", "2025-06-02", "2025-06-03", "(unknown)"}
 		var total int64
 		for i, d := range labels {
-			row := i + 2
+			row := i + 3
 			if got := cell(t, fmt.Sprintf("G%d", row)); got != d {
 				t.Errorf("G%d = %q, want %q", row, got, d)
 			}
@@ -246,7 +246,7 @@ func TestSummaryCharts(t *testing.T) {
 			return wantRows[i].k < wantRows[j].k
 		})
 		for i, w := range wantRows {
-			row := i + 2
+			row := i + 3
 			if got := cell(t, fmt.Sprintf("J%d", row)); got != w.k {
 				t.Errorf("J%d = %q, want %q", row, got, w.k)
 			}
@@ -254,12 +254,12 @@ func TestSummaryCharts(t *testing.T) {
 				t.Errorf("K%d (%s) = %q, want %d", row, w.k, got, w.v)
 			}
 		}
-		if got := cell(t, fmt.Sprintf("J%d", len(wantRows)+2)); got != "" {
-			t.Errorf("J%d = %q after the last code, want empty", len(wantRows)+2, got)
+		if got := cell(t, fmt.Sprintf("J%d", len(wantRows)+3)); got != "" {
+			t.Errorf("J%d = %q after the last code, want empty", len(wantRows)+3, got)
 		}
 	})
 	t.Run("figures are plain values", func(t *testing.T) {
-		for _, c := range []string{"E2", "H2", "K2"} {
+		for _, c := range []string{"E3", "H3", "K3"} {
 			if fm, _ := f.GetCellFormula(SheetSummary, c); fm != "" {
 				t.Errorf("%s has formula %q", c, fm)
 			}
@@ -275,15 +275,15 @@ func TestChartsWithoutData(t *testing.T) {
 	writeRun(t, dir, testInfo(), []Row{{Seq: 0, ConfUUID: uuid(0), Status: Planned, EstimatedBytes: 10}}, ExitOK)
 	got := chartRefs(t, filepath.Join(dir, ManifestXLSX))
 	want := map[string][]string{
-		"xl/charts/chart1.xml": {"Summary!$E$1", "Summary!$D$2:$D$" + strconv.Itoa(len(Statuses())+1), "Summary!$E$2:$E$" + strconv.Itoa(len(Statuses())+1)},
-		"xl/charts/chart2.xml": {"Summary!$H$1", "Summary!$G$2", "Summary!$H$2"},
-		"xl/charts/chart3.xml": {"Summary!$K$1", "Summary!$J$2", "Summary!$K$2"},
+		"xl/charts/chart1.xml": {"Summary!$E$2", "Summary!$D$3:$D$" + strconv.Itoa(len(Statuses())+2), "Summary!$E$3:$E$" + strconv.Itoa(len(Statuses())+2)},
+		"xl/charts/chart2.xml": {"Summary!$H$2", "Summary!$G$3", "Summary!$H$3"},
+		"xl/charts/chart3.xml": {"Summary!$K$2", "Summary!$J$3", "Summary!$K$3"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("chart references = %v, want %v", got, want)
 	}
 	f := openXLSX(t, dir)
-	for _, c := range []string{"G2", "J2"} {
+	for _, c := range []string{"G3", "J3"} {
 		if v, _ := f.GetCellValue(SheetSummary, c); v != "(none)" {
 			t.Errorf("%s = %q, want (none)", c, v)
 		}

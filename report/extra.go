@@ -8,6 +8,7 @@ import "fmt"
 type extraFiles struct {
 	dir   string
 	fig   *figures
+	att   attention // summary.html's lists
 	fix   *fixity
 	parts []*tempFile // written, not yet renamed
 }
@@ -54,7 +55,7 @@ func (x *extraFiles) writeHTML(s *Summary, b *book) error {
 	if err != nil {
 		return err
 	}
-	if err := writeSummaryHTML(t.bw, s, b.fields, b.tables); err != nil {
+	if err := writeSummaryHTML(t.bw, s, &x.att, b.fields, b.tables); err != nil {
 		t.abort()
 		return fmt.Errorf("%s: %w", SummaryHTML, err)
 	}

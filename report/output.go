@@ -59,6 +59,7 @@ type conference struct {
 	failure  Row // first row a rerun should retry
 	hasRetry bool
 	attempts int
+	cause    Row // the row that best tells why it ended so (betterCause)
 }
 
 // reportWriter writes the four report files in one pass over the rows.
@@ -154,8 +155,10 @@ func (w *reportWriter) add(r Row, conf int64) error {
 		if err := w.endConference(); err != nil {
 			return err
 		}
-		w.cur = conference{key: conf}
+		w.cur = conference{key: conf, cause: r}
 		w.started = true
+	} else if betterCause(&r, &w.cur.cause) {
+		w.cur.cause = r
 	}
 	w.cur.status = worse(w.cur.status, r.Status)
 	if r.Status.Retry() {
@@ -215,6 +218,7 @@ func (w *reportWriter) endConference() error {
 	}
 	w.sum.Conferences++
 	w.sum.Counts[w.cur.status]++
+	w.extra.att.add(&w.cur.cause, w.cur.status)
 	if !w.cur.hasRetry || !w.failedIDs.add(w.cur.failure.ConfUUID) {
 		return nil
 	}
@@ -248,6 +252,7 @@ func (w *reportWriter) close() error {
 		s.ThroughputBytesPerSec = math.Round(float64(s.BytesArchived)/s.DurationSecs*1000) / 1000
 	}
 	s.ExitStatus = ExitCodeName(s.ExitCode)
+	s.Verdict = Judge(Findings{Counts: s.Counts, ExitCode: s.ExitCode, Fatal: s.Fatal})
 	if s.MergedFrom == nil {
 		s.MergedFrom = []string{}
 	}

@@ -377,6 +377,7 @@ type Summary struct {
 
 	// Additions to the contract.
 	ExitStatus           string   `json:"exitStatus"`           // ExitCodeName(ExitCode)
+	Verdict              Verdict  `json:"verdict"`              // Judge of the counts, exit code and fatal error
 	Rows                 int      `json:"rows"`                 // rows in manifest.csv
 	Rebuilt              bool     `json:"rebuilt"`              // written by Rebuild from a journal (or merged from such a report)
 	MergedFrom           []string `json:"mergedFrom"`           // Merge: the shard directories, in order

@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/xuri/excelize/v2"
@@ -214,6 +216,9 @@ func (b *book) finish(sum *Summary, fig *figures, w io.Writer) error {
 	if err := b.summarySheet(sum, fig); err != nil {
 		return err
 	}
+	if err := b.setProps(sum); err != nil {
+		return err
+	}
 	// Zip straight into w: excelize's Write would build the whole file in a
 	// bytes.Buffer first. (Its zip64 header fix-up for parts over 4 GiB is
 	// then skipped; a manifest part is nowhere near that.)
@@ -287,9 +292,10 @@ func (b *book) summaryFields(s *Summary, fig *figures) []summaryField {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		fs = append(fs, summaryField{"option " + k, s.Options[k], 0})
+		fs = append(fs, summaryField{"option " + k, optionValue(s.Options[k]), 0})
 	}
 	fs = append(fs,
+		summaryField{"verdict", string(s.Verdict.Level), 0},
 		summaryField{"exit code", s.ExitCode, 0},
 		summaryField{"exit status", s.ExitStatus, 0},
 		summaryField{"fatal error", s.Fatal, 0},
@@ -332,6 +338,79 @@ func (b *book) summaryFields(s *Summary, fig *figures) []summaryField {
 		fs = append(fs, summaryField{"conferences in more than one shard", len(s.DuplicateConferences), 0})
 	}
 	return fs
+}
+
+// maxExactInt is the largest integer a spreadsheet holds exactly (15
+// significant digits): an option past it stays text.
+const maxExactInt = 999_999_999_999_999
+
+// optionValue types an option's value for its cell: "true" and "false" a
+// boolean, a decimal integer or number written the way Go writes it (so
+// that it reads back as the same text) a number, anything else text as
+// given (a duration keeps its unit: "30s", "7 days").
+func optionValue(v string) any {
+	switch v {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil && strconv.FormatInt(n, 10) == v && n >= -maxExactInt && n <= maxExactInt {
+		return n
+	}
+	if x, err := strconv.ParseFloat(v, 64); err == nil && strconv.FormatFloat(x, 'f', -1, 64) == v && !math.IsInf(x, 0) && !math.IsNaN(x) {
+		return x
+	}
+	return v
+}
+
+// setProps sets the workbook's document properties: creator and
+// application "meetarchive <version>", created and modified the run's
+// start and end, a title and subject naming the run, the verdict as its
+// description.
+func (b *book) setProps(s *Summary) error {
+	tool := strings.TrimSpace("meetarchive " + s.Version)
+	w3c := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	created, modified := w3c(s.Started), w3c(s.Finished)
+	if created == "" {
+		created = modified
+	}
+	subject := "Recordings archived by meetarchive run " + s.RunID
+	if s.Shard != "" && s.Shard != "1/1" {
+		subject += ", shard " + s.Shard
+	}
+	if len(s.MergedFrom) > 0 {
+		subject += fmt.Sprintf(", merged from %d reports", len(s.MergedFrom))
+	}
+	if s.DateRange != "" {
+		subject += ", recordings of " + s.DateRange
+	}
+	if s.Dest != "" {
+		subject += ", into " + s.Dest
+	}
+	if err := b.f.SetDocProps(&excelize.DocProperties{
+		Title:          "meetarchive manifest of run " + s.RunID,
+		Subject:        subject,
+		Description:    s.Verdict.Text,
+		Creator:        tool,
+		LastModifiedBy: tool,
+		Identifier:     s.RunID,
+		Category:       "audit manifest",
+		Language:       "en",
+		Created:        created,
+		Modified:       modified,
+	}); err != nil {
+		return fmt.Errorf("document properties: %w", err)
+	}
+	if err := b.f.SetAppProps(&excelize.AppProperties{Application: tool}); err != nil {
+		return fmt.Errorf("application properties: %w", err)
+	}
+	return nil
 }
 
 // countKeys lists the statuses of counts: the known ones in display order,

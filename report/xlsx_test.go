@@ -59,32 +59,37 @@ func TestXLSXSheetsAndHeaders(t *testing.T) {
 	if got, want := f.GetSheetList(), []string{SheetSummary, SheetRecordings, SheetFailures}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("sheets = %v, want %v (no Sheet1)", got, want)
 	}
-	headers := map[string][]string{
-		SheetSummary:    {"field", "value", "", "status", "conferences", "", "recording day", "bytes archived", "", "error code", "failed rows"},
-		SheetRecordings: ManifestColumns(),
-		SheetFailures:   columnNames(failureColumns),
+	// The Summary sheet's header is row 2, under the verdict.
+	headers := map[string]struct {
+		row  int
+		cols []string
+	}{
+		SheetSummary:    {2, []string{"field", "value", "", "status", "conferences", "", "recording day", "bytes archived", "", "error code", "failed rows"}},
+		SheetRecordings: {1, ManifestColumns()},
+		SheetFailures:   {1, columnNames(failureColumns)},
 	}
-	for sheet, want := range headers {
+	for sheet, h := range headers {
 		t.Run(sheet, func(t *testing.T) {
+			want := h.cols
 			rows, err := f.GetRows(sheet)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !reflect.DeepEqual(rows[0], want) {
-				t.Errorf("header = %v, want %v", rows[0], want)
+			if !reflect.DeepEqual(rows[h.row-1], want) {
+				t.Errorf("header = %v, want %v", rows[h.row-1], want)
 			}
 			panes, err := f.GetPanes(sheet)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !panes.Freeze || panes.YSplit != 1 || panes.TopLeftCell != "A2" {
-				t.Errorf("panes = %+v, want the header row frozen", panes)
+			if !panes.Freeze || panes.YSplit != h.row || panes.TopLeftCell != cellName(t, 1, h.row+1) {
+				t.Errorf("panes = %+v, want rows 1-%d frozen", panes, h.row)
 			}
 			for col := 1; col <= len(want); col++ {
 				if want[col-1] == "" {
 					continue
 				}
-				id, err := f.GetCellStyle(sheet, cellName(t, col, 1))
+				id, err := f.GetCellStyle(sheet, cellName(t, col, h.row))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -93,7 +98,7 @@ func TestXLSXSheetsAndHeaders(t *testing.T) {
 					t.Fatal(err)
 				}
 				if st.Font == nil || !st.Font.Bold {
-					t.Errorf("header cell %s is not bold", cellName(t, col, 1))
+					t.Errorf("header cell %s is not bold", cellName(t, col, h.row))
 				}
 			}
 		})
