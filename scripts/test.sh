@@ -55,6 +55,15 @@ if ! command -v bagit.py >/dev/null 2>&1; then
 		echo "this Debian release has no python3-bagit: its test will skip (the validator written from RFC 8493 still runs)"
 	fi
 fi
+echo "== Chromium (Debian's chromium: renders summary.html as a person sees it)"
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+	{ apt-get install -y -qq chromium >/dev/null 2>&1 ||
+		{ apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; }; } ||
+		echo "chromium could not be installed (apt-get install chromium failed or needs root): the browser test will skip"
+fi
+# The browser test keeps its screenshots (good run, all-failed run) here.
+export MEETARCHIVE_TEST_ARTEFACTS="${MEETARCHIVE_TEST_ARTEFACTS:-$PWD/test-artefacts}"
+echo "browser test screenshots go to $MEETARCHIVE_TEST_ARTEFACTS"
 
 echo "== go test ${race}"
 go test ${race} -count=1 -timeout 14m ./...
