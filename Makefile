@@ -4,6 +4,8 @@ BIN     ?= ./meetarchive
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+PREFIX  ?= /usr/local
+DESTDIR ?=
 
 # make image: the OCI image archive, built without a daemon or registry
 # (scripts/image). Every time in it is SOURCE_DATE_EPOCH (default: the
@@ -15,10 +17,15 @@ IMAGE_LICENSES    ?= NOASSERTION
 CA_CERTS          ?= /etc/ssl/certs/ca-certificates.crt
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-.PHONY: build test lint demo bench s3-up s3-down fuzz clean image
+.PHONY: build install test lint demo bench s3-up s3-down fuzz clean image
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) .
+
+# The binary into $(DESTDIR)$(PREFIX)/bin (PREFIX=$$HOME/.local for a user).
+install: build
+	install -d "$(DESTDIR)$(PREFIX)/bin"
+	install -m 0755 $(BIN) "$(DESTDIR)$(PREFIX)/bin/meetarchive"
 
 # The whole suite: vet, gofmt, then `go test -race` with a real S3 server
 # (versitygw, installed into .bin/ on first use) started and stopped around it.

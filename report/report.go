@@ -150,7 +150,10 @@
 // "Recordings (2)", "Recordings (3)", ... (Failures likewise), each with
 // the header; the CSV files have no such limit.
 //
-// The Summary sheet has the run's fields in columns A:B (field, value;
+// The Summary sheet has the run's verdict (see below) across row 1 (A1,
+// merged to K1, filled in its level's colour), its header in row 2, and
+// from row 3 the run's fields in columns A:B (field, value; options typed:
+// numbers as numbers, "true"/"false" as booleans, the rest as text;
 // including how many Recordings and Failures sheets there are and the
 // number of lines of sha256sums.txt), and beside them three tables of plain
 // numbers with a chart drawn from each: conferences by status (D:E, bar),
@@ -160,8 +163,25 @@
 // with nothing to show has one row "(none)" with 0. The charts read those
 // cells; a reader without charts still sees the numbers.
 //
-// summary.html has the same tables and charts (inline SVG, no script, no
-// external asset, all text HTML-escaped) and the Summary's fields.
+// The workbook's properties name the tool ("meetarchive <version>", as
+// creator and application), the run (title, subject, identifier), its
+// start and end (created, modified) and its verdict (description).
+//
+// summary.html is verdict first (see [SummaryHTML]): the verdict's banner,
+// the conferences that need action or wait on the platform (the first 200
+// of each, with code and hint), the same charts (inline SVG with a title
+// and description each, no script, no external asset, all text
+// HTML-escaped) and the Summary's fields.
+//
+// # Verdict
+//
+// [Judge] turns a run's counts, exit code and fatal error ([Findings]) into
+// its [Verdict]: a level (green: every conference archived or accounted
+// for; amber: nothing failed but some wait on the platform; red: some
+// conference failed, is not-found, invalid-input or cancelled, or the run
+// stopped) and one sentence saying what happened and what to do. It is
+// Summary.Verdict, summary.json's "verdict", the Summary sheet's first row
+// and summary.html's banner.
 //
 // sha256sums.txt lists every object the run stored or found already
 // archived, as GNU sha256sum writes it ("<sha256>  <objectKey>", sorted by
@@ -170,7 +190,8 @@
 // [ReadSHA256Sums]).
 //
 // summary.json is the Summary as JSON: field names as in its struct tags,
-// counts keyed by status string with every known status present.
+// counts keyed by status string with every known status present, and the
+// verdict as {"level": "green"|"amber"|"red", "text": "..."}.
 //
 // # Safety
 //

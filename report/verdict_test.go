@@ -35,6 +35,8 @@ func TestJudge(t *testing.T) {
 		{"nothing to do", Findings{Counts: c()}, LevelGreen, "No conferences to archive; nothing to do."},
 		{"dry run", Findings{Counts: c(Planned, 4, AlreadyArchived, 1)}, LevelGreen,
 			"Dry run: 5 of 5 conferences archived or accounted for (1 already-archived, 4 planned); nothing was written."},
+		{"pending (the README's example)", Findings{Counts: c(Archived, 298, PendingTranscode, 2)}, LevelAmber,
+			"Nothing lost: 298 of 300 conferences archived or accounted for; 2 waiting on the platform (2 pending-transcode): rerun later with --input failures.csv for those still transcoding."},
 		{"pending", Findings{Counts: c(Archived, 5, PendingTranscode, 2)}, LevelAmber,
 			"Nothing lost: 5 of 7 conferences archived or accounted for; 2 waiting on the platform (2 pending-transcode): rerun later with --input failures.csv for those still transcoding."},
 		{"pending and unavailable", Findings{Counts: c(Archived, 5, PendingTranscode, 1, Unavailable, 1)}, LevelAmber,

@@ -72,7 +72,18 @@ running() {
 	fi
 }
 
-healthy() { curl -fsS -o /dev/null --max-time 2 "$1/health" 2>/dev/null; }
+# healthy http://127.0.0.1:PORT: GET /health answers 2xx within 2 s. Plain
+# bash (/dev/tcp) and coreutils' timeout: no curl needed.
+healthy() {
+	local hostport="${1#http://}"
+	hostport="${hostport%%/*}"
+	local status
+	status="$(timeout 2 bash -c '
+		exec 3<>"/dev/tcp/${1%:*}/${1##*:}" || exit 1
+		printf "GET /health HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n" "$1" >&3
+		IFS= read -r line <&3 && printf "%s" "$line"' _ "$hostport" 2>/dev/null)" || return 1
+	[[ "$status" =~ ^HTTP/1\.[01]\ 2[0-9][0-9] ]]
+}
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
