@@ -77,7 +77,7 @@ type cdpMessage struct {
 // events on its fd 4.
 type browser struct {
 	cmd    *exec.Cmd
-	stderr *bytes.Buffer
+	stderr *syncBuffer
 	w      io.WriteCloser
 
 	mu      sync.Mutex
@@ -106,7 +106,7 @@ func startBrowser(t *testing.T, path string) *browser {
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
 		"--user-data-dir="+t.TempDir(), "--remote-debugging-pipe", "--hide-scrollbars", "about:blank")
 	cmd.ExtraFiles = []*os.File{cmdIn, cmdOut}
-	var stderr bytes.Buffer
+	var stderr syncBuffer // written by exec's copier, read by a failing test
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", path, err)
@@ -131,6 +131,24 @@ func startBrowser(t *testing.T, path string) *browser {
 		ourIn.Close()
 	})
 	return b
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and concurrent readers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // read dispatches the browser's messages until its pipe closes.

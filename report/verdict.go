@@ -99,7 +99,7 @@ func Judge(f Findings) Verdict {
 		}
 		return Verdict{LevelRed, s + "; rerun with --input failures.csv to finish."}
 	case f.ExitCode == ExitFatal:
-		msg := strings.TrimSpace(f.Fatal)
+		msg := strings.Join(strings.Fields(f.Fatal), " ") // one line
 		if msg == "" {
 			msg = "see the log"
 		}

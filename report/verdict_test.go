@@ -53,6 +53,8 @@ func TestJudge(t *testing.T) {
 			"Interrupted by a signal before the end: 40 of 300 conferences archived or accounted for, 260 cancelled; rerun with --input failures.csv to finish."},
 		{"fatal", Findings{Counts: c(Cancelled, 5), ExitCode: ExitFatal, Fatal: "authentication failed: export: auth: http 401"}, LevelRed,
 			"Stopped by a fatal error (authentication failed: export: auth: http 401): 0 of 5 conferences archived or accounted for; fix the error, then rerun with --input failures.csv."},
+		{"a fatal message on several lines is one", Findings{Counts: c(), ExitCode: ExitFatal, Fatal: "writing the report:\n\tdisk full"}, LevelRed,
+			"Stopped by a fatal error (writing the report: disk full); fix the error, then rerun with --input failures.csv."},
 		{"fatal before any conference", Findings{Counts: c(), ExitCode: ExitFatal}, LevelRed,
 			"Stopped by a fatal error (see the log); fix the error, then rerun with --input failures.csv."},
 		{"exit 1 with every conference accounted for", Findings{Counts: c(Archived, 2), ExitCode: ExitFailures}, LevelRed,
