@@ -39,8 +39,9 @@ type Findings struct {
 	Fatal    string         // the fatal error's message, "" when none
 }
 
-// maxFatalInVerdict bounds the fatal error's message in the sentence.
-const maxFatalInVerdict = 300
+// maxFatalInVerdict bounds the fatal error's message in the sentence (the
+// summary has it whole).
+const maxFatalInVerdict = 200
 
 // Judge turns a run's findings into its verdict. Red when the exit code is
 // not 0 or any conference is counted under a status that makes it 1
