@@ -61,6 +61,9 @@ const webhookSecret = "T0123/B0456/whsecret0123456789abcdef"
 // that hangs or fails leaves the exit code as it was, and the run ends (the
 // hanging one within --notify-timeout: without it the run would wait for
 // the receiver, which answers only when the test ends).
+// verdictMark in a want list stands for summary.json's verdict sentence.
+const verdictMark = "\x00verdict"
+
 func TestNotify(t *testing.T) {
 	ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 3, FilesPerConference: 1, FileSize: 8 << 10, Seed: 11,
 		Start: time.Date(2024, 3, 1, 9, 0, 0, 0, time.UTC)})
@@ -82,16 +85,16 @@ func TestNotify(t *testing.T) {
 		wantWarning string
 	}{
 		{name: "failure delivered", faults: fault404, answer: ok, wantExit: 1, wantTexts: 1,
-			want: []string{"2 of 3 conferences archived or accounted for, 1 need attention (exit 1: some conferences failed",
+			want: []string{verdictMark, "(exit 1: some conference failed",
 				"Conferences: archived 2, failed 1.",
 				u[1] + " failed APIG.0101: export: media 404", "(hint: rerun with --input failures.csv", "Report: "}},
 		{name: "success is quiet by default", answer: ok, wantExit: 0, wantTexts: 0},
 		{name: "success with --notify-on always", args: []string{"--notify-on", "always"}, answer: ok, wantExit: 0, wantTexts: 1,
-			want: []string{"3 of 3 conferences archived or accounted for (exit 0"}},
+			want: []string{verdictMark, "(exit 0"}},
 		{name: "fatal from the environment twins", env: map[string]string{"MEETARCHIVE_APP_KEY": "wrong-key-0123456789"}, answer: ok, wantExit: 3, wantTexts: 1,
-			want: []string{"stopped by a fatal error: authentication failed", "(exit 3: fatal error"}},
+			want: []string{verdictMark, "(exit 3: a fatal error"}},
 		{name: "a run that does not start", args: []string{"--dest", "/dev/null/archive"}, answer: ok, wantExit: 2, wantTexts: 1,
-			want: []string{"meetarchive run (on ", "did not start: run: ", "(exit 2: usage or configuration error, nothing done)."}},
+			want: []string{"meetarchive run (on ", "did not start: run: ", "(exit 2: usage or configuration error; nothing was done)."}},
 		{name: "receiver hangs", faults: fault404, args: []string{"--notify-timeout", "1s"}, wantExit: 1,
 			answer: func(w http.ResponseWriter, r *http.Request, h *webhook) {
 				select {
@@ -142,6 +145,14 @@ func TestNotify(t *testing.T) {
 			if len(tc.want) > 0 {
 				rest := texts[0]
 				for _, w := range tc.want {
+					if w == verdictMark { // the report's own verdict sentence
+						v, _ := readSummary(t, out)["verdict"].(map[string]any)
+						w, _ = v["text"].(string)
+						w = strings.TrimSuffix(w, ".")
+						if w == "" {
+							t.Fatal("summary.json has no verdict")
+						}
+					}
 					i := strings.Index(rest, w)
 					if i < 0 {
 						t.Fatalf("the message lacks %q (in order):\n%s", w, texts[0])

@@ -121,37 +121,26 @@ func headline(r Run) string {
 	return h
 }
 
-// verdict is one sentence: what happened, and the exit code with its meaning.
+// verdict is one sentence: the report's verdict (report.Judge: what
+// happened and whether anyone must act), or why there is no report, and
+// the exit code with its meaning.
 func verdict(r Run) string {
-	code := fmt.Sprintf("exit %d: %s", r.ExitCode, exitMeaning(r.ExitCode))
-	s := r.Summary
-	if s == nil {
-		why := "it ended before writing its report"
-		if r.Err != nil {
-			why = r.Err.Error()
+	code := fmt.Sprintf("exit %d: %s", r.ExitCode, report.ExitMeaning(r.ExitCode))
+	if s := r.Summary; s != nil {
+		v := s.Verdict
+		if v.Text == "" { // a summary from before verdicts
+			v = report.Judge(report.Findings{Counts: s.Counts, ExitCode: r.ExitCode, Fatal: s.Fatal})
 		}
-		if r.ExitCode == report.ExitUsage {
-			return fmt.Sprintf("did not start: %s (%s).", why, code)
-		}
-		return fmt.Sprintf("failed: %s (%s).", why, code)
+		return fmt.Sprintf("%s (%s).", strings.TrimSuffix(v.Text, "."), code)
 	}
-	attention := needAttention(s)
-	accounted := fmt.Sprintf("%d of %d conferences archived or accounted for", s.Conferences-attention, s.Conferences)
-	switch r.ExitCode {
-	case report.ExitOK:
-		return fmt.Sprintf("%s (%s).", accounted, code)
-	case report.ExitFailures:
-		return fmt.Sprintf("%s, %d need attention (%s).", accounted, attention, code)
-	case report.ExitInterrupted:
-		return fmt.Sprintf("interrupted: %s, the rest cancelled (%s).", accounted, code)
-	case report.ExitFatal:
-		why := s.Fatal
-		if why == "" && r.Err != nil {
-			why = r.Err.Error()
-		}
-		return fmt.Sprintf("stopped by a fatal error: %s; %s (%s).", why, accounted, code)
+	why := "it ended before writing its report"
+	if r.Err != nil {
+		why = r.Err.Error()
 	}
-	return fmt.Sprintf("%s (%s).", accounted, code)
+	if r.ExitCode == report.ExitUsage {
+		return fmt.Sprintf("did not start: %s (%s).", why, code)
+	}
+	return fmt.Sprintf("failed: %s (%s).", why, code)
 }
 
 // needAttention counts the conferences whose status is a failure.
@@ -165,23 +154,6 @@ func needAttention(s *report.Summary) int {
 		}
 	}
 	return n
-}
-
-// exitMeaning says what an exit code means, as the README's table does.
-func exitMeaning(code int) string {
-	switch code {
-	case report.ExitOK:
-		return "every conference archived or accounted for"
-	case report.ExitFailures:
-		return "some conferences failed, the report lists them"
-	case report.ExitUsage:
-		return "usage or configuration error, nothing done"
-	case report.ExitFatal:
-		return "fatal error, report written as far as it got"
-	case report.ExitInterrupted:
-		return "interrupted, report of what was done written"
-	}
-	return report.ExitCodeName(code)
 }
 
 // failureLine is one conference needing attention: its UUID, status, error

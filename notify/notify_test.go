@@ -163,12 +163,12 @@ func TestText(t *testing.T) {
 		not  []string
 	}{
 		{name: "ok", run: Run{ExitCode: 0, Summary: summary(map[report.Status]int{report.Archived: 3}, 0), Out: "/reports/r1", Host: "pod-1"},
-			want: []string{"meetarchive run 20261207T023000Z-abcdef (shard 1/4, on pod-1): 3 of 3 conferences archived or accounted for (exit 0: every conference archived or accounted for).",
+			want: []string{"meetarchive run 20261207T023000Z-abcdef (shard 1/4, on pod-1): 3 of 3 conferences archived or accounted for (3 archived); nothing to do (exit 0: every conference archived or accounted for",
 				"Conferences: archived 3. Files: 3, 3.0 MiB archived.", "Report: /reports/r1"},
 			not: []string{"Needing attention", "failures.csv"}},
 		{name: "failures", run: Run{ExitCode: 1, Summary: summary(map[report.Status]int{report.Archived: 2, report.Failed: 1, report.NotFound: 6}, 1), Out: "/r",
 			Failures: []report.Row{failed}},
-			want: []string{"2 of 9 conferences archived or accounted for, 7 need attention (exit 1: some conferences failed, the report lists them).",
+			want: []string{"Action needed: 7 of 9 conferences not archived (6 not-found, 1 failed); rerun with --input failures.csv and check the not-found confUUIDs (exit 1: some conference failed",
 				"archived 2", "not-found 6", "failed 1",
 				"Needing attention (the first 1 of 7 conferences):",
 				"- 0123456789abcdef0123456789abcdef failed http-404: media: GET https://media.example/x?token=REDACTED answered 404 &lt;html&gt; (hint: rerun with --input failures.csv",
@@ -178,11 +178,11 @@ func TestText(t *testing.T) {
 			s := summary(map[report.Status]int{report.Cancelled: 4}, 3)
 			s.Fatal = "authentication failed: the API refused the app key"
 			return s
-		}()}, want: []string{"stopped by a fatal error: authentication failed: the API refused the app key; 0 of 4 conferences archived or accounted for (exit 3: fatal error"}},
+		}()}, want: []string{"Stopped by a fatal error (authentication failed: the API refused the app key): 0 of 4 conferences archived or accounted for; fix the error, then rerun with --input failures.csv (exit 3: a fatal error stopped the run"}},
 		{name: "interrupted", run: Run{ExitCode: 130, Summary: summary(map[report.Status]int{report.Archived: 1, report.Cancelled: 2}, 130)},
-			want: []string{"interrupted: 1 of 3 conferences archived or accounted for, the rest cancelled (exit 130"}},
+			want: []string{"Interrupted by a signal before the end: 1 of 3 conferences archived or accounted for, 2 cancelled; rerun with --input failures.csv to finish (exit 130"}},
 		{name: "did not start", run: Run{ExitCode: 2, Err: errString("run: destination check failed: bucket b: access denied")},
-			want: []string{"meetarchive run: did not start: run: destination check failed: bucket b: access denied (exit 2: usage or configuration error, nothing done)."},
+			want: []string{"meetarchive run: did not start: run: destination check failed: bucket b: access denied (exit 2: usage or configuration error; nothing was done)."},
 			not:  []string{"Report:"}},
 	}
 	for _, tc := range tests {
