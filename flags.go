@@ -197,5 +197,8 @@ func (r *rateFlag) Set(s string) error {
 // rate is the client's Rate.
 func (r *rateFlag) rate() float64 { return r.value }
 
+// unixAccessR reports whether this process may read path.
+func unixAccessR(path string) error { return unix.Access(path, unix.R_OK) }
+
 // unixAccessW reports whether this process may create files in dir.
 func unixAccessW(dir string) error { return unix.Access(dir, unix.W_OK|unix.X_OK) }

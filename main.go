@@ -35,11 +35,12 @@ func main() {
 type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
-	signals        <-chan os.Signal // SIGINT/SIGTERM, nil when not wanted
+	stdin          io.Reader        // read by run --input -
+	signals        <-chan os.Signal // SIGINT/SIGTERM/SIGHUP, nil when not wanted
 }
 
 func cli(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	e := env{stdout: stdout, stderr: stderr, getenv: getenv}
+	e := env{stdout: stdout, stderr: stderr, getenv: getenv, stdin: os.Stdin}
 	err := dispatch(ctx, args, e)
 	code := exitCode(err)
 	if err != nil && !errors.Is(err, flag.ErrHelp) {
@@ -68,6 +69,10 @@ their environment variables. Exit codes: 0 nothing failed, 1 some items
 failed, 2 usage or configuration error, 3 fatal, 130 interrupted.
 `
 
+// stopSignals end a command the same way: SIGHUP (the terminal or session
+// went away) is SIGTERM.
+var stopSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+
 func dispatch(ctx context.Context, args []string, e env) error {
 	if len(args) == 0 {
 		fmt.Fprint(e.stderr, topUsage)
@@ -77,7 +82,7 @@ func dispatch(ctx context.Context, args []string, e env) error {
 	switch cmd {
 	case "run", "demo":
 		sigs := make(chan os.Signal, 2)
-		signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+		signal.Notify(sigs, stopSignals...)
 		defer signal.Stop(sigs)
 		e.signals = sigs
 		if cmd == "demo" {
@@ -85,11 +90,11 @@ func dispatch(ctx context.Context, args []string, e env) error {
 		}
 		return cmdRun(ctx, rest, e)
 	case "list":
-		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		ctx, stop := signal.NotifyContext(ctx, stopSignals...)
 		defer stop()
 		return cmdList(ctx, rest, e)
 	case "verify":
-		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		ctx, stop := signal.NotifyContext(ctx, stopSignals...)
 		defer stop()
 		return cmdVerify(ctx, rest, e)
 	case "bag":
@@ -101,7 +106,7 @@ func dispatch(ctx context.Context, args []string, e env) error {
 	case "report":
 		return cmdReport(rest, e)
 	case "simulate":
-		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		ctx, stop := signal.NotifyContext(ctx, stopSignals...)
 		defer stop()
 		return cmdSimulate(ctx, rest, e)
 	case "version", "--version", "-version":

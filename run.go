@@ -6,12 +6,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -167,8 +169,8 @@ func (f *runFlags) validate(getenv func(string) string) (*runPlan, error) {
 		return nil, usagef("run: --delete-after-archive deletes recordings from the meeting platform; add --confirm-delete to confirm")
 	}
 	if f.Input != "" {
-		if err := checkReadableFile(f.Input); err != nil {
-			return nil, usagef("run: --input: %v", err)
+		if err := checkInput(f.Input); err != nil {
+			return nil, usagef("run: --input %s: %v", f.Input, err)
 		}
 	}
 	if err := checkOutDir(f.Out); err != nil {
@@ -276,22 +278,29 @@ func (s sinceLastFlags) plan(f *runFlags, getenv func(string) string) (*pipeline
 	return sl, nil
 }
 
-// checkReadableFile is a usage check: path names a regular file we can open.
-func checkReadableFile(path string) error {
-	fh, err := os.Open(path)
+// checkInput is a usage check of --input: "-" (standard input), or a path
+// that exists, is not a directory and that we may read. It does not open
+// the path: opening a FIFO waits for a writer, and that wait belongs to the
+// run, where a signal ends it.
+func checkInput(path string) error {
+	if path == stdinInput {
+		return nil
+	}
+	st, err := os.Stat(path)
 	if err != nil {
 		return errors.Unwrap(err)
-	}
-	defer fh.Close()
-	st, err := fh.Stat()
-	if err != nil {
-		return err
 	}
 	if st.IsDir() {
 		return errors.New("is a directory, not a CSV file")
 	}
+	if err := unixAccessR(path); err != nil {
+		return err
+	}
 	return nil
 }
+
+// stdinInput is the --input that names standard input.
+const stdinInput = "-"
 
 // checkOutDir is a usage check of --out before anything is created: an
 // existing directory we can write into, or a path whose nearest existing
@@ -343,19 +352,32 @@ func (p *runPlan) archiveJob(ctx context.Context, log *slog.Logger, e env, onDon
 		return usagef("run: --out %s: %v", p.out, err)
 	}
 	defer unlock()
-	client, store, err := p.build(ctx, log)
+	// From here on a signal ends every phase: stop is done at the first
+	// one (opening the destination, authenticating, listing and reading
+	// the input give up at once; no conference starts), work after the
+	// grace or at a second one (conferences in flight are cancelled).
+	stop, work, release := signalContexts(ctx, e.signals, p.grace, log)
+	defer release()
+	client, store, err := p.build(stop, log)
 	if err != nil {
+		if stop.Err() != nil {
+			return p.stoppedEarly(started, log, e, onDone)
+		}
 		return err
 	}
 	defer store.Close()
-	inc, err := p.startSinceLast(ctx, store, log)
+	inc, err := p.startSinceLast(stop, store, log)
 	if err != nil {
+		if stop.Err() != nil {
+			return p.stoppedEarly(started, log, e, onDone)
+		}
 		return err
 	}
 	defer inc.Close()
 
-	items, known, fatal := p.loadItems(ctx, client, log, inc)
-	w, total, err := p.startReport(items, started, log)
+	items, known, fatal := p.loadItems(stop, client, log, inc, e.stdin)
+	defer items.Close()
+	w, total, err := p.startReport(stop, items, started, log)
 	if err != nil {
 		return err
 	}
@@ -369,13 +391,11 @@ func (p *runPlan) archiveJob(ctx context.Context, log *slog.Logger, e env, onDon
 		res = pipeline.Result{Fatal: fatal, WriteErr: errors.Join(w.SetFatal(fatal.Error()), pipeline.Abandon(items.Items(), fatal, w))}
 	} else {
 		job := &pipeline.Job{API: client, Store: store, Keys: p.keys, Options: p.job, Log: log, Progress: prog, Known: known}
-		stop, work, release := signalContexts(ctx, e.signals, p.grace, log)
 		var rows pipeline.RowWriter = w
 		if inc != nil {
 			rows = inc.Rows(w) // notes outcomes for the next state
 		}
 		res = job.Run(stop, work, items.Items(), rows)
-		release()
 		if err := items.Err(); err != nil && res.Fatal == nil {
 			res.Fatal = fmt.Errorf("reading --input: %w", err)
 		}
@@ -383,6 +403,7 @@ func (p *runPlan) archiveJob(ctx context.Context, log *slog.Logger, e env, onDon
 			res.WriteErr = errors.Join(res.WriteErr, w.SetFatal(res.Fatal.Error()))
 		}
 	}
+	release()
 	prog.close()
 	sum, err := finishReport(w, res, p.out, log, e, onDone)
 	err = p.finishSinceLast(ctx, inc, sum, res, err, log)
@@ -438,18 +459,27 @@ func (p *runPlan) finishSinceLast(ctx context.Context, inc *pipeline.Incremental
 }
 
 // loadItems authenticates once, before anything else (a wrong key fails
-// fast), and returns the run's items: the input file, or the date range's
+// fast), and returns the run's items: the input, or the date range's
 // recordings with their details (known); fatal when the run cannot start.
-func (p *runPlan) loadItems(ctx context.Context, client *export.Client, log *slog.Logger, inc *pipeline.Incremental) (items *pipeline.Source, known map[string]export.Recording, fatal error) {
-	if err := client.Authenticate(ctx); err != nil {
+// When ctx is done (a signal) it stops where it is, without a fatal error:
+// the items read or listed so far are the run's, and none of them starts.
+func (p *runPlan) loadItems(ctx context.Context, client *export.Client, log *slog.Logger, inc *pipeline.Incremental, stdin io.Reader) (items *pipeline.Source, known map[string]export.Recording, fatal error) {
+	if err := client.Authenticate(ctx); err != nil && ctx.Err() == nil {
 		fatal = fmt.Errorf("authentication failed: %w", err)
 	}
 	switch {
 	case p.input != "":
-		items = pipeline.FileSource(p.input)
-	case fatal == nil:
+		var err error
+		items, err = p.inputSource(ctx, stdin, log)
+		if err != nil && ctx.Err() == nil && fatal == nil {
+			fatal = fmt.Errorf("reading --input: %w", err)
+		}
+	case fatal == nil && ctx.Err() == nil:
 		var listed []pipeline.Item
 		listed, known, fatal = pipeline.Discover(ctx, client, *p.list)
+		if ctx.Err() != nil {
+			fatal = nil // interrupted: what was listed is reported cancelled
+		}
 		log.Info("discovered recordings", "count", len(listed), "from", p.list.From.Format(time.RFC3339), "to", p.list.To.Format(time.RFC3339))
 		if inc != nil {
 			listed = inc.Items(listed) // plus the conferences carried over
@@ -461,10 +491,49 @@ func (p *runPlan) loadItems(ctx context.Context, client *export.Client, log *slo
 	return items.Sharded(p.shard), known, fatal
 }
 
+// inputSource is the run's --input. A regular file is read more than once
+// (a pass to hash it, one to plan, one to run), as a file it can be.
+// Standard input ("-") and any other file (a pipe, a FIFO, a process
+// substitution, /dev/stdin, a character device) is read once, into a
+// temporary file of its items in --out, beside the journal. Opening and
+// reading both give up when ctx is done, with the items read so far.
+// It never returns a nil source.
+func (p *runPlan) inputSource(ctx context.Context, stdin io.Reader, log *slog.Logger) (*pipeline.Source, error) {
+	if p.input != stdinInput {
+		st, err := os.Stat(p.input)
+		if err != nil {
+			return pipeline.SliceSource(nil), err
+		}
+		if st.Mode().IsRegular() {
+			return pipeline.FileSource(p.input), nil
+		}
+	}
+	log.Info("reading --input once: not a regular file", "input", p.input)
+	r := stdin
+	if p.input != stdinInput {
+		f, err := pipeline.OpenInput(ctx, p.input)
+		if err != nil {
+			return pipeline.SliceSource(nil), err
+		}
+		defer f.Close()
+		r = f
+	}
+	src, err := pipeline.ReadOnce(ctx, r, p.out)
+	if src == nil {
+		return pipeline.SliceSource(nil), err
+	}
+	if ctx.Err() != nil {
+		log.Warn("reading --input stopped by a signal", "input", p.input, "bytes", src.BytesRead())
+	} else if err == nil {
+		log.Info("read --input", "input", p.input, "bytes", src.BytesRead())
+	}
+	return src, err
+}
+
 // startReport opens the report and writes the plan first: after a kill,
 // the journal still accounts for every input line. The plan's pass over
 // the input also counts the conferences to process.
-func (p *runPlan) startReport(items *pipeline.Source, started time.Time, log *slog.Logger) (*report.Writer, int, error) {
+func (p *runPlan) startReport(ctx context.Context, items *pipeline.Source, started time.Time, log *slog.Logger) (*report.Writer, int, error) {
 	info := report.RunInfo{
 		RunID: newRunID(started), Version: version, Started: started,
 		Input: p.input, Dest: p.dest, Options: p.options, Shard: p.shard.String(),
@@ -473,8 +542,11 @@ func (p *runPlan) startReport(items *pipeline.Source, started time.Time, log *sl
 		info.DateRange = p.list.From.Format("2006-01-02") + ".." + p.list.To.Format("2006-01-02")
 	}
 	var err error
-	if info.InputSHA256, err = items.Digest(); err != nil {
-		return nil, 0, usagef("run: --input: %v", err)
+	if info.InputSHA256, err = items.Digest(ctx); err != nil {
+		if ctx.Err() == nil {
+			return nil, 0, usagef("run: --input: %v", err)
+		}
+		log.Warn("reading --input stopped by a signal: no line of it is reported", "input", p.input)
 	}
 	w, err := report.NewWriter(p.out, info)
 	if err != nil {
@@ -500,7 +572,10 @@ func (p *runPlan) writeMetrics(ctx context.Context, log *slog.Logger, sum report
 	if p.metrics.File == "" && p.metrics.Push == "" {
 		return err
 	}
-	m := runMetrics{Summary: sum, Calls: client.CallStats()}
+	m := runMetrics{Summary: sum}
+	if client != nil {
+		m.Calls = client.CallStats()
+	}
 	if merr := writeMetrics(context.WithoutCancel(ctx), m, p.metrics.File, p.metrics.Push); merr != nil {
 		log.Error("metrics", "err", merr)
 		if err == nil {
@@ -508,6 +583,20 @@ func (p *runPlan) writeMetrics(ctx context.Context, log *slog.Logger, sum report
 		}
 	}
 	return err
+}
+
+// stoppedEarly ends a run that a signal stopped before it had read its
+// input (while it opened the destination or took the --since-last state):
+// nothing was done, and its report, without a line, says it was
+// interrupted (exit 130).
+func (p *runPlan) stoppedEarly(started time.Time, log *slog.Logger, e env, onDone func(report.Summary)) error {
+	log.Warn("interrupted before the input was read")
+	w, _, err := p.startReport(context.Background(), pipeline.SliceSource(nil), started, log)
+	if err != nil {
+		return err
+	}
+	sum, err := finishReport(w, pipeline.Result{Interrupted: true}, p.out, log, e, onDone)
+	return p.writeMetrics(context.Background(), log, sum, nil, err)
 }
 
 // planOf is the report's plan of the items, one entry per input line; it
@@ -584,6 +673,7 @@ func signalContexts(parent context.Context, sigs <-chan os.Signal, grace time.Du
 	stop, stopFn := context.WithCancel(parent)
 	work, workFn := context.WithCancelCause(parent)
 	done := make(chan struct{})
+	var once sync.Once
 	go func() {
 		select {
 		case <-done:
@@ -607,7 +697,7 @@ func signalContexts(parent context.Context, sigs <-chan os.Signal, grace time.Du
 			workFn(errors.New("second signal"))
 		}
 	}()
-	return stop, work, func() { close(done); stopFn(); workFn(nil) }
+	return stop, work, func() { once.Do(func() { close(done); stopFn(); workFn(nil) }) }
 }
 
 // reportOptions are the options the report's summary shows.

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -168,7 +169,7 @@ func TestSourceNoticesAChangedInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	src := FileSource(path)
-	if _, err := src.Digest(); err != nil {
+	if _, err := src.Digest(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	for range src.Items() {
