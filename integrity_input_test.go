@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -147,7 +148,7 @@ func TestRunReadsAPipedInputOnce(t *testing.T) {
 			dir := t.TempDir()
 			out := filepath.Join(dir, "report")
 			run, stderr := tc.start(t, dir, []string{"run", "--dest", filepath.Join(dir, "a"), "--out", out})
-			if code := exitOf(t, run.Wait()); code != 0 {
+			if code, _ := waitExit(t, run, stderr.String); code != 0 {
 				t.Fatalf("exit %d, want 0\n%s", code, stderr.String())
 			}
 			var got []string
@@ -220,7 +221,7 @@ func TestSignalEndsAnInputBeingRead(t *testing.T) {
 			if err := cmd.Process.Signal(tc.sig); err != nil {
 				t.Fatal(err)
 			}
-			code, took := waitExit(t, cmd, logPath)
+			code, took := waitExit(t, cmd, func() string { return readLog(logPath) })
 			t.Logf("%s: ended %s after the signal", tc.name, took)
 			if code != report.ExitInterrupted {
 				t.Fatalf("exit %d, want %d\n%s", code, report.ExitInterrupted, readLog(logPath))
@@ -294,10 +295,10 @@ func waitForLog(t *testing.T, cmd *exec.Cmd, logPath, text string) {
 	}
 }
 
-// waitExit waits for cmd to end (30 s at most, a safety net: a run that
-// ignores the signal is killed and the test fails) and returns its exit
-// code and how long it took.
-func waitExit(t *testing.T, cmd *exec.Cmd, logPath string) (int, time.Duration) {
+// waitExit waits for cmd to end (60 s at most, a safety net: a run that
+// hangs or ignores a signal is killed and the test fails, with diag) and
+// returns its exit code and how long it took.
+func waitExit(t *testing.T, cmd *exec.Cmd, diag func() string) (int, time.Duration) {
 	t.Helper()
 	start := time.Now()
 	done := make(chan error, 1)
@@ -305,10 +306,224 @@ func waitExit(t *testing.T, cmd *exec.Cmd, logPath string) (int, time.Duration) 
 	select {
 	case err := <-done:
 		return exitOf(t, err), time.Since(start)
-	case <-time.After(30 * time.Second):
+	case <-time.After(60 * time.Second):
 		_ = cmd.Process.Kill()
 		<-done
-		t.Fatalf("still running 30 s after the signal: killed\n%s", readLog(logPath))
+		t.Fatalf("still running after 60 s: killed\n%s", diag())
 	}
 	return -1, 0
+}
+
+// TestSignalEndsTheRunBeforeThePipeline: a signal while the run waits for
+// the API before any conference starts (authentication, the list of a
+// date range) ends it with exit 130 and a report; an input file's lines
+// are all there, each cancelled (interrupted) and in failures.csv.
+func TestSignalEndsTheRunBeforeThePipeline(t *testing.T) {
+	ds := genDataset(3, 1, 4<<10, 185)
+	tests := []struct {
+		name      string
+		fault     meetingtest.Fault
+		reached   func(meetingtest.Counters) bool
+		dateRange bool
+		rows      int
+	}{
+		{"authenticating", meetingtest.Fault{Endpoint: meetingtest.EndpointAuth, Kind: meetingtest.FaultLatency, Latency: time.Hour},
+			func(c meetingtest.Counters) bool { return c.Auth > 0 }, false, len(ds.Conferences)},
+		{"listing a date range", meetingtest.Fault{Endpoint: meetingtest.EndpointList, Kind: meetingtest.FaultLatency, Latency: time.Hour},
+			func(c meetingtest.Counters) bool { return c.List > 0 }, true, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 185, Faults: []meetingtest.Fault{tc.fault}})
+			dir := t.TempDir()
+			out := filepath.Join(dir, "report")
+			args := []string{"run", "--dest", filepath.Join(dir, "a"), "--out", out, "--input", writeInput(t, dir, uuids(ds)...)}
+			if tc.dateRange {
+				args = append(args[:len(args)-2], "--from", "2024-01-01", "--to", "2024-12-31")
+			}
+			cmd, logPath := startWithLog(t, simEnv(sim), args...)
+			for deadline := time.Now().Add(30 * time.Second); !tc.reached(sim.Counters()); time.Sleep(10 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("the run never reached the API call\n%s", readLog(logPath))
+				}
+			}
+			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			code, took := waitExit(t, cmd, func() string { return readLog(logPath) })
+			t.Logf("%s: ended %s after SIGTERM", tc.name, took)
+			if code != report.ExitInterrupted {
+				t.Fatalf("exit %d, want %d\n%s", code, report.ExitInterrupted, readLog(logPath))
+			}
+			assertReportFiles(t, out)
+			rows := readManifest(t, out)
+			if len(rows) != tc.rows {
+				t.Fatalf("%d rows, want %d: %v", len(rows), tc.rows, rows)
+			}
+			retry := map[string]bool{}
+			for _, r := range readCSV(t, filepath.Join(out, report.FailuresCSV)) {
+				retry[r["confUUID"]] = true
+			}
+			for _, r := range rows {
+				if r["status"] != "cancelled" || r["errorCode"] != "interrupted" || !retry[r["confUUID"]] {
+					t.Errorf("row %s: %s (%s), in failures.csv %v; want cancelled (interrupted), listed for a rerun", r["confUUID"], r["status"], r["errorCode"], retry[r["confUUID"]])
+				}
+			}
+			if c := sim.Counters(); c.Media != 0 || c.Details != 0 {
+				t.Errorf("the interrupted run asked for %d details and %d media", c.Details, c.Media)
+			}
+		})
+	}
+}
+
+// TestOutRefusesSymlinks: a symbolic link planted in --out where the run
+// would write its lock or its journal is refused (exit 2) and the file it
+// points to keeps its bytes; a link where a report or metrics file goes is
+// replaced by the file, never written through.
+func TestOutRefusesSymlinks(t *testing.T) {
+	ds := genDataset(2, 1, 4<<10, 187)
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 187})
+	tests := []struct {
+		name string
+		link string // in --out
+		args []string
+		want int
+	}{
+		{"lock", report.LockFile, nil, report.ExitUsage},
+		{"journal", report.Journal, nil, report.ExitUsage},
+		{"manifest", report.ManifestCSV, nil, report.ExitOK},
+		{"summary", report.SummaryJSON, nil, report.ExitOK},
+		{"metrics file", "run.prom", []string{"--metrics-file", "OUT/run.prom"}, report.ExitOK},
+	}
+	const precious = "precious bytes, not meetarchive's\n"
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			out := filepath.Join(dir, "report")
+			target := filepath.Join(dir, "precious.txt")
+			if err := os.WriteFile(target, []byte(precious), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.MkdirAll(out, 0o777); err != nil {
+				t.Fatal(err)
+			}
+			link := filepath.Join(out, tc.link)
+			if err := os.Symlink(target, link); err != nil {
+				t.Fatal(err)
+			}
+			args := []string{"run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", filepath.Join(dir, "a"), "--out", out}
+			for _, a := range tc.args {
+				args = append(args, strings.ReplaceAll(a, "OUT", out))
+			}
+			res := runBin(t, simEnv(sim), args...)
+			if res.code != tc.want {
+				t.Fatalf("exit %d, want %d\n%s", res.code, tc.want, res.stderr)
+			}
+			if b, err := os.ReadFile(target); err != nil || string(b) != precious {
+				t.Errorf("the link's target now holds %q (%v), want its bytes unchanged", b, err)
+			}
+			st, err := os.Lstat(link)
+			switch {
+			case tc.want == report.ExitUsage:
+				if !strings.Contains(res.stderr, link) || !strings.Contains(res.stderr, "symbolic link") {
+					t.Errorf("the error does not name the link %s:\n%s", link, res.stderr)
+				}
+				if _, err := os.Stat(filepath.Join(dir, "a")); err == nil {
+					t.Error("the refused run created its destination")
+				}
+			case err != nil || !st.Mode().IsRegular():
+				t.Errorf("%s after the run: %v, %v; want the run's own regular file", tc.link, st.Mode(), err)
+			}
+		})
+	}
+}
+
+// TestKilledRunsJournalsAreKept: two runs killed (SIGKILL) in a row on one
+// --out, then a run: each killed run's journal is kept in a directory of
+// its own with the report rebuilt from it, and the run says where.
+func TestKilledRunsJournalsAreKept(t *testing.T) {
+	ds := genDataset(6, 1, 1<<20, 189)
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 189, MediaRate: 2 << 20}) // ~0.5 s a file
+	dir := t.TempDir()
+	in := writeInput(t, dir, uuids(ds)...)
+	out, dest := filepath.Join(dir, "report"), filepath.Join(dir, "a")
+	journal := filepath.Join(out, report.Journal)
+	type killed struct {
+		runID   string
+		journal []byte
+	}
+	var runs []killed
+	for i := range 2 {
+		var before string // the journal of the run killed before, if any
+		if len(runs) > 0 {
+			before = runs[len(runs)-1].runID
+		}
+		cmd, stderr := startBin(t, simEnv(sim), func() bool { return journalRunID(journal) != before && countJournalRows(journal) >= 1 },
+			"run", "--input", in, "--dest", dest, "--out", out, "--force")
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		_ = cmd.Wait()
+		b, err := os.ReadFile(journal)
+		if err != nil {
+			t.Fatalf("killed run %d left no journal: %v\n%s", i, err, stderr.String())
+		}
+		runs = append(runs, killed{journalRunID(journal), b})
+	}
+
+	res := runBin(t, simEnv(sim), "run", "--input", in, "--dest", dest, "--out", out)
+	if res.code != 0 {
+		t.Fatalf("run after the kills: exit %d\n%s", res.code, res.stderr)
+	}
+	prev, err := filepath.Glob(filepath.Join(out, report.PreviousPrefix+"*"))
+	if err != nil || len(prev) != len(runs) {
+		t.Fatalf("set-aside directories %v (%v), want one per killed run (%d)", prev, err, len(runs))
+	}
+	byRun := map[string]string{}
+	for _, d := range prev {
+		byRun[readSummary(t, d)["runId"].(string)] = d
+	}
+	for i, k := range runs {
+		d, ok := byRun[k.runID]
+		if !ok {
+			t.Errorf("killed run %d (%s): no report rebuilt in any of %v", i, k.runID, prev)
+			continue
+		}
+		if b, err := os.ReadFile(filepath.Join(d, report.Journal)); err != nil || !bytes.Equal(b, k.journal) {
+			t.Errorf("%s: journal (%v) is not killed run %d's", d, err, i)
+		}
+		assertReportFiles(t, d)
+		s := readSummary(t, d)
+		if s["rebuilt"] != true || s["exitCode"] != float64(report.ExitInterrupted) {
+			t.Errorf("%s: rebuilt %v, exitCode %v; want a rebuilt report of an interrupted run", d, s["rebuilt"], s["exitCode"])
+		}
+		if rows := readManifest(t, d); len(rows) != len(ds.Conferences) {
+			t.Errorf("%s: %d rows, want every input line (%d)", d, len(rows), len(ds.Conferences))
+		}
+	}
+	if !strings.Contains(res.stderr, byRun[runs[1].runID]) {
+		t.Errorf("the run's log does not name %s, where it set the last killed run's journal aside:\n%s", byRun[runs[1].runID], res.stderr)
+	}
+	assertReportFiles(t, out)
+	if _, err := os.Stat(journal); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("journal left after the run: %v", err)
+	}
+}
+
+// journalRunID is the runId in the header of the journal at path, or "".
+func journalRunID(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	var head struct {
+		Header struct {
+			Run struct {
+				RunID string `json:"runId"`
+			} `json:"run"`
+		} `json:"header"`
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	if json.Unmarshal([]byte(line), &head) != nil {
+		return ""
+	}
+	return head.Header.Run.RunID
 }

@@ -352,6 +352,19 @@ func (p *runPlan) archiveJob(ctx context.Context, log *slog.Logger, e env, onDon
 		return usagef("run: --out %s: %v", p.out, err)
 	}
 	defer unlock()
+	// A journal left in --out is a run's that never wrote its report:
+	// kept, with its report rebuilt beside it, never overwritten.
+	prev, err := report.SetAside(p.out)
+	if err != nil {
+		return usagef("run: --out %s: %v", p.out, err)
+	}
+	if prev.Err != nil {
+		log.Warn("an earlier run in --out never wrote its report (killed?): its journal was moved aside, but its report could not be rebuilt",
+			"dir", prev.Dir, "err", prev.Err, "hint", "meetarchive report --from-journal "+prev.Dir)
+	} else if prev.Dir != "" {
+		log.Warn("an earlier run in --out never wrote its report (killed?): its journal was moved aside and its report rebuilt there",
+			"dir", prev.Dir, "run", prev.Summary.RunID, "exit", prev.Summary.ExitCode)
+	}
 	// From here on a signal ends every phase: stop is done at the first
 	// one (opening the destination, authenticating, listing and reading
 	// the input give up at once; no conference starts), work after the
@@ -541,9 +554,13 @@ func (p *runPlan) startReport(ctx context.Context, items *pipeline.Source, start
 	if p.list != nil {
 		info.DateRange = p.list.From.Format("2006-01-02") + ".." + p.list.To.Format("2006-01-02")
 	}
+	// An input file's lines are all there: after a signal it is still read
+	// whole (so that every line is reported), for a moment, not more.
+	hashCtx, cancel := afterStop(ctx, inputAfterSignal)
+	defer cancel()
 	var err error
-	if info.InputSHA256, err = items.Digest(ctx); err != nil {
-		if ctx.Err() == nil {
+	if info.InputSHA256, err = items.Digest(hashCtx); err != nil {
+		if hashCtx.Err() == nil {
 			return nil, 0, usagef("run: --input: %v", err)
 		}
 		log.Warn("reading --input stopped by a signal: no line of it is reported", "input", p.input)
@@ -583,6 +600,17 @@ func (p *runPlan) writeMetrics(ctx context.Context, log *slog.Logger, sum report
 		}
 	}
 	return err
+}
+
+// inputAfterSignal is how long an input file may still be read after a
+// signal, so that the report lists its every line as not started.
+const inputAfterSignal = time.Second
+
+// afterStop is a context that ends d after stop does.
+func afterStop(stop context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(stop))
+	unhook := context.AfterFunc(stop, func() { time.AfterFunc(d, cancel) })
+	return ctx, func() { unhook(); cancel() }
 }
 
 // stoppedEarly ends a run that a signal stopped before it had read its

@@ -21,6 +21,22 @@ const LockFile = ".meetarchive.lock"
 // error itself is a *LockedError naming the holder.
 var ErrLocked = errors.New("directory locked by another run")
 
+// ErrLink is what errors.Is finds in the error of LockDir, NewWriter and
+// Rebuild when a file they would open or create in a report directory (the
+// lock file, the journal) is a symbolic link: they refuse it and leave the
+// file it points to untouched.
+var ErrLink = errors.New("a symbolic link where a file of the report directory belongs")
+
+// linkError names the symbolic link that was refused.
+type linkError struct{ path string }
+
+func (e *linkError) Error() string {
+	return fmt.Sprintf("%s is a symbolic link; meetarchive does not write through links in a report directory: remove it", e.path)
+}
+
+// Is makes errors.Is(err, ErrLink) true.
+func (e *linkError) Is(target error) bool { return target == ErrLink }
+
 // LockedError says who holds a report directory's lock.
 type LockedError struct {
 	Dir     string

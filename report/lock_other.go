@@ -14,6 +14,9 @@ import (
 func lockFile(path, dir string) (release func() error, err error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
 	if errors.Is(err, os.ErrExist) {
+		if st, lerr := os.Lstat(path); lerr == nil && st.Mode()&os.ModeSymlink != 0 {
+			return nil, fmt.Errorf("report: lock %s: %w", dir, &linkError{path: path})
+		}
 		g, gerr := os.Open(path)
 		if gerr != nil {
 			return nil, &LockedError{Dir: dir}

@@ -18,9 +18,16 @@ import (
 // still names the file it locked: a process that opened the file just
 // before its holder removed it would otherwise hold a lock on a file nobody
 // else can see.
+//
+// The open does not follow a symbolic link (O_NOFOLLOW): a link planted at
+// path is refused (ErrLink), and the file it points to is neither
+// truncated nor written.
 func lockFile(path, dir string) (release func() error, err error) {
 	for range 100 {
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o666)
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW, 0o666)
+		if errors.Is(err, unix.ELOOP) {
+			return nil, fmt.Errorf("report: lock %s: %w", dir, &linkError{path: path})
+		}
 		if err != nil {
 			return nil, fmt.Errorf("report: lock %s: %w", dir, err)
 		}
@@ -66,13 +73,14 @@ func flock(f *os.File) error {
 	}
 }
 
-// stillNamed reports whether path names the open file f.
+// stillNamed reports whether path names the open file f (itself, not
+// through a symbolic link).
 func stillNamed(f *os.File, path string) bool {
 	fi, err := f.Stat()
 	if err != nil {
 		return false
 	}
-	pi, err := os.Stat(path)
+	pi, err := os.Lstat(path)
 	return err == nil && os.SameFile(fi, pi)
 }
 

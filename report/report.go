@@ -416,9 +416,6 @@ const (
 	ManifestXLSX = "manifest.xlsx"
 	SummaryJSON  = "summary.json"
 	Journal      = "journal.jsonl"
-	// PrevJournal is where NewWriter moves a journal it finds in its directory
-	// (left by an earlier run), replacing an older one.
-	PrevJournal = "journal.prev.jsonl"
 )
 
 // Paths returns the report files of dir: manifest.xlsx, manifest.csv,

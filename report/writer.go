@@ -36,6 +36,7 @@ type Writer struct {
 	unlock  func() error
 	keep    bool   // KeepJournal: Close leaves the journal in place
 	buf     []byte // journal lines being encoded, reused
+	prev    Previous
 }
 
 // lineBuf returns the reusable line buffer, empty. The caller holds w.mu.
@@ -59,9 +60,12 @@ func (w *Writer) KeepJournal() {
 
 // NewWriter creates dir (and parents) and starts the journal, dir/journal.jsonl,
 // with a header record carrying info (redacted and cleaned). info.Started
-// defaults to now. A journal already in dir (an earlier run's) is first
-// renamed to journal.prev.jsonl, replacing an older one: call Rebuild(dir)
-// before NewWriter to turn it into a report first.
+// defaults to now. A journal already in dir is an earlier run's that never
+// wrote its report (it was killed): NewWriter first moves it into a
+// directory of its own, dir/previous-<its start time>/, and rebuilds its
+// report there (Previous says where, and whether the rebuild failed). No
+// journal is ever overwritten or dropped. A journal or lock file that is a
+// symbolic link is refused (ErrLink).
 //
 // dir must not be in use by another run: the caller locks it first (see
 // LockDir). If this process does not hold dir's lock, NewWriter takes it
@@ -94,13 +98,10 @@ func NewWriter(dir string, info RunInfo) (w *Writer, err error) {
 	w.info = info
 
 	path := filepath.Join(dir, Journal)
-	if _, err := os.Stat(path); err == nil {
-		if err := os.Rename(path, filepath.Join(dir, PrevJournal)); err != nil {
-			return nil, fmt.Errorf("report: keep previous journal: %w", err)
-		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("report: journal: %w", err)
+	if w.prev, err = SetAside(dir); err != nil {
+		return nil, err
 	}
+	// O_EXCL: never a journal that exists, nor through a symbolic link.
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o666)
 	if err != nil {
 		return nil, fmt.Errorf("report: journal: %w", err)
@@ -116,6 +117,11 @@ func NewWriter(dir string, info RunInfo) (w *Writer, err error) {
 	}
 	return w, nil
 }
+
+// Previous is the journal of an earlier run NewWriter found in the
+// directory and set aside with its report; its Dir is "" when there was
+// none.
+func (w *Writer) Previous() Previous { return w.prev }
 
 // Dir returns the report directory.
 func (w *Writer) Dir() string { return w.dir }
@@ -411,6 +417,9 @@ func Rebuild(dir string) (sum Summary, err error) {
 		}
 	}()
 	path := filepath.Join(dir, Journal)
+	if st, err := os.Lstat(path); err == nil && st.Mode()&fs.ModeSymlink != 0 {
+		return Summary{}, fmt.Errorf("report: rebuild: %w", &linkError{path: path})
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return Summary{}, fmt.Errorf("report: rebuild: %w", err)

@@ -3,6 +3,7 @@ package report
 import (
 	"archive/zip"
 	"bytes"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -449,24 +450,67 @@ func TestRebuild(t *testing.T) {
 	}
 }
 
-func TestNewWriterKeepsPreviousJournal(t *testing.T) {
+// TestNewWriterSetsAsideUnreportedJournals: the journal of a run killed
+// before its report is never overwritten. NewWriter moves it into
+// previous-<its start time>/ and rebuilds its report there; after two
+// kills in a row both journals and both reports are there.
+func TestNewWriterSetsAsideUnreportedJournals(t *testing.T) {
 	dir := t.TempDir()
-	killJournal(t, dir, fixtureRows()[:3], "")
-	old, err := os.ReadFile(filepath.Join(dir, Journal))
-	if err != nil {
-		t.Fatal(err)
+	var journals [][]byte
+	for i := range 2 { // two runs killed in a row
+		killJournal(t, dir, fixtureRows()[:2+i], "")
+		b, err := os.ReadFile(filepath.Join(dir, Journal))
+		if err != nil {
+			t.Fatal(err)
+		}
+		journals = append(journals, b)
 	}
 	w, err := NewWriter(dir, testInfo())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer w.Close(0)
-	prev, err := os.ReadFile(filepath.Join(dir, PrevJournal))
-	if err != nil {
+	if _, err := w.Close(ExitOK); err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(prev, old) {
-		t.Error("journal.prev.jsonl is not the previous journal")
+	// testInfo gives every run the same start time.
+	base := filepath.Join(dir, PreviousPrefix+testInfo().Started.UTC().Format("20060102T150405Z"))
+	if prev := w.Previous(); prev.Dir != base+"-2" || prev.Err != nil || !prev.Summary.Rebuilt {
+		t.Errorf("Previous %s (%v, rebuilt %v), want %s-2 rebuilt", prev.Dir, prev.Err, prev.Summary.Rebuilt, base)
+	}
+	for i, d := range []string{base, base + "-2"} {
+		b, err := os.ReadFile(filepath.Join(d, Journal))
+		if err != nil || !bytes.Equal(b, journals[i]) {
+			t.Errorf("%s: journal %v, or not the journal of killed run %d", d, err, i)
+		}
+		if rows := readAll(t, d); len(rows) != 2+i {
+			t.Errorf("%s: report of %d rows, want the %d killed run %d journalled", d, len(rows), 2+i, i)
+		}
+	}
+}
+
+// TestNewWriterRefusesSymlinks: a journal or a lock file that is a symbolic
+// link is refused (ErrLink); the file it points to is left as it was.
+func TestNewWriterRefusesSymlinks(t *testing.T) {
+	for _, name := range []string{Journal, LockFile} {
+		t.Run(name, func(t *testing.T) {
+			dir, outside := t.TempDir(), filepath.Join(t.TempDir(), "precious")
+			if err := os.WriteFile(outside, []byte("precious\n"), 0o666); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(outside, filepath.Join(dir, name)); err != nil {
+				t.Fatal(err)
+			}
+			w, err := NewWriter(dir, testInfo())
+			if !errors.Is(err, ErrLink) {
+				if w != nil {
+					w.Close(ExitOK)
+				}
+				t.Fatalf("NewWriter: %v, want ErrLink", err)
+			}
+			if b, _ := os.ReadFile(outside); string(b) != "precious\n" {
+				t.Errorf("the link's target now holds %q", b)
+			}
+		})
 	}
 }
 
