@@ -527,3 +527,107 @@ func journalRunID(path string) string {
 	}
 	return head.Header.Run.RunID
 }
+
+// TestRunRefusesBadRatesAndNestedDirs: on the binary, a --rate below one
+// call a day (it used to mean no limit at all) and an --out that is, or is
+// inside, a local --dest (or the reverse; relative paths and symbolic links
+// resolved) exit 2 naming the flags and values, and create nothing.
+// Directories side by side, and a rate of one call a day, are accepted.
+func TestRunRefusesBadRatesAndNestedDirs(t *testing.T) {
+	ds := genDataset(1, 1, 4<<10, 191)
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 191})
+	tests := []struct {
+		name      string
+		args      func(dir string) []string // after run --input IN
+		env       map[string]string
+		want      int
+		mentions  []string // in stderr, with DIR replaced
+		untouched []string // paths that must not exist afterwards, DIR replaced
+	}{
+		{"rate 1e-10", func(d string) []string { return []string{"--dest", d + "/a", "--out", d + "/r", "--rate", "1e-10"} }, nil,
+			2, []string{"--rate", "1e-10", "one request a day"}, []string{"DIR/a", "DIR/r"}},
+		{"rate 1e-300", func(d string) []string { return []string{"--dest", d + "/a", "--out", d + "/r", "--rate", "1e-300"} }, nil,
+			2, []string{"--rate", "1e-300"}, []string{"DIR/a", "DIR/r"}},
+		{"rate from the environment", func(d string) []string { return []string{"--dest", d + "/a", "--out", d + "/r"} },
+			map[string]string{"MEETARCHIVE_RATE": "0.00001"}, 2, []string{"$MEETARCHIVE_RATE", "0.00001"}, []string{"DIR/a", "DIR/r"}},
+		{"rate of one call a day", func(d string) []string {
+			return []string{"--dest", d + "/a", "--out", d + "/r", "--rate", "0.0000115741", "--dry-run"}
+		}, nil, 0, nil, nil},
+		{"out is dest", func(d string) []string { return []string{"--dest", d + "/a", "--out", d + "/a"} }, nil,
+			2, []string{"--out DIR/a", "--dest DIR/a"}, []string{"DIR/a"}},
+		{"out inside dest", func(d string) []string { return []string{"--dest", d + "/a", "--out", d + "/a/report"} }, nil,
+			2, []string{"--out DIR/a/report", "--dest DIR/a"}, []string{"DIR/a"}},
+		{"dest inside out", func(d string) []string { return []string{"--dest", d + "/r/archive", "--out", d + "/r"} }, nil,
+			2, []string{"--dest DIR/r/archive", "--out DIR/r"}, []string{"DIR/r"}},
+		{"out inside dest through ..", func(d string) []string { return []string{"--dest", d + "/a", "--out", d + "/x/../a/r"} }, nil,
+			2, []string{"--out DIR/x/../a/r", "--dest DIR/a"}, []string{"DIR/a"}},
+		{"out inside dest through a symbolic link", func(d string) []string {
+			return []string{"--dest", d + "/real/a", "--out", d + "/link/a/r"}
+		}, nil, 2, []string{"--out DIR/link/a/r", "--dest DIR/real/a"}, []string{"DIR/real/a"}},
+		{"side by side with a common prefix", func(d string) []string { return []string{"--dest", d + "/a", "--out", d + "/ab"} }, nil,
+			0, nil, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.Mkdir(filepath.Join(dir, "real"), 0o777); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(filepath.Join(dir, "real"), filepath.Join(dir, "link")); err != nil {
+				t.Fatal(err)
+			}
+			in := filepath.Join(t.TempDir(), "in.csv")
+			if err := os.WriteFile(in, []byte(uuids(ds)[0]+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			env := simEnv(sim)
+			for k, v := range tc.env {
+				env[k] = v
+			}
+			res := runBin(t, env, append([]string{"run", "--input", in}, tc.args(dir)...)...)
+			if res.code != tc.want {
+				t.Fatalf("exit %d, want %d\n%s", res.code, tc.want, res.stderr)
+			}
+			for _, m := range tc.mentions {
+				if m = strings.ReplaceAll(m, "DIR", dir); !strings.Contains(res.stderr, m) {
+					t.Errorf("stderr does not name %q:\n%s", m, res.stderr)
+				}
+			}
+			for _, p := range tc.untouched {
+				if p = strings.ReplaceAll(p, "DIR", dir); exists(p) {
+					t.Errorf("%s was created by a refused run", p)
+				}
+			}
+		})
+	}
+}
+
+func exists(p string) bool {
+	_, err := os.Lstat(p)
+	return err == nil
+}
+
+// TestCheckApart: the nesting check of --out and --dest, in process: an
+// s3:// destination is never a local directory.
+func TestCheckApart(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name, out, dest string
+		refused         bool
+	}{
+		{"s3 dest", dir + "/r", "s3://bucket/" + dir + "/r", false},
+		{"S3 dest upper case", dir, "S3://bucket", false},
+		{"siblings", dir + "/a", dir + "/b", false},
+		{"common prefix", dir + "/a", dir + "/ab", false},
+		{"same", dir + "/a", dir + "/a/", true},
+		{"out below", dir + "/a/b/c", dir + "/a", true},
+		{"dest below", dir, dir + "/x", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := checkApart(tc.out, tc.dest); (err != nil) != tc.refused {
+				t.Errorf("checkApart(%s, %s) = %v, want refused %v", tc.out, tc.dest, err, tc.refused)
+			}
+		})
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -176,6 +177,9 @@ func (f *runFlags) validate(getenv func(string) string) (*runPlan, error) {
 	if err := checkOutDir(f.Out); err != nil {
 		return nil, usagef("run: --out %s: %v", f.Out, err)
 	}
+	if err := checkApart(f.Out, f.Dest); err != nil {
+		return nil, usagef("run: %v", err)
+	}
 	if err := f.Metrics.check("run"); err != nil {
 		return nil, err
 	}
@@ -329,6 +333,33 @@ func checkOutDir(path string) error {
 		}
 		p = parent
 	}
+}
+
+// checkApart is a usage check: --out and a local --dest are two
+// directories, neither inside the other (relative paths and symbolic links
+// resolved as far as the paths exist), so that the report never lands
+// among the recordings nor the recordings among the report. An s3:// --dest
+// is not a local directory.
+func checkApart(out, dest string) error {
+	if len(dest) >= len("s3://") && strings.EqualFold(dest[:len("s3://")], "s3://") {
+		return nil
+	}
+	o, d := report.ResolvePath(out), report.ResolvePath(dest)
+	switch {
+	case o == d:
+		return fmt.Errorf("--out %s and --dest %s are the same directory: give the report a directory of its own", out, dest)
+	case inside(o, d):
+		return fmt.Errorf("--out %s is inside --dest %s: give the report a directory outside the archive", out, dest)
+	case inside(d, o):
+		return fmt.Errorf("--dest %s is inside --out %s: give the archive a directory outside the report's", dest, out)
+	}
+	return nil
+}
+
+// inside reports whether the clean absolute path p is below dir.
+func inside(p, dir string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && rel != "." && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }
 
 // archiveRun runs the archive job for a validated plan: build the pieces,

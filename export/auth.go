@@ -241,7 +241,7 @@ func (a *authenticator) login(ctx context.Context) (token, error) {
 	case resp.ValidPeriod > 0:
 		// validPeriod is relative: no clock skew. Count from the moment the
 		// request left, which errs on the early side.
-		t.refreshAt = sentAt.Add(time.Duration(float64(resp.ValidPeriod) * refreshShare * float64(time.Second)))
+		t.refreshAt = sentAt.Add(secondsDuration(float64(resp.ValidPeriod) * refreshShare))
 	case resp.ExpireTime > 0:
 		if left := time.Unix(int64(resp.ExpireTime), 0).Sub(now); left > 0 {
 			t.refreshAt = now.Add(time.Duration(float64(left) * refreshShare))

@@ -99,6 +99,10 @@ const (
 	// first answer tells its quota: the documented quota is unknown, the
 	// gateway's own header suggests 100 calls a minute.
 	DefaultRate = 1.6
+	// MinRate is the lowest ceiling (one call a day): below it the time
+	// between two calls would be longer than anyone means, and beyond what
+	// a time.Duration holds (1e-10 a second is 317 years).
+	MinRate = 1.0 / 86400
 )
 
 // Defaults applied by NewClient to zero fields of Config.
@@ -156,8 +160,8 @@ func (c Config) Validate() error {
 	case cr.Method() == "":
 		return errors.New("export: config: Credentials: set MEETARCHIVE_APP_ID and MEETARCHIVE_APP_KEY, or MEETARCHIVE_ACCOUNT and MEETARCHIVE_PASSWORD, or MEETARCHIVE_TOKEN")
 	}
-	if c.Rate < 0 || math.IsNaN(c.Rate) || math.IsInf(c.Rate, 0) {
-		return fmt.Errorf("export: config: Rate %v: want RateAuto (0) or a positive number of requests a second", c.Rate)
+	if c.Rate < 0 || math.IsNaN(c.Rate) || math.IsInf(c.Rate, 0) || (c.Rate != RateAuto && c.Rate < MinRate) {
+		return fmt.Errorf("export: config: Rate %v: want RateAuto (0) or a number of requests a second from %g (one a day)", c.Rate, MinRate)
 	}
 	if c.MaxAttempts < 0 {
 		return fmt.Errorf("export: config: MaxAttempts %d: must not be negative", c.MaxAttempts)
@@ -232,15 +236,19 @@ func (c Config) withDefaults() Config {
 }
 
 // ParseRate reads a --rate value: "auto" (or "") is RateAuto, anything else
-// a positive number of requests a second per API, the ceiling.
+// a number of requests a second per API, the ceiling: finite, and at least
+// MinRate (one call a day).
 func ParseRate(s string) (float64, error) {
 	s = strings.TrimSpace(s)
 	if s == "" || strings.EqualFold(s, "auto") {
 		return RateAuto, nil
 	}
 	r, err := strconv.ParseFloat(s, 64)
-	if err != nil || !(r > 0) || math.IsInf(r, 0) {
+	switch {
+	case err != nil || !(r > 0) || math.IsInf(r, 0):
 		return 0, fmt.Errorf("rate %q: want auto or a positive number of requests a second", s)
+	case r < MinRate:
+		return 0, fmt.Errorf("rate %q: below the floor of one request a day (%g a second)", s, MinRate)
 	}
 	return r, nil
 }

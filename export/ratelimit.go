@@ -359,7 +359,7 @@ func (a *apiLimit) readyLocked(now time.Time) time.Time {
 	if a.last.IsZero() || math.IsInf(r, 1) {
 		return now
 	}
-	gap := time.Duration(float64(time.Second) / r)
+	gap := secondsDuration(1 / r)
 	next := a.last.Add(gap)
 	if next.Before(now) {
 		// Behind the schedule (a timer, a busy machine, callers that
@@ -536,6 +536,20 @@ func parseRateLimit(v string) (rateLimit, bool) {
 	return rl, true
 }
 
+// secondsDuration is s seconds as a Duration, saturating at the longest
+// one (and 0 for NaN or s <= 0): converting a float64 out of the int64
+// range is not defined in Go (on amd64 it gives the most negative
+// Duration, which a pacer would read as "no wait at all").
+func secondsDuration(s float64) time.Duration {
+	switch {
+	case !(s > 0):
+		return 0
+	case s >= float64(math.MaxInt64/int64(time.Second)): // whole seconds: the product cannot round past the range
+		return math.MaxInt64
+	}
+	return time.Duration(s * float64(time.Second))
+}
+
 // parseWindow reads "1 minute", "1 second", "10 second", "10 seconds",
 // "1 hour", "1 day" (also without the number, or as a Go duration like "1m").
 func parseWindow(s string) (time.Duration, error) {
@@ -563,6 +577,9 @@ func parseWindow(s string) (time.Duration, error) {
 		u = 24 * time.Hour
 	default:
 		return 0, errors.New("bad window unit")
+	}
+	if time.Duration(n) > math.MaxInt64/u {
+		return 0, errors.New("window too long")
 	}
 	return time.Duration(n) * u, nil
 }

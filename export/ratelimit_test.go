@@ -29,6 +29,8 @@ func TestParseRateLimit(t *testing.T) {
 		{"remain:5,limit:0,time:1 second", rateLimit{}, false},
 		{"remain:5,limit:10", rateLimit{}, false},
 		{"remain:5,limit:10,time:1 fortnight", rateLimit{}, false},
+		{"remain:5,limit:10,time:213504 days", rateLimit{}, false}, // would overflow to 15 minutes
+		{"remain:5,limit:10,time:1000000 days", rateLimit{}, false},
 		{"", rateLimit{}, false},
 		{"garbage", rateLimit{}, false},
 	}
@@ -320,6 +322,11 @@ func TestParseRate(t *testing.T) {
 		{"NaN", 0, true},
 		{"Inf", 0, true},
 		{"fast", 0, true},
+		{"1e-10", 0, true}, // 317 years between calls: below the floor
+		{"1e-300", 0, true},
+		{"1e-5", 0, true},
+		{FormatRate(MinRate), MinRate, false}, // one a day
+		{"0.0001", 0.0001, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -447,5 +454,61 @@ func TestOutcome(t *testing.T) {
 				t.Errorf("outcome(%v) = %q, want %q", tt.err, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestSecondsDuration: a float64 number of seconds becomes a Duration
+// without overflow, saturating at the longest one.
+func TestSecondsDuration(t *testing.T) {
+	tests := []struct {
+		in   float64
+		want time.Duration
+	}{
+		{1, time.Second},
+		{0.5, 500 * time.Millisecond},
+		{86400, 24 * time.Hour},
+		{0, 0},
+		{-3, 0},
+		{math.NaN(), 0},
+		{1e10, math.MaxInt64}, // 317 years
+		{1 / 1e-10, math.MaxInt64},
+		{math.Inf(1), math.MaxInt64},
+		{9223372036.5, math.MaxInt64},
+	}
+	for _, tt := range tests {
+		if got := secondsDuration(tt.in); got != tt.want {
+			t.Errorf("secondsDuration(%v) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestSlowestCeilingWaitsADay: at the slowest ceiling (MinRate) the call
+// after a call waits a day, not no time at all.
+func TestSlowestCeilingWaitsADay(t *testing.T) {
+	a := newAPILimit(MinRate)
+	now := time.Now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if got := a.readyLocked(now); !got.Equal(now) {
+		t.Fatalf("first call ready at %v, want now", got.Sub(now))
+	}
+	a.sentLocked(now)
+	if got := a.readyLocked(now).Sub(now); got < 24*time.Hour-time.Second || got > 24*time.Hour+time.Second {
+		t.Errorf("second call ready after %v, want a day", got)
+	}
+}
+
+// TestConfigRefusesARateBelowTheFloor: Validate refuses a ceiling below one
+// call a day.
+func TestConfigRefusesARateBelowTheFloor(t *testing.T) {
+	for _, r := range []float64{1e-10, MinRate / 2} {
+		c := Config{BaseURL: "http://x", Credentials: Credentials{Token: "t"}, Rate: r}
+		if err := c.Validate(); err == nil {
+			t.Errorf("Validate with Rate %v: no error", r)
+		}
+	}
+	c := Config{BaseURL: "http://x", Credentials: Credentials{Token: "t"}, Rate: MinRate}
+	if err := c.Validate(); err != nil {
+		t.Errorf("Validate with Rate MinRate: %v", err)
 	}
 }

@@ -99,7 +99,7 @@ func LockDir(dir string) (unlock func() error, err error) {
 	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return nil, fmt.Errorf("report: lock %s: %w", dir, err)
 	}
-	key := resolvePath(dir)
+	key := ResolvePath(dir)
 	path := filepath.Join(dir, LockFile)
 	release, err := lockFile(path, dir)
 	if err != nil {
@@ -130,7 +130,7 @@ func lockUnlessHeld(dir string) (func() error, error) {
 		return nil, fmt.Errorf("report: create %s: %w", dir, err)
 	}
 	held.Lock()
-	n := held.dirs[resolvePath(dir)]
+	n := held.dirs[ResolvePath(dir)]
 	held.Unlock()
 	if n > 0 {
 		return func() error { return nil }, nil
@@ -162,10 +162,11 @@ func readHolder(f *os.File, dir string) *LockedError {
 	return e
 }
 
-// resolvePath returns p absolute and clean, with symbolic links resolved
+// ResolvePath returns p absolute and clean, with symbolic links resolved
 // as far as the path exists (a path that does not exist yet is resolved
-// through its longest existing parent).
-func resolvePath(p string) string {
+// through its longest existing parent): two paths to one directory give
+// the same string.
+func ResolvePath(p string) string {
 	abs, err := filepath.Abs(p)
 	if err != nil {
 		return filepath.Clean(p)

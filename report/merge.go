@@ -232,7 +232,7 @@ func Merge(out string, dirs []string) (sum Summary, err error) {
 // made absolute and clean with symbolic links resolved (as far as they
 // exist), or the same file on disk.
 func samePath(a, b string) bool {
-	if resolvePath(a) == resolvePath(b) {
+	if ResolvePath(a) == ResolvePath(b) {
 		return true
 	}
 	ai, err := os.Stat(a)
