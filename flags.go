@@ -40,7 +40,7 @@ func defaultAPIFlags() apiFlags {
 func (a *apiFlags) register(c *command, media bool) {
 	fs := c.fs
 	fs.StringVar(&a.API, "api", a.API, "Meeting API base URL")
-	fs.Var(&a.Rate, "rate", "requests a second sent to each API: auto (follow the gateway's advertised quota) or a number (a ceiling never exceeded)")
+	fs.Var(&a.Rate, "rate", "requests a second sent to each API: auto (follow the gateway's advertised quota) or a number (a ceiling never exceeded, at least 0.0000115741: one a day)")
 	fs.IntVar(&a.MaxAttempts, "max-attempts", a.MaxAttempts, "tries per API call and per file download, first included")
 	fs.DurationVar(&a.MaxElapsed, "max-elapsed", a.MaxElapsed, "longest time spent retrying one API call or one file (Retry-After included)")
 	fs.DurationVar(&a.RequestTimeout, "request-timeout", a.RequestTimeout, "timeout of one API request")

@@ -89,13 +89,13 @@ func defaultRunFlags() *runFlags {
 // register binds every run flag.
 func (f *runFlags) register(c *command) {
 	fs := c.fs
-	fs.StringVar(&f.Input, "input", f.Input, "CSV of conference UUIDs (a confUUID column, or the first column)")
+	fs.StringVar(&f.Input, "input", f.Input, "CSV of conference UUIDs (a confUUID column, or the first column); - is standard input; a pipe or FIFO is read once")
 	fs.Var(&f.From, "from", "discover conferences starting on or after this date (YYYY-MM-DD, UTC) instead of --input")
 	fs.Var(&f.To, "to", "with --from: discover conferences up to the end of this date")
 	fs.BoolVar(&f.AllUsers, "all-users", f.AllUsers, "with --from/--to: every user's recordings (administrator)")
 	fs.StringVar(&f.Search, "search", f.Search, "with --from/--to: only recordings whose subject matches this text")
 	fs.StringVar(&f.Dest, "dest", f.Dest, "destination: s3://bucket/prefix or a local directory")
-	fs.StringVar(&f.Out, "out", f.Out, "directory for the report (manifest.xlsx, manifest.csv, failures.csv, summary.json)")
+	fs.StringVar(&f.Out, "out", f.Out, "directory for the report (manifest.xlsx, manifest.csv, failures.csv, summary.json); not inside --dest, nor around it")
 	fs.IntVar(&f.Concurrency, "concurrency", f.Concurrency, "conferences in flight")
 	f.API.register(c, true)
 	fs.Var(&f.Links, "links", "how download links are obtained: auto, downloadurls or recordinfo")
@@ -107,7 +107,7 @@ func (f *runFlags) register(c *command) {
 	fs.StringVar(&f.Shard, "shard", "", "K/N: process only the conferences of shard K of N (0-based; K from $JOB_COMPLETION_INDEX or $AWS_BATCH_JOB_ARRAY_INDEX when N alone is given as /N)")
 	fs.BoolVar(&f.DeleteAfter, "delete-after-archive", false, "delete each recording from the meeting platform after its files are stored and verified (needs --confirm-delete)")
 	fs.BoolVar(&f.ConfirmDelete, "confirm-delete", false, "confirm --delete-after-archive")
-	fs.DurationVar(&f.Grace, "grace", f.Grace, "on SIGINT/SIGTERM, how long conferences in flight may finish before they are cancelled")
+	fs.DurationVar(&f.Grace, "grace", f.Grace, "on SIGINT/SIGTERM/SIGHUP, how long conferences in flight may finish before they are cancelled")
 	fs.BoolVar(&f.Quiet, "quiet", false, "no progress bar or progress lines")
 	fs.DurationVar(&f.ProgressInterval, "progress-interval", f.ProgressInterval, "interval of progress log lines when stderr is not a terminal")
 	f.Metrics.register(fs)
