@@ -420,7 +420,8 @@ func (p *runPlan) archiveJob(ctx context.Context, log *slog.Logger, e env, onDon
 	defer inc.Close()
 
 	items, known, fatal := p.loadItems(stop, client, log, inc, e.stdin)
-	defer items.Close()
+	// items is never nil: with a fatal error, its items are reported too.
+	defer func() { _ = items.Close() }()
 	w, total, err := p.startReport(stop, items, started, log)
 	if err != nil {
 		return err
