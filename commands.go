@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -364,7 +365,8 @@ func cmdDemo(ctx context.Context, args []string, e env) error {
 	for _, conf := range ds.Conferences {
 		b.WriteString(conf.ConfUUID + "\n")
 	}
-	if err := os.WriteFile(input, []byte(b.String()), 0o666); err != nil {
+	// Written aside and renamed: a link at input.csv is replaced, never written through.
+	if err := report.WriteFileAtomic(input, func(w io.Writer) error { _, err := io.WriteString(w, b.String()); return err }); err != nil {
 		return usagef("demo: %v", err)
 	}
 

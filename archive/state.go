@@ -304,9 +304,11 @@ func (d *DirStore) lockState(key string, o HoldOptions) (hold, error) {
 	if err := d.mkdirInside(filepath.Dir(p)); err != nil {
 		return nil, fmt.Errorf("archive: hold state %s: %w", p, err)
 	}
-	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, filePerm)
+	// A symbolic link planted at the lock's name is refused, never
+	// truncated through.
+	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|oNoFollow, filePerm)
 	if err != nil {
-		return nil, fmt.Errorf("archive: hold state %s: %w", p, err)
+		return nil, fmt.Errorf("archive: hold state %s (a symbolic link there is refused): %w", p, err)
 	}
 	if err := flockNB(f); err != nil {
 		defer f.Close()

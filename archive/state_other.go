@@ -7,6 +7,9 @@ import (
 	"os"
 )
 
+// oNoFollow: no such flag here (state in a directory needs a Unix system).
+const oNoFollow = 0
+
 // errWouldBlock: the lock is held by someone else.
 var errWouldBlock = errors.New("lock held")
 

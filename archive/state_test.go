@@ -286,3 +286,32 @@ func TestStateDirLockFile(t *testing.T) {
 		t.Errorf("URI %s, want %s", got, want)
 	}
 }
+
+// TestStateDirLockRefusesALink: a symbolic link planted at the state's
+// lock file is refused; the file it points to is not truncated.
+func TestStateDirLockRefusesALink(t *testing.T) {
+	root := t.TempDir()
+	st, err := archive.NewDirStore(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	victim := filepath.Join(t.TempDir(), "precious")
+	if err := os.WriteFile(victim, []byte("keep me"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(root, "_meetarchive", "state")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, filepath.Join(dir, "since-last.lock")); err != nil {
+		t.Fatal(err)
+	}
+	h, err := archive.HoldState(context.Background(), st, "since-last", archive.HoldOptions{Holder: "A"})
+	if err == nil {
+		h.Release()
+		t.Fatal("a lock file that is a symbolic link was accepted")
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "keep me" {
+		t.Errorf("the link's target now holds %q", b)
+	}
+}

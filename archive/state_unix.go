@@ -9,6 +9,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// oNoFollow makes an open refuse a symbolic link in the last element.
+const oNoFollow = unix.O_NOFOLLOW
+
 // errWouldBlock: the flock is held by someone else.
 var errWouldBlock = errors.New("lock held")
 
