@@ -38,9 +38,32 @@ var ErrOutIsInput = errors.New("output directory is one of the inputs")
 // numbers and booleans, and the text of any value that does not begin with
 // a formula character. Text that was neutralised on writing keeps its
 // leading single quote (see Neutralize); a CRLF inside a field comes back
-// as LF (encoding/csv); times come back in UTC, to the second. An error from fn stops the reading and is returned (wrapped).
+// as LF (encoding/csv); times come back in UTC, to the second. A cell that
+// does not parse is a *CellError. An error from fn stops the reading and is
+// returned (wrapped).
 func ReadManifest(path string, fn func(Row) error) error {
-	return scanManifest(path, nil, func(_ []string, r Row) error { return fn(r) })
+	return scanManifest(path, false, nil, func(_ []string, r Row) error { return fn(r) })
+}
+
+// ReadManifestStrict is ReadManifest that also refuses every cell the
+// writer could not have written, with a *CellError naming the line and the
+// column (errors.Is finds ErrBadCell):
+//
+//   - status one of Statuses;
+//   - confUUID 32 lower-case hexadecimal digits, except on an invalid-input
+//     row and on the cancelled row of a planned line that got no row of its
+//     own (errorCode interrupted or no-result), which carry the input's
+//     text as given;
+//   - sha256 64 lower-case hexadecimal digits on an archived or
+//     already-archived row that names a file, and empty or 64 such digits
+//     on any other row;
+//   - seq, fileIndex, bytes, attempts and estimatedBytes integers, not
+//     negative;
+//   - no text cell holding a control character (NUL, ESC, CR, ...; LF and
+//     TAB only in the multi-line columns) or invalid UTF-8, which the writer
+//     always escapes (see CleanText).
+func ReadManifestStrict(path string, fn func(Row) error) error {
+	return scanManifest(path, true, nil, func(_ []string, r Row) error { return fn(r) })
 }
 
 // FilterManifest copies the manifest.csv at path to w, keeping its header
@@ -50,7 +73,7 @@ func ReadManifest(path string, fn func(Row) error) error {
 // row at a time.
 func FilterManifest(path string, w io.Writer, keep func(Row) bool) error {
 	cw := csv.NewWriter(w)
-	err := scanManifest(path, func(header []string) error { return cw.Write(header) },
+	err := scanManifest(path, false, func(header []string) error { return cw.Write(header) },
 		func(rec []string, r Row) error {
 			if !keep(r) {
 				return nil
@@ -64,9 +87,10 @@ func FilterManifest(path string, w io.Writer, keep func(Row) bool) error {
 	return err
 }
 
-// scanManifest is ReadManifest giving fn each record as read too (the slice
-// is reused: fn must not keep it), and header (may be nil) the header row.
-func scanManifest(path string, header func([]string) error, fn func([]string, Row) error) error {
+// scanManifest is ReadManifest (ReadManifestStrict when strict) giving fn
+// each record as read too (the slice is reused: fn must not keep it), and
+// header (may be nil) the header row.
+func scanManifest(path string, strict bool, header func([]string) error, fn func([]string, Row) error) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("report: read manifest: %w", err)
@@ -86,7 +110,9 @@ func scanManifest(path string, header func([]string) error, fn func([]string, Ro
 		return fmt.Errorf("report: read manifest %s: header: %w", path, err)
 	}
 	pos := make([]int, len(manifestColumns))
+	byName := map[string]int{}
 	for i, c := range manifestColumns {
+		byName[c.name] = i
 		pos[i] = -1
 		for j, h := range head {
 			if strings.EqualFold(strings.TrimSpace(h), c.name) {
@@ -105,6 +131,10 @@ func scanManifest(path string, header func([]string) error, fn func([]string, Ro
 			return fmt.Errorf("report: read manifest %s: %w", path, err)
 		}
 	}
+	cellErr := func(i int, rec []string, reason string) error {
+		line, _ := cr.FieldPos(pos[i])
+		return fmt.Errorf("report: read manifest: %w", &CellError{Path: path, Line: line, Column: manifestColumns[i].name, Value: rec[pos[i]], Reason: reason})
+	}
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -119,8 +149,23 @@ func scanManifest(path string, header func([]string) error, fn func([]string, Ro
 				continue
 			}
 			if err := manifestColumns[i].set(&r, rec[pos[i]]); err != nil {
-				line, _ := cr.FieldPos(pos[i])
-				return fmt.Errorf("report: read manifest %s: line %d: %s: %w", path, line, manifestColumns[i].name, err)
+				return cellErr(i, rec, parseReason(err))
+			}
+			if !strict {
+				continue
+			}
+			if reason := checkCell(manifestColumns[i].name, rec[pos[i]], &r); reason != "" {
+				return cellErr(i, rec, reason)
+			}
+		}
+		if strict {
+			if col, reason := checkRow(&r); col != "" {
+				i := byName[col]
+				if pos[i] < 0 { // a required cell whose column is missing
+					line, _ := cr.FieldPos(0)
+					return fmt.Errorf("report: read manifest: %w", &CellError{Path: path, Line: line, Column: col, Reason: reason + " (no such column)"})
+				}
+				return cellErr(i, rec, reason)
 			}
 		}
 		if err := fn(rec, r); err != nil {
@@ -149,6 +194,12 @@ func scanManifest(path string, header func([]string) error, fn func([]string, Ro
 // (so 130 if any shard was interrupted); RunID joins the shards' run IDs
 // with "+"; other RunInfo fields keep a value all shards agree on, else join
 // the distinct values with " | ", as does Fatal. MergedFrom lists dirs.
+//
+// Every shard's manifest is read with ReadManifestStrict: a cell the writer
+// could not have written (an unknown status, an archived file without a
+// SHA-256, a negative seq, a confUUID that is not one, a control byte...)
+// refuses the whole merge with an error naming the shard, the line and the
+// column (errors.Is finds ErrBadCell), and nothing is written to out.
 func Merge(out string, dirs []string) (sum Summary, err error) {
 	if len(dirs) == 0 {
 		return Summary{}, errors.New("report: merge: no shard directories")
@@ -188,7 +239,7 @@ func Merge(out string, dirs []string) (sum Summary, err error) {
 			started := false
 			var lastSeq int
 			var dupOf int // shard index + 1 of the earlier report; 0 = not a duplicate
-			err := ReadManifest(filepath.Join(d, ManifestCSV), func(r Row) error {
+			err := ReadManifestStrict(filepath.Join(d, ManifestCSV), func(r Row) error {
 				if !started || r.Seq != lastSeq {
 					started, lastSeq = true, r.Seq
 					key++
@@ -215,6 +266,9 @@ func Merge(out string, dirs []string) (sum Summary, err error) {
 				}
 				return yield(r, key)
 			})
+			if errors.Is(err, ErrBadCell) {
+				return fmt.Errorf("shard %d (%s) refused, nothing merged: %w", si+1, d, err)
+			}
 			if err != nil {
 				return err
 			}

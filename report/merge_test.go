@@ -33,16 +33,18 @@ func shardRun(t *testing.T, id string, started time.Time, exit int, rows []Row) 
 }
 
 func TestMerge(t *testing.T) {
+	u1, u2, u3, u4 := uuid(1), uuid(2), uuid(3), uuid(4)
+	sha := strings.Repeat("5a", 32)
 	a := shardRun(t, "a", t0, ExitOK, []Row{
-		{Seq: 0, ConfUUID: "u1", Status: Archived, FileIndex: 0, FileName: "0_0.mp4", Bytes: 100},
-		{Seq: 0, ConfUUID: "u1", Status: Archived, FileIndex: 1, FileName: "0_1.mp4", Bytes: 200},
-		{Seq: 1, ConfUUID: "u2", Status: Failed, ErrorCode: "timeout", Attempts: 5},
+		{Seq: 0, ConfUUID: u1, Status: Archived, FileIndex: 0, FileName: "0_0.mp4", Bytes: 100, SHA256: sha},
+		{Seq: 0, ConfUUID: u1, Status: Archived, FileIndex: 1, FileName: "0_1.mp4", Bytes: 200, SHA256: sha},
+		{Seq: 1, ConfUUID: u2, Status: Failed, ErrorCode: "timeout", Attempts: 5},
 	})
 	b := shardRun(t, "b", t0.Add(-time.Hour), ExitInterrupted, []Row{
-		{Seq: 0, ConfUUID: "u3", Status: Unavailable},
-		{Seq: 1, ConfUUID: "u1", Status: Archived, FileIndex: 0, FileName: "0_0.mp4", Bytes: 100}, // also in shard a
-		{Seq: 2, ConfUUID: "u4", Status: Archived, FileIndex: 0, FileName: "0_0.mp4", Bytes: 50},
-		{Seq: 3, ConfUUID: "u2", Status: Cancelled}, // also in shard a (failed there)
+		{Seq: 0, ConfUUID: u3, Status: Unavailable},
+		{Seq: 1, ConfUUID: u1, Status: Archived, FileIndex: 0, FileName: "0_0.mp4", Bytes: 100, SHA256: sha}, // also in shard a
+		{Seq: 2, ConfUUID: u4, Status: Archived, FileIndex: 0, FileName: "0_0.mp4", Bytes: 50, SHA256: sha},
+		{Seq: 3, ConfUUID: u2, Status: Cancelled}, // also in shard a (failed there)
 	})
 	out := filepath.Join(t.TempDir(), "merged")
 	sum, err := Merge(out, []string{a, b})
@@ -56,8 +58,8 @@ func TestMerge(t *testing.T) {
 		got = append(got, r.ConfUUID+"/"+string(r.Status)+"/"+r.ErrorCode)
 	}
 	want := []string{
-		"u1/archived/", "u1/archived/", "u2/failed/timeout", // shard a, in seq order
-		"u3/unavailable/", "u1/duplicate-input/merge-duplicate", "u4/archived/", "u2/duplicate-input/merge-duplicate",
+		u1 + "/archived/", u1 + "/archived/", u2 + "/failed/timeout", // shard a, in seq order
+		u3 + "/unavailable/", u1 + "/duplicate-input/merge-duplicate", u4 + "/archived/", u2 + "/duplicate-input/merge-duplicate",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("merged rows =\n%v\nwant\n%v", got, want)
@@ -70,7 +72,7 @@ func TestMerge(t *testing.T) {
 		name      string
 		got, want any
 	}{
-		{"DuplicateConferences", sum.DuplicateConferences, []string{"u1", "u2"}},
+		{"DuplicateConferences", sum.DuplicateConferences, []string{u1, u2}},
 		{"Conferences", sum.Conferences, 6},
 		{"archived", sum.Counts[Archived], 2},
 		{"failed", sum.Counts[Failed], 1},
@@ -102,7 +104,7 @@ func TestMerge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lines := strings.Split(strings.TrimSpace(string(fb)), "\n"); len(lines) != 2 || !strings.HasPrefix(lines[1], "u2,") {
+	if lines := strings.Split(strings.TrimSpace(string(fb)), "\n"); len(lines) != 2 || !strings.HasPrefix(lines[1], u2+",") {
 		t.Errorf("merged failures.csv = %q, want u2 once", fb)
 	}
 }
@@ -111,7 +113,7 @@ func TestMerge(t *testing.T) {
 // for a CRLF inside a field, which encoding/csv reads back as LF).
 func TestMergeOneShard(t *testing.T) {
 	dir := t.TempDir()
-	writeRun(t, dir, testInfo(), fixtureRows(), ExitFailures)
+	writeRun(t, dir, testInfo(), mergeableRows(), ExitFailures)
 	out := t.TempDir()
 	sum, err := Merge(out, []string{dir})
 	if err != nil {
@@ -133,7 +135,7 @@ func TestMergeOneShard(t *testing.T) {
 
 func TestMergeErrors(t *testing.T) {
 	shard := t.TempDir()
-	writeRun(t, shard, testInfo(), fixtureRows()[:2], ExitOK)
+	writeRun(t, shard, testInfo(), mergeableRows()[:2], ExitOK)
 	tests := []struct {
 		name string
 		out  string
@@ -155,4 +157,17 @@ func TestMergeErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mergeableRows is fixtureRows with what merge refuses made well-formed:
+// every stored file there carries its SHA-256.
+func mergeableRows() []Row {
+	rows := fixtureRows()
+	for i := range rows {
+		r := &rows[i]
+		if (r.Status == Archived || r.Status == AlreadyArchived) && !namesNoFile(r) && r.SHA256 == "" {
+			r.SHA256 = strings.Repeat("c3", 32)
+		}
+	}
+	return rows
 }

@@ -27,7 +27,7 @@ func TestFileModesFollowUmask(t *testing.T) {
 			old := syscall.Umask(tt.umask)
 			defer syscall.Umask(old)
 			dir := filepath.Join(t.TempDir(), "out", "run")
-			writeRun(t, dir, testInfo(), fixtureRows(), ExitFailures)
+			writeRun(t, dir, testInfo(), mergeableRows(), ExitFailures)
 			merged := filepath.Join(t.TempDir(), "merged")
 			if _, err := Merge(merged, []string{dir}); err != nil {
 				t.Fatal(err)

@@ -240,16 +240,16 @@ var secrets = []string{
 
 func secretRows() []Row {
 	return []Row{
-		{Seq: 0, ConfUUID: "c0", Status: Failed,
+		{Seq: 0, ConfUUID: uuid(0), Status: Failed,
 			Subject:       "Board meeting https://meet.example/play.html?id=7&token=SeKrEtQuery111",
 			ScheduserName: "ops access_token=SeKrEtAccess222",
 			ErrorCode:     "http-401",
 			ErrorMessage:  "request with X-Access-Token: SeKrEtHeader333 refused; Authorization: HMAC-SHA256 signature=SeKrEtAuth444; retried with Authorization: SeKrEtAuth444",
 			Attempts:      3},
-		{Seq: 1, ConfUUID: "c1", Status: Archived, FileType: "Hd", FileName: "0_0.mp4",
+		{Seq: 1, ConfUUID: uuid(1), Status: Archived, FileType: "Hd", FileName: "0_0.mp4", SHA256: strings.Repeat("0f", 32),
 			ObjectURI:    "https://media.example/videoHD/0_0.mp4?token=SeKrEtURI666",
 			ErrorMessage: `{"accessToken":"SeKrEtJSON555"} Bearer SeKrEtBearer777`},
-		{Seq: 2, ConfUUID: "c2", Status: Cancelled, ErrorMessage: "https://bob:SeKrEtPass888@host/x"},
+		{Seq: 2, ConfUUID: uuid(2), Status: Cancelled, ErrorMessage: "https://bob:SeKrEtPass888@host/x"},
 	}
 }
 

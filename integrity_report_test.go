@@ -1,0 +1,176 @@
+package main
+
+// Issue 18's report-side defects, each reproduced on the built binary:
+// merge refuses corrupt cells, local I/O errors get their own code, stale
+// temporary files are swept, terminal output is escaped, playback URLs keep
+// no credentials, a failed metrics push is a warning, verify checks the
+// sidecars, and --quiet is quiet.
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"meetarchive/export/meetingtest"
+	"meetarchive/report"
+)
+
+// copyReport copies the files of a report directory that merge reads.
+func copyReport(t *testing.T, from, to string) {
+	t.Helper()
+	if err := os.MkdirAll(to, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{report.ManifestCSV, report.SummaryJSON} {
+		b, err := os.ReadFile(filepath.Join(from, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(to, name), b, 0o666); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// editManifest changes one cell of manifest.csv: column col of the first
+// data row that pick accepts. It returns the 1-based line that row starts
+// on in the edited file.
+func editManifest(t *testing.T, dir, col string, pick func(map[string]string) bool, value func(old string) string) int {
+	t.Helper()
+	path := filepath.Join(dir, report.ManifestCSV)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ci := -1
+	for i, h := range recs[0] {
+		if h == col {
+			ci = i
+		}
+	}
+	if ci < 0 {
+		t.Fatalf("manifest has no column %s", col)
+	}
+	target := -1
+	for i, rec := range recs[1:] {
+		m := map[string]string{}
+		for j, h := range recs[0] {
+			m[h] = rec[j]
+		}
+		if pick(m) {
+			target = i + 1
+			break
+		}
+	}
+	if target < 0 {
+		t.Fatalf("no manifest row to edit for column %s", col)
+	}
+	recs[target][ci] = value(recs[target][ci])
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	if err := w.WriteAll(recs); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	// The line the edited record starts on, as a CSV reader counts it.
+	cr := csv.NewReader(bytes.NewReader(buf.Bytes()))
+	for i := 0; ; i++ {
+		if _, err := cr.Read(); err != nil {
+			t.Fatalf("re-reading the edited manifest: %v", err)
+		}
+		if i == target {
+			line, _ := cr.FieldPos(0)
+			return line
+		}
+	}
+}
+
+// TestMergeRefusesCorruptCells: every corrupt cell of a shard's manifest
+// makes merge refuse the shard with exit 3, naming the shard, the row's
+// line and the column, and write no merged report; clean shards (with the
+// invalid input lines the writer reports as given) still merge.
+func TestMergeRefusesCorruptCells(t *testing.T) {
+	ds := genDataset(6, 1, 4<<10, 181)
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 181})
+	dir := t.TempDir()
+	lines := append(uuids(ds), "not-a-uuid", "../../etc/passwd", "=cmd|' /C calc'!A0")
+	in := writeInput(t, dir, lines...)
+	var shards []string
+	for k := 0; k < 2; k++ {
+		out := filepath.Join(dir, fmt.Sprintf("shard-%d", k))
+		res := runBin(t, simEnv(sim), "run", "--input", in, "--dest", filepath.Join(dir, "a"), "--out", out, "--shard", fmt.Sprintf("%d/2", k))
+		if res.code != 0 && res.code != 1 {
+			t.Fatalf("shard %d: exit %d\n%s", k, res.code, res.stderr)
+		}
+		shards = append(shards, out)
+	}
+	// Each shard reports the invalid lines as given; they are not corrupt.
+	clean := filepath.Join(dir, "merged-clean")
+	if res := runBin(t, nil, "merge", "--out", clean, shards[0], shards[1]); res.code != 0 {
+		t.Fatalf("clean merge: exit %d, want 0\n%s", res.code, res.stderr)
+	}
+	invalid := 0
+	for _, r := range readManifest(t, clean) {
+		if r["status"] == "invalid-input" {
+			invalid++
+		}
+	}
+	if invalid == 0 {
+		t.Fatal("the clean merge has no invalid-input row: the test does not exercise the given-text form")
+	}
+
+	archivedFile := func(r map[string]string) bool { return r["status"] == "archived" && r["fileName"] != "" }
+	anyRow := func(map[string]string) bool { return true }
+	tests := []struct {
+		name  string
+		col   string
+		pick  func(map[string]string) bool
+		value func(string) string
+	}{
+		{"unknown status", "status", archivedFile, func(string) string { return "archivXd" }},
+		{"sha256 not 64 hex", "sha256", archivedFile, func(old string) string { return old[:40] }},
+		{"sha256 upper case", "sha256", archivedFile, strings.ToUpper},
+		{"sha256 missing", "sha256", archivedFile, func(string) string { return "" }},
+		{"NUL in objectURI", "objectURI", archivedFile, func(old string) string { return old + "\x00.evil" }},
+		{"ESC in subject", "subject", archivedFile, func(old string) string { return old + "\x1b[2J" }},
+		{"negative seq", "seq", anyRow, func(string) string { return "-1" }},
+		{"seq not a number", "seq", anyRow, func(string) string { return "one" }},
+		{"confUUID a path", "confUUID", archivedFile, func(string) string { return "../../etc/passwd" }},
+		{"confUUID empty", "confUUID", archivedFile, func(string) string { return "" }},
+		{"negative bytes", "bytes", archivedFile, func(string) string { return "-5" }},
+		{"negative fileIndex", "fileIndex", archivedFile, func(string) string { return "-1" }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := filepath.Join(t.TempDir(), "shard-bad")
+			copyReport(t, shards[1], bad)
+			line := editManifest(t, bad, tc.col, tc.pick, tc.value)
+			out := filepath.Join(t.TempDir(), "merged")
+			res := runBin(t, nil, "merge", "--out", out, shards[0], bad)
+			if res.code != 3 {
+				t.Fatalf("exit %d, want 3\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
+			}
+			for _, want := range []string{bad, fmt.Sprintf("line %d", line), "column " + tc.col} {
+				if !strings.Contains(res.stderr, want) {
+					t.Errorf("stderr does not name %q:\n%s", want, res.stderr)
+				}
+			}
+			if strings.ContainsAny(res.stderr, "\x00\x1b") {
+				t.Errorf("stderr carries a raw control byte: %q", res.stderr)
+			}
+			if _, err := os.Stat(filepath.Join(out, report.ManifestCSV)); err == nil {
+				t.Errorf("a refused merge wrote %s", report.ManifestCSV)
+			}
+		})
+	}
+}
