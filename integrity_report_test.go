@@ -11,8 +11,10 @@ import (
 	"encoding/csv"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"meetarchive/export/meetingtest"
@@ -173,4 +175,100 @@ func TestMergeRefusesCorruptCells(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mountTmpfs mounts a tmpfs of the given size (e.g. "1m") on a new
+// directory and unmounts it when the test ends; it skips the test when
+// mounting is refused (not root, no tmpfs, a sandbox without mount).
+func mountTmpfs(t *testing.T, size string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "tmpfs")
+	if err := os.Mkdir(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput()
+	if err != nil {
+		t.Skipf("a full disk needs a small tmpfs, and mount was refused (%v: %s); run as root to test it", err, bytes.TrimSpace(out))
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v: %s", dir, err, out)
+		}
+	})
+	return dir
+}
+
+// fillDisk leaves about free bytes free on the file system of dir.
+func fillDisk(t *testing.T, dir string, free int64) {
+	t.Helper()
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		t.Fatal(err)
+	}
+	avail := int64(st.Bavail) * st.Bsize
+	if avail <= free {
+		return
+	}
+	if err := os.WriteFile(filepath.Join(dir, "filler"), make([]byte, avail-free), 0o666); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFullDiskHasItsOwnCode: a destination whose disk fills up fails the
+// files that do not fit with errorCode disk-full and a hint naming the
+// directory (not "connection" and "check connectivity"); a full --out
+// ends the run with exit 3 and a closing line that says disk-full and
+// names the directory.
+func TestFullDiskHasItsOwnCode(t *testing.T) {
+	ds := genDataset(3, 1, 700<<10, 182)
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 182})
+	dir := t.TempDir()
+	in := writeInput(t, dir, uuids(ds)...)
+
+	t.Run("dest", func(t *testing.T) {
+		dest := mountTmpfs(t, "1m")
+		out := filepath.Join(t.TempDir(), "report")
+		env := simEnv(sim)
+		env["MEETARCHIVE_MAX_ATTEMPTS"] = "1"
+		res := runBin(t, env, "run", "--input", in, "--dest", dest, "--out", out, "--concurrency", "1")
+		if res.code != 1 {
+			t.Fatalf("exit %d, want 1\n%s", res.code, res.stderr)
+		}
+		full := 0
+		for _, r := range readManifest(t, out) {
+			if r["status"] == "archived" {
+				continue
+			}
+			if r["errorCode"] == "connection" || strings.Contains(r["hint"], "connectivity") {
+				t.Errorf("row %s/%s: errorCode %s, hint %q: a full disk reported as a network problem", r["confUUID"], r["fileName"], r["errorCode"], r["hint"])
+			}
+			if r["errorCode"] == "disk-full" {
+				full++
+				if !strings.Contains(r["hint"], dest) || !strings.Contains(r["hint"], "free space") {
+					t.Errorf("disk-full hint %q does not name %s and what to do", r["hint"], dest)
+				}
+			}
+		}
+		if full == 0 {
+			t.Errorf("no row has errorCode disk-full; manifest:\n%v", readManifest(t, out))
+		}
+	})
+
+	t.Run("out", func(t *testing.T) {
+		out := mountTmpfs(t, "1m")
+		fillDisk(t, out, 8<<10)
+		res := runBin(t, simEnv(sim), "run", "--input", in, "--dest", filepath.Join(t.TempDir(), "a"), "--out", out)
+		if res.code != 3 {
+			t.Fatalf("exit %d, want 3\n%s", res.code, res.stderr)
+		}
+		last := lastLine(res.stderr)
+		if !strings.Contains(res.stderr, "disk-full") || !strings.Contains(last, out) {
+			t.Errorf("stderr does not end saying disk-full and naming %s:\n%s", out, res.stderr)
+		}
+	})
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return lines[len(lines)-1]
 }

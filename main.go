@@ -19,6 +19,8 @@ import (
 	"syscall"
 
 	"golang.org/x/term"
+
+	"meetarchive/pipeline"
 )
 
 // Set at build time with -ldflags "-X main.version=... -X main.commit=...".
@@ -45,6 +47,9 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	code := exitCode(err)
 	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintf(stderr, "meetarchive: %v\n", err)
+		if c, hint := pipeline.LocalIO(err); c != "" {
+			fmt.Fprintf(stderr, "meetarchive: %s: %s, then run it again\n", c, hint)
+		}
 	}
 	return code
 }

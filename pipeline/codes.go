@@ -2,7 +2,11 @@ package pipeline
 
 import (
 	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 
 	"meetarchive/archive"
 	"meetarchive/export"
@@ -37,12 +41,19 @@ const (
 	// against: nothing could prove it whole, so it is not archived.
 	CodeUnverifiableLength Code = "unverifiable-length"
 	CodeStalled            Code = export.CodeStalled // the media body stopped moving (--stall-timeout), resumes included
+	CodeDiskFull           Code = "disk-full"        // a local file system is full or over quota (ENOSPC, EDQUOT)
+	CodeLocalIO            Code = "local-io"         // any other local file error: read-only, permission, I/O error
 )
 
 // codeOf is the errorCode of any error of the pipeline.
 func codeOf(err error) Code {
 	if errors.Is(err, archive.ErrIntegrity) {
 		return CodeIntegrity
+	}
+	// Before export's codes: a syscall.Errno looks like a net.Error (it
+	// has Timeout and Temporary), so a full disk would read "connection".
+	if c, _ := LocalIO(err); c != "" {
+		return c
 	}
 	if errors.Is(err, export.ErrAuth) {
 		return CodeAuth
@@ -59,6 +70,56 @@ func codeOf(err error) Code {
 		return Code(c)
 	}
 	return CodeStore
+}
+
+// LocalIO recognises an error of a local file operation (writing to a
+// directory destination or to --out): a *fs.PathError or *os.LinkError
+// with a system error. It returns its code, disk-full for ENOSPC and
+// EDQUOT and local-io for any other (EROFS, EACCES, EPERM, EIO, ...), and
+// what to do, naming the directory (a temporary file's directory, since
+// the file itself was removed); "" and "" for any other error (a network
+// error is never one: those are *net.OpError).
+func LocalIO(err error) (Code, string) {
+	var (
+		pe    *fs.PathError
+		le    *os.LinkError
+		path  string
+		errno syscall.Errno
+	)
+	switch {
+	case errors.As(err, &pe):
+		path = pe.Path
+	case errors.As(err, &le):
+		path = le.New
+	default:
+		return "", ""
+	}
+	if !errors.As(err, &errno) {
+		return "", ""
+	}
+	if base := filepath.Base(path); strings.HasPrefix(base, ".meetarchive-") || strings.HasSuffix(base, ".tmp") {
+		path = filepath.Dir(path)
+	}
+	switch errno {
+	case syscall.ENOSPC:
+		return CodeDiskFull, "no space left on the file system of " + path + ": free space there (or choose another --dest or --out)"
+	case syscall.EDQUOT:
+		return CodeDiskFull, "disk quota exceeded on " + path + ": free space or raise the quota"
+	case syscall.EROFS:
+		return CodeLocalIO, path + " is on a read-only file system: remount it read-write or choose another --dest or --out"
+	case syscall.EACCES, syscall.EPERM:
+		return CodeLocalIO, "permission denied on " + path + ": give this user write access there"
+	}
+	return CodeLocalIO, "local file error on " + path + " (" + errno.Error() + "): check that disk"
+}
+
+// hintFor is the hint of a row that failed with err under code c: for a
+// local file error, what to do naming the path; else hint(c).
+func hintFor(c Code, err error) string {
+	if lc, h := LocalIO(err); lc != "" {
+		return h + ", then rerun with --input failures.csv"
+	}
+	return hint(c)
 }
 
 // hint says in a few words what a person should do about a row with this
@@ -120,6 +181,10 @@ func hint(c Code) string {
 		return "the media host redirected where a download token must not go: check proxies, then " + rerun
 	case c == CodeStore:
 		return "the destination failed: check it, then " + rerun
+	case c == CodeDiskFull:
+		return "the local disk is full (errorMessage names the path): free space there, then " + rerun
+	case c == CodeLocalIO:
+		return "a local file could not be written (errorMessage names the path and why): fix it, then " + rerun
 	}
 	return rerun + "; if it fails again, see errorMessage"
 }

@@ -92,7 +92,7 @@ func (j *Job) detailsFailed(ctx context.Context, log *slog.Logger, base report.R
 		return finish(base), nil
 	}
 	base.Status = report.Failed
-	setCode(&base, codeOf(err), err.Error())
+	setErr(&base, err, err.Error())
 	log.Error("details failed", "err", err, "attempts", base.Attempts)
 	return finish(base), nil
 }
@@ -121,7 +121,7 @@ func (j *Job) archiveFiles(ctx context.Context, log *slog.Logger, base report.Ro
 		return finish(base), nil
 	case linkErr != nil && len(states) == 0:
 		base.Status = report.Failed
-		setCode(&base, codeOf(linkErr), "download links: "+linkErr.Error())
+		setErr(&base, linkErr, "download links: "+linkErr.Error())
 		base.Attempts = export.Attempts(linkErr)
 		return finish(base), nil
 	case len(states) == 0:
@@ -151,9 +151,9 @@ func (j *Job) archiveFiles(ctx context.Context, log *slog.Logger, base report.Ro
 			case st.obj != nil:
 				setCode(r, CodeUncommitted, "this file is stored, but another file of the conference failed, so the conference is not committed; a rerun keeps this file and fetches the rest")
 			case st.err != nil:
-				setCode(r, codeOf(st.err), st.err.Error())
+				setErr(r, st.err, st.err.Error())
 			default:
-				setCode(r, codeOf(linkErr), "download links: "+linkErr.Error())
+				setErr(r, linkErr, "download links: "+linkErr.Error())
 			}
 		}), nil
 	}
@@ -171,6 +171,9 @@ func (j *Job) archiveFiles(ctx context.Context, log *slog.Logger, base report.Ro
 			}
 			r.Status = report.Failed
 			setCode(r, CodeUncommitted, "files stored but the commit mark (sidecar) could not be written: "+err.Error())
+			if c, _ := LocalIO(err); c != "" {
+				r.Hint = hintFor(c, err)
+			}
 		}), nil
 	}
 	log.Info("archived", "files", len(states))

@@ -17,6 +17,13 @@ func setCode(r *report.Row, c Code, msg string) {
 	r.ErrorCode, r.ErrorMessage, r.Hint = string(c), msg, hint(c)
 }
 
+// setErr sets a row's errorCode from err (codeOf), its message, and the
+// hint for that error: for a local file error, one naming the path.
+func setErr(r *report.Row, err error, msg string) {
+	c := codeOf(err)
+	r.ErrorCode, r.ErrorMessage, r.Hint = string(c), msg, hintFor(c, err)
+}
+
 func inputProblemRow(it Item) report.Row {
 	r := report.Row{Seq: it.Seq, ConfUUID: it.ConfUUID, Status: it.Problem, FinishedAt: time.Now().UTC()}
 	code := CodeInvalidInput
