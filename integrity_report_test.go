@@ -9,7 +9,9 @@ package main
 import (
 	"bytes"
 	"encoding/csv"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -271,4 +273,72 @@ func TestFullDiskHasItsOwnCode(t *testing.T) {
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	return lines[len(lines)-1]
+}
+
+// partialFiles lists the temporary files a directory store leaves behind
+// when it is killed mid-write.
+func partialFiles(t *testing.T, root string) []string {
+	t.Helper()
+	var found []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if name := d.Name(); !d.IsDir() && (strings.HasSuffix(name, ".partial") || strings.HasPrefix(name, ".meetarchive-") || strings.HasPrefix(name, ".preflight-")) {
+			found = append(found, p)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	return found
+}
+
+// TestRerunSweepsStalePartials: a run killed (SIGKILL) while files stream
+// into a directory leaves temporary .partial files; the rerun that
+// archives those conferences removes them, and verify and sha256sums.txt
+// then describe a destination with nothing else in it.
+func TestRerunSweepsStalePartials(t *testing.T) {
+	ds := genDataset(4, 2, 1<<20, 183)
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 183, MediaRate: 1 << 20}) // about a second a file
+	dir := t.TempDir()
+	in := writeInput(t, dir, uuids(ds)...)
+	dest := filepath.Join(dir, "a")
+	cmd, stderr := startBin(t, simEnv(sim), func() bool { return len(partialFiles(t, dest)) >= 2 },
+		"run", "--input", in, "--dest", dest, "--out", filepath.Join(dir, "report1"), "--concurrency", "4")
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	_ = cmd.Wait()
+	left := partialFiles(t, dest)
+	if len(left) == 0 {
+		t.Fatalf("the killed run left no temporary file: nothing to test\n%s", stderr.String())
+	}
+
+	out := filepath.Join(dir, "report2")
+	env := simEnv(sim)
+	res := runBin(t, env, "run", "--input", in, "--dest", dest, "--out", out)
+	if res.code != 0 {
+		t.Fatalf("rerun: exit %d\n%s", res.code, res.stderr)
+	}
+	if got := partialFiles(t, dest); len(got) > 0 {
+		t.Errorf("after the rerun, temporary files are still in the destination: %v (the killed run left %v)", got, left)
+	}
+	// Everything in the destination is now an archived object or a sidecar.
+	listed := map[string]bool{}
+	for _, r := range readManifest(t, out) {
+		listed[r["objectKey"]] = true
+	}
+	_ = filepath.WalkDir(dest, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dest, p)
+		if !listed[filepath.ToSlash(rel)] && !strings.HasPrefix(rel, "_meetarchive"+string(filepath.Separator)) {
+			t.Errorf("%s is in the destination but in no row of the rerun's manifest", rel)
+		}
+		return nil
+	})
+	if res := runBin(t, nil, "verify", "--manifest", filepath.Join(out, report.ManifestCSV), "--dest", dest); res.code != 0 {
+		t.Errorf("verify after the rerun: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
 }

@@ -11,7 +11,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -44,8 +46,25 @@ import (
 //
 // Files are created with mode 0666 and folders with 0777, less the process's
 // umask: the operator's umask decides who may read the recordings.
+//
+// Temporary files: an object (or sidecar) is written to
+// `.meetarchive-<16 hex>.partial` beside its key, and Preflight writes a
+// probe `.preflight-<16 hex>` in `_meetarchive`. The writer holds an
+// flock on its temporary file until it is renamed or removed. A process
+// killed mid-write (SIGKILL, a crash, a power cut) leaves it behind; the
+// next store that writes into the same directory removes, once per
+// directory before its first write there, every file of those two name
+// patterns that is older than the store (its mtime before the store was
+// opened) and that no live writer holds (the flock is free; where flock is
+// not available, age alone decides). So a rerun that archives the
+// interrupted conferences sweeps their directories; a directory no later
+// run writes into keeps its leftovers. Nothing else is ever removed.
 type DirStore struct {
-	root string // absolute, symlinks resolved
+	root   string    // absolute, symlinks resolved
+	opened time.Time // when the store was opened: older temporary files are stale
+
+	mu    sync.Mutex
+	swept map[string]*sync.Once // directories swept of stale temporary files
 }
 
 var _ Store = (*DirStore)(nil)
@@ -69,7 +88,7 @@ func openDirReadOnly(root string) (*DirStore, error) {
 	}
 	switch fi, err := os.Stat(abs); {
 	case errors.Is(err, os.ErrNotExist):
-		return &DirStore{root: abs}, nil
+		return &DirStore{root: abs, opened: time.Now()}, nil
 	case err != nil:
 		return nil, fmt.Errorf("archive: dir store: %w", err)
 	case !fi.IsDir():
@@ -79,7 +98,7 @@ func openDirReadOnly(root string) (*DirStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("archive: dir store: %w", err)
 	}
-	return &DirStore{root: real}, nil
+	return &DirStore{root: real, opened: time.Now()}, nil
 }
 
 // NewDirStore opens (creating it if needed) a directory store rooted at root.
@@ -105,7 +124,7 @@ func NewDirStore(root string) (*DirStore, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("archive: dir store %s: not a directory", abs)
 	}
-	return &DirStore{root: real}, nil
+	return &DirStore{root: real, opened: time.Now()}, nil
 }
 
 // Root is the store's real (absolute, symlink-free) root directory.
@@ -300,11 +319,13 @@ func (d *DirStore) writeAtomic(p string, beforeRename func() error, fill func(*o
 	if err := d.mkdirInside(dir); err != nil {
 		return err
 	}
-	f, err := createTemp(dir, ".meetarchive-", ".partial")
+	d.sweepOnce(dir)
+	f, err := createTemp(dir, tempPrefix, tempSuffix)
 	if err != nil {
 		return err
 	}
 	tmp := f.Name()
+	defer holdTemp(tmp)() // released after the rename, or after the removal below
 	defer func() {
 		if err != nil {
 			f.Close()
@@ -332,6 +353,81 @@ func (d *DirStore) writeAtomic(p string, beforeRename func() error, fill func(*o
 		return fmt.Errorf("sync dir: %w", err)
 	}
 	return nil
+}
+
+// The names of the temporary files a DirStore writes.
+const (
+	tempPrefix  = ".meetarchive-"
+	tempSuffix  = ".partial"
+	probePrefix = ".preflight-"
+)
+
+// reStaleTemp matches the names createTemp gives with those prefixes.
+var reStaleTemp = regexp.MustCompile(`^(\.meetarchive-[0-9a-f]{16}\.partial|\.preflight-[0-9a-f]{16})$`)
+
+// holdTemp takes an flock on the temporary file at tmp, telling a sweeping
+// store that a live writer has it; the returned func drops it. Where flock
+// is not available it holds nothing.
+func holdTemp(tmp string) (release func()) {
+	f, err := os.Open(tmp)
+	if err != nil {
+		return func() {}
+	}
+	if flockNB(f) != nil {
+		f.Close()
+		return func() {}
+	}
+	return func() { f.Close() }
+}
+
+// sweepOnce removes the stale temporary files in dir (see DirStore) the
+// first time the store writes there; other writers into dir wait for it.
+func (d *DirStore) sweepOnce(dir string) {
+	d.mu.Lock()
+	if d.swept == nil {
+		d.swept = map[string]*sync.Once{}
+	}
+	once := d.swept[dir]
+	if once == nil {
+		once = new(sync.Once)
+		d.swept[dir] = once
+	}
+	d.mu.Unlock()
+	once.Do(func() { d.sweep(dir) })
+}
+
+// sweep removes from dir every temporary file of our naming that is older
+// than the store and held by no live writer; it returns how many.
+func (d *DirStore) sweep(dir string) int {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, e := range ents {
+		if e.Type().IsRegular() && reStaleTemp.MatchString(e.Name()) && removeStale(filepath.Join(dir, e.Name()), d.opened) {
+			n++
+		}
+	}
+	return n
+}
+
+// removeStale removes the temporary file p when it was last written
+// before and no live writer holds its flock (flock unavailable: age alone).
+func removeStale(p string, before time.Time) bool {
+	f, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() || !fi.ModTime().Before(before) {
+		return false
+	}
+	if err := flockNB(f); errors.Is(err, errWouldBlock) {
+		return false // a live writer has it
+	}
+	return os.Remove(p) == nil
 }
 
 // createTemp creates a new file prefix+random+suffix in dir with mode
@@ -478,11 +574,13 @@ func (d *DirStore) Preflight(ctx context.Context) error {
 	if err := d.mkdirInside(dir); err != nil {
 		return fail("create "+SidecarDir, err)
 	}
-	f, err := createTemp(dir, ".preflight-", "")
+	d.sweepOnce(dir)
+	f, err := createTemp(dir, probePrefix, "")
 	if err != nil {
 		return fail("write", err)
 	}
 	name := f.Name()
+	_ = flockNB(f) // held until the close below: not stale to a sweeping store
 	_, werr := f.WriteString("meetarchive preflight\n")
 	serr := f.Sync()
 	cerr := f.Close()
