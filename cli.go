@@ -33,6 +33,14 @@ var (
 	errInterrupted = errors.New("interrupted; the report lists what was done")
 )
 
+// termText makes text fit for a terminal line: every control character
+// (ESC, BEL, CR, LF, NUL...), invalid UTF-8 and the bidirectional
+// overrides escaped visibly as the report does (report.CleanText, without
+// a length limit), so that text from an API, a manifest or a path can
+// neither drive the terminal nor forge a line. Everything printed to
+// stdout or stderr outside the logger goes through it.
+func termText(s string) string { return report.CleanText(s, math.MaxInt, false) }
+
 // exitCode maps the error of a subcommand to the process exit code.
 func exitCode(err error) int {
 	var ue *usageError

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -70,8 +71,8 @@ func cmdList(ctx context.Context, args []string, e env) error {
 	err = client.List(ctx, export.ListQuery{From: from.t, To: pipeline.EndOfDay(to.t), AllUsers: allUsers, Search: search},
 		func(r export.Recording) error {
 			n++
-			return w.Write([]string{report.Neutralize(r.ConfUUID), report.Neutralize(r.ConfID), report.Neutralize(r.Subject),
-				report.Neutralize(r.StartTime), strconv.FormatBool(r.Available), strconv.FormatBool(r.IsDecodeFinish)})
+			return w.Write([]string{listCell(r.ConfUUID), listCell(r.ConfID), report.Neutralize(report.CleanText(r.Subject, math.MaxInt, true)),
+				listCell(r.StartTime), strconv.FormatBool(r.Available), strconv.FormatBool(r.IsDecodeFinish)})
 		})
 	w.Flush()
 	if err == nil {
@@ -86,6 +87,11 @@ func cmdList(ctx context.Context, args []string, e env) error {
 	log.Info("listed recordings", "count", n)
 	return nil
 }
+
+// listCell is a cell of list's CSV: control characters escaped (the
+// subject may keep its line breaks and tabs, as in the manifest) and a
+// formula neutralised.
+func listCell(s string) string { return report.Neutralize(termText(s)) }
 
 // cmdVerify streams every archived object of a manifest (or of a
 // sha256sums.txt) back and checks it.
@@ -267,7 +273,7 @@ func (v *verifySet) verify(log *slog.Logger, e env, quiet bool) error {
 				if res.Err != nil {
 					msg = res.Err.Error()
 				}
-				fmt.Fprintf(e.stdout, "%s\t%s\t%s\n", res.Status, g.uris[i], msg)
+				fmt.Fprintf(e.stdout, "%s\t%s\t%s\n", res.Status, termText(g.uris[i]), termText(msg))
 				log.Error("verify", "status", res.Status, "object", g.uris[i], "err", msg)
 			}
 		}
@@ -307,7 +313,7 @@ func cmdMerge(args []string, e env) error {
 		return &fatalError{err: fmt.Errorf("merge: %w", err)}
 	}
 	for _, p := range report.Paths(out) {
-		fmt.Fprintln(e.stdout, p)
+		fmt.Fprintln(e.stdout, termText(p))
 	}
 	return nil
 }
@@ -336,7 +342,7 @@ func cmdReport(args []string, e env) error {
 		return &fatalError{err: fmt.Errorf("report: %w", err)}
 	}
 	for _, p := range report.Paths(dir) {
-		fmt.Fprintln(e.stdout, p)
+		fmt.Fprintln(e.stdout, termText(p))
 	}
 	return nil
 }
@@ -383,7 +389,7 @@ func cmdDemo(ctx context.Context, args []string, e env) error {
 	}
 	fmt.Fprintf(e.stdout, "meetarchive demo: simulator at %s, %d conferences\n", srv.URL, len(ds.Conferences))
 	return archiveRun(ctx, p, e, func(s report.Summary) {
-		fmt.Fprintf(e.stdout, "archived %d conferences (%s) into %s in %.1fs\n", s.Counts[report.Archived], humanBytes(s.BytesArchived), absPath(flags.Dest), s.DurationSecs)
+		fmt.Fprintf(e.stdout, "archived %d conferences (%s) into %s in %.1fs\n", s.Counts[report.Archived], humanBytes(s.BytesArchived), termText(absPath(flags.Dest)), s.DurationSecs)
 		for _, st := range report.Statuses() {
 			if n := s.Counts[st]; n > 0 {
 				fmt.Fprintf(e.stdout, "  %-18s %d\n", st, n)

@@ -342,3 +342,66 @@ func TestRerunSweepsStalePartials(t *testing.T) {
 		t.Errorf("verify after the rerun: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
 }
+
+// TestHostileErrorTextIsEscapedOnTheTerminal: an API error message with
+// terminal control sequences (ESC, BEL, CR, LF) reaches stderr escaped,
+// in the closing line as in the log: no raw control byte but the line ends.
+func TestHostileErrorTextIsEscapedOnTheTerminal(t *testing.T) {
+	ds := genDataset(2, 1, 4<<10, 184)
+	hostile := "\x1b[2J\x1b]0;pwned\x07denied\r\nmeetarchive: all good"
+	tests := []struct {
+		name  string
+		fault meetingtest.Fault
+		want  int
+	}{
+		{"auth refused (fatal)", meetingtest.Fault{Endpoint: "auth", Kind: "status", Status: 401, Message: hostile}, 3},
+		{"details refused", meetingtest.Fault{Endpoint: "details", Kind: "status", Status: 403, Code: "MMC.111070002", Message: hostile}, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 184, Faults: []meetingtest.Fault{tc.fault}})
+			dir := t.TempDir()
+			in := writeInput(t, dir, uuids(ds)...)
+			env := simEnv(sim)
+			env["MEETARCHIVE_MAX_ATTEMPTS"] = "1"
+			delete(env, "MEETARCHIVE_QUIET")
+			res := runBin(t, env, "run", "--input", in, "--dest", filepath.Join(dir, "a"), "--out", filepath.Join(dir, "report"))
+			if res.code != tc.want {
+				t.Fatalf("exit %d, want %d\n%s", res.code, tc.want, res.stderr)
+			}
+			for name, s := range map[string]string{"stdout": res.stdout, "stderr": res.stderr} {
+				if i := strings.IndexFunc(s, func(r rune) bool { return r < 0x20 && r != '\n' || r == 0x7f }); i >= 0 {
+					t.Errorf("%s carries a raw control byte %q at %d:\n%q", name, s[i], i, s)
+				}
+				for _, line := range strings.Split(s, "\n") {
+					if strings.HasPrefix(line, "meetarchive: all good") {
+						t.Errorf("%s: the API's text forged a line of its own: %q", name, line)
+					}
+				}
+			}
+			if tc.want == 3 && !strings.Contains(lastLine(res.stderr), `\x1b[2J`) {
+				t.Errorf("the closing line does not show the API's message escaped: %q", lastLine(res.stderr))
+			}
+		})
+	}
+}
+
+func TestTermText(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"plain", "report/manifest.csv", "report/manifest.csv"},
+		{"unicode stays", "季度评审 Kundengespräch", "季度评审 Kundengespräch"},
+		{"ESC and BEL", "\x1b]0;x\x07", `\x1b]0;x\x07`},
+		{"line breaks", "a\r\nb", `a\r\nb`},
+		{"NUL and DEL", "a\x00b\x7f", `a\x00b\x7f`},
+		{"C1 and bidi", "a\u009bb\u202ec", `a\u009bb\u202ec`},
+		{"invalid UTF-8", "a\xffb", `a\xffb`},
+		{"long text is not cut", strings.Repeat("x", 10000), strings.Repeat("x", 10000)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := termText(tc.in); got != tc.want {
+				t.Errorf("termText(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}

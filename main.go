@@ -46,9 +46,9 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	err := dispatch(ctx, args, e)
 	code := exitCode(err)
 	if err != nil && !errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintf(stderr, "meetarchive: %v\n", err)
+		fmt.Fprintf(stderr, "meetarchive: %s\n", termText(err.Error()))
 		if c, hint := pipeline.LocalIO(err); c != "" {
-			fmt.Fprintf(stderr, "meetarchive: %s: %s, then run it again\n", c, hint)
+			fmt.Fprintf(stderr, "meetarchive: %s: %s, then run it again\n", c, termText(hint))
 		}
 	}
 	return code

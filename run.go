@@ -713,7 +713,7 @@ func finishReport(w *report.Writer, res pipeline.Result, out string, log *slog.L
 		onDone(sum)
 	}
 	for _, p := range report.Paths(out) {
-		fmt.Fprintln(e.stdout, p)
+		fmt.Fprintln(e.stdout, termText(p))
 	}
 	switch code {
 	case report.ExitInterrupted:

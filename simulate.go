@@ -82,8 +82,8 @@ func cmdSimulate(ctx context.Context, args []string, e env) error {
 	}
 	cfg.MediaRate = int64(mrate)
 	cfg.Faults = faults
-	fmt.Fprintf(e.stdout, "simulating the Meeting API at http://%s with %d conferences\n", addr, len(cfg.Dataset.Conferences))
-	fmt.Fprintf(e.stdout, "  export MEETARCHIVE_API=http://%s MEETARCHIVE_APP_ID=%s MEETARCHIVE_APP_KEY=<the --sim-app-key value>\n", addr, cfg.AppID)
+	fmt.Fprintf(e.stdout, "simulating the Meeting API at http://%s with %d conferences\n", termText(addr), len(cfg.Dataset.Conferences))
+	fmt.Fprintf(e.stdout, "  export MEETARCHIVE_API=http://%s MEETARCHIVE_APP_ID=%s MEETARCHIVE_APP_KEY=<the --sim-app-key value>\n", termText(addr), termText(cfg.AppID))
 	if err := meetingtest.Serve(ctx, addr, cfg); err != nil && ctx.Err() == nil {
 		return usagef("simulate: %v", err)
 	}
