@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/xuri/excelize/v2"
+
 	"meetarchive/export/meetingtest"
 	"meetarchive/report"
 )
@@ -404,4 +406,103 @@ func TestTermText(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPlaybackURLsKeepNoCredential: playback links signed the way CDNs
+// sign them (auth_key=, sign=, t=, a token as a path segment, user:pass@,
+// a fragment route with token=) reach no output file, sidecar or log line
+// with any of it: only scheme, host and path remain.
+func TestPlaybackURLsKeepNoCredential(t *testing.T) {
+	ds := genDataset(2, 1, 8<<10, 185)
+	const pathToken = "Zk9xQ2V3bW1hN0s4cVJ0eE9w"
+	secrets := []string{"1700000000-0-0-9f8e7d6c5b4a", "c0ffeec0ffee1234", "t=1700000000", pathToken, "hunter2", "FragTok42", "auth_key", "sign="}
+	ds.Conferences[0].PlaybackURLs = []string{
+		"https://cdn.example.com/live/play.html?auth_key=1700000000-0-0-9f8e7d6c5b4a&sign=c0ffeec0ffee1234&t=1700000000",
+		"https://bob:hunter2@meeting.example.com/p/" + pathToken + "/index.html#/play?token=FragTok42",
+	}
+	ds.Conferences[1].PlaybackURLs = []string{"https://meeting.example.com/play/" + ds.Conferences[1].ConfUUID + "?t=1700000000&sign=c0ffeec0ffee1234"}
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 185})
+	dir := t.TempDir()
+	in := writeInput(t, dir, uuids(ds)...)
+	out, dest := filepath.Join(dir, "report"), filepath.Join(dir, "a")
+	env := simEnv(sim)
+	env["MEETARCHIVE_LOG_LEVEL"] = "debug"
+	res := runBin(t, env, "run", "--input", in, "--dest", dest, "--out", out)
+	if res.code != 0 {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	// A rerun writes the rows from the sidecars (already-archived).
+	out2 := filepath.Join(dir, "report2")
+	res2 := runBin(t, env, "run", "--input", in, "--dest", dest, "--out", out2)
+	if res2.code != 0 {
+		t.Fatalf("rerun exit %d\n%s", res2.code, res2.stderr)
+	}
+	want := map[string]string{
+		ds.Conferences[0].ConfUUID: "https://cdn.example.com/live/play.html https://meeting.example.com/p/REDACTED/index.html",
+		ds.Conferences[1].ConfUUID: "https://meeting.example.com/play/" + ds.Conferences[1].ConfUUID,
+	}
+	for _, o := range []string{out, out2} {
+		for _, r := range readManifest(t, o) {
+			if got := r["playbackURL"]; got != want[r["confUUID"]] {
+				t.Errorf("%s: playbackURL of %s = %q, want %q", filepath.Base(o), r["confUUID"], got, want[r["confUUID"]])
+			}
+		}
+	}
+	texts := map[string][]byte{"stderr": []byte(res.stderr + res2.stderr), "stdout": []byte(res.stdout + res2.stdout)}
+	for _, root := range []string{out, out2, dest} {
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			if strings.HasSuffix(p, ".xlsx") {
+				b = []byte(xlsxText(t, p))
+			}
+			texts[p] = b
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	sidecars := 0
+	for name, b := range texts {
+		if strings.Contains(name, "_meetarchive") {
+			sidecars++
+		}
+		for _, s := range secrets {
+			if bytes.Contains(b, []byte(s)) {
+				t.Errorf("%s holds %q", name, s)
+			}
+		}
+	}
+	if sidecars < len(ds.Conferences) {
+		t.Errorf("checked %d sidecars, want %d", sidecars, len(ds.Conferences))
+	}
+}
+
+// xlsxText is every cell of every sheet of a workbook, one per line.
+func xlsxText(t *testing.T, path string) string {
+	t.Helper()
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var b strings.Builder
+	for _, sheet := range f.GetSheetList() {
+		rows, err := f.GetRows(sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, row := range rows {
+			for _, cell := range row {
+				b.WriteString(cell + "\n")
+			}
+		}
+	}
+	return b.String()
 }

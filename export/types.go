@@ -20,7 +20,7 @@ import (
 type Recording struct {
 	ConfUUID       string   `json:"confUUID"`
 	ConfID         string   `json:"confID"`
-	URL            []string `json:"url"`     // playback pages; carry token=: redact before showing (PlaybackURL)
+	URL            []string `json:"url"`     // playback pages; carry credentials (token=, auth_key=, ...): reduce before showing (PlaybackURL, Redacted)
 	RcdTime        int      `json:"rcdTime"` // seconds
 	RcdSize        int      `json:"rcdSize"` // MB
 	Subject        string   `json:"subject"`
@@ -87,13 +87,15 @@ func knownBool(v, ok bool) *bool {
 	return &v
 }
 
-// PlaybackURL is the playback page link(s), redacted (token= values
-// replaced), separated by a space; "" when there is none.
+// PlaybackURL is the playback page link(s), each reduced to scheme, host
+// and path (redact.PageURL: no query, fragment or user information; a
+// token-like path segment other than the conference's UUID replaced),
+// separated by a space; "" when there is none.
 func (r Recording) PlaybackURL() string {
 	urls := make([]string, 0, len(r.URL))
 	for _, u := range r.URL {
 		if u = strings.TrimSpace(u); u != "" {
-			urls = append(urls, redact.String(u))
+			urls = append(urls, redact.PageURL(u, r.ConfUUID))
 		}
 	}
 	return strings.Join(urls, " ")
@@ -174,13 +176,13 @@ func give[T any](v T, ok bool) *T {
 	return &v
 }
 
-// Redacted returns r with the token= values of its playback URLs replaced, fit
-// for a sidecar, a log or a manifest.
+// Redacted returns r with its playback URLs reduced as PlaybackURL reduces
+// them (scheme, host and path), fit for a sidecar, a log or a manifest.
 func (r Recording) Redacted() Recording {
 	if r.URL != nil {
 		urls := make([]string, len(r.URL))
 		for i, u := range r.URL {
-			urls[i] = redact.String(u)
+			urls[i] = redact.PageURL(u, r.ConfUUID)
 		}
 		r.URL = urls
 	}

@@ -106,7 +106,7 @@ func TestRecordingKnown(t *testing.T) {
 	if p := rec.DecodeFinishKnown(); p != nil {
 		t.Errorf("DecodeFinishKnown = %v, want nil (not said)", *p)
 	}
-	if got, want := rec.PlaybackURL(), "https://h/play?id=1&token=REDACTED https://h/p2?token=REDACTED"; got != want {
+	if got, want := rec.PlaybackURL(), "https://h/play https://h/p2"; got != want {
 		t.Errorf("PlaybackURL = %q, want %q", got, want)
 	}
 	built := Recording{ConfUUID: "a", IsDecodeFinish: true}

@@ -4,7 +4,7 @@
 // Two rule families work together, because neither is enough alone:
 //
 //   - Patterns find a secret by the name beside it: the value of a
-//     token=/onceToken=/access_token=/signature=/password=/app_key= parameter
+//     token=/onceToken=/access_token=/signature=/sign=/password=/app_key=/auth_key= parameter
 //     (also URL-encoded as token%3D), of a JSON member named like a secret
 //     (also inside JSON-escaped JSON), the whole credential of an
 //     Authorization or Proxy-Authorization header after its scheme, the value
@@ -71,9 +71,9 @@ func isNameByte(c byte) bool {
 
 // nameWords are the words that make a parameter, header or JSON member a
 // secret; nameTriggers are their beginnings.
-const nameWords = `token|passw[a-z]*|pwd|secret|app_?key|api_?key|access_?key|signature|credential`
+const nameWords = `token|passw[a-z]*|pwd|secret|app_?key|api_?key|access_?key|auth_?key|signature|sign|credential`
 
-var nameTriggers = []string{"token", "passw", "pwd", "secret", "app", "api", "access", "signature", "credential"}
+var nameTriggers = []string{"token", "passw", "pwd", "secret", "app", "api", "access", "auth", "sign", "credential"}
 
 // credRest is the rest of a credential: to the end of the line or a quote,
 // but across quoted auth-params (response="..."). An escaped line end or

@@ -307,7 +307,7 @@ func TestRegistryRules(t *testing.T) {
 // match (random texts made of fragments close to every pattern).
 func TestPreChecksLoseNothing(t *testing.T) {
 	frags := []string{"token", "TOKEN", "onceToken", "access_token", "pass", "word", "password", "pwd", "secret",
-		"app", "_key", "key", "api", "-key", "access", "signature", "sig", "credential", "authorization", "Authorization",
+		"app", "_key", "key", "api", "-key", "access", "auth", "auth_key", "signature", "sign", "sig", "credential", "authorization", "Authorization",
 		"cookie", "Set-Cookie", "bearer", "Bearer", "://", "@", "=", "%3d", "%3D", ":", " ", "\t", "\n", "\r", "\"", "\\", "'",
 		"[", "&", ",", ";", "Basic ", "HMAC-SHA256 ", "abcdefgh12", "x", "9", "-", ".", "_", "REDACTED", "user:pw@"}
 	rng := rand.New(rand.NewPCG(7, 11))

@@ -106,7 +106,8 @@
 // it: recordAuthType (0 anyone with the link, 1 enterprise users, 2
 // participants only), isDecodeFinish, available, decodeEndTimeUTC (the
 // estimated end of transcoding), rcdSize (MB, the API's unit), playbackURL
-// (the playback page links, space-separated, with their token redacted);
+// (the playback page links, space-separated, as the caller reduced them:
+// meetarchive keeps scheme, host and path only);
 // an empty cell means the answer did not carry the field (unknown, not
 // false). objectKey is the stored object's key relative to the destination
 // root: the path sha256sums.txt names. hint is what the caller advised
@@ -359,7 +360,7 @@ type Row struct {
 	Available      *bool     `json:"available,omitempty"`
 	DecodeEndTime  time.Time `json:"decodeEndTimeUTC,omitzero"` // the API's epoch ms, in UTC; zero when not given
 	RcdSize        *int      `json:"rcdSize,omitempty"`         // MB, as the API gives it
-	PlaybackURL    string    `json:"playbackURL,omitempty"`     // the playback page links, space-separated, token redacted
+	PlaybackURL    string    `json:"playbackURL,omitempty"`     // the playback page links, space-separated, reduced to scheme, host and path
 	// ObjectKey is the stored object's key relative to the destination root
 	// (the path in sha256sums.txt).
 	ObjectKey string `json:"objectKey,omitempty"`

@@ -286,7 +286,10 @@ func (c *Conference) detail(base string) recording {
 		size = int(n >> 20)
 	}
 	urls := []string{}
-	if c.Ready() {
+	switch {
+	case c.PlaybackURLs != nil:
+		urls = append(urls, c.PlaybackURLs...)
+	case c.Ready():
 		urls = append(urls, playURL(base, c.ConfUUID))
 	}
 	return recording{

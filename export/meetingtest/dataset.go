@@ -48,6 +48,11 @@ type Conference struct {
 	// "" = the enterprise's default admin (whom an App ID token with an
 	// empty userId, or account auth, represents).
 	UserID string `json:"userId,omitempty"`
+	// PlaybackURLs, when not nil, is the details answer's url[] as given
+	// (links of a platform that signs them otherwise, say); nil = one
+	// playback page of the simulator, with token=, once the recording is
+	// ready.
+	PlaybackURLs []string `json:"playbackURLs,omitempty"`
 }
 
 // File is one media file of a recording.

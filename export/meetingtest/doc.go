@@ -67,7 +67,8 @@
 // downloadurls, record info and delete; a missing or malformed parameter
 // 400 MMC.111070001. rcdSize is the files' total in MiB rounded down
 // (Conference.RcdSize overrides it). url[] holds one playback page link
-// (carrying token=) for a ready recording, none otherwise.
+// (carrying token=) for a ready recording, none otherwise;
+// Conference.PlaybackURLs replaces it with the links given.
 //
 // List: startDate and endDate (epoch ms) are required; a recording matches
 // when its startTime (read as UTC) lies in [startDate, endDate] and
