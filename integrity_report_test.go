@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -505,4 +506,68 @@ func xlsxText(t *testing.T, path string) string {
 		}
 	}
 	return b.String()
+}
+
+// closedPort is a loopback address where nothing listens.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+// TestFailedMetricsAreAWarning: a metrics push to a closed port and a
+// metrics file that cannot be written leave a clean run's exit code 0;
+// each is a warning in the log and in summary.json's warnings.
+func TestFailedMetricsAreAWarning(t *testing.T) {
+	ds := genDataset(2, 1, 4<<10, 186)
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 186})
+	tests := []struct {
+		name string
+		args func(dir string) []string
+		want string // in the warning
+	}{
+		{"push to a closed port", func(string) []string { return []string{"--metrics-push", "http://" + closedPort(t)} }, "metrics push"},
+		{"file not writable", func(dir string) []string {
+			if os.Geteuid() == 0 { // root writes anywhere, but not on a full disk
+				d := mountTmpfs(t, "64k")
+				fillDisk(t, d, 0)
+				return []string{"--metrics-file", filepath.Join(d, "meetarchive.prom")}
+			}
+			d := filepath.Join(dir, "ro")
+			if err := os.Mkdir(d, 0o555); err != nil {
+				t.Fatal(err)
+			}
+			return []string{"--metrics-file", filepath.Join(d, "meetarchive.prom")}
+		}, "metrics file"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			in := writeInput(t, dir, uuids(ds)...)
+			out := filepath.Join(dir, "report")
+			env := simEnv(sim)
+			delete(env, "MEETARCHIVE_QUIET")
+			args := append([]string{"run", "--input", in, "--dest", filepath.Join(dir, "a"), "--out", out}, tc.args(dir)...)
+			res := runBin(t, env, args...)
+			if res.code != 0 {
+				t.Fatalf("exit %d, want 0 (a metrics failure is a warning)\n%s", res.code, res.stderr)
+			}
+			if !strings.Contains(res.stderr, "level=WARN") || !strings.Contains(res.stderr, tc.want) {
+				t.Errorf("no warning about the %s in the log:\n%s", tc.want, res.stderr)
+			}
+			sum := readSummary(t, out)
+			if sum["exitCode"] != float64(0) {
+				t.Errorf("summary.json exitCode %v, want 0", sum["exitCode"])
+			}
+			ws, _ := sum["warnings"].([]any)
+			if len(ws) != 1 || !strings.Contains(fmt.Sprint(ws[0]), tc.want) {
+				t.Errorf("summary.json warnings = %v, want one about the %s", sum["warnings"], tc.want)
+			}
+		})
+	}
 }

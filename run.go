@@ -616,7 +616,9 @@ func (p *runPlan) startReport(ctx context.Context, items *pipeline.Source, start
 }
 
 // writeMetrics writes and pushes the run's metrics when asked, also after a
-// signal (they say how the run ended); err is the run's outcome so far.
+// signal (they say how the run ended); err is the run's outcome so far,
+// returned as it is: a metrics file or push that fails is a warning, in the
+// log and in summary.json's warnings, and never changes the exit code.
 func (p *runPlan) writeMetrics(ctx context.Context, log *slog.Logger, sum report.Summary, client *export.Client, err error) error {
 	if p.metrics.File == "" && p.metrics.Push == "" {
 		return err
@@ -625,10 +627,18 @@ func (p *runPlan) writeMetrics(ctx context.Context, log *slog.Logger, sum report
 	if client != nil {
 		m.Calls = client.CallStats()
 	}
-	if merr := writeMetrics(context.WithoutCancel(ctx), m, p.metrics.File, p.metrics.Push); merr != nil {
-		log.Error("metrics", "err", merr)
-		if err == nil {
-			err = &fatalError{err: fmt.Errorf("writing the metrics: %w", merr)}
+	merr := writeMetrics(context.WithoutCancel(ctx), m, p.metrics.File, p.metrics.Push)
+	if merr == nil {
+		return err
+	}
+	var warnings []string
+	for _, e := range unjoin(merr) {
+		log.Warn("metrics not written; the run's outcome stands", "err", e)
+		warnings = append(warnings, e.Error())
+	}
+	if sum.RunID != "" { // the report was written: note them in its summary.json
+		if _, werr := report.AddWarnings(p.out, warnings...); werr != nil {
+			log.Warn("the metrics warnings could not be added to summary.json", "err", werr)
 		}
 	}
 	return err
@@ -657,6 +667,14 @@ func (p *runPlan) stoppedEarly(started time.Time, log *slog.Logger, e env, onDon
 	}
 	sum, err := finishReport(w, pipeline.Result{Interrupted: true}, p.out, log, e, onDone)
 	return p.writeMetrics(context.Background(), log, sum, nil, err)
+}
+
+// unjoin splits an errors.Join error into its errors.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // planOf is the report's plan of the items, one entry per input line; it

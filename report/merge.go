@@ -344,6 +344,7 @@ func mergeInfo(sums []Summary) Summary {
 		}
 		m.ExitCode = max(m.ExitCode, s.ExitCode)
 		m.Rebuilt = m.Rebuilt || s.Rebuilt
+		m.Warnings = append(m.Warnings, s.Warnings...)
 	}
 	m.Started, m.Finished = m.Started.UTC(), m.Finished.UTC()
 	return m

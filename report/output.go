@@ -256,11 +256,11 @@ func (w *reportWriter) close() error {
 	if s.MergedFrom == nil {
 		s.MergedFrom = []string{}
 	}
-	if s.DuplicateConferences == nil {
-		s.DuplicateConferences = []string{}
-	}
 	if s.Warnings == nil {
 		s.Warnings = []string{}
+	}
+	if s.DuplicateConferences == nil {
+		s.DuplicateConferences = []string{}
 	}
 	if s.Options == nil {
 		s.Options = map[string]string{}

@@ -405,8 +405,9 @@ type Summary struct {
 	MergedFrom           []string `json:"mergedFrom"`           // Merge: the shard directories, in order
 	DuplicateConferences []string `json:"duplicateConferences"` // Merge: confUUIDs found in more than one shard
 	// Warnings are what went wrong after the report was written without
-	// changing the exit code (a notification not delivered); AddWarnings
-	// appends them to summary.json.
+	// changing the exit code (a notification not delivered, a metrics file
+	// or push that failed); AddWarnings appends them to summary.json and
+	// Merge joins the shards'.
 	Warnings []string `json:"warnings"`
 }
 
