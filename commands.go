@@ -159,6 +159,11 @@ type verifySet struct {
 	byRoot map[string]*verifyGroup
 	total  int
 	bytes  int64
+
+	// With --dest and --manifest: the files the manifest says each archived
+	// conference has, checked against its sidecar (confs in manifest order).
+	confs     []string
+	confFiles map[string][]archive.VerifyItem
 }
 
 func (v *verifySet) openDest(dest string) error {
@@ -185,10 +190,15 @@ func (v *verifySet) add(g *verifyGroup, it archive.VerifyItem, uri string) {
 	v.bytes += max(it.Bytes, 0)
 }
 
-// addManifest adds every archived and already-archived object of a manifest.
+// addManifest adds every archived and already-archived object of a manifest
+// and, with --dest, every such conference's sidecar.
 func (v *verifySet) addManifest(path string) error {
 	err := report.ReadManifest(path, func(r report.Row) error {
-		if (r.Status != report.Archived && r.Status != report.AlreadyArchived) || r.ObjectURI == "" {
+		if r.Status != report.Archived && r.Status != report.AlreadyArchived {
+			return nil
+		}
+		v.addConf(r.ConfUUID)
+		if r.ObjectURI == "" {
 			return nil
 		}
 		it := archive.VerifyItem{SHA256: r.SHA256, Bytes: r.Bytes}
@@ -198,6 +208,9 @@ func (v *verifySet) addManifest(path string) error {
 		}
 		it.Key = key
 		v.add(g, it, r.ObjectURI)
+		if g == v.dest {
+			v.confFiles[r.ConfUUID] = append(v.confFiles[r.ConfUUID], it)
+		}
 		return nil
 	})
 	var ue *usageError
@@ -208,6 +221,20 @@ func (v *verifySet) addManifest(path string) error {
 		return usagef("verify: --manifest: %v", err)
 	}
 	return nil
+}
+
+// addConf notes an archived conference whose sidecar --dest must hold.
+func (v *verifySet) addConf(confUUID string) {
+	if v.dest == nil {
+		return
+	}
+	if v.confFiles == nil {
+		v.confFiles = map[string][]archive.VerifyItem{}
+	}
+	if _, seen := v.confFiles[confUUID]; !seen {
+		v.confs = append(v.confs, confUUID)
+		v.confFiles[confUUID] = nil
+	}
 }
 
 // addSums adds every line of a sha256sums.txt, relative to --dest.
@@ -281,6 +308,9 @@ func (v *verifySet) verify(log *slog.Logger, e env, quiet bool) error {
 	prog.close()
 	fmt.Fprintf(e.stdout, "verified %d objects: %d ok, %d missing, %d mismatched, %d errors\n",
 		v.total, counts["ok"], counts["missing"], counts["mismatch"], counts["error"])
+	if v.dest != nil && v.confs != nil {
+		bad += v.verifySidecars(log, e)
+	}
 	if v.ctx.Err() != nil {
 		return errInterrupted
 	}
@@ -288,6 +318,34 @@ func (v *verifySet) verify(log *slog.Logger, e env, quiet bool) error {
 		return errItemsFailed
 	}
 	return nil
+}
+
+// verifySidecars checks the sidecar of every archived conference of the
+// manifest in --dest (archive.VerifySidecar), prints what is wrong like
+// an object's finding and a count line, and returns how many are wrong.
+func (v *verifySet) verifySidecars(log *slog.Logger, e env) int {
+	counts := map[string]int{}
+	bad := 0
+	for _, conf := range v.confs {
+		if v.ctx.Err() != nil {
+			break
+		}
+		res := archive.VerifySidecar(v.ctx, v.dest.st, conf, v.confFiles[conf])
+		counts[res.Status]++
+		if res.Status == archive.VerifyOK {
+			continue
+		}
+		bad++
+		uri, msg := v.dest.st.URI(res.Key), ""
+		if res.Err != nil {
+			msg = res.Err.Error()
+		}
+		fmt.Fprintf(e.stdout, "%s\t%s\t%s\n", res.Status, termText(uri), termText(msg))
+		log.Error("verify sidecar", "status", res.Status, "sidecar", uri, "confUUID", conf, "err", msg)
+	}
+	fmt.Fprintf(e.stdout, "checked %d sidecars: %d ok, %d missing, %d mismatched, %d errors\n",
+		len(v.confs), counts["ok"], counts["missing"], counts["mismatch"], counts["error"])
+	return bad
 }
 
 // cmdMerge joins the reports of several shards.

@@ -9,6 +9,7 @@ package main
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -567,6 +568,100 @@ func TestFailedMetricsAreAWarning(t *testing.T) {
 			ws, _ := sum["warnings"].([]any)
 			if len(ws) != 1 || !strings.Contains(fmt.Sprint(ws[0]), tc.want) {
 				t.Errorf("summary.json warnings = %v, want one about the %s", sum["warnings"], tc.want)
+			}
+		})
+	}
+}
+
+// TestVerifyChecksSidecars: verify --dest also checks each archived
+// conference's sidecar (its commit mark): present, naming the conference,
+// listing exactly the manifest's keys with their size and SHA-256. Each
+// damage is reported, exit 1, the objects themselves being intact.
+func TestVerifyChecksSidecars(t *testing.T) {
+	ds := genDataset(3, 2, 8<<10, 187)
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 187})
+	dir := t.TempDir()
+	in := writeInput(t, dir, uuids(ds)...)
+	dest, out := filepath.Join(dir, "a"), filepath.Join(dir, "report")
+	if res := runBin(t, simEnv(sim), "run", "--input", in, "--dest", dest, "--out", out); res.code != 0 {
+		t.Fatalf("run: exit %d\n%s", res.code, res.stderr)
+	}
+	manifest := filepath.Join(out, report.ManifestCSV)
+	res := runBin(t, nil, "verify", "--manifest", manifest, "--dest", dest)
+	if res.code != 0 || !strings.Contains(res.stdout, "3 sidecars: 3 ok") {
+		t.Fatalf("verify of an intact archive: exit %d, want 0 and 3 sidecars ok\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	victim := ds.Conferences[1].ConfUUID
+	sidecar := filepath.Join(dest, "_meetarchive", victim+".json")
+	orig, err := os.ReadFile(sidecar)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit := func(f func(m map[string]any)) func() {
+		return func() {
+			var m map[string]any
+			if err := json.Unmarshal(orig, &m); err != nil {
+				t.Fatal(err)
+			}
+			f(m)
+			b, err := json.Marshal(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(sidecar, b, 0o666); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	file := func(m map[string]any, i int) map[string]any { return m["files"].([]any)[i].(map[string]any) }
+	tests := []struct {
+		name   string
+		damage func()
+		status string // verify's finding
+		say    string // in its message
+	}{
+		{"sha256 changed", edit(func(m map[string]any) { file(m, 0)["SHA256"] = strings.Repeat("0", 64) }), "mismatch", "sha256"},
+		{"size changed", edit(func(m map[string]any) { file(m, 1)["Bytes"] = 7 }), "mismatch", "bytes"},
+		{"a file dropped", edit(func(m map[string]any) { m["files"] = m["files"].([]any)[:1] }), "mismatch", "does not list"},
+		{"a file added", edit(func(m map[string]any) {
+			extra := map[string]any{"Key": "2024/05/x/Hd_9.mp4", "Bytes": 1, "SHA256": strings.Repeat("1", 64)}
+			m["files"] = append(m["files"].([]any), extra)
+		}), "mismatch", "not in the manifest"},
+		{"another conference", edit(func(m map[string]any) { m["confUUID"] = ds.Conferences[0].ConfUUID }), "mismatch", "names conference"},
+		{"not JSON", func() {
+			if err := os.WriteFile(sidecar, []byte("{not json"), 0o666); err != nil {
+				t.Fatal(err)
+			}
+		}, "mismatch", "malformed"},
+		{"deleted", func() {
+			if err := os.Remove(sidecar); err != nil {
+				t.Fatal(err)
+			}
+		}, "missing", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Cleanup(func() {
+				if err := os.WriteFile(sidecar, orig, 0o666); err != nil {
+					t.Fatal(err)
+				}
+			})
+			tc.damage()
+			res := runBin(t, nil, "verify", "--manifest", manifest, "--dest", dest)
+			if res.code != 1 {
+				t.Fatalf("exit %d, want 1\n%s%s", res.code, res.stdout, res.stderr)
+			}
+			var finding string
+			for _, line := range strings.Split(res.stdout, "\n") {
+				if strings.Contains(line, sidecar) {
+					finding = line
+				}
+			}
+			if !strings.HasPrefix(finding, tc.status+"\t") || !strings.Contains(finding, tc.say) {
+				t.Errorf("finding for %s = %q, want status %s saying %q\n%s", sidecar, finding, tc.status, tc.say, res.stdout)
+			}
+			if !strings.Contains(res.stdout, "6 ok, 0 missing, 0 mismatched") {
+				t.Errorf("the objects themselves are intact, but verify says otherwise:\n%s", res.stdout)
 			}
 		})
 	}

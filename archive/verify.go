@@ -165,3 +165,75 @@ func (c ctxReader) Read(p []byte) (int, error) {
 	}
 	return c.r.Read(p)
 }
+
+// maxSidecarFindings bounds the differences VerifySidecar names in one
+// error (the count of the rest is given).
+const maxSidecarFindings = 5
+
+// VerifySidecar checks a conference's sidecar, its commit mark, against
+// the files a report says the conference has (Key, Bytes and SHA256 of
+// each; Bytes < 0 is not compared): the sidecar must be present, name the
+// conference (ignoring case) and list exactly those keys, each with the
+// same size and SHA-256 (ignoring case). The result's Key is the sidecar's
+// key; its Status is ok, missing (no sidecar), mismatch (a malformed
+// sidecar, another conference, a key too many or too few, another size or
+// SHA-256: Err names up to five) or error (it could not be read).
+func VerifySidecar(ctx context.Context, st Store, confUUID string, files []VerifyItem) VerifyResult {
+	key, err := SidecarKey(confUUID)
+	res := VerifyResult{VerifyItem: VerifyItem{Key: key, Bytes: -1}, GotBytes: -1}
+	if err != nil {
+		res.Status, res.Err = VerifyError, fmt.Errorf("archive: verify sidecar: %w", err)
+		return res
+	}
+	sc, err := st.GetSidecar(ctx, confUUID)
+	switch {
+	case errors.Is(err, ErrNotExist):
+		res.Status, res.Err = VerifyMissing, fmt.Errorf("archive: verify sidecar %s: no sidecar: the conference is not committed", st.URI(key))
+		return res
+	case errors.Is(err, errBadSidecar):
+		res.Status, res.Err = VerifyMismatch, fmt.Errorf("archive: verify sidecar: %w: %w", ErrIntegrity, err)
+		return res
+	case err != nil:
+		res.Status, res.Err = VerifyError, err
+		return res
+	}
+	var diffs []string
+	if !strings.EqualFold(sc.ConfUUID, confUUID) {
+		diffs = append(diffs, fmt.Sprintf("names conference %q, not %s", sc.ConfUUID, confUUID))
+	}
+	listed := make(map[string]SidecarFile, len(sc.Files))
+	for _, f := range sc.Files {
+		if _, dup := listed[f.Key]; dup {
+			diffs = append(diffs, fmt.Sprintf("lists key %q twice", f.Key))
+		}
+		listed[f.Key] = f
+	}
+	want := make(map[string]bool, len(files))
+	for _, it := range files {
+		want[it.Key] = true
+		f, ok := listed[it.Key]
+		switch {
+		case !ok:
+			diffs = append(diffs, fmt.Sprintf("does not list key %q", it.Key))
+		case !strings.EqualFold(f.SHA256, it.SHA256):
+			diffs = append(diffs, fmt.Sprintf("key %q: sha256 %s, the manifest says %s", it.Key, f.SHA256, strings.ToLower(it.SHA256)))
+		case it.Bytes >= 0 && f.Bytes != it.Bytes:
+			diffs = append(diffs, fmt.Sprintf("key %q: %d bytes, the manifest says %d", it.Key, f.Bytes, it.Bytes))
+		}
+	}
+	for _, f := range sc.Files {
+		if !want[f.Key] {
+			diffs = append(diffs, fmt.Sprintf("lists key %q, not in the manifest", f.Key))
+		}
+	}
+	if len(diffs) == 0 {
+		res.Status = VerifyOK
+		return res
+	}
+	if n := len(diffs); n > maxSidecarFindings {
+		diffs = append(diffs[:maxSidecarFindings], fmt.Sprintf("and %d more", n-maxSidecarFindings))
+	}
+	res.Status = VerifyMismatch
+	res.Err = fmt.Errorf("archive: verify sidecar %s: %w: %s", st.URI(key), ErrIntegrity, strings.Join(diffs, "; "))
+	return res
+}
