@@ -241,6 +241,7 @@ func (d *dateFlag) Set(s string) error {
 type choiceFlag struct {
 	value   string
 	choices []string
+	set     bool // given on the command line or in the environment
 }
 
 func (c *choiceFlag) String() string { return c.value }
@@ -248,7 +249,7 @@ func (c *choiceFlag) String() string { return c.value }
 func (c *choiceFlag) Set(s string) error {
 	for _, ch := range c.choices {
 		if strings.EqualFold(s, ch) {
-			c.value = ch
+			c.value, c.set = ch, true
 			return nil
 		}
 	}

@@ -107,10 +107,13 @@ func cmdVerify(ctx context.Context, args []string, e env) error {
 	c.fs.StringVar(&sums, "sums", "", "instead of --manifest: a sha256sums.txt written by run (paths relative to --dest)")
 	c.fs.StringVar(&dest, "dest", "", "destination the run wrote to (default: each manifest row's objectURI; required with --sums)")
 	s3.register(c, false)
-	c.fs.BoolVar(&quiet, "quiet", false, "no progress lines")
+	c.fs.BoolVar(&quiet, "quiet", false, "print nothing unless something is wrong: no progress, only errors logged (unless --log-level is given), no count lines when every check passed")
 	lf := addLogFlags(c)
 	if err := c.parse(args, e.getenv); err != nil {
 		return err
+	}
+	if quiet {
+		lf.quiet()
 	}
 	opts, err := s3.options("verify")
 	if err != nil {
@@ -306,10 +309,16 @@ func (v *verifySet) verify(log *slog.Logger, e env, quiet bool) error {
 		}
 	}
 	prog.close()
-	fmt.Fprintf(e.stdout, "verified %d objects: %d ok, %d missing, %d mismatched, %d errors\n",
-		v.total, counts["ok"], counts["missing"], counts["mismatch"], counts["error"])
+	var sidecars string
 	if v.dest != nil && v.confs != nil {
-		bad += v.verifySidecars(log, e)
+		var n int
+		n, sidecars = v.verifySidecars(log, e)
+		bad += n
+	}
+	if !quiet || bad > 0 || v.ctx.Err() != nil {
+		fmt.Fprintf(e.stdout, "verified %d objects: %d ok, %d missing, %d mismatched, %d errors\n",
+			v.total, counts["ok"], counts["missing"], counts["mismatch"], counts["error"])
+		fmt.Fprint(e.stdout, sidecars)
 	}
 	if v.ctx.Err() != nil {
 		return errInterrupted
@@ -322,8 +331,8 @@ func (v *verifySet) verify(log *slog.Logger, e env, quiet bool) error {
 
 // verifySidecars checks the sidecar of every archived conference of the
 // manifest in --dest (archive.VerifySidecar), prints what is wrong like
-// an object's finding and a count line, and returns how many are wrong.
-func (v *verifySet) verifySidecars(log *slog.Logger, e env) int {
+// an object's finding, and returns how many are wrong and their count line.
+func (v *verifySet) verifySidecars(log *slog.Logger, e env) (int, string) {
 	counts := map[string]int{}
 	bad := 0
 	for _, conf := range v.confs {
@@ -343,9 +352,8 @@ func (v *verifySet) verifySidecars(log *slog.Logger, e env) int {
 		fmt.Fprintf(e.stdout, "%s\t%s\t%s\n", res.Status, termText(uri), termText(msg))
 		log.Error("verify sidecar", "status", res.Status, "sidecar", uri, "confUUID", conf, "err", msg)
 	}
-	fmt.Fprintf(e.stdout, "checked %d sidecars: %d ok, %d missing, %d mismatched, %d errors\n",
+	return bad, fmt.Sprintf("checked %d sidecars: %d ok, %d missing, %d mismatched, %d errors\n",
 		len(v.confs), counts["ok"], counts["missing"], counts["mismatch"], counts["error"])
-	return bad
 }
 
 // cmdMerge joins the reports of several shards.

@@ -666,3 +666,58 @@ func TestVerifyChecksSidecars(t *testing.T) {
 		})
 	}
 }
+
+// TestQuietIsQuiet: with --quiet a successful run prints nothing at all,
+// a run with failures still says so (the closing line with its counts,
+// the errors, where the report is), and a successful verify --quiet is
+// silent too.
+func TestQuietIsQuiet(t *testing.T) {
+	ds := genDataset(3, 1, 4<<10, 188)
+	// Record info is off: its fallback warning would be printed without --quiet.
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 188,
+		Faults: []meetingtest.Fault{{Endpoint: "details", Kind: "status", Status: 500, ConfUUID: ds.Conferences[2].ConfUUID}}})
+	dir := t.TempDir()
+	env := simEnv(sim)
+	env["MEETARCHIVE_MAX_ATTEMPTS"] = "1"
+	delete(env, "MEETARCHIVE_QUIET")
+	dest := filepath.Join(dir, "a")
+
+	ok := writeInput(t, filepath.Join(dir), ds.Conferences[0].ConfUUID, ds.Conferences[1].ConfUUID)
+	out := filepath.Join(dir, "ok")
+	res := runBin(t, env, "run", "--quiet", "--input", ok, "--dest", dest, "--out", out)
+	if res.code != 0 || res.stdout != "" || res.stderr != "" {
+		t.Errorf("a successful --quiet run: exit %d, stdout %q, stderr %q; want 0 and nothing", res.code, res.stdout, res.stderr)
+	}
+	assertReportFiles(t, out)
+	res = runBin(t, nil, "verify", "--quiet", "--manifest", filepath.Join(out, report.ManifestCSV), "--dest", dest)
+	if res.code != 0 || res.stdout != "" || res.stderr != "" {
+		t.Errorf("a successful verify --quiet: exit %d, stdout %q, stderr %q; want 0 and nothing", res.code, res.stdout, res.stderr)
+	}
+	// The same through the environment twin.
+	env2 := simEnv(sim)
+	res = runBin(t, env2, "run", "--input", ok, "--dest", dest, "--out", filepath.Join(dir, "ok2"))
+	if res.code != 0 || res.stdout != "" || res.stderr != "" {
+		t.Errorf("MEETARCHIVE_QUIET=true: exit %d, stdout %q, stderr %q; want 0 and nothing", res.code, res.stdout, res.stderr)
+	}
+	// --log-level given explicitly wins over --quiet's default.
+	res = runBin(t, env, "run", "--quiet", "--log-level", "info", "--input", ok, "--dest", dest, "--out", filepath.Join(dir, "ok3"))
+	if res.code != 0 || !strings.Contains(res.stderr, `msg="run finished"`) {
+		t.Errorf("--quiet --log-level info: exit %d, stderr %q; want the info lines", res.code, res.stderr)
+	}
+
+	all := writeInput(t, filepath.Join(dir), uuids(ds)...)
+	bad := filepath.Join(dir, "bad")
+	res = runBin(t, env, "run", "--quiet", "--input", all, "--dest", dest, "--out", bad)
+	if res.code != 1 {
+		t.Fatalf("a --quiet run with a failure: exit %d, want 1\n%s", res.code, res.stderr)
+	}
+	if !strings.Contains(res.stdout, filepath.Join(bad, report.ManifestCSV)) {
+		t.Errorf("a failed --quiet run does not say where its report is: stdout %q", res.stdout)
+	}
+	if !strings.Contains(lastLine(res.stderr), "1 failed") || !strings.Contains(res.stderr, ds.Conferences[2].ConfUUID) {
+		t.Errorf("a failed --quiet run does not say what failed:\n%s", res.stderr)
+	}
+	if strings.Contains(res.stderr, "level=INFO") {
+		t.Errorf("a failed --quiet run logs at INFO:\n%s", res.stderr)
+	}
+}

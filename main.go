@@ -158,6 +158,14 @@ func addLogFlags(c *command) *logFlags {
 	return l
 }
 
+// quiet is --quiet's effect on the log: only errors, unless --log-level
+// (or its environment twin) was given.
+func (l *logFlags) quiet() {
+	if !l.level.set {
+		l.level.value = "error"
+	}
+}
+
 func (l *logFlags) logger(w io.Writer) *slog.Logger {
 	var lv slog.Level
 	_ = lv.UnmarshalText([]byte(l.level.value))

@@ -108,7 +108,7 @@ func (f *runFlags) register(c *command) {
 	fs.BoolVar(&f.DeleteAfter, "delete-after-archive", false, "delete each recording from the meeting platform after its files are stored and verified (needs --confirm-delete)")
 	fs.BoolVar(&f.ConfirmDelete, "confirm-delete", false, "confirm --delete-after-archive")
 	fs.DurationVar(&f.Grace, "grace", f.Grace, "on SIGINT/SIGTERM/SIGHUP, how long conferences in flight may finish before they are cancelled")
-	fs.BoolVar(&f.Quiet, "quiet", false, "no progress bar or progress lines")
+	fs.BoolVar(&f.Quiet, "quiet", false, "print nothing unless something failed: no progress, only errors logged (unless --log-level is given), no report paths after a run that exits 0")
 	fs.DurationVar(&f.ProgressInterval, "progress-interval", f.ProgressInterval, "interval of progress log lines when stderr is not a terminal")
 	f.Metrics.register(fs)
 	f.Notify.register(fs)
@@ -131,7 +131,8 @@ type runPlan struct {
 	archive  archive.Options
 	job      pipeline.Options
 	grace    time.Duration
-	quiet    bool
+	quiet    bool // no progress display
+	silentOK bool // --quiet of run: no report paths when the run exits 0
 	interval time.Duration
 	log      *logFlags
 	metrics  metricsFlags
@@ -450,7 +451,7 @@ func (p *runPlan) archiveJob(ctx context.Context, log *slog.Logger, e env, onDon
 	}
 	release()
 	prog.close()
-	sum, err := finishReport(w, res, p.out, log, e, onDone)
+	sum, err := finishReport(w, res, p.out, p.silentOK, log, e, onDone)
 	err = p.finishSinceLast(ctx, inc, sum, res, err, log)
 	return p.writeMetrics(ctx, log, sum, client, err)
 }
@@ -665,7 +666,7 @@ func (p *runPlan) stoppedEarly(started time.Time, log *slog.Logger, e env, onDon
 	if err != nil {
 		return err
 	}
-	sum, err := finishReport(w, pipeline.Result{Interrupted: true}, p.out, log, e, onDone)
+	sum, err := finishReport(w, pipeline.Result{Interrupted: true}, p.out, p.silentOK, log, e, onDone)
 	return p.writeMetrics(context.Background(), log, sum, nil, err)
 }
 
@@ -715,8 +716,9 @@ func (p *runPlan) build(ctx context.Context, log *slog.Logger) (*export.Client, 
 }
 
 // finishReport writes the report files, logs the summary, prints the paths
-// and turns the outcome into the command's error (and so its exit code).
-func finishReport(w *report.Writer, res pipeline.Result, out string, log *slog.Logger, e env, onDone func(report.Summary)) (report.Summary, error) {
+// (not when silentOK and the run exits 0) and turns the outcome into the
+// command's error (and so its exit code).
+func finishReport(w *report.Writer, res pipeline.Result, out string, silentOK bool, log *slog.Logger, e env, onDone func(report.Summary)) (report.Summary, error) {
 	code := report.ExitCode(w.Counts(), res.Interrupted, res.Fatal != nil)
 	sum, err := w.Close(code)
 	if err != nil {
@@ -730,8 +732,10 @@ func finishReport(w *report.Writer, res pipeline.Result, out string, log *slog.L
 	if onDone != nil {
 		onDone(sum)
 	}
-	for _, p := range report.Paths(out) {
-		fmt.Fprintln(e.stdout, termText(p))
+	if !silentOK || code != report.ExitOK {
+		for _, p := range report.Paths(out) {
+			fmt.Fprintln(e.stdout, termText(p))
+		}
 	}
 	switch code {
 	case report.ExitInterrupted:
@@ -739,7 +743,7 @@ func finishReport(w *report.Writer, res pipeline.Result, out string, log *slog.L
 	case report.ExitFatal:
 		return sum, &fatalError{err: res.Fatal}
 	case report.ExitFailures:
-		return sum, errItemsFailed
+		return sum, fmt.Errorf("%w: %s", errItemsFailed, failureCounts(sum))
 	}
 	return sum, nil
 }
@@ -814,6 +818,19 @@ func (f *runFlags) reportOptions(a archive.Options) map[string]string {
 	return o
 }
 
+// failureCounts says how many conferences ended in each status that makes
+// the exit code 1, and where the report is: "1 failed, 2 invalid-input of
+// 10 conferences".
+func failureCounts(s report.Summary) string {
+	var parts []string
+	for _, st := range report.Statuses() {
+		if n := s.Counts[st]; n > 0 && st.Failure() {
+			parts = append(parts, fmt.Sprintf("%d %s", n, st))
+		}
+	}
+	return fmt.Sprintf("%s of %d conferences", strings.Join(parts, ", "), s.Conferences)
+}
+
 func logSummary(log *slog.Logger, s report.Summary) {
 	args := []any{"run", s.RunID, "exit", s.ExitCode, "conferences", s.Conferences, "files", s.Files,
 		"bytes", s.BytesArchived, "duration", time.Duration(s.DurationSecs * float64(time.Second)).Round(time.Millisecond).String()}
@@ -856,6 +873,10 @@ func cmdRun(ctx context.Context, args []string, e env) error {
 	p, err := flags.validate(e.getenv)
 	if err != nil {
 		return err
+	}
+	if flags.Quiet {
+		flags.Log.quiet()
+		p.silentOK = true
 	}
 	return archiveRun(ctx, p, e, nil)
 }
