@@ -107,7 +107,7 @@ func cmdVerify(ctx context.Context, args []string, e env) error {
 	c.fs.StringVar(&sums, "sums", "", "instead of --manifest: a sha256sums.txt written by run (paths relative to --dest)")
 	c.fs.StringVar(&dest, "dest", "", "destination the run wrote to (default: each manifest row's objectURI; required with --sums)")
 	s3.register(c, false)
-	c.fs.BoolVar(&quiet, "quiet", false, "print nothing unless something is wrong: no progress, only errors logged (unless --log-level is given), no count lines when every check passed")
+	c.fs.BoolVar(&quiet, "quiet", false, "print nothing unless something is wrong: no progress, no info lines, warnings only if a check fails (unless --log-level is given), no count lines when every check passed")
 	lf := addLogFlags(c)
 	if err := c.parse(args, e.getenv); err != nil {
 		return err
@@ -141,7 +141,9 @@ func cmdVerify(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	return set.verify(lf.logger(e.stderr), e, quiet)
+	err = set.verify(lf.logger(e.stderr), e, quiet)
+	lf.endQuiet(ctx, err)
+	return err
 }
 
 // verifyGroup is the objects of one store.

@@ -8,11 +8,13 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -707,7 +709,7 @@ func TestQuietIsQuiet(t *testing.T) {
 
 	all := writeInput(t, filepath.Join(dir), uuids(ds)...)
 	bad := filepath.Join(dir, "bad")
-	res = runBin(t, env, "run", "--quiet", "--input", all, "--dest", dest, "--out", bad)
+	res = runBin(t, env, "run", "--quiet", "--input", all, "--dest", filepath.Join(dir, "a2"), "--out", bad)
 	if res.code != 1 {
 		t.Fatalf("a --quiet run with a failure: exit %d, want 1\n%s", res.code, res.stderr)
 	}
@@ -719,5 +721,45 @@ func TestQuietIsQuiet(t *testing.T) {
 	}
 	if strings.Contains(res.stderr, "level=INFO") {
 		t.Errorf("a failed --quiet run logs at INFO:\n%s", res.stderr)
+	}
+	// The warnings it held back are shown once it failed.
+	if !strings.Contains(res.stderr, "level=WARN") || !strings.Contains(res.stderr, "record info is not available") {
+		t.Errorf("a failed --quiet run does not show the warnings it held back:\n%s", res.stderr)
+	}
+}
+
+// TestQuietHandlerHoldsWarnings: under --quiet errors are written at once,
+// warnings (with their attributes) only on flush, in order, at most
+// maxHeldLogs of them and then a count of the rest.
+func TestQuietHandlerHoldsWarnings(t *testing.T) {
+	var buf bytes.Buffer
+	held := &heldLogs{}
+	log := slog.New(quietHandler{Handler: slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn}), held: held})
+	conf := log.With("confUUID", "c1")
+	conf.Warn("first warning")
+	log.Error("an error")
+	log.Info("not even held")
+	if got := buf.String(); !strings.Contains(got, "an error") || strings.Contains(got, "warning") || strings.Contains(got, "not even") {
+		t.Fatalf("before flush: %q, want the error alone", got)
+	}
+	for i := range maxHeldLogs + 4 {
+		log.Warn("more", "i", i)
+	}
+	buf.Reset()
+	held.flush(context.Background())
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != maxHeldLogs+1 {
+		t.Fatalf("flushed %d lines, want %d", len(lines), maxHeldLogs+1)
+	}
+	if !strings.Contains(lines[0], `msg="first warning" confUUID=c1`) {
+		t.Errorf("first held line %q, want the first warning with its attributes", lines[0])
+	}
+	if !strings.Contains(lines[len(lines)-1], "held back 5 more warnings") {
+		t.Errorf("last line %q, want the count of the 5 dropped", lines[len(lines)-1])
+	}
+	buf.Reset()
+	held.flush(context.Background())
+	if buf.Len() != 0 {
+		t.Errorf("a second flush wrote %q", buf.String())
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/term"
 
 	"meetarchive/pipeline"
+	"meetarchive/report"
 )
 
 // Set at build time with -ldflags "-X main.version=... -X main.commit=...".
@@ -146,6 +147,7 @@ func versionString() string {
 type logFlags struct {
 	format choiceFlag
 	level  choiceFlag
+	held   *heldLogs // --quiet: warnings held back until the end (see quiet)
 }
 
 func addLogFlags(c *command) *logFlags {
@@ -158,11 +160,22 @@ func addLogFlags(c *command) *logFlags {
 	return l
 }
 
-// quiet is --quiet's effect on the log: only errors, unless --log-level
-// (or its environment twin) was given.
+// quiet is --quiet's effect on the log, unless --log-level (or its
+// environment twin) was given: errors are written as they come, warnings
+// are held back and written only if the command fails (endQuiet), and
+// nothing less severe is logged.
 func (l *logFlags) quiet() {
 	if !l.level.set {
-		l.level.value = "error"
+		l.level.value = "warn"
+		l.held = &heldLogs{}
+	}
+}
+
+// endQuiet ends a --quiet command whose outcome is err: the warnings held
+// back are written when it failed (a non-zero exit code), dropped when not.
+func (l *logFlags) endQuiet(ctx context.Context, err error) {
+	if l.held != nil && exitCode(err) != report.ExitOK {
+		l.held.flush(ctx)
 	}
 }
 
@@ -170,10 +183,14 @@ func (l *logFlags) logger(w io.Writer) *slog.Logger {
 	var lv slog.Level
 	_ = lv.UnmarshalText([]byte(l.level.value))
 	opts := &slog.HandlerOptions{Level: lv}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if l.format.value == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	if l.held != nil {
+		h = quietHandler{Handler: h, held: l.held}
+	}
+	return slog.New(h)
 }
 
 // isTerminal reports whether w is a terminal (progress bar) or not (log lines).

@@ -108,7 +108,7 @@ func (f *runFlags) register(c *command) {
 	fs.BoolVar(&f.DeleteAfter, "delete-after-archive", false, "delete each recording from the meeting platform after its files are stored and verified (needs --confirm-delete)")
 	fs.BoolVar(&f.ConfirmDelete, "confirm-delete", false, "confirm --delete-after-archive")
 	fs.DurationVar(&f.Grace, "grace", f.Grace, "on SIGINT/SIGTERM/SIGHUP, how long conferences in flight may finish before they are cancelled")
-	fs.BoolVar(&f.Quiet, "quiet", false, "print nothing unless something failed: no progress, only errors logged (unless --log-level is given), no report paths after a run that exits 0")
+	fs.BoolVar(&f.Quiet, "quiet", false, "print nothing unless something failed: no progress, no info lines, warnings only if the run fails (unless --log-level is given), no report paths after a run that exits 0")
 	fs.DurationVar(&f.ProgressInterval, "progress-interval", f.ProgressInterval, "interval of progress log lines when stderr is not a terminal")
 	f.Metrics.register(fs)
 	f.Notify.register(fs)
@@ -878,5 +878,7 @@ func cmdRun(ctx context.Context, args []string, e env) error {
 		flags.Log.quiet()
 		p.silentOK = true
 	}
-	return archiveRun(ctx, p, e, nil)
+	err = archiveRun(ctx, p, e, nil)
+	flags.Log.endQuiet(ctx, err)
+	return err
 }
