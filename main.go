@@ -48,7 +48,7 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	code := exitCode(err)
 	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintf(stderr, "meetarchive: %s\n", termText(err.Error()))
-		if c, hint := pipeline.LocalIO(err); c != "" {
+		if c, hint := pipeline.LocalIO(err); c != "" && code == report.ExitFatal { // a usage error names its path already
 			fmt.Fprintf(stderr, "meetarchive: %s: %s, then run it again\n", c, termText(hint))
 		}
 	}
