@@ -150,7 +150,7 @@ func runBag(ctx context.Context, f bagFlags, opts archive.Options, e env) error 
 	}
 	if len(plan.Problems) > 0 {
 		for _, p := range plan.Problems {
-			fmt.Fprintf(e.stdout, "cannot bag\t%s\n", p)
+			fmt.Fprintf(e.stdout, "cannot bag\t%s\n", termText(p))
 			log.Error("bag: cannot bag", "problem", p)
 		}
 		fmt.Fprintf(e.stdout, "no bag written: %d problems\n", len(plan.Problems))
@@ -172,7 +172,7 @@ func runBag(ctx context.Context, f bagFlags, opts archive.Options, e env) error 
 		return errInterrupted
 	case errors.Is(err, pipeline.ErrBagIncomplete):
 		for _, fl := range res.Failures {
-			fmt.Fprintf(e.stdout, "%s\t%s\t%v\n", fl.Status, fl.URI, fl.Err)
+			fmt.Fprintf(e.stdout, "%s\t%s\t%s\n", fl.Status, termText(fl.URI), termText(fmt.Sprint(fl.Err)))
 			log.Error("bag", "status", fl.Status, "object", fl.URI, "err", fl.Err)
 		}
 		fmt.Fprintf(e.stdout, "no bag written: %d of %d objects failed\n", len(res.Failures), len(plan.Objects))
@@ -183,7 +183,7 @@ func runBag(ctx context.Context, f bagFlags, opts archive.Options, e env) error 
 		return &fatalError{err: err}
 	}
 	log.Info("bag written", "dir", absPath(res.Dir), "conferences", plan.Bagged, "files", res.Files, "bytes", res.Bytes)
-	fmt.Fprintln(e.stdout, absPath(res.Dir))
+	fmt.Fprintln(e.stdout, termText(absPath(res.Dir)))
 	return nil
 }
 
