@@ -637,7 +637,7 @@ func (p *runPlan) writeMetrics(ctx context.Context, log *slog.Logger, sum report
 		log.Warn("metrics not written; the run's outcome stands", "err", e)
 		warnings = append(warnings, e.Error())
 	}
-	if sum.RunID != "" { // the report was written: note them in its summary.json
+	if _, ours := p.writtenSummary(); ours { // the report was written: note them in its summary.json
 		if _, werr := report.AddWarnings(p.out, warnings...); werr != nil {
 			log.Warn("the metrics warnings could not be added to summary.json", "err", werr)
 		}
