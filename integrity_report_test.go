@@ -370,7 +370,6 @@ func TestHostileErrorTextIsEscapedOnTheTerminal(t *testing.T) {
 			in := writeInput(t, dir, uuids(ds)...)
 			env := simEnv(sim)
 			env["MEETARCHIVE_MAX_ATTEMPTS"] = "1"
-			delete(env, "MEETARCHIVE_QUIET")
 			res := runBin(t, env, "run", "--input", in, "--dest", filepath.Join(dir, "a"), "--out", filepath.Join(dir, "report"))
 			if res.code != tc.want {
 				t.Fatalf("exit %d, want %d\n%s", res.code, tc.want, res.stderr)
@@ -554,7 +553,6 @@ func TestFailedMetricsAreAWarning(t *testing.T) {
 			in := writeInput(t, dir, uuids(ds)...)
 			out := filepath.Join(dir, "report")
 			env := simEnv(sim)
-			delete(env, "MEETARCHIVE_QUIET")
 			args := append([]string{"run", "--input", in, "--dest", filepath.Join(dir, "a"), "--out", out}, tc.args(dir)...)
 			res := runBin(t, env, args...)
 			if res.code != 0 {
@@ -681,7 +679,6 @@ func TestQuietIsQuiet(t *testing.T) {
 	dir := t.TempDir()
 	env := simEnv(sim)
 	env["MEETARCHIVE_MAX_ATTEMPTS"] = "1"
-	delete(env, "MEETARCHIVE_QUIET")
 	dest := filepath.Join(dir, "a")
 
 	ok := writeInput(t, filepath.Join(dir), ds.Conferences[0].ConfUUID, ds.Conferences[1].ConfUUID)
@@ -697,6 +694,7 @@ func TestQuietIsQuiet(t *testing.T) {
 	}
 	// The same through the environment twin.
 	env2 := simEnv(sim)
+	env2["MEETARCHIVE_QUIET"] = "true"
 	res = runBin(t, env2, "run", "--input", ok, "--dest", dest, "--out", filepath.Join(dir, "ok2"))
 	if res.code != 0 || res.stdout != "" || res.stderr != "" {
 		t.Errorf("MEETARCHIVE_QUIET=true: exit %d, stdout %q, stderr %q; want 0 and nothing", res.code, res.stdout, res.stderr)
