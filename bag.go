@@ -42,7 +42,7 @@ func cmdBag(ctx context.Context, args []string, e env) error {
 	fs.StringVar(&f.dest, "dest", "", "read the objects from this destination, by their objectKey (default: each manifest row's objectURI)")
 	fs.StringVar(&f.organization, "organization", "", "Source-Organization of bag-info.txt (left out when not given)")
 	f.s3.register(c, false)
-	fs.BoolVar(&f.quiet, "quiet", false, "no progress lines")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress lines, and nothing printed when the bag is written")
 	f.log = addLogFlags(c)
 	if err := c.parse(args, e.getenv); err != nil {
 		return err
@@ -183,7 +183,9 @@ func runBag(ctx context.Context, f bagFlags, opts archive.Options, e env) error 
 		return &fatalError{err: err}
 	}
 	log.Info("bag written", "dir", absPath(res.Dir), "conferences", plan.Bagged, "files", res.Files, "bytes", res.Bytes)
-	fmt.Fprintln(e.stdout, termText(absPath(res.Dir)))
+	if !f.quiet {
+		fmt.Fprintln(e.stdout, termText(absPath(res.Dir)))
+	}
 	return nil
 }
 

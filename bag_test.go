@@ -582,12 +582,16 @@ func TestBagOfDemoArchive(t *testing.T) {
 	}
 	out := filepath.Join(t.TempDir(), "bag")
 	res := runBin(t, nil, "bag", "--manifest", manifest, "--dest", filepath.Join(demo, "archive"), "--out", out,
-		"--organization", "Example Corp\nLegal", "--quiet")
+		"--organization", "Example Corp\nLegal")
 	if res.code != 0 {
 		t.Fatalf("bag: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
 	if got := strings.TrimSpace(res.stdout); got != absPath(out) {
 		t.Errorf("stdout %q, want the bag's path %s", got, absPath(out))
+	}
+	quiet := filepath.Join(t.TempDir(), "bag")
+	if res := runBin(t, nil, "bag", "--manifest", manifest, "--dest", filepath.Join(demo, "archive"), "--out", quiet, "--quiet"); res.code != 0 || res.stdout != "" {
+		t.Errorf("bag --quiet: exit %d, stdout %q; want 0 and nothing", res.code, res.stdout)
 	}
 	info := mustValidBag(t, out)
 	for label, want := range map[string]string{

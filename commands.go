@@ -198,7 +198,7 @@ func (v *verifySet) add(g *verifyGroup, it archive.VerifyItem, uri string) {
 // addManifest adds every archived and already-archived object of a manifest
 // and, with --dest, every such conference's sidecar.
 func (v *verifySet) addManifest(path string) error {
-	err := report.ReadManifest(path, func(r report.Row) error {
+	err := report.ReadManifestStrict(path, func(r report.Row) error {
 		if r.Status != report.Archived && r.Status != report.AlreadyArchived {
 			return nil
 		}
