@@ -10,6 +10,7 @@ import (
 
 	"meetarchive/archive"
 	"meetarchive/export"
+	"meetarchive/report"
 )
 
 // Code is a row's errorCode: one of the pipeline's own codes below, or a
@@ -20,22 +21,22 @@ type Code string
 
 // The pipeline's own codes.
 const (
-	CodeInvalidInput     Code = "invalid-input"     // the input line is not a conference UUID
-	CodeDuplicateInput   Code = "duplicate-input"   // the input repeats a conference
-	CodePendingTranscode Code = "pending-transcode" // still transcoding on the platform
-	CodeUnavailable      Code = "unavailable"       // the platform says it cannot be downloaded
-	CodeNotFound         Code = "not-found"         // the platform does not know the conference
-	CodeAuth             Code = export.CodeAuth     // credentials refused (fatal)
-	CodeFatal            Code = "fatal"             // not started: the run stopped on a fatal error
-	CodeInterrupted      Code = "interrupted"       // not started: a signal stopped the run
-	CodeCancelled        Code = "cancelled"         // started, stopped before it finished
-	CodeUncommitted      Code = "uncommitted"       // stored, but the conference was not committed
-	CodeIntegrity        Code = "integrity"         // bytes did not match the platform's size or SHA-256
-	CodeStore            Code = "store"             // the destination refused or failed
-	CodeKeyCollision     Code = "key-collision"     // two files of the conference map to one key
-	CodeKeyTaken         Code = "key-taken"         // the key holds another conference's object
-	CodePendingExpired   Code = "pending-expired"   // --since-last: still not archivable after --max-pending-age
-	CodeNotDeleted       Code = "not-deleted"       // archived, but the platform copy was not deleted
+	CodeInvalidInput     Code = "invalid-input"        // the input line is not a conference UUID
+	CodeDuplicateInput   Code = "duplicate-input"      // the input repeats a conference
+	CodePendingTranscode Code = "pending-transcode"    // still transcoding on the platform
+	CodeUnavailable      Code = "unavailable"          // the platform says it cannot be downloaded
+	CodeNotFound         Code = "not-found"            // the platform does not know the conference
+	CodeAuth             Code = export.CodeAuth        // credentials refused (fatal)
+	CodeFatal            Code = "fatal"                // not started: the run stopped on a fatal error
+	CodeInterrupted      Code = report.CodeInterrupted // not started: a signal stopped the run
+	CodeCancelled        Code = "cancelled"            // started, stopped before it finished
+	CodeUncommitted      Code = "uncommitted"          // stored, but the conference was not committed
+	CodeIntegrity        Code = "integrity"            // bytes did not match the platform's size or SHA-256
+	CodeStore            Code = "store"                // the destination refused or failed
+	CodeKeyCollision     Code = "key-collision"        // two files of the conference map to one key
+	CodeKeyTaken         Code = "key-taken"            // the key holds another conference's object
+	CodePendingExpired   Code = "pending-expired"      // --since-last: still not archivable after --max-pending-age
+	CodeNotDeleted       Code = "not-deleted"          // archived, but the platform copy was not deleted
 	// CodeUnverifiableLength: the media host sent a body that ends only with
 	// its connection and the platform listed no size or SHA-256 to check it
 	// against: nothing could prove it whole, so it is not archived.
@@ -142,7 +143,7 @@ func hint(c Code) string {
 	case c == CodeDuplicateInput:
 		return ""
 	case c == CodeInterrupted:
-		return "not started: the run was stopped first; " + rerun
+		return report.HintInterrupted
 	case c == CodeCancelled || c == CodeUncommitted:
 		return "run stopped before this finished: " + rerun
 	case c == CodeFatal:

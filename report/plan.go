@@ -34,6 +34,11 @@ const (
 	CodeNoResult = "no-result"
 )
 
+// HintInterrupted is the hint of a row with CodeInterrupted, whoever
+// writes it (the pipeline for items a signal kept from starting, the
+// report for planned items a killed run left without a row).
+const HintInterrupted = "not started or not finished: the run was stopped first; rerun with --input failures.csv"
+
 // planSpan locates the plan records in the journal: n of them, the first
 // starting at offset first, the last ending before offset end.
 type planSpan struct {
@@ -141,7 +146,7 @@ func plannedRow(it PlanItem, code string) Row {
 	switch code {
 	case CodeInterrupted:
 		r.ErrorMessage = "the run was stopped before this conference finished" + where
-		r.Hint = "rerun with --input failures.csv to archive it"
+		r.Hint = HintInterrupted
 	default:
 		r.ErrorMessage = "the run ended without a result for this conference" + where
 		r.Hint = "rerun with --input failures.csv to archive it"
