@@ -8,6 +8,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -218,5 +219,41 @@ func checkSums(t *testing.T, sums, root string) {
 		if got := fileSHA256(t, filepath.Join(root, p)); got != sum {
 			t.Errorf("%s lists %s for %s; the object's SHA-256 is %s", sums, sum, p, got)
 		}
+	}
+}
+
+// TestMistypedDestIsRefused: a --dest that looks like a mistyped URI is a
+// usage error (exit 2) before anything is fetched or deleted; it used to
+// become a directory named "s3:" in the working directory, and with
+// --delete-after-archive the recordings were deleted from the platform.
+func TestMistypedDestIsRefused(t *testing.T) {
+	ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 1, FilesPerConference: 1, FileSize: 4 << 10, Seed: 21,
+		Start: time.Date(2024, 3, 1, 9, 0, 0, 0, time.UTC)})
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 21})
+	for _, dest := range []string{"s3:/archive-bucket/meetings", " s3://archive-bucket/m", "gs://bucket/p", "https://s3.amazonaws.com/bucket", "file:///tmp/x"} {
+		t.Run(dest, func(t *testing.T) {
+			dir := t.TempDir()
+			in := writeInput(t, dir, uuids(ds)...)
+			cmd, _, stderr := binCommand(simEnv(sim), "run", "--input", in, "--dest", dest, "--out", filepath.Join(dir, "r"),
+				"--delete-after-archive", "--confirm-delete")
+			cmd.Dir = dir
+			err := cmd.Run()
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			}
+			if code != 2 || !strings.Contains(stderr.String(), "--dest") {
+				t.Errorf("exit %d, want 2 naming --dest\n%s", code, stderr.String())
+			}
+			entries, _ := os.ReadDir(dir)
+			for _, e := range entries {
+				if e.Name() != "input.csv" {
+					t.Errorf("the refused run left %s in the working directory", e.Name())
+				}
+			}
+		})
+	}
+	if c := sim.Counters(); c.Delete != 0 || c.Media != 0 {
+		t.Errorf("%d deletions and %d downloads from refused runs", c.Delete, c.Media)
 	}
 }

@@ -159,6 +159,8 @@ func (f *runFlags) validate(getenv func(string) string) (*runPlan, error) {
 		return nil, usagef("run: --to %s is before --from %s", f.To.String(), f.From.String())
 	case f.Dest == "":
 		return nil, usagef("run: --dest is required")
+	case archive.CheckDest(f.Dest) != nil:
+		return nil, usagef("run: --dest: %v", archive.CheckDest(f.Dest))
 	case f.Out == "":
 		return nil, usagef("run: --out is required")
 	case f.Concurrency < 1 || f.Concurrency > 1024:

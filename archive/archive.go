@@ -250,6 +250,9 @@ func Open(ctx context.Context, dest string, opts Options) (Store, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
+	if err := CheckDest(dest); err != nil {
+		return nil, fmt.Errorf("archive: open: %w", err)
+	}
 	if bucket, prefix, ok, err := parseS3URI(dest); ok || err != nil {
 		if err != nil {
 			return nil, fmt.Errorf("archive: open %q: %w", dest, err)
