@@ -50,6 +50,8 @@ func TestEveryListedFileIsARow(t *testing.T) {
 		{"names differing by case and ~N, downloadurls", []string{"a.mp4", "A.mp4", "a~1.mp4"}, meetingtest.MediaURLsPath, "downloadurls", "key-collision", 0, ""},
 		{"plain paths", three, meetingtest.MediaURLsPath, "downloadurls", "", 0, ""},
 		{"a gateway that serves 20 links a page", manyNames(25), meetingtest.MediaURLsPath, "downloadurls", "", 20, ""},
+		{"a gateway that serves 10 links a page", manyNames(25), meetingtest.MediaURLsPath, "downloadurls", "", 10, ""},
+		{"a gateway that serves 3 links a page", manyNames(7), meetingtest.MediaURLsPath, "downloadurls", "", 3, ""},
 		{"every link twice, downloadurls", three, meetingtest.MediaURLsQuery, "downloadurls", "", 0, meetingtest.FaultRepeat},
 		{"every link twice, record info", three, meetingtest.MediaURLsQuery, "recordinfo", "", 0, meetingtest.FaultRepeat},
 	}

@@ -257,30 +257,52 @@ func (c *Client) downloadURLs(ctx context.Context, confUUID string) ([]File, err
 			}
 		}
 		// The next page starts after the distinct files seen so far (a
-		// link listed twice is one file). The answer has no count. A full page means there may be more; so
-		// does a page of at least the documented default (20), which a
-		// gateway may serve whatever limit it is asked for: the next page
-		// tells (unless an earlier page was full: that host honours the
-		// limit). An empty page ends the list, and so does a page with
-		// nothing new after a short one (a host that ignores offset and
-		// listed everything at once), unless that short page could have
-		// been a capped one: then files may be missing, and the
-		// conference fails rather than lose them.
-		if links == 0 {
-			break
-		}
-		if added == 0 {
+		// link listed twice is one file). The answer has no count, and a
+		// host may serve fewer links than asked for, so a short page is
+		// not always the last:
+		//   - an empty page ends the list; one after a short page proves
+		//     that short page was the last, and the client remembers its
+		//     length (linksShortFinal);
+		//   - a page with nothing new ends it too (a host that ignores
+		//     offset and lists everything at once), unless the page before
+		//     could have been a capped one (full, or the documented default
+		//     of 20): then files may be missing, and the conference fails
+		//     rather than lose them;
+		//   - a page shorter than the one before (full, or capped since
+		//     this one followed it) is the last, and so is one no longer
+		//     than a short page this host already proved to be the last;
+		//     any other short page is followed by one more request, which
+		//     tells.
+		switch {
+		case links == 0:
+			if prev > 0 && prev < linksPageSize {
+				c.learnShortFinal(prev)
+			}
+			return all.files, nil
+		case added == 0:
 			if prev >= linksPageSize || prev == linksDefaultPage {
 				return nil, tooManyPages("downloadurls", "the page at offset %d repeats links already listed: the paging does not advance", len(all.files))
 			}
-			break
-		}
-		if links < linksPageSize && (links < linksDefaultPage || prev >= linksPageSize) {
-			break // a short page after a full one: the host honours limit
+			c.learnShortFinal(prev)
+			return all.files, nil
+		case links >= linksPageSize:
+		case prev > 0 && links < prev:
+			return all.files, nil // shorter than the page before, which was full or capped
+		case links < linksDefaultPage && int64(links) <= c.linksShortFinal.Load():
+			return all.files, nil
 		}
 		prev = links
 	}
-	return all.files, nil
+}
+
+// learnShortFinal remembers that a page of n links was this host's last.
+func (c *Client) learnShortFinal(n int) {
+	for {
+		cur := c.linksShortFinal.Load()
+		if int64(n) <= cur || c.linksShortFinal.CompareAndSwap(cur, int64(n)) {
+			return
+		}
+	}
 }
 
 // recordInfoRequest is the record info body.

@@ -33,6 +33,11 @@ type Client struct {
 
 	// linksFallback is set once LinksAuto has fallen back to downloadurls.
 	linksFallback atomic.Bool
+	// linksShortFinal is the longest short downloadurls page (fewer links
+	// than asked for, under the documented default of 20) that a next,
+	// empty page proved to be the last: a later page no longer than it
+	// is taken as the last without asking again (see downloadURLs).
+	linksShortFinal atomic.Int64
 
 	stats struct {
 		requests, retries, throttled, auths, media atomic.Int64

@@ -88,7 +88,9 @@ func TestLinksDownloadURLsGateways(t *testing.T) {
 		wantErrTooMany bool
 	}{
 		{"honours limit, 30 files", 30, func(off, lim int) (int, int) { return off, off + lim }, 30, 2, false},
-		{"honours limit, 5 files", 5, func(off, lim int) (int, int) { return off, off + lim }, 5, 1, false},
+		{"honours limit, 5 files", 5, func(off, lim int) (int, int) { return off, off + lim }, 5, 2, false},
+		{"caps at 5", 12, func(off, lim int) (int, int) { return off, off + min(lim, 5) }, 12, 3, false},
+		{"caps at 3, 3 files", 3, func(off, lim int) (int, int) { return off, off + min(lim, 3) }, 3, 2, false},
 		{"caps at 20", 45, func(off, lim int) (int, int) { return off, off + min(lim, 20) }, 45, 3, false},
 		{"ignores offset, lists all 25", 25, func(off, lim int) (int, int) { return 0, 1 << 30 }, 25, 2, false},
 		{"ignores offset, caps at 20", 25, func(off, lim int) (int, int) { return 0, 20 }, 0, 2, true},
@@ -119,6 +121,18 @@ func TestLinksDownloadURLsGateways(t *testing.T) {
 			}
 			if got := calls.Load(); got != tc.wantRequests {
 				t.Errorf("%d link requests, want %d", got, tc.wantRequests)
+			}
+			if tc.wantErrTooMany || tc.files >= linksDefaultPage || tc.wantRequests != 2 {
+				return // only a single short page is learnt
+			}
+			// The same host again: a page no longer than the short page it
+			// proved to be the last needs no second request.
+			calls.Store(0)
+			if files, err := c.Links(ctxT(t), testConfUUID); err != nil || len(files) != tc.wantFiles {
+				t.Fatalf("again: %d files, err %v", len(files), err)
+			}
+			if got, want := calls.Load(), tc.wantRequests-1; got != want {
+				t.Errorf("again: %d link requests, want %d", got, want)
 			}
 		})
 	}
