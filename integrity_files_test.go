@@ -138,8 +138,13 @@ func fileExists(p string) bool {
 // the change and downloads the file again, and sha256sums.txt lists only
 // hashes the objects have.
 func TestRerunReprovesStoredBytes(t *testing.T) {
-	for _, links := range []string{"recordinfo", "downloadurls"} {
-		t.Run(links, func(t *testing.T) {
+	type variant struct {
+		links     string
+		keepMtime bool // the flip puts the file's modification time back
+	}
+	for _, v := range []variant{{"recordinfo", false}, {"downloadurls", false}, {"recordinfo", true}, {"downloadurls", true}} {
+		links := v.links
+		t.Run(fmt.Sprintf("%s/keep-mtime=%v", links, v.keepMtime), func(t *testing.T) {
 			ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 3, FilesPerConference: 2, FileSize: 64 << 10, Seed: 11,
 				Start: time.Date(2024, 3, 1, 9, 0, 0, 0, time.UTC)})
 			sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 11, RecordInfo: true})
@@ -158,7 +163,16 @@ func TestRerunReprovesStoredBytes(t *testing.T) {
 				first[r["objectURI"]] = r["sha256"]
 			}
 			victim := rows[0]["objectURI"]
+			fi, err := os.Stat(victim)
+			if err != nil {
+				t.Fatal(err)
+			}
 			flipByte(t, victim, 100)
+			if v.keepMtime {
+				if err := os.Chtimes(victim, fi.ModTime(), fi.ModTime()); err != nil {
+					t.Fatal(err)
+				}
+			}
 
 			before := sim.Counters().Media
 			res := runBin(t, simEnv(sim), args("r2")...)
