@@ -11,10 +11,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"meetarchive/export/meetingtest"
+	"meetarchive/report"
 )
 
 // oneConference is a ready conference with these files (Hd unless the
@@ -272,4 +274,50 @@ func TestMistypedDestIsRefused(t *testing.T) {
 	if c := sim.Counters(); c.Delete != 0 || c.Media != 0 {
 		t.Errorf("%d deletions and %d downloads from refused runs", c.Delete, c.Media)
 	}
+}
+
+// TestLinksAndSpecialFilesInOut (found by a tester): a hard link planted
+// as the --out lock is refused (its other name is not overwritten), and a
+// --metrics-file that is a FIFO or a device is refused rather than
+// replaced by a regular file.
+func TestLinksAndSpecialFilesInOut(t *testing.T) {
+	ds := genDataset(1, 1, 4<<10, 188)
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 188})
+	const precious = "precious bytes, not meetarchive's\n"
+	t.Run("hard-linked lock", func(t *testing.T) {
+		dir := t.TempDir()
+		out := filepath.Join(dir, "report")
+		target := filepath.Join(dir, "precious.txt")
+		if err := os.WriteFile(target, []byte(precious), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(out, 0o777); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Link(target, filepath.Join(out, report.LockFile)); err != nil {
+			t.Skipf("no hard links here: %v", err)
+		}
+		res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", filepath.Join(dir, "a"), "--out", out)
+		if res.code != report.ExitUsage || !strings.Contains(res.stderr, "hard link") {
+			t.Errorf("exit %d, want %d naming the hard link\n%s", res.code, report.ExitUsage, res.stderr)
+		}
+		if b, _ := os.ReadFile(target); string(b) != precious {
+			t.Errorf("the other name now holds %q", b)
+		}
+	})
+	t.Run("metrics file is a FIFO", func(t *testing.T) {
+		dir := t.TempDir()
+		fifo := filepath.Join(dir, "metrics.fifo")
+		if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+			t.Skipf("mkfifo: %v", err)
+		}
+		res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", filepath.Join(dir, "a"),
+			"--out", filepath.Join(dir, "r"), "--metrics-file", fifo)
+		if res.code != report.ExitUsage || !strings.Contains(res.stderr, "not a regular file") {
+			t.Errorf("exit %d, want %d: not a regular file\n%s", res.code, report.ExitUsage, res.stderr)
+		}
+		if st, err := os.Lstat(fifo); err != nil || st.Mode()&os.ModeNamedPipe == 0 {
+			t.Errorf("the FIFO was replaced: %v %v", st.Mode(), err)
+		}
+	})
 }

@@ -438,6 +438,11 @@ func (mf *metricsFlags) check(cmd string) error {
 		}
 		if st, err := os.Stat(mf.File); err == nil && st.IsDir() {
 			return usagef("%s: invalid value for --metrics-file: %s is a directory", cmd, mf.File)
+		} else if err == nil && !st.Mode().IsRegular() {
+			// The file is written aside and renamed over the path: a FIFO,
+			// a device (/dev/full, /dev/stdout) or a socket there would be
+			// replaced by a regular file.
+			return usagef("%s: invalid value for --metrics-file: %s is not a regular file (%s); give the path of a file", cmd, mf.File, st.Mode().Type())
 		}
 	}
 	if mf.Push != "" {

@@ -28,9 +28,15 @@ var ErrLocked = errors.New("directory locked by another run")
 var ErrLink = errors.New("a symbolic link where a file of the report directory belongs")
 
 // linkError names the symbolic link that was refused.
-type linkError struct{ path string }
+type linkError struct {
+	path string
+	hard bool // a hard link (the file has other names), not a symbolic one
+}
 
 func (e *linkError) Error() string {
+	if e.hard {
+		return fmt.Sprintf("%s has other names (a hard link); meetarchive does not write through links in a report directory: remove it", e.path)
+	}
 	return fmt.Sprintf("%s is a symbolic link; meetarchive does not write through links in a report directory: remove it", e.path)
 }
 

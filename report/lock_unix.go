@@ -45,6 +45,13 @@ func lockFile(path, dir string) (release func() error, err error) {
 			_ = f.Close()
 			continue
 		}
+		var st unix.Stat_t
+		if err := unix.Fstat(int(f.Fd()), &st); err == nil && st.Nlink > 1 {
+			// A hard link planted at path: writing the lock would
+			// overwrite the file it shares its bytes with.
+			_ = f.Close()
+			return nil, fmt.Errorf("report: lock %s: %w", dir, &linkError{path: path, hard: true})
+		}
 		if err := writeLockInfo(f); err != nil {
 			_ = f.Close()
 			return nil, fmt.Errorf("report: lock %s: %w", dir, err)
