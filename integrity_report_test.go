@@ -159,6 +159,12 @@ func TestMergeRefusesCorruptCells(t *testing.T) {
 		{"confUUID empty", "confUUID", archivedFile, func(string) string { return "" }},
 		{"negative bytes", "bytes", archivedFile, func(string) string { return "-5" }},
 		{"negative fileIndex", "fileIndex", archivedFile, func(string) string { return "-1" }},
+		// Found by a tester after the first fix:
+		{"bytes with a plus sign", "bytes", archivedFile, func(old string) string { return "+" + old }},
+		{"archived without bytes", "bytes", archivedFile, func(string) string { return "" }},
+		{"objectKey climbing out", "objectKey", archivedFile, func(string) string { return "../../../etc/passwd" }},
+		{"objectKey absolute", "objectKey", archivedFile, func(string) string { return "/etc/passwd" }},
+		{"sha256 on a pending row", "sha256", func(r map[string]string) bool { return r["status"] == "invalid-input" }, func(string) string { return strings.Repeat("a", 64) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -67,6 +68,11 @@ func checkCell(col string, raw string, r *Row) string {
 		if n, err := strconv.ParseInt(raw, 10, 64); raw != "" && err == nil && n < 0 {
 			return "negative"
 		}
+		for _, c := range raw {
+			if c < '0' || c > '9' {
+				return "not a whole number as the writer writes one (digits only)"
+			}
+		}
 	}
 	return ""
 }
@@ -100,6 +106,57 @@ func checkRow(r *Row) (col, reason string) {
 		return "sha256", "not a SHA-256 of 64 lower-case hexadecimal digits"
 	}
 	return "", ""
+}
+
+// checkStoredRow checks what a row that says a file is stored must carry
+// (archived or already-archived, naming a file): a bytes cell, and an
+// objectKey that is a relative path without "." or ".." segments, used by
+// no other stored row of the manifest (seen maps the keys seen so far to a
+// marker). A row that says nothing is stored carries no SHA-256.
+func checkStoredRow(r *Row, raw func(col string) (string, bool), seen map[string]int) (col, reason string) {
+	if r.Status != Archived && r.Status != AlreadyArchived {
+		switch r.Status {
+		case PendingTranscode, Unavailable, NotFound, NoFiles, InvalidInput, DuplicateInput, Planned:
+			if r.SHA256 != "" {
+				return "sha256", "a SHA-256 on a row whose status says nothing was stored"
+			}
+		}
+		return "", ""
+	}
+	if namesNoFile(r) {
+		return "", ""
+	}
+	if b, ok := raw("bytes"); ok && b == "" {
+		return "bytes", "an archived file without its size"
+	}
+	k, ok := raw("objectKey")
+	if !ok || k == "" {
+		return "", "" // an older manifest without the key: sha256sums.txt cannot list it, and its Summary counts it
+	}
+	if reason := badKey(k); reason != "" {
+		return "objectKey", reason
+	}
+	if _, dup := seen[k]; dup {
+		return "objectKey", "a second stored row on the same object key"
+	}
+	seen[k] = 1
+	return "", ""
+}
+
+// badKey says why an archived row's objectKey is not one the archive
+// writes: absolute, with an empty, "." or ".." segment or a
+// backslash.
+func badKey(k string) string {
+	switch {
+	case strings.HasPrefix(k, "/") || strings.Contains(k, "\\"):
+		return "not a relative object key"
+	}
+	for _, seg := range strings.Split(k, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return "an object key with an empty, \".\" or \"..\" segment"
+		}
+	}
+	return ""
 }
 
 // givenTextRow reports whether a row's confUUID may be the input's text as

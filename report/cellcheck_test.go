@@ -118,3 +118,35 @@ func TestReadManifestStrict(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckStoredRow(t *testing.T) {
+	sha := strings.Repeat("a", 64)
+	row := func(st Status, key, bytes string) (Row, func(string) (string, bool)) {
+		r := Row{Status: st, ConfUUID: strings.Repeat("b", 32), FileName: "0_0.mp4", ObjectKey: key, SHA256: sha}
+		cells := map[string]string{"objectKey": key, "bytes": bytes}
+		return r, func(c string) (string, bool) { v, ok := cells[c]; return v, ok }
+	}
+	seen := map[string]int{}
+	cases := []struct {
+		name    string
+		status  Status
+		key     string
+		bytes   string
+		wantCol string
+	}{
+		{"sound", Archived, "2024/01/x/Hd_0_0.mp4", "10", ""},
+		{"the same key again", AlreadyArchived, "2024/01/x/Hd_0_0.mp4", "10", "objectKey"},
+		{"dot-dot", Archived, "a/../b", "10", "objectKey"},
+		{"absolute", Archived, "/etc/passwd", "10", "objectKey"},
+		{"empty segment", Archived, "a//b", "10", "objectKey"},
+		{"no bytes", Archived, "a/c", "", "bytes"},
+		{"no key (an older manifest)", Archived, "", "10", ""},
+		{"a hash on a pending row", PendingTranscode, "", "", "sha256"},
+	}
+	for _, tc := range cases {
+		r, raw := row(tc.status, tc.key, tc.bytes)
+		if col, reason := checkStoredRow(&r, raw, seen); col != tc.wantCol {
+			t.Errorf("%s: column %q (%s), want %q", tc.name, col, reason, tc.wantCol)
+		}
+	}
+}

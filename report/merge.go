@@ -131,6 +131,7 @@ func scanManifest(path string, strict bool, header func([]string) error, fn func
 			return fmt.Errorf("report: read manifest %s: %w", path, err)
 		}
 	}
+	stored := map[string]int{} // objectKey of a stored row -> its line, in this file
 	cellErr := func(i int, rec []string, reason string) error {
 		line, _ := cr.FieldPos(pos[i])
 		return fmt.Errorf("report: read manifest: %w", &CellError{Path: path, Line: line, Column: manifestColumns[i].name, Value: rec[pos[i]], Reason: reason})
@@ -159,7 +160,17 @@ func scanManifest(path string, strict bool, header func([]string) error, fn func
 			}
 		}
 		if strict {
-			if col, reason := checkRow(&r); col != "" {
+			raw := func(col string) (string, bool) {
+				if i := pos[byName[col]]; i >= 0 {
+					return rec[i], true
+				}
+				return "", false
+			}
+			col, reason := checkRow(&r)
+			if col == "" {
+				col, reason = checkStoredRow(&r, raw, stored)
+			}
+			if col != "" {
 				i := byName[col]
 				if pos[i] < 0 { // a required cell whose column is missing
 					line, _ := cr.FieldPos(0)
