@@ -54,6 +54,11 @@ var routes = map[routeKey]route{
 	{http.MethodDelete, "/v1/mmc/management/record/files"}:          {endpoint: EndpointDelete, api: "delete", needToken: true, handle: (*Server).handleDelete, confUUIDs: deleteConfs},
 	{http.MethodGet, "/v1/mmc/management/record/downloadurls"}:      {endpoint: EndpointDownloadURLs, api: "downloadurls", needToken: true, handle: (*Server).handleDownloadURLs, confUUIDs: queryConf},
 	{http.MethodPost, "/v1/mmc/rlm/record/info"}:                    {endpoint: EndpointRecordInfo, api: "recordinfo", needToken: true, handle: (*Server).handleRecordInfo, confUUIDs: bodyConf},
+
+	{http.MethodGet, "/v1/mmc/management/conferences/history"}:                    {endpoint: EndpointHistory, api: "history", needToken: true, handle: (*Server).handleHistory},
+	{http.MethodGet, "/v1/mmc/management/conferences/history/confDetail"}:         {endpoint: EndpointHistoryDetail, api: "historydetail", needToken: true, handle: (*Server).handleHistoryDetail, confUUIDs: queryConf},
+	{http.MethodGet, "/v1/mmc/management/conferences/history/confAttendeeRecord"}: {endpoint: EndpointAttendees, api: "attendees", needToken: true, handle: (*Server).handleAttendees, confUUIDs: queryConf},
+	{http.MethodGet, "/v1/mmc/management/conferences/history/confCtlRecord"}:      {endpoint: EndpointCtlRecords, api: "ctlrecords", needToken: true, handle: (*Server).handleCtlRecords, confUUIDs: queryConf},
 }
 
 func queryConf(rq *apiRequest) []string { return []string{rq.r.URL.Query().Get("confUUID")} }
@@ -107,7 +112,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeResponse(w, errorResponse(http.StatusTooManyRequests, CodeThrottled, "the throttling threshold has been reached", reqID))
 		return
 	}
-	if rt.endpoint == EndpointRecordInfo && !s.cfg.RecordInfo {
+	if s.notDeployed(rt.endpoint) {
 		writeResponse(w, errorResponse(http.StatusNotFound, CodeNoAPI, "the API does not exist or has not been published in the environment", reqID))
 		return
 	}
@@ -138,7 +143,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rt.confUUIDs != nil {
 		confs = rt.confUUIDs(rq)
 	}
-	f := s.pickFault(rt.endpoint, confs, nil)
+	f := s.pickFault(rt.endpoint, confs, func(kind string) bool { return kind != FaultOmit })
 	if f != nil {
 		switch f.Kind {
 		case FaultStatus:
@@ -390,6 +395,7 @@ func (s *Server) handleList(rq *apiRequest) response {
 		c  *Conference
 		at int64
 	}
+	omit := s.omitted(EndpointList)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var hits []hit
@@ -404,6 +410,9 @@ func (s *Server) handleList(rq *apiRequest) response {
 		}
 		at := t.UnixMilli()
 		if at < from || at > to {
+			continue
+		}
+		if c.HiddenFromList || omit[id] {
 			continue
 		}
 		if !all && c.UserID != "" && c.UserID != rq.userID {
@@ -424,7 +433,7 @@ func (s *Server) handleList(rq *apiRequest) response {
 	if s.cfg.ListOffsetIsPage {
 		skip = offset * limit
 	}
-	out := listResponse{Offset: offset, Limit: limit, Count: int64(len(hits)), Data: []recording{}}
+	out := listResponse{Offset: offset, Limit: limit, Count: max(0, int64(len(hits)+s.cfg.ListCountDelta)), Data: []recording{}}
 	base := s.baseURL(rq.r)
 	for i := skip; i < int64(len(hits)) && i < skip+limit; i++ {
 		out.Data = append(out.Data, hits[i].c.detail(base))
@@ -438,12 +447,7 @@ func (s *Server) handleList(rq *apiRequest) response {
 // it is a case-insensitive substring of the subject, the scheduserName or
 // the confID.
 func matchesSearch(c *Conference, search string) bool {
-	for _, f := range []string{c.Subject, c.ScheduserName, c.ConfID} {
-		if strings.Contains(strings.ToLower(f), search) {
-			return true
-		}
-	}
-	return false
+	return containsFold([]string{c.Subject, c.ScheduserName, c.ConfID}, search)
 }
 
 // Paging of the downloadurls API's links (files), as the vendor documents it.

@@ -22,9 +22,14 @@ const (
 	FileTypeSd  = "Sd"  // camera and share composited
 )
 
-// Dataset is everything the simulator knows: the recordings it serves.
+// Dataset is everything the simulator knows: the recordings it serves and,
+// for the meeting-history APIs, the meetings that ended without one.
 type Dataset struct {
 	Conferences []Conference `json:"conferences"`
+	// Meetings are ended meetings without a recording: the history APIs
+	// list them (isHasRecordFile false), the recording APIs do not know
+	// them. Older dataset files have none.
+	Meetings []Meeting `json:"meetings,omitempty"`
 }
 
 // Conference is one recorded meeting. The JSON names are the API's.
@@ -53,6 +58,26 @@ type Conference struct {
 	// playback page of the simulator, with token=, once the recording is
 	// ready.
 	PlaybackURLs []string `json:"playbackURLs,omitempty"`
+
+	// HiddenFromList leaves the recording out of the recording list (out
+	// of its count too), while every other API knows it and the history
+	// says it has recording files: a recording the list skipped.
+	HiddenFromList bool `json:"hiddenFromList,omitempty"`
+	// History is what the meeting-history APIs say of this meeting; nil =
+	// derived from the conference and Config.Seed (see History).
+	History *History `json:"history,omitempty"`
+}
+
+// Meeting is an ended meeting without a recording (Dataset.Meetings). Its
+// JSON names are those of Conference.
+type Meeting struct {
+	ConfUUID      string   `json:"confUUID"`
+	ConfID        string   `json:"confID"`
+	Subject       string   `json:"subject"`
+	ScheduserName string   `json:"scheduserName"`
+	StartTime     string   `json:"startTime"` // StartTimeLayout, UTC
+	UserID        string   `json:"userId,omitempty"`
+	History       *History `json:"history,omitempty"` // nil = derived
 }
 
 // File is one media file of a recording.
@@ -82,6 +107,9 @@ func (d Dataset) Validate() error {
 		if c.RcdTime < 0 || c.RcdSize < 0 {
 			return fmt.Errorf("conference %s: negative rcdTime or rcdSize", c.ConfUUID)
 		}
+		if err := c.History.validate(); err != nil {
+			return fmt.Errorf("conference %s: history: %w", c.ConfUUID, err)
+		}
 		files := make(map[string]bool, len(c.Files))
 		for j, f := range c.Files {
 			switch f.FileType {
@@ -100,6 +128,21 @@ func (d Dataset) Validate() error {
 				return fmt.Errorf("conference %s: duplicate file %s", c.ConfUUID, k)
 			}
 			files[k] = true
+		}
+	}
+	for i, m := range d.Meetings {
+		if m.ConfUUID == "" {
+			return fmt.Errorf("meeting %d: empty confUUID", i)
+		}
+		if seen[m.ConfUUID] {
+			return fmt.Errorf("meeting %d: duplicate confUUID %s", i, m.ConfUUID)
+		}
+		seen[m.ConfUUID] = true
+		if _, err := time.Parse(StartTimeLayout, m.StartTime); err != nil {
+			return fmt.Errorf("meeting %s: startTime %q: want layout %q", m.ConfUUID, m.StartTime, StartTimeLayout)
+		}
+		if err := m.History.validate(); err != nil {
+			return fmt.Errorf("meeting %s: history: %w", m.ConfUUID, err)
 		}
 	}
 	return nil
@@ -165,10 +208,17 @@ func (d Dataset) TotalBytes() int64 {
 // transcoding finished and the recording available.
 func (c Conference) Ready() bool { return c.IsDecodeFinish && c.Available }
 
-// clone returns a deep copy (files slice not shared).
+// clone returns a deep copy (files and history not shared).
 func (c Conference) clone() Conference {
 	c.Files = append([]File(nil), c.Files...)
+	c.History = c.History.clone()
 	return c
+}
+
+// clone returns a deep copy (history not shared).
+func (m Meeting) clone() Meeting {
+	m.History = m.History.clone()
+	return m
 }
 
 // GenerateConfig describes a generated dataset. Zero values take defaults.
@@ -190,6 +240,14 @@ type GenerateConfig struct {
 	CollidingNames int
 	// Interval between consecutive start times; 0 = 47 minutes.
 	Interval time.Duration
+	// Meetings is how many ended meetings without a recording
+	// (Dataset.Meetings) to add, meeting i starting half an Interval after
+	// conference i (after the last conference's time for i beyond them).
+	// Every fifth one is another run of a recorded conference's meeting
+	// (its confID), as a recurring meeting's runs are. They are drawn from
+	// their own stream of the seed: the conferences are the same with or
+	// without them.
+	Meetings int
 }
 
 var (
@@ -286,7 +344,34 @@ func Generate(g GenerateConfig) Dataset {
 		}
 		d.Conferences = append(d.Conferences, c)
 	}
+	d.Meetings = generateMeetings(g, d.Conferences, start, interval)
 	return d
+}
+
+// generateMeetings makes GenerateConfig.Meetings meetings without a
+// recording, from a stream of the seed of their own.
+func generateMeetings(g GenerateConfig, confs []Conference, start time.Time, interval time.Duration) []Meeting {
+	if g.Meetings <= 0 {
+		return nil
+	}
+	rng := rand.New(rand.NewPCG(uint64(g.Seed), 0x686973746f7279)) // "history"
+	out := make([]Meeting, 0, g.Meetings)
+	for i := range g.Meetings {
+		st := start.Add(time.Duration(i)*interval + interval/2)
+		m := Meeting{
+			ConfUUID:      fmt.Sprintf("%016x%016x", rng.Uint64(), rng.Uint64()),
+			ConfID:        fmt.Sprintf("8%08d", rng.IntN(100000000)),
+			Subject:       fmt.Sprintf("%s (not recorded) #%d", genSubjects[rng.IntN(len(genSubjects))], i+1),
+			ScheduserName: genNames[rng.IntN(len(genNames))],
+			StartTime:     st.Format(StartTimeLayout),
+		}
+		if i%5 == 4 && len(confs) > 0 {
+			c := confs[rng.IntN(len(confs))]
+			m.ConfID, m.Subject, m.ScheduserName, m.UserID = c.ConfID, c.Subject, c.ScheduserName, c.UserID
+		}
+		out = append(out, m)
+	}
+	return out
 }
 
 // CollidingFiles are files of one conference whose names collide, each of
@@ -311,7 +396,10 @@ const SampleUnknownConfUUID = "deadbeef00000000deadbeef00000000"
 // SampleDataset is the demo's dataset (testdata/sample-dataset.json holds the
 // same): five ready conferences with 1 to 3 files of 256 KiB to 2 MiB (file
 // types mixed, hostile subjects among them), one still transcoding and one
-// unavailable.
+// unavailable; and two meetings without a recording, one of them an earlier
+// run of the recurring "Weekly sync" (the same confID as a recorded one).
+// Their history (participants, attendee and control records) is derived
+// from the seed.
 func SampleDataset() Dataset {
 	const kib = 1 << 10
 	ms := func(s string, plus time.Duration) int64 {
@@ -390,6 +478,17 @@ func SampleDataset() Dataset {
 			Files: []File{
 				{FileType: FileTypeSd, Name: "0_0.mp4", Size: 256 * kib},
 			},
+		},
+	}, Meetings: []Meeting{
+		{
+			ConfUUID: "5d4c3b2a19f8e7d6c5b4a39281706f00", ConfID: "960123454",
+			Subject: `Weekly sync, team "A"; notes`, ScheduserName: "Bob Okafor",
+			StartTime: "2024-02-29 10:00",
+		},
+		{
+			ConfUUID: "e1e2e3e4e5e6e7e8e9eaebecedeeef00", ConfID: "960123460",
+			Subject: "Town hall (not recorded)", ScheduserName: "王芳",
+			StartTime: "2024-03-06 15:00",
 		},
 	}}
 }

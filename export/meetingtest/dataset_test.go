@@ -211,3 +211,99 @@ func TestGenerateCollidingNames(t *testing.T) {
 		t.Errorf("CollidingFiles names %v: want four that trim to 0_0.mp4", names)
 	}
 }
+
+func TestGenerateMeetings(t *testing.T) {
+	start := time.Date(2024, 2, 1, 8, 0, 0, 0, time.UTC)
+	g := GenerateConfig{Conferences: 12, FilesPerConference: 2, Pending: 1, Seed: 21, Start: start, Meetings: 10}
+	d := Generate(g)
+	if err := d.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(d, Generate(g)) {
+		t.Error("Generate with meetings is not deterministic")
+	}
+	without := g
+	without.Meetings = 0
+	if plain := Generate(without); !reflect.DeepEqual(plain.Conferences, d.Conferences) || plain.Meetings != nil {
+		t.Error("meetings changed the conferences, or appeared without being asked for")
+	}
+	confIDs := map[string]bool{}
+	for _, c := range d.Conferences {
+		confIDs[c.ConfID] = true
+	}
+	if len(d.Meetings) != 10 {
+		t.Fatalf("%d meetings, want 10", len(d.Meetings))
+	}
+	shared := 0
+	for i, m := range d.Meetings {
+		if !hex32.MatchString(m.ConfUUID) || m.History != nil {
+			t.Errorf("meeting %d: confUUID %q, history %v (want derived at serve time)", i, m.ConfUUID, m.History)
+		}
+		if want := start.Add(time.Duration(i)*47*time.Minute + 47*time.Minute/2).Format(StartTimeLayout); m.StartTime != want {
+			t.Errorf("meeting %d: startTime %s, want %s", i, m.StartTime, want)
+		}
+		if confIDs[m.ConfID] {
+			shared++
+		}
+	}
+	if shared != 2 {
+		t.Errorf("%d meetings are runs of a recorded meeting, want 2 (every fifth)", shared)
+	}
+}
+
+func TestLoadDatasetMeetingsAndHistory(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name, json, want string
+		check            func(t *testing.T, d Dataset)
+	}{
+		{name: "format without meetings or history", json: `{"conferences":[{"confUUID":"a","startTime":"2024-01-01 10:00"}]}`,
+			check: func(t *testing.T, d Dataset) {
+				if d.Meetings != nil || d.Conferences[0].History != nil || d.Conferences[0].HiddenFromList {
+					t.Errorf("old format: %+v", d)
+				}
+			}},
+		{name: "meetings, a hidden recording and a given history", json: `{"conferences":[{"confUUID":"a","startTime":"2024-01-01 10:00","hiddenFromList":true,
+			"history":{"endTime":"2024-01-01 11:00","attendees":[{"displayName":"X","joinTime":1,"leftTime":2}],
+			"controls":[{"operateTime":5,"operateCode":"Start recording"}]}}],
+			"meetings":[{"confUUID":"b","confID":"1","startTime":"2024-01-02 10:00"}]}`,
+			check: func(t *testing.T, d Dataset) {
+				c := d.Conferences[0]
+				if !c.HiddenFromList || c.History == nil || c.History.EndTime != "2024-01-01 11:00" || len(c.History.Attendees) != 1 ||
+					c.History.Controls[0].OperateCode != OperateStartRecording || len(d.Meetings) != 1 || d.Meetings[0].ConfID != "1" {
+					t.Errorf("loaded %+v", d)
+				}
+			}},
+		{name: "meeting without start", json: `{"conferences":[],"meetings":[{"confUUID":"b"}]}`, want: "startTime"},
+		{name: "meeting and conference share a UUID", json: `{"conferences":[{"confUUID":"a"}],"meetings":[{"confUUID":"a","startTime":"2024-01-02 10:00"}]}`, want: "duplicate"},
+		{name: "bad end time", json: `{"conferences":[{"confUUID":"a","history":{"endTime":"noon"}}]}`, want: "endTime"},
+		{name: "unknown history field", json: `{"conferences":[{"confUUID":"a","history":{"attendee":[]}}]}`, want: "attendee"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "_")+".json")
+			if err := os.WriteFile(p, []byte(tt.json), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			d, err := LoadDataset(p)
+			if tt.want != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.want) {
+					t.Errorf("LoadDataset = %v, want an error mentioning %q", err, tt.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, d)
+			// Round trip.
+			q := filepath.Join(dir, "rt.json")
+			if err := d.WriteFile(q); err != nil {
+				t.Fatal(err)
+			}
+			if again, err := LoadDataset(q); err != nil || !reflect.DeepEqual(again, d) {
+				t.Errorf("round trip: %v, equal %v", err, reflect.DeepEqual(again, d))
+			}
+		})
+	}
+}

@@ -21,10 +21,15 @@
 //	DELETE /v1/mmc/management/record/files             ?confUUIDs=<uuid>[,<uuid>...]
 //	GET    /v1/mmc/management/record/downloadurls      ?confUUID=&offset=&limit=
 //	POST   /v1/mmc/rlm/record/info                     {"confUUID","segmentOffset","segmentLimit"} (Config.RecordInfo)
+//	GET    /v1/mmc/management/conferences/history      ?startDate=&endDate=&offset=&limit=&queryAll=&searchKey=&sortType=
+//	GET    /v1/mmc/management/conferences/history/confDetail          ?confUUID=&offset=&limit=
+//	GET    /v1/mmc/management/conferences/history/confAttendeeRecord  ?confUUID=&offset=&limit= (Accept-Language)
+//	GET    /v1/mmc/management/conferences/history/confCtlRecord       ?confUUID=&offset=&limit= (Accept-Language)
 //	GET    /media/<confUUID>/<fileType>/<name>         the media behind download links
 //	GET    /play/<confUUID>?token=...                  a playback page (text/html), what url[] points at
 //
-// Any other method and path answers 404 APIG.0101.
+// Any other method and path answers 404 APIG.0101, and so does an API
+// endpoint Config.NotDeployed names (a deployment without that API).
 //
 // # Authentication
 //
@@ -109,6 +114,77 @@
 // and deletes none. Deleted recordings then answer 400 MMC.111070005 and
 // their media 404 MMC.111070005.
 //
+// # Meeting history
+//
+// The history knows every conference of the dataset (isHasRecordFile true
+// until its recording is deleted, through the API or DeleteConference:
+// then false, the meeting stays) and every meeting of Dataset.Meetings
+// (ended without a recording: isHasRecordFile false; the recording APIs
+// answer 400 MMC.111070005 for them). It keeps a meeting for
+// Config.HistoryRetention from its start (default six calendar months on
+// the Config.Now clock; negative: for ever): older ones vanish from the
+// list and the other history APIs answer 400 MMC.111070005 for them, while
+// their recordings stay. What the history says beyond the conference's own
+// fields is Conference.History (Meeting.History), derived from the seed
+// when the dataset gives none (see History): conferenceID (the confID,
+// shared by the runs of a recurring meeting, whose confType is then
+// CYCLE), endTime, userUUID, recordType, isAutoRecord, recordAuxStream,
+// confMode, confType, mediaTypes, timeZoneID "56", conferenceState
+// "Destroyed"; the invited participants; attendee records; control records
+// with "Start recording" and "Stop recording" rcdTime apart.
+//
+// Every history answer pages as {"offset","limit","count","data":[...]}:
+// limit absent or 0 means 20 (HistoryDefaultLimit), above
+// Config.HistoryMaxLimit (default 500) it is capped silently (the answer's
+// "limit" is the effective one), offset counts rows (Config.ListOffsetIsPage
+// makes the history list's a page index, as the recording list's); a
+// negative or malformed offset or limit answers 400 MMC.111070001.
+//
+// List: startDate and endDate (epoch ms) are required and select by start
+// time (UTC), as the recording list does; queryAll and searchKey (subject,
+// scheduserName or conferenceID) likewise. sortType ASC_StartTIME (the
+// default), DSC_StartTIME, or ASC_RecordTYPE / DSC_RecordTYPE: meetings
+// with recording files first, then by start time ascending / descending
+// (the grouping direction is the fact sheet's, the vendor does not state
+// it); anything else answers 400. Each entry has confUUID, conferenceID,
+// subject, scheduserName, userUUID, startTime, endTime, isHasRecordFile,
+// recordType, isAutoRecord, recordAuxStream, recordAuthType, confMode,
+// conferenceState, confType, mediaTypes and timeZoneID.
+//
+// confDetail answers {"conferenceData":<that entry>,"data":<page of
+// participants: participantID, name, role, attendeeType, accountId, email,
+// sms, deptName, userUUID, appId, isAutoInvite>}. confAttendeeRecord pages
+// displayName, callNumber, deviceType, joinTime, leftTime (UTC epoch ms),
+// mediaType, deptName; confCtlRecord pages operateTime (UTC epoch ms),
+// operateSource, operator, operateCode, operationObject, operateResult,
+// detail. Both answer in English with "Accept-Language: en-US" (any en
+// tag) and in Chinese otherwise, the vendor's default: the English texts
+// of derived records are translated (deviceType, mediaType, operateCode,
+// operateSource, operator, operateResult); others pass unchanged. A missing
+// confUUID answers 400 MMC.111070001, an unknown one 400 MMC.111070005.
+// Each history API is its own API at the gateway: a limit or quota of its
+// own, like every other API.
+//
+// # Reconciliation faults
+//
+// What a completeness check must find, besides the faults below:
+//
+//   - a recording the list skips: Conference.HiddenFromList, or the fault
+//     "list:omit:conf=<uuid>" (Times counts list answers; "history:omit"
+//     leaves a meeting out of the history list alike). The conference is
+//     left out of the rows and of count; every other API knows it;
+//   - a count that disagrees with the pages: Config.ListCountDelta and
+//     Config.HistoryCountDelta are added to the declared count (never
+//     below 0) while the pages serve the true rows;
+//   - a conference deleted after it was archived: the delete API, or
+//     DeleteConference;
+//   - attendee or control records refused: the "status" fault with status
+//     403 (MMC.111070002, not an administrator) or 404 (APIG.0101), per
+//     conference with conf=; or Config.NotDeployed;
+//   - files added to an archived conference: AddFile;
+//   - history answers a careful client must not trust: the answer faults
+//     below on history and historydetail.
+//
 // # Media
 //
 // A downloadurls token is accepted only as the bare "Authorization: <token>"
@@ -185,7 +261,10 @@
 // the connection's close; with Offset or RandomOffset it closes after that
 // many bytes, which a client cannot tell from a whole body), "echo" (any endpoint: an error, Status default 400, whose
 // message quotes the request's headers, query and body back: see
-// FaultEcho). Counters.Faults and FaultHits["endpoint/kind"] count hits.
+// FaultEcho), "omit" (list, history: the conference named by ConfUUID,
+// which it needs, is left out of the answer and its count). The history
+// endpoints are "history", "historydetail", "attendees" and "ctlrecords".
+// Counters.Faults and FaultHits["endpoint/kind"] count hits.
 //
 // Answer faults rework a 200 answer into well-formed JSON a careful client
 // must not trust (error answers pass unchanged; FaultOtherConf and the
@@ -199,6 +278,11 @@
 //	badsha       recordinfo                   sha256 of 40 hexadecimal digits
 //	negsize      details, list, recordinfo    rcdSize -1, fileSize -1
 //	endless      downloadurls, recordinfo     every page full of new links, more always said to follow
+//	repeat       downloadurls, recordinfo     every link listed twice on its page
+//
+// On the history APIs: otherconf (historydetail: conferenceData.confUUID),
+// upperconf and noconf (history rows, historydetail), and nohasrecord
+// (isHasRecordFile left out: history rows, historydetail).
 //
 // List faults touch every row; record info has no documented confUUID, so
 // otherconf and upperconf add data.confUUID. For colliding file names use

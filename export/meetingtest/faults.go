@@ -173,17 +173,24 @@ func mangleJSON(body []byte) []byte {
 // endpoints listed (Config.Validate refuses others).
 const (
 	// FaultOtherConf: the answer is about another conference: details'
-	// confUUID, downloadurls' confUuid, or (record info documents no
-	// confUUID, so the fault adds one) data.confUUID is the UUID of another
-	// conference of the dataset. Endpoints: details, downloadurls, recordinfo.
+	// confUUID, downloadurls' confUuid, history detail's
+	// conferenceData.confUUID, or (record info documents no confUUID, so
+	// the fault adds one) data.confUUID is the UUID of another conference
+	// of the dataset. Endpoints: details, downloadurls, recordinfo,
+	// historydetail.
 	FaultOtherConf = "otherconf"
 	// FaultUpperConf: the same confUUID in upper case, which is still the
 	// conference asked for. Endpoints: details, list (every row),
-	// downloadurls, recordinfo (data.confUUID added).
+	// downloadurls, recordinfo (data.confUUID added), history (every row),
+	// historydetail.
 	FaultUpperConf = "upperconf"
 	// FaultNoConf: confUUID (downloadurls: confUuid) left out. Endpoints:
-	// details, list (every row), downloadurls.
+	// details, list (every row), downloadurls, history (every row),
+	// historydetail.
 	FaultNoConf = "noconf"
+	// FaultNoHasRecord: isHasRecordFile left out. Endpoints: history (every
+	// row), historydetail.
+	FaultNoHasRecord = "nohasrecord"
 	// FaultNoAvailable: available left out. Endpoints: details, list (every row).
 	FaultNoAvailable = "noavailable"
 	// FaultNoDecode: isDecodeFinish left out. Endpoints: details, list (every row).
@@ -209,9 +216,10 @@ const (
 
 // answerFaultEndpoints lists, per answer fault kind, where it applies.
 var answerFaultEndpoints = map[string][]string{
-	FaultOtherConf:   {EndpointDetails, EndpointDownloadURLs, EndpointRecordInfo},
-	FaultUpperConf:   {EndpointDetails, EndpointList, EndpointDownloadURLs, EndpointRecordInfo},
-	FaultNoConf:      {EndpointDetails, EndpointList, EndpointDownloadURLs},
+	FaultOtherConf:   {EndpointDetails, EndpointDownloadURLs, EndpointRecordInfo, EndpointHistoryDetail},
+	FaultUpperConf:   {EndpointDetails, EndpointList, EndpointDownloadURLs, EndpointRecordInfo, EndpointHistory, EndpointHistoryDetail},
+	FaultNoConf:      {EndpointDetails, EndpointList, EndpointDownloadURLs, EndpointHistory, EndpointHistoryDetail},
+	FaultNoHasRecord: {EndpointHistory, EndpointHistoryDetail},
 	FaultNoAvailable: {EndpointDetails, EndpointList},
 	FaultNoDecode:    {EndpointDetails, EndpointList},
 	FaultBadSHA:      {EndpointRecordInfo},
@@ -222,7 +230,7 @@ var answerFaultEndpoints = map[string][]string{
 
 // answerFaultKinds are the answer fault kinds, for Config.Validate.
 var answerFaultKinds = []string{FaultOtherConf, FaultUpperConf, FaultNoConf, FaultNoAvailable,
-	FaultNoDecode, FaultBadSHA, FaultNegSize, FaultEndless, FaultRepeat}
+	FaultNoDecode, FaultBadSHA, FaultNegSize, FaultEndless, FaultRepeat, FaultNoHasRecord}
 
 // checkAnswerFault refuses an answer fault on an endpoint it does not apply to.
 func checkAnswerFault(f Fault) error {
@@ -260,6 +268,17 @@ func (s *Server) reworkAnswer(f *Fault, endpoint string, rq *apiRequest, resp *r
 				s.reworkRecording(f.Kind, m)
 			}
 		}
+	case EndpointHistory:
+		rows, _ := doc["data"].([]any)
+		for _, row := range rows {
+			if m, ok := row.(map[string]any); ok {
+				s.reworkHistory(f.Kind, m)
+			}
+		}
+	case EndpointHistoryDetail:
+		if m, ok := doc["conferenceData"].(map[string]any); ok {
+			s.reworkHistory(f.Kind, m)
+		}
 	case EndpointDownloadURLs:
 		s.reworkDownloadURLs(f.Kind, rq, doc)
 	case EndpointRecordInfo:
@@ -296,6 +315,15 @@ func (s *Server) reworkRecording(kind string, m map[string]any) {
 	default:
 		s.reworkConf(kind, m, "confUUID", id)
 	}
+}
+
+func (s *Server) reworkHistory(kind string, m map[string]any) {
+	if kind == FaultNoHasRecord {
+		delete(m, "isHasRecordFile")
+		return
+	}
+	id, _ := m["confUUID"].(string)
+	s.reworkConf(kind, m, "confUUID", id)
 }
 
 func (s *Server) reworkDownloadURLs(kind string, rq *apiRequest, doc map[string]any) {

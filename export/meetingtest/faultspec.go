@@ -22,7 +22,8 @@ import (
 // "media:close:at=1000"; answer faults (see the package
 // documentation): "details:otherconf", "details:upperconf", "details:noconf",
 // "list:noavailable", "details:nodecode", "recordinfo:badsha",
-// "details:negsize", "downloadurls:endless".
+// "details:negsize", "downloadurls:endless", "history:nohasrecord"; and
+// "list:omit:conf=<uuid>" (a recording the list leaves out).
 func ParseFault(spec string) (Fault, error) {
 	parts := strings.Split(strings.TrimSpace(spec), ":")
 	if len(parts) < 2 {

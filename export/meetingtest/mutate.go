@@ -1,24 +1,101 @@
 package meetingtest
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
 
 // Add puts a new conference into the running simulator, as the platform
 // lists a recording once it exists: from then on the list API returns it
 // (by its startTime, which may lie in the past: a recording listed late)
 // and the other APIs know it. It fails for an invalid conference or a
-// confUUID the simulator already knows (deleted ones included). Update
-// changes a conference already there.
+// confUUID the simulator already knows (deleted ones and meetings
+// included). Update changes a conference already there. Its History, when
+// nil, is derived as for the dataset's conferences.
 func (s *Server) Add(c Conference) error {
 	if err := (Dataset{Conferences: []Conference{c}}).Validate(); err != nil {
 		return fmt.Errorf("meetingtest: add: %w", err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.confs[c.ConfUUID]; ok {
+	if s.knownLocked(c.ConfUUID) {
 		return fmt.Errorf("meetingtest: add: conference %s exists", c.ConfUUID)
 	}
 	c = c.clone()
 	s.confs[c.ConfUUID] = &c
 	s.order = append(s.order, c.ConfUUID)
+	s.completeHistoriesLocked()
+	return nil
+}
+
+// AddMeeting puts a new meeting without a recording into the running
+// simulator's history. It fails for an invalid meeting or a confUUID the
+// simulator already knows.
+func (s *Server) AddMeeting(m Meeting) error {
+	if err := (Dataset{Meetings: []Meeting{m}}).Validate(); err != nil {
+		return fmt.Errorf("meetingtest: add meeting: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.knownLocked(m.ConfUUID) {
+		return fmt.Errorf("meetingtest: add meeting: conference %s exists", m.ConfUUID)
+	}
+	m = m.clone()
+	s.meetings[m.ConfUUID] = &m
+	s.meetingOrder = append(s.meetingOrder, m.ConfUUID)
+	s.completeHistoriesLocked()
+	return nil
+}
+
+func (s *Server) knownLocked(confUUID string) bool {
+	_, c := s.confs[confUUID]
+	_, m := s.meetings[confUUID]
+	return c || m
+}
+
+// DeleteConference deletes a conference's recording as the delete API
+// does (without counting in Counters.Deleted, which counts the API's
+// deletions): from then on the recording APIs answer 400 MMC.111070005
+// and the list leaves it out, while the meeting stays in the history with
+// isHasRecordFile false. It fails for an unknown or already deleted
+// conference.
+func (s *Server) DeleteConference(confUUID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lookupLocked(confUUID) == nil {
+		return fmt.Errorf("meetingtest: delete conference %s: unknown or already deleted", confUUID)
+	}
+	s.deleted[confUUID] = true
+	return nil
+}
+
+// AddFile gives a conference one more file, as the platform may after a
+// recording was archived (a late part, another stream): from then on
+// downloadurls and record info list it and the media host serves it. It
+// fails for an unknown or deleted conference, an invalid file, or a file
+// type and name the conference has already. Safe for concurrent use with
+// the server.
+func (s *Server) AddFile(confUUID string, f File) error {
+	switch f.FileType {
+	case FileTypeAux, FileTypeHd, FileTypeSd:
+	default:
+		return fmt.Errorf("meetingtest: add file to %s: fileType %q: want Aux, Hd or Sd", confUUID, f.FileType)
+	}
+	if f.Name == "" || strings.ContainsAny(f.Name, "/\x00") || f.Size < 0 {
+		return fmt.Errorf("meetingtest: add file to %s: %w", confUUID, errors.New("bad name or negative size"))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.lookupLocked(confUUID)
+	if c == nil {
+		return fmt.Errorf("meetingtest: add file to %s: unknown or deleted conference", confUUID)
+	}
+	for _, g := range c.Files {
+		if g.FileType == f.FileType && g.Name == f.Name {
+			return fmt.Errorf("meetingtest: add file to %s: %s/%s exists", confUUID, f.FileType, f.Name)
+		}
+	}
+	c.Files = append(c.Files, f)
 	return nil
 }

@@ -479,3 +479,241 @@ func TestSDKErrorBodies(t *testing.T) {
 		})
 	}
 }
+
+// Mirrors of the SDK's history models (SearchHisMeetingsResponse,
+// ShowHisMeetingDetailResponse, SearchAttendanceRecordsOfHisMeetingResponse,
+// SearchCtlRecordsOfHisMeetingResponse), for the fields the simulator sends.
+type sdkConferenceInfo struct { // ConferenceInfo
+	ConferenceID    *string `json:"conferenceID"`
+	Subject         *string `json:"subject"`
+	TimeZoneID      *string `json:"timeZoneID"`
+	StartTime       *string `json:"startTime"`
+	EndTime         *string `json:"endTime"`
+	MediaTypes      *string `json:"mediaTypes"`
+	ConferenceState *string `json:"conferenceState"`
+	UserUUID        *string `json:"userUUID"`
+	ScheduserName   *string `json:"scheduserName"`
+	ConfType        *string `json:"confType"`
+	IsAutoRecord    *int32  `json:"isAutoRecord"`
+	RecordType      *int32  `json:"recordType"`
+	RecordAuxStream *int32  `json:"recordAuxStream"`
+	RecordAuthType  *int32  `json:"recordAuthType"`
+	IsHasRecordFile *bool   `json:"isHasRecordFile"`
+	ConfUUID        *string `json:"confUUID"`
+	ConfMode        *string `json:"confMode"` // ConferenceInfoConfMode, an enum read from a JSON string
+}
+
+type sdkHisList struct { // SearchHisMeetingsResponse
+	Offset *int32               `json:"offset"`
+	Limit  *int32               `json:"limit"`
+	Count  *int32               `json:"count"`
+	Data   *[]sdkConferenceInfo `json:"data"`
+}
+
+type sdkParticipantInfo struct { // ParticipantInfo
+	ParticipantID *string `json:"participantID"`
+	Name          *string `json:"name"`
+	Role          *int32  `json:"role"`
+	AttendeeType  *string `json:"attendeeType"`
+	AccountID     *string `json:"accountId"`
+	Email         *string `json:"email"`
+	SMS           *string `json:"sms"`
+	DeptName      *string `json:"deptName"`
+	UserUUID      *string `json:"userUUID"`
+	AppID         *string `json:"appId"`
+	IsAutoInvite  *int32  `json:"isAutoInvite"`
+}
+
+type sdkHisDetail struct { // ShowHisMeetingDetailResponse
+	ConferenceData *sdkConferenceInfo `json:"conferenceData"`
+	Data           *struct {          // PageParticipant
+		Data   *[]sdkParticipantInfo `json:"data"`
+		Offset *int32                `json:"offset"`
+		Limit  *int32                `json:"limit"`
+		Count  *int32                `json:"count"`
+	} `json:"data"`
+}
+
+type sdkAttendance struct { // SearchAttendanceRecordsOfHisMeetingResponse
+	Offset *int32      `json:"offset"`
+	Limit  *int32      `json:"limit"`
+	Count  *int32      `json:"count"`
+	Data   *[]struct { // ConfAttendeeRecordInfo
+		DisplayName *string `json:"displayName"`
+		CallNumber  *string `json:"callNumber"`
+		DeviceType  *string `json:"deviceType"`
+		JoinTime    *int64  `json:"joinTime"`
+		LeftTime    *int64  `json:"leftTime"`
+		MediaType   *string `json:"mediaType"`
+		DeptName    *string `json:"deptName"`
+	} `json:"data"`
+}
+
+type sdkCtlRecords struct { // SearchCtlRecordsOfHisMeetingResponse
+	Offset *int32      `json:"offset"`
+	Limit  *int32      `json:"limit"`
+	Count  *int32      `json:"count"`
+	Data   *[]struct { // ConfCtlRecordInfo
+		OperateTime     *int64  `json:"operateTime"`
+		OperateSource   *string `json:"operateSource"`
+		Operator        *string `json:"operator"`
+		OperateCode     *string `json:"operateCode"`
+		OperationObject *string `json:"operationObject"`
+		OperateResult   *string `json:"operateResult"`
+		Detail          *string `json:"detail"`
+	} `json:"data"`
+}
+
+// sdkRequestLang is sdkRequest with the SDK's Accept-Language header (the
+// attendee and control records requests carry it).
+func sdkRequestLang(t *testing.T, s *Server, pathQuery, token, lang string) reply {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, s.URL+pathQuery, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "huaweicloud-usdk-go/3.0")
+	req.Header.Set("X-Access-Token", token)
+	if lang != "" {
+		req.Header.Set("Accept-Language", lang)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", pathQuery, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reply{status: resp.StatusCode, header: resp.Header, body: b}
+}
+
+// TestSDKHistoryWireShapes: the SDK's SearchHisMeetings,
+// ShowHisMeetingDetail, SearchAttendanceRecordsOfHisMeeting and
+// SearchCtlRecordsOfHisMeeting requests (query keys sorted, an empty value
+// without "=") and models against the simulator.
+func TestSDKHistoryWireShapes(t *testing.T) {
+	ds := SampleDataset()
+	conf, meet := ds.Conferences[0], ds.Meetings[1]
+	const window = "endDate=1735689600000&limit=500&offset=0&queryAll=true&sortType=ASC_RecordTYPE&startDate=1704067200000" // 2024
+	tests := []struct {
+		name, pathQuery, lang string
+		wantStatus            int
+		wantCode              string
+		check                 func(t *testing.T, s *Server, r reply)
+	}{
+		{
+			name: "history list", pathQuery: "/v1/mmc/management/conferences/history?" + window, wantStatus: 200,
+			check: func(t *testing.T, s *Server, r reply) {
+				var got sdkHisList
+				sdkDecode(t, r, &got)
+				rows := deref(got.Data)
+				if deref(got.Count) != 9 || len(rows) != 9 || deref(got.Limit) != 500 || got.Offset == nil {
+					t.Fatalf("count %d, %d rows, limit %d; want 9, 9, 500", deref(got.Count), len(rows), deref(got.Limit))
+				}
+				for i, row := range rows {
+					recorded := i < len(ds.Conferences) // ASC_RecordTYPE: meetings with recordings first
+					if row.IsHasRecordFile == nil || *row.IsHasRecordFile != recorded || deref(row.ConfUUID) == "" || deref(row.ConferenceID) == "" ||
+						deref(row.EndTime) <= deref(row.StartTime) || row.RecordType == nil || deref(row.ConfMode) == "" || deref(row.ConferenceState) != ConferenceStateEnded {
+						t.Errorf("row %d: %s; want isHasRecordFile %v and every field", i, mustJSON(row), recorded)
+					}
+				}
+			},
+		},
+		{
+			name: "history list searchKey", pathQuery: "/v1/mmc/management/conferences/history?endDate=1735689600000&queryAll=true&searchKey=town%20hall&startDate=1704067200000", wantStatus: 200,
+			check: func(t *testing.T, s *Server, r reply) {
+				var got sdkHisList
+				sdkDecode(t, r, &got)
+				if rows := deref(got.Data); len(rows) != 1 || deref(rows[0].ConfUUID) != meet.ConfUUID || deref(got.Limit) != HistoryDefaultLimit {
+					t.Errorf("got %s; want the town hall only, limit 20", r.body)
+				}
+			},
+		},
+		{name: "history list without dates", pathQuery: "/v1/mmc/management/conferences/history?limit=20&offset=0", wantStatus: 400, wantCode: CodeRequestError},
+		{
+			name: "history detail", pathQuery: "/v1/mmc/management/conferences/history/confDetail?confUUID=" + conf.ConfUUID + "&limit=500&offset=0", wantStatus: 200,
+			check: func(t *testing.T, s *Server, r reply) {
+				var got sdkHisDetail
+				sdkDecode(t, r, &got)
+				c, _ := s.Conference(conf.ConfUUID)
+				if got.ConferenceData == nil || deref(got.ConferenceData.ConfUUID) != conf.ConfUUID || !deref(got.ConferenceData.IsHasRecordFile) ||
+					got.Data == nil || int(deref(got.Data.Count)) != len(c.History.Participants) || len(deref(got.Data.Data)) != len(c.History.Participants) {
+					t.Fatalf("got %s; want conferenceData of %s and its %d participants", r.body, conf.ConfUUID, len(c.History.Participants))
+				}
+				if p := deref(got.Data.Data)[0]; deref(p.Role) != 1 || deref(p.Name) != conf.ScheduserName || p.IsAutoInvite == nil {
+					t.Errorf("first participant %s, want the host", mustJSON(p))
+				}
+			},
+		},
+		{name: "history detail empty confUUID", pathQuery: "/v1/mmc/management/conferences/history/confDetail?confUUID", wantStatus: 400, wantCode: CodeRequestError},
+		{
+			name: "attendance records", lang: "en-US", wantStatus: 200,
+			pathQuery: "/v1/mmc/management/conferences/history/confAttendeeRecord?confUUID=" + conf.ConfUUID + "&limit=500&offset=0",
+			check: func(t *testing.T, s *Server, r reply) {
+				var got sdkAttendance
+				sdkDecode(t, r, &got)
+				rows := deref(got.Data)
+				if len(rows) == 0 || int(deref(got.Count)) != len(rows) {
+					t.Fatalf("got %s; want attendee records", r.body)
+				}
+				for _, a := range rows {
+					if deref(a.JoinTime) <= 0 || deref(a.LeftTime) < deref(a.JoinTime) || deref(a.DisplayName) == "" || deref(a.DeviceType) == "" {
+						t.Errorf("record %s: want names and UTC epoch ms", mustJSON(a))
+					}
+				}
+			},
+		},
+		{
+			name: "control records", lang: "zh-CN", wantStatus: 200,
+			pathQuery: "/v1/mmc/management/conferences/history/confCtlRecord?confUUID=" + conf.ConfUUID + "&limit=500&offset=0",
+			check: func(t *testing.T, s *Server, r reply) {
+				var got sdkCtlRecords
+				sdkDecode(t, r, &got)
+				codes := map[string]bool{}
+				for _, c := range deref(got.Data) {
+					codes[deref(c.OperateCode)] = true
+					if deref(c.OperateTime) <= 0 {
+						t.Errorf("record %s: want operateTime", mustJSON(c))
+					}
+				}
+				if !codes["开始录制"] || !codes["停止录制"] {
+					t.Errorf("operateCodes %v, want the recording's start and stop in zh-CN", codes)
+				}
+			},
+		},
+		{name: "control records unknown", lang: "en-US", pathQuery: "/v1/mmc/management/conferences/history/confCtlRecord?confUUID=" + SampleUnknownConfUUID, wantStatus: 400, wantCode: CodeMeetingNotExist},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := start(t, Config{Dataset: ds, HistoryRetention: -1})
+			_, tok := sdkLogin(t, s)
+			r := sdkRequestLang(t, s, tt.pathQuery, tok, tt.lang)
+			if tt.wantCode != "" {
+				sdkWantError(t, r, tt.wantStatus, tt.wantCode)
+				return
+			}
+			if r.status != tt.wantStatus {
+				t.Fatalf("status = %d, want %d (body %s)", r.status, tt.wantStatus, r.body)
+			}
+			if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+				t.Errorf("Content-Type = %q, want application/json", ct)
+			}
+			tt.check(t, s, r)
+		})
+	}
+	t.Run("refused", func(t *testing.T) {
+		s := start(t, Config{Dataset: ds, HistoryRetention: -1, NotDeployed: []string{EndpointCtlRecords},
+			Faults: []Fault{{Endpoint: EndpointAttendees, Kind: FaultStatus, Status: 403}}})
+		_, tok := sdkLogin(t, s)
+		sdkWantError(t, sdkRequestLang(t, s, "/v1/mmc/management/conferences/history/confAttendeeRecord?confUUID="+conf.ConfUUID, tok, "en-US"), 403, CodeNoPermission)
+		sdkWantError(t, sdkRequestLang(t, s, "/v1/mmc/management/conferences/history/confCtlRecord?confUUID="+conf.ConfUUID, tok, "en-US"), 404, CodeNoAPI)
+	})
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}

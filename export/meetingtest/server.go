@@ -49,6 +49,11 @@ const (
 	EndpointDelete       = "delete"
 	EndpointMedia        = "media"
 	EndpointPlay         = "play" // playback pages (the detail's url[])
+
+	EndpointHistory       = "history"       // GET /v1/mmc/management/conferences/history
+	EndpointHistoryDetail = "historydetail" // GET .../conferences/history/confDetail
+	EndpointAttendees     = "attendees"     // GET .../conferences/history/confAttendeeRecord
+	EndpointCtlRecords    = "ctlrecords"    // GET .../conferences/history/confCtlRecord
 )
 
 // Fault kinds.
@@ -64,6 +69,7 @@ const (
 	FaultStall    = "stall"    // media only: the headers and Fault.Offset body bytes (default half), then silence on an open connection; with Fault.Latency, one more byte every Latency (a trickle)
 	FaultChunked  = "chunked"  // media only: no Content-Length, a chunked body; with Fault.Offset: the connection closes after that many bytes, without the terminating chunk
 	FaultClose    = "close"    // media only: no Content-Length and not chunked, the body ends when the connection closes; with Fault.Offset: it closes after that many bytes (a client cannot tell)
+	FaultOmit     = "omit"     // list, history: Fault.ConfUUID (required) is left out of the answer and of its count
 )
 
 // Error codes the simulator answers with. Codes marked (sim) are not in the
@@ -135,7 +141,32 @@ type Config struct {
 	// links that differ only in the query) or MediaURLsOpaque
 	// (/media/download?id=<opaque>: nothing in the link names the file).
 	MediaURLs string
+
+	// HistoryRetention is how long the meeting history keeps a meeting
+	// (from its start, on the Config.Now clock): older ones vanish from
+	// the history list and the other history APIs answer 400
+	// MMC.111070005 for them. 0 = six calendar months (the platform's
+	// default; at most twelve can be configured there); negative = kept
+	// for ever.
+	HistoryRetention time.Duration
+	// HistoryMaxLimit caps the limit of the four history APIs (silently;
+	// the answer's "limit" is the effective one). Default 500, the
+	// documented maximum.
+	HistoryMaxLimit int
+	// ListCountDelta and HistoryCountDelta are added to the "count" the
+	// recording list and the history list declare (never below 0), while
+	// their pages serve the true rows: a count larger or smaller than the
+	// rows the pages add up to.
+	ListCountDelta, HistoryCountDelta int
+	// NotDeployed names API endpoints (EndpointHistory, EndpointAttendees,
+	// ...) this deployment does not have: they answer 404 APIG.0101, as
+	// any unknown API does.
+	NotDeployed []string
 }
+
+// DefaultHistoryMaxLimit is Config.HistoryMaxLimit's default: the
+// documented maximum of the history APIs' limit.
+const DefaultHistoryMaxLimit = 500
 
 // The shapes of media links (Config.MediaURLs).
 const (
@@ -146,8 +177,8 @@ const (
 
 // Fault injects a failure into one endpoint's answers.
 type Fault struct {
-	Endpoint   string // "auth","details","downloadurls","recordinfo","list","media","delete" (and "validate","refresh","logout")
-	Kind       string // "status","throttle","latency","truncate","html","badjson","reset","flip"
+	Endpoint   string // "auth","details","downloadurls","recordinfo","list","media","delete","history","historydetail","attendees","ctlrecords" (and "validate","refresh","logout")
+	Kind       string // "status","throttle","latency","truncate","html","badjson","reset","flip","echo","omit", and the answer faults
 	Status     int    // for "status"; default 500
 	RetryAfter time.Duration
 	Latency    time.Duration
@@ -219,7 +250,10 @@ type Server struct {
 
 	mu           sync.Mutex
 	confs        map[string]*Conference
-	order        []string // confUUIDs in dataset order
+	order        []string            // confUUIDs in dataset order
+	meetings     map[string]*Meeting // meetings without a recording (history only)
+	meetingOrder []string
+	derived      map[string]bool // confUUIDs whose History was derived
 	deleted      map[string]bool
 	tokens       map[string]*accessToken
 	refresh      map[string]*accessToken
@@ -248,6 +282,14 @@ func (c Config) Validate() error {
 	}
 	if err := c.validateQuota(); err != nil {
 		return err
+	}
+	if c.HistoryMaxLimit < 0 {
+		return fmt.Errorf("meetingtest: config: HistoryMaxLimit %d: must not be negative", c.HistoryMaxLimit)
+	}
+	for _, e := range c.NotDeployed {
+		if !slices.Contains(apiEndpoints, e) {
+			return fmt.Errorf("meetingtest: config: NotDeployed %q: want one of %v", e, apiEndpoints)
+		}
 	}
 	switch c.MediaURLs {
 	case "", MediaURLsPath, MediaURLsQuery, MediaURLsOpaque:
@@ -279,19 +321,26 @@ func (c Config) Validate() error {
 		if f.Offset < 0 || ((f.Offset != 0 || f.RandomOffset) && (!slices.Contains(offsetKinds, f.Kind) || f.Endpoint != EndpointMedia)) {
 			return fmt.Errorf("meetingtest: config: fault %d: an offset applies to media %s only, and is not negative", i, strings.Join(offsetKinds, ", "))
 		}
+		if f.Kind == FaultOmit && ((f.Endpoint != EndpointList && f.Endpoint != EndpointHistory) || f.ConfUUID == "") {
+			return fmt.Errorf("meetingtest: config: fault %d: kind omit applies to list and history only, and needs a conference (conf=UUID)", i)
+		}
 	}
 	return nil
 }
 
 var (
 	faultEndpoints = []string{EndpointAuth, EndpointValidate, EndpointRefresh, EndpointLogout, EndpointDetails, EndpointList,
-		EndpointDownloadURLs, EndpointRecordInfo, EndpointDelete, EndpointMedia}
+		EndpointDownloadURLs, EndpointRecordInfo, EndpointDelete, EndpointMedia,
+		EndpointHistory, EndpointHistoryDetail, EndpointAttendees, EndpointCtlRecords}
 	faultKinds = append([]string{FaultStatus, FaultThrottle, FaultLatency, FaultTruncate, FaultHTML, FaultBadJSON, FaultReset, FaultFlip, FaultEcho,
-		FaultStall, FaultChunked, FaultClose}, answerFaultKinds...)
+		FaultStall, FaultChunked, FaultClose, FaultOmit}, answerFaultKinds...)
 	// mediaOnlyKinds apply to the media endpoint only.
 	mediaOnlyKinds = []string{FaultFlip, FaultStall, FaultChunked, FaultClose}
 	// offsetKinds take an Offset (or RandomOffset), on media.
 	offsetKinds = []string{FaultTruncate, FaultReset, FaultStall, FaultChunked, FaultClose}
+	// apiEndpoints are the endpoints Config.NotDeployed may name.
+	apiEndpoints = []string{EndpointDetails, EndpointList, EndpointDownloadURLs, EndpointRecordInfo, EndpointDelete,
+		EndpointHistory, EndpointHistoryDetail, EndpointAttendees, EndpointCtlRecords}
 )
 
 func (c *Config) setDefaults() {
@@ -325,6 +374,9 @@ func (c *Config) setDefaults() {
 	if c.QuotaWindow <= 0 {
 		c.QuotaWindow = DefaultQuotaWindow
 	}
+	if c.HistoryMaxLimit <= 0 {
+		c.HistoryMaxLimit = DefaultHistoryMaxLimit
+	}
 }
 
 // NewUnstarted builds a simulator without a listener: use Handler with a
@@ -341,6 +393,8 @@ func NewUnstarted(cfg Config) *Server {
 		stop:       make(chan struct{}),
 		key:        binary.LittleEndian.Uint64(h[:8]),
 		confs:      make(map[string]*Conference, len(cfg.Dataset.Conferences)),
+		meetings:   make(map[string]*Meeting, len(cfg.Dataset.Meetings)),
+		derived:    make(map[string]bool),
 		deleted:    make(map[string]bool),
 		tokens:     make(map[string]*accessToken),
 		refresh:    make(map[string]*accessToken),
@@ -355,6 +409,12 @@ func NewUnstarted(cfg Config) *Server {
 		s.confs[c.ConfUUID] = &c
 		s.order = append(s.order, c.ConfUUID)
 	}
+	for _, m := range cfg.Dataset.Meetings {
+		m := m.clone()
+		s.meetings[m.ConfUUID] = &m
+		s.meetingOrder = append(s.meetingOrder, m.ConfUUID)
+	}
+	s.completeHistoriesLocked()
 	s.setFaultsLocked(cfg.Faults)
 	s.ctr.Requests = make(map[string]int64)
 	s.ctr.FaultHits = make(map[string]int64)
@@ -453,7 +513,8 @@ func (s *Server) Served() []Served {
 	return out
 }
 
-// Deleted reports whether the conference was deleted through the API.
+// Deleted reports whether the conference's recording was deleted, through
+// the API or by DeleteConference.
 func (s *Server) Deleted(confUUID string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -461,7 +522,7 @@ func (s *Server) Deleted(confUUID string) bool {
 }
 
 // Conference returns the simulator's current view of a conference
-// (including deleted ones).
+// (including deleted ones), its History filled in.
 func (s *Server) Conference(confUUID string) (Conference, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -470,6 +531,18 @@ func (s *Server) Conference(confUUID string) (Conference, bool) {
 		return Conference{}, false
 	}
 	return c.clone(), true
+}
+
+// Meeting returns the simulator's view of a meeting without a recording
+// (Dataset.Meetings), its History filled in.
+func (s *Server) Meeting(confUUID string) (Meeting, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, ok := s.meetings[confUUID]
+	if !ok {
+		return Meeting{}, false
+	}
+	return m.clone(), true
 }
 
 // Update changes a conference in place (for example to finish its
