@@ -36,6 +36,7 @@ func cmdSimulate(ctx context.Context, args []string, e env) error {
 		cfg     = meetingtest.Config{AppID: demoAppID, AppKey: demoAppKey}
 		faults  faultFlags
 		mrate   byteSize
+		missing listFlag
 	)
 	fs := c.fs
 	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "listen address (keep it on loopback)")
@@ -61,7 +62,13 @@ func cmdSimulate(ctx context.Context, args []string, e env) error {
 	fs.StringVar(&cfg.MediaURLs, "media-urls", meetingtest.MediaURLsPath, "shape of media links: path (/media/<conf>/<type>/<name>), query (/media/download?conf=&type=&file=<name>) or opaque (/media/download?id=...: no file name in the link)")
 	fs.IntVar(&cfg.LinksMaxLimit, "links-max-limit", 0, "downloadurls: serve at most N links a page whatever limit is asked (0: the documented 500)")
 	fs.BoolVar(&cfg.IgnoreRange, "no-range", false, "the media host ignores Range requests and answers 200 with the whole file")
-	fs.Var(&faults, "fault", "inject a fault, repeatable: ENDPOINT:KIND[:status=N][:retry-after=D][:latency=D][:times=N][:conf=UUID][:p=0.1][:at=N|random]; ENDPOINT auth, validate, refresh, logout, details, list, downloadurls, recordinfo, delete, media, play; KIND status, throttle, latency, truncate, html, badjson, reset, flip, echo (error bodies echo the request), stall (media: silent after at= bytes; with latency=D one byte every D), chunked, close (media: no Content-Length, chunked or ended by closing the connection; at= cuts them), otherconf, upperconf, noconf, noavailable, nodecode, badsha, negsize, endless, repeat; at= breaks a media truncate or reset after N bytes")
+	fs.IntVar(&gen.Meetings, "meetings", 0, "with --conferences: how many meetings without a recording the history also lists")
+	fs.DurationVar(&cfg.HistoryRetention, "history-retention", 0, "how long the meeting history keeps a meeting, from its start (0: six months, the platform's default; negative: for ever)")
+	fs.IntVar(&cfg.HistoryMaxLimit, "history-max-limit", meetingtest.DefaultHistoryMaxLimit, "the history APIs serve at most N rows a page whatever limit is asked")
+	fs.IntVar(&cfg.ListCountDelta, "list-count-delta", 0, "add N (may be negative) to the count the recording list declares, while its pages serve the true rows")
+	fs.IntVar(&cfg.HistoryCountDelta, "history-count-delta", 0, "add N (may be negative) to the count the history list declares")
+	fs.Var(&missing, "not-deployed", "comma list of APIs this deployment lacks (404 APIG.0101): details, list, downloadurls, recordinfo, delete, history, historydetail, attendees, ctlrecords")
+	fs.Var(&faults, "fault", "inject a fault, repeatable: ENDPOINT:KIND[:status=N][:retry-after=D][:latency=D][:times=N][:conf=UUID][:p=0.1][:at=N|random]; ENDPOINT auth, validate, refresh, logout, details, list, downloadurls, recordinfo, delete, media, play, history, historydetail, attendees, ctlrecords; KIND status, throttle, latency, truncate, html, badjson, reset, flip, echo (error bodies echo the request), stall (media: silent after at= bytes; with latency=D one byte every D), chunked, close (media: no Content-Length, chunked or ended by closing the connection; at= cuts them), omit (list, history: leave conf= out), otherconf, upperconf, noconf, noavailable, nodecode, badsha, negsize, endless, repeat, nohasrecord; at= breaks a media truncate or reset after N bytes")
 	if err := c.parse(args, e.getenv); err != nil {
 		return err
 	}
@@ -82,6 +89,10 @@ func cmdSimulate(ctx context.Context, args []string, e env) error {
 	}
 	cfg.MediaRate = int64(mrate)
 	cfg.Faults = faults
+	cfg.NotDeployed = missing
+	if err := cfg.Validate(); err != nil {
+		return usagef("simulate: %v", err)
+	}
 	fmt.Fprintf(e.stdout, "simulating the Meeting API at http://%s with %d conferences\n", termText(addr), len(cfg.Dataset.Conferences))
 	fmt.Fprintf(e.stdout, "  export MEETARCHIVE_API=http://%s MEETARCHIVE_APP_ID=%s MEETARCHIVE_APP_KEY=<the --sim-app-key value>\n", termText(addr), termText(cfg.AppID))
 	if err := meetingtest.Serve(ctx, addr, cfg); err != nil && ctx.Err() == nil {

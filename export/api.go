@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 const (
@@ -517,52 +518,31 @@ func digitsPrefix(s string) (string, string) {
 type listResponse struct {
 	Offset flexInt     `json:"offset"`
 	Limit  flexInt     `json:"limit"`
-	Count  flexInt     `json:"count"`
+	Count  *flexInt    `json:"count"` // nil: not declared
 	Data   []Recording `json:"data"`
 }
 
-type listMode int
-
-const (
-	listUnknown listMode = iota
-	listRows             // offset counts rows
-	listPages0           // offset is a 0-based page index
-	listPages1           // offset is a 1-based page index
-)
-
-func (m listMode) String() string {
-	return [...]string{"unknown", "row offset", "page index from 0", "page index from 1"}[m]
-}
-
-// classifyPaging compares the first page (offset=0) with the page asked for
-// with offset=1: see the package documentation.
-func classifyPaging(first, second []Recording) listMode {
-	if len(second) == 0 {
-		return listUnknown
+// declared is a page's count, -1 when it declares none.
+func declared(n *flexInt) int {
+	if n == nil {
+		return -1
 	}
-	in := make(map[string]bool, len(first))
-	for _, r := range first {
-		in[r.ConfUUID] = true
-	}
-	overlap := 0
-	for _, r := range second {
-		if in[r.ConfUUID] {
-			overlap++
-		}
-	}
-	switch {
-	case overlap*2 < len(second):
-		return listPages0
-	case overlap == len(second) && len(second) == len(first):
-		return listPages1
-	}
-	return listRows
+	return int(*n)
 }
 
 // List pages through the recordings that started between q.From and q.To,
 // calling fn once per conference (de-duplicated by confUUID) in the API's
 // order (ascending start time). An error from fn stops List and is returned
-// as is.
+// as is. It is ListPaged without what the paging gave.
+func (c *Client) List(ctx context.Context, q ListQuery, fn func(Recording) error) error {
+	_, err := c.ListPaged(ctx, q, fn)
+	return err
+}
+
+// ListPaged is List, and also returns what the paging gave: the count the
+// answers declared, each page, and the distinct conferences the pages held
+// (Listing.CountDiff tells a list whose pages add up to fewer or more
+// conferences than its count: a finding in itself).
 //
 // Each listed recording is checked like a Details answer: confUUID present
 // and well-formed (handed to fn normalised, see NormalizeConfUUID),
@@ -572,136 +552,60 @@ func classifyPaging(first, second []Recording) listMode {
 // know what the bad row was meant to be: a date-range run would otherwise
 // skip a conference without a word. A page is checked whole before any of
 // its rows reaches fn, but rows of earlier pages have been handed on: a
-// caller that needs all or nothing discards them when List fails. Paging
+// caller that needs all or nothing discards them when the call fails. Paging
 // that does not end (more than a generous page cap, or a page that repeats
 // rows already seen while count says more) fails with ErrTooManyPages.
-func (c *Client) List(ctx context.Context, q ListQuery, fn func(Recording) error) error {
+// The Listing is returned with the error too, holding the pages read.
+func (c *Client) ListPaged(ctx context.Context, q ListQuery, fn func(Recording) error) (Listing, error) {
 	if q.From.IsZero() || q.To.IsZero() || q.To.Before(q.From) {
-		return fmt.Errorf("export: list: want From <= To, both set")
+		return Listing{Count: -1}, fmt.Errorf("export: list: want From <= To, both set")
 	}
 	limit := q.PageSize
 	if limit <= 0 {
 		limit = 100
 	}
 	limit = min(limit, 500)
-	seen := map[string]bool{}
-	// emit hands on the new rows of a page and says how many there were.
-	emit := func(rows []Recording) (int, error) {
-		n := 0
-		for _, r := range rows {
-			if seen[r.ConfUUID] {
-				continue
+	p := &pager[Recording]{
+		op: "list", limit: limit, probe: true, dedup: true, emit: fn, log: c.cfg.Logger,
+		key: func(r Recording) string { return r.ConfUUID },
+		fetch: func(ctx context.Context, offset int) (rowsPage[Recording], error) {
+			var resp listResponse
+			qs := dateQuery(q.From, q.To, offset, limit, q.AllUsers, q.Search, "ASC_StartTIME")
+			if err := c.do(ctx, &request{op: "list", method: http.MethodGet, path: pathList, query: qs}, &resp); err != nil {
+				return rowsPage[Recording]{}, err
 			}
-			seen[r.ConfUUID] = true
-			n++
-			if err := fn(r); err != nil {
-				return n, err
-			}
-		}
-		return n, nil
-	}
-	page := func(offset int) (listResponse, error) {
-		qs := url.Values{
-			"startDate": {strconv.FormatInt(q.From.UnixMilli(), 10)},
-			"endDate":   {strconv.FormatInt(q.To.UnixMilli(), 10)},
-			"offset":    {strconv.Itoa(offset)},
-			"limit":     {strconv.Itoa(limit)},
-			"queryAll":  {strconv.FormatBool(q.AllUsers)},
-			"sortType":  {"ASC_StartTIME"},
-		}
-		if q.Search != "" {
-			qs.Set("searchKey", q.Search)
-		}
-		var resp listResponse
-		if err := c.do(ctx, &request{op: "list", method: http.MethodGet, path: pathList, query: qs}, &resp); err != nil {
-			return resp, err
-		}
-		for i := range resp.Data {
-			if err := checkRecording("list", fmt.Sprintf("data[%d].", i), "", &resp.Data[i]); err != nil {
-				var ve *ValidationError
-				if errors.As(err, &ve) {
-					ve.Reason += fmt.Sprintf(" (list page at offset %d)", offset)
+			for i := range resp.Data {
+				if err := checkRecording("list", fmt.Sprintf("data[%d].", i), "", &resp.Data[i]); err != nil {
+					return rowsPage[Recording]{}, atOffset(err, "list", offset)
 				}
-				return listResponse{}, err
 			}
-		}
-		return resp, nil
+			return rowsPage[Recording]{limit: int(resp.Limit), count: declared(resp.Count), rows: resp.Data}, nil
+		},
 	}
-	// done: the list is exhausted after a page of n rows.
-	done := func(count, n int) bool {
-		switch {
-		case n == 0:
-			return true
-		case count > 0:
-			return len(seen) >= count
-		default:
-			return n < limit
-		}
-	}
+	return p.run(ctx)
+}
 
-	first, err := page(0)
-	if err != nil {
-		return err
+// dateQuery is the query of the lists by date (recording list, history).
+func dateQuery(from, to time.Time, offset, limit int, all bool, search, sortType string) url.Values {
+	qs := url.Values{
+		"startDate": {strconv.FormatInt(from.UnixMilli(), 10)},
+		"endDate":   {strconv.FormatInt(to.UnixMilli(), 10)},
+		"offset":    {strconv.Itoa(offset)},
+		"limit":     {strconv.Itoa(limit)},
+		"queryAll":  {strconv.FormatBool(all)},
+		"sortType":  {sortType},
 	}
-	if _, err := emit(first.Data); err != nil {
-		return err
+	if search != "" {
+		qs.Set("searchKey", search)
 	}
-	if done(int(first.Count), len(first.Data)) {
-		return nil
+	return qs
+}
+
+// atOffset adds the page's offset to a row's *ValidationError.
+func atOffset(err error, what string, offset int) error {
+	var ve *ValidationError
+	if errors.As(err, &ve) {
+		ve.Reason += fmt.Sprintf(" (%s page at offset %d)", what, offset)
 	}
-	second, err := page(1)
-	if err != nil {
-		return err
-	}
-	added, err := emit(second.Data)
-	if err != nil {
-		return err
-	}
-	mode := classifyPaging(first.Data, second.Data)
-	c.cfg.Logger.Debug("export: list paging", "mode", mode.String())
-	if mode == listUnknown || done(int(second.Count), len(second.Data)) {
-		return nil
-	}
-	if mode == listRows && added == 0 {
-		return nil
-	}
-	next := 2
-	if mode == listRows {
-		next = 1 + len(second.Data)
-	}
-	count := int(max(first.Count, second.Count))
-	maxPages := 1_000_000 / max(1, len(first.Data))
-	if count > 0 {
-		maxPages = 2*count/max(1, len(first.Data)) + 10
-	}
-	for pages := 2; ; pages++ {
-		if pages > maxPages {
-			return tooManyPages("list", "more than %d pages for %d recordings (%d seen)", maxPages, count, len(seen))
-		}
-		p, err := page(next)
-		if err != nil {
-			return err
-		}
-		added, err := emit(p.Data)
-		if err != nil {
-			return err
-		}
-		if p.Count > 0 {
-			count = int(p.Count)
-		}
-		if done(count, len(p.Data)) {
-			return nil
-		}
-		if added == 0 {
-			if count > len(seen) {
-				return tooManyPages("list", "the page at offset %d repeats recordings already listed while count says %d (%d seen): the paging does not advance", next, count, len(seen))
-			}
-			return nil
-		}
-		if mode == listRows {
-			next += len(p.Data)
-		} else {
-			next++
-		}
-	}
+	return err
 }

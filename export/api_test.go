@@ -258,6 +258,11 @@ func TestListPaging(t *testing.T) {
 		{"page0", 101, 100, false},
 		{"page1", 101, 100, false},
 		{"rows", 101, 100, false},
+		// No count, and a server that caps the page and says so in limit:
+		// a page of that limit is not a short one.
+		{"rows", 250, 40, true},
+		{"page0", 250, 40, true},
+		{"page1", 250, 40, true},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s/n=%d/cap=%d/nocount=%v", tt.mode, tt.n, tt.cap, tt.noCount), func(t *testing.T) {

@@ -161,7 +161,8 @@ func (c *Client) Stats() Stats {
 }
 
 // RateLimit is the rate (requests/s) the limiter of API currently grants:
-// "details", "downloadurls", "recordinfo", "list", "delete" or "auth".
+// "details", "downloadurls", "recordinfo", "list", "delete", "auth",
+// "history", "historydetail", "attendees" or "ctlrecords".
 func (c *Client) RateLimit(api string) float64 { return c.limits.rate(api) }
 
 // scrub redacts key/value secrets and every literal secret the client knows.
@@ -190,7 +191,8 @@ type request struct {
 	method string
 	path   string
 	query  url.Values
-	body   any // JSON-encoded when not nil
+	body   any         // JSON-encoded when not nil
+	header http.Header // extra headers (Accept-Language)
 	noAuth bool
 	// build, when set, makes the body and extra headers for each try
 	// (authentication signs every try afresh).
@@ -305,6 +307,9 @@ func (c *Client) once(ctx context.Context, r *request, tok string, out any) erro
 		return fmt.Errorf("export: %s: %w", r.op, err)
 	}
 	for k, vs := range hdr {
+		req.Header[k] = vs
+	}
+	for k, vs := range r.header {
 		req.Header[k] = vs
 	}
 	if body != nil {

@@ -135,7 +135,18 @@ type Config struct {
 
 	RetryBase time.Duration // first backoff step, default 500 ms
 	RetryMax  time.Duration // largest backoff step, default 30 s
+
+	// Language is the Accept-Language of the attendee and control records
+	// requests: LanguageEnglish (the default) or LanguageChinese (the
+	// platform's own default).
+	Language string
 }
+
+// Languages of Config.Language.
+const (
+	LanguageEnglish = "en-US"
+	LanguageChinese = "zh-CN"
+)
 
 // Validate reports the first bad field of c, by name.
 func (c Config) Validate() error {
@@ -188,6 +199,11 @@ func (c Config) Validate() error {
 			return errors.New("export: config: FileTypes: empty file type")
 		}
 	}
+	switch c.Language {
+	case "", LanguageEnglish, LanguageChinese:
+	default:
+		return fmt.Errorf("export: config: Language %q: want %s or %s", c.Language, LanguageEnglish, LanguageChinese)
+	}
 	if c.MaxBodyBytes < 0 {
 		return fmt.Errorf("export: config: MaxBodyBytes %d: must not be negative", c.MaxBodyBytes)
 	}
@@ -230,6 +246,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Language == "" {
+		c.Language = LanguageEnglish
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	return c

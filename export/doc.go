@@ -1,6 +1,8 @@
 // Package export is the client for the Huawei Cloud Meeting API that meetarchive
 // archives recordings from: authentication, recording details, download links,
-// media streams, the recording list and deletion.
+// media streams, the recording list and deletion; and the meeting history
+// (the history list, history detail, attendee and control records) that a
+// completeness check and the evidence around a recording come from.
 //
 // One Client is meant to be shared by every worker of a run. It holds:
 //
@@ -20,7 +22,8 @@
 //     pipeline reuses both for whole-file retries.
 //
 //   - one rate limiter per API (details, downloadurls, recordinfo, list, delete,
-//     auth) shared by all goroutines, and one over all APIs. Config.Rate is
+//     auth, history, historydetail, attendees, ctlrecords) shared by all
+//     goroutines, and one over all APIs. Config.Rate is
 //     RateAuto (the default: start at DefaultRate, 1.6 calls a second per
 //     API, until the gateway says more) or a ceiling the client never
 //     passes (over any second, give or take one call). Either way it
@@ -85,9 +88,44 @@
 // offset=limit would skip almost everything on a server that counts pages), and
 // still works when the server silently caps the page size. Rows are
 // de-duplicated by confUUID. List stops when count rows have been seen, when a
-// page is empty, or when count is unknown and a page is short or brings no
-// new row. A page that brings no new row while count says more, and paging
+// page is empty, or when count is unknown (absent or 0) or proven wrong (more
+// distinct rows than it says) and a page is short or brings no new row; a
+// page is short when it holds fewer rows than asked for, or than the limit
+// the answer states when that is smaller (a server that caps the page and
+// says so). A page that brings no new row while count says more, and paging
 // past a hard cap on the number of pages, fail with ErrTooManyPages.
+//
+// History pages the meeting history by the same rules (500 meetings a page,
+// the documented maximum). ListPaged and History also return a Listing: the
+// count the answers declared, each page (offset, limit, count, rows, new
+// rows) and the distinct conferences the pages held, so that a caller can
+// report a list whose pages add up to fewer or more than its count
+// (Listing.CountDiff): a finding in itself.
+//
+// # Meeting history and evidence
+//
+// History lists the ended meetings of a window; every row must carry a
+// confUUID and isHasRecordFile (the meeting has recording files), or the
+// call fails (ErrBadResponse): unknown is not false. HistoryDetail (the
+// meeting and its invited participants), AttendeeRecords (who joined, when)
+// and ControlRecords (who started and stopped the recording) fetch every
+// page of one conference, asking 500 rows a page with row offsets, until
+// count rows are read or a page comes back short (a page repeating the rows
+// of the last one fails with ErrTooManyPages). Each keeps every page's
+// body as received (Page.Body: valid JSON, not redacted) beside the decoded
+// rows; HistoryDetail's conferenceData must be about the meeting asked for
+// (ErrResponseMismatch), while attendee and control records do not say
+// which meeting they are about. The attendee and control records are asked
+// in Config.Language (Accept-Language, en-US by default).
+//
+// A refusal to a user who is not an administrator (403, MMC.111070002,
+// MMC.111070010) errors.Is ErrNotPermitted; an API this deployment does not
+// have (404 APIG.0101) ErrNotDeployed; an unknown meeting ErrNotFound.
+//
+// API calls per conference, each on a quota (and a client limiter) of its
+// own: "history" one per 500 meetings of the window plus one probe when
+// there is more than one page; "historydetail", "attendees" and
+// "ctlrecords" one each per conference and per 500 rows (in practice one).
 //
 // # Answers are checked against their requests
 //
@@ -111,7 +149,8 @@
 //
 // One bad list row fails the whole List call. None of these is retried.
 // "Meeting does not exist" (MMC.111070005, MMC.111072065) on details, links,
-// record info or delete wraps ErrNotFound. Recording.Missing keeps which
+// record info, delete, history detail, attendee or control records wraps
+// ErrNotFound. Recording.Missing keeps which
 // optional fields an answer left out.
 //
 // # Secrets

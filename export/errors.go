@@ -17,7 +17,15 @@ var (
 	ErrAuth        = errors.New("authentication refused") // fatal: wrong app key, disabled/locked account
 	ErrBadResponse = errors.New("bad response")           // non-JSON, HTML, wrong types, truncated, oversized
 	ErrTruncated   = errors.New("media body truncated")
-	ErrNotFound    = errors.New("conference not found") // MMC.111070005 / MMC.111072065 on details, links, record info, delete
+	ErrNotFound    = errors.New("conference not found") // MMC.111070005 / MMC.111072065 on details, links, record info, delete, history detail, attendee and control records
+	// ErrNotPermitted: the API refused the caller (403, or
+	// MMC.111070002 / MMC.111070010 with any status), e.g. attendee or
+	// control records asked for by a user who is not an administrator.
+	ErrNotPermitted = errors.New("not permitted")
+	// ErrNotDeployed: the API does not exist in this deployment (404 with
+	// APIG.0101 or without an error code), e.g. a private deployment
+	// without the attendee or control records API.
+	ErrNotDeployed = errors.New("API not deployed")
 
 	ErrTimeout    = errors.New("request timed out") // a request (or its response headers) took longer than allowed
 	ErrConnection = errors.New("connection failed") // refused, reset or closed connection
@@ -31,11 +39,12 @@ const (
 	CodeThrottled      = "APIG.0308"     // the throttling threshold has been reached
 	CodeNoPermission   = "MMC.111070002" // insufficient permissions
 	CodeNoViewRight    = "MMC.111070010" // no permission to view the meeting
+	CodeNoAPI          = "APIG.0101"     // the API does not exist (or is not published) in this deployment
 )
 
 // APIError is any non-2xx API answer (after retries).
 type APIError struct {
-	Op         string // "details", "downloadurls", "recordinfo", "list", "auth", "media", "delete"
+	Op         string // "details", "downloadurls", "recordinfo", "list", "auth", "media", "delete", "history", "historydetail", "attendees", "ctlrecords"
 	StatusCode int
 	Code       string // error_code, e.g. "MMC.111070005", "USG.000000004", "APIG.0308"
 	Message    string // error_msg (redacted)
@@ -72,14 +81,24 @@ func (e *APIError) Error() string {
 
 // Is makes errors.Is(err, ErrNotFound) true for the "meeting does not exist"
 // answers (MMC.111070005, MMC.111072065) of every API about one conference:
-// details, downloadurls, record info and delete.
+// details, downloadurls, record info, delete, history detail, attendee and
+// control records; errors.Is(err, ErrNotPermitted) and ErrNotDeployed true
+// for the refusals of any API call (not a login, not a media download).
 func (e *APIError) Is(target error) bool {
-	if target != ErrNotFound || (e.Code != CodeMeetingMissing && e.Code != CodeConfNotFound) {
-		return false
-	}
-	switch e.Op {
-	case "details", "downloadurls", "recordinfo", "delete":
-		return true
+	switch target {
+	case ErrNotFound:
+		if e.Code != CodeMeetingMissing && e.Code != CodeConfNotFound {
+			return false
+		}
+		switch e.Op {
+		case "details", "downloadurls", "recordinfo", "delete", "historydetail", "attendees", "ctlrecords":
+			return true
+		}
+	case ErrNotPermitted:
+		return e.Op != "auth" && e.Op != "media" &&
+			(e.StatusCode == http.StatusForbidden || e.Code == CodeNoPermission || e.Code == CodeNoViewRight)
+	case ErrNotDeployed:
+		return e.Op != "auth" && e.Op != "media" && e.StatusCode == http.StatusNotFound && (e.Code == "" || e.Code == CodeNoAPI)
 	}
 	return false
 }

@@ -64,7 +64,11 @@ func FuzzDecodeResponse(f *testing.F) {
 		check("details", decode("details", status, ctype, body, &rec))
 		var list listResponse
 		check("list", decode("list", status, ctype, body, &list))
-		_ = classifyPaging(list.Data, list.Data)
+		keys := make([]string, len(list.Data))
+		for i, r := range list.Data {
+			keys[i] = r.ConfUUID
+		}
+		_ = classifyPaging(keys, keys)
 		var du downloadURLsResponse
 		if err := decode("downloadurls", status, ctype, body, &du); err == nil {
 			for _, f := range du.files("a") {

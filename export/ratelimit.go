@@ -12,7 +12,7 @@ import (
 )
 
 // The APIs that have a limiter each: the gateway counts calls per API.
-var apiNames = []string{"auth", "details", "downloadurls", "recordinfo", "list", "delete"}
+var apiNames = []string{"auth", "details", "downloadurls", "recordinfo", "list", "delete", "history", "historydetail", "attendees", "ctlrecords"}
 
 // The gateway's response headers: the quota of the API called (per API and
 // per caller), and the limit over all APIs.

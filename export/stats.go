@@ -25,7 +25,8 @@ const (
 // not) by API and outcome, and what the rate limiters cost. It is a copy.
 type CallStats struct {
 	// Calls maps an API ("auth", "details", "downloadurls", "recordinfo",
-	// "list", "delete") to outcome (the Outcome constants) to tries.
+	// "list", "delete", "history", "historydetail", "attendees",
+	// "ctlrecords") to outcome (the Outcome constants) to tries.
 	Calls map[string]map[string]int64
 	// Waited maps an API to the time its calls spent waiting for the rate
 	// limiters and the client's pauses, summed over concurrent callers.

@@ -39,7 +39,7 @@ const (
 // the values involved. ErrorCode gives "response-mismatch", "bad-response",
 // "too-many-pages" or "invalid-input".
 type ValidationError struct {
-	Op     string // "details", "downloadurls", "recordinfo", "list", "delete"
+	Op     string // "details", "downloadurls", "recordinfo", "list", "delete", "history", "historydetail", "attendees", "ctlrecords"
 	Field  string // the answer's field, e.g. "confUUID", "data[3].available", "segmentList[0].fileList[1].sha256"; "" for paging
 	Reason string // what is wrong, with the values (redacted, clipped)
 	kind   error
