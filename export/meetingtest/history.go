@@ -113,37 +113,40 @@ func (s *Server) historyCutoff(now time.Time) int64 {
 func (s *Server) historyLocked(now time.Time) []hisView {
 	cutoff := s.historyCutoff(now)
 	var out []hisView
-	add := func(v hisView) {
-		t, err := time.Parse(StartTimeLayout, v.startTime)
-		if err != nil {
-			return
+	for _, ids := range [][]string{s.order, s.meetingOrder} {
+		for _, id := range ids {
+			if v, ok := s.hisViewLocked(id, cutoff); ok {
+				out = append(out, v)
+			}
 		}
-		if v.at = t.UnixMilli(); v.at < cutoff {
-			return
-		}
-		out = append(out, v)
-	}
-	for _, id := range s.order {
-		c := s.confs[id]
-		add(hisView{confUUID: c.ConfUUID, confID: c.ConfID, subject: c.Subject, scheduser: c.ScheduserName,
-			startTime: c.StartTime, userID: c.UserID, hist: c.History, hasRecord: !s.deleted[id], authType: c.RecordAuthType})
-	}
-	for _, id := range s.meetingOrder {
-		m := s.meetings[id]
-		add(hisView{confUUID: m.ConfUUID, confID: m.ConfID, subject: m.Subject, scheduser: m.ScheduserName,
-			startTime: m.StartTime, userID: m.UserID, hist: m.History})
 	}
 	return out
 }
 
+// hisViewLocked is the history's view of one conference or meeting, if the
+// history still keeps it (it started at or after cutoff, epoch ms).
+func (s *Server) hisViewLocked(confUUID string, cutoff int64) (hisView, bool) {
+	var v hisView
+	if c, ok := s.confs[confUUID]; ok {
+		v = hisView{confUUID: c.ConfUUID, confID: c.ConfID, subject: c.Subject, scheduser: c.ScheduserName,
+			startTime: c.StartTime, userID: c.UserID, hist: c.History, hasRecord: !s.deleted[confUUID], authType: c.RecordAuthType}
+	} else if m, ok := s.meetings[confUUID]; ok {
+		v = hisView{confUUID: m.ConfUUID, confID: m.ConfID, subject: m.Subject, scheduser: m.ScheduserName,
+			startTime: m.StartTime, userID: m.UserID, hist: m.History}
+	} else {
+		return hisView{}, false
+	}
+	t, err := time.Parse(StartTimeLayout, v.startTime)
+	if err != nil {
+		return hisView{}, false
+	}
+	v.at = t.UnixMilli()
+	return v, v.at >= cutoff
+}
+
 // lookupHistoryLocked finds a meeting the history still keeps.
 func (s *Server) lookupHistoryLocked(confUUID string, now time.Time) (hisView, bool) {
-	for _, v := range s.historyLocked(now) {
-		if v.confUUID == confUUID {
-			return v, true
-		}
-	}
-	return hisView{}, false
+	return s.hisViewLocked(confUUID, s.historyCutoff(now))
 }
 
 // omitted returns the conferences that omit faults leave out of this
