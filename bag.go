@@ -47,6 +47,7 @@ func cmdBag(ctx context.Context, args []string, e env) error {
 	if err := c.parse(args, e.getenv); err != nil {
 		return err
 	}
+	e.useLog(f.log)
 	opts, err := f.validate(c)
 	if err != nil {
 		return err
@@ -67,7 +68,7 @@ func (f *bagFlags) validate(c *command) (archive.Options, error) {
 		return archive.Options{}, usagef("bag: --to %s is before --from %s", f.to.String(), f.from.String())
 	}
 	if _, err := os.Stat(f.manifest); err != nil {
-		return archive.Options{}, usagef("bag: --manifest: %v", err)
+		return archive.Options{}, fileError("bag", "manifest", f.manifest, err)
 	}
 	if err := emptyOrAbsent(f.out); err != nil {
 		return archive.Options{}, err
@@ -115,7 +116,9 @@ func readDirNames(dir string) ([]string, error) {
 }
 
 func runBag(ctx context.Context, f bagFlags, opts archive.Options, e env) error {
-	log := f.log.logger(e.stderr)
+	scr := newScreen(e.stderr, f.quiet)
+	log := f.log.logger(scr.or(e.stderr))
+	opts.Logger = sdkLogger{log}
 	sel := pipeline.BagSelection{From: f.from.t}
 	if !f.to.t.IsZero() {
 		sel.To = pipeline.EndOfDay(f.to.t)
@@ -143,7 +146,7 @@ func runBag(ctx context.Context, f bagFlags, opts archive.Options, e env) error 
 		if errors.As(err, &ue) {
 			return err
 		}
-		return usagef("bag: --manifest: %v", err)
+		return fileError("bag", "manifest", f.manifest, err)
 	}
 	if len(plan.Conferences) == 0 {
 		return usagef("bag: no conference of %s is chosen (see --uuids, --from, --to)", f.manifest)
@@ -154,13 +157,13 @@ func runBag(ctx context.Context, f bagFlags, opts archive.Options, e env) error 
 			log.Error("bag: cannot bag", "problem", p)
 		}
 		fmt.Fprintf(e.stdout, "no bag written: %d problems\n", len(plan.Problems))
-		return errItemsFailed
+		return failedf("bag: no bag written: %d problems (listed above)", len(plan.Problems))
 	}
 	for _, conf := range plan.NotArchived {
 		log.Warn("bag: conference has nothing archived: the bag holds its manifest rows only", "confUUID", conf)
 	}
 	plan.Info = bagInfo(f, log)
-	prog := newProgressDisplay(e.stderr, log, len(plan.Objects), f.quiet, isTerminal(e.stderr), 5*time.Second)
+	prog := newProgressDisplay(scr, log, len(plan.Objects), "objects", f.quiet, 5*time.Second)
 	for _, o := range plan.Objects {
 		prog.Estimate(max(o.Bytes, 0)) // one estimate per object: the display averages over them
 	}
@@ -176,7 +179,7 @@ func runBag(ctx context.Context, f bagFlags, opts archive.Options, e env) error 
 			log.Error("bag", "status", fl.Status, "object", fl.URI, "err", fl.Err)
 		}
 		fmt.Fprintf(e.stdout, "no bag written: %d of %d objects failed\n", len(res.Failures), len(plan.Objects))
-		return errItemsFailed
+		return failedf("bag: no bag written: %d of %d objects failed (listed above)", len(res.Failures), len(plan.Objects))
 	case errors.Is(err, pipeline.ErrBagExists):
 		return usagef("bag: --out %s is not empty: a bag goes into a new or empty directory", f.out)
 	case err != nil:
@@ -228,7 +231,7 @@ func readUUIDList(path string, e env) (map[string]bool, error) {
 	} else {
 		fh, err := os.Open(path)
 		if err != nil {
-			return nil, usagef("bag: --uuids: %v", err)
+			return nil, fileError("bag", "uuids", path, err)
 		}
 		defer fh.Close()
 		r = fh

@@ -5,13 +5,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
+	"net/http"
+	"net/url"
 	"os"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"meetarchive/export"
+	"meetarchive/pipeline"
 	"meetarchive/report"
 )
 
@@ -32,6 +37,16 @@ var (
 	errItemsFailed = errors.New("some items failed; see the report")
 	errInterrupted = errors.New("interrupted; the report lists what was done")
 )
+
+// failedError is an outcome of exit code 1 (errors.Is errItemsFailed) that
+// says in its own words what failed and where that is listed, for a
+// command without a report (verify, bag).
+type failedError struct{ msg string }
+
+func (e *failedError) Error() string        { return e.msg }
+func (e *failedError) Is(target error) bool { return target == errItemsFailed }
+
+func failedf(format string, a ...any) error { return &failedError{msg: fmt.Sprintf(format, a...)} }
 
 // termText makes text fit for a terminal line: every control character
 // (ESC, BEL, CR, LF, NUL...), invalid UTF-8 and the bidirectional
@@ -272,11 +287,68 @@ func (l *listFlag) Set(s string) error {
 }
 
 // readSecretFile reads a secret from a file named by a flag, trimming the
-// final newline. The secret itself never appears in an error.
+// final newline. The secret itself never appears in an error; the path does.
 func readSecretFile(flagName, path string) (string, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return "", usagef("--%s: cannot read the file: %v", flagName, errors.Unwrap(err))
+		return "", usagef("--%s %s: cannot read it: %s", flagName, path, pathReason(err, path))
 	}
 	return strings.TrimRight(string(b), "\r\n"), nil
+}
+
+// fileError is a file named by a flag that cannot be used: a usage error
+// that names the command, the flag and the path, then why ("verify:
+// --sums /x/sha256sums.txt: no such file or directory").
+func fileError(cmd, flagName, path string, err error) error {
+	return usagef("%s: --%s %s: %s", cmd, flagName, path, pathReason(err, path))
+}
+
+// pathReason is err's text without its path said twice: the system error
+// alone when err is a *fs.PathError on path (the caller names the path),
+// else err's whole text.
+func pathReason(err error, path string) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == path {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// apiFailure is the fatal error of the first call to the Meeting API (the
+// authentication) when it failed: it says what went wrong in the words of
+// its cause, and what to do. The credentials refused, the API's host name
+// not resolving, the connection refused, its TLS certificate not trusted
+// and no answer in time are each told apart (their errorCode: auth, dns,
+// connection-refused, tls, timeout).
+func apiFailure(api string, err error) error {
+	code, hint := pipeline.Explain(err)
+	host := api
+	if u, perr := url.Parse(api); perr == nil && u.Host != "" {
+		host = u.Host
+	}
+	var what string
+	switch string(code) {
+	case string(pipeline.CodeAuth):
+		var ae *export.APIError
+		if errors.As(err, &ae) && ae.StatusCode == http.StatusNotFound {
+			return fmt.Errorf("the Meeting API at %s has no authentication endpoint: %w", host, err)
+		}
+		return fmt.Errorf("the Meeting API refused the credentials: %w", err) // its text says what to check
+	case export.CodeDNS:
+		what = "cannot resolve the Meeting API's host name " + host
+	case export.CodeRefused:
+		what = "the Meeting API at " + host + " refused the connection"
+	case export.CodeTLS:
+		what = "the Meeting API's TLS certificate (" + host + ") is not trusted"
+	case export.CodeTimeout:
+		what = "no answer from the Meeting API at " + host + " in time"
+	case export.CodeConnection:
+		what = "cannot reach the Meeting API at " + host
+	default:
+		if strings.HasPrefix(string(code), "USG.") {
+			return fmt.Errorf("the Meeting API refused the credentials: %w", err)
+		}
+		what = "the Meeting API at " + host + " failed the authentication call"
+	}
+	return fmt.Errorf("%s (%s): %w; %s", what, code, err, hint)
 }

@@ -41,6 +41,7 @@ func cmdList(ctx context.Context, args []string, e env) error {
 	if err := c.parse(args, e.getenv); err != nil {
 		return err
 	}
+	e.useLog(lf)
 	switch {
 	case c.fs.NArg() > 0:
 		return usagef("list: unexpected argument %q", c.fs.Arg(0))
@@ -63,7 +64,7 @@ func cmdList(ctx context.Context, args []string, e env) error {
 		return usagef("list: %v", err)
 	}
 	if err := client.Authenticate(ctx); err != nil {
-		return &fatalError{err: fmt.Errorf("authentication failed: %w", err)}
+		return &fatalError{err: apiFailure(cfg.BaseURL, err)}
 	}
 	w := csv.NewWriter(e.stdout)
 	_ = w.Write([]string{"confUUID", "confID", "subject", "startTime", "available", "isDecodeFinish"})
@@ -99,19 +100,21 @@ func cmdVerify(ctx context.Context, args []string, e env) error {
 	c := newCommand("verify", "(--manifest DIR/manifest.csv [--dest DEST] | --sums DIR/sha256sums.txt --dest DEST)",
 		"Read every archived object back, recompute its SHA-256 and report missing and mismatched objects (exit 1 if any).", e.stderr)
 	var (
-		manifest, sums, dest string
-		s3                   = defaultS3Flags()
-		quiet                bool
+		manifest, sums, dest, reportPath string
+		s3                               = defaultS3Flags()
+		quiet                            bool
 	)
 	c.fs.StringVar(&manifest, "manifest", "", "manifest.csv written by run")
 	c.fs.StringVar(&sums, "sums", "", "instead of --manifest: a sha256sums.txt written by run (paths relative to --dest)")
 	c.fs.StringVar(&dest, "dest", "", "destination the run wrote to (default: each manifest row's objectURI; required with --sums)")
+	c.fs.StringVar(&reportPath, "report", "", "write verify's own report to this CSV file: one line per object and sidecar checked, with its status, expected and found size and SHA-256, and the error (written atomically, also when a check fails)")
 	s3.register(c, false)
 	c.fs.BoolVar(&quiet, "quiet", false, "print nothing unless something is wrong: no progress, no info lines, warnings only if a check fails (unless --log-level is given), no count lines when every check passed")
 	lf := addLogFlags(c)
 	if err := c.parse(args, e.getenv); err != nil {
 		return err
 	}
+	e.useLog(lf)
 	if quiet {
 		lf.quiet()
 	}
@@ -125,8 +128,16 @@ func cmdVerify(ctx context.Context, args []string, e env) error {
 	case sums != "" && dest == "":
 		return usagef("verify: --sums needs --dest (its paths are relative to the destination root)")
 	}
+	if reportPath != "" {
+		if err := checkOutFile(reportPath); err != nil {
+			return fileError("verify", "report", reportPath, err)
+		}
+	}
 	opts.ReadOnly = true
-	set := &verifySet{ctx: ctx, opts: opts, byRoot: map[string]*verifyGroup{}}
+	scr := newScreen(e.stderr, quiet)
+	log := lf.logger(scr.or(e.stderr))
+	opts.Logger = sdkLogger{log}
+	set := &verifySet{ctx: ctx, opts: opts, byRoot: map[string]*verifyGroup{}, reportPath: reportPath}
 	defer set.close()
 	if dest != "" {
 		if err := set.openDest(dest); err != nil {
@@ -141,7 +152,7 @@ func cmdVerify(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	err = set.verify(lf.logger(e.stderr), e, quiet)
+	err = set.verify(log, scr, e, quiet)
 	lf.endQuiet(ctx, err)
 	return err
 }
@@ -151,6 +162,7 @@ type verifyGroup struct {
 	st    archive.Store
 	items []archive.VerifyItem
 	uris  []string
+	confs []string // each item's confUUID ("" from --sums)
 }
 
 // verifySet is what verify checks: the objects, grouped by store (one store
@@ -163,7 +175,9 @@ type verifySet struct {
 	groups []*verifyGroup
 	byRoot map[string]*verifyGroup
 	total  int
-	bytes  int64
+
+	reportPath string          // --report, "" when not asked
+	findings   []verifyFinding // every check, for --report
 
 	// With --dest and --manifest: the files the manifest says each archived
 	// conference has, checked against its sidecar (confs in manifest order).
@@ -188,11 +202,11 @@ func (v *verifySet) close() {
 	}
 }
 
-func (v *verifySet) add(g *verifyGroup, it archive.VerifyItem, uri string) {
+func (v *verifySet) add(g *verifyGroup, it archive.VerifyItem, uri, conf string) {
 	g.items = append(g.items, it)
 	g.uris = append(g.uris, uri)
+	g.confs = append(g.confs, conf)
 	v.total++
-	v.bytes += max(it.Bytes, 0)
 }
 
 // addManifest adds every archived and already-archived object of a manifest
@@ -212,7 +226,7 @@ func (v *verifySet) addManifest(path string) error {
 			return err
 		}
 		it.Key = key
-		v.add(g, it, r.ObjectURI)
+		v.add(g, it, r.ObjectURI, r.ConfUUID)
 		if g == v.dest {
 			v.confFiles[r.ConfUUID] = append(v.confFiles[r.ConfUUID], it)
 		}
@@ -223,7 +237,7 @@ func (v *verifySet) addManifest(path string) error {
 		return err
 	}
 	if err != nil {
-		return usagef("verify: --manifest: %v", err)
+		return fileError("verify", "manifest", path, err)
 	}
 	return nil
 }
@@ -246,11 +260,11 @@ func (v *verifySet) addConf(confUUID string) {
 func (v *verifySet) addSums(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return usagef("verify: --sums: %v", errors.Unwrap(err))
+		return fileError("verify", "sums", path, err)
 	}
 	defer f.Close()
 	err = report.ScanSHA256Sums(f, func(s report.FileSum) error {
-		v.add(v.dest, archive.VerifyItem{Key: s.Path, SHA256: s.SHA256, Bytes: -1}, v.dest.st.URI(s.Path))
+		v.add(v.dest, archive.VerifyItem{Key: s.Path, SHA256: s.SHA256, Bytes: -1}, v.dest.st.URI(s.Path), "")
 		return nil
 	})
 	if err != nil {
@@ -283,10 +297,17 @@ func (v *verifySet) groupOf(uri string) (*verifyGroup, string, error) {
 	return g, key, nil
 }
 
-// verify streams every object back and prints what is wrong.
-func (v *verifySet) verify(log *slog.Logger, e env, quiet bool) error {
-	prog := newProgressDisplay(e.stderr, log, v.total, quiet, isTerminal(e.stderr), 5*time.Second)
-	prog.Estimate(v.bytes)
+// verify streams every object back and prints what is wrong, in full,
+// on stdout (above the status line on a terminal), then the counts; with
+// --report it writes every check to that file too.
+func (v *verifySet) verify(log *slog.Logger, scr *screen, e env, quiet bool) error {
+	prog := newProgressDisplay(scr, log, v.total, "objects", quiet, 5*time.Second)
+	stdout := scr.above(e.stdout)
+	for _, g := range v.groups {
+		for _, it := range g.items {
+			prog.Estimate(it.Bytes) // one per object: the display averages over them
+		}
+	}
 	bad := 0
 	counts := map[string]int{}
 	for _, g := range v.groups {
@@ -297,15 +318,13 @@ func (v *verifySet) verify(log *slog.Logger, e env, quiet bool) error {
 			}
 		})
 		for i, res := range results {
-			prog.AddBytes(res.GotBytes)
+			prog.AddBytes(max(res.GotBytes, 0))
 			counts[res.Status]++
-			if res.Status != "ok" {
+			v.note("object", g.uris[i], g.confs[i], res)
+			if res.Status != archive.VerifyOK {
 				bad++
-				msg := ""
-				if res.Err != nil {
-					msg = res.Err.Error()
-				}
-				fmt.Fprintf(e.stdout, "%s\t%s\t%s\n", res.Status, termText(g.uris[i]), termText(msg))
+				msg := errText(res.Err)
+				fmt.Fprintf(stdout, "%s\t%s\t%s\n", res.Status, termText(g.uris[i]), termText(msg))
 				log.Error("verify", "status", res.Status, "object", g.uris[i], "err", msg)
 			}
 		}
@@ -317,18 +336,50 @@ func (v *verifySet) verify(log *slog.Logger, e env, quiet bool) error {
 		n, sidecars = v.verifySidecars(log, e)
 		bad += n
 	}
+	var reportErr error
+	if v.reportPath != "" {
+		reportErr = writeVerifyReport(v.reportPath, v.findings)
+	}
 	if !quiet || bad > 0 || v.ctx.Err() != nil {
 		fmt.Fprintf(e.stdout, "verified %d objects: %d ok, %d missing, %d mismatched, %d errors\n",
 			v.total, counts["ok"], counts["missing"], counts["mismatch"], counts["error"])
 		fmt.Fprint(e.stdout, sidecars)
+		if v.reportPath != "" && reportErr == nil {
+			fmt.Fprintf(e.stdout, "report: %s\n", termText(absPath(v.reportPath)))
+		}
 	}
-	if v.ctx.Err() != nil {
+	switch {
+	case reportErr != nil:
+		return &fatalError{err: fmt.Errorf("verify: --report %s: %w", v.reportPath, reportErr)}
+	case v.ctx.Err() != nil:
 		return errInterrupted
-	}
-	if bad > 0 {
-		return errItemsFailed
+	case bad > 0:
+		where := "listed above"
+		if v.reportPath != "" {
+			where += " and in " + absPath(v.reportPath)
+		}
+		return failedf("verify: %d of %d checks failed (%s)", bad, v.total+len(v.confs), where)
 	}
 	return nil
+}
+
+// note keeps one check for --report.
+func (v *verifySet) note(check, uri, conf string, res archive.VerifyResult) {
+	if v.reportPath == "" {
+		return
+	}
+	v.findings = append(v.findings, verifyFinding{
+		Check: check, Status: res.Status, URI: uri, ConfUUID: conf,
+		WantBytes: res.Bytes, GotBytes: res.GotBytes, WantSHA256: res.SHA256, GotSHA256: res.GotSHA256, Err: errText(res.Err),
+	})
+}
+
+// errText is err's message, "" for nil.
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 // verifySidecars checks the sidecar of every archived conference of the
@@ -343,14 +394,13 @@ func (v *verifySet) verifySidecars(log *slog.Logger, e env) (int, string) {
 		}
 		res := archive.VerifySidecar(v.ctx, v.dest.st, conf, v.confFiles[conf])
 		counts[res.Status]++
+		uri := v.dest.st.URI(res.Key)
+		v.note("sidecar", uri, conf, res)
 		if res.Status == archive.VerifyOK {
 			continue
 		}
 		bad++
-		uri, msg := v.dest.st.URI(res.Key), ""
-		if res.Err != nil {
-			msg = res.Err.Error()
-		}
+		msg := errText(res.Err)
 		fmt.Fprintf(e.stdout, "%s\t%s\t%s\n", res.Status, termText(uri), termText(msg))
 		log.Error("verify sidecar", "status", res.Status, "sidecar", uri, "confUUID", conf, "err", msg)
 	}
@@ -426,6 +476,7 @@ func cmdDemo(ctx context.Context, args []string, e env) error {
 	if err := c.parse(args, e.getenv); err != nil {
 		return err
 	}
+	e.useLog(lf)
 	ds := meetingtest.SampleDataset()
 	srv := meetingtest.NewServer(meetingtest.Config{Dataset: ds, AppID: demoAppID, AppKey: demoAppKey, RecordInfo: true})
 	defer srv.Close()
@@ -456,13 +507,9 @@ func cmdDemo(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "meetarchive demo: simulator at %s, %d conferences\n", srv.URL, len(ds.Conferences))
+	// The counts by status are in the closing summary, on stderr.
 	return archiveRun(ctx, p, e, func(s report.Summary) {
 		fmt.Fprintf(e.stdout, "archived %d conferences (%s) into %s in %.1fs\n", s.Counts[report.Archived], humanBytes(s.BytesArchived), termText(absPath(flags.Dest)), s.DurationSecs)
-		for _, st := range report.Statuses() {
-			if n := s.Counts[st]; n > 0 {
-				fmt.Fprintf(e.stdout, "  %-18s %d\n", st, n)
-			}
-		}
 		fmt.Fprintln(e.stdout, "report:")
 	})
 }

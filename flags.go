@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"os"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -65,6 +66,11 @@ func (a *apiFlags) clientConfig(cmd string, getenv func(string) string) (export.
 		return export.Config{}, usagef("%s: invalid value %s for --request-timeout: want more than 0", cmd, a.RequestTimeout)
 	case a.StallTimeout <= 0:
 		return export.Config{}, usagef("%s: invalid value %s for --stall-timeout: want more than 0", cmd, a.StallTimeout)
+	}
+	if a.CABundle != "" {
+		if err := checkReadableFile(a.CABundle); err != nil {
+			return export.Config{}, fileError(cmd, "ca-bundle", a.CABundle, err)
+		}
 	}
 	creds, err := a.credentials(getenv)
 	if err != nil {
@@ -196,6 +202,18 @@ func (r *rateFlag) Set(s string) error {
 
 // rate is the client's Rate.
 func (r *rateFlag) rate() float64 { return r.value }
+
+// checkReadableFile is nil when path is a file this process may read.
+func checkReadableFile(path string) error {
+	st, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return err
+	case st.IsDir():
+		return errors.New("is a directory, not a file")
+	}
+	return unixAccessR(path)
+}
 
 // unixAccessR reports whether this process may read path.
 func unixAccessR(path string) error { return unix.Access(path, unix.R_OK) }

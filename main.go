@@ -40,17 +40,45 @@ type env struct {
 	getenv         func(string) string
 	stdin          io.Reader        // read by run --input -
 	signals        <-chan os.Signal // SIGINT/SIGTERM/SIGHUP, nil when not wanted
+	logs           *commandLog      // the command's log flags, for its last line
 }
 
+// commandLog is the log flags of the command cli runs, once it has parsed
+// them: its last line (the error) is written in the same format.
+type commandLog struct{ flags *logFlags }
+
+// useLog tells cli the command's log flags (parsed).
+func (e env) useLog(l *logFlags) {
+	if e.logs != nil {
+		e.logs.flags = l
+	}
+}
+
+// json reports whether the command logs JSON (--log-format json).
+func (c *commandLog) json() bool { return c != nil && c.flags != nil && c.flags.format.value == "json" }
+
 func cli(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	e := env{stdout: stdout, stderr: stderr, getenv: getenv, stdin: os.Stdin}
+	e := env{stdout: stdout, stderr: stderr, getenv: getenv, stdin: os.Stdin, logs: &commandLog{}}
 	err := dispatch(ctx, args, e)
 	code := exitCode(err)
-	if err != nil && !errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintf(stderr, "meetarchive: %s\n", termText(err.Error()))
-		if c, hint := pipeline.LocalIO(err); c != "" && code == report.ExitFatal { // a usage error names its path already
-			fmt.Fprintf(stderr, "meetarchive: %s: %s, then run it again\n", c, termText(hint))
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return code
+	}
+	c, hint := pipeline.LocalIO(err)
+	if code != report.ExitFatal { // a usage error names its path already
+		c = ""
+	}
+	if e.logs.json() { // JSON logs are JSON only: the last line too
+		args := []any{"exit", code}
+		if c != "" {
+			args = append(args, "code", string(c), "hint", hint+", then run it again")
 		}
+		slog.New(slog.NewJSONHandler(stderr, nil)).Error("meetarchive: "+err.Error(), args...)
+		return code
+	}
+	fmt.Fprintf(stderr, "meetarchive: %s\n", termText(err.Error()))
+	if c != "" {
+		fmt.Fprintf(stderr, "meetarchive: %s: %s, then run it again\n", c, termText(hint))
 	}
 	return code
 }
@@ -193,8 +221,21 @@ func (l *logFlags) logger(w io.Writer) *slog.Logger {
 	return slog.New(h)
 }
 
-// isTerminal reports whether w is a terminal (progress bar) or not (log lines).
+// isTerminal reports whether w is a terminal (a live status line) or not (log lines).
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// terminalWidth is the width in columns of the terminal w, 0 when unknown.
+func terminalWidth(w io.Writer) int {
+	f, ok := w.(*os.File)
+	if !ok {
+		return 0
+	}
+	width, _, err := term.GetSize(int(f.Fd()))
+	if err != nil {
+		return 0
+	}
+	return width
 }

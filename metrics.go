@@ -434,7 +434,7 @@ func (mf *metricsFlags) check(cmd string) error {
 		}
 		dir := filepath.Dir(mf.File)
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			return usagef("%s: invalid value for --metrics-file: directory %s does not exist", cmd, dir)
+			return usagef("%s: --metrics-file %s: directory %s does not exist", cmd, mf.File, dir)
 		}
 		if st, err := os.Stat(mf.File); err == nil && st.IsDir() {
 			return usagef("%s: invalid value for --metrics-file: %s is a directory", cmd, mf.File)

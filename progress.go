@@ -1,55 +1,106 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
+	"github.com/aws/smithy-go/logging"
+
+	"meetarchive/pipeline"
+	"meetarchive/redact"
+	"meetarchive/report"
 )
 
 // counters is the shared state behind every progress display: the
 // pipeline counts into it (cheap, safe for concurrent use), the display
 // reads it.
 type counters struct {
-	total      atomic.Int64 // conferences to process
+	total      atomic.Int64 // conferences (or objects) to process
 	done       atomic.Int64
 	bytes      atomic.Int64
-	estimated  atomic.Int64 // sum of the estimates known so far
+	estimated  atomic.Int64 // sum of the size estimates known so far
 	estimatedN atomic.Int64 // how many conferences they cover
+	files      atomic.Int64 // files archived or already archived (rowCounter)
+	failed     atomic.Int64 // conferences that ended in a failure status (rowCounter)
 }
 
 // counters is a pipeline.Progress.
 func (c *counters) ConferenceDone()  { c.done.Add(1) }
 func (c *counters) AddBytes(n int64) { c.bytes.Add(n) }
-func (c *counters) Estimate(n int64) { c.estimated.Add(n); c.estimatedN.Add(1) }
+
+// Estimate notes one conference's expected bytes. 0 is no estimate (the
+// platform gives rcdSize in whole MiB, and download links give none): the
+// display then shows bytes without a total.
+func (c *counters) Estimate(n int64) {
+	if n > 0 {
+		c.estimated.Add(n)
+		c.estimatedN.Add(1)
+	}
+}
+
+// countRows counts one conference's rows: its files stored (or found
+// stored), and the conference as failed when a row of it ended in a
+// status that makes the exit code 1.
+func (c *counters) countRows(rows []report.Row) {
+	failed := map[int]bool{}
+	for _, r := range rows {
+		if (r.Status == report.Archived || r.Status == report.AlreadyArchived) && r.ObjectURI != "" {
+			c.files.Add(1)
+		}
+		if r.Status.Failure() {
+			failed[r.Seq] = true
+		}
+	}
+	c.failed.Add(int64(len(failed)))
+}
+
+// rowCounter passes a conference's rows on to the report and counts them
+// for the display (files, failures) on the way.
+type rowCounter struct {
+	pipeline.RowWriter
+	c *counters
+}
+
+func (r rowCounter) AddAll(rows ...report.Row) error {
+	r.c.countRows(rows)
+	return r.RowWriter.AddAll(rows...)
+}
 
 // snapshot is one reading of the counters with derived rate and ETA.
 type snapshot struct {
 	Done, Total    int64
-	Bytes, EstByte int64
-	Rate           float64 // bytes/s since start
-	ETA            time.Duration
+	Files, Failed  int64
+	Bytes, EstByte int64 // EstByte 0: no size is known
+	Rate           float64
+	Elapsed        time.Duration
+	ETA            time.Duration // 0: not known yet
 }
 
 func (c *counters) read(started time.Time) snapshot {
-	s := snapshot{Done: c.done.Load(), Total: c.total.Load(), Bytes: c.bytes.Load(), EstByte: c.estimated.Load()}
+	el := time.Since(started)
+	s := snapshot{Done: c.done.Load(), Total: c.total.Load(), Bytes: c.bytes.Load(), EstByte: c.estimated.Load(),
+		Files: c.files.Load(), Failed: c.failed.Load(), Elapsed: el}
 	// Conferences whose size is not known yet are assumed average.
 	if n := c.estimatedN.Load(); n > 0 && s.Total > n {
 		s.EstByte += s.EstByte / n * (s.Total - n)
 	}
-	if el := time.Since(started).Seconds(); el > 0 {
-		s.Rate = float64(s.Bytes) / el
+	if s.EstByte > 0 {
+		s.EstByte = max(s.EstByte, s.Bytes)
+	}
+	if el > 0 {
+		s.Rate = float64(s.Bytes) / el.Seconds()
 	}
 	// ETA from conferences, refined by bytes when sizes are known.
 	if s.Done > 0 && s.Total > s.Done {
-		perConf := time.Since(started) / time.Duration(s.Done)
-		s.ETA = perConf * time.Duration(s.Total-s.Done)
+		s.ETA = el / time.Duration(s.Done) * time.Duration(s.Total-s.Done)
 	}
-	if s.Rate > 0 && s.EstByte > s.Bytes {
+	if s.Rate > 0 && s.EstByte > s.Bytes && s.Total > s.Done {
 		if byBytes := time.Duration(float64(s.EstByte-s.Bytes) / s.Rate * float64(time.Second)); byBytes > s.ETA {
 			s.ETA = byBytes
 		}
@@ -57,69 +108,58 @@ func (c *counters) read(started time.Time) snapshot {
 	return s
 }
 
-// progressDisplay renders the counters: a bar on a terminal, log lines otherwise,
-// nothing with --quiet.
+// progressDisplay renders the counters: a live status line on a terminal
+// (screen), log lines at an interval otherwise, nothing with --quiet.
 type progressDisplay struct {
 	*counters
 	started time.Time
 	stop    chan struct{}
 	wg      sync.WaitGroup
 	render  func(snapshot, bool)
-	every   time.Duration
 }
 
-// newProgressDisplay picks the display. tty tells whether stderr is a terminal.
-func newProgressDisplay(w io.Writer, log *slog.Logger, total int, quiet, tty bool, interval time.Duration) *progressDisplay {
+// newProgressDisplay picks the display: the status line of scr when the
+// command has one (stderr is a terminal), else a log line every interval;
+// unit names what total counts ("conferences", "objects").
+func newProgressDisplay(scr *screen, log *slog.Logger, total int, unit string, quiet bool, interval time.Duration) *progressDisplay {
 	r := &progressDisplay{counters: &counters{}, started: time.Now(), stop: make(chan struct{})}
 	r.total.Store(int64(total))
+	var every time.Duration
 	switch {
 	case quiet:
 		return r
-	case tty:
-		bar := progressbar.NewOptions64(-1,
-			progressbar.OptionSetWriter(w),
-			progressbar.OptionShowBytes(true),
-			progressbar.OptionUseIECUnits(true),
-			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionSetElapsedTime(true),
-			progressbar.OptionThrottle(200*time.Millisecond),
-			progressbar.OptionSetWidth(30),
-			progressbar.OptionClearOnFinish(),
-		)
-		var lastMax int64 = -1
-		r.every = 250 * time.Millisecond
+	case scr != nil:
+		every = statusEvery
 		r.render = func(s snapshot, final bool) {
-			if max := max(s.EstByte, s.Bytes); max > 0 && max != lastMax {
-				bar.ChangeMax64(max)
-				lastMax = max
-			}
-			// The bar is bytes (done of estimated, rate, ETA); the text says both.
-			bar.Describe(fmt.Sprintf("conferences %d/%d, %s of ~%s", s.Done, s.Total, humanBytes(s.Bytes), humanBytes(max(s.EstByte, s.Bytes))))
-			_ = bar.Set64(s.Bytes)
 			if final {
-				_ = bar.Finish()
-				_ = bar.Clear()
+				scr.clear()
+				return
 			}
+			scr.setStatus(statusLine(s, unit, scr.width()))
 		}
 	default:
-		r.every = interval
+		every = interval
 		r.render = func(s snapshot, final bool) {
 			msg := "progress"
 			if final {
 				msg = "progress: finished"
 			}
-			log.Info(msg, "conferences_done", s.Done, "conferences_total", s.Total,
-				"bytes", s.Bytes, "bytes_estimated", max(s.EstByte, s.Bytes),
+			log.Info(msg, "conferences_done", s.Done, "conferences_total", s.Total, "unit", unit,
+				"files", s.Files, "failed", s.Failed,
+				"bytes", s.Bytes, "bytes_estimated", s.EstByte,
 				"rate", humanBytes(int64(s.Rate))+"/s", "eta", s.ETA.Round(time.Second).String())
 		}
 	}
-	if r.every <= 0 {
-		r.every = 30 * time.Second
+	if every <= 0 {
+		every = defaultProgressInterval
+	}
+	if scr != nil {
+		r.render(r.read(r.started), false) // at once: a short run shows it too
 	}
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		t := time.NewTicker(r.every)
+		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
 			select {
@@ -133,7 +173,11 @@ func newProgressDisplay(w io.Writer, log *slog.Logger, total int, quiet, tty boo
 	return r
 }
 
-// close stops the display and renders the final figures once.
+// statusEvery is how often the status line is redrawn.
+const statusEvery = 200 * time.Millisecond
+
+// close stops the display and renders the final figures once (off a
+// terminal) or takes the status line away (on one).
 func (r *progressDisplay) close() {
 	if r.render == nil {
 		return
@@ -141,4 +185,184 @@ func (r *progressDisplay) close() {
 	close(r.stop)
 	r.wg.Wait()
 	r.render(r.read(r.started), true)
+}
+
+// statusLine is the live display in one line of at most width-1 columns:
+// a bar of the conferences done, then the counts, bytes and rate, ETA and
+// failures; what does not fit is left out from the end.
+//
+//	[#######.............] 123/300 conferences | 246 files | 12.3 MiB of ~30.0 MiB, 4.1 MiB/s | ETA 12s | 0 failed
+func statusLine(s snapshot, unit string, width int) string {
+	const barWidth = 20
+	fill := 0
+	if s.Total > 0 {
+		fill = int(min(s.Done, s.Total) * barWidth / s.Total)
+	}
+	bar := "[" + strings.Repeat("#", fill) + strings.Repeat(".", barWidth-fill) + "]"
+	bytes := humanBytes(s.Bytes)
+	if s.EstByte > 0 {
+		bytes += " of ~" + humanBytes(s.EstByte)
+	}
+	bytes += ", " + humanBytes(int64(s.Rate)) + "/s"
+	eta := "ETA --"
+	if s.ETA > 0 {
+		eta = "ETA " + s.ETA.Round(time.Second).String()
+	}
+	parts := []string{fmt.Sprintf("%s %d/%d %s", bar, s.Done, s.Total, unit)}
+	if unit == "conferences" {
+		parts = append(parts, fmt.Sprintf("%d files", s.Files))
+	}
+	parts = append(parts, bytes, eta)
+	failed := fmt.Sprintf("%d failed", s.Failed)
+	// What does not fit goes, from the end; the failures stay.
+	for keep := len(parts); keep > 0; keep-- {
+		line := strings.Join(append(parts[:keep:keep], failed), " | ")
+		if width <= 0 || len([]rune(line)) < width {
+			return line
+		}
+	}
+	r := []rune(parts[0] + " | " + failed)
+	return string(r[:max(0, width-1)])
+}
+
+// screen is stderr while it is a terminal: it keeps one status line at the
+// bottom, and everything else written through it (log lines, and stdout's
+// lines on the same terminal) goes above that line, which is drawn again
+// under it. Safe for concurrent use.
+type screen struct {
+	mu      sync.Mutex
+	term    io.Writer // the terminal (stderr)
+	size    func() int
+	status  string // the status line shown, "" when none
+	partial bool   // the last write did not end a line: no status until one does
+}
+
+// newScreen is the screen of stderr when it is a terminal and a live display
+// is wanted (not quiet), else nil.
+func newScreen(stderr io.Writer, quiet bool) *screen {
+	if quiet || !isTerminal(stderr) {
+		return nil
+	}
+	return &screen{term: stderr, size: func() int { return terminalWidth(stderr) }}
+}
+
+// or is s as a writer, or w when there is no screen.
+func (s *screen) or(w io.Writer) io.Writer {
+	if s == nil {
+		return w
+	}
+	return s
+}
+
+// width is the terminal's width in columns (80 when unknown); 0 when
+// there is no screen.
+func (s *screen) width() int {
+	if s == nil {
+		return 0
+	}
+	if w := s.size(); w > 0 {
+		return w
+	}
+	return 80
+}
+
+// Write writes p to the terminal above the status line.
+func (s *screen) Write(p []byte) (int, error) { return s.writeTo(s.term, p) }
+
+// above is w (another stream on the same terminal, stdout) written above
+// the status line; w itself when s is nil.
+func (s *screen) above(w io.Writer) io.Writer {
+	if s == nil {
+		return w
+	}
+	return aboveWriter{s: s, w: w}
+}
+
+type aboveWriter struct {
+	s *screen
+	w io.Writer
+}
+
+func (a aboveWriter) Write(p []byte) (int, error) { return a.s.writeTo(a.w, p) }
+
+func (s *screen) writeTo(w io.Writer, p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.status != "" && !s.partial {
+		_, _ = io.WriteString(s.term, "\r\x1b[K")
+	}
+	n, err := w.Write(p)
+	if len(p) > 0 {
+		s.partial = p[len(p)-1] != '\n'
+	}
+	if s.status != "" && !s.partial {
+		_, _ = io.WriteString(s.term, s.status)
+	}
+	return n, err
+}
+
+// setStatus draws line as the status line, in place of the last one.
+func (s *screen) setStatus(line string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.status = line
+	if !s.partial {
+		_, _ = io.WriteString(s.term, "\r\x1b[K"+line)
+	}
+}
+
+// clear takes the status line away.
+func (s *screen) clear() {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.status != "" && !s.partial {
+		_, _ = io.WriteString(s.term, "\r\x1b[K")
+	}
+	s.status = ""
+}
+
+// debugEvents is a handler that logs info records at debug: the per-file
+// and per-conference events of the pipeline (stored, archived, pending...)
+// while a live display shows the run on a terminal. Warnings and errors
+// pass unchanged.
+type debugEvents struct{ slog.Handler }
+
+func (d debugEvents) Enabled(ctx context.Context, l slog.Level) bool {
+	if l == slog.LevelInfo {
+		l = slog.LevelDebug
+	}
+	return d.Handler.Enabled(ctx, l)
+}
+
+func (d debugEvents) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level == slog.LevelInfo {
+		r.Level = slog.LevelDebug
+	}
+	return d.Handler.Handle(ctx, r)
+}
+
+func (d debugEvents) WithAttrs(as []slog.Attr) slog.Handler {
+	return debugEvents{d.Handler.WithAttrs(as)}
+}
+
+func (d debugEvents) WithGroup(name string) slog.Handler {
+	return debugEvents{d.Handler.WithGroup(name)}
+}
+
+// sdkLogger carries the AWS SDK's log lines (smithy-go's logging.Logger)
+// into the command's slog logger: the same handler, format and level as
+// every other line, so that --log-format json stays JSON only, and above
+// the status line on a terminal. Its warnings are warnings; the rest is
+// debug.
+type sdkLogger struct{ log *slog.Logger }
+
+func (l sdkLogger) Logf(c logging.Classification, format string, v ...any) {
+	level := slog.LevelDebug
+	if c == logging.Warn {
+		level = slog.LevelWarn
+	}
+	l.log.Log(context.Background(), level, "aws sdk: "+redact.String(fmt.Sprintf(format, v...)))
 }

@@ -368,13 +368,23 @@ func inside(p, dir string) bool {
 // archiveRun runs the archive job for a validated plan: build the pieces,
 // load the items, run the pipeline, finish the report, then notify. It is
 // shared by run and demo; onDone, when set, receives the summary.
+//
+// On a terminal, stderr shows one live status line while the pipeline
+// runs, with the log lines above it (screen); the pipeline's per-file and
+// per-conference events are logged at debug there, as the status line
+// counts them. Every run ends with a short closing summary on stderr
+// (closingSummary), after the warnings --quiet held back.
 func archiveRun(ctx context.Context, p *runPlan, e env, onDone func(report.Summary)) error {
-	log := p.log.logger(e.stderr)
-	return p.notifyEnd(ctx, log, p.archiveJob(ctx, log, e, onDone))
+	scr := newScreen(e.stderr, p.quiet)
+	log := p.log.logger(scr.or(e.stderr))
+	err := p.notifyEnd(ctx, log, p.archiveJob(ctx, log, scr, e, onDone))
+	p.log.endQuiet(ctx, err)
+	p.closingSummary(scr.or(e.stderr), scr.width(), err)
+	return err
 }
 
 // archiveJob is archiveRun up to the notification.
-func (p *runPlan) archiveJob(ctx context.Context, log *slog.Logger, e env, onDone func(report.Summary)) error {
+func (p *runPlan) archiveJob(ctx context.Context, log *slog.Logger, scr *screen, e env, onDone func(report.Summary)) error {
 	started := time.Now().UTC()
 	if e.getenv("GOGC") == "" { // GOGC in the environment wins
 		defer debug.SetGCPercent(debug.SetGCPercent(archive.GCPercent))
@@ -429,7 +439,7 @@ func (p *runPlan) archiveJob(ctx context.Context, log *slog.Logger, e env, onDon
 	if err != nil {
 		return err
 	}
-	prog := newProgressDisplay(e.stderr, log, total, p.quiet, isTerminal(e.stderr), p.interval)
+	prog := newProgressDisplay(scr, log, total, "conferences", p.quiet, p.interval)
 	for _, r := range known { // a date range knows every size up front
 		prog.Estimate(int64(r.RcdSize) << 20)
 	}
@@ -438,12 +448,16 @@ func (p *runPlan) archiveJob(ctx context.Context, log *slog.Logger, e env, onDon
 		log.Error("fatal", "err", fatal)
 		res = pipeline.Result{Fatal: fatal, WriteErr: errors.Join(w.SetFatal(fatal.Error()), pipeline.Abandon(items.Items(), fatal, w))}
 	} else {
-		job := &pipeline.Job{API: client, Store: store, Keys: p.keys, Options: p.job, Log: log, Progress: prog, Known: known}
+		jobLog := log
+		if scr != nil { // the status line counts them
+			jobLog = slog.New(debugEvents{log.Handler()})
+		}
+		job := &pipeline.Job{API: client, Store: store, Keys: p.keys, Options: p.job, Log: jobLog, Progress: prog, Known: known}
 		var rows pipeline.RowWriter = w
 		if inc != nil {
 			rows = inc.Rows(w) // notes outcomes for the next state
 		}
-		res = job.Run(stop, work, items.Items(), rows)
+		res = job.Run(stop, work, items.Items(), rowCounter{RowWriter: rows, c: prog.counters})
 		if err := items.Err(); err != nil && res.Fatal == nil {
 			res.Fatal = fmt.Errorf("reading --input: %w", err)
 		}
@@ -513,7 +527,7 @@ func (p *runPlan) finishSinceLast(ctx context.Context, inc *pipeline.Incremental
 // the items read or listed so far are the run's, and none of them starts.
 func (p *runPlan) loadItems(ctx context.Context, client *export.Client, log *slog.Logger, inc *pipeline.Incremental, stdin io.Reader) (items *pipeline.Source, known map[string]export.Recording, fatal error) {
 	if err := client.Authenticate(ctx); err != nil && ctx.Err() == nil {
-		fatal = fmt.Errorf("authentication failed: %w", err)
+		fatal = apiFailure(p.client.BaseURL, err)
 	}
 	switch {
 	case p.input != "":
@@ -704,7 +718,9 @@ func (p *runPlan) build(ctx context.Context, log *slog.Logger) (*export.Client, 
 	if err != nil {
 		return nil, nil, usagef("run: %v", err)
 	}
-	store, err := archive.Open(ctx, p.dest, p.archive)
+	opts := p.archive
+	opts.Logger = sdkLogger{log}
+	store, err := archive.Open(ctx, p.dest, opts)
 	if err != nil {
 		return nil, nil, usagef("run: --dest %s: %v", p.dest, err)
 	}
@@ -869,6 +885,7 @@ func cmdRun(ctx context.Context, args []string, e env) error {
 	if err := c.parse(args, e.getenv); err != nil {
 		return err
 	}
+	e.useLog(flags.Log)
 	if c.fs.NArg() > 0 {
 		return usagef("run: unexpected argument %q", c.fs.Arg(0))
 	}
@@ -880,7 +897,5 @@ func cmdRun(ctx context.Context, args []string, e env) error {
 		flags.Log.quiet()
 		p.silentOK = true
 	}
-	err = archiveRun(ctx, p, e, nil)
-	flags.Log.endQuiet(ctx, err)
-	return err
+	return archiveRun(ctx, p, e, nil)
 }

@@ -76,7 +76,7 @@ func cmdSimulate(ctx context.Context, args []string, e env) error {
 	case dataset != "":
 		ds, err := meetingtest.LoadDataset(dataset)
 		if err != nil {
-			return usagef("simulate: --dataset: %v", err)
+			return fileError("simulate", "dataset", dataset, err)
 		}
 		cfg.Dataset = ds
 	case gen.Conferences > 0:

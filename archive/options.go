@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/logging"
 )
 
 // Defaults for Options' zero values.
@@ -86,6 +87,12 @@ type Options struct {
 	// ClientOptions are extra SDK options applied to the S3 client after the
 	// ones above (tests: static credentials; never set from the command line).
 	ClientOptions []func(*s3.Options)
+
+	// Logger receives the AWS SDK's own log lines (its warnings: an IMDS
+	// fallback while it looks for credentials, a checksum it could not
+	// validate), for the AWS configuration and the S3 client alike; nil
+	// leaves the SDK's default, plain text on stderr.
+	Logger logging.Logger
 }
 
 // GCPercent is the Go collector's target a process uploading with a memory

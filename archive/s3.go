@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -12,7 +14,9 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -92,10 +96,18 @@ func NewS3Store(ctx context.Context, bucket, prefix string, opts Options) (*S3St
 	if o.Profile != "" {
 		lo = append(lo, config.WithSharedConfigProfile(o.Profile))
 	}
+	if o.Logger != nil {
+		lo = append(lo, config.WithLogger(o.Logger))
+	}
 	// No config.WithHTTPClient: with AWS_CA_BUNDLE set it makes LoadDefaultConfig
 	// fail; the SDK's default client honours AWS_CA_BUNDLE by itself.
 	cfg, err := config.LoadDefaultConfig(ctx, lo...)
 	if err != nil {
+		var pe config.SharedConfigProfileNotExistError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("archive: s3 store: AWS profile %q (%s) is in none of %s: %w",
+				pe.Profile, profileSource(o.Profile), strings.Join(sharedFiles(), " and "), err)
+		}
 		return nil, fmt.Errorf("archive: s3 store: load AWS configuration: %w", err)
 	}
 	if cfg.Region == "" {
@@ -525,6 +537,17 @@ func (s *S3Store) Preflight(ctx context.Context) error {
 		}
 		return err
 	}
+	// Credentials first: without any, every request fails before it is
+	// sent, and that is not the endpoint's fault. (A success is cached
+	// for the requests that follow.)
+	if creds := s.client.Options().Credentials; creds != nil {
+		if _, err := creds.Retrieve(ctx); err != nil {
+			if isCtxErr(err) {
+				return fail("cancelled", err)
+			}
+			return fail(noCredentials(s.opts.Profile), err)
+		}
+	}
 	if _, err := s.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(s.bucket)}); err != nil {
 		if isCtxErr(err) {
 			return fail("cancelled", err)
@@ -562,11 +585,7 @@ func (s *S3Store) explainAccess(ctx context.Context, headErr error) string {
 	code := apiCode(headErr)
 	status := httpStatus(headErr)
 	if status == 0 {
-		var oe *smithy.OperationError
-		if errors.As(headErr, &oe) && strings.Contains(headErr.Error(), "failed to retrieve credentials") {
-			return "no usable credentials found (environment, profile, or instance role)"
-		}
-		return "endpoint unreachable"
+		return unreachable(headErr)
 	}
 	if _, err := s.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{
 		Bucket: aws.String(s.bucket), MaxKeys: aws.Int32(1), Prefix: nzString(s.prefix),
@@ -594,6 +613,73 @@ func (s *S3Store) explainAccess(ctx context.Context, headErr error) string {
 		return "wrong region"
 	}
 	return fmt.Sprintf("bucket not reachable (HTTP %d %s)", status, code)
+}
+
+// noCredentials says which credentials the AWS configuration chain looked
+// for and found none of, naming the profile and files it read.
+func noCredentials(profile string) string {
+	name := profile
+	if name == "" {
+		name = os.Getenv("AWS_PROFILE")
+	}
+	if name == "" {
+		name = "default"
+	}
+	return fmt.Sprintf("no AWS credentials found: looked for AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment, "+
+		"profile %q (%s) in %s, a web identity token (AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN), "+
+		"container credentials (AWS_CONTAINER_CREDENTIALS_FULL_URI or _RELATIVE_URI) and the EC2 instance role; "+
+		"set one of them (or choose a profile with --s3-profile or AWS_PROFILE)",
+		name, profileSource(profile), strings.Join(sharedFiles(), " and "))
+}
+
+// profileSource says where the AWS profile's name came from.
+func profileSource(profile string) string {
+	switch {
+	case profile != "":
+		return "--s3-profile"
+	case os.Getenv("AWS_PROFILE") != "":
+		return "AWS_PROFILE"
+	}
+	return "the default, as AWS_PROFILE is not set"
+}
+
+// sharedFiles are the shared credentials and config files the AWS
+// configuration reads (AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE, or
+// their defaults under ~/.aws).
+func sharedFiles() []string {
+	creds, cfg := os.Getenv("AWS_SHARED_CREDENTIALS_FILE"), os.Getenv("AWS_CONFIG_FILE")
+	if creds == "" {
+		creds = config.DefaultSharedCredentialsFilename()
+	}
+	if cfg == "" {
+		cfg = config.DefaultSharedConfigFilename()
+	}
+	return []string{creds, cfg}
+}
+
+// unreachable names why a request got no HTTP answer at all: the
+// endpoint's host name does not resolve, nothing listens there, its TLS
+// certificate is not trusted, or it did not answer in time.
+func unreachable(err error) string {
+	var (
+		dns *net.DNSError
+		uae x509.UnknownAuthorityError
+		hne x509.HostnameError
+		cie x509.CertificateInvalidError
+		cve *tls.CertificateVerificationError
+		ne  net.Error
+	)
+	switch {
+	case errors.As(err, &dns):
+		return fmt.Sprintf("endpoint unreachable: its host name %s does not resolve (DNS): check --s3-endpoint (or AWS_ENDPOINT_URL_S3) and the DNS", dns.Name)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "endpoint unreachable: connection refused (nothing listens there): check --s3-endpoint (or AWS_ENDPOINT_URL_S3) and that the server is up"
+	case errors.As(err, &cve) || errors.As(err, &uae) || errors.As(err, &hne) || errors.As(err, &cie):
+		return "endpoint's TLS certificate not trusted: give its CA in AWS_CA_BUNDLE (a PEM file), or check --s3-endpoint"
+	case errors.As(err, &ne) && ne.Timeout():
+		return "endpoint unreachable: no answer in time (timeout): check the network, proxies and --s3-endpoint"
+	}
+	return "endpoint unreachable: check --s3-endpoint (or AWS_ENDPOINT_URL_S3) and the network"
 }
 
 // probeWrite creates a multipart upload with the upload headers, sends one

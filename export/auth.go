@@ -226,6 +226,8 @@ func (a *authenticator) login(ctx context.Context) (token, error) {
 				hint = "the account is locked (423), probably after repeated failed logins: wait, or ask the enterprise administrator to unlock it, before trying again; " + hint
 			case http.StatusForbidden:
 				hint = "the app or account may lack permission (403); " + hint
+			case http.StatusNotFound:
+				hint = "the authentication endpoint was not found (404): check --api (the API's base URL, " + DefaultBaseURL + " by default)"
 			}
 			return token{}, a.setFatal(&callError{err: &authError{cause: err, hint: hint}, attempts: Attempts(err)})
 		}

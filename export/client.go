@@ -15,6 +15,7 @@ import (
 	"os"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"meetarchive/redact"
@@ -390,14 +391,22 @@ func (c *Client) transportErr(ctx, actx context.Context, op string, err error, t
 		cie x509.CertificateInvalidError
 	)
 	if errors.As(cause, &cve) || errors.As(cause, &uae) || errors.As(cause, &hne) || errors.As(cause, &cie) {
-		return &netError{op: op, permanent: true, msg: msg +
+		return &netError{op: op, permanent: true, kind: CodeTLS, msg: msg +
 			" (a private CA: set CABundle / --ca-bundle; for media hosts only, InsecureMediaTLS / --insecure-media-tls)"}
 	}
 	var ne net.Error
 	if actx.Err() != nil || (errors.As(cause, &ne) && ne.Timeout()) {
 		return &netError{op: op, timeout: true, msg: msg}
 	}
-	return &netError{op: op, msg: msg, cause: stripURL(cause)}
+	kind := ""
+	var dns *net.DNSError
+	switch {
+	case errors.As(cause, &dns):
+		kind = CodeDNS
+	case errors.Is(cause, syscall.ECONNREFUSED):
+		kind = CodeRefused
+	}
+	return &netError{op: op, kind: kind, msg: msg, cause: stripURL(cause)}
 }
 
 // stripURL keeps cause in the chain only when its text cannot hold a URL.

@@ -157,19 +157,40 @@ type netError struct {
 	op        string
 	timeout   bool
 	permanent bool   // a TLS certificate that is not trusted: no retry helps
+	kind      string // CodeDNS, CodeRefused or CodeTLS when it is one of those; "" for another
 	msg       string // redacted cause
 	cause     error
 }
 
+// code is the errorCode of the failure: timeout, dns, connection-refused,
+// tls or (any other) connection.
+func (e *netError) code() string {
+	switch {
+	case e.timeout:
+		return CodeTimeout
+	case e.kind != "":
+		return e.kind
+	case e.permanent:
+		return CodeTLS
+	}
+	return CodeConnection
+}
+
+// netWhat says what each code of a netError means, in its message.
+var netWhat = map[string]string{
+	CodeTimeout:    "timeout",
+	CodeConnection: "connection",
+	CodeDNS:        "host name does not resolve (dns)",
+	CodeRefused:    "connection refused",
+	CodeTLS:        "tls certificate not trusted",
+}
+
 func (e *netError) Error() string {
-	kind := CodeConnection
-	if e.timeout {
-		kind = CodeTimeout
-	}
+	what := netWhat[e.code()]
 	if e.msg == "" {
-		return "export: " + e.op + ": " + kind
+		return "export: " + e.op + ": " + what
 	}
-	return "export: " + e.op + ": " + kind + ": " + e.msg
+	return "export: " + e.op + ": " + what + ": " + e.msg
 }
 
 func (e *netError) Timeout() bool { return e.timeout }
@@ -289,7 +310,10 @@ const (
 	CodeTruncated        = "truncated"
 	CodeStalled          = "stalled"
 	CodeTimeout          = "timeout"
-	CodeConnection       = "connection"
+	CodeConnection       = "connection"         // a connection failed: reset, closed, unreachable network
+	CodeDNS              = "dns"                // the host name does not resolve
+	CodeRefused          = "connection-refused" // nothing listens at the address (or a firewall refuses)
+	CodeTLS              = "tls"                // the server's TLS certificate is not trusted
 	CodeBadResponse      = "bad-response"
 	CodeResponseMismatch = "response-mismatch"
 	CodeTooManyPages     = "too-many-pages"
@@ -327,18 +351,17 @@ func ErrorCode(err error) string {
 		return CodeStalled
 	case errors.Is(err, ErrTruncated):
 		return CodeTruncated
+	}
+	var nerr *netError
+	if errors.As(err, &nerr) {
+		return nerr.code()
+	}
+	switch {
 	case errors.Is(err, ErrTimeout):
 		return CodeTimeout
 	case errors.Is(err, ErrBadResponse):
 		return CodeBadResponse
 	case errors.Is(err, ErrConnection):
-		return CodeConnection
-	}
-	var nerr *netError
-	if errors.As(err, &nerr) {
-		if nerr.timeout {
-			return CodeTimeout
-		}
 		return CodeConnection
 	}
 	var ne net.Error

@@ -114,6 +114,13 @@ func LocalIO(err error) (Code, string) {
 	return CodeLocalIO, "local file error on " + path + " (" + errno.Error() + "): check that disk"
 }
 
+// Explain is the errorCode a row failing with err gets, and its hint: what
+// a person should do about it.
+func Explain(err error) (Code, string) {
+	c := codeOf(err)
+	return c, hintFor(c, err)
+}
+
 // hintFor is the hint of a row that failed with err under code c: for a
 // local file error, what to do naming the path; else hint(c).
 func hintFor(c Code, err error) string {
@@ -154,8 +161,16 @@ func hint(c Code) string {
 		return "throttled by the API gateway: lower --rate, then " + rerun
 	case s == export.CodeNoPermission || s == export.CodeNoViewRight || s == "http-403":
 		return "no permission: use an administrator account, then " + rerun
-	case s == export.CodeTimeout || s == export.CodeConnection:
-		return "network problem: check connectivity (and --ca-bundle), then " + rerun
+	case s == export.CodeDNS:
+		return "the host name does not resolve: check --api (or the media host's name) and the DNS, then " + rerun
+	case s == export.CodeRefused:
+		return "the connection was refused (nothing listens there, or a firewall): check --api and that the service or proxy is up, then " + rerun
+	case s == export.CodeTLS:
+		return "the server's TLS certificate is not trusted: give its CA with --ca-bundle (media hosts only: --insecure-media-tls), then " + rerun
+	case s == export.CodeTimeout:
+		return "no answer in time: check the network and proxies (or raise --request-timeout), then " + rerun
+	case s == export.CodeConnection:
+		return "network problem: check connectivity and proxies, then " + rerun
 	case s == export.CodeTruncated:
 		return "download cut short: " + rerun
 	case c == CodeStalled:

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"meetarchive/notify"
+	"meetarchive/report"
+)
+
+// closingFailures is how many conferences needing attention the closing
+// summary lists (summary.html and failures.csv list them all).
+const closingFailures = 3
+
+// closingLineMax bounds a line of the closing summary off a terminal (on
+// one, its width does).
+const closingLineMax = 240
+
+// closingSummary prints the run's closing summary on w (stderr), a few
+// lines for a person: the verdict and the exit code, the conferences by
+// status with the files and bytes, the first conferences needing attention
+// with their hints, and where the report is. It prints nothing after a
+// --quiet run that exits 0, nor with --log-format json (the "run finished"
+// record carries the same), nor when the run wrote no report of its own
+// (the error line says why). width is the terminal's, 0 off a terminal.
+func (p *runPlan) closingSummary(w io.Writer, width int, err error) {
+	code := exitCode(err)
+	if (p.silentOK && code == report.ExitOK) || p.log.format.value == "json" {
+		return
+	}
+	sum, ours := p.writtenSummary()
+	if !ours {
+		return
+	}
+	max := closingLineMax
+	if width > 0 {
+		max = width - 1
+	}
+	line := func(format string, a ...any) {
+		fmt.Fprintln(w, clipRunes(termText(fmt.Sprintf(format, a...)), max))
+	}
+	verdict := sum.Verdict.Text
+	if verdict == "" {
+		verdict = report.Judge(report.Findings{Counts: sum.Counts, ExitCode: code, Fatal: sum.Fatal}).Text
+	}
+	// The verdict whole (Judge bounds it); the other lines cut to fit.
+	fmt.Fprintln(w, termText(fmt.Sprintf("meetarchive: %s (exit %d)", strings.TrimSuffix(verdict, "."), code)))
+	var counts []string
+	attention := 0
+	for _, st := range report.Statuses() {
+		if n := sum.Counts[st]; n > 0 {
+			counts = append(counts, fmt.Sprintf("%d %s", n, st))
+			if st.Failure() {
+				attention += n
+			}
+		}
+	}
+	if len(counts) == 0 {
+		counts = append(counts, "none")
+	}
+	dur := time.Duration(sum.DurationSecs * float64(time.Second)).Round(100 * time.Millisecond)
+	line("  conferences: %s | files: %d, %s | %s", strings.Join(counts, ", "), sum.Files, humanBytes(sum.BytesArchived), dur)
+	if attention > 0 {
+		rows, _ := notify.Failures(filepath.Join(p.out, report.ManifestCSV), closingFailures)
+		if len(rows) > 0 {
+			if attention > len(rows) {
+				line("  needing attention (the first %d of %d; failures.csv lists them all):", len(rows), attention)
+			} else {
+				line("  needing attention:")
+			}
+			for _, r := range rows {
+				line("    %s", attentionLine(r))
+				if h := report.Hint(r); h != "" {
+					line("      hint: %s", h)
+				}
+			}
+		}
+	}
+	where := "  report: " + filepath.Join(absPath(p.out), report.SummaryHTML)
+	if attention > 0 || sum.Counts[report.PendingTranscode] > 0 {
+		where += " (failures.csv beside it is the --input of a rerun)"
+	}
+	line("%s", where)
+}
+
+// attentionLine is one conference needing attention: its UUID, status,
+// code and message (the hint goes on a line of its own).
+func attentionLine(r report.Row) string {
+	s := r.ConfUUID + " " + string(r.Status)
+	if r.ErrorCode != "" {
+		s += " " + r.ErrorCode
+	}
+	if m := strings.Join(strings.Fields(r.ErrorMessage), " "); m != "" {
+		s += ": " + m
+	}
+	return s
+}
+
+// clipRunes cuts s to at most n runes, the last one an ellipsis when cut.
+func clipRunes(s string, n int) string {
+	r := []rune(s)
+	if n <= 0 || len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
