@@ -62,7 +62,7 @@ func (p *runPlan) closingSummary(w io.Writer, width int, err error) {
 		counts = append(counts, "none")
 	}
 	dur := time.Duration(sum.DurationSecs * float64(time.Second)).Round(100 * time.Millisecond)
-	line("  conferences: %s | files: %d, %s | %s", strings.Join(counts, ", "), sum.Files, humanBytes(sum.BytesArchived), dur)
+	line("  conferences: %s | %d files, %s in %s", strings.Join(counts, ", "), sum.Files, humanBytes(sum.BytesArchived), dur)
 	if attention > 0 {
 		rows, _ := notify.Failures(filepath.Join(p.out, report.ManifestCSV), closingFailures)
 		if len(rows) > 0 {
@@ -79,11 +79,8 @@ func (p *runPlan) closingSummary(w io.Writer, width int, err error) {
 			}
 		}
 	}
-	where := "  report: " + filepath.Join(absPath(p.out), report.SummaryHTML)
-	if attention > 0 || sum.Counts[report.PendingTranscode] > 0 {
-		where += " (failures.csv beside it is the --input of a rerun)"
-	}
-	line("%s", where)
+	// The path whole: it is what the line is for.
+	fmt.Fprintln(w, "  report: "+termText(filepath.Join(absPath(p.out), report.SummaryHTML)))
 }
 
 // attentionLine is one conference needing attention: its UUID, status,

@@ -838,7 +838,7 @@ func TestMetricsFlags(t *testing.T) {
 		{name: "none", args: nil},
 		{name: "file in an existing dir", args: []string{"--metrics-file", filepath.Join(dir, "m.prom")}},
 		{name: "file in the working dir", args: []string{"--metrics-file", "m.prom"}},
-		{name: "file in a missing dir", args: []string{"--metrics-file", filepath.Join(dir, "nope", "m.prom")}, wantErr: "--metrics-file: directory"},
+		{name: "file in a missing dir", args: []string{"--metrics-file", filepath.Join(dir, "nope", "m.prom")}, wantErr: "--metrics-file " + filepath.Join(dir, "nope", "m.prom") + ": directory"},
 		{name: "file is a directory", args: []string{"--metrics-file", dir}, wantErr: "is a directory"},
 		{name: "file ends in a slash", args: []string{"--metrics-file", dir + "/"}, wantErr: "names a directory"},
 		{name: "push URL", args: []string{"--metrics-push", "http://pushgateway.monitoring:9091"}},

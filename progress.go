@@ -205,8 +205,11 @@ func statusLine(s snapshot, unit string, width int) string {
 	}
 	bytes += ", " + humanBytes(int64(s.Rate)) + "/s"
 	eta := "ETA --"
-	if s.ETA > 0 {
+	switch {
+	case s.ETA >= time.Second:
 		eta = "ETA " + s.ETA.Round(time.Second).String()
+	case s.ETA > 0:
+		eta = "ETA <1s"
 	}
 	parts := []string{fmt.Sprintf("%s %d/%d %s", bar, s.Done, s.Total, unit)}
 	if unit == "conferences" {

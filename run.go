@@ -440,6 +440,13 @@ func (p *runPlan) archiveJob(ctx context.Context, log *slog.Logger, scr *screen,
 		return err
 	}
 	prog := newProgressDisplay(scr, log, total, "conferences", p.quiet, p.interval)
+	// On a terminal the status line counts the pipeline's per-file and
+	// per-conference events, and the closing summary says what "run
+	// finished" says: they are logged at debug there.
+	events := log
+	if scr != nil {
+		events = slog.New(debugEvents{log.Handler()})
+	}
 	for _, r := range known { // a date range knows every size up front
 		prog.Estimate(int64(r.RcdSize) << 20)
 	}
@@ -448,11 +455,7 @@ func (p *runPlan) archiveJob(ctx context.Context, log *slog.Logger, scr *screen,
 		log.Error("fatal", "err", fatal)
 		res = pipeline.Result{Fatal: fatal, WriteErr: errors.Join(w.SetFatal(fatal.Error()), pipeline.Abandon(items.Items(), fatal, w))}
 	} else {
-		jobLog := log
-		if scr != nil { // the status line counts them
-			jobLog = slog.New(debugEvents{log.Handler()})
-		}
-		job := &pipeline.Job{API: client, Store: store, Keys: p.keys, Options: p.job, Log: jobLog, Progress: prog, Known: known}
+		job := &pipeline.Job{API: client, Store: store, Keys: p.keys, Options: p.job, Log: events, Progress: prog, Known: known}
 		var rows pipeline.RowWriter = w
 		if inc != nil {
 			rows = inc.Rows(w) // notes outcomes for the next state
@@ -467,7 +470,7 @@ func (p *runPlan) archiveJob(ctx context.Context, log *slog.Logger, scr *screen,
 	}
 	release()
 	prog.close()
-	sum, err := finishReport(w, res, p.out, p.silentOK, log, e, onDone)
+	sum, err := finishReport(w, res, p.out, p.silentOK, events, e, onDone)
 	err = p.finishSinceLast(ctx, inc, sum, res, err, log)
 	return p.writeMetrics(ctx, log, sum, client, err)
 }
@@ -859,6 +862,9 @@ func logSummary(log *slog.Logger, s report.Summary) {
 	}
 	if s.EstimatedBytes > 0 {
 		args = append(args, "estimated_bytes", s.EstimatedBytes, "estimated", humanBytes(s.EstimatedBytes))
+	}
+	if s.Verdict.Text != "" {
+		args = append(args, "verdict", s.Verdict.Text)
 	}
 	log.Info("run finished", args...)
 }
