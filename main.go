@@ -211,6 +211,14 @@ func (l *logFlags) logger(w io.Writer) *slog.Logger {
 	var lv slog.Level
 	_ = lv.UnmarshalText([]byte(l.level.value))
 	opts := &slog.HandlerOptions{Level: lv}
+	if _, live := w.(*screen); live { // a person watching: the clock is on the wall
+		opts.ReplaceAttr = func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && a.Key == slog.TimeKey && l.format.value == "text" {
+				return slog.Attr{}
+			}
+			return a
+		}
+	}
 	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if l.format.value == "json" {
 		h = slog.NewJSONHandler(w, opts)
