@@ -471,7 +471,7 @@ func cmdDemo(ctx context.Context, args []string, e env) error {
 	var dir string
 	var quiet bool
 	c.fs.StringVar(&dir, "dir", "demo-output", "directory for the demo's input, archive and report")
-	c.fs.BoolVar(&quiet, "quiet", false, "no progress bar or progress lines")
+	c.fs.BoolVar(&quiet, "quiet", false, "no status line or progress lines (the summary is still printed)")
 	lf := addLogFlags(c)
 	if err := c.parse(args, e.getenv); err != nil {
 		return err

@@ -727,3 +727,58 @@ func TestScreenWritesAboveTheStatusLine(t *testing.T) {
 		t.Errorf("stdout got %q", stdout.String())
 	}
 }
+
+// TestS3UnreachableToldApart: an S3 endpoint that gives no answer at all
+// is told apart by cause (exit 2, nothing done): a host name that does not
+// resolve, a connection refused, an untrusted TLS certificate.
+func TestS3UnreachableToldApart(t *testing.T) {
+	closed := func() string {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		return "http://" + l.Addr().String()
+	}()
+	tlsSrv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	tlsSrv.StartTLS()
+	defer tlsSrv.Close()
+	badHost := strings.Repeat("x", 64) + ".example" // no DNS name: "no such host" at once
+	tests := []struct {
+		name, endpoint string
+		wants          []string
+	}{
+		{"dns", "http://" + badHost + ":9000", []string{"does not resolve (DNS)", badHost, "check --s3-endpoint"}},
+		{"refused", closed, []string{"connection refused (nothing listens there)", "check --s3-endpoint"}},
+		{"tls", tlsSrv.URL, []string{"TLS certificate not trusted", "AWS_CA_BUNDLE"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cmd := exec.Command(binPath, "run", "--input", writeInput(t, dir, "confUUID"), "--dest", "s3://bucket/p", "--out", filepath.Join(dir, "r"),
+				"--s3-endpoint", tt.endpoint, "--s3-path-style")
+			cmd.Env = awsFreeEnv(dir, map[string]string{
+				"AWS_ACCESS_KEY_ID": "test-access", "AWS_SECRET_ACCESS_KEY": "test-secret", "AWS_REGION": "us-east-1",
+				"AWS_MAX_ATTEMPTS": "1", "GODEBUG": "netdns=go", "NO_PROXY": "*", "no_proxy": "*",
+				"MEETARCHIVE_API": "http://127.0.0.1:1", "MEETARCHIVE_APP_ID": testAppID, "MEETARCHIVE_APP_KEY": testAppKey,
+			})
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+				t.Fatalf("exit %v, want 2\n%s", err, stderr.String())
+			}
+			last := lastLine(stderr.String())
+			for _, w := range tt.wants {
+				if !strings.Contains(last, w) {
+					t.Errorf("error %q does not say %q", last, w)
+				}
+			}
+			if strings.Contains(last, "credentials") {
+				t.Errorf("an unreachable endpoint told as a credentials problem: %q", last)
+			}
+		})
+	}
+}
