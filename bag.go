@@ -138,7 +138,7 @@ func runBag(ctx context.Context, f bagFlags, opts archive.Options, e env) error 
 			return usagef("bag: --dest %s: %v", f.dest, err)
 		}
 		stores.dest = st
-		stores.destPrefix = strings.TrimSuffix(st.URI("k"), "k")
+		stores.destPrefix = st.RootURI()
 	}
 	plan, err := pipeline.PlanBag(ctx, f.manifest, sel, stores.resolve)
 	if err != nil {

@@ -171,7 +171,7 @@ type verifySet struct {
 	ctx    context.Context
 	opts   archive.Options
 	dest   *verifyGroup
-	prefix string // the --dest store's URI of "" (URIs under it are its keys)
+	prefix string // the --dest store's RootURI (URIs under it are its keys)
 	groups []*verifyGroup
 	byRoot map[string]*verifyGroup
 	total  int
@@ -191,7 +191,7 @@ func (v *verifySet) openDest(dest string) error {
 		return usagef("verify: --dest %s: %v", dest, err)
 	}
 	v.dest = &verifyGroup{st: st}
-	v.prefix = strings.TrimSuffix(st.URI("k"), "k")
+	v.prefix = st.RootURI()
 	v.groups = append(v.groups, v.dest)
 	return nil
 }
@@ -285,7 +285,7 @@ func (v *verifySet) groupOf(uri string) (*verifyGroup, string, error) {
 	if err != nil {
 		return nil, "", usagef("verify: %s: %v", uri, err)
 	}
-	root := strings.TrimSuffix(st.URI("k"), "k")
+	root := st.RootURI()
 	g := v.byRoot[root]
 	if g == nil {
 		g = &verifyGroup{st: st}

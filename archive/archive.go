@@ -1,23 +1,25 @@
-// Package archive is where meetarchive's bytes go: a Store that streams each
-// recording to S3-compatible object storage (*S3Store) or to a local directory
-// (*DirStore), hashing (SHA-256) and counting while it streams, refusing to
-// commit anything that does not match what the platform announced, and
-// writing a per-conference sidecar JSON last as the commit mark.
+// Package archive is where meetarchive's bytes go. Store is the byte-level
+// interface a destination implements (*S3Store: S3-compatible object
+// storage; *DirStore: a local directory): Put streams a recording, hashing
+// (SHA-256) and counting while it streams and committing nothing that does
+// not match what the platform announced; PutMeta and GetMeta keep small
+// documents in the reserved area; Stat, Open, List and Delete; and the
+// Capabilities the store declares.
 //
-// It also renders object keys from a template (KeyTemplate, SanitizeKey) and
-// tells when two keys would land on one object (KeyCollision), checks a
-// destination before a run (Store.Preflight), tells whether a conference is
-// already archived (Store.Archived) and verifies stored objects by streaming
-// them back (Verify, VerifyObject).
+// Everything about commits is written once above it, over any Store: the
+// per-conference sidecar written last as the commit mark (PutSidecar,
+// GetSidecar), the "already archived" check (Archived), the --since-last
+// state and its hold (HoldState, ReadState) and verification by streaming
+// objects back (Verify, VerifyObject, VerifySidecar).
 //
-// The package knows nothing about the Meeting API or the report; the
-// pipeline package joins them. archive/archivetest holds the test suite
-// every Store passes.
+// It also renders object keys from a template (KeyTemplate, SanitizeKey)
+// and tells when two keys would land on one object (KeyCollision). The
+// package knows nothing about the Meeting API or the report; the pipeline
+// package joins them. archive/archivetest holds the suite every Store passes.
 package archive
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -26,32 +28,144 @@ import (
 	"time"
 )
 
-// Store is a destination for recordings.
+// Store is a destination: the byte-level interface every store implements.
+// Keys are relative to the store's root or prefix and are what SanitizeKey
+// produces (checked: anything else is ErrInvalidKey). The reserved area
+// `_meetarchive/` (SidecarDir) holds the small documents of the commit layer
+// (sidecars, states, leases): Put refuses keys there, PutMeta, GetMeta and
+// Lock take only keys there. archivetest.Run checks every method and the
+// Capabilities a store declares.
 type Store interface {
 	// Put streams r to key, hashing while streaming; fails with ErrIntegrity (nothing
 	// committed) when byte count != want.Size (if >= 0) or != want.PlatformSize (if >=0)
 	// or sha256 != want.PlatformSHA256 (if set). A read error from r: nothing committed.
-	// A key outside what SanitizeKey produces, or in the sidecar area: ErrInvalidKey.
-	// A DirStore refuses to replace another conference's object: ErrKeyTaken.
+	// A key outside what SanitizeKey produces, or in the reserved area: ErrInvalidKey.
+	// A store with Capabilities.KeyOwners refuses to replace another
+	// conference's object: ErrKeyTaken, before reading r.
 	Put(ctx context.Context, key string, r io.Reader, want Expect) (Object, error)
+	// PutMeta writes data, a small JSON document, whole at key in the
+	// reserved area (any other key: ErrInvalidKey), replacing what is there
+	// at once (a reader sees the old document or the new one, never a mix),
+	// under m's condition: ErrConditionFailed, nothing written, when it does
+	// not hold. It returns the document's new version, as GetMeta reports it.
+	PutMeta(ctx context.Context, key string, data []byte, m Meta) (version string, err error)
+	// GetMeta reads the document at key in the reserved area whole, with its
+	// version (what Meta.IfVersion compares; read with the bytes, so the two
+	// agree): ErrNotExist if absent, an error if it holds more than limit bytes.
+	GetMeta(ctx context.Context, key string, limit int64) (data []byte, version string, err error)
 	// Stat reports the object at key: its size, the SHA-256 Put recorded and
-	// the metadata it kept (Object.Metadata, with the owner's "confuuid").
+	// the metadata it kept (Object.Metadata, with the owner's "confuuid"),
+	// and, where the store's capabilities say so, its ModTime and Marked.
 	// SHA256 is "" where the store could not record it: an S3 object sent in
 	// several parts without a platform SHA-256 (the metadata is sent before
 	// the hash is known), a file on a file system without user extended
 	// attributes, an object something else wrote. ErrNotExist if absent.
 	Stat(ctx context.Context, key string) (Object, error)
-	Open(ctx context.Context, key string) (io.ReadCloser, error)      // ErrNotExist
-	PutSidecar(ctx context.Context, s Sidecar) error                  // written LAST (commit mark)
-	GetSidecar(ctx context.Context, confUUID string) (Sidecar, error) // ErrNotExist
-	// Archived: sidecar present AND every object matches it (exists, size, sha256 where checkable).
-	Archived(ctx context.Context, confUUID string) (Sidecar, bool, error)
-	// Preflight: reachable, credentials, writable; lock options on a bucket without
-	// Object Lock -> ErrLockUnsupported.
+	// Open streams the object at key (any valid key, the reserved area
+	// included); ErrNotExist if absent.
+	Open(ctx context.Context, key string) (io.ReadCloser, error)
+	// List calls fn with every object whose key starts with prefix (Key,
+	// URI, Bytes; ModTime where the store has comparable times), in no
+	// particular order, and stops at fn's first error, which it returns.
+	// Temporary files and incomplete uploads are not objects, nor are names
+	// that are not valid keys. A prefix is "" (everything) or a valid key,
+	// optionally followed by "/"; anything else is ErrInvalidKey.
+	List(ctx context.Context, prefix string, fn func(Object) error) error
+	// Delete removes the object at key (any valid key); none there is not an
+	// error. Where the store keeps versions, the versions stay (S3 writes a
+	// delete marker); a locked object may be refused by the server.
+	Delete(ctx context.Context, key string) error
+	// Lock takes an exclusive lock named key (in the reserved area) that
+	// dies with the process, leaving note for whoever finds it held: then
+	// the error is a *LockedError (errors.Is ErrLocked) carrying the
+	// holder's note. unlock releases it. A store without
+	// Capabilities.NativeLock returns an error wrapping errors.ErrUnsupported.
+	Lock(ctx context.Context, key string, note []byte) (unlock func() error, err error)
+	// Preflight checks the destination before a run: reachable, credentials,
+	// writable with the headers uploads will use; lock options on a bucket
+	// without Object Lock -> ErrLockUnsupported. It leaves nothing behind.
 	Preflight(ctx context.Context) error
-	URI(key string) string // s3://bucket/prefix/key or absolute directory path
+	// Capabilities is what the store can do beyond the methods above; the
+	// commit layer decides from it (see Capabilities).
+	Capabilities() Capabilities
+	URI(key string) string // s3://bucket/prefix/key or absolute file path
+	// RootURI is the URI every key's URI starts with: URI(key) == RootURI() + key.
+	RootURI() string
 	Close() error
 }
+
+// Capabilities are what a store declares it can do; the commit layer reads
+// them instead of asking which store it has. ARCHITECTURE.md lists what
+// happens without each.
+type Capabilities struct {
+	// ConditionalWrites: PutMeta's conditions are atomic at the server (S3
+	// If-None-Match / If-Match): of two writers with the same condition one
+	// fails. Without it a condition is still checked, but only just before
+	// the write, and the state's hold needs NativeLock.
+	ConditionalWrites bool
+	// NativeLock: Lock takes a lock that dies with the process holding it
+	// (flock). The state's hold uses it when present (else a lease written
+	// with ConditionalWrites); a store with neither keeps no state.
+	NativeLock bool
+	// ModTimes: Stat's Object.ModTime is when the object was last written,
+	// by one clock for the whole store, so Archived can require objects not
+	// to be newer than their sidecar. Without it times are not compared.
+	ModTimes bool
+	// MarksObjects: every object Put writes carries a mark Stat reports
+	// (Object.Marked); an object without it was written by something else,
+	// and Archived says redo. Without it a foreign object is found only by
+	// its size or SHA-256.
+	MarksObjects bool
+	// KeyOwners: Put refuses (ErrKeyTaken) to replace an object another
+	// conference owns. Without it keys are kept apart before any upload
+	// (the key template's {{.ConfUUID}}, KeyCollision, resume's Stat).
+	KeyOwners bool
+	// ObjectLock: the store writes objects under Object Lock retention and
+	// legal hold (Options.LockMode, LegalHold) and reads them back into
+	// Object. Without it those options are refused (ErrLockUnsupported).
+	ObjectLock bool
+	// Encryption: server-side encryption and storage classes (Options.SSE,
+	// StorageClass). Without it those options are refused.
+	Encryption bool
+	// ServerChecksums: the server checks a checksum sent with every write
+	// and refuses bytes damaged on the way. Without it such damage is found
+	// by reading back (Verify, and Put where the store reads back).
+	ServerChecksums bool
+	// Versions: objects may carry version IDs (Object.VersionID, when the
+	// bucket keeps versions); Archived compares them with the sidecar's.
+	Versions bool
+	// UploadSlots is how many Puts run at once (0: no bound); a further Put
+	// waits for one to end. The pipeline then holds no more media streams
+	// open than this, so none waits open and idle.
+	UploadSlots int
+}
+
+// Meta is how PutMeta writes a document of the reserved area.
+type Meta struct {
+	// Record: the document is a record kept like the recordings (a
+	// sidecar): written with the store's Object Lock and storage class.
+	// Otherwise it is a working document (a state, a lease) replaced as
+	// runs go, and never locked.
+	Record bool
+	// Metadata is kept with the document as Expect.Metadata is with an object.
+	Metadata map[string]string
+	// IfAbsent: write only if nothing is at key (S3 If-None-Match: *).
+	IfAbsent bool
+	// IfVersion: write only if the document at key is at this version, as
+	// GetMeta or PutMeta reported it (S3 If-Match on its ETag).
+	IfVersion string
+}
+
+// LockedError is Lock's answer when another process holds the lock.
+type LockedError struct {
+	Where string // the lock's URI
+	Note  []byte // what the holder left (nil if nothing could be read)
+}
+
+func (e *LockedError) Error() string { return "archive: " + e.Where + " is locked by another process" }
+
+// Is makes errors.Is(err, ErrLocked) true.
+func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 
 // Unknown is the value of Expect.Size and Expect.PlatformSize when the size is not known.
 const Unknown int64 = -1
@@ -68,8 +182,8 @@ type Expect struct {
 	// are lower-cased and anything outside a-z, 0-9 and "-" becomes "-"; the
 	// keys sha256 and archived-by are the store's own and are dropped. The
 	// value of "confuuid" names the conference that owns the object: a
-	// DirStore refuses to replace an object another conference owns
-	// (ErrKeyTaken).
+	// store with Capabilities.KeyOwners refuses to replace an object another
+	// conference owns (ErrKeyTaken).
 	Metadata    map[string]string
 	ContentType string
 }
@@ -92,34 +206,12 @@ type Object struct {
 	// for an object written by something else (or, for a DirStore, on a file
 	// system without user extended attributes).
 	Metadata map[string]string
-}
-
-// Sidecar is a conference's commit mark, stored at `_meetarchive/<confUUID>.json`
-// under the store's root or prefix.
-type Sidecar struct {
-	ConfUUID   string          `json:"confUUID"`
-	ArchivedAt time.Time       `json:"archivedAt"`
-	Tool       string          `json:"tool"`
-	Details    json.RawMessage `json:"details"` // the details response, redacted by the caller
-	Files      []SidecarFile   `json:"files"`
-}
-
-// SidecarFile is one stored file of a conference.
-type SidecarFile struct {
-	FileType, Name, Key, URI string
-	Bytes                    int64
-	SHA256                   string
-	VersionID, LockMode      string
-	RetainUntil              time.Time
-	LegalHold                bool
-}
-
-// SidecarFileFrom fills a SidecarFile from what Put returned.
-func SidecarFileFrom(fileType, name string, o Object) SidecarFile {
-	return SidecarFile{
-		FileType: fileType, Name: name, Key: o.Key, URI: o.URI, Bytes: o.Bytes, SHA256: o.SHA256,
-		VersionID: o.VersionID, LockMode: o.LockMode, RetainUntil: o.RetainUntil, LegalHold: o.LegalHold,
-	}
+	// ModTime is when the object was last written (Stat and List, on a
+	// store with Capabilities.ModTimes; zero otherwise).
+	ModTime time.Time
+	// Marked: the object carries the mark Put leaves on what it writes (a
+	// store with Capabilities.MarksObjects; false otherwise).
+	Marked bool
 }
 
 var (
@@ -133,113 +225,20 @@ var (
 	ErrPreflight = errors.New("destination preflight failed")
 	// ErrInvalidKey: a key (or confUUID) that a store refuses: empty, "." or ".."
 	// segments, control characters, absolute, too long, or in the reserved
-	// `_meetarchive/` area. Keys from KeyTemplate.Key or SanitizeKey never are.
+	// `_meetarchive/` area (for Put; outside it for PutMeta, GetMeta, Lock).
+	// Keys from KeyTemplate.Key or SanitizeKey never are.
 	ErrInvalidKey = errors.New("invalid object key")
 	// ErrKeyTaken: Put to a key that holds an object of another conference
 	// (its recorded confuuid differs from Expect.Metadata["confuuid"]); nothing
-	// was written. A DirStore checks this; see S3Store for why it does not.
+	// was written. Stores with Capabilities.KeyOwners check this; see
+	// S3Store for why it does not.
 	ErrKeyTaken = errors.New("object key holds another conference's object")
+	// ErrConditionFailed: PutMeta's condition (IfAbsent, IfVersion) did not
+	// hold; nothing was written.
+	ErrConditionFailed = errors.New("write condition not met")
+	// ErrLocked: Lock found the lock held by another process (*LockedError).
+	ErrLocked = errors.New("locked by another process")
 )
-
-// SidecarDir is the reserved top-level folder (under the store root or prefix)
-// holding the sidecars; Put refuses keys inside it.
-const SidecarDir = "_meetarchive"
-
-// SidecarKey is the key of a conference's sidecar, `_meetarchive/<confUUID>.json`
-// (relative to the store's root or prefix), or ErrInvalidKey for a confUUID
-// that cannot name one (empty, not already sanitised, containing "/" or
-// starting with "."). No key Put accepts can equal it.
-func SidecarKey(confUUID string) (string, error) {
-	if confUUID == "" || confUUID != SanitizeKey(confUUID) || strings.Contains(confUUID, "/") ||
-		strings.HasPrefix(confUUID, ".") {
-		return "", fmt.Errorf("confUUID %q: %w", confUUID, ErrInvalidKey)
-	}
-	return SidecarDir + "/" + confUUID + ".json", nil
-}
-
-// maxSidecarBytes caps a sidecar read back (they are a few KiB).
-const maxSidecarBytes = 16 << 20
-
-func decodeSidecar(r io.Reader) (Sidecar, error) {
-	var s Sidecar
-	data, err := io.ReadAll(io.LimitReader(r, maxSidecarBytes+1))
-	if err != nil {
-		return s, err
-	}
-	if len(data) > maxSidecarBytes {
-		return s, fmt.Errorf("%w: sidecar larger than %d bytes", errBadSidecar, maxSidecarBytes)
-	}
-	if err := json.Unmarshal(data, &s); err != nil {
-		return s, fmt.Errorf("%w: %v", errBadSidecar, err)
-	}
-	return s, nil
-}
-
-// readSidecar is Store.GetSidecar for both stores.
-func readSidecar(ctx context.Context, st Store, confUUID string) (Sidecar, error) {
-	key, err := SidecarKey(confUUID)
-	if err != nil {
-		return Sidecar{}, fmt.Errorf("archive: get sidecar: %w", err)
-	}
-	rc, err := st.Open(ctx, key)
-	if err != nil {
-		return Sidecar{}, fmt.Errorf("archive: get sidecar %s: %w", confUUID, err)
-	}
-	defer rc.Close()
-	sc, err := decodeSidecar(rc)
-	if err != nil {
-		return sc, fmt.Errorf("archive: get sidecar %s: %w", st.URI(key), err)
-	}
-	return sc, nil
-}
-
-// errBadSidecar: a sidecar that exists but cannot be decoded; Archived treats it as absent.
-var errBadSidecar = errors.New("malformed sidecar")
-
-// archiveChecker is what archived needs from a store.
-type archiveChecker interface {
-	// sidecarAt reads a sidecar and when it was written (zero if unknown).
-	sidecarAt(ctx context.Context, confUUID string) (Sidecar, time.Time, error)
-	// statAt reports an object, when it was last written (zero if unknown)
-	// and whether it visibly was not written by this package.
-	statAt(ctx context.Context, key string) (obj Object, modTime time.Time, foreign bool, err error)
-}
-
-// archived implements Store.Archived for both stores: the sidecar is present
-// and names this conference, and every object it lists exists with the same
-// size, the same SHA-256 where the store can tell it without reading the
-// object, the same version where both sides know one, was not written after
-// the sidecar (objects are written before it), and shows no sign of having
-// been written by something else. Anything less is false: redo.
-func archived(ctx context.Context, st archiveChecker, confUUID string) (Sidecar, bool, error) {
-	sc, scTime, err := st.sidecarAt(ctx, confUUID)
-	switch {
-	case errors.Is(err, ErrNotExist), errors.Is(err, errBadSidecar):
-		return Sidecar{}, false, nil
-	case err != nil:
-		return Sidecar{}, false, err
-	}
-	if sc.ConfUUID != confUUID {
-		return sc, false, nil
-	}
-	for _, f := range sc.Files {
-		obj, modTime, foreign, err := st.statAt(ctx, f.Key)
-		switch {
-		case errors.Is(err, ErrNotExist), errors.Is(err, ErrInvalidKey):
-			return sc, false, nil
-		case err != nil:
-			return sc, false, err
-		}
-		switch {
-		case foreign, obj.Bytes != f.Bytes,
-			obj.SHA256 != "" && f.SHA256 != "" && !strings.EqualFold(obj.SHA256, f.SHA256),
-			obj.VersionID != "" && f.VersionID != "" && obj.VersionID != f.VersionID,
-			!modTime.IsZero() && !scTime.IsZero() && modTime.After(scTime):
-			return sc, false, nil
-		}
-	}
-	return sc, true, nil
-}
 
 // Open opens the destination dest: "s3://bucket/prefix" gives an *S3Store
 // (endpoint, region and credentials from the standard AWS configuration chain,

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -28,13 +27,12 @@ import (
 // symlink swapped in by someone with write access to the tree between that
 // check and the write is out of scope.
 //
-// Archived reads no content: it compares each file's size with the sidecar,
-// the SHA-256 kept in the file's extended attribute `user.meetarchive.sha256`
-// (set on the temporary file before the rename, where the file system has user
-// attributes) with the sidecar's, and requires the file's mtime not to be later
-// than the sidecar file's (files are written before their sidecar). Content
-// changed in a way that keeps size, attribute and mtime is only found by
-// Verify, which reads every byte.
+// Stat reports each file's size, the SHA-256 kept in its extended attribute
+// `user.meetarchive.sha256` (set on the temporary file before the rename,
+// where the file system has user attributes) and its mtime (comparable
+// across the store: Capabilities.ModTimes), so Archived finds a file changed
+// after its sidecar without reading it. Content changed in a way that keeps
+// size, attribute and mtime is only found by Verify, which reads every byte.
 //
 // The caller's metadata (Expect.Metadata) is kept as JSON in the attribute
 // `user.meetarchive.metadata`. Put refuses (ErrKeyTaken, writing nothing) to
@@ -47,7 +45,12 @@ import (
 // Files are created with mode 0666 and folders with 0777, less the process's
 // umask: the operator's umask decides who may read the recordings.
 //
-// Temporary files: an object (or sidecar) is written to
+// PutMeta writes a document the same way (temporary file, sync, rename);
+// its condition is checked just before the rename, which is not atomic
+// against another writer (no Capabilities.ConditionalWrites): the state
+// takes the store's Lock, an flock, around its reads and writes.
+//
+// Temporary files: an object (or document) is written to
 // `.meetarchive-<16 hex>.partial` beside its key, and Preflight writes a
 // probe `.preflight-<16 hex>` in `_meetarchive`. The writer holds an
 // flock on its temporary file until it is renamed or removed. A process
@@ -58,7 +61,8 @@ import (
 // opened) and that no live writer holds (the flock is free; where flock is
 // not available, age alone decides). So a rerun that archives the
 // interrupted conferences sweeps their directories; a directory no later
-// run writes into keeps its leftovers. Nothing else is ever removed.
+// run writes into keeps its leftovers. Nothing else is removed but what
+// Delete is asked to remove.
 type DirStore struct {
 	root   string    // absolute, symlinks resolved
 	opened time.Time // when the store was opened: older temporary files are stale
@@ -133,6 +137,20 @@ func (d *DirStore) Root() string { return d.root }
 // URI is the absolute path of key.
 func (d *DirStore) URI(key string) string {
 	return filepath.Join(d.root, filepath.FromSlash(key))
+}
+
+// RootURI is the root directory with a trailing separator.
+func (d *DirStore) RootURI() string {
+	if strings.HasSuffix(d.root, string(filepath.Separator)) {
+		return d.root
+	}
+	return d.root + string(filepath.Separator)
+}
+
+// Capabilities: an flock that dies with the process (on Unix), one clock
+// for every file, and Put refuses another conference's file.
+func (d *DirStore) Capabilities() Capabilities {
+	return Capabilities{NativeLock: flockWorks, ModTimes: true, KeyOwners: true}
 }
 
 // Close does nothing.
@@ -458,18 +476,19 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// Stat reports the file at key: its size, and the SHA-256 and metadata Put
-// recorded in its extended attributes (empty without them); ErrNotExist if
-// there is none.
+// Stat reports the file at key: its size and modification time, and the
+// SHA-256 and metadata Put recorded in its extended attributes (empty
+// without them); ErrNotExist if there is none.
 func (d *DirStore) Stat(ctx context.Context, key string) (Object, error) {
 	if err := ctx.Err(); err != nil {
 		return Object{}, err
 	}
-	obj, _, _, err := d.statAt(ctx, key)
+	real, fi, err := d.existing(key)
 	if err != nil {
 		return Object{}, fmt.Errorf("archive: stat %s: %w", key, err)
 	}
-	return obj, nil
+	return Object{Key: key, URI: d.URI(key), Bytes: fi.Size(), SHA256: getSHA256Attr(real), Metadata: getMetadataAttr(real),
+		ModTime: fi.ModTime()}, nil
 }
 
 // Open opens the file at key for reading; ErrNotExist if there is none.
@@ -489,69 +508,6 @@ func (d *DirStore) Open(ctx context.Context, key string) (io.ReadCloser, error) 
 		return nil, fmt.Errorf("archive: open %s: %w", key, err)
 	}
 	return f, nil
-}
-
-// PutSidecar writes `_meetarchive/<confUUID>.json` (temp file, sync, rename).
-func (d *DirStore) PutSidecar(ctx context.Context, s Sidecar) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	key, err := SidecarKey(s.ConfUUID)
-	if err != nil {
-		return fmt.Errorf("archive: put sidecar: %w", err)
-	}
-	data, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return fmt.Errorf("archive: put sidecar %s: %w", s.ConfUUID, err)
-	}
-	p, err := d.path(key)
-	if err != nil {
-		return fmt.Errorf("archive: put sidecar %s: %w", s.ConfUUID, err)
-	}
-	if err := d.writeAtomic(p, nil, func(f *os.File) error {
-		_, err := f.Write(append(data, '\n'))
-		return err
-	}); err != nil {
-		return fmt.Errorf("archive: put sidecar %s: %w", s.ConfUUID, err)
-	}
-	return nil
-}
-
-// GetSidecar reads a conference's sidecar; ErrNotExist if there is none.
-func (d *DirStore) GetSidecar(ctx context.Context, confUUID string) (Sidecar, error) {
-	return readSidecar(ctx, d, confUUID)
-}
-
-// Archived: see Store and DirStore. A file matches when it exists, has the
-// sidecar's size, its SHA-256 attribute (if any) equals the sidecar's, and it
-// was not modified after the sidecar file was written.
-func (d *DirStore) Archived(ctx context.Context, confUUID string) (Sidecar, bool, error) {
-	return archived(ctx, d, confUUID)
-}
-
-func (d *DirStore) sidecarAt(ctx context.Context, confUUID string) (Sidecar, time.Time, error) {
-	sc, err := d.GetSidecar(ctx, confUUID)
-	if err != nil {
-		return sc, time.Time{}, err
-	}
-	key, _ := SidecarKey(confUUID)
-	_, fi, err := d.existing(key)
-	if err != nil {
-		return sc, time.Time{}, err
-	}
-	return sc, fi.ModTime(), nil
-}
-
-func (d *DirStore) statAt(ctx context.Context, key string) (Object, time.Time, bool, error) {
-	if err := ctx.Err(); err != nil {
-		return Object{}, time.Time{}, false, err
-	}
-	real, fi, err := d.existing(key)
-	if err != nil {
-		return Object{}, time.Time{}, false, err
-	}
-	obj := Object{Key: key, URI: d.URI(key), Bytes: fi.Size(), SHA256: getSHA256Attr(real), Metadata: getMetadataAttr(real)}
-	return obj, fi.ModTime(), false, nil
 }
 
 // Preflight checks the root is a directory this process can create, write,

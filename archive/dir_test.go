@@ -163,17 +163,17 @@ func TestDirArchivedModTime(t *testing.T) {
 	const conf = "c0ffee00-0000-4000-8000-0000000000aa"
 	obj := putBytes(t, st, "2024/05/"+conf+"/Hd_0_1.mp4", []byte("recording"), archive.Expect{})
 	sc := archive.Sidecar{ConfUUID: conf, ArchivedAt: time.Now(), Files: []archive.SidecarFile{archive.SidecarFileFrom("Hd", "0_1.mp4", obj)}}
-	if err := st.PutSidecar(ctx, sc); err != nil {
+	if err := archive.PutSidecar(ctx, st, sc); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok, err := st.Archived(ctx, conf); !ok || err != nil {
+	if _, ok, err := archive.Archived(ctx, st, conf); !ok || err != nil {
 		t.Fatalf("Archived = %v, %v; want true", ok, err)
 	}
 	later := time.Now().Add(time.Hour)
 	if err := os.Chtimes(filepath.Join(root, filepath.FromSlash(obj.Key)), later, later); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok, err := st.Archived(ctx, conf); ok || err != nil {
+	if _, ok, err := archive.Archived(ctx, st, conf); ok || err != nil {
 		t.Errorf("Archived(file modified after the sidecar) = %v, %v; want false", ok, err)
 	}
 }
@@ -280,7 +280,7 @@ func TestDirModesFromUmask(t *testing.T) {
 	}
 	ctx := context.Background()
 	obj := putBytes(t, st, "2024/05/conf/Hd_0_1.mp4", []byte("private"), archive.Expect{})
-	if err := st.PutSidecar(ctx, archive.Sidecar{ConfUUID: "c0ffee00-0000-4000-8000-000000000001"}); err != nil {
+	if err := archive.PutSidecar(ctx, st, archive.Sidecar{ConfUUID: "c0ffee00-0000-4000-8000-000000000001"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.Preflight(ctx); err != nil {

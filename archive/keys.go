@@ -285,6 +285,27 @@ func checkPutKey(key string) error {
 	return nil
 }
 
+// checkMetaKey is checkKey for PutMeta, GetMeta and Lock: the key must be
+// in the reserved area.
+func checkMetaKey(key string) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	if !strings.HasPrefix(key, SidecarDir+"/") {
+		return fmt.Errorf("key %q: not in the reserved area %s/: %w", key, SidecarDir, ErrInvalidKey)
+	}
+	return nil
+}
+
+// checkPrefix checks a List prefix: "" (everything), or a valid key,
+// optionally followed by "/".
+func checkPrefix(prefix string) error {
+	if prefix == "" {
+		return nil
+	}
+	return checkKey(strings.TrimSuffix(prefix, "/"))
+}
+
 // KeyCollision reports whether two of keys would land on one object in a
 // store, and if so which (i < j): two keys collide when they are equal, when
 // they are equal but for letter case (a DirStore on a case-insensitive file

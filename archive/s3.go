@@ -1,14 +1,12 @@
 package archive
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -166,6 +164,19 @@ func (s *S3Store) ObjectKey(key string) string { return s.prefix + key }
 
 // URI is s3://bucket/prefix/key.
 func (s *S3Store) URI(key string) string { return "s3://" + s.bucket + "/" + s.prefix + key }
+
+// RootURI is s3://bucket/prefix/ (s3://bucket/ without a prefix).
+func (s *S3Store) RootURI() string { return s.URI("") }
+
+// Capabilities: conditional writes (If-None-Match, If-Match), Object Lock,
+// encryption and storage classes, a checksum the server checks on every
+// request, versions, the archived-by mark, and Options.MaxUploads uploads at
+// once. Times are not comparable (the servers of a cluster need not agree
+// on the clock), and another conference's object is replaced (see S3Store).
+func (s *S3Store) Capabilities() Capabilities {
+	return Capabilities{ConditionalWrites: true, ObjectLock: true, Encryption: true, ServerChecksums: true,
+		Versions: true, MarksObjects: true, UploadSlots: s.UploadSlots()}
+}
 
 // Close releases nothing; it exists for Store.
 func (s *S3Store) Close() error { return nil }
@@ -407,6 +418,7 @@ func (s *S3Store) headOutput(ctx context.Context, key, versionID string) (*s3.He
 		obj.RetainUntil = out.ObjectLockRetainUntilDate.UTC()
 	}
 	obj.Metadata = readMetadata(out.Metadata)
+	obj.Marked = out.Metadata[markerKey] == markerValue
 	if v := strings.ToLower(out.Metadata[metaSHA256]); validSHA256(v) {
 		obj.SHA256 = v
 	} else if sum := fullObjectSHA256(out.ChecksumSHA256, out.ChecksumType); sum != "" {
@@ -456,68 +468,6 @@ func (s *S3Store) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("archive: open %s: %w", s.URI(key), err)
 	}
 	return out.Body, nil
-}
-
-// PutSidecar writes `_meetarchive/<confUUID>.json` under the prefix, with the
-// store's lock, encryption and storage class like every object.
-func (s *S3Store) PutSidecar(ctx context.Context, sc Sidecar) error {
-	key, err := SidecarKey(sc.ConfUUID)
-	if err != nil {
-		return fmt.Errorf("archive: put sidecar: %w", err)
-	}
-	data, err := json.MarshalIndent(sc, "", "  ")
-	if err != nil {
-		return fmt.Errorf("archive: put sidecar %s: %w", sc.ConfUUID, err)
-	}
-	data = append(data, '\n')
-	lock := s.lockFor(time.Now())
-	in := &s3.PutObjectInput{
-		Bucket: aws.String(s.bucket), Key: aws.String(s.ObjectKey(key)), Body: bytes.NewReader(data),
-		ContentLength: aws.Int64(int64(len(data))), ContentType: aws.String("application/json"),
-		ChecksumAlgorithm:    types.ChecksumAlgorithm(ChecksumAlgorithm),
-		Metadata:             map[string]string{"confuuid": sc.ConfUUID},
-		StorageClass:         types.StorageClass(s.opts.StorageClass),
-		ServerSideEncryption: types.ServerSideEncryption(s.opts.SSE), SSEKMSKeyId: nzString(s.opts.SSEKMSKeyID),
-		ObjectLockMode: types.ObjectLockMode(lock.mode), ObjectLockRetainUntilDate: lock.retainUntil,
-	}
-	if lock.legalHold {
-		in.ObjectLockLegalHoldStatus = types.ObjectLockLegalHoldStatusOn
-	}
-	if _, err := s.client.PutObject(ctx, in); err != nil {
-		return fmt.Errorf("archive: put sidecar %s: %w", s.URI(key), err)
-	}
-	return nil
-}
-
-// GetSidecar reads a conference's sidecar; ErrNotExist if there is none.
-func (s *S3Store) GetSidecar(ctx context.Context, confUUID string) (Sidecar, error) {
-	return readSidecar(ctx, s, confUUID)
-}
-
-// Archived: see Store. On S3 an object matches when it exists, has the
-// sidecar's size, its sha256 metadata or full-object SHA-256 checksum (when it
-// has one) equals the sidecar's, its current version is the sidecar's (when
-// both have one), and it carries the archived-by=meetarchive metadata every
-// Put stores (an object overwritten by another tool has not). Times are not
-// compared: the servers of a cluster need not agree on the clock.
-func (s *S3Store) Archived(ctx context.Context, confUUID string) (Sidecar, bool, error) {
-	return archived(ctx, s, confUUID)
-}
-
-func (s *S3Store) sidecarAt(ctx context.Context, confUUID string) (Sidecar, time.Time, error) {
-	sc, err := s.GetSidecar(ctx, confUUID)
-	return sc, time.Time{}, err
-}
-
-func (s *S3Store) statAt(ctx context.Context, key string) (Object, time.Time, bool, error) {
-	if err := checkKey(key); err != nil {
-		return Object{}, time.Time{}, false, err
-	}
-	out, obj, err := s.headOutput(ctx, key, "")
-	if err != nil {
-		return Object{}, time.Time{}, false, fmt.Errorf("archive: stat %s: %w", s.URI(key), err)
-	}
-	return obj, time.Time{}, out.Metadata[markerKey] != markerValue, nil
 }
 
 // Preflight checks, before any download: the bucket is reachable with these

@@ -265,10 +265,10 @@ func TestS3ComplianceLockedVersionCannotBeDeleted(t *testing.T) {
 	}
 	sc := archive.Sidecar{ConfUUID: "c0ffee00-0000-4000-8000-0000000000cc", ArchivedAt: time.Now(),
 		Files: []archive.SidecarFile{archive.SidecarFileFrom("Hd", "0_1.mp4", obj), archive.SidecarFileFrom("Sd", "0_2.mp4", mobj)}}
-	if err := big.PutSidecar(ctx, sc); err != nil {
+	if err := archive.PutSidecar(ctx, big, sc); err != nil {
 		t.Fatalf("PutSidecar: %v", err)
 	}
-	if _, ok, err := big.Archived(ctx, sc.ConfUUID); !ok || err != nil {
+	if _, ok, err := archive.Archived(ctx, big, sc.ConfUUID); !ok || err != nil {
 		t.Errorf("Archived = %v, %v; want true", ok, err)
 	}
 	h, err := b.Client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(b.Name), Key: aws.String("locked/_meetarchive/" + sc.ConfUUID + ".json")})

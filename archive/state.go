@@ -1,24 +1,17 @@
 package archive
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
+
+// The --since-last state of incremental runs and its hold, over any Store
+// that has Capabilities.NativeLock or Capabilities.ConditionalWrites.
 
 // StateDir is the folder, inside the reserved sidecar area, that holds the
 // state incremental runs keep in a destination: `_meetarchive/state/`
@@ -26,7 +19,7 @@ import (
 // of the sidecar area.
 const StateDir = SidecarDir + "/state"
 
-// DefaultLeaseTTL is how long an S3 state lease lasts without renewal; a
+// DefaultLeaseTTL is how long a state lease lasts without renewal; a
 // holder renews it every third of that while it runs, so a killed run's
 // lease frees itself after at most this long.
 const DefaultLeaseTTL = 10 * time.Minute
@@ -37,17 +30,17 @@ var (
 	// ErrStateConflict: the state changed since this run read it, or this
 	// run's hold on it was lost; nothing was written.
 	ErrStateConflict = errors.New("state changed by another run")
-	// ErrNoConditionalWrites: the S3 server ignores If-None-Match on
-	// PutObject, so two runs could not be kept apart.
+	// ErrNoConditionalWrites: the store's server ignores If-None-Match (S3
+	// PutObject), so two runs could not be kept apart.
 	ErrNoConditionalWrites = errors.New("server does not honour conditional writes (If-None-Match, If-Match)")
 )
 
 // StateHeldError says who holds a state.
 type StateHeldError struct {
-	Where  string    // the lock file or lease object
+	Where  string    // the lock or lease object
 	Holder string    // as the holder described itself ("" if unknown)
 	Since  time.Time // when it took the hold (zero if unknown)
-	Until  time.Time // S3: when its lease expires unless renewed
+	Until  time.Time // a lease: when it expires unless renewed
 }
 
 func (e *StateHeldError) Error() string {
@@ -81,7 +74,7 @@ func StateKey(name string) (string, error) {
 type HoldOptions struct {
 	// Holder describes this run in the lock file or lease (run id, host, pid).
 	Holder string
-	// LeaseTTL is the S3 lease's life without renewal; 0: DefaultLeaseTTL.
+	// LeaseTTL is a lease's life without renewal; 0: DefaultLeaseTTL.
 	LeaseTTL time.Duration
 	// Now is the clock of lease expiry; nil: time.Now.
 	Now func() time.Time
@@ -89,22 +82,23 @@ type HoldOptions struct {
 
 // StateHold is one run's exclusive hold on a named state of a destination,
 // from HoldState until Release. Get reads the state; Put replaces it, only
-// if nobody changed it since (compare-and-swap), atomically: a reader sees
-// the old state or the new one, never a mix.
+// if nobody changed it since (compare-and-swap: PutMeta with IfVersion, or
+// IfAbsent when there was none), atomically: a reader sees the old state or
+// the new one, never a mix.
 //
-// On a directory the hold is an flock on `_meetarchive/state/<name>.lock`
-// (held for the whole run; a killed process releases it with its death)
-// and the state file is written to a temporary name, synced and renamed.
-// On S3 the hold is a lease object `_meetarchive/state/<name>.lease`
-// created with If-None-Match: * (taken over, when expired, with If-Match on
-// its ETag), renewed by a goroutine every third of its TTL, made to expire
-// at once on Release; the state object is written with If-Match on the ETag read
-// (If-None-Match: * when there was none), so a run whose lease lapsed and
-// was taken over cannot overwrite its successor's state.
+// On a store with Capabilities.NativeLock (a directory) the hold is a Lock
+// on `_meetarchive/state/<name>.lock`, held for the whole run (a killed
+// process releases it with its death). Otherwise, on a store with
+// Capabilities.ConditionalWrites (S3), the hold is a lease document
+// `_meetarchive/state/<name>.lease` created with IfAbsent (taken over, when
+// expired, with IfVersion), renewed by a goroutine every third of its TTL,
+// made to expire at once on Release; the state is written with IfVersion on
+// the version read, so a run whose lease lapsed and was taken over cannot
+// overwrite its successor's state. A store with neither keeps no state.
 type StateHold struct {
-	key     string
-	where   string
-	backend stateBackend
+	st    Store
+	key   string
+	where string
 
 	mu      sync.Mutex
 	version string // of the state as last read or written; "" none
@@ -113,27 +107,29 @@ type StateHold struct {
 	done    bool
 }
 
-// hold is a lock file or a lease.
+// hold is a lock or a lease.
 type hold interface {
 	release() error
 	lost() error // non-nil once another run took the hold over
 }
 
-// stateBackend is what a store gives StateHold.
-type stateBackend interface {
-	// getState returns the object at key and its version; ErrNotExist.
-	getState(ctx context.Context, key string) ([]byte, string, error)
-	// putState writes data at key if its version is still ifVersion (""
-	// for none); ErrStateConflict otherwise. It returns the new version.
-	putState(ctx context.Context, key string, data []byte, ifVersion string) (string, error)
+// keepsState refuses a store that can neither lock nor write conditionally.
+func keepsState(st Store) error {
+	if c := st.Capabilities(); !c.NativeLock && !c.ConditionalWrites {
+		return fmt.Errorf("%s keeps no state: it can neither lock nor write conditionally", st.RootURI())
+	}
+	return nil
 }
 
-// HoldState takes this run's hold on the named state of st (a *DirStore or
-// an *S3Store). It does not wait: when another run holds it, the error is a
-// *StateHeldError (errors.Is ErrStateHeld) naming the holder.
+// HoldState takes this run's hold on the named state of st. It does not
+// wait: when another run holds it, the error is a *StateHeldError
+// (errors.Is ErrStateHeld) naming the holder.
 func HoldState(ctx context.Context, st Store, name string, o HoldOptions) (*StateHold, error) {
 	key, err := StateKey(name)
 	if err != nil {
+		return nil, fmt.Errorf("archive: hold state: %w", err)
+	}
+	if err := keepsState(st); err != nil {
 		return nil, fmt.Errorf("archive: hold state: %w", err)
 	}
 	if o.LeaseTTL <= 0 {
@@ -142,16 +138,11 @@ func HoldState(ctx context.Context, st Store, name string, o HoldOptions) (*Stat
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	h := &StateHold{key: key, where: st.URI(key)}
-	switch s := st.(type) {
-	case *DirStore:
-		h.backend = s
-		h.hold, err = s.lockState(key, o)
-	case *S3Store:
-		h.backend = s
-		h.hold, err = s.leaseState(ctx, key, o)
-	default:
-		return nil, fmt.Errorf("archive: hold state: a %T keeps no state", st)
+	h := &StateHold{st: st, key: key, where: st.URI(key)}
+	if st.Capabilities().NativeLock {
+		h.hold, err = lockState(ctx, st, key, o)
+	} else {
+		h.hold, err = leaseState(ctx, st, key, o)
 	}
 	if err != nil {
 		return nil, err
@@ -166,7 +157,7 @@ func (h *StateHold) URI() string { return h.where }
 func (h *StateHold) Get(ctx context.Context) ([]byte, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	data, v, err := h.backend.getState(ctx, h.key)
+	data, v, err := h.st.GetMeta(ctx, h.key, maxStateBytes)
 	switch {
 	case errors.Is(err, ErrNotExist):
 		h.version, h.read = "", true
@@ -193,12 +184,20 @@ func (h *StateHold) Put(ctx context.Context, data []byte) error {
 	if err := h.hold.lost(); err != nil {
 		return fmt.Errorf("archive: write state %s: %w", h.where, err)
 	}
-	v, err := h.backend.putState(ctx, h.key, data, h.version)
+	v, err := h.st.PutMeta(ctx, h.key, data, Meta{IfAbsent: h.version == "", IfVersion: h.version})
 	if err != nil {
-		return fmt.Errorf("archive: write state %s: %w", h.where, err)
+		return fmt.Errorf("archive: write state %s: %w", h.where, asConflict(err))
 	}
 	h.version = v
 	return nil
+}
+
+// asConflict turns a failed write condition into ErrStateConflict.
+func asConflict(err error) error {
+	if errors.Is(err, ErrConditionFailed) {
+		return ErrStateConflict
+	}
+	return err
 }
 
 // Release gives the hold up; calling it again does nothing.
@@ -219,11 +218,10 @@ func ReadState(ctx context.Context, st Store, name string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("archive: read state: %w", err)
 	}
-	b, ok := st.(stateBackend)
-	if !ok {
-		return nil, fmt.Errorf("archive: read state: a %T keeps no state", st)
+	if err := keepsState(st); err != nil {
+		return nil, fmt.Errorf("archive: read state: %w", err)
 	}
-	data, _, err := b.getState(ctx, key)
+	data, _, err := st.GetMeta(ctx, key, maxStateBytes)
 	switch {
 	case errors.Is(err, ErrNotExist):
 		return nil, nil
@@ -236,199 +234,72 @@ func ReadState(ctx context.Context, st Store, name string) ([]byte, error) {
 // maxStateBytes caps a state read back.
 const maxStateBytes = 64 << 20
 
-// holdInfo is what a lock file or lease says about its holder.
+// maxHoldBytes caps a lock note or lease read back.
+const maxHoldBytes = 64 << 10
+
+// holdInfo is what a lock note or lease says about its holder.
 type holdInfo struct {
 	Holder  string    `json:"holder"`
 	Since   time.Time `json:"since"`
 	Expires time.Time `json:"expires,omitzero"`
 }
 
-// --- directory ---
+// --- a lock (Capabilities.NativeLock) ---
 
-func versionOf(data []byte) string {
-	s := sha256.Sum256(data)
-	return hex.EncodeToString(s[:])
-}
-
-func (d *DirStore) getState(ctx context.Context, key string) ([]byte, string, error) {
-	rc, err := d.Open(ctx, key)
-	if err != nil {
-		return nil, "", err
-	}
-	defer rc.Close()
-	data, err := io.ReadAll(io.LimitReader(rc, maxStateBytes+1))
-	if err != nil {
-		return nil, "", err
-	}
-	if len(data) > maxStateBytes {
-		return nil, "", fmt.Errorf("larger than %d bytes", maxStateBytes)
-	}
-	return data, versionOf(data), nil
-}
-
-// putState compares the file's content with ifVersion and renames a new
-// file into place; the flock HoldState took keeps other runs out meanwhile.
-func (d *DirStore) putState(ctx context.Context, key string, data []byte, ifVersion string) (string, error) {
-	if err := ctx.Err(); err != nil {
-		return "", err
-	}
-	_, cur, err := d.getState(ctx, key)
+// lockState takes the store's lock beside the state for the whole run.
+func lockState(ctx context.Context, st Store, key string, o HoldOptions) (hold, error) {
+	note, _ := json.Marshal(holdInfo{Holder: o.Holder, Since: o.Now().UTC()})
+	unlock, err := st.Lock(ctx, strings.TrimSuffix(key, ".json")+".lock", append(note, '\n'))
+	var le *LockedError
 	switch {
-	case errors.Is(err, ErrNotExist):
-		cur = ""
+	case errors.As(err, &le):
+		he := &StateHeldError{Where: le.Where}
+		var info holdInfo
+		if json.Unmarshal(le.Note, &info) == nil {
+			he.Holder, he.Since = info.Holder, info.Since
+		}
+		return nil, he
 	case err != nil:
-		return "", err
-	}
-	if cur != ifVersion {
-		return "", ErrStateConflict
-	}
-	p, err := d.path(key)
-	if err != nil {
-		return "", err
-	}
-	if err := d.writeAtomic(p, nil, func(f *os.File) error {
-		_, err := f.Write(data)
-		return err
-	}); err != nil {
-		return "", err
-	}
-	return versionOf(data), nil
-}
-
-// lockState takes an flock on the state's lock file for the whole run.
-func (d *DirStore) lockState(key string, o HoldOptions) (hold, error) {
-	p, err := d.path(strings.TrimSuffix(key, ".json") + ".lock")
-	if err != nil {
 		return nil, fmt.Errorf("archive: hold state: %w", err)
 	}
-	if err := d.mkdirInside(filepath.Dir(p)); err != nil {
-		return nil, fmt.Errorf("archive: hold state %s: %w", p, err)
-	}
-	// A symbolic link planted at the lock's name is refused, never
-	// truncated through.
-	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|oNoFollow, filePerm)
-	if err != nil {
-		return nil, fmt.Errorf("archive: hold state %s (a symbolic link there is refused): %w", p, err)
-	}
-	if err := flockNB(f); err != nil {
-		defer f.Close()
-		if errors.Is(err, errWouldBlock) {
-			he := &StateHeldError{Where: p}
-			var info holdInfo
-			if b, rerr := io.ReadAll(io.LimitReader(f, 64<<10)); rerr == nil && json.Unmarshal(b, &info) == nil {
-				he.Holder, he.Since = info.Holder, info.Since
-			}
-			return nil, he
-		}
-		return nil, fmt.Errorf("archive: hold state %s: %w", p, err)
-	}
-	info, _ := json.Marshal(holdInfo{Holder: o.Holder, Since: o.Now().UTC()})
-	if err := f.Truncate(0); err == nil {
-		_, _ = f.WriteAt(append(info, '\n'), 0)
-	}
-	return &fileLock{f: f}, nil
+	return lockHold(unlock), nil
 }
 
-// fileLock is an flock held on an open file.
-type fileLock struct{ f *os.File }
+// lockHold is a lock held until release; nobody takes it over.
+type lockHold func() error
 
-func (l *fileLock) lost() error { return nil } // nobody takes an flock over
+func (l lockHold) lost() error    { return nil }
+func (l lockHold) release() error { return l() }
 
-func (l *fileLock) release() error {
-	_ = l.f.Truncate(0)
-	if err := l.f.Close(); err != nil { // closing releases the flock
-		return fmt.Errorf("archive: release state %s: %w", l.f.Name(), err)
-	}
-	return nil
-}
+// --- a lease (Capabilities.ConditionalWrites) ---
 
-// --- S3 ---
-
-func (s *S3Store) getState(ctx context.Context, key string) ([]byte, string, error) {
-	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.ObjectKey(key))})
-	if err != nil {
-		if isNotFound(err) {
-			return nil, "", ErrNotExist
-		}
-		return nil, "", err
-	}
-	defer out.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(out.Body, maxStateBytes+1))
-	if err != nil {
-		return nil, "", err
-	}
-	if len(data) > maxStateBytes {
-		return nil, "", fmt.Errorf("larger than %d bytes", maxStateBytes)
-	}
-	return data, aws.ToString(out.ETag), nil
-}
-
-func (s *S3Store) putState(ctx context.Context, key string, data []byte, ifVersion string) (string, error) {
-	in := &s3.PutObjectInput{
-		Bucket: aws.String(s.bucket), Key: aws.String(s.ObjectKey(key)), Body: bytes.NewReader(data),
-		ContentLength: aws.Int64(int64(len(data))), ContentType: aws.String("application/json"),
-		ChecksumAlgorithm:    types.ChecksumAlgorithm(ChecksumAlgorithm),
-		ServerSideEncryption: types.ServerSideEncryption(s.opts.SSE), SSEKMSKeyId: nzString(s.opts.SSEKMSKeyID),
-	}
-	if ifVersion == "" {
-		in.IfNoneMatch = aws.String("*")
-	} else {
-		in.IfMatch = aws.String(ifVersion)
-	}
-	out, err := s.client.PutObject(ctx, in)
-	if err != nil {
-		if isPreconditionFailed(err) {
-			return "", ErrStateConflict
-		}
-		return "", err
-	}
-	return aws.ToString(out.ETag), nil
-}
-
-// isPreconditionFailed: a conditional request's condition did not hold
-// (412), or a conflicting conditional write was in progress (409).
-func isPreconditionFailed(err error) bool {
-	switch apiCode(err) {
-	case "PreconditionFailed", "ConditionalRequestConflict":
-		return true
-	}
-	st := httpStatus(err)
-	return st == 412 || st == 409
-}
-
-// s3Lease is a held lease object.
-type s3Lease struct {
-	s     *S3Store
-	key   string // full object key
+// lease is a held lease document.
+type lease struct {
+	st    Store
+	key   string // the lease's key
 	o     HoldOptions
 	since time.Time
 	mu    sync.Mutex
-	etag  string
+	ver   string // the lease's version as last written
 	gone  error
 	stop  chan struct{}
 	wg    sync.WaitGroup
 }
 
-// leaseState creates (or takes over, when expired) the lease object and
+// leaseState creates (or takes over, when expired) the lease document and
 // starts renewing it.
-func (s *S3Store) leaseState(ctx context.Context, key string, o HoldOptions) (hold, error) {
+func leaseState(ctx context.Context, st Store, key string, o HoldOptions) (hold, error) {
 	lkey := strings.TrimSuffix(key, ".json") + ".lease"
-	l := &s3Lease{s: s, key: s.ObjectKey(lkey), o: o, since: o.Now().UTC(), stop: make(chan struct{})}
-	where := s.URI(lkey)
-	data, etag, err := s.getState(ctx, lkey)
+	l := &lease{st: st, key: lkey, o: o, since: o.Now().UTC(), stop: make(chan struct{})}
+	where := st.URI(lkey)
+	data, ver, err := st.GetMeta(ctx, lkey, maxHoldBytes)
 	switch {
 	case errors.Is(err, ErrNotExist):
 		if err := l.write(ctx, ""); err != nil {
-			return nil, l.heldOr(ctx, lkey, err)
+			return nil, l.heldOr(ctx, err)
 		}
-		// A server that ignores If-None-Match would let a second create
-		// succeed: refuse to run without the guarantee.
-		switch err := l.put(ctx, "*", "", l.o.LeaseTTL); {
-		case err == nil:
-			_, _ = s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(l.key)})
-			return nil, fmt.Errorf("archive: hold state %s: %w", where, ErrNoConditionalWrites)
-		case !errors.Is(err, ErrStateConflict):
-			return nil, fmt.Errorf("archive: hold state %s: %w", where, err)
+		if err := l.refuseUnconditional(ctx); err != nil {
+			return nil, err
 		}
 	case err != nil:
 		return nil, fmt.Errorf("archive: hold state %s: read lease: %w", where, err)
@@ -439,8 +310,8 @@ func (s *S3Store) leaseState(ctx context.Context, key string, o HoldOptions) (ho
 		}
 		// Expired (its holder died or stalled): take it over, unless
 		// another run just did.
-		if err := l.write(ctx, etag); err != nil {
-			return nil, l.heldOr(ctx, lkey, err)
+		if err := l.write(ctx, ver); err != nil {
+			return nil, l.heldOr(ctx, err)
 		}
 	}
 	l.wg.Add(1)
@@ -448,14 +319,29 @@ func (s *S3Store) leaseState(ctx context.Context, key string, o HoldOptions) (ho
 	return l, nil
 }
 
+// refuseUnconditional writes the lease just created a second time with
+// IfAbsent: a server that ignores the condition lets it succeed, and could
+// let two runs hold the state; refuse to run without the guarantee.
+func (l *lease) refuseUnconditional(ctx context.Context) error {
+	where := l.st.URI(l.key)
+	switch err := l.put(ctx, Meta{IfAbsent: true}, l.o.LeaseTTL); {
+	case err == nil:
+		_ = l.st.Delete(ctx, l.key)
+		return fmt.Errorf("archive: hold state %s: %w", where, ErrNoConditionalWrites)
+	case !errors.Is(err, ErrStateConflict):
+		return fmt.Errorf("archive: hold state %s: %w", where, err)
+	}
+	return nil
+}
+
 // heldOr turns a lost race for the lease into a *StateHeldError.
-func (l *s3Lease) heldOr(ctx context.Context, lkey string, err error) error {
-	where := l.s.URI(lkey)
+func (l *lease) heldOr(ctx context.Context, err error) error {
+	where := l.st.URI(l.key)
 	if !errors.Is(err, ErrStateConflict) {
 		return fmt.Errorf("archive: hold state %s: %w", where, err)
 	}
 	he := &StateHeldError{Where: where}
-	if data, _, gerr := l.s.getState(ctx, lkey); gerr == nil {
+	if data, _, gerr := l.st.GetMeta(ctx, l.key, maxHoldBytes); gerr == nil {
 		var info holdInfo
 		if json.Unmarshal(data, &info) == nil {
 			he.Holder, he.Since, he.Until = info.Holder, info.Since, info.Expires
@@ -464,42 +350,30 @@ func (l *s3Lease) heldOr(ctx context.Context, lkey string, err error) error {
 	return he
 }
 
-// write puts the lease with a fresh expiry: created (If-None-Match: *)
-// when ifETag is "", else replacing the version ifETag names (If-Match).
-func (l *s3Lease) write(ctx context.Context, ifETag string) error {
-	if ifETag == "" {
-		return l.put(ctx, "*", "", l.o.LeaseTTL)
-	}
-	return l.put(ctx, "", ifETag, l.o.LeaseTTL)
+// write puts the lease with a fresh expiry: created (IfAbsent) when ver is
+// "", else replacing the version ver names (IfVersion).
+func (l *lease) write(ctx context.Context, ver string) error {
+	return l.put(ctx, Meta{IfAbsent: ver == "", IfVersion: ver}, l.o.LeaseTTL)
 }
 
-// put writes the lease with the conditions given, expiring ttl from now.
-func (l *s3Lease) put(ctx context.Context, ifNoneMatch, ifMatch string, ttl time.Duration) error {
-	info := holdInfo{Holder: l.o.Holder, Since: l.since, Expires: l.o.Now().UTC().Add(ttl)}
-	data, err := json.Marshal(info)
+// put writes the lease under m's condition, expiring ttl from now:
+// ErrStateConflict when the condition fails.
+func (l *lease) put(ctx context.Context, m Meta, ttl time.Duration) error {
+	data, err := json.Marshal(holdInfo{Holder: l.o.Holder, Since: l.since, Expires: l.o.Now().UTC().Add(ttl)})
 	if err != nil {
 		return err
 	}
-	in := &s3.PutObjectInput{
-		Bucket: aws.String(l.s.bucket), Key: aws.String(l.key), Body: bytes.NewReader(data),
-		ContentLength: aws.Int64(int64(len(data))), ContentType: aws.String("application/json"),
-		ChecksumAlgorithm: types.ChecksumAlgorithm(ChecksumAlgorithm), // a bucket with Object Lock wants one
-		IfNoneMatch:       nzString(ifNoneMatch), IfMatch: nzString(ifMatch),
-	}
-	out, err := l.s.client.PutObject(ctx, in)
+	ver, err := l.st.PutMeta(ctx, l.key, data, m)
 	if err != nil {
-		if isPreconditionFailed(err) {
-			return ErrStateConflict
-		}
-		return err
+		return asConflict(err)
 	}
 	l.mu.Lock()
-	l.etag = aws.ToString(out.ETag)
+	l.ver = ver
 	l.mu.Unlock()
 	return nil
 }
 
-func (l *s3Lease) lost() error {
+func (l *lease) lost() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.gone
@@ -508,7 +382,7 @@ func (l *s3Lease) lost() error {
 // renew extends the lease every third of its TTL until release; a failed
 // renewal is retried at the next tick, a lost one (another run took the
 // lease over after it expired) is final.
-func (l *s3Lease) renew() {
+func (l *lease) renew() {
 	defer l.wg.Done()
 	every := max(l.o.LeaseTTL/3, 10*time.Millisecond)
 	t := time.NewTicker(every)
@@ -520,14 +394,14 @@ func (l *s3Lease) renew() {
 		case <-t.C:
 		}
 		l.mu.Lock()
-		etag := l.etag
+		ver := l.ver
 		l.mu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), every)
-		err := l.write(ctx, etag)
+		err := l.write(ctx, ver)
 		cancel()
 		if errors.Is(err, ErrStateConflict) {
 			l.mu.Lock()
-			l.gone = fmt.Errorf("%w: the lease %s lapsed and another run took it", ErrStateConflict, l.s.URI(strings.TrimPrefix(l.key, l.s.prefix)))
+			l.gone = fmt.Errorf("%w: the lease %s lapsed and another run took it", ErrStateConflict, l.st.URI(l.key))
 			l.mu.Unlock()
 			return
 		}
@@ -538,19 +412,19 @@ func (l *s3Lease) renew() {
 // expire now. It is not deleted: on a versioned bucket a delete marker
 // would stand where the next run creates the lease, and not every server
 // lets If-None-Match: * write over one.
-func (l *s3Lease) release() error {
+func (l *lease) release() error {
 	close(l.stop)
 	l.wg.Wait()
 	l.mu.Lock()
-	etag, gone := l.etag, l.gone
+	ver, gone := l.ver, l.gone
 	l.mu.Unlock()
 	if gone != nil {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
 	defer cancel()
-	if err := l.put(ctx, "", etag, 0); err != nil && !errors.Is(err, ErrStateConflict) {
-		return fmt.Errorf("archive: release state lease %s: %w", l.s.URI(strings.TrimPrefix(l.key, l.s.prefix)), err)
+	if err := l.put(ctx, Meta{IfVersion: ver}, 0); err != nil && !errors.Is(err, ErrStateConflict) {
+		return fmt.Errorf("archive: release state lease %s: %w", l.st.URI(l.key), err)
 	}
 	return nil
 }

@@ -185,7 +185,7 @@ func VerifySidecar(ctx context.Context, st Store, confUUID string, files []Verif
 		res.Status, res.Err = VerifyError, fmt.Errorf("archive: verify sidecar: %w", err)
 		return res
 	}
-	sc, err := st.GetSidecar(ctx, confUUID)
+	sc, err := GetSidecar(ctx, st, confUUID)
 	switch {
 	case errors.Is(err, ErrNotExist):
 		res.Status, res.Err = VerifyMissing, fmt.Errorf("archive: verify sidecar %s: no sidecar: the conference is not committed", st.URI(key))

@@ -21,10 +21,10 @@ func TestVerifySidecar(t *testing.T) {
 		{Key: "a/Hd_0.mp4", Bytes: 10, SHA256: sha("a")},
 		{Key: "a/Hd_1.mp4", Bytes: 20, SHA256: sha("b")},
 	}}
-	if err := st.PutSidecar(ctx, sc); err != nil {
+	if err := archive.PutSidecar(ctx, st, sc); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.PutSidecar(ctx, archive.Sidecar{ConfUUID: other}); err != nil {
+	if err := archive.PutSidecar(ctx, st, archive.Sidecar{ConfUUID: other}); err != nil {
 		t.Fatal(err)
 	}
 	rows := []archive.VerifyItem{{Key: "a/Hd_0.mp4", Bytes: 10, SHA256: sha("A")}, {Key: "a/Hd_1.mp4", Bytes: 20, SHA256: sha("b")}}

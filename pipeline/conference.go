@@ -24,7 +24,7 @@ func (j *Job) conference(ctx context.Context, it Item) ([]report.Row, error) {
 	if !j.Options.Force {
 		// A read-only check, also in a dry run: its estimate then counts
 		// only what a real run would download.
-		sc, ok, err := j.Store.Archived(ctx, it.ConfUUID)
+		sc, ok, err := archive.Archived(ctx, j.Store, it.ConfUUID)
 		switch {
 		case ctx.Err() != nil:
 			return []report.Row{cancelledRow(ctx, base)}, nil
@@ -182,7 +182,7 @@ func (j *Job) archiveFiles(ctx context.Context, log *slog.Logger, base report.Ro
 	for _, st := range states {
 		sc.Files = append(sc.Files, archive.SidecarFileFrom(st.file.FileType, st.file.Name, *st.obj))
 	}
-	if err := j.Store.PutSidecar(ctx, sc); err != nil {
+	if err := archive.PutSidecar(ctx, j.Store, sc); err != nil {
 		log.Error("sidecar failed", "err", err)
 		return fileRows(base, states, func(r *report.Row, st *fileState) {
 			if ctx.Err() != nil {

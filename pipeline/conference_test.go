@@ -121,7 +121,7 @@ func TestFileFailureKeepsConferenceUncommitted(t *testing.T) {
 	if len(codes) != 2 || !codes[string(CodeUncommitted)] || codes[""] {
 		t.Errorf("error codes %v: want the file's own error and uncommitted", codes)
 	}
-	if _, err := j.Store.(*archive.DirStore).GetSidecar(context.Background(), u); err == nil {
+	if _, err := archive.GetSidecar(context.Background(), j.Store, u); err == nil {
 		t.Error("a sidecar was written for an incomplete conference")
 	}
 }
@@ -241,7 +241,7 @@ func TestKeyCollisionFailsBeforeAnyWrite(t *testing.T) {
 	if got := sim.Counters().Media; got != 0 {
 		t.Errorf("%d media downloads, want none", got)
 	}
-	if _, err := root.GetSidecar(context.Background(), conf.ConfUUID); err == nil {
+	if _, err := archive.GetSidecar(context.Background(), root, conf.ConfUUID); err == nil {
 		t.Error("a sidecar was written")
 	}
 }

@@ -158,7 +158,7 @@ func checkConference(t *testing.T, j *Job, sim *meetingtest.Server, shape platfo
 			}
 		}
 	}
-	_, committed, err := j.Store.Archived(context.Background(), c.ConfUUID)
+	_, committed, err := archive.Archived(context.Background(), j.Store, c.ConfUUID)
 	if err != nil {
 		t.Fatalf("%s: Archived: %v", c.ConfUUID, err)
 	}

@@ -12,7 +12,6 @@ package pipeline
 
 import (
 	"context"
-	"io"
 	"iter"
 	"log/slog"
 	"sync"
@@ -33,20 +32,14 @@ type API interface {
 	Delete(ctx context.Context, confUUID string) error
 }
 
-// Store is what the pipeline needs of a destination (archive.Store).
-type Store interface {
-	Put(ctx context.Context, key string, r io.Reader, want archive.Expect) (archive.Object, error)
-	Stat(ctx context.Context, key string) (archive.Object, error)
-	Open(ctx context.Context, key string) (io.ReadCloser, error)
-	PutSidecar(ctx context.Context, s archive.Sidecar) error
-	Archived(ctx context.Context, confUUID string) (archive.Sidecar, bool, error)
-}
-
-// uploadSlots is a Store that takes a bounded number of uploads at once
-// (archive.S3Store: --max-uploads). Job.Run then lets no more conferences
-// than that hold a media stream open: a download that waited for an upload
-// slot with its stream open would sit idle on the media host's connection.
-type uploadSlots interface{ UploadSlots() int }
+// Store is the destination. The pipeline puts, stats and opens objects
+// through it and hands it to archive's commit layer (archive.PutSidecar,
+// archive.Archived), which needs the whole byte-level interface. When it
+// declares Capabilities.UploadSlots below the concurrency, Job.Run lets no
+// more conferences than that hold a media stream open: a download that
+// waited for an upload slot with its stream open would sit idle on the
+// media host's connection.
+type Store = archive.Store
 
 // Progress is the small counter the pipeline reports to; its methods must be
 // cheap and safe for concurrent use. NoProgress does nothing.
@@ -133,8 +126,8 @@ func (j *Job) Run(stop, work context.Context, items iter.Seq[Item], w RowWriter)
 	defer cancelWork(nil)
 	emit, closeWriter := j.writer(w)
 	j.transfers = nil
-	if b, ok := j.Store.(uploadSlots); ok && b.UploadSlots() > 0 && b.UploadSlots() < max(1, j.Options.Concurrency) {
-		j.transfers = make(chan struct{}, b.UploadSlots())
+	if n := j.Store.Capabilities().UploadSlots; n > 0 && n < max(1, j.Options.Concurrency) {
+		j.transfers = make(chan struct{}, n)
 	}
 
 	var (

@@ -85,7 +85,7 @@ func TestS3StreamsLargeRecordingInBoundedHeap(t *testing.T) {
 	if len(served) != 1 {
 		t.Fatalf("simulator served %d files, want 1", len(served))
 	}
-	sc, err := store.GetSidecar(ctx, ds.Conferences[0].ConfUUID)
+	sc, err := archive.GetSidecar(ctx, store, ds.Conferences[0].ConfUUID)
 	if err != nil || len(sc.Files) != 1 {
 		t.Fatalf("sidecar %+v: %v", sc, err)
 	}

@@ -502,7 +502,7 @@ func archiveConference(t *testing.T, st archive.Store, uuid string) archive.Side
 		sc.Files = append(sc.Files, archive.SidecarFileFrom(ft, name, obj))
 	}
 	sc.ArchivedAt = time.Now().UTC().Truncate(time.Millisecond)
-	if err := st.PutSidecar(context.Background(), sc); err != nil {
+	if err := archive.PutSidecar(context.Background(), st, sc); err != nil {
 		t.Fatalf("PutSidecar: %v", err)
 	}
 	return sc
@@ -521,7 +521,7 @@ var hostileConfUUIDs = []string{"", "../x", "../../etc/passwd", "a/b", ".hidden"
 func testSidecar(t *testing.T, f Fixture) {
 	ctx := context.Background()
 	st := f.Store
-	if _, err := st.GetSidecar(ctx, confA); !errors.Is(err, archive.ErrNotExist) {
+	if _, err := archive.GetSidecar(ctx, st, confA); !errors.Is(err, archive.ErrNotExist) {
 		t.Errorf("GetSidecar(none yet) err = %v, want ErrNotExist", err)
 	}
 	sc := archiveConference(t, st, confA)
@@ -529,11 +529,11 @@ func testSidecar(t *testing.T, f Fixture) {
 		if round == "rewritten" {
 			sc.ArchivedAt = sc.ArchivedAt.Add(time.Hour)
 			sc.Files = sc.Files[:1]
-			if err := st.PutSidecar(ctx, sc); err != nil {
+			if err := archive.PutSidecar(ctx, st, sc); err != nil {
 				t.Fatalf("PutSidecar again: %v", err)
 			}
 		}
-		got, err := st.GetSidecar(ctx, confA)
+		got, err := archive.GetSidecar(ctx, st, confA)
 		if err != nil {
 			t.Fatalf("%s: GetSidecar: %v", round, err)
 		}
@@ -553,13 +553,13 @@ func testSidecar(t *testing.T, f Fixture) {
 	}
 	baseline := list(t, f)
 	for _, uuid := range hostileConfUUIDs {
-		if err := st.PutSidecar(ctx, archive.Sidecar{ConfUUID: uuid}); !errors.Is(err, archive.ErrInvalidKey) {
+		if err := archive.PutSidecar(ctx, st, archive.Sidecar{ConfUUID: uuid}); !errors.Is(err, archive.ErrInvalidKey) {
 			t.Errorf("PutSidecar(%q) err = %v, want ErrInvalidKey", uuid, err)
 		}
-		if _, err := st.GetSidecar(ctx, uuid); !errors.Is(err, archive.ErrInvalidKey) {
+		if _, err := archive.GetSidecar(ctx, st, uuid); !errors.Is(err, archive.ErrInvalidKey) {
 			t.Errorf("GetSidecar(%q) err = %v, want ErrInvalidKey", uuid, err)
 		}
-		if _, _, err := st.Archived(ctx, uuid); !errors.Is(err, archive.ErrInvalidKey) {
+		if _, _, err := archive.Archived(ctx, st, uuid); !errors.Is(err, archive.ErrInvalidKey) {
 			t.Errorf("Archived(%q) err = %v, want ErrInvalidKey", uuid, err)
 		}
 	}
@@ -572,11 +572,11 @@ func testArchived(t *testing.T, f Fixture) {
 	ctx := context.Background()
 	st := f.Store
 	const base = "c0ffee00-0000-4000-8000-0000000000"
-	if _, ok, err := st.Archived(ctx, base+"00"); ok || err != nil {
+	if _, ok, err := archive.Archived(ctx, st, base+"00"); ok || err != nil {
 		t.Errorf("Archived(no sidecar) = %v, %v; want false, nil", ok, err)
 	}
 	putSidecar := func(sc archive.Sidecar) {
-		if err := st.PutSidecar(ctx, sc); err != nil {
+		if err := archive.PutSidecar(ctx, st, sc); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -611,7 +611,7 @@ func testArchived(t *testing.T, f Fixture) {
 		scs[i] = archiveConference(t, st, fmt.Sprintf("%s%02d", base, 10+i))
 	}
 	for i, tc := range tests {
-		if _, ok, err := st.Archived(ctx, scs[i].ConfUUID); !ok || err != nil {
+		if _, ok, err := archive.Archived(ctx, st, scs[i].ConfUUID); !ok || err != nil {
 			t.Fatalf("%s, before the change: Archived = %v, %v; want true, nil", tc.name, ok, err)
 		}
 	}
@@ -619,12 +619,12 @@ func testArchived(t *testing.T, f Fixture) {
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.change(scs[i])
-			if _, ok, err := st.Archived(ctx, scs[i].ConfUUID); ok || err != nil {
+			if _, ok, err := archive.Archived(ctx, st, scs[i].ConfUUID); ok || err != nil {
 				t.Errorf("Archived = %v, %v; want false, nil", ok, err)
 			}
 		})
 	}
-	got, ok, err := st.Archived(ctx, intact.ConfUUID)
+	got, ok, err := archive.Archived(ctx, st, intact.ConfUUID)
 	if !ok || err != nil {
 		t.Errorf("Archived(untouched conference) = %v, %v; want true, nil", ok, err)
 	}
@@ -751,10 +751,10 @@ func testMissing(t *testing.T, f Fixture) {
 			}
 		}
 	}
-	if _, err := st.GetSidecar(ctx, confB); !errors.Is(err, archive.ErrNotExist) {
+	if _, err := archive.GetSidecar(ctx, st, confB); !errors.Is(err, archive.ErrNotExist) {
 		t.Errorf("GetSidecar(missing) err = %v, want ErrNotExist", err)
 	}
-	if _, ok, err := st.Archived(ctx, confB); ok || err != nil {
+	if _, ok, err := archive.Archived(ctx, st, confB); ok || err != nil {
 		t.Errorf("Archived(missing) = %v, %v; want false, nil", ok, err)
 	}
 }

@@ -9,6 +9,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// flockWorks: flockNB takes a lock (DirStore's Capabilities.NativeLock).
+const flockWorks = true
+
 // oNoFollow makes an open refuse a symbolic link in the last element.
 const oNoFollow = unix.O_NOFOLLOW
 

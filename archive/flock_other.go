@@ -7,6 +7,10 @@ import (
 	"os"
 )
 
+// flockWorks: no flock here, so a DirStore declares no NativeLock and
+// keeps no state.
+const flockWorks = false
+
 // oNoFollow: no such flag here (state in a directory needs a Unix system).
 const oNoFollow = 0
 
