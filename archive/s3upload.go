@@ -156,6 +156,36 @@ func (s *S3Store) upload(ctx context.Context, full string, cr *checkingReader, w
 	}
 	st.uploadID = aws.ToString(cout.UploadId)
 
+	parts, err := s.sendParts(ctx, full, st.uploadID, src, partShape{size: partSize, bufs: k}, bufs, n)
+	if err != nil {
+		if f := cr.failure(); f != nil {
+			return "", f // the stream's own failure is the cause, not the cancelled parts
+		}
+		return "", err
+	}
+	sort.Slice(parts, func(i, j int) bool { return *parts[i].PartNumber < *parts[j].PartNumber })
+	out, err := s.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		Bucket: aws.String(s.bucket), Key: aws.String(full), UploadId: aws.String(st.uploadID),
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
+	})
+	if err != nil {
+		return "", fmt.Errorf("complete multipart upload: %w", err)
+	}
+	st.uploadID = "" // completed: nothing to abort
+	return aws.ToString(out.VersionId), nil
+}
+
+// partShape is the size of each part and the pool buffers one takes.
+type partShape struct {
+	size int64
+	bufs int
+}
+
+// sendParts sends the parts of a multipart upload, the first one (not the
+// last) already read into bufs (n bytes), the rest read from src into pool
+// buffers, at most PartConcurrency in flight. The first failure cancels the
+// others; parts come back in any order.
+func (s *S3Store) sendParts(ctx context.Context, full, uploadID string, src *partSource, pl partShape, bufs [][]byte, n int64) ([]types.CompletedPart, error) {
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -173,10 +203,11 @@ func (s *S3Store) upload(ctx context.Context, full string, cr *checkingReader, w
 		mu.Unlock()
 	}
 	slots := make(chan struct{}, s.opts.PartConcurrency)
+	last := false
 	for num := int32(1); ; num++ {
 		if num > maxParts {
 			s.pool.put(bufs)
-			fail(fmt.Errorf("stream longer than %d parts of %d bytes", maxParts, partSize))
+			fail(fmt.Errorf("stream longer than %d parts of %d bytes", maxParts, pl.size))
 			break
 		}
 		select {
@@ -193,7 +224,7 @@ func (s *S3Store) upload(ctx context.Context, full string, cr *checkingReader, w
 			defer wg.Done()
 			defer func() { <-slots }()
 			defer s.pool.put(bufs)
-			p, err := s.uploadPart(pctx, full, st.uploadID, num, bufs, n)
+			p, err := s.uploadPart(pctx, full, uploadID, num, bufs, n)
 			if err != nil {
 				fail(fmt.Errorf("upload part %d: %w", num, err))
 				return
@@ -205,33 +236,19 @@ func (s *S3Store) upload(ctx context.Context, full string, cr *checkingReader, w
 		if last {
 			break
 		}
-		if bufs, err = s.pool.get(pctx, k); err != nil {
+		var err error
+		if bufs, err = s.pool.get(pctx, pl.bufs); err != nil {
 			fail(err)
 			break
 		}
-		if n, last, err = src.fill(bufs, partSize); err != nil {
+		if n, last, err = src.fill(bufs, pl.size); err != nil {
 			s.pool.put(bufs)
 			fail(err)
 			break
 		}
 	}
 	wg.Wait()
-	if firstErr != nil {
-		if f := cr.failure(); f != nil {
-			return "", f // the stream's own failure is the cause, not the cancelled parts
-		}
-		return "", firstErr
-	}
-	sort.Slice(parts, func(i, j int) bool { return *parts[i].PartNumber < *parts[j].PartNumber })
-	out, err := s.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
-		Bucket: aws.String(s.bucket), Key: aws.String(full), UploadId: aws.String(st.uploadID),
-		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
-	})
-	if err != nil {
-		return "", fmt.Errorf("complete multipart upload: %w", err)
-	}
-	st.uploadID = "" // completed: nothing to abort
-	return aws.ToString(out.VersionId), nil
+	return parts, firstErr
 }
 
 // createMultipartInput starts a multipart upload of full with the store's
