@@ -53,7 +53,9 @@ func (s *S3Store) PutMeta(ctx context.Context, key string, data []byte, m Meta) 
 	}
 	out, err := s.client.PutObject(ctx, in)
 	if err != nil {
-		if (m.IfAbsent || m.IfVersion != "") && isPreconditionFailed(err) {
+		switch {
+		case (m.IfAbsent || m.IfVersion != "") && isPreconditionFailed(err),
+			m.IfVersion != "" && isNotFound(err): // If-Match on no object
 			err = ErrConditionFailed
 		}
 		return "", fmt.Errorf("archive: put %s: %w", s.URI(key), err)
@@ -138,5 +140,8 @@ func (s *S3Store) Delete(ctx context.Context, key string) error {
 // Lock: S3 has no lock that dies with the process (no
 // Capabilities.NativeLock); the state holds a lease instead.
 func (s *S3Store) Lock(_ context.Context, key string, _ []byte) (func() error, error) {
+	if err := checkMetaKey(key); err != nil {
+		return nil, fmt.Errorf("archive: lock %s: %w", key, err)
+	}
 	return nil, fmt.Errorf("archive: lock %s: %w", s.URI(key), errors.ErrUnsupported)
 }

@@ -2,9 +2,11 @@
 //
 // Run is the store suite: one named subtest per part of the Store contract
 // (put, a failed put commits nothing, another conference's key, hostile
-// keys, preflight, sidecars, Archived, Verify, missing keys), run on a
-// Fixture that each store's own tests build. A new store passes Run before
-// anything else; its own tests add only what is particular to it.
+// keys, preflight, missing keys, list, delete, the reserved area's
+// documents and their conditions, the lock, the declared capabilities) and
+// of the commit layer over it (sidecars, Archived, Verify), run on a
+// Fixture that each store's own tests build. A new store is "implement
+// archive.Store, pass Run"; its own tests add only what is particular to it.
 //
 // The rest connects tests to the real S3-compatible server (versitygw) that
 // scripts/s3.sh starts on 127.0.0.1: it finds the server, creates uniquely

@@ -46,6 +46,12 @@ type Fixture struct {
 	// SHA-256 and may report "" for others (S3 can keep a hash in an object's
 	// metadata only when it is known before the upload).
 	StatKnowsSHA256 bool
+	// RacyIfVersion: the server under test checks PutMeta's IfVersion
+	// (If-Match) apart from the write, so two racing writers can both win
+	// although the store declares Capabilities.ConditionalWrites (versitygw
+	// 1.8 does; its If-None-Match is atomic). The suite then races only
+	// IfAbsent.
+	RacyIfVersion bool
 	// RefusesOtherConference: Put fails with ErrKeyTaken, before reading
 	// the stream, over an object another conference stored (DirStore). When
 	// false the suite checks that such a Put replaces the object completely.
@@ -70,6 +76,11 @@ func Run(t *testing.T, open func(t *testing.T) Fixture) {
 		{"archived", testArchived},
 		{"verify", testVerify},
 		{"missing key", testMissing},
+		{"list", testList},
+		{"delete", testDelete},
+		{"meta documents", testMeta},
+		{"lock", testLock},
+		{"capabilities", testCapabilities},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
