@@ -315,3 +315,64 @@ func TestStateDirLockRefusesALink(t *testing.T) {
 		t.Errorf("the link's target now holds %q", b)
 	}
 }
+
+// anyStore hides a store's type: the commit layer must work from the
+// interface and the declared capabilities alone.
+type anyStore struct{ archive.Store }
+
+// noCaps is a store that declares no capability.
+type noCaps struct{ archive.Store }
+
+func (noCaps) Capabilities() archive.Capabilities { return archive.Capabilities{} }
+
+// TestStateOverAnyStore: the state is held over a store whose type the
+// commit layer does not know (a lock where it declares NativeLock), and
+// refused, with nothing written, on one that can neither lock nor write
+// conditionally.
+func TestStateOverAnyStore(t *testing.T) {
+	ctx := context.Background()
+	t.Run("wrapped directory store", func(t *testing.T) {
+		dir, err := archive.NewDirStore(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := anyStore{dir}
+		h, err := archive.HoldState(ctx, st, "since-last", archive.HoldOptions{Holder: "A"})
+		if err != nil {
+			t.Fatalf("HoldState over a wrapped store: %v", err)
+		}
+		defer h.Release()
+		if _, err := archive.HoldState(ctx, st, "since-last", archive.HoldOptions{Holder: "B"}); !errors.Is(err, archive.ErrStateHeld) {
+			t.Errorf("second HoldState err = %v, want ErrStateHeld", err)
+		}
+		if _, err := h.Get(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Put(ctx, []byte(`{"n":1}`)); err != nil {
+			t.Fatalf("Put: %v", err)
+		}
+		if got, err := archive.ReadState(ctx, st, "since-last"); err != nil || string(got) != `{"n":1}` {
+			t.Errorf("ReadState = %q, %v; want {\"n\":1}", got, err)
+		}
+	})
+	t.Run("no lock, no conditional writes", func(t *testing.T) {
+		root := t.TempDir()
+		dir, err := archive.NewDirStore(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := noCaps{dir}
+		if h, err := archive.HoldState(ctx, st, "since-last", archive.HoldOptions{Holder: "A"}); err == nil || !strings.Contains(err.Error(), "keeps no state") {
+			if h != nil {
+				h.Release()
+			}
+			t.Errorf("HoldState err = %v, want one saying the store keeps no state", err)
+		}
+		if _, err := archive.ReadState(ctx, st, "since-last"); err == nil || !strings.Contains(err.Error(), "keeps no state") {
+			t.Errorf("ReadState err = %v, want one saying the store keeps no state", err)
+		}
+		if got := files(t, root); len(got) != 0 {
+			t.Errorf("a refused hold wrote %q", got)
+		}
+	})
+}
