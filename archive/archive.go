@@ -261,16 +261,25 @@ func Open(ctx context.Context, dest string, opts Options) (Store, error) {
 	if dest == "" {
 		return nil, errors.New("archive: open: empty destination")
 	}
-	if opts.LockMode != "" || opts.LegalHold {
-		return nil, fmt.Errorf("archive: open %s: object lock needs an s3:// destination: %w", dest, ErrLockUnsupported)
-	}
-	if opts.SSE != "" || opts.StorageClass != "" {
-		return nil, fmt.Errorf("archive: open %s: server-side encryption and storage class need an s3:// destination", dest)
+	if err := opts.supportedBy(dirCapabilities()); err != nil {
+		return nil, fmt.Errorf("archive: open %s: %w", dest, err)
 	}
 	if opts.ReadOnly {
 		return openDirReadOnly(dest)
 	}
 	return NewDirStore(dest)
+}
+
+// supportedBy refuses the options a store with capabilities c cannot
+// honour, before the store is opened.
+func (o Options) supportedBy(c Capabilities) error {
+	switch {
+	case (o.LockMode != "" || o.LegalHold) && !c.ObjectLock:
+		return fmt.Errorf("object lock is not available on this destination (an s3:// bucket with Object Lock has it): %w", ErrLockUnsupported)
+	case (o.SSE != "" || o.StorageClass != "") && !c.Encryption:
+		return errors.New("server-side encryption and storage class are not available on this destination (an s3:// bucket has them)")
+	}
+	return nil
 }
 
 // OpenURI opens the store holding one object named by a manifest's objectURI,

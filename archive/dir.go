@@ -149,7 +149,9 @@ func (d *DirStore) RootURI() string {
 
 // Capabilities: an flock that dies with the process (on Unix), one clock
 // for every file, and Put refuses another conference's file.
-func (d *DirStore) Capabilities() Capabilities {
+func (d *DirStore) Capabilities() Capabilities { return dirCapabilities() }
+
+func dirCapabilities() Capabilities {
 	return Capabilities{NativeLock: flockWorks, ModTimes: true, KeyOwners: true}
 }
 
