@@ -546,7 +546,9 @@ func (d *DirStore) Preflight(ctx context.Context) error {
 	if err := errors.Join(werr, serr, cerr); err != nil {
 		return fail("write", err)
 	}
-	if rerr != nil {
+	// Another store's sweep may take the probe between the close (which
+	// drops its flock) and the removal: gone is what was wanted.
+	if rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
 		return fail("remove probe", rerr)
 	}
 	return nil
