@@ -225,7 +225,6 @@ func TestKeyCollisionFailsBeforeAnyWrite(t *testing.T) {
 	sim := newSim(t, meetingtest.Config{Dataset: ds, RecordInfo: true})
 	j := newTestJob(t, sim, "auto", Options{})
 	j.Keys = archive.MustParseKeyTemplate("{{.ConfUUID}}/{{.FileName}}")
-	root := j.Store.(*archive.DirStore)
 	rows, fatal := j.conference(context.Background(), Item{ConfUUID: conf.ConfUUID})
 	if fatal != nil {
 		t.Fatal(fatal)
@@ -241,7 +240,7 @@ func TestKeyCollisionFailsBeforeAnyWrite(t *testing.T) {
 	if got := sim.Counters().Media; got != 0 {
 		t.Errorf("%d media downloads, want none", got)
 	}
-	if _, err := archive.GetSidecar(context.Background(), root, conf.ConfUUID); err == nil {
+	if _, err := archive.GetSidecar(context.Background(), j.Store, conf.ConfUUID); err == nil {
 		t.Error("a sidecar was written")
 	}
 }
