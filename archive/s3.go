@@ -57,6 +57,12 @@ const cleanupTimeout = time.Minute
 // and Stat reports an object's owner (Object.Metadata["confuuid"]) to a
 // caller that looks before it writes, as one resuming a conference does. A
 // bucket with versioning or Object Lock keeps every replaced version.
+//
+// Every object Put writes carries the metadata archived-by=meetarchive,
+// which Stat reports as Object.Marked (Capabilities.MarksObjects): an
+// object another tool overwrote has lost it. PutMeta sends its conditions
+// as If-None-Match: * and If-Match (Capabilities.ConditionalWrites); the
+// state's lease depends on the server honouring them.
 type S3Store struct {
 	client   *s3.Client
 	pool     *partPool // part buffers of all uploads: the memory budget

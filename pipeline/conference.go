@@ -178,23 +178,8 @@ func (j *Job) archiveFiles(ctx context.Context, log *slog.Logger, base report.Ro
 		}), nil
 	}
 
-	sc := archive.Sidecar{ConfUUID: rec.ConfUUID, ArchivedAt: time.Now().UTC(), Tool: j.Options.Tool, Details: redactedDetails(rec)}
-	for _, st := range states {
-		sc.Files = append(sc.Files, archive.SidecarFileFrom(st.file.FileType, st.file.Name, *st.obj))
-	}
-	if err := archive.PutSidecar(ctx, j.Store, sc); err != nil {
-		log.Error("sidecar failed", "err", err)
-		return fileRows(base, states, func(r *report.Row, st *fileState) {
-			if ctx.Err() != nil {
-				*r = cancelledRow(ctx, *r)
-				return
-			}
-			r.Status = report.Failed
-			setCode(r, CodeUncommitted, "files stored but the commit mark (sidecar) could not be written: "+err.Error())
-			if c, _ := LocalIO(err); c != "" {
-				r.Hint = hintFor(c, err)
-			}
-		}), nil
+	if failed := j.commit(ctx, log, base, rec, states); failed != nil {
+		return failed, nil
 	}
 	log.Info("archived", "files", len(states))
 	note := sizeNote(rec, states, j.Options.PartialFiles)
@@ -221,6 +206,31 @@ func (j *Job) archiveFiles(ctx context.Context, log *slog.Logger, base report.Ro
 			}
 		}
 	}), nil
+}
+
+// commit writes the conference's sidecar last, its commit mark, from the
+// stored files; when that fails it returns the rows that say so (nil when
+// committed).
+func (j *Job) commit(ctx context.Context, log *slog.Logger, base report.Row, rec export.Recording, states []*fileState) []report.Row {
+	sc := archive.Sidecar{ConfUUID: rec.ConfUUID, ArchivedAt: time.Now().UTC(), Tool: j.Options.Tool, Details: redactedDetails(rec)}
+	for _, st := range states {
+		sc.Files = append(sc.Files, archive.SidecarFileFrom(st.file.FileType, st.file.Name, *st.obj))
+	}
+	if err := archive.PutSidecar(ctx, j.Store, sc); err != nil {
+		log.Error("sidecar failed", "err", err)
+		return fileRows(base, states, func(r *report.Row, st *fileState) {
+			if ctx.Err() != nil {
+				*r = cancelledRow(ctx, *r)
+				return
+			}
+			r.Status = report.Failed
+			setCode(r, CodeUncommitted, "files stored but the commit mark (sidecar) could not be written: "+err.Error())
+			if c, _ := LocalIO(err); c != "" {
+				r.Hint = hintFor(c, err)
+			}
+		})
+	}
+	return nil
 }
 
 // deleteAfterArchive deletes the recording from the platform only after

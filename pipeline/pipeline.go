@@ -5,9 +5,10 @@
 // retries and link refresh, the sidecar as the commit mark, deletion after a
 // verified archive) and hands every row to one writer goroutine.
 //
-// It declares the narrow interfaces it needs of the API client and the store
-// (API, Store, Progress, RowWriter); the benchmark and the tests call it
-// directly. ARCHITECTURE.md shows the data path of one conference.
+// It declares the narrow interfaces it needs of the API client, the
+// progress and the report (API, Progress, RowWriter); its Store is
+// archive.Store, whose commit layer it calls. The benchmark and the tests
+// call it directly. ARCHITECTURE.md shows the data path of one conference.
 package pipeline
 
 import (
