@@ -311,7 +311,20 @@ func (s *S3Store) cleanupFailedUpload(ctx context.Context, full string, st uploa
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
 	if st.uploadID != "" {
-		s.abort(ctx, full, st.uploadID)
+		// A part the server was still writing when the abort came can
+		// leave the upload behind (seen with versitygw under load): look
+		// again, and abort again, a few times.
+		for try := range 4 {
+			s.abort(ctx, full, st.uploadID)
+			if !s.uploadExists(ctx, full, st.uploadID) {
+				return
+			}
+			select {
+			case <-time.After(100 * time.Millisecond << try):
+			case <-ctx.Done():
+				return
+			}
+		}
 		return
 	}
 	if !st.creating {
@@ -335,6 +348,15 @@ func (s *S3Store) cleanupFailedUpload(ctx context.Context, full string, st uploa
 			s.abort(ctx, full, *u.UploadId)
 		}
 	}
+}
+
+// uploadExists reports whether a multipart upload is still open (false
+// when the server says there is no such upload, or cannot tell).
+func (s *S3Store) uploadExists(ctx context.Context, full, uploadID string) bool {
+	_, err := s.client.ListParts(ctx, &s3.ListPartsInput{
+		Bucket: aws.String(s.bucket), Key: aws.String(full), UploadId: aws.String(uploadID), MaxParts: aws.Int32(1),
+	})
+	return err == nil
 }
 
 func (s *S3Store) abort(ctx context.Context, full, uploadID string) {
