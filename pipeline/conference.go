@@ -78,21 +78,15 @@ func (j *Job) conference(ctx context.Context, it Item) ([]report.Row, error) {
 }
 
 // stillHolds reports whether every object a commit mark lists still
-// holds the bytes it lists, read back and hashed now: "already archived"
-// is proved from the bytes, never from the sidecar, a modification time or
-// the hash kept in the object's metadata. When it does not, the conference
-// is archived again (its files re-hashed, and what changed downloaded).
+// holds the bytes it lists (archive.Proved); when it does not, the
+// conference is archived again (its files re-hashed, and what changed
+// downloaded).
 func (j *Job) stillHolds(ctx context.Context, log *slog.Logger, sc archive.Sidecar) bool {
-	for _, f := range sc.Files {
-		err := archive.VerifyObject(ctx, j.Store, archive.Object{Key: f.Key, Bytes: f.Bytes, SHA256: f.SHA256})
-		if err != nil {
-			if ctx.Err() == nil {
-				log.Warn("an archived object no longer holds the bytes its commit mark lists; archiving the conference again", "key", f.Key, "err", err)
-			}
-			return false
-		}
+	err := archive.Proved(ctx, j.Store, sc)
+	if err != nil && ctx.Err() == nil {
+		log.Warn("an archived object no longer holds the bytes its commit mark lists; archiving the conference again", "err", err)
 	}
-	return true
+	return err == nil
 }
 
 func (j *Job) detailsFailed(ctx context.Context, log *slog.Logger, base report.Row, err error) ([]report.Row, error) {
