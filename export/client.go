@@ -329,7 +329,7 @@ func (c *Client) once(ctx context.Context, r *request, tok string, out any) erro
 		return c.transportErr(ctx, actx, r.op, err, tok)
 	}
 	defer resp.Body.Close()
-	c.limits.observe(r.op, resp.Header, sent, time.Now())
+	c.limits.observe(r.op, resp.Header, sent, time.Now(), resp.StatusCode != http.StatusTooManyRequests)
 	data, rerr := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxBodyBytes+1))
 	reqID := resp.Header.Get("X-Request-Id")
 	if rerr != nil {
@@ -416,4 +416,23 @@ func stripURL(err error) error {
 		return nil
 	}
 	return err
+}
+
+// QuotaModel is what the client has learnt of how API's quota
+// (X-APIG-Ratelimit-Api) and its per-second limit
+// (X-APIG-Ratelimit-Api-Allenv) come back once spent: "fixed" (windows),
+// "continuous" (a token bucket), or "" before the gateway has said anything.
+func (c *Client) QuotaModel(api string) (quota, perSecond string) {
+	a, ok := c.limits.apis[api]
+	if !ok {
+		return "", ""
+	}
+	e := c.limits.envs[api]
+	a.mu.Lock()
+	quota = a.modelLocked()
+	a.mu.Unlock()
+	e.mu.Lock()
+	perSecond = e.modelLocked()
+	e.mu.Unlock()
+	return quota, perSecond
 }
