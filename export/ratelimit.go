@@ -85,6 +85,7 @@ type limits struct {
 	pausedUntil time.Time
 	changed     chan struct{} // closed (and replaced) when a limiter may allow more
 	waited      map[string]time.Duration
+	waiting     map[string]int // calls in wait now, per API
 	jitter      func() float64 // uniform in [0, 1): rand.Float64 (tests replace it)
 }
 
@@ -103,6 +104,7 @@ func newLimits(rate, start float64) *limits {
 		envs:    make(map[string]*apiLimit, len(apiNames)),
 		changed: make(chan struct{}),
 		waited:  make(map[string]time.Duration),
+		waiting: make(map[string]int),
 		jitter:  rand.Float64,
 	}
 	for _, n := range apiNames {
@@ -126,9 +128,13 @@ func (l *limits) api(name string) (quota, perSecond *apiLimit) {
 func (l *limits) wait(ctx context.Context, name string) error {
 	a, e := l.api(name)
 	began := time.Now()
+	l.mu.Lock()
+	l.waiting[name]++
+	l.mu.Unlock()
 	defer func() {
 		l.mu.Lock()
 		l.waited[name] += time.Since(began)
+		l.waiting[name]--
 		l.mu.Unlock()
 	}()
 	for {
@@ -204,6 +210,39 @@ func (l *limits) throttled(name string, retryAfter time.Duration, now time.Time)
 	granted := math.Min(a.rateAt(now), e.rateAt(now))
 	a.decrease(now, granted, factor)
 	e.decrease(now, granted, factor)
+}
+
+// expectedWait is how long a call of API name would wait now: until the
+// client's pause ends and its limiters' next slot, plus a slot for each
+// call already waiting.
+func (l *limits) expectedWait(name string, now time.Time) time.Duration {
+	a, e := l.api(name)
+	l.mu.Lock()
+	at, queue := l.pausedUntil, l.waiting[name]
+	l.mu.Unlock()
+	rate := math.Inf(1)
+	for _, p := range []*apiLimit{a, e} {
+		p.mu.Lock()
+		if t := p.nextLocked(now); t.After(at) {
+			at = t
+		}
+		r, _ := p.paceLocked(now)
+		rate = math.Min(rate, r)
+		p.mu.Unlock()
+	}
+	wait := max(at.Sub(now), 0)
+	if queue > 0 && !math.IsInf(rate, 1) {
+		wait += time.Duration(float64(queue) / rate * float64(time.Second))
+	}
+	return wait
+}
+
+// known reports whether the gateway has told API name's quota.
+func (l *limits) known(name string) bool {
+	a, _ := l.api(name)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.q.known
 }
 
 // succeeded is the additive step after a successful call of API name.
@@ -568,6 +607,22 @@ func (a *apiLimit) readyLocked(now time.Time) time.Time {
 	}
 	a.slot = next
 	return next
+}
+
+// nextLocked is when the limiter would grant the next call, as readyLocked
+// finds it, without changing the schedule.
+func (a *apiLimit) nextLocked(now time.Time) time.Time {
+	r, until := a.paceLocked(now)
+	if until.After(now) {
+		return until
+	}
+	if a.last.IsZero() || math.IsInf(r, 1) {
+		return now
+	}
+	if next := a.last.Add(time.Duration(float64(time.Second) / r)); next.After(now) {
+		return next
+	}
+	return now
 }
 
 func (a *apiLimit) sentLocked(t time.Time) {

@@ -713,3 +713,53 @@ func TestThrottledJitter(t *testing.T) {
 		})
 	}
 }
+
+// LinksSpread's choice for a new conference: record info, unless its quota
+// is known and a call would wait on it more than spillWait while
+// downloadurls would wait less; a conference keeps the API it had.
+func TestSpillSource(t *testing.T) {
+	now := time.Now()
+	fresh := func() *limits {
+		l := newLimits(RateAuto, DefaultRate)
+		for _, api := range []string{"recordinfo", "downloadurls"} {
+			a, _ := l.api(api)
+			a.observeAt("remain:1199,limit:1200,time:1 minute", now, now, true) // 19 a second
+		}
+		return l
+	}
+	queue := func(l *limits, api string, n int) {
+		l.mu.Lock()
+		l.waiting[api] = n
+		l.mu.Unlock()
+	}
+	tests := []struct {
+		name  string
+		setup func(l *limits)
+		want  string
+	}{
+		{"both free: record info", func(*limits) {}, "recordinfo"},
+		{"record info a call behind: still record info", func(l *limits) { queue(l, "recordinfo", 1) }, "recordinfo"},
+		{"record info four calls behind, downloadurls free: downloadurls", func(l *limits) { queue(l, "recordinfo", 4) }, "downloadurls"},
+		{"both as far behind: record info", func(l *limits) { queue(l, "recordinfo", 4); queue(l, "downloadurls", 4) }, "recordinfo"},
+		{"record info's quota not known yet: record info", func(l *limits) {
+			l.apis["recordinfo"] = newPacer(math.Inf(1), DefaultRate)
+			queue(l, "recordinfo", 4)
+		}, "recordinfo"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := fresh()
+			tt.setup(l)
+			var s spill
+			if got := s.source(testConfUUID, l); got != tt.want {
+				t.Errorf("source = %q, want %q", got, tt.want)
+			}
+			// The conference keeps it, whatever the quotas do since.
+			queue(l, "recordinfo", 0)
+			queue(l, "downloadurls", 100)
+			if got := s.source(testConfUUID, l); got != tt.want {
+				t.Errorf("the same conference again: %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
