@@ -38,8 +38,10 @@
 //     what remains, less a reserve for the others, over the time left in the
 //     window; with continuous refill it scales its share of the quota with
 //     every caller's total consumption against a target that keeps the
-//     quota about half full. A per-second limit is approached by a ramp from
-//     a quarter of its rate. apiLimit's documentation has the details. On a
+//     quota about half full. Until the answers show how the quota comes
+//     back, a per-second limit is taken to refill continuously (its share
+//     starting at a quarter of its rate) and a longer one to come back in
+//     windows. apiLimit's documentation has the details. On a
 //     429 or APIG.0308 the whole client pauses together until Retry-After
 //     (or one second) has passed, lengthened by up to a quarter at random,
 //     and that API's rate is cut to 0.5-0.7 of what it was granted (at
@@ -74,7 +76,12 @@
 // follows no redirect. With LinkSource "auto" the client
 // tries record info first (it gives each file's size and SHA-256) and, the
 // first time record info answers 403, 404, 405 or 501 (not enabled), falls back
-// to downloadurls for the rest of the client's life.
+// to downloadurls for the rest of the client's life. LinkSource "spread" does
+// the same, except that a conference whose record info call would wait on
+// its quota (more than spillWait, once the gateway has told the quota) while
+// downloadurls' quota would take it sooner gets its links from downloadurls;
+// each conference keeps the API it had for its fresh links (the two APIs
+// name file types differently), so its files keep their identity.
 //
 // # Paging the recording list
 //

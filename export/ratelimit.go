@@ -57,13 +57,14 @@ const (
 	// minFloor is the slowest rate a limiter is ever set to (one call a
 	// minute), unless the quota says none is left.
 	minFloor = 1.0 / 60
-	// rampHorizon: a quota that holds fewer calls than this much time at
-	// its full rate (a per-second limit) is approached by a ramp, from a
-	// quarter of its rate, doubling every rampStep while it stays at least
-	// half full: several processes that start together would empty it
-	// before their first answers told them of each other.
-	rampHorizon = 2 * time.Second
-	rampStep    = 250 * time.Millisecond
+	// shortWindow: a quota of a window shorter than this (a per-second
+	// limit) is taken to refill continuously until a step says otherwise,
+	// and its share starts at a quarter of its rate: several processes that
+	// start together would empty it before their first answers told them of
+	// each other. A longer window is taken to be fixed until two comebacks
+	// within it say otherwise: its quota holds enough for the fixed-window
+	// pacing to find out about the others in time.
+	shortWindow = 2 * time.Second
 	// flowSpan is the shortest span over which a continuous quota's
 	// consumption is measured (and so how often the share is adjusted).
 	flowSpan = 500 * time.Millisecond
@@ -314,10 +315,15 @@ func (l *limits) waitedCopy() map[string]time.Duration {
 // How the quota comes back. A call answered before another was sent was
 // counted before it: with fixed windows, the later one's remain is lower by
 // at least our calls counted in between, unless a new window began. Each
-// time remain is higher than that, the quota came back in between. Two
-// comebacks that cannot be one window apart (both within 0.9 W) mean the
-// quota refills continuously (a token bucket); until then the limiter
-// assumes fixed windows, which is the cautious reading.
+// time remain is higher than that, the quota came back in between: by more
+// than the quota's rate could refill in that time, it came back all at once
+// (fixed windows); a second comeback within 0.9 W of the first, which no
+// fixed windows of that size can give, means it refills continuously (a
+// token bucket). Until the answers show either, the limiter takes a quota
+// of a window of at least shortWindow to be fixed (the cautious reading:
+// nothing comes back before the window's end) and a per-second limit to
+// refill continuously (the cautious reading there: several processes
+// starting together could empty a small bucket before any comeback shows).
 //
 // Fixed windows. The window's start is not said: the client takes the
 // first answer it sees as a window's start and, once it has seen remain jump
@@ -350,9 +356,8 @@ func (l *limits) waitedCopy() map[string]time.Duration {
 // below one call (plus a reserve of one in quotas of more than four) it
 // waits for the refill.
 //
-// A per-second limit (a quota that holds less than rampHorizon of calls at
-// its rate) is approached by a ramp: from a quarter of its rate, doubling
-// every rampStep while the quota stays at least three quarters full.
+// A per-second limit starts at a quarter of its rate: its share then grows
+// as the answers show room for it.
 type apiLimit struct {
 	mu      sync.Mutex
 	ceiling float64 // Config.Rate: never exceeded (+Inf: none)
@@ -397,8 +402,11 @@ type flow struct {
 	obs    []observation // the latest answers, in the order received
 	latest observation   // the one sent last
 	// capacity is the most remain seen: the quota holds at least one more.
-	capacity   int
-	continuous bool
+	capacity int
+	// model is what the answers showed of how the quota comes back:
+	// modelFixed (a step), modelContinuous (two comebacks within a
+	// window), or modelUnknown.
+	model int
 	// The last comeback seen: after the call sent at riseFrom, before the
 	// answer received at riseAt (zero: none yet).
 	riseFrom, riseAt time.Time
@@ -407,10 +415,14 @@ type flow struct {
 	// time of the answer the share was last measured at.
 	share, others float64
 	measured      time.Time
-	// ramp is the ramp's rate (0: none, or over), last doubled at rampAt.
-	ramp   float64
-	rampAt time.Time
 }
+
+// What the answers showed of how a quota comes back.
+const (
+	modelUnknown = iota
+	modelFixed
+	modelContinuous
+)
 
 func newPacer(ceiling, start float64) *apiLimit {
 	return &apiLimit{ceiling: ceiling, start: start, aimd: math.Inf(1)}
@@ -432,15 +444,23 @@ func (a *apiLimit) rateAt(now time.Time) float64 {
 
 func (a *apiLimit) floor() float64 { return math.Min(a.ceiling, minFloor) }
 
-// modelLocked is "fixed", "continuous", or "" before any header.
+// modelLocked is how the limiter takes the quota to come back: "fixed",
+// "continuous", or "" before any header.
 func (a *apiLimit) modelLocked() string {
 	switch {
 	case !a.q.known:
 		return ""
-	case a.f.continuous:
+	case a.continuousLocked():
 		return "continuous"
 	}
 	return "fixed"
+}
+
+// continuousLocked reports whether the limiter paces a continuous quota:
+// one the answers showed to be, or a per-second limit they did not show to
+// be fixed.
+func (a *apiLimit) continuousLocked() bool {
+	return a.f.model == modelContinuous || a.f.model == modelUnknown && a.q.window < shortWindow
 }
 
 // rho is the quota's average rate, calls/s.
@@ -455,8 +475,7 @@ func (a *apiLimit) paceLocked(now time.Time) (float64, time.Time) {
 	}
 	rho := a.rho()
 	r = math.Min(r, headerMargin*rho)
-	r = math.Min(r, a.rampLocked())
-	if a.f.continuous {
+	if a.continuousLocked() {
 		if a.f.share > 0 {
 			r = math.Min(r, a.f.share)
 		}
@@ -479,35 +498,6 @@ func (a *apiLimit) paceLocked(now time.Time) (float64, time.Time) {
 	}
 	left := math.Max(end.Sub(now).Seconds(), w/1000)
 	return math.Max(math.Min(r, avail/left), a.floor()), time.Time{}
-}
-
-// rampLocked is the ramp's rate (+Inf: none).
-func (a *apiLimit) rampLocked() float64 {
-	if a.f.ramp == 0 {
-		return math.Inf(1)
-	}
-	return a.f.ramp
-}
-
-// growRampLocked doubles the ramp for each rampStep since it last did, on
-// an answer that shows the quota at least three quarters full (else it
-// holds it), and ends it once it reaches the quota's rate.
-func (a *apiLimit) growRampLocked(k observation) {
-	f := &a.f
-	if f.ramp == 0 {
-		return
-	}
-	if 4*float64(k.remain+1) < 3*a.sizeLocked() {
-		f.rampAt = k.recv
-		return
-	}
-	if steps := k.recv.Sub(f.rampAt) / rampStep; steps > 0 {
-		f.ramp *= math.Pow(2, float64(steps))
-		f.rampAt = f.rampAt.Add(steps * rampStep)
-	}
-	if f.ramp >= headerMargin*a.rho() {
-		f.ramp = 0
-	}
 }
 
 // netRefill is what a continuous quota is expected to gain per second for
@@ -647,7 +637,7 @@ func (a *apiLimit) sent(t time.Time) {
 // decrease is the multiplicative step on a 429: the rate becomes factor
 // times granted, what the API was granted when it came (at most once a
 // second: a burst of 429s from calls that were already in flight is one
-// signal, not many). The ramp, if any, is over.
+// signal, not many).
 func (a *apiLimit) decrease(now time.Time, granted, factor float64) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -655,8 +645,7 @@ func (a *apiLimit) decrease(now time.Time, granted, factor float64) {
 		return
 	}
 	a.lastCut, a.lastInc = now, now
-	a.f.ramp = 0
-	if a.f.continuous && a.f.share > 0 {
+	if a.continuousLocked() && a.f.share > 0 {
 		// The share is the rate that adapts (and climbs back as the
 		// answers show room again).
 		a.f.share = math.Max(a.floor(), math.Min(a.f.share, granted)*factor)
@@ -720,13 +709,16 @@ func (a *apiLimit) observeAt(v string, sent, recv time.Time, counted bool) bool 
 		*q = quota{known: true, limit: rl.Limit, window: rl.Window, begin: recv,
 			remain: remain, remSent: sent, first: remain, firstSent: sent}
 		a.f = flow{}
-		if float64(rl.Limit) < a.rho()*rampHorizon.Seconds() {
-			a.f.ramp, a.f.rampAt = headerMargin*a.rho()/4, recv
+		if a.continuousLocked() {
+			a.f.share = headerMargin * a.rho() / 4
 		}
 	} else {
-		if !a.f.continuous && a.comebackLocked(k) {
-			a.f.continuous = true
-			a.f.share, a.f.ramp = before, 0 // from the rate granted so far
+		was := a.continuousLocked()
+		if m := a.evidenceLocked(k); m != modelUnknown {
+			a.f.model = m
+		}
+		if !was && a.continuousLocked() {
+			a.f.share = before // from the rate granted so far
 		}
 		a.windowLocked(k)
 	}
@@ -738,8 +730,7 @@ func (a *apiLimit) observeAt(v string, sent, recv time.Time, counted bool) bool 
 	if !sent.Before(a.f.latest.sent) {
 		a.f.latest = k
 	}
-	a.growRampLocked(k)
-	if a.f.continuous {
+	if a.continuousLocked() {
 		a.shareLocked(k)
 	}
 	after, afterUntil := a.paceLocked(recv)
@@ -770,11 +761,13 @@ func (a *apiLimit) windowLocked(k observation) {
 	}
 }
 
-// comebackLocked looks for the quota coming back between the latest answer
-// received before k was sent and k itself. It reports true on the second
-// comeback within 0.9 of a window of the first: no fixed windows of that
-// size can do that.
-func (a *apiLimit) comebackLocked(k observation) bool {
+// evidenceLocked looks at how the quota came back between the latest answer
+// received before k was sent and k itself. A comeback larger than the
+// quota's rate could refill in that time is a step: modelFixed. The second
+// comeback within 0.9 of a window of the first, which no fixed windows of
+// that size can give, is modelContinuous. Otherwise modelUnknown: nothing
+// new.
+func (a *apiLimit) evidenceLocked(k observation) int {
 	f := &a.f
 	ji := -1
 	for i := len(f.obs) - 1; i >= 0; i-- {
@@ -784,7 +777,7 @@ func (a *apiLimit) comebackLocked(k observation) bool {
 		}
 	}
 	if ji < 0 {
-		return false
+		return modelUnknown
 	}
 	j := &f.obs[ji]
 	// Our calls counted after j and before k: sent after j's answer, answered
@@ -799,17 +792,27 @@ func (a *apiLimit) comebackLocked(k observation) bool {
 	if k.counted {
 		took = 1
 	}
-	if k.remain+took <= j.remain-n {
-		return false // what was taken explains it
+	// What came back between j and k (at least; others may have taken
+	// some of it).
+	back := k.remain + took - (j.remain - n)
+	if back <= 0 {
+		return modelUnknown // what was taken explains it
+	}
+	// The gateway counted j and k within (j.sent, k.recv): a continuous
+	// refill gives at most that times the rate (plus a call for the
+	// rounding of remain).
+	if float64(back) > a.rho()*k.recv.Sub(j.sent).Seconds()+2 {
+		f.riseFrom, f.riseAt = j.sent, k.recv
+		return modelFixed
 	}
 	second := !f.riseAt.IsZero() && !j.sent.Before(f.riseAt)
 	if second && k.recv.Sub(f.riseFrom) < a.q.window*9/10 {
-		return true
+		return modelContinuous
 	}
 	if f.riseAt.IsZero() || second {
 		f.riseFrom, f.riseAt = j.sent, k.recv
 	}
-	return false
+	return modelUnknown
 }
 
 // shareLocked adjusts our share of a continuous quota with the answer k,

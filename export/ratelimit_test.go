@@ -68,7 +68,7 @@ func TestAPILimitObserve(t *testing.T) {
 		{"ceiling below limit", 5, 0, "remain:199,limit:200,time:10 second", 5, 0},
 		{"per minute", 100, 0, "remain:99,limit:100,time:1 minute", 0.95 * 100 / 60, 0},
 		{"the gateway's format for other windows", 100, 0, "remain:9,limit:10,time:10 second", 0.9, 0},
-		{"our calls in flight count against remain", 100, 3, "remain:5,limit:20,time:1 second", 2, 0},
+		{"our calls in flight count against remain", 100, 3, "remain:5,limit:200,time:10 second", 0.2, 0},
 		{"someone else ate the quota: what is left over the window", 100, 0, "remain:2,limit:100,time:1 minute", 2.0 / 60, 0},
 		{"quota gone: nothing until the window's end", 100, 0, "remain:0,limit:100,time:1 minute", 0.95 * 100 / 60, time.Minute},
 		{"in flight use up the rest", 100, 2, "remain:2,limit:100,time:1 minute", 0.95 * 100 / 60, time.Minute},
@@ -540,7 +540,7 @@ func TestAPILimitLearnsHowTheQuotaComesBack(t *testing.T) {
 			{990, 1002, 4, true}, {995, 1004, 9, true}, {998, 1006, 3, true}, // straddling the window's end
 			{1010, 1015, 8, true}, {1500, 1505, 0, true}, {1510, 1515, 0, false}, // spent, then refused
 			{2001, 2006, 9, true}, {2010, 2015, 8, true}}, "fixed"},
-		{"fixed: a refused call does not look like a comeback", "remain:%d,limit:10,time:1 second", []answer{
+		{"fixed: a refused call does not look like a comeback", "remain:%d,limit:100,time:10 second", []answer{
 			{0, 5, 1, true}, {10, 15, 0, true}, {20, 25, 0, false}, {30, 35, 0, false}, {40, 45, 0, false}}, "fixed"},
 		{"continuous: remain stays up while we take", "remain:%d,limit:20,time:1 second", []answer{
 			{0, 5, 19, true}, {50, 55, 19, true}, {100, 105, 19, true}, {150, 155, 19, true}}, "continuous"},
@@ -642,44 +642,47 @@ func TestAPILimitContinuousShare(t *testing.T) {
 	})
 }
 
-// A per-second limit is approached by a ramp: a quarter of its rate,
-// doubling every rampStep while the quota stays at least three quarters
-// full, held while it is not; a 429 ends it.
-func TestAPILimitRamp(t *testing.T) {
+// A per-second limit is taken to refill continuously until a step says
+// otherwise: its share starts at a quarter of its rate and grows (doubling
+// per flowSpan at most) while the answers show the quota full; a step (a
+// comeback larger than the rate refills in the time) makes it fixed.
+func TestAPILimitPerSecondStart(t *testing.T) {
 	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 	a := newPacer(math.Inf(1), DefaultRate)
-	a.sent(t0)
-	a.observeAt("remain:19,limit:20,time:1 second", t0, t0, true)
-	steps := []struct {
-		name   string
-		at     time.Duration
-		remain int // answered at that time
-		want   float64
-	}{
-		{"starts at a quarter", time.Millisecond, 18, 0.95 * 20 / 4},
-		{"doubles after a step", rampStep, 17, 0.95 * 20 / 2},
-		{"held while less than three quarters full", 2 * rampStep, 10, 0.95 * 20 / 2},
-		{"still held", 3 * rampStep, 9, 0.95 * 20 / 2},
-		{"over a step after it is full again (a new window)", 4 * rampStep, 18, 0.95 * 20},
+	rate := func(at time.Duration) float64 {
+		r, _ := pace(a, t0.Add(at))
+		return r
 	}
-	for _, st := range steps {
-		t.Run(st.name, func(t *testing.T) {
-			now := t0.Add(st.at)
-			// Answers to calls each counted after the one before: a fixed
-			// window (the quota comes back once, at its end).
-			a.sent(now)
-			a.observeAt(fmt.Sprintf("remain:%d,limit:20,time:1 second", st.remain), now, now, true)
-			a.mu.Lock()
-			got := math.Min(a.rampLocked(), 0.95*20)
-			a.mu.Unlock()
-			if !near(got, st.want) {
-				t.Errorf("ramp = %v, want %v", got, st.want)
-			}
-		})
+	answer := func(at time.Duration, remain int) {
+		now := t0.Add(at)
+		a.sent(now)
+		a.observeAt(fmt.Sprintf("remain:%d,limit:20,time:1 second", remain), now, now.Add(time.Millisecond), true)
 	}
-	a.decrease(t0.Add(time.Second), 5, 0.5)
-	if a.f.ramp != 0 {
-		t.Errorf("ramp %v after a 429, want over", a.f.ramp)
+	answer(0, 19)
+	if got := rate(time.Millisecond); !near(got, 0.95*20/4) {
+		t.Errorf("after the first answer: %v, want a quarter of 19", got)
+	}
+	a.mu.Lock()
+	model := a.modelLocked()
+	a.mu.Unlock()
+	if model != "continuous" {
+		t.Errorf("model %q, want continuous until a step says otherwise", model)
+	}
+	// Our calls, one every 100 ms, and the quota stays full: room.
+	for i := 1; i <= 10; i++ {
+		answer(time.Duration(i)*100*time.Millisecond, 19)
+	}
+	if got := rate(time.Second + time.Millisecond); got < 2*0.95*20/4 {
+		t.Errorf("after a second of a full quota: %v, want at least double the start", got)
+	}
+	// Spent, then full again 50 ms later: more than 50 ms of refill.
+	answer(1100*time.Millisecond, 0)
+	answer(1150*time.Millisecond, 19)
+	a.mu.Lock()
+	model = a.modelLocked()
+	a.mu.Unlock()
+	if model != "fixed" {
+		t.Errorf("after a step: model %q, want fixed", model)
 	}
 }
 
