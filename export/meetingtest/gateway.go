@@ -255,7 +255,7 @@ func retryAfterSeconds(d time.Duration) string {
 
 // quotaEndpoints are the endpoints whose quota model QuotaModels may set.
 var quotaEndpoints = []string{EndpointAuth, EndpointValidate, EndpointRefresh, EndpointLogout, EndpointDetails, EndpointList,
-	EndpointDownloadURLs, EndpointRecordInfo, EndpointDelete}
+	EndpointDownloadURLs, EndpointRecordInfo, EndpointDelete, EndpointHistory, EndpointHistoryDetail, EndpointAttendees, EndpointCtlRecords}
 
 // validateQuota checks QuotaPerAPI, QuotaWindow, the quota models and
 // QuotaBurst.
