@@ -29,7 +29,6 @@ type simGateway struct {
 	start time.Time // fixed: the current window
 	used  int
 
-	rate           float64 // bucket and the per-second limit: refill per second
 	tokens, minute float64 // bucket: the burst bucket, the quota's
 	env            float64 // fixed: the per-second limit's tokens
 	last           time.Time
