@@ -524,8 +524,8 @@ func TestDemo(t *testing.T) {
 	}
 }
 
-// TestSigtermFinishesInFlightAndReportsTheRest: exit 130 within grace + 5 s,
-// every input conference in the report.
+// TestSigtermCancelsAndReports: exit 130, the downloads in flight ended by
+// the grace (they would take 8 s), every input conference in the report.
 func TestSigtermCancelsAndReports(t *testing.T) {
 	ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 8, FilesPerConference: 1, FileSize: 4 << 20, Seed: 9,
 		Start: time.Date(2024, 3, 1, 9, 0, 0, 0, time.UTC)})
@@ -536,12 +536,10 @@ func TestSigtermCancelsAndReports(t *testing.T) {
 	env := simEnv(sim)
 	cmd, stderr := startBin(t, env, func() bool { return sim.Counters().Media >= 2 },
 		"run", "--input", in, "--dest", filepath.Join(dir, "a"), "--out", out, "--concurrency", "2", "--grace", "1s")
-	start := time.Now()
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	err := cmd.Wait()
-	elapsed := time.Since(start)
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
@@ -549,8 +547,11 @@ func TestSigtermCancelsAndReports(t *testing.T) {
 	if code != 130 {
 		t.Fatalf("exit %d, want 130\n%s", code, stderr.String())
 	}
-	if elapsed > 6*time.Second {
-		t.Errorf("took %s after SIGTERM, want under grace + 5 s", elapsed)
+	// Each file takes 8 s; the grace is 1 s: the downloads in flight were
+	// cut, not waited for (however slow the machine: it cannot make the
+	// simulator's media faster).
+	if n := sim.Counters().MediaComplete; n != 0 {
+		t.Errorf("%d downloads of 8 s finished after SIGTERM with a 1 s grace, want none", n)
 	}
 	rows := readManifest(t, out)
 	st := statusesByConf(rows)

@@ -80,7 +80,7 @@ func defaultRunFlags() *runFlags {
 		KeyTemplate:      archive.DefaultKeyTemplate,
 		API:              defaultAPIFlags(),
 		S3:               defaultS3Flags(),
-		Links:            choiceFlag{value: string(export.LinksAuto), choices: []string{string(export.LinksAuto), string(export.LinksDownloadURLs), string(export.LinksRecordInfo)}},
+		Links:            choiceFlag{value: string(export.LinksAuto), choices: []string{string(export.LinksAuto), string(export.LinksDownloadURLs), string(export.LinksRecordInfo), string(export.LinksSpread)}},
 		SinceLast:        defaultSinceLastFlags(),
 		Notify:           defaultNotifyFlags(),
 	}
@@ -98,7 +98,7 @@ func (f *runFlags) register(c *command) {
 	fs.StringVar(&f.Out, "out", f.Out, "directory for the report (manifest.xlsx, manifest.csv, failures.csv, summary.json); not inside --dest, nor around it")
 	fs.IntVar(&f.Concurrency, "concurrency", f.Concurrency, "conferences in flight")
 	f.API.register(c, true)
-	fs.Var(&f.Links, "links", "how download links are obtained: auto, downloadurls or recordinfo")
+	fs.Var(&f.Links, "links", "how download links are obtained: auto, downloadurls, recordinfo or spread")
 	fs.Var(&f.FileTypes, "file-types", "comma-separated file types to archive (Aux,Hd,Sd or record info's record types); empty: all")
 	fs.StringVar(&f.KeyTemplate, "key-template", f.KeyTemplate, "object key template (Go text/template over ConfUUID, ConfID, Subject, ScheduserName, StartTime, Year, Month, Day, FileType, FileName, Index)")
 	fs.BoolVar(&f.Force, "force", false, "archive again conferences that are already archived")

@@ -29,14 +29,15 @@ func cmdSimulate(ctx context.Context, args []string, e env) error {
 	c := newCommand("simulate", "--addr 127.0.0.1:8080 [dataset and fault options]",
 		"Serve the Meeting API simulator (the one the tests and the demo use) until interrupted.", e.stderr)
 	var (
-		addr    string
-		dataset string
-		gen     = meetingtest.GenerateConfig{Conferences: 0, FilesPerConference: 2, FileSize: 1 << 20}
-		size    = byteSize(1 << 20)
-		cfg     = meetingtest.Config{AppID: demoAppID, AppKey: demoAppKey}
-		faults  faultFlags
-		mrate   byteSize
-		missing listFlag
+		addr       string
+		dataset    string
+		gen        = meetingtest.GenerateConfig{Conferences: 0, FilesPerConference: 2, FileSize: 1 << 20}
+		size       = byteSize(1 << 20)
+		cfg        = meetingtest.Config{AppID: demoAppID, AppKey: demoAppKey}
+		faults     faultFlags
+		mrate      byteSize
+		missing    listFlag
+		quotaModel string
 	)
 	fs := c.fs
 	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "listen address (keep it on loopback)")
@@ -61,6 +62,8 @@ func cmdSimulate(ctx context.Context, args []string, e env) error {
 	fs.DurationVar(&cfg.QuotaWindow, "quota-window", meetingtest.DefaultQuotaWindow, "the --quota-per-api window (whole seconds)")
 	fs.StringVar(&cfg.MediaURLs, "media-urls", meetingtest.MediaURLsPath, "shape of media links: path (/media/<conf>/<type>/<name>), query (/media/download?conf=&type=&file=<name>) or opaque (/media/download?id=...: no file name in the link)")
 	fs.IntVar(&cfg.LinksMaxLimit, "links-max-limit", 0, "downloadurls: serve at most N links a page whatever limit is asked (0: the documented 500)")
+	fs.StringVar(&quotaModel, "quota-model", meetingtest.QuotaFixed, "how a spent --quota-per-api comes back: fixed (fixed windows, all at once) or bucket (a token bucket refilled continuously, holding --quota-burst calls, shown per second in X-APIG-Ratelimit-Api-Allenv); per API after a comma: bucket,downloadurls=fixed")
+	fs.IntVar(&cfg.QuotaBurst, "quota-burst", 0, "with --quota-model bucket: the most calls of one API at once; 0: one second's refill")
 	fs.BoolVar(&cfg.IgnoreRange, "no-range", false, "the media host ignores Range requests and answers 200 with the whole file")
 	fs.IntVar(&gen.Meetings, "meetings", 0, "with --conferences: how many meetings without a recording the history also lists")
 	fs.DurationVar(&cfg.HistoryRetention, "history-retention", 0, "how long the meeting history keeps a meeting, from its start (0: six months, the platform's default; negative: for ever)")
@@ -87,6 +90,11 @@ func cmdSimulate(ctx context.Context, args []string, e env) error {
 	default:
 		cfg.Dataset = meetingtest.SampleDataset()
 	}
+	model, perAPI, err := meetingtest.ParseQuotaModels(quotaModel)
+	if err != nil {
+		return usagef("simulate: --quota-model: %v", err)
+	}
+	cfg.QuotaModel, cfg.QuotaModels = model, perAPI
 	cfg.MediaRate = int64(mrate)
 	cfg.Faults = faults
 	cfg.NotDeployed = missing

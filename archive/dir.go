@@ -541,8 +541,13 @@ func (d *DirStore) Preflight(ctx context.Context) error {
 	_ = flockNB(f) // held until the close below: not stale to a sweeping store
 	_, werr := f.WriteString("meetarchive preflight\n")
 	serr := f.Sync()
-	cerr := f.Close()
+	// Removed while the flock is still held: once closed, another store's
+	// sweep may take the probe for a stale one and remove it first.
 	rerr := os.Remove(name)
+	cerr := f.Close()
+	if errors.Is(rerr, fs.ErrNotExist) {
+		rerr = nil // gone all the same
+	}
 	if err := errors.Join(werr, serr, cerr); err != nil {
 		return fail("write", err)
 	}

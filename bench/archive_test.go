@@ -176,6 +176,7 @@ func (s *sim) archive(ctx context.Context, st pipeline.Store, prefix string, con
 type checkRows struct {
 	sums     map[string]string
 	archived int // rows archived with the right SHA-256
+	platform int // of them, checked against the platform's SHA-256 too
 	err      error
 }
 
@@ -188,6 +189,9 @@ func (c *checkRows) AddAll(rows ...report.Row) error {
 			c.err = errors.Join(c.err, fmt.Errorf("%s %s/%s: stored sha256 %s, want %s", r.ConfUUID, r.FileType, r.FileName, r.SHA256, want))
 		default:
 			c.archived++
+			if r.PlatformSHA256 == want {
+				c.platform++
+			}
 		}
 	}
 	return nil

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"meetarchive/export/meetingtest"
 )
 
 // Environment knobs. Only MEETARCHIVE_BENCH=1 is needed; the rest tune the size.
@@ -33,14 +35,16 @@ const (
 	envFlatBaseMiB    = "MEETARCHIVE_BENCH_FLAT_BASE_MIB"   // the smaller file of the flat-memory pair (default 256)
 	envFlatMiB        = "MEETARCHIVE_BENCH_FLAT_MIB"        // the larger file of the pair (default 4096; 1024 for a quick run)
 	envFlatRounds     = "MEETARCHIVE_BENCH_FLAT_ROUNDS"     // runs of the pair (default 1)
-	envQuotaConfs     = "MEETARCHIVE_BENCH_QUOTA_CONFS"     // conferences of the quota workload (default 500)
-	envQuota          = "MEETARCHIVE_BENCH_QUOTA"           // details calls allowed per quota window (default 100)
-	envQuotaWindow    = "MEETARCHIVE_BENCH_QUOTA_WINDOW_S"  // the quota window in seconds (default 5: 1,200 a minute, scaled down)
-	envQuotaCeiling   = "MEETARCHIVE_BENCH_QUOTA_CEILING"   // the --rate ceiling of the second quota run (default 20)
+	envQuotaConfs     = "MEETARCHIVE_BENCH_QUOTA_CONFS"     // conferences of the quota workloads (default 500)
+	envQuota          = "MEETARCHIVE_BENCH_QUOTA"           // calls of each API allowed per quota window (default 1200)
+	envQuotaWindow    = "MEETARCHIVE_BENCH_QUOTA_WINDOW_S"  // the quota window in seconds (default 60)
+	envQuotaBurst     = "MEETARCHIVE_BENCH_QUOTA_BURST"     // the continuous bucket's burst (default 20)
+	envQuotaModels    = "MEETARCHIVE_BENCH_QUOTA_MODELS"    // comma-separated quota models to run (default fixed,bucket)
+	envQuotaStagger   = "MEETARCHIVE_BENCH_QUOTA_STAGGER_S" // the 8 shards start this many seconds apart, first to last (default 10)
 )
 
 // benchGroups are the groups MEETARCHIVE_BENCH_ONLY can name.
-var benchGroups = []string{"dir", "s3", "report", "throughput", "flat", "quota", "resume"}
+var benchGroups = []string{"dir", "s3", "report", "throughput", "flat", "quota", "links", "resume"}
 
 const mib = 1 << 20
 
@@ -62,7 +66,9 @@ type params struct {
 	QuotaConfs           int
 	Quota                int           // calls per QuotaWindow
 	QuotaWindow          time.Duration // whole seconds
-	QuotaCeiling         float64       // requests/s
+	QuotaBurst           int           // the continuous bucket's size
+	QuotaModels          []string      // meetingtest.QuotaFixed, QuotaBucket
+	QuotaStagger         time.Duration // the 8 shards' starts, first to last
 }
 
 // runs reports whether the group is to run (MEETARCHIVE_BENCH_ONLY).
@@ -97,9 +103,20 @@ func loadParams(t *testing.T) params {
 		Flat:           int64(num(envFlatMiB, 4096)) * mib,
 		FlatRounds:     num(envFlatRounds, 1),
 		QuotaConfs:     num(envQuotaConfs, 500),
-		Quota:          num(envQuota, 100),
-		QuotaWindow:    time.Duration(num(envQuotaWindow, 5)) * time.Second,
-		QuotaCeiling:   float64(num(envQuotaCeiling, 20)),
+		Quota:          num(envQuota, 1200),
+		QuotaWindow:    time.Duration(num(envQuotaWindow, 60)) * time.Second,
+		QuotaBurst:     num(envQuotaBurst, 20),
+		QuotaModels:    []string{meetingtest.QuotaFixed, meetingtest.QuotaBucket},
+		QuotaStagger:   time.Duration(num(envQuotaStagger, 10)) * time.Second,
+	}
+	if v := os.Getenv(envQuotaModels); v != "" {
+		p.QuotaModels = nil
+		for m := range strings.SplitSeq(v, ",") {
+			if m = strings.TrimSpace(m); m != meetingtest.QuotaFixed && m != meetingtest.QuotaBucket {
+				t.Fatalf("%s=%q: %q is not %s or %s", envQuotaModels, v, m, meetingtest.QuotaFixed, meetingtest.QuotaBucket)
+			}
+			p.QuotaModels = append(p.QuotaModels, m)
+		}
 	}
 	p.Files = (p.Files + p.FilesPerConf - 1) / p.FilesPerConf * p.FilesPerConf
 	if only := os.Getenv(envOnly); only != "" {

@@ -49,8 +49,12 @@ type childSpec struct {
 	Concurrency int               // conferences in flight
 	Rate        float64           // export.Config.Rate: export.RateAuto or a ceiling
 	Links       export.LinkSource // export.Config.Links; "" = downloadurls
-	Timeout     time.Duration     // the run is cancelled after this long (0: none)
-	StartAt     time.Time         // Job.Run starts at this time (zero: at once), after the client's login
+	// DateRange: the details come from the list API (one call per 100
+	// conferences of the simulator's dataset, as a date-range run gets
+	// them), not from a details call per conference.
+	DateRange bool
+	Timeout   time.Duration // the run is cancelled after this long (0: none)
+	StartAt   time.Time     // Job.Run starts at this time (zero: at once), after the client's login
 	// KillAfterFiles > 0: once that many files are stored, the child reads
 	// half of the next file, then kills itself (SIGKILL where there is one):
 	// a run stopped mid-conference, mid-file, with no chance to clean up.
@@ -59,11 +63,17 @@ type childSpec struct {
 
 // childResult is what the child reports.
 type childResult struct {
-	Elapsed   time.Duration // pipeline.Job.Run alone
-	PeakRSS   int64         // VmHWM at the end, bytes; -1 where unknown
-	Archived  int           // rows archived
-	Throttled int64         // the client's 429 / APIG.0308 answers
-	Err       string        // what went wrong, "" if nothing
+	Elapsed time.Duration // pipeline.Job.Run alone
+	// Started and Ended are when Job.Run started and ended (to compare the
+	// children of one run: one machine, one clock).
+	Started, Ended time.Time
+	PeakRSS        int64 // VmHWM at the end, bytes; -1 where unknown
+	Archived       int   // rows archived
+	// PlatformSHA256 counts the archived rows checked against the
+	// platform's SHA-256 (links from record info).
+	PlatformSHA256 int
+	Throttled      int64  // the client's 429 / APIG.0308 answers
+	Err            string // what went wrong, "" if nothing
 
 	// The Go runtime at the end, to explain a peak: memory obtained from
 	// the OS, bytes allocated during the run, collections.
@@ -174,15 +184,25 @@ func runPipeline(t *testing.T, spec childSpec) childResult {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	start := time.Now()
+	if spec.DateRange {
+		job.Known = map[string]export.Recording{}
+		err := client.List(work, export.ListQuery{From: simStart.AddDate(0, 0, -1), To: simStart.AddDate(10, 0, 0), AllUsers: true},
+			func(r export.Recording) error { job.Known[r.ConfUUID] = r; return nil })
+		if err != nil {
+			return fail(fmt.Errorf("list: %w", err))
+		}
+	}
 	res := job.Run(work, work, pipeline.SliceSource(items).Items(), rows)
-	elapsed := time.Since(start)
+	ended := time.Now()
+	elapsed := ended.Sub(start)
 	runtime.ReadMemStats(&after)
 	err = errors.Join(res.Fatal, res.WriteErr, rows.err)
 	if work.Err() != nil {
 		err = errors.Join(fmt.Errorf("not finished within %v", spec.Timeout), err)
 	}
-	out := childResult{Elapsed: elapsed, Archived: rows.archived, Throttled: client.CallStats().Throttled,
-		GoSys: int64(after.Sys), Allocated: int64(after.TotalAlloc - before.TotalAlloc), GCs: after.NumGC - before.NumGC}
+	out := childResult{Elapsed: elapsed, Started: start, Ended: ended, Archived: rows.archived, PlatformSHA256: rows.platform,
+		Throttled: client.CallStats().Throttled,
+		GoSys:     int64(after.Sys), Allocated: int64(after.TotalAlloc - before.TotalAlloc), GCs: after.NumGC - before.NumGC}
 	if err != nil {
 		out.Err = err.Error()
 		if len(out.Err) > 2000 {

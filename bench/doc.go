@@ -27,8 +27,14 @@
 //     beside transfermanager uploading the same sizes from memory (the S3
 //     server's own speed for one object of that size);
 //   - 500 conferences against a simulator enforcing and advertising a quota
-//     of details calls (1,200 a minute, scaled down to 100 per 5 s), at the
-//     default rate and with a ceiling: the fraction of the quota and the 429s;
+//     of 1,200 calls a minute per API, in fixed windows and as a token bucket
+//     refilled continuously with a burst of 20, by one process, 4 shards
+//     started together and 8 started 0-10 s apart, at the default rate: the
+//     time against the quota's and the 429s of each process;
+//   - the same conferences with links from record info alone and with
+//     --links spread (record info or downloadurls, each with its quota), from
+//     an input file and from a date range: the conference rate, and how many
+//     files were checked against the platform's SHA-256;
 //   - a run killed (SIGKILL) mid-conference, then rerun: the bytes the media
 //     host served in the rerun against the bytes still missing.
 //

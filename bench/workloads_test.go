@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -41,6 +42,7 @@ func benchWorkloads(t *testing.T, p params, tab *table) {
 		{"throughput", "8 x 2 x small", func(t *testing.T, b archivetest.Bucket) { benchThroughput(t, p, tab, b, 8, p.SmallSize, 0.90) }},
 		{"flat", "flat memory", func(t *testing.T, b archivetest.Bucket) { benchFlat(t, p, tab, b) }},
 		{"quota", "quota", func(t *testing.T, b archivetest.Bucket) { benchQuota(t, p, tab, b) }},
+		{"links", "links", func(t *testing.T, b archivetest.Bucket) { benchLinks(t, p, tab, b) }},
 		{"resume", "kill and rerun", func(t *testing.T, b archivetest.Bucket) { benchResume(t, p, tab, b) }},
 	} {
 		if !p.runs(w.group) {
@@ -208,67 +210,239 @@ func benchFlat(t *testing.T, p params, tab *table, b archivetest.Bucket) {
 	})
 }
 
-// benchQuota: p.QuotaConfs conferences against a simulator that enforces and
-// advertises p.Quota calls per API per p.QuotaWindow, our run at the default
-// rate (auto) and with a ceiling, interleaved. Each run gets a fresh
-// simulator (a fresh quota) and starts on a window boundary.
+// quotaLayout is how a quota workload's conferences are run: by how many
+// processes (the shards of one job), started how far apart.
+type quotaLayout struct {
+	name     string
+	procs    int
+	spread   time.Duration // starts evenly spread over this
+	maxRatio float64       // the goal: elapsed / the quota's time
+	max429   int64         // per process, in every round
+}
+
+func quotaLayouts(p params) []quotaLayout {
+	return []quotaLayout{
+		{"1 process", 1, 0, 1.11, 0},
+		{"4 shards started together", 4, 0, 1.15, 0},
+		{fmt.Sprintf("8 shards started 0-%v apart", p.QuotaStagger), 8, p.QuotaStagger, 1.25, 1},
+	}
+}
+
+// quotaRun is what one run of a quota workload did.
+type quotaRun struct {
+	elapsed   time.Duration // from the first process's start to the last one's end
+	throttled []int64       // 429s each process's client saw
+	simTotal  int64         // 429s the gateway answered
+	platform  int           // archived rows with the platform's SHA-256 (record info links)
+	archived  int
+}
+
+// runQuota runs the conferences of s, split into layout's shards, each a
+// child process with the default rate (auto), against s's gateway; each
+// shard's child starts its Job.Run at its offset after a common start.
+func runQuota(ctx context.Context, s *sim, b archivetest.Bucket, prefix string, layout quotaLayout, links export.LinkSource, dateRange bool, timeout time.Duration) (quotaRun, error) {
+	start := time.Now().Add(3 * time.Second) // every child has logged in by then
+	type res struct {
+		i   int
+		r   childResult
+		err error
+	}
+	out := make(chan res, layout.procs)
+	for i := range layout.procs {
+		spec := s.spec(b.URI(prefix), s.confs[i*len(s.confs)/layout.procs:(i+1)*len(s.confs)/layout.procs], export.RateAuto)
+		spec.Links, spec.DateRange, spec.Timeout = links, dateRange, timeout
+		if layout.procs > 1 {
+			spec.StartAt = start.Add(layout.spread * time.Duration(i) / time.Duration(layout.procs-1))
+		} else {
+			spec.StartAt = start
+		}
+		go func() {
+			r, err := runChild(ctx, spec)
+			out <- res{i, r, err}
+		}()
+	}
+	run := quotaRun{throttled: make([]int64, layout.procs)}
+	var first, last time.Time
+	var errs []error
+	for range layout.procs {
+		r := <-out
+		if r.err != nil {
+			errs = append(errs, fmt.Errorf("shard %d: %w", r.i, r.err))
+			continue
+		}
+		run.throttled[r.i] = r.r.Throttled
+		run.archived += r.r.Archived
+		run.platform += r.r.PlatformSHA256
+		if first.IsZero() || r.r.Started.Before(first) {
+			first = r.r.Started
+		}
+		if r.r.Ended.After(last) {
+			last = r.r.Ended
+		}
+	}
+	run.elapsed = last.Sub(first)
+	run.simTotal = s.srv.Counters().Throttled
+	return run, errors.Join(errs...)
+}
+
+// benchQuota: p.QuotaConfs conferences against a simulator that enforces
+// and advertises p.Quota calls per API per p.QuotaWindow, once in fixed
+// windows and once as a token bucket refilled continuously with a burst of
+// p.QuotaBurst, run by one process, by 4 shards started together and by 8
+// started p.QuotaStagger apart, at the default rate (auto); every
+// conference costs one details and one downloadurls call. Each run gets a
+// fresh simulator (a fresh quota); the variants are interleaved.
 func benchQuota(t *testing.T, p params, tab *table, b archivetest.Bucket) {
 	ds := meetingtest.Generate(meetingtest.GenerateConfig{
 		Conferences: p.QuotaConfs, FileSize: quotaFileSize, Seed: simSeed, Start: simStart,
 	})
 	quotaRate := float64(p.Quota) / p.QuotaWindow.Seconds() // calls/s the quota allows
 	quotaTime := time.Duration(float64(p.QuotaConfs) / quotaRate * float64(time.Second))
-	type outcome struct{ throttled, clientThrottled int64 }
-	var pre prefixes
-	run := func(rate float64, got *[]outcome) runFunc {
-		return func(ctx context.Context, _ int) (time.Duration, error) {
-			s := startSim(t, meetingtest.Config{Dataset: ds, QuotaPerAPI: p.Quota, QuotaWindow: p.QuotaWindow})
-			defer s.srv.Close()
-			prefix := pre.next("quota")
-			defer deletePrefix(context.WithoutCancel(ctx), b, prefix)
-			spec := s.spec(b.URI(prefix), s.confs, rate)
-			spec.Timeout = 4*quotaTime + 30*time.Second
-			// The quota's windows are aligned to multiples of the window:
-			// start on a boundary, at least a second from now.
-			spec.StartAt = time.Now().Add(time.Second).Truncate(p.QuotaWindow).Add(p.QuotaWindow)
-			res, err := runChild(ctx, spec)
-			*got = append(*got, outcome{throttled: s.srv.Counters().Throttled, clientThrottled: res.Throttled})
-			return res.Elapsed, err
+	var (
+		pre      prefixes
+		variants []variant
+		rows     []func(times []time.Duration)
+	)
+	for _, model := range p.QuotaModels {
+		for _, layout := range quotaLayouts(p) {
+			name := fmt.Sprintf("quota, %s: %s", model, layout.name)
+			var runs []quotaRun
+			variants = append(variants, variant{name, func(ctx context.Context, _ int) (time.Duration, error) {
+				s := startSim(t, meetingtest.Config{Dataset: ds, QuotaPerAPI: p.Quota, QuotaWindow: p.QuotaWindow,
+					QuotaModel: model, QuotaBurst: p.QuotaBurst})
+				defer s.srv.Close()
+				prefix := pre.next("quota")
+				defer deletePrefix(context.WithoutCancel(ctx), b, prefix)
+				run, err := runQuota(ctx, s, b, prefix, layout, export.LinksDownloadURLs, false, 4*quotaTime+60*time.Second)
+				runs = append(runs, run)
+				t.Logf("%s: %v (%.3fx), 429s per process %v (the gateway answered %d)", name, run.elapsed.Round(time.Millisecond),
+					run.elapsed.Seconds()/quotaTime.Seconds(), run.throttled, run.simTotal)
+				return run.elapsed, err
+			}})
+			rows = append(rows, func(times []time.Duration) {
+				ratios := make([]float64, len(times))
+				var worst, total int64
+				for r, d := range times {
+					ratios[r] = d.Seconds() / quotaTime.Seconds()
+					for _, n := range runs[r].throttled {
+						worst = max(worst, n)
+						total += n
+					}
+				}
+				ratio := median(ratios)
+				goal := fmt.Sprintf("within %.2fx of the quota's time, ", layout.maxRatio)
+				if layout.max429 == 0 {
+					goal += "0 x 429"
+				} else {
+					goal += fmt.Sprintf("at most %d x 429 per process", layout.max429)
+				}
+				tab.addWorkload(workloadRow{
+					name: fmt.Sprintf("%d conferences, quota %d per %v, %s: %s", p.QuotaConfs, p.Quota, p.QuotaWindow, quotaModelName(model, p.QuotaBurst), layout.name),
+					figures: fmt.Sprintf("%s (quota allows %s): %.3fx (%.3f..%.3f); 429s: at most %d per process in a round, %d in all rounds",
+						secs(median(times)), secs(quotaTime), ratio, slices.Min(ratios), slices.Max(ratios), worst, total),
+					goal: goal,
+					met:  ratio <= layout.maxRatio && worst <= layout.max429,
+				})
+			})
 		}
 	}
-	var auto, ceiling []outcome
-	times := interleave(t, p.WorkloadRounds, []variant{
-		{"quota: rate auto", run(export.RateAuto, &auto)},
-		{fmt.Sprintf("quota: rate %g", p.QuotaCeiling), run(p.QuotaCeiling, &ceiling)},
+	times := interleave(t, p.WorkloadRounds, variants)
+	for i, row := range rows {
+		row(times[i])
+	}
+	tab.notef("quota workloads: the simulator enforces and advertises (X-APIG-Ratelimit-Api) %d calls per API per %v, in fixed windows "+
+		"(aligned to multiples of the window, all back at once) or as a token bucket refilled continuously at the same %.0f calls/s "+
+		"holding %d (shown per second in X-APIG-Ratelimit-Api-Allenv); every conference costs one details and one downloadurls call "+
+		"(%d KiB file); each process a child running Job.Run on its shard at --rate auto; elapsed from the first shard's start to the "+
+		"last one's end, against the quota's time (conferences / quota rate); each run has a fresh simulator.",
+		p.Quota, p.QuotaWindow, quotaRate, p.QuotaBurst, quotaFileSize>>10)
+}
+
+// benchLinks: does spreading link calls across record info and downloadurls
+// (--links spread; each API has its own quota) raise the conference rate of
+// a quota-bound run? p.QuotaConfs conferences, every API on a continuous
+// bucket of p.Quota per p.QuotaWindow (burst p.QuotaBurst), one process,
+// links from record info alone (what --links auto does where record info is
+// allowed) against spread, once with the details asked for each conference
+// (a run from an input file) and once with the details from the list API (a
+// date-range run); interleaved rounds.
+func benchLinks(t *testing.T, p params, tab *table, b archivetest.Bucket) {
+	ds := meetingtest.Generate(meetingtest.GenerateConfig{
+		Conferences: p.QuotaConfs, FileSize: quotaFileSize, Seed: simSeed, Start: simStart,
 	})
-	for i, v := range []struct {
-		label, goal string
-		want        float64
-		got         []outcome
-	}{
-		{"the default rate (auto)", ">= 0.90 of the quota, 0 x 429", 0.90, auto},
-		{fmt.Sprintf("a ceiling of %g/s (--rate %g)", p.QuotaCeiling, p.QuotaCeiling), ">= 0.90 of the quota (keep 0.95), 0 x 429", 0.90, ceiling},
-	} {
-		fractions := make([]float64, len(times[i]))
-		var throttled, clientThrottled int64
-		for r, d := range times[i] {
-			fractions[r] = quotaTime.Seconds() / d.Seconds()
-			throttled += v.got[r].throttled
-			clientThrottled += v.got[r].clientThrottled
+	quotaRate := float64(p.Quota) / p.QuotaWindow.Seconds()
+	quotaTime := time.Duration(float64(p.QuotaConfs) / quotaRate * float64(time.Second))
+	type result struct {
+		runs []quotaRun
+	}
+	var (
+		pre      prefixes
+		variants []variant
+		results  []*result
+	)
+	layout := quotaLayouts(p)[0] // one process
+	for _, dateRange := range []bool{false, true} {
+		for _, links := range []export.LinkSource{export.LinksRecordInfo, export.LinksSpread} {
+			input := "input file"
+			if dateRange {
+				input = "date range"
+			}
+			name := fmt.Sprintf("links, %s: %s", input, links)
+			res := &result{}
+			results = append(results, res)
+			variants = append(variants, variant{name, func(ctx context.Context, _ int) (time.Duration, error) {
+				s := startSim(t, meetingtest.Config{Dataset: ds, RecordInfo: true, QuotaPerAPI: p.Quota, QuotaWindow: p.QuotaWindow,
+					QuotaModel: meetingtest.QuotaBucket, QuotaBurst: p.QuotaBurst})
+				defer s.srv.Close()
+				prefix := pre.next("links")
+				defer deletePrefix(context.WithoutCancel(ctx), b, prefix)
+				run, err := runQuota(ctx, s, b, prefix, layout, links, dateRange, 4*quotaTime+60*time.Second)
+				res.runs = append(res.runs, run)
+				t.Logf("%s: %v, %d of %d files checked against the platform's SHA-256, 429s %v", name, run.elapsed.Round(time.Millisecond),
+					run.platform, run.archived, run.throttled)
+				return run.elapsed, err
+			}})
 		}
-		fraction := median(fractions)
+	}
+	times := interleave(t, p.WorkloadRounds, variants)
+	for i := 0; i < len(times); i += 2 {
+		alone, spread := times[i], times[i+1]
+		ratios := make([]float64, len(alone))
+		for r := range alone {
+			ratios[r] = alone[r].Seconds() / spread[r].Seconds()
+		}
+		input := "input file (details, then links, per conference)"
+		if i >= 2 {
+			input = "date range (details from the list; links per conference)"
+		}
+		platform := func(res *result) string {
+			n, all := 0, 0
+			for _, r := range res.runs {
+				n, all = n+r.platform, all+r.archived
+			}
+			return fmt.Sprintf("%.0f%%", 100*float64(n)/float64(max(all, 1)))
+		}
+		confRate := func(ts []time.Duration) float64 { return float64(p.QuotaConfs) / median(ts).Seconds() }
 		tab.addWorkload(workloadRow{
-			name: fmt.Sprintf("%d conferences, quota %d per %v, %s", p.QuotaConfs, p.Quota, p.QuotaWindow, v.label),
-			figures: fmt.Sprintf("%s (quota allows %s): %.2f of the quota (%.2f..%.2f); 429s: %d in all rounds (the client saw %d)",
-				secs(median(times[i])), secs(quotaTime), fraction, slices.Min(fractions), slices.Max(fractions), throttled, clientThrottled),
-			goal: v.goal,
-			met:  fraction >= v.want && throttled == 0,
+			name: fmt.Sprintf("%d conferences, every API on a bucket of %d per %v: %s", p.QuotaConfs, p.Quota, p.QuotaWindow, input),
+			figures: fmt.Sprintf("record info alone %s (%.1f conferences/s, %s of files with the platform's SHA-256); spread %s (%.1f/s, %s): "+
+				"spread is %.2fx as fast (%.2f..%.2f)",
+				secs(median(alone)), confRate(alone), platform(results[i]), secs(median(spread)), confRate(spread), platform(results[i+1]),
+				median(ratios), slices.Min(ratios), slices.Max(ratios)),
+			goal: "a measure (README: Links and the quota), no goal",
+			met:  true,
 		})
 	}
-	tab.notef("quota workload: the simulator enforces and advertises (X-APIG-Ratelimit-Api) %d calls per API per %v, the gateway's "+
-		"1,200 a minute scaled down to the same %.0f calls/s; every conference costs one details and one downloadurls call "+
-		"(%d KiB file); fraction = (conferences / quota rate) / elapsed; each run has a fresh simulator and starts on a window boundary.",
-		p.Quota, p.QuotaWindow, quotaRate, quotaFileSize>>10)
+	tab.notef("links workloads: one process, --concurrency 4, rate auto; record info and downloadurls each have their own quota; "+
+		"spread takes a conference's links from downloadurls when its record info call would wait on its quota more than %v.", 100*time.Millisecond)
+}
+
+// quotaModelName names a quota model in the table.
+func quotaModelName(model string, burst int) string {
+	if model == meetingtest.QuotaBucket {
+		return fmt.Sprintf("continuous bucket (burst %d)", burst)
+	}
+	return "fixed windows"
 }
 
 // benchResume: a run of one conference of 4 files is killed (SIGKILL)

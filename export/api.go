@@ -97,11 +97,13 @@ func (c *Client) Links(ctx context.Context, confUUID string) ([]File, error) {
 	}
 	var files []File
 	switch {
-	case c.cfg.Links == LinksDownloadURLs, c.cfg.Links == LinksAuto && c.linksFallback.Load():
+	case c.cfg.Links == LinksDownloadURLs, c.cfg.Links != LinksRecordInfo && c.linksFallback.Load():
 		files, err = c.downloadURLs(ctx, confUUID)
 	case c.cfg.Links == LinksRecordInfo:
 		files, err = c.recordInfo(ctx, confUUID)
-	default: // auto
+	case c.cfg.Links == LinksSpread && c.spill.source(confUUID, c.limits) == "downloadurls":
+		files, err = c.downloadURLs(ctx, confUUID)
+	default: // auto, or spread through record info
 		files, err = c.recordInfo(ctx, confUUID)
 		if err != nil && recordInfoUnavailable(err) {
 			if c.linksFallback.CompareAndSwap(false, true) {

@@ -60,7 +60,7 @@ func TestRetryAfterBeyondBudget(t *testing.T) {
 			hits.Store(0)
 			start := time.Now()
 			_, err := c.Details(ctxT(t), testConfUUID)
-			if el := time.Since(start); el > 5*time.Second {
+			if el := time.Since(start); el > time.Minute { // a safety net: waiting would take a day
 				t.Errorf("Details took %v, want an answer at once", el)
 			}
 			if err == nil || RetryAfter(err) != 24*time.Hour {
@@ -80,7 +80,7 @@ func TestRetryAfterBeyondBudget(t *testing.T) {
 			if d, again := b.Next(1, time.Since(start), err); again {
 				t.Errorf("Next = wait %v, want to give up (Retry-After beyond the budget)", d)
 			}
-			if el := time.Since(start); el > 5*time.Second {
+			if el := time.Since(start); el > time.Minute { // a safety net: waiting would take a day
 				t.Errorf("gave up after %v, want at once", el)
 			}
 		})

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -32,13 +33,16 @@ type Client struct {
 	limits *limits
 	retry  Backoff
 
-	// linksFallback is set once LinksAuto has fallen back to downloadurls.
+	// linksFallback is set once LinksAuto (or LinksSpread) has fallen back
+	// to downloadurls.
 	linksFallback atomic.Bool
 	// linksShortFinal is the longest short downloadurls page (fewer links
 	// than asked for, under the documented default of 20) that a next,
 	// empty page proved to be the last: a later page no longer than it
 	// is taken as the last without asking again (see downloadURLs).
 	linksShortFinal atomic.Int64
+	// spill is LinksSpread's choice of link API per conference.
+	spill spill
 
 	stats struct {
 		requests, retries, throttled, auths, media atomic.Int64
@@ -329,7 +333,7 @@ func (c *Client) once(ctx context.Context, r *request, tok string, out any) erro
 		return c.transportErr(ctx, actx, r.op, err, tok)
 	}
 	defer resp.Body.Close()
-	c.limits.observe(r.op, resp.Header, sent, time.Now())
+	c.limits.observe(r.op, resp.Header, sent, time.Now(), resp.StatusCode != http.StatusTooManyRequests)
 	data, rerr := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxBodyBytes+1))
 	reqID := resp.Header.Get("X-Request-Id")
 	if rerr != nil {
@@ -416,4 +420,70 @@ func stripURL(err error) error {
 		return nil
 	}
 	return err
+}
+
+// QuotaModel is what the client has learnt of how API's quota
+// (X-APIG-Ratelimit-Api) and its per-second limit
+// (X-APIG-Ratelimit-Api-Allenv) come back once spent: "fixed" (windows),
+// "continuous" (a token bucket), or "" before the gateway has said anything.
+func (c *Client) QuotaModel(api string) (quota, perSecond string) {
+	a, ok := c.limits.apis[api]
+	if !ok {
+		return "", ""
+	}
+	e := c.limits.envs[api]
+	a.mu.Lock()
+	quota = a.modelLocked()
+	a.mu.Unlock()
+	e.mu.Lock()
+	perSecond = e.modelLocked()
+	e.mu.Unlock()
+	return quota, perSecond
+}
+
+// spillWait is how long a LinksSpread conference's record info call may
+// expect to wait on its quota before the conference takes its links from
+// downloadurls instead.
+const spillWait = 100 * time.Millisecond
+
+// maxSpillMemory bounds how many conferences' link API LinksSpread keeps:
+// far more than are ever in flight (a conference's link refreshes come
+// while it is).
+const maxSpillMemory = 4096
+
+// spill remembers which API gave each conference its links, so that the
+// links a retry asks for again name the same files (the two APIs name file
+// types differently).
+type spill struct {
+	mu    sync.Mutex
+	by    map[string]string
+	order []string // oldest first, at most maxSpillMemory
+}
+
+// source is the link API of confUUID: the one it had, or for a new
+// conference "recordinfo", unless record info's quota (once the gateway has
+// said what it is: before, the client's cautious start makes every call
+// wait) would keep the call waiting more than spillWait and downloadurls'
+// would not keep it as long.
+func (s *spill) source(confUUID string, l *limits) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if src, ok := s.by[confUUID]; ok {
+		return src
+	}
+	src := "recordinfo"
+	now := time.Now()
+	if ri := l.expectedWait("recordinfo", now); l.known("recordinfo") && ri > spillWait && l.expectedWait("downloadurls", now) < ri {
+		src = "downloadurls"
+	}
+	if s.by == nil {
+		s.by = make(map[string]string)
+	}
+	if len(s.order) >= maxSpillMemory {
+		delete(s.by, s.order[0])
+		s.order = s.order[1:]
+	}
+	s.by[confUUID] = src
+	s.order = append(s.order, confUUID)
+	return src
 }

@@ -83,6 +83,13 @@ const (
 	LinksAuto         LinkSource = "auto"         // record info, falling back to downloadurls for the run
 	LinksDownloadURLs LinkSource = "downloadurls" // GET /v1/mmc/management/record/downloadurls
 	LinksRecordInfo   LinkSource = "recordinfo"   // POST /v1/mmc/rlm/record/info
+	// LinksSpread uses record info, falling back as LinksAuto does, except
+	// that a conference whose record info call would wait on its quota
+	// (more than spillWait) takes its links from downloadurls, when that
+	// quota can take the call sooner: a run bound by the links quota gets
+	// both APIs' quotas, and the conferences that spill have no platform
+	// SHA-256 or size.
+	LinksSpread LinkSource = "spread"
 )
 
 // DefaultBaseURL is the Meeting API's base URL (the Chinese mainland site;
@@ -190,9 +197,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("export: config: RetryBase/RetryMax: must not be negative")
 	}
 	switch c.Links {
-	case "", LinksAuto, LinksDownloadURLs, LinksRecordInfo:
+	case "", LinksAuto, LinksDownloadURLs, LinksRecordInfo, LinksSpread:
 	default:
-		return fmt.Errorf("export: config: Links %q: want auto, downloadurls or recordinfo", string(c.Links))
+		return fmt.Errorf("export: config: Links %q: want auto, downloadurls, recordinfo or spread", string(c.Links))
 	}
 	for _, t := range c.FileTypes {
 		if strings.TrimSpace(t) == "" {

@@ -21,27 +21,34 @@
 //     (a Retry-After beyond what is left of it gives up at once). The
 //     pipeline reuses both for whole-file retries.
 //
-//   - one rate limiter per API (details, downloadurls, recordinfo, list, delete,
-//     auth, history, historydetail, attendees, ctlrecords) shared by all
-//     goroutines, and one over all APIs. Config.Rate is
-//     RateAuto (the default: start at DefaultRate, 1.6 calls a second per
-//     API, until the gateway says more) or a ceiling the client never
-//     passes (over any second, give or take one call). Either way it
-//     follows the gateway's quota, advertised on every answer as
-//     X-APIG-Ratelimit-Api ("remain:R,limit:L,time:W";
-//     X-APIG-Ratelimit-Api-Allenv likewise for all APIs together), up and
-//     down: at most 95% of L/W, and no faster than what remains, less its
-//     own calls in flight and a reserve for the quota's other callers, over
-//     the time left in the window. The window's
-//     start is learnt from the first answer and from remain jumping up, never
-//     earlier than the true one; a spent window means no call until its end.
-//     Several processes on one app ID (the shards of a job) thus stay under
-//     the shared quota together without knowing of each other. On a 429 or
-//     APIG.0308 the whole client pauses together until Retry-After (or one
-//     second) has passed, and that API's rate is halved (at most once a
-//     second); while calls succeed it climbs back, in time rather than per
-//     call, to the rate of that 429 within 10 seconds, then probes upwards
-//     five times slower. CallStats counts tries by API and outcome.
+//   - two rate limiters per API (details, downloadurls, recordinfo, list,
+//     delete, auth, history, historydetail, attendees, ctlrecords), shared
+//     by all goroutines: one for the API's quota
+//     (X-APIG-Ratelimit-Api: "remain:R,limit:L,time:W", per minute as a
+//     rule), one for its per-second limit (X-APIG-Ratelimit-Api-Allenv, the
+//     vendor's "default API request limit"; a gateway that shares it among
+//     APIs shows as other callers taking from it). Config.Rate is RateAuto
+//     (the default: start at DefaultRate, 1.6 calls a second per API, until
+//     the gateway says more) or a ceiling the client never passes (over any
+//     second, give or take one call). Either way each limiter follows its
+//     header, at most 95% of L/W, and learns from how R moves against its
+//     own calls both how the quota comes back (fixed windows, or a bucket
+//     refilled continuously) and how much of it other callers take (the
+//     other shards of a job, on any machine): with fixed windows it paces
+//     what remains, less a reserve for the others, over the time left in the
+//     window; with continuous refill it scales its share of the quota with
+//     every caller's total consumption against a target that keeps the
+//     quota about half full. Until the answers show how the quota comes
+//     back, a per-second limit is taken to refill continuously (its share
+//     starting at a quarter of its rate) and a longer one to come back in
+//     windows. apiLimit's documentation has the details. On a
+//     429 or APIG.0308 the whole client pauses together until Retry-After
+//     (or one second) has passed, lengthened by up to a quarter at random,
+//     and that API's rate is cut to 0.5-0.7 of what it was granted (at
+//     random, at most once a second), so that processes throttled together
+//     do not come back in lockstep; it then climbs back, in time rather than
+//     per call. Client.QuotaModel says what the client learnt; CallStats
+//     counts tries by API and outcome.
 //
 // # What is retried
 //
@@ -69,7 +76,12 @@
 // follows no redirect. With LinkSource "auto" the client
 // tries record info first (it gives each file's size and SHA-256) and, the
 // first time record info answers 403, 404, 405 or 501 (not enabled), falls back
-// to downloadurls for the rest of the client's life.
+// to downloadurls for the rest of the client's life. LinkSource "spread" does
+// the same, except that a conference whose record info call would wait on
+// its quota (more than spillWait, once the gateway has told the quota) while
+// downloadurls' quota would take it sooner gets its links from downloadurls;
+// each conference keeps the API it had for its fresh links (the two APIs
+// name file types differently), so its files keep their identity.
 //
 // # Paging the recording list
 //

@@ -64,16 +64,17 @@ func TestAPILimitObserve(t *testing.T) {
 		want      float64
 		wantUntil time.Duration // > 0: nothing until the window's end, this far away
 	}{
-		{"limit below ceiling", 100, 0, "remain:19,limit:20,time:1 second", 0.95 * 20, 0},
-		{"ceiling below limit", 5, 0, "remain:19,limit:20,time:1 second", 5, 0},
+		{"limit below ceiling", 100, 0, "remain:199,limit:200,time:10 second", 0.95 * 20, 0},
+		{"ceiling below limit", 5, 0, "remain:199,limit:200,time:10 second", 5, 0},
 		{"per minute", 100, 0, "remain:99,limit:100,time:1 minute", 0.95 * 100 / 60, 0},
 		{"the gateway's format for other windows", 100, 0, "remain:9,limit:10,time:10 second", 0.9, 0},
-		{"our calls in flight count against remain", 100, 3, "remain:5,limit:20,time:1 second", 2, 0},
+		{"our calls in flight count against remain", 100, 3, "remain:5,limit:200,time:10 second", 0.2, 0},
 		{"someone else ate the quota: what is left over the window", 100, 0, "remain:2,limit:100,time:1 minute", 2.0 / 60, 0},
 		{"quota gone: nothing until the window's end", 100, 0, "remain:0,limit:100,time:1 minute", 0.95 * 100 / 60, time.Minute},
 		{"in flight use up the rest", 100, 2, "remain:2,limit:100,time:1 minute", 0.95 * 100 / 60, time.Minute},
-		{"no remain: the whole limit", 100, 0, "limit:10,time:1 second", 0.95 * 10, 0},
-		{"remain above limit is the limit", 100, 0, "remain:50,limit:10,time:1 second", 0.95 * 10, 0},
+		{"no remain: the whole limit", 100, 0, "limit:100,time:10 second", 0.95 * 10, 0},
+		{"remain above limit is the limit", 100, 0, "remain:500,limit:100,time:10 second", 0.95 * 10, 0},
+		{"a per-second limit: the ramp starts at a quarter", 100, 0, "remain:19,limit:20,time:1 second", 0.95 * 20 / 4, 0},
 		{"unparsable header changes nothing", 7, 0, "nonsense", 7, 0},
 	}
 	for _, tt := range tests {
@@ -84,7 +85,7 @@ func TestAPILimitObserve(t *testing.T) {
 			for i := range tt.inFlight {
 				a.sent(sent.Add(time.Duration(i+1) * time.Millisecond))
 			}
-			a.observeAt(tt.header, sent, now)
+			a.observeAt(tt.header, sent, now, true)
 			got, until := pace(a, now)
 			if !near(got, tt.want) {
 				t.Errorf("rate = %v, want %v", got, tt.want)
@@ -131,7 +132,7 @@ func TestAPILimitWindows(t *testing.T) {
 				a.sent(at(ms))
 			}
 			if st.header != "" {
-				a.observeAt(st.header, at(st.sent), at(st.recv))
+				a.observeAt(st.header, at(st.sent), at(st.recv), true)
 			}
 			got, until := pace(a, at(st.now))
 			if !near(got, st.want) {
@@ -166,11 +167,11 @@ func TestAPILimitReserve(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			a := newPacer(math.Inf(1), DefaultRate)
 			a.sent(at(0))
-			a.observeAt("remain:100,limit:200,time:1 minute", at(0), at(1))
+			a.observeAt("remain:100,limit:200,time:1 minute", at(0), at(1), true)
 			for i := range tt.ours {
 				a.sent(at(10 + i))
 			}
-			a.observeAt(fmt.Sprintf("remain:%d,limit:200,time:1 minute", tt.latest), at(10+tt.ours-1), at(100))
+			a.observeAt(fmt.Sprintf("remain:%d,limit:200,time:1 minute", tt.latest), at(10+tt.ours-1), at(100), true)
 			a.mu.Lock()
 			got := a.reserveLocked()
 			a.mu.Unlock()
@@ -184,16 +185,16 @@ func TestAPILimitReserve(t *testing.T) {
 func TestAPILimitAIMD(t *testing.T) {
 	a := newAPILimit(10)
 	now := time.Now()
-	a.decrease(now)
+	a.decrease(now, a.rateAt(now), 0.5)
 	if got := a.Limit(); !near(got, 5) {
 		t.Fatalf("after a 429: %v, want 5", got)
 	}
-	a.decrease(now.Add(100 * time.Millisecond)) // same burst of 429s
+	a.decrease(now.Add(100*time.Millisecond), a.rateAt(now), 0.5) // same burst of 429s
 	if got := a.Limit(); !near(got, 5) {
 		t.Errorf("second 429 within a second: %v, want still 5", got)
 	}
 	now = now.Add(1100 * time.Millisecond)
-	a.decrease(now)
+	a.decrease(now, a.rateAt(now), 0.5)
 	if got := a.Limit(); !near(got, 2.5) {
 		t.Fatalf("later 429: %v, want 2.5", got)
 	}
@@ -224,7 +225,7 @@ func TestAPILimitAIMD(t *testing.T) {
 		t.Errorf("in the end: %v, want the ceiling 10", got)
 	}
 	// The gateway's header caps the rate.
-	a.observe("remain:4,limit:4,time:1 second", now)
+	a.observe("remain:40,limit:40,time:10 second", now)
 	if got, _ := pace(a, now); !near(got, 0.95*4) {
 		t.Errorf("with a header limit of 4/s: %v, want %v", got, 0.95*4)
 	}
@@ -366,7 +367,10 @@ func TestRateModes(t *testing.T) {
 		{"auto follows the quota up", RateAuto, "remain:1199,limit:1200,time:1 minute", DefaultRate, 0.95 * 20, DefaultRate, ""},
 		{"auto follows it down", RateAuto, "remain:59,limit:60,time:1 minute", DefaultRate, 0.95, DefaultRate, ""},
 		{"a ceiling holds", 5, "remain:1199,limit:1200,time:1 minute", 5, 5, 5, ""},
-		{"the all-APIs limit binds every API", RateAuto, "", DefaultRate, 0.95, 0.95, "remain:1,limit:1,time:1 second"},
+		// X-APIG-Ratelimit-Api-Allenv is the API's own limit (the vendor's
+		// "default API request limit"); a gateway that shares it among
+		// APIs shows as other callers taking from it.
+		{"the Allenv limit binds its own API", RateAuto, "", DefaultRate, 0.95, DefaultRate, "remain:10,limit:10,time:10 second"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -376,7 +380,7 @@ func TestRateModes(t *testing.T) {
 				t.Errorf("before any answer: %v, want %v", got, tt.wantBefore)
 			}
 			if tt.allEnvAfter != "" {
-				c.limits.observe("details", http.Header{"X-Apig-Ratelimit-Api-Allenv": {tt.allEnvAfter}}, time.Now(), time.Now())
+				c.limits.observe("details", http.Header{"X-Apig-Ratelimit-Api-Allenv": {tt.allEnvAfter}}, time.Now(), time.Now(), true)
 			} else if _, err := c.Details(ctxT(t), testConfUUID); err != nil {
 				t.Fatal(err)
 			}
@@ -510,5 +514,255 @@ func TestConfigRefusesARateBelowTheFloor(t *testing.T) {
 	c := Config{BaseURL: "http://x", Credentials: Credentials{Token: "t"}, Rate: MinRate}
 	if err := c.Validate(); err != nil {
 		t.Errorf("Validate with Rate MinRate: %v", err)
+	}
+}
+
+// How the quota comes back, learnt from remain against our own calls:
+// fixed windows stay "fixed" however the calls straddle a window's end (and
+// however many are in flight across it); a bucket that refills between two
+// calls, twice within a window, is "continuous".
+func TestAPILimitLearnsHowTheQuotaComesBack(t *testing.T) {
+	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	ms := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
+	type answer struct {
+		sent, recv int // ms
+		remain     int
+		counted    bool
+	}
+	tests := []struct {
+		name    string
+		header  string // with %d for remain
+		answers []answer
+		want    string
+	}{
+		{"fixed: counts down, then a new window, calls in flight across it", "remain:%d,limit:10,time:1 second", []answer{
+			{0, 5, 9, true}, {10, 15, 8, true}, {20, 25, 5, true}, // others took 2
+			{990, 1002, 4, true}, {995, 1004, 9, true}, {998, 1006, 3, true}, // straddling the window's end
+			{1010, 1015, 8, true}, {1500, 1505, 0, true}, {1510, 1515, 0, false}, // spent, then refused
+			{2001, 2006, 9, true}, {2010, 2015, 8, true}}, "fixed"},
+		{"fixed: a refused call does not look like a comeback", "remain:%d,limit:100,time:10 second", []answer{
+			{0, 5, 1, true}, {10, 15, 0, true}, {20, 25, 0, false}, {30, 35, 0, false}, {40, 45, 0, false}}, "fixed"},
+		{"continuous: remain stays up while we take", "remain:%d,limit:20,time:1 second", []answer{
+			{0, 5, 19, true}, {50, 55, 19, true}, {100, 105, 19, true}, {150, 155, 19, true}}, "continuous"},
+		{"continuous: refills between calls while others take too", "remain:%d,limit:1200,time:1 minute", []answer{
+			{0, 5, 1000, true}, {100, 105, 999, true}, {200, 205, 998, true}, {300, 305, 999, true}, {400, 405, 999, true},
+			{500, 505, 999, true}}, "continuous"},
+		{"one comeback is not enough", "remain:%d,limit:1200,time:1 minute", []answer{
+			{0, 5, 1000, true}, {100, 105, 990, true}, {200, 205, 995, true}, {300, 305, 980, true}}, "fixed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := newPacer(math.Inf(1), DefaultRate)
+			for _, an := range tt.answers {
+				a.sent(ms(an.sent))
+				a.observeAt(fmt.Sprintf(tt.header, an.remain), ms(an.sent), ms(an.recv), an.counted)
+			}
+			a.mu.Lock()
+			got := a.modelLocked()
+			a.mu.Unlock()
+			if got != tt.want {
+				t.Errorf("model = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// continuousLimit is a limiter that has learnt a continuous quota of 20 a
+// second with a burst of 20 (remain 19 on every answer, one call every 50
+// ms), at t0 + 1 s.
+func continuousLimit(t *testing.T, t0 time.Time) *apiLimit {
+	t.Helper()
+	a := newPacer(math.Inf(1), DefaultRate)
+	for i := range 21 {
+		at := t0.Add(time.Duration(i) * 50 * time.Millisecond)
+		a.sent(at)
+		a.observeAt("remain:19,limit:20,time:1 second", at, at.Add(2*time.Millisecond), true)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.modelLocked() != "continuous" {
+		t.Fatalf("model %q, want continuous", a.modelLocked())
+	}
+	return a
+}
+
+// With a continuous quota, the share follows what the answers say: down
+// when remain falls faster than our own calls explain (others take it),
+// up while it stays full; and with nothing left, the limiter waits for the
+// refill instead of sending.
+func TestAPILimitContinuousShare(t *testing.T) {
+	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	t.Run("others drain the quota: the share goes down", func(t *testing.T) {
+		a := continuousLimit(t, t0)
+		before, _ := pace(a, t0.Add(time.Second))
+		// Our 10 calls a second; remain falls by 10 a second more than
+		// the refill: the others take 20 a second.
+		remain := 19
+		for i := range 20 {
+			at := t0.Add(time.Second + time.Duration(i+1)*100*time.Millisecond)
+			a.sent(at)
+			remain = max(2, remain-1)
+			a.observeAt(fmt.Sprintf("remain:%d,limit:20,time:1 second", remain), at, at.Add(2*time.Millisecond), true)
+		}
+		after, _ := pace(a, t0.Add(3*time.Second+5*time.Millisecond))
+		if after >= before/2 {
+			t.Errorf("rate %v before, %v after: want it at least halved", before, after)
+		}
+		if a.f.others < 10 {
+			t.Errorf("others take %v a second, want about 20", a.f.others)
+		}
+	})
+	t.Run("room: the share goes up", func(t *testing.T) {
+		a := continuousLimit(t, t0)
+		a.mu.Lock()
+		a.f.share = 2
+		a.mu.Unlock()
+		for i := range 20 {
+			at := t0.Add(time.Second + time.Duration(i+1)*100*time.Millisecond)
+			a.sent(at)
+			a.observeAt("remain:19,limit:20,time:1 second", at, at.Add(2*time.Millisecond), true)
+		}
+		if got, _ := pace(a, t0.Add(3*time.Second+5*time.Millisecond)); got <= 4 {
+			t.Errorf("rate %v after 2 s of a full quota from a share of 2, want it more than doubled", got)
+		}
+	})
+	t.Run("nothing left: wait for the refill", func(t *testing.T) {
+		a := continuousLimit(t, t0)
+		at := t0.Add(time.Second + 10*time.Millisecond)
+		a.sent(at)
+		a.observeAt("remain:0,limit:20,time:1 second", at, at.Add(2*time.Millisecond), false)
+		now := at.Add(3 * time.Millisecond)
+		_, until := pace(a, now)
+		if !until.After(now) {
+			t.Fatalf("with remain 0 the limiter grants a call now")
+		}
+		if wait := until.Sub(now); wait > time.Second {
+			t.Errorf("waits %v for the refill of a 20-a-second bucket, want well under a second", wait)
+		}
+	})
+}
+
+// A per-second limit is taken to refill continuously until a step says
+// otherwise: its share starts at a quarter of its rate and grows (doubling
+// per flowSpan at most) while the answers show the quota full; a step (a
+// comeback larger than the rate refills in the time) makes it fixed.
+func TestAPILimitPerSecondStart(t *testing.T) {
+	t0 := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	a := newPacer(math.Inf(1), DefaultRate)
+	rate := func(at time.Duration) float64 {
+		r, _ := pace(a, t0.Add(at))
+		return r
+	}
+	answer := func(at time.Duration, remain int) {
+		now := t0.Add(at)
+		a.sent(now)
+		a.observeAt(fmt.Sprintf("remain:%d,limit:20,time:1 second", remain), now, now.Add(time.Millisecond), true)
+	}
+	answer(0, 19)
+	if got := rate(time.Millisecond); !near(got, 0.95*20/4) {
+		t.Errorf("after the first answer: %v, want a quarter of 19", got)
+	}
+	a.mu.Lock()
+	model := a.modelLocked()
+	a.mu.Unlock()
+	if model != "continuous" {
+		t.Errorf("model %q, want continuous until a step says otherwise", model)
+	}
+	// Our calls, one every 100 ms, and the quota stays full: room.
+	for i := 1; i <= 10; i++ {
+		answer(time.Duration(i)*100*time.Millisecond, 19)
+	}
+	if got := rate(time.Second + time.Millisecond); got < 2*0.95*20/4 {
+		t.Errorf("after a second of a full quota: %v, want at least double the start", got)
+	}
+	// Spent, then full again 50 ms later: more than 50 ms of refill.
+	answer(1100*time.Millisecond, 0)
+	answer(1150*time.Millisecond, 19)
+	a.mu.Lock()
+	model = a.modelLocked()
+	a.mu.Unlock()
+	if model != "fixed" {
+		t.Errorf("after a step: model %q, want fixed", model)
+	}
+}
+
+// A 429 pauses the whole client for Retry-After lengthened by up to a
+// quarter, and cuts the rate to between 0.5 and 0.7 of what was granted,
+// each drawn at random: two clients throttled together come back apart.
+func TestThrottledJitter(t *testing.T) {
+	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name      string
+		jitter    float64
+		wantPause time.Duration
+		wantRate  float64
+	}{
+		{"lowest draw", 0, 2 * time.Second, 0.5 * 8},
+		{"middle draw", 0.5, 2250 * time.Millisecond, 0.6 * 8},
+		{"highest draw", 0.999999, 2500 * time.Millisecond, 0.7 * 8},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := newLimits(8, DefaultRate) // a ceiling of 8/s: what is granted before
+			l.jitter = func() float64 { return tt.jitter }
+			l.throttled("details", 2*time.Second, now)
+			if got := l.pausedUntil.Sub(now); got < tt.wantPause-time.Millisecond || got > tt.wantPause+time.Millisecond {
+				t.Errorf("paused %v, want %v", got, tt.wantPause)
+			}
+			a, _ := l.api("details")
+			if got := a.rateAt(now); math.Abs(got-tt.wantRate) > 1e-3 {
+				t.Errorf("rate after the 429 = %v, want %v", got, tt.wantRate)
+			}
+		})
+	}
+}
+
+// LinksSpread's choice for a new conference: record info, unless its quota
+// is known and a call would wait on it more than spillWait while
+// downloadurls would wait less; a conference keeps the API it had.
+func TestSpillSource(t *testing.T) {
+	now := time.Now()
+	fresh := func() *limits {
+		l := newLimits(RateAuto, DefaultRate)
+		for _, api := range []string{"recordinfo", "downloadurls"} {
+			a, _ := l.api(api)
+			a.observeAt("remain:1199,limit:1200,time:1 minute", now, now, true) // 19 a second
+		}
+		return l
+	}
+	queue := func(l *limits, api string, n int) {
+		l.mu.Lock()
+		l.waiting[api] = n
+		l.mu.Unlock()
+	}
+	tests := []struct {
+		name  string
+		setup func(l *limits)
+		want  string
+	}{
+		{"both free: record info", func(*limits) {}, "recordinfo"},
+		{"record info a call behind: still record info", func(l *limits) { queue(l, "recordinfo", 1) }, "recordinfo"},
+		{"record info four calls behind, downloadurls free: downloadurls", func(l *limits) { queue(l, "recordinfo", 4) }, "downloadurls"},
+		{"both as far behind: record info", func(l *limits) { queue(l, "recordinfo", 4); queue(l, "downloadurls", 4) }, "recordinfo"},
+		{"record info's quota not known yet: record info", func(l *limits) {
+			l.apis["recordinfo"] = newPacer(math.Inf(1), DefaultRate)
+			queue(l, "recordinfo", 4)
+		}, "recordinfo"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := fresh()
+			tt.setup(l)
+			var s spill
+			if got := s.source(testConfUUID, l); got != tt.want {
+				t.Errorf("source = %q, want %q", got, tt.want)
+			}
+			// The conference keeps it, whatever the quotas do since.
+			queue(l, "recordinfo", 0)
+			queue(l, "downloadurls", 100)
+			if got := s.source(testConfUUID, l); got != tt.want {
+				t.Errorf("the same conference again: %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

@@ -7,21 +7,30 @@
 # the same run (interleaved rounds, medians) and prints a table of RATIOS
 # (ours / baseline; 1.00 = as fast as the baseline), then runs the workloads
 # through the whole pipeline against the machine's limit (ours/limit, peak
-# RSS, quota fraction, kill-and-rerun bytes). About 6 minutes on 2 cores
-# (budget: 10); a quick run, about 2 minutes:
+# RSS, kill-and-rerun bytes) and against a gateway quota (the time against
+# the quota's and the 429s of each process, on both gateway models; record
+# info alone against --links spread). About 21 minutes on 2 cores, two
+# thirds of it quota-bound runs (the quota, not the machine, sets their
+# time). The quota rows alone, about 8 minutes:
 #
-#   MEETARCHIVE_BENCH_LARGE_MIB=16 MEETARCHIVE_BENCH_FLAT_MIB=1024 \
-#   MEETARCHIVE_BENCH_QUOTA_CONFS=100 MEETARCHIVE_BENCH_ROUNDS=3 make bench
+#   MEETARCHIVE_BENCH_ONLY=quota make bench
+#
+# and a quick run of the rest, about 3 minutes:
+#
+#   MEETARCHIVE_BENCH_LARGE_MIB=16 MEETARCHIVE_BENCH_FLAT_MIB=1024 MEETARCHIVE_BENCH_ROUNDS=3 \
+#   MEETARCHIVE_BENCH_ONLY=dir,s3,report,throughput,flat,resume make bench
 #
 # Knobs (environment): MEETARCHIVE_BENCH_ROUNDS (5), MEETARCHIVE_BENCH_FILES (16),
 # MEETARCHIVE_BENCH_FILE_MIB (16), MEETARCHIVE_BENCH_BIG_MIB (200),
 # MEETARCHIVE_BENCH_ROWS (100000), MEETARCHIVE_BENCH_OUT (keep the table in this file),
-# MEETARCHIVE_BENCH_ONLY (comma-separated groups: dir,s3,report,throughput,flat,quota,resume);
+# MEETARCHIVE_BENCH_ONLY (comma-separated groups: dir,s3,report,throughput,flat,quota,links,resume);
 # workloads: MEETARCHIVE_BENCH_WORKLOAD_ROUNDS (3), MEETARCHIVE_BENCH_LARGE_MIB (64),
 # MEETARCHIVE_BENCH_SMALL_MIB (16), MEETARCHIVE_BENCH_FLAT_BASE_MIB (256),
 # MEETARCHIVE_BENCH_FLAT_MIB (4096), MEETARCHIVE_BENCH_FLAT_ROUNDS (1),
-# MEETARCHIVE_BENCH_QUOTA_CONFS (500), MEETARCHIVE_BENCH_QUOTA (100 calls per window),
-# MEETARCHIVE_BENCH_QUOTA_WINDOW_S (5), MEETARCHIVE_BENCH_QUOTA_CEILING (20 requests/s);
+# MEETARCHIVE_BENCH_QUOTA_CONFS (500), MEETARCHIVE_BENCH_QUOTA (1200 calls per window),
+# MEETARCHIVE_BENCH_QUOTA_WINDOW_S (60), MEETARCHIVE_BENCH_QUOTA_BURST (20: the bucket's),
+# MEETARCHIVE_BENCH_QUOTA_MODELS (fixed,bucket), MEETARCHIVE_BENCH_QUOTA_STAGGER_S (10: the
+# 8 shards' starts, first to last), for the quota and links groups;
 # experiments: MEETARCHIVE_BENCH_MEMORY_MIB, MEETARCHIVE_BENCH_PART_MIB (the child's
 # --memory and --part-size), MEETARCHIVE_BENCH_CHILD_CPUPROFILE (path prefix: a CPU
 # profile of each child run). MEETARCHIVE_BENCH_S3_PID is set here from .s3/pid.

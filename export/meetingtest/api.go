@@ -101,7 +101,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.count(rt.endpoint)
-	apiHdr, allHdr, refuse := s.gateway(rt.api)
+	apiHdr, allHdr, refuse := s.gateway(rt.api, rt.endpoint)
 	w.Header().Set("X-APIG-Ratelimit-Api", apiHdr)
 	w.Header().Set("X-APIG-Ratelimit-Api-Allenv", allHdr)
 	if refuse > 0 {

@@ -268,7 +268,7 @@ func TestMediaFaults(t *testing.T) {
 }
 
 func TestLatencyHonoursCancel(t *testing.T) {
-	s := start(t, Config{Dataset: SampleDataset(), Faults: []Fault{{Endpoint: "details", Kind: "latency", Latency: time.Minute}}})
+	s := start(t, Config{Dataset: SampleDataset(), Faults: []Fault{{Endpoint: "details", Kind: "latency", Latency: time.Hour}}})
 	tok := login(t, s, "")
 	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 	defer cancel()
@@ -278,9 +278,9 @@ func TestLatencyHonoursCancel(t *testing.T) {
 	if _, err := http.DefaultClient.Do(req); err == nil {
 		t.Fatal("want a timeout error")
 	}
-	s.Close() // waits for handlers: returns quickly only if the sleep honoured cancellation
-	if el := time.Since(t0); el > 5*time.Second {
-		t.Errorf("request + Close took %v under a 1-minute latency fault", el)
+	s.Close()                                   // waits for handlers: returns quickly only if the sleep honoured cancellation
+	if el := time.Since(t0); el > time.Minute { // a safety net: the latency is an hour
+		t.Errorf("request + Close took %v under a 1-hour latency fault", el)
 	}
 }
 

@@ -2,16 +2,31 @@ package meetingtest
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
+	"strings"
 	"time"
 )
 
 // DefaultQuotaWindow is Config.QuotaWindow's default.
 const DefaultQuotaWindow = time.Minute
 
+// Quota models: how an API's quota (Config.QuotaPerAPI per QuotaWindow)
+// comes back once spent.
+const (
+	// QuotaFixed: fixed windows aligned to multiples of the window; all of
+	// the quota comes back at once when the next window starts.
+	QuotaFixed = "fixed"
+	// QuotaBucket: a token bucket refilled continuously at QuotaPerAPI per
+	// QuotaWindow that holds at most Config.QuotaBurst calls.
+	QuotaBucket = "bucket"
+)
+
 // bucket models one gateway limit, either as a token bucket (RatePerAPI,
-// RateAllEnv) or as a fixed-window quota (QuotaPerAPI). Its header shows the
-// limit and what is left of it after this request.
+// RateAllEnv, the QuotaBucket model) or as a fixed-window quota (the
+// QuotaFixed model). Its header shows the limit and what is left of it after
+// this request.
 type bucket struct {
 	limit   int
 	unit    string // the header's time: "1 second", "1 minute", "10 second"
@@ -51,6 +66,14 @@ func newBucket(rate float64, burst int, enforce bool, now time.Time) *bucket {
 // newQuota models an enforced quota of limit calls per fixed window.
 func newQuota(limit int, window time.Duration) *bucket {
 	return &bucket{limit: limit, window: window, unit: windowUnit(window), enforce: true}
+}
+
+// newFlow models an enforced token bucket that refills limit tokens per
+// window continuously, holds burst of them, starts full and shows
+// "limit:<limit>,time:<window>".
+func newFlow(limit int, window time.Duration, burst int, now time.Time) *bucket {
+	return &bucket{limit: limit, unit: windowUnit(window), enforce: true, last: now,
+		rate: float64(limit) / window.Seconds(), burst: float64(burst), tokens: float64(burst)}
 }
 
 // windowUnit renders a window as the gateway does: a count and a singular
@@ -113,6 +136,28 @@ func (b *bucket) header() string {
 	return fmt.Sprintf("remain:%d,limit:%d,time:%s", b.remain(), b.limit, b.unit)
 }
 
+// perSecondHeader shows a token bucket per second, as the gateway's Allenv
+// header does: the calls it refills in a second as the limit, the whole
+// tokens it holds (at most that limit) as remain.
+func (b *bucket) perSecondHeader() string {
+	limit := max(1, int(math.Round(b.rate)))
+	return fmt.Sprintf("remain:%d,limit:%d,time:1 second", min(limit, b.remain()), limit)
+}
+
+// gate is one API's limits for the caller: its quota, shown in
+// X-APIG-Ratelimit-Api, and (unless Config.RateAllEnv puts one limit over
+// all APIs) its per-second limit, shown in X-APIG-Ratelimit-Api-Allenv.
+type gate struct {
+	api *bucket
+	// burst is the QuotaBucket model's enforced bucket (nil otherwise):
+	// QuotaBurst calls at most, refilled at the quota's average rate. It is
+	// the API's per-second limit.
+	burst *bucket
+	// env is the API's default per-second limit when there is no burst
+	// bucket: DefaultAllEnvRate, not enforced.
+	env *bucket
+}
+
 // quotaKey is the key of one API's limit for the caller. The gateway counts
 // per API and per caller (the app); every client of the simulator
 // authenticates as its one app ID (or its one account, which belongs to the
@@ -122,46 +167,85 @@ func (s *Server) quotaKey(api string) string {
 	return s.cfg.AppID + "\x00" + api
 }
 
-// gateway accounts one API request against its API's limit and the
-// all-APIs bucket. It returns the two header values and, when an enforced
+// quotaModel is the quota model of the API behind endpoint.
+func (c *Config) quotaModel(endpoint string) string {
+	if m, ok := c.QuotaModels[endpoint]; ok && m != "" {
+		return m
+	}
+	if c.QuotaModel != "" {
+		return c.QuotaModel
+	}
+	return QuotaFixed
+}
+
+// newGate builds the limits of one API.
+func (s *Server) newGate(endpoint string, now time.Time) *gate {
+	g := &gate{}
+	c := &s.cfg
+	switch {
+	case c.QuotaPerAPI > 0 && c.quotaModel(endpoint) == QuotaBucket:
+		burst := c.QuotaBurst
+		if burst <= 0 {
+			burst = max(1, int(math.Round(float64(c.QuotaPerAPI)/c.QuotaWindow.Seconds())))
+		}
+		// The quota shown per window refills as continuously as the
+		// bucket that enforces the burst.
+		g.api = newFlow(c.QuotaPerAPI, c.QuotaWindow, c.QuotaPerAPI, now)
+		g.burst = newFlow(c.QuotaPerAPI, c.QuotaWindow, burst, now)
+	case c.QuotaPerAPI > 0:
+		g.api = newQuota(c.QuotaPerAPI, c.QuotaWindow)
+	case c.RatePerAPI > 0:
+		g.api = newBucket(c.RatePerAPI, c.RateBurst, true, now)
+	default:
+		g.api = newBucket(advertisedRate, 0, false, now)
+	}
+	if g.burst == nil {
+		g.env = newBucket(DefaultAllEnvRate, 0, false, now)
+	}
+	return g
+}
+
+// gateway accounts one API request against its API's limits and the
+// per-second limit. It returns the two header values and, when an enforced
 // limit is exceeded, how long to wait (> 0 means refuse).
-func (s *Server) gateway(api string) (apiHdr, allHdr string, refuse time.Duration) {
+func (s *Server) gateway(api, endpoint string) (apiHdr, allHdr string, refuse time.Duration) {
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	key := s.quotaKey(api)
-	b := s.buckets[key]
-	if b == nil {
-		switch {
-		case s.cfg.QuotaPerAPI > 0:
-			b = newQuota(s.cfg.QuotaPerAPI, s.cfg.QuotaWindow)
-		case s.cfg.RatePerAPI > 0:
-			b = newBucket(s.cfg.RatePerAPI, s.cfg.RateBurst, true, now)
-		default:
-			b = newBucket(advertisedRate, 0, false, now)
+	g := s.gates[key]
+	if g == nil {
+		g = s.newGate(endpoint, now)
+		s.gates[key] = g
+	}
+	if s.cfg.RateAllEnv > 0 && s.allEnv == nil {
+		s.allEnv = newBucket(s.cfg.RateAllEnv, 0, true, now)
+	}
+	limits := []*bucket{g.api, g.burst, g.env, s.allEnv}
+	for _, b := range limits {
+		if b != nil {
+			b.refill(now)
+			if w := b.wait(now); w > 0 && b.enforce {
+				refuse = max(refuse, w)
+			}
 		}
-		s.buckets[key] = b
-	}
-	if s.allEnv == nil {
-		rate, enforce := float64(DefaultAllEnvRate), false
-		if s.cfg.RateAllEnv > 0 {
-			rate, enforce = s.cfg.RateAllEnv, true
-		}
-		s.allEnv = newBucket(rate, 0, enforce, now)
-	}
-	b.refill(now)
-	s.allEnv.refill(now)
-	if w := b.wait(now); w > 0 && b.enforce {
-		refuse = w
-	}
-	if w := s.allEnv.wait(now); w > 0 && s.allEnv.enforce {
-		refuse = max(refuse, w)
 	}
 	if refuse == 0 {
-		b.take()
-		s.allEnv.take()
+		for _, b := range limits {
+			if b != nil {
+				b.take()
+			}
+		}
 	}
-	return b.header(), s.allEnv.header(), refuse
+	switch {
+	case s.allEnv != nil:
+		allHdr = s.allEnv.header()
+	case g.burst != nil:
+		allHdr = g.burst.perSecondHeader()
+	default:
+		allHdr = g.env.header()
+	}
+	return g.api.header(), allHdr, refuse
 }
 
 // retryAfterSeconds renders a wait as whole seconds, at least 1.
@@ -169,7 +253,12 @@ func retryAfterSeconds(d time.Duration) string {
 	return fmt.Sprint(max(1, int64(math.Ceil(d.Seconds()))))
 }
 
-// validateQuota checks QuotaPerAPI and QuotaWindow.
+// quotaEndpoints are the endpoints whose quota model QuotaModels may set.
+var quotaEndpoints = []string{EndpointAuth, EndpointValidate, EndpointRefresh, EndpointLogout, EndpointDetails, EndpointList,
+	EndpointDownloadURLs, EndpointRecordInfo, EndpointDelete, EndpointHistory, EndpointHistoryDetail, EndpointAttendees, EndpointCtlRecords}
+
+// validateQuota checks QuotaPerAPI, QuotaWindow, the quota models and
+// QuotaBurst.
 func (c Config) validateQuota() error {
 	switch {
 	case c.QuotaPerAPI < 0:
@@ -178,6 +267,60 @@ func (c Config) validateQuota() error {
 		return fmt.Errorf("meetingtest: config: QuotaWindow %v: want whole seconds", c.QuotaWindow)
 	case c.QuotaPerAPI > 0 && c.RatePerAPI > 0:
 		return fmt.Errorf("meetingtest: config: QuotaPerAPI and RatePerAPI: choose one per-API limit")
+	case c.QuotaBurst < 0:
+		return fmt.Errorf("meetingtest: config: QuotaBurst %d: must not be negative", c.QuotaBurst)
+	}
+	if err := checkQuotaModel("QuotaModel", c.QuotaModel); err != nil {
+		return err
+	}
+	for _, ep := range slices.Sorted(maps.Keys(c.QuotaModels)) {
+		if !slices.Contains(quotaEndpoints, ep) {
+			return fmt.Errorf("meetingtest: config: QuotaModels: endpoint %q: want one of %v", ep, quotaEndpoints)
+		}
+		if err := checkQuotaModel("QuotaModels["+ep+"]", c.QuotaModels[ep]); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+func checkQuotaModel(field, m string) error {
+	switch m {
+	case "", QuotaFixed, QuotaBucket:
+		return nil
+	}
+	return fmt.Errorf("meetingtest: config: %s %q: want %q or %q", field, m, QuotaFixed, QuotaBucket)
+}
+
+// ParseQuotaModels reads the flag form of the quota models: a model for
+// every API ("fixed" or "bucket"), then, comma-separated, an exception per
+// endpoint: "bucket", "fixed,details=bucket", "details=bucket,downloadurls=fixed".
+func ParseQuotaModels(s string) (model string, perAPI map[string]string, err error) {
+	for part := range strings.SplitSeq(s, ",") {
+		part = strings.ToLower(strings.TrimSpace(part))
+		if part == "" {
+			continue
+		}
+		ep, m, found := strings.Cut(part, "=")
+		if !found {
+			if model != "" {
+				return "", nil, fmt.Errorf("meetingtest: quota model %q: two models for every API", s)
+			}
+			model, m = part, part
+		} else {
+			ep, m = strings.TrimSpace(ep), strings.TrimSpace(m)
+			if perAPI == nil {
+				perAPI = map[string]string{}
+			}
+			perAPI[ep] = m
+		}
+		if m != QuotaFixed && m != QuotaBucket {
+			return "", nil, fmt.Errorf("meetingtest: quota model %q: %q: want %s or %s", s, m, QuotaFixed, QuotaBucket)
+		}
+	}
+	c := Config{QuotaModel: model, QuotaModels: perAPI}
+	if err := c.validateQuota(); err != nil {
+		return "", nil, err
+	}
+	return model, perAPI, nil
 }

@@ -264,12 +264,137 @@ func TestQuotaConfig(t *testing.T) {
 		{"negative", Config{QuotaPerAPI: -1}, "QuotaPerAPI -1"},
 		{"fractional window", Config{QuotaPerAPI: 1, QuotaWindow: 1500 * time.Millisecond}, "QuotaWindow 1.5s"},
 		{"with a rate", Config{QuotaPerAPI: 1, RatePerAPI: 2}, "choose one"},
+		{"bucket", Config{QuotaPerAPI: 1200, QuotaModel: QuotaBucket, QuotaBurst: 20}, ""},
+		{"unknown model", Config{QuotaPerAPI: 1, QuotaModel: "sliding"}, `QuotaModel "sliding"`},
+		{"per API", Config{QuotaPerAPI: 1, QuotaModels: map[string]string{EndpointDetails: QuotaBucket}}, ""},
+		{"per unknown API", Config{QuotaPerAPI: 1, QuotaModels: map[string]string{"media": QuotaBucket}}, `endpoint "media"`},
+		{"negative burst", Config{QuotaPerAPI: 1, QuotaBurst: -1}, "QuotaBurst -1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.cfg.Validate()
 			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
 				t.Errorf("Validate() = %v, want an error containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// The continuous model: a token bucket of QuotaBurst calls refilled at the
+// quota's average rate, the quota shown per window in X-APIG-Ratelimit-Api
+// (refilling as continuously) and the bucket per second in
+// X-APIG-Ratelimit-Api-Allenv; a call finding the bucket empty is refused.
+func TestQuotaBucket(t *testing.T) {
+	clock := newFakeClock()
+	s := start(t, Config{Dataset: SampleDataset(), Now: clock.Now, QuotaPerAPI: 1200, QuotaModel: QuotaBucket, QuotaBurst: 3})
+	tokA, tokB := login(t, s, ""), login(t, s, "other-user") // two clients of one app ID
+	details := s.URL + "/v1/mmc/management/conferences/record/files?confUUID=" + SampleDataset().Conferences[0].ConfUUID
+	list := s.URL + "/v1/mmc/management/record/files?startDate=0&endDate=1"
+	steps := []struct {
+		name             string
+		advance          time.Duration
+		url, tok         string
+		wantStatus       int
+		wantAPI, wantEnv string
+		retryAfter       string
+	}{
+		{"1st", 0, details, tokA, 200, "remain:1199,limit:1200,time:1 minute", "remain:2,limit:20,time:1 second", ""},
+		{"2nd from another client", 0, details, tokB, 200, "remain:1198,limit:1200,time:1 minute", "remain:1,limit:20,time:1 second", ""},
+		{"3rd", 0, details, tokA, 200, "remain:1197,limit:1200,time:1 minute", "remain:0,limit:20,time:1 second", ""},
+		{"4th: the burst is spent", 0, details, tokB, 429, "remain:1197,limit:1200,time:1 minute", "remain:0,limit:20,time:1 second", "1"},
+		{"other API has its own bucket", 0, list, tokA, 200, "remain:1199,limit:1200,time:1 minute", "remain:2,limit:20,time:1 second", ""},
+		{"one call back after 50 ms", 50 * time.Millisecond, details, tokA, 200, "remain:1197,limit:1200,time:1 minute", "remain:0,limit:20,time:1 second", ""},
+		{"two back after 100 ms more", 100 * time.Millisecond, details, tokA, 200, "remain:1198,limit:1200,time:1 minute", "remain:1,limit:20,time:1 second", ""},
+		{"the bucket holds the burst, the quota its window", time.Minute, details, tokB, 200, "remain:1199,limit:1200,time:1 minute", "remain:2,limit:20,time:1 second", ""},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			clock.Add(st.advance)
+			r := call(t, "GET", st.url, "", "X-Access-Token", st.tok)
+			if st.wantStatus == 429 {
+				wantError(t, r, 429, CodeThrottled)
+			} else if r.status != st.wantStatus {
+				t.Fatalf("status %d body %s", r.status, r.body)
+			}
+			if got := r.header.Get("X-APIG-Ratelimit-Api"); got != st.wantAPI {
+				t.Errorf("X-APIG-Ratelimit-Api = %q, want %q", got, st.wantAPI)
+			}
+			if got := r.header.Get("X-APIG-Ratelimit-Api-Allenv"); got != st.wantEnv {
+				t.Errorf("X-APIG-Ratelimit-Api-Allenv = %q, want %q", got, st.wantEnv)
+			}
+			if got := r.header.Get("Retry-After"); got != st.retryAfter {
+				t.Errorf("Retry-After = %q, want %q", got, st.retryAfter)
+			}
+		})
+	}
+	if got := s.Counters().Throttled; got != 1 {
+		t.Errorf("Throttled = %d, want 1", got)
+	}
+}
+
+// The quota model is chosen per API: details on a bucket, downloadurls on
+// fixed windows, in one simulator. The default burst is one second's
+// refill.
+func TestQuotaModelPerAPI(t *testing.T) {
+	clock := newFakeClock() // on a window boundary
+	ds := SampleDataset()
+	s := start(t, Config{Dataset: ds, Now: clock.Now, QuotaPerAPI: 120, RecordInfo: true,
+		QuotaModels: map[string]string{EndpointDetails: QuotaBucket}})
+	tok := login(t, s, "")
+	id := ds.Conferences[0].ConfUUID
+	details := s.URL + "/v1/mmc/management/conferences/record/files?confUUID=" + id
+	links := s.URL + "/v1/mmc/management/record/downloadurls?confUUID=" + id
+	count := func(url string) (ok int, last reply) {
+		for range 10 {
+			last = call(t, "GET", url, "", "X-Access-Token", tok)
+			if last.status == 200 {
+				ok++
+			}
+		}
+		return ok, last
+	}
+	if ok, r := count(details); ok != 2 {
+		t.Errorf("details, a bucket of 120 a minute (burst 2): %d of 10 calls at once allowed, want 2 (last answer %d %s)", ok, r.status, r.header)
+	} else if got, want := r.header.Get("X-APIG-Ratelimit-Api-Allenv"), "remain:0,limit:2,time:1 second"; got != want {
+		t.Errorf("details Allenv = %q, want %q", got, want)
+	}
+	if ok, r := count(links); ok != 10 {
+		t.Errorf("downloadurls, fixed windows of 120: %d of 10 calls at once allowed, want 10 (last answer %d)", ok, r.status)
+	} else if got, want := r.header.Get("X-APIG-Ratelimit-Api"), "remain:110,limit:120,time:1 minute"; got != want {
+		t.Errorf("downloadurls header = %q, want %q", got, want)
+	} else if got, want := r.header.Get("X-APIG-Ratelimit-Api-Allenv"), "remain:190,limit:200,time:1 second"; got != want {
+		t.Errorf("downloadurls Allenv = %q, want its own 200 per second (%q)", got, want)
+	}
+}
+
+func TestParseQuotaModels(t *testing.T) {
+	tests := []struct {
+		in        string
+		wantModel string
+		wantPer   map[string]string
+		wantErr   string
+	}{
+		{"bucket", QuotaBucket, nil, ""},
+		{"fixed", QuotaFixed, nil, ""},
+		{" Bucket , downloadurls=fixed", QuotaBucket, map[string]string{"downloadurls": QuotaFixed}, ""},
+		{"details=bucket,recordinfo=bucket", "", map[string]string{"details": QuotaBucket, "recordinfo": QuotaBucket}, ""},
+		{"", "", nil, ""},
+		{"leaky", "", nil, `"leaky"`},
+		{"bucket,fixed", "", nil, "two models"},
+		{"media=bucket", "", nil, `endpoint "media"`},
+		{"details=sliding", "", nil, `"sliding"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			model, per, err := ParseQuotaModels(tt.in)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Errorf("ParseQuotaModels(%q) error = %v, want one containing %s", tt.in, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || model != tt.wantModel || fmt.Sprint(per) != fmt.Sprint(tt.wantPer) {
+				t.Errorf("ParseQuotaModels(%q) = %q, %v, %v; want %q, %v", tt.in, model, per, err, tt.wantModel, tt.wantPer)
 			}
 		})
 	}

@@ -176,8 +176,8 @@ func TestMediaRate(t *testing.T) {
 		if r.status != 200 || len(r.body) != 128<<10 {
 			t.Fatalf("status %d, %d bytes", r.status, len(r.body))
 		}
-		if el < 350*time.Millisecond || el > 5*time.Second {
-			t.Errorf("128 KiB at 256 KiB/s took %v, want about 0.4-0.5 s", el)
+		if el < 350*time.Millisecond {
+			t.Errorf("128 KiB at 256 KiB/s took %v, want at least 0.4-0.5 s", el)
 		}
 	})
 	t.Run("cancel stops the stream", func(t *testing.T) {
@@ -191,12 +191,16 @@ func TestMediaRate(t *testing.T) {
 		_, _ = io.ReadFull(resp.Body, make([]byte, 64<<10))
 		cancel()
 		resp.Body.Close()
-		deadline := time.Now().Add(3 * time.Second)
+		deadline := time.Now().Add(time.Minute) // a safety net: the whole file takes 16 s
 		for s.Counters().MediaInFlight != 0 {
 			if time.Now().After(deadline) {
-				t.Fatal("media response still running 3 s after the client cancelled")
+				t.Fatal("media response still running a minute after the client cancelled")
 			}
 			time.Sleep(10 * time.Millisecond)
+		}
+		// The stream stopped when the client went, not at the file's end.
+		if sent, whole := s.MediaBytesServed(), int64(128<<10+4<<20); sent >= whole {
+			t.Errorf("the server sent %d bytes, the whole of both files: the cancelled stream ran on", sent)
 		}
 		if n := len(s.Served()); n != 1 {
 			t.Errorf("Served has %d entries, want 1 (the cancelled response is not complete)", n)
@@ -215,14 +219,16 @@ func TestMediaRate(t *testing.T) {
 		defer resp.Body.Close()
 		t0 := time.Now()
 		s2.Close()
-		if el := time.Since(t0); el > 3*time.Second {
+		if el := time.Since(t0); el > time.Minute { // a safety net: the stream would take 256 s
 			t.Errorf("Close took %v with a slow stream in flight", el)
 		}
 	})
 }
 
-// TestMediaThroughput streams a 200 MiB file: it must go at hundreds of MB/s
-// and without the server holding the file in memory.
+// TestMediaThroughput streams a 200 MiB file without the server holding the
+// file in memory. Its speed is logged; make bench measures the media host's
+// speed as part of the machine's limit (a busy machine would break a bound
+// on it here).
 func TestMediaThroughput(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
@@ -256,13 +262,6 @@ func TestMediaThroughput(t *testing.T) {
 	}
 	mbps := float64(size) / el.Seconds() / 1e6
 	t.Logf("200 MiB in %v: %.0f MB/s, %d MiB allocated", el, mbps, (after.TotalAlloc-before.TotalAlloc)>>20)
-	floor := 100.0
-	if raceEnabled {
-		floor = 20 // the race detector slows the copy loops
-	}
-	if mbps < floor {
-		t.Errorf("throughput %.0f MB/s, want >= %.0f", mbps, floor)
-	}
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 32<<20 {
 		t.Errorf("allocated %d MiB streaming a 200 MiB file, want < 32 MiB", alloc>>20)
 	}

@@ -104,15 +104,29 @@ type Config struct {
 	// RateBurst is the token bucket's size for RatePerAPI; 0 = one header
 	// window's worth (the limit the X-APIG-Ratelimit-Api header shows).
 	RateBurst int
-	// RateAllEnv enforces a limit over all APIs together (requests/s);
-	// 0 = not enforced (the Allenv header then advertises 200 per second).
+	// RateAllEnv enforces a limit over all APIs together (requests/s),
+	// shown in every API's X-APIG-Ratelimit-Api-Allenv; 0 = none: that
+	// header then shows the API's own per-second limit (the QuotaBucket
+	// model's bucket, else 200 per second, not enforced).
 	RateAllEnv float64
-	// QuotaPerAPI enforces a fixed-window quota: at most QuotaPerAPI calls
-	// of each API in each QuotaWindow (default one minute; whole seconds),
-	// shared by every client of the app ID, advertised in
-	// X-APIG-Ratelimit-Api; 0 = none. Not together with RatePerAPI.
+	// QuotaPerAPI enforces a quota: QuotaPerAPI calls of each API per
+	// QuotaWindow (default one minute; whole seconds), shared by every
+	// client of the app ID, advertised in X-APIG-Ratelimit-Api; 0 = none.
+	// Not together with RatePerAPI. How it comes back once spent is the
+	// API's quota model: QuotaFixed (fixed windows) or QuotaBucket (a token
+	// bucket refilled continuously, holding QuotaBurst calls).
 	QuotaPerAPI int
 	QuotaWindow time.Duration
+	// QuotaModel is every API's quota model: QuotaFixed (the default) or
+	// QuotaBucket. QuotaModels sets it per endpoint (EndpointDetails,
+	// EndpointDownloadURLs, ...), over QuotaModel.
+	QuotaModel  string
+	QuotaModels map[string]string
+	// QuotaBurst is the QuotaBucket model's bucket: the most calls of one
+	// API at once; 0 = one second's refill (QuotaPerAPI per QuotaWindow,
+	// per second, at least 1). The bucket is the API's per-second limit,
+	// shown in X-APIG-Ratelimit-Api-Allenv.
+	QuotaBurst int
 	// MaxTokensPerUser is how many live access tokens one user may hold; the
 	// next login invalidates the oldest. Default 64.
 	MaxTokensPerUser int
@@ -260,8 +274,8 @@ type Server struct {
 	userTokens   map[string][]*accessToken
 	links        map[string]*link
 	linkSweep    int
-	buckets      map[string]*bucket
-	allEnv       *bucket
+	gates        map[string]*gate
+	allEnv       *bucket // Config.RateAllEnv: one limit over all APIs (nil: none)
 	faults       []*faultState
 	faultRNG     *rand.Rand
 	reqSeq       uint64
@@ -387,6 +401,7 @@ func NewUnstarted(cfg Config) *Server {
 		panic(err)
 	}
 	cfg.setDefaults()
+	cfg.QuotaModels = maps.Clone(cfg.QuotaModels)
 	h := sha256.Sum256(binary.LittleEndian.AppendUint64([]byte("meetingtest-req"), uint64(cfg.Seed)))
 	s := &Server{
 		cfg:        cfg,
@@ -400,7 +415,7 @@ func NewUnstarted(cfg Config) *Server {
 		refresh:    make(map[string]*accessToken),
 		userTokens: make(map[string][]*accessToken),
 		links:      make(map[string]*link),
-		buckets:    make(map[string]*bucket),
+		gates:      make(map[string]*gate),
 		shaCache:   make(map[string]*shaEntry),
 		faultRNG:   rand.New(rand.NewPCG(uint64(cfg.Seed), 0x6661756c7473)), // "faults"
 	}

@@ -1,5 +1,0 @@
-//go:build race
-
-package meetingtest
-
-const raceEnabled = true
