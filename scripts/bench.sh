@@ -9,7 +9,7 @@
 # through the whole pipeline against the machine's limit (ours/limit, peak
 # RSS, kill-and-rerun bytes) and against a gateway quota (the time against
 # the quota's and the 429s of each process, on both gateway models; record
-# info alone against --links spread). About 21 minutes on 2 cores, two
+# info alone against --links spread). About 18 minutes on 2 cores, two
 # thirds of it quota-bound runs (the quota, not the machine, sets their
 # time). The quota rows alone, about 8 minutes:
 #
