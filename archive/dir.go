@@ -542,17 +542,14 @@ func (d *DirStore) Preflight(ctx context.Context) error {
 	_, werr := f.WriteString("meetarchive preflight\n")
 	serr := f.Sync()
 	// Removed while the flock is still held: once closed, another store's
-	// sweep may take the probe for a stale one and remove it first.
+	// sweep may take the probe for a stale one. Where flock is not
+	// available a sweep may take it first all the same: gone is what was
+	// wanted.
 	rerr := os.Remove(name)
 	cerr := f.Close()
-	if errors.Is(rerr, fs.ErrNotExist) {
-		rerr = nil // gone all the same
-	}
 	if err := errors.Join(werr, serr, cerr); err != nil {
 		return fail("write", err)
 	}
-	// Another store's sweep may take the probe between the close (which
-	// drops its flock) and the removal: gone is what was wanted.
 	if rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
 		return fail("remove probe", rerr)
 	}
