@@ -200,6 +200,15 @@ func asConflict(err error) error {
 	return err
 }
 
+// Lost is non-nil once the hold is no longer ours: a lease that lapsed and
+// that another run took over, as its renewal found (wrapping
+// ErrStateConflict); Put then refuses to write. A lock is never lost.
+func (h *StateHold) Lost() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.hold.lost()
+}
+
 // Release gives the hold up; calling it again does nothing.
 func (h *StateHold) Release() error {
 	h.mu.Lock()

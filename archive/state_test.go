@@ -237,15 +237,52 @@ func TestStateS3Lease(t *testing.T) {
 			t.Errorf("lease after Release: %+v, want B's, expired", lease)
 		}
 	})
+	// The lease's expiry as the bucket holds it.
+	expires := func() time.Time {
+		t.Helper()
+		out, err := b.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(b.Name), Key: aws.String(leaseKey)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer out.Body.Close()
+		var lease struct {
+			Expires time.Time `json:"expires"`
+		}
+		if err := json.NewDecoder(out.Body).Decode(&lease); err != nil {
+			t.Fatal(err)
+		}
+		return lease.Expires
+	}
 	t.Run("renewed while held", func(t *testing.T) {
-		h, err := archive.HoldState(ctx, st, "since-last", archive.HoldOptions{Holder: "A", LeaseTTL: 300 * time.Millisecond})
+		h, err := archive.HoldState(ctx, st, "since-last", archive.HoldOptions{Holder: "A", LeaseTTL: 3 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer h.Release()
-		time.Sleep(time.Second) // three TTLs: only renewal keeps it
-		if _, err := archive.HoldState(ctx, st, "since-last", archive.HoldOptions{Holder: "B"}); !errors.Is(err, archive.ErrStateHeld) {
-			t.Fatalf("after 3 TTLs of renewal: got %v, want ErrStateHeld", err)
+		// Wait for a renewal seen after the lease's first expiry (a
+		// busy machine makes that later, not false): only renewal can
+		// have kept it; then the lease is A's for most of a TTL.
+		first := expires()
+		last := first
+		for safety := time.Now().Add(2 * time.Minute); ; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(safety) {
+				t.Fatalf("no renewal of the lease (first expiry %v) seen after it, in 2 minutes", first)
+			}
+			if e := expires(); e.After(last) {
+				last = e
+				if time.Now().After(first) {
+					break
+				}
+			}
+		}
+		if hb, err := archive.HoldState(ctx, st, "since-last", archive.HoldOptions{Holder: "B"}); !errors.Is(err, archive.ErrStateHeld) {
+			if err == nil {
+				hb.Release()
+			}
+			t.Fatalf("after the lease's first expiry, renewed: got %v, want ErrStateHeld", err)
+		}
+		if h.Lost() != nil {
+			t.Errorf("the holder lost a lease it renewed: %v", h.Lost())
 		}
 	})
 	t.Run("lost lease cannot write", func(t *testing.T) {
@@ -258,7 +295,13 @@ func TestStateS3Lease(t *testing.T) {
 			t.Fatal(err)
 		}
 		putLease(`{"holder":"thief","since":"2026-01-01T00:00:00Z","expires":"2999-01-01T00:00:00Z"}`)
-		time.Sleep(300 * time.Millisecond) // the next renewal finds it gone
+		// The next renewal finds it taken (however late a busy machine
+		// runs it).
+		for safety := time.Now().Add(2 * time.Minute); h.Lost() == nil; time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(safety) {
+				t.Fatal("the holder did not find its lease taken in 2 minutes")
+			}
+		}
 		if err := h.Put(ctx, []byte("{}")); !errors.Is(err, archive.ErrStateConflict) {
 			t.Fatalf("Put after the lease was taken: got %v, want ErrStateConflict", err)
 		}

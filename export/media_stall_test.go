@@ -97,14 +97,16 @@ func TestMediaStallCountsOnlyWaiting(t *testing.T) {
 		w.Header().Set("Content-Length", strconv.Itoa(len(content)))
 		w.Write(content)
 	})
-	c := newTestClient(t, srv.URL, func(c *Config) { c.StallTimeout = 50 * time.Millisecond })
+	// A stall timeout a busy machine's scheduling does not reach, and more
+	// than it spent outside Read between reads.
+	c := newTestClient(t, srv.URL, func(c *Config) { c.StallTimeout = 500 * time.Millisecond })
 	m, err := c.OpenMedia(ctxT(t), File{ConfUUID: "c", FileType: "Hd", Name: "0_0.mp4", URL: srv.URL + "/m", Size: -1})
 	if err != nil {
 		t.Fatalf("OpenMedia: %v", err)
 	}
 	defer m.Body.Close()
 	var got []byte
-	buf := make([]byte, 1000)
+	buf := make([]byte, 4000)
 	for {
 		n, err := m.Body.Read(buf)
 		got = append(got, buf[:n]...)
@@ -114,7 +116,7 @@ func TestMediaStallCountsOnlyWaiting(t *testing.T) {
 		if err != nil {
 			t.Fatalf("after %d bytes: %v", len(got), err)
 		}
-		time.Sleep(120 * time.Millisecond) // more than the stall timeout, spent outside Read
+		time.Sleep(600 * time.Millisecond) // more than the stall timeout, spent outside Read
 	}
 	if !bytes.Equal(got, content) {
 		t.Errorf("got %d bytes, want the %d of the file", len(got), len(content))
