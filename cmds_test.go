@@ -20,12 +20,7 @@ import (
 // TestSimulateProcess: `meetarchive simulate` serves what the tests use, and
 // a run against that process archives its recordings.
 func TestSimulateProcess(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	cmd, stdout, _ := binCommand(nil, "simulate", "--addr", addr, "--conferences", "3", "--files-per-conference", "2", "--file-size", "64KiB", "--sim-app-key", testAppKey, "--app-id", testAppID)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

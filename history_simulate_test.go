@@ -15,12 +15,7 @@ import (
 // TestSimulateHistoryFlags: `meetarchive simulate` serves the meeting
 // history and its reconciliation faults from its flags.
 func TestSimulateHistoryFlags(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 4, FilesPerConference: 1, FileSize: 1 << 10, Meetings: 3, Seed: 1,
 		Start: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)})
 	hidden := ds.Conferences[1].ConfUUID

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -132,6 +133,18 @@ func simEnv(s *meetingtest.Server) map[string]string {
 		"MEETARCHIVE_RATE":              "500",
 		"MEETARCHIVE_PROGRESS_INTERVAL": "1h",
 	}
+}
+
+// freeAddr is a loopback address with a port nothing listens on now, for
+// a process the test starts.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
 
 func writeInput(t *testing.T, dir string, lines ...string) string {

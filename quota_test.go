@@ -85,12 +85,7 @@ func TestSimulateQuotaModelFlags(t *testing.T) {
 	if res := runBin(t, nil, "simulate", "--quota-per-api", "60", "--quota-model", "leaky"); res.code != 2 || !strings.Contains(res.stderr, "leaky") {
 		t.Errorf("--quota-model leaky: exit %d, want 2 naming it\n%s", res.code, res.stderr)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	base := "http://" + addr
 	cmd, _ := startBin(t, nil, func() bool {
 		c, err := net.Dial("tcp", addr)

@@ -9,13 +9,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"meetarchive/archive"
 )
@@ -60,35 +57,12 @@ func TestWriteBagLargeObjectInBoundedHeap(t *testing.T) {
 	b := Bag{Objects: []BagObject{{Path: obj.Key, Store: store, Key: obj.Key, URI: obj.URI, SHA256: obj.SHA256, Bytes: obj.Bytes}}}
 	out := filepath.Join(t.TempDir(), "bag")
 
-	runtime.GC()
-	var base runtime.MemStats
-	runtime.ReadMemStats(&base)
-	var peak atomic.Uint64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		var ms runtime.MemStats
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(20 * time.Millisecond):
-			}
-			runtime.ReadMemStats(&ms)
-			if ms.HeapInuse > peak.Load() {
-				peak.Store(ms.HeapInuse)
-			}
-		}
-	}()
+	heapGrowth := sampleHeap()
 	res, err := WriteBag(ctx, out, b)
-	close(stop)
-	wg.Wait()
+	growth := heapGrowth()
 	if err != nil {
 		t.Fatal(err)
 	}
-	growth := int64(peak.Load()) - int64(base.HeapInuse)
 	t.Logf("200 MiB object into a bag: heap in use grew by %.1f MiB", float64(growth)/(1<<20))
 	if growth >= 16<<20 {
 		t.Errorf("heap grew by %.1f MiB, want < 16 MiB", float64(growth)/(1<<20))

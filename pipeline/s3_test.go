@@ -5,9 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
-	"runtime"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -46,36 +43,13 @@ func TestS3StreamsLargeRecordingInBoundedHeap(t *testing.T) {
 	defer store.Close()
 	j.Store = store
 
-	runtime.GC()
-	var base runtime.MemStats
-	runtime.ReadMemStats(&base)
-	var peak atomic.Uint64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		var ms runtime.MemStats
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(20 * time.Millisecond):
-			}
-			runtime.ReadMemStats(&ms)
-			if ms.HeapInuse > peak.Load() {
-				peak.Store(ms.HeapInuse)
-			}
-		}
-	}()
+	heapGrowth := sampleHeap()
 	got := &rowsOf{}
 	res := j.Run(ctx, ctx, SliceSource([]Item{{ConfUUID: ds.Conferences[0].ConfUUID}}).Items(), got)
-	close(stop)
-	wg.Wait()
+	growth := heapGrowth()
 	if res.Fatal != nil || len(got.rows) != 1 || got.rows[0].Status != report.Archived {
 		t.Fatalf("rows %+v, result %+v", got.rows, res)
 	}
-	growth := int64(peak.Load()) - int64(base.HeapInuse)
 	limit := opts.MemoryBudget() + 16<<20
 	t.Logf("200 MiB upload: heap in use grew by %.1f MiB (budget %d MiB)", float64(growth)/(1<<20), opts.MemoryBudget()>>20)
 	if growth >= limit {
