@@ -377,6 +377,7 @@ type RunInfo struct {
 	Dest        string            `json:"dest"`
 	Options     map[string]string `json:"options"` // key template, lock mode, retention, links source, ...
 	Shard       string            `json:"shard"`
+	Operator    string            `json:"operator,omitempty"` // who ran it: --operator, else $USER
 }
 
 // Summary is a run's figures: the Summary sheet and summary.json.
@@ -409,6 +410,8 @@ type Summary struct {
 	// or push that failed); AddWarnings appends them to summary.json and
 	// Merge joins the shards'.
 	Warnings []string `json:"warnings"`
+	// Ledger is the run's custody ledger (see LedgerInfo); nil without one.
+	Ledger *LedgerInfo `json:"ledger,omitempty"`
 }
 
 // File names in a report directory.
