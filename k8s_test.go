@@ -21,6 +21,7 @@ import (
 
 	"meetarchive/archive"
 	"meetarchive/export/meetingtest"
+	"meetarchive/metrics"
 	"meetarchive/pipeline"
 )
 
@@ -132,7 +133,7 @@ func checkJob(t *testing.T, spec batchv1.JobSpec, fail map[int32]batchv1.PodFail
 		case push == "" && file == "":
 			t.Error("neither --metrics-push nor --metrics-file")
 		case push != "":
-			if err := checkPushURL(push); err != nil {
+			if err := metrics.CheckPushURL(push); err != nil {
 				t.Errorf("--metrics-push %q: %v", push, err)
 			}
 		}
@@ -169,7 +170,7 @@ func checkJob(t *testing.T, spec batchv1.JobSpec, fail map[int32]batchv1.PodFail
 				durations[name] = d
 			}
 		}
-		need := durations["grace"] + durations["notify-timeout"] + metricsPushTimeout
+		need := durations["grace"] + durations["notify-timeout"] + metrics.PushTimeout
 		if pod.TerminationGracePeriodSeconds == nil || time.Duration(*pod.TerminationGracePeriodSeconds)*time.Second <= need {
 			t.Errorf("terminationGracePeriodSeconds %v must exceed --grace + --notify-timeout + the metrics push (%s) so that the report, metrics and message are written",
 				pod.TerminationGracePeriodSeconds, need)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"meetarchive/export/meetingtest"
+	"meetarchive/metrics/metricstest"
 	"meetarchive/report"
 )
 
@@ -14,7 +15,7 @@ import (
 func TestRunWritesAndPushesMetrics(t *testing.T) {
 	ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 5, FilesPerConference: 1, FileSize: 4 << 10, Pending: 1, Unavailable: 1, Seed: 5})
 	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 5})
-	gw := &fakeGateway{}
+	gw := &metricstest.Gateway{}
 	srv := httptest.NewServer(gw)
 	t.Cleanup(srv.Close)
 	dir := t.TempDir()
@@ -27,23 +28,23 @@ func TestRunWritesAndPushesMetrics(t *testing.T) {
 	}
 	sum := readSummary(t, out)
 	counts := sum["counts"].(map[string]any)
-	fromFile := flatten(t, parseMetricsFile(t, file), nil)
-	pushed := gw.group(t, "job/meetarchive/shard/all")
+	fromFile := metricstest.Flatten(t, metricstest.ParseFile(t, file), nil)
+	pushed := gw.Group(t, "job/meetarchive/shard/all")
 	for _, st := range report.Statuses() {
 		want := counts[string(st)].(float64)
-		key := sampleKey("meetarchive_conferences", map[string]string{"status": string(st), "shard": "all"})
+		key := metricstest.SampleKey("meetarchive_conferences", map[string]string{"status": string(st), "shard": "all"})
 		if got, ok := fromFile[key]; !ok || got != want {
 			t.Errorf("file %s = %v (present %v), summary.json %v", key, got, ok, want)
 		}
-		pkey := sampleKey("meetarchive_conferences", map[string]string{"status": string(st), "job": "meetarchive", "shard": "all"})
+		pkey := metricstest.SampleKey("meetarchive_conferences", map[string]string{"status": string(st), "job": "meetarchive", "shard": "all"})
 		if got, ok := pushed[pkey]; !ok || got != want {
 			t.Errorf("pushed %s = %v (present %v), summary.json %v", pkey, got, ok, want)
 		}
 	}
-	if got := fromFile[sampleKey("meetarchive_archived_bytes", map[string]string{"shard": "all"})]; got != sum["bytesArchived"].(float64) {
+	if got := fromFile[metricstest.SampleKey("meetarchive_archived_bytes", map[string]string{"shard": "all"})]; got != sum["bytesArchived"].(float64) {
 		t.Errorf("archived bytes %v, summary.json %v", got, sum["bytesArchived"])
 	}
-	if got := fromFile[sampleKey("meetarchive_run_exit_code", map[string]string{"shard": "all"})]; got != 0 {
+	if got := fromFile[metricstest.SampleKey("meetarchive_run_exit_code", map[string]string{"shard": "all"})]; got != 0 {
 		t.Errorf("exit code metric %v, want 0", got)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"iter"
@@ -20,6 +21,7 @@ import (
 
 	"meetarchive/archive"
 	"meetarchive/export"
+	"meetarchive/metrics"
 	"meetarchive/pipeline"
 	"meetarchive/report"
 )
@@ -643,11 +645,11 @@ func (p *runPlan) writeMetrics(ctx context.Context, log *slog.Logger, sum report
 	if p.metrics.File == "" && p.metrics.Push == "" {
 		return err
 	}
-	m := runMetrics{Summary: sum}
+	m := metrics.Run{Summary: sum}
 	if client != nil {
 		m.Calls = client.CallStats()
 	}
-	merr := writeMetrics(context.WithoutCancel(ctx), m, p.metrics.File, p.metrics.Push)
+	merr := metrics.Write(context.WithoutCancel(ctx), m, p.metrics.File, p.metrics.Push)
 	if merr == nil {
 		return err
 	}
@@ -904,4 +906,51 @@ func cmdRun(ctx context.Context, args []string, e env) error {
 		p.silentOK = true
 	}
 	return archiveRun(ctx, p, e, nil)
+}
+
+// metricsFlags are --metrics-file and --metrics-push.
+type metricsFlags struct {
+	File string
+	Push string
+}
+
+// Help texts of the metrics flags.
+const (
+	metricsFileHelp = "write the run's Prometheus metrics to this file at the end of the run (text format, written atomically; name it *.prom in the node exporter's textfile directory)"
+	metricsPushHelp = "push the run's Prometheus metrics to the Pushgateway at this URL at the end of the run, grouped by job and shard"
+)
+
+// register binds the metrics flags.
+func (mf *metricsFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&mf.File, "metrics-file", "", metricsFileHelp)
+	fs.StringVar(&mf.Push, "metrics-push", "", metricsPushHelp)
+}
+
+// check validates the metrics flags before the run starts, as usage errors:
+// the file's directory must exist and the file must not be a directory; the
+// push URL must be http(s)://host[:port][/path] (host:port alone means http).
+func (mf *metricsFlags) check(cmd string) error {
+	if mf.File != "" {
+		if strings.HasSuffix(mf.File, string(filepath.Separator)) {
+			return usagef("%s: invalid value for --metrics-file: %q names a directory", cmd, mf.File)
+		}
+		dir := filepath.Dir(mf.File)
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return usagef("%s: --metrics-file %s: directory %s does not exist", cmd, mf.File, dir)
+		}
+		if st, err := os.Stat(mf.File); err == nil && st.IsDir() {
+			return usagef("%s: invalid value for --metrics-file: %s is a directory", cmd, mf.File)
+		} else if err == nil && !st.Mode().IsRegular() {
+			// The file is written aside and renamed over the path: a FIFO,
+			// a device (/dev/full, /dev/stdout) or a socket there would be
+			// replaced by a regular file.
+			return usagef("%s: invalid value for --metrics-file: %s is not a regular file (%s); give the path of a file", cmd, mf.File, st.Mode().Type())
+		}
+	}
+	if mf.Push != "" {
+		if err := metrics.CheckPushURL(mf.Push); err != nil {
+			return usagef("%s: invalid value for --metrics-push: %v", cmd, err)
+		}
+	}
+	return nil
 }

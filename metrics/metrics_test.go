@@ -1,12 +1,8 @@
-package main
+package metrics
 
 import (
 	"context"
 	"encoding/base64"
-	"errors"
-	"flag"
-	"fmt"
-	"io"
 	"maps"
 	"net"
 	"net/http"
@@ -17,7 +13,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,74 +21,13 @@ import (
 	"github.com/prometheus/common/model"
 
 	"meetarchive/export"
+	"meetarchive/metrics/metricstest"
 	"meetarchive/report"
 )
 
-// sampleKey names one sample as name{label=value,...}, labels sorted, values
-// raw; a label with an empty value is left out, as Prometheus treats it as
-// absent (and the Pushgateway drops it).
-func sampleKey(name string, labels map[string]string) string {
-	var parts []string
-	for _, n := range slices.Sorted(maps.Keys(labels)) {
-		if labels[n] != "" {
-			parts = append(parts, n+"="+labels[n])
-		}
-	}
-	return name + "{" + strings.Join(parts, ",") + "}"
-}
-
-// flatten turns metric families into samples; extra labels are added to every
-// sample (the Pushgateway's grouping labels). Every family must be a gauge.
-func flatten(t *testing.T, mfs map[string]*dto.MetricFamily, extra map[string]string) map[string]float64 {
-	t.Helper()
-	out := map[string]float64{}
-	for name, mf := range mfs {
-		if mf.GetType() != dto.MetricType_GAUGE {
-			t.Errorf("%s: type %v, want GAUGE", name, mf.GetType())
-		}
-		if mf.GetHelp() == "" {
-			t.Errorf("%s: no HELP", name)
-		}
-		for _, m := range mf.GetMetric() {
-			labels := maps.Clone(extra)
-			if labels == nil {
-				labels = map[string]string{}
-			}
-			for _, lp := range m.GetLabel() {
-				if _, dup := labels[lp.GetName()]; dup {
-					t.Errorf("%s: label %s both in the sample and the grouping key", name, lp.GetName())
-				}
-				labels[lp.GetName()] = lp.GetValue()
-			}
-			k := sampleKey(name, labels)
-			if _, dup := out[k]; dup {
-				t.Errorf("sample %s twice", k)
-			}
-			out[k] = m.GetGauge().GetValue()
-		}
-	}
-	return out
-}
-
-// parseMetricsFile reads a metrics file with the Prometheus text parser.
-func parseMetricsFile(t *testing.T, path string) map[string]*dto.MetricFamily {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatalf("open metrics file: %v", err)
-	}
-	defer f.Close()
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	mfs, err := p.TextToMetricFamilies(f)
-	if err != nil {
-		t.Fatalf("parse metrics file: %v", err)
-	}
-	return mfs
-}
-
 // wantSamples is what the metrics of m must be, written out from the input
 // by hand; labels go on every sample; lastSuccess < 0 means absent.
-func wantSamples(m runMetrics, lastSuccess float64, labels map[string]string) map[string]float64 {
+func wantSamples(m Run, lastSuccess float64, labels map[string]string) map[string]float64 {
 	with := func(kv ...string) map[string]string {
 		l := maps.Clone(labels)
 		if l == nil {
@@ -108,33 +42,33 @@ func wantSamples(m runMetrics, lastSuccess float64, labels map[string]string) ma
 	want := map[string]float64{}
 	for _, st := range []string{"archived", "already-archived", "pending-transcode", "unavailable", "not-found",
 		"no-files", "failed", "invalid-input", "duplicate-input", "cancelled", "planned"} {
-		want[sampleKey("meetarchive_conferences", with("status", st))] = float64(s.Counts[report.Status(st)])
+		want[metricstest.SampleKey("meetarchive_conferences", with("status", st))] = float64(s.Counts[report.Status(st)])
 	}
 	for st, n := range s.Counts {
-		want[sampleKey("meetarchive_conferences", with("status", string(st)))] = float64(n)
+		want[metricstest.SampleKey("meetarchive_conferences", with("status", string(st)))] = float64(n)
 	}
-	want[sampleKey("meetarchive_files", with())] = float64(s.Files)
-	want[sampleKey("meetarchive_archived_bytes", with())] = float64(s.BytesArchived)
+	want[metricstest.SampleKey("meetarchive_files", with())] = float64(s.Files)
+	want[metricstest.SampleKey("meetarchive_archived_bytes", with())] = float64(s.BytesArchived)
 	for api, outcomes := range m.Calls.Calls {
 		for o, n := range outcomes {
-			want[sampleKey("meetarchive_api_calls", with("api", api, "outcome", o))] = float64(n)
+			want[metricstest.SampleKey("meetarchive_api_calls", with("api", api, "outcome", o))] = float64(n)
 		}
 	}
 	for api, d := range m.Calls.Waited {
-		want[sampleKey("meetarchive_api_wait_seconds", with("api", api))] = d.Seconds()
+		want[metricstest.SampleKey("meetarchive_api_wait_seconds", with("api", api))] = d.Seconds()
 	}
-	want[sampleKey("meetarchive_api_requests", with())] = float64(m.Calls.Requests)
-	want[sampleKey("meetarchive_api_throttled_responses", with())] = float64(m.Calls.Throttled)
-	want[sampleKey("meetarchive_api_retries", with())] = float64(m.Calls.Retries)
-	want[sampleKey("meetarchive_run_duration_seconds", with())] = s.DurationSecs
-	want[sampleKey("meetarchive_run_exit_code", with())] = float64(s.ExitCode)
-	want[sampleKey("meetarchive_run_finished_timestamp_seconds", with())] = float64(s.Finished.UnixNano()) / 1e9
-	want[sampleKey("meetarchive_run_info", with("run_id", s.RunID, "version", s.Version))] = 1
+	want[metricstest.SampleKey("meetarchive_api_requests", with())] = float64(m.Calls.Requests)
+	want[metricstest.SampleKey("meetarchive_api_throttled_responses", with())] = float64(m.Calls.Throttled)
+	want[metricstest.SampleKey("meetarchive_api_retries", with())] = float64(m.Calls.Retries)
+	want[metricstest.SampleKey("meetarchive_run_duration_seconds", with())] = s.DurationSecs
+	want[metricstest.SampleKey("meetarchive_run_exit_code", with())] = float64(s.ExitCode)
+	want[metricstest.SampleKey("meetarchive_run_finished_timestamp_seconds", with())] = float64(s.Finished.UnixNano()) / 1e9
+	want[metricstest.SampleKey("meetarchive_run_info", with("run_id", s.RunID, "version", s.Version))] = 1
 	if lastSuccess >= 0 {
-		want[sampleKey("meetarchive_last_success_timestamp_seconds", with())] = lastSuccess
+		want[metricstest.SampleKey("meetarchive_last_success_timestamp_seconds", with())] = lastSuccess
 	}
 	if !m.OldestPending.IsZero() {
-		want[sampleKey("meetarchive_oldest_pending_timestamp_seconds", with())] = float64(m.OldestPending.UnixNano()) / 1e9
+		want[metricstest.SampleKey("meetarchive_oldest_pending_timestamp_seconds", with())] = float64(m.OldestPending.UnixNano()) / 1e9
 	}
 	return want
 }
@@ -175,17 +109,17 @@ var metricsT0 = time.Date(2026, 11, 30, 2, 0, 5, 250_000_000, time.UTC)
 // does not know.
 func metricsCases() []struct {
 	name     string
-	m        runMetrics
+	m        Run
 	wantLast bool // a last-success sample is expected (no earlier file)
 } {
 	return []struct {
 		name     string
-		m        runMetrics
+		m        Run
 		wantLast bool
 	}{
 		{
 			name: "success over the whole input",
-			m: runMetrics{
+			m: Run{
 				Summary: report.Summary{
 					RunInfo:  report.RunInfo{RunID: "20261130T020000Z-1a2b", Version: "v1.4.0"},
 					Finished: metricsT0, DurationSecs: 312.75, ExitCode: 0,
@@ -208,7 +142,7 @@ func metricsCases() []struct {
 		},
 		{
 			name: "failures in shard 2 of 4",
-			m: runMetrics{
+			m: Run{
 				Summary: report.Summary{
 					RunInfo:  report.RunInfo{RunID: "r-2", Version: "dev", Shard: "2/4"},
 					Finished: metricsT0.Add(time.Hour), DurationSecs: 61, ExitCode: report.ExitFailures,
@@ -224,7 +158,7 @@ func metricsCases() []struct {
 		},
 		{
 			name: "fatal before anything was counted",
-			m: runMetrics{
+			m: Run{
 				Summary: report.Summary{
 					RunInfo:  report.RunInfo{RunID: "r-3"},
 					Finished: metricsT0, DurationSecs: 0.5, ExitCode: report.ExitFatal,
@@ -234,7 +168,7 @@ func metricsCases() []struct {
 		},
 		{
 			name: "interrupted, odd label values, a status this build does not know",
-			m: runMetrics{
+			m: Run{
 				Summary: report.Summary{
 					RunInfo:  report.RunInfo{RunID: "run \"7\"\\\nnext", Version: "v2 (ünïcode)", Shard: "0/1"},
 					Finished: metricsT0, DurationSecs: 9.125, ExitCode: report.ExitInterrupted,
@@ -252,7 +186,7 @@ func TestWriteMetricsFile(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			file := filepath.Join(dir, "meetarchive.prom")
-			if err := writeMetrics(context.Background(), tc.m, file, ""); err != nil {
+			if err := Write(context.Background(), tc.m, file, ""); err != nil {
 				t.Fatalf("writeMetrics: %v", err)
 			}
 			last := -1.0
@@ -263,7 +197,7 @@ func TestWriteMetricsFile(t *testing.T) {
 			if shard == "" {
 				shard = "all"
 			}
-			got := flatten(t, parseMetricsFile(t, file), nil)
+			got := metricstest.Flatten(t, metricstest.ParseFile(t, file), nil)
 			diffSamples(t, "file", got, wantSamples(tc.m, last, map[string]string{"shard": shard}))
 
 			// The conference counts equal the summary's, and add up to its total.
@@ -375,11 +309,11 @@ func TestMetricsLastSuccess(t *testing.T) {
 			if st.before != nil {
 				st.before(t)
 			}
-			m := runMetrics{Summary: report.Summary{ExitCode: st.exit, Finished: st.finished, Counts: allCounts(nil)}}
-			if err := writeMetrics(context.Background(), m, file, ""); err != nil {
+			m := Run{Summary: report.Summary{ExitCode: st.exit, Finished: st.finished, Counts: allCounts(nil)}}
+			if err := Write(context.Background(), m, file, ""); err != nil {
 				t.Fatalf("writeMetrics: %v", err)
 			}
-			mf := parseMetricsFile(t, file)["meetarchive_last_success_timestamp_seconds"]
+			mf := metricstest.ParseFile(t, file)["meetarchive_last_success_timestamp_seconds"]
 			switch {
 			case st.want < 0 && mf != nil:
 				t.Errorf("last success = %v, want none", mf.GetMetric()[0].GetGauge().GetValue())
@@ -390,7 +324,7 @@ func TestMetricsLastSuccess(t *testing.T) {
 					t.Errorf("last success = %v, want %v", got, st.want)
 				}
 			}
-			ec := parseMetricsFile(t, file)["meetarchive_run_exit_code"]
+			ec := metricstest.ParseFile(t, file)["meetarchive_run_exit_code"]
 			if got := ec.GetMetric()[0].GetGauge().GetValue(); got != float64(st.exit) {
 				t.Errorf("exit code = %v, want %d", got, st.exit)
 			}
@@ -400,186 +334,14 @@ func TestMetricsLastSuccess(t *testing.T) {
 	}
 }
 
-// fakeGateway is a Pushgateway as far as pushing goes: PUT replaces a group,
-// POST replaces the families it sends, the body is decoded with the
-// Prometheus decoder for its Content-Type.
-type fakeGateway struct {
-	mu       sync.Mutex
-	groups   map[string]map[string]*dto.MetricFamily // path after /metrics/ -> families
-	requests []gatewayRequest
-	status   int           // answer status of pushes; 0 is 200
-	hang     chan struct{} // when set, requests wait for it or their end
-	failRead bool          // GET /metrics answers 500
-	reads    int           // GET /metrics requests
-}
-
-type gatewayRequest struct {
-	method, path, contentType, user, password string
-	labels                                    map[string]string
-}
-
-func (g *fakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if g.hang != nil {
-		select {
-		case <-g.hang:
-		case <-r.Context().Done():
-		}
-		return
-	}
-	if r.Method == http.MethodGet && r.URL.Path == "/metrics" {
-		g.serveMetrics(w)
-		return
-	}
-	rest, ok := strings.CutPrefix(r.URL.EscapedPath(), "/metrics/")
-	if !ok || (r.Method != http.MethodPut && r.Method != http.MethodPost) {
-		http.Error(w, "not a push", http.StatusMethodNotAllowed)
-		return
-	}
-	labels, err := groupingLabels(rest)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	format := expfmt.ResponseFormat(r.Header)
-	if format.FormatType() == expfmt.TypeUnknown {
-		http.Error(w, "unknown Content-Type "+r.Header.Get("Content-Type"), http.StatusUnsupportedMediaType)
-		return
-	}
-	dec := expfmt.NewDecoder(r.Body, format)
-	fams := map[string]*dto.MetricFamily{}
-	for {
-		mf := &dto.MetricFamily{}
-		if err := dec.Decode(mf); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			http.Error(w, "decode: "+err.Error(), http.StatusBadRequest)
-			return
-		}
-		fams[mf.GetName()] = mf
-	}
-	user, pw, _ := r.BasicAuth()
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.requests = append(g.requests, gatewayRequest{r.Method, r.URL.EscapedPath(), r.Header.Get("Content-Type"), user, pw, labels})
-	if g.status != 0 {
-		w.WriteHeader(g.status)
-		return
-	}
-	if g.groups == nil {
-		g.groups = map[string]map[string]*dto.MetricFamily{}
-	}
-	if r.Method == http.MethodPut || g.groups[rest] == nil {
-		g.groups[rest] = fams
-	} else {
-		maps.Copy(g.groups[rest], fams)
-	}
-}
-
-// serveMetrics answers a scrape: every group's samples with its grouping
-// labels, in the text format.
-func (g *fakeGateway) serveMetrics(w http.ResponseWriter) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.reads++
-	if g.failRead {
-		http.Error(w, "no reading today", http.StatusInternalServerError)
-		return
-	}
-	merged := map[string]*dto.MetricFamily{}
-	for path, fams := range g.groups {
-		labels, err := groupingLabels(path)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		for name, mf := range fams {
-			out := merged[name]
-			if out == nil {
-				out = &dto.MetricFamily{Name: mf.Name, Help: mf.Help, Type: mf.Type}
-				merged[name] = out
-			}
-			for _, m := range mf.GetMetric() {
-				lps := slices.Clone(m.GetLabel())
-				for _, n := range slices.Sorted(maps.Keys(labels)) {
-					lps = append(lps, &dto.LabelPair{Name: &n, Value: new(labels[n])})
-				}
-				out.Metric = append(out.Metric, &dto.Metric{Label: lps, Gauge: m.Gauge, Untyped: m.Untyped})
-			}
-		}
-	}
-	format := expfmt.NewFormat(expfmt.TypeTextPlain)
-	w.Header().Set("Content-Type", string(format))
-	enc := expfmt.NewEncoder(w, format)
-	for _, name := range slices.Sorted(maps.Keys(merged)) {
-		if err := enc.Encode(merged[name]); err != nil {
-			panic(err) // the test's own families: a bug in the test
-		}
-	}
-}
-
-// groupingLabels decodes a push path's label pairs, "name@base64" taking a
-// base64url value (padding optional), as the Pushgateway does.
-func groupingLabels(path string) (map[string]string, error) {
-	parts := strings.Split(path, "/")
-	if len(parts)%2 != 0 {
-		return nil, fmt.Errorf("odd number of path components in %q", path)
-	}
-	labels := map[string]string{}
-	for i := 0; i < len(parts); i += 2 {
-		name, value := parts[i], parts[i+1]
-		if n, ok := strings.CutSuffix(name, "@base64"); ok {
-			b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(value, "="))
-			if err != nil {
-				return nil, fmt.Errorf("label %s: %w", n, err)
-			}
-			name, value = n, string(b)
-		} else {
-			v, err := urlUnescape(value)
-			if err != nil {
-				return nil, err
-			}
-			value = v
-		}
-		labels[name] = value
-	}
-	if labels["job"] == "" {
-		return nil, fmt.Errorf("no job in %q", path)
-	}
-	return labels, nil
-}
-
-func urlUnescape(s string) (string, error) {
-	r, err := http.NewRequest(http.MethodGet, "http://x/?v="+s, nil)
-	if err != nil {
-		return "", err
-	}
-	return r.URL.Query().Get("v"), nil
-}
-
-// group returns the samples a scrape of the gateway would show for a group.
-func (g *fakeGateway) group(t *testing.T, path string) map[string]float64 {
-	t.Helper()
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	fams, ok := g.groups[path]
-	if !ok {
-		t.Fatalf("gateway has no group %s (has %v)", path, slices.Sorted(maps.Keys(g.groups)))
-	}
-	labels, err := groupingLabels(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return flatten(t, fams, labels)
-}
-
 func TestWriteMetricsPush(t *testing.T) {
 	for _, tc := range metricsCases() {
 		t.Run(tc.name, func(t *testing.T) {
-			gw := &fakeGateway{}
+			gw := &metricstest.Gateway{}
 			srv := httptest.NewServer(gw)
 			defer srv.Close()
 			file := filepath.Join(t.TempDir(), "m.prom")
-			if err := writeMetrics(context.Background(), tc.m, file, srv.URL); err != nil {
+			if err := Write(context.Background(), tc.m, file, srv.URL); err != nil {
 				t.Fatalf("writeMetrics: %v", err)
 			}
 			job, shard := tc.m.Job, tc.m.Summary.Shard
@@ -592,32 +354,32 @@ func TestWriteMetricsPush(t *testing.T) {
 			} else {
 				shard = "all"
 			}
-			if len(gw.requests) != 1 {
-				t.Fatalf("gateway got %d requests, want 1", len(gw.requests))
+			if len(gw.Requests) != 1 {
+				t.Fatalf("gateway got %d requests, want 1", len(gw.Requests))
 			}
-			req := gw.requests[0]
-			if got, want := req.path, "/metrics/"+wantPath; got != want {
+			req := gw.Requests[0]
+			if got, want := req.Path, "/metrics/"+wantPath; got != want {
 				t.Errorf("push path %s, want %s", got, want)
 			}
-			if got, want := req.labels, map[string]string{"job": job, "shard": shard}; !maps.Equal(got, want) {
+			if got, want := req.Labels, map[string]string{"job": job, "shard": shard}; !maps.Equal(got, want) {
 				t.Errorf("grouping labels %v, want %v", got, want)
 			}
 			// A PUT replaces the group; a failed run read the gateway first.
-			if req.method != http.MethodPut {
-				t.Errorf("method %s, want PUT", req.method)
+			if req.Method != http.MethodPut {
+				t.Errorf("method %s, want PUT", req.Method)
 			}
-			if wantReads := map[bool]int{true: 0, false: 1}[tc.m.Summary.ExitCode == 0]; gw.reads != wantReads {
-				t.Errorf("gateway read %d times, want %d", gw.reads, wantReads)
+			if wantReads := map[bool]int{true: 0, false: 1}[tc.m.Summary.ExitCode == 0]; gw.Reads != wantReads {
+				t.Errorf("gateway read %d times, want %d", gw.Reads, wantReads)
 			}
 			last := -1.0
 			if tc.wantLast {
 				last = float64(tc.m.Summary.Finished.UnixNano()) / 1e9
 			}
-			pushed := gw.group(t, wantPath)
+			pushed := gw.Group(t, wantPath)
 			diffSamples(t, "pushed", pushed, wantSamples(tc.m, last, map[string]string{"job": job, "shard": shard}))
 
 			// The file holds the same samples, but for the job label.
-			written := flatten(t, parseMetricsFile(t, file), map[string]string{"job": job})
+			written := metricstest.Flatten(t, metricstest.ParseFile(t, file), map[string]string{"job": job})
 			diffSamples(t, "written vs pushed", written, pushed)
 		})
 	}
@@ -627,7 +389,7 @@ func TestWriteMetricsPush(t *testing.T) {
 // file leaves the gateway's last success time as the successful run set it,
 // and replaces every other metric.
 func TestMetricsPushKeepsLastSuccess(t *testing.T) {
-	gw := &fakeGateway{}
+	gw := &metricstest.Gateway{}
 	srv := httptest.NewServer(gw)
 	defer srv.Close()
 	runs := []struct {
@@ -644,24 +406,24 @@ func TestMetricsPushKeepsLastSuccess(t *testing.T) {
 	}
 	for _, r := range runs {
 		if !t.Run(r.name, func(t *testing.T) {
-			m := runMetrics{
+			m := Run{
 				Summary: report.Summary{ExitCode: r.exit, Finished: r.finished, Counts: allCounts(map[report.Status]int{report.Archived: r.archived})},
 				Calls:   export.CallStats{Calls: r.calls},
 			}
-			if err := writeMetrics(context.Background(), m, "", srv.URL+"/"); err != nil {
+			if err := Write(context.Background(), m, "", srv.URL+"/"); err != nil {
 				t.Fatalf("writeMetrics: %v", err)
 			}
-			got := gw.group(t, "job/meetarchive/shard/all")
+			got := gw.Group(t, "job/meetarchive/shard/all")
 			labels := map[string]string{"job": "meetarchive", "shard": "all"}
-			if v, ok := got[sampleKey("meetarchive_last_success_timestamp_seconds", labels)]; !ok || v != r.want {
+			if v, ok := got[metricstest.SampleKey("meetarchive_last_success_timestamp_seconds", labels)]; !ok || v != r.want {
 				t.Errorf("gateway's last success = %v (present %v), want %v", v, ok, r.want)
 			}
-			if v := got[sampleKey("meetarchive_run_exit_code", labels)]; v != float64(r.exit) {
+			if v := got[metricstest.SampleKey("meetarchive_run_exit_code", labels)]; v != float64(r.exit) {
 				t.Errorf("gateway's exit code = %v, want %d", v, r.exit)
 			}
 			st := maps.Clone(labels)
 			st["status"] = "archived"
-			if v := got[sampleKey("meetarchive_conferences", st)]; v != float64(r.archived) {
+			if v := got[metricstest.SampleKey("meetarchive_conferences", st)]; v != float64(r.archived) {
 				t.Errorf("gateway's archived count = %v, want %d", v, r.archived)
 			}
 			// Each run's calls replaced the previous run's, not added to them.
@@ -677,7 +439,7 @@ func TestMetricsPushKeepsLastSuccess(t *testing.T) {
 				for o := range os {
 					l := maps.Clone(labels)
 					l["api"], l["outcome"] = api, o
-					want = append(want, sampleKey("meetarchive_api_calls", l))
+					want = append(want, metricstest.SampleKey("meetarchive_api_calls", l))
 				}
 			}
 			sort.Strings(want)
@@ -691,10 +453,10 @@ func TestMetricsPushKeepsLastSuccess(t *testing.T) {
 }
 
 func TestWriteMetricsErrors(t *testing.T) {
-	okRun := runMetrics{Summary: report.Summary{ExitCode: 0, Finished: metricsT0, Counts: allCounts(nil)}}
+	okRun := Run{Summary: report.Summary{ExitCode: 0, Finished: metricsT0, Counts: allCounts(nil)}}
 	tests := []struct {
 		name      string
-		gateway   *fakeGateway
+		gateway   *metricstest.Gateway
 		url       func(srv string) string // the push URL; nil: no push
 		file      func(dir string) string // the metrics file; nil: none
 		ctx       func() (context.Context, context.CancelFunc)
@@ -709,7 +471,7 @@ func TestWriteMetricsErrors(t *testing.T) {
 		},
 		{
 			name:     "gateway error: the file is still written",
-			gateway:  &fakeGateway{status: http.StatusInternalServerError},
+			gateway:  &metricstest.Gateway{Status: http.StatusInternalServerError},
 			url:      func(s string) string { return s },
 			file:     func(d string) string { return filepath.Join(d, "m.prom") },
 			wantErr:  []string{"metrics push to", "500"},
@@ -717,7 +479,7 @@ func TestWriteMetricsErrors(t *testing.T) {
 		},
 		{
 			name:     "missing directory: the push still happens",
-			gateway:  &fakeGateway{},
+			gateway:  &metricstest.Gateway{},
 			url:      func(s string) string { return s },
 			file:     func(d string) string { return filepath.Join(d, "no-such-dir", "m.prom") },
 			wantErr:  []string{"metrics file", "no-such-dir"},
@@ -734,7 +496,7 @@ func TestWriteMetricsErrors(t *testing.T) {
 		},
 		{
 			name:    "gateway hangs: the context's deadline ends the push",
-			gateway: &fakeGateway{hang: make(chan struct{})},
+			gateway: &metricstest.Gateway{Hang: make(chan struct{})},
 			url:     func(s string) string { return s },
 			ctx: func() (context.Context, context.CancelFunc) {
 				return context.WithTimeout(context.Background(), 300*time.Millisecond)
@@ -744,7 +506,7 @@ func TestWriteMetricsErrors(t *testing.T) {
 		},
 		{
 			name:     "credentials in the URL go as basic auth, never into the error",
-			gateway:  &fakeGateway{status: http.StatusUnauthorized},
+			gateway:  &metricstest.Gateway{Status: http.StatusUnauthorized},
 			url:      func(s string) string { return strings.Replace(s, "://", "://pusher:s3cr3t-pw@", 1) },
 			wantErr:  []string{"metrics push to", "401"},
 			notInErr: "s3cr3t-pw",
@@ -763,8 +525,8 @@ func TestWriteMetricsErrors(t *testing.T) {
 			if tc.gateway != nil {
 				srv := httptest.NewServer(tc.gateway)
 				defer srv.Close()
-				if tc.gateway.hang != nil {
-					defer close(tc.gateway.hang)
+				if tc.gateway.Hang != nil {
+					defer close(tc.gateway.Hang)
 				}
 				pushURL = srv.URL
 			}
@@ -780,7 +542,7 @@ func TestWriteMetricsErrors(t *testing.T) {
 			}
 			defer cancel()
 			start := time.Now()
-			err := writeMetrics(ctx, okRun, file, pushURL)
+			err := Write(ctx, okRun, file, pushURL)
 			if tc.maxSecond > 0 && time.Since(start).Seconds() > tc.maxSecond {
 				t.Errorf("writeMetrics took %v, want under %vs", time.Since(start), tc.maxSecond)
 			}
@@ -799,16 +561,14 @@ func TestWriteMetricsErrors(t *testing.T) {
 				t.Errorf("error %q shows %q", err, tc.notInErr)
 			}
 			if tc.gateway != nil {
-				tc.gateway.mu.Lock()
-				n := len(tc.gateway.requests)
-				reqs := slices.Clone(tc.gateway.requests)
-				tc.gateway.mu.Unlock()
+				reqs := tc.gateway.Pushes()
+				n := len(reqs)
 				if n != tc.wantPush {
 					t.Errorf("gateway answered %d pushes, want %d", n, tc.wantPush)
 				}
 				if tc.notInErr != "" && n > 0 {
-					if reqs[0].user != "pusher" || reqs[0].password != "s3cr3t-pw" {
-						t.Errorf("basic auth %q:%q, want pusher:s3cr3t-pw", reqs[0].user, reqs[0].password)
+					if reqs[0].User != "pusher" || reqs[0].Password != "s3cr3t-pw" {
+						t.Errorf("basic auth %q:%q, want pusher:s3cr3t-pw", reqs[0].User, reqs[0].Password)
 					}
 				}
 			}
@@ -828,56 +588,6 @@ func TestWriteMetricsErrors(t *testing.T) {
 	}
 }
 
-func TestMetricsFlags(t *testing.T) {
-	dir := t.TempDir()
-	tests := []struct {
-		name    string
-		args    []string
-		wantErr string // "" for valid
-	}{
-		{name: "none", args: nil},
-		{name: "file in an existing dir", args: []string{"--metrics-file", filepath.Join(dir, "m.prom")}},
-		{name: "file in the working dir", args: []string{"--metrics-file", "m.prom"}},
-		{name: "file in a missing dir", args: []string{"--metrics-file", filepath.Join(dir, "nope", "m.prom")}, wantErr: "--metrics-file " + filepath.Join(dir, "nope", "m.prom") + ": directory"},
-		{name: "file is a directory", args: []string{"--metrics-file", dir}, wantErr: "is a directory"},
-		{name: "file ends in a slash", args: []string{"--metrics-file", dir + "/"}, wantErr: "names a directory"},
-		{name: "push URL", args: []string{"--metrics-push", "http://pushgateway.monitoring:9091"}},
-		{name: "push https URL with a path prefix", args: []string{"--metrics-push", "https://gw.example/prefix"}},
-		{name: "push host:port", args: []string{"--metrics-push", "pushgateway:9091"}},
-		{name: "push URL with credentials", args: []string{"--metrics-push", "http://u:p@gw:9091"}},
-		{name: "push ftp", args: []string{"--metrics-push", "ftp://gw:21"}, wantErr: "want an http or https URL"},
-		{name: "push without host", args: []string{"--metrics-push", "http://"}, wantErr: "has no host"},
-		{name: "push with query", args: []string{"--metrics-push", "http://gw:9091?x=1"}, wantErr: "no query"},
-		{name: "push with the job path", args: []string{"--metrics-push", "http://gw:9091/metrics/job/x"}, wantErr: "base URL"},
-		{name: "push not a URL", args: []string{"--metrics-push", "http://gw:port"}, wantErr: "not a URL"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			fs := flag.NewFlagSet("run", flag.ContinueOnError)
-			fs.SetOutput(io.Discard)
-			var mf metricsFlags
-			mf.register(fs)
-			if err := fs.Parse(tc.args); err != nil {
-				t.Fatalf("parse: %v", err)
-			}
-			err := mf.check("run")
-			if tc.wantErr == "" {
-				if err != nil {
-					t.Fatalf("check: %v", err)
-				}
-				return
-			}
-			var ue *usageError
-			if !errors.As(err, &ue) {
-				t.Fatalf("check: %v (%T), want a usage error", err, err)
-			}
-			if !strings.Contains(err.Error(), tc.wantErr) {
-				t.Errorf("error %q does not contain %q", err, tc.wantErr)
-			}
-		})
-	}
-}
-
 // startPushgateway runs the real Pushgateway that scripts/pushgateway.sh
 // installs (or $MEETARCHIVE_TEST_PUSHGATEWAY) on a free port of 127.0.0.1,
 // stopped when the test ends; the test is skipped when there is none.
@@ -885,7 +595,7 @@ func startPushgateway(t *testing.T) string {
 	t.Helper()
 	bin := os.Getenv("MEETARCHIVE_TEST_PUSHGATEWAY")
 	if bin == "" {
-		bin = filepath.Join(".bin", "pushgateway")
+		bin = filepath.Join("..", ".bin", "pushgateway")
 	}
 	if _, err := exec.LookPath(bin); err != nil {
 		t.Skipf("no Pushgateway binary at %s (bash scripts/pushgateway.sh install): %v", bin, err)
@@ -974,7 +684,7 @@ func scrapeGroup(t *testing.T, base, job, shard string) (map[string]float64, flo
 				if mf.GetType() != dto.MetricType_GAUGE {
 					t.Errorf("%s: type %v, want GAUGE", name, mf.GetType())
 				}
-				out[sampleKey(name, labels)] = m.GetGauge().GetValue()
+				out[metricstest.SampleKey(name, labels)] = m.GetGauge().GetValue()
 			}
 		}
 	}
@@ -989,7 +699,7 @@ func TestMetricsRealPushgateway(t *testing.T) {
 	cases := metricsCases()
 	type push struct {
 		name     string
-		m        runMetrics
+		m        Run
 		withFile bool
 		wantLast float64 // -1: none
 	}
@@ -999,7 +709,7 @@ func TestMetricsRealPushgateway(t *testing.T) {
 	failed.Summary.Counts = allCounts(map[report.Status]int{report.Failed: 3, report.Archived: 1})
 	failed.Calls = export.CallStats{Calls: map[string]map[string]int64{"list": {"http-5xx": 5}}, Requests: 5, Retries: 4}
 	failed.OldestPending = time.Time{}
-	lastOf := func(m runMetrics) float64 { return float64(m.Summary.Finished.UnixNano()) / 1e9 }
+	lastOf := func(m Run) float64 { return float64(m.Summary.Finished.UnixNano()) / 1e9 }
 	pushes := []push{
 		{name: cases[0].name, m: cases[0].m, wantLast: lastOf(cases[0].m)},
 		{name: cases[1].name, m: cases[1].m, wantLast: -1},
@@ -1014,7 +724,7 @@ func TestMetricsRealPushgateway(t *testing.T) {
 			if p.withFile {
 				file = filepath.Join(t.TempDir(), "m.prom")
 			}
-			if err := writeMetrics(context.Background(), p.m, file, base); err != nil {
+			if err := Write(context.Background(), p.m, file, base); err != nil {
 				t.Fatalf("writeMetrics: %v", err)
 			}
 			job, shard := p.m.job(), p.m.shard()
@@ -1025,7 +735,7 @@ func TestMetricsRealPushgateway(t *testing.T) {
 			want := wantSamples(p.m, p.wantLast, map[string]string{"job": job, "shard": shard})
 			diffSamples(t, "scraped", got, want)
 			if p.withFile {
-				written := flatten(t, parseMetricsFile(t, file), map[string]string{"job": job})
+				written := metricstest.Flatten(t, metricstest.ParseFile(t, file), map[string]string{"job": job})
 				diffSamples(t, "written vs scraped", written, got)
 			}
 		})
@@ -1055,33 +765,33 @@ func TestMetricsLastSuccessSources(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			gw := &fakeGateway{}
+			gw := &metricstest.Gateway{}
 			srv := httptest.NewServer(gw)
 			defer srv.Close()
 			file := filepath.Join(t.TempDir(), "m.prom")
-			ok := func(h int) runMetrics {
-				return runMetrics{Summary: report.Summary{ExitCode: 0, Finished: metricsT0.Add(time.Duration(h) * time.Hour), Counts: allCounts(nil)}}
+			ok := func(h int) Run {
+				return Run{Summary: report.Summary{ExitCode: 0, Finished: metricsT0.Add(time.Duration(h) * time.Hour), Counts: allCounts(nil)}}
 			}
 			if tc.fileAt >= 0 {
-				if err := writeMetrics(context.Background(), ok(tc.fileAt), file, ""); err != nil {
+				if err := Write(context.Background(), ok(tc.fileAt), file, ""); err != nil {
 					t.Fatal(err)
 				}
 			}
 			if tc.gatewayAt >= 0 {
-				if err := writeMetrics(context.Background(), ok(tc.gatewayAt), "", srv.URL); err != nil {
+				if err := Write(context.Background(), ok(tc.gatewayAt), "", srv.URL); err != nil {
 					t.Fatal(err)
 				}
 			}
-			gw.mu.Lock()
-			gw.failRead = tc.failRead
-			gw.requests = nil
-			gw.mu.Unlock()
+			gw.Locked(func() {
+				gw.FailRead = tc.failRead
+				gw.Requests = nil
+			})
 
-			failed := runMetrics{Summary: report.Summary{ExitCode: report.ExitFailures, Finished: metricsT0.Add(10 * time.Hour), Counts: allCounts(map[report.Status]int{report.Failed: 1})}}
-			if err := writeMetrics(context.Background(), failed, file, srv.URL); err != nil {
+			failed := Run{Summary: report.Summary{ExitCode: report.ExitFailures, Finished: metricsT0.Add(10 * time.Hour), Counts: allCounts(map[report.Status]int{report.Failed: 1})}}
+			if err := Write(context.Background(), failed, file, srv.URL); err != nil {
 				t.Fatalf("writeMetrics: %v", err)
 			}
-			key := sampleKey("meetarchive_last_success_timestamp_seconds", map[string]string{"job": "meetarchive", "shard": "all"})
+			key := metricstest.SampleKey("meetarchive_last_success_timestamp_seconds", map[string]string{"job": "meetarchive", "shard": "all"})
 			check := func(what string, samples map[string]float64, want float64) {
 				t.Helper()
 				got, ok := samples[key]
@@ -1093,14 +803,14 @@ func TestMetricsLastSuccessSources(t *testing.T) {
 				case want >= 0 && got != want:
 					t.Errorf("%s: last success %v, want %v", what, got, want)
 				}
-				if got := samples[sampleKey("meetarchive_run_exit_code", map[string]string{"job": "meetarchive", "shard": "all"})]; got != 1 {
+				if got := samples[metricstest.SampleKey("meetarchive_run_exit_code", map[string]string{"job": "meetarchive", "shard": "all"})]; got != 1 {
 					t.Errorf("%s: exit code %v, want 1", what, got)
 				}
 			}
-			check("file", flatten(t, parseMetricsFile(t, file), map[string]string{"job": "meetarchive"}), tc.wantFile)
-			check("gateway", gw.group(t, "job/meetarchive/shard/all"), tc.wantGateway)
-			if len(gw.requests) != 1 || gw.requests[0].method != tc.wantMethod {
-				t.Errorf("pushes %+v, want one %s", gw.requests, tc.wantMethod)
+			check("file", metricstest.Flatten(t, metricstest.ParseFile(t, file), map[string]string{"job": "meetarchive"}), tc.wantFile)
+			check("gateway", gw.Group(t, "job/meetarchive/shard/all"), tc.wantGateway)
+			if len(gw.Requests) != 1 || gw.Requests[0].Method != tc.wantMethod {
+				t.Errorf("pushes %+v, want one %s", gw.Requests, tc.wantMethod)
 			}
 		})
 	}
@@ -1111,13 +821,13 @@ func TestMetricsLastSuccessSources(t *testing.T) {
 func TestMetricsUnsetFinished(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "m.prom")
 	before := float64(time.Now().UnixNano()) / 1e9
-	if err := writeMetrics(context.Background(), runMetrics{Summary: report.Summary{Counts: allCounts(nil)}}, file, ""); err != nil {
+	if err := Write(context.Background(), Run{Summary: report.Summary{Counts: allCounts(nil)}}, file, ""); err != nil {
 		t.Fatal(err)
 	}
 	after := float64(time.Now().UnixNano()) / 1e9
-	got := flatten(t, parseMetricsFile(t, file), nil)
+	got := metricstest.Flatten(t, metricstest.ParseFile(t, file), nil)
 	l := map[string]string{"shard": "all"}
-	fin, last := got[sampleKey("meetarchive_run_finished_timestamp_seconds", l)], got[sampleKey("meetarchive_last_success_timestamp_seconds", l)]
+	fin, last := got[metricstest.SampleKey("meetarchive_run_finished_timestamp_seconds", l)], got[metricstest.SampleKey("meetarchive_last_success_timestamp_seconds", l)]
 	if fin < before || fin > after {
 		t.Errorf("finished %v, want within [%v, %v]", fin, before, after)
 	}

@@ -1,15 +1,18 @@
-package main
+// Package metrics writes a run's Prometheus metrics: a file in the text
+// format for the node exporter's textfile collector (--metrics-file) and a
+// push to a Pushgateway (--metrics-push). Like notify, it tells the outside
+// world about a run that has ended, from its report.Summary; it keeps the
+// Prometheus modules out of report and pipeline.
+package metrics
 
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -50,18 +53,18 @@ import (
 const (
 	metricsNamespace = "meetarchive"
 
-	// defaultMetricsJob is the Pushgateway job name when runMetrics.Job is "".
+	// defaultMetricsJob is the Pushgateway job name when Run.Job is "".
 	defaultMetricsJob = "meetarchive"
 	// metricsShardAll is the shard label of a run over the whole input.
 	metricsShardAll = "all"
-	// metricsPushTimeout bounds a push when the caller's context has no deadline.
-	metricsPushTimeout = 15 * time.Second
+	// PushTimeout bounds a push when the caller's context has no deadline.
+	PushTimeout = 15 * time.Second
 
 	lastSuccessMetric = metricsNamespace + "_last_success_timestamp_seconds"
 )
 
-// runMetrics is what a run's metrics are made of, filled at the end of the run.
-type runMetrics struct {
+// Run is what a run's metrics are made of, filled at the end of the run.
+type Run struct {
 	// Summary is the run's summary.json: Counts, Files, BytesArchived,
 	// DurationSecs, ExitCode, Finished, Shard, RunID and Version are used.
 	Summary report.Summary
@@ -77,7 +80,7 @@ type runMetrics struct {
 }
 
 // job is the Pushgateway job name.
-func (m runMetrics) job() string {
+func (m Run) job() string {
 	if m.Job == "" {
 		return defaultMetricsJob
 	}
@@ -85,7 +88,7 @@ func (m runMetrics) job() string {
 }
 
 // shard is the shard label value: the --shard value, or "all".
-func (m runMetrics) shard() string {
+func (m Run) shard() string {
 	if m.Summary.Shard == "" {
 		return metricsShardAll
 	}
@@ -93,14 +96,14 @@ func (m runMetrics) shard() string {
 }
 
 // finished is when the run finished: Summary.Finished, or now if unset.
-func (m runMetrics) finished() time.Time {
+func (m Run) finished() time.Time {
 	if m.Summary.Finished.IsZero() {
 		return time.Now()
 	}
 	return m.Summary.Finished
 }
 
-// writeMetrics writes the run's metrics to file (when not "") and pushes them
+// Write writes the run's metrics to file (when not "") and pushes them
 // to the Pushgateway at pushURL (when not ""), grouped by job and shard. It
 // does both even when one fails and returns their errors joined.
 //
@@ -123,7 +126,7 @@ func (m runMetrics) finished() time.Time {
 // URL are sent as basic auth and never shown in errors. The read and the
 // push are bounded by ctx, or by 15 s when ctx has no deadline; at SIGTERM
 // pass a context that the signal did not cancel (context.WithoutCancel).
-func writeMetrics(ctx context.Context, m runMetrics, file, pushURL string) error {
+func Write(ctx context.Context, m Run, file, pushURL string) error {
 	if file == "" && pushURL == "" {
 		return nil
 	}
@@ -132,7 +135,7 @@ func writeMetrics(ctx context.Context, m runMetrics, file, pushURL string) error
 	}
 	if _, ok := ctx.Deadline(); !ok && pushURL != "" {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, metricsPushTimeout)
+		ctx, cancel = context.WithTimeout(ctx, PushTimeout)
 		defer cancel()
 	}
 	base, user := splitURLUser(pushURL)
@@ -181,7 +184,7 @@ func writeMetrics(ctx context.Context, m runMetrics, file, pushURL string) error
 
 // metricsRegistry builds a private registry holding the run's metrics, every
 // sample with the constant labels given.
-func metricsRegistry(m runMetrics, lastSuccess float64, haveLast bool, labels prometheus.Labels) (*prometheus.Registry, error) {
+func metricsRegistry(m Run, lastSuccess float64, haveLast bool, labels prometheus.Labels) (*prometheus.Registry, error) {
 	reg := prometheus.NewRegistry()
 	r := prometheus.WrapRegistererWith(labels, reg)
 	var errs []error
@@ -406,56 +409,9 @@ func redactURL(s string) string {
 	return u.Redacted()
 }
 
-// metricsFlags are --metrics-file and --metrics-push.
-type metricsFlags struct {
-	File string
-	Push string
-}
-
-// Help texts of the metrics flags.
-const (
-	metricsFileHelp = "write the run's Prometheus metrics to this file at the end of the run (text format, written atomically; name it *.prom in the node exporter's textfile directory)"
-	metricsPushHelp = "push the run's Prometheus metrics to the Pushgateway at this URL at the end of the run, grouped by job and shard"
-)
-
-// register binds the metrics flags.
-func (mf *metricsFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&mf.File, "metrics-file", "", metricsFileHelp)
-	fs.StringVar(&mf.Push, "metrics-push", "", metricsPushHelp)
-}
-
-// check validates the metrics flags before the run starts, as usage errors:
-// the file's directory must exist and the file must not be a directory; the
-// push URL must be http(s)://host[:port][/path] (host:port alone means http).
-func (mf *metricsFlags) check(cmd string) error {
-	if mf.File != "" {
-		if strings.HasSuffix(mf.File, string(filepath.Separator)) {
-			return usagef("%s: invalid value for --metrics-file: %q names a directory", cmd, mf.File)
-		}
-		dir := filepath.Dir(mf.File)
-		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			return usagef("%s: --metrics-file %s: directory %s does not exist", cmd, mf.File, dir)
-		}
-		if st, err := os.Stat(mf.File); err == nil && st.IsDir() {
-			return usagef("%s: invalid value for --metrics-file: %s is a directory", cmd, mf.File)
-		} else if err == nil && !st.Mode().IsRegular() {
-			// The file is written aside and renamed over the path: a FIFO,
-			// a device (/dev/full, /dev/stdout) or a socket there would be
-			// replaced by a regular file.
-			return usagef("%s: invalid value for --metrics-file: %s is not a regular file (%s); give the path of a file", cmd, mf.File, st.Mode().Type())
-		}
-	}
-	if mf.Push != "" {
-		if err := checkPushURL(mf.Push); err != nil {
-			return usagef("%s: invalid value for --metrics-push: %v", cmd, err)
-		}
-	}
-	return nil
-}
-
-// checkPushURL accepts what push.New accepts and a Pushgateway can serve:
+// CheckPushURL accepts what push.New accepts and a Pushgateway can serve:
 // an http or https URL with a host and no query or fragment, or host:port.
-func checkPushURL(s string) error {
+func CheckPushURL(s string) error {
 	raw := s
 	if !strings.Contains(s, "://") {
 		raw = "http://" + s
