@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"meetarchive/archive"
+	"meetarchive/console"
 	"meetarchive/pipeline"
 	"meetarchive/report"
 )
@@ -116,9 +117,9 @@ func readDirNames(dir string) ([]string, error) {
 }
 
 func runBag(ctx context.Context, f bagFlags, opts archive.Options, e env) error {
-	scr := newScreen(e.stderr, f.quiet)
-	log := f.log.logger(scr.or(e.stderr))
-	opts.Logger = sdkLogger{log}
+	scr := console.NewScreen(e.stderr, f.quiet)
+	log := f.log.logger(scr.Or(e.stderr))
+	opts.Logger = console.SDKLogger{Log: log}
 	sel := pipeline.BagSelection{From: f.from.t}
 	if !f.to.t.IsZero() {
 		sel.To = pipeline.EndOfDay(f.to.t)
@@ -153,7 +154,7 @@ func runBag(ctx context.Context, f bagFlags, opts archive.Options, e env) error 
 	}
 	if len(plan.Problems) > 0 {
 		for _, p := range plan.Problems {
-			fmt.Fprintf(e.stdout, "cannot bag\t%s\n", termText(p))
+			fmt.Fprintf(e.stdout, "cannot bag\t%s\n", console.Text(p))
 			log.Error("bag: cannot bag", "problem", p)
 		}
 		fmt.Fprintf(e.stdout, "no bag written: %d problems\n", len(plan.Problems))
@@ -163,19 +164,19 @@ func runBag(ctx context.Context, f bagFlags, opts archive.Options, e env) error 
 		log.Warn("bag: conference has nothing archived: the bag holds its manifest rows only", "confUUID", conf)
 	}
 	plan.Info = bagInfo(f, log)
-	prog := newProgressDisplay(scr, log, len(plan.Objects), "objects", f.quiet, 5*time.Second)
+	prog := console.NewProgress(scr, log, len(plan.Objects), "objects", f.quiet, 5*time.Second)
 	for _, o := range plan.Objects {
 		prog.Estimate(max(o.Bytes, 0)) // one estimate per object: the display averages over them
 	}
 	plan.Progress = prog
 	res, err := pipeline.WriteBag(ctx, f.out, plan.Bag)
-	prog.close()
+	prog.Close()
 	switch {
 	case ctx.Err() != nil:
 		return errInterrupted
 	case errors.Is(err, pipeline.ErrBagIncomplete):
 		for _, fl := range res.Failures {
-			fmt.Fprintf(e.stdout, "%s\t%s\t%s\n", fl.Status, termText(fl.URI), termText(fmt.Sprint(fl.Err)))
+			fmt.Fprintf(e.stdout, "%s\t%s\t%s\n", fl.Status, console.Text(fl.URI), console.Text(fmt.Sprint(fl.Err)))
 			log.Error("bag", "status", fl.Status, "object", fl.URI, "err", fl.Err)
 		}
 		fmt.Fprintf(e.stdout, "no bag written: %d of %d objects failed\n", len(res.Failures), len(plan.Objects))
@@ -185,9 +186,9 @@ func runBag(ctx context.Context, f bagFlags, opts archive.Options, e env) error 
 	case err != nil:
 		return &fatalError{err: err}
 	}
-	log.Info("bag written", "dir", absPath(res.Dir), "conferences", plan.Bagged, "files", res.Files, "bytes", res.Bytes)
+	log.Info("bag written", "dir", console.AbsPath(res.Dir), "conferences", plan.Bagged, "files", res.Files, "bytes", res.Bytes)
 	if !f.quiet {
-		fmt.Fprintln(e.stdout, termText(absPath(res.Dir)))
+		fmt.Fprintln(e.stdout, console.Text(console.AbsPath(res.Dir)))
 	}
 	return nil
 }

@@ -30,6 +30,7 @@ import (
 
 	"meetarchive/archive"
 	"meetarchive/archive/archivetest"
+	"meetarchive/console"
 	"meetarchive/export/meetingtest"
 	"meetarchive/pipeline"
 	"meetarchive/report"
@@ -586,8 +587,8 @@ func TestBagOfDemoArchive(t *testing.T) {
 	if res.code != 0 {
 		t.Fatalf("bag: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
-	if got := strings.TrimSpace(res.stdout); got != absPath(out) {
-		t.Errorf("stdout %q, want the bag's path %s", got, absPath(out))
+	if got := strings.TrimSpace(res.stdout); got != console.AbsPath(out) {
+		t.Errorf("stdout %q, want the bag's path %s", got, console.AbsPath(out))
 	}
 	quiet := filepath.Join(t.TempDir(), "bag")
 	if res := runBin(t, nil, "bag", "--manifest", manifest, "--dest", filepath.Join(demo, "archive"), "--out", quiet, "--quiet"); res.code != 0 || res.stdout != "" {

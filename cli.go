@@ -48,14 +48,6 @@ func (e *failedError) Is(target error) bool { return target == errItemsFailed }
 
 func failedf(format string, a ...any) error { return &failedError{msg: fmt.Sprintf(format, a...)} }
 
-// termText makes text fit for a terminal line: every control character
-// (ESC, BEL, CR, LF, NUL...), invalid UTF-8 and the bidirectional
-// overrides escaped visibly as the report does (report.CleanText, without
-// a length limit), so that text from an API, a manifest or a path can
-// neither drive the terminal nor forge a line. Everything printed to
-// stdout or stderr outside the logger goes through it.
-func termText(s string) string { return report.CleanText(s, math.MaxInt, false) }
-
 // exitCode maps the error of a subcommand to the process exit code.
 func exitCode(err error) int {
 	var ue *usageError
@@ -216,20 +208,6 @@ func formatBytes(n int64) string {
 		return fmt.Sprintf("%dKiB", n>>10)
 	}
 	return strconv.FormatInt(n, 10)
-}
-
-// humanBytes renders a byte count for people: 1.5 GiB.
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // dateFlag accepts 2024-01-31 or an RFC 3339 time.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"meetarchive/archive"
+	"meetarchive/console"
 	"meetarchive/export"
 	"meetarchive/export/meetingtest"
 	"meetarchive/pipeline"
@@ -92,7 +93,7 @@ func cmdList(ctx context.Context, args []string, e env) error {
 // listCell is a cell of list's CSV: control characters escaped (the
 // subject may keep its line breaks and tabs, as in the manifest) and a
 // formula neutralised.
-func listCell(s string) string { return report.Neutralize(termText(s)) }
+func listCell(s string) string { return report.Neutralize(console.Text(s)) }
 
 // cmdVerify streams every archived object of a manifest (or of a
 // sha256sums.txt) back and checks it.
@@ -134,9 +135,9 @@ func cmdVerify(ctx context.Context, args []string, e env) error {
 		}
 	}
 	opts.ReadOnly = true
-	scr := newScreen(e.stderr, quiet)
-	log := lf.logger(scr.or(e.stderr))
-	opts.Logger = sdkLogger{log}
+	scr := console.NewScreen(e.stderr, quiet)
+	log := lf.logger(scr.Or(e.stderr))
+	opts.Logger = console.SDKLogger{Log: log}
 	set := &verifySet{ctx: ctx, opts: opts, byRoot: map[string]*verifyGroup{}, reportPath: reportPath}
 	defer set.close()
 	if dest != "" {
@@ -300,9 +301,9 @@ func (v *verifySet) groupOf(uri string) (*verifyGroup, string, error) {
 // verify streams every object back and prints what is wrong, in full,
 // on stdout (above the status line on a terminal), then the counts; with
 // --report it writes every check to that file too.
-func (v *verifySet) verify(log *slog.Logger, scr *screen, e env, quiet bool) error {
-	prog := newProgressDisplay(scr, log, v.total, "objects", quiet, 5*time.Second)
-	stdout := scr.above(e.stdout)
+func (v *verifySet) verify(log *slog.Logger, scr *console.Screen, e env, quiet bool) error {
+	prog := console.NewProgress(scr, log, v.total, "objects", quiet, 5*time.Second)
+	stdout := scr.Above(e.stdout)
 	for _, g := range v.groups {
 		for _, it := range g.items {
 			prog.Estimate(it.Bytes) // one per object: the display averages over them
@@ -324,12 +325,12 @@ func (v *verifySet) verify(log *slog.Logger, scr *screen, e env, quiet bool) err
 			if res.Status != archive.VerifyOK {
 				bad++
 				msg := errText(res.Err)
-				fmt.Fprintf(stdout, "%s\t%s\t%s\n", res.Status, termText(g.uris[i]), termText(msg))
+				fmt.Fprintf(stdout, "%s\t%s\t%s\n", res.Status, console.Text(g.uris[i]), console.Text(msg))
 				log.Error("verify", "status", res.Status, "object", g.uris[i], "err", msg)
 			}
 		}
 	}
-	prog.close()
+	prog.Close()
 	var sidecars string
 	if v.dest != nil && v.confs != nil {
 		var n int
@@ -345,7 +346,7 @@ func (v *verifySet) verify(log *slog.Logger, scr *screen, e env, quiet bool) err
 			v.total, counts["ok"], counts["missing"], counts["mismatch"], counts["error"])
 		fmt.Fprint(e.stdout, sidecars)
 		if v.reportPath != "" && reportErr == nil {
-			fmt.Fprintf(e.stdout, "report: %s\n", termText(absPath(v.reportPath)))
+			fmt.Fprintf(e.stdout, "report: %s\n", console.Text(console.AbsPath(v.reportPath)))
 		}
 	}
 	switch {
@@ -356,7 +357,7 @@ func (v *verifySet) verify(log *slog.Logger, scr *screen, e env, quiet bool) err
 	case bad > 0:
 		where := "listed above"
 		if v.reportPath != "" {
-			where += " and in " + absPath(v.reportPath)
+			where += " and in " + console.AbsPath(v.reportPath)
 		}
 		return failedf("verify: %d of %d checks failed (%s)", bad, v.total+len(v.confs), where)
 	}
@@ -401,7 +402,7 @@ func (v *verifySet) verifySidecars(log *slog.Logger, e env) (int, string) {
 		}
 		bad++
 		msg := errText(res.Err)
-		fmt.Fprintf(e.stdout, "%s\t%s\t%s\n", res.Status, termText(uri), termText(msg))
+		fmt.Fprintf(e.stdout, "%s\t%s\t%s\n", res.Status, console.Text(uri), console.Text(msg))
 		log.Error("verify sidecar", "status", res.Status, "sidecar", uri, "confUUID", conf, "err", msg)
 	}
 	return bad, fmt.Sprintf("checked %d sidecars: %d ok, %d missing, %d mismatched, %d errors\n",
@@ -431,7 +432,7 @@ func cmdMerge(args []string, e env) error {
 		return &fatalError{err: fmt.Errorf("merge: %w", err)}
 	}
 	for _, p := range report.Paths(out) {
-		fmt.Fprintln(e.stdout, termText(p))
+		fmt.Fprintln(e.stdout, console.Text(p))
 	}
 	return nil
 }
@@ -460,7 +461,7 @@ func cmdReport(args []string, e env) error {
 		return &fatalError{err: fmt.Errorf("report: %w", err)}
 	}
 	for _, p := range report.Paths(dir) {
-		fmt.Fprintln(e.stdout, termText(p))
+		fmt.Fprintln(e.stdout, console.Text(p))
 	}
 	return nil
 }
@@ -509,7 +510,7 @@ func cmdDemo(ctx context.Context, args []string, e env) error {
 	fmt.Fprintf(e.stdout, "meetarchive demo: simulator at %s, %d conferences\n", srv.URL, len(ds.Conferences))
 	// The counts by status are in the closing summary, on stderr.
 	return archiveRun(ctx, p, e, func(s report.Summary) {
-		fmt.Fprintf(e.stdout, "archived %d conferences (%s) into %s in %.1fs\n", s.Counts[report.Archived], humanBytes(s.BytesArchived), termText(absPath(flags.Dest)), s.DurationSecs)
+		fmt.Fprintf(e.stdout, "archived %d conferences (%s) into %s in %.1fs\n", s.Counts[report.Archived], console.HumanBytes(s.BytesArchived), console.Text(console.AbsPath(flags.Dest)), s.DurationSecs)
 		fmt.Fprintln(e.stdout, "report:")
 	})
 }

@@ -8,13 +8,11 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -397,26 +395,6 @@ func TestHostileErrorTextIsEscapedOnTheTerminal(t *testing.T) {
 	}
 }
 
-func TestTermText(t *testing.T) {
-	tests := []struct{ name, in, want string }{
-		{"plain", "report/manifest.csv", "report/manifest.csv"},
-		{"unicode stays", "季度评审 Kundengespräch", "季度评审 Kundengespräch"},
-		{"ESC and BEL", "\x1b]0;x\x07", `\x1b]0;x\x07`},
-		{"line breaks", "a\r\nb", `a\r\nb`},
-		{"NUL and DEL", "a\x00b\x7f", `a\x00b\x7f`},
-		{"C1 and bidi", "a\u009bb\u202ec", `a\u009bb\u202ec`},
-		{"invalid UTF-8", "a\xffb", `a\xffb`},
-		{"long text is not cut", strings.Repeat("x", 10000), strings.Repeat("x", 10000)},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := termText(tc.in); got != tc.want {
-				t.Errorf("termText(%q) = %q, want %q", tc.in, got, tc.want)
-			}
-		})
-	}
-}
-
 // TestPlaybackURLsKeepNoCredential: playback links signed the way CDNs
 // sign them (auth_key=, sign=, t=, a token as a path segment, user:pass@,
 // a fragment route with token=) reach no output file, sidecar or log line
@@ -729,41 +707,5 @@ func TestQuietIsQuiet(t *testing.T) {
 	// The warnings it held back are shown once it failed.
 	if !strings.Contains(res.stderr, "level=WARN") || !strings.Contains(res.stderr, "record info is not available") {
 		t.Errorf("a failed --quiet run does not show the warnings it held back:\n%s", res.stderr)
-	}
-}
-
-// TestQuietHandlerHoldsWarnings: under --quiet errors are written at once,
-// warnings (with their attributes) only on flush, in order, at most
-// maxHeldLogs of them and then a count of the rest.
-func TestQuietHandlerHoldsWarnings(t *testing.T) {
-	var buf bytes.Buffer
-	held := &heldLogs{}
-	log := slog.New(quietHandler{Handler: slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn}), held: held})
-	conf := log.With("confUUID", "c1")
-	conf.Warn("first warning")
-	log.Error("an error")
-	log.Info("not even held")
-	if got := buf.String(); !strings.Contains(got, "an error") || strings.Contains(got, "warning") || strings.Contains(got, "not even") {
-		t.Fatalf("before flush: %q, want the error alone", got)
-	}
-	for i := range maxHeldLogs + 4 {
-		log.Warn("more", "i", i)
-	}
-	buf.Reset()
-	held.flush(context.Background())
-	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	if len(lines) != maxHeldLogs+1 {
-		t.Fatalf("flushed %d lines, want %d", len(lines), maxHeldLogs+1)
-	}
-	if !strings.Contains(lines[0], `msg="first warning" confUUID=c1`) {
-		t.Errorf("first held line %q, want the first warning with its attributes", lines[0])
-	}
-	if !strings.Contains(lines[len(lines)-1], "held back 5 more warnings") {
-		t.Errorf("last line %q, want the count of the 5 dropped", lines[len(lines)-1])
-	}
-	buf.Reset()
-	held.flush(context.Background())
-	if buf.Len() != 0 {
-		t.Errorf("a second flush wrote %q", buf.String())
 	}
 }

@@ -18,8 +18,7 @@ import (
 	"runtime/debug"
 	"syscall"
 
-	"golang.org/x/term"
-
+	"meetarchive/console"
 	"meetarchive/pipeline"
 	"meetarchive/report"
 )
@@ -76,9 +75,9 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		slog.New(slog.NewJSONHandler(stderr, nil)).Error("meetarchive: "+err.Error(), args...)
 		return code
 	}
-	fmt.Fprintf(stderr, "meetarchive: %s\n", termText(err.Error()))
+	fmt.Fprintf(stderr, "meetarchive: %s\n", console.Text(err.Error()))
 	if c != "" {
-		fmt.Fprintf(stderr, "meetarchive: %s: %s, then run it again\n", c, termText(hint))
+		fmt.Fprintf(stderr, "meetarchive: %s: %s, then run it again\n", c, console.Text(hint))
 	}
 	return code
 }
@@ -175,7 +174,7 @@ func versionString() string {
 type logFlags struct {
 	format choiceFlag
 	level  choiceFlag
-	held   *heldLogs // --quiet: warnings held back until the end (see quiet)
+	held   *console.Held // --quiet: warnings held back until the end (see quiet)
 }
 
 func addLogFlags(c *command) *logFlags {
@@ -195,7 +194,7 @@ func addLogFlags(c *command) *logFlags {
 func (l *logFlags) quiet() {
 	if !l.level.set {
 		l.level.value = "warn"
-		l.held = &heldLogs{}
+		l.held = &console.Held{}
 	}
 }
 
@@ -203,47 +202,10 @@ func (l *logFlags) quiet() {
 // back are written when it failed (a non-zero exit code), dropped when not.
 func (l *logFlags) endQuiet(ctx context.Context, err error) {
 	if l.held != nil && exitCode(err) != report.ExitOK {
-		l.held.flush(ctx)
+		l.held.Flush(ctx)
 	}
 }
 
 func (l *logFlags) logger(w io.Writer) *slog.Logger {
-	var lv slog.Level
-	_ = lv.UnmarshalText([]byte(l.level.value))
-	opts := &slog.HandlerOptions{Level: lv}
-	if _, live := w.(*screen); live { // a person watching: the clock is on the wall
-		opts.ReplaceAttr = func(groups []string, a slog.Attr) slog.Attr {
-			if len(groups) == 0 && a.Key == slog.TimeKey && l.format.value == "text" {
-				return slog.Attr{}
-			}
-			return a
-		}
-	}
-	var h slog.Handler = slog.NewTextHandler(w, opts)
-	if l.format.value == "json" {
-		h = slog.NewJSONHandler(w, opts)
-	}
-	if l.held != nil {
-		h = quietHandler{Handler: h, held: l.held}
-	}
-	return slog.New(h)
-}
-
-// isTerminal reports whether w is a terminal (a live status line) or not (log lines).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// terminalWidth is the width in columns of the terminal w, 0 when unknown.
-func terminalWidth(w io.Writer) int {
-	f, ok := w.(*os.File)
-	if !ok {
-		return 0
-	}
-	width, _, err := term.GetSize(int(f.Fd()))
-	if err != nil {
-		return 0
-	}
-	return width
+	return console.NewLogger(w, l.format.value, l.level.value, l.held)
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode"
 
+	"meetarchive/console"
 	"meetarchive/notify"
 	"meetarchive/report"
 )
@@ -88,7 +89,7 @@ func (p *runPlan) notifyEnd(ctx context.Context, log *slog.Logger, err error) er
 	if len(n.URLs) == 0 || (n.On.value != notifyOnAlways && code == report.ExitOK) {
 		return err
 	}
-	r := notify.Run{Command: "meetarchive run", ExitCode: code, Err: err, Out: absPath(p.out)}
+	r := notify.Run{Command: "meetarchive run", ExitCode: code, Err: err, Out: console.AbsPath(p.out)}
 	r.Host, _ = os.Hostname()
 	sum, ours := p.writtenSummary()
 	if ours {

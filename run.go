@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"meetarchive/archive"
+	"meetarchive/console"
 	"meetarchive/export"
 	"meetarchive/metrics"
 	"meetarchive/pipeline"
@@ -71,7 +72,7 @@ func defaultSinceLastFlags() sinceLastFlags {
 const (
 	defaultConcurrency      = 4
 	defaultGrace            = 30 * time.Second
-	defaultProgressInterval = 30 * time.Second
+	defaultProgressInterval = console.DefaultInterval
 )
 
 func defaultRunFlags() *runFlags {
@@ -377,16 +378,16 @@ func inside(p, dir string) bool {
 // counts them. Every run ends with a short closing summary on stderr
 // (closingSummary), after the warnings --quiet held back.
 func archiveRun(ctx context.Context, p *runPlan, e env, onDone func(report.Summary)) error {
-	scr := newScreen(e.stderr, p.quiet)
-	log := p.log.logger(scr.or(e.stderr))
+	scr := console.NewScreen(e.stderr, p.quiet)
+	log := p.log.logger(scr.Or(e.stderr))
 	err := p.notifyEnd(ctx, log, p.archiveJob(ctx, log, scr, e, onDone))
 	p.log.endQuiet(ctx, err)
-	p.closingSummary(scr.or(e.stderr), scr.width(), err)
+	p.closingSummary(scr.Or(e.stderr), scr.Width(), err)
 	return err
 }
 
 // archiveJob is archiveRun up to the notification.
-func (p *runPlan) archiveJob(ctx context.Context, log *slog.Logger, scr *screen, e env, onDone func(report.Summary)) error {
+func (p *runPlan) archiveJob(ctx context.Context, log *slog.Logger, scr *console.Screen, e env, onDone func(report.Summary)) error {
 	started := time.Now().UTC()
 	if e.getenv("GOGC") == "" { // GOGC in the environment wins
 		defer debug.SetGCPercent(debug.SetGCPercent(archive.GCPercent))
@@ -441,13 +442,13 @@ func (p *runPlan) archiveJob(ctx context.Context, log *slog.Logger, scr *screen,
 	if err != nil {
 		return err
 	}
-	prog := newProgressDisplay(scr, log, total, "conferences", p.quiet, p.interval)
+	prog := console.NewProgress(scr, log, total, "conferences", p.quiet, p.interval)
 	// On a terminal the status line counts the pipeline's per-file and
 	// per-conference events, and the closing summary says what "run
 	// finished" says: they are logged at debug there.
 	events := log
 	if scr != nil {
-		events = slog.New(debugEvents{log.Handler()})
+		events = slog.New(console.DebugEvents{Handler: log.Handler()})
 	}
 	for _, r := range known { // a date range knows every size up front
 		prog.Estimate(int64(r.RcdSize) << 20)
@@ -462,7 +463,7 @@ func (p *runPlan) archiveJob(ctx context.Context, log *slog.Logger, scr *screen,
 		if inc != nil {
 			rows = inc.Rows(w) // notes outcomes for the next state
 		}
-		res = job.Run(stop, work, items.Items(), rowCounter{RowWriter: rows, c: prog.counters})
+		res = job.Run(stop, work, items.Items(), rowCounter{RowWriter: rows, p: prog})
 		if err := items.Err(); err != nil && res.Fatal == nil {
 			res.Fatal = fmt.Errorf("reading --input: %w", err)
 		}
@@ -471,7 +472,7 @@ func (p *runPlan) archiveJob(ctx context.Context, log *slog.Logger, scr *screen,
 		}
 	}
 	release()
-	prog.close()
+	prog.Close()
 	sum, err := finishReport(w, res, p.out, p.silentOK, events, e, onDone)
 	err = p.finishSinceLast(ctx, inc, sum, res, err, log)
 	return p.writeMetrics(ctx, log, sum, client, err)
@@ -724,7 +725,7 @@ func (p *runPlan) build(ctx context.Context, log *slog.Logger) (*export.Client, 
 		return nil, nil, usagef("run: %v", err)
 	}
 	opts := p.archive
-	opts.Logger = sdkLogger{log}
+	opts.Logger = console.SDKLogger{Log: log}
 	store, err := archive.Open(ctx, p.dest, opts)
 	if err != nil {
 		return nil, nil, usagef("run: --dest %s: %v", p.dest, err)
@@ -757,7 +758,7 @@ func finishReport(w *report.Writer, res pipeline.Result, out string, silentOK bo
 	}
 	if !silentOK || code != report.ExitOK {
 		for _, p := range report.Paths(out) {
-			fmt.Fprintln(e.stdout, termText(p))
+			fmt.Fprintln(e.stdout, console.Text(p))
 		}
 	}
 	switch code {
@@ -863,7 +864,7 @@ func logSummary(log *slog.Logger, s report.Summary) {
 		}
 	}
 	if s.EstimatedBytes > 0 {
-		args = append(args, "estimated_bytes", s.EstimatedBytes, "estimated", humanBytes(s.EstimatedBytes))
+		args = append(args, "estimated_bytes", s.EstimatedBytes, "estimated", console.HumanBytes(s.EstimatedBytes))
 	}
 	if s.Verdict.Text != "" {
 		args = append(args, "verdict", s.Verdict.Text)
@@ -875,14 +876,6 @@ func newRunID(t time.Time) string {
 	b := make([]byte, 3)
 	_, _ = rand.Read(b)
 	return t.Format("20060102T150405Z") + "-" + hex.EncodeToString(b)
-}
-
-// absPath is for messages: the absolute form of a path when it can be had.
-func absPath(p string) string {
-	if a, err := filepath.Abs(p); err == nil {
-		return a
-	}
-	return p
 }
 
 func cmdRun(ctx context.Context, args []string, e env) error {
@@ -953,4 +946,30 @@ func (mf *metricsFlags) check(cmd string) error {
 		}
 	}
 	return nil
+}
+
+// rowCounter passes a conference's rows on to the report and counts them
+// for the display (files, failures) on the way.
+type rowCounter struct {
+	pipeline.RowWriter
+	p *console.Progress
+}
+
+func (r rowCounter) AddAll(rows ...report.Row) error {
+	r.p.CountRows(rows)
+	return r.RowWriter.AddAll(rows...)
+}
+
+// closingSummary prints the run's closing summary on w (stderr): not
+// after a --quiet run that exits 0, nor with --log-format json (the "run
+// finished" record carries the same), nor when the run wrote no report of
+// its own (the error line says why). width is the terminal's, 0 off one.
+func (p *runPlan) closingSummary(w io.Writer, width int, err error) {
+	code := exitCode(err)
+	if (p.silentOK && code == report.ExitOK) || p.log.format.value == "json" {
+		return
+	}
+	if sum, ours := p.writtenSummary(); ours {
+		console.Closing(w, width, sum, code, p.out)
+	}
 }

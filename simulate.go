@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"meetarchive/console"
 	"meetarchive/export/meetingtest"
 )
 
@@ -101,8 +102,8 @@ func cmdSimulate(ctx context.Context, args []string, e env) error {
 	if err := cfg.Validate(); err != nil {
 		return usagef("simulate: %v", err)
 	}
-	fmt.Fprintf(e.stdout, "simulating the Meeting API at http://%s with %d conferences\n", termText(addr), len(cfg.Dataset.Conferences))
-	fmt.Fprintf(e.stdout, "  export MEETARCHIVE_API=http://%s MEETARCHIVE_APP_ID=%s MEETARCHIVE_APP_KEY=<the --sim-app-key value>\n", termText(addr), termText(cfg.AppID))
+	fmt.Fprintf(e.stdout, "simulating the Meeting API at http://%s with %d conferences\n", console.Text(addr), len(cfg.Dataset.Conferences))
+	fmt.Fprintf(e.stdout, "  export MEETARCHIVE_API=http://%s MEETARCHIVE_APP_ID=%s MEETARCHIVE_APP_KEY=<the --sim-app-key value>\n", console.Text(addr), console.Text(cfg.AppID))
 	if err := meetingtest.Serve(ctx, addr, cfg); err != nil && ctx.Err() == nil {
 		return usagef("simulate: %v", err)
 	}

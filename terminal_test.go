@@ -673,61 +673,6 @@ func TestVerifyWritesItsReport(t *testing.T) {
 	}
 }
 
-// TestStatusLine: the status line fits the terminal, dropping parts from
-// the right but never the failures, and says when sizes are estimated.
-func TestStatusLine(t *testing.T) {
-	s := snapshot{Done: 150, Total: 300, Files: 298, Failed: 2, Bytes: 10 << 20, Rate: 1 << 20, ETA: 12 * time.Second}
-	est := s
-	est.EstByte = 20 << 20
-	tests := []struct {
-		name  string
-		s     snapshot
-		width int
-		want  string
-	}{
-		{"wide", s, 200, "[##########..........] 150/300 conferences | 298 files | 10.0 MiB, 1.0 MiB/s | ETA 12s | 2 failed"},
-		{"estimated", est, 200, "[##########..........] 150/300 conferences | 298 files | 10.0 MiB of ~20.0 MiB, 1.0 MiB/s | ETA 12s | 2 failed"},
-		{"no ETA yet", snapshot{Total: 300}, 200, "[....................] 0/300 conferences | 0 files | 0 B, 0 B/s | ETA -- | 0 failed"},
-		{"narrow", s, 80, "[##########..........] 150/300 conferences | 298 files | 2 failed"},
-		{"very narrow", s, 50, "[##########..........] 150/300 conferences | 2 fa"},
-		{"done", snapshot{Done: 300, Total: 300, ETA: 0}, 200, "[####################] 300/300 conferences | 0 files | 0 B, 0 B/s | ETA -- | 0 failed"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := statusLine(tt.s, "conferences", tt.width)
-			if got != tt.want {
-				t.Errorf("got  %q\nwant %q", got, tt.want)
-			}
-			if n := len([]rune(got)); n >= tt.width {
-				t.Errorf("%d columns on a terminal of %d: it would wrap", n, tt.width)
-			}
-		})
-	}
-}
-
-// TestScreenWritesAboveTheStatusLine: a line written while the status line
-// is up takes its place and the status line is drawn again under it; a
-// partial line keeps the status line away until it ends.
-func TestScreenWritesAboveTheStatusLine(t *testing.T) {
-	var term bytes.Buffer
-	scr := &screen{term: &term, size: func() int { return 80 }}
-	var stdout bytes.Buffer
-	scr.setStatus("[1]")
-	_, _ = scr.Write([]byte("log line\n"))
-	_, _ = scr.above(&stdout).Write([]byte("result\n"))
-	_, _ = scr.Write([]byte("partial "))
-	scr.setStatus("[2]")
-	_, _ = scr.Write([]byte("end\n"))
-	scr.clear()
-	want := "\r\x1b[K[1]" + "\r\x1b[Klog line\n[1]" + "\r\x1b[K[1]" + "\r\x1b[Kpartial " + "end\n[2]" + "\r\x1b[K"
-	if got := term.String(); got != want {
-		t.Errorf("terminal got %q\nwant %q", got, want)
-	}
-	if stdout.String() != "result\n" {
-		t.Errorf("stdout got %q", stdout.String())
-	}
-}
-
 // TestS3UnreachableToldApart: an S3 endpoint that gives no answer at all
 // is told apart by cause (exit 2, nothing done): a host name that does not
 // resolve, a connection refused, an untrusted TLS certificate.

@@ -1,4 +1,4 @@
-package main
+package console
 
 import (
 	"fmt"
@@ -19,35 +19,28 @@ const closingFailures = 3
 // one, its width does).
 const closingLineMax = 240
 
-// closingSummary prints the run's closing summary on w (stderr), a few
-// lines for a person: the verdict and the exit code, the conferences by
-// status with the files and bytes, the first conferences needing attention
-// with their hints, and where the report is. It prints nothing after a
-// --quiet run that exits 0, nor with --log-format json (the "run finished"
-// record carries the same), nor when the run wrote no report of its own
-// (the error line says why). width is the terminal's, 0 off a terminal.
-func (p *runPlan) closingSummary(w io.Writer, width int, err error) {
-	code := exitCode(err)
-	if (p.silentOK && code == report.ExitOK) || p.log.format.value == "json" {
-		return
-	}
-	sum, ours := p.writtenSummary()
-	if !ours {
-		return
-	}
+// Closing prints a run's closing summary on w (stderr), a few lines for
+// a person: the verdict and the exit code, the conferences by status with
+// the files and bytes, the first conferences needing attention with their
+// hints, and where the report is (out, the run's --out). sum is the
+// summary.json the run wrote, code its exit code. width is the terminal's,
+// 0 off a terminal. The caller decides whether a run gets one (not after a
+// --quiet run that exits 0, nor with JSON logs, nor without a report of
+// its own).
+func Closing(w io.Writer, width int, sum report.Summary, code int, out string) {
 	max := closingLineMax
 	if width > 0 {
 		max = width - 1
 	}
 	line := func(format string, a ...any) {
-		fmt.Fprintln(w, clipRunes(termText(fmt.Sprintf(format, a...)), max))
+		fmt.Fprintln(w, clipRunes(Text(fmt.Sprintf(format, a...)), max))
 	}
 	verdict := sum.Verdict.Text
 	if verdict == "" {
 		verdict = report.Judge(report.Findings{Counts: sum.Counts, ExitCode: code, Fatal: sum.Fatal}).Text
 	}
 	// The verdict whole (Judge bounds it); the other lines cut to fit.
-	fmt.Fprintln(w, termText(fmt.Sprintf("meetarchive: %s (exit %d)", strings.TrimSuffix(verdict, "."), code)))
+	fmt.Fprintln(w, Text(fmt.Sprintf("meetarchive: %s (exit %d)", strings.TrimSuffix(verdict, "."), code)))
 	var counts []string
 	attention := 0
 	for _, st := range report.Statuses() {
@@ -62,9 +55,9 @@ func (p *runPlan) closingSummary(w io.Writer, width int, err error) {
 		counts = append(counts, "none")
 	}
 	dur := time.Duration(sum.DurationSecs * float64(time.Second)).Round(100 * time.Millisecond)
-	line("  conferences: %s | %d files, %s in %s", strings.Join(counts, ", "), sum.Files, humanBytes(sum.BytesArchived), dur)
+	line("  conferences: %s | %d files, %s in %s", strings.Join(counts, ", "), sum.Files, HumanBytes(sum.BytesArchived), dur)
 	if attention > 0 {
-		rows, _ := notify.Failures(filepath.Join(p.out, report.ManifestCSV), closingFailures)
+		rows, _ := notify.Failures(filepath.Join(out, report.ManifestCSV), closingFailures)
 		if len(rows) > 0 {
 			if attention > len(rows) {
 				line("  needing attention (the first %d of %d; failures.csv lists them all):", len(rows), attention)
@@ -80,7 +73,7 @@ func (p *runPlan) closingSummary(w io.Writer, width int, err error) {
 		}
 	}
 	// The path whole: it is what the line is for.
-	fmt.Fprintln(w, "  report: "+termText(filepath.Join(absPath(p.out), report.SummaryHTML)))
+	fmt.Fprintln(w, "  report: "+Text(filepath.Join(AbsPath(out), report.SummaryHTML)))
 }
 
 // attentionLine is one conference needing attention: its UUID, status,

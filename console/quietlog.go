@@ -1,4 +1,4 @@
-package main
+package console
 
 import (
 	"context"
@@ -10,11 +10,11 @@ import (
 // maxHeldLogs bounds the warnings --quiet holds back (about 1 KiB each).
 const maxHeldLogs = 1000
 
-// heldLogs are the warnings a --quiet command holds back: printed when it
-// ends with a non-zero exit code (flush), dropped when it ends 0, so that a
+// Held are the warnings a --quiet command holds back: printed when it
+// ends with a non-zero exit code (Flush), dropped when it ends 0, so that a
 // clean quiet run prints nothing and a failed one tells the whole story.
 // Errors are never held.
-type heldLogs struct {
+type Held struct {
 	mu      sync.Mutex
 	recs    []heldRecord
 	dropped int
@@ -29,7 +29,7 @@ type heldRecord struct {
 // warnings in held.
 type quietHandler struct {
 	slog.Handler
-	held *heldLogs
+	held *Held
 }
 
 func (q quietHandler) Handle(ctx context.Context, r slog.Record) error {
@@ -54,9 +54,9 @@ func (q quietHandler) WithGroup(name string) slog.Handler {
 	return quietHandler{Handler: q.Handler.WithGroup(name), held: q.held}
 }
 
-// flush writes the held warnings, in the order they were logged, then how
+// Flush writes the held warnings, in the order they were logged, then how
 // many were dropped past the bound; it empties the hold.
-func (h *heldLogs) flush(ctx context.Context) {
+func (h *Held) Flush(ctx context.Context) {
 	h.mu.Lock()
 	recs, dropped := h.recs, h.dropped
 	h.recs, h.dropped = nil, 0

@@ -1,4 +1,10 @@
-package main
+// Package console is what a person sees of a command: on a terminal one
+// live status line that the log writes above (Screen, Progress), off one
+// progress log lines; the closing summary every run ends with (Closing);
+// the warnings --quiet holds back (Held); the loggers of the commands
+// (NewLogger, SDKLogger, DebugEvents); and Text, which makes any text fit
+// for a terminal line.
+package console
 
 import (
 	"context"
@@ -12,7 +18,6 @@ import (
 
 	"github.com/aws/smithy-go/logging"
 
-	"meetarchive/pipeline"
 	"meetarchive/redact"
 	"meetarchive/report"
 )
@@ -26,8 +31,8 @@ type counters struct {
 	bytes      atomic.Int64
 	estimated  atomic.Int64 // sum of the size estimates known so far
 	estimatedN atomic.Int64 // how many conferences they cover
-	files      atomic.Int64 // files archived or already archived (rowCounter)
-	failed     atomic.Int64 // conferences that ended in a failure status (rowCounter)
+	files      atomic.Int64 // files archived or already archived (CountRows)
+	failed     atomic.Int64 // conferences that ended in a failure status (CountRows)
 }
 
 // counters is a pipeline.Progress.
@@ -58,18 +63,6 @@ func (c *counters) countRows(rows []report.Row) {
 		}
 	}
 	c.failed.Add(int64(len(failed)))
-}
-
-// rowCounter passes a conference's rows on to the report and counts them
-// for the display (files, failures) on the way.
-type rowCounter struct {
-	pipeline.RowWriter
-	c *counters
-}
-
-func (r rowCounter) AddAll(rows ...report.Row) error {
-	r.c.countRows(rows)
-	return r.RowWriter.AddAll(rows...)
 }
 
 // snapshot is one reading of the counters with derived rate and ETA.
@@ -108,9 +101,9 @@ func (c *counters) read(started time.Time) snapshot {
 	return s
 }
 
-// progressDisplay renders the counters: a live status line on a terminal
-// (screen), log lines at an interval otherwise, nothing with --quiet.
-type progressDisplay struct {
+// Progress renders the counters: a live status line on a terminal
+// (Screen), log lines at an interval otherwise, nothing with --quiet.
+type Progress struct {
 	*counters
 	started time.Time
 	stop    chan struct{}
@@ -118,11 +111,16 @@ type progressDisplay struct {
 	render  func(snapshot, bool)
 }
 
-// newProgressDisplay picks the display: the status line of scr when the
+// CountRows counts one conference's rows for the display: its files
+// stored (or found stored), and the conference as failed when a row of it
+// ended in a status that makes the exit code 1.
+func (r *Progress) CountRows(rows []report.Row) { r.countRows(rows) }
+
+// NewProgress picks the display: the status line of scr when the
 // command has one (stderr is a terminal), else a log line every interval;
 // unit names what total counts ("conferences", "objects").
-func newProgressDisplay(scr *screen, log *slog.Logger, total int, unit string, quiet bool, interval time.Duration) *progressDisplay {
-	r := &progressDisplay{counters: &counters{}, started: time.Now(), stop: make(chan struct{})}
+func NewProgress(scr *Screen, log *slog.Logger, total int, unit string, quiet bool, interval time.Duration) *Progress {
+	r := &Progress{counters: &counters{}, started: time.Now(), stop: make(chan struct{})}
 	r.total.Store(int64(total))
 	var every time.Duration
 	switch {
@@ -132,10 +130,10 @@ func newProgressDisplay(scr *screen, log *slog.Logger, total int, unit string, q
 		every = statusEvery
 		r.render = func(s snapshot, final bool) {
 			if final {
-				scr.clear()
+				scr.Clear()
 				return
 			}
-			scr.setStatus(statusLine(s, unit, scr.width()))
+			scr.setStatus(statusLine(s, unit, scr.Width()))
 		}
 	default:
 		every = interval
@@ -147,11 +145,11 @@ func newProgressDisplay(scr *screen, log *slog.Logger, total int, unit string, q
 			log.Info(msg, "conferences_done", s.Done, "conferences_total", s.Total, "unit", unit,
 				"files", s.Files, "failed", s.Failed,
 				"bytes", s.Bytes, "bytes_estimated", s.EstByte,
-				"rate", humanBytes(int64(s.Rate))+"/s", "eta", s.ETA.Round(time.Second).String())
+				"rate", HumanBytes(int64(s.Rate))+"/s", "eta", s.ETA.Round(time.Second).String())
 		}
 	}
 	if every <= 0 {
-		every = defaultProgressInterval
+		every = DefaultInterval
 	}
 	if scr != nil {
 		r.render(r.read(r.started), false) // at once: a short run shows it too
@@ -173,12 +171,16 @@ func newProgressDisplay(scr *screen, log *slog.Logger, total int, unit string, q
 	return r
 }
 
+// DefaultInterval is the default interval of progress log lines off a
+// terminal (run's --progress-interval).
+const DefaultInterval = 30 * time.Second
+
 // statusEvery is how often the status line is redrawn.
 const statusEvery = 200 * time.Millisecond
 
-// close stops the display and renders the final figures once (off a
+// Close stops the display and renders the final figures once (off a
 // terminal) or takes the status line away (on one).
-func (r *progressDisplay) close() {
+func (r *Progress) Close() {
 	if r.render == nil {
 		return
 	}
@@ -199,11 +201,11 @@ func statusLine(s snapshot, unit string, width int) string {
 		fill = int(min(s.Done, s.Total) * barWidth / s.Total)
 	}
 	bar := "[" + strings.Repeat("#", fill) + strings.Repeat(".", barWidth-fill) + "]"
-	bytes := humanBytes(s.Bytes)
+	bytes := HumanBytes(s.Bytes)
 	if s.EstByte > 0 {
-		bytes += " of ~" + humanBytes(s.EstByte)
+		bytes += " of ~" + HumanBytes(s.EstByte)
 	}
-	bytes += ", " + humanBytes(int64(s.Rate)) + "/s"
+	bytes += ", " + HumanBytes(int64(s.Rate)) + "/s"
 	eta := "ETA --"
 	switch {
 	case s.ETA >= time.Second:
@@ -228,11 +230,11 @@ func statusLine(s snapshot, unit string, width int) string {
 	return string(r[:max(0, width-1)])
 }
 
-// screen is stderr while it is a terminal: it keeps one status line at the
+// Screen is stderr while it is a terminal: it keeps one status line at the
 // bottom, and everything else written through it (log lines, and stdout's
 // lines on the same terminal) goes above that line, which is drawn again
 // under it. Safe for concurrent use.
-type screen struct {
+type Screen struct {
 	mu      sync.Mutex
 	term    io.Writer // the terminal (stderr)
 	size    func() int
@@ -240,26 +242,26 @@ type screen struct {
 	partial bool   // the last write did not end a line: no status until one does
 }
 
-// newScreen is the screen of stderr when it is a terminal and a live display
+// NewScreen is the Screen of stderr when it is a terminal and a live display
 // is wanted (not quiet), else nil.
-func newScreen(stderr io.Writer, quiet bool) *screen {
+func NewScreen(stderr io.Writer, quiet bool) *Screen {
 	if quiet || !isTerminal(stderr) {
 		return nil
 	}
-	return &screen{term: stderr, size: func() int { return terminalWidth(stderr) }}
+	return &Screen{term: stderr, size: func() int { return terminalWidth(stderr) }}
 }
 
-// or is s as a writer, or w when there is no screen.
-func (s *screen) or(w io.Writer) io.Writer {
+// Or is s as a writer, or w when there is no Screen.
+func (s *Screen) Or(w io.Writer) io.Writer {
 	if s == nil {
 		return w
 	}
 	return s
 }
 
-// width is the terminal's width in columns (80 when unknown); 0 when
-// there is no screen.
-func (s *screen) width() int {
+// Width is the terminal's width in columns (80 when unknown); 0 when
+// there is no Screen.
+func (s *Screen) Width() int {
 	if s == nil {
 		return 0
 	}
@@ -270,11 +272,11 @@ func (s *screen) width() int {
 }
 
 // Write writes p to the terminal above the status line.
-func (s *screen) Write(p []byte) (int, error) { return s.writeTo(s.term, p) }
+func (s *Screen) Write(p []byte) (int, error) { return s.writeTo(s.term, p) }
 
-// above is w (another stream on the same terminal, stdout) written above
+// Above is w (another stream on the same terminal, stdout) written above
 // the status line; w itself when s is nil.
-func (s *screen) above(w io.Writer) io.Writer {
+func (s *Screen) Above(w io.Writer) io.Writer {
 	if s == nil {
 		return w
 	}
@@ -282,13 +284,13 @@ func (s *screen) above(w io.Writer) io.Writer {
 }
 
 type aboveWriter struct {
-	s *screen
+	s *Screen
 	w io.Writer
 }
 
 func (a aboveWriter) Write(p []byte) (int, error) { return a.s.writeTo(a.w, p) }
 
-func (s *screen) writeTo(w io.Writer, p []byte) (int, error) {
+func (s *Screen) writeTo(w io.Writer, p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.status != "" && !s.partial {
@@ -305,7 +307,7 @@ func (s *screen) writeTo(w io.Writer, p []byte) (int, error) {
 }
 
 // setStatus draws line as the status line, in place of the last one.
-func (s *screen) setStatus(line string) {
+func (s *Screen) setStatus(line string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.status = line
@@ -314,8 +316,8 @@ func (s *screen) setStatus(line string) {
 	}
 }
 
-// clear takes the status line away.
-func (s *screen) clear() {
+// Clear takes the status line away.
+func (s *Screen) Clear() {
 	if s == nil {
 		return
 	}
@@ -327,45 +329,45 @@ func (s *screen) clear() {
 	s.status = ""
 }
 
-// debugEvents is a handler that logs info records at debug: the per-file
+// DebugEvents is a handler that logs info records at debug: the per-file
 // and per-conference events of the pipeline (stored, archived, pending...)
 // while a live display shows the run on a terminal. Warnings and errors
 // pass unchanged.
-type debugEvents struct{ slog.Handler }
+type DebugEvents struct{ slog.Handler }
 
-func (d debugEvents) Enabled(ctx context.Context, l slog.Level) bool {
+func (d DebugEvents) Enabled(ctx context.Context, l slog.Level) bool {
 	if l == slog.LevelInfo {
 		l = slog.LevelDebug
 	}
 	return d.Handler.Enabled(ctx, l)
 }
 
-func (d debugEvents) Handle(ctx context.Context, r slog.Record) error {
+func (d DebugEvents) Handle(ctx context.Context, r slog.Record) error {
 	if r.Level == slog.LevelInfo {
 		r.Level = slog.LevelDebug
 	}
 	return d.Handler.Handle(ctx, r)
 }
 
-func (d debugEvents) WithAttrs(as []slog.Attr) slog.Handler {
-	return debugEvents{d.Handler.WithAttrs(as)}
+func (d DebugEvents) WithAttrs(as []slog.Attr) slog.Handler {
+	return DebugEvents{d.Handler.WithAttrs(as)}
 }
 
-func (d debugEvents) WithGroup(name string) slog.Handler {
-	return debugEvents{d.Handler.WithGroup(name)}
+func (d DebugEvents) WithGroup(name string) slog.Handler {
+	return DebugEvents{d.Handler.WithGroup(name)}
 }
 
-// sdkLogger carries the AWS SDK's log lines (smithy-go's logging.Logger)
+// SDKLogger carries the AWS SDK's log lines (smithy-go's logging.Logger)
 // into the command's slog logger: the same handler, format and level as
 // every other line, so that --log-format json stays JSON only, and above
 // the status line on a terminal. Its warnings are warnings; the rest is
 // debug.
-type sdkLogger struct{ log *slog.Logger }
+type SDKLogger struct{ Log *slog.Logger }
 
-func (l sdkLogger) Logf(c logging.Classification, format string, v ...any) {
+func (l SDKLogger) Logf(c logging.Classification, format string, v ...any) {
 	level := slog.LevelDebug
 	if c == logging.Warn {
 		level = slog.LevelWarn
 	}
-	l.log.Log(context.Background(), level, "aws sdk: "+redact.String(fmt.Sprintf(format, v...)))
+	l.Log.Log(context.Background(), level, "aws sdk: "+redact.String(fmt.Sprintf(format, v...)))
 }
