@@ -184,7 +184,7 @@ func runBag(ctx context.Context, f bagFlags, opts archive.Options, e env) error 
 	case errors.Is(err, pipeline.ErrBagExists):
 		return usagef("bag: --out %s is not empty: a bag goes into a new or empty directory", f.out)
 	case err != nil:
-		return &fatalError{err: err}
+		return &fatalError{Err: err}
 	}
 	log.Info("bag written", "dir", console.AbsPath(res.Dir), "conferences", plan.Bagged, "files", res.Files, "bytes", res.Bytes)
 	if !f.quiet {

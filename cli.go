@@ -7,35 +7,29 @@ import (
 	"io"
 	"io/fs"
 	"math"
-	"net/http"
-	"net/url"
 	"os"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
-	"meetarchive/export"
 	"meetarchive/pipeline"
 	"meetarchive/report"
 )
 
-// usageError is a bad flag, value or configuration: nothing was done (exit 2).
-type usageError struct{ msg string }
+// The errors of a command, by exit code (the pipeline's, which a run
+// returns): a usage error (2), a fatal one (3), items failed (1),
+// interrupted (130).
+type (
+	usageError = pipeline.UsageError
+	fatalError = pipeline.FatalError
+)
 
-func (e *usageError) Error() string { return e.msg }
-
-func usagef(format string, a ...any) error { return &usageError{msg: fmt.Sprintf(format, a...)} }
-
-// fatalError stops the run after the report was written as far as it got (exit 3).
-type fatalError struct{ err error }
-
-func (e *fatalError) Error() string { return e.err.Error() }
-func (e *fatalError) Unwrap() error { return e.err }
+func usagef(format string, a ...any) error { return pipeline.Usagef(format, a...) }
 
 var (
-	errItemsFailed = errors.New("some items failed; see the report")
-	errInterrupted = errors.New("interrupted; the report lists what was done")
+	errItemsFailed = pipeline.ErrItemsFailed
+	errInterrupted = pipeline.ErrInterrupted
 )
 
 // failedError is an outcome of exit code 1 (errors.Is errItemsFailed) that
@@ -290,43 +284,4 @@ func pathReason(err error, path string) string {
 		return pe.Err.Error()
 	}
 	return err.Error()
-}
-
-// apiFailure is the fatal error of the first call to the Meeting API (the
-// authentication) when it failed: it says what went wrong in the words of
-// its cause, and what to do. The credentials refused, the API's host name
-// not resolving, the connection refused, its TLS certificate not trusted
-// and no answer in time are each told apart (their errorCode: auth, dns,
-// connection-refused, tls, timeout).
-func apiFailure(api string, err error) error {
-	code, hint := pipeline.Explain(err)
-	host := api
-	if u, perr := url.Parse(api); perr == nil && u.Host != "" {
-		host = u.Host
-	}
-	var what string
-	switch string(code) {
-	case string(pipeline.CodeAuth):
-		var ae *export.APIError
-		if errors.As(err, &ae) && ae.StatusCode == http.StatusNotFound {
-			return fmt.Errorf("the Meeting API at %s has no authentication endpoint: %w", host, err)
-		}
-		return fmt.Errorf("the Meeting API refused the credentials: %w", err) // its text says what to check
-	case export.CodeDNS:
-		what = "cannot resolve the Meeting API's host name " + host
-	case export.CodeRefused:
-		what = "the Meeting API at " + host + " refused the connection"
-	case export.CodeTLS:
-		what = "the Meeting API's TLS certificate (" + host + ") is not trusted"
-	case export.CodeTimeout:
-		what = "no answer from the Meeting API at " + host + " in time"
-	case export.CodeConnection:
-		what = "cannot reach the Meeting API at " + host
-	default:
-		if strings.HasPrefix(string(code), "USG.") {
-			return fmt.Errorf("the Meeting API refused the credentials: %w", err)
-		}
-		what = "the Meeting API at " + host + " failed the authentication call"
-	}
-	return fmt.Errorf("%s (%s): %w; %s", what, code, err, hint)
 }

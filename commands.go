@@ -65,7 +65,7 @@ func cmdList(ctx context.Context, args []string, e env) error {
 		return usagef("list: %v", err)
 	}
 	if err := client.Authenticate(ctx); err != nil {
-		return &fatalError{err: apiFailure(cfg.BaseURL, err)}
+		return &fatalError{Err: pipeline.APIFailure(cfg.BaseURL, err)}
 	}
 	w := csv.NewWriter(e.stdout)
 	_ = w.Write([]string{"confUUID", "confID", "subject", "startTime", "available", "isDecodeFinish"})
@@ -82,9 +82,9 @@ func cmdList(ctx context.Context, args []string, e env) error {
 	}
 	if err != nil {
 		if errors.Is(err, export.ErrAuth) {
-			return &fatalError{err: err}
+			return &fatalError{Err: err}
 		}
-		return &fatalError{err: fmt.Errorf("list: %w (wrote %d rows)", err, n)}
+		return &fatalError{Err: fmt.Errorf("list: %w (wrote %d rows)", err, n)}
 	}
 	log.Info("listed recordings", "count", n)
 	return nil
@@ -351,7 +351,7 @@ func (v *verifySet) verify(log *slog.Logger, scr *console.Screen, e env, quiet b
 	}
 	switch {
 	case reportErr != nil:
-		return &fatalError{err: fmt.Errorf("verify: --report %s: %w", v.reportPath, reportErr)}
+		return &fatalError{Err: fmt.Errorf("verify: --report %s: %w", v.reportPath, reportErr)}
 	case v.ctx.Err() != nil:
 		return errInterrupted
 	case bad > 0:
@@ -429,7 +429,7 @@ func cmdMerge(args []string, e env) error {
 		if errors.Is(err, report.ErrOutIsInput) || errors.Is(err, report.ErrLocked) {
 			return usagef("merge: %v", err)
 		}
-		return &fatalError{err: fmt.Errorf("merge: %w", err)}
+		return &fatalError{Err: fmt.Errorf("merge: %w", err)}
 	}
 	for _, p := range report.Paths(out) {
 		fmt.Fprintln(e.stdout, console.Text(p))
@@ -458,7 +458,7 @@ func cmdReport(args []string, e env) error {
 		if errors.Is(err, report.ErrLocked) {
 			return usagef("report: %v", err)
 		}
-		return &fatalError{err: fmt.Errorf("report: %w", err)}
+		return &fatalError{Err: fmt.Errorf("report: %w", err)}
 	}
 	for _, p := range report.Paths(dir) {
 		fmt.Fprintln(e.stdout, console.Text(p))
@@ -510,7 +510,7 @@ func cmdDemo(ctx context.Context, args []string, e env) error {
 	fmt.Fprintf(e.stdout, "meetarchive demo: simulator at %s, %d conferences\n", srv.URL, len(ds.Conferences))
 	// The counts by status are in the closing summary, on stderr.
 	return archiveRun(ctx, p, e, func(s report.Summary) {
-		fmt.Fprintf(e.stdout, "archived %d conferences (%s) into %s in %.1fs\n", s.Counts[report.Archived], console.HumanBytes(s.BytesArchived), console.Text(console.AbsPath(flags.Dest)), s.DurationSecs)
+		fmt.Fprintf(e.stdout, "archived %d conferences (%s) into %s in %.1fs\n", s.Counts[report.Archived], report.HumanBytes(s.BytesArchived), console.Text(console.AbsPath(flags.Dest)), s.DurationSecs)
 		fmt.Fprintln(e.stdout, "report:")
 	})
 }

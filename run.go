@@ -2,21 +2,14 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"iter"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
 	"meetarchive/archive"
@@ -176,14 +169,14 @@ func (f *runFlags) validate(getenv func(string) string) (*runPlan, error) {
 		return nil, usagef("run: --delete-after-archive deletes recordings from the meeting platform; add --confirm-delete to confirm")
 	}
 	if f.Input != "" {
-		if err := checkInput(f.Input); err != nil {
+		if err := pipeline.CheckInput(f.Input); err != nil {
 			return nil, usagef("run: --input %s: %v", f.Input, err)
 		}
 	}
-	if err := checkOutDir(f.Out); err != nil {
+	if err := pipeline.CheckOutDir(f.Out); err != nil {
 		return nil, usagef("run: --out %s: %v", f.Out, err)
 	}
-	if err := checkApart(f.Out, f.Dest); err != nil {
+	if err := pipeline.CheckApart(f.Out, f.Dest); err != nil {
 		return nil, usagef("run: %v", err)
 	}
 	if err := f.Metrics.check("run"); err != nil {
@@ -288,368 +281,72 @@ func (s sinceLastFlags) plan(f *runFlags, getenv func(string) string) (*pipeline
 	return sl, nil
 }
 
-// checkInput is a usage check of --input: "-" (standard input), or a path
-// that exists, is not a directory and that we may read. It does not open
-// the path: opening a FIFO waits for a writer, and that wait belongs to the
-// run, where a signal ends it.
-func checkInput(path string) error {
-	if path == stdinInput {
-		return nil
-	}
-	st, err := os.Stat(path)
-	if err != nil {
-		return errors.Unwrap(err)
-	}
-	if st.IsDir() {
-		return errors.New("is a directory, not a CSV file")
-	}
-	if err := unixAccessR(path); err != nil {
-		return err
-	}
-	return nil
-}
-
-// stdinInput is the --input that names standard input.
-const stdinInput = "-"
-
-// checkOutDir is a usage check of --out before anything is created: an
-// existing directory we can write into, or a path whose nearest existing
-// ancestor is one.
-func checkOutDir(path string) error {
-	p := filepath.Clean(path)
-	for {
-		st, err := os.Stat(p)
-		switch {
-		case err == nil && !st.IsDir():
-			if p == filepath.Clean(path) {
-				return errors.New("is a file, not a directory")
-			}
-			return fmt.Errorf("%s is a file, not a directory", p)
-		case err == nil:
-			if unixAccessW(p) != nil {
-				return fmt.Errorf("%s is not writable", p)
-			}
-			return nil
-		case !errors.Is(err, os.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR):
-			return errors.Unwrap(err)
-		}
-		parent := filepath.Dir(p)
-		if parent == p {
-			return nil
-		}
-		p = parent
-	}
-}
-
-// checkApart is a usage check: --out and a local --dest are two
-// directories, neither inside the other (relative paths and symbolic links
-// resolved as far as the paths exist), so that the report never lands
-// among the recordings nor the recordings among the report. An s3:// --dest
-// is not a local directory.
-func checkApart(out, dest string) error {
-	if len(dest) >= len("s3://") && strings.EqualFold(dest[:len("s3://")], "s3://") {
-		return nil
-	}
-	o, d := report.ResolvePath(out), report.ResolvePath(dest)
-	switch {
-	case o == d:
-		return fmt.Errorf("--out %s and --dest %s are the same directory: give the report a directory of its own", out, dest)
-	case inside(o, d):
-		return fmt.Errorf("--out %s is inside --dest %s: give the report a directory outside the archive", out, dest)
-	case inside(d, o):
-		return fmt.Errorf("--dest %s is inside --out %s: give the archive a directory outside the report's", dest, out)
-	}
-	return nil
-}
-
-// inside reports whether the clean absolute path p is below dir.
-func inside(p, dir string) bool {
-	rel, err := filepath.Rel(dir, p)
-	return err == nil && rel != "." && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
-}
-
-// archiveRun runs the archive job for a validated plan: build the pieces,
-// load the items, run the pipeline, finish the report, then notify. It is
-// shared by run and demo; onDone, when set, receives the summary.
+// archiveRun runs the archive job for a validated plan (pipeline.Run),
+// then writes the metrics, notifies, and ends with the closing summary. It
+// is shared by run and demo; onDone, when set, receives the summary.
 //
 // On a terminal, stderr shows one live status line while the pipeline
-// runs, with the log lines above it (screen); the pipeline's per-file and
-// per-conference events are logged at debug there, as the status line
-// counts them. Every run ends with a short closing summary on stderr
-// (closingSummary), after the warnings --quiet held back.
+// runs, with the log lines above it (console.Screen); the pipeline's
+// per-file and per-conference events are logged at debug there, as the
+// status line counts them. Every run ends with a short closing summary on
+// stderr (console.Closing), after the warnings --quiet held back.
 func archiveRun(ctx context.Context, p *runPlan, e env, onDone func(report.Summary)) error {
 	scr := console.NewScreen(e.stderr, p.quiet)
 	log := p.log.logger(scr.Or(e.stderr))
-	err := p.notifyEnd(ctx, log, p.archiveJob(ctx, log, scr, e, onDone))
+	res, err := pipeline.Run(ctx, p.config(e), p.hooks(scr, log, e, onDone))
+	p.runID = res.RunID
+	if res.Finished {
+		err = p.writeMetrics(ctx, log, res, err)
+	}
+	err = p.notifyEnd(ctx, log, err)
 	p.log.endQuiet(ctx, err)
 	p.closingSummary(scr.Or(e.stderr), scr.Width(), err)
 	return err
 }
 
-// archiveJob is archiveRun up to the notification.
-func (p *runPlan) archiveJob(ctx context.Context, log *slog.Logger, scr *console.Screen, e env, onDone func(report.Summary)) error {
-	started := time.Now().UTC()
-	if e.getenv("GOGC") == "" { // GOGC in the environment wins
-		defer debug.SetGCPercent(debug.SetGCPercent(archive.GCPercent))
+// config is the plan as the pipeline runs it.
+func (p *runPlan) config(e env) pipeline.RunConfig {
+	return pipeline.RunConfig{
+		Input: p.input, Stdin: e.stdin, List: p.list, Dest: p.dest, Out: p.out, Shard: p.shard, Keys: p.keys,
+		Job: p.job, Options: p.options, SinceLast: p.since, Version: version, APIBase: p.client.BaseURL,
+		SetGC:   e.getenv("GOGC") == "", // GOGC in the environment wins
+		Signals: e.signals, Grace: p.grace, Open: p.open,
 	}
-
-	// --out is ours alone for the whole run (a second process exits 2).
-	unlock, err := report.LockDir(p.out)
-	if err != nil {
-		return usagef("run: --out %s: %v", p.out, err)
-	}
-	defer unlock()
-	// A journal left in --out is a run's that never wrote its report:
-	// kept, with its report rebuilt beside it, never overwritten.
-	prev, err := report.SetAside(p.out)
-	if err != nil {
-		return usagef("run: --out %s: %v", p.out, err)
-	}
-	if prev.Err != nil {
-		log.Warn("an earlier run in --out never wrote its report (killed?): its journal was moved aside, but its report could not be rebuilt",
-			"dir", prev.Dir, "err", prev.Err, "hint", "meetarchive report --from-journal "+prev.Dir)
-	} else if prev.Dir != "" {
-		log.Warn("an earlier run in --out never wrote its report (killed?): its journal was moved aside and its report rebuilt there",
-			"dir", prev.Dir, "run", prev.Summary.RunID, "exit", prev.Summary.ExitCode)
-	}
-	// From here on a signal ends every phase: stop is done at the first
-	// one (opening the destination, authenticating, listing and reading
-	// the input give up at once; no conference starts), work after the
-	// grace or at a second one (conferences in flight are cancelled).
-	stop, work, release := signalContexts(ctx, e.signals, p.grace, log)
-	defer release()
-	client, store, err := p.build(stop, log)
-	if err != nil {
-		if stop.Err() != nil {
-			return p.stoppedEarly(started, log, e, onDone)
-		}
-		return err
-	}
-	defer store.Close()
-	inc, err := p.startSinceLast(stop, store, log)
-	if err != nil {
-		if stop.Err() != nil {
-			return p.stoppedEarly(started, log, e, onDone)
-		}
-		return err
-	}
-	defer inc.Close()
-
-	items, known, fatal := p.loadItems(stop, client, log, inc, e.stdin)
-	// items is never nil: with a fatal error, its items are reported too.
-	defer func() { _ = items.Close() }()
-	w, total, err := p.startReport(stop, items, started, log)
-	if err != nil {
-		return err
-	}
-	prog := console.NewProgress(scr, log, total, "conferences", p.quiet, p.interval)
-	// On a terminal the status line counts the pipeline's per-file and
-	// per-conference events, and the closing summary says what "run
-	// finished" says: they are logged at debug there.
-	events := log
-	if scr != nil {
-		events = slog.New(console.DebugEvents{Handler: log.Handler()})
-	}
-	for _, r := range known { // a date range knows every size up front
-		prog.Estimate(int64(r.RcdSize) << 20)
-	}
-	var res pipeline.Result
-	if fatal != nil {
-		log.Error("fatal", "err", fatal)
-		res = pipeline.Result{Fatal: fatal, WriteErr: errors.Join(w.SetFatal(fatal.Error()), pipeline.Abandon(items.Items(), fatal, w))}
-	} else {
-		job := &pipeline.Job{API: client, Store: store, Keys: p.keys, Options: p.job, Log: events, Progress: prog, Known: known}
-		var rows pipeline.RowWriter = w
-		if inc != nil {
-			rows = inc.Rows(w) // notes outcomes for the next state
-		}
-		res = job.Run(stop, work, items.Items(), rowCounter{RowWriter: rows, p: prog})
-		if err := items.Err(); err != nil && res.Fatal == nil {
-			res.Fatal = fmt.Errorf("reading --input: %w", err)
-		}
-		if res.Fatal != nil {
-			res.WriteErr = errors.Join(res.WriteErr, w.SetFatal(res.Fatal.Error()))
-		}
-	}
-	release()
-	prog.Close()
-	sum, err := finishReport(w, res, p.out, p.silentOK, events, e, onDone)
-	err = p.finishSinceLast(ctx, inc, sum, res, err, log)
-	return p.writeMetrics(ctx, log, sum, client, err)
 }
 
-// startSinceLast takes the run's hold on its --since-last state and sets the
-// window to list (nil without --since-last). Another run holding the state
-// is a usage error (exit 2): nothing was done.
-func (p *runPlan) startSinceLast(ctx context.Context, store archive.Store, log *slog.Logger) (*pipeline.Incremental, error) {
-	if p.since == nil {
-		return nil, nil
+// hooks are the run's terminal front end: the status line or progress
+// lines, and the report's paths on stdout once it is written (not when
+// silentOK and the run exits 0).
+func (p *runPlan) hooks(scr *console.Screen, log *slog.Logger, e env, onDone func(report.Summary)) pipeline.RunHooks {
+	h := pipeline.RunHooks{Log: log, Events: log}
+	if scr != nil { // the status line counts them; the closing summary says what "run finished" says
+		h.Events = slog.New(console.DebugEvents{Handler: log.Handler()})
 	}
-	inc, err := pipeline.StartIncremental(ctx, store, *p.since, p.shard)
-	if err != nil {
-		return nil, usagef("run: --since-last: %v", err)
+	h.Progress = func(total int) pipeline.RunProgress {
+		return console.NewProgress(scr, log, total, "conferences", p.quiet, p.interval)
 	}
-	q := inc.Query()
-	p.list = &q
-	p.options["sinceLastWindow"] = q.From.Format(time.RFC3339) + ".." + q.To.Format(time.RFC3339)
-	p.options["sinceLastState"] = inc.StateURI()
-	prev := inc.Previous()
-	if inc.Found() && !p.since.From.IsZero() {
-		log.Info("since last: a state was found, so --from is not used (it starts the first run only)")
-	}
-	log.Info("since last", "state", inc.StateURI(), "found", inc.Found(), "previousRun", prev.RunID,
-		"from", q.From.Format(time.RFC3339), "to", q.To.Format(time.RFC3339), "carriedOver", len(prev.Carry))
-	return inc, nil
-}
-
-// finishSinceLast writes the next --since-last state once the report is
-// closed, only when the window was listed completely and the run was
-// neither interrupted nor fatal (err is the run's outcome so far).
-func (p *runPlan) finishSinceLast(ctx context.Context, inc *pipeline.Incremental, sum report.Summary, res pipeline.Result, err error, log *slog.Logger) error {
-	if inc == nil {
-		return err
-	}
-	advance := res.Fatal == nil && !res.Interrupted && res.WriteErr == nil && (err == nil || errors.Is(err, errItemsFailed))
-	st, serr := inc.Finish(context.WithoutCancel(ctx), sum.RunID, advance)
-	switch {
-	case serr != nil:
-		log.Error("since last: state not written", "err", serr)
-		if err == nil || errors.Is(err, errItemsFailed) {
-			err = &fatalError{err: fmt.Errorf("writing the --since-last state: %w", serr)}
+	h.Reported = func(sum report.Summary) {
+		if onDone != nil {
+			onDone(sum)
 		}
-	case st.RunID != "":
-		log.Info("since last: state written", "state", inc.StateURI(), "windowEnd", st.WindowEnd.Format(time.RFC3339),
-			"carriedOver", len(st.Carry), "expired", inc.Expired())
-	default:
-		log.Warn("since last: state left as it was; the next run starts from the same place", "state", inc.StateURI())
-	}
-	return err
-}
-
-// loadItems authenticates once, before anything else (a wrong key fails
-// fast), and returns the run's items: the input, or the date range's
-// recordings with their details (known); fatal when the run cannot start.
-// When ctx is done (a signal) it stops where it is, without a fatal error:
-// the items read or listed so far are the run's, and none of them starts.
-func (p *runPlan) loadItems(ctx context.Context, client *export.Client, log *slog.Logger, inc *pipeline.Incremental, stdin io.Reader) (items *pipeline.Source, known map[string]export.Recording, fatal error) {
-	if err := client.Authenticate(ctx); err != nil && ctx.Err() == nil {
-		fatal = apiFailure(p.client.BaseURL, err)
-	}
-	switch {
-	case p.input != "":
-		var err error
-		items, err = p.inputSource(ctx, stdin, log)
-		if err != nil && ctx.Err() == nil && fatal == nil {
-			fatal = fmt.Errorf("reading --input: %w", err)
-		}
-	case fatal == nil && ctx.Err() == nil:
-		var listed []pipeline.Item
-		listed, known, fatal = pipeline.Discover(ctx, client, *p.list)
-		if ctx.Err() != nil {
-			fatal = nil // interrupted: what was listed is reported cancelled
-		}
-		log.Info("discovered recordings", "count", len(listed), "from", p.list.From.Format(time.RFC3339), "to", p.list.To.Format(time.RFC3339))
-		if inc != nil {
-			listed = inc.Items(listed) // plus the conferences carried over
-		}
-		items = pipeline.SliceSource(listed)
-	default:
-		items = pipeline.SliceSource(nil)
-	}
-	return items.Sharded(p.shard), known, fatal
-}
-
-// inputSource is the run's --input. A regular file is read more than once
-// (a pass to hash it, one to plan, one to run), as a file it can be.
-// Standard input ("-") and any other file (a pipe, a FIFO, a process
-// substitution, /dev/stdin, a character device) is read once, into a
-// temporary file of its items in --out, beside the journal. Opening and
-// reading both give up when ctx is done, with the items read so far.
-// It never returns a nil source.
-func (p *runPlan) inputSource(ctx context.Context, stdin io.Reader, log *slog.Logger) (*pipeline.Source, error) {
-	if p.input != stdinInput {
-		st, err := os.Stat(p.input)
-		if err != nil {
-			return pipeline.SliceSource(nil), err
-		}
-		if st.Mode().IsRegular() {
-			return pipeline.FileSource(p.input), nil
+		if !p.silentOK || sum.ExitCode != report.ExitOK {
+			for _, path := range report.Paths(p.out) {
+				fmt.Fprintln(e.stdout, console.Text(path))
+			}
 		}
 	}
-	log.Info("reading --input once: not a regular file", "input", p.input)
-	r := stdin
-	if p.input != stdinInput {
-		f, err := pipeline.OpenInput(ctx, p.input)
-		if err != nil {
-			return pipeline.SliceSource(nil), err
-		}
-		defer f.Close()
-		r = f
-	}
-	src, err := pipeline.ReadOnce(ctx, r, p.out)
-	if src == nil {
-		return pipeline.SliceSource(nil), err
-	}
-	if ctx.Err() != nil {
-		log.Warn("reading --input stopped by a signal", "input", p.input, "bytes", src.BytesRead())
-	} else if err == nil {
-		log.Info("read --input", "input", p.input, "bytes", src.BytesRead())
-	}
-	return src, err
-}
-
-// startReport opens the report and writes the plan first: after a kill,
-// the journal still accounts for every input line. The plan's pass over
-// the input also counts the conferences to process.
-func (p *runPlan) startReport(ctx context.Context, items *pipeline.Source, started time.Time, log *slog.Logger) (*report.Writer, int, error) {
-	info := report.RunInfo{
-		RunID: newRunID(started), Version: version, Started: started,
-		Input: p.input, Dest: p.dest, Options: p.options, Shard: p.shard.String(),
-	}
-	if p.list != nil {
-		info.DateRange = p.list.From.Format("2006-01-02") + ".." + p.list.To.Format("2006-01-02")
-	}
-	// An input file's lines are all there: after a signal it is still read
-	// whole (so that every line is reported), for a moment, not more.
-	hashCtx, cancel := afterStop(ctx, inputAfterSignal)
-	defer cancel()
-	var err error
-	if info.InputSHA256, err = items.Digest(hashCtx); err != nil {
-		if hashCtx.Err() == nil {
-			return nil, 0, usagef("run: --input: %v", err)
-		}
-		log.Warn("reading --input stopped by a signal: no line of it is reported", "input", p.input)
-	}
-	w, err := report.NewWriter(p.out, info)
-	if err != nil {
-		return nil, 0, usagef("run: --out %s: %v", p.out, err)
-	}
-	p.runID = info.RunID
-	total := 0
-	if err := w.Plan(planOf(items, &total)); err != nil {
-		return nil, 0, &fatalError{err: fmt.Errorf("writing the report journal: %w", err)}
-	}
-	if err := items.Err(); err != nil {
-		return nil, 0, &fatalError{err: fmt.Errorf("reading --input: %w", err)}
-	}
-	if !p.shard.Whole() {
-		log.Info("shard", "shard", p.shard.String(), "conferences", total)
-	}
-	return w, total, nil
+	return h
 }
 
 // writeMetrics writes and pushes the run's metrics when asked, also after a
 // signal (they say how the run ended); err is the run's outcome so far,
 // returned as it is: a metrics file or push that fails is a warning, in the
 // log and in summary.json's warnings, and never changes the exit code.
-func (p *runPlan) writeMetrics(ctx context.Context, log *slog.Logger, sum report.Summary, client *export.Client, err error) error {
+func (p *runPlan) writeMetrics(ctx context.Context, log *slog.Logger, res pipeline.RunResult, err error) error {
 	if p.metrics.File == "" && p.metrics.Push == "" {
 		return err
 	}
-	m := metrics.Run{Summary: sum}
-	if client != nil {
-		m.Calls = client.CallStats()
-	}
+	m := metrics.Run{Summary: res.Summary, Calls: res.Calls}
 	merr := metrics.Write(context.WithoutCancel(ctx), m, p.metrics.File, p.metrics.Push)
 	if merr == nil {
 		return err
@@ -667,31 +364,6 @@ func (p *runPlan) writeMetrics(ctx context.Context, log *slog.Logger, sum report
 	return err
 }
 
-// inputAfterSignal is how long an input file may still be read after a
-// signal, so that the report lists its every line as not started.
-const inputAfterSignal = time.Second
-
-// afterStop is a context that ends d after stop does.
-func afterStop(stop context.Context, d time.Duration) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(context.WithoutCancel(stop))
-	unhook := context.AfterFunc(stop, func() { time.AfterFunc(d, cancel) })
-	return ctx, func() { unhook(); cancel() }
-}
-
-// stoppedEarly ends a run that a signal stopped before it had read its
-// input (while it opened the destination or took the --since-last state):
-// nothing was done, and its report, without a line, says it was
-// interrupted (exit 130).
-func (p *runPlan) stoppedEarly(started time.Time, log *slog.Logger, e env, onDone func(report.Summary)) error {
-	log.Warn("interrupted before the input was read")
-	w, _, err := p.startReport(context.Background(), pipeline.SliceSource(nil), started, log)
-	if err != nil {
-		return err
-	}
-	sum, err := finishReport(w, pipeline.Result{Interrupted: true}, p.out, p.silentOK, log, e, onDone)
-	return p.writeMetrics(context.Background(), log, sum, nil, err)
-}
-
 // unjoin splits an errors.Join error into its errors.
 func unjoin(err error) []error {
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
@@ -700,24 +372,9 @@ func unjoin(err error) []error {
 	return []error{err}
 }
 
-// planOf is the report's plan of the items, one entry per input line; it
-// counts the conferences to process into total as it goes.
-func planOf(items *pipeline.Source, total *int) iter.Seq[report.PlanItem] {
-	return func(yield func(report.PlanItem) bool) {
-		for it := range items.Items() {
-			if it.Problem == "" {
-				*total++
-			}
-			if !yield(report.PlanItem{Seq: it.Seq, ConfUUID: it.ConfUUID, Line: it.Line}) {
-				return
-			}
-		}
-	}
-}
-
-// build makes the API client and opens the destination, checked before any
-// download (exit 2 when it fails).
-func (p *runPlan) build(ctx context.Context, log *slog.Logger) (*export.Client, archive.Store, error) {
+// open makes the API client and opens the destination, checked before any
+// download (exit 2 when it fails): pipeline.RunConfig.Open.
+func (p *runPlan) open(ctx context.Context, log *slog.Logger) (*export.Client, archive.Store, error) {
 	cfg := p.client
 	cfg.Logger = log
 	client, err := export.NewClient(cfg)
@@ -737,73 +394,6 @@ func (p *runPlan) build(ctx context.Context, log *slog.Logger) (*export.Client, 
 		}
 	}
 	return client, store, nil
-}
-
-// finishReport writes the report files, logs the summary, prints the paths
-// (not when silentOK and the run exits 0) and turns the outcome into the
-// command's error (and so its exit code).
-func finishReport(w *report.Writer, res pipeline.Result, out string, silentOK bool, log *slog.Logger, e env, onDone func(report.Summary)) (report.Summary, error) {
-	code := report.ExitCode(w.Counts(), res.Interrupted, res.Fatal != nil)
-	sum, err := w.Close(code)
-	if err != nil {
-		return sum, &fatalError{err: fmt.Errorf("writing the report: %w", err)}
-	}
-	code = sum.ExitCode // a planned line without a row makes it 1
-	if res.WriteErr != nil {
-		return sum, &fatalError{err: fmt.Errorf("writing the report journal: %w", res.WriteErr)}
-	}
-	logSummary(log, sum)
-	if onDone != nil {
-		onDone(sum)
-	}
-	if !silentOK || code != report.ExitOK {
-		for _, p := range report.Paths(out) {
-			fmt.Fprintln(e.stdout, console.Text(p))
-		}
-	}
-	switch code {
-	case report.ExitInterrupted:
-		return sum, errInterrupted
-	case report.ExitFatal:
-		return sum, &fatalError{err: res.Fatal}
-	case report.ExitFailures:
-		return sum, fmt.Errorf("%w: %s", errItemsFailed, failureCounts(sum))
-	}
-	return sum, nil
-}
-
-// signalContexts turns signals into the pipeline's two contexts: stop (no new
-// conferences) on the first signal; work (cancel in-flight) after grace or on
-// a second signal.
-func signalContexts(parent context.Context, sigs <-chan os.Signal, grace time.Duration, log *slog.Logger) (stop, work context.Context, release func()) {
-	stop, stopFn := context.WithCancel(parent)
-	work, workFn := context.WithCancelCause(parent)
-	done := make(chan struct{})
-	var once sync.Once
-	go func() {
-		select {
-		case <-done:
-			return
-		case s, ok := <-sigs:
-			if !ok {
-				return
-			}
-			log.Warn("signal received: no new conferences; in-flight ones may finish", "signal", s.String(), "grace", grace.String())
-			stopFn()
-		}
-		t := time.NewTimer(grace)
-		defer t.Stop()
-		select {
-		case <-done:
-		case <-t.C:
-			log.Warn("grace period over: cancelling conferences in flight")
-			workFn(errors.New("grace period over after a signal"))
-		case s := <-sigs:
-			log.Warn("second signal: cancelling conferences in flight now", "signal", s.String())
-			workFn(errors.New("second signal"))
-		}
-	}()
-	return stop, work, func() { once.Do(func() { close(done); stopFn(); workFn(nil) }) }
 }
 
 // reportOptions are the options the report's summary shows.
@@ -840,42 +430,6 @@ func (f *runFlags) reportOptions(a archive.Options) map[string]string {
 		o["deleteAfterArchive"] = "true"
 	}
 	return o
-}
-
-// failureCounts says how many conferences ended in each status that makes
-// the exit code 1, and where the report is: "1 failed, 2 invalid-input of
-// 10 conferences".
-func failureCounts(s report.Summary) string {
-	var parts []string
-	for _, st := range report.Statuses() {
-		if n := s.Counts[st]; n > 0 && st.Failure() {
-			parts = append(parts, fmt.Sprintf("%d %s", n, st))
-		}
-	}
-	return fmt.Sprintf("%s of %d conferences", strings.Join(parts, ", "), s.Conferences)
-}
-
-func logSummary(log *slog.Logger, s report.Summary) {
-	args := []any{"run", s.RunID, "exit", s.ExitCode, "conferences", s.Conferences, "files", s.Files,
-		"bytes", s.BytesArchived, "duration", time.Duration(s.DurationSecs * float64(time.Second)).Round(time.Millisecond).String()}
-	for _, st := range report.Statuses() {
-		if n := s.Counts[st]; n > 0 {
-			args = append(args, string(st), n)
-		}
-	}
-	if s.EstimatedBytes > 0 {
-		args = append(args, "estimated_bytes", s.EstimatedBytes, "estimated", console.HumanBytes(s.EstimatedBytes))
-	}
-	if s.Verdict.Text != "" {
-		args = append(args, "verdict", s.Verdict.Text)
-	}
-	log.Info("run finished", args...)
-}
-
-func newRunID(t time.Time) string {
-	b := make([]byte, 3)
-	_, _ = rand.Read(b)
-	return t.Format("20060102T150405Z") + "-" + hex.EncodeToString(b)
 }
 
 func cmdRun(ctx context.Context, args []string, e env) error {
@@ -946,18 +500,6 @@ func (mf *metricsFlags) check(cmd string) error {
 		}
 	}
 	return nil
-}
-
-// rowCounter passes a conference's rows on to the report and counts them
-// for the display (files, failures) on the way.
-type rowCounter struct {
-	pipeline.RowWriter
-	p *console.Progress
-}
-
-func (r rowCounter) AddAll(rows ...report.Row) error {
-	r.p.CountRows(rows)
-	return r.RowWriter.AddAll(rows...)
 }
 
 // closingSummary prints the run's closing summary on w (stderr): not

@@ -55,7 +55,7 @@ func Closing(w io.Writer, width int, sum report.Summary, code int, out string) {
 		counts = append(counts, "none")
 	}
 	dur := time.Duration(sum.DurationSecs * float64(time.Second)).Round(100 * time.Millisecond)
-	line("  conferences: %s | %d files, %s in %s", strings.Join(counts, ", "), sum.Files, HumanBytes(sum.BytesArchived), dur)
+	line("  conferences: %s | %d files, %s in %s", strings.Join(counts, ", "), sum.Files, report.HumanBytes(sum.BytesArchived), dur)
 	if attention > 0 {
 		rows, _ := notify.Failures(filepath.Join(out, report.ManifestCSV), closingFailures)
 		if len(rows) > 0 {

@@ -145,7 +145,7 @@ func NewProgress(scr *Screen, log *slog.Logger, total int, unit string, quiet bo
 			log.Info(msg, "conferences_done", s.Done, "conferences_total", s.Total, "unit", unit,
 				"files", s.Files, "failed", s.Failed,
 				"bytes", s.Bytes, "bytes_estimated", s.EstByte,
-				"rate", HumanBytes(int64(s.Rate))+"/s", "eta", s.ETA.Round(time.Second).String())
+				"rate", report.HumanBytes(int64(s.Rate))+"/s", "eta", s.ETA.Round(time.Second).String())
 		}
 	}
 	if every <= 0 {
@@ -201,11 +201,11 @@ func statusLine(s snapshot, unit string, width int) string {
 		fill = int(min(s.Done, s.Total) * barWidth / s.Total)
 	}
 	bar := "[" + strings.Repeat("#", fill) + strings.Repeat(".", barWidth-fill) + "]"
-	bytes := HumanBytes(s.Bytes)
+	bytes := report.HumanBytes(s.Bytes)
 	if s.EstByte > 0 {
-		bytes += " of ~" + HumanBytes(s.EstByte)
+		bytes += " of ~" + report.HumanBytes(s.EstByte)
 	}
-	bytes += ", " + HumanBytes(int64(s.Rate)) + "/s"
+	bytes += ", " + report.HumanBytes(int64(s.Rate)) + "/s"
 	eta := "ETA --"
 	switch {
 	case s.ETA >= time.Second:

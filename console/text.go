@@ -1,7 +1,6 @@
 package console
 
 import (
-	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -20,20 +19,6 @@ import (
 // neither drive the terminal nor forge a line. Everything printed to
 // stdout or stderr outside the logger goes through it.
 func Text(s string) string { return report.CleanText(s, math.MaxInt, false) }
-
-// HumanBytes renders a byte count for people: 1.5 GiB.
-func HumanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
 
 // AbsPath is for messages: the absolute form of a path when it can be had.
 func AbsPath(p string) string {

@@ -72,7 +72,7 @@ func Text(r Run) string {
 			}
 		}
 		if len(counts) > 0 {
-			fmt.Fprintf(&b, "Conferences: %s. Files: %d, %s archived.\n", strings.Join(counts, ", "), s.Files, humanBytes(s.BytesArchived))
+			fmt.Fprintf(&b, "Conferences: %s. Files: %d, %s archived.\n", strings.Join(counts, ", "), s.Files, report.HumanBytes(s.BytesArchived))
 		}
 	}
 	if len(r.Failures) > 0 {
@@ -175,18 +175,4 @@ func failureLine(r report.Row) string {
 // escape replaces the three characters Slack's text reserves.
 func escape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
-
-// humanBytes is a size for people: 1.5 GiB.
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
