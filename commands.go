@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"meetarchive/archive"
 	"meetarchive/console"
 	"meetarchive/export"
 	"meetarchive/export/meetingtest"
@@ -138,275 +137,86 @@ func cmdVerify(ctx context.Context, args []string, e env) error {
 	scr := console.NewScreen(e.stderr, quiet)
 	log := lf.logger(scr.Or(e.stderr))
 	opts.Logger = console.SDKLogger{Log: log}
-	set := &verifySet{ctx: ctx, opts: opts, byRoot: map[string]*verifyGroup{}, reportPath: reportPath}
-	defer set.close()
-	if dest != "" {
-		if err := set.openDest(dest); err != nil {
-			return err
-		}
-	}
-	if sums != "" {
-		err = set.addSums(sums)
-	} else {
-		err = set.addManifest(manifest)
-	}
+	set, err := pipeline.NewVerifySet(ctx, opts, dest)
 	if err != nil {
 		return err
 	}
-	err = set.verify(log, scr, e, quiet)
+	defer set.Close()
+	if err := addToVerify(ctx, set, manifest, sums); err != nil {
+		return err
+	}
+	err = verifySet(ctx, set, reportPath, log, scr, e, quiet)
 	lf.endQuiet(ctx, err)
 	return err
 }
 
-// verifyGroup is the objects of one store.
-type verifyGroup struct {
-	st    archive.Store
-	items []archive.VerifyItem
-	uris  []string
-	confs []string // each item's confUUID ("" from --sums)
-}
-
-// verifySet is what verify checks: the objects, grouped by store (one store
-// for --dest, else one per root of the objects' URIs).
-type verifySet struct {
-	ctx    context.Context
-	opts   archive.Options
-	dest   *verifyGroup
-	prefix string // the --dest store's RootURI (URIs under it are its keys)
-	groups []*verifyGroup
-	byRoot map[string]*verifyGroup
-	total  int
-
-	reportPath string          // --report, "" when not asked
-	findings   []verifyFinding // every check, for --report
-
-	// With --dest and --manifest: the files the manifest says each archived
-	// conference has, checked against its sidecar (confs in manifest order).
-	confs     []string
-	confFiles map[string][]archive.VerifyItem
-}
-
-func (v *verifySet) openDest(dest string) error {
-	st, err := archive.Open(v.ctx, dest, v.opts)
-	if err != nil {
-		return usagef("verify: --dest %s: %v", dest, err)
-	}
-	v.dest = &verifyGroup{st: st}
-	v.prefix = st.RootURI()
-	v.groups = append(v.groups, v.dest)
-	return nil
-}
-
-func (v *verifySet) close() {
-	for _, g := range v.groups {
-		_ = g.st.Close()
-	}
-}
-
-func (v *verifySet) add(g *verifyGroup, it archive.VerifyItem, uri, conf string) {
-	g.items = append(g.items, it)
-	g.uris = append(g.uris, uri)
-	g.confs = append(g.confs, conf)
-	v.total++
-}
-
-// addManifest adds every archived and already-archived object of a manifest
-// and, with --dest, every such conference's sidecar.
-func (v *verifySet) addManifest(path string) error {
-	err := report.ReadManifestStrict(path, func(r report.Row) error {
-		if r.Status != report.Archived && r.Status != report.AlreadyArchived {
-			return nil
-		}
-		v.addConf(r.ConfUUID)
-		if r.ObjectURI == "" {
-			return nil
-		}
-		it := archive.VerifyItem{SHA256: r.SHA256, Bytes: r.Bytes}
-		g, key, err := v.groupOf(r.ObjectURI)
+// addToVerify adds the objects of --sums or --manifest to the set.
+func addToVerify(ctx context.Context, set *pipeline.VerifySet, manifest, sums string) error {
+	if sums != "" {
+		f, err := os.Open(sums)
 		if err != nil {
-			return err
+			return fileError("verify", "sums", sums, err)
 		}
-		it.Key = key
-		v.add(g, it, r.ObjectURI, r.ConfUUID)
-		if g == v.dest {
-			v.confFiles[r.ConfUUID] = append(v.confFiles[r.ConfUUID], it)
+		defer f.Close()
+		if err := set.AddSums(f); err != nil {
+			return usagef("verify: --sums %s: %v", sums, err)
 		}
 		return nil
-	})
+	}
+	err := set.AddManifest(ctx, manifest)
 	var ue *usageError
-	if errors.As(err, &ue) {
-		return err
+	if err != nil && !errors.As(err, &ue) {
+		return fileError("verify", "manifest", manifest, err)
 	}
-	if err != nil {
-		return fileError("verify", "manifest", path, err)
-	}
-	return nil
+	return err
 }
 
-// addConf notes an archived conference whose sidecar --dest must hold.
-func (v *verifySet) addConf(confUUID string) {
-	if v.dest == nil {
-		return
-	}
-	if v.confFiles == nil {
-		v.confFiles = map[string][]archive.VerifyItem{}
-	}
-	if _, seen := v.confFiles[confUUID]; !seen {
-		v.confs = append(v.confs, confUUID)
-		v.confFiles[confUUID] = nil
-	}
-}
-
-// addSums adds every line of a sha256sums.txt, relative to --dest.
-func (v *verifySet) addSums(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fileError("verify", "sums", path, err)
-	}
-	defer f.Close()
-	err = report.ScanSHA256Sums(f, func(s report.FileSum) error {
-		v.add(v.dest, archive.VerifyItem{Key: s.Path, SHA256: s.SHA256, Bytes: -1}, v.dest.st.URI(s.Path), "")
-		return nil
-	})
-	if err != nil {
-		return usagef("verify: --sums %s: %v", path, err)
-	}
-	return nil
-}
-
-// groupOf finds the store of an object URI and its key there.
-func (v *verifySet) groupOf(uri string) (*verifyGroup, string, error) {
-	if v.dest != nil {
-		if !strings.HasPrefix(uri, v.prefix) {
-			return nil, "", usagef("verify: object %s is not under --dest %s", uri, strings.TrimSuffix(v.prefix, "/"))
-		}
-		return v.dest, strings.TrimPrefix(uri, v.prefix), nil
-	}
-	st, key, err := archive.OpenURI(v.ctx, uri, v.opts)
-	if err != nil {
-		return nil, "", usagef("verify: %s: %v", uri, err)
-	}
-	root := st.RootURI()
-	g := v.byRoot[root]
-	if g == nil {
-		g = &verifyGroup{st: st}
-		v.groups = append(v.groups, g)
-		v.byRoot[root] = g
-	} else {
-		_ = st.Close()
-	}
-	return g, key, nil
-}
-
-// verify streams every object back and prints what is wrong, in full,
+// verifySet streams every object back and prints what is wrong, in full,
 // on stdout (above the status line on a terminal), then the counts; with
-// --report it writes every check to that file too.
-func (v *verifySet) verify(log *slog.Logger, scr *console.Screen, e env, quiet bool) error {
-	prog := console.NewProgress(scr, log, v.total, "objects", quiet, 5*time.Second)
+// --report (reportPath) it writes every check to that file too.
+func verifySet(ctx context.Context, set *pipeline.VerifySet, reportPath string, log *slog.Logger, scr *console.Screen, e env, quiet bool) error {
+	prog := console.NewProgress(scr, log, set.Total(), "objects", quiet, 5*time.Second)
 	stdout := scr.Above(e.stdout)
-	for _, g := range v.groups {
-		for _, it := range g.items {
-			prog.Estimate(it.Bytes) // one per object: the display averages over them
-		}
-	}
-	bad := 0
-	counts := map[string]int{}
-	for _, g := range v.groups {
-		last := 0
-		results := archive.Verify(v.ctx, g.st, g.items, func(done, _ int) { // never called concurrently
-			for ; last < done; last++ {
-				prog.ConferenceDone()
+	out := set.Verify(ctx, pipeline.VerifyHooks{
+		Progress: prog, ObjectsDone: prog.Close, Keep: reportPath != "",
+		Bad: func(f pipeline.VerifyFinding) {
+			fmt.Fprintf(stdout, "%s\t%s\t%s\n", f.Status, console.Text(f.URI), console.Text(f.Err))
+			if f.Check == "sidecar" {
+				log.Error("verify sidecar", "status", f.Status, "sidecar", f.URI, "confUUID", f.ConfUUID, "err", f.Err)
+			} else {
+				log.Error("verify", "status", f.Status, "object", f.URI, "err", f.Err)
 			}
-		})
-		for i, res := range results {
-			prog.AddBytes(max(res.GotBytes, 0))
-			counts[res.Status]++
-			v.note("object", g.uris[i], g.confs[i], res)
-			if res.Status != archive.VerifyOK {
-				bad++
-				msg := errText(res.Err)
-				fmt.Fprintf(stdout, "%s\t%s\t%s\n", res.Status, console.Text(g.uris[i]), console.Text(msg))
-				log.Error("verify", "status", res.Status, "object", g.uris[i], "err", msg)
-			}
-		}
-	}
-	prog.Close()
-	var sidecars string
-	if v.dest != nil && v.confs != nil {
-		var n int
-		n, sidecars = v.verifySidecars(log, e)
-		bad += n
-	}
+		},
+	})
 	var reportErr error
-	if v.reportPath != "" {
-		reportErr = writeVerifyReport(v.reportPath, v.findings)
+	if reportPath != "" {
+		reportErr = pipeline.WriteVerifyReport(reportPath, out.Findings)
 	}
-	if !quiet || bad > 0 || v.ctx.Err() != nil {
+	if !quiet || out.Bad > 0 || ctx.Err() != nil {
+		c := out.Objects
 		fmt.Fprintf(e.stdout, "verified %d objects: %d ok, %d missing, %d mismatched, %d errors\n",
-			v.total, counts["ok"], counts["missing"], counts["mismatch"], counts["error"])
-		fmt.Fprint(e.stdout, sidecars)
-		if v.reportPath != "" && reportErr == nil {
-			fmt.Fprintf(e.stdout, "report: %s\n", console.Text(console.AbsPath(v.reportPath)))
+			set.Total(), c["ok"], c["missing"], c["mismatch"], c["error"])
+		if c := out.Sidecars; c != nil {
+			fmt.Fprintf(e.stdout, "checked %d sidecars: %d ok, %d missing, %d mismatched, %d errors\n",
+				out.SidecarTotal, c["ok"], c["missing"], c["mismatch"], c["error"])
+		}
+		if reportPath != "" && reportErr == nil {
+			fmt.Fprintf(e.stdout, "report: %s\n", console.Text(console.AbsPath(reportPath)))
 		}
 	}
 	switch {
 	case reportErr != nil:
-		return &fatalError{Err: fmt.Errorf("verify: --report %s: %w", v.reportPath, reportErr)}
-	case v.ctx.Err() != nil:
+		return &fatalError{Err: fmt.Errorf("verify: --report %s: %w", reportPath, reportErr)}
+	case ctx.Err() != nil:
 		return errInterrupted
-	case bad > 0:
+	case out.Bad > 0:
 		where := "listed above"
-		if v.reportPath != "" {
-			where += " and in " + console.AbsPath(v.reportPath)
+		if reportPath != "" {
+			where += " and in " + console.AbsPath(reportPath)
 		}
-		return failedf("verify: %d of %d checks failed (%s)", bad, v.total+len(v.confs), where)
+		return failedf("verify: %d of %d checks failed (%s)", out.Bad, set.Total()+out.SidecarTotal, where)
 	}
 	return nil
-}
-
-// note keeps one check for --report.
-func (v *verifySet) note(check, uri, conf string, res archive.VerifyResult) {
-	if v.reportPath == "" {
-		return
-	}
-	v.findings = append(v.findings, verifyFinding{
-		Check: check, Status: res.Status, URI: uri, ConfUUID: conf,
-		WantBytes: res.Bytes, GotBytes: res.GotBytes, WantSHA256: res.SHA256, GotSHA256: res.GotSHA256, Err: errText(res.Err),
-	})
-}
-
-// errText is err's message, "" for nil.
-func errText(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
-}
-
-// verifySidecars checks the sidecar of every archived conference of the
-// manifest in --dest (archive.VerifySidecar), prints what is wrong like
-// an object's finding, and returns how many are wrong and their count line.
-func (v *verifySet) verifySidecars(log *slog.Logger, e env) (int, string) {
-	counts := map[string]int{}
-	bad := 0
-	for _, conf := range v.confs {
-		if v.ctx.Err() != nil {
-			break
-		}
-		res := archive.VerifySidecar(v.ctx, v.dest.st, conf, v.confFiles[conf])
-		counts[res.Status]++
-		uri := v.dest.st.URI(res.Key)
-		v.note("sidecar", uri, conf, res)
-		if res.Status == archive.VerifyOK {
-			continue
-		}
-		bad++
-		msg := errText(res.Err)
-		fmt.Fprintf(e.stdout, "%s\t%s\t%s\n", res.Status, console.Text(uri), console.Text(msg))
-		log.Error("verify sidecar", "status", res.Status, "sidecar", uri, "confUUID", conf, "err", msg)
-	}
-	return bad, fmt.Sprintf("checked %d sidecars: %d ok, %d missing, %d mismatched, %d errors\n",
-		len(v.confs), counts["ok"], counts["missing"], counts["mismatch"], counts["error"])
 }
 
 // cmdMerge joins the reports of several shards.
@@ -531,3 +341,22 @@ const (
 	demoAppID  = "meetarchive-demo"
 	demoAppKey = "demo-app-key"
 )
+
+// checkOutFile is nil when a file may be written at path: its directory
+// exists and path is not a directory.
+func checkOutFile(path string) error {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return errors.New("is a directory, not a file")
+	}
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		return errors.New("its directory " + dir + " does not exist")
+	case !st.IsDir():
+		return errors.New(dir + " is not a directory")
+	case unixAccessW(dir) != nil:
+		return errors.New("its directory " + dir + " is not writable")
+	}
+	return nil
+}

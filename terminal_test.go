@@ -26,6 +26,7 @@ import (
 
 	"meetarchive/archive/archivetest"
 	"meetarchive/export/meetingtest"
+	"meetarchive/pipeline"
 	"meetarchive/report"
 )
 
@@ -644,8 +645,8 @@ func TestVerifyWritesItsReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(recs[0], ","); got != strings.Join(verifyReportHeader, ",") {
-		t.Errorf("header %q, want %q", got, strings.Join(verifyReportHeader, ","))
+	if got := strings.Join(recs[0], ","); got != strings.Join(pipeline.VerifyReportHeader, ",") {
+		t.Errorf("header %q, want %q", got, strings.Join(pipeline.VerifyReportHeader, ","))
 	}
 	byURI := map[string][]string{}
 	checks := map[string]int{}
