@@ -5,17 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"path/filepath"
-	"slices"
-	"strings"
 	"time"
 
 	"meetarchive/archive"
 	"meetarchive/console"
 	"meetarchive/pipeline"
-	"meetarchive/report"
 )
 
 // bagFlags are the flags of bag.
@@ -125,23 +120,18 @@ func runBag(ctx context.Context, f bagFlags, opts archive.Options, e env) error 
 		sel.To = pipeline.EndOfDay(f.to.t)
 	}
 	if f.uuids != "" {
-		set, err := readUUIDList(f.uuids, e)
+		set, err := readUUIDList(f.uuids)
 		if err != nil {
 			return err
 		}
 		sel.UUIDs = set
 	}
-	stores := &bagStores{opts: opts, byRoot: map[string]archive.Store{}}
-	defer stores.close()
-	if f.dest != "" {
-		st, err := archive.Open(ctx, f.dest, opts)
-		if err != nil {
-			return usagef("bag: --dest %s: %v", f.dest, err)
-		}
-		stores.dest = st
-		stores.destPrefix = st.RootURI()
+	stores, err := pipeline.NewBagStores(ctx, opts, f.dest)
+	if err != nil {
+		return err
 	}
-	plan, err := pipeline.PlanBag(ctx, f.manifest, sel, stores.resolve)
+	defer stores.Close()
+	plan, err := pipeline.PlanBag(ctx, f.manifest, sel, stores.Resolve)
 	if err != nil {
 		var ue *usageError
 		if errors.As(err, &ue) {
@@ -163,7 +153,7 @@ func runBag(ctx context.Context, f bagFlags, opts archive.Options, e env) error 
 	for _, conf := range plan.NotArchived {
 		log.Warn("bag: conference has nothing archived: the bag holds its manifest rows only", "confUUID", conf)
 	}
-	plan.Info = bagInfo(f, log)
+	plan.Info = pipeline.NewBagInfo(f.manifest, f.organization, versionString(), log)
 	prog := console.NewProgress(scr, log, len(plan.Objects), "objects", f.quiet, 5*time.Second)
 	for _, o := range plan.Objects {
 		prog.Estimate(max(o.Bytes, 0)) // one estimate per object: the display averages over them
@@ -193,43 +183,11 @@ func runBag(ctx context.Context, f bagFlags, opts archive.Options, e env) error 
 	return nil
 }
 
-// bagInfo is what bag-info.txt says of the bag's origin.
-func bagInfo(f bagFlags, log *slog.Logger) pipeline.BagInfo {
-	info := pipeline.BagInfo{
-		SourceOrganization: f.organization,
-		BaggingDate:        time.Now(),
-		SoftwareAgent:      versionString(),
-		Description: "Meeting recordings archived by meetarchive, under data/ at their keys in the archive; " +
-			"each conference's commit record at data/" + archive.SidecarDir + "/<confUUID>.json; " +
-			"their manifest rows in data/" + pipeline.BagManifestRows,
-	}
-	sumPath := filepath.Join(filepath.Dir(f.manifest), report.SummaryJSON)
-	sum, err := report.ReadSummary(sumPath)
-	if err != nil {
-		log.Warn("bag: no run id for External-Identifier: the manifest has no readable summary.json beside it", "err", err)
-		return info
-	}
-	for _, id := range strings.Split(sum.RunID, "+") { // merged reports join their shards' ids with "+"
-		if id = strings.TrimSpace(id); id != "" && !slices.Contains(info.ExternalIdentifiers, id) {
-			info.ExternalIdentifiers = append(info.ExternalIdentifiers, id)
-		}
-	}
-	info.LedgerHeads = ledgerHeads(sum)
-	return info
-}
-
-// ledgerHeads are the custody ledger heads of the bagged runs, for
-// bag-info.txt's Ledger-Head lines. Runs keep no ledger yet: none.
-func ledgerHeads(report.Summary) []string { return nil }
-
-// readUUIDList reads a --uuids file as run reads --input: a conference
-// UUID a line (a header, blank lines and other columns allowed). An
-// invalid line is a usage error; a repeated one is harmless.
-func readUUIDList(path string, e env) (map[string]bool, error) {
-	var r io.Reader
-	if path == "-" {
-		r = os.Stdin
-	} else {
+// readUUIDList reads a --uuids file as run reads --input
+// (pipeline.ReadUUIDs); what is wrong with it is a usage error.
+func readUUIDList(path string) (map[string]bool, error) {
+	var r io.Reader = os.Stdin
+	if path != "-" {
 		fh, err := os.Open(path)
 		if err != nil {
 			return nil, fileError("bag", "uuids", path, err)
@@ -237,82 +195,9 @@ func readUUIDList(path string, e env) (map[string]bool, error) {
 		defer fh.Close()
 		r = fh
 	}
-	in := pipeline.NewInputReader(r)
-	set := map[string]bool{}
-	var bad []string
-	for {
-		it, err := in.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, usagef("bag: --uuids %s: %v", path, err)
-		}
-		switch it.Problem {
-		case report.InvalidInput:
-			bad = append(bad, it.Detail)
-		case report.DuplicateInput:
-		default:
-			set[it.ConfUUID] = true
-		}
-	}
-	if len(bad) > 0 {
-		if len(bad) > 5 {
-			bad = append(bad[:5], fmt.Sprintf("and %d more", len(bad)-5))
-		}
-		return nil, usagef("bag: --uuids %s: %s", path, strings.Join(bad, "; "))
-	}
-	if len(set) == 0 {
-		return nil, usagef("bag: --uuids %s: no conference UUID in it", path)
+	set, err := pipeline.ReadUUIDs(r)
+	if err != nil {
+		return nil, usagef("bag: --uuids %s: %v", path, err)
 	}
 	return set, nil
-}
-
-// bagStores finds the store of each manifest row's object: --dest, or the
-// destination root each objectURI was archived under (the URI less its
-// objectKey), each opened once.
-type bagStores struct {
-	opts       archive.Options
-	dest       archive.Store
-	destPrefix string
-	byRoot     map[string]archive.Store
-}
-
-func (b *bagStores) resolve(ctx context.Context, r report.Row) (pipeline.BagOpener, string, error) {
-	if b.dest != nil {
-		if r.ObjectKey != "" {
-			return b.dest, r.ObjectKey, nil
-		}
-		key, ok := strings.CutPrefix(r.ObjectURI, b.destPrefix)
-		if !ok {
-			return nil, "", usagef("bag: object %s is not under --dest %s and its manifest row has no objectKey", r.ObjectURI, strings.TrimSuffix(b.destPrefix, "/"))
-		}
-		return b.dest, key, nil
-	}
-	if r.ObjectKey == "" {
-		return nil, "", usagef("bag: %s: the manifest has no objectKey for it, so its destination is unknown: give --dest", r.ObjectURI)
-	}
-	root, ok := strings.CutSuffix(r.ObjectURI, r.ObjectKey)
-	if !ok || !(strings.HasSuffix(root, "/") || strings.HasSuffix(root, string(filepath.Separator))) ||
-		!(strings.HasPrefix(strings.ToLower(root), "s3://") || filepath.IsAbs(root)) {
-		return nil, "", usagef("bag: objectURI %s does not end with its objectKey %s: give --dest", r.ObjectURI, r.ObjectKey)
-	}
-	st := b.byRoot[root]
-	if st == nil {
-		var err error
-		if st, err = archive.Open(ctx, root, b.opts); err != nil {
-			return nil, "", usagef("bag: %s: %v", root, err)
-		}
-		b.byRoot[root] = st
-	}
-	return st, r.ObjectKey, nil
-}
-
-func (b *bagStores) close() {
-	if b.dest != nil {
-		_ = b.dest.Close()
-	}
-	for _, st := range b.byRoot {
-		_ = st.Close()
-	}
 }
