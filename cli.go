@@ -6,12 +6,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math"
-	"os"
 	"sort"
-	"strconv"
 	"strings"
-	"time"
 
 	"meetarchive/pipeline"
 	"meetarchive/report"
@@ -37,7 +33,8 @@ var (
 // command without a report (verify, bag).
 type failedError struct{ msg string }
 
-func (e *failedError) Error() string        { return e.msg }
+func (e *failedError) Error() string { return e.msg }
+
 func (e *failedError) Is(target error) bool { return target == errItemsFailed }
 
 func failedf(format string, a ...any) error { return &failedError{msg: fmt.Sprintf(format, a...)} }
@@ -153,119 +150,6 @@ func (c *command) parse(args []string, getenv func(string) string) error {
 		}
 	})
 	return err
-}
-
-// byteSize is a flag value like "16MiB", "64MB", "1048576".
-type byteSize int64
-
-func (b *byteSize) String() string { return formatBytes(int64(*b)) }
-
-func (b *byteSize) Set(s string) error {
-	n, err := parseBytes(s)
-	if err != nil {
-		return err
-	}
-	*b = byteSize(n)
-	return nil
-}
-
-func parseBytes(s string) (int64, error) {
-	s = strings.TrimSpace(s)
-	units := []struct {
-		suffix string
-		mult   int64
-	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1000}, {"MB", 1000 * 1000}, {"GB", 1000 * 1000 * 1000}, {"B", 1}}
-	mult := int64(1)
-	for _, u := range units {
-		if strings.HasSuffix(s, u.suffix) {
-			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("not a size: want a number of bytes like 16MiB")
-	}
-	if n > math.MaxInt64/mult {
-		return 0, fmt.Errorf("too large: at most %d bytes", int64(math.MaxInt64))
-	}
-	return n * mult, nil
-}
-
-func formatBytes(n int64) string {
-	switch {
-	case n >= 1<<30 && n%(1<<30) == 0:
-		return fmt.Sprintf("%dGiB", n>>30)
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%dMiB", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%dKiB", n>>10)
-	}
-	return strconv.FormatInt(n, 10)
-}
-
-// dateFlag accepts 2024-01-31 or an RFC 3339 time.
-type dateFlag struct{ t time.Time }
-
-func (d *dateFlag) String() string {
-	if d.t.IsZero() {
-		return ""
-	}
-	return d.t.Format(time.RFC3339)
-}
-
-func (d *dateFlag) Set(s string) error {
-	for _, layout := range []string{"2006-01-02", time.RFC3339, "2006-01-02T15:04", "2006-01-02 15:04"} {
-		if t, err := time.Parse(layout, strings.TrimSpace(s)); err == nil {
-			d.t = t.UTC()
-			return nil
-		}
-	}
-	return fmt.Errorf("not a date: want YYYY-MM-DD or RFC 3339")
-}
-
-// choiceFlag is a string restricted to a fixed set of values.
-type choiceFlag struct {
-	value   string
-	choices []string
-	set     bool // given on the command line or in the environment
-}
-
-func (c *choiceFlag) String() string { return c.value }
-
-func (c *choiceFlag) Set(s string) error {
-	for _, ch := range c.choices {
-		if strings.EqualFold(s, ch) {
-			c.value, c.set = ch, true
-			return nil
-		}
-	}
-	return fmt.Errorf("want one of %s", strings.Join(c.choices, ", "))
-}
-
-// listFlag is a comma-separated list.
-type listFlag []string
-
-func (l *listFlag) String() string { return strings.Join(*l, ",") }
-
-func (l *listFlag) Set(s string) error {
-	*l = nil
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			*l = append(*l, p)
-		}
-	}
-	return nil
-}
-
-// readSecretFile reads a secret from a file named by a flag, trimming the
-// final newline. The secret itself never appears in an error; the path does.
-func readSecretFile(flagName, path string) (string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", usagef("--%s %s: cannot read it: %s", flagName, path, pathReason(err, path))
-	}
-	return strings.TrimRight(string(b), "\r\n"), nil
 }
 
 // fileError is a file named by a flag that cannot be used: a usage error

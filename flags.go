@@ -1,15 +1,66 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
 	"os"
+	"strconv"
+	"strings"
 	"time"
+	"unicode"
 
 	"golang.org/x/sys/unix"
 
 	"meetarchive/archive"
+	"meetarchive/console"
 	"meetarchive/export"
+	"meetarchive/notify"
+	"meetarchive/report"
 )
+
+// logFlags are shared by every command that logs.
+type logFlags struct {
+	format choiceFlag
+	level  choiceFlag
+	held   *console.Held // --quiet: warnings held back until the end (see quiet)
+}
+
+func addLogFlags(c *command) *logFlags {
+	l := &logFlags{
+		format: choiceFlag{value: "text", choices: []string{"text", "json"}},
+		level:  choiceFlag{value: "info", choices: []string{"debug", "info", "warn", "error"}},
+	}
+	c.fs.Var(&l.format, "log-format", "log format on stderr: text or json")
+	c.fs.Var(&l.level, "log-level", "least severe log level shown: debug, info, warn, error")
+	return l
+}
+
+// quiet is --quiet's effect on the log, unless --log-level (or its
+// environment twin) was given: errors are written as they come, warnings
+// are held back and written only if the command fails (endQuiet), and
+// nothing less severe is logged.
+func (l *logFlags) quiet() {
+	if !l.level.set {
+		l.level.value = "warn"
+		l.held = &console.Held{}
+	}
+}
+
+// endQuiet ends a --quiet command whose outcome is err: the warnings held
+// back are written when it failed (a non-zero exit code), dropped when not.
+func (l *logFlags) endQuiet(ctx context.Context, err error) {
+	if l.held != nil && exitCode(err) != report.ExitOK {
+		l.held.Flush(ctx)
+	}
+}
+
+func (l *logFlags) logger(w io.Writer) *slog.Logger {
+	return console.NewLogger(w, l.format.value, l.level.value, l.held)
+}
 
 // apiFlags are the Meeting API flags, shared by run and list.
 type apiFlags struct {
@@ -220,3 +271,137 @@ func unixAccessR(path string) error { return unix.Access(path, unix.R_OK) }
 
 // unixAccessW reports whether this process may create files in dir.
 func unixAccessW(dir string) error { return unix.Access(dir, unix.W_OK|unix.X_OK) }
+
+// byteSize is a flag value like "16MiB", "64MB", "1048576".
+type byteSize int64
+
+func (b *byteSize) String() string { return formatBytes(int64(*b)) }
+
+func (b *byteSize) Set(s string) error {
+	n, err := parseBytes(s)
+	if err != nil {
+		return err
+	}
+	*b = byteSize(n)
+	return nil
+}
+
+func parseBytes(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1000}, {"MB", 1000 * 1000}, {"GB", 1000 * 1000 * 1000}, {"B", 1}}
+	mult := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("not a size: want a number of bytes like 16MiB")
+	}
+	if n > math.MaxInt64/mult {
+		return 0, fmt.Errorf("too large: at most %d bytes", int64(math.MaxInt64))
+	}
+	return n * mult, nil
+}
+
+func formatBytes(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%dGiB", n>>30)
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%dMiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%dKiB", n>>10)
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// dateFlag accepts 2024-01-31 or an RFC 3339 time.
+type dateFlag struct{ t time.Time }
+
+func (d *dateFlag) String() string {
+	if d.t.IsZero() {
+		return ""
+	}
+	return d.t.Format(time.RFC3339)
+}
+
+func (d *dateFlag) Set(s string) error {
+	for _, layout := range []string{"2006-01-02", time.RFC3339, "2006-01-02T15:04", "2006-01-02 15:04"} {
+		if t, err := time.Parse(layout, strings.TrimSpace(s)); err == nil {
+			d.t = t.UTC()
+			return nil
+		}
+	}
+	return fmt.Errorf("not a date: want YYYY-MM-DD or RFC 3339")
+}
+
+// choiceFlag is a string restricted to a fixed set of values.
+type choiceFlag struct {
+	value   string
+	choices []string
+	set     bool // given on the command line or in the environment
+}
+
+func (c *choiceFlag) String() string { return c.value }
+
+func (c *choiceFlag) Set(s string) error {
+	for _, ch := range c.choices {
+		if strings.EqualFold(s, ch) {
+			c.value, c.set = ch, true
+			return nil
+		}
+	}
+	return fmt.Errorf("want one of %s", strings.Join(c.choices, ", "))
+}
+
+// listFlag is a comma-separated list.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(s string) error {
+	*l = nil
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*l = append(*l, p)
+		}
+	}
+	return nil
+}
+
+// readSecretFile reads a secret from a file named by a flag, trimming the
+// final newline. The secret itself never appears in an error; the path does.
+func readSecretFile(flagName, path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", usagef("--%s %s: cannot read it: %s", flagName, path, pathReason(err, path))
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
+}
+
+// urlList is a repeatable flag of URLs: each use adds its URLs, and one
+// value may hold several separated by commas or white space (the form of
+// the environment twin). It shows only the hosts: a webhook URL is a secret.
+type urlList []string
+
+func (l *urlList) String() string {
+	if l == nil {
+		return ""
+	}
+	hosts := make([]string, len(*l))
+	for i, u := range *l {
+		hosts[i] = notify.Host(u)
+	}
+	return strings.Join(hosts, ",")
+}
+
+func (l *urlList) Set(s string) error {
+	*l = append(*l, strings.FieldsFunc(s, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })...)
+	return nil
+}

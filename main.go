@@ -1,8 +1,11 @@
 // Command meetarchive archives Huawei Cloud Meeting recordings into
 // S3-compatible storage (or a local directory) and writes an audit manifest.
 //
-// main.go only wires: flags and environment into configs, constructors, one
-// run function per subcommand, and one error-to-exit-code switch (cli.go).
+// The package only wires: main.go dispatches to one file per command
+// (cmd_<name>.go: its options, flags, checks and run function), flags.go
+// holds the flag groups commands share, cli.go the command type and the
+// one error-to-exit-code switch. The logic lives in packages: the run in
+// pipeline.Run, the terminal in console, the Prometheus output in metrics.
 package main
 
 import (
@@ -168,44 +171,4 @@ func versionString() string {
 		c = "unknown"
 	}
 	return fmt.Sprintf("meetarchive %s (commit %s, %s, %s/%s)", version, c, runtime.Version(), runtime.GOOS, runtime.GOARCH)
-}
-
-// logFlags are shared by every command that logs.
-type logFlags struct {
-	format choiceFlag
-	level  choiceFlag
-	held   *console.Held // --quiet: warnings held back until the end (see quiet)
-}
-
-func addLogFlags(c *command) *logFlags {
-	l := &logFlags{
-		format: choiceFlag{value: "text", choices: []string{"text", "json"}},
-		level:  choiceFlag{value: "info", choices: []string{"debug", "info", "warn", "error"}},
-	}
-	c.fs.Var(&l.format, "log-format", "log format on stderr: text or json")
-	c.fs.Var(&l.level, "log-level", "least severe log level shown: debug, info, warn, error")
-	return l
-}
-
-// quiet is --quiet's effect on the log, unless --log-level (or its
-// environment twin) was given: errors are written as they come, warnings
-// are held back and written only if the command fails (endQuiet), and
-// nothing less severe is logged.
-func (l *logFlags) quiet() {
-	if !l.level.set {
-		l.level.value = "warn"
-		l.held = &console.Held{}
-	}
-}
-
-// endQuiet ends a --quiet command whose outcome is err: the warnings held
-// back are written when it failed (a non-zero exit code), dropped when not.
-func (l *logFlags) endQuiet(ctx context.Context, err error) {
-	if l.held != nil && exitCode(err) != report.ExitOK {
-		l.held.Flush(ctx)
-	}
-}
-
-func (l *logFlags) logger(w io.Writer) *slog.Logger {
-	return console.NewLogger(w, l.format.value, l.level.value, l.held)
 }

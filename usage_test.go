@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -138,8 +139,9 @@ func TestHelpDefaultsComeFromTheirConstants(t *testing.T) {
 func itoa(n int) string { return strconv.Itoa(n) }
 
 // TestImportRules: main imports pipeline; pipeline imports export, archive
-// and report; those three import none of each other nor pipeline
-// (ARCHITECTURE.md).
+// and report; those three import none of each other nor pipeline; the
+// front-end packages (console, metrics, notify) import only what
+// ARCHITECTURE.md allows them, and pipeline none of them.
 func TestImportRules(t *testing.T) {
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}:{{join .Imports " "}}`, "./...").Output()
 	if err != nil {
@@ -154,7 +156,8 @@ func TestImportRules(t *testing.T) {
 		}
 	}
 	const m = "meetarchive/"
-	must := [][2]string{{"meetarchive", m + "pipeline"}, {m + "pipeline", m + "export"}, {m + "pipeline", m + "archive"}, {m + "pipeline", m + "report"}}
+	must := [][2]string{{"meetarchive", m + "pipeline"}, {m + "pipeline", m + "export"}, {m + "pipeline", m + "archive"}, {m + "pipeline", m + "report"},
+		{"meetarchive", m + "console"}, {"meetarchive", m + "metrics"}, {"meetarchive", m + "notify"}}
 	for _, e := range must {
 		if !imports[e[0]][e[1]] {
 			t.Errorf("%s does not import %s", e[0], e[1])
@@ -166,6 +169,21 @@ func TestImportRules(t *testing.T) {
 			if a != b && imports[a][b] {
 				t.Errorf("%s imports %s: forbidden (ARCHITECTURE.md)", a, b)
 			}
+		}
+	}
+	allowed := map[string][]string{
+		m + "notify":  {m + "report", m + "redact"},
+		m + "console": {m + "report", m + "redact", m + "notify"},
+		m + "metrics": {m + "report", m + "export"},
+	}
+	for pkg, ok := range allowed {
+		for dep := range imports[pkg] {
+			if strings.HasPrefix(dep, m) && !slices.Contains(ok, dep) {
+				t.Errorf("%s imports %s: it may import only %v (ARCHITECTURE.md)", pkg, dep, ok)
+			}
+		}
+		if imports[m+"pipeline"][pkg] {
+			t.Errorf("pipeline imports %s: a front end's package (ARCHITECTURE.md)", pkg)
 		}
 	}
 }

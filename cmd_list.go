@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+
+	"meetarchive/console"
+	"meetarchive/export"
+	"meetarchive/pipeline"
+	"meetarchive/report"
+)
+
+// cmdList writes the conferences of a date range as CSV to stdout.
+func cmdList(ctx context.Context, args []string, e env) error {
+	c := newCommand("list", "--from DATE --to DATE [--all-users] [--search TEXT] > uuids.csv",
+		"Discover recordings by date through the list API and write them as CSV (a valid --input for run).", e.stderr)
+	var (
+		from, to dateFlag
+		allUsers bool
+		search   string
+		api      = defaultAPIFlags()
+	)
+	fs := c.fs
+	fs.Var(&from, "from", "first day (YYYY-MM-DD, UTC) or RFC 3339 time")
+	fs.Var(&to, "to", "last day, inclusive (YYYY-MM-DD, UTC) or RFC 3339 time")
+	fs.BoolVar(&allUsers, "all-users", false, "every user's recordings (administrator)")
+	fs.StringVar(&search, "search", "", "only recordings whose subject matches this text")
+	api.register(c, false)
+	lf := addLogFlags(c)
+	if err := c.parse(args, e.getenv); err != nil {
+		return err
+	}
+	e.useLog(lf)
+	switch {
+	case c.fs.NArg() > 0:
+		return usagef("list: unexpected argument %q", c.fs.Arg(0))
+	case from.t.IsZero() || to.t.IsZero():
+		return usagef("list: --from and --to are required")
+	case to.t.Before(from.t):
+		return usagef("list: --to %s is before --from %s", to.String(), from.String())
+	}
+	cfg, err := api.clientConfig("list", e.getenv)
+	if err != nil {
+		return err
+	}
+	log := lf.logger(e.stderr)
+	cfg.Logger = log
+	if err := cfg.Validate(); err != nil {
+		return usagef("list: %v", err)
+	}
+	client, err := export.NewClient(cfg)
+	if err != nil {
+		return usagef("list: %v", err)
+	}
+	if err := client.Authenticate(ctx); err != nil {
+		return &fatalError{Err: pipeline.APIFailure(cfg.BaseURL, err)}
+	}
+	w := csv.NewWriter(e.stdout)
+	_ = w.Write([]string{"confUUID", "confID", "subject", "startTime", "available", "isDecodeFinish"})
+	n := 0
+	err = client.List(ctx, export.ListQuery{From: from.t, To: pipeline.EndOfDay(to.t), AllUsers: allUsers, Search: search},
+		func(r export.Recording) error {
+			n++
+			return w.Write([]string{listCell(r.ConfUUID), listCell(r.ConfID), report.Neutralize(report.CleanText(r.Subject, math.MaxInt, true)),
+				listCell(r.StartTime), strconv.FormatBool(r.Available), strconv.FormatBool(r.IsDecodeFinish)})
+		})
+	w.Flush()
+	if err == nil {
+		err = w.Error()
+	}
+	if err != nil {
+		if errors.Is(err, export.ErrAuth) {
+			return &fatalError{Err: err}
+		}
+		return &fatalError{Err: fmt.Errorf("list: %w (wrote %d rows)", err, n)}
+	}
+	log.Info("listed recordings", "count", n)
+	return nil
+}
+
+// listCell is a cell of list's CSV: control characters escaped (the
+// subject may keep its line breaks and tabs, as in the manifest) and a
+// formula neutralised.
+func listCell(s string) string { return report.Neutralize(console.Text(s)) }

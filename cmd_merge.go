@@ -1,0 +1,39 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"meetarchive/console"
+	"meetarchive/report"
+)
+
+// cmdMerge joins the reports of several shards.
+func cmdMerge(args []string, e env) error {
+	c := newCommand("merge", "--out DIR DIR1 DIR2 ...", "Combine the reports of several shards into one (the summary recomputed).", e.stderr)
+	var out string
+	c.fs.StringVar(&out, "out", "", "directory for the merged report")
+	if err := c.parse(args, e.getenv); err != nil {
+		return err
+	}
+	if out == "" || c.fs.NArg() == 0 {
+		return usagef("merge: --out and at least one report directory are required")
+	}
+	for _, d := range c.fs.Args() {
+		if _, err := os.Stat(filepath.Join(d, report.ManifestCSV)); err != nil {
+			return usagef("merge: %s has no %s: %v", d, report.ManifestCSV, err)
+		}
+	}
+	if _, err := report.Merge(out, c.fs.Args()); err != nil {
+		if errors.Is(err, report.ErrOutIsInput) || errors.Is(err, report.ErrLocked) {
+			return usagef("merge: %v", err)
+		}
+		return &fatalError{Err: fmt.Errorf("merge: %w", err)}
+	}
+	for _, p := range report.Paths(out) {
+		fmt.Fprintln(e.stdout, console.Text(p))
+	}
+	return nil
+}
