@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -224,7 +223,7 @@ func (f *runFlags) validate(getenv func(string) string) (*runPlan, error) {
 	if !f.From.t.IsZero() && !f.SinceLast.On {
 		p.list = &export.ListQuery{From: f.From.t, To: pipeline.EndOfDay(f.To.t), AllUsers: f.AllUsers, Search: f.Search}
 	}
-	p.options = f.reportOptions(arch)
+	p.options = pipeline.ReportOptions(f.KeyTemplate, client, p.job, arch)
 	if f.SinceLast.On {
 		if p.since, err = f.SinceLast.plan(f, getenv); err != nil {
 			return nil, err
@@ -397,42 +396,6 @@ func (p *runPlan) open(ctx context.Context, log *slog.Logger) (*export.Client, a
 	return client, store, nil
 }
 
-// reportOptions are the options the report's summary shows.
-func (f *runFlags) reportOptions(a archive.Options) map[string]string {
-	o := map[string]string{
-		"keyTemplate": f.KeyTemplate,
-		"links":       f.Links.value,
-		"concurrency": strconv.Itoa(f.Concurrency),
-		"rate":        f.API.Rate.String(),
-		"dryRun":      strconv.FormatBool(f.DryRun),
-		"force":       strconv.FormatBool(f.Force),
-	}
-	if len(f.FileTypes) > 0 {
-		o["fileTypes"] = f.FileTypes.String()
-	}
-	if a.LockMode != "" {
-		o["objectLockMode"] = a.LockMode
-		if a.RetainDays > 0 {
-			o["retention"] = strconv.Itoa(a.RetainDays) + " days"
-		} else if !a.RetainUntil.IsZero() {
-			o["retention"] = "until " + a.RetainUntil.Format(time.RFC3339)
-		}
-	}
-	if a.LegalHold {
-		o["legalHold"] = "true"
-	}
-	if a.SSE != "" {
-		o["sse"] = a.SSE
-	}
-	if a.StorageClass != "" {
-		o["storageClass"] = a.StorageClass
-	}
-	if f.DeleteAfter {
-		o["deleteAfterArchive"] = "true"
-	}
-	return o
-}
-
 func cmdRun(ctx context.Context, args []string, e env) error {
 	c := newCommand("run", "(--input CSV | --from DATE --to DATE | --since-last [--from DATE]) --dest DEST --out DIR [flags]",
 		"Archive the recordings of the given conferences and write the report.", e.stderr)
@@ -571,27 +534,12 @@ func (p *runPlan) notifyEnd(ctx context.Context, log *slog.Logger, err error) er
 	}
 	r := notify.Run{Command: "meetarchive run", ExitCode: code, Err: err, Out: console.AbsPath(p.out)}
 	r.Host, _ = os.Hostname()
-	sum, ours := p.writtenSummary()
-	if ours {
-		r.Summary = &sum
-		rows, ferr := notify.Failures(filepath.Join(p.out, report.ManifestCSV), notify.MaxFailures)
-		if ferr != nil {
-			log.Warn("notify: the failures could not be read from the manifest", "err", ferr)
-		}
-		r.Failures = rows
+	var sum *report.Summary
+	if s, ours := p.writtenSummary(); ours {
+		sum = &s
 	}
 	s := notify.Sender{URLs: n.URLs, Timeout: n.Timeout, UserAgent: "meetarchive/" + version}
-	nerr := s.Send(context.WithoutCancel(ctx), notify.Message{Text: notify.Text(r)})
-	if nerr == nil {
-		log.Info("notification sent", "to", n.URLs.String())
-		return err
-	}
-	log.Warn("notification not delivered; the exit code is unchanged", "err", nerr)
-	if ours {
-		if _, werr := report.AddWarnings(p.out, fmt.Sprintf("notification not delivered: %v", nerr)); werr != nil {
-			log.Warn("the warning could not be added to summary.json", "err", werr)
-		}
-	}
+	s.RunEnded(ctx, log, r, sum)
 	return err
 }
 

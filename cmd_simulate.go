@@ -9,22 +9,6 @@ import (
 	"meetarchive/export/meetingtest"
 )
 
-// faultFlags collects repeated --fault values.
-type faultFlags []meetingtest.Fault
-
-func (f *faultFlags) String() string { return fmt.Sprintf("%d faults", len(*f)) }
-
-// Set parses one fault in the simulator's flag form (meetingtest.ParseFault),
-// for example media:truncate:times=1 or details:throttle:retry-after=2s:times=3.
-func (f *faultFlags) Set(s string) error {
-	fl, err := meetingtest.ParseFault(s)
-	if err != nil {
-		return err
-	}
-	*f = append(*f, fl)
-	return nil
-}
-
 // cmdSimulate serves the Meeting API simulator as a process.
 func cmdSimulate(ctx context.Context, args []string, e env) error {
 	c := newCommand("simulate", "--addr 127.0.0.1:8080 [dataset and fault options]",
@@ -35,7 +19,7 @@ func cmdSimulate(ctx context.Context, args []string, e env) error {
 		gen        = meetingtest.GenerateConfig{Conferences: 0, FilesPerConference: 2, FileSize: 1 << 20}
 		size       = byteSize(1 << 20)
 		cfg        = meetingtest.Config{AppID: demoAppID, AppKey: demoAppKey}
-		faults     faultFlags
+		faults     meetingtest.FaultFlag
 		mrate      byteSize
 		missing    listFlag
 		quotaModel string

@@ -1,0 +1,48 @@
+package pipeline
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"meetarchive/archive"
+	"meetarchive/export"
+)
+
+// ReportOptions are the options a run's report shows (RunConfig.Options):
+// the key template, the client's link source, rate and file types, the
+// job's knobs and the destination's retention and encryption.
+func ReportOptions(keyTemplate string, c export.Config, job Options, a archive.Options) map[string]string {
+	o := map[string]string{
+		"keyTemplate": keyTemplate,
+		"links":       string(c.Links),
+		"concurrency": strconv.Itoa(job.Concurrency),
+		"rate":        export.FormatRate(c.Rate),
+		"dryRun":      strconv.FormatBool(job.DryRun),
+		"force":       strconv.FormatBool(job.Force),
+	}
+	if len(c.FileTypes) > 0 {
+		o["fileTypes"] = strings.Join(c.FileTypes, ",")
+	}
+	if a.LockMode != "" {
+		o["objectLockMode"] = a.LockMode
+		if a.RetainDays > 0 {
+			o["retention"] = strconv.Itoa(a.RetainDays) + " days"
+		} else if !a.RetainUntil.IsZero() {
+			o["retention"] = "until " + a.RetainUntil.Format(time.RFC3339)
+		}
+	}
+	if a.LegalHold {
+		o["legalHold"] = "true"
+	}
+	if a.SSE != "" {
+		o["sse"] = a.SSE
+	}
+	if a.StorageClass != "" {
+		o["storageClass"] = a.StorageClass
+	}
+	if job.DeleteAfter {
+		o["deleteAfterArchive"] = "true"
+	}
+	return o
+}
