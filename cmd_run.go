@@ -115,6 +115,29 @@ func (f *runFlags) register(c *command) {
 	f.Log = addLogFlags(c)
 }
 
+func cmdRun(ctx context.Context, args []string, e env) error {
+	c := newCommand("run", "(--input CSV | --from DATE --to DATE | --since-last [--from DATE]) --dest DEST --out DIR [flags]",
+		"Archive the recordings of the given conferences and write the report.", e.stderr)
+	flags := defaultRunFlags()
+	flags.register(c)
+	if err := c.parse(args, e.getenv); err != nil {
+		return err
+	}
+	e.useLog(flags.Log)
+	if c.fs.NArg() > 0 {
+		return usagef("run: unexpected argument %q", c.fs.Arg(0))
+	}
+	p, err := flags.validate(e.getenv)
+	if err != nil {
+		return err
+	}
+	if flags.Quiet {
+		flags.Log.quiet()
+		p.silentOK = true
+	}
+	return archiveRun(ctx, p, e, nil)
+}
+
 // runPlan is a validated run: everything parsed once, used as is.
 type runPlan struct {
 	input    string            // input CSV, or "" for a date range
@@ -281,6 +304,95 @@ func (s sinceLastFlags) plan(f *runFlags, getenv func(string) string) (*pipeline
 	return sl, nil
 }
 
+// metricsFlags are --metrics-file and --metrics-push.
+type metricsFlags struct {
+	File string
+	Push string
+}
+
+// Help texts of the metrics flags.
+const (
+	metricsFileHelp = "write the run's Prometheus metrics to this file at the end of the run (text format, written atomically; name it *.prom in the node exporter's textfile directory)"
+	metricsPushHelp = "push the run's Prometheus metrics to the Pushgateway at this URL at the end of the run, grouped by job and shard"
+)
+
+// register binds the metrics flags.
+func (mf *metricsFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&mf.File, "metrics-file", "", metricsFileHelp)
+	fs.StringVar(&mf.Push, "metrics-push", "", metricsPushHelp)
+}
+
+// check validates the metrics flags before the run starts, as usage errors:
+// the file's directory must exist and the file must not be a directory; the
+// push URL must be http(s)://host[:port][/path] (host:port alone means http).
+func (mf *metricsFlags) check(cmd string) error {
+	if mf.File != "" {
+		if strings.HasSuffix(mf.File, string(filepath.Separator)) {
+			return usagef("%s: invalid value for --metrics-file: %q names a directory", cmd, mf.File)
+		}
+		dir := filepath.Dir(mf.File)
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return usagef("%s: --metrics-file %s: directory %s does not exist", cmd, mf.File, dir)
+		}
+		if st, err := os.Stat(mf.File); err == nil && st.IsDir() {
+			return usagef("%s: invalid value for --metrics-file: %s is a directory", cmd, mf.File)
+		} else if err == nil && !st.Mode().IsRegular() {
+			// The file is written aside and renamed over the path: a FIFO,
+			// a device (/dev/full, /dev/stdout) or a socket there would be
+			// replaced by a regular file.
+			return usagef("%s: invalid value for --metrics-file: %s is not a regular file (%s); give the path of a file", cmd, mf.File, st.Mode().Type())
+		}
+	}
+	if mf.Push != "" {
+		if err := metrics.CheckPushURL(mf.Push); err != nil {
+			return usagef("%s: invalid value for --metrics-push: %v", cmd, err)
+		}
+	}
+	return nil
+}
+
+// notifyFlags are --notify, --notify-on and --notify-timeout.
+type notifyFlags struct {
+	URLs    urlList
+	On      choiceFlag
+	Timeout time.Duration
+}
+
+// When a run posts its notification.
+const (
+	notifyOnFailure = "failure" // any exit code but 0
+	notifyOnAlways  = "always"
+)
+
+func defaultNotifyFlags() notifyFlags {
+	return notifyFlags{
+		On:      choiceFlag{value: notifyOnFailure, choices: []string{notifyOnFailure, notifyOnAlways}},
+		Timeout: notify.DefaultTimeout,
+	}
+}
+
+// register binds the notification flags.
+func (n *notifyFlags) register(fs *flag.FlagSet) {
+	fs.Var(&n.URLs, "notify", "post the run's verdict, counts and failures to this chat incoming-webhook URL (Slack, Mattermost, Microsoft Teams) when the run ends; repeatable; the environment twin takes several separated by commas or spaces")
+	fs.Var(&n.On, "notify-on", "when to notify: failure (any exit code but 0) or always")
+	fs.DurationVar(&n.Timeout, "notify-timeout", n.Timeout, "longest time the notification may take, every URL and retry included")
+}
+
+// check validates the notification flags and registers the URLs as secrets.
+// An error names the URL by its position and scheme and host only.
+func (n *notifyFlags) check(cmd string) error {
+	if n.Timeout <= 0 {
+		return usagef("%s: invalid value %s for --notify-timeout: want more than 0", cmd, n.Timeout)
+	}
+	notify.Register(n.URLs)
+	for i, u := range n.URLs {
+		if err := notify.CheckURL(u); err != nil {
+			return usagef("%s: invalid value for --notify (URL %d of %d): %v", cmd, i+1, len(n.URLs), err)
+		}
+	}
+	return nil
+}
+
 // archiveRun runs the archive job for a validated plan (pipeline.Run),
 // then writes the metrics, notifies, and ends with the closing summary. It
 // is shared by run and demo; onDone, when set, receives the summary.
@@ -338,6 +450,30 @@ func (p *runPlan) hooks(scr *console.Screen, log *slog.Logger, e env, onDone fun
 	return h
 }
 
+// open makes the API client and opens the destination, checked before any
+// download (exit 2 when it fails): pipeline.RunConfig.Open.
+func (p *runPlan) open(ctx context.Context, log *slog.Logger) (*export.Client, archive.Store, error) {
+	cfg := p.client
+	cfg.Logger = log
+	client, err := export.NewClient(cfg)
+	if err != nil {
+		return nil, nil, usagef("run: %v", err)
+	}
+	opts := p.archive
+	opts.Logger = console.SDKLogger{Log: log}
+	store, err := archive.Open(ctx, p.dest, opts)
+	if err != nil {
+		return nil, nil, usagef("run: --dest %s: %v", p.dest, err)
+	}
+	if !p.job.DryRun { // a dry run writes nothing, not even a probe
+		if err := store.Preflight(ctx); err != nil {
+			store.Close()
+			return nil, nil, usagef("run: destination check failed: %v", err)
+		}
+	}
+	return client, store, nil
+}
+
 // writeMetrics writes and pushes the run's metrics when asked, also after a
 // signal (they say how the run ended); err is the run's outcome so far,
 // returned as it is: a metrics file or push that fails is a warning, in the
@@ -372,156 +508,6 @@ func unjoin(err error) []error {
 	return []error{err}
 }
 
-// open makes the API client and opens the destination, checked before any
-// download (exit 2 when it fails): pipeline.RunConfig.Open.
-func (p *runPlan) open(ctx context.Context, log *slog.Logger) (*export.Client, archive.Store, error) {
-	cfg := p.client
-	cfg.Logger = log
-	client, err := export.NewClient(cfg)
-	if err != nil {
-		return nil, nil, usagef("run: %v", err)
-	}
-	opts := p.archive
-	opts.Logger = console.SDKLogger{Log: log}
-	store, err := archive.Open(ctx, p.dest, opts)
-	if err != nil {
-		return nil, nil, usagef("run: --dest %s: %v", p.dest, err)
-	}
-	if !p.job.DryRun { // a dry run writes nothing, not even a probe
-		if err := store.Preflight(ctx); err != nil {
-			store.Close()
-			return nil, nil, usagef("run: destination check failed: %v", err)
-		}
-	}
-	return client, store, nil
-}
-
-func cmdRun(ctx context.Context, args []string, e env) error {
-	c := newCommand("run", "(--input CSV | --from DATE --to DATE | --since-last [--from DATE]) --dest DEST --out DIR [flags]",
-		"Archive the recordings of the given conferences and write the report.", e.stderr)
-	flags := defaultRunFlags()
-	flags.register(c)
-	if err := c.parse(args, e.getenv); err != nil {
-		return err
-	}
-	e.useLog(flags.Log)
-	if c.fs.NArg() > 0 {
-		return usagef("run: unexpected argument %q", c.fs.Arg(0))
-	}
-	p, err := flags.validate(e.getenv)
-	if err != nil {
-		return err
-	}
-	if flags.Quiet {
-		flags.Log.quiet()
-		p.silentOK = true
-	}
-	return archiveRun(ctx, p, e, nil)
-}
-
-// metricsFlags are --metrics-file and --metrics-push.
-type metricsFlags struct {
-	File string
-	Push string
-}
-
-// Help texts of the metrics flags.
-const (
-	metricsFileHelp = "write the run's Prometheus metrics to this file at the end of the run (text format, written atomically; name it *.prom in the node exporter's textfile directory)"
-	metricsPushHelp = "push the run's Prometheus metrics to the Pushgateway at this URL at the end of the run, grouped by job and shard"
-)
-
-// register binds the metrics flags.
-func (mf *metricsFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&mf.File, "metrics-file", "", metricsFileHelp)
-	fs.StringVar(&mf.Push, "metrics-push", "", metricsPushHelp)
-}
-
-// check validates the metrics flags before the run starts, as usage errors:
-// the file's directory must exist and the file must not be a directory; the
-// push URL must be http(s)://host[:port][/path] (host:port alone means http).
-func (mf *metricsFlags) check(cmd string) error {
-	if mf.File != "" {
-		if strings.HasSuffix(mf.File, string(filepath.Separator)) {
-			return usagef("%s: invalid value for --metrics-file: %q names a directory", cmd, mf.File)
-		}
-		dir := filepath.Dir(mf.File)
-		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			return usagef("%s: --metrics-file %s: directory %s does not exist", cmd, mf.File, dir)
-		}
-		if st, err := os.Stat(mf.File); err == nil && st.IsDir() {
-			return usagef("%s: invalid value for --metrics-file: %s is a directory", cmd, mf.File)
-		} else if err == nil && !st.Mode().IsRegular() {
-			// The file is written aside and renamed over the path: a FIFO,
-			// a device (/dev/full, /dev/stdout) or a socket there would be
-			// replaced by a regular file.
-			return usagef("%s: invalid value for --metrics-file: %s is not a regular file (%s); give the path of a file", cmd, mf.File, st.Mode().Type())
-		}
-	}
-	if mf.Push != "" {
-		if err := metrics.CheckPushURL(mf.Push); err != nil {
-			return usagef("%s: invalid value for --metrics-push: %v", cmd, err)
-		}
-	}
-	return nil
-}
-
-// closingSummary prints the run's closing summary on w (stderr): not
-// after a --quiet run that exits 0, nor with --log-format json (the "run
-// finished" record carries the same), nor when the run wrote no report of
-// its own (the error line says why). width is the terminal's, 0 off one.
-func (p *runPlan) closingSummary(w io.Writer, width int, err error) {
-	code := exitCode(err)
-	if (p.silentOK && code == report.ExitOK) || p.log.format.value == "json" {
-		return
-	}
-	if sum, ours := p.writtenSummary(); ours {
-		console.Closing(w, width, sum, code, p.out)
-	}
-}
-
-// notifyFlags are --notify, --notify-on and --notify-timeout.
-type notifyFlags struct {
-	URLs    urlList
-	On      choiceFlag
-	Timeout time.Duration
-}
-
-// When a run posts its notification.
-const (
-	notifyOnFailure = "failure" // any exit code but 0
-	notifyOnAlways  = "always"
-)
-
-func defaultNotifyFlags() notifyFlags {
-	return notifyFlags{
-		On:      choiceFlag{value: notifyOnFailure, choices: []string{notifyOnFailure, notifyOnAlways}},
-		Timeout: notify.DefaultTimeout,
-	}
-}
-
-// register binds the notification flags.
-func (n *notifyFlags) register(fs *flag.FlagSet) {
-	fs.Var(&n.URLs, "notify", "post the run's verdict, counts and failures to this chat incoming-webhook URL (Slack, Mattermost, Microsoft Teams) when the run ends; repeatable; the environment twin takes several separated by commas or spaces")
-	fs.Var(&n.On, "notify-on", "when to notify: failure (any exit code but 0) or always")
-	fs.DurationVar(&n.Timeout, "notify-timeout", n.Timeout, "longest time the notification may take, every URL and retry included")
-}
-
-// check validates the notification flags and registers the URLs as secrets.
-// An error names the URL by its position and scheme and host only.
-func (n *notifyFlags) check(cmd string) error {
-	if n.Timeout <= 0 {
-		return usagef("%s: invalid value %s for --notify-timeout: want more than 0", cmd, n.Timeout)
-	}
-	notify.Register(n.URLs)
-	for i, u := range n.URLs {
-		if err := notify.CheckURL(u); err != nil {
-			return usagef("%s: invalid value for --notify (URL %d of %d): %v", cmd, i+1, len(n.URLs), err)
-		}
-	}
-	return nil
-}
-
 // notifyEnd posts the run's notification when asked (--notify, and
 // --notify-on says this outcome). It never changes err (the run's outcome,
 // and so its exit code): a notification not delivered is a warning in the
@@ -551,4 +537,18 @@ func (p *runPlan) writtenSummary() (report.Summary, bool) {
 	}
 	sum, err := report.ReadSummary(filepath.Join(p.out, report.SummaryJSON))
 	return sum, err == nil && sum.RunID == p.runID
+}
+
+// closingSummary prints the run's closing summary on w (stderr): not
+// after a --quiet run that exits 0, nor with --log-format json (the "run
+// finished" record carries the same), nor when the run wrote no report of
+// its own (the error line says why). width is the terminal's, 0 off one.
+func (p *runPlan) closingSummary(w io.Writer, width int, err error) {
+	code := exitCode(err)
+	if (p.silentOK && code == report.ExitOK) || p.log.format.value == "json" {
+		return
+	}
+	if sum, ours := p.writtenSummary(); ours {
+		console.Closing(w, width, sum, code, p.out)
+	}
 }

@@ -7,8 +7,10 @@
 //
 // It declares the narrow interfaces it needs of the API client, the
 // progress and the report (API, Progress, RowWriter); its Store is
-// archive.Store, whose commit layer it calls. The benchmark and the tests
-// call it directly. ARCHITECTURE.md shows the data path of one conference.
+// archive.Store, whose commit layer it calls. Run (run.go) is a whole run
+// behind a small API any front end calls (the run command does, with the
+// terminal as its RunHooks); the benchmark and the tests call Job.Run
+// directly. ARCHITECTURE.md shows the data path of one conference.
 package pipeline
 
 import (
