@@ -8,7 +8,6 @@ import (
 	"math"
 	"strconv"
 
-	"meetarchive/console"
 	"meetarchive/export"
 	"meetarchive/pipeline"
 	"meetarchive/report"
@@ -65,8 +64,8 @@ func cmdList(ctx context.Context, args []string, e env) error {
 	err = client.List(ctx, export.ListQuery{From: from.t, To: pipeline.EndOfDay(to.t), AllUsers: allUsers, Search: search},
 		func(r export.Recording) error {
 			n++
-			return w.Write([]string{listCell(r.ConfUUID), listCell(r.ConfID), report.Neutralize(report.CleanText(r.Subject, math.MaxInt, true)),
-				listCell(r.StartTime), strconv.FormatBool(r.Available), strconv.FormatBool(r.IsDecodeFinish)})
+			return w.Write([]string{report.TextCell(r.ConfUUID), report.TextCell(r.ConfID), report.Neutralize(report.CleanText(r.Subject, math.MaxInt, true)),
+				report.TextCell(r.StartTime), strconv.FormatBool(r.Available), strconv.FormatBool(r.IsDecodeFinish)})
 		})
 	w.Flush()
 	if err == nil {
@@ -81,8 +80,3 @@ func cmdList(ctx context.Context, args []string, e env) error {
 	log.Info("listed recordings", "count", n)
 	return nil
 }
-
-// listCell is a cell of list's CSV: control characters escaped (the
-// subject may keep its line breaks and tabs, as in the manifest) and a
-// formula neutralised.
-func listCell(s string) string { return report.Neutralize(console.Text(s)) }

@@ -3,7 +3,6 @@ package pipeline
 import (
 	"encoding/csv"
 	"io"
-	"math"
 	"strconv"
 
 	"meetarchive/report"
@@ -34,8 +33,8 @@ func WriteVerifyReport(path string, findings []VerifyFinding) error {
 		cw := csv.NewWriter(w)
 		_ = cw.Write(VerifyReportHeader)
 		for _, f := range findings {
-			_ = cw.Write([]string{f.Check, f.Status, csvCell(f.URI), csvCell(f.ConfUUID),
-				sizeCell(f.WantBytes), sizeCell(f.GotBytes), f.WantSHA256, f.GotSHA256, csvCell(f.Err)})
+			_ = cw.Write([]string{f.Check, f.Status, report.TextCell(f.URI), report.TextCell(f.ConfUUID),
+				sizeCell(f.WantBytes), sizeCell(f.GotBytes), f.WantSHA256, f.GotSHA256, report.TextCell(f.Err)})
 		}
 		cw.Flush()
 		return cw.Error()
@@ -49,7 +48,3 @@ func sizeCell(n int64) string {
 	}
 	return strconv.FormatInt(n, 10)
 }
-
-// csvCell is a text cell of a CSV for people: control characters escaped
-// and a formula neutralised, as the manifest's cells are.
-func csvCell(s string) string { return report.Neutralize(report.CleanText(s, math.MaxInt, false)) }
