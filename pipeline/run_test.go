@@ -1,12 +1,20 @@
 package pipeline
 
 import (
+	"context"
+	"errors"
+	"log/slog"
 	"maps"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"meetarchive/archive"
 	"meetarchive/export"
+	"meetarchive/export/meetingtest"
+	"meetarchive/report"
 )
 
 // TestCheckApart: the nesting check of --out and --dest, in process: an
@@ -66,6 +74,112 @@ func TestReportOptions(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := ReportOptions("k", tc.client, tc.job, tc.arch); !maps.Equal(got, tc.want) {
 				t.Errorf("got  %v\nwant %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// countingProgress is a front end's display: what the run told it.
+type countingProgress struct {
+	NoProgress
+	total, rows int
+	closed      bool
+}
+
+func (p *countingProgress) CountRows(rows []report.Row) { p.rows += len(rows) }
+func (p *countingProgress) Close()                      { p.closed = true }
+
+// TestRunWithoutTheCommandLine: Run is callable by a front end other than
+// the run command: its pieces come through Open, its outcome is the error
+// kind of the exit code, and the hooks see the display and the report.
+func TestRunWithoutTheCommandLine(t *testing.T) {
+	ds := genDataset(3, 2, 8<<10, 71)
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 71})
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	var all strings.Builder
+	all.WriteString("confUUID\n")
+	for _, c := range ds.Conferences {
+		all.WriteString(c.ConfUUID + "\n")
+	}
+	good := write("good.csv", all.String())
+	bad := write("bad.csv", all.String()+"not-a-uuid\n")
+	var usage *UsageError
+	var fatal *FatalError
+	tests := []struct {
+		name         string
+		input, out   string // out "" is a new directory
+		wantErr      func(error) bool
+		wantFinished bool
+		want         map[report.Status]int
+	}{
+		{"every conference archived", good, "", func(err error) bool { return err == nil }, true, map[report.Status]int{report.Archived: 3}},
+		{"an invalid line fails the run", bad, "", func(err error) bool { return errors.Is(err, ErrItemsFailed) }, true,
+			map[report.Status]int{report.Archived: 3, report.InvalidInput: 1}},
+		{"an input gone is fatal, with a report", filepath.Join(dir, "gone.csv"), "", func(err error) bool { return errors.As(err, &fatal) }, true, nil},
+		{"an --out that is a file is a usage error, without one", good, good, func(err error) bool { return errors.As(err, &usage) }, false, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dest, out := t.TempDir(), tc.out
+			if out == "" {
+				out = filepath.Join(t.TempDir(), "report")
+			}
+			prog := &countingProgress{}
+			var reported *report.Summary
+			cfg := RunConfig{
+				Input: tc.input, Dest: dest, Out: out, Keys: archive.MustParseKeyTemplate(archive.DefaultKeyTemplate),
+				Job:     Options{Concurrency: 2, Tool: "test", Retry: export.Backoff{Base: time.Millisecond, Max: 10 * time.Millisecond, MaxAttempts: 2}},
+				Version: "test", APIBase: sim.URL,
+				Open: func(ctx context.Context, log *slog.Logger) (*export.Client, archive.Store, error) {
+					client, err := export.NewClient(export.Config{BaseURL: sim.URL, Rate: 500, Credentials: export.Credentials{AppID: testAppID, AppKey: testAppKey}})
+					if err != nil {
+						return nil, nil, err
+					}
+					store, err := archive.NewDirStore(dest)
+					return client, store, err
+				},
+			}
+			hooks := RunHooks{
+				Log:      slog.New(slog.DiscardHandler),
+				Progress: func(total int) RunProgress { prog.total = total; return prog },
+				Reported: func(s report.Summary) { reported = &s },
+			}
+			res, err := Run(context.Background(), cfg, hooks)
+			if !tc.wantErr(err) {
+				t.Fatalf("Run error %v (%T): not the kind wanted", err, err)
+			}
+			if res.Finished != tc.wantFinished {
+				t.Fatalf("finished %v, want %v", res.Finished, tc.wantFinished)
+			}
+			if !tc.wantFinished {
+				return
+			}
+			if res.RunID == "" || res.Summary.RunID != res.RunID {
+				t.Errorf("run %q, summary's run %q: want the run's id in both", res.RunID, res.Summary.RunID)
+			}
+			for st, n := range tc.want {
+				if got := res.Summary.Counts[st]; got != n {
+					t.Errorf("%s: got %d, want %d", st, got, n)
+				}
+			}
+			if tc.want != nil && (prog.total != len(ds.Conferences) || !prog.closed || prog.rows == 0) {
+				t.Errorf("display: total %d, closed %v, rows %d; want %d conferences, closed, rows counted", prog.total, prog.closed, prog.rows, len(ds.Conferences))
+			}
+			if tc.want != nil && res.Calls.Requests == 0 {
+				t.Errorf("no API requests counted: %+v", res.Calls)
+			}
+			if reported == nil || reported.RunID != res.RunID {
+				t.Errorf("Reported hook got %+v, want the run's summary", reported)
+			}
+			if sum, err := report.ReadSummary(filepath.Join(out, report.SummaryJSON)); err != nil || sum.RunID != res.RunID {
+				t.Errorf("summary.json: %v, run %q; want the run's", err, sum.RunID)
 			}
 		})
 	}
