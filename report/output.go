@@ -184,7 +184,7 @@ func (w *reportWriter) add(r Row, conf int64) error {
 	if (r.FileName != "" || r.FileType != "") && r.Status != DuplicateInput {
 		s.Files++
 	}
-	if r.Status == Archived {
+	if r.Status == Archived || r.Status == Updated {
 		s.BytesArchived += r.Bytes
 	}
 	s.EstimatedBytes += r.EstimatedBytes
