@@ -78,6 +78,12 @@ type Options struct {
 	// PartialFiles: the links are filtered by file type (--file-types), so
 	// a conference's files are only part of what its rcdSize covers.
 	PartialFiles bool
+	// Recheck, when set, asks the platform for the files of every
+	// conference found archived (one links call each, and a details call
+	// when the list did not give its details), and says why ("--recheck",
+	// "--since-last"): files added since are archived (updated.go).
+	// Without it only a conference whose listed details changed is asked.
+	Recheck string
 }
 
 // DefaultLinkMaxAge is how old download links may get before the next file
