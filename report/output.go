@@ -252,6 +252,7 @@ func (w *reportWriter) close() error {
 		s.ThroughputBytesPerSec = math.Round(float64(s.BytesArchived)/s.DurationSecs*1000) / 1000
 	}
 	s.ExitStatus = ExitCodeName(s.ExitCode)
+	s.PlatformTimes = PlatformTimesUTC
 	s.Verdict = Judge(Findings{Counts: s.Counts, ExitCode: s.ExitCode, Fatal: s.Fatal})
 	if s.MergedFrom == nil {
 		s.MergedFrom = []string{}

@@ -377,6 +377,9 @@ type Row struct {
 	// ObjectKey is the stored object's key relative to the destination root
 	// (the path in sha256sums.txt).
 	ObjectKey string `json:"objectKey,omitempty"`
+	// StartTimeLocal is StartTime on the wall clock of the run's
+	// RunInfo.TimeZone ("" without one); the Writer fills it in.
+	StartTimeLocal string `json:"startTimeLocal,omitempty"`
 }
 
 // RunInfo describes a run: the Summary sheet and summary.json carry it.
@@ -391,6 +394,9 @@ type RunInfo struct {
 	Options     map[string]string `json:"options"` // key template, lock mode, retention, links source, ...
 	Shard       string            `json:"shard"`
 	Operator    string            `json:"operator,omitempty"` // who ran it: --operator, else $USER
+	// TimeZone is the zone of the startTimeLocal column (--time-zone, an
+	// IANA name); "" is none: summary.json then says "UTC".
+	TimeZone string `json:"timeZone,omitempty"`
 }
 
 // Summary is a run's figures: the Summary sheet and summary.json.
@@ -425,6 +431,9 @@ type Summary struct {
 	Warnings []string `json:"warnings"`
 	// Ledger is the run's custody ledger (see LedgerInfo); nil without one.
 	Ledger *LedgerInfo `json:"ledger,omitempty"`
+	// PlatformTimes is the zone the platform's times are read in:
+	// PlatformTimesUTC (see timezone.go).
+	PlatformTimes string `json:"platformTimes"`
 }
 
 // File names in a report directory.
