@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,10 +15,8 @@ import (
 )
 
 // updatedSim is a simulator with one conference of two files of 1 MiB
-// each (rcdSize 2 MB), archived once by the returned job. linkCalls is
-// what that run's one Links call cost in requests of the links API
-// (downloadurls pages until a short page).
-func updatedSim(t *testing.T, links string, opts Options) (sim *meetingtest.Server, j *Job, c meetingtest.Conference, linkCalls int64) {
+// each (rcdSize 2 MB), archived once by the returned job.
+func updatedSim(t *testing.T, links string, opts Options) (sim *meetingtest.Server, j *Job, c meetingtest.Conference) {
 	t.Helper()
 	ds := genDataset(1, 2, 1<<20, 83)
 	sim = newSim(t, meetingtest.Config{Dataset: ds, Seed: 83, RecordInfo: links == "recordinfo"})
@@ -32,8 +31,7 @@ func updatedSim(t *testing.T, links string, opts Options) (sim *meetingtest.Serv
 			t.Fatalf("first run: %s %s: %s %s", r.FileType, r.FileName, r.Status, r.ErrorMessage)
 		}
 	}
-	ctr := sim.Counters()
-	return sim, j, c, ctr.DownloadURLs + ctr.RecordInfo
+	return sim, j, c
 }
 
 // listed is what a date-range run knows of the conference: the list API's
@@ -44,7 +42,11 @@ func listed(t *testing.T, j *Job, c meetingtest.Conference) map[string]export.Re
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, known, err := Discover(context.Background(), j.API.(Lister), export.ListQuery{From: start.Add(-time.Hour), To: start.Add(time.Hour)})
+	api := j.API
+	if lc, ok := api.(*linkCounter); ok {
+		api = lc.API
+	}
+	_, known, err := Discover(context.Background(), api.(Lister), export.ListQuery{From: start.Add(-time.Hour), To: start.Add(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +84,7 @@ func TestFilesAddedLater(t *testing.T) {
 		recheck     string
 		dateRange   bool
 		wantUpdated bool
-		wantLinks   int64 // Links calls of the second run
+		wantLinks   int // Links calls of the second run
 		wantDetails int64
 	}{
 		{name: "input run without recheck skips it", wantLinks: 0},
@@ -91,7 +93,7 @@ func TestFilesAddedLater(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			sim, j, c, linkCalls := updatedSim(t, "downloadurls", Options{Tool: "test"})
+			sim, j, c := updatedSim(t, "downloadurls", Options{Tool: "test"})
 			if err := sim.AddFile(c.ConfUUID, meetingtest.File{FileType: meetingtest.FileTypeHd, Name: "9_9.mp4", Size: 1 << 20}); err != nil {
 				t.Fatal(err)
 			}
@@ -99,14 +101,16 @@ func TestFilesAddedLater(t *testing.T) {
 			if tc.dateRange {
 				j.Known = listed(t, j, c)
 			}
+			links := &linkCounter{API: j.API, calls: map[string]int{}}
+			j.API = links
 			before, served := sim.Counters(), len(sim.Served())
 			rows, fatal := j.conference(context.Background(), Item{ConfUUID: c.ConfUUID})
 			if fatal != nil {
 				t.Fatal(fatal)
 			}
 			after := sim.Counters()
-			if got, want := after.DownloadURLs-before.DownloadURLs, tc.wantLinks*linkCalls; got != want {
-				t.Errorf("downloadurls requests: got %d, want %d (%d Links calls)", got, want, tc.wantLinks)
+			if got := links.total(); got != tc.wantLinks {
+				t.Errorf("Links calls: got %d, want %d", got, tc.wantLinks)
 			}
 			if got := after.Details - before.Details; got != tc.wantDetails {
 				t.Errorf("details calls: got %d, want %d", got, tc.wantDetails)
@@ -149,7 +153,7 @@ func TestFilesAddedLater(t *testing.T) {
 			// The next run: nothing new, nothing asked.
 			j.Options.Recheck = ""
 			j.Known = listed(t, j, c)
-			before = sim.Counters()
+			before, calls := sim.Counters(), links.total()
 			rows, fatal = j.conference(context.Background(), Item{ConfUUID: c.ConfUUID})
 			if fatal != nil {
 				t.Fatal(fatal)
@@ -159,8 +163,8 @@ func TestFilesAddedLater(t *testing.T) {
 					t.Errorf("third run: %s %s: %s, want already-archived", r.FileType, r.FileName, r.Status)
 				}
 			}
-			if got := sim.Counters().DownloadURLs - before.DownloadURLs; got != 0 || len(rows) != 3 {
-				t.Errorf("third run: %d rows, %d downloadurls calls; want 3 rows and none", len(rows), got)
+			if got := links.total() - calls; got != 0 || len(rows) != 3 || sim.Counters().DownloadURLs != before.DownloadURLs {
+				t.Errorf("third run: %d rows, %d Links calls; want 3 rows and none", len(rows), got)
 			}
 		})
 	}
@@ -171,7 +175,7 @@ func TestFilesAddedLater(t *testing.T) {
 // a key of its own (file-changed), and the object archived before keeps
 // its bytes.
 func TestChangedFileKeepsTheOldBytes(t *testing.T) {
-	sim, j, c, _ := updatedSim(t, "recordinfo", Options{Tool: "test", Recheck: "--recheck"})
+	sim, j, c := updatedSim(t, "recordinfo", Options{Tool: "test", Recheck: "--recheck"})
 	ctx := context.Background()
 	sc, err := archive.GetSidecar(ctx, j.Store, c.ConfUUID)
 	if err != nil {
@@ -269,6 +273,148 @@ func TestDetailsChanged(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := DetailsChanged(kept, tc.now); got != tc.want {
 				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// linkCounter counts the pipeline's Links calls (the simulator counts
+// requests: a Links call of downloadurls is one request, or two when the
+// client must prove a short page was the last).
+type linkCounter struct {
+	API
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+func (l *linkCounter) Links(ctx context.Context, confUUID string) ([]export.File, error) {
+	l.mu.Lock()
+	l.calls[confUUID]++
+	l.mu.Unlock()
+	return l.API.Links(ctx, confUUID)
+}
+
+func (l *linkCounter) total() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, c := range l.calls {
+		n += c
+	}
+	return n
+}
+
+// TestRecheckCost measures what re-checking costs in API calls, over a
+// run of five archived conferences of a date range, one of which gained a
+// file: the listed details find that one for free (one Links call); a
+// --recheck asks for every conference's files (five Links calls). Neither
+// asks for details (the list gave them), and only the new file is
+// downloaded.
+func TestRecheckCost(t *testing.T) {
+	tests := []struct {
+		name      string
+		recheck   string
+		wantLinks int // Links calls
+	}{
+		{name: "date range: listed details", wantLinks: 1},
+		{name: "date range with --recheck", recheck: "--recheck", wantLinks: 5},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ds := genDataset(5, 2, 1<<20, 89)
+			sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 89})
+			j := newTestJob(t, sim, "downloadurls", Options{Tool: "test", Concurrency: 2})
+			lister := j.API.(Lister)
+			q := export.ListQuery{From: time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2024, 5, 2, 0, 0, 0, 0, time.UTC)}
+			run := func() (*rowSink, meetingtest.Counters) {
+				t.Helper()
+				items, known, err := Discover(context.Background(), lister, q)
+				if err != nil || len(items) != 5 {
+					t.Fatalf("listed %d, %v; want 5", len(items), err)
+				}
+				j.Known = known
+				before := sim.Counters()
+				var sink rowSink
+				res := j.Run(context.Background(), context.Background(), slices.Values(items), &sink)
+				if res.Fatal != nil || res.WriteErr != nil {
+					t.Fatal(res)
+				}
+				after := sim.Counters()
+				after.DownloadURLs -= before.DownloadURLs
+				after.Details -= before.Details
+				after.Media -= before.Media
+				return &sink, after
+			}
+			run()
+			u := ds.Conferences[3].ConfUUID
+			if err := sim.AddFile(u, meetingtest.File{FileType: meetingtest.FileTypeHd, Name: "9_9.mp4", Size: 1 << 20}); err != nil {
+				t.Fatal(err)
+			}
+			j.Options.Recheck = tc.recheck
+			links := &linkCounter{API: j.API, calls: map[string]int{}}
+			j.API = links
+			sink, second := run()
+			if got := links.total(); got != tc.wantLinks {
+				t.Errorf("Links calls %d, want %d", got, tc.wantLinks)
+			}
+			if got := second.DownloadURLs; got < int64(tc.wantLinks) || got > 2*int64(tc.wantLinks) {
+				t.Errorf("downloadurls requests %d, want %d to %d", got, tc.wantLinks, 2*tc.wantLinks)
+			}
+			t.Logf("re-check: %d Links calls, %d downloadurls requests, %d details calls, %d media requests", links.total(), second.DownloadURLs, second.Details, second.Media)
+			if second.Details != 0 || second.Media != 1 {
+				t.Errorf("details calls %d, media requests %d; want 0 and 1", second.Details, second.Media)
+			}
+			updated := map[string]int{}
+			for _, r := range sink.rows {
+				if r.Status == report.Updated {
+					updated[r.ConfUUID]++
+				}
+			}
+			if len(updated) != 1 || updated[u] != 1 {
+				t.Errorf("updated rows by conference %v, want one for %s", updated, u)
+			}
+		})
+	}
+}
+
+// TestRecheckFailedKeepsTheArchive: a re-check whose links call is refused
+// reports the archived files as they are and the conference as failed
+// (recheck-failed); a dry run asks for nothing and says it would.
+func TestRecheckFailedKeepsTheArchive(t *testing.T) {
+	tests := []struct {
+		name       string
+		dryRun     bool
+		wantStatus []report.Status
+		wantCode   string
+		wantLinks  bool
+	}{
+		{name: "links refused", wantStatus: []report.Status{report.AlreadyArchived, report.AlreadyArchived, report.Failed}, wantCode: string(CodeRecheckFailed), wantLinks: true},
+		{name: "dry run", dryRun: true, wantStatus: []report.Status{report.AlreadyArchived, report.AlreadyArchived}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sim, j, c := updatedSim(t, "downloadurls", Options{Tool: "test"})
+			if err := sim.SetFaults([]meetingtest.Fault{{Endpoint: meetingtest.EndpointDownloadURLs, Kind: meetingtest.FaultStatus, Status: 403}}); err != nil {
+				t.Fatal(err)
+			}
+			j.Options.Recheck, j.Options.DryRun = "--recheck", tc.dryRun
+			before := sim.Counters().DownloadURLs
+			rows, fatal := j.conference(context.Background(), Item{ConfUUID: c.ConfUUID})
+			if fatal != nil {
+				t.Fatal(fatal)
+			}
+			var got []report.Status
+			for _, r := range rows {
+				got = append(got, r.Status)
+			}
+			if !slices.Equal(got, tc.wantStatus) {
+				t.Fatalf("statuses %v, want %v", got, tc.wantStatus)
+			}
+			if last := rows[len(rows)-1]; tc.wantCode != "" && (last.ErrorCode != tc.wantCode || last.Hint == "") {
+				t.Errorf("last row code %q hint %q, want %s with a hint", last.ErrorCode, last.Hint, tc.wantCode)
+			}
+			if asked := sim.Counters().DownloadURLs > before; asked != tc.wantLinks {
+				t.Errorf("links asked: %v, want %v", asked, tc.wantLinks)
 			}
 		})
 	}
