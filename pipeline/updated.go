@@ -189,7 +189,7 @@ func (j *Job) recheck(ctx context.Context, log *slog.Logger, base report.Row, it
 			added = append(added, st)
 		}
 	}
-	kept := priorRows(base, prior, d.states)
+	kept := priorRows(base, rec, prior, d.states, j.Options.PartialFiles)
 	switch {
 	case ctx.Err() != nil:
 		return append(kept, addedRows(base, len(kept), added, func(r *report.Row, _ *fileState) { *r = cancelledRow(ctx, *r) })...), nil
@@ -315,10 +315,15 @@ func (j *Job) recheckFailed(ctx context.Context, log *slog.Logger, base report.R
 }
 
 // priorRows are the already-archived rows of every object a re-checked
-// conference's sidecar lists, noting those the platform no longer lists
-// (states: the files it listed now) and those a changed file supersedes.
-func priorRows(base report.Row, p *priorFiles, states []*fileState) []report.Row {
+// conference's sidecar lists, with the platform's details now (rec),
+// noting those the platform no longer lists (states: the files it listed
+// now; not said when partial: --file-types filtered the list) and those a
+// changed file supersedes.
+func priorRows(base report.Row, rec export.Recording, p *priorFiles, states []*fileState, partial bool) []report.Row {
 	rows := alreadyArchivedRows(base, p.sc)
+	for i := range rows {
+		fillFromRecording(&rows[i], rec)
+	}
 	superseded := map[string]string{}
 	listed := map[string]bool{}
 	for _, st := range states {
@@ -333,7 +338,7 @@ func priorRows(base report.Row, p *priorFiles, states []*fileState) []report.Row
 		case r.ObjectKey == "":
 		case superseded[r.ObjectKey] != "":
 			r.ErrorMessage = "kept: the platform now serves other bytes for this file; those are archived at " + superseded[r.ObjectKey]
-		case !p.used[r.ObjectKey] && !listed[r.FileType+"/"+r.FileName]:
+		case !partial && !p.used[r.ObjectKey] && !listed[r.FileType+"/"+r.FileName]:
 			r.ErrorMessage = "kept: the platform no longer lists this file"
 		}
 	}

@@ -135,6 +135,11 @@ func TestFilesAddedLater(t *testing.T) {
 			if !tc.wantUpdated {
 				return
 			}
+			for _, r := range rows { // every row with the platform's details now
+				if r.RcdSize == nil || *r.RcdSize != 3 {
+					t.Errorf("%s/%s: rcdSize %v, want 3 (the platform's now)", r.FileType, r.FileName, r.RcdSize)
+				}
+			}
 			new := rows[2]
 			if new.SHA256 != sim.FileSHA256(c.ConfUUID, "Hd", "9_9.mp4") || new.Bytes != 1<<20 || new.FileIndex != 2 {
 				t.Errorf("new row: sha256 %s bytes %d index %d, want the file's (%s, %d) at index 2", new.SHA256, new.Bytes, new.FileIndex, sim.FileSHA256(c.ConfUUID, "Hd", "9_9.mp4"), 1<<20)
