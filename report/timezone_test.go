@@ -100,3 +100,39 @@ func summarySheetFields(t *testing.T, f *excelize.File) map[string]string {
 	}
 	return m
 }
+
+// TestTimeZoneMerged: merged shards keep their rows' startTimeLocal and
+// the zone they were written in.
+func TestTimeZoneMerged(t *testing.T) {
+	root := t.TempDir()
+	var dirs []string
+	for i, conf := range []string{"0123456789abcdef0123456789abcde0", "0123456789abcdef0123456789abcde1"} {
+		dir := filepath.Join(root, "shard", string(rune('a'+i)))
+		info := testInfo()
+		info.TimeZone = "Europe/Berlin"
+		w, err := NewWriter(dir, info)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Add(Row{Seq: 0, ConfUUID: conf, StartTime: "2024-05-01 22:30", Status: NoFiles}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Close(ExitOK); err != nil {
+			t.Fatal(err)
+		}
+		dirs = append(dirs, dir)
+	}
+	out := filepath.Join(root, "all")
+	sum, err := Merge(out, dirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.TimeZone != "Europe/Berlin" || sum.PlatformTimes != PlatformTimesUTC {
+		t.Errorf("merged timeZone %q platformTimes %q, want Europe/Berlin and UTC", sum.TimeZone, sum.PlatformTimes)
+	}
+	for _, r := range readAll(t, out) {
+		if r.StartTimeLocal != "2024-05-02 00:30" {
+			t.Errorf("%s: startTimeLocal %q, want 2024-05-02 00:30", r.ConfUUID, r.StartTimeLocal)
+		}
+	}
+}
