@@ -193,6 +193,13 @@ func (j *Job) recheck(ctx context.Context, log *slog.Logger, base report.Row, it
 	switch {
 	case ctx.Err() != nil:
 		return append(kept, addedRows(base, len(kept), added, func(r *report.Row, _ *fileState) { *r = cancelledRow(ctx, *r) })...), nil
+	case errors.Is(linkErr, export.ErrAuth) && len(added) > 0:
+		return append(kept, addedRows(base, len(kept), added, func(r *report.Row, st *fileState) {
+			r.Status = report.Failed
+			setCode(r, CodeAuth, linkErr.Error())
+		})...), linkErr
+	case errors.Is(linkErr, export.ErrAuth):
+		return j.recheckFailed(ctx, log, base, sc, "download links", linkErr)
 	case errors.Is(linkErr, export.ErrNotFound) && len(d.states) == 0:
 		log.Info("archived; the platform no longer knows it")
 		return noted(kept, "archived; the platform no longer knows this conference (deleted after it was archived?)"), nil
