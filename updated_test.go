@@ -164,9 +164,22 @@ func TestUpdatedFilesAddedLater(t *testing.T) {
 			if !strings.Contains(string(sums), newSum+"  ") {
 				t.Errorf("sha256sums.txt lacks the new file's %s:\n%s", newSum, sums)
 			}
-			// The sidecar now lists the three files: verify re-reads them all.
+			// The sidecar now lists the three files: verify re-reads them
+			// all, and a bag holds them with the sidecar.
 			if res := runBin(t, nil, "verify", "--manifest", filepath.Join(out, report.ManifestCSV), "--dest", dest); res.code != 0 {
 				t.Errorf("verify: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+			}
+			bag := filepath.Join(dir, "bag")
+			if res := runBin(t, nil, "bag", "--manifest", filepath.Join(out, report.ManifestCSV), "--dest", dest, "--out", bag, "--quiet"); res.code != 0 {
+				t.Fatalf("bag: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+			}
+			for _, r := range readManifest(t, out) {
+				if r["confUUID"] != a.ConfUUID {
+					continue
+				}
+				if _, err := os.Stat(filepath.Join(bag, "data", filepath.FromSlash(r["objectKey"]))); err != nil {
+					t.Errorf("bag: %s: %v", r["objectKey"], err)
+				}
 			}
 		})
 	}
