@@ -147,6 +147,8 @@ type LedgerCheck struct {
 	RunID   string         // from the run-start line
 	Ended   bool           // the last line is run-end
 	Objects []LedgerObject // every object event, in order
+	// ObjectLines is the ledger line of each of Objects.
+	ObjectLines []int
 }
 
 // maxLedgerLine bounds one line read back.
@@ -195,6 +197,7 @@ func VerifyLedger(r io.Reader) (LedgerCheck, error) {
 				return c, &LedgerBreak{n, "object data: " + err.Error()}
 			}
 			c.Objects = append(c.Objects, o)
+			c.ObjectLines = append(c.ObjectLines, n)
 		}
 		prev, lastType = lineHash(line), l.Type
 		c.Lines = n
