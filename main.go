@@ -96,6 +96,7 @@ usage:
   meetarchive merge    --out DIR DIR1 DIR2 ...
   meetarchive bag      --manifest DIR/manifest.csv --out BAGDIR [--uuids FILE] [--from D] [--to D] [--dest DEST]
   meetarchive report   --from-journal DIR
+  meetarchive keygen   --private-key FILE --public-key FILE
   meetarchive simulate --addr 127.0.0.1:8080 [dataset and fault options]
   meetarchive demo     (simulator + a local directory: the whole job, no account needed)
   meetarchive version
@@ -141,6 +142,8 @@ func dispatch(ctx context.Context, args []string, e env) error {
 		return cmdMerge(rest, e)
 	case "report":
 		return cmdReport(rest, e)
+	case "keygen":
+		return cmdKeygen(rest, e)
 	case "simulate":
 		ctx, stop := signal.NotifyContext(ctx, stopSignals...)
 		defer stop()
