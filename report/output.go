@@ -287,6 +287,9 @@ func (w *reportWriter) close() error {
 	if err := w.extra.writeHTML(s, w.book); err != nil {
 		return err
 	}
+	if err := w.extra.writeAttestation(s); err != nil {
+		return err
+	}
 	if err := w.book.close(); err != nil {
 		return fmt.Errorf("xlsx: %w", err)
 	}

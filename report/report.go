@@ -446,8 +446,8 @@ const (
 )
 
 // Paths returns the report files of dir: manifest.xlsx, manifest.csv,
-// failures.csv, sha256sums.txt, summary.html and summary.json (not the
-// journal).
+// failures.csv, sha256sums.txt, summary.html, attestation.html and
+// summary.json (not the journal).
 func Paths(dir string) []string {
 	return []string{
 		filepath.Join(dir, ManifestXLSX),
@@ -455,6 +455,7 @@ func Paths(dir string) []string {
 		filepath.Join(dir, FailuresCSV),
 		filepath.Join(dir, SHA256Sums),
 		filepath.Join(dir, SummaryHTML),
+		filepath.Join(dir, AttestationHTML),
 		filepath.Join(dir, SummaryJSON),
 	}
 }

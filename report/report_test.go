@@ -372,7 +372,7 @@ func TestExitCodeName(t *testing.T) {
 
 func TestPaths(t *testing.T) {
 	got := Paths("out")
-	want := []string{"out/manifest.xlsx", "out/manifest.csv", "out/failures.csv", "out/sha256sums.txt", "out/summary.html", "out/summary.json"}
+	want := []string{"out/manifest.xlsx", "out/manifest.csv", "out/failures.csv", "out/sha256sums.txt", "out/summary.html", "out/attestation.html", "out/summary.json"}
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("Paths = %v, want %v", got, want)
 	}

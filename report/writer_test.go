@@ -564,14 +564,14 @@ func TestAddAll(t *testing.T) {
 // TestNoTempFilesLeft: after Close only the report files remain (the
 // journal too with KeepJournal).
 func TestNoTempFilesLeft(t *testing.T) {
-	reports := []string{FailuresCSV, ManifestCSV, ManifestXLSX, SHA256Sums, SummaryHTML, SummaryJSON}
+	reports := []string{AttestationHTML, FailuresCSV, ManifestCSV, ManifestXLSX, SHA256Sums, SummaryHTML, SummaryJSON}
 	for _, tc := range []struct {
 		name string
 		keep bool
 		want []string
 	}{
 		{"journal removed", false, reports},
-		{"journal kept", true, []string{FailuresCSV, Journal, ManifestCSV, ManifestXLSX, SHA256Sums, SummaryHTML, SummaryJSON}},
+		{"journal kept", true, []string{AttestationHTML, FailuresCSV, Journal, ManifestCSV, ManifestXLSX, SHA256Sums, SummaryHTML, SummaryJSON}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()

@@ -1,0 +1,318 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// AttestationHTML is a run's attestation: one printable page (two at most)
+// that a records manager can sign and file. It states who ran what, with
+// which tool and version, on which input or window, into which
+// destination, what came of it (the counts, the verdict and, when the run
+// reconciled a window, the completeness verdict), the custody ledger's
+// head and the fingerprint of the key that signed it (or plainly that no
+// ledger was kept), and the exact commands that re-verify every claim
+// without trusting the page: verify --ledger, sha256sum -c (or verify
+// --sums), verify --manifest. Like summary.html it has no script and loads
+// nothing, every text is escaped by html/template, and a print style sheet
+// fits it on A4 or Letter.
+const AttestationHTML = "attestation.html"
+
+// attestationField is one line of a table of the page.
+type attestationField struct {
+	ID, Name, Value string
+	Mono            bool // a hash, a key, a URI: set in a monospace font
+}
+
+// attestationCommand is one command that re-verifies a claim.
+type attestationCommand struct {
+	What, Cmd string
+}
+
+type attestationPage struct {
+	Title       string
+	RunID       string
+	Level       Level
+	Label       string
+	Verdict     string
+	ExitCode    int
+	ExitName    string
+	ExitMeaning string
+	Run         []attestationField
+	Outcome     []attestationField
+	// Completeness is the completeness verdict ("" when the run made no
+	// reconciliation).
+	Completeness string
+	Ledger       []attestationField // nil: no ledger
+	Signed       bool
+	Commands     []attestationCommand
+	Generated    string
+}
+
+// writeAttestation writes attestation.html under a temporary name from the
+// summary (after summary.html: the verdict is final).
+func (x *extraFiles) writeAttestation(s *Summary) error {
+	t, err := newTempFile(x.dir, AttestationHTML)
+	if err != nil {
+		return err
+	}
+	dir, err := filepath.Abs(x.dir)
+	if err != nil {
+		dir = x.dir
+	}
+	if err := writeAttestationHTML(t.bw, s, dir); err != nil {
+		t.abort()
+		return fmt.Errorf("%s: %w", AttestationHTML, err)
+	}
+	x.parts = append(x.parts, t)
+	return nil
+}
+
+// writeAttestationHTML writes the attestation of the run s, whose report
+// is in the directory dir.
+func writeAttestationHTML(w io.Writer, s *Summary, dir string) error {
+	v := s.Verdict
+	p := attestationPage{
+		Title: "Attestation of meetarchive run " + s.RunID,
+		RunID: s.RunID, Level: v.Level, Label: levelLabel(v.Level), Verdict: v.Text,
+		ExitCode: s.ExitCode, ExitName: ExitCodeName(s.ExitCode), ExitMeaning: ExitMeaning(s.ExitCode),
+		Generated: htmlValue(s.Finished),
+	}
+	orNone := func(v string) string {
+		if v == "" {
+			return "(none)"
+		}
+		return v
+	}
+	p.Run = []attestationField{
+		{ID: "run-id", Name: "Run", Value: s.RunID, Mono: true},
+		{ID: "tool", Name: "Tool", Value: "meetarchive " + orNone(s.Version)},
+		{ID: "operator", Name: "Operator", Value: orNone(s.Operator)},
+		{Name: "Started", Value: htmlValue(s.Started)},
+		{Name: "Finished", Value: htmlValue(s.Finished)},
+	}
+	if s.DateRange != "" {
+		p.Run = append(p.Run, attestationField{ID: "window", Name: "Window", Value: s.DateRange})
+	}
+	if s.Input != "" {
+		p.Run = append(p.Run, attestationField{ID: "input", Name: "Input", Value: s.Input})
+	}
+	if s.InputSHA256 != "" {
+		p.Run = append(p.Run, attestationField{Name: "Input SHA-256", Value: s.InputSHA256, Mono: true})
+	}
+	p.Run = append(p.Run, attestationField{ID: "dest", Name: "Destination", Value: orNone(s.Dest), Mono: true})
+	if s.Shard != "" {
+		p.Run = append(p.Run, attestationField{Name: "Shard", Value: s.Shard})
+	}
+	if len(s.MergedFrom) > 0 {
+		p.Run = append(p.Run, attestationField{Name: "Merged from", Value: strings.Join(s.MergedFrom, ", ")})
+	}
+	p.Run = append(p.Run, attestationField{Name: "Report", Value: dir, Mono: true})
+
+	for _, st := range countKeys(s.Counts) {
+		if n := s.Counts[st]; n > 0 {
+			p.Outcome = append(p.Outcome, attestationField{ID: "count-" + string(st), Name: "Conferences " + string(st), Value: groupDigits(int64(n))})
+		}
+	}
+	p.Outcome = append(p.Outcome,
+		attestationField{ID: "conferences", Name: "Conferences in all", Value: groupDigits(int64(s.Conferences))},
+		attestationField{ID: "files", Name: "Files archived", Value: groupDigits(int64(s.Files))},
+		attestationField{Name: "Bytes archived", Value: groupDigits(s.BytesArchived)},
+	)
+	p.Completeness = attestationCompleteness(s)
+
+	if l := s.Ledger; l != nil {
+		p.Ledger = []attestationField{
+			{ID: "ledger-uri", Name: "Ledger", Value: l.URI, Mono: true},
+			{ID: "ledger-head", Name: "Head (SHA-256 of its last line)", Value: l.Head, Mono: true},
+			{ID: "ledger-lines", Name: "Lines", Value: groupDigits(int64(l.Lines))},
+		}
+		if l.SignatureURI != "" || l.KeySHA256 != "" {
+			p.Signed = true
+			p.Ledger = append(p.Ledger,
+				attestationField{ID: "ledger-signature", Name: "Signature (Ed25519)", Value: orNone(l.SignatureURI), Mono: true},
+				attestationField{ID: "ledger-key", Name: "Signing key fingerprint", Value: orNone(l.KeySHA256), Mono: true})
+		} else {
+			p.Ledger = append(p.Ledger, attestationField{ID: "ledger-signature", Name: "Signature", Value: "not signed (the run was given no --sign-key)"})
+		}
+	}
+	p.Commands = attestationCommands(s, dir)
+	return attestationTemplate.Execute(w, p)
+}
+
+// attestationCommands are the commands that re-verify the page's claims.
+func attestationCommands(s *Summary, dir string) []attestationCommand {
+	dest := s.Dest
+	local := dest != "" && !strings.HasPrefix(dest, "s3://")
+	if local {
+		if a, err := filepath.Abs(dest); err == nil {
+			dest = a
+		}
+	}
+	var cmds []attestationCommand
+	if dest != "" {
+		switch {
+		case len(s.MergedFrom) > 0:
+			cmds = append(cmds, attestationCommand{"Every run's custody ledger in the destination: its chain, signature and every object it records (exit 0 intact, 1 broken or tampered).",
+				"meetarchive verify --ledger all --dest " + shellQuote(dest)})
+		case s.Ledger != nil:
+			c := "meetarchive verify --ledger " + shellQuote(s.RunID) + " --dest " + shellQuote(dest)
+			what := "The custody ledger: its chain line by line and every object it records, read back and hashed (exit 0 intact, 1 broken or tampered)."
+			if s.Ledger.KeySHA256 != "" {
+				c += " --public-key PUBLIC_KEY.pem"
+				what = "The custody ledger: its chain line by line, its signature with the public key whose fingerprint is " + s.Ledger.KeySHA256 +
+					" (PUBLIC_KEY.pem), and every object it records, read back and hashed (exit 0 intact, 1 broken or tampered)."
+			}
+			cmds = append(cmds, attestationCommand{what, c})
+		}
+	}
+	sums := filepath.Join(dir, SHA256Sums)
+	if local {
+		cmds = append(cmds, attestationCommand{"Every archived object's SHA-256 with standard tools (no meetarchive needed).",
+			"cd " + shellQuote(dest) + " && sha256sum -c " + shellQuote(sums)})
+	} else if dest != "" {
+		cmds = append(cmds, attestationCommand{"Every archived object's SHA-256, from the fixity file.",
+			"meetarchive verify --sums " + shellQuote(sums) + " --dest " + shellQuote(dest)})
+	}
+	c := "meetarchive verify --manifest " + shellQuote(filepath.Join(dir, ManifestCSV))
+	if dest != "" {
+		c += " --dest " + shellQuote(dest)
+	}
+	cmds = append(cmds, attestationCommand{"Every object the manifest lists, read back and hashed, and each conference's commit mark (sidecar).", c})
+	return cmds
+}
+
+var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if shellSafe.MatchString(s) {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// attestationCompleteness is the completeness verdict of a run that
+// reconciled its window: summary.json's "completeness" (its sentence, and
+// how many of the recordings the platform reports are accounted for), ""
+// when the summary has none. It reads the summary's JSON form, so that the
+// page depends on nothing of the reconciliation but its published fields.
+func attestationCompleteness(s *Summary) string {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return ""
+	}
+	return completenessOf(b)
+}
+
+// completenessOf is attestationCompleteness of a summary.json.
+func completenessOf(summaryJSON []byte) string {
+	var v struct {
+		Completeness *struct {
+			Window    string `json:"window"`
+			Reported  *int   `json:"reported"`
+			Accounted *int   `json:"accounted"`
+			Sentence  string `json:"sentence"`
+		} `json:"completeness"`
+	}
+	if json.Unmarshal(summaryJSON, &v) != nil || v.Completeness == nil {
+		return ""
+	}
+	c := v.Completeness
+	out := c.Sentence
+	if c.Reported != nil && c.Accounted != nil {
+		figures := fmt.Sprintf("%s of %s recordings the platform reports are archived or accounted for", groupDigits(int64(*c.Accounted)), groupDigits(int64(*c.Reported)))
+		if c.Window != "" {
+			figures += " (window " + c.Window + ")"
+		}
+		if out == "" {
+			out = figures + "."
+		} else {
+			out = strings.TrimSuffix(out, ".") + ". " + figures + "."
+		}
+	}
+	return out
+}
+
+var attestationTemplate = template.Must(template.New("attestation").Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 1.5em 2em; color: #1a1a1a; line-height: 1.35; max-width: 60em; }
+h1 { font-size: 1.4em; margin: 0 0 0.3em; }
+h2 { font-size: 1.1em; margin: 1.1em 0 0.3em; }
+.verdict { border: 2px solid; border-left-width: 12px; border-radius: 6px; padding: 0.4em 1em; margin: 0.6em 0 0.8em; }
+.verdict p { margin: 0.25em 0; }
+.verdict .badge { font-weight: 700; text-transform: uppercase; letter-spacing: 0.05em; font-size: 0.85em; }
+.verdict .text { font-size: 1.1em; font-weight: 600; }
+.level-green { background: #e3f4e6; border-color: #1e7b34; }
+.level-amber { background: #fff1d6; border-color: #b35c00; }
+.level-red { background: #fde4e2; border-color: #b3261e; }
+table { border-collapse: collapse; width: 100%; }
+th, td { border: 1px solid #bbb; padding: 0.15em 0.5em; text-align: left; vertical-align: top; }
+th { width: 14em; background: #eef1f6; font-weight: 600; }
+td.mono, code { font-family: ui-monospace, monospace; font-size: 0.88em; overflow-wrap: anywhere; }
+.none { font-weight: 600; }
+ol.commands { padding-left: 1.4em; margin: 0.3em 0; }
+ol.commands li { margin-bottom: 0.45em; }
+ol.commands code { display: block; background: #f4f4f4; border: 1px solid #ddd; padding: 0.25em 0.5em; white-space: pre-wrap; }
+.sign { margin-top: 1.5em; display: flex; gap: 3em; }
+.sign div { flex: 1; border-top: 1px solid #555; padding-top: 0.2em; font-size: 0.9em; color: #444; }
+.note { color: #444; font-size: 0.9em; }
+@page { size: auto; margin: 14mm; }
+@media print {
+  body { margin: 0; font-size: 9.5pt; max-width: none; }
+  .verdict, th, ol.commands code { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  section, tr, li, .sign { break-inside: avoid; }
+}
+</style>
+</head>
+<body>
+<h1 id="title">{{.Title}}</h1>
+<section id="verdict" class="verdict level-{{.Level}}" aria-labelledby="verdict-text">
+<p class="badge" id="verdict-level">{{.Label}}</p>
+<p class="text" id="verdict-text">{{.Verdict}}</p>
+<p id="verdict-exit">Exit code {{.ExitCode}} ({{.ExitName}}): {{.ExitMeaning}}.</p>
+{{if .Completeness}}<p id="completeness">Completeness: {{.Completeness}}</p>
+{{end}}</section>
+<section id="run" aria-labelledby="run-title">
+<h2 id="run-title">What was run</h2>
+<table><tbody>
+{{range .Run}}<tr{{if .ID}} id="{{.ID}}"{{end}}><th scope="row">{{.Name}}</th><td{{if .Mono}} class="mono"{{end}}>{{.Value}}</td></tr>
+{{end}}</tbody></table>
+</section>
+<section id="outcome" aria-labelledby="outcome-title">
+<h2 id="outcome-title">What came of it</h2>
+<table><tbody>
+{{range .Outcome}}<tr{{if .ID}} id="{{.ID}}"{{end}}><th scope="row">{{.Name}}</th><td>{{.Value}}</td></tr>
+{{end}}</tbody></table>
+</section>
+<section id="ledger" aria-labelledby="ledger-title">
+<h2 id="ledger-title">Custody ledger</h2>
+{{if .Ledger}}<p class="note">Every fact of the run (each platform call, link, object committed with its SHA-256 and version) is a line of the ledger, each line carrying the SHA-256 of the line before it: changing, removing or reordering any line changes the head below{{if .Signed}}, and the head is signed with Ed25519{{end}}.</p>
+<table><tbody>
+{{range .Ledger}}<tr{{if .ID}} id="{{.ID}}"{{end}}><th scope="row">{{.Name}}</th><td{{if .Mono}} class="mono"{{end}}>{{.Value}}</td></tr>
+{{end}}</tbody></table>
+{{else}}<p class="none" id="no-ledger">No custody ledger was kept for this run: nothing on this page is backed by a ledger, only by the report files and the archive itself.</p>
+{{end}}</section>
+<section id="commands" aria-labelledby="commands-title">
+<h2 id="commands-title">How to re-verify this page</h2>
+<p class="note">Each command re-checks the claims above from the archive itself, without trusting this page.</p>
+<ol class="commands">
+{{range .Commands}}<li>{{.What}}<code class="cmd">{{.Cmd}}</code></li>
+{{end}}</ol>
+</section>
+<div class="sign" id="sign"><div>Reviewed by (name, role)</div><div>Signature</div><div>Date</div></div>
+<p class="note" id="generated">Written by meetarchive when the run's report was written{{if .Generated}} ({{.Generated}}){{end}}, from its summary.json.</p>
+</body>
+</html>
+`))

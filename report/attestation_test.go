@@ -1,0 +1,229 @@
+package report
+
+import (
+	"bytes"
+	"html"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// attestationRows reads the page's table rows by their id: the value cell
+// unescaped, as a browser shows it.
+func attestationRows(t *testing.T, page string) map[string]string {
+	t.Helper()
+	re := regexp.MustCompile(`<tr id="([^"]+)"><th scope="row">[^<]*</th><td[^>]*>([^<]*)</td></tr>`)
+	out := map[string]string{}
+	for _, m := range re.FindAllStringSubmatch(page, -1) {
+		out[m[1]] = html.UnescapeString(m[2])
+	}
+	return out
+}
+
+// attestationCommandsOf reads the page's commands, unescaped.
+func attestationCommandsOf(page string) []string {
+	var out []string
+	for _, m := range regexp.MustCompile(`<code class="cmd">([^<]*)</code>`).FindAllStringSubmatch(page, -1) {
+		out = append(out, html.UnescapeString(m[1]))
+	}
+	return out
+}
+
+// TestAttestationHTML: the page states the run, the outcome, the ledger
+// (or plainly none) and the commands that re-verify it, every text
+// escaped.
+func TestAttestationHTML(t *testing.T) {
+	head := strings.Repeat("c0ffee", 10) + "abcd"
+	signed := &LedgerInfo{URI: "s3://archive/meetings/_meetarchive/ledger/R.jsonl", Head: head, Lines: 42,
+		SignatureURI: "s3://archive/meetings/_meetarchive/ledger/R.sig.json", KeySHA256: "SHA256:abcDEF"}
+	unsigned := &LedgerInfo{URI: "/srv/a/_meetarchive/ledger/R.jsonl", Head: head, Lines: 7}
+	base := func(mod func(s *Summary)) *Summary {
+		s := &Summary{RunInfo: testInfo(), Counts: map[Status]int{Archived: 3, Failed: 1}, Conferences: 4, Files: 6, BytesArchived: 123456,
+			Verdict: Verdict{Level: LevelRed, Text: "1 of 4 conferences failed: rerun with failures.csv."}, ExitCode: ExitFailures}
+		s.RunID, s.Operator, s.Finished = "20261207T044100Z-abc123", "alice", t0.Add(90*60e9)
+		mod(s)
+		return s
+	}
+	tests := []struct {
+		name     string
+		sum      *Summary
+		rows     map[string]string // id -> value shown
+		noLedger bool
+		commands []string
+	}{
+		{
+			name: "signed ledger, S3",
+			sum:  base(func(s *Summary) { s.Ledger = signed }),
+			rows: map[string]string{"run-id": "20261207T044100Z-abc123", "tool": "meetarchive v1.2.3", "operator": "alice",
+				"input": "uuids.csv", "dest": "s3://archive/meetings", "count-archived": "3", "count-failed": "1", "files": "6",
+				"ledger-uri": signed.URI, "ledger-head": head, "ledger-lines": "42", "ledger-signature": signed.SignatureURI, "ledger-key": "SHA256:abcDEF"},
+			commands: []string{
+				"meetarchive verify --ledger 20261207T044100Z-abc123 --dest s3://archive/meetings --public-key PUBLIC_KEY.pem",
+				"meetarchive verify --sums /rep/sha256sums.txt --dest s3://archive/meetings",
+				"meetarchive verify --manifest /rep/manifest.csv --dest s3://archive/meetings",
+			},
+		},
+		{
+			name: "unsigned ledger, directory with a space and a quote",
+			sum:  base(func(s *Summary) { s.Ledger, s.Dest, s.Input, s.DateRange = unsigned, "/srv/it's here", "", "2026-12-01..2026-12-06" }),
+			rows: map[string]string{"window": "2026-12-01..2026-12-06", "dest": "/srv/it's here", "ledger-head": head, "ledger-signature": "not signed (the run was given no --sign-key)"},
+			commands: []string{
+				`meetarchive verify --ledger 20261207T044100Z-abc123 --dest '/srv/it'\''s here'`,
+				`cd '/srv/it'\''s here' && sha256sum -c /rep/sha256sums.txt`,
+				`meetarchive verify --manifest /rep/manifest.csv --dest '/srv/it'\''s here'`,
+			},
+		},
+		{
+			name:     "no ledger",
+			sum:      base(func(s *Summary) { s.Operator = "" }),
+			rows:     map[string]string{"operator": "(none)"},
+			noLedger: true,
+			commands: []string{
+				"meetarchive verify --sums /rep/sha256sums.txt --dest s3://archive/meetings",
+				"meetarchive verify --manifest /rep/manifest.csv --dest s3://archive/meetings",
+			},
+		},
+		{
+			name:     "merged shards",
+			sum:      base(func(s *Summary) { s.MergedFrom = []string{"/r/1", "/r/2"} }),
+			noLedger: true,
+			commands: []string{
+				"meetarchive verify --ledger all --dest s3://archive/meetings",
+				"meetarchive verify --sums /rep/sha256sums.txt --dest s3://archive/meetings",
+				"meetarchive verify --manifest /rep/manifest.csv --dest s3://archive/meetings",
+			},
+		},
+		{
+			name: "hostile text",
+			sum: base(func(s *Summary) {
+				s.Operator, s.Input = `<script>alert("x")</script>`, `in"put<b>.csv`
+				s.Verdict.Text = `<img src=x onerror=alert(1)>`
+			}),
+			rows:     map[string]string{"operator": `<script>alert("x")</script>`, "input": `in"put<b>.csv`},
+			noLedger: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := writeAttestationHTML(&b, tt.sum, "/rep"); err != nil {
+				t.Fatal(err)
+			}
+			page := b.String()
+			got := attestationRows(t, page)
+			for id, want := range tt.rows {
+				if got[id] != want {
+					t.Errorf("row %s = %q, want %q", id, got[id], want)
+				}
+			}
+			if strings.Contains(page, `id="no-ledger"`) != tt.noLedger {
+				t.Errorf("the 'no ledger' statement shown: %v, want %v", !tt.noLedger, tt.noLedger)
+			}
+			if tt.commands != nil {
+				if cmds := attestationCommandsOf(page); !slices.Equal(cmds, tt.commands) {
+					t.Errorf("commands\n%q\nwant\n%q", cmds, tt.commands)
+				}
+			}
+			for _, raw := range []string{"<script>", "<img", "<b>"} {
+				if strings.Contains(page, raw) {
+					t.Errorf("the page holds %q unescaped", raw)
+				}
+			}
+			if n := strings.Count(page, "<script"); n != 0 {
+				t.Errorf("%d script elements", n)
+			}
+		})
+	}
+}
+
+// TestAttestationCommandsParseInAShell: each command, read by a POSIX
+// shell, gives back the very destination and report paths (quoted right).
+func TestAttestationCommandsParseInAShell(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	for _, dest := range []string{"/srv/plain", "/srv/it's here", "/srv/$HOME `x` \"y\"", "/srv/a\tb"} {
+		t.Run(dest, func(t *testing.T) {
+			s := &Summary{RunInfo: RunInfo{RunID: "R-1", Dest: dest}, Ledger: &LedgerInfo{Head: "h"}}
+			for _, c := range attestationCommands(s, "/rep dir/x") {
+				line := strings.TrimPrefix(c.Cmd, "cd ")
+				line = strings.Replace(line, " && ", " ", 1)
+				out, err := exec.Command(sh, "-c", `printf '%s\n' `+line).Output()
+				if err != nil {
+					t.Fatalf("%s: %v", c.Cmd, err)
+				}
+				args := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+				if !slices.Contains(args, dest) {
+					t.Errorf("%s: the shell reads %q, without the destination %q", c.Cmd, args, dest)
+				}
+				if !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "/rep dir/x/") }) && !strings.Contains(c.Cmd, "--ledger") {
+					t.Errorf("%s: the shell reads %q, without the report directory", c.Cmd, args)
+				}
+			}
+		})
+	}
+}
+
+// TestCompletenessOnTheAttestation: summary.json's "completeness", when a
+// run reconciled its window, is stated; without it nothing is.
+func TestCompletenessOnTheAttestation(t *testing.T) {
+	tests := []struct {
+		name, json, want string
+	}{
+		{"none", `{"runId":"R"}`, ""},
+		{"sentence and figures", `{"completeness":{"window":"2026-12-01..2026-12-06","reported":1200,"accounted":1198,"sentence":"1198 of 1200 recordings accounted for."}}`,
+			"1198 of 1200 recordings accounted for. 1,198 of 1,200 recordings the platform reports are archived or accounted for (window 2026-12-01..2026-12-06)."},
+		{"figures only", `{"completeness":{"reported":3,"accounted":3}}`, "3 of 3 recordings the platform reports are archived or accounted for."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := completenessOf([]byte(tt.json)); got != tt.want {
+				t.Errorf("completenessOf = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestAttestationInEveryReport: Writer.Close, Rebuild and Merge each write
+// attestation.html beside the other report files, naming the run.
+func TestAttestationInEveryReport(t *testing.T) {
+	root := t.TempDir()
+	closed := filepath.Join(root, "closed")
+	writeRun(t, closed, testInfo(), mergeableRows(), ExitFailures)
+	rebuilt := filepath.Join(root, "rebuilt")
+	killJournal(t, rebuilt, fixtureRows(), "")
+	if _, err := Rebuild(rebuilt); err != nil {
+		t.Fatalf("Rebuild: %v", err)
+	}
+	shard2 := filepath.Join(root, "shard2")
+	info2 := testInfo()
+	info2.RunID = "run-2"
+	writeRun(t, shard2, info2, nil, ExitOK)
+	merged := filepath.Join(root, "merged")
+	if _, err := Merge(merged, []string{closed, shard2}); err != nil {
+		t.Fatalf("Merge: %v", err)
+	}
+	for _, tt := range []struct{ name, dir, runID string }{
+		{"Close", closed, testInfo().RunID},
+		{"Rebuild", rebuilt, testInfo().RunID},
+		{"Merge", merged, testInfo().RunID + "+run-2"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join(tt.dir, AttestationHTML))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := attestationRows(t, string(b))["run-id"]; got != tt.runID {
+				t.Errorf("run-id %q, want %q", got, tt.runID)
+			}
+			if !slices.Contains(Paths(tt.dir), filepath.Join(tt.dir, AttestationHTML)) {
+				t.Errorf("Paths does not list it")
+			}
+		})
+	}
+}
