@@ -69,7 +69,9 @@ func TestAttestationHTML(t *testing.T) {
 		},
 		{
 			name: "unsigned ledger, directory with a space and a quote",
-			sum:  base(func(s *Summary) { s.Ledger, s.Dest, s.Input, s.DateRange = unsigned, "/srv/it's here", "", "2026-12-01..2026-12-06" }),
+			sum: base(func(s *Summary) {
+				s.Ledger, s.Dest, s.Input, s.DateRange = unsigned, "/srv/it's here", "", "2026-12-01..2026-12-06"
+			}),
 			rows: map[string]string{"window": "2026-12-01..2026-12-06", "dest": "/srv/it's here", "ledger-head": head, "ledger-signature": "not signed (the run was given no --sign-key)"},
 			commands: []string{
 				`meetarchive verify --ledger 20261207T044100Z-abc123 --dest '/srv/it'\''s here'`,
