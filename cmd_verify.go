@@ -16,8 +16,8 @@ import (
 // cmdVerify streams every archived object of a manifest (or of a
 // sha256sums.txt) back and checks it.
 func cmdVerify(ctx context.Context, args []string, e env) error {
-	c := newCommand("verify", "(--manifest DIR/manifest.csv [--dest DEST] | --sums DIR/sha256sums.txt --dest DEST)",
-		"Read every archived object back, recompute its SHA-256 and report missing and mismatched objects (exit 1 if any).", e.stderr)
+	c := newCommand("verify", "(--manifest DIR/manifest.csv [--dest DEST] | --sums DIR/sha256sums.txt --dest DEST | --ledger RUNID|all|FILE [--dest DEST] [--public-key FILE])",
+		"Read every archived object back, recompute its SHA-256 and report missing and mismatched objects (exit 1 if any); with --ledger, check runs' custody ledgers and the objects they record.", e.stderr)
 	var (
 		manifest, sums, dest, reportPath string
 		s3                               = defaultS3Flags()
@@ -28,6 +28,8 @@ func cmdVerify(ctx context.Context, args []string, e env) error {
 	c.fs.StringVar(&dest, "dest", "", "destination the run wrote to (default: each manifest row's objectURI; required with --sums)")
 	c.fs.StringVar(&reportPath, "report", "", "write verify's own report to this CSV file: one line per object and sidecar checked, with its status, expected and found size and SHA-256, and the error (written atomically, also when a check fails)")
 	s3.register(c, false)
+	var ledger verifyLedgerFlags
+	ledger.register(c)
 	c.fs.BoolVar(&quiet, "quiet", false, "print nothing unless something is wrong: no progress, no info lines, warnings only if a check fails (unless --log-level is given), no count lines when every check passed")
 	lf := addLogFlags(c)
 	if err := c.parse(args, e.getenv); err != nil {
@@ -39,6 +41,11 @@ func cmdVerify(ctx context.Context, args []string, e env) error {
 	}
 	opts, err := s3.options("verify")
 	if err != nil {
+		return err
+	}
+	if ledger.ledger != "" {
+		err := ledger.verifyLedgers(ctx, dest, manifest, sums, reportPath, opts, lf.logger(e.stderr), e, quiet)
+		lf.endQuiet(ctx, err)
 		return err
 	}
 	switch {

@@ -93,6 +93,7 @@ usage:
   meetarchive run      --from 2024-01-01 --to 2024-12-31 --dest DEST --out DIR [options]
   meetarchive list     --from 2024-01-01 --to 2024-12-31 [--all-users] > uuids.csv
   meetarchive verify   --manifest DIR/manifest.csv [--dest DEST]
+  meetarchive verify   --ledger RUNID|all|FILE [--dest DEST] [--public-key FILE]
   meetarchive merge    --out DIR DIR1 DIR2 ...
   meetarchive bag      --manifest DIR/manifest.csv --out BAGDIR [--uuids FILE] [--from D] [--to D] [--dest DEST]
   meetarchive report   --from-journal DIR
