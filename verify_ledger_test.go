@@ -68,7 +68,9 @@ func ledgerOfManifest(t *testing.T, runID string, rows []map[string]string) test
 	return tl
 }
 
-func (tl testLedger) bytes(lines [][]byte) []byte { return append(bytes.Join(lines, []byte("\n")), '\n') }
+func (tl testLedger) bytes(lines [][]byte) []byte {
+	return append(bytes.Join(lines, []byte("\n")), '\n')
+}
 
 // signature is the signature file of tl, signed with the private key file.
 func (tl testLedger) signature(t *testing.T, keyFile string) []byte {
@@ -133,7 +135,7 @@ func TestVerifyLedgerDirectory(t *testing.T) {
 		line    int      // its ledger line
 	}{
 		{name: "intact, signed, key given", signed: true,
-			args: func(s setup) []string { return []string{"--ledger", runID, "--dest", s.dest, "--public-key", pub} },
+			args:   func(s setup) []string { return []string{"--ledger", runID, "--dest", s.dest, "--public-key", pub} },
 			stdout: []string{"chain intact", "signature: verified with key SHA256:", fmt.Sprintf("objects: %d read back: %d ok,", len(tl.objects), len(tl.objects))}},
 		{name: "intact, signed, no key", signed: true,
 			args:   func(s setup) []string { return []string{"--ledger", runID, "--dest", s.dest} },
@@ -163,8 +165,10 @@ func TestVerifyLedgerDirectory(t *testing.T) {
 			args: func(s setup) []string { return []string{"--ledger", runID, "--dest", s.dest, "--public-key", pub} },
 			exit: 1, finding: "broken", line: firstObj + 1, stdout: []string{fmt.Sprintf("line %d was changed", firstObj), "signature-bad"}},
 		{name: "deleted line", args: func(s setup) []string { return []string{"--ledger", runID, "--dest", s.dest} },
-			tamper: func(t *testing.T, s setup) { writeFileT(t, s.ledger, tl.bytes(slices.Delete(slices.Clone(tl.lines), 1, 2))) },
-			exit:   1, finding: "broken", line: 2, stdout: []string{"a line was deleted, inserted or moved"}},
+			tamper: func(t *testing.T, s setup) {
+				writeFileT(t, s.ledger, tl.bytes(slices.Delete(slices.Clone(tl.lines), 1, 2)))
+			},
+			exit: 1, finding: "broken", line: 2, stdout: []string{"a line was deleted, inserted or moved"}},
 		{name: "truncated", args: func(s setup) []string { return []string{"--ledger", runID, "--dest", s.dest} },
 			tamper: func(t *testing.T, s setup) { writeFileT(t, s.ledger, tl.bytes(tl.lines[:len(tl.lines)-1])) },
 			exit:   1, finding: "broken", line: len(tl.lines) - 1, stdout: []string{"ends without run-end"}},
