@@ -65,7 +65,7 @@ func (x *extraFiles) writeAttestation(s *Summary) error {
 	if err != nil {
 		dir = x.dir
 	}
-	if err := writeAttestationHTML(t.bw, s, dir); err != nil {
+	if err := WriteAttestation(t.bw, s, dir); err != nil {
 		t.abort()
 		return fmt.Errorf("%s: %w", AttestationHTML, err)
 	}
@@ -73,9 +73,11 @@ func (x *extraFiles) writeAttestation(s *Summary) error {
 	return nil
 }
 
-// writeAttestationHTML writes the attestation of the run s, whose report
-// is in the directory dir.
-func writeAttestationHTML(w io.Writer, s *Summary, dir string) error {
+// WriteAttestation writes the attestation page (AttestationHTML) of the
+// run s, whose report is in the directory dir (its commands name the
+// report's files there). The report writers call it; it is exported for
+// a page written again from a summary.json.
+func WriteAttestation(w io.Writer, s *Summary, dir string) error {
 	v := s.Verdict
 	p := attestationPage{
 		Title: "Attestation of meetarchive run " + s.RunID,
@@ -270,7 +272,12 @@ ol.commands code { display: block; background: #f4f4f4; border: 1px solid #ddd; 
 .note { color: #444; font-size: 0.9em; }
 @page { size: auto; margin: 14mm; }
 @media print {
-  body { margin: 0; font-size: 9.5pt; max-width: none; }
+  body { margin: 0; font-size: 9pt; line-height: 1.25; max-width: none; }
+  h1 { font-size: 1.3em; }
+  h2 { margin: 0.7em 0 0.2em; }
+  .verdict { padding: 0.2em 0.8em; margin: 0.4em 0; }
+  ol.commands li { margin-bottom: 0.25em; }
+  .sign { margin-top: 2.2em; }
   .verdict, th, ol.commands code { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
   section, tr, li, .sign { break-inside: avoid; }
 }

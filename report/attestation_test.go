@@ -112,7 +112,7 @@ func TestAttestationHTML(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var b bytes.Buffer
-			if err := writeAttestationHTML(&b, tt.sum, "/rep"); err != nil {
+			if err := WriteAttestation(&b, tt.sum, "/rep"); err != nil {
 				t.Fatal(err)
 			}
 			page := b.String()
