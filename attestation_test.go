@@ -90,7 +90,9 @@ func renderAttestation(ctx context.Context, t *testing.T, b *browser, page, png 
 	var view attestationView
 	must(json.Unmarshal(res.Result.Value, &view))
 
-	var metrics struct{ CSSContentSize struct{ Width, Height float64 } }
+	var metrics struct {
+		CSSContentSize struct{ Width, Height float64 }
+	}
 	must(b.call(ctx, s, "Page.getLayoutMetrics", nil, &metrics))
 	var shot struct{ Data string }
 	must(b.call(ctx, s, "Page.captureScreenshot", map[string]any{"format": "png", "captureBeyondViewport": true,
