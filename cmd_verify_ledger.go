@@ -122,7 +122,7 @@ func (l *verifyLedgerFlags) target(ctx context.Context, dest string, opts archiv
 				return tg, &fatalError{Err: fmt.Errorf("verify: %w", err)}
 			}
 			if len(runs) == 0 {
-				return tg, failedf("verify: no custody ledger in %s (runs keep theirs under %s)", tg.store.RootURI(), tg.store.URI(pipeline.LedgerDir))
+				return tg, failedf("verify: no custody ledger in %s (runs keep theirs under %s)", tg.store.RootURI(), tg.store.URI(pipeline.LedgerDir+"/"))
 			}
 		}
 		for _, r := range runs {
@@ -133,7 +133,7 @@ func (l *verifyLedgerFlags) target(ctx context.Context, dest string, opts archiv
 	root, runID, inDest := pipeline.LedgerOfPath(v)
 	if strings.HasPrefix(v, "s3://") {
 		if !inDest {
-			return tg, usagef("verify: --ledger %s: an s3:// ledger is <dest>/%s<run id>.jsonl", v, pipeline.LedgerDir)
+			return tg, usagef("verify: --ledger %s: an s3:// ledger is <dest>/%s/<run id>.jsonl", v, pipeline.LedgerDir)
 		}
 		if dest != "" && strings.TrimSuffix(dest, "/") != strings.TrimSuffix(root, "/") {
 			return tg, usagef("verify: --ledger %s is not in --dest %s", v, dest)

@@ -22,17 +22,6 @@ import (
 	"meetarchive/report"
 )
 
-// LedgerDir is where runs keep their custody ledgers in the destination:
-// LedgerKey and LedgerSignatureKey.
-const LedgerDir = archive.SidecarDir + "/ledger/"
-
-// LedgerKey is the key of run runID's ledger in the destination.
-func LedgerKey(runID string) string { return LedgerDir + runID + ".jsonl" }
-
-// LedgerSignatureKey is the key of run runID's ledger signature (a
-// report.LedgerSignature) in the destination, beside its ledger.
-func LedgerSignatureKey(runID string) string { return LedgerDir + runID + ".sig.json" }
-
 // maxSignatureBytes bounds a signature file read back.
 const maxSignatureBytes = 64 << 10
 
@@ -155,15 +144,15 @@ func parseSignature(b []byte) (*report.LedgerSignature, error) {
 // start with the run's start time: oldest first).
 func LedgerRuns(ctx context.Context, st LedgerStore) ([]string, error) {
 	var runs []string
-	err := st.List(ctx, LedgerDir, func(o archive.Object) error {
-		name := strings.TrimPrefix(o.Key, LedgerDir)
+	err := st.List(ctx, LedgerDir+"/", func(o archive.Object) error {
+		name := strings.TrimPrefix(o.Key, LedgerDir+"/")
 		if id, ok := strings.CutSuffix(name, ".jsonl"); ok && !strings.Contains(id, "/") {
 			runs = append(runs, id)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list ledgers in %s: %w", st.URI(LedgerDir), err)
+		return nil, fmt.Errorf("list ledgers in %s: %w", st.URI(LedgerDir+"/"), err)
 	}
 	slices.Sort(runs)
 	return runs, nil
@@ -270,7 +259,7 @@ func VerifyLedger(ctx context.Context, src LedgerSource, st LedgerStore, pub ed2
 		res.Signature.Err = errors.New("not checked: the ledger could not be read")
 		return res
 	}
-	res.Check, res.Err = report.VerifyLedger(ctx2reader{ctx, rc})
+	res.Check, res.Err = report.VerifyLedger(ctxRead{ctx, rc})
 	_ = rc.Close()
 	if res.Err == nil && src.RunID != "" && res.Check.RunID != src.RunID {
 		res.Err = &report.LedgerBreak{Line: 1, Reason: fmt.Sprintf("run-start names run %q, but the ledger is kept as run %q's", res.Check.RunID, src.RunID)}
@@ -429,13 +418,13 @@ func versionFate(ctx context.Context, vr archive.VersionReader, o report.LedgerO
 	}
 }
 
-// ctx2reader stops reading when ctx is done.
-type ctx2reader struct {
+// ctxRead stops reading when ctx is done.
+type ctxRead struct {
 	ctx context.Context
 	r   io.Reader
 }
 
-func (c ctx2reader) Read(p []byte) (int, error) {
+func (c ctxRead) Read(p []byte) (int, error) {
 	if err := c.ctx.Err(); err != nil {
 		return 0, err
 	}
@@ -448,7 +437,7 @@ func (c ctx2reader) Read(p []byte) (int, error) {
 func LedgerOfPath(p string) (dest, runID string, ok bool) {
 	dir, file := path.Split(p)
 	runID, isLedger := strings.CutSuffix(file, ".jsonl")
-	root, inDest := strings.CutSuffix(dir, LedgerDir)
+	root, inDest := strings.CutSuffix(dir, LedgerDir+"/")
 	if !isLedger || !inDest || runID == "" {
 		return "", "", false
 	}
