@@ -166,8 +166,15 @@ func TestAttestationPageInABrowser(t *testing.T) {
 	if err := os.MkdirAll(filepath.Dir(ledgerPath), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// A ledger the run kept itself is replaced by this one (same run).
+	sigPath := filepath.Join(dest, filepath.FromSlash(pipeline.LedgerSignatureKey(sum.RunID)))
+	for _, p := range []string{ledgerPath, sigPath} {
+		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+	}
 	writeFileT(t, ledgerPath, tl.bytes(tl.lines))
-	writeFileT(t, filepath.Join(dest, filepath.FromSlash(pipeline.LedgerSignatureKey(sum.RunID))), tl.signature(t, priv))
+	writeFileT(t, sigPath, tl.signature(t, priv))
 	key, err := report.ParsePrivateKey(fileBytes(t, priv))
 	if err != nil {
 		t.Fatal(err)
@@ -176,15 +183,22 @@ func TestAttestationPageInABrowser(t *testing.T) {
 	withLedger.Ledger = &report.LedgerInfo{URI: ledgerPath, Head: tl.head, Lines: len(tl.lines),
 		SignatureURI: filepath.Join(dest, filepath.FromSlash(pipeline.LedgerSignatureKey(sum.RunID))),
 		KeySHA256:    report.KeyFingerprint(key.Public().(ed25519.PublicKey))}
-	signedPage := filepath.Join(dir, "signed", report.AttestationHTML)
-	if err := os.MkdirAll(filepath.Dir(signedPage), 0o755); err != nil {
-		t.Fatal(err)
+	writePage := func(name string, s report.Summary) string {
+		p := filepath.Join(dir, name, report.AttestationHTML)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		var page bytes.Buffer
+		if err := report.WriteAttestation(&page, &s, out); err != nil {
+			t.Fatal(err)
+		}
+		writeFileT(t, p, page.Bytes())
+		return p
 	}
-	var page bytes.Buffer
-	if err := report.WriteAttestation(&page, &withLedger, out); err != nil {
-		t.Fatal(err)
-	}
-	writeFileT(t, signedPage, page.Bytes())
+	signedPage := writePage("signed", withLedger)
+	noLedger := sum
+	noLedger.Ledger = nil
+	noLedgerPage := writePage("none", noLedger)
 
 	art := artefactDir(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // a safety net, not a bound
@@ -194,11 +208,13 @@ func TestAttestationPageInABrowser(t *testing.T) {
 	tests := []struct {
 		name     string
 		page     string
-		ledger   bool
+		ledger   *report.LedgerInfo
 		commands int
 	}{
-		{name: "attestation-no-ledger", page: filepath.Join(out, report.AttestationHTML), commands: 2},
-		{name: "attestation-signed-ledger", page: signedPage, ledger: true, commands: 3},
+		// The page the run wrote: with the ledger the run kept, if it kept one.
+		{name: "attestation-of-the-run", page: filepath.Join(out, report.AttestationHTML), ledger: sum.Ledger, commands: 2 + btoi(sum.Ledger != nil)},
+		{name: "attestation-no-ledger", page: noLedgerPage, commands: 2},
+		{name: "attestation-signed-ledger", page: signedPage, ledger: withLedger.Ledger, commands: 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -226,9 +242,9 @@ func TestAttestationPageInABrowser(t *testing.T) {
 				t.Errorf("run %q operator %q; want %q and %q", view.RunID, view.Operator, sum.RunID, wantOp)
 			}
 			switch {
-			case tt.ledger && (view.Head != tl.head || view.Key != withLedger.Ledger.KeySHA256 || view.NoLedger != ""):
-				t.Errorf("ledger head %q, key %q, no-ledger %q; want %s and %s", view.Head, view.Key, view.NoLedger, tl.head, withLedger.Ledger.KeySHA256)
-			case !tt.ledger && (view.Head != "" || !strings.HasPrefix(view.NoLedger, "No custody ledger was kept")):
+			case tt.ledger != nil && (view.Head != tt.ledger.Head || view.Key != tt.ledger.KeySHA256 || view.NoLedger != ""):
+				t.Errorf("ledger head %q, key %q, no-ledger %q; want %s and %q", view.Head, view.Key, view.NoLedger, tt.ledger.Head, tt.ledger.KeySHA256)
+			case tt.ledger == nil && (view.Head != "" || !strings.HasPrefix(view.NoLedger, "No custody ledger was kept")):
 				t.Errorf("ledger head %q, no-ledger %q; want it said plainly that there is none", view.Head, view.NoLedger)
 			}
 			if len(view.Commands) != tt.commands {
@@ -244,8 +260,11 @@ func TestAttestationPageInABrowser(t *testing.T) {
 				if err != nil {
 					t.Errorf("%s: %v\n%s", c, err, outb)
 				}
-				if strings.Contains(c, "--ledger") && !strings.Contains(string(outb), "signature: verified") {
+				if strings.Contains(c, "--public-key") && !strings.Contains(string(outb), "signature: verified") {
 					t.Errorf("%s: the signature was not verified:\n%s", c, outb)
+				}
+				if strings.Contains(c, "--ledger") && !strings.Contains(string(outb), "chain intact") {
+					t.Errorf("%s: the chain was not found intact:\n%s", c, outb)
 				}
 			}
 			if pages := pdfPages(t, pdf); pages > 2 {
@@ -258,4 +277,11 @@ func TestAttestationPageInABrowser(t *testing.T) {
 			}
 		})
 	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
