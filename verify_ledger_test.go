@@ -303,7 +303,7 @@ func TestVerifyLedgerS3(t *testing.T) {
 			t.Errorf("exit %d, finding %q; want 1, replaced at line %d with its recorded version intact\n%s", res.code, m, first, res.stdout)
 		}
 	})
-	t.Run("all, one broken", func(t *testing.T) {
+	t.Run("all: a replaced object and a broken ledger", func(t *testing.T) {
 		tl2 := ledgerOfManifest(t, run2, rows)
 		lines := slices.Clone(tl2.lines)
 		lines[0], lines[1] = lines[1], lines[0]
