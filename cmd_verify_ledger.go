@@ -234,8 +234,9 @@ func printLedgerResult(w io.Writer, r pipeline.LedgerResult, objectsRead, quiet 
 		fmt.Fprintf(w, "objects: %d recorded, not read back (give --dest to read them)\n", len(c.Objects))
 		return
 	}
-	fmt.Fprintf(w, "objects: %d read back: %d ok, %d missing, %d mismatched, %d replaced, %d errors\n",
-		len(r.Objects), counts[archive.VerifyOK], counts[archive.VerifyMissing], counts[archive.VerifyMismatch], counts[pipeline.LedgerReplaced], counts[archive.VerifyError])
+	fmt.Fprintf(w, "objects: %d read back: %d ok, %d missing, %d mismatched, %d replaced, %d lock-changed, %d errors\n",
+		len(r.Objects), counts[archive.VerifyOK], counts[archive.VerifyMissing], counts[archive.VerifyMismatch], counts[pipeline.LedgerReplaced],
+		counts[pipeline.LedgerLockChanged], counts[archive.VerifyError])
 }
 
 // errString is err's message, "" for nil.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 // VersionReader reads one version of an object, not the current one: what
@@ -15,7 +16,9 @@ import (
 // later version written over it does not hide what was committed.
 type VersionReader interface {
 	// StatVersion reports that version of the object at key as Stat
-	// does; ErrNotExist when there is no such version.
+	// does, with its retention and legal hold as the server holds them
+	// (empty where they cannot be read); ErrNotExist when there is no
+	// such version.
 	StatVersion(ctx context.Context, key, versionID string) (Object, error)
 	// OpenVersion streams that version's bytes; ErrNotExist when there
 	// is no such version.
@@ -36,7 +39,28 @@ func (s *S3Store) StatVersion(ctx context.Context, key, versionID string) (Objec
 	if err != nil {
 		return Object{}, fmt.Errorf("archive: stat %s version %s: %w", s.URI(key), versionID, err)
 	}
+	s.versionLock(ctx, key, &obj)
 	return obj, nil
+}
+
+// versionLock completes obj's retention and legal hold from the server
+// when HEAD did not carry them (a server or a policy that leaves them
+// out): what it cannot read stays empty.
+func (s *S3Store) versionLock(ctx context.Context, key string, obj *Object) {
+	full, vid := aws.String(s.ObjectKey(key)), nzString(obj.VersionID)
+	if obj.LockMode == "" || obj.RetainUntil.IsZero() {
+		out, err := s.client.GetObjectRetention(ctx, &s3.GetObjectRetentionInput{Bucket: aws.String(s.bucket), Key: full, VersionId: vid})
+		if err == nil && out.Retention != nil {
+			obj.LockMode = string(out.Retention.Mode)
+			if out.Retention.RetainUntilDate != nil {
+				obj.RetainUntil = out.Retention.RetainUntilDate.UTC()
+			}
+		}
+	}
+	if !obj.LegalHold {
+		out, err := s.client.GetObjectLegalHold(ctx, &s3.GetObjectLegalHoldInput{Bucket: aws.String(s.bucket), Key: full, VersionId: vid})
+		obj.LegalHold = err == nil && out.LegalHold != nil && out.LegalHold.Status == types.ObjectLockLegalHoldStatusOn
+	}
 }
 
 // OpenVersion streams one version of the object at key, as stored (like

@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"meetarchive/archive"
 	"meetarchive/report"
@@ -168,10 +169,17 @@ const (
 	SigError      = "error"       // the signature could not be read
 )
 
-// LedgerReplaced is the status of an object whose key holds another
-// version than the one the ledger recorded (the recorded version may still
-// be there: the finding says).
-const LedgerReplaced = "replaced"
+// Statuses of a ledger's object beside archive's Verify* ones.
+const (
+	// LedgerReplaced: the key holds another version than the one the
+	// ledger recorded (the recorded version may still be there: the
+	// finding says).
+	LedgerReplaced = "replaced"
+	// LedgerLockChanged: the recorded version's bytes are intact, but its
+	// Object Lock is not what the ledger recorded: another mode, a
+	// retention shortened (lengthened is fine), a legal hold lifted.
+	LedgerLockChanged = "lock-changed"
+)
 
 // LedgerSignatureResult is what was found of a ledger's signature.
 type LedgerSignatureResult struct {
@@ -186,7 +194,7 @@ type LedgerObjectResult struct {
 	Line   int // the ledger line of its object event
 	Object report.LedgerObject
 	URI    string // where it was read
-	Status string // archive.VerifyOK, VerifyMissing, VerifyMismatch, VerifyError, or LedgerReplaced
+	Status string // archive.VerifyOK, VerifyMissing, VerifyMismatch, VerifyError, LedgerReplaced or LedgerLockChanged
 	// GotBytes and GotSHA256 are what was read back (GotBytes -1 when
 	// nothing was); GotVersion is the key's current version.
 	GotBytes   int64
@@ -398,8 +406,44 @@ func verifyLedgerObject(ctx context.Context, st LedgerStore, o report.LedgerObje
 		r.Status, r.Err = archive.VerifyMismatch, fmt.Errorf("%w: %d bytes; the ledger records %d", archive.ErrIntegrity, r.GotBytes, o.Bytes)
 	default:
 		r.Status = archive.VerifyOK
+		if o.VersionID != "" && (o.LockMode != "" || o.LegalHold) {
+			r.Status, r.Err = checkLock(ctx, vr, o)
+		}
 	}
 	return r
+}
+
+// checkLock compares the recorded version's Object Lock with the ledger's.
+func checkLock(ctx context.Context, vr archive.VersionReader, o report.LedgerObject) (string, error) {
+	got, err := vr.StatVersion(ctx, o.Key, o.VersionID)
+	if err != nil {
+		return archive.VerifyError, fmt.Errorf("read its lock: %w", err)
+	}
+	var changes []string
+	if o.LockMode != "" && got.LockMode != o.LockMode {
+		mode := got.LockMode
+		if mode == "" {
+			mode = "none (or none readable)"
+		}
+		changes = append(changes, fmt.Sprintf("retention mode %s, recorded %s", mode, o.LockMode))
+	}
+	if !o.RetainUntil.IsZero() && got.RetainUntil.Before(o.RetainUntil) {
+		changes = append(changes, fmt.Sprintf("retained until %s, recorded %s (shortened)", lockTime(got.RetainUntil), lockTime(o.RetainUntil)))
+	}
+	if o.LegalHold && !got.LegalHold {
+		changes = append(changes, "legal hold lifted (recorded on)")
+	}
+	if len(changes) > 0 {
+		return LedgerLockChanged, fmt.Errorf("bytes intact, but its Object Lock changed: %s", strings.Join(changes, "; "))
+	}
+	return archive.VerifyOK, nil
+}
+
+func lockTime(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 // versionFate says whether the recorded version of a replaced or deleted

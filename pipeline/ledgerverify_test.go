@@ -19,6 +19,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"meetarchive/archive"
 	"meetarchive/archive/archivetest"
@@ -59,7 +60,8 @@ func newLedgerFixture(t *testing.T, st archive.Store, key ed25519.PrivateKey) *l
 	var buf bytes.Buffer
 	l := report.NewLedger(&buf)
 	obj := func(o archive.Object) report.LedgerObject {
-		return report.LedgerObject{ConfUUID: "conf-1", Key: o.Key, URI: o.URI, Bytes: o.Bytes, SHA256: o.SHA256, VersionID: o.VersionID}
+		return report.LedgerObject{ConfUUID: "conf-1", Key: o.Key, URI: o.URI, Bytes: o.Bytes, SHA256: o.SHA256, VersionID: o.VersionID,
+			LockMode: o.LockMode, RetainUntil: o.RetainUntil, LegalHold: o.LegalHold}
 	}
 	for _, e := range []struct {
 		typ  string
@@ -542,5 +544,83 @@ func TestLedgerOfPath(t *testing.T) {
 				t.Errorf("LedgerOfPath(%q) = %q, %q, %v; want %q, %q, %v", tt.in, dest, run, ok, tt.dest, tt.run, tt.ok)
 			}
 		})
+	}
+}
+
+// TestVerifyLedgerObjectLock: in a bucket with Object Lock, the lock each
+// object line records is read back from its version: a retention
+// shortened (GOVERNANCE, bypassed) or a legal hold lifted is reported at
+// its line, a retention lengthened is not.
+func TestVerifyLedgerObjectLock(t *testing.T) {
+	b := archivetest.NewBucket(t, archivetest.BucketOptions{ObjectLock: true})
+	ctx := context.Background()
+	tests := []struct {
+		name   string
+		tamper func(t *testing.T, f *ledgerFixture, o archive.Object)
+		status string
+		detail string
+	}{
+		{name: "intact", status: archive.VerifyOK},
+		{name: "retention lengthened", status: archive.VerifyOK, tamper: func(t *testing.T, f *ledgerFixture, o archive.Object) {
+			putRetention(t, f, o, o.RetainUntil.Add(48*time.Hour))
+		}},
+		{name: "retention shortened", status: LedgerLockChanged, detail: "(shortened)", tamper: func(t *testing.T, f *ledgerFixture, o archive.Object) {
+			putRetention(t, f, o, o.RetainUntil.Add(-12*time.Hour))
+		}},
+		{name: "legal hold lifted", status: LedgerLockChanged, detail: "legal hold lifted", tamper: func(t *testing.T, f *ledgerFixture, o archive.Object) {
+			if _, err := f.bucket.Client.PutObjectLegalHold(ctx, &s3.PutObjectLegalHoldInput{
+				Bucket: aws.String(f.bucket.Name), Key: aws.String(f.prefix + o.Key), VersionId: aws.String(o.VersionID),
+				LegalHold: &types.ObjectLockLegalHold{Status: types.ObjectLockLegalHoldStatusOff},
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			prefix := fmt.Sprintf("lock%02d/", i)
+			st, err := archive.Open(ctx, b.URI(prefix), archive.Options{LockMode: "GOVERNANCE", RetainDays: 1, LegalHold: true,
+				ClientOptions: []func(*s3.Options){b.Env.ClientOption()}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			f := newLedgerFixture(t, st, nil)
+			f.bucket, f.prefix = &b, prefix
+			o := f.objects[0]
+			if o.LockMode != "GOVERNANCE" || o.RetainUntil.IsZero() || !o.LegalHold {
+				t.Fatalf("object stored with lock %q until %v, hold %v: want GOVERNANCE, a date, on", o.LockMode, o.RetainUntil, o.LegalHold)
+			}
+			if tt.tamper != nil {
+				tt.tamper(t, f, o)
+			}
+			res := VerifyLedger(ctx, StoreLedger(st, f.runID), st, nil)
+			if res.Err != nil || len(res.Objects) != 3 {
+				t.Fatalf("ledger %v, %d objects; want it intact with 3", res.Err, len(res.Objects))
+			}
+			for _, got := range res.Objects {
+				want := archive.VerifyOK
+				if got.Line == objectLines[0] {
+					want = tt.status
+				}
+				if got.Status != want {
+					t.Errorf("object of line %d: %s (%v), want %s", got.Line, got.Status, got.Err, want)
+				}
+				if got.Line == objectLines[0] && tt.detail != "" && (got.Err == nil || !strings.Contains(got.Err.Error(), tt.detail)) {
+					t.Errorf("object of line %d: finding %v, want it to say %q", got.Line, got.Err, tt.detail)
+				}
+			}
+		})
+	}
+}
+
+func putRetention(t *testing.T, f *ledgerFixture, o archive.Object, until time.Time) {
+	t.Helper()
+	if _, err := f.bucket.Client.PutObjectRetention(context.Background(), &s3.PutObjectRetentionInput{
+		Bucket: aws.String(f.bucket.Name), Key: aws.String(f.prefix + o.Key), VersionId: aws.String(o.VersionID),
+		BypassGovernanceRetention: aws.Bool(true),
+		Retention:                 &types.ObjectLockRetention{Mode: types.ObjectLockRetentionModeGovernance, RetainUntilDate: aws.Time(until)},
+	}); err != nil {
+		t.Fatal(err)
 	}
 }
