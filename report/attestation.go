@@ -115,6 +115,10 @@ func WriteAttestation(w io.Writer, s *Summary, dir string) error {
 		p.Run = append(p.Run, attestationField{Name: "Merged from", Value: strings.Join(s.MergedFrom, ", ")})
 	}
 	p.Run = append(p.Run, attestationField{Name: "Report", Value: dir, Mono: true})
+	if s.Rebuilt {
+		p.Run = append(p.Run, attestationField{ID: "rebuilt", Name: "Report written",
+			Value: "rebuilt from the journal of a run that did not finish its report (killed or crashed): the figures are those of the rows it journaled"})
+	}
 
 	for _, st := range countKeys(s.Counts) {
 		if n := s.Counts[st]; n > 0 {

@@ -220,8 +220,12 @@ func TestAttestationInEveryReport(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := attestationRows(t, string(b))["run-id"]; got != tt.runID {
+			rows := attestationRows(t, string(b))
+			if got := rows["run-id"]; got != tt.runID {
 				t.Errorf("run-id %q, want %q", got, tt.runID)
+			}
+			if _, said := rows["rebuilt"]; said != (tt.name == "Rebuild") {
+				t.Errorf("says it was rebuilt from a journal: %v, want %v", said, tt.name == "Rebuild")
 			}
 			if !slices.Contains(Paths(tt.dir), filepath.Join(tt.dir, AttestationHTML)) {
 				t.Errorf("Paths does not list it")
