@@ -363,3 +363,54 @@ func copyTree(t *testing.T, src, dst string) {
 		t.Fatal(err)
 	}
 }
+
+// TestRunLedgerVerifies: a run, with and without --sign-key, leaves a
+// ledger that verify --ledger accepts by run id, by its path in the
+// destination and from the report directory's copy, and the head it
+// checks is the one summary.json states. It skips while runs keep no
+// ledger (no --sign-key flag).
+func TestRunLedgerVerifies(t *testing.T) {
+	if help := runBin(t, nil, "run", "--help"); !strings.Contains(help.stderr, "--sign-key") {
+		t.Skip("runs keep no custody ledger yet (run has no --sign-key)")
+	}
+	ds := genDataset(2, 2, 8<<10, 79)
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 79})
+	dir := t.TempDir()
+	priv, pub := keyPair(t, dir, "signer")
+	for _, signed := range []bool{false, true} {
+		t.Run(fmt.Sprintf("signed=%v", signed), func(t *testing.T) {
+			base := filepath.Join(dir, fmt.Sprintf("signed-%v", signed))
+			out, dest := filepath.Join(base, "report"), filepath.Join(base, "archive")
+			args := []string{"run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", dest, "--out", out}
+			if signed {
+				args = append(args, "--sign-key", priv)
+			}
+			if res := runBin(t, simEnv(sim), args...); res.code != 0 {
+				t.Fatalf("run: exit %d\n%s", res.code, res.stderr)
+			}
+			var sum report.Summary
+			if err := json.Unmarshal(fileBytes(t, filepath.Join(out, report.SummaryJSON)), &sum); err != nil {
+				t.Fatal(err)
+			}
+			if sum.Ledger == nil {
+				t.Fatalf("summary.json has no ledger")
+			}
+			key := []string{}
+			wantSig := "signature: none"
+			if signed {
+				key, wantSig = []string{"--public-key", pub}, "signature: verified"
+			}
+			for _, v := range [][]string{
+				{"--ledger", sum.RunID, "--dest", dest},
+				{"--ledger", filepath.Join(dest, filepath.FromSlash(pipeline.LedgerKey(sum.RunID)))},
+				{"--ledger", filepath.Join(out, "ledger.jsonl"), "--dest", dest},
+			} {
+				res := runBin(t, nil, append(append([]string{"verify"}, v...), key...)...)
+				wantHead := "head " + sum.Ledger.Head + ": chain intact"
+				if res.code != 0 || !strings.Contains(res.stdout, wantHead) || !strings.Contains(res.stdout, wantSig) || !strings.Contains(res.stdout, " 0 missing, 0 mismatched") {
+					t.Errorf("verify %q: exit %d, want 0, %q and %q:\n%s%s", v, res.code, wantHead, wantSig, res.stdout, res.stderr)
+				}
+			}
+		})
+	}
+}
