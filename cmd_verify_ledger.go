@@ -221,6 +221,8 @@ func printLedgerResult(w io.Writer, r pipeline.LedgerResult, objectsRead, quiet 
 	fmt.Fprintf(w, "ledger %s: run %s, %d lines, head %s: chain %s\n", console.Text(r.Ledger), console.Text(c.RunID), c.Lines, head, state)
 	s := r.Signature
 	switch s.State {
+	case "": // the ledger could not be read
+		return
 	case pipeline.SigVerified:
 		fmt.Fprintf(w, "signature: verified with key %s\n", console.Text(s.KeySHA256))
 	case pipeline.SigNotChecked:

@@ -131,6 +131,7 @@ func TestVerifyLedgerDirectory(t *testing.T) {
 		args    func(s setup) []string
 		exit    int
 		stdout  []string // lines (or parts) stdout must hold
+		absent  []string // and must not
 		finding string   // status of the one finding expected ("" none)
 		line    int      // its ledger line
 	}{
@@ -194,7 +195,7 @@ func TestVerifyLedgerDirectory(t *testing.T) {
 		{name: "key given, ledger unsigned", args: func(s setup) []string { return []string{"--ledger", runID, "--dest", s.dest, "--public-key", pub} },
 			exit: 1, stdout: []string{"signature-missing\t", "no signature"}},
 		{name: "no such run", args: func(s setup) []string { return []string{"--ledger", "20990101T000000Z-000000", "--dest", s.dest} },
-			exit: 1, stdout: []string{"missing\t", "no such ledger"}},
+			exit: 1, stdout: []string{"missing\t", "no such ledger", "chain NOT VERIFIED"}, absent: []string{"signature", "objects:"}},
 		{name: "run id without --dest", args: func(setup) []string { return []string{"--ledger", runID} }, exit: 2},
 		{name: "with --manifest", args: func(s setup) []string {
 			return []string{"--ledger", runID, "--dest", s.dest, "--manifest", filepath.Join(out, report.ManifestCSV)}
@@ -224,6 +225,11 @@ func TestVerifyLedgerDirectory(t *testing.T) {
 			for _, want := range tt.stdout {
 				if !strings.Contains(res.stdout, want) {
 					t.Errorf("stdout does not say %q:\n%s", want, res.stdout)
+				}
+			}
+			for _, not := range tt.absent {
+				if strings.Contains(res.stdout, not) {
+					t.Errorf("stdout says %q:\n%s", not, res.stdout)
 				}
 			}
 			if tt.finding != "" {

@@ -183,7 +183,7 @@ const (
 
 // LedgerSignatureResult is what was found of a ledger's signature.
 type LedgerSignatureResult struct {
-	State     string // Sig*
+	State     string // Sig*; "" when the ledger could not be read
 	Where     string // where the signature was read ("" when none)
 	KeySHA256 string // the signer's key fingerprint, as the signature names it
 	Err       error  // why it is bad, missing or unreadable
@@ -262,9 +262,7 @@ func VerifyLedger(ctx context.Context, src LedgerSource, st LedgerStore, pub ed2
 		} else {
 			err = fmt.Errorf("read ledger %s: %w", src.Name, err)
 		}
-		res.Err = err
-		res.Signature.State = SigError
-		res.Signature.Err = errors.New("not checked: the ledger could not be read")
+		res.Err = err // the signature is not looked at (State "")
 		return res
 	}
 	res.Check, res.Err = report.VerifyLedger(ctxRead{ctx, rc})
