@@ -218,7 +218,11 @@ func printLedgerResult(w io.Writer, r pipeline.LedgerResult, objectsRead, quiet 
 	if head == "" {
 		head = "(none)"
 	}
-	fmt.Fprintf(w, "ledger %s: run %s, %d lines, head %s: chain %s\n", console.Text(r.Ledger), console.Text(c.RunID), c.Lines, head, state)
+	run := c.RunID
+	if run == "" {
+		run = "(unknown)"
+	}
+	fmt.Fprintf(w, "ledger %s: run %s, %d lines, head %s: chain %s\n", console.Text(r.Ledger), console.Text(run), c.Lines, head, state)
 	s := r.Signature
 	switch s.State {
 	case "": // the ledger could not be read
