@@ -44,7 +44,7 @@ func cmdVerify(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	if ledger.ledger != "" {
-		err := ledger.verifyLedgers(ctx, dest, manifest, sums, reportPath, opts, lf.logger(e.stderr), e, quiet)
+		err := ledger.verifyLedgers(ctx, dest, manifest, sums, reportPath, opts, lf, e, quiet)
 		lf.endQuiet(ctx, err)
 		return err
 	}

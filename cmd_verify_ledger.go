@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"meetarchive/archive"
 	"meetarchive/console"
@@ -38,7 +38,7 @@ type ledgerTarget struct {
 // verifyLedgers is verify --ledger: every ledger asked for, with its
 // chain, signature and objects; what is wrong on stdout, one line each,
 // then a few lines per ledger. Exit 1 when any ledger fails.
-func (l *verifyLedgerFlags) verifyLedgers(ctx context.Context, dest, manifest, sums, reportPath string, opts archive.Options, log *slog.Logger, e env, quiet bool) error {
+func (l *verifyLedgerFlags) verifyLedgers(ctx context.Context, dest, manifest, sums, reportPath string, opts archive.Options, lf *logFlags, e env, quiet bool) error {
 	switch {
 	case manifest != "" || sums != "":
 		return usagef("verify: --ledger checks ledgers; --manifest and --sums are other checks (run verify once for each)")
@@ -57,6 +57,9 @@ func (l *verifyLedgerFlags) verifyLedgers(ctx context.Context, dest, manifest, s
 			return usagef("verify: --public-key %s: %v", l.publicKey, err)
 		}
 	}
+	scr := console.NewScreen(e.stderr, quiet)
+	log := lf.logger(scr.Or(e.stderr))
+	stdout := scr.Above(e.stdout)
 	opts.ReadOnly = true
 	opts.Logger = console.SDKLogger{Log: log}
 	tg, err := l.target(ctx, dest, opts)
@@ -76,14 +79,24 @@ func (l *verifyLedgerFlags) verifyLedgers(ctx context.Context, dest, manifest, s
 		if tg.store != nil {
 			st = tg.store
 		}
-		res := pipeline.VerifyLedger(ctx, src, st, pub)
+		var prog *console.Progress
+		res := pipeline.VerifyLedger(ctx, src, st, pub, pipeline.LedgerHooks{Objects: func(objs []report.LedgerObject) pipeline.Progress {
+			prog = console.NewProgress(scr, log, len(objs), "objects", quiet, 5*time.Second)
+			for _, o := range objs {
+				prog.Estimate(o.Bytes) // one per object: the display averages over them
+			}
+			return prog
+		}})
+		if prog != nil {
+			prog.Close()
+		}
 		if ctx.Err() != nil {
 			return errInterrupted
 		}
 		if !res.OK() {
 			bad++
 		}
-		printLedgerResult(e.stdout, res, tg.store != nil, quiet)
+		printLedgerResult(stdout, res, tg.store != nil, quiet)
 	}
 	if bad > 0 {
 		return failedf("verify: %d of %d ledgers failed their check (listed above)", bad, len(tg.sources))

@@ -247,13 +247,21 @@ var ErrNoLedger = errors.New("no such ledger")
 // LedgerVerifyConcurrency is how many objects VerifyLedger reads at once.
 const LedgerVerifyConcurrency = archive.VerifyConcurrency
 
+// LedgerHooks are what VerifyLedger tells as it goes.
+type LedgerHooks struct {
+	// Objects is called once the chain is read, before the objects are
+	// read back, with them; the Progress it returns counts them (each
+	// object's bytes, and each object done). nil, or a nil Progress: none.
+	Objects func(objects []report.LedgerObject) Progress
+}
+
 // VerifyLedger verifies one ledger: its chain line by line, its signature
 // (against pub when not nil; without pub a signature is still compared with
 // the ledger's head, run and line count, but not checked), and every object
 // it records, read back from st (nil: objects are not read) at the version
 // it recorded and hashed, LedgerVerifyConcurrency at a time. Objects are
 // read also when the chain breaks (those of the lines before the break).
-func VerifyLedger(ctx context.Context, src LedgerSource, st LedgerStore, pub ed25519.PublicKey) LedgerResult {
+func VerifyLedger(ctx context.Context, src LedgerSource, st LedgerStore, pub ed25519.PublicKey, hooks LedgerHooks) LedgerResult {
 	res := LedgerResult{Ledger: src.Name}
 	rc, err := src.open(ctx)
 	if err != nil {
@@ -276,7 +284,13 @@ func VerifyLedger(ctx context.Context, src LedgerSource, st LedgerStore, pub ed2
 	}
 	res.Signature = checkSignature(ctx, src, runID, res, pub)
 	if st != nil {
-		res.Objects = verifyLedgerObjects(ctx, st, res.Check)
+		var prog Progress = NoProgress{}
+		if hooks.Objects != nil {
+			if p := hooks.Objects(res.Check.Objects); p != nil {
+				prog = p
+			}
+		}
+		res.Objects = verifyLedgerObjects(ctx, st, res.Check, prog)
 	}
 	return res
 }
@@ -324,16 +338,23 @@ func checkSignature(ctx context.Context, src LedgerSource, runID string, res Led
 }
 
 // verifyLedgerObjects reads back every object of c, in ledger order.
-func verifyLedgerObjects(ctx context.Context, st LedgerStore, c report.LedgerCheck) []LedgerObjectResult {
+func verifyLedgerObjects(ctx context.Context, st LedgerStore, c report.LedgerCheck, prog Progress) []LedgerObjectResult {
 	out := make([]LedgerObjectResult, len(c.Objects))
 	next := make(chan int)
-	var wg sync.WaitGroup
+	var (
+		wg sync.WaitGroup
+		mu sync.Mutex // prog is called from one goroutine at a time
+	)
 	for range min(LedgerVerifyConcurrency, len(c.Objects)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range next {
 				out[i] = verifyLedgerObject(ctx, st, c.Objects[i], c.ObjectLines[i])
+				mu.Lock()
+				prog.AddBytes(max(out[i].GotBytes, 0))
+				prog.ConferenceDone()
+				mu.Unlock()
 			}
 		}()
 	}

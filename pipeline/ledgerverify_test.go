@@ -300,7 +300,24 @@ func checkLedgerCase(t *testing.T, tc ledgerCase, f *ledgerFixture, versioned bo
 	if tc.pub != nil {
 		pub = tc.pub(t, f)
 	}
-	res := VerifyLedger(context.Background(), StoreLedger(f.st, f.runID), f.st, pub)
+	var prog *ledgerProgress
+	hooks := LedgerHooks{Objects: func(objs []report.LedgerObject) Progress {
+		prog = &ledgerProgress{announced: len(objs)}
+		return prog
+	}}
+	res := VerifyLedger(context.Background(), StoreLedger(f.st, f.runID), f.st, pub, hooks)
+	if prog == nil && res.Broken() == nil {
+		t.Errorf("the Objects hook was not called")
+	}
+	if prog != nil {
+		var read int64
+		for _, o := range res.Objects {
+			read += max(o.GotBytes, 0)
+		}
+		if prog.announced != len(res.Objects) || prog.done != len(res.Objects) || prog.bytes != read {
+			t.Errorf("progress: %d objects announced, %d done, %d bytes; want %d, %d, %d", prog.announced, prog.done, prog.bytes, len(res.Objects), len(res.Objects), read)
+		}
+	}
 	if got := res.OK(); got != tc.ok {
 		t.Errorf("OK() = %v, want %v; result %+v", got, tc.ok, res)
 	}
@@ -435,7 +452,7 @@ func TestVerifyLedgerMissing(t *testing.T) {
 	f := newLedgerFixture(t, st, nil)
 
 	t.Run("no such run", func(t *testing.T) {
-		res := VerifyLedger(ctx, StoreLedger(st, "20990101T000000Z-ffffff"), st, nil)
+		res := VerifyLedger(ctx, StoreLedger(st, "20990101T000000Z-ffffff"), st, nil, LedgerHooks{})
 		if res.OK() || !errors.Is(res.Err, ErrNoLedger) {
 			t.Errorf("got OK %v, err %v; want ErrNoLedger", res.OK(), res.Err)
 		}
@@ -445,7 +462,7 @@ func TestVerifyLedgerMissing(t *testing.T) {
 		if _, err := st.PutMeta(ctx, LedgerKey(other), append(bytes.Join(f.lines, []byte("\n")), '\n'), archive.Meta{}); err != nil {
 			t.Fatal(err)
 		}
-		res := VerifyLedger(ctx, StoreLedger(st, other), st, nil)
+		res := VerifyLedger(ctx, StoreLedger(st, other), st, nil, LedgerHooks{})
 		if b := res.Broken(); b == nil || b.Line != 1 || !strings.Contains(b.Reason, f.runID) {
 			t.Errorf("got %v, want line 1 naming run %s", res.Err, f.runID)
 		}
@@ -509,7 +526,7 @@ func TestVerifyLedgerFile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := VerifyLedger(ctx, tt.src, tt.st, pub)
+			res := VerifyLedger(ctx, tt.src, tt.st, pub, LedgerHooks{})
 			if res.Err != nil || res.Signature.State != tt.sig || res.Signature.Where != tt.where {
 				t.Errorf("got err %v, signature %s at %q (%v); want no error, %s at %q", res.Err, res.Signature.State, res.Signature.Where, res.Signature.Err, tt.sig, tt.where)
 			}
@@ -594,7 +611,7 @@ func TestVerifyLedgerObjectLock(t *testing.T) {
 			if tt.tamper != nil {
 				tt.tamper(t, f, o)
 			}
-			res := VerifyLedger(ctx, StoreLedger(st, f.runID), st, nil)
+			res := VerifyLedger(ctx, StoreLedger(st, f.runID), st, nil, LedgerHooks{})
 			if res.Err != nil || len(res.Objects) != 3 {
 				t.Fatalf("ledger %v, %d objects; want it intact with 3", res.Err, len(res.Objects))
 			}
@@ -624,3 +641,13 @@ func putRetention(t *testing.T, f *ledgerFixture, o archive.Object, until time.T
 		t.Fatal(err)
 	}
 }
+
+// ledgerProgress counts what VerifyLedger reports.
+type ledgerProgress struct {
+	announced, done int
+	bytes           int64
+}
+
+func (c *ledgerProgress) ConferenceDone()  { c.done++ }
+func (c *ledgerProgress) AddBytes(n int64) { c.bytes += n }
+func (c *ledgerProgress) Estimate(int64)   {}
