@@ -141,6 +141,13 @@ func TestVerifyLedgerDirectory(t *testing.T) {
 		{name: "intact, signed, no key", signed: true,
 			args:   func(s setup) []string { return []string{"--ledger", runID, "--dest", s.dest} },
 			stdout: []string{"chain intact", "NOT CHECKED: give --public-key"}},
+		{name: "intact, quiet", signed: true, args: func(s setup) []string {
+			return []string{"--ledger", runID, "--dest", s.dest, "--public-key", pub, "--quiet"}
+		},
+			absent: []string{"ledger", "signature", "objects"}},
+		{name: "tampered, quiet", args: func(s setup) []string { return []string{"--ledger", runID, "--dest", s.dest, "--quiet"} },
+			tamper: func(t *testing.T, s setup) { writeFileT(t, s.ledger, tl.bytes(tl.lines[:len(tl.lines)-1])) },
+			exit:   1, finding: "broken", line: len(tl.lines) - 1, stdout: []string{"chain BROKEN"}},
 		{name: "intact, unsigned", args: func(s setup) []string { return []string{"--ledger", runID, "--dest", s.dest} },
 			stdout: []string{"chain intact", "signature: none"}},
 		{name: "ledger by its path", signed: true,
