@@ -172,7 +172,15 @@ func (j *Job) archiveFiles(ctx context.Context, log *slog.Logger, base report.Ro
 		}), nil
 	}
 
-	if failed := j.commit(ctx, log, base, rec, states); failed != nil {
+	var evidence []*evidenceItem
+	if j.Evidence != nil {
+		// Before the commit mark, which lists what is stored.
+		evidence = j.fetchEvidence(ctx, log, rec, states)
+		if ctx.Err() != nil {
+			return fileRows(base, states, func(r *report.Row, st *fileState) { *r = cancelledRow(ctx, *r) }), nil
+		}
+	}
+	if failed := j.commit(ctx, log, base, rec, states, evidenceSidecarFiles(evidence)); failed != nil {
 		return failed, nil
 	}
 	log.Info("archived", "files", len(states))
@@ -189,7 +197,7 @@ func (j *Job) archiveFiles(ctx context.Context, log *slog.Logger, base report.Ro
 	case j.Options.DeleteAfter:
 		deleted, delErr = j.deleteAfterArchive(ctx, log, rec.ConfUUID, states)
 	}
-	return fileRows(base, states, func(r *report.Row, st *fileState) {
+	rows := fileRows(base, states, func(r *report.Row, st *fileState) {
 		r.Status = report.Archived
 		r.Deleted = deleted
 		r.ErrorMessage = note
@@ -199,17 +207,19 @@ func (j *Job) archiveFiles(ctx context.Context, log *slog.Logger, base report.Ro
 				r.ErrorMessage += "; " + note
 			}
 		}
-	}), nil
+	})
+	return append(rows, evidenceRows(base, evidence, len(states))...), nil
 }
 
 // commit writes the conference's sidecar last, its commit mark, from the
 // stored files; when that fails it returns the rows that say so (nil when
 // committed).
-func (j *Job) commit(ctx context.Context, log *slog.Logger, base report.Row, rec export.Recording, states []*fileState) []report.Row {
+func (j *Job) commit(ctx context.Context, log *slog.Logger, base report.Row, rec export.Recording, states []*fileState, evidence []archive.SidecarFile) []report.Row {
 	sc := archive.Sidecar{ConfUUID: rec.ConfUUID, ArchivedAt: time.Now().UTC(), Tool: j.Options.Tool, Details: redactedDetails(rec)}
 	for _, st := range states {
 		sc.Files = append(sc.Files, archive.SidecarFileFrom(st.file.FileType, st.file.Name, *st.obj))
 	}
+	sc.Files = append(sc.Files, evidence...) // the evidence objects, after the recordings
 	if err := archive.PutSidecar(ctx, j.Store, sc); err != nil {
 		log.Error("sidecar failed", "err", err)
 		return fileRows(base, states, func(r *report.Row, st *fileState) {

@@ -100,6 +100,14 @@ type Job struct {
 	// Known holds details the list API already gave (date-range runs), by
 	// normalised confUUID: no second details call for them.
 	Known map[string]export.Recording
+	// Evidence, when set, stores the platform's answers about every
+	// archived conference beside its recordings (see evidence.go); nil:
+	// none.
+	Evidence EvidenceAPI
+
+	// gone holds, per evidence API, the error of an answer that said this
+	// deployment lacks it (asked once per run).
+	gone sync.Map
 
 	// transfers bounds the media streams open at once when Store bounds
 	// its uploads (nil: no bound); set by Run.
