@@ -173,7 +173,7 @@ func (j *Job) archiveFiles(ctx context.Context, log *slog.Logger, base report.Ro
 	}
 
 	var evidence []*evidenceItem
-	if j.Evidence != nil {
+	if j.evidenceAPI() != nil {
 		// Before the commit mark, which lists what is stored.
 		evidence = j.fetchEvidence(ctx, log, rec, states)
 		if ctx.Err() != nil {

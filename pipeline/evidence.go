@@ -32,10 +32,12 @@ type EvidenceAPI interface {
 // (report.FileTypeEvidence): fileType "evidence", the file name below, and
 // an Index of its own, through the key template like a recording (the
 // default template gives 2024/01/<confUUID>/evidence_attendees.json).
-// Keys are computed and checked for collisions with the recordings' before
-// any download; the objects are stored with Store.Put (hash, size, lock,
+// Their keys are checked for collisions with the recordings' (and each
+// other's) before any of them is stored: a colliding one is left out, the
+// recordings never. They are stored with Store.Put (hash, size, lock,
 // encryption, version as a recording) after the recordings and before the
-// sidecar, which lists them: "already archived", verify and bag cover them.
+// sidecar, which lists them: "already archived", verify and bag cover
+// them.
 type evidenceKind struct {
 	name  string // file name: details.json, ...
 	index int    // the key template's {{.Index}}: fixed per kind
@@ -43,8 +45,8 @@ type evidenceKind struct {
 }
 
 var (
-	evDetails   = evidenceKind{"details.json", 0, "GET /v1/mmc/management/conferences/record/files (recording details)"}
-	evRecordInf = evidenceKind{"recordinfo.json", 1, "POST /v1/mmc/rlm/record/info (record info: the files with the platform's size and SHA-256)"}
+	evDetails   = evidenceKind{"details.json", 0, "GET /v1/mmc/management/conferences/record/files (recording details, or the recording list's row for it)"}
+	evRecordInf = evidenceKind{"recordinfo.json", 1, "POST /v1/mmc/rlm/record/info (record info's files as the run used them: recordType, name, size, SHA-256; no links)"}
 	evHistory   = evidenceKind{"history.json", 2, "GET /v1/mmc/management/conferences/history/confDetail (history detail: the meeting and its invited participants)"}
 	evAttendees = evidenceKind{"attendees.json", 3, "GET /v1/mmc/management/conferences/history/confAttendeeRecord (who joined, when)"}
 	evControls  = evidenceKind{"controls.json", 4, "GET /v1/mmc/management/conferences/history/confCtlRecord (the conference-control log)"}
@@ -79,6 +81,19 @@ type evidenceItem struct {
 
 func (it *evidenceItem) file() export.File {
 	return export.File{FileType: report.FileTypeEvidence, Name: it.kind.name, Index: it.kind.index, Size: -1}
+}
+
+// evidenceAPI is where the evidence comes from; nil when the job stores
+// none (Options.Evidence off, or an API without the history APIs).
+func (j *Job) evidenceAPI() EvidenceAPI {
+	if !j.Options.Evidence {
+		return nil
+	}
+	if j.Evidence != nil {
+		return j.Evidence
+	}
+	e, _ := j.API.(EvidenceAPI)
+	return e
 }
 
 // planEvidence gives every evidence object of the conference its key
@@ -120,7 +135,7 @@ func (j *Job) planEvidence(rec export.Recording, states []*fileState) []*evidenc
 // an answer refused or failed leaves its item without an object and with
 // a code. Only a cancelled ctx stops it early.
 func (j *Job) fetchEvidence(ctx context.Context, log *slog.Logger, rec export.Recording, states []*fileState) []*evidenceItem {
-	now := time.Now().UTC()
+	api, now := j.evidenceAPI(), time.Now().UTC()
 	items := j.planEvidence(rec, states)
 	for _, it := range items {
 		if it.code != "" {
@@ -139,19 +154,19 @@ func (j *Job) fetchEvidence(ctx context.Context, log *slog.Logger, rec export.Re
 		case evHistory:
 			if err = j.evidenceGone(it.kind); err == nil {
 				var d export.HistoryDetail
-				d, err = j.Evidence.HistoryDetail(ctx, rec.ConfUUID)
+				d, err = api.HistoryDetail(ctx, rec.ConfUUID)
 				pages = answerPages(d.Listing)
 			}
 		case evAttendees:
 			if err = j.evidenceGone(it.kind); err == nil {
 				var r export.Records[export.AttendeeRecord]
-				r, err = j.Evidence.AttendeeRecords(ctx, rec.ConfUUID)
+				r, err = api.AttendeeRecords(ctx, rec.ConfUUID)
 				pages = answerPages(r.Listing)
 			}
 		case evControls:
 			if err = j.evidenceGone(it.kind); err == nil {
 				var r export.Records[export.ControlRecord]
-				r, err = j.Evidence.ControlRecords(ctx, rec.ConfUUID)
+				r, err = api.ControlRecords(ctx, rec.ConfUUID)
 				pages = answerPages(r.Listing)
 			}
 		}
@@ -278,11 +293,14 @@ func evidenceBytes(confUUID string, doc evidenceDoc) ([]byte, error) {
 		}
 		doc.Pages[i].Answer = a
 	}
-	b, err := json.MarshalIndent(doc, "", "  ")
-	if err != nil {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b) // as the platform wrote it: no \u0026 for &
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(doc); err != nil {
 		return nil, fmt.Errorf("encode evidence: %w", err)
 	}
-	return append(b, '\n'), nil
+	return b.Bytes(), nil
 }
 
 // redactAnswer removes credentials from an answer, whatever its fields:
@@ -303,7 +321,13 @@ func redactAnswer(raw json.RawMessage, confUUID string) (json.RawMessage, error)
 	if err := dec.Decode(&v); err != nil {
 		return nil, err
 	}
-	return json.Marshal(redactValue("", v, confUUID))
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(redactValue("", v, confUUID)); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }
 
 func redactValue(key string, v any, confUUID string) any {

@@ -18,8 +18,8 @@ import (
 	"meetarchive/report"
 )
 
-// newEvidenceJob is newTestJob with the evidence on (the client is the
-// EvidenceAPI) and its client's retries short.
+// newEvidenceJob is newTestJob with the evidence on (from the client, the
+// job's API) and its client's retries short.
 func newEvidenceJob(t *testing.T, sim *meetingtest.Server, links string, tmpl string) *Job {
 	t.Helper()
 	client, err := export.NewClient(export.Config{BaseURL: sim.URL, Rate: 500, Links: export.LinkSource(links),
@@ -35,9 +35,9 @@ func newEvidenceJob(t *testing.T, sim *meetingtest.Server, links string, tmpl st
 	if tmpl == "" {
 		tmpl = archive.DefaultKeyTemplate
 	}
-	return &Job{API: client, Store: store, Keys: archive.MustParseKeyTemplate(tmpl), Evidence: client,
+	return &Job{API: client, Store: store, Keys: archive.MustParseKeyTemplate(tmpl),
 		Log: slog.New(slog.DiscardHandler), Progress: NoProgress{},
-		Options: Options{Tool: "meetarchive test", Retry: export.Backoff{MaxAttempts: 3, Base: time.Millisecond, Max: 10 * time.Millisecond}}}
+		Options: Options{Evidence: true, Tool: "meetarchive test", Retry: export.Backoff{MaxAttempts: 3, Base: time.Millisecond, Max: 10 * time.Millisecond}}}
 }
 
 // readDoc reads a stored evidence object and checks its bytes against the row.
@@ -401,9 +401,7 @@ func TestEvidenceAPICalls(t *testing.T) {
 		ds := genDataset(n, 2, 4<<10, 83)
 		sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 83, HistoryRetention: -1})
 		j := newEvidenceJob(t, sim, "downloadurls", "")
-		if !evidence {
-			j.Evidence = nil
-		}
+		j.Options.Evidence = evidence
 		var items []Item
 		for i, c := range ds.Conferences {
 			items = append(items, Item{Seq: i, ConfUUID: c.ConfUUID})

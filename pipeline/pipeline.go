@@ -78,6 +78,9 @@ type Options struct {
 	// PartialFiles: the links are filtered by file type (--file-types), so
 	// a conference's files are only part of what its rcdSize covers.
 	PartialFiles bool
+	// Evidence stores the platform's answers about every archived
+	// conference beside its recordings (--evidence; see evidence.go).
+	Evidence bool
 }
 
 // DefaultLinkMaxAge is how old download links may get before the next file
@@ -100,9 +103,8 @@ type Job struct {
 	// Known holds details the list API already gave (date-range runs), by
 	// normalised confUUID: no second details call for them.
 	Known map[string]export.Recording
-	// Evidence, when set, stores the platform's answers about every
-	// archived conference beside its recordings (see evidence.go); nil:
-	// none.
+	// Evidence answers the history APIs when Options.Evidence is on; nil:
+	// API, when it has them (*export.Client does).
 	Evidence EvidenceAPI
 
 	// gone holds, per evidence API, the error of an answer that said this

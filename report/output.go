@@ -280,6 +280,9 @@ func (w *reportWriter) close() error {
 	if s.MergedFrom == nil {
 		s.MergedFrom = []string{}
 	}
+	if s.Evidence.Gaps == nil {
+		s.Evidence.Gaps = map[string]int{}
+	}
 	if s.Warnings == nil {
 		s.Warnings = []string{}
 	}
