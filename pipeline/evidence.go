@@ -210,8 +210,8 @@ func (j *Job) putEvidence(ctx context.Context, rec export.Recording, it *evidenc
 }
 
 // evidenceGone is the error of an earlier answer that said this
-// deployment lacks the API (404 APIG.0101): asked once per run, not once
-// per conference.
+// deployment lacks the API (404 APIG.0101): once one said so, no
+// conference asks again (those already asking when it came still do).
 func (j *Job) evidenceGone(k evidenceKind) error {
 	if v, ok := j.gone.Load(k.name); ok {
 		return v.(error)
