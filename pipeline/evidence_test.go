@@ -11,7 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"meetarchive/archive"
+	"meetarchive/archive/archivetest"
 	"meetarchive/export"
 	"meetarchive/export/meetingtest"
 	"meetarchive/redact"
@@ -438,5 +441,56 @@ func TestEvidenceAPICalls(t *testing.T) {
 	}
 	if before[meetingtest.EndpointHistory] != 0 || after[meetingtest.EndpointHistory] != 0 {
 		t.Errorf("history list called (%d, %d): evidence needs none", before[meetingtest.EndpointHistory], after[meetingtest.EndpointHistory])
+	}
+}
+
+// TestS3EvidenceLockedLikeRecordings: in a bucket with Object Lock, the
+// evidence objects are written like the recordings (the same lock mode,
+// a version), listed in the sidecar with their versions, and a rerun finds
+// the conference already archived, evidence included.
+func TestS3EvidenceLockedLikeRecordings(t *testing.T) {
+	b := archivetest.NewBucket(t, archivetest.BucketOptions{ObjectLock: true})
+	ds := genDataset(1, 1, 64<<10, 89)
+	u := ds.Conferences[0].ConfUUID
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 89, HistoryRetention: -1})
+	ctx := context.Background()
+	store, err := archive.Open(ctx, b.URI("ev"), archive.Options{LockMode: "GOVERNANCE", RetainDays: 1,
+		ClientOptions: []func(*s3.Options){b.Env.ClientOption()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	j := newEvidenceJob(t, sim, "downloadurls", "")
+	j.Store = store
+	rows, fatal := j.conference(ctx, Item{ConfUUID: u})
+	if fatal != nil {
+		t.Fatal(fatal)
+	}
+	media, ev := split(t, rows)
+	if len(media) != 1 || media[0].Status != report.Archived || len(ev) != 4 {
+		t.Fatalf("rows: recordings %+v, evidence %v", media, keysOf(ev))
+	}
+	for name, r := range ev {
+		if r.Status != report.Archived || !strings.EqualFold(r.LockMode, "GOVERNANCE") || r.VersionID == "" || r.RetainUntil.IsZero() {
+			t.Errorf("%s: %s lock %q until %v version %q, want archived and locked like %s (lock %q)", name, r.Status, r.LockMode, r.RetainUntil, r.VersionID,
+				media[0].FileName, media[0].LockMode)
+		}
+		readDoc(t, store, r)
+	}
+	sc, ok, err := archive.Archived(ctx, store, u)
+	if !ok || err != nil {
+		t.Fatalf("not archived: %v", err)
+	}
+	for _, f := range sc.Files {
+		if f.FileType == report.FileTypeEvidence && f.VersionID != ev[f.Name].VersionID {
+			t.Errorf("sidecar %s version %q, row %q", f.Name, f.VersionID, ev[f.Name].VersionID)
+		}
+	}
+	again, fatal := j.conference(ctx, Item{ConfUUID: u})
+	if fatal != nil {
+		t.Fatal(fatal)
+	}
+	if _, ev2 := split(t, again); len(ev2) != 4 || ev2["attendees.json"].Status != report.AlreadyArchived {
+		t.Errorf("rerun evidence %+v, want 4 already-archived", ev2)
 	}
 }
