@@ -215,7 +215,7 @@ func hint(c Code) string {
 	case c == CodeEvidenceNotKept:
 		return "the recording is archived; the meeting history keeps meetings six months by default (twelve at most): archive sooner to keep this evidence"
 	case c == CodeEvidenceFailed:
-		return "the recording is archived without this evidence (errorMessage says why); a rerun skips the archived conference: rerun it with --force to fetch the evidence again"
+		return "the recording is archived without this evidence (errorMessage says why): a rerun of the conference fetches it again"
 	case c == CodeLocalIO:
 		return "a local file could not be written (errorMessage names the path and why): fix it, then " + rerun
 	}

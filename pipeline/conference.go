@@ -32,7 +32,7 @@ func (j *Job) conference(ctx context.Context, it Item) ([]report.Row, error) {
 			log.Warn("could not check the archive; archiving again", "err", err)
 		case ok && j.stillHolds(ctx, log, sc):
 			log.Debug("already archived, bytes re-read")
-			return alreadyArchivedRows(base, sc), nil
+			return j.archivedEvidence(ctx, log, base, sc, alreadyArchivedRows(base, sc)), nil
 		case ctx.Err() != nil:
 			return []report.Row{cancelledRow(ctx, base)}, nil
 		}
@@ -180,7 +180,7 @@ func (j *Job) archiveFiles(ctx context.Context, log *slog.Logger, base report.Ro
 			return fileRows(base, states, func(r *report.Row, st *fileState) { *r = cancelledRow(ctx, *r) }), nil
 		}
 	}
-	if failed := j.commit(ctx, log, base, rec, states, evidenceSidecarFiles(evidence)); failed != nil {
+	if failed := j.commit(ctx, log, base, rec, states, evidence); failed != nil {
 		return failed, nil
 	}
 	log.Info("archived", "files", len(states))
@@ -214,12 +214,12 @@ func (j *Job) archiveFiles(ctx context.Context, log *slog.Logger, base report.Ro
 // commit writes the conference's sidecar last, its commit mark, from the
 // stored files; when that fails it returns the rows that say so (nil when
 // committed).
-func (j *Job) commit(ctx context.Context, log *slog.Logger, base report.Row, rec export.Recording, states []*fileState, evidence []archive.SidecarFile) []report.Row {
+func (j *Job) commit(ctx context.Context, log *slog.Logger, base report.Row, rec export.Recording, states []*fileState, evidence []*evidenceItem) []report.Row {
 	sc := archive.Sidecar{ConfUUID: rec.ConfUUID, ArchivedAt: time.Now().UTC(), Tool: j.Options.Tool, Details: redactedDetails(rec)}
 	for _, st := range states {
 		sc.Files = append(sc.Files, archive.SidecarFileFrom(st.file.FileType, st.file.Name, *st.obj))
 	}
-	sc.Files = append(sc.Files, evidence...) // the evidence objects, after the recordings
+	addEvidence(&sc, evidence) // the evidence objects, after the recordings
 	if err := archive.PutSidecar(ctx, j.Store, sc); err != nil {
 		log.Error("sidecar failed", "err", err)
 		return fileRows(base, states, func(r *report.Row, st *fileState) {

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -135,61 +137,71 @@ func (j *Job) planEvidence(rec export.Recording, states []*fileState) []*evidenc
 // an answer refused or failed leaves its item without an object and with
 // a code. Only a cancelled ctx stops it early.
 func (j *Job) fetchEvidence(ctx context.Context, log *slog.Logger, rec export.Recording, states []*fileState) []*evidenceItem {
-	api, now := j.evidenceAPI(), time.Now().UTC()
 	items := j.planEvidence(rec, states)
 	for _, it := range items {
-		if it.code != "" {
-			log.Warn("evidence not stored", "evidence", it.kind.name, "code", string(it.code), "err", it.msg)
-			continue
-		}
-		var (
-			pages []evidencePage
-			err   error
-		)
-		switch it.kind {
-		case evDetails:
-			pages, err = onePage(rec.Redacted())
-		case evRecordInf:
-			pages, err = onePage(recordInfoFiles(states))
-		case evHistory:
-			if err = j.evidenceGone(it.kind); err == nil {
-				var d export.HistoryDetail
-				d, err = api.HistoryDetail(ctx, rec.ConfUUID)
-				pages = answerPages(d.Listing)
-			}
-		case evAttendees:
-			if err = j.evidenceGone(it.kind); err == nil {
-				var r export.Records[export.AttendeeRecord]
-				r, err = api.AttendeeRecords(ctx, rec.ConfUUID)
-				pages = answerPages(r.Listing)
-			}
-		case evControls:
-			if err = j.evidenceGone(it.kind); err == nil {
-				var r export.Records[export.ControlRecord]
-				r, err = api.ControlRecords(ctx, rec.ConfUUID)
-				pages = answerPages(r.Listing)
-			}
-		}
 		if ctx.Err() != nil {
-			return items
+			break
 		}
-		if err == nil {
-			it.data, err = evidenceBytes(rec.ConfUUID, evidenceDoc{ConfUUID: rec.ConfUUID, API: it.kind.api, FetchedAt: now, Tool: j.Options.Tool, Pages: pages})
-		}
-		if err == nil {
-			err = j.putEvidence(ctx, rec, it)
-		}
-		if err != nil {
-			it.code, it.msg = evidenceGap(it.kind, err)
-			if errors.Is(err, export.ErrNotDeployed) {
-				j.noteGone(it.kind, err)
-			}
-			log.Warn("evidence not stored", "evidence", it.kind.name, "code", string(it.code), "err", err)
-			continue
-		}
-		log.Debug("evidence stored", "evidence", it.kind.name, "key", it.obj.Key, "bytes", it.obj.Bytes)
+		j.storeEvidence(ctx, log, rec, it, states, time.Now().UTC())
 	}
 	return items
+}
+
+// storeEvidence fetches one evidence object and stores it; an item
+// already given a code (its key collides) is only logged. On failure the
+// item gets its code and message.
+func (j *Job) storeEvidence(ctx context.Context, log *slog.Logger, rec export.Recording, it *evidenceItem, states []*fileState, now time.Time) {
+	if it.code != "" {
+		log.Warn("evidence not stored", "evidence", it.kind.name, "code", string(it.code), "err", it.msg)
+		return
+	}
+	api := j.evidenceAPI()
+	var (
+		pages []evidencePage
+		err   error
+	)
+	switch it.kind {
+	case evDetails:
+		pages, err = onePage(rec.Redacted())
+	case evRecordInf:
+		pages, err = onePage(recordInfoFiles(states))
+	case evHistory:
+		if err = j.evidenceGone(it.kind); err == nil {
+			var d export.HistoryDetail
+			d, err = api.HistoryDetail(ctx, rec.ConfUUID)
+			pages = answerPages(d.Listing)
+		}
+	case evAttendees:
+		if err = j.evidenceGone(it.kind); err == nil {
+			var r export.Records[export.AttendeeRecord]
+			r, err = api.AttendeeRecords(ctx, rec.ConfUUID)
+			pages = answerPages(r.Listing)
+		}
+	case evControls:
+		if err = j.evidenceGone(it.kind); err == nil {
+			var r export.Records[export.ControlRecord]
+			r, err = api.ControlRecords(ctx, rec.ConfUUID)
+			pages = answerPages(r.Listing)
+		}
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	if err == nil {
+		it.data, err = evidenceBytes(rec.ConfUUID, evidenceDoc{ConfUUID: rec.ConfUUID, API: it.kind.api, FetchedAt: now, Tool: j.Options.Tool, Pages: pages})
+	}
+	if err == nil {
+		err = j.putEvidence(ctx, rec, it)
+	}
+	if err != nil {
+		it.code, it.msg = evidenceGap(it.kind, err)
+		if errors.Is(err, export.ErrNotDeployed) {
+			j.noteGone(it.kind, err)
+		}
+		log.Warn("evidence not stored", "evidence", it.kind.name, "code", string(it.code), "err", err)
+		return
+	}
+	log.Debug("evidence stored", "evidence", it.kind.name, "key", it.obj.Key, "bytes", it.obj.Bytes)
 }
 
 // putEvidence stores an item's bytes at its key, checked against their
@@ -411,13 +423,97 @@ func evidenceRows(base report.Row, items []*evidenceItem, first int) []report.Ro
 	return rows
 }
 
-// evidenceSidecarFiles are the stored evidence objects, for the sidecar.
-func evidenceSidecarFiles(items []*evidenceItem) []archive.SidecarFile {
-	var out []archive.SidecarFile
+// addEvidence lists the stored evidence objects in a sidecar, after the
+// recordings, and the missing ones in its EvidenceGaps.
+func addEvidence(sc *archive.Sidecar, items []*evidenceItem) {
 	for _, it := range items {
-		if it.obj != nil {
-			out = append(out, archive.SidecarFileFrom(report.FileTypeEvidence, it.kind.name, *it.obj))
+		switch {
+		case it.obj != nil:
+			sc.Files = append(sc.Files, archive.SidecarFileFrom(report.FileTypeEvidence, it.kind.name, *it.obj))
+			delete(sc.EvidenceGaps, it.kind.name)
+		case it.code != "":
+			if sc.EvidenceGaps == nil {
+				sc.EvidenceGaps = map[string]string{}
+			}
+			sc.EvidenceGaps[it.kind.name] = string(it.code)
 		}
 	}
-	return out
+}
+
+// kindNamed is the evidence object of that file name.
+func kindNamed(name string) (evidenceKind, bool) {
+	for _, k := range []evidenceKind{evDetails, evRecordInf, evHistory, evAttendees, evControls} {
+		if k.name == name {
+			return k, true
+		}
+	}
+	return evidenceKind{}, false
+}
+
+// archivedEvidence is what an already archived conference's evidence
+// rows add to its rows: each gap its commit recorded, again (so that a
+// rerun's report shows it too), and, for those that failed for a reason a
+// rerun may not meet again (evidence-failed), a new try: what is stored
+// now joins the sidecar, rewritten (not in a dry run, nor with the
+// evidence off). rows are the conference's already-archived rows.
+func (j *Job) archivedEvidence(ctx context.Context, log *slog.Logger, base report.Row, sc archive.Sidecar, rows []report.Row) []report.Row {
+	if len(sc.EvidenceGaps) == 0 {
+		return rows
+	}
+	var rec export.Recording
+	_ = json.Unmarshal(sc.Details, &rec) // best effort: the sidecar is ours
+	rec.ConfUUID = sc.ConfUUID
+	retry := j.evidenceAPI() != nil && !j.Options.DryRun
+	keys := make([]string, 0, len(sc.Files))
+	for _, f := range sc.Files {
+		keys = append(keys, f.Key)
+	}
+	var items, tried []*evidenceItem
+	now := time.Now().UTC()
+	for _, name := range slices.Sorted(maps.Keys(sc.EvidenceGaps)) {
+		k, ok := kindNamed(name)
+		if !ok {
+			continue
+		}
+		it := &evidenceItem{kind: k, code: Code(sc.EvidenceGaps[name])}
+		it.msg = name + ": not stored when the conference was archived (" + string(it.code) + ")"
+		items = append(items, it)
+		if !retry || it.code != CodeEvidenceFailed || k == evRecordInf {
+			continue
+		}
+		key, err := j.Keys.Key(keyFields(rec, it.file()))
+		if err != nil {
+			continue
+		}
+		if _, _, clash := archive.KeyCollision(append(keys, key)); clash {
+			continue
+		}
+		it.key, it.code, it.msg = key, "", ""
+		j.storeEvidence(ctx, log, rec, it, nil, now)
+		tried = append(tried, it)
+		if ctx.Err() != nil {
+			return rows
+		}
+	}
+	if stored := slices.ContainsFunc(tried, func(it *evidenceItem) bool { return it.obj != nil }); stored {
+		addEvidence(&sc, tried)
+		sc.ArchivedAt = now
+		if err := archive.PutSidecar(ctx, j.Store, sc); err != nil {
+			log.Warn("evidence stored, but the commit mark listing it could not be rewritten", "err", err)
+			for _, it := range tried {
+				if it.obj != nil {
+					it.obj, it.code = nil, CodeEvidenceFailed
+					it.msg = it.kind.name + ": stored, but the commit mark could not be rewritten to list it: " + err.Error()
+				}
+			}
+		} else {
+			log.Info("evidence a rerun fetched again is now archived", "objects", len(tried))
+		}
+	}
+	if len(rows) > 0 {
+		base = rows[0]
+		base.FileType, base.FileName, base.ObjectURI, base.ObjectKey, base.Bytes, base.SHA256 = "", "", "", "", 0, ""
+		base.VersionID, base.LockMode, base.RetainUntil, base.LegalHold = "", "", time.Time{}, false
+	}
+	return append(rows, evidenceRows(base, items, len(rows))...)
 }

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -492,5 +494,83 @@ func TestS3EvidenceLockedLikeRecordings(t *testing.T) {
 	}
 	if _, ev2 := split(t, again); len(ev2) != 4 || ev2["attendees.json"].Status != report.AlreadyArchived {
 		t.Errorf("rerun evidence %+v, want 4 already-archived", ev2)
+	}
+}
+
+// TestEvidenceGapsOnRerun: the sidecar records each evidence gap. A rerun
+// of the archived conference reports the gaps again; one that failed
+// (evidence-failed) is fetched again and, once stored, joins the sidecar;
+// one refused (403) is not asked again.
+func TestEvidenceGapsOnRerun(t *testing.T) {
+	ds := genDataset(1, 1, 4<<10, 97)
+	u := ds.Conferences[0].ConfUUID
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 97, HistoryRetention: -1, Faults: []meetingtest.Fault{
+		{Endpoint: meetingtest.EndpointHistoryDetail, Kind: "status", Status: 503},
+		{Endpoint: meetingtest.EndpointAttendees, Kind: "status", Status: 403, Code: "MMC.111070002"},
+	}})
+	j := newEvidenceJob(t, sim, "downloadurls", "")
+	ctx := context.Background()
+	if _, fatal := j.conference(ctx, Item{ConfUUID: u}); fatal != nil {
+		t.Fatal(fatal)
+	}
+	sc, err := archive.GetSidecar(ctx, j.Store, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"history.json": string(CodeEvidenceFailed), "attendees.json": string(CodeEvidenceNotPermitted)}
+	if !maps.Equal(sc.EvidenceGaps, want) {
+		t.Fatalf("sidecar evidence gaps %v, want %v", sc.EvidenceGaps, want)
+	}
+
+	// The platform answers history detail again; attendee records are
+	// still refused, and must not be asked for.
+	if err := sim.SetFaults([]meetingtest.Fault{{Endpoint: meetingtest.EndpointAttendees, Kind: "status", Status: 403, Code: "MMC.111070002"}}); err != nil {
+		t.Fatal(err)
+	}
+	before := sim.Counters().Requests
+	rows, fatal := j.conference(ctx, Item{ConfUUID: u})
+	if fatal != nil {
+		t.Fatal(fatal)
+	}
+	after := sim.Counters().Requests
+	media, ev := split(t, rows)
+	if len(media) != 1 || media[0].Status != report.AlreadyArchived {
+		t.Fatalf("recording rows %+v, want one already-archived", media)
+	}
+	checks := []struct {
+		name   string
+		status report.Status
+		code   Code
+	}{
+		{"details.json", report.AlreadyArchived, ""},
+		{"controls.json", report.AlreadyArchived, ""},
+		{"history.json", report.Archived, ""},
+		{"attendees.json", report.Unavailable, CodeEvidenceNotPermitted},
+	}
+	for _, c := range checks {
+		if r := ev[c.name]; r.Status != c.status || Code(r.ErrorCode) != c.code {
+			t.Errorf("rerun %s: %s %q, want %s %q", c.name, r.Status, r.ErrorCode, c.status, c.code)
+		}
+	}
+	if n := after[meetingtest.EndpointHistoryDetail] - before[meetingtest.EndpointHistoryDetail]; n != 1 {
+		t.Errorf("the rerun called historydetail %d times, want 1", n)
+	}
+	for _, e := range []string{meetingtest.EndpointAttendees, meetingtest.EndpointCtlRecords, meetingtest.EndpointDetails, meetingtest.EndpointDownloadURLs, meetingtest.EndpointMedia} {
+		if after[e] != before[e] {
+			t.Errorf("the rerun called %s %d times, want 0", e, after[e]-before[e])
+		}
+	}
+	sc, ok, err := archive.Archived(ctx, j.Store, u)
+	if !ok || err != nil {
+		t.Fatalf("not archived after the rerun: %v", err)
+	}
+	if want := map[string]string{"attendees.json": string(CodeEvidenceNotPermitted)}; !maps.Equal(sc.EvidenceGaps, want) {
+		t.Errorf("sidecar evidence gaps %v, want %v", sc.EvidenceGaps, want)
+	}
+	if !slices.ContainsFunc(sc.Files, func(f archive.SidecarFile) bool { return f.Name == "history.json" && f.Key == ev["history.json"].ObjectKey }) {
+		t.Errorf("the rewritten sidecar does not list history.json: %+v", sc.Files)
+	}
+	if err := archive.Proved(ctx, j.Store, sc); err != nil {
+		t.Errorf("the rewritten sidecar's objects: %v", err)
 	}
 }
