@@ -567,7 +567,9 @@ func TestEvidenceGapsOnRerun(t *testing.T) {
 	if want := map[string]string{"attendees.json": string(CodeEvidenceNotPermitted)}; !maps.Equal(sc.EvidenceGaps, want) {
 		t.Errorf("sidecar evidence gaps %v, want %v", sc.EvidenceGaps, want)
 	}
-	if !slices.ContainsFunc(sc.Files, func(f archive.SidecarFile) bool { return f.Name == "history.json" && f.Key == ev["history.json"].ObjectKey }) {
+	if !slices.ContainsFunc(sc.Files, func(f archive.SidecarFile) bool {
+		return f.Name == "history.json" && f.Key == ev["history.json"].ObjectKey
+	}) {
 		t.Errorf("the rewritten sidecar does not list history.json: %+v", sc.Files)
 	}
 	if err := archive.Proved(ctx, j.Store, sc); err != nil {
