@@ -243,7 +243,7 @@ func evidenceGap(k evidenceKind, err error) (Code, string) {
 	case errors.Is(err, export.ErrNotDeployed):
 		return CodeEvidenceNotDeployed, what + ": this deployment of the platform has no such API: " + err.Error()
 	case errors.Is(err, export.ErrNotFound):
-		return CodeEvidenceNotKept, what + ": the meeting history no longer keeps this meeting (six months by default, twelve at most): " + err.Error()
+		return CodeEvidenceNotKept, what + ": the meeting history does not know this meeting (it keeps meetings six months by default, twelve at most): " + err.Error()
 	}
 	return CodeEvidenceFailed, what + ": " + err.Error() + " (code " + string(codeOf(err)) + ")"
 }
@@ -319,7 +319,8 @@ func evidenceBytes(confUUID string, doc evidenceDoc) ([]byte, error) {
 // personal data (names, numbers, addresses of the people who were there)
 // is the evidence and stays; what admits someone does not. A field named
 // like a password, a token, a secret or a join link loses its value
-// (redact.Marker); any other link keeps scheme, host and path only
+// (redact.Marker), as does one ending in "pin"; any other link keeps
+// scheme, host and path only
 // (redact.PageURL); every other text passes through redact.String.
 // Numbers are kept as written; a link's path segment equal to confUUID
 // is kept.
@@ -390,7 +391,9 @@ func credentialField(key string) int {
 		return false
 	}
 	switch {
-	case has("password", "passwd", "pwd", "token", "secret", "credential", "signature", "authorization"),
+	case has("password", "passwd", "pwd", "passcode", "token", "ticket", "secret", "credential", "signature", "authorization",
+		"cookie", "appkey", "apikey", "accesskey", "privatekey", "sessionkey"),
+		strings.HasSuffix(k, "pin"), // hostPin, vmrPin: a number that admits
 		has("join", "invite", "guest", "chair", "audience") && has("uri", "url", "link"):
 		return fieldSecret
 	case has("uri", "url", "link"):

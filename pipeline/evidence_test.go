@@ -370,7 +370,7 @@ func TestEvidenceRedaction(t *testing.T) {
 	const u = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 	raw := `{"conferenceData":{"confUUID":"` + u + `","chairPasswd":"123456","guestPwd":"654321",` +
 		`"guestJoinUri":"https://meeting.example/#/j/98765432?pwd=654321","audienceJoinURL":"https://meeting.example/a/1",` +
-		`"vmrPassword":"","accessToken":"tok-secret-0123456789"},` +
+		`"vmrPassword":"","accessToken":"tok-secret-0123456789","hostPin":"778899","passwordEntry":[{"conferenceRole":"chair","password":"24680"}]},` +
 		`"data":{"count":1,"data":[{"name":"Ana Li","email":"ana@example.com","sms":"+8613800000000",` +
 		`"playUrl":"https://media.example/` + u + `/play.html?token=abcdef0123456789abcdef","detail":"note token=abcdef0123456789abcdef","role":1}]}}`
 	got, err := redactAnswer(json.RawMessage(raw), u)
@@ -378,7 +378,7 @@ func TestEvidenceRedaction(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := string(got)
-	for _, gone := range []string{"123456", "654321", "98765432", "meeting.example/a/1", "tok-secret", "abcdef0123456789abcdef"} {
+	for _, gone := range []string{"123456", "654321", "98765432", "meeting.example/a/1", "tok-secret", "abcdef0123456789abcdef", "778899", "24680"} {
 		if strings.Contains(s, gone) {
 			t.Errorf("redacted answer still holds %q: %s", gone, s)
 		}
