@@ -12,6 +12,7 @@ import (
 
 	"meetarchive/archive"
 	"meetarchive/export/meetingtest"
+	"meetarchive/redact"
 	"meetarchive/report"
 )
 
@@ -353,6 +354,57 @@ func TestEvidenceOff(t *testing.T) {
 			}
 			if ev := readSummary(t, out)["evidence"].(map[string]any); ev["objects"] != float64(0) {
 				t.Errorf("summary evidence %v, want none", ev)
+			}
+		})
+	}
+}
+
+// TestEvidenceHoldsNoSecret: with every evidence answer echoing the
+// request (its access token) in its error body or its page, no stored
+// object, report file or output holds a secret; the echo is quoted
+// somewhere (there was something to redact).
+func TestEvidenceHoldsNoSecret(t *testing.T) {
+	const (
+		appID  = "ev-app"
+		appKey = "ev-app-key-7c1d3f92"
+	)
+	for _, endpoint := range []string{meetingtest.EndpointHistoryDetail, meetingtest.EndpointAttendees, meetingtest.EndpointCtlRecords} {
+		t.Run(endpoint, func(t *testing.T) {
+			ds := genDataset(2, 1, 4<<10, 419)
+			sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 419, AppID: appID, AppKey: appKey, RecordInfo: true, HistoryRetention: -1,
+				Faults: []meetingtest.Fault{{Endpoint: endpoint, Kind: meetingtest.FaultEcho}}})
+			tap := newCredentialTap(t, sim)
+			env := map[string]string{"MEETARCHIVE_API": tap.URL, "MEETARCHIVE_RATE": "500", "MEETARCHIVE_LOG_LEVEL": "debug",
+				"MEETARCHIVE_MAX_ATTEMPTS": "2", "MEETARCHIVE_APP_ID": appID, "MEETARCHIVE_APP_KEY": appKey}
+			dir := t.TempDir()
+			dest, out := filepath.Join(dir, "archive"), filepath.Join(dir, "report")
+			res := runBin(t, env, "run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", dest, "--out", out)
+			if res.code != 0 {
+				t.Fatalf("run exit %d, want 0 (evidence never fails the run)\n%s", res.code, res.stderr)
+			}
+			if sim.Counters().FaultHits[endpoint+"/"+meetingtest.FaultEcho] == 0 {
+				t.Fatalf("the echo fault on %s was never hit", endpoint)
+			}
+			texts := map[string]string{"stdout": res.stdout, "stderr": res.stderr}
+			for _, d := range []string{out, dest} {
+				for p, s := range textsUnder(t, d) {
+					texts[p] = s
+				}
+			}
+			echoed := false
+			secrets := append([]string{appKey}, tap.seen()...)
+			for where, text := range texts {
+				echoed = echoed || strings.Contains(text, "echo of the request")
+				for _, s := range secrets {
+					for _, f := range redact.Forms(s) {
+						if strings.Contains(text, f) {
+							t.Errorf("%s holds %q (a form of a secret)", where, f)
+						}
+					}
+				}
+			}
+			if !echoed {
+				t.Errorf("no output quotes the echo: the test saw nothing to redact")
 			}
 		})
 	}
