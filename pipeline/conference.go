@@ -177,11 +177,14 @@ func (j *Job) archiveFiles(ctx context.Context, log *slog.Logger, base report.Ro
 		// Before the commit mark, which lists what is stored.
 		evidence = j.fetchEvidence(ctx, log, rec, states)
 		if ctx.Err() != nil {
-			return fileRows(base, states, func(r *report.Row, st *fileState) { *r = cancelledRow(ctx, *r) }), nil
+			rows := fileRows(base, states, func(r *report.Row, st *fileState) { *r = cancelledRow(ctx, *r) })
+			return append(rows, storedEvidenceRows(base, evidence, len(states), func(r *report.Row) { *r = cancelledRow(ctx, *r) })...), nil
 		}
 	}
 	if failed := j.commit(ctx, log, base, rec, states, evidence); failed != nil {
-		return failed, nil
+		return append(failed, storedEvidenceRows(base, evidence, len(states), func(r *report.Row) {
+			r.Status, r.ErrorCode, r.ErrorMessage, r.Hint = failed[0].Status, failed[0].ErrorCode, failed[0].ErrorMessage, failed[0].Hint
+		})...), nil
 	}
 	log.Info("archived", "files", len(states))
 	note := sizeNote(rec, states, j.Options.PartialFiles)

@@ -426,6 +426,20 @@ func evidenceRows(base report.Row, items []*evidenceItem, first int) []report.Ro
 	return rows
 }
 
+// storedEvidenceRows are the rows of the evidence objects stored for a
+// conference that was not committed (set says how it ended): they are in
+// the destination, so the manifest names them.
+func storedEvidenceRows(base report.Row, items []*evidenceItem, first int, set func(*report.Row)) []report.Row {
+	var rows []report.Row
+	for _, r := range evidenceRows(base, items, first) {
+		if r.ObjectURI != "" {
+			set(&r)
+			rows = append(rows, r)
+		}
+	}
+	return rows
+}
+
 // addEvidence lists the stored evidence objects in a sidecar, after the
 // recordings, and the missing ones in its EvidenceGaps.
 func addEvidence(sc *archive.Sidecar, items []*evidenceItem) {

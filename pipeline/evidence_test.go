@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"maps"
@@ -574,5 +575,49 @@ func TestEvidenceGapsOnRerun(t *testing.T) {
 	}
 	if err := archive.Proved(ctx, j.Store, sc); err != nil {
 		t.Errorf("the rewritten sidecar's objects: %v", err)
+	}
+}
+
+// cancelAtAttendees is the client, but a stop comes while the attendee
+// records are asked for.
+type cancelAtAttendees struct {
+	EvidenceAPI
+	cancel context.CancelFunc
+}
+
+func (c cancelAtAttendees) AttendeeRecords(ctx context.Context, confUUID string) (export.Records[export.AttendeeRecord], error) {
+	c.cancel()
+	return export.Records[export.AttendeeRecord]{}, ctx.Err()
+}
+
+// TestEvidenceStoppedBeforeCommit: a stop while the evidence is fetched
+// leaves the conference uncommitted (no sidecar), and the manifest names
+// every object stored so far, the evidence too, as uncommitted.
+func TestEvidenceStoppedBeforeCommit(t *testing.T) {
+	ds := genDataset(1, 1, 4<<10, 101)
+	u := ds.Conferences[0].ConfUUID
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 101, HistoryRetention: -1})
+	j := newEvidenceJob(t, sim, "downloadurls", "")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	j.Evidence = cancelAtAttendees{EvidenceAPI: j.API.(EvidenceAPI), cancel: cancel}
+	rows, fatal := j.conference(ctx, Item{ConfUUID: u})
+	if fatal != nil {
+		t.Fatal(fatal)
+	}
+	media, ev := split(t, rows)
+	if len(media) != 1 || media[0].Status != report.Cancelled || Code(media[0].ErrorCode) != CodeUncommitted {
+		t.Errorf("recording rows %+v, want one cancelled uncommitted", media)
+	}
+	if want := []string{"details.json", "history.json"}; len(ev) != len(want) {
+		t.Errorf("evidence rows %v, want %v (the ones stored before the stop)", keysOf(ev), want)
+	}
+	for name, r := range ev {
+		if r.Status != report.Cancelled || Code(r.ErrorCode) != CodeUncommitted || r.ObjectURI == "" {
+			t.Errorf("%s: %s %s %q, want cancelled uncommitted with its object", name, r.Status, r.ErrorCode, r.ObjectURI)
+		}
+	}
+	if _, err := archive.GetSidecar(context.Background(), j.Store, u); !errors.Is(err, archive.ErrNotExist) {
+		t.Errorf("sidecar: %v, want none", err)
 	}
 }
