@@ -48,6 +48,7 @@ type runFlags struct {
 	Log              *logFlags
 	SinceLast        sinceLastFlags
 	Evidence         bool
+	Updated          updatedFlags
 }
 
 // sinceLastFlags are the flags of an incremental run (--since-last).
@@ -98,7 +99,8 @@ func (f *runFlags) register(c *command) {
 	f.API.register(c, true)
 	fs.Var(&f.Links, "links", "how download links are obtained: auto, downloadurls, recordinfo or spread")
 	fs.Var(&f.FileTypes, "file-types", "comma-separated file types to archive (Aux,Hd,Sd or record info's record types); empty: all")
-	fs.StringVar(&f.KeyTemplate, "key-template", f.KeyTemplate, "object key template (Go text/template over ConfUUID, ConfID, Subject, ScheduserName, StartTime, Year, Month, Day, FileType, FileName, Index)")
+	fs.StringVar(&f.KeyTemplate, "key-template", f.KeyTemplate, "object key template (Go text/template over ConfUUID, ConfID, Subject, ScheduserName, StartTime, Year, Month, Day, LocalYear, LocalMonth, LocalDay, LocalStart, FileType, FileName, Index)")
+	f.Updated.register(fs)
 	fs.BoolVar(&f.Force, "force", false, "archive again conferences that are already archived")
 	fs.BoolVar(&f.Evidence, "evidence", f.Evidence, "store the platform's answers about each archived conference (details, record info, history detail, attendee and control records) as JSON objects beside its recordings; --evidence=false: none")
 	fs.BoolVar(&f.DryRun, "dry-run", false, "fetch details only and report planned rows with estimated sizes; nothing is written but the report")
@@ -162,6 +164,7 @@ type runPlan struct {
 	runID    string              // the report's run id, once the report is started
 	options  map[string]string   // the options the report shows
 	since    *pipeline.SinceLast // --since-last, else nil
+	timeZone string              // --time-zone, for the report
 }
 
 // validate checks everything flags, environment and paths alone can tell,
@@ -250,6 +253,11 @@ func (f *runFlags) validate(getenv func(string) string) (*runPlan, error) {
 		p.list = &export.ListQuery{From: f.From.t, To: pipeline.EndOfDay(f.To.t), AllUsers: f.AllUsers, Search: f.Search}
 	}
 	p.options = pipeline.ReportOptions(f.KeyTemplate, client, p.job, arch)
+	up, err := f.Updated.plan(f.SinceLast.On, f.Force)
+	if err != nil {
+		return nil, err
+	}
+	p.keys, p.timeZone = up.apply(p.keys, &p.job.Recheck, p.options), up.zone
 	if f.SinceLast.On {
 		if p.since, err = f.SinceLast.plan(f, getenv); err != nil {
 			return nil, err
@@ -423,7 +431,7 @@ func archiveRun(ctx context.Context, p *runPlan, e env, onDone func(report.Summa
 func (p *runPlan) config(e env) pipeline.RunConfig {
 	return pipeline.RunConfig{
 		Input: p.input, Stdin: e.stdin, List: p.list, Dest: p.dest, Out: p.out, Shard: p.shard, Keys: p.keys,
-		Job: p.job, Options: p.options, SinceLast: p.since, Version: version, APIBase: p.client.BaseURL,
+		Job: p.job, Options: p.options, SinceLast: p.since, Version: version, APIBase: p.client.BaseURL, TimeZone: p.timeZone,
 		SetGC:   e.getenv("GOGC") == "", // GOGC in the environment wins
 		Signals: e.signals, Grace: p.grace, Open: p.open,
 	}

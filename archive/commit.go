@@ -24,6 +24,19 @@ type Sidecar struct {
 	// EvidenceGaps names the evidence objects the commit lacks (by file
 	// name) with the errorCode that says why; the caller's to fill.
 	EvidenceGaps map[string]string `json:"evidenceGaps,omitempty"`
+	// Updates are the later commits of the conference, oldest first: a run
+	// that found files the platform listed after ArchivedAt stored them,
+	// appended them to Files (keeping every earlier entry) and rewrote
+	// the sidecar. Details are then the platform's latest answer.
+	Updates []SidecarUpdate `json:"updates,omitempty"`
+}
+
+// SidecarUpdate is one later commit of a conference (Sidecar.Updates).
+type SidecarUpdate struct {
+	At     time.Time `json:"at"`
+	Tool   string    `json:"tool"`
+	Reason string    `json:"reason"`          // why its files were checked again
+	Added  []string  `json:"added,omitempty"` // keys of the files it added (none: only the details changed)
 }
 
 // SidecarFile is one stored file of a conference.
@@ -34,6 +47,10 @@ type SidecarFile struct {
 	VersionID, LockMode      string
 	RetainUntil              time.Time
 	LegalHold                bool
+	// Supersedes is the key of this file's earlier object, when the
+	// platform later served other bytes (size or SHA-256) under the same
+	// file type and name: both objects are kept, each at its own key.
+	Supersedes string `json:",omitempty"`
 }
 
 // SidecarFileFrom fills a SidecarFile from what Put returned.

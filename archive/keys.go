@@ -13,12 +13,17 @@ import (
 )
 
 // KeyFields are the values a key template can use. Year, Month and Day are
-// taken from StartTime ("2006-01-02 15:04") when all three are empty, and are
-// "unknown" when StartTime cannot be parsed.
+// taken from StartTime ("2006-01-02 15:04", the platform's time, UTC) when
+// all three are empty, and are "unknown" when StartTime cannot be parsed.
+// LocalYear, LocalMonth, LocalDay and LocalStart ("2006-01-02 15:04") are
+// StartTime on the wall clock of the template's zone (InZone; UTC when it
+// has none), always computed by Key: the other fields never change with
+// the zone, so the keys of a template without them do not either.
 type KeyFields struct {
 	ConfUUID, ConfID, Subject, ScheduserName, StartTime, FileType, FileName string
 	Index                                                                   int
 	Year, Month, Day                                                        string
+	LocalYear, LocalMonth, LocalDay, LocalStart                             string
 }
 
 // DefaultKeyTemplate files each recording under its start month and its
@@ -36,6 +41,15 @@ const (
 type KeyTemplate struct {
 	text string
 	t    *template.Template
+	zone *time.Location // of the Local fields; nil: UTC
+}
+
+// InZone returns a copy of the template whose LocalYear, LocalMonth,
+// LocalDay and LocalStart are on the wall clock of loc (nil: UTC).
+func (t *KeyTemplate) InZone(loc *time.Location) *KeyTemplate {
+	c := *t
+	c.zone = loc
+	return &c
 }
 
 // ParseKeyTemplate parses a text/template over KeyFields. Besides the fields,
@@ -111,8 +125,9 @@ func (t *KeyTemplate) Key(f KeyFields) (string, error) {
 	if f.Year == "" && f.Month == "" && f.Day == "" {
 		f.Year, f.Month, f.Day = splitDate(f.StartTime)
 	}
+	f.LocalYear, f.LocalMonth, f.LocalDay, f.LocalStart = localDate(f.StartTime, t.zone)
 	for _, p := range []*string{&f.ConfUUID, &f.ConfID, &f.Subject, &f.ScheduserName, &f.StartTime,
-		&f.FileType, &f.FileName, &f.Year, &f.Month, &f.Day} {
+		&f.FileType, &f.FileName, &f.Year, &f.Month, &f.Day, &f.LocalYear, &f.LocalMonth, &f.LocalDay, &f.LocalStart} {
 		*p = strings.NewReplacer("/", "_", `\`, "_").Replace(*p)
 	}
 	var sb strings.Builder
@@ -125,13 +140,33 @@ func (t *KeyTemplate) Key(f KeyFields) (string, error) {
 // splitDate gives year, month and day of a start time such as "2019-12-19 02:07",
 // or "unknown" three times.
 func splitDate(s string) (year, month, day string) {
+	if t, ok := parseStart(s); ok {
+		return t.Format("2006"), t.Format("01"), t.Format("02")
+	}
+	return "unknown", "unknown", "unknown"
+}
+
+// localDate gives year, month, day and "2006-01-02 15:04" of a start time
+// (UTC) on the wall clock of loc (nil: UTC), or "unknown" four times.
+func localDate(s string, loc *time.Location) (year, month, day, start string) {
+	t, ok := parseStart(s)
+	if !ok {
+		return "unknown", "unknown", "unknown", "unknown"
+	}
+	if loc != nil {
+		t = t.In(loc)
+	}
+	return t.Format("2006"), t.Format("01"), t.Format("02"), t.Format("2006-01-02 15:04")
+}
+
+func parseStart(s string) (time.Time, bool) {
 	s = strings.TrimSpace(s)
 	for _, layout := range []string{"2006-01-02 15:04", "2006-01-02 15:04:05", time.RFC3339, "2006-01-02"} {
 		if t, err := time.Parse(layout, s); err == nil {
-			return t.Format("2006"), t.Format("01"), t.Format("02")
+			return t, true
 		}
 	}
-	return "unknown", "unknown", "unknown"
+	return time.Time{}, false
 }
 
 // SanitizeKey makes k a safe object key, deterministically (and idempotently):

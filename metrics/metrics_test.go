@@ -40,7 +40,7 @@ func wantSamples(m Run, lastSuccess float64, labels map[string]string) map[strin
 	}
 	s := m.Summary
 	want := map[string]float64{}
-	for _, st := range []string{"archived", "already-archived", "pending-transcode", "unavailable", "not-found",
+	for _, st := range []string{"archived", "already-archived", "updated", "pending-transcode", "unavailable", "not-found",
 		"no-files", "failed", "invalid-input", "duplicate-input", "cancelled", "planned"} {
 		want[metricstest.SampleKey("meetarchive_conferences", with("status", st))] = float64(s.Counts[report.Status(st)])
 	}

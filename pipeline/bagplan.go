@@ -115,7 +115,7 @@ func PlanBag(ctx context.Context, path string, sel BagSelection, resolve BagReso
 			chosen[conf] = c
 			order = append(order, conf)
 		}
-		if r.Status != report.Archived && r.Status != report.AlreadyArchived {
+		if !r.Status.Stored() {
 			return nil
 		}
 		if r.ObjectURI == "" {

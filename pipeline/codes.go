@@ -53,6 +53,13 @@ const (
 	CodeEvidenceNotDeployed  Code = "evidence-not-deployed"  // 404 APIG.0101: the deployment lacks the API
 	CodeEvidenceNotKept      Code = "evidence-not-kept"      // the meeting history no longer keeps the meeting
 	CodeEvidenceFailed       Code = "evidence-failed"        // any other failure (429 or 5xx after retries, network, bad answer, store)
+	// CodeFileChanged: an updated row whose file the platform now serves
+	// with other bytes (size or SHA-256) than the object archived under the
+	// same file type and name: both kept, each at its own key.
+	CodeFileChanged Code = "file-changed"
+	// CodeRecheckFailed: an archived conference whose file list could not
+	// be asked for again (--recheck, changed details, --since-last).
+	CodeRecheckFailed Code = "recheck-failed"
 )
 
 // codeOf is the errorCode of any error of the pipeline.
@@ -194,6 +201,10 @@ func hint(c Code) string {
 		return "still not downloadable after --max-pending-age: check it on the platform, then rerun with --input failures.csv"
 	case c == CodeKeyTaken:
 		return "another conference's file is stored at this key: make --key-template include {{.ConfUUID}}, then " + rerun
+	case c == CodeFileChanged:
+		return "the platform changed an archived file: both versions are kept; compare them, and ask the platform's administrator why"
+	case c == CodeRecheckFailed:
+		return "its archived files are intact; rerun with --recheck to ask the platform again whether it lists more files"
 	case c == CodeNotDeleted:
 		return "archived; delete it from the platform by hand or rerun with --delete-after-archive"
 	case s == export.CodeBadResponse || s == export.CodeResponseMismatch:

@@ -28,6 +28,12 @@ type fileState struct {
 	// elapsed budget of its retries and resumes, over all of its attempts,
 	// runs from then (healthy transfer time before it never counts).
 	troubled time.Time
+	// kept: a re-checked conference's file its commit mark lists already
+	// (obj is that object: not downloaded again). supersedes: the key of
+	// the earlier object of a file the platform now serves other bytes
+	// for (see updated.go).
+	kept       bool
+	supersedes string
 }
 
 // collision is two files of one conference that map to one object key.
@@ -44,6 +50,7 @@ type download struct {
 	states    []*fileState // in the platform's order
 	byID      map[string]*fileState
 	collision *collision
+	prior     *priorFiles // a re-checked conference's committed files (updated.go); nil otherwise
 }
 
 // run stores every file of the conference, in the order the platform lists
@@ -171,6 +178,7 @@ func (d *download) plan(links []export.File) error {
 			return fmt.Errorf("key for %s: %w", f, err)
 		}
 		st := &fileState{file: f, key: key}
+		d.prior.place(st)
 		d.byID[f.ID()] = st
 		d.states = append(d.states, st)
 		added = true

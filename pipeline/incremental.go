@@ -280,7 +280,7 @@ func (t *trackingWriter) AddAll(rows ...report.Row) error {
 
 func classOf(s report.Status) outcomeClass {
 	switch s {
-	case report.Archived, report.AlreadyArchived, report.NotFound, report.InvalidInput, report.DuplicateInput, report.Planned:
+	case report.Archived, report.AlreadyArchived, report.Updated, report.NotFound, report.InvalidInput, report.DuplicateInput, report.Planned:
 		return classDone
 	case report.PendingTranscode, report.Unavailable, report.NoFiles:
 		return classWaiting

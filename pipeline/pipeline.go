@@ -81,6 +81,12 @@ type Options struct {
 	// Evidence stores the platform's answers about every archived
 	// conference beside its recordings (--evidence; see evidence.go).
 	Evidence bool
+	// Recheck, when set, asks the platform for the files of every
+	// conference found archived (one links call each, and a details call
+	// when the list did not give its details), and says why ("--recheck",
+	// "--since-last"): files added since are archived (updated.go).
+	// Without it only a conference whose listed details changed is asked.
+	Recheck string
 }
 
 // DefaultLinkMaxAge is how old download links may get before the next file

@@ -34,6 +34,7 @@ type RunConfig struct {
 	SinceLast *SinceLast        // --since-last, else nil
 	Version   string            // the tool's version, for the report
 	APIBase   string            // the Meeting API's base URL, for the message of a failed authentication
+	TimeZone  string            // --time-zone: the report's startTimeLocal zone (report.RunInfo.TimeZone); "" none
 	// SetGC lowers the garbage collector's target to archive.GCPercent for
 	// the run (not when the user set GOGC).
 	SetGC bool

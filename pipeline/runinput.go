@@ -103,7 +103,7 @@ func (r *run) startReport(ctx context.Context, items *Source) (*report.Writer, i
 	c := r.cfg
 	info := report.RunInfo{
 		RunID: newRunID(r.started), Version: c.Version, Started: r.started,
-		Input: c.Input, Dest: c.Dest, Options: c.Options, Shard: c.Shard.String(),
+		Input: c.Input, Dest: c.Dest, Options: c.Options, Shard: c.Shard.String(), TimeZone: c.TimeZone,
 	}
 	if c.List != nil {
 		info.DateRange = c.List.From.Format("2006-01-02") + ".." + c.List.To.Format("2006-01-02")

@@ -75,7 +75,7 @@ func (v *VerifySet) add(g *verifyGroup, it archive.VerifyItem, uri, conf string)
 // other error is the manifest's.
 func (v *VerifySet) AddManifest(ctx context.Context, path string) error {
 	return report.ReadManifestStrict(path, func(r report.Row) error {
-		if r.Status != report.Archived && r.Status != report.AlreadyArchived {
+		if !r.Status.Stored() {
 			return nil
 		}
 		v.addConf(r.ConfUUID)

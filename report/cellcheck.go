@@ -98,7 +98,7 @@ func checkRow(r *Row) (col, reason string) {
 	if !givenTextRow(r) && !reConfUUID.MatchString(r.ConfUUID) {
 		return "confUUID", "not a conference UUID (32 lower-case hexadecimal digits)"
 	}
-	stored := r.Status == Archived || r.Status == AlreadyArchived
+	stored := r.Status.Stored()
 	switch {
 	case stored && !namesNoFile(r) && !reHex64.MatchString(r.SHA256):
 		return "sha256", "an archived file without a SHA-256 of 64 lower-case hexadecimal digits"
@@ -114,7 +114,7 @@ func checkRow(r *Row) (col, reason string) {
 // no other stored row of the manifest (seen maps the keys seen so far to a
 // marker). A row that says nothing is stored carries no SHA-256.
 func checkStoredRow(r *Row, raw func(col string) (string, bool), seen map[string]int) (col, reason string) {
-	if r.Status != Archived && r.Status != AlreadyArchived {
+	if !r.Status.Stored() {
 		switch r.Status {
 		case PendingTranscode, Unavailable, NotFound, NoFiles, InvalidInput, DuplicateInput, Planned:
 			if r.SHA256 != "" {

@@ -50,6 +50,7 @@ var rowRules = map[string]fieldRule{
 	"hint":           {limitName, multiLine},
 	"playbackURL":    {limitLong, singleLine},
 	"objectKey":      {limitLong, singleLine},
+	"startTimeLocal": {limitShort, singleLine},
 }
 
 var defaultRule = fieldRule{limitName, singleLine}

@@ -37,7 +37,7 @@ func newFigures() *figures {
 // add counts a (redacted) row.
 func (f *figures) add(r *Row) {
 	switch r.Status {
-	case Archived:
+	case Archived, Updated:
 		day := unknownDay
 		if t, ok := parseWallTime(r.StartTime); ok {
 			day = t.Format(time.DateOnly)

@@ -217,6 +217,9 @@ var manifestColumns = []column{
 	textCol("playbackURL", 60, func(r *Row) *string { return &r.PlaybackURL }),
 	textCol("objectKey", 60, func(r *Row) *string { return &r.ObjectKey }),
 	textCol("hint", 60, func(r *Row) *string { return &r.Hint }),
+	{name: "startTimeLocal", kind: kindWallTime, width: 17,
+		get: func(r *Row) any { return r.StartTimeLocal },
+		set: func(r *Row, s string) error { r.StartTimeLocal = s; return nil }},
 }
 
 // ManifestColumns returns the header of manifest.csv (and of the Recordings

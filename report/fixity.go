@@ -109,7 +109,7 @@ func escapeSumPath(p string) (string, bool) {
 
 // add takes a (redacted) row in output order.
 func (fx *fixity) add(r *Row) error {
-	if r.Status != Archived && r.Status != AlreadyArchived {
+	if !r.Status.Stored() {
 		return nil
 	}
 	if r.ObjectKey == "" || !reHex64.MatchString(r.SHA256) {

@@ -330,6 +330,7 @@ func mergeInfo(sums []Summary) Summary {
 	m.InputSHA256 = pick(func(s *Summary) string { return s.InputSHA256 })
 	m.DateRange = pick(func(s *Summary) string { return s.DateRange })
 	m.Dest = pick(func(s *Summary) string { return s.Dest })
+	m.TimeZone = pick(func(s *Summary) string { return s.TimeZone })
 	m.Fatal = pick(func(s *Summary) string { return s.Fatal })
 	keys := map[string]bool{}
 	for i := range sums {

@@ -187,7 +187,7 @@ func (w *reportWriter) add(r Row, conf int64) error {
 	if (r.FileName != "" || r.FileType != "") && r.Status != DuplicateInput {
 		s.Files++
 	}
-	if r.Status == Archived {
+	if r.Status == Archived || r.Status == Updated {
 		s.BytesArchived += r.Bytes
 	}
 	s.EstimatedBytes += r.EstimatedBytes
@@ -276,6 +276,7 @@ func (w *reportWriter) close() error {
 		s.ThroughputBytesPerSec = math.Round(float64(s.BytesArchived)/s.DurationSecs*1000) / 1000
 	}
 	s.ExitStatus = ExitCodeName(s.ExitCode)
+	s.PlatformTimes = PlatformTimesUTC
 	s.Verdict = Judge(Findings{Counts: s.Counts, ExitCode: s.ExitCode, Fatal: s.Fatal})
 	if s.MergedFrom == nil {
 		s.MergedFrom = []string{}

@@ -59,8 +59,8 @@
 // bytes and sha256, status failed or cancelled and errorCode "uncommitted"
 // ("stored, conference not committed"): the manifest says what is in the
 // destination. Those bytes are not in Summary.BytesArchived (only archived
-// rows are) and sha256sums.txt does not list them (only archived and
-// already-archived rows).
+// and updated rows are) and sha256sums.txt does not list them (only
+// archived, already-archived and updated rows).
 //
 // # Locking and file modes
 //
@@ -82,13 +82,13 @@
 // Summary.Counts counts conferences (input items), not files: every distinct
 // Seq is one conference, counted once under the most severe status among its
 // rows (failed > cancelled > not-found > invalid-input > pending-transcode >
-// duplicate-input > unavailable > no-files > planned > archived >
+// duplicate-input > unavailable > no-files > planned > updated > archived >
 // already-archived: every status that makes the exit code 1 outranks every
 // one that does not). The counts therefore add up to Summary.Conferences.
 // Summary.Files counts rows that name a file (fileType or fileName set; not
 // duplicate-input rows, not evidence rows: see [FileTypeEvidence]); Summary.BytesArchived sums the Bytes of rows with
-// status archived (bytes moved by this run: rows that were already archived
-// by an earlier run are not counted again).
+// status archived or updated (bytes moved by this run: rows that were
+// already archived by an earlier run are not counted again).
 //
 // # Files
 //
@@ -185,7 +185,7 @@
 // and summary.html's banner.
 //
 // sha256sums.txt lists every object the run stored or found already
-// archived, as GNU sha256sum writes it ("<sha256>  <objectKey>", sorted by
+// archived (Status.Stored), as GNU sha256sum writes it ("<sha256>  <objectKey>", sorted by
 // path, one line per path), with paths relative to the destination root:
 // "sha256sum -c" run from the root checks them (see [SHA256Sums],
 // [ReadSHA256Sums]).
@@ -223,8 +223,12 @@ type Status string
 // The row statuses. Statuses lists them; Status.Retry and Status.Failure
 // say what each means for failures.csv and the exit code.
 const (
-	Archived         Status = "archived"
-	AlreadyArchived  Status = "already-archived"
+	Archived        Status = "archived"
+	AlreadyArchived Status = "already-archived"
+	// Updated: a file the platform listed after its conference was
+	// archived, archived now beside the files kept from before (which keep
+	// their already-archived rows); the conference is counted updated.
+	Updated          Status = "updated"
 	PendingTranscode Status = "pending-transcode"
 	Unavailable      Status = "unavailable"
 	NotFound         Status = "not-found" // the platform does not know the conference
@@ -240,7 +244,7 @@ const (
 // of statuses: summary.json's counts, the Summary sheet and the command
 // line's status list all follow it.
 func Statuses() []Status {
-	return []Status{Archived, AlreadyArchived, PendingTranscode, Unavailable, NotFound, NoFiles,
+	return []Status{Archived, AlreadyArchived, Updated, PendingTranscode, Unavailable, NotFound, NoFiles,
 		Failed, InvalidInput, DuplicateInput, Cancelled, Planned}
 }
 
@@ -259,11 +263,18 @@ func (s Status) Retry() bool {
 // duplicate-input, planned) are not.
 func (s Status) Failure() bool {
 	switch s {
-	case Archived, AlreadyArchived, PendingTranscode, Unavailable, NoFiles, DuplicateInput, Planned:
+	case Archived, AlreadyArchived, Updated, PendingTranscode, Unavailable, NoFiles, DuplicateInput, Planned:
 		return false
 	default:
 		return true
 	}
+}
+
+// Stored reports whether a row with this status says its file is in the
+// destination with the row's key, size and SHA-256, committed: archived,
+// already-archived and updated. Those rows are in sha256sums.txt.
+func (s Status) Stored() bool {
+	return s == Archived || s == AlreadyArchived || s == Updated
 }
 
 // listedInFailures reports whether a row with this status is listed in the
@@ -282,26 +293,28 @@ func severity(s Status) int {
 		return 1
 	case Archived:
 		return 2
-	case Planned:
+	case Updated:
 		return 3
-	case NoFiles:
+	case Planned:
 		return 4
-	case Unavailable:
+	case NoFiles:
 		return 5
-	case DuplicateInput:
+	case Unavailable:
 		return 6
-	case PendingTranscode:
+	case DuplicateInput:
 		return 7
-	case InvalidInput:
+	case PendingTranscode:
 		return 8
-	case NotFound:
+	case InvalidInput:
 		return 9
-	case Cancelled:
+	case NotFound:
 		return 10
-	case Failed:
+	case Cancelled:
 		return 11
-	default:
+	case Failed:
 		return 12
+	default:
+		return 13
 	}
 }
 
@@ -364,6 +377,9 @@ type Row struct {
 	// ObjectKey is the stored object's key relative to the destination root
 	// (the path in sha256sums.txt).
 	ObjectKey string `json:"objectKey,omitempty"`
+	// StartTimeLocal is StartTime on the wall clock of the run's
+	// RunInfo.TimeZone ("" without one); the Writer fills it in.
+	StartTimeLocal string `json:"startTimeLocal,omitempty"`
 }
 
 // RunInfo describes a run: the Summary sheet and summary.json carry it.
@@ -378,6 +394,9 @@ type RunInfo struct {
 	Options     map[string]string `json:"options"` // key template, lock mode, retention, links source, ...
 	Shard       string            `json:"shard"`
 	Operator    string            `json:"operator,omitempty"` // who ran it: --operator, else $USER
+	// TimeZone is the zone of the startTimeLocal column (--time-zone, an
+	// IANA name); "" is none: summary.json then says "UTC".
+	TimeZone string `json:"timeZone,omitempty"`
 }
 
 // Summary is a run's figures: the Summary sheet and summary.json.
@@ -414,6 +433,9 @@ type Summary struct {
 	Ledger *LedgerInfo `json:"ledger,omitempty"`
 	// Evidence counts the evidence rows (see FileTypeEvidence).
 	Evidence EvidenceSummary `json:"evidence"`
+	// PlatformTimes is the zone the platform's times are read in:
+	// PlatformTimesUTC (see timezone.go).
+	PlatformTimes string `json:"platformTimes"`
 }
 
 // File names in a report directory.

@@ -351,6 +351,8 @@ func (p *rowParser) field(r *Row, key []byte) (err error) {
 		r.PlaybackURL, err = p.str()
 	case "objectKey":
 		r.ObjectKey, err = p.str()
+	case "startTimeLocal":
+		r.StartTimeLocal, err = p.str()
 	default:
 		return errSlowPath
 	}
@@ -449,6 +451,7 @@ func appendRowLine(b []byte, r *Row) ([]byte, error) {
 	}
 	str("playbackURL", r.PlaybackURL)
 	str("objectKey", r.ObjectKey)
+	str("startTimeLocal", r.StartTimeLocal)
 	if terr != nil {
 		return b, terr
 	}

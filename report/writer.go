@@ -18,6 +18,7 @@ type Writer struct {
 	dir  string
 	info RunInfo
 	now  func() time.Time
+	zone *time.Location // RunInfo.TimeZone; nil: no startTimeLocal
 
 	mu     sync.Mutex
 	f      *os.File   // the journal, append-only
@@ -96,6 +97,11 @@ func NewWriter(dir string, info RunInfo) (w *Writer, err error) {
 	}
 	info.Started = info.Started.UTC()
 	w.info = info
+	if info.TimeZone != "" {
+		if w.zone, err = LoadZone(info.TimeZone); err != nil {
+			return nil, fmt.Errorf("report: %w", err)
+		}
+	}
 
 	path := filepath.Join(dir, Journal)
 	if w.prev, err = SetAside(dir); err != nil {
@@ -209,6 +215,9 @@ func (w *Writer) AddAll(rows ...Row) error {
 	statuses := make([]Status, 0, len(rows))
 	for i := range rows {
 		r := sanitizeRow(rows[i])
+		if w.zone != nil {
+			r.StartTimeLocal = LocalStartTime(r.StartTime, w.zone)
+		}
 		statuses = append(statuses, r.Status)
 		start := len(buf)
 		var err error

@@ -284,6 +284,8 @@ func (b *book) summaryFields(s *Summary, fig *figures) []summaryField {
 		{"input", s.Input, 0},
 		{"input SHA-256", s.InputSHA256, 0},
 		{"date range", s.DateRange, 0},
+		{"platform times", platformTimesNote, 0},
+		{"time zone of startTimeLocal", zoneOrNone(s.TimeZone), 0},
 		{"destination", s.Dest, 0},
 	}
 	keys := make([]string, 0, len(s.Options))
