@@ -26,7 +26,10 @@ func cmdDemo(ctx context.Context, args []string, e env) error {
 	}
 	e.useLog(lf)
 	ds := meetingtest.SampleDataset()
-	srv := meetingtest.NewServer(meetingtest.Config{Dataset: ds, AppID: demoAppID, AppKey: demoAppKey, RecordInfo: true})
+	// The sample recordings are older than the platform's six months of
+	// meeting history: kept for ever here, so that the demo stores their
+	// evidence (attendee and control records) too.
+	srv := meetingtest.NewServer(meetingtest.Config{Dataset: ds, AppID: demoAppID, AppKey: demoAppKey, RecordInfo: true, HistoryRetention: -1})
 	defer srv.Close()
 
 	if err := os.MkdirAll(dir, 0o777); err != nil {

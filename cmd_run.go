@@ -47,6 +47,7 @@ type runFlags struct {
 	Notify           notifyFlags
 	Log              *logFlags
 	SinceLast        sinceLastFlags
+	Evidence         bool
 	Updated          updatedFlags
 }
 
@@ -80,6 +81,7 @@ func defaultRunFlags() *runFlags {
 		Links:            choiceFlag{value: string(export.LinksAuto), choices: []string{string(export.LinksAuto), string(export.LinksDownloadURLs), string(export.LinksRecordInfo), string(export.LinksSpread)}},
 		SinceLast:        defaultSinceLastFlags(),
 		Notify:           defaultNotifyFlags(),
+		Evidence:         true,
 	}
 }
 
@@ -100,6 +102,7 @@ func (f *runFlags) register(c *command) {
 	fs.StringVar(&f.KeyTemplate, "key-template", f.KeyTemplate, "object key template (Go text/template over ConfUUID, ConfID, Subject, ScheduserName, StartTime, Year, Month, Day, LocalYear, LocalMonth, LocalDay, LocalStart, FileType, FileName, Index)")
 	f.Updated.register(fs)
 	fs.BoolVar(&f.Force, "force", false, "archive again conferences that are already archived")
+	fs.BoolVar(&f.Evidence, "evidence", f.Evidence, "store the platform's answers about each archived conference (details, record info, history detail, attendee and control records) as JSON objects beside its recordings; --evidence=false: none")
 	fs.BoolVar(&f.DryRun, "dry-run", false, "fetch details only and report planned rows with estimated sizes; nothing is written but the report")
 	f.S3.register(c, true)
 	fs.StringVar(&f.Shard, "shard", "", "K/N: process only the conferences of shard K of N (0-based; K from $JOB_COMPLETION_INDEX or $AWS_BATCH_JOB_ARRAY_INDEX when N alone is given as /N)")
@@ -239,7 +242,7 @@ func (f *runFlags) validate(getenv func(string) string) (*runPlan, error) {
 		job: pipeline.Options{
 			Concurrency: f.Concurrency, Force: f.Force, DryRun: f.DryRun,
 			DeleteAfter: f.DeleteAfter && f.ConfirmDelete, LockMode: arch.LockMode,
-			Tool: "meetarchive " + version, PartialFiles: len(f.FileTypes) > 0,
+			Tool: "meetarchive " + version, PartialFiles: len(f.FileTypes) > 0, Evidence: f.Evidence && !f.DryRun,
 			Retry: export.Backoff{
 				Base: pipeline.DefaultFileRetryBase, Max: export.DefaultRetryMax,
 				MaxAttempts: client.MaxAttempts, MaxElapsed: client.MaxElapsed,

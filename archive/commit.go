@@ -21,6 +21,9 @@ type Sidecar struct {
 	Tool       string          `json:"tool"`
 	Details    json.RawMessage `json:"details"` // the details response, redacted by the caller
 	Files      []SidecarFile   `json:"files"`
+	// EvidenceGaps names the evidence objects the commit lacks (by file
+	// name) with the errorCode that says why; the caller's to fill.
+	EvidenceGaps map[string]string `json:"evidenceGaps,omitempty"`
 	// Updates are the later commits of the conference, oldest first: a run
 	// that found files the platform listed after ArchivedAt stored them,
 	// appended them to Files (keeping every earlier entry) and rewrote

@@ -3,7 +3,9 @@ package console
 import (
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -56,6 +58,9 @@ func Closing(w io.Writer, width int, sum report.Summary, code int, out string) {
 	}
 	dur := time.Duration(sum.DurationSecs * float64(time.Second)).Round(100 * time.Millisecond)
 	line("  conferences: %s | %d files, %s in %s", strings.Join(counts, ", "), sum.Files, report.HumanBytes(sum.BytesArchived), dur)
+	if ev := evidenceLine(sum.Evidence); ev != "" {
+		line("  %s", ev)
+	}
 	if attention > 0 {
 		rows, _ := notify.Failures(filepath.Join(out, report.ManifestCSV), closingFailures)
 		if len(rows) > 0 {
@@ -74,6 +79,24 @@ func Closing(w io.Writer, width int, sum report.Summary, code int, out string) {
 	}
 	// The path whole: it is what the line is for.
 	fmt.Fprintln(w, "  report: "+Text(filepath.Join(AbsPath(out), report.SummaryHTML)))
+}
+
+// evidenceLine says what the run stored of the evidence beside the
+// recordings and what it could not store, by code ("" when it has
+// neither: the evidence was off, or nothing was archived).
+func evidenceLine(e report.EvidenceSummary) string {
+	if e.Objects == 0 && len(e.Gaps) == 0 {
+		return ""
+	}
+	s := fmt.Sprintf("evidence: %d objects", e.Objects)
+	if len(e.Gaps) > 0 {
+		var gaps []string
+		for _, c := range slices.Sorted(maps.Keys(e.Gaps)) {
+			gaps = append(gaps, fmt.Sprintf("%d %s", e.Gaps[c], c))
+		}
+		s += "; not stored: " + strings.Join(gaps, ", ") + " (the recordings are archived; manifest.csv has a row for each)"
+	}
+	return s
 }
 
 // attentionLine is one conference needing attention: its UUID, status,

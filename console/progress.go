@@ -55,7 +55,7 @@ func (c *counters) Estimate(n int64) {
 func (c *counters) countRows(rows []report.Row) {
 	failed := map[int]bool{}
 	for _, r := range rows {
-		if r.Status.Stored() && r.ObjectURI != "" {
+		if r.Status.Stored() && r.ObjectURI != "" && !r.IsEvidence() {
 			c.files.Add(1)
 		}
 		if r.Status.Failure() {

@@ -44,6 +44,15 @@ const (
 	CodeStalled            Code = export.CodeStalled // the media body stopped moving (--stall-timeout), resumes included
 	CodeDiskFull           Code = "disk-full"        // a local file system is full or over quota (ENOSPC, EDQUOT)
 	CodeLocalIO            Code = "local-io"         // any other local file error: read-only, permission, I/O error
+
+	// An evidence object (report.FileTypeEvidence) of an archived
+	// conference that could not be stored: its row has status
+	// unavailable and one of these codes. None fails the recording or
+	// changes the exit code.
+	CodeEvidenceNotPermitted Code = "evidence-not-permitted" // 403: the account is not an administrator
+	CodeEvidenceNotDeployed  Code = "evidence-not-deployed"  // 404 APIG.0101: the deployment lacks the API
+	CodeEvidenceNotKept      Code = "evidence-not-kept"      // the meeting history no longer keeps the meeting
+	CodeEvidenceFailed       Code = "evidence-failed"        // any other failure (429 or 5xx after retries, network, bad answer, store)
 	// CodeFileChanged: an updated row whose file the platform now serves
 	// with other bytes (size or SHA-256) than the object archived under the
 	// same file type and name: both kept, each at its own key.
@@ -210,6 +219,14 @@ func hint(c Code) string {
 		return "the destination failed: check it, then " + rerun
 	case c == CodeDiskFull:
 		return "the local disk is full (errorMessage names the path): free space there, then " + rerun
+	case c == CodeEvidenceNotPermitted:
+		return "the recording is archived; its attendee, control or history records need an administrator account: archive with one to keep them"
+	case c == CodeEvidenceNotDeployed:
+		return "the recording is archived; this platform deployment has no such API, so this evidence cannot be kept"
+	case c == CodeEvidenceNotKept:
+		return "the recording is archived; the meeting history keeps meetings six months by default (twelve at most): archive sooner to keep this evidence"
+	case c == CodeEvidenceFailed:
+		return "the recording is archived without this evidence (errorMessage says why): a rerun of the conference fetches it again"
 	case c == CodeLocalIO:
 		return "a local file could not be written (errorMessage names the path and why): fix it, then " + rerun
 	}

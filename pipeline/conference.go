@@ -35,7 +35,7 @@ func (j *Job) conference(ctx context.Context, it Item) ([]report.Row, error) {
 				return j.recheck(ctx, log, base, it, sc, why)
 			}
 			log.Debug("already archived, bytes re-read")
-			return alreadyArchivedRows(base, sc), nil
+			return j.archivedEvidence(ctx, log, base, sc, alreadyArchivedRows(base, sc)), nil
 		case ctx.Err() != nil:
 			return []report.Row{cancelledRow(ctx, base)}, nil
 		}
@@ -175,8 +175,19 @@ func (j *Job) archiveFiles(ctx context.Context, log *slog.Logger, base report.Ro
 		}), nil
 	}
 
-	if failed := j.commit(ctx, log, base, rec, states); failed != nil {
-		return failed, nil
+	var evidence []*evidenceItem
+	if j.evidenceAPI() != nil {
+		// Before the commit mark, which lists what is stored.
+		evidence = j.fetchEvidence(ctx, log, rec, states)
+		if ctx.Err() != nil {
+			rows := fileRows(base, states, func(r *report.Row, st *fileState) { *r = cancelledRow(ctx, *r) })
+			return append(rows, storedEvidenceRows(base, evidence, len(states), func(r *report.Row) { *r = cancelledRow(ctx, *r) })...), nil
+		}
+	}
+	if failed := j.commit(ctx, log, base, rec, states, evidence); failed != nil {
+		return append(failed, storedEvidenceRows(base, evidence, len(states), func(r *report.Row) {
+			r.Status, r.ErrorCode, r.ErrorMessage, r.Hint = failed[0].Status, failed[0].ErrorCode, failed[0].ErrorMessage, failed[0].Hint
+		})...), nil
 	}
 	log.Info("archived", "files", len(states))
 	note := sizeNote(rec, states, j.Options.PartialFiles)
@@ -192,7 +203,7 @@ func (j *Job) archiveFiles(ctx context.Context, log *slog.Logger, base report.Ro
 	case j.Options.DeleteAfter:
 		deleted, delErr = j.deleteAfterArchive(ctx, log, rec.ConfUUID, states)
 	}
-	return fileRows(base, states, func(r *report.Row, st *fileState) {
+	rows := fileRows(base, states, func(r *report.Row, st *fileState) {
 		r.Status = report.Archived
 		r.Deleted = deleted
 		r.ErrorMessage = note
@@ -202,17 +213,19 @@ func (j *Job) archiveFiles(ctx context.Context, log *slog.Logger, base report.Ro
 				r.ErrorMessage += "; " + note
 			}
 		}
-	}), nil
+	})
+	return append(rows, evidenceRows(base, evidence, len(states))...), nil
 }
 
 // commit writes the conference's sidecar last, its commit mark, from the
 // stored files; when that fails it returns the rows that say so (nil when
 // committed).
-func (j *Job) commit(ctx context.Context, log *slog.Logger, base report.Row, rec export.Recording, states []*fileState) []report.Row {
+func (j *Job) commit(ctx context.Context, log *slog.Logger, base report.Row, rec export.Recording, states []*fileState, evidence []*evidenceItem) []report.Row {
 	sc := archive.Sidecar{ConfUUID: rec.ConfUUID, ArchivedAt: time.Now().UTC(), Tool: j.Options.Tool, Details: redactedDetails(rec)}
 	for _, st := range states {
 		sc.Files = append(sc.Files, archive.SidecarFileFrom(st.file.FileType, st.file.Name, *st.obj))
 	}
+	addEvidence(&sc, evidence) // the evidence objects, after the recordings
 	if err := archive.PutSidecar(ctx, j.Store, sc); err != nil {
 		log.Error("sidecar failed", "err", err)
 		return fileRows(base, states, func(r *report.Row, st *fileState) {

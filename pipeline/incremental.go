@@ -271,7 +271,9 @@ type trackingWriter struct {
 
 func (t *trackingWriter) AddAll(rows ...report.Row) error {
 	for i := range rows {
-		t.in.observe(&rows[i])
+		if !rows[i].IsEvidence() { // about evidence, not the conference's outcome
+			t.in.observe(&rows[i])
+		}
 	}
 	return t.w.AddAll(rows...)
 }

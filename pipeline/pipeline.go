@@ -78,6 +78,9 @@ type Options struct {
 	// PartialFiles: the links are filtered by file type (--file-types), so
 	// a conference's files are only part of what its rcdSize covers.
 	PartialFiles bool
+	// Evidence stores the platform's answers about every archived
+	// conference beside its recordings (--evidence; see evidence.go).
+	Evidence bool
 	// Recheck, when set, asks the platform for the files of every
 	// conference found archived (one links call each, and a details call
 	// when the list did not give its details), and says why ("--recheck",
@@ -106,6 +109,13 @@ type Job struct {
 	// Known holds details the list API already gave (date-range runs), by
 	// normalised confUUID: no second details call for them.
 	Known map[string]export.Recording
+	// Evidence answers the history APIs when Options.Evidence is on; nil:
+	// API, when it has them (*export.Client does).
+	Evidence EvidenceAPI
+
+	// gone holds, per evidence API, the error of an answer that said this
+	// deployment lacks it (asked once per run).
+	gone sync.Map
 
 	// transfers bounds the media streams open at once when Store bounds
 	// its uploads (nil: no bound); set by Run.

@@ -46,7 +46,7 @@ func TestCheckApart(t *testing.T) {
 // the job's and the destination's configuration.
 func TestReportOptions(t *testing.T) {
 	until := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
-	base := map[string]string{"keyTemplate": "k", "links": "auto", "concurrency": "4", "rate": "auto", "dryRun": "false", "force": "false"}
+	base := map[string]string{"keyTemplate": "k", "links": "auto", "concurrency": "4", "rate": "auto", "dryRun": "false", "force": "false", "evidence": "false"}
 	with := func(kv ...string) map[string]string {
 		m := maps.Clone(base)
 		for i := 0; i < len(kv); i += 2 {
@@ -64,6 +64,8 @@ func TestReportOptions(t *testing.T) {
 		{"defaults", export.Config{Links: export.LinksAuto, Rate: export.RateAuto}, Options{Concurrency: 4}, archive.Options{}, base},
 		{"file types, rate, dry run, force", export.Config{Links: export.LinksSpread, Rate: 2.5, FileTypes: []string{"Hd", "Aux"}}, Options{Concurrency: 4, DryRun: true, Force: true}, archive.Options{},
 			with("links", "spread", "rate", export.FormatRate(2.5), "fileTypes", "Hd,Aux", "dryRun", "true", "force", "true")},
+		{"evidence", export.Config{Links: export.LinksAuto, Rate: export.RateAuto}, Options{Concurrency: 4, Evidence: true}, archive.Options{},
+			with("evidence", "true")},
 		{"retention in days, legal hold, encryption, delete", export.Config{Links: export.LinksAuto, Rate: export.RateAuto}, Options{Concurrency: 4, DeleteAfter: true},
 			archive.Options{LockMode: "COMPLIANCE", RetainDays: 30, LegalHold: true, SSE: "aws:kms", StorageClass: "GLACIER_IR"},
 			with("objectLockMode", "COMPLIANCE", "retention", "30 days", "legalHold", "true", "sse", "aws:kms", "storageClass", "GLACIER_IR", "deleteAfterArchive", "true")},

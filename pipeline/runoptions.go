@@ -20,6 +20,7 @@ func ReportOptions(keyTemplate string, c export.Config, job Options, a archive.O
 		"rate":        export.FormatRate(c.Rate),
 		"dryRun":      strconv.FormatBool(job.DryRun),
 		"force":       strconv.FormatBool(job.Force),
+		"evidence":    strconv.FormatBool(job.Evidence),
 	}
 	if len(c.FileTypes) > 0 {
 		o["fileTypes"] = strings.Join(c.FileTypes, ",")

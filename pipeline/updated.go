@@ -342,7 +342,7 @@ func priorRows(base report.Row, rec export.Recording, p *priorFiles, states []*f
 	for i := range rows {
 		r := &rows[i]
 		switch {
-		case r.ObjectKey == "":
+		case r.ObjectKey == "", r.IsEvidence(): // links never list evidence objects
 		case superseded[r.ObjectKey] != "":
 			r.ErrorMessage = "kept: the platform now serves other bytes for this file; those are archived at " + superseded[r.ObjectKey]
 		case !partial && !p.used[r.ObjectKey] && !listed[r.FileType+"/"+r.FileName]:

@@ -151,6 +151,9 @@ func (w *reportWriter) add(r Row, conf int64) error {
 	if !w.sanitized {
 		r = sanitizeRow(r)
 	}
+	if r.IsEvidence() {
+		return w.addEvidence(r, conf)
+	}
 	if !w.started || conf != w.cur.key {
 		if err := w.endConference(); err != nil {
 			return err
@@ -188,14 +191,35 @@ func (w *reportWriter) add(r Row, conf int64) error {
 		s.BytesArchived += r.Bytes
 	}
 	s.EstimatedBytes += r.EstimatedBytes
-	if err := w.extra.add(&r); err != nil {
+	return w.writeRow(&r)
+}
+
+// addEvidence writes an evidence row (see FileTypeEvidence): counted in
+// Summary.Evidence and Rows only, never toward its conference's status.
+// Its conference's recording rows come before it.
+func (w *reportWriter) addEvidence(r Row, conf int64) error {
+	if w.started && conf != w.cur.key {
+		if err := w.endConference(); err != nil {
+			return err
+		}
+		w.started = false
+	}
+	w.sum.Rows++
+	w.sum.Evidence.add(&r)
+	return w.writeRow(&r)
+}
+
+// writeRow writes a (sanitised) row to manifest.csv, the workbook and the
+// extra files.
+func (w *reportWriter) writeRow(r *Row) error {
+	if err := w.extra.add(r); err != nil {
 		return err
 	}
 
-	noFile := namesNoFile(&r)
+	noFile := namesNoFile(r)
 	for i := range manifestColumns {
 		c := &manifestColumns[i]
-		if v := c.get(&r); c.isBlank(v, noFile) {
+		if v := c.get(r); c.isBlank(v, noFile) {
 			w.rec[i] = ""
 		} else {
 			w.rec[i] = csvText(v)
@@ -204,7 +228,7 @@ func (w *reportWriter) add(r Row, conf int64) error {
 	if err := w.mcsv.Write(w.rec); err != nil {
 		return fmt.Errorf("%s: %w", ManifestCSV, err)
 	}
-	if err := w.pipe.add(&r, listedInFailures(r.Status)); err != nil {
+	if err := w.pipe.add(r, !r.IsEvidence() && listedInFailures(r.Status)); err != nil {
 		return fmt.Errorf("xlsx: %w", w.pipe.wait())
 	}
 	return nil
@@ -256,6 +280,9 @@ func (w *reportWriter) close() error {
 	s.Verdict = Judge(Findings{Counts: s.Counts, ExitCode: s.ExitCode, Fatal: s.Fatal})
 	if s.MergedFrom == nil {
 		s.MergedFrom = []string{}
+	}
+	if s.Evidence.Gaps == nil {
+		s.Evidence.Gaps = map[string]int{}
 	}
 	if s.Warnings == nil {
 		s.Warnings = []string{}

@@ -86,7 +86,7 @@
 // already-archived: every status that makes the exit code 1 outranks every
 // one that does not). The counts therefore add up to Summary.Conferences.
 // Summary.Files counts rows that name a file (fileType or fileName set; not
-// duplicate-input rows); Summary.BytesArchived sums the Bytes of rows with
+// duplicate-input rows, not evidence rows: see [FileTypeEvidence]); Summary.BytesArchived sums the Bytes of rows with
 // status archived or updated (bytes moved by this run: rows that were
 // already archived by an earlier run are not counted again).
 //
@@ -431,6 +431,8 @@ type Summary struct {
 	Warnings []string `json:"warnings"`
 	// Ledger is the run's custody ledger (see LedgerInfo); nil without one.
 	Ledger *LedgerInfo `json:"ledger,omitempty"`
+	// Evidence counts the evidence rows (see FileTypeEvidence).
+	Evidence EvidenceSummary `json:"evidence"`
 	// PlatformTimes is the zone the platform's times are read in:
 	// PlatformTimesUTC (see timezone.go).
 	PlatformTimes string `json:"platformTimes"`

@@ -235,6 +235,9 @@ func (w *Writer) AddAll(rows ...Row) error {
 	}
 	for i, e := range entries {
 		w.idx.add(e)
+		if rows[i].IsEvidence() {
+			continue // not its conference's status (FileTypeEvidence)
+		}
 		oldID, seen := w.confs.get(e.seq)
 		var old Status
 		if seen {

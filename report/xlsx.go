@@ -315,6 +315,7 @@ func (b *book) summaryFields(s *Summary, fig *figures) []summaryField {
 	if s.EstimatedBytes != 0 {
 		fs = append(fs, summaryField{"estimated bytes (dry run)", s.EstimatedBytes, b.sBytes})
 	}
+	fs = append(fs, evidenceFields(s.Evidence, b.sBytes)...)
 	fs = append(fs,
 		summaryField{"Recordings sheets", b.rec.sheetCount(), 0},
 		summaryField{"Failures sheets", b.fail.sheetCount(), 0},
