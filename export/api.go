@@ -49,6 +49,7 @@ func (c *Client) Details(ctx context.Context, confUUID string) (Recording, error
 	var rec Recording
 	err = c.do(ctx, &request{
 		op:     "details",
+		conf:   id,
 		method: http.MethodGet,
 		path:   pathDetails,
 		query:  url.Values{"confUUID": {id}},
@@ -72,6 +73,7 @@ func (c *Client) Delete(ctx context.Context, confUUID string) error {
 	}
 	return c.do(ctx, &request{
 		op:     "delete",
+		conf:   id,
 		method: http.MethodDelete,
 		path:   pathDelete,
 		query:  url.Values{"confUUIDs": {id}},
@@ -234,6 +236,7 @@ func (c *Client) downloadURLs(ctx context.Context, confUUID string) ([]File, err
 		var resp downloadURLsResponse
 		err := c.do(ctx, &request{
 			op:     "downloadurls",
+			conf:   confUUID,
 			method: http.MethodGet,
 			path:   pathDownloadURLs,
 			query: url.Values{
@@ -405,6 +408,7 @@ func (c *Client) recordInfo(ctx context.Context, confUUID string) ([]File, error
 		var resp recordInfoResponse
 		err := c.do(ctx, &request{
 			op:     "recordinfo",
+			conf:   confUUID,
 			method: http.MethodPost,
 			path:   pathRecordInfo,
 			body:   recordInfoRequest{ConfUUID: confUUID, SegmentOffset: offset, SegmentLimit: segmentPageSize},

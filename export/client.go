@@ -193,6 +193,7 @@ func (c *Client) scrubWithToken(s, tok string) string {
 // request describes one API call.
 type request struct {
 	op     string // limiter key and error op
+	conf   string // the conference the call is about, for Config.Observer
 	method string
 	path   string
 	query  url.Values
@@ -225,7 +226,7 @@ func (c *Client) do(ctx context.Context, r *request, out any) error {
 		if tries > 1 {
 			c.stats.retries.Add(1)
 		}
-		err := c.once(ctx, r, tok.value, out)
+		err := c.once(ctx, r, tok.value, out, tries)
 		c.calls.record(r.op, err)
 		if err == nil {
 			c.limits.succeeded(r.op, time.Now())
@@ -280,8 +281,20 @@ func (c *Client) finish(op string, err error, tries int) error {
 	return &callError{err: err, attempts: tries}
 }
 
-// once makes one HTTP exchange of r and decodes the answer.
-func (c *Client) once(ctx context.Context, r *request, tok string, out any) error {
+// once makes one HTTP exchange of r and decodes the answer; Config.Observer
+// hears how it went.
+func (c *Client) once(ctx context.Context, r *request, tok string, out any, try int) (err error) {
+	status, reqID := 0, ""
+	if obs := c.cfg.Observer; obs != nil {
+		defer func() {
+			call := Call{API: r.op, ConfUUID: r.conf, Try: try, Status: status, RequestID: c.scrub(reqID)}
+			if err != nil {
+				call.Error = c.scrubWithToken(err.Error(), tok)
+			}
+			obs(call)
+		}()
+	}
+
 	actx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
 	defer cancel()
 
@@ -333,9 +346,9 @@ func (c *Client) once(ctx context.Context, r *request, tok string, out any) erro
 		return c.transportErr(ctx, actx, r.op, err, tok)
 	}
 	defer resp.Body.Close()
+	status, reqID = resp.StatusCode, resp.Header.Get("X-Request-Id")
 	c.limits.observe(r.op, resp.Header, sent, time.Now(), resp.StatusCode != http.StatusTooManyRequests)
 	data, rerr := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxBodyBytes+1))
-	reqID := resp.Header.Get("X-Request-Id")
 	if rerr != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()

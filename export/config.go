@@ -147,6 +147,23 @@ type Config struct {
 	// requests: LanguageEnglish (the default) or LanguageChinese (the
 	// platform's own default).
 	Language string
+
+	// Observer, when set, hears every API exchange (every try, the login
+	// included; never a media download): what the custody ledger records.
+	// It is called from the goroutine that made the call, so it must be
+	// safe for concurrent use and quick.
+	Observer func(Call)
+}
+
+// Call is one API exchange as Config.Observer hears it. It holds no
+// secret: no token, no URL, no body.
+type Call struct {
+	API       string // "details", "downloadurls", "recordinfo", "list", "delete", "auth", "history", ...
+	ConfUUID  string // the conference the call is about ("" for list and history pages, auth)
+	Try       int    // 1 for the first try, 2 for the first retry, ...
+	Status    int    // the HTTP status; 0 when no answer came
+	RequestID string // the gateway's X-Request-Id ("" when none)
+	Error     string // why the exchange failed ("" when it did not), redacted
 }
 
 // Languages of Config.Language.

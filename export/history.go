@@ -405,7 +405,7 @@ func evidenceRecords[W, T any](ctx context.Context, c *Client, op, path, confUUI
 func (c *Client) evidence(ctx context.Context, op, path, confUUID string, offset int, out any) (json.RawMessage, error) {
 	var raw json.RawMessage
 	err := c.do(ctx, &request{
-		op: op, method: http.MethodGet, path: path,
+		op: op, conf: confUUID, method: http.MethodGet, path: path,
 		query: url.Values{
 			"confUUID": {confUUID},
 			"offset":   {strconv.Itoa(offset)},
