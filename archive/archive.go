@@ -39,7 +39,10 @@ type Store interface {
 	// Put streams r to key, hashing while streaming; fails with ErrIntegrity (nothing
 	// committed) when byte count != want.Size (if >= 0) or != want.PlatformSize (if >=0)
 	// or sha256 != want.PlatformSHA256 (if set). A read error from r: nothing committed.
-	// A key outside what SanitizeKey produces, or in the reserved area: ErrInvalidKey.
+	// A key outside what SanitizeKey produces, or in the reserved area: ErrInvalidKey
+	// (with want.Reserved, a key outside the reserved area is).
+	// What Put writes is kept like a recording: the store's Object Lock,
+	// legal hold, encryption and storage class.
 	// A store with Capabilities.KeyOwners refuses to replace another
 	// conference's object: ErrKeyTaken, before reading r.
 	Put(ctx context.Context, key string, r io.Reader, want Expect) (Object, error)
@@ -186,6 +189,10 @@ type Expect struct {
 	// conference owns (ErrKeyTaken).
 	Metadata    map[string]string
 	ContentType string
+	// Reserved: the stream is a record of the reserved area (a run's
+	// custody ledger), streamed and kept like a recording (lock, retention,
+	// checks) but at a key inside `_meetarchive/`, which Put then requires.
+	Reserved bool
 }
 
 // Object is a stored object, as the store (for S3: the server) reports it.

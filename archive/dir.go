@@ -269,7 +269,7 @@ func (d *DirStore) existing(key string) (string, fs.FileInfo, error) {
 
 // Put streams r into the file at key; see Store.
 func (d *DirStore) Put(ctx context.Context, key string, r io.Reader, want Expect) (Object, error) {
-	if err := checkPutKey(key); err != nil {
+	if err := checkPutKeyFor(key, want); err != nil {
 		return Object{}, fmt.Errorf("archive: put %s: %w", key, err)
 	}
 	if want.PlatformSHA256 != "" && !validSHA256(want.PlatformSHA256) {

@@ -320,6 +320,15 @@ func checkPutKey(key string) error {
 	return nil
 }
 
+// checkPutKeyFor is Put's key check: checkPutKey, or checkMetaKey for a
+// record of the reserved area (Expect.Reserved).
+func checkPutKeyFor(key string, want Expect) error {
+	if want.Reserved {
+		return checkMetaKey(key)
+	}
+	return checkPutKey(key)
+}
+
 // checkMetaKey is checkKey for PutMeta, GetMeta and Lock: the key must be
 // in the reserved area.
 func checkMetaKey(key string) error {

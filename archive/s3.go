@@ -215,7 +215,7 @@ func (s *S3Store) lockRequested() bool { return s.opts.LockMode != "" || s.opts.
 
 // Put streams r to key; see Store and S3Store.
 func (s *S3Store) Put(ctx context.Context, key string, r io.Reader, want Expect) (Object, error) {
-	if err := checkPutKey(key); err != nil {
+	if err := checkPutKeyFor(key, want); err != nil {
 		return Object{}, fmt.Errorf("archive: put %s: %w", key, err)
 	}
 	if want.PlatformSHA256 != "" && !validSHA256(want.PlatformSHA256) {

@@ -68,6 +68,7 @@ func Run(t *testing.T, open func(t *testing.T) Fixture) {
 		test func(t *testing.T, f Fixture)
 	}{
 		{"put", testPut},
+		{"put a record of the reserved area", testPutReserved},
 		{"failed put commits nothing", testFailedPut},
 		{"key of another conference", testKeyTaken},
 		{"hostile keys", testHostileKeys},
@@ -228,6 +229,51 @@ func testPut(t *testing.T, f Fixture) {
 			t.Errorf("Stat = %d bytes %s, want %d %s", stat.Bytes, stat.SHA256, second.Bytes, second.SHA256)
 		}
 	})
+}
+
+// testPutReserved: with Expect.Reserved, Put streams a record (a custody
+// ledger) into the reserved area, checked like a recording; such a key is
+// refused without it, and a key outside the area with it.
+func testPutReserved(t *testing.T, f Fixture) {
+	ctx := context.Background()
+	st := f.Store
+	const key = archive.SidecarDir + "/ledger/run-1.jsonl"
+	data := []byte("{\"seq\":1}\n{\"seq\":2}\n")
+	want := archive.Expect{Size: int64(len(data)), PlatformSize: archive.Unknown, ContentType: "application/x-ndjson", Reserved: true}
+	obj, err := st.Put(ctx, key, bytes.NewReader(data), want)
+	if err != nil {
+		t.Fatalf("Put(%s, Reserved): %v", key, err)
+	}
+	checkObject(t, "Put", obj, archive.Object{Key: key, URI: st.URI(key), Bytes: int64(len(data)), SHA256: SHA256(data)})
+	if got := readKey(t, st, key); !bytes.Equal(got, data) {
+		t.Errorf("Open(%s) = %q, want %q", key, got, data)
+	}
+	stat, err := st.Stat(ctx, key)
+	if err != nil || stat.Bytes != int64(len(data)) {
+		t.Errorf("Stat = %d bytes, %v; want %d", stat.Bytes, err, len(data))
+	}
+	if got := list(t, f); !slices.Contains(got, f.Area+key) {
+		t.Errorf("storage holds %q, want %q among them", got, f.Area+key)
+	}
+
+	short := want
+	short.Size = int64(len(data)) + 1
+	if _, err := st.Put(ctx, archive.SidecarDir+"/ledger/short.jsonl", bytes.NewReader(data), short); !errors.Is(err, archive.ErrIntegrity) {
+		t.Errorf("Put(Reserved, a stream shorter than its size) = %v, want ErrIntegrity", err)
+	}
+	if _, err := st.Put(ctx, "ledger/run-1.jsonl", bytes.NewReader(data), want); !errors.Is(err, archive.ErrInvalidKey) {
+		t.Errorf("Put(Reserved) outside the reserved area = %v, want ErrInvalidKey", err)
+	}
+	plain := want
+	plain.Reserved = false
+	if _, err := st.Put(ctx, archive.SidecarDir+"/ledger/run-2.jsonl", bytes.NewReader(data), plain); !errors.Is(err, archive.ErrInvalidKey) {
+		t.Errorf("Put without Reserved in the reserved area = %v, want ErrInvalidKey", err)
+	}
+	for _, k := range []string{archive.SidecarDir + "/ledger/short.jsonl", archive.SidecarDir + "/ledger/run-2.jsonl", "ledger/run-1.jsonl"} {
+		if got := list(t, f); slices.Contains(got, f.Area+k) {
+			t.Errorf("a refused Put left %q behind", k)
+		}
+	}
 }
 
 // checkObject compares what Put or Stat reported with want, in the fields
