@@ -38,6 +38,7 @@ type Writer struct {
 	keep    bool   // KeepJournal: Close leaves the journal in place
 	buf     []byte // journal lines being encoded, reused
 	prev    Previous
+	ledger  *LedgerInfo // SetLedger: the summary's ledger
 }
 
 // lineBuf returns the reusable line buffer, empty. The caller holds w.mu.
@@ -335,7 +336,7 @@ func (w *Writer) Close(exitCode int) (sum Summary, err error) {
 
 	journal := filepath.Join(w.dir, Journal)
 	sum, err = writeFromJournal(w.dir, journal, idx, plan, CodeNoResult,
-		Summary{RunInfo: w.info, Finished: finished, ExitCode: exitCode, Fatal: w.fatal})
+		Summary{RunInfo: w.info, Finished: finished, ExitCode: exitCode, Fatal: w.fatal, Ledger: w.ledger})
 	if err != nil {
 		return sum, errors.Join(jerr, fmt.Errorf("report: close: %w", err))
 	}

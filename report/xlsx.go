@@ -333,6 +333,7 @@ func (b *book) summaryFields(s *Summary, fig *figures) []summaryField {
 		}
 	}
 	fs = append(fs, summaryField{"rebuilt from journal", s.Rebuilt, 0})
+	fs = append(fs, ledgerFields(s.Ledger)...)
 	if len(s.MergedFrom) > 0 {
 		fs = append(fs, summaryField{"merged shards", len(s.MergedFrom), 0})
 		for i, d := range s.MergedFrom {

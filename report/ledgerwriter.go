@@ -1,0 +1,39 @@
+package report
+
+// SetLedger gives the summary Close writes its custody ledger (nil: none).
+func (w *Writer) SetLedger(l *LedgerInfo) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.ledger = l
+}
+
+// FinalExitCode is the exit code Close(code) writes: code, or ExitFailures
+// for ExitOK while a planned line has no row. The ledger's run-end line
+// records it before Close.
+func (w *Writer) FinalExitCode(code int) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if code == ExitOK && w.pending > 0 {
+		return ExitFailures
+	}
+	return code
+}
+
+// ledgerFields are the Summary sheet's and summary.html's lines about the
+// run's custody ledger (none without one).
+func ledgerFields(l *LedgerInfo) []summaryField {
+	if l == nil {
+		return nil
+	}
+	fs := []summaryField{
+		{"custody ledger", l.URI, 0},
+		{"ledger head (SHA-256)", l.Head, 0},
+		{"ledger lines", l.Lines, 0},
+	}
+	if l.SignatureURI != "" {
+		fs = append(fs,
+			summaryField{"ledger signature", l.SignatureURI, 0},
+			summaryField{"signing key (SHA-256)", l.KeySHA256, 0})
+	}
+	return fs
+}
