@@ -226,7 +226,7 @@ func (j *Job) commit(ctx context.Context, log *slog.Logger, base report.Row, rec
 		sc.Files = append(sc.Files, archive.SidecarFileFrom(st.file.FileType, st.file.Name, *st.obj))
 	}
 	addEvidence(&sc, evidence) // the evidence objects, after the recordings
-	if err := archive.PutSidecar(ctx, j.Store, sc); err != nil {
+	if err := j.putSidecar(ctx, sc); err != nil {
 		log.Error("sidecar failed", "err", err)
 		return fileRows(base, states, func(r *report.Row, st *fileState) {
 			if ctx.Err() != nil {
@@ -259,7 +259,7 @@ func (j *Job) deleteAfterArchive(ctx context.Context, log *slog.Logger, confUUID
 			return false, err
 		}
 	}
-	if err := j.API.Delete(ctx, confUUID); err != nil {
+	if err := j.deleteRecording(ctx, confUUID); err != nil {
 		log.Error("delete from the platform failed", "err", err)
 		return false, err
 	}

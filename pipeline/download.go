@@ -66,7 +66,7 @@ func (d *download) run(ctx context.Context) error {
 		linkMaxAge = DefaultLinkMaxAge
 	}
 	for attempt := 1; ; {
-		links, err := d.job.API.Links(ctx, d.rec.ConfUUID)
+		links, err := d.links(ctx)
 		if err != nil {
 			if ctx.Err() == nil {
 				d.log.Error("download links failed", "err", err, "attempt", attempt)
@@ -100,6 +100,7 @@ func (d *download) run(ctx context.Context) error {
 			obj, err := d.fetch(ctx, st)
 			if err == nil {
 				st.obj, st.err = &obj, nil
+				d.job.custody().Object(objectEvent(d.rec.ConfUUID, f, obj, false))
 				d.log.Info("stored", "file", f.String(), "bytes", obj.Bytes, "key", obj.Key)
 				continue
 			}
@@ -228,6 +229,7 @@ func (d *download) reuse(ctx context.Context, st *fileState) bool {
 	}
 	obj.SHA256 = sum
 	st.obj, st.err = &obj, nil
+	d.job.custody().Object(objectEvent(d.rec.ConfUUID, st.file, obj, true))
 	d.log.Info("already stored by an earlier run, bytes re-hashed; not downloaded again", "file", st.file.String(), "key", obj.Key)
 	return true
 }
@@ -243,7 +245,7 @@ func (d *download) fetch(ctx context.Context, st *fileState) (archive.Object, er
 		}
 		defer func() { <-t }()
 	}
-	m, err := d.job.API.OpenMediaAt(ctx, f, 0)
+	m, err := d.openMedia(ctx, f, 0)
 	if err != nil {
 		return archive.Object{}, err
 	}

@@ -112,6 +112,8 @@ type Job struct {
 	// Evidence answers the history APIs when Options.Evidence is on; nil:
 	// API, when it has them (*export.Client does).
 	Evidence EvidenceAPI
+	// Custody hears what the custody ledger records (nil: nothing).
+	Custody Custody
 
 	// gone holds, per evidence API, the error of an answer that said this
 	// deployment lacks it (asked once per run).

@@ -112,7 +112,7 @@ func (r *resumingReader) resume(cause error) error {
 	var m *export.Media
 	if err == nil {
 		f.Size = r.total
-		m, err = r.d.job.API.OpenMediaAt(r.ctx, f, r.pos)
+		m, err = r.d.openMedia(r.ctx, f, r.pos)
 	}
 	if err != nil {
 		return fmt.Errorf("resuming at byte %d: %w", r.pos, err)
@@ -143,7 +143,7 @@ func (r *resumingReader) Close() error { return r.m.Body.Close() }
 
 // freshLink asks for new links and returns the file's.
 func (d *download) freshLink(ctx context.Context, st *fileState) (export.File, error) {
-	links, err := d.job.API.Links(ctx, d.rec.ConfUUID)
+	links, err := d.links(ctx)
 	if err != nil {
 		return export.File{}, err
 	}

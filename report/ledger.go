@@ -125,6 +125,10 @@ type LedgerObject struct {
 	LockMode       string    `json:"lockMode,omitempty"`
 	RetainUntil    time.Time `json:"retainUntil,omitzero"`
 	LegalHold      bool      `json:"legalHold,omitempty"`
+	// Reused: an earlier, interrupted run stored it; this run re-hashed
+	// its bytes and committed it with the conference instead of
+	// downloading it again.
+	Reused bool `json:"reused,omitempty"`
 }
 
 // LedgerBreak is the first line at which a ledger fails its check.

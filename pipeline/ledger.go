@@ -1,0 +1,219 @@
+package pipeline
+
+import (
+	"bufio"
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"meetarchive/archive"
+	"meetarchive/export"
+	"meetarchive/report"
+)
+
+// The custody ledger's places: LedgerFile in the report directory, written
+// as the run goes (a killed run leaves what it did), and, when the run
+// ends, LedgerKey and (signed) LedgerSignatureKey in the destination.
+const (
+	LedgerFile = "ledger.jsonl"
+	LedgerDir  = archive.SidecarDir + "/ledger"
+)
+
+// LedgerKey is the key of run runID's ledger in the destination.
+func LedgerKey(runID string) string { return LedgerDir + "/" + runID + ".jsonl" }
+
+// LedgerSignatureKey is the key of its signature (a report.LedgerSignature).
+func LedgerSignatureKey(runID string) string { return LedgerDir + "/" + runID + ".sig.json" }
+
+// maxEarlyCalls bounds the API calls kept before the run-start line
+// (authentication, a date range's list pages); past it they are counted.
+const maxEarlyCalls = 10000
+
+// RunLedger is a run's custody ledger (report.Ledger's hash-chained
+// lines) in the report directory: Start writes the run-start line, the
+// Custody methods and Observe add a line per fact, End writes run-end and
+// stores the ledger (and its signature) in the destination. API calls
+// heard before Start are kept and written right after run-start. It is
+// safe for concurrent use. A line that cannot be written makes every
+// later one fail too; End reports it.
+type RunLedger struct {
+	runID string
+	path  string
+	f     *os.File
+	w     *bufio.Writer
+	l     *report.Ledger
+
+	mu      sync.Mutex
+	started bool
+	early   []report.LedgerAPICall
+	dropped int   // early calls past maxEarlyCalls
+	err     error // the first line not written
+	ended   bool
+}
+
+// CreateRunLedger creates dir/LedgerFile for run runID. A ledger already
+// there (a killed run's) is kept as ledger-<its mtime>.jsonl.
+func CreateRunLedger(dir, runID string) (*RunLedger, error) {
+	path := filepath.Join(dir, LedgerFile)
+	if fi, err := os.Lstat(path); err == nil {
+		old := filepath.Join(dir, "ledger-"+fi.ModTime().UTC().Format("20060102T150405.000000000Z")+".jsonl")
+		if err := os.Rename(path, old); err != nil {
+			return nil, fmt.Errorf("ledger: keep the earlier %s: %w", path, err)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	r := &RunLedger{runID: runID, path: path, f: f}
+	r.w = bufio.NewWriter(f)
+	r.l = report.NewLedger(flushingWriter{r.w})
+	return r, nil
+}
+
+// flushingWriter flushes every line to the file at once: a killed run's
+// ledger holds every line written before the kill.
+type flushingWriter struct{ w *bufio.Writer }
+
+func (f flushingWriter) Write(p []byte) (int, error) {
+	n, err := f.w.Write(p)
+	if err == nil {
+		err = f.w.Flush()
+	}
+	return n, err
+}
+
+// Path is the ledger's file in the report directory.
+func (r *RunLedger) Path() string { return r.path }
+
+// Start writes the run-start line, then the API calls heard before it.
+func (r *RunLedger) Start(s report.LedgerRunStart) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.started {
+		return errors.New("ledger: started twice")
+	}
+	r.started = true
+	s.RunID = r.runID
+	r.append(report.EventRunStart, s)
+	for _, c := range r.early {
+		r.append(report.EventAPICall, c)
+	}
+	if r.dropped > 0 {
+		r.append(report.EventAPICall, report.LedgerAPICall{API: "(more)", Error: fmt.Sprintf("%d more calls before the run started were not recorded", r.dropped)})
+	}
+	r.early = nil
+	return r.err
+}
+
+// append writes one line; the caller holds r.mu.
+func (r *RunLedger) append(typ string, data any) {
+	if r.ended {
+		return
+	}
+	if err := r.l.Append(typ, data); err != nil && r.err == nil {
+		r.err = err
+	}
+}
+
+// add writes one line once the run has started.
+func (r *RunLedger) add(typ string, data any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.append(typ, data)
+}
+
+// Observe records one API exchange: export.Config.Observer.
+func (r *RunLedger) Observe(c export.Call) {
+	ev := report.LedgerAPICall{API: c.API, ConfUUID: c.ConfUUID, Try: c.Try, Status: c.Status, RequestID: c.RequestID, Error: c.Error}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.started {
+		if len(r.early) < maxEarlyCalls {
+			r.early = append(r.early, ev)
+		} else {
+			r.dropped++
+		}
+		return
+	}
+	r.append(report.EventAPICall, ev)
+}
+
+// Link, Object, Commit and Delete: Custody.
+func (r *RunLedger) Link(l report.LedgerLink)     { r.add(report.EventLink, l) }
+func (r *RunLedger) Object(o report.LedgerObject) { r.add(report.EventObject, o) }
+func (r *RunLedger) Commit(c report.LedgerCommit) { r.add(report.EventCommit, c) }
+func (r *RunLedger) Delete(d report.LedgerDelete) { r.add(report.EventDelete, d) }
+
+var _ Custody = (*RunLedger)(nil)
+
+// End writes the run-end line and closes the file. With a store (nil for
+// a dry run: it writes nothing to the destination) it then stores the
+// ledger at LedgerKey, under the store's lock like the recordings, and,
+// with key, its signature at LedgerSignatureKey, and returns where they
+// are for the summary (nil without a store; without the URIs when storing
+// failed, with the error).
+func (r *RunLedger) End(ctx context.Context, e report.LedgerRunEnd, store Store, key ed25519.PrivateKey) (*report.LedgerInfo, error) {
+	r.mu.Lock()
+	if !r.started {
+		r.mu.Unlock()
+		return nil, errors.New("ledger: ended before it started")
+	}
+	e.RunID = r.runID
+	r.append(report.EventRunEnd, e)
+	r.ended = true
+	werr := r.err
+	r.mu.Unlock()
+	if err := r.f.Sync(); err != nil && werr == nil {
+		werr = fmt.Errorf("ledger: %w", err)
+	}
+	if err := r.f.Close(); err != nil && werr == nil {
+		werr = fmt.Errorf("ledger: %w", err)
+	}
+	if werr != nil {
+		return nil, fmt.Errorf("ledger %s: %w", r.path, werr)
+	}
+	if store == nil {
+		return nil, nil
+	}
+	ctx = context.WithoutCancel(ctx) // a signal ended the run: its ledger is stored all the same
+	info := &report.LedgerInfo{Head: r.l.Head(), Lines: r.l.Lines()}
+	f, err := os.Open(r.path)
+	if err != nil {
+		return info, fmt.Errorf("ledger: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return info, fmt.Errorf("ledger: %w", err)
+	}
+	obj, err := store.Put(ctx, LedgerKey(r.runID), f, archive.Expect{
+		Size: fi.Size(), PlatformSize: archive.Unknown, ContentType: "application/x-ndjson", Reserved: true,
+	})
+	if err != nil {
+		return info, fmt.Errorf("ledger: store: %w", err)
+	}
+	info.URI = obj.URI
+	if key == nil {
+		return info, nil
+	}
+	sig := report.SignLedger(key, r.runID, info.Head, info.Lines)
+	data, err := json.MarshalIndent(sig, "", "  ")
+	if err != nil {
+		return info, fmt.Errorf("ledger: signature: %w", err)
+	}
+	sk := LedgerSignatureKey(r.runID)
+	if _, err := store.PutMeta(ctx, sk, append(data, '\n'), archive.Meta{Record: true}); err != nil {
+		return info, fmt.Errorf("ledger: store the signature: %w", err)
+	}
+	info.SignatureURI, info.KeySHA256 = store.URI(sk), sig.KeySHA256
+	return info, nil
+}

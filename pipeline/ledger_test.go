@@ -1,0 +1,262 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"meetarchive/archive"
+	"meetarchive/export"
+	"meetarchive/export/meetingtest"
+	"meetarchive/report"
+)
+
+// ledgerLine is one line of a ledger as a test reads it.
+type ledgerLine struct {
+	Type string          `json:"type"`
+	Data json.RawMessage `json:"data"`
+}
+
+func readLedgerLines(t *testing.T, data []byte) []ledgerLine {
+	t.Helper()
+	var out []ledgerLine
+	for _, l := range bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n")) {
+		var ll ledgerLine
+		if err := json.Unmarshal(l, &ll); err != nil {
+			t.Fatalf("ledger line %q: %v", l, err)
+		}
+		out = append(out, ll)
+	}
+	return out
+}
+
+// ledgerJob is a job on sim and store whose client and pipeline report to
+// a fresh RunLedger in a temporary report directory.
+func ledgerJob(t *testing.T, sim *meetingtest.Server, store Store, runID string, opts Options) (*Job, *RunLedger) {
+	t.Helper()
+	led, err := CreateRunLedger(t.TempDir(), runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := export.NewClient(export.Config{BaseURL: sim.URL, Rate: 500, Links: export.LinksRecordInfo,
+		Credentials: export.Credentials{AppID: testAppID, AppKey: testAppKey},
+		RetryBase:   time.Millisecond, RetryMax: 10 * time.Millisecond, Observer: led.Observe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Retry = export.Backoff{MaxAttempts: 3, Base: time.Millisecond, Max: 10 * time.Millisecond}
+	return &Job{API: client, Store: store, Keys: archive.MustParseKeyTemplate(archive.DefaultKeyTemplate),
+		Log: slog.New(slog.DiscardHandler), Progress: NoProgress{}, Options: opts, Custody: led}, led
+}
+
+// TestLedgerOfAConference: the events of a conference whose first run
+// stored one file of two, and whose second run keeps that file (reused),
+// resumes the other after a broken stream, commits it and deletes it from
+// the platform; the ledger stored in the destination verifies, ends with
+// run-end, and its signature verifies.
+func TestLedgerOfAConference(t *testing.T) {
+	ds := genDataset(1, 2, 64<<10, 71)
+	u := ds.Conferences[0].ConfUUID
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 71, RecordInfo: true, Faults: []meetingtest.Fault{
+		{Endpoint: "media", Kind: "status", Status: 404, ConfUUID: u, Times: 1}}}) // the first file fails for good
+	store, err := archive.NewDirStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+
+	j1, led1 := ledgerJob(t, sim, store, "run-1", Options{})
+	if err := led1.Start(report.LedgerRunStart{Tool: "meetarchive"}); err != nil {
+		t.Fatal(err)
+	}
+	rows, fatal := j1.conference(ctx, Item{ConfUUID: u})
+	if fatal != nil || len(rows) != 2 || rows[0].Status != report.Failed {
+		t.Fatalf("run 1: rows %+v, fatal %v: want two failed rows (one file stored)", rows, fatal)
+	}
+	if _, err := led1.End(ctx, report.LedgerRunEnd{ExitCode: report.ExitFailures}, store, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	// Run 2's download breaks at 10 KiB and resumes with a range request.
+	if err := sim.SetFaults([]meetingtest.Fault{{Endpoint: "media", Kind: "truncate", ConfUUID: u, Times: 1, Offset: 10 << 10}}); err != nil {
+		t.Fatal(err)
+	}
+	_, priv, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j2, led2 := ledgerJob(t, sim, store, "run-2", Options{DeleteAfter: true})
+	if err := led2.Start(report.LedgerRunStart{Tool: "meetarchive"}); err != nil {
+		t.Fatal(err)
+	}
+	rows, fatal = j2.conference(ctx, Item{ConfUUID: u})
+	if fatal != nil || len(rows) != 2 {
+		t.Fatalf("run 2: rows %+v, fatal %v", rows, fatal)
+	}
+	for _, r := range rows {
+		if r.Status != report.Archived || !r.Deleted {
+			t.Fatalf("run 2: %s %s %s deleted=%t: want archived and deleted", r.FileName, r.Status, r.ErrorMessage, r.Deleted)
+		}
+	}
+	info, err := led2.End(ctx, report.LedgerRunEnd{ExitCode: report.ExitOK}, store, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The destination's copy is the report directory's, and verifies.
+	local, err := os.ReadFile(led2.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := store.Open(ctx, LedgerKey("run-2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, _ := io.ReadAll(rc)
+	rc.Close()
+	if !bytes.Equal(stored, local) {
+		t.Errorf("the destination's ledger differs from ledger.jsonl")
+	}
+	check, err := report.VerifyLedger(bytes.NewReader(stored))
+	if err != nil {
+		t.Fatalf("VerifyLedger: %v", err)
+	}
+	if check.RunID != "run-2" || !check.Ended || check.Head != info.Head || check.Lines != info.Lines || info.URI != store.URI(LedgerKey("run-2")) {
+		t.Errorf("check = run %q ended %t head %s lines %d; info = %+v", check.RunID, check.Ended, check.Head, check.Lines, info)
+	}
+	sigData, _, err := store.GetMeta(ctx, LedgerSignatureKey("run-2"), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sig report.LedgerSignature
+	if err := json.Unmarshal(sigData, &sig); err != nil {
+		t.Fatal(err)
+	}
+	if err := sig.Verify(priv.Public().(ed25519.PublicKey), check); err != nil {
+		t.Errorf("signature: %v", err)
+	}
+	if info.SignatureURI != store.URI(LedgerSignatureKey("run-2")) || info.KeySHA256 != report.KeyFingerprint(priv.Public().(ed25519.PublicKey)) {
+		t.Errorf("info = %+v", info)
+	}
+
+	// The events, in order of kind; every object as the store holds it.
+	var kinds []string
+	var reused, fresh int
+	for _, l := range readLedgerLines(t, stored) {
+		k := l.Type
+		switch l.Type {
+		case report.EventAPICall:
+			var c report.LedgerAPICall
+			_ = json.Unmarshal(l.Data, &c)
+			if c.RequestID == "" || c.Status == 0 {
+				t.Errorf("api-call %+v: want a request id and a status", c)
+			}
+			k += " " + c.API
+		case report.EventLink:
+			var ln report.LedgerLink
+			_ = json.Unmarshal(l.Data, &ln)
+			if strings.ContainsAny(ln.URL, "?#") || !strings.HasPrefix(ln.URL, sim.URL) {
+				t.Errorf("link url %q: want scheme, host and path only", ln.URL)
+			}
+			k += " " + ln.Use
+			if ln.Offset > 0 {
+				k += " resumed"
+			}
+		case report.EventObject:
+			var o report.LedgerObject
+			_ = json.Unmarshal(l.Data, &o)
+			st, err := store.Stat(ctx, o.Key)
+			if err != nil || st.Bytes != o.Bytes || o.SHA256 != o.PlatformSHA256 || o.URI != store.URI(o.Key) {
+				t.Errorf("object %+v: store has %+v, %v", o, st, err)
+			}
+			if o.Reused {
+				reused++
+			} else {
+				fresh++
+			}
+		case report.EventDelete:
+			var d report.LedgerDelete
+			_ = json.Unmarshal(l.Data, &d)
+			if !d.Confirmed || d.ConfUUID != u {
+				t.Errorf("delete %+v: want confirmed for %s", d, u)
+			}
+		}
+		kinds = append(kinds, k)
+	}
+	if reused != 1 || fresh != 1 || len(check.Objects) != 2 {
+		t.Errorf("objects: %d reused, %d downloaded, %d in the check; want 1, 1, 2", reused, fresh, len(check.Objects))
+	}
+	for _, want := range []string{"run-start", "api-call auth", "api-call details", "api-call recordinfo", "link issued",
+		"link used", "link used resumed", "object", "commit", "api-call delete", "delete", "run-end"} {
+		if !slices.Contains(kinds, want) {
+			t.Errorf("no %q line in %q", want, kinds)
+		}
+	}
+	order := func(k string) int { return slices.Index(kinds, k) }
+	if !(order("commit") > order("object") && order("api-call delete") > order("commit") && order("delete") > order("api-call delete") &&
+		kinds[0] == "run-start" && kinds[len(kinds)-1] == "run-end") {
+		t.Errorf("lines out of order: %q", kinds)
+	}
+}
+
+// TestRunLedgerWritesAsItGoes: API calls heard before run-start come right
+// after it; every line is in the file as soon as it is added (a killed run
+// leaves them); a dry run's End stores nothing; a new run keeps the
+// ledger an earlier one left in the directory.
+func TestRunLedgerWritesAsItGoes(t *testing.T) {
+	dir := t.TempDir()
+	led, err := CreateRunLedger(dir, "run-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	led.Observe(export.Call{API: "auth", Try: 1, Status: 200, RequestID: "r1"})
+	led.Observe(export.Call{API: "list", Try: 1, Status: 200, RequestID: "r2"})
+	if err := led.Start(report.LedgerRunStart{Tool: "meetarchive"}); err != nil {
+		t.Fatal(err)
+	}
+	led.Link(report.LedgerLink{ConfUUID: "c", Use: report.LinkIssued, URL: "https://m/x"})
+	data, err := os.ReadFile(led.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range readLedgerLines(t, data) {
+		got = append(got, l.Type)
+	}
+	if want := []string{"run-start", "api-call", "api-call", "link"}; !slices.Equal(got, want) {
+		t.Errorf("before End the file holds %q, want %q", got, want)
+	}
+	if _, err := report.VerifyLedger(bytes.NewReader(data)); err == nil || !strings.Contains(err.Error(), "without run-end") {
+		t.Errorf("VerifyLedger(a killed run's ledger) = %v, want: ends without run-end", err)
+	}
+	info, err := led.End(context.Background(), report.LedgerRunEnd{ExitCode: report.ExitOK}, nil, nil)
+	if err != nil || info != nil {
+		t.Errorf("End(no store) = %+v, %v; want nil, nil", info, err)
+	}
+	data, _ = os.ReadFile(led.Path())
+	if c, err := report.VerifyLedger(bytes.NewReader(data)); err != nil || c.Lines != 5 || c.RunID != "run-a" {
+		t.Errorf("VerifyLedger = %+v, %v; want 5 lines of run-a", c, err)
+	}
+
+	if _, err := CreateRunLedger(dir, "run-b"); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	kept := 0
+	for _, e := range entries {
+		if b, _ := os.ReadFile(dir + "/" + e.Name()); e.Name() != LedgerFile && bytes.Equal(b, data) {
+			kept++
+		}
+	}
+	if kept != 1 {
+		t.Errorf("the earlier ledger was not kept beside the new one: %d copies in %v", kept, entries)
+	}
+}
