@@ -79,8 +79,7 @@ type BagInfo struct {
 	SoftwareAgent       string
 	Description         string // Internal-Sender-Description
 	// LedgerHeads are the custody ledger heads of the runs whose objects
-	// the bag holds, one Ledger-Head line each. Nothing fills them yet: the
-	// ledger does not exist yet.
+	// the bag holds, one Ledger-Head line each (report.LedgerInfo.Head).
 	LedgerHeads []string
 }
 

@@ -82,7 +82,8 @@ func NewBagStores(ctx context.Context, opts archive.Options, dest string) (*BagS
 
 // NewBagInfo is what bag-info.txt says of the origin of a bag of the
 // manifest at path: the organization and the software agent given, the
-// run ids of the summary.json beside the manifest.
+// run ids and custody ledger heads of the summary.json beside the
+// manifest.
 func NewBagInfo(manifest, organization, agent string, log *slog.Logger) BagInfo {
 	info := BagInfo{
 		SourceOrganization: organization,
@@ -103,13 +104,31 @@ func NewBagInfo(manifest, organization, agent string, log *slog.Logger) BagInfo 
 			info.ExternalIdentifiers = append(info.ExternalIdentifiers, id)
 		}
 	}
-	info.LedgerHeads = ledgerHeads(sum)
+	info.LedgerHeads = ledgerHeads(sum, log)
 	return info
 }
 
 // ledgerHeads are the custody ledger heads of the bagged runs, for
-// bag-info.txt's Ledger-Head lines. Runs keep no ledger yet: none.
-func ledgerHeads(report.Summary) []string { return nil }
+// bag-info.txt's Ledger-Head lines: the run's, or a merged report's
+// shards' (from their summary.json), each once.
+func ledgerHeads(sum report.Summary, log *slog.Logger) []string {
+	var heads []string
+	add := func(l *report.LedgerInfo) {
+		if l != nil && l.Head != "" && !slices.Contains(heads, l.Head) {
+			heads = append(heads, l.Head)
+		}
+	}
+	add(sum.Ledger)
+	for _, d := range sum.MergedFrom {
+		s, err := report.ReadSummary(filepath.Join(d, report.SummaryJSON))
+		if err != nil {
+			log.Warn("bag: a merged shard's ledger head is not in bag-info.txt: its summary.json is not readable", "shard", d, "err", err)
+			continue
+		}
+		add(s.Ledger)
+	}
+	return heads
+}
 
 // ReadUUIDs reads a list of conference UUIDs as run reads --input: a
 // conference UUID a line (a header, blank lines and other columns
