@@ -1,0 +1,95 @@
+package main
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"flag"
+	"io/fs"
+	"os"
+	"os/user"
+	"runtime/debug"
+
+	"meetarchive/report"
+)
+
+// ledgerFlags are run's custody ledger flags. The key's path is not a
+// secret; the key is, and is read only by signKey.
+type ledgerFlags struct {
+	SignKey  string
+	Operator string
+}
+
+func (l *ledgerFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&l.SignKey, "sign-key", "", "sign the run's custody ledger with this Ed25519 private key (PEM, PKCS #8: openssl genpkey -algorithm ed25519); the signature is stored beside the ledger in DEST/_meetarchive/ledger/")
+	fs.StringVar(&l.Operator, "operator", "", "who runs the job, as the custody ledger and the summary record it (default: $USER)")
+}
+
+// maxKeyFile bounds what --sign-key reads: a PEM Ed25519 key is 119 bytes.
+const maxKeyFile = 64 << 10
+
+// signKey reads --sign-key: nil without one. Its errors are usage errors
+// that name the file and never quote a byte of it.
+func (l ledgerFlags) signKey() (ed25519.PrivateKey, error) {
+	if l.SignKey == "" {
+		return nil, nil
+	}
+	fi, err := os.Stat(l.SignKey)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, usagef("run: --sign-key %s: no such file", l.SignKey)
+	case err != nil:
+		return nil, usagef("run: --sign-key %s: %v", l.SignKey, errors.Unwrap(err))
+	case !fi.Mode().IsRegular():
+		return nil, usagef("run: --sign-key %s: not a regular file", l.SignKey)
+	case fi.Size() > maxKeyFile:
+		return nil, usagef("run: --sign-key %s: %d bytes: not an Ed25519 key", l.SignKey, fi.Size())
+	}
+	pem, err := os.ReadFile(l.SignKey)
+	if err != nil {
+		return nil, usagef("run: --sign-key %s: %v", l.SignKey, errors.Unwrap(err))
+	}
+	key, err := report.ParsePrivateKey(pem)
+	if err != nil {
+		return nil, usagef("run: --sign-key %s: %v", l.SignKey, err)
+	}
+	return key, nil
+}
+
+// operator is who runs the job: --operator, else $USER, else the
+// account's name.
+func (l ledgerFlags) operator(getenv func(string) string) string {
+	if l.Operator != "" {
+		return l.Operator
+	}
+	if u := getenv("USER"); u != "" {
+		return u
+	}
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return ""
+}
+
+// buildCommit is the VCS revision the binary was built from ("" unknown).
+func buildCommit() string {
+	if commit != "" {
+		return commit
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				return s.Value
+			}
+		}
+	}
+	return ""
+}
+
+// ledgerStart is the run-start line of a run described by info.
+func ledgerStart(info report.RunInfo) report.LedgerRunStart {
+	host, _ := os.Hostname()
+	return report.LedgerRunStart{
+		RunID: info.RunID, Tool: "meetarchive", Version: version, Commit: buildCommit(), Operator: info.Operator, Host: host,
+		Dest: info.Dest, Input: info.Input, InputSHA256: info.InputSHA256, DateRange: info.DateRange, Shard: info.Shard, Options: info.Options,
+	}
+}
