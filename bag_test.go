@@ -606,8 +606,11 @@ func TestBagOfDemoArchive(t *testing.T) {
 	if got := info["Bag-Software-Agent"]; len(got) != 1 || !strings.HasPrefix(got[0], "meetarchive ") {
 		t.Errorf("bag-info Bag-Software-Agent: %q", got)
 	}
-	if _, ok := info["Ledger-Head"]; ok {
-		t.Errorf("bag-info has a Ledger-Head, and runs keep no ledger yet: %q", info["Ledger-Head"])
+	if sum.Ledger == nil {
+		t.Fatal("the demo's summary.json names no custody ledger")
+	}
+	if got := info["Ledger-Head"]; len(got) != 1 || got[0] != sum.Ledger.Head {
+		t.Errorf("bag-info Ledger-Head: %q, want the run's ledger head %q", got, sum.Ledger.Head)
 	}
 	all := bagConfs(rows, func(map[string]string) bool { return true })
 	checkPayload(t, out, rows, all)

@@ -49,6 +49,7 @@ type runFlags struct {
 	SinceLast        sinceLastFlags
 	Evidence         bool
 	Updated          updatedFlags
+	Ledger           ledgerFlags
 }
 
 // sinceLastFlags are the flags of an incremental run (--since-last).
@@ -117,6 +118,7 @@ func (f *runFlags) register(c *command) {
 	fs.DurationVar(&f.SinceLast.Overlap, "since-last-overlap", f.SinceLast.Overlap, "with --since-last: start the window this long before the last window's end, for recordings listed late")
 	fs.DurationVar(&f.SinceLast.Settle, "settle", f.SinceLast.Settle, "with --since-last: end the window this long before now")
 	fs.DurationVar(&f.SinceLast.MaxPendingAge, "max-pending-age", f.SinceLast.MaxPendingAge, "with --since-last: a conference still pending (or unavailable, or without files) this long after it was first seen is reported failed (pending-expired) and no longer carried over")
+	f.Ledger.register(fs)
 	f.Log = addLogFlags(c)
 }
 
@@ -165,6 +167,7 @@ type runPlan struct {
 	options  map[string]string   // the options the report shows
 	since    *pipeline.SinceLast // --since-last, else nil
 	timeZone string              // --time-zone, for the report
+	ledger   ledgerPlan
 }
 
 // validate checks everything flags, environment and paths alone can tell,
@@ -263,6 +266,9 @@ func (f *runFlags) validate(getenv func(string) string) (*runPlan, error) {
 			return nil, err
 		}
 		p.options["sinceLast"] = fmt.Sprintf("overlap %s, settle %s, max pending age %s", f.SinceLast.Overlap, f.SinceLast.Settle, f.SinceLast.MaxPendingAge)
+	}
+	if p.ledger, err = f.Ledger.plan(getenv); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
@@ -416,6 +422,7 @@ func (n *notifyFlags) check(cmd string) error {
 func archiveRun(ctx context.Context, p *runPlan, e env, onDone func(report.Summary)) error {
 	scr := console.NewScreen(e.stderr, p.quiet)
 	log := p.log.logger(scr.Or(e.stderr))
+	p.ledger.run = pipeline.NewRunLedger(p.out)
 	res, err := pipeline.Run(ctx, p.config(e), p.hooks(scr, log, e, onDone))
 	p.runID = res.RunID
 	if res.Finished {
@@ -434,6 +441,7 @@ func (p *runPlan) config(e env) pipeline.RunConfig {
 		Job: p.job, Options: p.options, SinceLast: p.since, Version: version, APIBase: p.client.BaseURL, TimeZone: p.timeZone,
 		SetGC:   e.getenv("GOGC") == "", // GOGC in the environment wins
 		Signals: e.signals, Grace: p.grace, Open: p.open,
+		Ledger: p.ledger.run, SignKey: p.ledger.key, Operator: p.ledger.operator, Commit: buildCommit(),
 	}
 }
 
@@ -466,6 +474,7 @@ func (p *runPlan) hooks(scr *console.Screen, log *slog.Logger, e env, onDone fun
 func (p *runPlan) open(ctx context.Context, log *slog.Logger) (*export.Client, archive.Store, error) {
 	cfg := p.client
 	cfg.Logger = log
+	cfg.Observer = p.ledger.observer()
 	client, err := export.NewClient(cfg)
 	if err != nil {
 		return nil, nil, usagef("run: %v", err)

@@ -9,6 +9,8 @@ import (
 	"os/user"
 	"runtime/debug"
 
+	"meetarchive/export"
+	"meetarchive/pipeline"
 	"meetarchive/report"
 )
 
@@ -85,11 +87,28 @@ func buildCommit() string {
 	return ""
 }
 
-// ledgerStart is the run-start line of a run described by info.
-func ledgerStart(info report.RunInfo) report.LedgerRunStart {
-	host, _ := os.Hostname()
-	return report.LedgerRunStart{
-		RunID: info.RunID, Tool: "meetarchive", Version: version, Commit: buildCommit(), Operator: info.Operator, Host: host,
-		Dest: info.Dest, Input: info.Input, InputSHA256: info.InputSHA256, DateRange: info.DateRange, Shard: info.Shard, Options: info.Options,
+// ledgerPlan is a run's custody ledger: the signing key, the operator,
+// and, once archiveRun starts, the ledger (pipeline.RunConfig.Ledger).
+type ledgerPlan struct {
+	key      ed25519.PrivateKey
+	operator string
+	run      *pipeline.RunLedger
+}
+
+// plan reads the ledger flags: a bad --sign-key is a usage error.
+func (l ledgerFlags) plan(getenv func(string) string) (ledgerPlan, error) {
+	key, err := l.signKey()
+	if err != nil {
+		return ledgerPlan{}, err
 	}
+	return ledgerPlan{key: key, operator: l.operator(getenv)}, nil
+}
+
+// observer is the API client's Config.Observer: every call goes to the
+// ledger (nil without one).
+func (l ledgerPlan) observer() func(export.Call) {
+	if l.run == nil {
+		return nil
+	}
+	return l.run.Observe
 }

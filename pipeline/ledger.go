@@ -14,6 +14,7 @@ import (
 
 	"meetarchive/archive"
 	"meetarchive/export"
+	"meetarchive/redact"
 	"meetarchive/report"
 )
 
@@ -55,28 +56,35 @@ type RunLedger struct {
 	dropped int   // early calls past maxEarlyCalls
 	err     error // the first line not written
 	ended   bool
+	objects int   // object lines
+	bytes   int64 // their bytes
 }
 
-// CreateRunLedger creates dir/LedgerFile for run runID. A ledger already
-// there (a killed run's) is kept as ledger-<its mtime>.jsonl.
-func CreateRunLedger(dir, runID string) (*RunLedger, error) {
-	path := filepath.Join(dir, LedgerFile)
-	if fi, err := os.Lstat(path); err == nil {
-		old := filepath.Join(dir, "ledger-"+fi.ModTime().UTC().Format("20060102T150405.000000000Z")+".jsonl")
-		if err := os.Rename(path, old); err != nil {
-			return nil, fmt.Errorf("ledger: keep the earlier %s: %w", path, err)
+// NewRunLedger is a run's ledger, to be written to dir/LedgerFile from
+// Start on; nothing is created before (a run that ends before its report
+// starts keeps no ledger).
+func NewRunLedger(dir string) *RunLedger {
+	return &RunLedger{path: filepath.Join(dir, LedgerFile)}
+}
+
+// create creates the file; a ledger already there (a killed run's) is
+// kept as ledger-<its modification time>.jsonl.
+func (r *RunLedger) create() error {
+	if fi, err := os.Lstat(r.path); err == nil {
+		old := filepath.Join(filepath.Dir(r.path), "ledger-"+fi.ModTime().UTC().Format("20060102T150405.000000000Z")+".jsonl")
+		if err := os.Rename(r.path, old); err != nil {
+			return fmt.Errorf("ledger: keep the earlier %s: %w", r.path, err)
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("ledger: %w", err)
+		return fmt.Errorf("ledger: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := os.OpenFile(r.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("ledger: %w", err)
+		return fmt.Errorf("ledger: %w", err)
 	}
-	r := &RunLedger{runID: runID, path: path, f: f}
-	r.w = bufio.NewWriter(f)
+	r.f, r.w = f, bufio.NewWriter(f)
 	r.l = report.NewLedger(flushingWriter{r.w})
-	return r, nil
+	return nil
 }
 
 // flushingWriter flushes every line to the file at once: a killed run's
@@ -94,15 +102,21 @@ func (f flushingWriter) Write(p []byte) (int, error) {
 // Path is the ledger's file in the report directory.
 func (r *RunLedger) Path() string { return r.path }
 
-// Start writes the run-start line, then the API calls heard before it.
+// Start creates the file and writes the run-start line (s.RunID is the
+// run's id from then on), then the API calls heard before it.
 func (r *RunLedger) Start(s report.LedgerRunStart) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.started {
+	switch {
+	case r.started:
 		return errors.New("ledger: started twice")
+	case s.RunID == "":
+		return errors.New("ledger: run-start without a run id")
 	}
-	r.started = true
-	s.RunID = r.runID
+	if err := r.create(); err != nil {
+		return err
+	}
+	r.started, r.runID = true, s.RunID
 	r.append(report.EventRunStart, s)
 	for _, c := range r.early {
 		r.append(report.EventAPICall, c)
@@ -147,15 +161,23 @@ func (r *RunLedger) Observe(c export.Call) {
 	r.append(report.EventAPICall, ev)
 }
 
-// Link, Object, Commit and Delete: Custody.
-func (r *RunLedger) Link(l report.LedgerLink)     { r.add(report.EventLink, l) }
-func (r *RunLedger) Object(o report.LedgerObject) { r.add(report.EventObject, o) }
+// Link, Object, Commit and Delete: Custody. Object also counts the
+// objects and bytes run-end states.
+func (r *RunLedger) Link(l report.LedgerLink) { r.add(report.EventLink, l) }
+func (r *RunLedger) Object(o report.LedgerObject) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.objects++
+	r.bytes += o.Bytes
+	r.append(report.EventObject, o)
+}
 func (r *RunLedger) Commit(c report.LedgerCommit) { r.add(report.EventCommit, c) }
 func (r *RunLedger) Delete(d report.LedgerDelete) { r.add(report.EventDelete, d) }
 
 var _ Custody = (*RunLedger)(nil)
 
-// End writes the run-end line and closes the file. With a store (nil for
+// End writes the run-end line and closes the file (a ledger never
+// started: nothing, nil). With a store (nil for
 // a dry run: it writes nothing to the destination) it then stores the
 // ledger at LedgerKey, under the store's lock like the recordings, and,
 // with key, its signature at LedgerSignatureKey, and returns where they
@@ -163,11 +185,11 @@ var _ Custody = (*RunLedger)(nil)
 // failed, with the error).
 func (r *RunLedger) End(ctx context.Context, e report.LedgerRunEnd, store Store, key ed25519.PrivateKey) (*report.LedgerInfo, error) {
 	r.mu.Lock()
-	if !r.started {
+	if !r.started || r.ended {
 		r.mu.Unlock()
-		return nil, errors.New("ledger: ended before it started")
+		return nil, nil // never started (nothing written), or ended already
 	}
-	e.RunID = r.runID
+	e.RunID, e.Objects, e.Bytes = r.runID, r.objects, r.bytes
 	r.append(report.EventRunEnd, e)
 	r.ended = true
 	werr := r.err
@@ -216,4 +238,54 @@ func (r *RunLedger) End(ctx context.Context, e report.LedgerRunEnd, store Store,
 	}
 	info.SignatureURI, info.KeySHA256 = store.URI(sk), sig.KeySHA256
 	return info, nil
+}
+
+// custody is the run's Custody (nil without a ledger).
+func (c RunConfig) custody() Custody {
+	if c.Ledger == nil {
+		return nil
+	}
+	return c.Ledger
+}
+
+// startLedger writes the run-start line once the report has started.
+func (r *run) startLedger(info report.RunInfo) error {
+	if r.cfg.Ledger == nil {
+		return nil
+	}
+	host, _ := os.Hostname()
+	return r.cfg.Ledger.Start(report.LedgerRunStart{
+		RunID: info.RunID, Tool: "meetarchive", Version: info.Version, Commit: r.cfg.Commit, Operator: info.Operator, Host: host,
+		Dest: info.Dest, Input: info.Input, InputSHA256: info.InputSHA256, DateRange: info.DateRange, Shard: info.Shard, Options: info.Options,
+	})
+}
+
+// endLedger writes the run-end line with the exit code the process will
+// return (what finishReport makes of the same outcome: the report's code,
+// or fatal when the journal was not written), stores the ledger in the
+// destination (not for a dry run) with its signature, and gives the
+// report its head. A ledger that cannot be stored is logged; the summary
+// then shows its head without a destination URI.
+func (r *run) endLedger(w *report.Writer, res Result) {
+	if r.cfg.Ledger == nil {
+		return
+	}
+	counts := w.Counts()
+	code := w.FinalExitCode(report.ExitCode(counts, res.Interrupted, res.Fatal != nil))
+	if res.WriteErr != nil {
+		code = report.ExitFatal
+	}
+	end := report.LedgerRunEnd{ExitCode: code, ExitStatus: report.ExitCodeName(code), Interrupted: res.Interrupted, Counts: counts}
+	if res.Fatal != nil {
+		end.Fatal = redact.String(res.Fatal.Error())
+	}
+	store := r.store
+	if r.cfg.Job.DryRun {
+		store = nil // a dry run writes nothing to the destination
+	}
+	info, err := r.cfg.Ledger.End(context.Background(), end, store, r.cfg.SignKey)
+	if err != nil {
+		r.log.Error("custody ledger not stored in the destination; its copy in --out stands", "err", err, "ledger", r.cfg.Ledger.Path())
+	}
+	w.SetLedger(info)
 }

@@ -30,8 +30,8 @@ func TestS3LedgerUnderObjectLock(t *testing.T) {
 	defer store.Close()
 	ds := genDataset(2, 2, 32<<10, 73)
 	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 73, RecordInfo: true})
-	j, led := ledgerJob(t, sim, store, "run-s3", Options{Concurrency: 2})
-	if err := led.Start(report.LedgerRunStart{Tool: "meetarchive"}); err != nil {
+	j, led := ledgerJob(t, sim, store, Options{Concurrency: 2})
+	if err := led.Start(report.LedgerRunStart{RunID: "run-s3", Tool: "meetarchive"}); err != nil {
 		t.Fatal(err)
 	}
 	got := &rowsOf{}

@@ -40,12 +40,9 @@ func readLedgerLines(t *testing.T, data []byte) []ledgerLine {
 
 // ledgerJob is a job on sim and store whose client and pipeline report to
 // a fresh RunLedger in a temporary report directory.
-func ledgerJob(t *testing.T, sim *meetingtest.Server, store Store, runID string, opts Options) (*Job, *RunLedger) {
+func ledgerJob(t *testing.T, sim *meetingtest.Server, store Store, opts Options) (*Job, *RunLedger) {
 	t.Helper()
-	led, err := CreateRunLedger(t.TempDir(), runID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	led := NewRunLedger(t.TempDir())
 	client, err := export.NewClient(export.Config{BaseURL: sim.URL, Rate: 500, Links: export.LinksRecordInfo,
 		Credentials: export.Credentials{AppID: testAppID, AppKey: testAppKey},
 		RetryBase:   time.Millisecond, RetryMax: 10 * time.Millisecond, Observer: led.Observe})
@@ -73,8 +70,8 @@ func TestLedgerOfAConference(t *testing.T) {
 	}
 	ctx := context.Background()
 
-	j1, led1 := ledgerJob(t, sim, store, "run-1", Options{})
-	if err := led1.Start(report.LedgerRunStart{Tool: "meetarchive"}); err != nil {
+	j1, led1 := ledgerJob(t, sim, store, Options{})
+	if err := led1.Start(report.LedgerRunStart{RunID: "run-1", Tool: "meetarchive"}); err != nil {
 		t.Fatal(err)
 	}
 	rows, fatal := j1.conference(ctx, Item{ConfUUID: u})
@@ -93,8 +90,8 @@ func TestLedgerOfAConference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	j2, led2 := ledgerJob(t, sim, store, "run-2", Options{DeleteAfter: true})
-	if err := led2.Start(report.LedgerRunStart{Tool: "meetarchive"}); err != nil {
+	j2, led2 := ledgerJob(t, sim, store, Options{DeleteAfter: true})
+	if err := led2.Start(report.LedgerRunStart{RunID: "run-2", Tool: "meetarchive"}); err != nil {
 		t.Fatal(err)
 	}
 	rows, fatal = j2.conference(ctx, Item{ConfUUID: u})
@@ -213,13 +210,16 @@ func TestLedgerOfAConference(t *testing.T) {
 // ledger an earlier one left in the directory.
 func TestRunLedgerWritesAsItGoes(t *testing.T) {
 	dir := t.TempDir()
-	led, err := CreateRunLedger(dir, "run-a")
-	if err != nil {
-		t.Fatal(err)
+	led := NewRunLedger(dir)
+	if info, err := NewRunLedger(dir).End(context.Background(), report.LedgerRunEnd{}, nil, nil); info != nil || err != nil {
+		t.Errorf("End before Start = %+v, %v; want nil, nil", info, err)
+	}
+	if _, err := os.Stat(led.Path()); !os.IsNotExist(err) {
+		t.Errorf("a ledger not started left a file: %v", err)
 	}
 	led.Observe(export.Call{API: "auth", Try: 1, Status: 200, RequestID: "r1"})
 	led.Observe(export.Call{API: "list", Try: 1, Status: 200, RequestID: "r2"})
-	if err := led.Start(report.LedgerRunStart{Tool: "meetarchive"}); err != nil {
+	if err := led.Start(report.LedgerRunStart{RunID: "run-a", Tool: "meetarchive"}); err != nil {
 		t.Fatal(err)
 	}
 	led.Link(report.LedgerLink{ConfUUID: "c", Use: report.LinkIssued, URL: "https://m/x"})
@@ -246,7 +246,7 @@ func TestRunLedgerWritesAsItGoes(t *testing.T) {
 		t.Errorf("VerifyLedger = %+v, %v; want 5 lines of run-a", c, err)
 	}
 
-	if _, err := CreateRunLedger(dir, "run-b"); err != nil {
+	if err := NewRunLedger(dir).Start(report.LedgerRunStart{RunID: "run-b"}); err != nil {
 		t.Fatal(err)
 	}
 	entries, _ := os.ReadDir(dir)

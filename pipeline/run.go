@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -47,6 +48,15 @@ type RunConfig struct {
 	// any download: the front end builds the pieces, the run says when. It
 	// runs once --out is locked, under the first signal's context.
 	Open func(ctx context.Context, log *slog.Logger) (*export.Client, archive.Store, error)
+
+	// Ledger is the run's custody ledger (NewRunLedger on Out; nil keeps
+	// none): Open gives its Observe to the API client (export.Config.Observer),
+	// the run writes the rest. SignKey signs it when the run ends; Operator
+	// and Commit are in its run-start line (Operator also in the report).
+	Ledger   *RunLedger
+	SignKey  ed25519.PrivateKey
+	Operator string
+	Commit   string
 }
 
 // RunHooks are how a run shows itself: its logger, and the front end's
@@ -127,6 +137,7 @@ type run struct {
 	log     *slog.Logger
 	started time.Time
 	res     RunResult
+	store   archive.Store // once opened: where the ledger is stored at the end
 }
 
 func (r *run) job(ctx context.Context) error {
@@ -156,6 +167,7 @@ func (r *run) job(ctx context.Context) error {
 		return err
 	}
 	defer store.Close()
+	r.store = store
 	inc, err := r.startSinceLast(stop, store)
 	if err != nil {
 		if stop.Err() != nil {
@@ -225,7 +237,7 @@ func (r *run) pool(stop, work context.Context, in poolInput) (Result, RunProgres
 		r.log.Error("fatal", "err", in.fatal)
 		res = Result{Fatal: in.fatal, WriteErr: errors.Join(in.w.SetFatal(in.fatal.Error()), Abandon(in.items.Items(), in.fatal, in.w))}
 	} else {
-		job := &Job{API: in.client, Store: in.store, Keys: r.cfg.Keys, Options: r.cfg.Job, Log: r.hooks.Events, Progress: prog, Known: in.known}
+		job := &Job{API: in.client, Store: in.store, Keys: r.cfg.Keys, Options: r.cfg.Job, Log: r.hooks.Events, Progress: prog, Known: in.known, Custody: r.cfg.custody()}
 		var rows RowWriter = in.w
 		if in.inc != nil {
 			rows = in.inc.Rows(in.w) // notes outcomes for the next state
@@ -326,6 +338,7 @@ func (r *run) stoppedEarly() error {
 // exit code).
 func (r *run) finishReport(w *report.Writer, res Result) (report.Summary, error) {
 	r.res.Finished = true
+	r.endLedger(w, res)
 	code := report.ExitCode(w.Counts(), res.Interrupted, res.Fatal != nil)
 	sum, err := w.Close(code)
 	r.res.Summary = sum

@@ -103,7 +103,7 @@ func (r *run) startReport(ctx context.Context, items *Source) (*report.Writer, i
 	c := r.cfg
 	info := report.RunInfo{
 		RunID: newRunID(r.started), Version: c.Version, Started: r.started,
-		Input: c.Input, Dest: c.Dest, Options: c.Options, Shard: c.Shard.String(), TimeZone: c.TimeZone,
+		Input: c.Input, Dest: c.Dest, Options: c.Options, Shard: c.Shard.String(), TimeZone: c.TimeZone, Operator: c.Operator,
 	}
 	if c.List != nil {
 		info.DateRange = c.List.From.Format("2006-01-02") + ".." + c.List.To.Format("2006-01-02")
@@ -124,6 +124,9 @@ func (r *run) startReport(ctx context.Context, items *Source) (*report.Writer, i
 		return nil, 0, Usagef("run: --out %s: %v", c.Out, err)
 	}
 	r.res.RunID = info.RunID
+	if err := r.startLedger(info); err != nil {
+		return nil, 0, &FatalError{Err: fmt.Errorf("writing the custody ledger: %w", err)}
+	}
 	total := 0
 	if err := w.Plan(planOf(items, &total)); err != nil {
 		return nil, 0, &FatalError{Err: fmt.Errorf("writing the report journal: %w", err)}
