@@ -18,19 +18,11 @@ import (
 	"meetarchive/report"
 )
 
-// The custody ledger's places: LedgerFile in the report directory, written
-// as the run goes (a killed run leaves what it did), and, when the run
-// ends, LedgerKey and (signed) LedgerSignatureKey in the destination.
-const (
-	LedgerFile = "ledger.jsonl"
-	LedgerDir  = archive.SidecarDir + "/ledger"
-)
-
-// LedgerKey is the key of run runID's ledger in the destination.
-func LedgerKey(runID string) string { return LedgerDir + "/" + runID + ".jsonl" }
-
-// LedgerSignatureKey is the key of its signature (a report.LedgerSignature).
-func LedgerSignatureKey(runID string) string { return LedgerDir + "/" + runID + ".sig.json" }
+// LedgerFile is the custody ledger's file in the report directory,
+// written as the run goes (a killed run leaves what it did); when the run
+// ends it is stored at LedgerKey, and signed at LedgerSignatureKey, in the
+// destination (ledgerkeys.go).
+const LedgerFile = "ledger.jsonl"
 
 // maxEarlyCalls bounds the API calls kept before the run-start line
 // (authentication, a date range's list pages); past it they are counted.
