@@ -21,9 +21,11 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -422,4 +424,47 @@ func TestLedgerDryRun(t *testing.T) {
 	}
 	noKeyInTree(t, dir, forms)
 	noKeyIn(t, "stderr", []byte(res.stderr), forms)
+}
+
+// TestLedgerOfAnInterruptedRun: a run stopped by a signal stores its
+// ledger all the same, complete, its run-end line with the exit code the
+// process returns (130) and the objects committed before the stop.
+func TestLedgerOfAnInterruptedRun(t *testing.T) {
+	ds := genDataset(3, 1, 1<<20, 211)
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 211, MediaRate: 1 << 20}) // about 1 s a file
+	dir := t.TempDir()
+	out, dest := filepath.Join(dir, "out"), filepath.Join(dir, "arch")
+	cmd, stderr := startBin(t, simEnv(sim), func() bool { return sim.Counters().MediaComplete >= 1 },
+		"run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", dest, "--out", out, "--concurrency", "1", "--grace", "1m")
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != report.ExitInterrupted {
+		t.Fatalf("exit %v, want 130\n%s", err, stderr.String())
+	}
+	sum, err := report.ReadSummary(filepath.Join(out, report.SummaryJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := os.ReadFile(filepath.Join(dest, filepath.FromSlash(pipeline.LedgerKey(sum.RunID))))
+	if err != nil {
+		t.Fatalf("an interrupted run stored no ledger: %v\n%s", err, stderr.String())
+	}
+	check, err := report.VerifyLedger(bytes.NewReader(stored))
+	if err != nil {
+		t.Fatalf("VerifyLedger: %v", err)
+	}
+	lines := parseLedger(t, stored)
+	var end report.LedgerRunEnd
+	_ = json.Unmarshal(lines[len(lines)-1].Data, &end)
+	archived := sum.Counts[report.Archived]
+	if end.ExitCode != report.ExitInterrupted || !end.Interrupted || sum.ExitCode != report.ExitInterrupted {
+		t.Errorf("run-end %+v, summary exit %d: want 130, interrupted", end, sum.ExitCode)
+	}
+	if archived == 0 || len(check.Objects) != archived || end.Objects != archived {
+		t.Errorf("%d archived, %d object lines, run-end says %d objects: want them equal and above 0", archived, len(check.Objects), end.Objects)
+	}
+	if sum.Ledger == nil || sum.Ledger.Head != check.Head {
+		t.Errorf("summary.json ledger %+v, want head %s", sum.Ledger, check.Head)
+	}
 }
