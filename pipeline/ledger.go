@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"meetarchive/archive"
@@ -59,12 +61,11 @@ func NewRunLedger(dir string) *RunLedger {
 	return &RunLedger{path: filepath.Join(dir, LedgerFile)}
 }
 
-// create creates the file; a ledger already there (a killed run's) is
-// kept as ledger-<its modification time>.jsonl.
+// create creates the file; a ledger already there (an earlier run's in
+// the same --out) is kept as ledger-<its run id>.jsonl.
 func (r *RunLedger) create() error {
-	if fi, err := os.Lstat(r.path); err == nil {
-		old := filepath.Join(filepath.Dir(r.path), "ledger-"+fi.ModTime().UTC().Format("20060102T150405.000000000Z")+".jsonl")
-		if err := os.Rename(r.path, old); err != nil {
+	if _, err := os.Lstat(r.path); err == nil {
+		if err := os.Rename(r.path, filepath.Join(filepath.Dir(r.path), "ledger-"+earlierRunID(r.path)+".jsonl")); err != nil {
 			return fmt.Errorf("ledger: keep the earlier %s: %w", r.path, err)
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
@@ -77,6 +78,29 @@ func (r *RunLedger) create() error {
 	r.f, r.w = f, bufio.NewWriter(f)
 	r.l = report.NewLedger(flushingWriter{r.w})
 	return nil
+}
+
+// earlierRunID is the run id of the ledger at path, from its run-start
+// line, as a file name part; else the file's modification time.
+func earlierRunID(path string) string {
+	if f, err := os.Open(path); err == nil {
+		defer f.Close()
+		line, _ := bufio.NewReader(io.LimitReader(f, 1<<20)).ReadBytes('\n')
+		var l struct {
+			Data struct {
+				RunID string `json:"runId"`
+			} `json:"data"`
+		}
+		if json.Unmarshal(line, &l) == nil && l.Data.RunID != "" && archive.SanitizeKey(l.Data.RunID) == l.Data.RunID && !strings.ContainsAny(l.Data.RunID, "/\\") {
+			if _, err := os.Lstat(filepath.Join(filepath.Dir(path), "ledger-"+l.Data.RunID+".jsonl")); errors.Is(err, fs.ErrNotExist) {
+				return l.Data.RunID
+			}
+		}
+	}
+	if fi, err := os.Lstat(path); err == nil {
+		return fi.ModTime().UTC().Format("20060102T150405.000000000Z")
+	}
+	return "earlier"
 }
 
 // flushingWriter flushes every line to the file at once: a killed run's

@@ -251,10 +251,8 @@ func TestRunLedgerWritesAsItGoes(t *testing.T) {
 	}
 	entries, _ := os.ReadDir(dir)
 	kept := 0
-	for _, e := range entries {
-		if b, _ := os.ReadFile(dir + "/" + e.Name()); e.Name() != LedgerFile && bytes.Equal(b, data) {
-			kept++
-		}
+	if b, _ := os.ReadFile(dir + "/ledger-run-a.jsonl"); bytes.Equal(b, data) {
+		kept++
 	}
 	if kept != 1 {
 		t.Errorf("the earlier ledger was not kept beside the new one: %d copies in %v", kept, entries)
