@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"meetarchive/export/meetingtest"
+	"meetarchive/pipeline"
 	"meetarchive/report"
 )
 
@@ -170,11 +171,11 @@ func TestRunReadsAPipedInputOnce(t *testing.T) {
 	}
 }
 
-// assertOnlyReportFiles: dir holds the report files and nothing else (no
-// temporary file, no lock, no journal).
+// assertOnlyReportFiles: dir holds the report files and the custody
+// ledger, and nothing else (no temporary file, no lock, no journal).
 func assertOnlyReportFiles(t *testing.T, dir string) {
 	t.Helper()
-	want := map[string]bool{}
+	want := map[string]bool{pipeline.LedgerFile: true} // the custody ledger, beside the report
 	for _, p := range report.Paths(dir) {
 		want[filepath.Base(p)] = true
 	}
