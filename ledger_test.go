@@ -181,6 +181,7 @@ func TestLedgerWrittenByEveryRun(t *testing.T) {
 				keyPath, priv, forms = writeSignKey(t, dir)
 				if tc.sign == "env" {
 					env["MEETARCHIVE_SIGN_KEY"] = keyPath
+					args = append(args, "--log-level", "debug") // the key is in no log line either
 				} else {
 					args = append(args, "--sign-key", keyPath)
 				}
