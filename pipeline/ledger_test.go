@@ -5,9 +5,11 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -256,5 +258,78 @@ func TestRunLedgerWritesAsItGoes(t *testing.T) {
 	}
 	if kept != 1 {
 		t.Errorf("the earlier ledger was not kept beside the new one: %d copies in %v", kept, entries)
+	}
+}
+
+// TestRunKeepsTheLedgerItIsGiven: Run, called as a second front end would,
+// with RunConfig.Ledger (its Observe given to the client by Open), a
+// signing key and an operator: the ledger of the run is in --out and the
+// destination, starts with the operator, ends with the run's exit code
+// (1: an invalid line), is signed and is the summary's.
+func TestRunKeepsTheLedgerItIsGiven(t *testing.T) {
+	ds := genDataset(2, 1, 8<<10, 79)
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 79})
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.csv")
+	if err := os.WriteFile(in, []byte(ds.Conferences[0].ConfUUID+"\n"+ds.Conferences[1].ConfUUID+"\nnot-a-uuid\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dest, out := t.TempDir(), filepath.Join(dir, "report")
+	_, priv, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	led := NewRunLedger(out)
+	cfg := RunConfig{
+		Input: in, Dest: dest, Out: out, Keys: archive.MustParseKeyTemplate(archive.DefaultKeyTemplate),
+		Job:     Options{Concurrency: 2, Tool: "test", Retry: export.Backoff{Base: time.Millisecond, Max: 10 * time.Millisecond, MaxAttempts: 2}},
+		Version: "test", APIBase: sim.URL, Ledger: led, SignKey: priv, Operator: "front end", Commit: "abc123",
+		Open: func(ctx context.Context, log *slog.Logger) (*export.Client, archive.Store, error) {
+			client, err := export.NewClient(export.Config{BaseURL: sim.URL, Rate: 500, Credentials: export.Credentials{AppID: testAppID, AppKey: testAppKey},
+				Observer: led.Observe})
+			if err != nil {
+				return nil, nil, err
+			}
+			store, err := archive.NewDirStore(dest)
+			return client, store, err
+		},
+	}
+	res, err := Run(context.Background(), cfg, RunHooks{Log: slog.New(slog.DiscardHandler)})
+	if !errors.Is(err, ErrItemsFailed) || !res.Finished {
+		t.Fatalf("Run = %v (finished %t), want ErrItemsFailed", err, res.Finished)
+	}
+	stored, err := os.ReadFile(filepath.Join(dest, filepath.FromSlash(LedgerKey(res.RunID))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check, err := report.VerifyLedger(bytes.NewReader(stored))
+	if err != nil {
+		t.Fatalf("VerifyLedger: %v", err)
+	}
+	lines := readLedgerLines(t, stored)
+	var start report.LedgerRunStart
+	var end report.LedgerRunEnd
+	_ = json.Unmarshal(lines[0].Data, &start)
+	_ = json.Unmarshal(lines[len(lines)-1].Data, &end)
+	if start.Operator != "front end" || start.Commit != "abc123" || start.RunID != res.RunID || start.InputSHA256 == "" {
+		t.Errorf("run-start %+v", start)
+	}
+	if end.ExitCode != report.ExitFailures || res.Summary.ExitCode != end.ExitCode || end.Objects != 2 || len(check.Objects) != 2 {
+		t.Errorf("run-end %+v, summary exit %d, %d object lines; want exit 1 in both, 2 objects", end, res.Summary.ExitCode, len(check.Objects))
+	}
+	l := res.Summary.Ledger
+	if l == nil || l.Head != check.Head || l.KeySHA256 != report.KeyFingerprint(priv.Public().(ed25519.PublicKey)) || res.Summary.Operator != "front end" {
+		t.Fatalf("summary ledger %+v, operator %q", l, res.Summary.Operator)
+	}
+	sigData, err := os.ReadFile(filepath.Join(dest, filepath.FromSlash(LedgerSignatureKey(res.RunID))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sig report.LedgerSignature
+	if err := json.Unmarshal(sigData, &sig); err != nil {
+		t.Fatal(err)
+	}
+	if err := sig.Verify(priv.Public().(ed25519.PublicKey), check); err != nil {
+		t.Errorf("signature: %v", err)
 	}
 }
