@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -331,5 +332,57 @@ func TestRunKeepsTheLedgerItIsGiven(t *testing.T) {
 	}
 	if err := sig.Verify(priv.Public().(ed25519.PublicKey), check); err != nil {
 		t.Errorf("signature: %v", err)
+	}
+}
+
+// recordingCustody keeps every Custody event, for a test.
+type recordingCustody struct {
+	mu      sync.Mutex
+	objects []report.LedgerObject
+	commits []report.LedgerCommit
+	used    int
+}
+
+func (c *recordingCustody) Link(l report.LedgerLink) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if l.Use == report.LinkUsed {
+		c.used++
+	}
+}
+func (c *recordingCustody) Object(o report.LedgerObject) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.objects = append(c.objects, o)
+}
+func (c *recordingCustody) Commit(m report.LedgerCommit) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.commits = append(c.commits, m)
+}
+func (c *recordingCustody) Delete(report.LedgerDelete) {}
+
+// TestLedgerOfAnUpdate: a conference that gains a file after it was
+// archived (--recheck): the custody events are the new file's download,
+// its object, and the rewritten commit mark listing all three files.
+func TestLedgerOfAnUpdate(t *testing.T) {
+	sim, j, c := updatedSim(t, "downloadurls", Options{Tool: "test"})
+	if err := sim.AddFile(c.ConfUUID, meetingtest.File{FileType: meetingtest.FileTypeHd, Name: "9_9.mp4", Size: 1 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	cust := &recordingCustody{}
+	j.Options.Recheck, j.Custody = "--recheck", cust
+	rows, fatal := j.conference(context.Background(), Item{ConfUUID: c.ConfUUID})
+	if fatal != nil {
+		t.Fatal(fatal)
+	}
+	if got := statusesOf(rows); !slices.Contains(got, "Hd/9_9.mp4="+string(report.Updated)) {
+		t.Fatalf("rows %v: want the new file updated", got)
+	}
+	if cust.used != 1 || len(cust.objects) != 1 || !strings.HasSuffix(cust.objects[0].Key, "9_9.mp4") {
+		t.Errorf("links used %d, objects %+v: want the new file's only", cust.used, cust.objects)
+	}
+	if len(cust.commits) != 1 || cust.commits[0].Files != 3 || cust.commits[0].ConfUUID != c.ConfUUID {
+		t.Errorf("commits %+v: want one, listing three files", cust.commits)
 	}
 }

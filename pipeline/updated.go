@@ -282,7 +282,7 @@ func (j *Job) commitUpdate(ctx context.Context, log *slog.Logger, base report.Ro
 	}
 	sc.Details = redactedDetails(rec)
 	sc.Updates = append(append([]archive.SidecarUpdate(nil), sc.Updates...), up)
-	err := archive.PutSidecar(ctx, j.Store, sc)
+	err := j.putSidecar(ctx, sc) // a commit line in the custody ledger
 	if err == nil {
 		return nil
 	}
