@@ -218,6 +218,7 @@ func (j *Job) putEvidence(ctx context.Context, rec export.Recording, it *evidenc
 		return fmt.Errorf("store evidence %s: %w", it.kind.name, err)
 	}
 	it.obj = &obj
+	j.custody().Object(objectEvent(rec.ConfUUID, export.File{}, obj, false)) // an object line in the custody ledger
 	return nil
 }
 
