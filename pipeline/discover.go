@@ -19,9 +19,14 @@ type Lister interface {
 // order, each conference once. Their details are in the returned map, by
 // normalised confUUID: the run asks for no details again.
 func Discover(ctx context.Context, api Lister, q export.ListQuery) ([]Item, map[string]export.Recording, error) {
+	return discover(func(fn func(export.Recording) error) error { return api.List(ctx, q, fn) })
+}
+
+// discover is Discover over a list call that hands every recording to fn.
+func discover(list func(fn func(export.Recording) error) error) ([]Item, map[string]export.Recording, error) {
 	known := map[string]export.Recording{}
 	var items []Item
-	err := api.List(ctx, q, func(r export.Recording) error {
+	err := list(func(r export.Recording) error {
 		it := Item{Seq: len(items), Line: len(items) + 1}
 		norm, ok := normalize(r.ConfUUID)
 		switch {

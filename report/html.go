@@ -69,6 +69,8 @@ type htmlPage struct {
 	Lists       []htmlList
 	Fields      []htmlField
 	Charts      []htmlChart
+
+	Completeness *htmlCompleteness // the Completeness section; nil: none
 }
 
 const (
@@ -150,11 +152,11 @@ rect.bad { fill: #c0392b; }
 {{end}}</tbody>
 </table>
 </section>
-{{else}}<section id="attention">
+{{else}}{{if or (not .Completeness) .Completeness.Complete}}<section id="attention">
 <h2>Nothing needs attention</h2>
 <p>No conference failed, was not found, was invalid or was cancelled, and none waits on the platform.</p>
 </section>
-{{end}}{{range .Charts}}<section id="{{.ID}}" aria-labelledby="{{.ID}}-h">
+{{end}}{{end}}{{template "completeness" .}}{{range .Charts}}<section id="{{.ID}}" aria-labelledby="{{.ID}}-h">
 <h2 id="{{.ID}}-h">{{.Title}}</h2>
 <svg xmlns="http://www.w3.org/2000/svg" width="760" height="{{.Height}}" viewBox="0 0 760 {{.Height}}" role="img" aria-labelledby="{{.ID}}-title {{.ID}}-desc">
 <title id="{{.ID}}-title">{{.Title}}</title>
@@ -187,7 +189,7 @@ func writeSummaryHTML(w io.Writer, s *Summary, att *attention, fields []summaryF
 		Title: levelLabel(v.Level) + " · meetarchive report " + s.RunID,
 		RunID: s.RunID, Level: v.Level, Label: levelLabel(v.Level), Verdict: v.Text,
 		ExitCode: s.ExitCode, ExitName: ExitCodeName(s.ExitCode), ExitMeaning: ExitMeaning(s.ExitCode),
-		Run: runLine(s),
+		Run: runLine(s), Completeness: completenessHTML(s.Completeness),
 	}
 	if att.actN > 0 {
 		p.Lists = append(p.Lists, htmlList{ID: "attention", Title: "Needs action: " + conferences(att.actN),

@@ -277,7 +277,7 @@ func (w *reportWriter) close() error {
 	}
 	s.ExitStatus = ExitCodeName(s.ExitCode)
 	s.PlatformTimes = PlatformTimesUTC
-	s.Verdict = Judge(Findings{Counts: s.Counts, ExitCode: s.ExitCode, Fatal: s.Fatal})
+	s.Verdict = Judge(Findings{Counts: s.Counts, ExitCode: s.ExitCode, Fatal: s.Fatal, Completeness: s.Completeness})
 	if s.MergedFrom == nil {
 		s.MergedFrom = []string{}
 	}

@@ -436,6 +436,9 @@ type Summary struct {
 	// PlatformTimes is the zone the platform's times are read in:
 	// PlatformTimesUTC (see timezone.go).
 	PlatformTimes string `json:"platformTimes"`
+	// Completeness is the reconciliation of the run's window (see
+	// Completeness); nil when the run made none.
+	Completeness *Completeness `json:"completeness,omitempty"`
 }
 
 // File names in a report directory.

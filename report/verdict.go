@@ -29,14 +29,17 @@ type Verdict struct {
 	Text  string `json:"text"`
 }
 
-// Findings are what a verdict is judged from. Another kind of finding (a
-// completeness check that reconciles what the platform lists with what
-// the archive holds, say) is one more field here and one more clause in
-// [Judge]: it may raise the level and add to the sentence.
+// Findings are what a verdict is judged from: the conferences' counts, the
+// exit code, a fatal error and, when the run reconciled its window, the
+// Completeness. Another kind of finding is one more field here and one
+// more step in [Judge]: it may raise the level and add to the sentence.
 type Findings struct {
 	Counts   map[Status]int // conferences per status, as Summary.Counts
 	ExitCode int            // the run's exit code (ExitOK ... ExitInterrupted)
 	Fatal    string         // the fatal error's message, "" when none
+	// Completeness is the run's reconciliation (nil: none): see
+	// withCompleteness.
+	Completeness *Completeness
 }
 
 // maxFatalInVerdict bounds the fatal error's message in the sentence (the
@@ -47,108 +50,176 @@ const maxFatalInVerdict = 200
 // not 0 or any conference is counted under a status that makes it 1
 // (Status.Failure); else amber when any conference is pending-transcode or
 // unavailable; else green. The sentence says what happened, with the
-// counts, and what to do.
+// counts, and what to do. A reconciliation adds its sentence (see
+// withCompleteness).
 func Judge(f Findings) Verdict {
-	var total, waiting int
-	var bad, waits, fine []string // "3 failed", ... in display order
-	var rerun, notFound, invalid, pending, unavailable bool
-	for _, st := range countKeys(f.Counts) {
-		n := f.Counts[st]
+	t := tallyCounts(f.Counts)
+	code := f.ExitCode
+	c := f.Completeness
+	if c != nil && !c.Complete() && code == ExitFailures && t.badN == 0 {
+		code = ExitOK // the exit code is the reconciliation's: said by withCompleteness
+	}
+	var v Verdict
+	switch {
+	case code == ExitInterrupted:
+		v = t.interruptedVerdict()
+	case code == ExitFatal:
+		v = t.fatalVerdict(f.Fatal)
+	case t.badN > 0:
+		v = t.failureVerdict()
+	case code != ExitOK:
+		v = Verdict{LevelRed, fmt.Sprintf("Action needed: the run ended with exit code %d (%s) though %s; see the log.",
+			code, ExitCodeName(code), t.done())}
+	case t.waiting > 0:
+		v = t.waitVerdict()
+	default:
+		v = t.fineVerdict(f.Counts[Planned] > 0)
+	}
+	return withCompleteness(v, c, t.total)
+}
+
+// countTally is what Judge reads from the counts: the conferences by kind,
+// with their "3 failed" parts in display order.
+type countTally struct {
+	total, waiting, badN                    int
+	bad, waits, fine                        []string
+	rerun, notFound, invalid, pending, unav bool
+}
+
+func tallyCounts(counts map[Status]int) countTally {
+	var t countTally
+	for _, st := range countKeys(counts) {
+		n := counts[st]
 		if n <= 0 {
 			continue
 		}
-		total += n
+		t.total += n
 		part := fmt.Sprintf("%d %s", n, st)
 		switch {
 		case st.Failure():
-			bad = append(bad, part)
+			t.badN += n
+			t.bad = append(t.bad, part)
 			switch st {
 			case NotFound:
-				notFound = true
+				t.notFound = true
 			case InvalidInput:
-				invalid = true
+				t.invalid = true
 			default:
-				rerun = true
+				t.rerun = true
 			}
 		case st == PendingTranscode:
-			waiting += n
-			waits, pending = append(waits, part), true
+			t.waiting += n
+			t.waits, t.pending = append(t.waits, part), true
 		case st == Unavailable:
-			waiting += n
-			waits, unavailable = append(waits, part), true
+			t.waiting += n
+			t.waits, t.unav = append(t.waits, part), true
 		default:
-			fine = append(fine, part)
+			t.fine = append(t.fine, part)
 		}
 	}
-	badN := 0
-	for st, n := range f.Counts {
-		if n > 0 && st.Failure() {
-			badN += n
-		}
-	}
-	accounted := total - badN - waiting
-	done := fmt.Sprintf("%d of %s archived or accounted for", accounted, conferences(total))
+	return t
+}
 
-	switch {
-	case f.ExitCode == ExitInterrupted:
-		s := "Interrupted by a signal before the end"
-		if total > 0 {
-			s += ": " + done
-			if badN > 0 {
-				s += ", " + strings.Join(bad, ", ")
-			}
+// done is "N of M conferences archived or accounted for".
+func (t countTally) done() string {
+	return fmt.Sprintf("%d of %s archived or accounted for", t.total-t.badN-t.waiting, conferences(t.total))
+}
+
+func (t countTally) interruptedVerdict() Verdict {
+	s := "Interrupted by a signal before the end"
+	if t.total > 0 {
+		s += ": " + t.done()
+		if t.badN > 0 {
+			s += ", " + strings.Join(t.bad, ", ")
 		}
-		return Verdict{LevelRed, s + "; rerun with --input failures.csv to finish."}
-	case f.ExitCode == ExitFatal:
-		msg := strings.Join(strings.Fields(f.Fatal), " ") // one line
-		if msg == "" {
-			msg = "see the log"
-		}
-		if r := []rune(msg); len(r) > maxFatalInVerdict {
-			msg = string(r[:maxFatalInVerdict-1]) + "…"
-		}
-		s := "Stopped by a fatal error (" + msg + ")"
-		if total > 0 {
-			s += ": " + done
-		}
-		return Verdict{LevelRed, s + "; fix the error, then rerun with --input failures.csv."}
-	case badN > 0:
-		s := fmt.Sprintf("Action needed: %d of %s not archived (%s)", badN, conferences(total), strings.Join(bad, ", "))
-		if waiting > 0 {
-			s += fmt.Sprintf(", %d waiting on the platform (%s)", waiting, strings.Join(waits, ", "))
-		}
-		var todo []string
-		if rerun {
-			todo = append(todo, "rerun with --input failures.csv")
-		}
-		if notFound {
-			todo = append(todo, "check the not-found confUUIDs")
-		}
-		if invalid {
-			todo = append(todo, "fix the invalid-input lines of the input")
-		}
-		return Verdict{LevelRed, s + "; " + andList(todo) + "."}
-	case f.ExitCode != ExitOK:
-		return Verdict{LevelRed, fmt.Sprintf("Action needed: the run ended with exit code %d (%s) though %s; see the log.",
-			f.ExitCode, ExitCodeName(f.ExitCode), done)}
-	case waiting > 0:
-		s := fmt.Sprintf("Nothing lost: %s; %d waiting on the platform (%s)", done, waiting, strings.Join(waits, ", "))
-		var todo []string
-		if pending {
-			todo = append(todo, "rerun later with --input failures.csv for those still transcoding")
-		}
-		if unavailable {
-			todo = append(todo, "ask the platform's administrator about the unavailable ones")
-		}
-		return Verdict{LevelAmber, s + ": " + andList(todo) + "."}
-	case total == 0:
+	}
+	return Verdict{LevelRed, s + "; rerun with --input failures.csv to finish."}
+}
+
+func (t countTally) fatalVerdict(message string) Verdict {
+	msg := strings.Join(strings.Fields(message), " ") // one line
+	if msg == "" {
+		msg = "see the log"
+	}
+	if r := []rune(msg); len(r) > maxFatalInVerdict {
+		msg = string(r[:maxFatalInVerdict-1]) + "…"
+	}
+	s := "Stopped by a fatal error (" + msg + ")"
+	if t.total > 0 {
+		s += ": " + t.done()
+	}
+	return Verdict{LevelRed, s + "; fix the error, then rerun with --input failures.csv."}
+}
+
+func (t countTally) failureVerdict() Verdict {
+	s := fmt.Sprintf("Action needed: %d of %s not archived (%s)", t.badN, conferences(t.total), strings.Join(t.bad, ", "))
+	if t.waiting > 0 {
+		s += fmt.Sprintf(", %d waiting on the platform (%s)", t.waiting, strings.Join(t.waits, ", "))
+	}
+	var todo []string
+	if t.rerun {
+		todo = append(todo, "rerun with --input failures.csv")
+	}
+	if t.notFound {
+		todo = append(todo, "check the not-found confUUIDs")
+	}
+	if t.invalid {
+		todo = append(todo, "fix the invalid-input lines of the input")
+	}
+	return Verdict{LevelRed, s + "; " + andList(todo) + "."}
+}
+
+func (t countTally) waitVerdict() Verdict {
+	s := fmt.Sprintf("Nothing lost: %s; %d waiting on the platform (%s)", t.done(), t.waiting, strings.Join(t.waits, ", "))
+	var todo []string
+	if t.pending {
+		todo = append(todo, "rerun later with --input failures.csv for those still transcoding")
+	}
+	if t.unav {
+		todo = append(todo, "ask the platform's administrator about the unavailable ones")
+	}
+	return Verdict{LevelAmber, s + ": " + andList(todo) + "."}
+}
+
+func (t countTally) fineVerdict(dryRun bool) Verdict {
+	if t.total == 0 {
 		return Verdict{LevelGreen, "No conferences to archive; nothing to do."}
 	}
-	s := done + " (" + strings.Join(fine, ", ") + ")"
-	if f.Counts[Planned] > 0 {
+	s := t.done() + " (" + strings.Join(t.fine, ", ") + ")"
+	if dryRun {
 		return Verdict{LevelGreen, "Dry run: " + s + "; nothing was written."}
 	}
 	return Verdict{LevelGreen, s + "; nothing to do."}
+}
+
+// withCompleteness adds a reconciliation's sentence to a verdict (c nil:
+// v as is). A window with a recording not accounted for is red, its
+// sentence first ("Action needed: 2 of 9 recordings ... are not archived
+// or accounted for: <confUUID> <fate> (<hint>); ..."), then the run's.
+// A complete one adds its sentence ("9 of 9 recordings the platform
+// reports for this window are archived or accounted for.") after the
+// run's; a finding that loses nothing but weakens the check (a history
+// not read, a count exceeded) makes a green verdict amber. A run with no
+// conference (the reconcile command) has the reconciliation's sentence
+// alone.
+func withCompleteness(v Verdict, c *Completeness, total int) Verdict {
+	if c == nil {
+		return v
+	}
+	switch {
+	case !c.Complete() && total == 0 && v.Level != LevelRed:
+		return Verdict{LevelRed, "Action needed: " + c.Sentence}
+	case !c.Complete():
+		return Verdict{LevelRed, "Action needed: " + c.Sentence + " " + v.Text}
+	}
+	level := v.Level
+	if level == LevelGreen && len(c.warnings()) > 0 {
+		level = LevelAmber
+	}
+	if total == 0 && v.Level != LevelRed {
+		return Verdict{level, c.Sentence}
+	}
+	return Verdict{level, v.Text + " " + c.Sentence}
 }
 
 // andList joins "a", "b", "c" as "a, b and c".

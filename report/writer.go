@@ -39,6 +39,8 @@ type Writer struct {
 	buf     []byte // journal lines being encoded, reused
 	prev    Previous
 	ledger  *LedgerInfo // SetLedger: the summary's ledger
+
+	completeness *Completeness // SetCompleteness; nil: none
 }
 
 // lineBuf returns the reusable line buffer, empty. The caller holds w.mu.
@@ -314,7 +316,7 @@ func (w *Writer) Close(exitCode int) (sum Summary, err error) {
 			err = errors.Join(err, uerr)
 		}
 	}()
-	if exitCode == ExitOK && w.pending > 0 {
+	if exitCode == ExitOK && (w.pending > 0 || (w.completeness != nil && !w.completeness.Complete())) {
 		exitCode = ExitFailures
 	}
 	finished := w.now().UTC()
@@ -336,7 +338,7 @@ func (w *Writer) Close(exitCode int) (sum Summary, err error) {
 
 	journal := filepath.Join(w.dir, Journal)
 	sum, err = writeFromJournal(w.dir, journal, idx, plan, CodeNoResult,
-		Summary{RunInfo: w.info, Finished: finished, ExitCode: exitCode, Fatal: w.fatal, Ledger: w.ledger})
+		Summary{RunInfo: w.info, Finished: finished, ExitCode: exitCode, Fatal: w.fatal, Ledger: w.ledger, Completeness: w.completeness})
 	if err != nil {
 		return sum, errors.Join(jerr, fmt.Errorf("report: close: %w", err))
 	}

@@ -216,6 +216,9 @@ func (b *book) finish(sum *Summary, fig *figures, w io.Writer) error {
 	if err := b.summarySheet(sum, fig); err != nil {
 		return err
 	}
+	if err := b.completenessSheet(sum.Completeness); err != nil {
+		return err
+	}
 	if err := b.setProps(sum); err != nil {
 		return err
 	}
