@@ -139,7 +139,7 @@ func TestReconcile(t *testing.T) {
 				"10": report.FateHistoryOnly, "11": report.FateNotListed, "13": report.FateNotListed,
 				"15": report.FateFailed,
 			},
-			wantUnaccounted: 5, // 6, 7, 9, 10, 15
+			wantUnaccounted: 5,  // 6, 7, 9, 10, 15
 			wantReported:    11, // 1..9 listed, 10 and 11 in history
 		},
 		{
