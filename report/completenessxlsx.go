@@ -67,7 +67,13 @@ func (b *book) completenessSheet(c *Completeness) error {
 	if err := f.SetPanes(sh, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
 		return err
 	}
-	return b.completenessFields(c)
+	n, err := b.completenessFields(c)
+	if err != nil {
+		return err
+	}
+	// The used range, declared exactly (excelize leaves "A1" on a new sheet).
+	corner, _ := excelize.CoordinatesToCellName(completenessFieldCol+1, max(len(c.Lines), n)+1)
+	return f.SetSheetDimension(sh, "A1:"+corner)
 }
 
 // completenessLine writes one conference in row.
@@ -100,8 +106,9 @@ func (b *book) completenessLine(row int, l CompletenessLine) error {
 	return nil
 }
 
-// completenessFields writes the field/value block beside the table.
-func (b *book) completenessFields(c *Completeness) error {
+// completenessFields writes the field/value block beside the table and
+// returns how many fields it holds (rows below its header).
+func (b *book) completenessFields(c *Completeness) (int, error) {
 	f, sh := b.f, SheetCompleteness
 	type kv struct {
 		k string
@@ -136,25 +143,25 @@ func (b *book) completenessFields(c *Completeness) error {
 	kc, _ := excelize.ColumnNumberToName(completenessFieldCol)
 	vc, _ := excelize.ColumnNumberToName(completenessFieldCol + 1)
 	if err := f.SetCellValue(sh, kc+"1", "field"); err != nil {
-		return err
+		return 0, err
 	}
 	if err := f.SetCellValue(sh, vc+"1", "value"); err != nil {
-		return err
+		return 0, err
 	}
 	if err := f.SetCellStyle(sh, kc+"1", vc+"1", b.sHeader); err != nil {
-		return err
+		return 0, err
 	}
 	for i, fl := range fields {
 		row := i + 2
 		if err := f.SetCellValue(sh, fmt.Sprintf("%s%d", kc, row), fl.k); err != nil {
-			return err
+			return 0, err
 		}
 		if s, ok := fl.v.(string); ok && s == "" {
 			continue
 		}
 		if err := f.SetCellValue(sh, fmt.Sprintf("%s%d", vc, row), fl.v); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	return nil
+	return len(fields), nil
 }
