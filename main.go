@@ -95,6 +95,7 @@ usage:
   meetarchive verify   --manifest DIR/manifest.csv [--dest DEST]
   meetarchive verify   --ledger RUNID|all|FILE [--dest DEST] [--public-key FILE]
   meetarchive merge    --out DIR DIR1 DIR2 ...
+  meetarchive reconcile --from 2024-01-01 --to 2024-12-31 --dest DEST --out DIR
   meetarchive bag      --manifest DIR/manifest.csv --out BAGDIR [--uuids FILE] [--from D] [--to D] [--dest DEST]
   meetarchive report   --from-journal DIR
   meetarchive keygen   --private-key FILE --public-key FILE
@@ -135,6 +136,10 @@ func dispatch(ctx context.Context, args []string, e env) error {
 		ctx, stop := signal.NotifyContext(ctx, stopSignals...)
 		defer stop()
 		return cmdVerify(ctx, rest, e)
+	case "reconcile":
+		ctx, stop := signal.NotifyContext(ctx, stopSignals...)
+		defer stop()
+		return cmdReconcile(ctx, rest, e)
 	case "bag":
 		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 		defer stop()

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"meetarchive/archive"
+	"meetarchive/export"
+	"meetarchive/pipeline"
+	"meetarchive/report"
+)
+
+// reconcileFlags are the flags of `meetarchive reconcile`.
+type reconcileFlags struct {
+	From, To  dateFlag
+	AllUsers  bool
+	Search    string
+	Dest, Out string
+	API       apiFlags
+	S3        s3Flags
+	Log       *logFlags
+}
+
+func (f *reconcileFlags) register(c *command) {
+	fs := c.fs
+	fs.Var(&f.From, "from", "first day of the window (YYYY-MM-DD, UTC) or RFC 3339 time")
+	fs.Var(&f.To, "to", "last day of the window, inclusive (YYYY-MM-DD, UTC) or RFC 3339 time")
+	fs.BoolVar(&f.AllUsers, "all-users", false, "every user's recordings and meetings (administrator)")
+	fs.StringVar(&f.Search, "search", "", "only recordings (and meetings) that match this text")
+	fs.StringVar(&f.Dest, "dest", "", "destination to reconcile: s3://bucket/prefix or a local directory (read only)")
+	fs.StringVar(&f.Out, "out", "", "directory for the report (manifest.xlsx with its Completeness sheet, summary.json, summary.html, ...); not inside --dest, nor around it")
+	f.API.register(c, false)
+	f.S3.register(c, false)
+	f.Log = addLogFlags(c)
+}
+
+// reconcilePlan is a validated reconcile.
+type reconcilePlan struct {
+	window  export.ListQuery
+	dest    string
+	out     string
+	client  export.Config
+	archive archive.Options
+}
+
+func (f *reconcileFlags) validate(getenv func(string) string) (*reconcilePlan, error) {
+	switch {
+	case f.From.t.IsZero() || f.To.t.IsZero():
+		return nil, usagef("reconcile: --from and --to are required")
+	case f.To.t.Before(f.From.t):
+		return nil, usagef("reconcile: --to %s is before --from %s", f.To.String(), f.From.String())
+	case f.Dest == "":
+		return nil, usagef("reconcile: --dest is required")
+	case archive.CheckDest(f.Dest) != nil:
+		return nil, usagef("reconcile: --dest: %v", archive.CheckDest(f.Dest))
+	case f.Out == "":
+		return nil, usagef("reconcile: --out is required")
+	}
+	if err := checkOutDir(f.Out); err != nil {
+		return nil, usagef("reconcile: --out %s: %v", f.Out, err)
+	}
+	if err := checkApart(f.Out, f.Dest); err != nil {
+		return nil, usagef("reconcile: %v", err)
+	}
+	client, err := f.API.clientConfig("reconcile", getenv)
+	if err != nil {
+		return nil, err
+	}
+	if err := client.Validate(); err != nil {
+		return nil, usagef("reconcile: %v", err)
+	}
+	arch, err := f.S3.options("reconcile")
+	if err != nil {
+		return nil, err
+	}
+	arch.ReadOnly = true // reconcile writes nothing to the destination
+	return &reconcilePlan{
+		window: export.ListQuery{From: f.From.t, To: pipeline.EndOfDay(f.To.t), AllUsers: f.AllUsers, Search: f.Search},
+		dest:   f.Dest, out: f.Out, client: client, archive: arch,
+	}, nil
+}
+
+// cmdReconcile reconciles a window: the recording list, the meeting
+// history and the destination's commit marks, one line per conference with
+// its fate, in a report of its own. It calls no download API (no
+// downloadurls, record info, media or delete). Exit 0 when every
+// recording the platform reports for the window is archived or accounted
+// for, 1 when one is not, 2 usage, 3 fatal (the report says why).
+func cmdReconcile(ctx context.Context, args []string, e env) error {
+	c := newCommand("reconcile", "--from DATE --to DATE --dest DEST --out DIR [flags]",
+		"Reconcile a window of dates: the platform's recording list and meeting history against the destination's commit marks. "+
+			"Downloads nothing; writes the report with its Completeness sheet and section; exits 1 if a recording the platform reports is not archived or accounted for.", e.stderr)
+	f := &reconcileFlags{API: defaultAPIFlags(), S3: defaultS3Flags()}
+	f.register(c)
+	if err := c.parse(args, e.getenv); err != nil {
+		return err
+	}
+	e.useLog(f.Log)
+	if c.fs.NArg() > 0 {
+		return usagef("reconcile: unexpected argument %q", c.fs.Arg(0))
+	}
+	p, err := f.validate(e.getenv)
+	if err != nil {
+		return err
+	}
+	return p.run(ctx, f.Log.logger(e.stderr), e)
+}
+
+// run does the reconciliation and writes its report.
+func (p *reconcilePlan) run(ctx context.Context, log *slog.Logger, e env) error {
+	started := time.Now().UTC()
+	unlock, err := report.LockDir(p.out)
+	if err != nil {
+		return usagef("reconcile: --out %s: %v", p.out, err)
+	}
+	defer unlock()
+	cfg := p.client
+	cfg.Logger = log
+	client, err := export.NewClient(cfg)
+	if err != nil {
+		return usagef("reconcile: %v", err)
+	}
+	opts := p.archive
+	opts.Logger = sdkLogger{log}
+	store, err := archive.Open(ctx, p.dest, opts)
+	if err != nil {
+		return usagef("reconcile: --dest %s: %v", p.dest, err)
+	}
+	defer store.Close()
+	w, err := report.NewWriter(p.out, report.RunInfo{
+		RunID: newRunID(started), Version: version, Started: started, Dest: p.dest,
+		DateRange: p.window.From.Format("2006-01-02") + ".." + p.window.To.Format("2006-01-02"),
+		Options:   map[string]string{"command": "reconcile", "allUsers": strconv.FormatBool(p.window.AllUsers), "search": p.window.Search},
+	})
+	if err != nil {
+		return usagef("reconcile: --out %s: %v", p.out, err)
+	}
+	comp, err := p.reconcile(ctx, client, store)
+	if err != nil {
+		code := report.ExitFatal
+		if ctx.Err() != nil {
+			code = report.ExitInterrupted
+		} else {
+			log.Error("fatal", "err", err)
+			err = errors.Join(err, w.SetFatal(err.Error()))
+		}
+		if _, cerr := w.Close(code); cerr != nil {
+			return &fatalError{err: errors.Join(err, fmt.Errorf("writing the report: %w", cerr))}
+		}
+		p.printPaths(e)
+		if code == report.ExitInterrupted {
+			return errInterrupted
+		}
+		return &fatalError{err: err}
+	}
+	w.SetCompleteness(comp)
+	sum, err := w.Close(report.ExitOK)
+	if err != nil {
+		return &fatalError{err: fmt.Errorf("writing the report: %w", err)}
+	}
+	args := []any{"window", comp.Window, "reported", comp.Reported, "accounted", comp.Accounted, "unaccounted", comp.UnaccountedCount()}
+	for _, s := range comp.Sources {
+		args = append(args, s.Name+" calls", s.Calls)
+	}
+	log.Info("reconciled", append(args, "verdict", sum.Verdict.Text)...)
+	p.printPaths(e)
+	if sum.ExitCode == report.ExitFailures {
+		return failedf("reconcile: %d recordings of the window not accounted for; see the Completeness sheet of %s", comp.UnaccountedCount(), report.ManifestXLSX)
+	}
+	return nil
+}
+
+// reconcile authenticates and reconciles the window.
+func (p *reconcilePlan) reconcile(ctx context.Context, client *export.Client, store archive.Store) (*report.Completeness, error) {
+	if err := client.Authenticate(ctx); err != nil {
+		return nil, apiFailure(p.client.BaseURL, err)
+	}
+	return pipeline.Reconcile(ctx, client, store, pipeline.Reconciliation{Window: &p.window})
+}
+
+// printPaths prints the report's files on stdout.
+func (p *reconcilePlan) printPaths(e env) {
+	for _, path := range report.Paths(p.out) {
+		fmt.Fprintln(e.stdout, termText(path))
+	}
+}

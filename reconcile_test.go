@@ -1,0 +1,332 @@
+package main
+
+// End-to-end tests of the completeness reconciliation on the built binary:
+// `meetarchive reconcile` and the runs that reconcile their window, against
+// the simulator with the faults a reconciliation must find (a recording
+// the list leaves out, a count that disagrees with the pages, a conference
+// deleted after it was archived, meetings without recordings).
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"meetarchive/export/meetingtest"
+	"meetarchive/report"
+)
+
+// reconcileDataset is five conferences on 2024-05-01 (47 minutes apart
+// from 08:00) and two meetings without a recording.
+func reconcileDataset(seed int64) meetingtest.Dataset {
+	return meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 5, FilesPerConference: 1, FileSize: 8 << 10, Meetings: 2,
+		Seed: seed, Start: time.Date(2024, 5, 1, 8, 0, 0, 0, time.UTC)})
+}
+
+// readCompleteness reads summary.json's completeness.
+func readCompleteness(t *testing.T, out string) *report.Completeness {
+	t.Helper()
+	s, err := report.ReadSummary(filepath.Join(out, report.SummaryJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Completeness == nil {
+		t.Fatalf("summary.json of %s has no completeness", out)
+	}
+	return s.Completeness
+}
+
+// completenessLines reads the Completeness sheet's lines back: confUUID ->
+// fate.
+func completenessLines(t *testing.T, out string) map[string]report.Fate {
+	t.Helper()
+	f, err := excelize.OpenFile(filepath.Join(out, report.ManifestXLSX))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows(report.SheetCompleteness)
+	if err != nil {
+		t.Fatalf("%s: %v", report.SheetCompleteness, err)
+	}
+	cols := report.CompletenessColumns()
+	if len(rows) == 0 || !slices.Equal(rows[0][:len(cols)], cols) {
+		t.Fatalf("Completeness header %q, want %q", rows, cols)
+	}
+	out2 := map[string]report.Fate{}
+	for _, r := range rows[1:] {
+		if len(r) > 3 && r[0] != "" {
+			out2[r[0]] = report.Fate(r[3])
+		}
+	}
+	return out2
+}
+
+// unaccountedOf is the unaccounted lines as confUUID -> fate.
+func unaccountedOf(c *report.Completeness) map[string]report.Fate {
+	out := map[string]report.Fate{}
+	for _, l := range c.Unaccounted {
+		out[l.ConfUUID] = l.Fate
+	}
+	return out
+}
+
+func findingCodes(c *report.Completeness) []string {
+	var out []string
+	for _, f := range c.Findings {
+		out = append(out, f.Code)
+	}
+	return out
+}
+
+// downloadCalls counts the calls of the APIs reconcile must never make.
+func downloadCalls(sim *meetingtest.Server) int64 {
+	c := sim.Counters()
+	var n int64
+	for _, ep := range []string{"details", "downloadurls", "recordinfo", "media", "delete"} {
+		n += c.Requests[ep]
+	}
+	return n
+}
+
+// TestReconcileCommand: against the simulator with each fault, `meetarchive
+// reconcile` names every injected gap with its reason and nothing else,
+// exits 1 for a gap and 0 for a window that is complete, and calls no
+// download API.
+func TestReconcileCommand(t *testing.T) {
+	type gap struct {
+		fate report.Fate
+		hint string // a part of its hint
+	}
+	tests := []struct {
+		name string
+		// setup configures the simulator; skip are the conferences the
+		// archiving run is not given; after runs between the archiving
+		// run and the reconciliation.
+		setup        func(cfg *meetingtest.Config, ds meetingtest.Dataset)
+		skip         func(ds meetingtest.Dataset) []string
+		after        func(t *testing.T, sim *meetingtest.Server, ds meetingtest.Dataset)
+		wantCode     int
+		wantGaps     func(ds meetingtest.Dataset) map[string]gap
+		wantFindings []string
+		wantFates    func(ds meetingtest.Dataset) map[string]report.Fate // every line
+		wantSentence string                                              // a regexp
+	}{
+		{
+			name:         "a clean window",
+			wantCode:     0,
+			wantSentence: `^5 of 5 recordings the platform reports for this window are archived or accounted for\.$`,
+			wantFates: func(ds meetingtest.Dataset) map[string]report.Fate {
+				m := map[string]report.Fate{}
+				for _, id := range uuids(ds) {
+					m[id] = report.FateArchivedBefore
+				}
+				return m
+			},
+		},
+		{
+			name: "a recording the list leaves out",
+			setup: func(cfg *meetingtest.Config, ds meetingtest.Dataset) {
+				cfg.Faults = append(cfg.Faults, meetingtest.Fault{Endpoint: "list", Kind: meetingtest.FaultOmit, ConfUUID: ds.Conferences[2].ConfUUID})
+			},
+			skip:     func(ds meetingtest.Dataset) []string { return []string{ds.Conferences[2].ConfUUID} },
+			wantCode: 1,
+			wantGaps: func(ds meetingtest.Dataset) map[string]gap {
+				return map[string]gap{ds.Conferences[2].ConfUUID: {report.FateHistoryOnly, "the recording list has no such recording"}}
+			},
+			wantSentence: `^1 of 5 recordings the platform reports for this window is not archived or accounted for: [0-9a-f]{32} history-only \(`,
+		},
+		{
+			name: "a recording listed but never archived",
+			skip: func(ds meetingtest.Dataset) []string { return []string{ds.Conferences[4].ConfUUID} },
+			wantGaps: func(ds meetingtest.Dataset) map[string]gap {
+				return map[string]gap{ds.Conferences[4].ConfUUID: {report.FateNotArchived, "listed by the platform but not archived"}}
+			},
+			wantCode: 1,
+		},
+		{
+			name:         "a list whose count says two more than its pages hold",
+			setup:        func(cfg *meetingtest.Config, _ meetingtest.Dataset) { cfg.ListCountDelta = 2 },
+			wantCode:     1,
+			wantFindings: []string{report.FindingListShort},
+			wantSentence: `^2 of 7 recordings .* the recording list declared 7 recordings but its pages held 5: 2 not seen`,
+		},
+		{
+			name:         "a list whose count says one fewer than its pages hold",
+			setup:        func(cfg *meetingtest.Config, _ meetingtest.Dataset) { cfg.ListCountDelta = -1 },
+			wantCode:     0,
+			wantFindings: []string{report.FindingListOver},
+			wantSentence: `^5 of 5 recordings .* archived or accounted for; but the recording list declared 4 recordings but its pages held 5`,
+		},
+		{
+			name:         "a history whose count says one more than its pages hold",
+			setup:        func(cfg *meetingtest.Config, _ meetingtest.Dataset) { cfg.HistoryCountDelta = 1 },
+			wantCode:     1,
+			wantFindings: []string{report.FindingHistoryShort},
+		},
+		{
+			name: "a conference deleted after it was archived",
+			after: func(t *testing.T, sim *meetingtest.Server, ds meetingtest.Dataset) {
+				if err := sim.DeleteConference(ds.Conferences[1].ConfUUID); err != nil {
+					t.Fatal(err)
+				}
+			},
+			wantCode: 0,
+			wantFates: func(ds meetingtest.Dataset) map[string]report.Fate {
+				m := map[string]report.Fate{}
+				for _, id := range uuids(ds) {
+					m[id] = report.FateArchivedBefore
+				}
+				m[ds.Conferences[1].ConfUUID] = report.FateNotListed
+				return m
+			},
+			// The platform reports four; the fifth is archived and has its line.
+			wantSentence: `^4 of 4 recordings the platform reports for this window are archived or accounted for\.$`,
+		},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ds := reconcileDataset(int64(70 + i))
+			cfg := meetingtest.Config{Dataset: ds, Seed: int64(70 + i), HistoryRetention: -1}
+			if tt.setup != nil {
+				tt.setup(&cfg, ds)
+			}
+			sim := newSim(t, cfg)
+			dir := t.TempDir()
+			dest := filepath.Join(dir, "archive")
+			var skip []string
+			if tt.skip != nil {
+				skip = tt.skip(ds)
+			}
+			var in []string
+			for _, id := range uuids(ds) {
+				if !slices.Contains(skip, id) {
+					in = append(in, id)
+				}
+			}
+			if res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, in...), "--dest", dest, "--out", filepath.Join(dir, "r1")); res.code != 0 {
+				t.Fatalf("archiving run: exit %d\n%s", res.code, res.stderr)
+			}
+			if tt.after != nil {
+				tt.after(t, sim, ds)
+			}
+			before := downloadCalls(sim)
+			out := filepath.Join(dir, "r2")
+			res := runBin(t, simEnv(sim), "reconcile", "--from", "2024-05-01", "--to", "2024-05-01", "--all-users", "--dest", dest, "--out", out)
+			if res.code != tt.wantCode {
+				t.Errorf("reconcile: exit %d, want %d\n%s", res.code, tt.wantCode, res.stderr)
+			}
+			if n := downloadCalls(sim) - before; n != 0 {
+				t.Errorf("reconcile made %d calls of the details, download, media or delete APIs; want none", n)
+			}
+			assertReportFiles(t, out)
+			c := readCompleteness(t, out)
+			var want map[string]gap
+			if tt.wantGaps != nil {
+				want = tt.wantGaps(ds)
+			}
+			got := unaccountedOf(c)
+			if len(got) != len(want) {
+				t.Errorf("unaccounted %v, want %v", got, want)
+			}
+			for _, l := range c.Unaccounted {
+				w, ok := want[l.ConfUUID]
+				switch {
+				case !ok:
+					t.Errorf("%s is unaccounted (%s: %s); it should not be", l.ConfUUID, l.Fate, l.Hint)
+				case l.Fate != w.fate || !strings.Contains(l.Hint, w.hint):
+					t.Errorf("%s: %s (%s), want %s with a hint saying %q", l.ConfUUID, l.Fate, l.Hint, w.fate, w.hint)
+				}
+			}
+			if codes := findingCodes(c); !slices.Equal(codes, tt.wantFindings) {
+				t.Errorf("findings %v, want %v", c.Findings, tt.wantFindings)
+			}
+			lines := completenessLines(t, out)
+			for _, m := range ds.Meetings {
+				if _, ok := lines[m.ConfUUID]; ok {
+					t.Errorf("meeting %s without a recording has a line", m.ConfUUID)
+				}
+			}
+			if tt.wantFates != nil {
+				wantFates := tt.wantFates(ds)
+				if len(lines) != len(wantFates) {
+					t.Errorf("%d lines, want %d: %v", len(lines), len(wantFates), lines)
+				}
+				for id, f := range wantFates {
+					if lines[id] != f {
+						t.Errorf("line of %s: %q, want %q", id, lines[id], f)
+					}
+				}
+			}
+			if tt.wantSentence != "" && !regexp.MustCompile(tt.wantSentence).MatchString(c.Sentence) {
+				t.Errorf("sentence %q does not match %q", c.Sentence, tt.wantSentence)
+			}
+			s := readSummary(t, out)
+			if v := s["verdict"].(map[string]any)["text"].(string); !strings.Contains(v, c.Sentence) {
+				t.Errorf("verdict %q does not say the completeness sentence %q", v, c.Sentence)
+			}
+			hist := c.Sources[1]
+			if hist.Name != report.SourceHistory || hist.Calls < 1 || hist.Error != "" {
+				t.Errorf("history source %+v: want calls counted and no error", hist)
+			}
+		})
+	}
+}
+
+// TestReconcileCommandUsage: reconcile's usage errors exit 2 and write
+// nothing; --help lists every flag with its environment twin and the
+// README documents each.
+func TestReconcileCommandUsage(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"MEETARCHIVE_APP_ID": testAppID, "MEETARCHIVE_APP_KEY": testAppKey}
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"no window", []string{"--dest", filepath.Join(dir, "a"), "--out", filepath.Join(dir, "r")}},
+		{"to before from", []string{"--from", "2024-05-02", "--to", "2024-05-01", "--dest", filepath.Join(dir, "a"), "--out", filepath.Join(dir, "r")}},
+		{"no dest", []string{"--from", "2024-05-01", "--to", "2024-05-01", "--out", filepath.Join(dir, "r")}},
+		{"no out", []string{"--from", "2024-05-01", "--to", "2024-05-01", "--dest", filepath.Join(dir, "a")}},
+		{"out inside dest", []string{"--from", "2024-05-01", "--to", "2024-05-01", "--dest", filepath.Join(dir, "a"), "--out", filepath.Join(dir, "a", "r")}},
+		{"an argument", []string{"--from", "2024-05-01", "--to", "2024-05-01", "--dest", filepath.Join(dir, "a"), "--out", filepath.Join(dir, "r"), "extra"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := runBin(t, env, append([]string{"reconcile"}, tt.args...)...)
+			if res.code != 2 {
+				t.Errorf("exit %d, want 2\n%s", res.code, res.stderr)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "r")); err == nil {
+				t.Error("a usage error wrote a report directory")
+			}
+		})
+	}
+	t.Run("help", func(t *testing.T) {
+		res := runBin(t, nil, "reconcile", "--help")
+		if res.code != 0 || !strings.Contains(res.stderr, "usage: meetarchive reconcile") {
+			t.Fatalf("reconcile --help: exit %d\n%s", res.code, res.stderr)
+		}
+		readme, err := os.ReadFile("README.md")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, m := range regexp.MustCompile(`(?m)^  --([a-z0-9-]+).*\n.*\[\$(MEETARCHIVE_[A-Z0-9_]+)\]$`).FindAllStringSubmatch(res.stderr, -1) {
+			n++
+			if m[2] != envName(m[1]) {
+				t.Errorf("--%s has the environment twin %s, want %s", m[1], m[2], envName(m[1]))
+			}
+			if !strings.Contains(string(readme), "--"+m[1]) {
+				t.Errorf("reconcile --%s is not documented in README.md", m[1])
+			}
+		}
+		if n < 10 {
+			t.Errorf("reconcile --help lists %d flags with their environment twins, want every one\n%s", n, res.stderr)
+		}
+	})
+}
