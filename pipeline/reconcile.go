@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"sync"
@@ -479,4 +480,29 @@ func runFate(l *report.CompletenessLine, hint string) (report.Fate, string) {
 		hint = "see the Failures sheet"
 	}
 	return report.FateFailed, fmt.Sprintf("this run ended %s for it: %s", l.Status, hint)
+}
+
+// AfterRun is the reconciliation a run makes once its conferences are
+// done, before its report is closed: of its window (r.Window, with the
+// list the run fetched in r.Listed: no second paging), or, for an --input
+// run (r.Window nil), of its input against the destination. A
+// reconciliation that fails (the destination cannot be listed) is logged
+// and reported as not complete (Unchecked); one stopped by ctx (a signal)
+// returns nil and ctx's error: the run is interrupted and its report says
+// so without a completeness.
+func AfterRun(ctx context.Context, api ReconcileAPI, store archive.Store, r Reconciliation, log *slog.Logger) (*report.Completeness, error) {
+	c, err := Reconcile(ctx, api, store, r)
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if err != nil {
+		log.Error("reconcile: the window could not be reconciled", "err", err)
+		return Unchecked(r.Window, err), nil
+	}
+	args := []any{"window", c.Window, "conferences", len(c.Lines)}
+	for _, s := range c.Sources {
+		args = append(args, s.Name+" calls", s.Calls)
+	}
+	log.Info("reconciled", args...)
+	return c, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -371,6 +372,46 @@ func TestReconcileErrors(t *testing.T) {
 		_, err = Reconcile(context.Background(), &fakeReconcileAPI{listCount: -1, histCount: -1}, store, Reconciliation{Window: march})
 		if err == nil {
 			t.Error("err = nil, want the destination's")
+		}
+	})
+}
+
+func TestAfterRun(t *testing.T) {
+	store, err := archive.NewDirStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	t.Run("a failed reconciliation is not complete", func(t *testing.T) {
+		c, err := AfterRun(context.Background(), &fakeReconcileAPI{listFailed: errors.New("boom")}, store, Reconciliation{Window: march}, log)
+		if err != nil {
+			t.Fatalf("err = %v, want none", err)
+		}
+		c.Tally()
+		if c.Complete() || len(c.Findings) != 1 || c.Findings[0].Code != report.FindingDestUnread || !strings.Contains(c.Sentence, "boom") {
+			t.Errorf("completeness %+v: want not complete, saying why", c)
+		}
+	})
+	t.Run("a signal", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		c, err := AfterRun(ctx, &fakeReconcileAPI{listCount: -1, histCount: -1}, store, Reconciliation{Window: march}, log)
+		if !errors.Is(err, context.Canceled) || c != nil {
+			t.Errorf("AfterRun = %v, %v; want nil and the context's error", c, err)
+		}
+	})
+	t.Run("an input run", func(t *testing.T) {
+		o := NewOutcomes()
+		o.Note(report.Row{ConfUUID: recID(1), Status: report.Archived})
+		putMark(t, store, 1, "2025-03-02 10:00")
+		api := &fakeReconcileAPI{}
+		c, err := AfterRun(context.Background(), api, store, Reconciliation{Outcomes: o}, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Tally()
+		if !c.Complete() || c.PlatformChecked || c.Window != "" || api.listCalls+api.histCalls != 0 {
+			t.Errorf("completeness %+v (%d platform calls): want complete, no window, the platform not asked", c, api.listCalls+api.histCalls)
 		}
 	})
 }
