@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
-	"time"
 
 	"meetarchive/archive"
+	"meetarchive/console"
 	"meetarchive/export"
 	"meetarchive/pipeline"
 	"meetarchive/report"
@@ -60,10 +58,10 @@ func (f *reconcileFlags) validate(getenv func(string) string) (*reconcilePlan, e
 	case f.Out == "":
 		return nil, usagef("reconcile: --out is required")
 	}
-	if err := checkOutDir(f.Out); err != nil {
+	if err := pipeline.CheckOutDir(f.Out); err != nil {
 		return nil, usagef("reconcile: --out %s: %v", f.Out, err)
 	}
-	if err := checkApart(f.Out, f.Dest); err != nil {
+	if err := pipeline.CheckApart(f.Out, f.Dest); err != nil {
 		return nil, usagef("reconcile: %v", err)
 	}
 	client, err := f.API.clientConfig("reconcile", getenv)
@@ -86,10 +84,10 @@ func (f *reconcileFlags) validate(getenv func(string) string) (*reconcilePlan, e
 
 // cmdReconcile reconciles a window: the recording list, the meeting
 // history and the destination's commit marks, one line per conference with
-// its fate, in a report of its own. It calls no download API (no
-// downloadurls, record info, media or delete). Exit 0 when every
-// recording the platform reports for the window is archived or accounted
-// for, 1 when one is not, 2 usage, 3 fatal (the report says why).
+// its fate, in a report of its own (pipeline.ReconcileWindow). It calls no
+// download API. Exit 0 when every recording the platform reports for the
+// window is archived or accounted for, 1 when one is not, 2 usage, 3
+// fatal (the report says why).
 func cmdReconcile(ctx context.Context, args []string, e env) error {
 	c := newCommand("reconcile", "--from DATE --to DATE --dest DEST --out DIR [flags]",
 		"Reconcile a window of dates: the platform's recording list and meeting history against the destination's commit marks. "+
@@ -107,84 +105,30 @@ func cmdReconcile(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	return p.run(ctx, f.Log.logger(e.stderr), e)
+	sum, err := pipeline.ReconcileWindow(ctx, pipeline.ReconcileConfig{
+		Window: p.window, Dest: p.dest, Out: p.out, Version: version, APIBase: p.client.BaseURL, Open: p.open,
+	}, f.Log.logger(e.stderr))
+	if sum.RunID != "" {
+		for _, path := range report.Paths(p.out) {
+			fmt.Fprintln(e.stdout, console.Text(path))
+		}
+	}
+	return err
 }
 
-// run does the reconciliation and writes its report.
-func (p *reconcilePlan) run(ctx context.Context, log *slog.Logger, e env) error {
-	started := time.Now().UTC()
-	unlock, err := report.LockDir(p.out)
-	if err != nil {
-		return usagef("reconcile: --out %s: %v", p.out, err)
-	}
-	defer unlock()
+// open builds the API client and opens the destination, read only.
+func (p *reconcilePlan) open(ctx context.Context, log *slog.Logger) (*export.Client, archive.Store, error) {
 	cfg := p.client
 	cfg.Logger = log
 	client, err := export.NewClient(cfg)
 	if err != nil {
-		return usagef("reconcile: %v", err)
+		return nil, nil, usagef("reconcile: %v", err)
 	}
 	opts := p.archive
-	opts.Logger = sdkLogger{log}
+	opts.Logger = console.SDKLogger{Log: log}
 	store, err := archive.Open(ctx, p.dest, opts)
 	if err != nil {
-		return usagef("reconcile: --dest %s: %v", p.dest, err)
+		return nil, nil, usagef("reconcile: --dest %s: %v", p.dest, err)
 	}
-	defer store.Close()
-	w, err := report.NewWriter(p.out, report.RunInfo{
-		RunID: newRunID(started), Version: version, Started: started, Dest: p.dest,
-		DateRange: p.window.From.Format("2006-01-02") + ".." + p.window.To.Format("2006-01-02"),
-		Options:   map[string]string{"command": "reconcile", "allUsers": strconv.FormatBool(p.window.AllUsers), "search": p.window.Search},
-	})
-	if err != nil {
-		return usagef("reconcile: --out %s: %v", p.out, err)
-	}
-	comp, err := p.reconcile(ctx, client, store)
-	if err != nil {
-		code := report.ExitFatal
-		if ctx.Err() != nil {
-			code = report.ExitInterrupted
-		} else {
-			log.Error("fatal", "err", err)
-			err = errors.Join(err, w.SetFatal(err.Error()))
-		}
-		if _, cerr := w.Close(code); cerr != nil {
-			return &fatalError{err: errors.Join(err, fmt.Errorf("writing the report: %w", cerr))}
-		}
-		p.printPaths(e)
-		if code == report.ExitInterrupted {
-			return errInterrupted
-		}
-		return &fatalError{err: err}
-	}
-	w.SetCompleteness(comp)
-	sum, err := w.Close(report.ExitOK)
-	if err != nil {
-		return &fatalError{err: fmt.Errorf("writing the report: %w", err)}
-	}
-	args := []any{"window", comp.Window, "reported", comp.Reported, "accounted", comp.Accounted, "unaccounted", comp.UnaccountedCount()}
-	for _, s := range comp.Sources {
-		args = append(args, s.Name+" calls", s.Calls)
-	}
-	log.Info("reconciled", append(args, "verdict", sum.Verdict.Text)...)
-	p.printPaths(e)
-	if sum.ExitCode == report.ExitFailures {
-		return failedf("reconcile: %d recordings of the window not accounted for; see the Completeness sheet of %s", comp.UnaccountedCount(), report.ManifestXLSX)
-	}
-	return nil
-}
-
-// reconcile authenticates and reconciles the window.
-func (p *reconcilePlan) reconcile(ctx context.Context, client *export.Client, store archive.Store) (*report.Completeness, error) {
-	if err := client.Authenticate(ctx); err != nil {
-		return nil, apiFailure(p.client.BaseURL, err)
-	}
-	return pipeline.Reconcile(ctx, client, store, pipeline.Reconciliation{Window: &p.window})
-}
-
-// printPaths prints the report's files on stdout.
-func (p *reconcilePlan) printPaths(e env) {
-	for _, path := range report.Paths(p.out) {
-		fmt.Fprintln(e.stdout, termText(path))
-	}
+	return client, store, nil
 }

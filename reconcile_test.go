@@ -330,3 +330,183 @@ func TestReconcileCommandUsage(t *testing.T) {
 		}
 	})
 }
+
+// runWindowCase is one run that reconciles its window.
+type runWindowCase struct {
+	name     string
+	setup    func(cfg *meetingtest.Config, ds meetingtest.Dataset)
+	wantCode int
+	// wantGaps are the unaccounted conferences and their fates;
+	// wantFindings the findings' codes; wantArchived how many lines are
+	// archived by the run.
+	wantGaps     func(ds meetingtest.Dataset) map[string]report.Fate
+	wantFindings []string
+	wantArchived int
+}
+
+// TestRunFromToReconcilesItsWindow: a run over a date range reconciles its
+// window after archiving, with the list it already fetched (one list
+// paging, one history paging), names every gap with its fate and exits 1
+// for one; a clean window says complete and exits 0.
+func TestRunFromToReconcilesItsWindow(t *testing.T) {
+	tests := []runWindowCase{
+		{name: "a clean window", wantArchived: 5},
+		{
+			name: "a recording the list leaves out",
+			setup: func(cfg *meetingtest.Config, ds meetingtest.Dataset) {
+				cfg.Faults = append(cfg.Faults, meetingtest.Fault{Endpoint: "list", Kind: meetingtest.FaultOmit, ConfUUID: ds.Conferences[3].ConfUUID})
+			},
+			wantCode: 1,
+			wantGaps: func(ds meetingtest.Dataset) map[string]report.Fate {
+				return map[string]report.Fate{ds.Conferences[3].ConfUUID: report.FateHistoryOnly}
+			},
+			wantArchived: 4,
+		},
+		{
+			name:         "a list whose count says two more",
+			setup:        func(cfg *meetingtest.Config, _ meetingtest.Dataset) { cfg.ListCountDelta = 2 },
+			wantCode:     1,
+			wantFindings: []string{report.FindingListShort},
+			wantArchived: 5,
+		},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ds := reconcileDataset(int64(90 + i))
+			cfg := meetingtest.Config{Dataset: ds, Seed: int64(90 + i), HistoryRetention: -1}
+			if tt.setup != nil {
+				tt.setup(&cfg, ds)
+			}
+			sim := newSim(t, cfg)
+			dir := t.TempDir()
+			out := filepath.Join(dir, "r")
+			res := runBin(t, simEnv(sim), "run", "--from", "2024-05-01", "--to", "2024-05-01", "--all-users",
+				"--dest", filepath.Join(dir, "archive"), "--out", out)
+			if res.code != tt.wantCode {
+				t.Errorf("run: exit %d, want %d\n%s", res.code, tt.wantCode, res.stderr)
+			}
+			c := readCompleteness(t, out)
+			checkWindow(t, c, tt, ds)
+			if got := sim.Counters().Requests["list"]; got != int64(c.Sources[0].Calls) {
+				t.Errorf("the list was asked %d times, the run's listing had %d pages: want no second paging", got, c.Sources[0].Calls)
+			}
+			if got := sim.Counters().Requests["history"]; got != int64(c.Sources[1].Calls) || got != 1 {
+				t.Errorf("history calls: %d at the simulator, %d in the report; want 1 and the same", got, c.Sources[1].Calls)
+			}
+		})
+	}
+}
+
+// checkWindow checks a run's completeness against the case: the gaps and
+// nothing else, the findings, the archived lines, the verdict.
+func checkWindow(t *testing.T, c *report.Completeness, tt runWindowCase, ds meetingtest.Dataset) {
+	t.Helper()
+	want := map[string]report.Fate{}
+	if tt.wantGaps != nil {
+		want = tt.wantGaps(ds)
+	}
+	got := unaccountedOf(c)
+	if len(got) != len(want) {
+		t.Errorf("unaccounted %v, want %v", got, want)
+	}
+	for id, f := range want {
+		if got[id] != f {
+			t.Errorf("%s: %q, want %q", id, got[id], f)
+		}
+	}
+	for _, l := range c.Unaccounted {
+		if l.Hint == "" {
+			t.Errorf("%s has no hint", l.ConfUUID)
+		}
+	}
+	if codes := findingCodes(c); !slices.Equal(codes, tt.wantFindings) {
+		t.Errorf("findings %v, want %v", c.Findings, tt.wantFindings)
+	}
+	if n := c.Fates[report.FateArchived]; n != tt.wantArchived {
+		t.Errorf("%d lines archived by the run, want %d (%v)", n, tt.wantArchived, c.Fates)
+	}
+	if !c.PlatformChecked || c.Window == "" {
+		t.Errorf("window %q, platform checked %v: want both", c.Window, c.PlatformChecked)
+	}
+	if tt.wantCode == 0 && !strings.HasSuffix(c.Sentence, "recordings the platform reports for this window are archived or accounted for.") {
+		t.Errorf("sentence %q: want it complete", c.Sentence)
+	}
+}
+
+// TestRunSinceLastReconcilesItsWindow: two --since-last runs. The first
+// archives what the list shows and names the recording the list leaves
+// out (exit 1); the second, after the fault is lifted and an archived
+// conference was deleted on the platform, archives the late one, says the
+// deleted one is archived and no longer listed, and is complete (exit 0).
+func TestRunSinceLastReconcilesItsWindow(t *testing.T) {
+	ds := reconcileDataset(95)
+	omitted, deleted := ds.Conferences[2].ConfUUID, ds.Conferences[3].ConfUUID
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 95, HistoryRetention: -1,
+		Faults: []meetingtest.Fault{{Endpoint: "list", Kind: meetingtest.FaultOmit, ConfUUID: omitted}}})
+	dir := t.TempDir()
+	dest := filepath.Join(dir, "archive")
+	run := func(name string, now time.Time) (result, string) {
+		env := simEnv(sim)
+		env["MEETARCHIVE_TEST_NOW"] = now.Format(time.RFC3339)
+		out := filepath.Join(dir, name)
+		return runBin(t, env, "run", "--since-last", "--from", "2024-05-01", "--all-users", "--dest", dest, "--out", out), out
+	}
+	// Conferences at 08:00, 08:47, 09:34, 10:21 and 11:08 on 2024-05-01.
+	res, out := run("r1", time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC))
+	if res.code != 1 {
+		t.Errorf("run 1: exit %d, want 1 (a recording the list leaves out)\n%s", res.code, res.stderr)
+	}
+	checkWindow(t, readCompleteness(t, out), runWindowCase{wantCode: 1, wantArchived: 4,
+		wantGaps: func(meetingtest.Dataset) map[string]report.Fate {
+			return map[string]report.Fate{omitted: report.FateHistoryOnly}
+		}}, ds)
+
+	if err := sim.SetFaults(nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.DeleteConference(deleted); err != nil {
+		t.Fatal(err)
+	}
+	// Run 2's window starts 2h before run 1's end (11:30): 09:30 on.
+	res, out = run("r2", time.Date(2024, 5, 1, 13, 0, 0, 0, time.UTC))
+	if res.code != 0 {
+		t.Errorf("run 2: exit %d, want 0\n%s", res.code, res.stderr)
+	}
+	c := readCompleteness(t, out)
+	checkWindow(t, c, runWindowCase{wantCode: 0, wantArchived: 1}, ds) // the one the list left out
+	lines := completenessLines(t, out)
+	if lines[deleted] != report.FateNotListed {
+		t.Errorf("the conference deleted after it was archived: %q, want %q", lines[deleted], report.FateNotListed)
+	}
+	if lines[omitted] != report.FateArchived && lines[omitted] != report.FateArchivedBefore {
+		t.Errorf("the recording the list left out: %q after the fault was lifted, want it archived", lines[omitted])
+	}
+}
+
+// TestRunInputReconcilesTheDestination: a run given only --input
+// reconciles its input against the destination's commit marks, asks the
+// platform nothing for it, and says the platform-side check needs a
+// window.
+func TestRunInputReconcilesTheDestination(t *testing.T) {
+	ds := reconcileDataset(97)
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 97, HistoryRetention: -1})
+	dir := t.TempDir()
+	out := filepath.Join(dir, "r")
+	res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", filepath.Join(dir, "archive"), "--out", out)
+	if res.code != 0 {
+		t.Fatalf("run: exit %d\n%s", res.code, res.stderr)
+	}
+	c := readCompleteness(t, out)
+	if c.PlatformChecked || c.Window != "" || !slices.Equal(findingCodes(c), []string{report.FindingNoWindow}) {
+		t.Errorf("window %q, platform checked %v, findings %v: want none, false, %s", c.Window, c.PlatformChecked, findingCodes(c), report.FindingNoWindow)
+	}
+	if c.Fates[report.FateArchived] != len(ds.Conferences) || !c.Complete() {
+		t.Errorf("fates %v, complete %v: want every conference archived", c.Fates, c.Complete())
+	}
+	if !strings.Contains(c.Sentence, "the platform-side check needs a window") {
+		t.Errorf("sentence %q does not say the platform-side check needs a window", c.Sentence)
+	}
+	if n := sim.Counters().Requests["list"] + sim.Counters().Requests["history"]; n != 0 {
+		t.Errorf("an --input run asked the list or the history %d times", n)
+	}
+}

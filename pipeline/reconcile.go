@@ -506,3 +506,30 @@ func AfterRun(ctx context.Context, api ReconcileAPI, store archive.Store, r Reco
 	log.Info("reconciled", args...)
 	return c, nil
 }
+
+// reconcile is a run's reconciliation of its window (of its input against
+// the destination without one), once its conferences are done and before
+// its report is closed; not after a fatal error, a signal or a journal
+// that could not be written. A signal during it interrupts the run.
+func (r *run) reconcile(ctx context.Context, in poolInput, o *Outcomes, res *Result) {
+	if res.Fatal != nil || res.Interrupted || res.WriteErr != nil {
+		return
+	}
+	c, err := AfterRun(ctx, in.client, in.store, Reconciliation{Window: r.cfg.List, Listed: r.listed, Outcomes: o, Shard: r.cfg.Shard}, r.log)
+	if err != nil {
+		res.Interrupted = true
+		return
+	}
+	in.w.SetCompleteness(c)
+}
+
+// completenessFailure is the exit-1 message of a run whose window has
+// gaps beyond its own failures: its failures' message (msg, when failed
+// is true) and then the recordings not accounted for.
+func completenessFailure(c *report.Completeness, failed bool, msg string) string {
+	s := fmt.Sprintf("%d recordings of the window not accounted for (see the Completeness sheet)", c.Gaps())
+	if failed {
+		return msg + "; " + s
+	}
+	return s
+}

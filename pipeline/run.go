@@ -138,6 +138,7 @@ type run struct {
 	started time.Time
 	res     RunResult
 	store   archive.Store // once opened: where the ledger is stored at the end
+	listed  *Listed       // the date range's list, once listed (reconciled after the pool)
 }
 
 func (r *run) job(ctx context.Context) error {
@@ -242,13 +243,15 @@ func (r *run) pool(stop, work context.Context, in poolInput) (Result, RunProgres
 		if in.inc != nil {
 			rows = in.inc.Rows(in.w) // notes outcomes for the next state
 		}
-		res = job.Run(stop, work, in.items.Items(), rowCounter{RowWriter: rows, p: prog})
+		outcomes := NewOutcomes()
+		res = job.Run(stop, work, in.items.Items(), rowCounter{RowWriter: outcomes.Rows(rows), p: prog})
 		if err := in.items.Err(); err != nil && res.Fatal == nil {
 			res.Fatal = fmt.Errorf("reading --input: %w", err)
 		}
 		if res.Fatal != nil {
 			res.WriteErr = errors.Join(res.WriteErr, in.w.SetFatal(res.Fatal.Error()))
 		}
+		r.reconcile(stop, in, outcomes, &res)
 	}
 	return res, prog
 }
@@ -408,7 +411,11 @@ func failureCounts(s report.Summary) string {
 			parts = append(parts, fmt.Sprintf("%d %s", n, st))
 		}
 	}
-	return fmt.Sprintf("%s of %d conferences", strings.Join(parts, ", "), s.Conferences)
+	msg := fmt.Sprintf("%s of %d conferences", strings.Join(parts, ", "), s.Conferences)
+	if c := s.Completeness; c != nil && c.Gaps() > 0 {
+		msg = completenessFailure(c, len(parts) > 0, msg)
+	}
+	return msg
 }
 
 func logSummary(log *slog.Logger, s report.Summary) {

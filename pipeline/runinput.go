@@ -41,7 +41,8 @@ func (r *run) loadItems(ctx context.Context, client *export.Client, inc *Increme
 	case fatal == nil && ctx.Err() == nil:
 		var listed []Item
 		q := *r.cfg.List
-		listed, known, fatal = Discover(ctx, client, q)
+		listed, r.listed, fatal = DiscoverListed(ctx, client, q)
+		known = r.listed.Recordings
 		if ctx.Err() != nil {
 			fatal = nil // interrupted: what was listed is reported cancelled
 		}

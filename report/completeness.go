@@ -174,6 +174,19 @@ func (c *Completeness) UnaccountedCount() int {
 	return n
 }
 
+// Gaps is how many recordings are not accounted for beyond the run's own
+// failures (lines of fate failed, which the run's counts and verdict
+// already say): what the reconciliation adds to the verdict.
+func (c *Completeness) Gaps() int {
+	n := c.UnaccountedCount()
+	for _, l := range c.Lines {
+		if l.Fate == FateFailed && l.Status != "" {
+			n--
+		}
+	}
+	return n
+}
+
 // warnings are the findings that lose nothing but weaken the check (a
 // history that could not be read, a count exceeded).
 func (c *Completeness) warnings() []Finding {

@@ -141,6 +141,10 @@ func TestJudgeCompleteness(t *testing.T) {
 			c.Findings = []Finding{{Code: FindingNoWindow, Text: "no window"}}
 		})}, LevelGreen,
 			"2 of 2 conferences archived or accounted for (2 archived); nothing to do. 2 of 2 conferences of the input are archived or accounted for in the destination; the platform-side check needs a window (--from/--to or --since-last)."},
+		{"the run's own failure is its only gap: said once", Findings{Counts: counts(Archived, 1, Failed, 1), ExitCode: ExitFailures, Completeness: complete(func(c *Completeness) {
+			c.Lines = append(c.Lines, CompletenessLine{ConfUUID: uuid(3), Listed: true, Status: Failed, Fate: FateFailed, Hint: "rerun"})
+		})}, LevelRed,
+			"Action needed: 1 of 2 conferences not archived (1 failed); rerun with --input failures.csv."},
 		{"interrupted stays interrupted", Findings{Counts: counts(Cancelled, 1), ExitCode: ExitInterrupted, Completeness: complete(missing)}, LevelRed,
 			"Action needed: 1 of 3 recordings the platform reports for this window is not archived or accounted for: " + uuid(3) +
 				" history-only (check it on the platform). Interrupted by a signal before the end: 0 of 1 conference archived or accounted for, 1 cancelled; rerun with --input failures.csv to finish."},

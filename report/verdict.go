@@ -56,7 +56,7 @@ func Judge(f Findings) Verdict {
 	t := tallyCounts(f.Counts)
 	code := f.ExitCode
 	c := f.Completeness
-	if c != nil && !c.Complete() && code == ExitFailures && t.badN == 0 {
+	if c != nil && c.Gaps() > 0 && code == ExitFailures && t.badN == 0 {
 		code = ExitOK // the exit code is the reconciliation's: said by withCompleteness
 	}
 	var v Verdict
@@ -193,8 +193,9 @@ func (t countTally) fineVerdict(dryRun bool) Verdict {
 }
 
 // withCompleteness adds a reconciliation's sentence to a verdict (c nil:
-// v as is). A window with a recording not accounted for is red, its
-// sentence first ("Action needed: 2 of 9 recordings ... are not archived
+// v as is; a window whose only gaps are the run's own failed conferences:
+// v as is, which says them). A window with a recording not accounted for
+// is red, its sentence first ("Action needed: 2 of 9 recordings ... are not archived
 // or accounted for: <confUUID> <fate> (<hint>); ..."), then the run's.
 // A complete one adds its sentence ("9 of 9 recordings the platform
 // reports for this window are archived or accounted for.") after the
@@ -207,10 +208,12 @@ func withCompleteness(v Verdict, c *Completeness, total int) Verdict {
 		return v
 	}
 	switch {
-	case !c.Complete() && total == 0 && v.Level != LevelRed:
+	case c.Gaps() > 0 && total == 0 && v.Level != LevelRed:
 		return Verdict{LevelRed, "Action needed: " + c.Sentence}
-	case !c.Complete():
+	case c.Gaps() > 0:
 		return Verdict{LevelRed, "Action needed: " + c.Sentence + " " + v.Text}
+	case !c.Complete():
+		return v
 	}
 	level := v.Level
 	if level == LevelGreen && len(c.warnings()) > 0 {
