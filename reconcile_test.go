@@ -17,6 +17,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"meetarchive/archive/archivetest"
 	"meetarchive/export/meetingtest"
 	"meetarchive/report"
 )
@@ -508,5 +509,57 @@ func TestRunInputReconcilesTheDestination(t *testing.T) {
 	}
 	if n := sim.Counters().Requests["list"] + sim.Counters().Requests["history"]; n != 0 {
 		t.Errorf("an --input run asked the list or the history %d times", n)
+	}
+}
+
+// TestReconcileS3: the reconciliation against the S3 server: the commit
+// marks listed and read there, a recording the list leaves out named, one
+// deleted on the platform after it was archived said archived and no
+// longer listed.
+func TestReconcileS3(t *testing.T) {
+	ds := reconcileDataset(99)
+	omitted, deleted := ds.Conferences[0].ConfUUID, ds.Conferences[4].ConfUUID
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 99, HistoryRetention: -1,
+		Faults: []meetingtest.Fault{{Endpoint: "list", Kind: meetingtest.FaultOmit, ConfUUID: omitted}}})
+	b := archivetest.NewBucket(t, archivetest.BucketOptions{})
+	env := s3Env(sim, b)
+	dest := b.URI("archive")
+	dir := t.TempDir()
+	var in []string
+	for _, id := range uuids(ds) {
+		if id != omitted {
+			in = append(in, id)
+		}
+	}
+	if res := runBin(t, env, "run", "--input", writeInput(t, dir, in...), "--dest", dest, "--out", filepath.Join(dir, "r1")); res.code != 0 {
+		t.Fatalf("archiving run: exit %d\n%s", res.code, res.stderr)
+	}
+	if err := sim.DeleteConference(deleted); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "r2")
+	res := runBin(t, env, "reconcile", "--from", "2024-05-01", "--to", "2024-05-01", "--all-users", "--dest", dest, "--out", out)
+	if res.code != 1 {
+		t.Errorf("reconcile: exit %d, want 1\n%s", res.code, res.stderr)
+	}
+	c := readCompleteness(t, out)
+	if got := unaccountedOf(c); len(got) != 1 || got[omitted] != report.FateHistoryOnly {
+		t.Errorf("unaccounted %v, want only %s history-only", got, omitted)
+	}
+	lines := completenessLines(t, out)
+	want := map[string]report.Fate{omitted: report.FateHistoryOnly, deleted: report.FateNotListed}
+	for _, id := range in[:3] {
+		want[id] = report.FateArchivedBefore
+	}
+	if len(lines) != len(want) {
+		t.Errorf("lines %v, want %v", lines, want)
+	}
+	for id, f := range want {
+		if lines[id] != f {
+			t.Errorf("%s: %q, want %q", id, lines[id], f)
+		}
+	}
+	if d := c.Sources[2]; d.Name != report.SourceDestination || d.Conferences != 4 || d.Calls != 1 {
+		t.Errorf("destination source %+v: want 4 conferences, 1 commit mark read (the deleted one's)", d)
 	}
 }
