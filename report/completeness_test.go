@@ -292,8 +292,8 @@ func TestCompletenessReport(t *testing.T) {
 		}
 		fields := map[string]string{}
 		for _, r := range rows[1:] {
-			if len(r) >= completenessFieldCol+1 && r[completenessFieldCol-1] != "" {
-				fields[r[completenessFieldCol-1]] = r[completenessFieldCol]
+			if len(r) > completenessFieldCol+1 && r[completenessFieldCol] != "" {
+				fields[r[completenessFieldCol]] = r[completenessFieldCol+1]
 			}
 		}
 		for k, want := range map[string]string{"window": c.Window, "reported": "10", "accounted": "6", "unaccounted": "4",

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"fmt"
 	"strconv"
 
 	"github.com/xuri/excelize/v2"
@@ -14,107 +13,107 @@ const SheetCompleteness = "Completeness"
 // CompletenessColumns are the columns of the Completeness sheet's table of
 // conferences (A onwards), one row per CompletenessLine, unaccounted first.
 func CompletenessColumns() []string {
-	return []string{"confUUID", "startTime", "subject", "fate", "accounted", "listed", "inHistory", "stored", "runStatus", "hint"}
+	out := make([]string, len(completenessCols))
+	for i, c := range completenessCols {
+		out[i] = c.name
+	}
+	return out
 }
 
-// completenessFieldCol is where the sheet's field/value block starts (two
-// columns: field, value), beside the table after an empty column.
-const completenessFieldCol = 12 // L
+// completenessCols are the sheet's columns: the table (A:J), an empty
+// column (K), the field/value block (L:M). Only name, width and kind are
+// used.
+var completenessCols = []column{
+	{name: "confUUID", width: 36}, {name: "startTime", width: 18, kind: kindWallTime}, {name: "subject", width: 40},
+	{name: "fate", width: 20}, {name: "accounted", width: 11}, {name: "listed", width: 8}, {name: "inHistory", width: 10},
+	{name: "stored", width: 8}, {name: "runStatus", width: 18}, {name: "hint", width: 70},
+}
 
-// completenessSheet writes the Completeness sheet (nothing when c is nil):
-// the table of conferences in A:J (header frozen, with an autofilter;
+// completenessFieldCol is the 0-based column of the field/value block
+// (L, M), beside the table after an empty column.
+const completenessFieldCol = 11
+
+// completenessSheet adds the Completeness sheet (nothing when c is nil),
+// streamed as Recordings is (a header by excelize's stream writer, the
+// rows encoded into a spool spliced in when the workbook is saved: dims),
+// so that a window of many conferences costs no memory per line: the
+// table of conferences in A:J (header frozen, with an autofilter;
 // startTime as the platform's wall clock, booleans as booleans) and,
 // beside it in L:M, the window, the sentence, the counts, each source,
-// each fate and each finding. It is written with excelize's ordinary API:
-// its size is the window's conferences, which the reconciliation holds in
-// memory anyway.
-func (b *book) completenessSheet(c *Completeness) error {
+// each fate and each finding.
+func (b *book) completenessSheet(c *Completeness, dims map[string]partFix) error {
 	if c == nil {
 		return nil
 	}
-	f, sh := b.f, SheetCompleteness
-	if _, err := f.NewSheet(sh); err != nil {
+	sh := SheetCompleteness
+	if _, err := b.f.NewSheet(sh); err != nil {
 		return err
 	}
-	cols := CompletenessColumns()
-	widths := []float64{36, 18, 40, 20, 11, 8, 10, 8, 18, 70, 3, 34, 90}
-	for i, w := range widths {
-		name, _ := excelize.ColumnNumberToName(i + 1)
-		if err := f.SetColWidth(sh, name, name, w); err != nil {
-			return err
-		}
-	}
-	header := make([]any, len(cols))
-	for i, c := range cols {
-		header[i] = c
-	}
-	if err := f.SetSheetRow(sh, "A1", &header); err != nil {
-		return err
-	}
-	last, _ := excelize.CoordinatesToCellName(len(cols), 1)
-	if err := f.SetCellStyle(sh, "A1", last, b.sHeader); err != nil {
-		return err
-	}
-	for i, l := range c.Lines {
-		if err := b.completenessLine(i+2, l); err != nil {
-			return err
-		}
-	}
-	filterLast, _ := excelize.CoordinatesToCellName(len(cols), max(len(c.Lines)+1, 2))
-	if err := f.AutoFilter(sh, "A1:"+filterLast, nil); err != nil {
-		return err
-	}
-	if err := f.SetPanes(sh, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-		return err
-	}
-	n, err := b.completenessFields(c)
+	header := append(append([]column{}, completenessCols...), column{name: "", width: 3}, column{name: "field", width: 34}, column{name: "value", width: 90})
+	sw, err := b.table(sh, header)
 	if err != nil {
 		return err
 	}
-	// The used range, declared exactly (excelize leaves "A1" on a new sheet).
-	corner, _ := excelize.CoordinatesToCellName(completenessFieldCol+1, max(len(c.Lines), n)+1)
-	return f.SetSheetDimension(sh, "A1:"+corner)
-}
-
-// completenessLine writes one conference in row.
-func (b *book) completenessLine(row int, l CompletenessLine) error {
-	f, sh := b.f, SheetCompleteness
-	vals := []any{l.ConfUUID, nil, l.Subject, string(l.Fate), l.Fate.Accounted(), l.Listed, l.InHistory, l.Stored, nil, l.Hint}
-	if l.Status != "" {
-		vals[8] = string(l.Status)
-	}
-	wall := false
-	if t, ok := parseWallTime(l.StartTime); ok {
-		vals[1], wall = t, true
-	} else if l.StartTime != "" {
-		vals[1] = l.StartTime
-	}
-	for i, v := range vals {
-		if v == nil || v == "" {
-			continue
+	sp := newRowSpool(b.dir, b.styles)
+	b.spools = append(b.spools, sp)
+	fields := completenessFields(c)
+	rows := max(len(c.Lines), len(fields)) + 1
+	for row := 2; row <= rows; row++ {
+		var cells []any
+		if i := row - 2; i < len(c.Lines) {
+			l := c.Lines[i]
+			cells = []any{l.ConfUUID, l.StartTime, l.Subject, string(l.Fate), l.Fate.Accounted(), l.Listed, l.InHistory, l.Stored, string(l.Status), l.Hint}
 		}
-		cell, _ := excelize.CoordinatesToCellName(i+1, row)
-		if err := f.SetCellValue(sh, cell, v); err != nil {
+		var kv []any
+		if i := row - 2; i < len(fields) {
+			kv = fields[i]
+		}
+		if err := sp.setCells(row, cells, kv); err != nil {
 			return err
 		}
-		if i == 1 && wall {
-			if err := f.SetCellStyle(sh, cell, cell, b.sWall); err != nil {
-				return err
-			}
-		}
 	}
-	return nil
+	if err := sp.finish(); err != nil {
+		return err
+	}
+	last, err := excelize.CoordinatesToCellName(len(header), rows)
+	if err != nil {
+		return err
+	}
+	dims[sheetPart(sw.SheetID)] = partFix{ref: "A1:" + last, rows: sp.reader()}
+	filterLast, err := excelize.CoordinatesToCellName(len(completenessCols), max(len(c.Lines)+1, 2))
+	if err != nil {
+		return err
+	}
+	if err := b.f.AutoFilter(sh, "A1:"+filterLast, nil); err != nil {
+		return err
+	}
+	return sw.Flush()
 }
 
-// completenessFields writes the field/value block beside the table and
-// returns how many fields it holds (rows below its header).
-func (b *book) completenessFields(c *Completeness) (int, error) {
-	f, sh := b.f, SheetCompleteness
-	type kv struct {
-		k string
-		v any
+// setCells encodes data row row of the Completeness sheet: the line's
+// cells from A, the field and value from L.
+func (s *rowSpool) setCells(row int, line, kv []any) error {
+	if err := s.open(); err != nil {
+		return err
 	}
-	fields := []kv{
+	b := append(s.buf[:0], `<row r="`...)
+	b = strconv.AppendInt(b, int64(row), 10)
+	b = append(b, `">`...)
+	for i, v := range line {
+		b = s.appendCell(b, &completenessCols[i], i, row, v)
+	}
+	for i, v := range kv {
+		b = s.appendCell(b, &column{}, completenessFieldCol+i, row, v)
+	}
+	b = append(b, `</row>`...)
+	s.buf = b
+	_, err := s.bw.Write(b)
+	return err
+}
+
+// completenessFields are the sheet's field/value pairs.
+func completenessFields(c *Completeness) [][]any {
+	fields := [][]any{
 		{"window", c.Window},
 		{"sentence", c.Sentence},
 		{"complete", c.Complete()},
@@ -126,42 +125,19 @@ func (b *book) completenessFields(c *Completeness) (int, error) {
 	}
 	for _, s := range c.Sources {
 		p := "source " + s.Name + ": "
-		fields = append(fields, kv{p + "conferences", s.Conferences}, kv{p + "calls", s.Calls})
+		fields = append(fields, []any{p + "conferences", s.Conferences}, []any{p + "calls", s.Calls})
 		if s.Declared >= 0 {
-			fields = append(fields, kv{p + "declared count", s.Declared}, kv{p + "distinct", s.Distinct})
+			fields = append(fields, []any{p + "declared count", s.Declared}, []any{p + "distinct", s.Distinct})
 		}
 		if s.Error != "" {
-			fields = append(fields, kv{p + "error", s.Error})
+			fields = append(fields, []any{p + "error", s.Error})
 		}
 	}
 	for _, fate := range Fates() {
-		fields = append(fields, kv{"fate " + string(fate), c.Fates[fate]})
+		fields = append(fields, []any{"fate " + string(fate), c.Fates[fate]})
 	}
 	for i, fd := range c.Findings {
-		fields = append(fields, kv{"finding " + strconv.Itoa(i+1) + " (" + fd.Code + ")", fd.Text})
+		fields = append(fields, []any{"finding " + strconv.Itoa(i+1) + " (" + fd.Code + ")", fd.Text})
 	}
-	kc, _ := excelize.ColumnNumberToName(completenessFieldCol)
-	vc, _ := excelize.ColumnNumberToName(completenessFieldCol + 1)
-	if err := f.SetCellValue(sh, kc+"1", "field"); err != nil {
-		return 0, err
-	}
-	if err := f.SetCellValue(sh, vc+"1", "value"); err != nil {
-		return 0, err
-	}
-	if err := f.SetCellStyle(sh, kc+"1", vc+"1", b.sHeader); err != nil {
-		return 0, err
-	}
-	for i, fl := range fields {
-		row := i + 2
-		if err := f.SetCellValue(sh, fmt.Sprintf("%s%d", kc, row), fl.k); err != nil {
-			return 0, err
-		}
-		if s, ok := fl.v.(string); ok && s == "" {
-			continue
-		}
-		if err := f.SetCellValue(sh, fmt.Sprintf("%s%d", vc, row), fl.v); err != nil {
-			return 0, err
-		}
-	}
-	return len(fields), nil
+	return fields
 }

@@ -137,7 +137,8 @@
 // retry or that makes the exit code 1: failed, cancelled,
 // pending-transcode, not-found, invalid-input; columns seq, confUUID,
 // confID, subject, status, fileType, fileName, attempts, errorCode,
-// errorMessage, hint, finishedAt). The hint of failures.csv and of the
+// errorMessage, hint, finishedAt), and Completeness when the run
+// reconciled its window (see [Completeness]). The hint of failures.csv and of the
 // Failures sheet is Row.Hint, set by the caller, who knows what an error
 // code means; report knows no API codes and, when Row.Hint is empty, gives
 // a hint from the status alone (see [Hint]). Header rows are bold

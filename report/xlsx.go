@@ -55,6 +55,8 @@ type book struct {
 	// What the Summary sheet shows, kept for summary.html.
 	fields []summaryField
 	tables []chartTable
+
+	spools []*rowSpool // of the sheets written at finish (Completeness), removed by close
 }
 
 // table is Recordings or Failures: one or more sheets of the same columns.
@@ -216,7 +218,7 @@ func (b *book) finish(sum *Summary, fig *figures, w io.Writer) error {
 	if err := b.summarySheet(sum, fig); err != nil {
 		return err
 	}
-	if err := b.completenessSheet(sum.Completeness); err != nil {
+	if err := b.completenessSheet(sum.Completeness, dims); err != nil {
 		return err
 	}
 	if err := b.setProps(sum); err != nil {
@@ -264,6 +266,9 @@ func (b *book) close() error {
 		for _, sh := range t.sheets {
 			sh.spool.close()
 		}
+	}
+	for _, sp := range b.spools {
+		sp.close()
 	}
 	return b.f.Close()
 }

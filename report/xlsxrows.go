@@ -77,12 +77,8 @@ var colLetters = func() []string {
 
 // setRow encodes r as data row row (> 1) of a sheet with columns cols.
 func (s *rowSpool) setRow(row int, cols []column, r *Row) error {
-	if s.tmp == nil {
-		tmp, err := os.CreateTemp(s.dir, "."+ManifestXLSX+".*.rows.tmp")
-		if err != nil {
-			return err
-		}
-		s.tmp, s.bw = tmp, bufio.NewWriterSize(tmp, 256<<10)
+	if err := s.open(); err != nil {
+		return err
 	}
 	b := append(s.buf[:0], `<row r="`...)
 	b = strconv.AppendInt(b, int64(row), 10)
@@ -98,6 +94,19 @@ func (s *rowSpool) setRow(row int, cols []column, r *Row) error {
 	s.buf = b
 	_, err := s.bw.Write(b)
 	return err
+}
+
+// open creates the spool file on first use.
+func (s *rowSpool) open() error {
+	if s.tmp != nil {
+		return nil
+	}
+	tmp, err := os.CreateTemp(s.dir, "."+ManifestXLSX+".*.rows.tmp")
+	if err != nil {
+		return err
+	}
+	s.tmp, s.bw = tmp, bufio.NewWriterSize(tmp, 256<<10)
+	return nil
 }
 
 // appendCell appends the cell of column c (index i) in row row holding v,
