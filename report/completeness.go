@@ -274,7 +274,7 @@ func (c *Completeness) sentence() string {
 	if n == 0 {
 		s := fmt.Sprintf("%d of %d %s are archived or accounted for", c.Accounted, c.Reported, what)
 		if c.Window == "" {
-			s += " in the destination; the platform-side check needs a window (--from/--to or --since-last)"
+			s += ", each one archived with its commit mark in the destination; the platform-side check needs a window (--from/--to or --since-last)"
 		}
 		if w := c.warnings(); len(w) > 0 {
 			s += "; but " + findingTexts(w)

@@ -140,7 +140,7 @@ func TestJudgeCompleteness(t *testing.T) {
 			c.Window = ""
 			c.Findings = []Finding{{Code: FindingNoWindow, Text: "no window"}}
 		})}, LevelGreen,
-			"2 of 2 conferences archived or accounted for (2 archived); nothing to do. 2 of 2 conferences of the input are archived or accounted for in the destination; the platform-side check needs a window (--from/--to or --since-last)."},
+			"2 of 2 conferences archived or accounted for (2 archived); nothing to do. 2 of 2 conferences of the input are archived or accounted for, each one archived with its commit mark in the destination; the platform-side check needs a window (--from/--to or --since-last)."},
 		{"the run's own failure is its only gap: said once", Findings{Counts: counts(Archived, 1, Failed, 1), ExitCode: ExitFailures, Completeness: complete(func(c *Completeness) {
 			c.Lines = append(c.Lines, CompletenessLine{ConfUUID: uuid(3), Listed: true, Status: Failed, Fate: FateFailed, Hint: "rerun"})
 		})}, LevelRed,
