@@ -368,14 +368,15 @@ func (rc *reconciler) destination(ctx context.Context, store archive.Store) (src
 	g.SetLimit(markReaders)
 	for i, id := range others {
 		g.Go(func() error {
-			sc, err := archive.GetSidecar(gctx, store, id)
+			key, _ := archive.SidecarKey(id)
+			data, _, err := store.GetMeta(gctx, key, maxMarkBytes)
 			if err != nil {
 				if errors.Is(err, archive.ErrNotExist) {
 					return nil // removed meanwhile
 				}
-				return fmt.Errorf("reconcile: %w", err)
+				return fmt.Errorf("reconcile: read the commit mark %s: %w", store.URI(key), err)
 			}
-			marks[i] = markOf(sc)
+			marks[i] = markOf(data)
 			return nil
 		})
 	}
@@ -407,13 +408,19 @@ type markInfo struct {
 	start              time.Time // zero: unknown
 }
 
-func markOf(sc archive.Sidecar) markInfo {
+// maxMarkBytes bounds a commit mark read (they are a few KiB).
+const maxMarkBytes = 16 << 20
+
+// markOf reads a commit mark's start time and subject; a mark that does
+// not parse has none (its start time is unknown).
+func markOf(data []byte) markInfo {
+	var sc archive.Sidecar
 	var d struct {
 		Subject   string `json:"subject"`
 		StartTime string `json:"startTime"`
 	}
 	m := markInfo{read: true}
-	if json.Unmarshal(sc.Details, &d) != nil {
+	if json.Unmarshal(data, &sc) != nil || json.Unmarshal(sc.Details, &d) != nil {
 		return m
 	}
 	m.subject, m.startText = d.Subject, d.StartTime

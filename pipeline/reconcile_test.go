@@ -415,3 +415,35 @@ func TestAfterRun(t *testing.T) {
 		}
 	})
 }
+
+func TestReconcileMalformedMark(t *testing.T) {
+	store, err := archive.NewDirStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := archive.SidecarKey(recID(7))
+	if _, err := store.PutMeta(context.Background(), key, []byte("not json"), archive.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	putMark(t, store, 1, "2025-03-02 10:00")
+	c, err := Reconcile(context.Background(), &fakeReconcileAPI{listCount: -1, histCount: -1, recs: []export.Recording{listed(1)}}, store,
+		Reconciliation{Window: march})
+	if err != nil {
+		t.Fatalf("Reconcile: %v", err)
+	}
+	c.Tally()
+	if codes := findingCodes(c); len(codes) != 1 || codes[0] != report.FindingDestUnparsed {
+		t.Errorf("findings %v, want %s", codes, report.FindingDestUnparsed)
+	}
+	if !c.Complete() || len(c.Lines) != 1 {
+		t.Errorf("%d lines, complete %v: want the listed one, complete", len(c.Lines), c.Complete())
+	}
+}
+
+func findingCodes(c *report.Completeness) []string {
+	var out []string
+	for _, f := range c.Findings {
+		out = append(out, f.Code)
+	}
+	return out
+}
