@@ -423,7 +423,7 @@ func checkWindow(t *testing.T, c *report.Completeness, tt runWindowCase, ds meet
 	if codes := findingCodes(c); !slices.Equal(codes, tt.wantFindings) {
 		t.Errorf("findings %v, want %v", c.Findings, tt.wantFindings)
 	}
-	if n := c.Fates[report.FateArchived]; n != tt.wantArchived {
+	if n := c.Fates[report.FateArchived].Conferences; n != tt.wantArchived {
 		t.Errorf("%d lines archived by the run, want %d (%v)", n, tt.wantArchived, c.Fates)
 	}
 	if !c.PlatformChecked || c.Window == "" {
@@ -501,7 +501,7 @@ func TestRunInputReconcilesTheDestination(t *testing.T) {
 	if c.PlatformChecked || c.Window != "" || !slices.Equal(findingCodes(c), []string{report.FindingNoWindow}) {
 		t.Errorf("window %q, platform checked %v, findings %v: want none, false, %s", c.Window, c.PlatformChecked, findingCodes(c), report.FindingNoWindow)
 	}
-	if c.Fates[report.FateArchived] != len(ds.Conferences) || !c.Complete() {
+	if c.Fates[report.FateArchived].Conferences != len(ds.Conferences) || !c.Complete() {
 		t.Errorf("fates %v, complete %v: want every conference archived", c.Fates, c.Complete())
 	}
 	if !strings.Contains(c.Sentence, "the platform-side check needs a window") {

@@ -37,8 +37,10 @@ type Completeness struct {
 	// Accounted is how many of Reported are archived or accounted for.
 	Accounted int `json:"accounted"`
 	// Conferences is the number of lines: every conference seen by any source.
-	Conferences int          `json:"conferences"`
-	Fates       map[Fate]int `json:"fates"` // lines per fate; every fate present
+	Conferences int `json:"conferences"`
+	// Fates are the lines per fate, and whether the fate is accounted
+	// for; every fate present.
+	Fates map[Fate]FateCount `json:"fates"`
 	// Unaccounted are the lines whose fate is not accounted for, in line
 	// order, each with its hint.
 	Unaccounted []CompletenessLine `json:"unaccounted"`
@@ -48,6 +50,13 @@ type Completeness struct {
 	Sentence string `json:"sentence"`
 	// Lines are every line (the Completeness sheet); not in summary.json.
 	Lines []CompletenessLine `json:"-"`
+}
+
+// FateCount is how many lines have a fate, and whether that fate is
+// accounted for (Fate.Accounted).
+type FateCount struct {
+	Conferences int  `json:"conferences"`
+	Accounted   bool `json:"accounted"`
 }
 
 // CompletenessSource is one source of a reconciliation and what it gave.
@@ -231,13 +240,16 @@ func (c *Completeness) Tally() {
 		}
 		return a.ConfUUID < b.ConfUUID
 	})
-	c.Fates = map[Fate]int{}
+	c.Fates = map[Fate]FateCount{}
 	for _, f := range Fates() {
-		c.Fates[f] = 0
+		c.Fates[f] = FateCount{Accounted: f.Accounted()}
 	}
 	c.Reported, c.Accounted, c.Unaccounted = 0, 0, []CompletenessLine{}
 	for _, l := range c.Lines {
-		c.Fates[l.Fate]++
+		fc := c.Fates[l.Fate]
+		fc.Conferences++
+		fc.Accounted = l.Fate.Accounted()
+		c.Fates[l.Fate] = fc
 		if !l.Fate.Accounted() {
 			c.Unaccounted = append(c.Unaccounted, l)
 		}

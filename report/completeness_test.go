@@ -45,8 +45,8 @@ func TestCompletenessTally(t *testing.T) {
 	// Every fate once; not-listed is neither listed nor in the history.
 	wantReported, wantAccounted := len(Fates())-1, 0
 	for _, f := range Fates() {
-		if got := c.Fates[f]; got != 1 {
-			t.Errorf("fates[%s] = %d, want 1", f, got)
+		if got := c.Fates[f]; got.Conferences != 1 || got.Accounted != f.Accounted() {
+			t.Errorf("fates[%s] = %+v, want 1 conference, accounted %v", f, got, f.Accounted())
 		}
 		if f.Accounted() && f != FateNotListed {
 			wantAccounted++
@@ -206,12 +206,15 @@ func TestCompletenessReport(t *testing.T) {
 		}
 		var got struct {
 			Completeness struct {
-				Window      string         `json:"window"`
-				Reported    int            `json:"reported"`
-				Accounted   int            `json:"accounted"`
-				Conferences int            `json:"conferences"`
-				Fates       map[string]int `json:"fates"`
-				Sources     []struct {
+				Window      string `json:"window"`
+				Reported    int    `json:"reported"`
+				Accounted   int    `json:"accounted"`
+				Conferences int    `json:"conferences"`
+				Fates       map[string]struct {
+					Conferences int  `json:"conferences"`
+					Accounted   bool `json:"accounted"`
+				} `json:"fates"`
+				Sources []struct {
 					Name     string `json:"name"`
 					Declared int    `json:"declared"`
 					Calls    int    `json:"calls"`
@@ -231,6 +234,11 @@ func TestCompletenessReport(t *testing.T) {
 		}
 		if len(g.Fates) != len(Fates()) {
 			t.Errorf("fates %v: want every fate", g.Fates)
+		}
+		for _, f := range Fates() {
+			if got := g.Fates[string(f)]; got.Conferences != 1 || got.Accounted != f.Accounted() {
+				t.Errorf("fates[%s] = %+v, want 1 conference, accounted %v", f, got, f.Accounted())
+			}
 		}
 		if len(g.Sources) != 4 || g.Sources[1].Name != SourceHistory || g.Sources[1].Calls != 2 || g.Sources[0].Declared != 8 {
 			t.Errorf("sources = %+v", g.Sources)

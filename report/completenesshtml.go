@@ -37,7 +37,7 @@ func completenessHTML(c *Completeness) *htmlCompleteness {
 		h.Window = "none (an --input run)"
 	}
 	for _, f := range Fates() {
-		if n := c.Fates[f]; n > 0 {
+		if n := c.Fates[f].Conferences; n > 0 {
 			h.Fates = append(h.Fates, htmlFate{Fate: f, N: n, Accounted: f.Accounted()})
 		}
 	}

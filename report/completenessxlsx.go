@@ -134,7 +134,7 @@ func completenessFields(c *Completeness) [][]any {
 		}
 	}
 	for _, fate := range Fates() {
-		fields = append(fields, []any{"fate " + string(fate), c.Fates[fate]})
+		fields = append(fields, []any{"fate " + string(fate), c.Fates[fate].Conferences})
 	}
 	for i, fd := range c.Findings {
 		fields = append(fields, []any{"finding " + strconv.Itoa(i+1) + " (" + fd.Code + ")", fd.Text})
