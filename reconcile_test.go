@@ -563,3 +563,26 @@ func TestReconcileS3(t *testing.T) {
 		t.Errorf("destination source %+v: want 4 conferences, 1 commit mark read (the deleted one's)", d)
 	}
 }
+
+// TestReconcileCommandFatal: a list that cannot be read stops reconcile
+// with exit 3 and a report that says why.
+func TestReconcileCommandFatal(t *testing.T) {
+	ds := reconcileDataset(98)
+	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 98, HistoryRetention: -1,
+		Faults: []meetingtest.Fault{{Endpoint: "list", Kind: meetingtest.FaultStatus, Status: 500}}})
+	dir := t.TempDir()
+	out := filepath.Join(dir, "r")
+	env := simEnv(sim)
+	env["MEETARCHIVE_MAX_ATTEMPTS"] = "1"
+	res := runBin(t, env, "reconcile", "--from", "2024-05-01", "--to", "2024-05-01", "--dest", filepath.Join(dir, "a"), "--out", out)
+	if res.code != 3 {
+		t.Fatalf("reconcile: exit %d, want 3\n%s", res.code, res.stderr)
+	}
+	s, err := report.ReadSummary(filepath.Join(out, report.SummaryJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.ExitCode != 3 || !strings.Contains(s.Fatal, "list") || s.Completeness != nil || s.Verdict.Level != report.LevelRed {
+		t.Errorf("summary: exit %d, fatal %q, completeness %v, verdict %+v; want 3, the list's error, none, red", s.ExitCode, s.Fatal, s.Completeness, s.Verdict)
+	}
+}
