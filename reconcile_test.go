@@ -436,12 +436,14 @@ func checkWindow(t *testing.T, c *report.Completeness, tt runWindowCase, ds meet
 
 // TestRunSinceLastReconcilesItsWindow: two --since-last runs. The first
 // archives what the list shows and names the recording the list leaves
-// out (exit 1); the second, after the fault is lifted and an archived
-// conference was deleted on the platform, archives the late one, says the
-// deleted one is archived and no longer listed, and is complete (exit 0).
+// out (exit 1), which it carries over; the second, after an archived
+// conference was deleted on the platform, archives the one the list still
+// leaves out (by its confUUID: it is carried, and outside the second
+// window), says the deleted one is archived and no longer listed, and is
+// complete (exit 0).
 func TestRunSinceLastReconcilesItsWindow(t *testing.T) {
 	ds := reconcileDataset(95)
-	omitted, deleted := ds.Conferences[2].ConfUUID, ds.Conferences[3].ConfUUID
+	omitted, deleted := ds.Conferences[0].ConfUUID, ds.Conferences[3].ConfUUID
 	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 95, HistoryRetention: -1,
 		Faults: []meetingtest.Fault{{Endpoint: "list", Kind: meetingtest.FaultOmit, ConfUUID: omitted}}})
 	dir := t.TempDir()
@@ -462,9 +464,6 @@ func TestRunSinceLastReconcilesItsWindow(t *testing.T) {
 			return map[string]report.Fate{omitted: report.FateHistoryOnly}
 		}}, ds)
 
-	if err := sim.SetFaults(nil); err != nil {
-		t.Fatal(err)
-	}
 	if err := sim.DeleteConference(deleted); err != nil {
 		t.Fatal(err)
 	}
@@ -474,13 +473,13 @@ func TestRunSinceLastReconcilesItsWindow(t *testing.T) {
 		t.Errorf("run 2: exit %d, want 0\n%s", res.code, res.stderr)
 	}
 	c := readCompleteness(t, out)
-	checkWindow(t, c, runWindowCase{wantCode: 0, wantArchived: 1}, ds) // the one the list left out
+	checkWindow(t, c, runWindowCase{wantCode: 0, wantArchived: 1}, ds) // the one the list leaves out, carried
 	lines := completenessLines(t, out)
 	if lines[deleted] != report.FateNotListed {
 		t.Errorf("the conference deleted after it was archived: %q, want %q", lines[deleted], report.FateNotListed)
 	}
-	if lines[omitted] != report.FateArchived && lines[omitted] != report.FateArchivedBefore {
-		t.Errorf("the recording the list left out: %q after the fault was lifted, want it archived", lines[omitted])
+	if lines[omitted] != report.FateArchived {
+		t.Errorf("the recording the list leaves out: %q in run 2, want it archived (carried over from run 1)", lines[omitted])
 	}
 }
 

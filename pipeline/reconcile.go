@@ -527,7 +527,30 @@ func (r *run) reconcile(ctx context.Context, in poolInput, o *Outcomes, res *Res
 		res.Interrupted = true
 		return
 	}
+	in.inc.owe(c)
 	in.w.SetCompleteness(c)
+}
+
+// owe carries over to the next --since-last run every conference the
+// reconciliation found not accounted for that this run never tried (the
+// history names it and the list does not; or the list named it and no row
+// says why): the next run asks for it by its confUUID, as for any carried
+// conference, until it is archived or the platform does not know it. It
+// does nothing on a nil Incremental.
+func (in *Incremental) owe(c *report.Completeness) {
+	if in == nil {
+		return
+	}
+	for _, l := range c.Lines {
+		if l.Fate.Accounted() || l.Status != "" {
+			continue
+		}
+		if _, seen := in.outcomes[l.ConfUUID]; seen {
+			continue
+		}
+		in.order = append(in.order, l.ConfUUID)
+		in.outcomes[l.ConfUUID] = outcome{class: classFailed, status: report.Failed, errorCode: string(l.Fate)}
+	}
 }
 
 // completenessFailure is the exit-1 message of a run whose window has
