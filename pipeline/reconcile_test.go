@@ -447,3 +447,26 @@ func findingCodes(c *report.Completeness) []string {
 	}
 	return out
 }
+
+func TestOweCarriesTheGaps(t *testing.T) {
+	in := &Incremental{outcomes: map[string]outcome{}, carried: map[string]Carried{}, now: time.Now().UTC()}
+	in.outcomes[recID(1)] = outcome{class: classDone, status: report.Archived}
+	in.order = []string{recID(1)}
+	c := &report.Completeness{Lines: []report.CompletenessLine{
+		{ConfUUID: recID(1), Listed: true, Status: report.Archived, Fate: report.FateArchived},
+		{ConfUUID: recID(2), InHistory: true, Fate: report.FateHistoryOnly},
+		{ConfUUID: recID(3), Listed: true, Fate: report.FateNotArchived},
+		{ConfUUID: recID(4), Stored: true, Fate: report.FateNotListed},
+		{ConfUUID: recID(5), Listed: true, Status: report.Failed, Fate: report.FateFailed},
+	}}
+	in.owe(c)
+	(*Incremental)(nil).owe(c) // no --since-last: nothing
+	got := map[string]string{}
+	for _, cr := range in.NextState("run").Carry {
+		got[cr.ConfUUID] = cr.ErrorCode
+	}
+	want := map[string]string{recID(2): string(report.FateHistoryOnly), recID(3): string(report.FateNotArchived)}
+	if len(got) != len(want) || got[recID(2)] != want[recID(2)] || got[recID(3)] != want[recID(3)] {
+		t.Errorf("carried %v, want %v (the gaps without a row; the failed one is carried by its row)", got, want)
+	}
+}
