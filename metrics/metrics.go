@@ -46,6 +46,7 @@ import (
 //	meetarchive_run_info{run_id,version}            1, naming the run
 //	meetarchive_last_success_timestamp_seconds      when the last run with exit code 0 finished
 //	meetarchive_oldest_pending_timestamp_seconds    when the oldest conference still pending ended (only when one is)
+//	meetarchive_unaccounted_recordings              recordings of the window not archived or accounted for (only when the run reconciled)
 //
 // The file's samples carry a shard label (the --shard value "K/N", "all" for
 // the whole input); pushed samples get it from the Pushgateway's grouping
@@ -233,6 +234,9 @@ func metricsRegistry(m Run, lastSuccess float64, haveLast bool, labels prometheu
 	info.WithLabelValues(s.RunID, s.Version).Set(1)
 	if haveLast {
 		gauge("last_success_timestamp_seconds", "When the last run that exited 0 finished, in seconds since the Unix epoch.", lastSuccess)
+	}
+	if c := s.Completeness; c != nil {
+		gauge("unaccounted_recordings", "Recordings of the last run's window (or input) not archived or accounted for (see summary.json's completeness).", float64(c.UnaccountedCount()))
 	}
 	if !m.OldestPending.IsZero() {
 		gauge("oldest_pending_timestamp_seconds", "When the oldest conference still pending ended, in seconds since the Unix epoch.", unixSeconds(m.OldestPending))

@@ -67,6 +67,9 @@ func wantSamples(m Run, lastSuccess float64, labels map[string]string) map[strin
 	if lastSuccess >= 0 {
 		want[metricstest.SampleKey("meetarchive_last_success_timestamp_seconds", with())] = lastSuccess
 	}
+	if c := s.Completeness; c != nil {
+		want[metricstest.SampleKey("meetarchive_unaccounted_recordings", with())] = float64(c.UnaccountedCount())
+	}
 	if !m.OldestPending.IsZero() {
 		want[metricstest.SampleKey("meetarchive_oldest_pending_timestamp_seconds", with())] = float64(m.OldestPending.UnixNano()) / 1e9
 	}
@@ -148,6 +151,9 @@ func metricsCases() []struct {
 					Finished: metricsT0.Add(time.Hour), DurationSecs: 61, ExitCode: report.ExitFailures,
 					Counts: allCounts(map[report.Status]int{report.Archived: 5, report.Failed: 2, report.NotFound: 1, report.InvalidInput: 1}),
 					Files:  12, BytesArchived: 1 << 30,
+					Completeness: &report.Completeness{Lines: []report.CompletenessLine{
+						{ConfUUID: "a", Fate: report.FateArchived}, {ConfUUID: "b", Fate: report.FateHistoryOnly}, {ConfUUID: "c", Fate: report.FateFailed},
+					}, Findings: []report.Finding{{Code: report.FindingListShort, Unaccounted: 2}}},
 				},
 				Calls: export.CallStats{
 					Calls:    map[string]map[string]int64{"details": {"ok": 8, "http-4xx": 1, "api-error": 2}},
