@@ -470,6 +470,8 @@ func runFate(l *report.CompletenessLine, hint string) (report.Fate, string) {
 		return report.FateArchived, "archived by this run"
 	case st == report.Archived:
 		return report.FateNotCommitted, "this run's rows say archived but the destination holds no commit mark for it: rerun it with --input and --force"
+	case st == report.Updated && l.Stored:
+		return report.FateArchived, "archived before; this run archived the files the platform added later (updated)"
 	case st == report.AlreadyArchived:
 		return report.FateArchivedBefore, "archived by an earlier run (this run checked its objects)"
 	case st == report.PendingTranscode:

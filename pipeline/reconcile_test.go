@@ -61,7 +61,7 @@ func (f *fakeReconcileAPI) History(context.Context, export.HistoryQuery) (export
 func recID(i int) string { return fmt.Sprintf("%032x", 0xc0ffee00+i) }
 
 // listed is a recording of the list: ready and available unless told.
-func listed(i int, mods ...func(*export.Recording)) export.Recording {
+func listedRec(i int, mods ...func(*export.Recording)) export.Recording {
 	r := export.Recording{ConfUUID: recID(i), Subject: fmt.Sprintf("meeting %d", i),
 		StartTime: fmt.Sprintf("2025-03-%02d 10:00", 1+i%28), IsDecodeFinish: true, Available: true}
 	for _, m := range mods {
@@ -78,7 +78,7 @@ func recorded(i int) export.Meeting {
 // putMark writes conference i's commit mark with the start time given.
 func putMark(t *testing.T, store archive.Store, i int, start string) {
 	t.Helper()
-	rec := listed(i)
+	rec := listedRec(i)
 	rec.StartTime = start
 	sc := archive.Sidecar{ConfUUID: recID(i), ArchivedAt: time.Now().UTC(), Tool: "test", Details: redactedDetails(rec)}
 	if err := archive.PutSidecar(context.Background(), store, sc); err != nil {
@@ -123,14 +123,14 @@ func TestReconcile(t *testing.T) {
 		{
 			name: "every fate of a run",
 			api: &fakeReconcileAPI{listCount: -1, histCount: -1,
-				recs: []export.Recording{listed(1), listed(2), listed(3), listed(4), listed(5), listed(6), listed(7), listed(8), listed(9)},
+				recs: []export.Recording{listedRec(1), listedRec(2), listedRec(3), listedRec(4), listedRec(5), listedRec(6), listedRec(7), listedRec(8), listedRec(9)},
 				meetings: []export.Meeting{recorded(1), recorded(2), recorded(10), recorded(11),
 					{ConfUUID: recID(12), StartTime: "2025-03-05 09:00", IsHasRecordFile: false}}},
 			marks: map[int]string{1: "2025-03-02 10:00", 2: "2025-03-03 10:00", 8: "2025-03-09 10:00", 11: "2025-03-12 10:00",
-				13: "2025-03-14 10:00", 14: "2025-02-01 10:00"},
+				13: "2025-03-14 10:00", 14: "2025-02-01 10:00", 16: "2025-03-15 10:00"},
 			rows: []report.Row{row(1, report.Archived), row(2, report.AlreadyArchived), row(3, report.PendingTranscode),
 				row(4, report.Unavailable), row(5, report.NoFiles), row(6, report.Failed), row(6, report.Archived),
-				row(7, report.Archived), row(8, report.Failed), row(15, report.Cancelled),
+				row(7, report.Archived), row(8, report.Failed), row(15, report.Cancelled), row(16, report.Updated),
 				{ConfUUID: "junk", Status: report.InvalidInput}, {ConfUUID: recID(1), Status: report.DuplicateInput}},
 			window: march,
 			want: map[string]report.Fate{
@@ -138,7 +138,7 @@ func TestReconcile(t *testing.T) {
 				"4": report.FateUnavailable, "5": report.FateNoFiles, "6": report.FateFailed,
 				"7": report.FateNotCommitted, "8": report.FateArchivedBefore, "9": report.FateNotArchived,
 				"10": report.FateHistoryOnly, "11": report.FateNotListed, "13": report.FateNotListed,
-				"15": report.FateFailed,
+				"15": report.FateFailed, "16": report.FateArchived,
 			},
 			wantUnaccounted: 5,  // 6, 7, 9, 10, 15
 			wantReported:    11, // 1..9 listed, 10 and 11 in history
@@ -146,8 +146,8 @@ func TestReconcile(t *testing.T) {
 		{
 			name: "the reconcile command: no run",
 			api: &fakeReconcileAPI{listCount: -1, histCount: -1,
-				recs: []export.Recording{listed(1), listed(2, func(r *export.Recording) { r.IsDecodeFinish = false }),
-					listed(3, func(r *export.Recording) { r.Available = false }), listed(4)},
+				recs: []export.Recording{listedRec(1), listedRec(2, func(r *export.Recording) { r.IsDecodeFinish = false }),
+					listedRec(3, func(r *export.Recording) { r.Available = false }), listedRec(4)},
 				meetings: []export.Meeting{recorded(1), recorded(5)}},
 			marks:  map[int]string{1: "2025-03-02 10:00", 6: "2025-03-20 23:59", 7: "2025-04-01 00:00"},
 			window: march,
@@ -158,7 +158,7 @@ func TestReconcile(t *testing.T) {
 		},
 		{
 			name: "a clean window",
-			api: &fakeReconcileAPI{listCount: -1, histCount: -1, recs: []export.Recording{listed(1), listed(2)},
+			api: &fakeReconcileAPI{listCount: -1, histCount: -1, recs: []export.Recording{listedRec(1), listedRec(2)},
 				meetings: []export.Meeting{recorded(1), recorded(2)}},
 			marks:        map[int]string{1: "2025-03-02 10:00", 2: "2025-03-03 10:00"},
 			window:       march,
@@ -167,7 +167,7 @@ func TestReconcile(t *testing.T) {
 		},
 		{
 			name: "a list whose pages hold fewer than its count",
-			api: &fakeReconcileAPI{listCount: 4, histCount: -1, recs: []export.Recording{listed(1), listed(2)},
+			api: &fakeReconcileAPI{listCount: 4, histCount: -1, recs: []export.Recording{listedRec(1), listedRec(2)},
 				meetings: []export.Meeting{recorded(1), recorded(2)}},
 			marks:           map[int]string{1: "2025-03-02 10:00", 2: "2025-03-03 10:00"},
 			window:          march,
@@ -178,7 +178,7 @@ func TestReconcile(t *testing.T) {
 		},
 		{
 			name: "a list whose pages hold more than its count, a history short of its",
-			api: &fakeReconcileAPI{listCount: 1, histCount: 3, recs: []export.Recording{listed(1), listed(2)},
+			api: &fakeReconcileAPI{listCount: 1, histCount: 3, recs: []export.Recording{listedRec(1), listedRec(2)},
 				meetings: []export.Meeting{recorded(1), recorded(2)}},
 			marks:           map[int]string{1: "2025-03-02 10:00", 2: "2025-03-03 10:00"},
 			window:          march,
@@ -189,7 +189,7 @@ func TestReconcile(t *testing.T) {
 		},
 		{
 			name: "a history with more meetings than its count",
-			api: &fakeReconcileAPI{listCount: -1, histCount: 1, recs: []export.Recording{listed(1)},
+			api: &fakeReconcileAPI{listCount: -1, histCount: 1, recs: []export.Recording{listedRec(1)},
 				meetings: []export.Meeting{recorded(1), {ConfUUID: recID(2), IsHasRecordFile: false}}},
 			marks:        map[int]string{1: "2025-03-02 10:00"},
 			window:       march,
@@ -199,7 +199,7 @@ func TestReconcile(t *testing.T) {
 		},
 		{
 			name: "a history refused",
-			api: &fakeReconcileAPI{listCount: -1, recs: []export.Recording{listed(1)},
+			api: &fakeReconcileAPI{listCount: -1, recs: []export.Recording{listedRec(1)},
 				histErr: fmt.Errorf("history: %w", export.ErrNotPermitted)},
 			marks:        map[int]string{1: "2025-03-02 10:00"},
 			window:       march,
@@ -297,7 +297,7 @@ func TestReconcileUsesTheRunsList(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := &fakeReconcileAPI{listCount: -1, histCount: -1, recs: []export.Recording{listed(1)}, meetings: []export.Meeting{recorded(1)}}
+	api := &fakeReconcileAPI{listCount: -1, histCount: -1, recs: []export.Recording{listedRec(1)}, meetings: []export.Meeting{recorded(1)}}
 	items, l, err := DiscoverListed(context.Background(), api, *march)
 	if err != nil || len(items) != 1 {
 		t.Fatalf("DiscoverListed: %d items, %v", len(items), err)
@@ -324,7 +324,7 @@ func TestReconcileShard(t *testing.T) {
 	}
 	var recs []export.Recording
 	for i := range 20 {
-		recs = append(recs, listed(i))
+		recs = append(recs, listedRec(i))
 	}
 	sh := Shard{K: 1, N: 3}
 	c, err := Reconcile(context.Background(), &fakeReconcileAPI{listCount: -1, histCount: -1, recs: recs}, store,
@@ -426,7 +426,7 @@ func TestReconcileMalformedMark(t *testing.T) {
 		t.Fatal(err)
 	}
 	putMark(t, store, 1, "2025-03-02 10:00")
-	c, err := Reconcile(context.Background(), &fakeReconcileAPI{listCount: -1, histCount: -1, recs: []export.Recording{listed(1)}}, store,
+	c, err := Reconcile(context.Background(), &fakeReconcileAPI{listCount: -1, histCount: -1, recs: []export.Recording{listedRec(1)}}, store,
 		Reconciliation{Window: march})
 	if err != nil {
 		t.Fatalf("Reconcile: %v", err)
