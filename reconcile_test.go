@@ -151,6 +151,14 @@ func TestReconcileCommand(t *testing.T) {
 			wantCode: 1,
 		},
 		{
+			name: "a meeting the history leaves out (the list has it: nothing missing)",
+			setup: func(cfg *meetingtest.Config, ds meetingtest.Dataset) {
+				cfg.Faults = append(cfg.Faults, meetingtest.Fault{Endpoint: "history", Kind: meetingtest.FaultOmit, ConfUUID: ds.Conferences[1].ConfUUID})
+			},
+			wantCode:     0,
+			wantSentence: `^5 of 5 recordings the platform reports for this window are archived or accounted for\.$`,
+		},
+		{
 			name:         "a list whose count says two more than its pages hold",
 			setup:        func(cfg *meetingtest.Config, _ meetingtest.Dataset) { cfg.ListCountDelta = 2 },
 			wantCode:     1,
