@@ -146,12 +146,12 @@ func TestAttestationPageInABrowser(t *testing.T) {
 	}
 	ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 4, FilesPerConference: 2, FileSize: 8 << 10, Seed: 81,
 		Start: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)})
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 81})
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 81})
 	dir := t.TempDir()
 	out, dest := filepath.Join(dir, "report"), filepath.Join(dir, "archive")
 	env := simEnv(sim)
 	env["USER"] = "records-officer"
-	if res := runBin(t, env, "run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", dest, "--out", out); res.code != 0 {
+	if res := runBin(t, env, "run", "--input", writeInput(t, dir, ds.UUIDs()...), "--dest", dest, "--out", out); res.code != 0 {
 		t.Fatalf("run: exit %d\n%s", res.code, res.stderr)
 	}
 	var sum report.Summary

@@ -900,12 +900,12 @@ func TestBagEncodesAwkwardNames(t *testing.T) {
 // changes; an object overwritten in the bucket fails the bag.
 func TestBagFromS3(t *testing.T) {
 	b := archivetest.NewBucket(t, archivetest.BucketOptions{})
-	ds := genDataset(3, 2, 3<<20, 41)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 41, RecordInfo: true})
+	ds := meetingtest.GenerateFiles(3, 2, 3<<20, 41)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 41, RecordInfo: true})
 	dir := t.TempDir()
 	report := filepath.Join(dir, "report")
 	env := s3Env(sim, b)
-	if res := runBin(t, env, "run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", b.URI("arch"), "--out", report); res.code != 0 {
+	if res := runBin(t, env, "run", "--input", writeInput(t, dir, ds.UUIDs()...), "--dest", b.URI("arch"), "--out", report); res.code != 0 {
 		t.Fatalf("run: exit %d\n%s", res.code, res.stderr)
 	}
 	manifest := filepath.Join(report, "manifest.csv")

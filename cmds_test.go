@@ -61,9 +61,9 @@ func TestSimulateProcess(t *testing.T) {
 // TestListAndDateRangeRun: list writes a valid input; a date-range run uses
 // the list's details and asks for no details again.
 func TestListAndDateRangeRun(t *testing.T) {
-	ds := genDataset(130, 1, 4<<10, 43) // more than one page of 100
+	ds := meetingtest.GenerateFiles(130, 1, 4<<10, 43) // more than one page of 100
 	ds.Conferences[5].Subject = "=cmd|' /C calc'!A0"
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 43})
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 43})
 	res := runBin(t, simEnv(sim), "list", "--from", "2024-01-01", "--to", "2030-01-01")
 	if res.code != 0 {
 		t.Fatalf("list exit %d\n%s", res.code, res.stderr)
@@ -122,13 +122,13 @@ func TestListAndDateRangeRun(t *testing.T) {
 // TestNoSecretInOutputs: no app key, access token or download token in any
 // report file (the xlsx unzipped), journal, sidecar or log line.
 func TestNoSecretInOutputs(t *testing.T) {
-	ds := genDataset(3, 2, 8<<10, 47)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 47, RecordInfo: true})
+	ds := meetingtest.GenerateFiles(3, 2, 8<<10, 47)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 47, RecordInfo: true})
 	dir := t.TempDir()
 	out, dest := filepath.Join(dir, "r"), filepath.Join(dir, "a")
 	env := simEnv(sim)
 	delete(env, "MEETARCHIVE_QUIET")
-	res := runBin(t, env, "run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", dest, "--out", out, "--log-level", "debug")
+	res := runBin(t, env, "run", "--input", writeInput(t, dir, ds.UUIDs()...), "--dest", dest, "--out", out, "--log-level", "debug")
 	if res.code != 0 {
 		t.Fatalf("exit %d\n%s", res.code, res.stderr)
 	}
@@ -210,11 +210,11 @@ func TestReadmeDocumentsEveryFlag(t *testing.T) {
 // TestVerifyDirectory: verify catches an overwritten and a deleted file in a
 // directory destination, with and without --dest.
 func TestVerifyDirectory(t *testing.T) {
-	ds := genDataset(3, 1, 16<<10, 53)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 53})
+	ds := meetingtest.GenerateFiles(3, 1, 16<<10, 53)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 53})
 	dir := t.TempDir()
 	out, dest := filepath.Join(dir, "r"), filepath.Join(dir, "a")
-	if res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", dest, "--out", out); res.code != 0 {
+	if res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, ds.UUIDs()...), "--dest", dest, "--out", out); res.code != 0 {
 		t.Fatalf("run exit %d\n%s", res.code, res.stderr)
 	}
 	manifest := filepath.Join(out, "manifest.csv")
@@ -275,10 +275,10 @@ func TestVerifyDirectory(t *testing.T) {
 func TestNoFilesAndEmptyInput(t *testing.T) {
 	ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 3, FilesPerConference: 1, FileSize: 4 << 10, NoFiles: 1, Seed: 71,
 		Start: time.Date(2024, 5, 1, 8, 0, 0, 0, time.UTC)})
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 71})
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 71})
 	dir := t.TempDir()
 	out := filepath.Join(dir, "r")
-	res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", filepath.Join(dir, "a"), "--out", out)
+	res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, ds.UUIDs()...), "--dest", filepath.Join(dir, "a"), "--out", out)
 	if res.code != 0 {
 		t.Fatalf("exit %d\n%s", res.code, res.stderr)
 	}
@@ -308,10 +308,10 @@ func TestNoFilesAndEmptyInput(t *testing.T) {
 // TestListNeutralisesFormulaCells: list's CSV shows formula-like subjects
 // and IDs as text, as the manifest does.
 func TestListNeutralisesFormulaCells(t *testing.T) {
-	ds := genDataset(2, 1, 1<<10, 119)
+	ds := meetingtest.GenerateFiles(2, 1, 1<<10, 119)
 	ds.Conferences[0].Subject = "=HYPERLINK(\"http://evil\",\"x\")"
 	ds.Conferences[1].Subject = "@SUM(1+1)"
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 119})
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 119})
 	res := runBin(t, simEnv(sim), "list", "--from", "2024-01-01", "--to", "2030-01-01")
 	if res.code != 0 {
 		t.Fatalf("list: exit %d\n%s", res.code, res.stderr)

@@ -67,10 +67,10 @@ func readSums(t *testing.T, out string) map[string]string {
 // archived.
 func TestEvidenceBesideTheRecordings(t *testing.T) {
 	ds := meetingtest.SampleDataset()
-	sim := newSim(t, meetingtest.Config{Dataset: ds, RecordInfo: true, HistoryRetention: -1})
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, RecordInfo: true, HistoryRetention: -1})
 	dir := t.TempDir()
 	out, dest := filepath.Join(dir, "report"), filepath.Join(dir, "archive")
-	in := writeInput(t, dir, uuids(ds)...)
+	in := writeInput(t, dir, ds.UUIDs()...)
 	res := runBin(t, simEnv(sim), "run", "--input", in, "--dest", dest, "--out", out, "--evidence")
 	if res.code != 0 {
 		t.Fatalf("run exit %d\n%s", res.code, res.stderr)
@@ -246,20 +246,20 @@ func TestEvidenceGapsDoNotFailTheRun(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ds := genDataset(3, 1, 8<<10, 401)
+			ds := meetingtest.GenerateFiles(3, 1, 8<<10, 401)
 			cfg := tc.cfg
 			cfg.Dataset, cfg.Seed, cfg.HistoryRetention = ds, 401, -1
-			sim := newSim(t, cfg)
+			sim := meetingtest.Start(t, cfg)
 			dir := t.TempDir()
 			out := filepath.Join(dir, "report")
-			res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", filepath.Join(dir, "a"),
+			res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, ds.UUIDs()...), "--dest", filepath.Join(dir, "a"),
 				"--out", out, "--links", "downloadurls", "--evidence", "--concurrency", "1") // one at a time: the calls are counted
 			if res.code != 0 {
 				t.Fatalf("run exit %d, want 0\n%s", res.code, res.stderr)
 			}
 			media, ev := evidenceRuns(readManifest(t, out))
 			gaps := map[string]float64{}
-			for _, u := range uuids(ds) {
+			for _, u := range ds.UUIDs() {
 				if len(media[u]) != 1 || media[u][0]["status"] != "archived" {
 					t.Errorf("%s: recording rows %v, want one archived", u, media[u])
 				}
@@ -320,15 +320,15 @@ func TestEvidenceOff(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ds := genDataset(2, 2, 8<<10, 409)
-			sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 409, HistoryRetention: -1})
+			ds := meetingtest.GenerateFiles(2, 2, 8<<10, 409)
+			sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 409, HistoryRetention: -1})
 			env := simEnv(sim)
 			for k, v := range tc.env {
 				env[k] = v
 			}
 			dir := t.TempDir()
 			out, dest := filepath.Join(dir, "report"), filepath.Join(dir, "a")
-			args := append([]string{"run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", dest, "--out", out}, tc.args...)
+			args := append([]string{"run", "--input", writeInput(t, dir, ds.UUIDs()...), "--dest", dest, "--out", out}, tc.args...)
 			if res := runBin(t, env, args...); res.code != 0 {
 				t.Fatalf("run exit %d\n%s", res.code, res.stderr)
 			}
@@ -370,15 +370,15 @@ func TestEvidenceHoldsNoSecret(t *testing.T) {
 	)
 	for _, endpoint := range []string{meetingtest.EndpointHistoryDetail, meetingtest.EndpointAttendees, meetingtest.EndpointCtlRecords} {
 		t.Run(endpoint, func(t *testing.T) {
-			ds := genDataset(2, 1, 4<<10, 419)
-			sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 419, AppID: appID, AppKey: appKey, RecordInfo: true, HistoryRetention: -1,
+			ds := meetingtest.GenerateFiles(2, 1, 4<<10, 419)
+			sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 419, AppID: appID, AppKey: appKey, RecordInfo: true, HistoryRetention: -1,
 				Faults: []meetingtest.Fault{{Endpoint: endpoint, Kind: meetingtest.FaultEcho}}})
 			tap := newCredentialTap(t, sim)
 			env := map[string]string{"MEETARCHIVE_API": tap.URL, "MEETARCHIVE_RATE": "500", "MEETARCHIVE_LOG_LEVEL": "debug",
 				"MEETARCHIVE_MAX_ATTEMPTS": "2", "MEETARCHIVE_APP_ID": appID, "MEETARCHIVE_APP_KEY": appKey}
 			dir := t.TempDir()
 			dest, out := filepath.Join(dir, "archive"), filepath.Join(dir, "report")
-			res := runBin(t, env, "run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", dest, "--out", out)
+			res := runBin(t, env, "run", "--input", writeInput(t, dir, ds.UUIDs()...), "--dest", dest, "--out", out)
 			if res.code != 0 {
 				t.Fatalf("run exit %d, want 0 (evidence never fails the run)\n%s", res.code, res.stderr)
 			}

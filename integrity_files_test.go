@@ -64,7 +64,7 @@ func TestEveryListedFileIsARow(t *testing.T) {
 			if tc.fault != "" {
 				cfg.Faults = []meetingtest.Fault{{Endpoint: tc.links, Kind: tc.fault}}
 			}
-			sim := newSim(t, cfg)
+			sim := meetingtest.Start(t, cfg)
 			dir := t.TempDir()
 			in := writeInput(t, dir, uuid)
 			out, dest := filepath.Join(dir, "report"), filepath.Join(dir, "archive")
@@ -149,9 +149,9 @@ func TestRerunReprovesStoredBytes(t *testing.T) {
 		t.Run(fmt.Sprintf("%s/keep-mtime=%v", links, v.keepMtime), func(t *testing.T) {
 			ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 3, FilesPerConference: 2, FileSize: 64 << 10, Seed: 11,
 				Start: time.Date(2024, 3, 1, 9, 0, 0, 0, time.UTC)})
-			sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 11, RecordInfo: true})
+			sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 11, RecordInfo: true})
 			dir := t.TempDir()
-			in := writeInput(t, dir, uuids(ds)...)
+			in := writeInput(t, dir, ds.UUIDs()...)
 			dest := filepath.Join(dir, "archive")
 			args := func(out string) []string {
 				return []string{"run", "--input", in, "--dest", dest, "--out", filepath.Join(dir, out), "--links", links}
@@ -247,11 +247,11 @@ func checkSums(t *testing.T, sums, root string) {
 func TestMistypedDestIsRefused(t *testing.T) {
 	ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 1, FilesPerConference: 1, FileSize: 4 << 10, Seed: 21,
 		Start: time.Date(2024, 3, 1, 9, 0, 0, 0, time.UTC)})
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 21})
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 21})
 	for _, dest := range []string{"s3:/archive-bucket/meetings", " s3://archive-bucket/m", "gs://bucket/p", "https://s3.amazonaws.com/bucket", "file:///tmp/x"} {
 		t.Run(dest, func(t *testing.T) {
 			dir := t.TempDir()
-			in := writeInput(t, dir, uuids(ds)...)
+			in := writeInput(t, dir, ds.UUIDs()...)
 			cmd, _, stderr := binCommand(simEnv(sim), "run", "--input", in, "--dest", dest, "--out", filepath.Join(dir, "r"),
 				"--delete-after-archive", "--confirm-delete")
 			cmd.Dir = dir
@@ -281,8 +281,8 @@ func TestMistypedDestIsRefused(t *testing.T) {
 // --metrics-file that is a FIFO or a device is refused rather than
 // replaced by a regular file.
 func TestLinksAndSpecialFilesInOut(t *testing.T) {
-	ds := genDataset(1, 1, 4<<10, 188)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 188})
+	ds := meetingtest.GenerateFiles(1, 1, 4<<10, 188)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 188})
 	const precious = "precious bytes, not meetarchive's\n"
 	t.Run("hard-linked lock", func(t *testing.T) {
 		dir := t.TempDir()
@@ -297,7 +297,7 @@ func TestLinksAndSpecialFilesInOut(t *testing.T) {
 		if err := os.Link(target, filepath.Join(out, report.LockFile)); err != nil {
 			t.Skipf("no hard links here: %v", err)
 		}
-		res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", filepath.Join(dir, "a"), "--out", out)
+		res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, ds.UUIDs()...), "--dest", filepath.Join(dir, "a"), "--out", out)
 		if res.code != report.ExitUsage || !strings.Contains(res.stderr, "hard link") {
 			t.Errorf("exit %d, want %d naming the hard link\n%s", res.code, report.ExitUsage, res.stderr)
 		}
@@ -311,7 +311,7 @@ func TestLinksAndSpecialFilesInOut(t *testing.T) {
 		if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 			t.Skipf("mkfifo: %v", err)
 		}
-		res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", filepath.Join(dir, "a"),
+		res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, ds.UUIDs()...), "--dest", filepath.Join(dir, "a"),
 			"--out", filepath.Join(dir, "r"), "--metrics-file", fifo)
 		if res.code != report.ExitUsage || !strings.Contains(res.stderr, "not a regular file") {
 			t.Errorf("exit %d, want %d: not a regular file\n%s", res.code, report.ExitUsage, res.stderr)

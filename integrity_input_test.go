@@ -64,8 +64,8 @@ func exitOf(t *testing.T, err error) int {
 // and a process substitution; summary.json's inputSha256 is the SHA-256
 // of the bytes list printed, and nothing of the input is left in --out.
 func TestRunReadsAPipedInputOnce(t *testing.T) {
-	ds := genDataset(5, 1, 16<<10, 181)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 181})
+	ds := meetingtest.GenerateFiles(5, 1, 16<<10, 181)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 181})
 	printed, confs := listed(t, sim)
 	sum := sha256.Sum256(printed)
 
@@ -195,8 +195,8 @@ func assertOnlyReportFiles(t *testing.T, dir string) {
 // SIGTERM, SIGINT or SIGHUP with exit 130, a report and its --out lock
 // released. The time from the signal to the exit is logged (-v).
 func TestSignalEndsAnInputBeingRead(t *testing.T) {
-	ds := genDataset(2, 1, 4<<10, 183)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 183})
+	ds := meetingtest.GenerateFiles(2, 1, 4<<10, 183)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 183})
 	tests := []struct {
 		name  string
 		input func(dir string) string
@@ -320,7 +320,7 @@ func waitExit(t *testing.T, cmd *exec.Cmd, diag func() string) (int, time.Durati
 // date range) ends it with exit 130 and a report; an input file's lines
 // are all there, each cancelled (interrupted) and in failures.csv.
 func TestSignalEndsTheRunBeforeThePipeline(t *testing.T) {
-	ds := genDataset(3, 1, 4<<10, 185)
+	ds := meetingtest.GenerateFiles(3, 1, 4<<10, 185)
 	tests := []struct {
 		name      string
 		fault     meetingtest.Fault
@@ -335,10 +335,10 @@ func TestSignalEndsTheRunBeforeThePipeline(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 185, Faults: []meetingtest.Fault{tc.fault}})
+			sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 185, Faults: []meetingtest.Fault{tc.fault}})
 			dir := t.TempDir()
 			out := filepath.Join(dir, "report")
-			args := []string{"run", "--dest", filepath.Join(dir, "a"), "--out", out, "--input", writeInput(t, dir, uuids(ds)...)}
+			args := []string{"run", "--dest", filepath.Join(dir, "a"), "--out", out, "--input", writeInput(t, dir, ds.UUIDs()...)}
 			if tc.dateRange {
 				args = append(args[:len(args)-2], "--from", "2024-01-01", "--to", "2024-12-31")
 			}
@@ -382,8 +382,8 @@ func TestSignalEndsTheRunBeforeThePipeline(t *testing.T) {
 // points to keeps its bytes; a link where a report or metrics file goes is
 // replaced by the file, never written through.
 func TestOutRefusesSymlinks(t *testing.T) {
-	ds := genDataset(2, 1, 4<<10, 187)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 187})
+	ds := meetingtest.GenerateFiles(2, 1, 4<<10, 187)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 187})
 	tests := []struct {
 		name string
 		link string // in --out
@@ -412,7 +412,7 @@ func TestOutRefusesSymlinks(t *testing.T) {
 			if err := os.Symlink(target, link); err != nil {
 				t.Fatal(err)
 			}
-			args := []string{"run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", filepath.Join(dir, "a"), "--out", out}
+			args := []string{"run", "--input", writeInput(t, dir, ds.UUIDs()...), "--dest", filepath.Join(dir, "a"), "--out", out}
 			for _, a := range tc.args {
 				args = append(args, strings.ReplaceAll(a, "OUT", out))
 			}
@@ -443,10 +443,10 @@ func TestOutRefusesSymlinks(t *testing.T) {
 // --out, then a run: each killed run's journal is kept in a directory of
 // its own with the report rebuilt from it, and the run says where.
 func TestKilledRunsJournalsAreKept(t *testing.T) {
-	ds := genDataset(6, 1, 1<<20, 189)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 189, MediaRate: 2 << 20}) // ~0.5 s a file
+	ds := meetingtest.GenerateFiles(6, 1, 1<<20, 189)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 189, MediaRate: 2 << 20}) // ~0.5 s a file
 	dir := t.TempDir()
-	in := writeInput(t, dir, uuids(ds)...)
+	in := writeInput(t, dir, ds.UUIDs()...)
 	out, dest := filepath.Join(dir, "report"), filepath.Join(dir, "a")
 	journal := filepath.Join(out, report.Journal)
 	type killed struct {
@@ -535,8 +535,8 @@ func journalRunID(path string) string {
 // resolved) exit 2 naming the flags and values, and create nothing.
 // Directories side by side, and a rate of one call a day, are accepted.
 func TestRunRefusesBadRatesAndNestedDirs(t *testing.T) {
-	ds := genDataset(1, 1, 4<<10, 191)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 191})
+	ds := meetingtest.GenerateFiles(1, 1, 4<<10, 191)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 191})
 	tests := []struct {
 		name      string
 		args      func(dir string) []string // after run --input IN
@@ -578,7 +578,7 @@ func TestRunRefusesBadRatesAndNestedDirs(t *testing.T) {
 				t.Fatal(err)
 			}
 			in := filepath.Join(t.TempDir(), "in.csv")
-			if err := os.WriteFile(in, []byte(uuids(ds)[0]+"\n"), 0o600); err != nil {
+			if err := os.WriteFile(in, []byte(ds.UUIDs()[0]+"\n"), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			env := simEnv(sim)

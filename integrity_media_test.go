@@ -96,9 +96,9 @@ func TestStalledMediaEnds(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 51, RecordInfo: true, Faults: []meetingtest.Fault{f}})
+			sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 51, RecordInfo: true, Faults: []meetingtest.Fault{f}})
 			dir := t.TempDir()
-			in := writeInput(t, dir, uuids(ds)...)
+			in := writeInput(t, dir, ds.UUIDs()...)
 			out, dest := filepath.Join(dir, "report"), filepath.Join(dir, "archive")
 			res, took := runBinWithin(t, 2*time.Minute, simEnv(sim), "run", "--input", in, "--dest", dest, "--out", out,
 				"--links", tt.links, "--stall-timeout", stall.String(), "--max-elapsed", budget.String())
@@ -156,9 +156,9 @@ func TestLengthlessMedia(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 61, RecordInfo: true, Faults: []meetingtest.Fault{f}})
+					sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 61, RecordInfo: true, Faults: []meetingtest.Fault{f}})
 					dir := t.TempDir()
-					in := writeInput(t, dir, uuids(ds)...)
+					in := writeInput(t, dir, ds.UUIDs()...)
 					out, dest := filepath.Join(dir, "report"), filepath.Join(dir, "archive")
 					res, _ := runBinWithin(t, 2*time.Minute, simEnv(sim), "run", "--input", in, "--dest", dest, "--out", out,
 						"--links", links, "--max-attempts", attempts, "--max-elapsed", "2s")
@@ -236,9 +236,9 @@ func TestSizeAgainstRcdSize(t *testing.T) {
 				if links == "recordinfo" && len(extra) > 0 && extra[0] == "--file-types" {
 					extra = []string{"--file-types", meetingtest.RecordType(meetingtest.FileTypeHd)}
 				}
-				sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 71, RecordInfo: true})
+				sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 71, RecordInfo: true})
 				dir := t.TempDir()
-				in := writeInput(t, dir, uuids(ds)...)
+				in := writeInput(t, dir, ds.UUIDs()...)
 				out, dest := filepath.Join(dir, "report"), filepath.Join(dir, "archive")
 				env := simEnv(sim)
 				delete(env, "MEETARCHIVE_QUIET")

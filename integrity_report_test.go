@@ -108,10 +108,10 @@ func editManifest(t *testing.T, dir, col string, pick func(map[string]string) bo
 // line and the column, and write no merged report; clean shards (with the
 // invalid input lines the writer reports as given) still merge.
 func TestMergeRefusesCorruptCells(t *testing.T) {
-	ds := genDataset(6, 1, 4<<10, 181)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 181})
+	ds := meetingtest.GenerateFiles(6, 1, 4<<10, 181)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 181})
 	dir := t.TempDir()
-	lines := append(uuids(ds), "not-a-uuid", "../../etc/passwd", "=cmd|' /C calc'!A0")
+	lines := append(ds.UUIDs(), "not-a-uuid", "../../etc/passwd", "=cmd|' /C calc'!A0")
 	in := writeInput(t, dir, lines...)
 	var shards []string
 	for k := 0; k < 2; k++ {
@@ -232,10 +232,10 @@ func fillDisk(t *testing.T, dir string, free int64) {
 // ends the run with exit 3 and a closing line that says disk-full and
 // names the directory.
 func TestFullDiskHasItsOwnCode(t *testing.T) {
-	ds := genDataset(3, 1, 700<<10, 182)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 182})
+	ds := meetingtest.GenerateFiles(3, 1, 700<<10, 182)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 182})
 	dir := t.TempDir()
-	in := writeInput(t, dir, uuids(ds)...)
+	in := writeInput(t, dir, ds.UUIDs()...)
 
 	t.Run("dest", func(t *testing.T) {
 		dest := mountTmpfs(t, "1m")
@@ -310,10 +310,10 @@ func partialFiles(t *testing.T, root string) []string {
 // archives those conferences removes them, and verify and sha256sums.txt
 // then describe a destination with nothing else in it.
 func TestRerunSweepsStalePartials(t *testing.T) {
-	ds := genDataset(4, 2, 1<<20, 183)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 183, MediaRate: 1 << 20}) // about a second a file
+	ds := meetingtest.GenerateFiles(4, 2, 1<<20, 183)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 183, MediaRate: 1 << 20}) // about a second a file
 	dir := t.TempDir()
-	in := writeInput(t, dir, uuids(ds)...)
+	in := writeInput(t, dir, ds.UUIDs()...)
 	dest := filepath.Join(dir, "a")
 	cmd, stderr := startBin(t, simEnv(sim), func() bool { return len(partialFiles(t, dest)) >= 2 },
 		"run", "--input", in, "--dest", dest, "--out", filepath.Join(dir, "report1"), "--concurrency", "4")
@@ -357,7 +357,7 @@ func TestRerunSweepsStalePartials(t *testing.T) {
 // terminal control sequences (ESC, BEL, CR, LF) reaches stderr escaped,
 // in the closing line as in the log: no raw control byte but the line ends.
 func TestHostileErrorTextIsEscapedOnTheTerminal(t *testing.T) {
-	ds := genDataset(2, 1, 4<<10, 184)
+	ds := meetingtest.GenerateFiles(2, 1, 4<<10, 184)
 	hostile := "\x1b[2J\x1b]0;pwned\x07denied\r\nmeetarchive: all good"
 	tests := []struct {
 		name  string
@@ -369,9 +369,9 @@ func TestHostileErrorTextIsEscapedOnTheTerminal(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 184, Faults: []meetingtest.Fault{tc.fault}})
+			sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 184, Faults: []meetingtest.Fault{tc.fault}})
 			dir := t.TempDir()
-			in := writeInput(t, dir, uuids(ds)...)
+			in := writeInput(t, dir, ds.UUIDs()...)
 			env := simEnv(sim)
 			env["MEETARCHIVE_MAX_ATTEMPTS"] = "1"
 			res := runBin(t, env, "run", "--input", in, "--dest", filepath.Join(dir, "a"), "--out", filepath.Join(dir, "report"))
@@ -400,7 +400,7 @@ func TestHostileErrorTextIsEscapedOnTheTerminal(t *testing.T) {
 // a fragment route with token=) reach no output file, sidecar or log line
 // with any of it: only scheme, host and path remain.
 func TestPlaybackURLsKeepNoCredential(t *testing.T) {
-	ds := genDataset(2, 1, 8<<10, 185)
+	ds := meetingtest.GenerateFiles(2, 1, 8<<10, 185)
 	const pathToken = "Zk9xQ2V3bW1hN0s4cVJ0eE9w"
 	secrets := []string{"1700000000-0-0-9f8e7d6c5b4a", "c0ffeec0ffee1234", "t=1700000000", pathToken, "hunter2", "FragTok42", "auth_key", "sign="}
 	ds.Conferences[0].PlaybackURLs = []string{
@@ -408,9 +408,9 @@ func TestPlaybackURLsKeepNoCredential(t *testing.T) {
 		"https://bob:hunter2@meeting.example.com/p/" + pathToken + "/index.html#/play?token=FragTok42",
 	}
 	ds.Conferences[1].PlaybackURLs = []string{"https://meeting.example.com/play/" + ds.Conferences[1].ConfUUID + "?t=1700000000&sign=c0ffeec0ffee1234"}
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 185})
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 185})
 	dir := t.TempDir()
-	in := writeInput(t, dir, uuids(ds)...)
+	in := writeInput(t, dir, ds.UUIDs()...)
 	out, dest := filepath.Join(dir, "report"), filepath.Join(dir, "a")
 	env := simEnv(sim)
 	env["MEETARCHIVE_LOG_LEVEL"] = "debug"
@@ -510,8 +510,8 @@ func closedPort(t *testing.T) string {
 // metrics file that cannot be written leave a clean run's exit code 0;
 // each is a warning in the log and in summary.json's warnings.
 func TestFailedMetricsAreAWarning(t *testing.T) {
-	ds := genDataset(2, 1, 4<<10, 186)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 186})
+	ds := meetingtest.GenerateFiles(2, 1, 4<<10, 186)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 186})
 	tests := []struct {
 		name string
 		args func(dir string) []string
@@ -534,7 +534,7 @@ func TestFailedMetricsAreAWarning(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			in := writeInput(t, dir, uuids(ds)...)
+			in := writeInput(t, dir, ds.UUIDs()...)
 			out := filepath.Join(dir, "report")
 			env := simEnv(sim)
 			args := append([]string{"run", "--input", in, "--dest", filepath.Join(dir, "a"), "--out", out}, tc.args(dir)...)
@@ -562,10 +562,10 @@ func TestFailedMetricsAreAWarning(t *testing.T) {
 // listing exactly the manifest's keys with their size and SHA-256. Each
 // damage is reported, exit 1, the objects themselves being intact.
 func TestVerifyChecksSidecars(t *testing.T) {
-	ds := genDataset(3, 2, 8<<10, 187)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 187})
+	ds := meetingtest.GenerateFiles(3, 2, 8<<10, 187)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 187})
 	dir := t.TempDir()
-	in := writeInput(t, dir, uuids(ds)...)
+	in := writeInput(t, dir, ds.UUIDs()...)
 	dest, out := filepath.Join(dir, "a"), filepath.Join(dir, "report")
 	if res := runBin(t, simEnv(sim), "run", "--input", in, "--dest", dest, "--out", out); res.code != 0 {
 		t.Fatalf("run: exit %d\n%s", res.code, res.stderr)
@@ -656,9 +656,9 @@ func TestVerifyChecksSidecars(t *testing.T) {
 // the errors, where the report is), and a successful verify --quiet is
 // silent too.
 func TestQuietIsQuiet(t *testing.T) {
-	ds := genDataset(3, 1, 4<<10, 188)
+	ds := meetingtest.GenerateFiles(3, 1, 4<<10, 188)
 	// Record info is off: its fallback warning would be printed without --quiet.
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 188,
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 188,
 		Faults: []meetingtest.Fault{{Endpoint: "details", Kind: "status", Status: 500, ConfUUID: ds.Conferences[2].ConfUUID}}})
 	dir := t.TempDir()
 	env := simEnv(sim)
@@ -689,7 +689,7 @@ func TestQuietIsQuiet(t *testing.T) {
 		t.Errorf("--quiet --log-level info: exit %d, stderr %q; want the info lines", res.code, res.stderr)
 	}
 
-	all := writeInput(t, filepath.Join(dir), uuids(ds)...)
+	all := writeInput(t, filepath.Join(dir), ds.UUIDs()...)
 	bad := filepath.Join(dir, "bad")
 	res = runBin(t, env, "run", "--quiet", "--input", all, "--dest", filepath.Join(dir, "a2"), "--out", bad)
 	if res.code != 1 {

@@ -368,10 +368,10 @@ func TestPrometheusRuleExample(t *testing.T) {
 func metricsOfARun(t *testing.T) map[string]map[string][]string {
 	t.Helper()
 	ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 2, FilesPerConference: 1, FileSize: 4 << 10, Pending: 1, Seed: 17})
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 17})
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 17})
 	dir := t.TempDir()
 	file := filepath.Join(dir, "meetarchive.prom")
-	res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", filepath.Join(dir, "a"),
+	res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, ds.UUIDs()...), "--dest", filepath.Join(dir, "a"),
 		"--out", filepath.Join(dir, "r"), "--metrics-file", file)
 	if res.code != 0 {
 		t.Fatalf("run: exit %d\n%s", res.code, res.stderr)

@@ -143,9 +143,9 @@ func TestLedgerWrittenByEveryRun(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ds := meetingtest.SampleDataset()
-			sim := newSim(t, meetingtest.Config{Dataset: ds, RecordInfo: true})
+			sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, RecordInfo: true})
 			dir := t.TempDir()
-			in := writeInput(t, dir, append([]string{"confUUID", strings.Repeat("ab", 16)}, uuids(ds)...)...)
+			in := writeInput(t, dir, append([]string{"confUUID", strings.Repeat("ab", 16)}, ds.UUIDs()...)...)
 			out := filepath.Join(dir, "out")
 			env := simEnv(sim)
 			env["USER"] = "alice-from-env"
@@ -355,7 +355,7 @@ func TestLedgerBadSignKey(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ds := meetingtest.SampleDataset()
-			sim := newSim(t, meetingtest.Config{Dataset: ds})
+			sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds})
 			path := filepath.Join(dir, tc.file)
 			if tc.data != nil {
 				if err := os.WriteFile(path, tc.data, 0o600); err != nil {
@@ -363,7 +363,7 @@ func TestLedgerBadSignKey(t *testing.T) {
 				}
 			}
 			out := filepath.Join(t.TempDir(), "out")
-			res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, t.TempDir(), uuids(ds)...), "--dest", filepath.Join(t.TempDir(), "arch"),
+			res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, t.TempDir(), ds.UUIDs()...), "--dest", filepath.Join(t.TempDir(), "arch"),
 				"--out", out, "--sign-key", path)
 			if res.code != report.ExitUsage || !strings.Contains(res.stderr, "--sign-key "+path) {
 				t.Errorf("exit %d, want 2 naming --sign-key %s\n%s", res.code, path, res.stderr)
@@ -401,11 +401,11 @@ func mustECKey(t *testing.T) *ecdsa.PrivateKey {
 // the destination, no ledger in summary.json.
 func TestLedgerDryRun(t *testing.T) {
 	ds := meetingtest.SampleDataset()
-	sim := newSim(t, meetingtest.Config{Dataset: ds})
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds})
 	dir := t.TempDir()
 	out, dest := filepath.Join(dir, "out"), filepath.Join(dir, "arch")
 	keyPath, _, forms := writeSignKey(t, dir)
-	res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", dest, "--out", out, "--dry-run", "--sign-key", keyPath)
+	res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, ds.UUIDs()...), "--dest", dest, "--out", out, "--dry-run", "--sign-key", keyPath)
 	if res.code != 0 {
 		t.Fatalf("exit %d\n%s", res.code, res.stderr)
 	}
@@ -431,12 +431,12 @@ func TestLedgerDryRun(t *testing.T) {
 // ledger all the same, complete, its run-end line with the exit code the
 // process returns (130) and the objects committed before the stop.
 func TestLedgerOfAnInterruptedRun(t *testing.T) {
-	ds := genDataset(3, 1, 1<<20, 211)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 211, MediaRate: 1 << 20}) // about 1 s a file
+	ds := meetingtest.GenerateFiles(3, 1, 1<<20, 211)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 211, MediaRate: 1 << 20}) // about 1 s a file
 	dir := t.TempDir()
 	out, dest := filepath.Join(dir, "out"), filepath.Join(dir, "arch")
 	cmd, stderr := startBin(t, simEnv(sim), func() bool { return sim.Counters().MediaComplete >= 1 },
-		"run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", dest, "--out", out, "--concurrency", "1", "--grace", "1m")
+		"run", "--input", writeInput(t, dir, ds.UUIDs()...), "--dest", dest, "--out", out, "--concurrency", "1", "--grace", "1m")
 	_ = cmd.Process.Signal(syscall.SIGINT)
 	err := cmd.Wait()
 	var ee *exec.ExitError

@@ -14,10 +14,10 @@ import (
 // TestConcurrentRunsOnOneOut: a second run on the same --out exits 2 at
 // once, naming the holder, and the first run's report is complete.
 func TestConcurrentRunsOnOneOut(t *testing.T) {
-	ds := genDataset(4, 1, 512<<10, 97)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 97, MediaRate: 64 << 10}) // 8 s a file
+	ds := meetingtest.GenerateFiles(4, 1, 512<<10, 97)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 97, MediaRate: 64 << 10}) // 8 s a file
 	dir := t.TempDir()
-	in := writeInput(t, dir, uuids(ds)...)
+	in := writeInput(t, dir, ds.UUIDs()...)
 	out, dest := filepath.Join(dir, "report"), filepath.Join(dir, "a")
 	first, firstErr := startBin(t, simEnv(sim), func() bool {
 		_, err := os.Stat(filepath.Join(out, report.Journal))
@@ -54,10 +54,10 @@ func TestConcurrentRunsOnOneOut(t *testing.T) {
 // by one of them (already-archived or archived again by the other), and
 // verify finds every object of both reports intact.
 func TestConcurrentRunsShareADestination(t *testing.T) {
-	ds := genDataset(6, 2, 256<<10, 101)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 101, MediaRate: 4 << 20})
+	ds := meetingtest.GenerateFiles(6, 2, 256<<10, 101)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 101, MediaRate: 4 << 20})
 	dir := t.TempDir()
-	in := writeInput(t, dir, uuids(ds)...)
+	in := writeInput(t, dir, ds.UUIDs()...)
 	dest := filepath.Join(dir, "a")
 	outs := []string{filepath.Join(dir, "r1"), filepath.Join(dir, "r2")}
 	type done struct {

@@ -107,20 +107,13 @@ func runBin(t *testing.T, env map[string]string, args ...string) result {
 	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
 }
 
+// testAppID and testAppKey are the credentials of a `simulate` process a
+// test starts (with --app-id, --sim-app-key) and of runs that reach no
+// server; a simulator from meetingtest.Start has meetingtest's defaults.
 const (
 	testAppID  = "test-app"
 	testAppKey = "test-app-key-0123456789"
 )
-
-func newSim(t *testing.T, cfg meetingtest.Config) *meetingtest.Server {
-	t.Helper()
-	if cfg.AppID == "" {
-		cfg.AppID, cfg.AppKey = testAppID, testAppKey
-	}
-	s := meetingtest.NewServer(cfg)
-	t.Cleanup(s.Close)
-	return s
-}
 
 // simEnv is the environment of a run against s. It keeps the log at info
 // (tests read it; --quiet would keep only errors and, on failure,
@@ -128,8 +121,8 @@ func newSim(t *testing.T, cfg meetingtest.Config) *meetingtest.Server {
 func simEnv(s *meetingtest.Server) map[string]string {
 	return map[string]string{
 		"MEETARCHIVE_API":               s.URL,
-		"MEETARCHIVE_APP_ID":            testAppID,
-		"MEETARCHIVE_APP_KEY":           testAppKey,
+		"MEETARCHIVE_APP_ID":            meetingtest.DefaultAppID,
+		"MEETARCHIVE_APP_KEY":           meetingtest.DefaultAppKey,
 		"MEETARCHIVE_RATE":              "500",
 		"MEETARCHIVE_PROGRESS_INTERVAL": "1h",
 		// The tests that count a run's rows count recordings; evidence
@@ -157,14 +150,6 @@ func writeInput(t *testing.T, dir string, lines ...string) string {
 		t.Fatal(err)
 	}
 	return p
-}
-
-func uuids(ds meetingtest.Dataset) []string {
-	var out []string
-	for _, c := range ds.Conferences {
-		out = append(out, c.ConfUUID)
-	}
-	return out
 }
 
 // readManifest returns manifest.csv as maps keyed by column name.
@@ -248,9 +233,9 @@ func readSummary(t *testing.T, dir string) map[string]any {
 func TestRunArchivesWhatTheSimulatorServed(t *testing.T) {
 	ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 6, FilesPerConference: 2, FileSize: 300 << 10, Pending: 1, Unavailable: 1, Seed: 7,
 		Start: time.Date(2024, 3, 1, 9, 0, 0, 0, time.UTC)})
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 7})
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 7})
 	dir := t.TempDir()
-	in := writeInput(t, dir, append([]string{"confUUID"}, uuids(ds)...)...)
+	in := writeInput(t, dir, append([]string{"confUUID"}, ds.UUIDs()...)...)
 	out, dest := filepath.Join(dir, "report"), filepath.Join(dir, "archive")
 
 	res := runBin(t, simEnv(sim), "run", "--input", in, "--dest", dest, "--out", out)
@@ -345,8 +330,8 @@ func TestRunArchivesWhatTheSimulatorServed(t *testing.T) {
 func TestInputCSVRowByRow(t *testing.T) {
 	ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 3, FilesPerConference: 1, FileSize: 10 << 10, Seed: 3,
 		Start: time.Date(2024, 3, 1, 9, 0, 0, 0, time.UTC)})
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 3})
-	u := uuids(ds)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 3})
+	u := ds.UUIDs()
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in.csv")
 	content := "\ufeffSubject,CONFUUID\r\n" +
@@ -386,7 +371,7 @@ func TestInputCSVRowByRow(t *testing.T) {
 func TestExitCodes(t *testing.T) {
 	ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 3, FilesPerConference: 1, FileSize: 8 << 10, Seed: 5,
 		Start: time.Date(2024, 3, 1, 9, 0, 0, 0, time.UTC)})
-	u := uuids(ds)
+	u := ds.UUIDs()
 	tests := []struct {
 		name   string
 		faults []meetingtest.Fault
@@ -445,7 +430,7 @@ func TestExitCodes(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 5, Faults: tc.faults})
+			sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 5, Faults: tc.faults})
 			dir := t.TempDir()
 			in := writeInput(t, dir, u...)
 			out := filepath.Join(dir, "report")
@@ -466,7 +451,7 @@ func TestExitCodes(t *testing.T) {
 					t.Errorf("exit 2 must do nothing, but a manifest was written")
 				}
 			}
-			if strings.Contains(res.stderr, testAppKey) || strings.Contains(res.stdout, testAppKey) || strings.Contains(res.stderr, "wrong-key") {
+			if strings.Contains(res.stderr, meetingtest.DefaultAppKey) || strings.Contains(res.stdout, meetingtest.DefaultAppKey) || strings.Contains(res.stderr, "wrong-key") {
 				t.Errorf("the app key appears in the output")
 			}
 			if tc.want == 3 && sim.Counters().Media != 0 {
@@ -488,8 +473,7 @@ func TestDemo(t *testing.T) {
 	// The demo's simulator is in the binary; an identical one here knows
 	// what it serves for the same dataset and seed.
 	ds := meetingtest.SampleDataset()
-	ref := meetingtest.NewServer(meetingtest.Config{Dataset: ds, AppID: demoAppID, AppKey: demoAppKey, RecordInfo: true})
-	defer ref.Close()
+	ref := meetingtest.Start(t, meetingtest.Config{Dataset: ds, AppID: demoAppID, AppKey: demoAppKey, RecordInfo: true})
 	content := map[string]string{} // conf/type/name -> sha256, under both type namings
 	for _, c := range ds.Conferences {
 		for _, f := range c.Files {
@@ -545,9 +529,9 @@ func TestDemo(t *testing.T) {
 func TestSigtermCancelsAndReports(t *testing.T) {
 	ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 8, FilesPerConference: 1, FileSize: 4 << 20, Seed: 9,
 		Start: time.Date(2024, 3, 1, 9, 0, 0, 0, time.UTC)})
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 9, MediaRate: 512 << 10}) // 8 s a file
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 9, MediaRate: 512 << 10}) // 8 s a file
 	dir := t.TempDir()
-	in := writeInput(t, dir, uuids(ds)...)
+	in := writeInput(t, dir, ds.UUIDs()...)
 	out := filepath.Join(dir, "report")
 	env := simEnv(sim)
 	cmd, stderr := startBin(t, env, func() bool { return sim.Counters().Media >= 2 },
@@ -571,7 +555,7 @@ func TestSigtermCancelsAndReports(t *testing.T) {
 	}
 	rows := readManifest(t, out)
 	st := statusesByConf(rows)
-	for _, u := range uuids(ds) {
+	for _, u := range ds.UUIDs() {
 		if len(st[u]) == 0 {
 			t.Errorf("conference %s missing from the report", u)
 		}

@@ -14,14 +14,14 @@ import (
 // parse with the Prometheus parser and equal summary.json's counts.
 func TestRunWritesAndPushesMetrics(t *testing.T) {
 	ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 5, FilesPerConference: 1, FileSize: 4 << 10, Pending: 1, Unavailable: 1, Seed: 5})
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 5})
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 5})
 	gw := &metricstest.Gateway{}
 	srv := httptest.NewServer(gw)
 	t.Cleanup(srv.Close)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "report")
 	file := filepath.Join(dir, "meetarchive.prom")
-	res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", filepath.Join(dir, "a"), "--out", out,
+	res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, ds.UUIDs()...), "--dest", filepath.Join(dir, "a"), "--out", out,
 		"--metrics-file", file, "--metrics-push", srv.URL)
 	if res.code != 0 {
 		t.Fatalf("exit %d\n%s", res.code, res.stderr)

@@ -67,7 +67,7 @@ const verdictMark = "\x00verdict"
 func TestNotify(t *testing.T) {
 	ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 3, FilesPerConference: 1, FileSize: 8 << 10, Seed: 11,
 		Start: time.Date(2024, 3, 1, 9, 0, 0, 0, time.UTC)})
-	u := uuids(ds)
+	u := ds.UUIDs()
 	fault404 := []meetingtest.Fault{{Endpoint: "media", Kind: "status", Status: 404, ConfUUID: u[1]}}
 	ok := func(w http.ResponseWriter, r *http.Request, h *webhook) { io.WriteString(w, "ok") }
 	tests := []struct {
@@ -111,7 +111,7 @@ func TestNotify(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			hook := newWebhook(t, tc.answer)
 			hookURL := hook.srv.URL + "/hooks/" + webhookSecret
-			sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 11, Faults: tc.faults})
+			sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 11, Faults: tc.faults})
 			dir := t.TempDir()
 			out := filepath.Join(dir, "report")
 			env := simEnv(sim)

@@ -23,20 +23,15 @@ import (
 	"meetarchive/report"
 )
 
-func genDataset(n, files int, size int64, seed int64) meetingtest.Dataset {
-	return meetingtest.Generate(meetingtest.GenerateConfig{Conferences: n, FilesPerConference: files, FileSize: size, Seed: seed,
-		Start: time.Date(2024, 5, 1, 8, 0, 0, 0, time.UTC)})
-}
-
 // TestSigkillJournalRebuildAndRerun: a killed run leaves a journal from which
 // `report --from-journal` rebuilds a correct report of the finished
 // conferences, and a rerun completes the rest without downloading again any
 // file that had been committed.
 func TestSigkillJournalRebuildAndRerun(t *testing.T) {
-	ds := genDataset(10, 1, 1<<20, 11)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 11, MediaRate: 2 << 20}) // ~0.5 s a file
+	ds := meetingtest.GenerateFiles(10, 1, 1<<20, 11)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 11, MediaRate: 2 << 20}) // ~0.5 s a file
 	dir := t.TempDir()
-	in := writeInput(t, dir, uuids(ds)...)
+	in := writeInput(t, dir, ds.UUIDs()...)
 	out, dest := filepath.Join(dir, "report"), filepath.Join(dir, "a")
 	journal := filepath.Join(out, report.Journal)
 	cmd, stderr := startBin(t, simEnv(sim), func() bool { return countJournalRows(journal) >= 3 },
@@ -128,10 +123,10 @@ func countJournalRows(path string) int {
 // TestShardsMergedEqualOneRun: two shards of one input, merged, archive the
 // same set of conferences as one unsharded run.
 func TestShardsMergedEqualOneRun(t *testing.T) {
-	ds := genDataset(12, 1, 4<<10, 13)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 13})
+	ds := meetingtest.GenerateFiles(12, 1, 4<<10, 13)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 13})
 	dir := t.TempDir()
-	in := writeInput(t, dir, uuids(ds)...)
+	in := writeInput(t, dir, ds.UUIDs()...)
 
 	archivedSet := func(out string) []string {
 		var s []string
@@ -182,12 +177,12 @@ func TestShardsMergedEqualOneRun(t *testing.T) {
 // TestDeleteOnlyVerified: with one corrupted file (record info's sha256
 // unchanged), that conference is not deleted and the others are.
 func TestDeleteOnlyVerified(t *testing.T) {
-	ds := genDataset(4, 1, 64<<10, 17)
+	ds := meetingtest.GenerateFiles(4, 1, 64<<10, 17)
 	bad := ds.Conferences[1].ConfUUID
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 17, RecordInfo: true,
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 17, RecordInfo: true,
 		Faults: []meetingtest.Fault{{Endpoint: "media", Kind: "flip", ConfUUID: bad}}})
 	dir := t.TempDir()
-	in := writeInput(t, dir, uuids(ds)...)
+	in := writeInput(t, dir, ds.UUIDs()...)
 	out := filepath.Join(dir, "report")
 
 	// Without --confirm-delete nothing runs.
@@ -233,10 +228,10 @@ func TestDeleteOnlyVerified(t *testing.T) {
 
 // TestDryRunPlans: details only, planned rows with estimated sizes.
 func TestDryRunPlans(t *testing.T) {
-	ds := genDataset(3, 2, 8<<10, 19)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 19})
+	ds := meetingtest.GenerateFiles(3, 2, 8<<10, 19)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 19})
 	dir := t.TempDir()
-	in := writeInput(t, dir, uuids(ds)...)
+	in := writeInput(t, dir, ds.UUIDs()...)
 	dest := filepath.Join(dir, "a")
 	out := filepath.Join(dir, "report")
 	res := runBin(t, simEnv(sim), "run", "--input", in, "--dest", dest, "--out", out, "--dry-run")
@@ -263,7 +258,7 @@ func TestDryRunPlans(t *testing.T) {
 
 	// After one conference is archived, a dry run says so (a read-only
 	// check) and its estimate is what a real run would still download.
-	if res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, t.TempDir(), uuids(ds)[0]), "--dest", dest, "--out", filepath.Join(dir, "r1")); res.code != 0 {
+	if res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, t.TempDir(), ds.UUIDs()[0]), "--dest", dest, "--out", filepath.Join(dir, "r1")); res.code != 0 {
 		t.Fatalf("archiving one: exit %d\n%s", res.code, res.stderr)
 	}
 	before := listTree(t, dest)
@@ -272,10 +267,10 @@ func TestDryRunPlans(t *testing.T) {
 		t.Fatalf("second dry run: exit %d\n%s", res.code, res.stderr)
 	}
 	got := statusesByConf(readManifest(t, out2))
-	if s := got[uuids(ds)[0]]; len(s) == 0 || s[0] != "already-archived" {
+	if s := got[ds.UUIDs()[0]]; len(s) == 0 || s[0] != "already-archived" {
 		t.Errorf("archived conference in a dry run: %v, want already-archived", s)
 	}
-	for _, u := range uuids(ds)[1:] {
+	for _, u := range ds.UUIDs()[1:] {
 		if s := got[u]; len(s) != 1 || s[0] != "planned" {
 			t.Errorf("%s in a dry run: %v, want planned", u, s)
 		}
@@ -309,12 +304,12 @@ func listTree(t *testing.T, root string) []string {
 // TestLogsAndProgressOffTerminal: periodic progress lines, no bar control
 // characters, JSON logs that parse line by line with a confUUID where one applies.
 func TestLogsAndProgressOffTerminal(t *testing.T) {
-	ds := genDataset(4, 1, 1<<20, 23)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 23, MediaRate: 4 << 20})
+	ds := meetingtest.GenerateFiles(4, 1, 1<<20, 23)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 23, MediaRate: 4 << 20})
 	dir := t.TempDir()
 	env := simEnv(sim)
 	delete(env, "MEETARCHIVE_QUIET")
-	res := runBin(t, env, "run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", filepath.Join(dir, "a"), "--out", filepath.Join(dir, "r"),
+	res := runBin(t, env, "run", "--input", writeInput(t, dir, ds.UUIDs()...), "--dest", filepath.Join(dir, "a"), "--out", filepath.Join(dir, "r"),
 		"--log-format", "json", "--progress-interval", "200ms", "--concurrency", "1")
 	if res.code != 0 {
 		t.Fatalf("exit %d\n%s", res.code, res.stderr)
@@ -343,7 +338,7 @@ func TestLogsAndProgressOffTerminal(t *testing.T) {
 				t.Errorf("conference log line without confUUID: %s", line)
 			}
 		}
-		if strings.Contains(line, testAppKey) {
+		if strings.Contains(line, meetingtest.DefaultAppKey) {
 			t.Error("a log line carries the app key")
 		}
 	}
@@ -364,12 +359,12 @@ func TestLogsAndProgressOffTerminal(t *testing.T) {
 // TestSecondSignalCancelsAtOnce: with a long grace, a second signal stops the
 // conferences in flight at once; the report still lists every conference.
 func TestSecondSignalCancelsAtOnce(t *testing.T) {
-	ds := genDataset(3, 1, 8<<20, 67)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 67, MediaRate: 1 << 20}) // 8 s a file
+	ds := meetingtest.GenerateFiles(3, 1, 8<<20, 67)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 67, MediaRate: 1 << 20}) // 8 s a file
 	dir := t.TempDir()
 	out := filepath.Join(dir, "report")
 	cmd, stderr := startBin(t, simEnv(sim), func() bool { return sim.Counters().MediaBytes >= 1<<20 },
-		"run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", filepath.Join(dir, "a"), "--out", out, "--grace", "1m")
+		"run", "--input", writeInput(t, dir, ds.UUIDs()...), "--dest", filepath.Join(dir, "a"), "--out", out, "--grace", "1m")
 	_ = cmd.Process.Signal(syscall.SIGINT)
 	time.Sleep(300 * time.Millisecond)
 	_ = cmd.Process.Signal(syscall.SIGTERM)
@@ -382,7 +377,7 @@ func TestSecondSignalCancelsAtOnce(t *testing.T) {
 	if n := sim.Counters().MediaComplete; n != 0 {
 		t.Errorf("%d downloads of 8 s finished after the second signal, want none (grace was 1m)", n)
 	}
-	for _, u := range uuids(ds) {
+	for _, u := range ds.UUIDs() {
 		if ss := statusesByConf(readManifest(t, out))[u]; len(ss) != 1 || ss[0] != "cancelled" {
 			t.Errorf("%s: %v, want cancelled", u, ss)
 		}

@@ -16,8 +16,8 @@ import (
 // own code (exit 1), never archived, never a quiet "unavailable". An upper
 // case answer, or an upper case input UUID, is the same conference.
 func TestAnswersAreCheckedNotTrusted(t *testing.T) {
-	ds := genDataset(2, 1, 4<<10, 103)
-	u := uuids(ds)
+	ds := meetingtest.GenerateFiles(2, 1, 4<<10, 103)
+	u := ds.UUIDs()
 	tests := []struct {
 		name       string
 		fault      meetingtest.Fault
@@ -47,7 +47,7 @@ func TestAnswersAreCheckedNotTrusted(t *testing.T) {
 				tc.fault.ConfUUID = u[0]
 				cfg.Faults = []meetingtest.Fault{tc.fault}
 			}
-			sim := newSim(t, cfg)
+			sim := meetingtest.Start(t, cfg)
 			dir := t.TempDir()
 			input := tc.input
 			if input == "" {
@@ -109,10 +109,10 @@ func TestAnswersAreCheckedNotTrusted(t *testing.T) {
 // another row claims, and verify finds every archived object intact.
 func TestKeyTemplateCollisionsFailLoudly(t *testing.T) {
 	ds := meetingtest.SampleDataset()
-	sim := newSim(t, meetingtest.Config{Dataset: ds, RecordInfo: true})
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, RecordInfo: true})
 	dir := t.TempDir()
 	out := filepath.Join(dir, "r")
-	res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", filepath.Join(dir, "a"), "--out", out,
+	res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, ds.UUIDs()...), "--dest", filepath.Join(dir, "a"), "--out", out,
 		"--key-template", "{{.ConfUUID}}/{{.FileName}}")
 	if res.code != 1 {
 		t.Errorf("exit %d, want 1\n%s", res.code, res.stderr)
@@ -145,10 +145,10 @@ func TestKeyTemplateCollisionsFailLoudly(t *testing.T) {
 // objectURI, size and SHA-256 and the code uncommitted; a rerun finishes
 // it without downloading those files again.
 func TestStoppedConferenceShowsItsStoredObjects(t *testing.T) {
-	ds := genDataset(1, 4, 512<<10, 107)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 107, MediaRate: 2 << 20}) // ~0.25 s a file
+	ds := meetingtest.GenerateFiles(1, 4, 512<<10, 107)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 107, MediaRate: 2 << 20}) // ~0.25 s a file
 	dir := t.TempDir()
-	in := writeInput(t, dir, uuids(ds)...)
+	in := writeInput(t, dir, ds.UUIDs()...)
 	out, dest := filepath.Join(dir, "r"), filepath.Join(dir, "a")
 	cmd, stderr := startBin(t, simEnv(sim), func() bool { return len(sim.Served()) >= 2 },
 		"run", "--input", in, "--dest", dest, "--out", out, "--grace", "0s")
@@ -186,10 +186,10 @@ func TestStoppedConferenceShowsItsStoredObjects(t *testing.T) {
 // after some files of a multi-file conference are stored: the rerun
 // downloads only the rest and commits the conference.
 func TestSigkillMidConferenceRerunFetchesOnlyTheRest(t *testing.T) {
-	ds := genDataset(1, 4, 512<<10, 113)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 113, MediaRate: 2 << 20}) // ~0.25 s a file
+	ds := meetingtest.GenerateFiles(1, 4, 512<<10, 113)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 113, MediaRate: 2 << 20}) // ~0.25 s a file
 	dir := t.TempDir()
-	in := writeInput(t, dir, uuids(ds)...)
+	in := writeInput(t, dir, ds.UUIDs()...)
 	dest := filepath.Join(dir, "a")
 	cmd, _ := startBin(t, simEnv(sim), func() bool { return len(sim.Served()) >= 2 },
 		"run", "--input", in, "--dest", dest, "--out", filepath.Join(dir, "r"))
@@ -233,7 +233,7 @@ func TestExitCodeOfEachStatus(t *testing.T) {
 			byStatus["archived"] = c.ConfUUID
 		}
 	}
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 117})
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 117})
 	tests := []struct {
 		status string
 		lines  []string

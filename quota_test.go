@@ -30,12 +30,12 @@ func TestShardsShareOneQuota(t *testing.T) {
 	for _, model := range []string{meetingtest.QuotaFixed, meetingtest.QuotaBucket} {
 		t.Run(model, func(t *testing.T) {
 			t.Parallel()
-			ds := genDataset(confs, 1, 1<<10, 109)
+			ds := meetingtest.GenerateFiles(confs, 1, 1<<10, 109)
 			// 10 calls a second of each API: 50 per 5 s windows, or a
 			// bucket of 10 refilled at 10 a second.
-			sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 109, QuotaPerAPI: 50, QuotaWindow: 5 * time.Second, QuotaModel: model})
+			sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 109, QuotaPerAPI: 50, QuotaWindow: 5 * time.Second, QuotaModel: model})
 			dir := t.TempDir()
-			in := writeInput(t, dir, uuids(ds)...)
+			in := writeInput(t, dir, ds.UUIDs()...)
 			env := simEnv(sim)
 			delete(env, "MEETARCHIVE_RATE") // auto
 			type done struct {

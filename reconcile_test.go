@@ -124,7 +124,7 @@ func TestReconcileCommand(t *testing.T) {
 			wantSentence: `^5 of 5 recordings the platform reports for this window are archived or accounted for\.$`,
 			wantFates: func(ds meetingtest.Dataset) map[string]report.Fate {
 				m := map[string]report.Fate{}
-				for _, id := range uuids(ds) {
+				for _, id := range ds.UUIDs() {
 					m[id] = report.FateArchivedBefore
 				}
 				return m
@@ -188,7 +188,7 @@ func TestReconcileCommand(t *testing.T) {
 			wantCode: 0,
 			wantFates: func(ds meetingtest.Dataset) map[string]report.Fate {
 				m := map[string]report.Fate{}
-				for _, id := range uuids(ds) {
+				for _, id := range ds.UUIDs() {
 					m[id] = report.FateArchivedBefore
 				}
 				m[ds.Conferences[1].ConfUUID] = report.FateNotListed
@@ -205,7 +205,7 @@ func TestReconcileCommand(t *testing.T) {
 			if tt.setup != nil {
 				tt.setup(&cfg, ds)
 			}
-			sim := newSim(t, cfg)
+			sim := meetingtest.Start(t, cfg)
 			dir := t.TempDir()
 			dest := filepath.Join(dir, "archive")
 			var skip []string
@@ -213,7 +213,7 @@ func TestReconcileCommand(t *testing.T) {
 				skip = tt.skip(ds)
 			}
 			var in []string
-			for _, id := range uuids(ds) {
+			for _, id := range ds.UUIDs() {
 				if !slices.Contains(skip, id) {
 					in = append(in, id)
 				}
@@ -386,7 +386,7 @@ func TestRunFromToReconcilesItsWindow(t *testing.T) {
 			if tt.setup != nil {
 				tt.setup(&cfg, ds)
 			}
-			sim := newSim(t, cfg)
+			sim := meetingtest.Start(t, cfg)
 			dir := t.TempDir()
 			out := filepath.Join(dir, "r")
 			res := runBin(t, simEnv(sim), "run", "--from", "2024-05-01", "--to", "2024-05-01", "--all-users",
@@ -452,7 +452,7 @@ func checkWindow(t *testing.T, c *report.Completeness, tt runWindowCase, ds meet
 func TestRunSinceLastReconcilesItsWindow(t *testing.T) {
 	ds := reconcileDataset(95)
 	omitted, deleted := ds.Conferences[0].ConfUUID, ds.Conferences[3].ConfUUID
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 95, HistoryRetention: -1,
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 95, HistoryRetention: -1,
 		Faults: []meetingtest.Fault{{Endpoint: "list", Kind: meetingtest.FaultOmit, ConfUUID: omitted}}})
 	dir := t.TempDir()
 	dest := filepath.Join(dir, "archive")
@@ -497,10 +497,10 @@ func TestRunSinceLastReconcilesItsWindow(t *testing.T) {
 // window.
 func TestRunInputReconcilesTheDestination(t *testing.T) {
 	ds := reconcileDataset(97)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 97, HistoryRetention: -1})
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 97, HistoryRetention: -1})
 	dir := t.TempDir()
 	out := filepath.Join(dir, "r")
-	res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", filepath.Join(dir, "archive"), "--out", out)
+	res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, ds.UUIDs()...), "--dest", filepath.Join(dir, "archive"), "--out", out)
 	if res.code != 0 {
 		t.Fatalf("run: exit %d\n%s", res.code, res.stderr)
 	}
@@ -526,14 +526,14 @@ func TestRunInputReconcilesTheDestination(t *testing.T) {
 func TestReconcileS3(t *testing.T) {
 	ds := reconcileDataset(99)
 	omitted, deleted := ds.Conferences[0].ConfUUID, ds.Conferences[4].ConfUUID
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 99, HistoryRetention: -1,
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 99, HistoryRetention: -1,
 		Faults: []meetingtest.Fault{{Endpoint: "list", Kind: meetingtest.FaultOmit, ConfUUID: omitted}}})
 	b := archivetest.NewBucket(t, archivetest.BucketOptions{})
 	env := s3Env(sim, b)
 	dest := b.URI("archive")
 	dir := t.TempDir()
 	var in []string
-	for _, id := range uuids(ds) {
+	for _, id := range ds.UUIDs() {
 		if id != omitted {
 			in = append(in, id)
 		}
@@ -575,7 +575,7 @@ func TestReconcileS3(t *testing.T) {
 // with exit 3 and a report that says why.
 func TestReconcileCommandFatal(t *testing.T) {
 	ds := reconcileDataset(98)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 98, HistoryRetention: -1,
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 98, HistoryRetention: -1,
 		Faults: []meetingtest.Fault{{Endpoint: "list", Kind: meetingtest.FaultStatus, Status: 500}}})
 	dir := t.TempDir()
 	out := filepath.Join(dir, "r")

@@ -61,15 +61,15 @@ func keyOf(b archivetest.Bucket, uri string) string {
 // was committed; verify catches an overwritten and a deleted object.
 func TestS3RunIntegrityRetriesKeysAndVerify(t *testing.T) {
 	b := archivetest.NewBucket(t, archivetest.BucketOptions{})
-	ds := genDataset(4, 2, 6<<20, 29) // 6 MiB files: multipart with 5 MiB parts
+	ds := meetingtest.GenerateFiles(4, 2, 6<<20, 29) // 6 MiB files: multipart with 5 MiB parts
 	flipped, truncated, hostile := ds.Conferences[0].ConfUUID, ds.Conferences[1].ConfUUID, ds.Conferences[2].ConfUUID
 	ds.Conferences[2].Subject = "../../x/\x00\x01\x1b[31m/" + strings.Repeat("é", 1000) + "/../.."
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 29, RecordInfo: true, Faults: []meetingtest.Fault{
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 29, RecordInfo: true, Faults: []meetingtest.Fault{
 		{Endpoint: "media", Kind: "flip", ConfUUID: flipped},
 		{Endpoint: "media", Kind: "truncate", ConfUUID: truncated, Times: 1},
 	}})
 	dir := t.TempDir()
-	in := writeInput(t, dir, uuids(ds)...)
+	in := writeInput(t, dir, ds.UUIDs()...)
 	out := filepath.Join(dir, "report")
 	env := s3Env(sim, b)
 	args := []string{"run", "--input", in, "--dest", b.URI("arch"), "--out", out, "--links", "recordinfo",
@@ -213,10 +213,10 @@ func TestS3RunIntegrityRetriesKeysAndVerify(t *testing.T) {
 // locked version cannot be deleted. Lock options on a bucket without Object
 // Lock are refused before any download with exit 2.
 func TestS3ComplianceLock(t *testing.T) {
-	ds := genDataset(1, 1, 32<<10, 31)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 31})
+	ds := meetingtest.GenerateFiles(1, 1, 32<<10, 31)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 31})
 	dir := t.TempDir()
-	in := writeInput(t, dir, uuids(ds)...)
+	in := writeInput(t, dir, ds.UUIDs()...)
 
 	plain := archivetest.NewBucket(t, archivetest.BucketOptions{})
 	res := runBin(t, s3Env(sim, plain), "run", "--input", in, "--dest", plain.URI(""), "--out", filepath.Join(dir, "r0"),
@@ -282,11 +282,11 @@ func TestS3ComplianceLock(t *testing.T) {
 // leaves no incomplete multipart upload.
 func TestS3SigtermAbortsUploads(t *testing.T) {
 	b := archivetest.NewBucket(t, archivetest.BucketOptions{})
-	ds := genDataset(4, 1, 24<<20, 41)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 41, MediaRate: 4 << 20}) // 6 s a file
+	ds := meetingtest.GenerateFiles(4, 1, 24<<20, 41)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 41, MediaRate: 4 << 20}) // 6 s a file
 	dir := t.TempDir()
 	out := filepath.Join(dir, "report")
-	cmd, _, stderr := binCommand(s3Env(sim, b), "run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", b.URI("p"), "--out", out,
+	cmd, _, stderr := binCommand(s3Env(sim, b), "run", "--input", writeInput(t, dir, ds.UUIDs()...), "--dest", b.URI("p"), "--out", out,
 		"--concurrency", "2", "--grace", "1s", "--part-size", "5MiB")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -309,7 +309,7 @@ func TestS3SigtermAbortsUploads(t *testing.T) {
 		t.Errorf("%d downloads finished after SIGTERM with a 1 s grace, want none: the grace did not end them", n)
 	}
 	st := statusesByConf(readManifest(t, out))
-	for _, u := range uuids(ds) {
+	for _, u := range ds.UUIDs() {
 		if len(st[u]) != 1 || st[u][0] != "cancelled" && st[u][0] != "archived" {
 			t.Errorf("conference %s: %v, want one archived or cancelled row", u, st[u])
 		}

@@ -193,7 +193,7 @@ func TestNoSecretLeavesTheProcess(t *testing.T) {
 				continue // never logs in
 			}
 			t.Run(mode+"/"+tc.name, func(t *testing.T) {
-				sim := newSim(t, meetingtest.Config{Dataset: ds, AppID: appID, AppKey: appKey, Account: account, Password: password, RecordInfo: true, Seed: 3})
+				sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, AppID: appID, AppKey: appKey, Account: account, Password: password, RecordInfo: true, Seed: 3})
 				tap := newCredentialTap(t, sim)
 				env := map[string]string{"MEETARCHIVE_API": tap.URL, "MEETARCHIVE_RATE": "500", "MEETARCHIVE_LOG_LEVEL": "debug",
 					"MEETARCHIVE_LOG_FORMAT": []string{"text", "json"}[i%2], "MEETARCHIVE_MAX_ATTEMPTS": "2"}
@@ -212,7 +212,7 @@ func TestNoSecretLeavesTheProcess(t *testing.T) {
 					t.Fatal(err)
 				}
 				dir := t.TempDir()
-				in := writeInput(t, dir, append([]string{"confUUID"}, uuids(ds)...)...)
+				in := writeInput(t, dir, append([]string{"confUUID"}, ds.UUIDs()...)...)
 				dest, out, merged := filepath.Join(dir, "archive"), filepath.Join(dir, "report"), filepath.Join(dir, "merged")
 				var args []string
 				for _, a := range tc.args {

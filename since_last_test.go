@@ -159,7 +159,7 @@ func wantStatus(t *testing.T, run string, m map[string][]map[string]string, conf
 func TestSinceLastOverDays(t *testing.T) {
 	for name, newDest := range sinceDests {
 		t.Run(name, func(t *testing.T) {
-			sim := newSim(t, meetingtest.Config{Seed: 14})
+			sim := meetingtest.Start(t, meetingtest.Config{Seed: 14})
 			dest := newDest(t, sim)
 			dir := t.TempDir()
 			c := map[int]meetingtest.Conference{}
@@ -333,7 +333,7 @@ func TestSinceLastOverDays(t *testing.T) {
 func TestSinceLastTwoRunsAtOnce(t *testing.T) {
 	for name, newDest := range sinceDests {
 		t.Run(name, func(t *testing.T) {
-			sim := newSim(t, meetingtest.Config{Seed: 15})
+			sim := meetingtest.Start(t, meetingtest.Config{Seed: 15})
 			dest := newDest(t, sim)
 			dir := t.TempDir()
 			for i := 1; i <= 3; i++ {
@@ -386,7 +386,7 @@ func TestSinceLastTwoRunsAtOnce(t *testing.T) {
 // TestSinceLastUsage: flag conflicts are usage errors (exit 2) and create
 // nothing; a first run without --from says what is missing.
 func TestSinceLastUsage(t *testing.T) {
-	sim := newSim(t, meetingtest.Config{Seed: 16})
+	sim := meetingtest.Start(t, meetingtest.Config{Seed: 16})
 	dir := t.TempDir()
 	in := writeInput(t, dir, dayConf(1, day0, true).ConfUUID)
 	for _, tc := range []struct {
@@ -425,7 +425,7 @@ func TestSinceLastUsage(t *testing.T) {
 // state as it was; the next run covers the whole gap. Each shard keeps its
 // own state.
 func TestSinceLastListingFailsDryRunAndShards(t *testing.T) {
-	sim := newSim(t, meetingtest.Config{Seed: 17})
+	sim := meetingtest.Start(t, meetingtest.Config{Seed: 17})
 	dest := dirSinceDest(t, sim)
 	dir := t.TempDir()
 	run := func(out string, now time.Time, extra ...string) result {

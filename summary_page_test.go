@@ -456,12 +456,12 @@ func TestSummaryPageInABrowser(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 22, Faults: tt.faults})
+			sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 22, Faults: tt.faults})
 			dir := t.TempDir()
 			out := filepath.Join(dir, "report")
 			env := simEnv(sim)
 			env["MEETARCHIVE_MAX_ATTEMPTS"] = "1"
-			res := runBin(t, env, "run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", filepath.Join(dir, "archive"), "--out", out)
+			res := runBin(t, env, "run", "--input", writeInput(t, dir, ds.UUIDs()...), "--dest", filepath.Join(dir, "archive"), "--out", out)
 			if res.code != tt.exit {
 				t.Fatalf("run: exit %d, want %d\n%s", res.code, tt.exit, res.stderr)
 			}
@@ -520,7 +520,7 @@ func TestSummaryPageInABrowser(t *testing.T) {
 					listed = append(listed, row[1])
 				}
 				slices.Sort(listed)
-				want := uuids(ds)
+				want := ds.UUIDs()
 				slices.Sort(want)
 				if !slices.Equal(listed, want) {
 					t.Errorf("listed %v, want every conference %v", listed, want)
@@ -562,10 +562,10 @@ func TestWorkbookPropertiesInAnIndependentReader(t *testing.T) {
 		t.Skip("no openpyxl for " + python)
 	}
 	ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 2, FileSize: 8 << 10, Seed: 23})
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 23})
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 23})
 	dir := t.TempDir()
 	out := filepath.Join(dir, "report")
-	res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", filepath.Join(dir, "archive"), "--out", out,
+	res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, ds.UUIDs()...), "--dest", filepath.Join(dir, "archive"), "--out", out,
 		"--concurrency", "3", "--force")
 	if res.code != 0 {
 		t.Fatalf("run: exit %d\n%s", res.code, res.stderr)

@@ -147,20 +147,20 @@ func TestTerminalShowsOneLiveLine(t *testing.T) {
 		estimates bool
 	}{{"no size estimate", false}, {"size estimates", true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			ds := genDataset(300, 2, 64<<10, 301)
+			ds := meetingtest.GenerateFiles(300, 2, 64<<10, 301)
 			if tc.estimates {
 				for i := range ds.Conferences {
 					ds.Conferences[i].RcdSize = 1 // MB: 128 KiB of files fits it
 				}
 			}
 			broken := ds.Conferences[150].ConfUUID
-			sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 301,
+			sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 301,
 				Faults: []meetingtest.Fault{{Endpoint: "media", Kind: "status", Status: 404, ConfUUID: broken}}})
 			dir := t.TempDir()
 			env := simEnv(sim)
 			env["MEETARCHIVE_RATE"] = "100" // 300 details calls: the run lasts 3 s or more
 			out := filepath.Join(dir, "report")
-			res := runOnTerminal(t, env, cols, "run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", filepath.Join(dir, "a"),
+			res := runOnTerminal(t, env, cols, "run", "--input", writeInput(t, dir, ds.UUIDs()...), "--dest", filepath.Join(dir, "a"),
 				"--out", out, "--links", "downloadurls")
 			screen := screenOf(res.raw, cols)
 			shown := strings.Join(screen, "\n")
@@ -271,12 +271,12 @@ func TestScreenOf(t *testing.T) {
 // hint, where the report is); --quiet prints it only when the run fails;
 // with --log-format json there is none and every line is JSON.
 func TestClosingSummaryOffTerminal(t *testing.T) {
-	ds := genDataset(4, 1, 16<<10, 302)
+	ds := meetingtest.GenerateFiles(4, 1, 16<<10, 302)
 	broken := ds.Conferences[2].ConfUUID
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 302,
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 302,
 		Faults: []meetingtest.Fault{{Endpoint: "media", Kind: "status", Status: 404, ConfUUID: broken}}})
 	dir := t.TempDir()
-	in := writeInput(t, dir, uuids(ds)...)
+	in := writeInput(t, dir, ds.UUIDs()...)
 	run := func(name string, extra ...string) result {
 		return runBin(t, simEnv(sim), append([]string{"run", "--input", in, "--dest", filepath.Join(dir, "a"), "--out", filepath.Join(dir, name)}, extra...)...)
 	}
@@ -411,8 +411,8 @@ func TestFileFlagErrorsNameTheFile(t *testing.T) {
 // answer in time, and credentials the API refuses. Only the last one says
 // authentication. The run stops fatally (exit 3) with its report.
 func TestAPIFailuresToldApart(t *testing.T) {
-	ds := genDataset(2, 1, 8<<10, 303)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 303})
+	ds := meetingtest.GenerateFiles(2, 1, 8<<10, 303)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 303})
 	closed := func() string {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -472,7 +472,7 @@ func TestAPIFailuresToldApart(t *testing.T) {
 				env[k] = v
 			}
 			out := filepath.Join(dir, "report")
-			res := runBin(t, env, "run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", filepath.Join(dir, "a"), "--out", out)
+			res := runBin(t, env, "run", "--input", writeInput(t, dir, ds.UUIDs()...), "--dest", filepath.Join(dir, "a"), "--out", out)
 			if res.code != 3 {
 				t.Fatalf("exit %d, want 3\n%s", res.code, res.stderr)
 			}
@@ -527,14 +527,14 @@ func awsFreeEnv(dir string, extra map[string]string) []string {
 // with JSON logs against the same server prints JSON only too.
 func TestS3MissingCredentialsAndJSONLogs(t *testing.T) {
 	b := archivetest.NewBucket(t, archivetest.BucketOptions{})
-	ds := genDataset(2, 1, 32<<10, 304)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 304})
+	ds := meetingtest.GenerateFiles(2, 1, 32<<10, 304)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 304})
 	imds := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "forbidden", http.StatusForbidden) // no token, no role
 	}))
 	defer imds.Close()
 	dir := t.TempDir()
-	in := writeInput(t, dir, uuids(ds)...)
+	in := writeInput(t, dir, ds.UUIDs()...)
 	simVars := map[string]string{}
 	for k, v := range simEnv(sim) {
 		simVars[k] = v
@@ -598,11 +598,11 @@ func TestS3MissingCredentialsAndJSONLogs(t *testing.T) {
 // findings are printed in full, and the last line says where they are
 // instead of "see the report".
 func TestVerifyWritesItsReport(t *testing.T) {
-	ds := genDataset(3, 2, 20<<10, 305)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 305})
+	ds := meetingtest.GenerateFiles(3, 2, 20<<10, 305)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 305})
 	dir := t.TempDir()
 	out, dest := filepath.Join(dir, "report"), filepath.Join(dir, "a")
-	if res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", dest, "--out", out); res.code != 0 {
+	if res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, ds.UUIDs()...), "--dest", dest, "--out", out); res.code != 0 {
 		t.Fatalf("run exit %d\n%s", res.code, res.stderr)
 	}
 	rows := readManifest(t, out)

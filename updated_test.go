@@ -100,7 +100,7 @@ func TestUpdatedFilesAddedLater(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			a, b := updConf(1, day.Add(11*time.Hour), tc.rcdSize), updConf(2, day.Add(11*time.Hour+30*time.Minute), tc.rcdSize)
-			sim := newSim(t, meetingtest.Config{Dataset: meetingtest.Dataset{Conferences: []meetingtest.Conference{a, b}}, Seed: 20})
+			sim := meetingtest.Start(t, meetingtest.Config{Dataset: meetingtest.Dataset{Conferences: []meetingtest.Conference{a, b}}, Seed: 20})
 			dir := t.TempDir()
 			dest := filepath.Join(dir, "archive")
 			input := writeInput(t, dir, "confUUID", a.ConfUUID, b.ConfUUID)
@@ -222,7 +222,7 @@ func TestUpdatedTimeZone(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			sim := newSim(t, meetingtest.Config{Dataset: meetingtest.Dataset{Conferences: []meetingtest.Conference{c}}, Seed: 21})
+			sim := meetingtest.Start(t, meetingtest.Config{Dataset: meetingtest.Dataset{Conferences: []meetingtest.Conference{c}}, Seed: 21})
 			dir := t.TempDir()
 			dest, out := filepath.Join(dir, "archive"), filepath.Join(dir, "out")
 			env := simEnv(sim)

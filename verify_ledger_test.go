@@ -103,8 +103,8 @@ var findingLine = regexp.MustCompile(`(?m)^([a-z-]+)\t(.*) line (\d+)\t(.*)$`)
 // accepts intact ledgers, signed or not, and reports each tampering with
 // its line and exit 1; usage errors exit 2.
 func TestVerifyLedgerDirectory(t *testing.T) {
-	ds := genDataset(3, 1, 16<<10, 71)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 71})
+	ds := meetingtest.GenerateFiles(3, 1, 16<<10, 71)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 71})
 	root := t.TempDir()
 	keys := t.TempDir()
 	priv, pub := keyPair(t, keys, "signer")
@@ -112,7 +112,7 @@ func TestVerifyLedgerDirectory(t *testing.T) {
 
 	// One run, archived once; each case gets a copy of its destination.
 	out, archived := filepath.Join(root, "report"), filepath.Join(root, "archive")
-	if res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, root, uuids(ds)...), "--dest", archived, "--out", out); res.code != 0 {
+	if res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, root, ds.UUIDs()...), "--dest", archived, "--out", out); res.code != 0 {
 		t.Fatalf("run: exit %d\n%s", res.code, res.stderr)
 	}
 	rows := readManifest(t, out)
@@ -263,14 +263,14 @@ func TestVerifyLedgerDirectory(t *testing.T) {
 // --ledger all reports every ledger that records it, and a broken one.
 func TestVerifyLedgerS3(t *testing.T) {
 	b := archivetest.NewBucket(t, archivetest.BucketOptions{Versioning: true})
-	ds := genDataset(2, 1, 16<<10, 73)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 73})
+	ds := meetingtest.GenerateFiles(2, 1, 16<<10, 73)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 73})
 	dir := t.TempDir()
 	priv, pub := keyPair(t, dir, "signer")
 	env := s3Env(sim, b)
 	dest := b.URI("arch")
 	out := filepath.Join(dir, "report")
-	if res := runBin(t, env, "run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", dest, "--out", out); res.code != 0 {
+	if res := runBin(t, env, "run", "--input", writeInput(t, dir, ds.UUIDs()...), "--dest", dest, "--out", out); res.code != 0 {
 		t.Fatalf("run: exit %d\n%s", res.code, res.stderr)
 	}
 	ctx := context.Background()
@@ -386,15 +386,15 @@ func TestRunLedgerVerifies(t *testing.T) {
 	if help := runBin(t, nil, "run", "--help"); !strings.Contains(help.stderr, "--sign-key") {
 		t.Skip("runs keep no custody ledger yet (run has no --sign-key)")
 	}
-	ds := genDataset(2, 2, 8<<10, 79)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 79})
+	ds := meetingtest.GenerateFiles(2, 2, 8<<10, 79)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 79})
 	dir := t.TempDir()
 	priv, pub := keyPair(t, dir, "signer")
 	for _, signed := range []bool{false, true} {
 		t.Run(fmt.Sprintf("signed=%v", signed), func(t *testing.T) {
 			base := filepath.Join(dir, fmt.Sprintf("signed-%v", signed))
 			out, dest := filepath.Join(base, "report"), filepath.Join(base, "archive")
-			args := []string{"run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", dest, "--out", out}
+			args := []string{"run", "--input", writeInput(t, dir, ds.UUIDs()...), "--dest", dest, "--out", out}
 			if signed {
 				args = append(args, "--sign-key", priv)
 			}

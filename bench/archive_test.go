@@ -49,10 +49,7 @@ type sim struct {
 // simulator enforces no rate limit and sends media as fast as it can.
 func newSim(t *testing.T, p params, big int64) *sim {
 	t.Helper()
-	ds := meetingtest.Generate(meetingtest.GenerateConfig{
-		Conferences: p.Files / p.FilesPerConf, FilesPerConference: p.FilesPerConf,
-		FileSize: p.FileSize, Seed: simSeed, Start: time.Date(2024, 5, 1, 8, 0, 0, 0, time.UTC),
-	})
+	ds := meetingtest.GenerateFiles(p.Files/p.FilesPerConf, p.FilesPerConf, p.FileSize, simSeed)
 	confs := ds.Conferences
 	var bigConf meetingtest.Conference
 	if big > 0 {
@@ -71,8 +68,7 @@ func startSim(t *testing.T, cfg meetingtest.Config) *sim {
 	t.Helper()
 	cfg.Seed = simSeed
 	s := &sim{confs: cfg.Dataset.Conferences, sums: map[string]string{}}
-	s.srv = meetingtest.NewServer(cfg)
-	t.Cleanup(s.srv.Close)
+	s.srv = meetingtest.Start(t, cfg)
 
 	// The pipeline's client (run.go defaultRunConfig), except the request
 	// rate: its 1.6/s is the real gateway's quota, not what is measured here.

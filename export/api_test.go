@@ -47,7 +47,7 @@ func TestLinksDownloadURLs(t *testing.T) {
 				{"token":"","fileType":"Hd","url":""}
 			],"extra":true}]}`, strings.ToUpper(testConfUUID), tok("a"), tok("b"), tok("c"), tok("d"))
 	})
-	c := newTestClient(t, srv.URL, nil)
+	c := NewTestClient(t, srv.URL, tokenCreds, nil)
 	files, err := c.Links(ctxT(t), strings.ToUpper(testConfUUID))
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +70,7 @@ func TestLinksDownloadURLs(t *testing.T) {
 	}
 
 	// Filter (case-insensitive), Index from the unfiltered order.
-	c = newTestClient(t, srv.URL, func(c *Config) { c.FileTypes = []string{"hd"} })
+	c = NewTestClient(t, srv.URL, tokenCreds, func(c *Config) { c.FileTypes = []string{"hd"} })
 	files, err = c.Links(ctxT(t), testConfUUID)
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +98,7 @@ func TestLinksDownloadURLsPaging(t *testing.T) {
 		b, _ := json.Marshal(map[string]any{"recordUrls": []any{map[string]any{"confUuid": testConfUUID, "urls": urls}}})
 		w.Write(b)
 	})
-	c := newTestClient(t, srv.URL, nil)
+	c := NewTestClient(t, srv.URL, tokenCreds, nil)
 	files, err := c.Links(ctxT(t), testConfUUID)
 	if err != nil {
 		t.Fatal(err)
@@ -138,7 +138,7 @@ func recordInfoHandler(t *testing.T, calls *atomic.Int64) http.HandlerFunc {
 func TestLinksRecordInfo(t *testing.T) {
 	var calls atomic.Int64
 	srv := server(t, recordInfoHandler(t, &calls))
-	c := newTestClient(t, srv.URL, func(c *Config) { c.Links = LinksRecordInfo })
+	c := NewTestClient(t, srv.URL, tokenCreds, func(c *Config) { c.Links = LinksRecordInfo })
 	files, err := c.Links(ctxT(t), testConfUUID)
 	if err != nil {
 		t.Fatal(err)
@@ -174,7 +174,7 @@ func TestLinksAutoFallback(t *testing.T) {
 		}
 	})
 	logs := &logBuffer{}
-	c := newTestClient(t, srv.URL, func(c *Config) { c.Links = LinksAuto; c.Logger = logs.logger() })
+	c := NewTestClient(t, srv.URL, tokenCreds, func(c *Config) { c.Links = LinksAuto; c.Logger = logs.logger() })
 	for range 3 {
 		files, err := c.Links(ctxT(t), testConfUUID)
 		if err != nil || len(files) != 1 {
@@ -197,7 +197,7 @@ func TestLinksAutoFallback(t *testing.T) {
 		ri2.Add(1)
 		writeAPIError(w, http.StatusBadRequest, CodeMeetingMissing, "meeting does not exist")
 	})
-	c = newTestClient(t, srv2.URL, func(c *Config) { c.Links = LinksAuto })
+	c = NewTestClient(t, srv2.URL, tokenCreds, func(c *Config) { c.Links = LinksAuto })
 	if _, err := c.Links(ctxT(t), testConfUUID); ErrorCode(err) != CodeMeetingMissing || !errors.Is(err, ErrNotFound) {
 		t.Errorf("Links err = %v, want %s and ErrNotFound", err, CodeMeetingMissing)
 	}
@@ -268,7 +268,7 @@ func TestListPaging(t *testing.T) {
 		t.Run(fmt.Sprintf("%s/n=%d/cap=%d/nocount=%v", tt.mode, tt.n, tt.cap, tt.noCount), func(t *testing.T) {
 			var calls atomic.Int64
 			srv := server(t, listServer(t, tt.n, tt.mode, tt.cap, tt.noCount, &calls))
-			c := newTestClient(t, srv.URL, nil)
+			c := NewTestClient(t, srv.URL, tokenCreds, nil)
 			var got []string
 			err := c.List(ctxT(t), ListQuery{
 				From:     time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC),
@@ -331,7 +331,7 @@ func TestListStopsOnLoop(t *testing.T) {
 				}
 				writeJSON(w, 200, resp)
 			})
-			c := newTestClient(t, srv.URL, nil)
+			c := NewTestClient(t, srv.URL, tokenCreds, nil)
 			n := 0
 			err := c.List(ctxT(t), ListQuery{From: time.Unix(0, 0), To: time.Now(), PageSize: 10}, func(Recording) error { n++; return nil })
 			if !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
@@ -350,7 +350,7 @@ func TestListStopsOnLoop(t *testing.T) {
 func TestListCallbackError(t *testing.T) {
 	var calls atomic.Int64
 	srv := server(t, listServer(t, 50, "rows", 100, false, &calls))
-	c := newTestClient(t, srv.URL, nil)
+	c := NewTestClient(t, srv.URL, tokenCreds, nil)
 	stop := errors.New("stop")
 	n := 0
 	err := c.List(ctxT(t), ListQuery{From: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2024, 12, 31, 23, 59, 59, 0, time.UTC), AllUsers: true},

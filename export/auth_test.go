@@ -153,7 +153,7 @@ func newAppAuthServer(t *testing.T, key string, validPeriod int) *appAuthServer 
 func TestAppIDAuthenticate(t *testing.T) {
 	as := newAppAuthServer(t, "the-app-key", 3600)
 	srv := server(t, as.handler)
-	c := newTestClient(t, srv.URL, func(c *Config) {
+	c := NewTestClient(t, srv.URL, tokenCreds, func(c *Config) {
 		c.Credentials = Credentials{AppID: "my-app", AppKey: "the-app-key"}
 	})
 	ctx := ctxT(t)
@@ -185,7 +185,7 @@ func TestAccountAuthenticate(t *testing.T) {
 		gotBody = string(b)
 		writeJSON(w, http.StatusOK, map[string]any{"accessToken": "acc-token-1", "validPeriod": "3600"})
 	})
-	c := newTestClient(t, srv.URL, func(c *Config) {
+	c := NewTestClient(t, srv.URL, tokenCreds, func(c *Config) {
 		c.Credentials = Credentials{Account: "alice@example.com", Password: "s3cret:pw"}
 	})
 	if err := c.Authenticate(ctxT(t)); err != nil {
@@ -219,7 +219,7 @@ func TestAuthRefused(t *testing.T) {
 				// A server that echoes what it got must not make us leak it.
 				writeAPIError(w, tt.status, tt.code, "refused: "+r.Header.Get("Authorization")+" key=the-app-key-123")
 			})
-			c := newTestClient(t, srv.URL, func(c *Config) {
+			c := NewTestClient(t, srv.URL, tokenCreds, func(c *Config) {
 				c.Credentials = Credentials{AppID: "my-app", AppKey: "the-app-key-123"}
 			})
 			err := c.Authenticate(ctxT(t))
@@ -263,7 +263,7 @@ func TestAuthRetriesServerErrors(t *testing.T) {
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"accessToken": "tok-after-retry", "validPeriod": 3600})
 	})
-	c := newTestClient(t, srv.URL, func(c *Config) {
+	c := NewTestClient(t, srv.URL, tokenCreds, func(c *Config) {
 		c.Credentials = Credentials{Account: "a", Password: "p"}
 	})
 	if err := c.Authenticate(ctxT(t)); err != nil {
@@ -280,7 +280,7 @@ func TestRefreshOn401Singleflight(t *testing.T) {
 	as := newAppAuthServer(t, "k", 3600)
 	as.loginDelay = 100 * time.Millisecond
 	srv := server(t, as.handler)
-	c := newTestClient(t, srv.URL, func(c *Config) {
+	c := NewTestClient(t, srv.URL, tokenCreds, func(c *Config) {
 		c.Credentials = Credentials{AppID: "a", AppKey: "k"}
 	})
 	ctx := ctxT(t)
@@ -316,7 +316,7 @@ func TestRefreshOn401Singleflight(t *testing.T) {
 func TestRefreshBeforeExpiry(t *testing.T) {
 	as := newAppAuthServer(t, "k", 1) // 1 s tokens: refreshed after 0.9 s
 	srv := server(t, as.handler)
-	c := newTestClient(t, srv.URL, func(c *Config) {
+	c := NewTestClient(t, srv.URL, tokenCreds, func(c *Config) {
 		c.Credentials = Credentials{AppID: "a", AppKey: "k"}
 	})
 	ctx := ctxT(t)
@@ -339,7 +339,7 @@ func TestRefreshedTokenAlsoRejected(t *testing.T) {
 	as := newAppAuthServer(t, "k", 3600)
 	as.rejectAll = true
 	srv := server(t, as.handler)
-	c := newTestClient(t, srv.URL, func(c *Config) {
+	c := NewTestClient(t, srv.URL, tokenCreds, func(c *Config) {
 		c.Credentials = Credentials{AppID: "a", AppKey: "k"}
 	})
 	_, err := c.Details(ctxT(t), testConfUUID)
@@ -363,7 +363,7 @@ func TestPreissuedTokenRefused(t *testing.T) {
 		}
 		writeAPIError(w, http.StatusUnauthorized, CodeTokenInvalid, "token "+testToken+" expired")
 	})
-	c := newTestClient(t, srv.URL, nil)
+	c := NewTestClient(t, srv.URL, tokenCreds, nil)
 	if err := c.Authenticate(ctxT(t)); err != nil {
 		t.Fatalf("Authenticate with a pre-issued token: %v", err)
 	}

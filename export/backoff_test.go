@@ -55,7 +55,7 @@ func TestRetryAfterBeyondBudget(t *testing.T) {
 			w.Header().Set("Retry-After", "86400")
 			writeAPIError(w, status, "", "come back tomorrow")
 		})
-		c := newTestClient(t, srv.URL, func(c *Config) { c.MaxElapsed = 2 * time.Minute })
+		c := NewTestClient(t, srv.URL, tokenCreds, func(c *Config) { c.MaxElapsed = 2 * time.Minute })
 		t.Run(fmt.Sprintf("api %d", status), func(t *testing.T) {
 			hits.Store(0)
 			start := time.Now()

@@ -141,12 +141,12 @@ func TestEchoFaultLeaksNoSecret(t *testing.T) {
 				continue // a pre-issued token never logs in
 			}
 			t.Run(m.name+"/"+cl.endpoint, func(t *testing.T) {
-				sim := newSim(t, meetingtest.Config{Dataset: ds, AppID: appID, AppKey: appKey, Account: account, Password: password, RecordInfo: true})
+				sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, AppID: appID, AppKey: appKey, Account: account, Password: password, RecordInfo: true})
 				rec := &secretRecorder{rt: sim.Client().Transport}
 				ctx := testCtx(t, 20*time.Second)
 				creds := m.creds
 				if creds.Method() == "" {
-					pre := simClient(t, sim, func(c *export.Config) {
+					pre := export.NewTestClient(t, sim.URL, appCreds(), func(c *export.Config) {
 						c.Credentials = export.Credentials{AppID: appID, AppKey: appKey}
 						c.HTTPClient = &http.Client{Transport: rec}
 					})
@@ -155,7 +155,7 @@ func TestEchoFaultLeaksNoSecret(t *testing.T) {
 					}
 					creds = export.Credentials{Token: rec.tokens[0]}
 				}
-				c := simClient(t, sim, func(c *export.Config) {
+				c := export.NewTestClient(t, sim.URL, appCreds(), func(c *export.Config) {
 					c.Credentials = creds
 					c.HTTPClient = &http.Client{Transport: rec}
 					c.MaxAttempts = 1

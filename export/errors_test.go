@@ -314,7 +314,7 @@ func TestRetryLoop(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			n, url := scripted(t, tt.steps...)
-			c := newTestClient(t, url, tt.mod)
+			c := NewTestClient(t, url, tokenCreds, tt.mod)
 			rec, err := c.Details(ctxT(t), testConfUUID)
 			if got := n.Load(); got != tt.wantRequests {
 				t.Errorf("requests = %d, want %d", got, tt.wantRequests)
@@ -363,7 +363,7 @@ func fns(f ...func(w http.ResponseWriter, r *http.Request)) []func(w http.Respon
 
 func TestRetryAfterHonoured(t *testing.T) {
 	n, url := scripted(t, status(429, CodeThrottled, "Retry-After", "1"), okDetails)
-	c := newTestClient(t, url, nil)
+	c := NewTestClient(t, url, tokenCreds, nil)
 	start := time.Now()
 	if _, err := c.Details(ctxT(t), testConfUUID); err != nil {
 		t.Fatal(err)
@@ -382,7 +382,7 @@ func TestCancelledNotRetried(t *testing.T) {
 		cancel()
 		<-r.Context().Done()
 	})
-	c := newTestClient(t, url, nil)
+	c := NewTestClient(t, url, tokenCreds, nil)
 	_, err := c.Details(ctx, testConfUUID)
 	if !errors.Is(err, context.Canceled) || ShouldRetry(err) || ErrorCode(err) != "cancelled" {
 		t.Fatalf("err = %v (code %s), want context.Canceled, not retried", err, ErrorCode(err))
@@ -396,7 +396,7 @@ func TestServerMessageRedacted(t *testing.T) {
 	_, url := scripted(t, func(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, 400, "MMC.111070001", "bad url https://x/y?token=LEAKED1 with header "+r.Header.Get("X-Access-Token"))
 	})
-	c := newTestClient(t, url, nil)
+	c := NewTestClient(t, url, tokenCreds, nil)
 	_, err := c.Details(ctxT(t), testConfUUID)
 	if err == nil {
 		t.Fatal("no error")
@@ -413,7 +413,7 @@ func TestDelete(t *testing.T) {
 		got = r.Method + " " + r.URL.Path + "?" + r.URL.RawQuery
 		writeJSON(w, 200, map[string]any{})
 	})
-	c := newTestClient(t, url, nil)
+	c := NewTestClient(t, url, tokenCreds, nil)
 	if err := c.Delete(ctxT(t), testConfUUID); err != nil {
 		t.Fatal(err)
 	}
@@ -421,7 +421,7 @@ func TestDelete(t *testing.T) {
 		t.Errorf("request = %q, want %q", got, want)
 	}
 	_, url = scripted(t, raw(200, "", ""))
-	c = newTestClient(t, url, nil)
+	c = NewTestClient(t, url, tokenCreds, nil)
 	if err := c.Delete(ctxT(t), testConfUUID); err != nil {
 		t.Errorf("Delete with an empty 200 body: %v", err)
 	}
@@ -483,7 +483,7 @@ func TestRequestShape(t *testing.T) {
 		gotReq = r.Clone(context.Background())
 		okDetails(w, r)
 	})
-	c := newTestClient(t, url+"/prefix/", nil)
+	c := NewTestClient(t, url+"/prefix/", tokenCreds, nil)
 	if _, err := c.Details(ctxT(t), testConfUUID); err != nil {
 		t.Fatal(err)
 	}

@@ -110,7 +110,7 @@ func TestLinksDownloadURLsGateways(t *testing.T) {
 				b, _ := json.Marshal(map[string]any{"recordUrls": []any{map[string]any{"confUuid": testConfUUID, "urls": urls}}})
 				w.Write(b)
 			})
-			c := newTestClient(t, srv.URL, func(c *Config) { c.Links = LinksDownloadURLs })
+			c := NewTestClient(t, srv.URL, tokenCreds, func(c *Config) { c.Links = LinksDownloadURLs })
 			files, err := c.Links(ctxT(t), testConfUUID)
 			if tc.wantErrTooMany {
 				if !errors.Is(err, ErrTooManyPages) {

@@ -15,14 +15,21 @@ import (
 
 const testToken = "pre-issued-token-0123456789"
 
-// newTestClient builds a client for a test server with fast retries.
-func newTestClient(t *testing.T, base string, mod func(*Config)) *Client {
+// tokenCreds are the credentials of a client of a test server that checks
+// no login: a pre-issued token.
+var tokenCreds = Credentials{Token: testToken}
+
+// NewTestClient builds a client for a test server at base (a handler of the
+// test's own or the simulator) with creds, fast retries and downloadurls
+// links; mod, if not nil, changes the config first. Exported for the
+// export_test package's tests.
+func NewTestClient(t testing.TB, base string, creds Credentials, mod func(*Config)) *Client {
 	t.Helper()
 	cfg := Config{
 		BaseURL:        base,
-		Credentials:    Credentials{Token: testToken},
+		Credentials:    creds,
 		Rate:           1000,
-		RequestTimeout: 2 * time.Second,
+		RequestTimeout: 5 * time.Second,
 		RetryBase:      time.Millisecond,
 		RetryMax:       20 * time.Millisecond,
 		Links:          LinksDownloadURLs,

@@ -77,8 +77,8 @@ func TestSimHistory(t *testing.T) {
 			t.Parallel()
 			cfg := tt.cfg
 			cfg.Dataset, cfg.Now = ds, histNow
-			sim := newSim(t, cfg)
-			c := simClient(t, sim, nil)
+			sim := meetingtest.Start(t, cfg)
+			c := export.NewTestClient(t, sim.URL, appCreds(), nil)
 			h, err := c.History(testCtx(t, 60*time.Second), export.HistoryQuery{From: histFrom, To: histTo, AllUsers: true})
 			if err != nil {
 				t.Fatal(err)
@@ -149,8 +149,8 @@ func TestSimListPaged(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			sim := newSim(t, tt.cfg)
-			c := simClient(t, sim, nil)
+			sim := meetingtest.Start(t, tt.cfg)
+			c := export.NewTestClient(t, sim.URL, appCreds(), nil)
 			var got []string
 			l, err := c.ListPaged(testCtx(t, 30*time.Second), export.ListQuery{From: histFrom, To: histTo, AllUsers: true}, func(r export.Recording) error {
 				got = append(got, r.ConfUUID)
@@ -188,8 +188,8 @@ func TestSimHistoryEvidence(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			sim := newSim(t, meetingtest.Config{Dataset: ds, HistoryRetention: -1, HistoryMaxLimit: tt.maxLimit})
-			c := simClient(t, sim, func(c *export.Config) { c.Language = tt.lang })
+			sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, HistoryRetention: -1, HistoryMaxLimit: tt.maxLimit})
+			c := export.NewTestClient(t, sim.URL, appCreds(), func(c *export.Config) { c.Language = tt.lang })
 			ctx := testCtx(t, 30*time.Second)
 			hist := simHistory(t, sim, tt.confUUID)
 			pageCalls := func(n int) int64 {
@@ -351,8 +351,8 @@ func TestSimHistoryRefusals(t *testing.T) {
 			t.Parallel()
 			cfg := tt.cfg
 			cfg.Dataset, cfg.HistoryRetention = ds, -1
-			sim := newSim(t, cfg)
-			c := simClient(t, sim, nil)
+			sim := meetingtest.Start(t, cfg)
+			c := export.NewTestClient(t, sim.URL, appCreds(), nil)
 			err := tt.call(testCtx(t, 30*time.Second), c)
 			calls := int64(0)
 			for _, api := range []string{"history", "historydetail", "attendees", "ctlrecords"} {
@@ -434,8 +434,8 @@ func TestSimHistoryAnswerChecks(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.endpoint+"/"+tt.kind, func(t *testing.T) {
 			t.Parallel()
-			sim := newSim(t, meetingtest.Config{Dataset: ds, HistoryRetention: -1, Faults: []meetingtest.Fault{{Endpoint: tt.endpoint, Kind: tt.kind}}})
-			err := tt.call(testCtx(t, 30*time.Second), simClient(t, sim, nil))
+			sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, HistoryRetention: -1, Faults: []meetingtest.Fault{{Endpoint: tt.endpoint, Kind: tt.kind}}})
+			err := tt.call(testCtx(t, 30*time.Second), export.NewTestClient(t, sim.URL, appCreds(), nil))
 			if sim.Counters().FaultHits[tt.endpoint+"/"+tt.kind] == 0 {
 				t.Error("the fault never hit")
 			}
@@ -470,8 +470,8 @@ func meetingKnown(ds meetingtest.Dataset, id string) bool {
 func TestSimHistoryAfterChanges(t *testing.T) {
 	t.Parallel()
 	ds := meetingtest.SampleDataset()
-	sim := newSim(t, meetingtest.Config{Dataset: ds, HistoryRetention: -1})
-	c := simClient(t, sim, func(c *export.Config) { c.Links = export.LinksDownloadURLs })
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, HistoryRetention: -1})
+	c := export.NewTestClient(t, sim.URL, appCreds(), func(c *export.Config) { c.Links = export.LinksDownloadURLs })
 	ctx := testCtx(t, 30*time.Second)
 	gone, grown := ds.Conferences[1].ConfUUID, ds.Conferences[0].ConfUUID
 	if err := sim.DeleteConference(gone); err != nil {
@@ -510,8 +510,8 @@ func TestSimHistoryAfterChanges(t *testing.T) {
 func TestHistoryAPIsHaveLimiters(t *testing.T) {
 	t.Parallel()
 	ds := meetingtest.SampleDataset()
-	sim := newSim(t, meetingtest.Config{Dataset: ds, HistoryRetention: -1})
-	c := simClient(t, sim, nil)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, HistoryRetention: -1})
+	c := export.NewTestClient(t, sim.URL, appCreds(), nil)
 	ctx := testCtx(t, 30*time.Second)
 	id := ds.Conferences[0].ConfUUID
 	if _, err := c.History(ctx, export.HistoryQuery{From: histFrom, To: histTo}); err != nil {

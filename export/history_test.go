@@ -87,7 +87,7 @@ func TestEvidencePaging(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			rs := &recordsServer{recordsConfig: tt.rs}
 			srv := server(t, rs.handler(t))
-			c := newTestClient(t, srv.URL, nil)
+			c := NewTestClient(t, srv.URL, tokenCreds, nil)
 			got, err := c.AttendeeRecords(ctxT(t), testConfUUID)
 			if !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
 				t.Fatalf("AttendeeRecords = %v, want %v", err, tt.wantErr)
@@ -162,7 +162,7 @@ func TestHistoryDetailChecks(t *testing.T) {
 				}
 				writeJSON(w, 200, resp)
 			})
-			c := newTestClient(t, srv.URL, nil)
+			c := NewTestClient(t, srv.URL, tokenCreds, nil)
 			d, err := c.HistoryDetail(ctxT(t), testConfUUID)
 			if !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
 				t.Fatalf("HistoryDetail = %v, want %v", err, tt.wantErr)
@@ -219,7 +219,7 @@ func TestHistoryQueryAndLanguage(t *testing.T) {
 		seen.Store(r.URL.Path + "?" + r.URL.RawQuery + " " + r.Header.Get("Accept-Language"))
 		writeJSON(w, 200, map[string]any{"offset": 0, "limit": 500, "count": 0, "data": []any{}})
 	})
-	c := newTestClient(t, srv.URL, func(c *Config) { c.Language = LanguageChinese })
+	c := NewTestClient(t, srv.URL, tokenCreds, func(c *Config) { c.Language = LanguageChinese })
 	from, to := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2024, 1, 31, 23, 59, 59, 0, time.UTC)
 	h, err := c.History(ctxT(t), HistoryQuery{From: from, To: to, AllUsers: true, Search: "weekly"})
 	if err != nil || len(h.Meetings) != 0 || h.Count != 0 {

@@ -137,7 +137,7 @@ func TestResumeBrokenStream(t *testing.T) {
 				sim = meetingtest.NewServer(cfg)
 			}
 			defer sim.Close()
-			c := simClient(t, sim, mod)
+			c := export.NewTestClient(t, sim.URL, appCreds(), mod)
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
 			h := sha256.New()

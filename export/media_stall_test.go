@@ -60,7 +60,7 @@ func TestMediaStallTimeout(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			base := stallHost(t, 1<<20, tt.first, tt.trickle)
-			c := newTestClient(t, base, func(c *Config) { c.StallTimeout = 200 * time.Millisecond })
+			c := NewTestClient(t, base, tokenCreds, func(c *Config) { c.StallTimeout = 200 * time.Millisecond })
 			m, err := c.OpenMedia(ctxT(t), File{ConfUUID: "c", FileType: "Hd", Name: "0_0.mp4", URL: base + "/m", Size: -1})
 			if err != nil {
 				t.Fatalf("OpenMedia: %v", err)
@@ -99,7 +99,7 @@ func TestMediaStallCountsOnlyWaiting(t *testing.T) {
 	})
 	// A stall timeout a busy machine's scheduling does not reach, and more
 	// than it spent outside Read between reads.
-	c := newTestClient(t, srv.URL, func(c *Config) { c.StallTimeout = 500 * time.Millisecond })
+	c := NewTestClient(t, srv.URL, tokenCreds, func(c *Config) { c.StallTimeout = 500 * time.Millisecond })
 	m, err := c.OpenMedia(ctxT(t), File{ConfUUID: "c", FileType: "Hd", Name: "0_0.mp4", URL: srv.URL + "/m", Size: -1})
 	if err != nil {
 		t.Fatalf("OpenMedia: %v", err)
@@ -151,7 +151,7 @@ func TestMediaCloseDelimited(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := server(t, tt.handler)
-			c := newTestClient(t, srv.URL, nil)
+			c := NewTestClient(t, srv.URL, tokenCreds, nil)
 			off := int64(0)
 			if tt.size == 9990 {
 				off = 10

@@ -99,7 +99,7 @@ func TestOpenMedia(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var hits atomic.Int64
 			srv := server(t, func(w http.ResponseWriter, r *http.Request) { hits.Add(1); tt.handler(w, r) })
-			c := newTestClient(t, srv.URL, nil)
+			c := NewTestClient(t, srv.URL, tokenCreds, nil)
 			f := File{ConfUUID: "c", FileType: "Hd", Name: "0_0.mp4", URL: srv.URL + "/media/0_0.mp4?token=QSECRET", Token: tt.token, Size: -1}
 			m, err := c.OpenMedia(ctxT(t), f)
 			if hits.Load() != 1 {
@@ -167,7 +167,7 @@ func TestOpenMediaHeaderTimeoutOnly(t *testing.T) {
 			time.Sleep(60 * time.Millisecond)
 		}
 	})
-	c := newTestClient(t, srv.URL, func(c *Config) { c.RequestTimeout = 200 * time.Millisecond })
+	c := NewTestClient(t, srv.URL, tokenCreds, func(c *Config) { c.RequestTimeout = 200 * time.Millisecond })
 	m, err := c.OpenMedia(ctxT(t), File{FileType: "Hd", Name: "x", URL: srv.URL + "/slowbody"})
 	if err != nil {
 		t.Fatal(err)
@@ -191,7 +191,7 @@ func TestOpenMediaCancelled(t *testing.T) {
 		w.(http.Flusher).Flush()
 		<-r.Context().Done()
 	})
-	c := newTestClient(t, srv.URL, nil)
+	c := NewTestClient(t, srv.URL, tokenCreds, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	m, err := c.OpenMedia(ctx, File{FileType: "Hd", Name: "x", URL: srv.URL})
 	if err != nil {
@@ -227,7 +227,7 @@ func TestTLS(t *testing.T) {
 	mediaFile := File{FileType: "Hd", Name: "x", URL: media.URL + "/x"}
 
 	t.Run("verification on by default", func(t *testing.T) {
-		c := newTestClient(t, api.URL, nil)
+		c := NewTestClient(t, api.URL, tokenCreds, nil)
 		_, err := c.Details(ctxT(t), testConfUUID)
 		if err == nil || ShouldRetry(err) || !strings.Contains(err.Error(), "CABundle") {
 			t.Fatalf("Details against an unknown CA: %v (retry %v), want a permanent error naming CABundle", err, ShouldRetry(err))
@@ -240,14 +240,14 @@ func TestTLS(t *testing.T) {
 		}
 	})
 	t.Run("CA bundle", func(t *testing.T) {
-		c := newTestClient(t, api.URL, func(c *Config) { c.CABundle = apiCA })
+		c := NewTestClient(t, api.URL, tokenCreds, func(c *Config) { c.CABundle = apiCA })
 		if _, err := c.Details(ctxT(t), testConfUUID); err != nil {
 			t.Fatalf("Details with CABundle: %v", err)
 		}
 	})
 	t.Run("insecure media only", func(t *testing.T) {
 		logs := &logBuffer{}
-		c := newTestClient(t, api.URL, func(c *Config) { c.InsecureMediaTLS = true; c.Logger = logs.logger() })
+		c := NewTestClient(t, api.URL, tokenCreds, func(c *Config) { c.InsecureMediaTLS = true; c.Logger = logs.logger() })
 		for range 2 {
 			m, err := c.OpenMedia(ctxT(t), mediaFile)
 			if err != nil {
@@ -331,7 +331,7 @@ func TestMediaRedirects(t *testing.T) {
 	localhost := func(s *httptest.Server) string { return strings.Replace(s.URL, "127.0.0.1", "localhost", 1) }
 	hostOf := func(u string) string { p, _ := url.Parse(u); return p.Host }
 	logs := &logBuffer{}
-	c := newTestClient(t, plainC.URL, func(c *Config) { c.InsecureMediaTLS = true; c.Logger = logs.logger() })
+	c := NewTestClient(t, plainC.URL, tokenCreds, func(c *Config) { c.InsecureMediaTLS = true; c.Logger = logs.logger() })
 
 	tests := []struct {
 		name     string
@@ -419,7 +419,7 @@ func TestMediaRedirectsOwnHTTPClient(t *testing.T) {
 	lab := &redirectLab{}
 	a, b := server(t, lab.handler), server(t, lab.handler)
 	own := &http.Client{Transport: http.DefaultTransport}
-	c := newTestClient(t, a.URL, func(c *Config) { c.HTTPClient = own })
+	c := NewTestClient(t, a.URL, tokenCreds, func(c *Config) { c.HTTPClient = own })
 	f := File{FileType: "Hd", Name: "0_0.mp4", URL: via(a.URL, b.URL+"/target"), Token: "tok-own-client", Size: -1}
 	m, err := c.OpenMedia(ctxT(t), f)
 	if err != nil {
@@ -443,7 +443,7 @@ func TestMediaRedirectsOwnHTTPClient(t *testing.T) {
 func TestMediaRedirectKeepsRange(t *testing.T) {
 	lab := &redirectLab{}
 	a, b := server(t, lab.handler), server(t, lab.handler)
-	c := newTestClient(t, a.URL, nil)
+	c := NewTestClient(t, a.URL, tokenCreds, nil)
 	m, err := c.OpenMediaAt(ctxT(t), File{FileType: "Hd", Name: "0_0.mp4", URL: via(a.URL, b.URL+"/target"), Token: "tok-range", Size: -1}, 2)
 	if err != nil {
 		t.Fatalf("OpenMediaAt: %v", err)
@@ -468,7 +468,7 @@ func TestAPIRefusesRedirects(t *testing.T) {
 		apiHits.Add(1)
 		http.Redirect(w, r, target.URL+r.URL.RequestURI(), http.StatusTemporaryRedirect)
 	})
-	c := newTestClient(t, api.URL, nil)
+	c := NewTestClient(t, api.URL, tokenCreds, nil)
 	if _, err := c.Details(ctxT(t), testConfUUID); err == nil {
 		t.Error("Details through a redirect: no error")
 	}
@@ -550,7 +550,7 @@ func TestOpenMediaAt(t *testing.T) {
 				gotRange, gotEncoding = r.Header.Get("Range"), r.Header.Get("Accept-Encoding")
 				tt.handler(w, r)
 			})
-			c := newTestClient(t, srv.URL, nil)
+			c := NewTestClient(t, srv.URL, tokenCreds, nil)
 			f := File{ConfUUID: "c", FileType: "Hd", Name: "0_0.mp4", URL: srv.URL + "/m", Token: "dl-token-at", Size: tt.size}
 			m, err := c.OpenMediaAt(ctxT(t), f, tt.offset)
 			if gotRange != tt.wantRange {
@@ -598,7 +598,7 @@ func TestOpenMediaAt(t *testing.T) {
 	t.Run("offset outside the file", func(t *testing.T) {
 		var hits atomic.Int64
 		srv := server(t, func(w http.ResponseWriter, r *http.Request) { hits.Add(1); serve(w, r) })
-		c := newTestClient(t, srv.URL, nil)
+		c := NewTestClient(t, srv.URL, tokenCreds, nil)
 		for _, tc := range []struct{ offset, size int64 }{{-1, -1}, {-1, 100}, {100, 100}, {101, 100}} {
 			f := File{FileType: "Hd", Name: "0_0.mp4", URL: srv.URL + "/m", Size: tc.size}
 			if m, err := c.OpenMediaAt(ctxT(t), f, tc.offset); err == nil {

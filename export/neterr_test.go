@@ -62,7 +62,7 @@ func TestNetworkFailuresToldApart(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newTestClient(t, tt.base, func(cfg *Config) {
+			c := NewTestClient(t, tt.base, tokenCreds, func(cfg *Config) {
 				cfg.MaxAttempts = 2
 				cfg.RequestTimeout = 300 * time.Millisecond
 				cfg.HTTPClient = tt.client

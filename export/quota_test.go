@@ -63,7 +63,7 @@ func detailsCalls(ctx context.Context, t *testing.T, c *export.Client, ids []str
 
 func quotaSim(t *testing.T, q quotaCase) (*meetingtest.Server, []string) {
 	ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 50, Seed: 12})
-	return newSim(t, meetingtest.Config{Dataset: ds, QuotaPerAPI: q.limit, QuotaWindow: q.window, QuotaModel: q.model, QuotaBurst: 20}), uuids(ds)
+	return meetingtest.Start(t, meetingtest.Config{Dataset: ds, QuotaPerAPI: q.limit, QuotaWindow: q.window, QuotaModel: q.model, QuotaBurst: 20}), ds.UUIDs()
 }
 
 // TestQuota: the client against a gateway quota in each model, on the
@@ -90,7 +90,7 @@ func quotaClients(t *testing.T, q quotaCase, clients, calls int) {
 	ctx := testCtx(t, 5*time.Minute) // a safety net: the calls take seconds
 	cs := make([]*export.Client, clients)
 	for i := range cs {
-		cs[i] = simClient(t, sim, func(c *export.Config) { c.Rate = export.RateAuto })
+		cs[i] = export.NewTestClient(t, sim.URL, appCreds(), func(c *export.Config) { c.Rate = export.RateAuto })
 		if err := cs[i].Authenticate(ctx); err != nil {
 			t.Fatal(err)
 		}

@@ -260,7 +260,7 @@ func TestThrottlePausesWholeClient(t *testing.T) {
 			writeJSON(w, 200, map[string]any{})
 		}
 	})
-	c := newTestClient(t, srv.URL, nil)
+	c := NewTestClient(t, srv.URL, tokenCreds, nil)
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		if _, err := c.Details(ctxT(t), testConfUUID); err != nil {
@@ -288,7 +288,7 @@ func TestThrottlePausesWholeClient(t *testing.T) {
 // The ceiling holds however many goroutines call.
 func TestRateCeilingShared(t *testing.T) {
 	srv := server(t, okDetails)
-	c := newTestClient(t, srv.URL, func(c *Config) { c.Rate = 40 })
+	c := NewTestClient(t, srv.URL, tokenCreds, func(c *Config) { c.Rate = 40 })
 	start := time.Now()
 	var wg sync.WaitGroup
 	for range 16 {
@@ -375,7 +375,7 @@ func TestRateModes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			hdr.Store(tt.header)
-			c := newTestClient(t, srv.URL, func(c *Config) { c.Rate = tt.rate })
+			c := NewTestClient(t, srv.URL, tokenCreds, func(c *Config) { c.Rate = tt.rate })
 			if got := c.RateLimit("details"); !near(got, tt.wantBefore) {
 				t.Errorf("before any answer: %v, want %v", got, tt.wantBefore)
 			}
@@ -409,7 +409,7 @@ func TestCallStats(t *testing.T) {
 			writeAPIError(w, http.StatusBadRequest, "MMC.111070005", "meeting does not exist")
 		}
 	})
-	c := newTestClient(t, srv.URL, nil)
+	c := NewTestClient(t, srv.URL, tokenCreds, nil)
 	if _, err := c.Details(ctxT(t), testConfUUID); err != nil {
 		t.Fatalf("Details: %v", err)
 	}

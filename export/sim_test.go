@@ -26,45 +26,10 @@ func appCreds() export.Credentials {
 	return export.Credentials{AppID: meetingtest.DefaultAppID, AppKey: meetingtest.DefaultAppKey}
 }
 
-func simClient(t *testing.T, sim *meetingtest.Server, mod func(*export.Config)) *export.Client {
-	t.Helper()
-	cfg := export.Config{
-		BaseURL:        sim.URL,
-		Credentials:    appCreds(),
-		Rate:           1000,
-		RequestTimeout: 5 * time.Second,
-		RetryBase:      5 * time.Millisecond,
-		RetryMax:       50 * time.Millisecond,
-	}
-	if mod != nil {
-		mod(&cfg)
-	}
-	c, err := export.NewClient(cfg)
-	if err != nil {
-		t.Fatalf("NewClient: %v", err)
-	}
-	return c
-}
-
-func newSim(t *testing.T, cfg meetingtest.Config) *meetingtest.Server {
-	t.Helper()
-	s := meetingtest.NewServer(cfg)
-	t.Cleanup(s.Close)
-	return s
-}
-
 func testCtx(t *testing.T, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-func uuids(d meetingtest.Dataset) []string {
-	var out []string
-	for _, c := range d.Conferences {
-		out = append(out, c.ConfUUID)
-	}
-	return out
 }
 
 // Done when: token lifetime 2 s, 8 workers, a run of at least 10 s:
@@ -72,10 +37,10 @@ func uuids(d meetingtest.Dataset) []string {
 func TestSimTokenLifetime2s(t *testing.T) {
 	t.Parallel()
 	ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 40, Seed: 1})
-	sim := newSim(t, meetingtest.Config{Dataset: ds, TokenLifetime: 2 * time.Second})
-	c := simClient(t, sim, func(c *export.Config) { c.Rate = 40 })
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, TokenLifetime: 2 * time.Second})
+	c := export.NewTestClient(t, sim.URL, appCreds(), func(c *export.Config) { c.Rate = 40 })
 	ctx := testCtx(t, 30*time.Second)
-	ids := uuids(ds)
+	ids := ds.UUIDs()
 
 	start := time.Now()
 	deadline := start.Add(10500 * time.Millisecond)
@@ -124,13 +89,13 @@ func TestSimTokenLifetime2s(t *testing.T) {
 func TestSimRateCapped20(t *testing.T) {
 	t.Parallel()
 	ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 50, Seed: 2})
-	sim := newSim(t, meetingtest.Config{Dataset: ds, RatePerAPI: 20})
-	c := simClient(t, sim, func(c *export.Config) { c.Rate = 20 })
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, RatePerAPI: 20})
+	c := export.NewTestClient(t, sim.URL, appCreds(), func(c *export.Config) { c.Rate = 20 })
 	ctx := testCtx(t, 60*time.Second)
 	if err := c.Authenticate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ids := uuids(ds)
+	ids := ds.UUIDs()
 	var next, failures atomic.Int64
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -172,10 +137,10 @@ func TestSimRateCapped20(t *testing.T) {
 func TestSimRateLearned(t *testing.T) {
 	t.Parallel()
 	ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 150, FilesPerConference: 1, FileSize: 4 << 10, Seed: 3})
-	sim := newSim(t, meetingtest.Config{Dataset: ds, RatePerAPI: 20, Seed: 3})
-	c := simClient(t, sim, func(c *export.Config) { c.Rate = 100; c.Links = export.LinksDownloadURLs })
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, RatePerAPI: 20, Seed: 3})
+	c := export.NewTestClient(t, sim.URL, appCreds(), func(c *export.Config) { c.Rate = 100; c.Links = export.LinksDownloadURLs })
 	ctx := testCtx(t, 60*time.Second)
-	ids := uuids(ds)
+	ids := ds.UUIDs()
 	var next atomic.Int64
 	var archived atomic.Int64
 	var wg sync.WaitGroup
@@ -291,8 +256,8 @@ func TestSimFaultTable(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			sim := newSim(t, meetingtest.Config{Dataset: ds, Faults: []meetingtest.Fault{tt.fault}})
-			c := simClient(t, sim, func(c *export.Config) {
+			sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Faults: []meetingtest.Fault{tt.fault}})
+			c := export.NewTestClient(t, sim.URL, appCreds(), func(c *export.Config) {
 				c.MaxAttempts = 4
 				c.RequestTimeout = 300 * time.Millisecond
 			})
@@ -353,9 +318,9 @@ func TestSimMediaRetryUsesNewToken(t *testing.T) {
 		t.Run(string(links), func(t *testing.T) {
 			ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 1, FilesPerConference: 1, FileSize: 256 << 10, Seed: 4})
 			id := ds.Conferences[0].ConfUUID
-			sim := newSim(t, meetingtest.Config{Dataset: ds, RecordInfo: true, Seed: 4,
+			sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, RecordInfo: true, Seed: 4,
 				Faults: []meetingtest.Fault{{Endpoint: "media", Kind: "truncate", Times: 1}}})
-			c := simClient(t, sim, func(c *export.Config) { c.Links = links })
+			c := export.NewTestClient(t, sim.URL, appCreds(), func(c *export.Config) { c.Links = links })
 			ctx := testCtx(t, 30*time.Second)
 
 			first, err := c.Links(ctx, id)
@@ -419,8 +384,8 @@ func TestSimAuthentication(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sim := newSim(t, meetingtest.Config{Dataset: ds})
-			c := simClient(t, sim, func(c *export.Config) { c.Credentials = tt.creds })
+			sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds})
+			c := export.NewTestClient(t, sim.URL, appCreds(), func(c *export.Config) { c.Credentials = tt.creds })
 			ctx := testCtx(t, 10*time.Second)
 			err := c.Authenticate(ctx)
 			if !tt.wantErr {
@@ -449,8 +414,8 @@ func TestSimAuthentication(t *testing.T) {
 func TestSimDetailsLinksDelete(t *testing.T) {
 	t.Parallel()
 	ds := meetingtest.SampleDataset()
-	sim := newSim(t, meetingtest.Config{Dataset: ds, RecordInfo: false})
-	c := simClient(t, sim, nil) // Links: auto
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, RecordInfo: false})
+	c := export.NewTestClient(t, sim.URL, appCreds(), func(c *export.Config) { c.Links = export.LinksAuto })
 	ctx := testCtx(t, 20*time.Second)
 
 	_, err := c.Details(ctx, meetingtest.SampleUnknownConfUUID)
@@ -517,8 +482,8 @@ func TestSimList(t *testing.T) {
 		{"page index, capped page", true, 40},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			sim := newSim(t, meetingtest.Config{Dataset: ds, ListOffsetIsPage: tt.pages, ListMaxLimit: tt.maxLimit})
-			c := simClient(t, sim, nil)
+			sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, ListOffsetIsPage: tt.pages, ListMaxLimit: tt.maxLimit})
+			c := export.NewTestClient(t, sim.URL, appCreds(), nil)
 			var got []string
 			err := c.List(testCtx(t, 20*time.Second), export.ListQuery{
 				From: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2024, 12, 31, 0, 0, 0, 0, time.UTC), AllUsers: true,
@@ -529,7 +494,7 @@ func TestSimList(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := uuids(ds) // Generate's start times ascend
+			want := ds.UUIDs() // Generate's start times ascend
 			if len(got) != len(want) {
 				t.Fatalf("listed %d, want %d", len(got), len(want))
 			}
@@ -558,11 +523,11 @@ func TestSimTLS(t *testing.T) {
 	ctx := testCtx(t, 20*time.Second)
 	id := ds.Conferences[0].ConfUUID
 
-	c := simClient(t, sim, nil)
+	c := export.NewTestClient(t, sim.URL, appCreds(), nil)
 	if err := c.Authenticate(ctx); err == nil || export.ShouldRetry(err) {
 		t.Errorf("Authenticate against an untrusted certificate: %v, want a permanent failure", err)
 	}
-	c = simClient(t, sim, func(c *export.Config) { c.CABundle = ca; c.Links = export.LinksDownloadURLs })
+	c = export.NewTestClient(t, sim.URL, appCreds(), func(c *export.Config) { c.CABundle = ca; c.Links = export.LinksDownloadURLs })
 	files, err := c.Links(ctx, id)
 	if err != nil {
 		t.Fatalf("Links with CABundle: %v", err)
@@ -579,14 +544,14 @@ func TestSimTLS(t *testing.T) {
 func TestSimRateLearnedFrom429s(t *testing.T) {
 	t.Parallel()
 	ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 20, Seed: 6})
-	sim := newSim(t, meetingtest.Config{Dataset: ds, RateAllEnv: 10})
-	c := simClient(t, sim, func(c *export.Config) { c.Rate = 100; c.MaxAttempts = 8 })
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, RateAllEnv: 10})
+	c := export.NewTestClient(t, sim.URL, appCreds(), func(c *export.Config) { c.Rate = 100; c.MaxAttempts = 8 })
 	ctx := testCtx(t, 60*time.Second)
 	if err := c.Authenticate(ctx); err != nil {
 		t.Fatal(err)
 	}
 	const calls = 100
-	took := detailsCalls(ctx, t, c, uuids(ds), calls, 8)
+	took := detailsCalls(ctx, t, c, ds.UUIDs(), calls, 8)
 	ctr := sim.Counters()
 	t.Logf("%d calls in %v, %d 429s; learnt %.2f/s", calls, took.Round(time.Millisecond), ctr.Throttled, c.RateLimit("details"))
 	if ctr.Throttled*10 >= calls {
@@ -673,8 +638,8 @@ func TestSimAnswerChecks(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			sim := newSim(t, meetingtest.Config{Dataset: ds, RecordInfo: true, Faults: []meetingtest.Fault{tt.fault}})
-			c := simClient(t, sim, func(c *export.Config) {
+			sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, RecordInfo: true, Faults: []meetingtest.Fault{tt.fault}})
+			c := export.NewTestClient(t, sim.URL, appCreds(), func(c *export.Config) {
 				if tt.links != "" {
 					c.Links = tt.links
 				}
@@ -711,8 +676,8 @@ func TestSimAnswerChecks(t *testing.T) {
 func TestSimEndlessLinksStopAtCap(t *testing.T) {
 	t.Parallel()
 	ds := meetingtest.SampleDataset()
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Faults: []meetingtest.Fault{{Endpoint: "downloadurls", Kind: "endless"}}})
-	c := simClient(t, sim, func(c *export.Config) { c.Links = export.LinksDownloadURLs })
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Faults: []meetingtest.Fault{{Endpoint: "downloadurls", Kind: "endless"}}})
+	c := export.NewTestClient(t, sim.URL, appCreds(), func(c *export.Config) { c.Links = export.LinksDownloadURLs })
 	_, err := c.Links(testCtx(t, 30*time.Second), ds.Conferences[0].ConfUUID)
 	if !errors.Is(err, export.ErrTooManyPages) {
 		t.Fatalf("Links = %v, want ErrTooManyPages", err)
@@ -728,8 +693,8 @@ func TestSimConfUUIDNormalised(t *testing.T) {
 	ds := meetingtest.SampleDataset()
 	id := ds.Conferences[0].ConfUUID
 	dashed := id[:8] + "-" + id[8:12] + "-" + id[12:16] + "-" + id[16:20] + "-" + id[20:]
-	sim := newSim(t, meetingtest.Config{Dataset: ds, RecordInfo: true})
-	c := simClient(t, sim, nil)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, RecordInfo: true})
+	c := export.NewTestClient(t, sim.URL, appCreds(), nil)
 	ctx := testCtx(t, 20*time.Second)
 	for _, in := range []string{id, strings.ToUpper(id), strings.ToUpper(dashed), " " + dashed + "\t"} {
 		t.Run(in, func(t *testing.T) {
@@ -769,7 +734,7 @@ func TestSimConfUUIDNormalised(t *testing.T) {
 func TestSimNotFoundEverywhere(t *testing.T) {
 	t.Parallel()
 	ds := meetingtest.SampleDataset()
-	sim := newSim(t, meetingtest.Config{Dataset: ds, RecordInfo: true})
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, RecordInfo: true})
 	unknown := strings.ToUpper(meetingtest.SampleUnknownConfUUID)
 	for _, tt := range []struct {
 		name string
@@ -777,20 +742,24 @@ func TestSimNotFoundEverywhere(t *testing.T) {
 	}{
 		{"details", func(ctx context.Context, c *export.Client) error { _, err := c.Details(ctx, unknown); return err }},
 		{"downloadurls", func(ctx context.Context, c *export.Client) error {
-			c2 := simClient(t, sim, func(c *export.Config) { c.Links = export.LinksDownloadURLs })
+			c2 := export.NewTestClient(t, sim.URL, appCreds(), func(c *export.Config) { c.Links = export.LinksDownloadURLs })
 			_, err := c2.Links(ctx, unknown)
 			return err
 		}},
 		{"recordinfo", func(ctx context.Context, c *export.Client) error {
-			c2 := simClient(t, sim, func(c *export.Config) { c.Links = export.LinksRecordInfo })
+			c2 := export.NewTestClient(t, sim.URL, appCreds(), func(c *export.Config) { c.Links = export.LinksRecordInfo })
 			_, err := c2.Links(ctx, unknown)
 			return err
 		}},
-		{"auto", func(ctx context.Context, c *export.Client) error { _, err := c.Links(ctx, unknown); return err }},
+		{"auto", func(ctx context.Context, c *export.Client) error {
+			c2 := export.NewTestClient(t, sim.URL, appCreds(), func(c *export.Config) { c.Links = export.LinksAuto })
+			_, err := c2.Links(ctx, unknown)
+			return err
+		}},
 		{"delete", func(ctx context.Context, c *export.Client) error { return c.Delete(ctx, unknown) }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			err := tt.call(testCtx(t, 20*time.Second), simClient(t, sim, nil))
+			err := tt.call(testCtx(t, 20*time.Second), export.NewTestClient(t, sim.URL, appCreds(), nil))
 			if !errors.Is(err, export.ErrNotFound) || export.ErrorCode(err) != meetingtest.CodeMeetingNotExist {
 				t.Errorf("got %v (%s), want ErrNotFound, %s", err, export.ErrorCode(err), meetingtest.CodeMeetingNotExist)
 			}
@@ -799,15 +768,15 @@ func TestSimNotFoundEverywhere(t *testing.T) {
 	// The other "not found" code of the fact sheet, on details and links.
 	for _, ep := range []string{"details", "downloadurls", "recordinfo"} {
 		t.Run(ep+" "+export.CodeConfNotFound, func(t *testing.T) {
-			sim := newSim(t, meetingtest.Config{Dataset: ds, RecordInfo: true, Faults: []meetingtest.Fault{
+			sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, RecordInfo: true, Faults: []meetingtest.Fault{
 				{Endpoint: ep, Kind: "status", Status: 400, Code: export.CodeConfNotFound}}})
-			c := simClient(t, sim, nil)
+			c := export.NewTestClient(t, sim.URL, appCreds(), nil)
 			ctx := testCtx(t, 20*time.Second)
 			var err error
 			if ep == "details" {
 				_, err = c.Details(ctx, ds.Conferences[0].ConfUUID)
 			} else {
-				c = simClient(t, sim, func(c *export.Config) { c.Links = export.LinkSource(ep) })
+				c = export.NewTestClient(t, sim.URL, appCreds(), func(c *export.Config) { c.Links = export.LinkSource(ep) })
 				_, err = c.Links(ctx, ds.Conferences[0].ConfUUID)
 			}
 			if !errors.Is(err, export.ErrNotFound) || export.ErrorCode(err) != export.CodeConfNotFound {
@@ -830,8 +799,8 @@ func TestSimCollidingNames(t *testing.T) {
 	}
 	for _, mode := range []export.LinkSource{export.LinksDownloadURLs, export.LinksRecordInfo} {
 		t.Run(string(mode), func(t *testing.T) {
-			sim := newSim(t, meetingtest.Config{Dataset: ds, RecordInfo: true})
-			c := simClient(t, sim, func(c *export.Config) { c.Links = mode })
+			sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, RecordInfo: true})
+			c := export.NewTestClient(t, sim.URL, appCreds(), func(c *export.Config) { c.Links = mode })
 			ctx := testCtx(t, 20*time.Second)
 			files, err := c.Links(ctx, conf.ConfUUID)
 			if err != nil {

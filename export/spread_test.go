@@ -16,7 +16,7 @@ import (
 // which is TestSpillSource's.)
 func TestLinksSpread(t *testing.T) {
 	ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 40, FilesPerConference: 2, FileSize: 1 << 10, Seed: 31})
-	ids := uuids(ds)
+	ids := ds.UUIDs()
 	tests := []struct {
 		name        string
 		cfg         meetingtest.Config
@@ -34,8 +34,8 @@ func TestLinksSpread(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := tt.cfg
 			cfg.Dataset, cfg.Seed = ds, 31
-			sim := newSim(t, cfg)
-			c := simClient(t, sim, func(c *export.Config) { c.Rate = export.RateAuto; c.Links = export.LinksSpread })
+			sim := meetingtest.Start(t, cfg)
+			c := export.NewTestClient(t, sim.URL, appCreds(), func(c *export.Config) { c.Rate = export.RateAuto; c.Links = export.LinksSpread })
 			ctx := testCtx(t, 5*time.Minute) // a safety net
 			if err := c.Authenticate(ctx); err != nil {
 				t.Fatal(err)

@@ -220,7 +220,7 @@ func TestLinksPagingDoesNotAdvance(t *testing.T) {
 		}
 		writeJSON(w, 200, map[string]any{"recordUrls": []any{map[string]any{"confUuid": testConfUUID, "urls": urls}}})
 	})
-	c := newTestClient(t, srv.URL, nil)
+	c := NewTestClient(t, srv.URL, tokenCreds, nil)
 	_, err := c.Links(ctxT(t), testConfUUID)
 	if !errors.Is(err, ErrTooManyPages) || !strings.Contains(err.Error(), "does not advance") {
 		t.Fatalf("Links = %v, want ErrTooManyPages (paging does not advance)", err)
@@ -277,7 +277,7 @@ func TestRecordInfoPaging(t *testing.T) {
 				_ = json.NewDecoder(r.Body).Decode(&req)
 				fmt.Fprint(w, tt.page(req.SegmentOffset))
 			})
-			c := newTestClient(t, srv.URL, func(c *Config) { c.Links = LinksRecordInfo; c.RequestTimeout = 5 * time.Second })
+			c := NewTestClient(t, srv.URL, tokenCreds, func(c *Config) { c.Links = LinksRecordInfo; c.RequestTimeout = 5 * time.Second })
 			files, err := c.Links(ctxT(t), testConfUUID)
 			if tt.is == nil {
 				if err != nil || len(files) != tt.files {
@@ -311,7 +311,7 @@ func TestDownloadURLsEntries(t *testing.T) {
 			srv := server(t, func(w http.ResponseWriter, r *http.Request) {
 				fmt.Fprintf(w, `{"recordUrls":%s}`, tt.entries)
 			})
-			c := newTestClient(t, srv.URL, nil)
+			c := NewTestClient(t, srv.URL, tokenCreds, nil)
 			files, err := c.Links(ctxT(t), testConfUUID)
 			if tt.is == nil {
 				if err != nil || len(files) != 0 {
@@ -338,7 +338,7 @@ func TestListPageCap(t *testing.T) {
 		}
 		writeJSON(w, 200, map[string]any{"count": 100 * n, "data": data})
 	})
-	c := newTestClient(t, srv.URL, nil)
+	c := NewTestClient(t, srv.URL, tokenCreds, nil)
 	err := c.List(ctxT(t), ListQuery{From: time.Unix(0, 0), To: time.Now(), PageSize: 10}, func(Recording) error { return nil })
 	if !errors.Is(err, ErrTooManyPages) || ErrorCode(err) != "too-many-pages" {
 		t.Fatalf("List = %v, want ErrTooManyPages", err)

@@ -13,31 +13,11 @@ import (
 	"meetarchive/report"
 )
 
-const (
-	testAppID  = "test-app"
-	testAppKey = "test-app-key-0123456789"
-)
-
-func newSim(t *testing.T, cfg meetingtest.Config) *meetingtest.Server {
-	t.Helper()
-	if cfg.AppID == "" {
-		cfg.AppID, cfg.AppKey = testAppID, testAppKey
-	}
-	s := meetingtest.NewServer(cfg)
-	t.Cleanup(s.Close)
-	return s
-}
-
-func genDataset(n, files int, size int64, seed int64) meetingtest.Dataset {
-	return meetingtest.Generate(meetingtest.GenerateConfig{Conferences: n, FilesPerConference: files, FileSize: size, Seed: seed,
-		Start: time.Date(2024, 5, 1, 8, 0, 0, 0, time.UTC)})
-}
-
 // newTestJob is the pipeline wired to the simulator and a directory store.
 func newTestJob(t *testing.T, sim *meetingtest.Server, links string, opts Options) *Job {
 	t.Helper()
 	client, err := export.NewClient(export.Config{BaseURL: sim.URL, Rate: 500, Links: export.LinkSource(links),
-		Credentials: export.Credentials{AppID: testAppID, AppKey: testAppKey}})
+		Credentials: export.Credentials{AppID: meetingtest.DefaultAppID, AppKey: meetingtest.DefaultAppKey}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,9 +47,9 @@ func TestLinksRefreshedForLongConferences(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ds := genDataset(1, 3, 256<<10, 59)
+			ds := meetingtest.GenerateFiles(1, 3, 256<<10, 59)
 			// Each file takes ~250 ms; links expire after 400 ms.
-			sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 59, LinkLifetime: 400 * time.Millisecond, MediaRate: 1 << 20})
+			sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 59, LinkLifetime: 400 * time.Millisecond, MediaRate: 1 << 20})
 			j := newTestJob(t, sim, "downloadurls", Options{LinkMaxAge: tc.linkMaxAge})
 			rows, fatal := j.conference(context.Background(), Item{ConfUUID: ds.Conferences[0].ConfUUID})
 			if fatal != nil {
@@ -98,9 +78,9 @@ func TestLinksRefreshedForLongConferences(t *testing.T) {
 // no sidecar is written and every row of the conference is failed, so a
 // rerun redoes it.
 func TestFileFailureKeepsConferenceUncommitted(t *testing.T) {
-	ds := genDataset(1, 2, 16<<10, 61)
+	ds := meetingtest.GenerateFiles(1, 2, 16<<10, 61)
 	u := ds.Conferences[0].ConfUUID
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 61,
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 61,
 		Faults: []meetingtest.Fault{{Endpoint: "media", Kind: "status", Status: 404, ConfUUID: u, Times: 1}}})
 	j := newTestJob(t, sim, "downloadurls", Options{})
 	rows, fatal := j.conference(context.Background(), Item{ConfUUID: u})
@@ -140,9 +120,9 @@ func TestIntegrityFailureRetriedOnce(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ds := genDataset(1, 1, 64<<10, 73)
+			ds := meetingtest.GenerateFiles(1, 1, 64<<10, 73)
 			u := ds.Conferences[0].ConfUUID
-			sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 73, RecordInfo: true,
+			sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 73, RecordInfo: true,
 				Faults: []meetingtest.Fault{{Endpoint: "media", Kind: "flip", ConfUUID: u, Times: tc.times}}})
 			j := newTestJob(t, sim, "recordinfo", Options{})
 			rows, _ := j.conference(context.Background(), Item{ConfUUID: u})
@@ -162,9 +142,9 @@ func TestIntegrityFailureRetriedOnce(t *testing.T) {
 // TestCancelledWhileAskingForLinks: a conference cancelled before any file is
 // known still gets its row.
 func TestCancelledWhileAskingForLinks(t *testing.T) {
-	ds := genDataset(1, 1, 4<<10, 79)
+	ds := meetingtest.GenerateFiles(1, 1, 4<<10, 79)
 	u := ds.Conferences[0].ConfUUID
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 79,
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 79,
 		Faults: []meetingtest.Fault{{Endpoint: "downloadurls", Kind: "latency", Latency: 5 * time.Second}}})
 	j := newTestJob(t, sim, "downloadurls", Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
@@ -182,9 +162,9 @@ func TestCancelledWhileAskingForLinks(t *testing.T) {
 // conference fail once the retry policy's elapsed budget is spent, long
 // before its attempts are.
 func TestMaxElapsedBoundsFileRetries(t *testing.T) {
-	ds := genDataset(1, 1, 4<<10, 83)
+	ds := meetingtest.GenerateFiles(1, 1, 4<<10, 83)
 	u := ds.Conferences[0].ConfUUID
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 83,
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 83,
 		Faults: []meetingtest.Fault{{Endpoint: "media", Kind: "status", Status: 503}}})
 	j := newTestJob(t, sim, "downloadurls", Options{})
 	j.Options.Retry = export.Backoff{Base: 100 * time.Millisecond, Max: 100 * time.Millisecond, MaxAttempts: 1000, MaxElapsed: 600 * time.Millisecond}
@@ -223,7 +203,7 @@ func TestKeyCollisionFailsBeforeAnyWrite(t *testing.T) {
 	if conf.ConfUUID == "" {
 		t.Fatal("the sample dataset has no conference with two files of one name")
 	}
-	sim := newSim(t, meetingtest.Config{Dataset: ds, RecordInfo: true})
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, RecordInfo: true})
 	j := newTestJob(t, sim, "auto", Options{})
 	j.Keys = archive.MustParseKeyTemplate("{{.ConfUUID}}/{{.FileName}}")
 	rows, fatal := j.conference(context.Background(), Item{ConfUUID: conf.ConfUUID})
@@ -265,9 +245,9 @@ func TestBrokenStreamResumedWithRange(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			size := tc.size
-			ds := genDataset(1, 1, size, 89)
+			ds := meetingtest.GenerateFiles(1, 1, size, 89)
 			u := ds.Conferences[0].ConfUUID
-			sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 89, RecordInfo: true, IgnoreRange: tc.ignoreRange,
+			sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 89, RecordInfo: true, IgnoreRange: tc.ignoreRange,
 				Faults: []meetingtest.Fault{{Endpoint: "media", Kind: "truncate", RandomOffset: true, Times: 3}}})
 			j := newTestJob(t, sim, "recordinfo", Options{})
 			j.Options.Retry.MaxAttempts = 5

@@ -30,7 +30,7 @@ func newEvidenceJob(t *testing.T, sim *meetingtest.Server, links string, tmpl st
 	t.Helper()
 	client, err := export.NewClient(export.Config{BaseURL: sim.URL, Rate: 500, Links: export.LinkSource(links),
 		RetryBase: time.Millisecond, RetryMax: 5 * time.Millisecond, Language: "en-US",
-		Credentials: export.Credentials{AppID: testAppID, AppKey: testAppKey}})
+		Credentials: export.Credentials{AppID: meetingtest.DefaultAppID, AppKey: meetingtest.DefaultAppKey}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,9 +129,9 @@ func TestEvidenceStoredBesideRecordings(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ds := genDataset(1, 2, 8<<10, 71)
+			ds := meetingtest.GenerateFiles(1, 2, 8<<10, 71)
 			c := ds.Conferences[0]
-			sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 71, HistoryRetention: -1, RecordInfo: true, HistoryMaxLimit: tc.pageLimit})
+			sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 71, HistoryRetention: -1, RecordInfo: true, HistoryMaxLimit: tc.pageLimit})
 			j := newEvidenceJob(t, sim, tc.links, "")
 			rows, fatal := j.conference(context.Background(), Item{ConfUUID: c.ConfUUID})
 			if fatal != nil {
@@ -290,10 +290,10 @@ func TestEvidenceGapsKeepTheRecording(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ds := genDataset(2, 1, 4<<10, 73)
+			ds := meetingtest.GenerateFiles(2, 1, 4<<10, 73)
 			cfg := meetingtest.Config{Dataset: ds, Seed: 73, HistoryRetention: -1}
 			tc.cfg(&cfg, ds.Conferences[0].ConfUUID)
-			sim := newSim(t, cfg)
+			sim := meetingtest.Start(t, cfg)
 			j := newEvidenceJob(t, sim, "downloadurls", "")
 			for _, c := range ds.Conferences {
 				rows, fatal := j.conference(context.Background(), Item{ConfUUID: c.ConfUUID})
@@ -336,9 +336,9 @@ func TestEvidenceGapsKeepTheRecording(t *testing.T) {
 // evidence object a recording's key stores the recording and not that
 // object (its row says key-collision); the other evidence is stored.
 func TestEvidenceKeyCollisionSparesTheRecordings(t *testing.T) {
-	ds := genDataset(1, 2, 4<<10, 79)
+	ds := meetingtest.GenerateFiles(1, 2, 4<<10, 79)
 	c := ds.Conferences[0]
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 79, HistoryRetention: -1})
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 79, HistoryRetention: -1})
 	j := newEvidenceJob(t, sim, "downloadurls", "{{.ConfUUID}}/{{.Index}}")
 	rows, fatal := j.conference(context.Background(), Item{ConfUUID: c.ConfUUID})
 	if fatal != nil {
@@ -404,8 +404,8 @@ func TestEvidenceRedaction(t *testing.T) {
 func TestEvidenceAPICalls(t *testing.T) {
 	const n = 3
 	count := func(evidence bool) map[string]int64 {
-		ds := genDataset(n, 2, 4<<10, 83)
-		sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 83, HistoryRetention: -1})
+		ds := meetingtest.GenerateFiles(n, 2, 4<<10, 83)
+		sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 83, HistoryRetention: -1})
 		j := newEvidenceJob(t, sim, "downloadurls", "")
 		j.Options.Evidence = evidence
 		var items []Item
@@ -453,9 +453,9 @@ func TestEvidenceAPICalls(t *testing.T) {
 // the conference already archived, evidence included.
 func TestS3EvidenceLockedLikeRecordings(t *testing.T) {
 	b := archivetest.NewBucket(t, archivetest.BucketOptions{ObjectLock: true})
-	ds := genDataset(1, 1, 64<<10, 89)
+	ds := meetingtest.GenerateFiles(1, 1, 64<<10, 89)
 	u := ds.Conferences[0].ConfUUID
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 89, HistoryRetention: -1})
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 89, HistoryRetention: -1})
 	ctx := context.Background()
 	store, err := archive.Open(ctx, b.URI("ev"), archive.Options{LockMode: "GOVERNANCE", RetainDays: 1,
 		ClientOptions: []func(*s3.Options){b.Env.ClientOption()}})
@@ -503,9 +503,9 @@ func TestS3EvidenceLockedLikeRecordings(t *testing.T) {
 // (evidence-failed) is fetched again and, once stored, joins the sidecar;
 // one refused (403) is not asked again.
 func TestEvidenceGapsOnRerun(t *testing.T) {
-	ds := genDataset(1, 1, 4<<10, 97)
+	ds := meetingtest.GenerateFiles(1, 1, 4<<10, 97)
 	u := ds.Conferences[0].ConfUUID
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 97, HistoryRetention: -1, Faults: []meetingtest.Fault{
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 97, HistoryRetention: -1, Faults: []meetingtest.Fault{
 		{Endpoint: meetingtest.EndpointHistoryDetail, Kind: "status", Status: 503},
 		{Endpoint: meetingtest.EndpointAttendees, Kind: "status", Status: 403, Code: "MMC.111070002"},
 	}})
@@ -594,9 +594,9 @@ func (c cancelAtAttendees) AttendeeRecords(ctx context.Context, confUUID string)
 // leaves the conference uncommitted (no sidecar), and the manifest names
 // every object stored so far, the evidence too, as uncommitted.
 func TestEvidenceStoppedBeforeCommit(t *testing.T) {
-	ds := genDataset(1, 1, 4<<10, 101)
+	ds := meetingtest.GenerateFiles(1, 1, 4<<10, 101)
 	u := ds.Conferences[0].ConfUUID
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 101, HistoryRetention: -1})
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 101, HistoryRetention: -1})
 	j := newEvidenceJob(t, sim, "downloadurls", "")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

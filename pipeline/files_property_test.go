@@ -65,7 +65,7 @@ func TestPropertyEveryListedFileIsARow(t *testing.T) {
 					if shape.repeat {
 						cfg.Faults = []meetingtest.Fault{{Endpoint: shape.links, Kind: meetingtest.FaultRepeat}}
 					}
-					sim := newSim(t, cfg)
+					sim := meetingtest.Start(t, cfg)
 					j := newTestJob(t, sim, shape.links, Options{Concurrency: 3})
 					if storeKind == "s3" {
 						st, err := archive.Open(context.Background(), bucket.URI(fmt.Sprintf("round%d", round)),

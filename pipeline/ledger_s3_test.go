@@ -28,8 +28,8 @@ func TestS3LedgerUnderObjectLock(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	ds := genDataset(2, 2, 32<<10, 73)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 73, RecordInfo: true})
+	ds := meetingtest.GenerateFiles(2, 2, 32<<10, 73)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 73, RecordInfo: true})
 	j, led := ledgerJob(t, sim, store, Options{Concurrency: 2})
 	if err := led.Start(report.LedgerRunStart{RunID: "run-s3", Tool: "meetarchive"}); err != nil {
 		t.Fatal(err)

@@ -47,7 +47,7 @@ func ledgerJob(t *testing.T, sim *meetingtest.Server, store Store, opts Options)
 	t.Helper()
 	led := NewRunLedger(t.TempDir())
 	client, err := export.NewClient(export.Config{BaseURL: sim.URL, Rate: 500, Links: export.LinksRecordInfo,
-		Credentials: export.Credentials{AppID: testAppID, AppKey: testAppKey},
+		Credentials: export.Credentials{AppID: meetingtest.DefaultAppID, AppKey: meetingtest.DefaultAppKey},
 		RetryBase:   time.Millisecond, RetryMax: 10 * time.Millisecond, Observer: led.Observe})
 	if err != nil {
 		t.Fatal(err)
@@ -63,9 +63,9 @@ func ledgerJob(t *testing.T, sim *meetingtest.Server, store Store, opts Options)
 // the platform; the ledger stored in the destination verifies, ends with
 // run-end, and its signature verifies.
 func TestLedgerOfAConference(t *testing.T) {
-	ds := genDataset(1, 2, 64<<10, 71)
+	ds := meetingtest.GenerateFiles(1, 2, 64<<10, 71)
 	u := ds.Conferences[0].ConfUUID
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 71, RecordInfo: true, Faults: []meetingtest.Fault{
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 71, RecordInfo: true, Faults: []meetingtest.Fault{
 		{Endpoint: "media", Kind: "status", Status: 404, ConfUUID: u, Times: 1}}}) // the first file fails for good
 	store, err := archive.NewDirStore(t.TempDir())
 	if err != nil {
@@ -268,8 +268,8 @@ func TestRunLedgerWritesAsItGoes(t *testing.T) {
 // destination, starts with the operator, ends with the run's exit code
 // (1: an invalid line), is signed and is the summary's.
 func TestRunKeepsTheLedgerItIsGiven(t *testing.T) {
-	ds := genDataset(2, 1, 8<<10, 79)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 79})
+	ds := meetingtest.GenerateFiles(2, 1, 8<<10, 79)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 79})
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in.csv")
 	if err := os.WriteFile(in, []byte(ds.Conferences[0].ConfUUID+"\n"+ds.Conferences[1].ConfUUID+"\nnot-a-uuid\n"), 0o644); err != nil {
@@ -286,7 +286,7 @@ func TestRunKeepsTheLedgerItIsGiven(t *testing.T) {
 		Job:     Options{Concurrency: 2, Tool: "test", Retry: export.Backoff{Base: time.Millisecond, Max: 10 * time.Millisecond, MaxAttempts: 2}},
 		Version: "test", APIBase: sim.URL, Ledger: led, SignKey: priv, Operator: "front end", Commit: "abc123",
 		Open: func(ctx context.Context, log *slog.Logger) (*export.Client, archive.Store, error) {
-			client, err := export.NewClient(export.Config{BaseURL: sim.URL, Rate: 500, Credentials: export.Credentials{AppID: testAppID, AppKey: testAppKey},
+			client, err := export.NewClient(export.Config{BaseURL: sim.URL, Rate: 500, Credentials: export.Credentials{AppID: meetingtest.DefaultAppID, AppKey: meetingtest.DefaultAppKey},
 				Observer: led.Observe})
 			if err != nil {
 				return nil, nil, err

@@ -62,7 +62,7 @@ func TestPropertyArchivedRowsAreTrue(t *testing.T) {
 					}
 					ds.Conferences = append(ds.Conferences, conf)
 				}
-				sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: int64(round)})
+				sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: int64(round)})
 				j := newTestJob(t, sim, "downloadurls", Options{Concurrency: 3})
 				j.Keys = archive.MustParseKeyTemplate(tmpl)
 				var items []Item

@@ -95,8 +95,8 @@ func (p *countingProgress) Close()                      { p.closed = true }
 // the run command: its pieces come through Open, its outcome is the error
 // kind of the exit code, and the hooks see the display and the report.
 func TestRunWithoutTheCommandLine(t *testing.T) {
-	ds := genDataset(3, 2, 8<<10, 71)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 71})
+	ds := meetingtest.GenerateFiles(3, 2, 8<<10, 71)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 71})
 	dir := t.TempDir()
 	write := func(name, text string) string {
 		p := filepath.Join(dir, name)
@@ -140,7 +140,7 @@ func TestRunWithoutTheCommandLine(t *testing.T) {
 				Job:     Options{Concurrency: 2, Tool: "test", Retry: export.Backoff{Base: time.Millisecond, Max: 10 * time.Millisecond, MaxAttempts: 2}},
 				Version: "test", APIBase: sim.URL,
 				Open: func(ctx context.Context, log *slog.Logger) (*export.Client, archive.Store, error) {
-					client, err := export.NewClient(export.Config{BaseURL: sim.URL, Rate: 500, Credentials: export.Credentials{AppID: testAppID, AppKey: testAppKey}})
+					client, err := export.NewClient(export.Config{BaseURL: sim.URL, Rate: 500, Credentials: export.Credentials{AppID: meetingtest.DefaultAppID, AppKey: meetingtest.DefaultAppKey}})
 					if err != nil {
 						return nil, nil, err
 					}

@@ -30,8 +30,8 @@ func TestS3StreamsLargeRecordingInBoundedHeap(t *testing.T) {
 		t.Skip("200 MiB transfer")
 	}
 	b := archivetest.NewBucket(t, archivetest.BucketOptions{})
-	ds := genDataset(1, 1, 200<<20, 37)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 37})
+	ds := meetingtest.GenerateFiles(1, 1, 200<<20, 37)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 37})
 	ctx := context.Background()
 	j := newTestJob(t, sim, "downloadurls", Options{Concurrency: 1})
 	// A small memory budget: the heap is bounded by it, not by the file.
@@ -85,9 +85,9 @@ func TestS3StreamsLargeRecordingInBoundedHeap(t *testing.T) {
 func TestS3ResumeAcrossRunsWithoutPlatformHash(t *testing.T) {
 	b := archivetest.NewBucket(t, archivetest.BucketOptions{})
 	const size = 12 << 20 // more than one part
-	ds := genDataset(1, 4, size, 41)
+	ds := meetingtest.GenerateFiles(1, 4, size, 41)
 	u := ds.Conferences[0].ConfUUID
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 41, MediaRate: 48 << 20})
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 41, MediaRate: 48 << 20})
 	ctx := context.Background()
 	store, err := archive.Open(ctx, b.URI("resume"), archive.Options{ClientOptions: []func(*s3.Options){b.Env.ClientOption()}})
 	if err != nil {
@@ -140,9 +140,9 @@ func TestMediaStreamsWaitForAnUploadSlot(t *testing.T) {
 		size       = 2 << 20
 	)
 	b := archivetest.NewBucket(t, archivetest.BucketOptions{})
-	ds := genDataset(confs, 1, size, 41)
+	ds := meetingtest.GenerateFiles(confs, 1, size, 41)
 	// Slow media (4 MiB/s a response) so that the transfers overlap.
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 41, MediaRate: 4 << 20})
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 41, MediaRate: 4 << 20})
 	ctx := context.Background()
 	j := newTestJob(t, sim, "downloadurls", Options{Concurrency: confs})
 	opts := archive.Options{MaxUploads: maxUploads, ClientOptions: []func(*s3.Options){b.Env.ClientOption()}}

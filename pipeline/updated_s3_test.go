@@ -21,9 +21,9 @@ import (
 // already archived.
 func TestS3FilesAddedLater(t *testing.T) {
 	b := archivetest.NewBucket(t, archivetest.BucketOptions{ObjectLock: true})
-	ds := genDataset(1, 2, 1<<20, 97)
+	ds := meetingtest.GenerateFiles(1, 2, 1<<20, 97)
 	c := ds.Conferences[0]
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 97, RecordInfo: true})
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 97, RecordInfo: true})
 	ctx := context.Background()
 	store, err := archive.Open(ctx, b.URI("upd"), archive.Options{ClientOptions: []func(*s3.Options){b.Env.ClientOption()},
 		LockMode: "GOVERNANCE", RetainDays: 1})

@@ -18,8 +18,8 @@ import (
 // each (rcdSize 2 MB), archived once by the returned job.
 func updatedSim(t *testing.T, links string, opts Options) (sim *meetingtest.Server, j *Job, c meetingtest.Conference) {
 	t.Helper()
-	ds := genDataset(1, 2, 1<<20, 83)
-	sim = newSim(t, meetingtest.Config{Dataset: ds, Seed: 83, RecordInfo: links == "recordinfo"})
+	ds := meetingtest.GenerateFiles(1, 2, 1<<20, 83)
+	sim = meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 83, RecordInfo: links == "recordinfo"})
 	j = newTestJob(t, sim, links, opts)
 	c = ds.Conferences[0]
 	rows, fatal := j.conference(context.Background(), Item{ConfUUID: c.ConfUUID})
@@ -326,8 +326,8 @@ func TestRecheckCost(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ds := genDataset(5, 2, 1<<20, 89)
-			sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 89})
+			ds := meetingtest.GenerateFiles(5, 2, 1<<20, 89)
+			sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 89})
 			j := newTestJob(t, sim, "downloadurls", Options{Tool: "test", Concurrency: 2})
 			lister := j.API.(Lister)
 			q := export.ListQuery{From: time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2024, 5, 2, 0, 0, 0, 0, time.UTC)}

@@ -207,7 +207,7 @@ func TestAnswerFaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := start(t, Config{Dataset: ds, RecordInfo: true, Faults: []Fault{tt.fault}})
+			s := Start(t, Config{Dataset: ds, RecordInfo: true, Faults: []Fault{tt.fault}})
 			tok := login(t, s, "")
 			doc := decodeDoc(t, call(t, tt.method, s.URL+tt.path, tt.body, "X-Access-Token", tok))
 			tt.check(t, s, doc)
@@ -220,7 +220,7 @@ func TestAnswerFaults(t *testing.T) {
 }
 
 func TestAnswerFaultsLeaveErrorsAlone(t *testing.T) {
-	s := start(t, Config{Dataset: SampleDataset(), Faults: []Fault{{Endpoint: "details", Kind: "noconf"}}})
+	s := Start(t, Config{Dataset: SampleDataset(), Faults: []Fault{{Endpoint: "details", Kind: "noconf"}}})
 	tok := login(t, s, "")
 	r := call(t, "GET", s.URL+"/v1/mmc/management/conferences/record/files?confUUID="+SampleUnknownConfUUID, "", "X-Access-Token", tok)
 	wantError(t, r, 400, CodeMeetingNotExist)

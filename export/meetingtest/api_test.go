@@ -14,7 +14,7 @@ import (
 
 func TestDetails(t *testing.T) {
 	ds := SampleDataset()
-	s := start(t, Config{Dataset: ds})
+	s := Start(t, Config{Dataset: ds})
 	tok := login(t, s, "")
 	get := func(confUUID string) reply {
 		return call(t, "GET", s.URL+"/v1/mmc/management/conferences/record/files?confUUID="+url.QueryEscape(confUUID), "", "X-Access-Token", tok)
@@ -40,20 +40,7 @@ func TestDetails(t *testing.T) {
 			if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 				t.Errorf("Content-Type = %q", ct)
 			}
-			var got struct {
-				ConfUUID       string   `json:"confUUID"`
-				ConfID         string   `json:"confID"`
-				URL            []string `json:"url"`
-				RcdTime        int      `json:"rcdTime"`
-				RcdSize        int      `json:"rcdSize"`
-				Subject        string   `json:"subject"`
-				ScheduserName  string   `json:"scheduserName"`
-				StartTime      string   `json:"startTime"`
-				IsDecodeFinish bool     `json:"isDecodeFinish"`
-				DecodeEndTime  int64    `json:"decodeEndTime"`
-				Available      bool     `json:"available"`
-				RecordAuthType int      `json:"recordAuthType"`
-			}
+			var got recording
 			if err := json.Unmarshal(r.body, &got); err != nil {
 				t.Fatal(err)
 			}
@@ -137,7 +124,7 @@ func TestList(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := tt.cfg
 			cfg.Dataset = ds
-			s := start(t, cfg)
+			s := Start(t, cfg)
 			r := call(t, "GET", s.URL+"/v1/mmc/management/record/files?"+tt.query, "", "X-Access-Token", login(t, s, ""))
 			if r.status != 200 {
 				t.Fatalf("status %d body %s", r.status, r.body)
@@ -156,7 +143,7 @@ func TestList(t *testing.T) {
 		})
 	}
 
-	s := start(t, Config{Dataset: ds})
+	s := Start(t, Config{Dataset: ds})
 	tok := login(t, s, "")
 	bad := []struct{ name, query string }{
 		{"no dates", "offset=0"},
@@ -178,7 +165,7 @@ func TestListPagingVisitsAll(t *testing.T) {
 	ds := Generate(GenerateConfig{Conferences: 57, Seed: 9})
 	for _, pageMode := range []bool{false, true} {
 		t.Run(fmt.Sprintf("page-index=%v", pageMode), func(t *testing.T) {
-			s := start(t, Config{Dataset: ds, ListOffsetIsPage: pageMode})
+			s := Start(t, Config{Dataset: ds, ListOffsetIsPage: pageMode})
 			tok := login(t, s, "")
 			seen := map[string]int{}
 			for page := 0; page < 20; page++ {
@@ -213,7 +200,7 @@ func TestListPagingVisitsAll(t *testing.T) {
 
 func TestDownloadURLs(t *testing.T) {
 	ds := SampleDataset()
-	s := start(t, Config{Dataset: ds})
+	s := Start(t, Config{Dataset: ds})
 	tok := login(t, s, "")
 	t.Run("shape", func(t *testing.T) {
 		c := ds.Conferences[0]
@@ -297,14 +284,14 @@ type recordInfoDoc struct {
 func TestRecordInfo(t *testing.T) {
 	ds := SampleDataset()
 	t.Run("disabled", func(t *testing.T) {
-		s := start(t, Config{Dataset: ds})
+		s := Start(t, Config{Dataset: ds})
 		r := call(t, "POST", s.URL+"/v1/mmc/rlm/record/info", `{"confUUID":"`+ds.Conferences[0].ConfUUID+`"}`, "X-Access-Token", login(t, s, ""))
 		wantError(t, r, 404, CodeNoAPI)
 		if r.header.Get("X-APIG-Ratelimit-Api") == "" {
 			t.Errorf("404 lacks the gateway header")
 		}
 	})
-	s := start(t, Config{Dataset: ds, RecordInfo: true, Seed: 11})
+	s := Start(t, Config{Dataset: ds, RecordInfo: true, Seed: 11})
 	tok := login(t, s, "")
 	info := func(body string) reply {
 		return call(t, "POST", s.URL+"/v1/mmc/rlm/record/info", body, "X-Access-Token", tok)
@@ -390,7 +377,7 @@ func TestRecordInfo(t *testing.T) {
 
 func TestDelete(t *testing.T) {
 	ds := SampleDataset()
-	s := start(t, Config{Dataset: ds})
+	s := Start(t, Config{Dataset: ds})
 	tok := login(t, s, "")
 	a, b, c := ds.Conferences[0].ConfUUID, ds.Conferences[1].ConfUUID, ds.Conferences[2].ConfUUID
 	old := links(t, s, tok, a) // issued before the delete

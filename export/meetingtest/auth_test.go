@@ -40,7 +40,7 @@ func TestSignVectors(t *testing.T) {
 
 func TestAppAuth(t *testing.T) {
 	clock := newFakeClock()
-	s := start(t, Config{Now: clock.Now, TokenLifetime: 2 * time.Hour})
+	s := Start(t, Config{Now: clock.Now, TokenLifetime: 2 * time.Hour})
 	now := clock.Now().Unix()
 	access := base64.StdEncoding.EncodeToString([]byte(DefaultAppID))
 	body := func(m map[string]any) string {
@@ -128,7 +128,7 @@ func TestAppAuth(t *testing.T) {
 }
 
 func TestAccountAuth(t *testing.T) {
-	s := start(t, Config{Account: "admin@corp", Password: "s3cret"})
+	s := Start(t, Config{Account: "admin@corp", Password: "s3cret"})
 	basic := func(a, p string) string { return "Basic " + base64.StdEncoding.EncodeToString([]byte(a+":"+p)) }
 	tests := []struct {
 		name, authz, body string
@@ -173,7 +173,7 @@ func TestAccountAuth(t *testing.T) {
 
 func TestAccessTokenCheck(t *testing.T) {
 	clock := newFakeClock()
-	s := start(t, Config{Now: clock.Now, TokenLifetime: time.Minute})
+	s := Start(t, Config{Now: clock.Now, TokenLifetime: time.Minute})
 	tok := login(t, s, "")
 	url := s.URL + "/v1/mmc/management/conferences/record/files?confUUID=nope"
 	tests := []struct {
@@ -206,7 +206,7 @@ func TestAccessTokenCheck(t *testing.T) {
 }
 
 func TestTokenCapEvictsOldest(t *testing.T) {
-	s := start(t, Config{})
+	s := Start(t, Config{})
 	url := s.URL + "/v1/mmc/management/conferences/record/files?confUUID=nope"
 	alive := func(tok string) bool {
 		r := call(t, "GET", url, "", "X-Access-Token", tok)
@@ -251,7 +251,7 @@ func TestTokenCapEvictsOldest(t *testing.T) {
 
 func TestValidateAndRefresh(t *testing.T) {
 	clock := newFakeClock()
-	s := start(t, Config{Now: clock.Now, TokenLifetime: time.Hour})
+	s := Start(t, Config{Now: clock.Now, TokenLifetime: time.Hour})
 	tok := login(t, s, "")
 	r := call(t, "POST", s.URL+"/v1/usg/acs/token/validate", fmt.Sprintf(`{"token":%q,"needGenNewToken":false}`, tok))
 	if r.status != 200 || !strings.Contains(string(r.body), tok) {

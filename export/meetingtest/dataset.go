@@ -193,6 +193,15 @@ func (d Dataset) Conference(confUUID string) (Conference, bool) {
 	return Conference{}, false
 }
 
+// UUIDs are the conferences' UUIDs, in the dataset's order.
+func (d Dataset) UUIDs() []string {
+	out := make([]string, 0, len(d.Conferences))
+	for _, c := range d.Conferences {
+		out = append(out, c.ConfUUID)
+	}
+	return out
+}
+
 // TotalBytes is the sum of every file's size.
 func (d Dataset) TotalBytes() int64 {
 	var n int64

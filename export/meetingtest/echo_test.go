@@ -31,7 +31,7 @@ func TestParseEchoFault(t *testing.T) {
 func TestEchoFault(t *testing.T) {
 	ds := SampleDataset()
 	conf := ds.Conferences[0].ConfUUID
-	s := start(t, Config{Dataset: ds, RecordInfo: true})
+	s := Start(t, Config{Dataset: ds, RecordInfo: true})
 	tok := login(t, s, "")
 	media := links(t, s, tok, conf)[0]
 	appBody, appAuthz := appAuthRequest(DefaultAppID, DefaultAppKey, "", 0, testNonce)

@@ -20,7 +20,7 @@ func TestAPIFaults(t *testing.T) {
 	}
 	normal := func(t *testing.T, c string) []byte { // the unfaulted body, from a clean server
 		t.Helper()
-		s2 := start(t, Config{Dataset: ds})
+		s2 := Start(t, Config{Dataset: ds})
 		return call(t, "GET", detailsURL(s2, c), "", "X-Access-Token", login(t, s2, "")).body
 	}
 	tests := []struct {
@@ -102,7 +102,7 @@ func TestAPIFaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := start(t, Config{Dataset: ds, Faults: []Fault{tt.fault}})
+			s := Start(t, Config{Dataset: ds, Faults: []Fault{tt.fault}})
 			tok := login(t, s, "")
 			req, _ := http.NewRequest("GET", detailsURL(s, tt.conf), nil)
 			req.Header.Set("X-Access-Token", tok)
@@ -131,7 +131,7 @@ func TestAPIFaults(t *testing.T) {
 }
 
 func TestFaultTimesAndAuth(t *testing.T) {
-	s := start(t, Config{Faults: []Fault{
+	s := Start(t, Config{Faults: []Fault{
 		{Endpoint: "auth", Kind: "status", Status: 423, Times: 2},
 	}})
 	body, authz := appAuthRequest(DefaultAppID, DefaultAppKey, "", 0, testNonce)
@@ -154,7 +154,7 @@ func TestFaultTimesAndAuth(t *testing.T) {
 
 func TestFaultProbabilityDeterministic(t *testing.T) {
 	pattern := func(seed int64) string {
-		s := start(t, Config{Seed: seed, Faults: []Fault{{Endpoint: "validate", Kind: "status", Probability: 0.5}}})
+		s := Start(t, Config{Seed: seed, Faults: []Fault{{Endpoint: "validate", Kind: "status", Probability: 0.5}}})
 		var b strings.Builder
 		for range 24 {
 			r := call(t, "POST", s.URL+"/v1/usg/acs/token/validate", `{"token":"x"}`)
@@ -251,7 +251,7 @@ func TestMediaFaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := start(t, Config{Dataset: ds, Faults: []Fault{tt.fault}, Seed: 5})
+			s := Start(t, Config{Dataset: ds, Faults: []Fault{tt.fault}, Seed: 5})
 			u := links(t, s, login(t, s, ""), c.ConfUUID)[0]
 			req, _ := http.NewRequest("GET", u.URL, nil)
 			req.Header.Set("Authorization", u.Token)
@@ -268,7 +268,7 @@ func TestMediaFaults(t *testing.T) {
 }
 
 func TestLatencyHonoursCancel(t *testing.T) {
-	s := start(t, Config{Dataset: SampleDataset(), Faults: []Fault{{Endpoint: "details", Kind: "latency", Latency: time.Hour}}})
+	s := Start(t, Config{Dataset: SampleDataset(), Faults: []Fault{{Endpoint: "details", Kind: "latency", Latency: time.Hour}}})
 	tok := login(t, s, "")
 	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 	defer cancel()
@@ -330,7 +330,7 @@ func freshClient() *http.Client {
 func TestResetKeepsMediaToken(t *testing.T) {
 	ds := SampleDataset()
 	c := ds.Conferences[1]
-	s := start(t, Config{Dataset: ds, Faults: []Fault{{Endpoint: "media", Kind: "reset", Times: 1}}})
+	s := Start(t, Config{Dataset: ds, Faults: []Fault{{Endpoint: "media", Kind: "reset", Times: 1}}})
 	u := links(t, s, login(t, s, ""), c.ConfUUID)[0]
 	req, _ := http.NewRequest("GET", u.URL, nil)
 	req.Header.Set("Authorization", u.Token)
@@ -388,7 +388,7 @@ func TestParseFault(t *testing.T) {
 // with -race) and checks the counters add up.
 func TestConcurrentClients(t *testing.T) {
 	ds := Generate(GenerateConfig{Conferences: 8, FilesPerConference: 3, FileSize: 64 << 10, Seed: 2})
-	s := start(t, Config{Dataset: ds, RecordInfo: true})
+	s := Start(t, Config{Dataset: ds, RecordInfo: true})
 	tok := login(t, s, "")
 	const workers, rounds = 8, 5
 	errs := make(chan error, workers)

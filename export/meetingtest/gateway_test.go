@@ -10,7 +10,7 @@ import (
 
 func TestRateLimitEnforced(t *testing.T) {
 	clock := newFakeClock()
-	s := start(t, Config{Dataset: SampleDataset(), Now: clock.Now, RatePerAPI: 5})
+	s := Start(t, Config{Dataset: SampleDataset(), Now: clock.Now, RatePerAPI: 5})
 	tok := login(t, s, "")
 	details := s.URL + "/v1/mmc/management/conferences/record/files?confUUID=" + SampleDataset().Conferences[0].ConfUUID
 	list := s.URL + "/v1/mmc/management/record/files?startDate=0&endDate=1"
@@ -79,7 +79,7 @@ func TestRateHeaders(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			clock := newFakeClock()
 			tt.cfg.Now = clock.Now
-			s := start(t, tt.cfg)
+			s := Start(t, tt.cfg)
 			var r reply
 			for range tt.calls {
 				// the validate API: no token needed, and a bucket of its own
@@ -97,7 +97,7 @@ func TestRateHeaders(t *testing.T) {
 
 func TestRateAllEnvEnforced(t *testing.T) {
 	clock := newFakeClock()
-	s := start(t, Config{Now: clock.Now, RateAllEnv: 3})
+	s := Start(t, Config{Now: clock.Now, RateAllEnv: 3})
 	urls := []string{"/v1/usg/acs/token/validate", "/v2/usg/acs/auth/appauth", "/v1/usg/acs/auth/account", "/v1/usg/acs/token/validate"}
 	for i, u := range urls {
 		r := call(t, "POST", s.URL+u, `{}`)
@@ -113,7 +113,7 @@ func TestRateAllEnvEnforced(t *testing.T) {
 // TestRateLimitRealClock: a client pacing itself at the enforced rate sees
 // no 429; a burst beyond it does, with Retry-After.
 func TestRateLimitRealClock(t *testing.T) {
-	s := start(t, Config{Dataset: SampleDataset(), RatePerAPI: 20})
+	s := Start(t, Config{Dataset: SampleDataset(), RatePerAPI: 20})
 	tok := login(t, s, "")
 	url := s.URL + "/v1/mmc/management/conferences/record/files?confUUID=" + SampleDataset().Conferences[0].ConfUUID
 	tick := time.NewTicker(50 * time.Millisecond)
@@ -165,7 +165,7 @@ func TestBucketUnits(t *testing.T) {
 // with Retry-After until the window's end, and the next window starts full.
 func TestQuotaEnforced(t *testing.T) {
 	clock := newFakeClock() // 12:00:00, on a window boundary
-	s := start(t, Config{Dataset: SampleDataset(), Now: clock.Now, QuotaPerAPI: 3, QuotaWindow: 10 * time.Second})
+	s := Start(t, Config{Dataset: SampleDataset(), Now: clock.Now, QuotaPerAPI: 3, QuotaWindow: 10 * time.Second})
 	tokA, tokB := login(t, s, ""), login(t, s, "other-user") // two clients of one app ID
 	details := s.URL + "/v1/mmc/management/conferences/record/files?confUUID=" + SampleDataset().Conferences[0].ConfUUID
 	list := s.URL + "/v1/mmc/management/record/files?startDate=0&endDate=1"
@@ -213,7 +213,7 @@ func TestQuotaEnforced(t *testing.T) {
 // is another API with a quota of its own.
 func TestQuotaSharedByLogins(t *testing.T) {
 	clock := newFakeClock()
-	s := start(t, Config{Now: clock.Now, QuotaPerAPI: 2})
+	s := Start(t, Config{Now: clock.Now, QuotaPerAPI: 2})
 	appLogin := func(user string) reply {
 		body, authz := appAuthRequest(DefaultAppID, DefaultAppKey, user, 0, testNonce)
 		return call(t, "POST", s.URL+"/v2/usg/acs/auth/appauth", body, "Authorization", authz, "X-Token-Type", "LongTicket")
@@ -286,7 +286,7 @@ func TestQuotaConfig(t *testing.T) {
 // X-APIG-Ratelimit-Api-Allenv; a call finding the bucket empty is refused.
 func TestQuotaBucket(t *testing.T) {
 	clock := newFakeClock()
-	s := start(t, Config{Dataset: SampleDataset(), Now: clock.Now, QuotaPerAPI: 1200, QuotaModel: QuotaBucket, QuotaBurst: 3})
+	s := Start(t, Config{Dataset: SampleDataset(), Now: clock.Now, QuotaPerAPI: 1200, QuotaModel: QuotaBucket, QuotaBurst: 3})
 	tokA, tokB := login(t, s, ""), login(t, s, "other-user") // two clients of one app ID
 	details := s.URL + "/v1/mmc/management/conferences/record/files?confUUID=" + SampleDataset().Conferences[0].ConfUUID
 	list := s.URL + "/v1/mmc/management/record/files?startDate=0&endDate=1"
@@ -338,7 +338,7 @@ func TestQuotaBucket(t *testing.T) {
 func TestQuotaModelPerAPI(t *testing.T) {
 	clock := newFakeClock() // on a window boundary
 	ds := SampleDataset()
-	s := start(t, Config{Dataset: ds, Now: clock.Now, QuotaPerAPI: 120, RecordInfo: true,
+	s := Start(t, Config{Dataset: ds, Now: clock.Now, QuotaPerAPI: 120, RecordInfo: true,
 		QuotaModels: map[string]string{EndpointDetails: QuotaBucket}})
 	tok := login(t, s, "")
 	id := ds.Conferences[0].ConfUUID

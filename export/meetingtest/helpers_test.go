@@ -37,13 +37,6 @@ func (c *fakeClock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-func start(t *testing.T, cfg Config) *Server {
-	t.Helper()
-	s := NewServer(cfg)
-	t.Cleanup(s.Close)
-	return s
-}
-
 type reply struct {
 	status int
 	header http.Header

@@ -22,26 +22,6 @@ func sampleClock() func() time.Time {
 	return func() time.Time { return time.Date(2024, 4, 1, 12, 0, 0, 0, time.UTC) }
 }
 
-type hisRow struct {
-	ConfUUID        string `json:"confUUID"`
-	ConferenceID    string `json:"conferenceID"`
-	Subject         string `json:"subject"`
-	ScheduserName   string `json:"scheduserName"`
-	UserUUID        string `json:"userUUID"`
-	StartTime       string `json:"startTime"`
-	EndTime         string `json:"endTime"`
-	IsHasRecordFile *bool  `json:"isHasRecordFile"`
-	RecordType      int    `json:"recordType"`
-	IsAutoRecord    int    `json:"isAutoRecord"`
-	RecordAuxStream int    `json:"recordAuxStream"`
-	RecordAuthType  int    `json:"recordAuthType"`
-	ConfMode        string `json:"confMode"`
-	ConferenceState string `json:"conferenceState"`
-	ConfType        string `json:"confType"`
-	MediaTypes      string `json:"mediaTypes"`
-	TimeZoneID      string `json:"timeZoneID"`
-}
-
 type page[T any] struct {
 	Offset int64 `json:"offset"`
 	Limit  int64 `json:"limit"`
@@ -62,7 +42,7 @@ func getJSON(t *testing.T, s *Server, tok, pathQuery string, out any, hdr ...str
 	return r
 }
 
-func confsOf(rows []hisRow) []string {
+func confsOf(rows []hisConference) []string {
 	var out []string
 	for _, r := range rows {
 		out = append(out, r.ConfUUID)
@@ -119,8 +99,8 @@ func TestHistoryList(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := tt.cfg
 			cfg.Dataset, cfg.Now = ds, sampleClock()
-			s := start(t, cfg)
-			var p page[hisRow]
+			s := Start(t, cfg)
+			var p page[hisConference]
 			r := getJSON(t, s, login(t, s, ""), pathHistory+"?"+tt.query, &p)
 			if got := confsOf(p.Data); p.Count != tt.wantCount || p.Limit != tt.wantLimit || !slices.Equal(got, tt.want) {
 				t.Errorf("count %d limit %d data %v; want %d %d %v", p.Count, p.Limit, got, tt.wantCount, tt.wantLimit, tt.want)
@@ -130,14 +110,14 @@ func TestHistoryList(t *testing.T) {
 			}
 			for _, row := range p.Data {
 				_, recorded := ds.Conference(row.ConfUUID)
-				if row.IsHasRecordFile == nil || *row.IsHasRecordFile != recorded {
+				if row.IsHasRecordFile != recorded {
 					t.Errorf("%s: isHasRecordFile %v, want %v", row.ConfUUID, row.IsHasRecordFile, recorded)
 				}
 			}
 		})
 	}
 
-	s := start(t, Config{Dataset: ds, Now: sampleClock()})
+	s := Start(t, Config{Dataset: ds, Now: sampleClock()})
 	tok := login(t, s, "")
 	bad := []struct{ name, query string }{
 		{"no dates", "offset=0"},
@@ -160,7 +140,7 @@ func TestHistoryList(t *testing.T) {
 // TestHistoryDefaultAndMaxLimit: 20 without limit, at most 500.
 func TestHistoryDefaultAndMaxLimit(t *testing.T) {
 	ds := Generate(GenerateConfig{Conferences: 400, Meetings: 150, Seed: 4, Start: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), Interval: 10 * time.Minute})
-	s := start(t, Config{Dataset: ds, Now: func() time.Time { return time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC) }})
+	s := Start(t, Config{Dataset: ds, Now: func() time.Time { return time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC) }})
 	tok := login(t, s, "")
 	for _, tt := range []struct {
 		name            string
@@ -174,7 +154,7 @@ func TestHistoryDefaultAndMaxLimit(t *testing.T) {
 		{"last page", "&limit=500&offset=500", 50, 500},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			var p page[hisRow]
+			var p page[hisConference]
 			getJSON(t, s, tok, pathHistory+"?"+allWindow+tt.query, &p)
 			if len(p.Data) != tt.wantRows || p.Limit != int64(tt.limit) || p.Count != 550 {
 				t.Errorf("%d rows, limit %d, count %d; want %d, %d, 550", len(p.Data), p.Limit, p.Count, tt.wantRows, tt.limit)
@@ -202,9 +182,9 @@ func TestHistoryRetention(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := start(t, Config{Dataset: ds, HistoryRetention: tt.retention, Now: func() time.Time { return tt.now }})
+			s := Start(t, Config{Dataset: ds, HistoryRetention: tt.retention, Now: func() time.Time { return tt.now }})
 			tok := login(t, s, "")
-			var p page[hisRow]
+			var p page[hisConference]
 			getJSON(t, s, tok, pathHistory+"?"+allWindow, &p)
 			if int(p.Count) != tt.want || len(p.Data) != tt.want {
 				t.Fatalf("count %d, %d rows; want %d", p.Count, len(p.Data), tt.want)
@@ -248,13 +228,13 @@ type participantRow struct {
 }
 
 type detailDoc struct {
-	ConferenceData hisRow               `json:"conferenceData"`
+	ConferenceData hisConference        `json:"conferenceData"`
 	Data           page[participantRow] `json:"data"`
 }
 
 func TestHistoryDetail(t *testing.T) {
 	ds := SampleDataset()
-	s := start(t, Config{Dataset: ds, Now: sampleClock()})
+	s := Start(t, Config{Dataset: ds, Now: sampleClock()})
 	tok := login(t, s, "")
 	conf, _ := s.Conference(ds.Conferences[0].ConfUUID)
 	meet, _ := s.Meeting(ds.Meetings[1].ConfUUID)
@@ -277,7 +257,7 @@ func TestHistoryDetail(t *testing.T) {
 			getJSON(t, s, tok, pathHisDetail+"?confUUID="+tt.confUUID+tt.query, &d)
 			cd := d.ConferenceData
 			if cd.ConfUUID != tt.confUUID || cd.ConferenceID != tt.hist.ConferenceID || cd.EndTime != tt.hist.EndTime ||
-				cd.IsHasRecordFile == nil || *cd.IsHasRecordFile != tt.wantRecorded || cd.ConferenceState != ConferenceStateEnded ||
+				cd.IsHasRecordFile != tt.wantRecorded || cd.ConferenceState != ConferenceStateEnded ||
 				cd.UserUUID != tt.hist.UserUUID || cd.TimeZoneID == "" || cd.ConfMode == "" || cd.ConfType == "" || cd.MediaTypes == "" {
 				t.Errorf("conferenceData %+v; want the history %+v, isHasRecordFile %v", cd, tt.hist, tt.wantRecorded)
 			}
@@ -343,7 +323,7 @@ type ctlRow struct {
 
 func TestAttendeeRecords(t *testing.T) {
 	ds := SampleDataset()
-	s := start(t, Config{Dataset: ds, Now: sampleClock()})
+	s := Start(t, Config{Dataset: ds, Now: sampleClock()})
 	tok := login(t, s, "")
 	conf, _ := s.Conference(ds.Conferences[2].ConfUUID)
 	recs := conf.History.Attendees
@@ -396,7 +376,7 @@ func TestAttendeeRecords(t *testing.T) {
 
 func TestCtlRecords(t *testing.T) {
 	ds := SampleDataset()
-	s := start(t, Config{Dataset: ds, Now: sampleClock()})
+	s := Start(t, Config{Dataset: ds, Now: sampleClock()})
 	tok := login(t, s, "")
 	for _, tt := range []struct {
 		name      string
@@ -448,7 +428,7 @@ func TestHistoryDeterministic(t *testing.T) {
 		Attendees: []AttendeeRecord{{DisplayName: "Only one", JoinTime: 1, LeftTime: 2, DeviceType: "PC"}}}
 	ds.Conferences[1].History = &given
 	body := func(seed int64, path, confUUID string) string {
-		s := start(t, Config{Dataset: ds, Seed: seed, Now: sampleClock()})
+		s := Start(t, Config{Dataset: ds, Seed: seed, Now: sampleClock()})
 		r := call(t, "GET", s.URL+path+"?confUUID="+confUUID, "", "X-Access-Token", login(t, s, ""), "Accept-Language", "en-US")
 		if r.status != 200 {
 			t.Fatalf("status %d body %s", r.status, r.body)
@@ -483,7 +463,7 @@ func TestHistoryDeterministic(t *testing.T) {
 // TestHistoryPerConferenceErrors: the per-conference APIs' parameters.
 func TestHistoryPerConferenceErrors(t *testing.T) {
 	ds := SampleDataset()
-	s := start(t, Config{Dataset: ds, Now: sampleClock()})
+	s := Start(t, Config{Dataset: ds, Now: sampleClock()})
 	tok := login(t, s, "")
 	id := ds.Conferences[0].ConfUUID
 	for _, path := range []string{pathHisDetail, pathAttendees, pathCtlRecords} {
@@ -536,7 +516,7 @@ func TestHistoryFaults(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := tt.cfg
 			cfg.Dataset, cfg.Now = ds, sampleClock()
-			s := start(t, cfg)
+			s := Start(t, cfg)
 			q := "?confUUID=" + tt.conf
 			if tt.path == pathHistory {
 				q = "?" + allWindow
@@ -557,7 +537,7 @@ func TestHistoryFaults(t *testing.T) {
 func TestHistoryQuotaPerAPI(t *testing.T) {
 	ds := SampleDataset()
 	clk := newFakeClock()
-	s := start(t, Config{Dataset: ds, QuotaPerAPI: 2, Now: clk.Now, HistoryRetention: -1})
+	s := Start(t, Config{Dataset: ds, QuotaPerAPI: 2, Now: clk.Now, HistoryRetention: -1})
 	tok := login(t, s, "")
 	id := ds.Conferences[0].ConfUUID
 	paths := []string{pathHistory + "?" + allWindow, pathHisDetail + "?confUUID=" + id, pathAttendees + "?confUUID=" + id, pathCtlRecords + "?confUUID=" + id}
@@ -587,7 +567,7 @@ func TestHistoryQuotaPerAPI(t *testing.T) {
 func TestListOmissionsAndCounts(t *testing.T) {
 	base := SampleDataset()
 	hidden := base.Conferences[2].ConfUUID
-	all := uuidsOf(base)
+	all := base.UUIDs()
 	without := slices.DeleteFunc(slices.Clone(all), func(s string) bool { return s == hidden })
 	tests := []struct {
 		name      string
@@ -612,10 +592,10 @@ func TestListOmissionsAndCounts(t *testing.T) {
 			ds.Conferences[2].HiddenFromList = tt.hide
 			cfg := tt.cfg
 			cfg.Dataset, cfg.Now = ds, sampleClock()
-			s := start(t, cfg)
+			s := Start(t, cfg)
 			tok := login(t, s, "")
 			for i := range tt.calls {
-				var p page[hisRow]
+				var p page[hisConference]
 				getJSON(t, s, tok, "/v1/mmc/management/record/files?"+allWindow, &p)
 				want, wantCount := tt.want, tt.wantCount
 				if i == tt.calls-1 && tt.wantLast != nil {
@@ -627,10 +607,10 @@ func TestListOmissionsAndCounts(t *testing.T) {
 			}
 			// The history still says the hidden one has recordings, and
 			// the other recording APIs know it.
-			var h page[hisRow]
+			var h page[hisConference]
 			getJSON(t, s, tok, pathHistory+"?"+allWindow+"&limit=100", &h)
 			for _, r := range h.Data {
-				if r.ConfUUID == hidden && (r.IsHasRecordFile == nil || !*r.IsHasRecordFile) {
+				if r.ConfUUID == hidden && !r.IsHasRecordFile {
 					t.Errorf("history: %s isHasRecordFile %v, want true", hidden, r.IsHasRecordFile)
 				}
 			}
@@ -641,20 +621,12 @@ func TestListOmissionsAndCounts(t *testing.T) {
 	}
 }
 
-func uuidsOf(d Dataset) []string {
-	var out []string
-	for _, c := range d.Conferences {
-		out = append(out, c.ConfUUID)
-	}
-	return out
-}
-
 // TestDeleteConference: a recording deleted after it was archived leaves
 // the list and the recording APIs, and stays in the history without
 // recording files.
 func TestDeleteConference(t *testing.T) {
 	ds := SampleDataset()
-	s := start(t, Config{Dataset: ds, Now: sampleClock()})
+	s := Start(t, Config{Dataset: ds, Now: sampleClock()})
 	tok := login(t, s, "")
 	gone := ds.Conferences[1].ConfUUID
 	if err := s.DeleteConference(gone); err != nil {
@@ -670,7 +642,7 @@ func TestDeleteConference(t *testing.T) {
 	if !s.Deleted(gone) || s.Counters().Deleted != 0 {
 		t.Errorf("Deleted = %v, Counters.Deleted = %d; want true and 0 (not through the API)", s.Deleted(gone), s.Counters().Deleted)
 	}
-	var l page[hisRow]
+	var l page[hisConference]
 	getJSON(t, s, tok, "/v1/mmc/management/record/files?"+allWindow, &l)
 	if slices.Contains(confsOf(l.Data), gone) || l.Count != 6 {
 		t.Errorf("list: count %d rows %v; want 6 without %s", l.Count, confsOf(l.Data), gone)
@@ -678,10 +650,10 @@ func TestDeleteConference(t *testing.T) {
 	wantError(t, call(t, "GET", s.URL+"/v1/mmc/management/conferences/record/files?confUUID="+gone, "", "X-Access-Token", tok), 400, CodeMeetingNotExist)
 	var d detailDoc
 	getJSON(t, s, tok, pathHisDetail+"?confUUID="+gone, &d)
-	if d.ConferenceData.IsHasRecordFile == nil || *d.ConferenceData.IsHasRecordFile {
+	if d.ConferenceData.IsHasRecordFile {
 		t.Errorf("history detail: isHasRecordFile %v, want false after the deletion", d.ConferenceData.IsHasRecordFile)
 	}
-	var h page[hisRow]
+	var h page[hisConference]
 	getJSON(t, s, tok, pathHistory+"?"+allWindow, &h)
 	if !slices.Contains(confsOf(h.Data), gone) {
 		t.Errorf("history lost %s", gone)
@@ -692,7 +664,7 @@ func TestDeleteConference(t *testing.T) {
 // listed and served; AddFile is safe while clients are served.
 func TestAddFile(t *testing.T) {
 	ds := SampleDataset()
-	s := start(t, Config{Dataset: ds, Now: sampleClock()})
+	s := Start(t, Config{Dataset: ds, Now: sampleClock()})
 	tok := login(t, s, "")
 	id := ds.Conferences[1].ConfUUID // one file: Hd 0_0.mp4
 	done := make(chan struct{})
@@ -769,7 +741,7 @@ func TestHistoryAnswerFaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.endpoint+"/"+tt.kind, func(t *testing.T) {
-			s := start(t, Config{Dataset: ds, Now: sampleClock(), Faults: []Fault{{Endpoint: tt.endpoint, Kind: tt.kind}}})
+			s := Start(t, Config{Dataset: ds, Now: sampleClock(), Faults: []Fault{{Endpoint: tt.endpoint, Kind: tt.kind}}})
 			tok := login(t, s, "")
 			if tt.endpoint == EndpointHistory {
 				var p page[map[string]any]

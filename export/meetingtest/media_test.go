@@ -19,7 +19,7 @@ import (
 func TestMediaTokens(t *testing.T) {
 	clock := newFakeClock()
 	ds := SampleDataset()
-	s := start(t, Config{Dataset: ds, Now: clock.Now, LinkLifetime: time.Hour})
+	s := Start(t, Config{Dataset: ds, Now: clock.Now, LinkLifetime: time.Hour})
 	tok := login(t, s, "")
 	c := ds.Conferences[0]
 	fetch := func(u dlURL, hdr ...string) reply { return call(t, "GET", u.URL, "", hdr...) }
@@ -76,7 +76,7 @@ func TestMediaTokens(t *testing.T) {
 
 func TestMediaContent(t *testing.T) {
 	ds := SampleDataset()
-	s := start(t, Config{Dataset: ds, Seed: 42})
+	s := Start(t, Config{Dataset: ds, Seed: 42})
 	tok := login(t, s, "")
 	var want []Served
 	for _, c := range ds.Conferences[:5] {
@@ -111,8 +111,8 @@ func TestMediaContent(t *testing.T) {
 	}
 
 	c := ds.Conferences[0]
-	other := start(t, Config{Dataset: ds, Seed: 42})
-	reseeded := start(t, Config{Dataset: ds, Seed: 43})
+	other := Start(t, Config{Dataset: ds, Seed: 42})
+	reseeded := Start(t, Config{Dataset: ds, Seed: 43})
 	checks := []struct {
 		name string
 		a, b string
@@ -165,7 +165,7 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 func TestMediaRate(t *testing.T) {
 	ds := Dataset{Conferences: []Conference{{ConfUUID: "00000000000000000000000000000001", StartTime: "2024-01-01 00:00",
 		IsDecodeFinish: true, Available: true, Files: []File{{FileType: "Hd", Name: "0_0.mp4", Size: 128 << 10}, {FileType: "Sd", Name: "0_0.mp4", Size: 4 << 20}}}}}
-	s := start(t, Config{Dataset: ds, MediaRate: 256 << 10})
+	s := Start(t, Config{Dataset: ds, MediaRate: 256 << 10})
 	tok := login(t, s, "")
 	ls := links(t, s, tok, ds.Conferences[0].ConfUUID)
 
@@ -236,7 +236,7 @@ func TestMediaThroughput(t *testing.T) {
 	const size = 200 << 20
 	ds := Dataset{Conferences: []Conference{{ConfUUID: "00000000000000000000000000000002", StartTime: "2024-01-01 00:00",
 		IsDecodeFinish: true, Available: true, Files: []File{{FileType: "Hd", Name: "0_0.mp4", Size: size}}}}}
-	s := start(t, Config{Dataset: ds})
+	s := Start(t, Config{Dataset: ds})
 	tok := login(t, s, "")
 	u := links(t, s, tok, ds.Conferences[0].ConfUUID)[0]
 	var before, after runtime.MemStats
@@ -306,7 +306,7 @@ func TestMediaRange(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := start(t, Config{Dataset: ds, Seed: 7, IgnoreRange: tt.ignore})
+			s := Start(t, Config{Dataset: ds, Seed: 7, IgnoreRange: tt.ignore})
 			u := links(t, s, login(t, s, ""), c.ConfUUID)[0]
 			hdr := []string{"Authorization", u.Token}
 			if tt.rng != "" {
@@ -353,7 +353,7 @@ func TestMediaRange(t *testing.T) {
 		})
 	}
 	t.Run("a used token is refused for a range too", func(t *testing.T) {
-		s := start(t, Config{Dataset: ds, Seed: 7})
+		s := Start(t, Config{Dataset: ds, Seed: 7})
 		u := links(t, s, login(t, s, ""), c.ConfUUID)[0]
 		if r := call(t, "GET", u.URL, "", "Authorization", u.Token, "Range", "bytes=0-9"); r.status != 206 {
 			t.Fatalf("first use: status %d", r.status)
@@ -406,7 +406,7 @@ func TestMediaTruncateAt(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := tt.fault
 			f.Endpoint, f.Times = EndpointMedia, 1
-			s := start(t, Config{Dataset: ds, Seed: 7, Faults: []Fault{f}})
+			s := Start(t, Config{Dataset: ds, Seed: 7, Faults: []Fault{f}})
 			u := links(t, s, login(t, s, ""), c.ConfUUID)[0]
 			resp, b, err := get(t, u, tt.rng)
 			if err == nil {
@@ -439,7 +439,7 @@ func TestMediaTruncateAt(t *testing.T) {
 	}
 	t.Run("random offsets differ and are seeded", func(t *testing.T) {
 		draws := func(seed int64) []int {
-			s := start(t, Config{Dataset: ds, Seed: seed, Faults: []Fault{{Endpoint: EndpointMedia, Kind: FaultTruncate, RandomOffset: true}}})
+			s := Start(t, Config{Dataset: ds, Seed: seed, Faults: []Fault{{Endpoint: EndpointMedia, Kind: FaultTruncate, RandomOffset: true}}})
 			tok := login(t, s, "")
 			var out []int
 			for range 3 {
@@ -531,7 +531,7 @@ func TestMediaFraming(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := tt.fault
 			f.Endpoint = EndpointMedia
-			s := start(t, Config{Dataset: ds, Seed: 7, Faults: []Fault{f}})
+			s := Start(t, Config{Dataset: ds, Seed: 7, Faults: []Fault{f}})
 			u := links(t, s, login(t, s, ""), c.ConfUUID)[0]
 			resp, b, err := get(t, u, tt.rng)
 			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
@@ -564,7 +564,7 @@ func TestMediaStall(t *testing.T) {
 	whole, _ := io.ReadAll(Content(7, c.ConfUUID, "Hd", "0_0.mp4", size))
 
 	t.Run("silent", func(t *testing.T) {
-		s := start(t, Config{Dataset: ds, Seed: 7, Faults: []Fault{{Endpoint: EndpointMedia, Kind: FaultStall, Offset: 10}}})
+		s := Start(t, Config{Dataset: ds, Seed: 7, Faults: []Fault{{Endpoint: EndpointMedia, Kind: FaultStall, Offset: 10}}})
 		u := links(t, s, login(t, s, ""), c.ConfUUID)[0]
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
@@ -606,7 +606,7 @@ func TestMediaStall(t *testing.T) {
 		}
 	})
 	t.Run("trickle completes", func(t *testing.T) {
-		s := start(t, Config{Dataset: ds, Seed: 7, Faults: []Fault{{Endpoint: EndpointMedia, Kind: FaultStall, Offset: 5, Latency: time.Millisecond}}})
+		s := Start(t, Config{Dataset: ds, Seed: 7, Faults: []Fault{{Endpoint: EndpointMedia, Kind: FaultStall, Offset: 5, Latency: time.Millisecond}}})
 		u := links(t, s, login(t, s, ""), c.ConfUUID)[0]
 		_, b, err := get(t, u, "bytes=99980-")
 		if err != nil || !bytes.Equal(b, whole[99980:]) {

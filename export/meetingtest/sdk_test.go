@@ -384,7 +384,7 @@ func TestSDKWireShapes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := start(t, Config{Dataset: ds, RecordInfo: true})
+			s := Start(t, Config{Dataset: ds, RecordInfo: true})
 			_, tok := sdkLogin(t, s)
 			body := strings.ReplaceAll(tt.body, "{TOKEN}", tok)
 			sendTok := tok
@@ -464,7 +464,7 @@ func TestSDKErrorBodies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := start(t, Config{Dataset: ds, Faults: []Fault{tt.fault}})
+			s := Start(t, Config{Dataset: ds, Faults: []Fault{tt.fault}})
 			_, tok := sdkLogin(t, s)
 			path := "/v1/mmc/management/conferences/record/files?confUUID=" + ds.Conferences[0].ConfUUID
 			method := "GET"
@@ -688,7 +688,7 @@ func TestSDKHistoryWireShapes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := start(t, Config{Dataset: ds, HistoryRetention: -1})
+			s := Start(t, Config{Dataset: ds, HistoryRetention: -1})
 			_, tok := sdkLogin(t, s)
 			r := sdkRequestLang(t, s, tt.pathQuery, tok, tt.lang)
 			if tt.wantCode != "" {
@@ -705,7 +705,7 @@ func TestSDKHistoryWireShapes(t *testing.T) {
 		})
 	}
 	t.Run("refused", func(t *testing.T) {
-		s := start(t, Config{Dataset: ds, HistoryRetention: -1, NotDeployed: []string{EndpointCtlRecords},
+		s := Start(t, Config{Dataset: ds, HistoryRetention: -1, NotDeployed: []string{EndpointCtlRecords},
 			Faults: []Fault{{Endpoint: EndpointAttendees, Kind: FaultStatus, Status: 403}}})
 		_, tok := sdkLogin(t, s)
 		sdkWantError(t, sdkRequestLang(t, s, "/v1/mmc/management/conferences/history/confAttendeeRecord?confUUID="+conf.ConfUUID, tok, "en-US"), 403, CodeNoPermission)
