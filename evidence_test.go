@@ -46,13 +46,9 @@ func readSums(t *testing.T, out string) map[string]string {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	sums, err := report.ReadSHA256Sums(f)
-	if err != nil {
-		t.Fatal(err)
-	}
 	m := map[string]string{}
-	for _, s := range sums {
-		m[s.Path] = s.SHA256
+	if err := report.ScanSHA256Sums(f, func(s report.FileSum) error { m[s.Path] = s.SHA256; return nil }); err != nil {
+		t.Fatal(err)
 	}
 	return m
 }

@@ -428,9 +428,6 @@ func newPacer(ceiling, start float64) *apiLimit {
 	return &apiLimit{ceiling: ceiling, start: start, aimd: math.Inf(1)}
 }
 
-// newAPILimit is a limiter with a ceiling of rate requests/s.
-func newAPILimit(rate float64) *apiLimit { return newPacer(rate, rate) }
-
 // Limit is the rate the limiter currently grants, per second (not counting a
 // wait for the quota to come back).
 func (a *apiLimit) Limit() float64 { return a.rateAt(time.Now()) }
@@ -627,13 +624,6 @@ func (a *apiLimit) sentLocked(t time.Time) {
 	a.sends = append(a.sends, t)
 }
 
-// sent records a call sent at t.
-func (a *apiLimit) sent(t time.Time) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.sentLocked(t)
-}
-
 // decrease is the multiplicative step on a 429: the rate becomes factor
 // times granted, what the API was granted when it came (at most once a
 // second: a burst of 429s from calls that were already in flight is one
@@ -682,9 +672,6 @@ func (a *apiLimit) increase(now time.Time) bool {
 	}
 	return true
 }
-
-// observe reads a header received now for a counted call sent now (tests).
-func (a *apiLimit) observe(v string, now time.Time) { a.observeAt(v, now, now, true) }
 
 // observeAt reads the gateway's header "remain:R,limit:L,time:W" on the
 // answer to a call sent at sent and received at recv (counted: the call was

@@ -766,3 +766,16 @@ func TestSpillSource(t *testing.T) {
 		})
 	}
 }
+
+// newAPILimit is a limiter with a ceiling of rate requests/s.
+func newAPILimit(rate float64) *apiLimit { return newPacer(rate, rate) }
+
+// sent records a call sent at t.
+func (a *apiLimit) sent(t time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.sentLocked(t)
+}
+
+// observe reads a header received now for a counted call sent now (tests).
+func (a *apiLimit) observe(v string, now time.Time) { a.observeAt(v, now, now, true) }

@@ -248,9 +248,6 @@ var failureColumns = []column{
 // valid --input for a rerun (its first column is confUUID).
 var failuresCSVColumns = []string{"confUUID", "confID", "subject", "status", "errorCode", "errorMessage", "attempts", "hint"}
 
-// FailuresColumns returns the header of failures.csv, in order.
-func FailuresColumns() []string { return append([]string(nil), failuresCSVColumns...) }
-
 func columnNames(cols []column) []string {
 	names := make([]string, len(cols))
 	for i, c := range cols {

@@ -351,23 +351,13 @@ func (fx *fixity) close() {
 	fx.recs = nil
 }
 
-// ReadSHA256Sums reads a sha256sums.txt (or any file in the format GNU
+// ScanSHA256Sums reads a sha256sums.txt (or any file in the format GNU
 // sha256sum writes: "<hash>  <path>" or "<hash> *<path>", a line beginning
-// with a backslash having "\\", "\n" and "\r" escapes in its path). Empty
-// lines are skipped; any other line that is not in that format is an
-// error naming its line number.
-func ReadSHA256Sums(r io.Reader) ([]FileSum, error) {
-	var sums []FileSum
-	err := ScanSHA256Sums(r, func(s FileSum) error {
-		sums = append(sums, s)
-		return nil
-	})
-	return sums, err
-}
-
-// ScanSHA256Sums reads a sha256sums.txt as ReadSHA256Sums does and calls
-// fn for each line, in file order, without holding the file in memory. An
-// error from fn stops the reading and is returned.
+// with a backslash having "\\", "\n" and "\r" escapes in its path) and
+// calls fn for each line, in file order, without holding the file in
+// memory. Empty lines are skipped; any other line that is not in that
+// format is an error naming its line number. An error from fn stops the
+// reading and is returned.
 func ScanSHA256Sums(r io.Reader, fn func(FileSum) error) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	for n := 1; ; n++ {

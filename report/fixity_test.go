@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -318,4 +319,14 @@ func TestReadSHA256SumsErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// ReadSHA256Sums reads a whole sha256sums.txt with ScanSHA256Sums.
+func ReadSHA256Sums(r io.Reader) ([]FileSum, error) {
+	var sums []FileSum
+	err := ScanSHA256Sums(r, func(s FileSum) error {
+		sums = append(sums, s)
+		return nil
+	})
+	return sums, err
 }

@@ -21,8 +21,6 @@ func (l *entryList) add(e entry) {
 	l.n++
 }
 
-func (l *entryList) len() int { return l.n }
-
 // flatten returns the entries as one slice and empties l, releasing each
 // chunk once it is copied, so that the peak is the slice plus one chunk.
 func (l *entryList) flatten() []entry {

@@ -187,3 +187,5 @@ func TestNewEntry(t *testing.T) {
 		})
 	}
 }
+
+func (l *entryList) len() int { return l.n }

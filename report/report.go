@@ -128,7 +128,7 @@
 // failures.csv has one row per conference a rerun should retry (a row of
 // it has status failed, cancelled or pending-transcode: Status.Retry), each
 // confUUID once, with the columns confUUID, confID, subject, status,
-// errorCode, errorMessage, attempts, hint (FailuresColumns): a valid
+// errorCode, errorMessage, attempts, hint: a valid
 // --input. Its attempts is empty when 0, as in manifest.csv. not-found and invalid-input conferences are not in it: a rerun
 // of the same line cannot fix them.
 //
@@ -189,7 +189,7 @@
 // archived (Status.Stored), as GNU sha256sum writes it ("<sha256>  <objectKey>", sorted by
 // path, one line per path), with paths relative to the destination root:
 // "sha256sum -c" run from the root checks them (see [SHA256Sums],
-// [ReadSHA256Sums]).
+// [ScanSHA256Sums]).
 //
 // summary.json is the Summary as JSON: field names as in its struct tags,
 // counts keyed by status string with every known status present, and the

@@ -590,3 +590,6 @@ func TestNoTempFilesLeft(t *testing.T) {
 		})
 	}
 }
+
+// FailuresColumns returns the header of failures.csv, in order.
+func FailuresColumns() []string { return append([]string(nil), failuresCSVColumns...) }
