@@ -134,7 +134,7 @@ func fileExists(p string) bool {
 	return err == nil
 }
 
-// TestRerunReprovesStoredBytes (issue 18, defect 2): a stored recording
+// TestRerunReprovesStoredBytes: a stored recording
 // whose bytes changed after it was archived is not vouched for on the
 // strength of the SHA-256 kept beside it: the rerun reads the bytes, finds
 // the change and downloads the file again, and sha256sums.txt lists only

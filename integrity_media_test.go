@@ -75,11 +75,11 @@ func oneFileDataset(size, seed int64) meetingtest.Dataset {
 		Start: time.Date(2024, 5, 1, 9, 0, 0, 0, time.UTC)})
 }
 
-// TestStalledMediaEnds (issue 18, defect 5): a media host that sends 10
-// bytes and then nothing (or trickles a byte every 300 ms) used to hang the
-// run for good. With --stall-timeout 1s --max-elapsed 3s the body is
-// dropped, resumed (and dropped again) until the budget is spent; the file
-// fails with errorCode "stalled", the run exits 1, and nothing is stored.
+// TestStalledMediaEnds: a media host that sends 10 bytes and then nothing
+// (or trickles a byte every 300 ms) does not hang the run. With
+// --stall-timeout 1s --max-elapsed 3s the body is dropped, resumed (and
+// dropped again) until the budget is spent; the file fails with errorCode
+// "stalled", the run exits 1, and nothing is stored.
 func TestStalledMediaEnds(t *testing.T) {
 	const stall, budget = time.Second, 3 * time.Second
 	tests := []struct {
@@ -123,7 +123,7 @@ func TestStalledMediaEnds(t *testing.T) {
 	}
 }
 
-// TestLengthlessMedia (issue 18, defect 6): a body without Content-Length.
+// TestLengthlessMedia: a body without Content-Length.
 // A chunked one that ends with its terminating chunk, or any whose size and
 // SHA-256 match the platform's (record info), is archived with the file's
 // bytes; a close-delimited one with nothing to check it against
@@ -202,7 +202,7 @@ func TestLengthlessMedia(t *testing.T) {
 	}
 }
 
-// TestSizeAgainstRcdSize (issue 18, defect 15c): files whose bytes are
+// TestSizeAgainstRcdSize: files whose bytes are
 // absurd against the recording's rcdSize (10 B for 500 MB, 9 MiB for 1 MB)
 // are archived (rcdSize is a rounded estimate: only record info's exact size
 // and SHA-256 can fail a file) with a warning in the log and a note in

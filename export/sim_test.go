@@ -32,8 +32,9 @@ func testCtx(t *testing.T, d time.Duration) context.Context {
 	return ctx
 }
 
-// Done when: token lifetime 2 s, 8 workers, a run of at least 10 s:
-// authentications <= run-seconds/1.8 + 2 and no call fails for auth.
+// TestSimTokenLifetime2s: with 2 s tokens, 8 workers calling for at least
+// 10 s log in no more than once per token lifetime (run-seconds/1.8 + 2
+// logins) and no call fails for authentication.
 func TestSimTokenLifetime2s(t *testing.T) {
 	t.Parallel()
 	ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 40, Seed: 1})
@@ -131,9 +132,10 @@ func TestSimRateCapped20(t *testing.T) {
 	}
 }
 
-// Done when: a client capped at 100/s against the same simulator learns the
-// real limit from the headers and 429s: every conference is still archived
-// (details, links, media, hash checked) and 429s stay under 5% of calls.
+// TestSimRateLearned: a client capped at 100/s against a simulator that
+// enforces 20/s per API learns the real limit from the headers and 429s:
+// every conference is still archived (details, links, media, hash checked)
+// and 429s stay under 5% of calls.
 func TestSimRateLearned(t *testing.T) {
 	t.Parallel()
 	ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 150, FilesPerConference: 1, FileSize: 4 << 10, Seed: 3})
@@ -217,8 +219,9 @@ func download(ctx context.Context, c *export.Client, f export.File) (string, int
 	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
-// Done when: a fault table yields the documented retry or failure, with
-// attempts counted (by the simulator and by the error).
+// TestSimFaultTable: each injected fault yields the documented retry or
+// failure, with the attempts counted alike by the simulator and by the
+// error.
 func TestSimFaultTable(t *testing.T) {
 	t.Parallel()
 	type fault = meetingtest.Fault
@@ -310,8 +313,8 @@ func TestSimFaultTable(t *testing.T) {
 	}
 }
 
-// Done when: a download retried after a truncated body uses a new token (the
-// simulator refuses token reuse).
+// TestSimMediaRetryUsesNewToken: a download retried after a truncated body
+// uses a new download token (the simulator refuses a token used before).
 func TestSimMediaRetryUsesNewToken(t *testing.T) {
 	t.Parallel()
 	for _, links := range []export.LinkSource{export.LinksDownloadURLs, export.LinksRecordInfo} {
@@ -672,7 +675,8 @@ func TestSimAnswerChecks(t *testing.T) {
 	}
 }
 
-// Done when: endless link pages stop at the page cap, not at a timeout.
+// TestSimEndlessLinksStopAtCap: a links API that never ends its pages is
+// stopped at the page cap (ErrTooManyPages), not by a timeout.
 func TestSimEndlessLinksStopAtCap(t *testing.T) {
 	t.Parallel()
 	ds := meetingtest.SampleDataset()

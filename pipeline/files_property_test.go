@@ -30,8 +30,8 @@ func (p platformShape) String() string {
 	return fmt.Sprintf("%s/%s/cap%d/repeat=%v", p.links, p.mediaURLs, p.pageCap, p.repeat)
 }
 
-// TestPropertyEveryListedFileIsARow checks issue 18's invariant against
-// random platform answers (links differing only in the query, links naming
+// TestPropertyEveryListedFileIsARow checks that every listed file becomes
+// exactly one row, against random platform answers (links differing only in the query, links naming
 // no file, names differing by case or by "~N", every link listed twice, a
 // gateway that caps its pages), on both stores: a conference is archived
 // with exactly one row per distinct listed file, each row's object holding
