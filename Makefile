@@ -35,6 +35,7 @@ test:
 lint:
 	$(GO) vet ./...
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@$(GO) mod tidy -diff || { echo "go.mod or go.sum is not tidy: run go mod tidy"; exit 1; }
 	@test -x .bin/staticcheck || GOBIN=$(CURDIR)/.bin $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2 || echo "staticcheck could not be installed: skipped"
 	@if [ -x .bin/staticcheck ]; then .bin/staticcheck ./...; fi
 

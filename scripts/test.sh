@@ -11,6 +11,10 @@ unformatted=$(gofmt -l .)
 if [ -n "$unformatted" ]; then
 	echo "gofmt needed on:"; echo "$unformatted"; exit 1
 fi
+echo "== go mod tidy"
+if ! go mod tidy -diff; then
+	echo "go.mod or go.sum is not tidy: run go mod tidy"; exit 1
+fi
 
 echo "== S3 server (versitygw)"
 bash scripts/s3.sh install
