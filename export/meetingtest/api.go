@@ -101,6 +101,30 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.count(rt.endpoint)
+	if !s.admit(w, rt, reqID) {
+		return
+	}
+	rq, ok := s.readRequest(w, r, rt, reqID)
+	if !ok {
+		return
+	}
+	var confs []string
+	if rt.confUUIDs != nil {
+		confs = rt.confUUIDs(rq)
+	}
+	f := s.pickFault(rt.endpoint, confs, func(kind string) bool { return kind != FaultOmit })
+	if !s.faultBeforeAnswer(w, rt, rq, f) {
+		return
+	}
+	resp := rt.handle(s, rq)
+	s.faultOnAnswer(rt, rq, f, &resp)
+	writeResponse(w, resp)
+}
+
+// admit is the gateway in front of an API: its rate limit headers, a 429
+// when the API's limit or quota refuses the call, a 404 when the API is
+// not deployed. False when it has answered.
+func (s *Server) admit(w http.ResponseWriter, rt route, reqID string) bool {
 	apiHdr, allHdr, refuse := s.gateway(rt.api, rt.endpoint)
 	w.Header().Set("X-APIG-Ratelimit-Api", apiHdr)
 	w.Header().Set("X-APIG-Ratelimit-Api-Allenv", allHdr)
@@ -110,21 +134,28 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		w.Header().Set("Retry-After", retryAfterSeconds(refuse))
 		writeResponse(w, errorResponse(http.StatusTooManyRequests, CodeThrottled, "the throttling threshold has been reached", reqID))
-		return
+		return false
 	}
 	if s.notDeployed(rt.endpoint) {
 		writeResponse(w, errorResponse(http.StatusNotFound, CodeNoAPI, "the API does not exist or has not been published in the environment", reqID))
-		return
+		return false
 	}
+	return true
+}
+
+// readRequest reads a POST or PUT body (up to maxRequestBody) and, for an
+// API that needs one, checks the access token. False when it has answered
+// (or the client went away).
+func (s *Server) readRequest(w http.ResponseWriter, r *http.Request, rt route, reqID string) (*apiRequest, bool) {
 	rq := &apiRequest{r: r, id: reqID, now: s.now()}
 	if r.Method == http.MethodPost || r.Method == http.MethodPut {
 		body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
 		if err != nil {
-			return // the client went away
+			return nil, false // the client went away
 		}
 		if len(body) > maxRequestBody {
 			writeResponse(w, errorResponse(http.StatusRequestEntityTooLarge, CodeRequestError, "request body too large", reqID))
-			return
+			return nil, false
 		}
 		rq.body = body
 	}
@@ -135,57 +166,63 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.ctr.Unauthorized++
 			s.mu.Unlock()
 			writeResponse(w, errorResponse(http.StatusUnauthorized, CodeTokenInvalid, "the access token is invalid or has expired", reqID))
-			return
+			return nil, false
 		}
 		rq.userID = userID
 	}
-	var confs []string
-	if rt.confUUIDs != nil {
-		confs = rt.confUUIDs(rq)
+	return rq, true
+}
+
+// faultBeforeAnswer applies a fault that replaces or delays the answer
+// (status, throttle, HTML, reset, echo; latency). False when it has
+// answered, or the request ended while it waited.
+func (s *Server) faultBeforeAnswer(w http.ResponseWriter, rt route, rq *apiRequest, f *Fault) bool {
+	if f == nil {
+		return true
 	}
-	f := s.pickFault(rt.endpoint, confs, func(kind string) bool { return kind != FaultOmit })
-	if f != nil {
-		switch f.Kind {
-		case FaultStatus:
-			status, code, msg := faultStatus(f, rt.endpoint)
-			writeResponse(w, errorResponse(status, code, msg, reqID))
-			return
-		case FaultThrottle:
-			if f.RetryAfter > 0 {
-				w.Header().Set("Retry-After", retryAfterSeconds(f.RetryAfter))
-			}
-			writeResponse(w, errorResponse(http.StatusTooManyRequests, CodeThrottled, "the throttling threshold has been reached", reqID))
-			return
-		case FaultLatency:
-			if !s.sleep(r.Context(), f.Latency) {
-				return
-			}
-		case FaultHTML:
-			writeHTML(w)
-			return
-		case FaultReset:
-			resetConn(w)
-			return
-		case FaultEcho:
-			s.writeEcho(w, r, rq.body, rt.endpoint, reqID, f)
-			return
+	switch f.Kind {
+	case FaultStatus:
+		status, code, msg := faultStatus(f, rt.endpoint)
+		writeResponse(w, errorResponse(status, code, msg, rq.id))
+		return false
+	case FaultThrottle:
+		if f.RetryAfter > 0 {
+			w.Header().Set("Retry-After", retryAfterSeconds(f.RetryAfter))
+		}
+		writeResponse(w, errorResponse(http.StatusTooManyRequests, CodeThrottled, "the throttling threshold has been reached", rq.id))
+		return false
+	case FaultLatency:
+		return s.sleep(rq.r.Context(), f.Latency)
+	case FaultHTML:
+		writeHTML(w)
+		return false
+	case FaultReset:
+		resetConn(w)
+		return false
+	case FaultEcho:
+		s.writeEcho(w, rq.r, rq.body, rt.endpoint, rq.id, f)
+		return false
+	}
+	return true
+}
+
+// faultOnAnswer applies a fault that changes the answer itself: half its
+// body, wrong JSON types, or an answer fault's rework.
+func (s *Server) faultOnAnswer(rt route, rq *apiRequest, f *Fault, resp *response) {
+	if f == nil {
+		return
+	}
+	switch f.Kind {
+	case FaultTruncate:
+		resp.body = resp.body[:len(resp.body)/2]
+	case FaultBadJSON:
+		resp.status = http.StatusOK
+		resp.body = mangleJSON(resp.body)
+	default:
+		if isAnswerFault(f.Kind) {
+			s.reworkAnswer(f, rt.endpoint, rq, resp)
 		}
 	}
-	resp := rt.handle(s, rq)
-	if f != nil {
-		switch f.Kind {
-		case FaultTruncate:
-			resp.body = resp.body[:len(resp.body)/2]
-		case FaultBadJSON:
-			resp.status = http.StatusOK
-			resp.body = mangleJSON(resp.body)
-		default:
-			if isAnswerFault(f.Kind) {
-				s.reworkAnswer(f, rt.endpoint, rq, &resp)
-			}
-		}
-	}
-	writeResponse(w, resp)
 }
 
 func (s *Server) count(endpoint string) {

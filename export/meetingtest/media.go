@@ -227,133 +227,178 @@ func mediaContentType(name string) string {
 	return "application/octet-stream"
 }
 
+// mediaAnswer is one media response being served: the file, the bytes of it
+// the body carries and what a fault makes of the body.
+type mediaAnswer struct {
+	confUUID, fileType, name string
+	size                     int64 // the file's size
+	start, end               int64 // the body is bytes [start, end] of the file
+	partial                  bool  // a 206 answer to a Range request
+
+	// send is how many body bytes go out before the fault's ending (all of
+	// them without one). truncate, reset: the connection is cut after
+	// them; flip: one byte in the middle of the file is changed.
+	send                  int64
+	truncate, reset, flip bool
+	// framing is how the body's end is marked: "" by Content-Length,
+	// FaultChunked or FaultClose. cut: a chunked or close-delimited body
+	// ends after send bytes, short of the file. stall: after send bytes
+	// the body falls silent, or trickles one byte every trickle.
+	framing    string
+	cut, stall bool
+	trickle    time.Duration
+}
+
+func (a *mediaAnswer) length() int64 { return a.end - a.start + 1 }
+
+// midBody reports whether a reset fault cuts the body (it has an offset)
+// rather than the request.
+func midBody(f *Fault) bool { return f.Offset != 0 || f.RandomOffset }
+
 // serveMedia: GET /media/<confUUID>/<fileType>/<name>.
 func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) {
 	reqID := s.requestID()
 	w.Header().Set("X-Request-Id", reqID)
 	s.count(EndpointMedia)
+	a, ok := s.mediaFile(w, r, reqID)
+	if !ok || !s.mediaRange(w, r, a, reqID) || !s.mediaFault(w, r, a, reqID) {
+		return
+	}
+	defer s.mediaRunningUntilDone()()
+	s.writeMediaHeader(w, a)
+	s.writeMediaBody(w, r, a)
+}
+
+// mediaFile checks a media request (method, path, download token) and finds
+// the file it asks for; false when it has answered already.
+func (s *Server) mediaFile(w http.ResponseWriter, r *http.Request, reqID string) (*mediaAnswer, bool) {
 	if r.Method != http.MethodGet {
 		writeError(w, http.StatusMethodNotAllowed, CodeRequestError, "media supports GET only", reqID)
-		return
+		return nil, false
 	}
 	confUUID, fileType, name, ok := mediaTarget(r)
 	if !ok {
 		writeError(w, http.StatusNotFound, CodeRequestError, "no such media", reqID)
-		return
+		return nil, false
 	}
 	// A reset happens before the token is looked at: such a request never
 	// reached the media server, so its token stays valid. A reset with an
-	// offset cuts the body instead: it is one of the faults below.
-	midBody := func(f *Fault) bool { return f.Offset != 0 || f.RandomOffset }
+	// offset cuts the body instead: it is one of mediaFault's faults.
 	if s.pickFaultWhere(EndpointMedia, []string{confUUID}, func(f *Fault) bool { return f.Kind == FaultReset && !midBody(f) }) != nil {
 		resetConn(w)
-		return
+		return nil, false
 	}
 	if status, msg := s.useLink(r, confUUID, fileType, name, s.now()); status != http.StatusOK {
 		writeError(w, status, CodeVerifyFailed, msg, reqID)
-		return
+		return nil, false
 	}
 	s.mu.Lock()
 	size := int64(-1)
-	if c := s.lookupLocked(confUUID); c != nil {
+	c := s.lookupLocked(confUUID)
+	if c != nil {
 		for _, f := range c.Files {
 			if f.FileType == fileType && f.Name == name {
 				size = f.Size
 			}
 		}
-	} else {
-		s.mu.Unlock()
-		writeError(w, http.StatusNotFound, CodeMeetingNotExist, "the meeting does not exist", reqID)
-		return
 	}
 	s.mu.Unlock()
+	if c == nil {
+		writeError(w, http.StatusNotFound, CodeMeetingNotExist, "the meeting does not exist", reqID)
+		return nil, false
+	}
 	if size < 0 {
 		writeError(w, http.StatusNotFound, CodeRequestError, "no such media", reqID)
-		return
+		return nil, false
 	}
+	return &mediaAnswer{confUUID: confUUID, fileType: fileType, name: name, size: size, end: size - 1}, true
+}
 
-	// The body is bytes [start, end] of the file: all of it, or the range
-	// asked for.
-	start, end, partial := int64(0), size-1, false
-	if rh := r.Header.Get("Range"); rh != "" && !s.cfg.IgnoreRange {
-		st, en, ok, satisfiable := parseRange(rh, size)
-		if ok && !satisfiable {
-			w.Header().Set("Content-Range", "bytes */"+strconv.FormatInt(size, 10))
-			writeError(w, http.StatusRequestedRangeNotSatisfiable, CodeRequestError, "the range is not satisfiable", reqID)
-			return
-		}
-		if ok {
-			start, end, partial = st, en, true
-		}
+// mediaRange narrows the body to the Range asked for (unless the host
+// ignores ranges); false when it has answered 416.
+func (s *Server) mediaRange(w http.ResponseWriter, r *http.Request, a *mediaAnswer, reqID string) bool {
+	rh := r.Header.Get("Range")
+	if rh == "" || s.cfg.IgnoreRange {
+		return true
 	}
-	length := end - start + 1
+	st, en, ok, satisfiable := parseRange(rh, a.size)
+	if ok && !satisfiable {
+		w.Header().Set("Content-Range", "bytes */"+strconv.FormatInt(a.size, 10))
+		writeError(w, http.StatusRequestedRangeNotSatisfiable, CodeRequestError, "the range is not satisfiable", reqID)
+		return false
+	}
+	if ok {
+		a.start, a.end, a.partial = st, en, true
+	}
+	return true
+}
 
-	truncate, reset, flip := false, false, false
-	send := length
-	// framing is how the body's end is marked: "" by Content-Length,
-	// FaultChunked or FaultClose. cut: a chunked or close-delimited body
-	// ends after send bytes, short of the file. stall: after send bytes
-	// the body falls silent, or trickles one byte every trickle.
-	framing, cut, stall := "", false, false
-	var trickle time.Duration
-	f := s.pickFaultWhere(EndpointMedia, []string{confUUID}, func(f *Fault) bool { return f.Kind != FaultReset || midBody(f) })
-	if f != nil {
-		switch f.Kind {
-		case FaultStatus:
-			status, code, msg := faultStatus(f, EndpointMedia)
-			writeError(w, status, code, msg, reqID)
-			return
-		case FaultThrottle:
-			if f.RetryAfter > 0 {
-				w.Header().Set("Retry-After", retryAfterSeconds(f.RetryAfter))
-			}
-			writeError(w, http.StatusTooManyRequests, CodeThrottled, "the throttling threshold has been reached", reqID)
-			return
-		case FaultLatency:
-			if !s.sleep(r.Context(), f.Latency) {
-				return
-			}
-		case FaultHTML:
-			writeHTML(w)
-			return
-		case FaultTruncate:
-			truncate = true
-			send = s.truncateAt(f, length)
-		case FaultReset:
-			reset = true
-			send = s.truncateAt(f, length)
-		case FaultFlip:
-			flip = true
-		case FaultStall:
-			stall, trickle = true, f.Latency
-			send = s.truncateAt(f, length)
-		case FaultChunked, FaultClose:
-			framing = f.Kind
-			if f.Offset != 0 || f.RandomOffset {
-				cut = true
-				send = s.truncateAt(f, length)
-			}
-		case FaultEcho:
-			s.writeEcho(w, r, nil, EndpointMedia, reqID, f)
-			return
+// mediaFault applies the media fault picked for this request, if any: it
+// answers in place of the file (status, throttle, HTML, echo; false), waits
+// (latency; false if the request ended meanwhile) or shapes the body.
+func (s *Server) mediaFault(w http.ResponseWriter, r *http.Request, a *mediaAnswer, reqID string) bool {
+	a.send = a.length()
+	f := s.pickFaultWhere(EndpointMedia, []string{a.confUUID}, func(f *Fault) bool { return f.Kind != FaultReset || midBody(f) })
+	if f == nil {
+		return true
+	}
+	switch f.Kind {
+	case FaultStatus:
+		status, code, msg := faultStatus(f, EndpointMedia)
+		writeError(w, status, code, msg, reqID)
+		return false
+	case FaultThrottle:
+		if f.RetryAfter > 0 {
+			w.Header().Set("Retry-After", retryAfterSeconds(f.RetryAfter))
+		}
+		writeError(w, http.StatusTooManyRequests, CodeThrottled, "the throttling threshold has been reached", reqID)
+		return false
+	case FaultLatency:
+		return s.sleep(r.Context(), f.Latency)
+	case FaultHTML:
+		writeHTML(w)
+		return false
+	case FaultEcho:
+		s.writeEcho(w, r, nil, EndpointMedia, reqID, f)
+		return false
+	case FaultTruncate:
+		a.truncate, a.send = true, s.truncateAt(f, a.length())
+	case FaultReset:
+		a.reset, a.send = true, s.truncateAt(f, a.length())
+	case FaultFlip:
+		a.flip = true
+	case FaultStall:
+		a.stall, a.trickle, a.send = true, f.Latency, s.truncateAt(f, a.length())
+	case FaultChunked, FaultClose:
+		a.framing = f.Kind
+		if midBody(f) {
+			a.cut, a.send = true, s.truncateAt(f, a.length())
 		}
 	}
+	return true
+}
 
+// mediaRunningUntilDone counts a media response in flight (and the peak);
+// the function it returns ends the count.
+func (s *Server) mediaRunningUntilDone() func() {
 	s.mu.Lock()
 	s.mediaRunning++
 	s.ctr.MediaPeak = max(s.ctr.MediaPeak, s.mediaRunning)
 	s.mu.Unlock()
-	defer func() {
+	return func() {
 		s.mu.Lock()
 		s.mediaRunning--
 		s.mu.Unlock()
-	}()
+	}
+}
 
-	w.Header().Set("Content-Type", mediaContentType(name))
+// writeMediaHeader sends the status line and headers of a media answer.
+func (s *Server) writeMediaHeader(w http.ResponseWriter, a *mediaAnswer) {
+	w.Header().Set("Content-Type", mediaContentType(a.name))
 	if !s.cfg.IgnoreRange {
 		w.Header().Set("Accept-Ranges", "bytes")
 	}
-	switch framing {
+	switch a.framing {
 	case FaultChunked:
 		w.Header().Set("Transfer-Encoding", "chunked")
 	case FaultClose:
@@ -361,48 +406,41 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) {
 		// Content-Length, no chunks, the connection closed after it.
 		w.Header().Set("Transfer-Encoding", "identity")
 	default:
-		w.Header().Set("Content-Length", strconv.FormatInt(length, 10))
+		w.Header().Set("Content-Length", strconv.FormatInt(a.length(), 10))
 	}
-	if partial {
-		w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, end, size))
+	if a.partial {
+		w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", a.start, a.end, a.size))
 		w.WriteHeader(http.StatusPartialContent)
 	} else {
 		w.WriteHeader(http.StatusOK)
 	}
+}
 
+// writeMediaBody sends a media answer's body at the configured media rate,
+// then ends it as its fault says.
+func (s *Server) writeMediaBody(w http.ResponseWriter, r *http.Request, a *mediaAnswer) {
 	flipAt := int64(-1) // the file's byte a flip fault changes
-	if flip && size > 0 {
-		flipAt = size / 2
+	if a.flip && a.size > 0 {
+		flipAt = a.size / 2
+	}
+	record := s.mediaRecorder(a, flipAt)
+	if a.send == 0 && !a.truncate && !a.reset && !a.cut && !a.stall {
+		record()
+		return
 	}
 	chunk := int64(mediaChunk)
 	rate := s.cfg.MediaRate
 	if rate > 0 {
 		chunk = max(1, min(chunk, rate/10)) // about ten writes a second
 	}
-	gen := contentAt(s.cfg.Seed, confUUID, fileType, name, start)
+	gen := contentAt(s.cfg.Seed, a.confUUID, a.fileType, a.name, a.start)
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
 	buf := *bp
 	ctx := r.Context()
 	t0 := time.Now()
 	var sent int64
-	// A complete response is recorded in Served just BEFORE its last bytes
-	// are handed to the connection (and withdrawn if that write fails), so a
-	// client that has read everything always finds it there.
-	record := func() uint64 {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		s.servedSeq++
-		s.ctr.MediaComplete++
-		s.served = append(s.served, servedEntry{id: s.servedSeq, flipAt: flipAt,
-			Served: Served{ConfUUID: confUUID, FileType: fileType, Name: name, Bytes: length, Offset: start}})
-		return s.servedSeq
-	}
-	if send == 0 && !truncate && !reset && !cut && !stall {
-		record()
-		return
-	}
-	for sent < send {
+	for sent < a.send {
 		if rate > 0 {
 			due := t0.Add(time.Duration(float64(sent) / float64(rate) * float64(time.Second)))
 			if !s.sleep(ctx, time.Until(due)) {
@@ -417,50 +455,82 @@ func (s *Server) serveMedia(w http.ResponseWriter, r *http.Request) {
 			default:
 			}
 		}
-		n := min(chunk, send-sent)
+		n := min(chunk, a.send-sent)
 		p := buf[:n]
 		_, _ = gen.Read(p)
-		if at := flipAt - start - sent; at >= 0 && at < n {
+		if at := flipAt - a.start - sent; at >= 0 && at < n {
 			p[at] ^= 0xff
 		}
-		var id uint64
-		if last := sent+n == length; last {
-			id = record()
-		}
-		// Counted before the write (and corrected after a short one), so
-		// a client that has read the bytes finds them counted.
-		s.mu.Lock()
-		s.ctr.MediaBytes += n
-		s.mu.Unlock()
-		m, err := w.Write(p)
+		m, err := s.writeMediaChunk(w, p, sent+n == a.length(), record)
 		sent += int64(m)
-		s.mu.Lock()
-		s.ctr.MediaBytes -= n - int64(m)
-		if err != nil && id != 0 {
-			s.unrecordLocked(id)
-		}
-		s.mu.Unlock()
 		if err != nil {
 			return
 		}
 	}
-	if stall {
-		s.stallBody(w, r, gen, sent, length, trickle, record)
+	s.endMediaBody(w, r, a, gen, sent, record)
+}
+
+// mediaRecorder returns the function that records a's response, complete,
+// in Served. It is called just BEFORE the last bytes are handed to the
+// connection (and the entry withdrawn if that write fails), so a client
+// that has read everything always finds it there.
+func (s *Server) mediaRecorder(a *mediaAnswer, flipAt int64) func() uint64 {
+	return func() uint64 {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.servedSeq++
+		s.ctr.MediaComplete++
+		s.served = append(s.served, servedEntry{id: s.servedSeq, flipAt: flipAt,
+			Served: Served{ConfUUID: a.confUUID, FileType: a.fileType, Name: a.name, Bytes: a.length(), Offset: a.start}})
+		return s.servedSeq
+	}
+}
+
+// writeMediaChunk writes p, the body's last bytes when last (recorded in
+// Served first). The bytes are counted before the write (and the count
+// corrected after a short one), so a client that has read them finds them
+// counted.
+func (s *Server) writeMediaChunk(w http.ResponseWriter, p []byte, last bool, record func() uint64) (int, error) {
+	var id uint64
+	if last {
+		id = record()
+	}
+	n := int64(len(p))
+	s.mu.Lock()
+	s.ctr.MediaBytes += n
+	s.mu.Unlock()
+	m, err := w.Write(p)
+	s.mu.Lock()
+	s.ctr.MediaBytes -= n - int64(m)
+	if err != nil && id != 0 {
+		s.unrecordLocked(id)
+	}
+	s.mu.Unlock()
+	return m, err
+}
+
+// endMediaBody ends a body after its send bytes as its fault says: a stall
+// holds the connection, a cut one ends it short (closed cleanly, reset, or
+// aborted short of Content-Length).
+func (s *Server) endMediaBody(w http.ResponseWriter, r *http.Request, a *mediaAnswer, gen io.Reader, sent int64, record func() uint64) {
+	if a.stall {
+		s.stallBody(w, r, gen, sent, a.length(), a.trickle, record)
 		return
 	}
-	if truncate || reset || cut {
-		if fl, ok := w.(http.Flusher); ok {
-			fl.Flush()
-		}
-		if framing == FaultClose {
-			return // the connection closes after the reply: the client sees a clean end
-		}
-		if reset {
-			resetConn(w) // RST: bytes the client has not read yet may be lost
-			return
-		}
-		panic(http.ErrAbortHandler) // close the connection short of Content-Length
+	if !a.truncate && !a.reset && !a.cut {
+		return
 	}
+	if fl, ok := w.(http.Flusher); ok {
+		fl.Flush()
+	}
+	if a.framing == FaultClose {
+		return // the connection closes after the reply: the client sees a clean end
+	}
+	if a.reset {
+		resetConn(w) // RST: bytes the client has not read yet may be lost
+		return
+	}
+	panic(http.ErrAbortHandler) // close the connection short of Content-Length
 }
 
 // stallBody is the rest of a body under a stall fault, sent bytes of
