@@ -96,82 +96,120 @@ type bagConf struct {
 // two rows for one key with different content) is a problem too. The
 // caller fills b.Info.
 func PlanBag(ctx context.Context, path string, sel BagSelection, resolve BagResolver) (*BagPlan, error) {
-	p := &BagPlan{}
-	chosen := map[string]*bagConf{}
-	var order []string
-	objIndex := map[string]int{}    // key -> index in p.Objects
-	inManifest := map[string]bool{} // the conferences of sel.UUIDs the manifest has
-	err := report.ReadManifest(path, func(r report.Row) error {
-		conf := confKey(r.ConfUUID)
-		if sel.UUIDs[conf] {
-			inManifest[conf] = true
-		}
-		if !sel.match(conf, r.StartTime) {
-			return nil
-		}
-		c := chosen[conf]
-		if c == nil {
-			c = &bagConf{uuid: conf, files: map[string]report.Row{}}
-			chosen[conf] = c
-			order = append(order, conf)
-		}
-		if !r.Status.Stored() {
-			return nil
-		}
-		if r.ObjectURI == "" {
-			p.Problems = append(p.Problems, fmt.Sprintf("conference %s: row %d (%s) is %s but names no object", conf, r.FileIndex, r.FileName, r.Status))
-			return nil
-		}
-		if !isHexSHA256(r.SHA256) {
-			p.Problems = append(p.Problems, fmt.Sprintf("%s: the manifest records no valid sha256 for it (%q)", r.ObjectURI, r.SHA256))
-			return nil
-		}
-		st, key, err := resolve(ctx, r)
-		if err != nil {
-			return err
-		}
-		if err := CheckBagPath(key); err != nil {
-			p.Problems = append(p.Problems, fmt.Sprintf("%s: %v", r.ObjectURI, err))
-			return nil
-		}
-		if i, dup := objIndex[key]; dup {
-			if prev := p.Objects[i]; !strings.EqualFold(prev.SHA256, r.SHA256) || prev.Bytes != r.Bytes {
-				p.Problems = append(p.Problems, fmt.Sprintf("%s: two rows for key %s with different content (sha256 %s and %s)", r.ObjectURI, key, prev.SHA256, r.SHA256))
-			}
-			c.files[key] = r
-			return nil // one file in the bag
-		}
-		if c.store == nil {
-			c.store = st
-			if root, ok := strings.CutSuffix(r.ObjectURI, key); ok {
-				c.rootURI = root
-			}
-		}
-		c.files[key] = r
-		objIndex[key] = len(p.Objects)
-		p.Objects = append(p.Objects, BagObject{Path: key, Store: st, Key: key, URI: r.ObjectURI, SHA256: strings.ToLower(r.SHA256), Bytes: r.Bytes})
-		return nil
-	})
-	if err != nil {
+	pl := &bagPlanner{sel: sel, resolve: resolve, p: &BagPlan{}, chosen: map[string]*bagConf{},
+		objIndex: map[string]int{}, inManifest: map[string]bool{}}
+	if err := report.ReadManifest(path, func(r report.Row) error { return pl.row(ctx, r) }); err != nil {
 		return nil, err
 	}
-	if sel.UUIDs != nil {
-		var absent []string
-		for u := range sel.UUIDs {
-			if !inManifest[u] {
-				absent = append(absent, u)
-			}
+	pl.absent()
+	pl.conferences()
+	pl.collisions()
+	chosen := pl.chosen
+	pl.p.Files = []BagFile{{Path: BagManifestRows, Fill: func(w io.Writer) error {
+		return report.FilterManifest(path, w, func(r report.Row) bool { return chosen[confKey(r.ConfUUID)] != nil })
+	}}}
+	return pl.p, nil
+}
+
+// bagPlanner is PlanBag's state while it reads the manifest.
+type bagPlanner struct {
+	sel        BagSelection
+	resolve    BagResolver
+	p          *BagPlan
+	chosen     map[string]*bagConf
+	order      []string        // the chosen conferences, in manifest order
+	objIndex   map[string]int  // key -> index in p.Objects
+	inManifest map[string]bool // the conferences of sel.UUIDs the manifest has
+}
+
+// row takes one manifest row: its conference, if sel chooses it, and its
+// object, if it has one archived.
+func (pl *bagPlanner) row(ctx context.Context, r report.Row) error {
+	conf := confKey(r.ConfUUID)
+	if pl.sel.UUIDs[conf] {
+		pl.inManifest[conf] = true
+	}
+	if !pl.sel.match(conf, r.StartTime) {
+		return nil
+	}
+	c := pl.chosen[conf]
+	if c == nil {
+		c = &bagConf{uuid: conf, files: map[string]report.Row{}}
+		pl.chosen[conf] = c
+		pl.order = append(pl.order, conf)
+	}
+	if !r.Status.Stored() {
+		return nil
+	}
+	return pl.object(ctx, c, r)
+}
+
+// object adds an archived row's object to the bag (once per key), or the
+// problem that keeps it out.
+func (pl *bagPlanner) object(ctx context.Context, c *bagConf, r report.Row) error {
+	p := pl.p
+	if r.ObjectURI == "" {
+		p.Problems = append(p.Problems, fmt.Sprintf("conference %s: row %d (%s) is %s but names no object", c.uuid, r.FileIndex, r.FileName, r.Status))
+		return nil
+	}
+	if !isHexSHA256(r.SHA256) {
+		p.Problems = append(p.Problems, fmt.Sprintf("%s: the manifest records no valid sha256 for it (%q)", r.ObjectURI, r.SHA256))
+		return nil
+	}
+	st, key, err := pl.resolve(ctx, r)
+	if err != nil {
+		return err
+	}
+	if err := CheckBagPath(key); err != nil {
+		p.Problems = append(p.Problems, fmt.Sprintf("%s: %v", r.ObjectURI, err))
+		return nil
+	}
+	if i, dup := pl.objIndex[key]; dup {
+		if prev := p.Objects[i]; !strings.EqualFold(prev.SHA256, r.SHA256) || prev.Bytes != r.Bytes {
+			p.Problems = append(p.Problems, fmt.Sprintf("%s: two rows for key %s with different content (sha256 %s and %s)", r.ObjectURI, key, prev.SHA256, r.SHA256))
 		}
-		slices.Sort(absent)
-		for _, u := range absent {
-			p.Problems = append(p.Problems, fmt.Sprintf("conference %s: not in the manifest", u))
+		c.files[key] = r
+		return nil // one file in the bag
+	}
+	if c.store == nil {
+		c.store = st
+		if root, ok := strings.CutSuffix(r.ObjectURI, key); ok {
+			c.rootURI = root
 		}
 	}
-	for _, conf := range order {
-		c := chosen[conf]
+	c.files[key] = r
+	pl.objIndex[key] = len(p.Objects)
+	p.Objects = append(p.Objects, BagObject{Path: key, Store: st, Key: key, URI: r.ObjectURI, SHA256: strings.ToLower(r.SHA256), Bytes: r.Bytes})
+	return nil
+}
+
+// absent adds a problem for each conference of sel.UUIDs the manifest does
+// not have, in UUID order.
+func (pl *bagPlanner) absent() {
+	if pl.sel.UUIDs == nil {
+		return
+	}
+	var absent []string
+	for u := range pl.sel.UUIDs {
+		if !pl.inManifest[u] {
+			absent = append(absent, u)
+		}
+	}
+	slices.Sort(absent)
+	for _, u := range absent {
+		pl.p.Problems = append(pl.p.Problems, fmt.Sprintf("conference %s: not in the manifest", u))
+	}
+}
+
+// conferences lists the chosen conferences in the plan, each bagged with
+// its extras or not archived.
+func (pl *bagPlanner) conferences() {
+	p := pl.p
+	for _, conf := range pl.order {
+		c := pl.chosen[conf]
 		p.Conferences = append(p.Conferences, conf)
 		if len(c.files) == 0 {
-			if sel.UUIDs != nil {
+			if pl.sel.UUIDs != nil {
 				p.Problems = append(p.Problems, fmt.Sprintf("conference %s: nothing archived in the manifest (see its rows' status)", conf))
 			}
 			p.NotArchived = append(p.NotArchived, conf)
@@ -185,17 +223,17 @@ func PlanBag(ctx context.Context, path string, sel BagSelection, resolve BagReso
 		}
 		p.Objects = append(p.Objects, extras...)
 	}
+}
+
+// collisions adds a problem when two of the bag's paths would be one file.
+func (pl *bagPlanner) collisions() {
 	paths := []string{BagManifestRows}
-	for _, o := range p.Objects {
+	for _, o := range pl.p.Objects {
 		paths = append(paths, o.Path)
 	}
 	if i, j, ok := archive.KeyCollision(paths); ok {
-		p.Problems = append(p.Problems, fmt.Sprintf("objects %s and %s would be one file in the bag (equal but for case, or one a folder of the other)", paths[i], paths[j]))
+		pl.p.Problems = append(pl.p.Problems, fmt.Sprintf("objects %s and %s would be one file in the bag (equal but for case, or one a folder of the other)", paths[i], paths[j]))
 	}
-	p.Files = []BagFile{{Path: BagManifestRows, Fill: func(w io.Writer) error {
-		return report.FilterManifest(path, w, func(r report.Row) bool { return chosen[confKey(r.ConfUUID)] != nil })
-	}}}
-	return p, nil
 }
 
 // confKey is a manifest row's conference in the platform's form (as given
