@@ -24,6 +24,15 @@ import (
 
 // Client talks to the Meeting API. It is safe for concurrent use; share one
 // per run so that the token, the rate limiters and the pauses are shared.
+//
+// It holds one access token for the whole run (App ID HMAC, account and
+// password, or a pre-issued token), refreshed at 90% of its validPeriod
+// (for tokens of 50 minutes or more, at least 5 minutes before expiry) and
+// when a call answers 401: however many goroutines find it expired, one
+// authentication is in flight, and the failed call is retried once with
+// the new token. A refused authentication is fatal and sticky: every later
+// call fails at once with an error wrapping ErrAuth instead of hammering
+// the login (and locking the account).
 type Client struct {
 	cfg    Config
 	base   *url.URL

@@ -75,7 +75,13 @@ func CredentialsFromEnv(getenv func(string) string) Credentials {
 	}
 }
 
-// LinkSource chooses the API that gives download links.
+// LinkSource chooses the API that gives download links. With LinksAuto the
+// client tries record info first (it gives each file's size and SHA-256)
+// and, the first time record info answers 403, 404, 405 or 501 (not
+// enabled), falls back to downloadurls for the rest of the client's life.
+// With LinksSpread each conference keeps the API it had for its fresh
+// links (the two APIs name file types differently), so its files keep
+// their identity.
 type LinkSource string
 
 // Link sources.

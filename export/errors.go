@@ -265,6 +265,8 @@ func Attempts(err error) int {
 // timeouts, connection resets and early EOFs, and truncated bodies are worth
 // another try; a cancelled or expired context, a refused authentication, any
 // other 4xx, and an unusable (non-JSON, HTML, oversized) answer are not.
+// (Go's HTTP transport may itself replay an idempotent GET once when a
+// reused keep-alive connection turns out to be closed before any answer.)
 func ShouldRetry(err error) bool {
 	if err == nil {
 		return false

@@ -120,8 +120,8 @@ type historyListResponse struct {
 }
 
 // History pages through the meeting history of the meetings that started
-// between q.From and q.To, by the recording list's rules (see the package
-// documentation: until count meetings are seen or a page comes back short,
+// between q.From and q.To, by the recording list's rules (see pager:
+// until count meetings are seen or a page comes back short,
 // offset probed as a row offset or a page index, de-duplicated by
 // confUUID). Every row must have a well-formed confUUID (handed out
 // normalised) and isHasRecordFile: a row without either fails the whole

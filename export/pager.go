@@ -53,7 +53,32 @@ type rowsPage[T any] struct {
 	body         json.RawMessage
 }
 
-// pager pages a list API by the rules of the package documentation.
+// pager pages a list API (the recording list, the meeting history, the
+// evidence APIs).
+//
+// The fact sheet cannot tell whether the list APIs' offset is a row offset
+// or a page index. With probe, the pager asks for the first page with
+// offset=0 and, when more rows remain, the second with offset=1, then
+// compares the two pages:
+//
+//   - no overlap (fewer than half of page 2's rows were on page 1): offset is a
+//     0-based page index (offset=1 was the second page); continue with 2, 3, ...
+//   - page 2 equals page 1 (same length, every row already seen): offset is a
+//     1-based page index (0 and 1 both meant the first page); continue with 2, 3, ...
+//   - otherwise (page 2 is page 1 shifted by one row): offset counts rows;
+//     continue from the number of rows read so far.
+//
+// The probe costs at most one page of duplicates, never skips rows (asking
+// for offset=limit would skip almost everything on a server that counts
+// pages), and still works when the server silently caps the page size.
+// Rows are de-duplicated by key. Paging stops when count rows have been
+// seen, when a page is empty, or when count is unknown (absent or 0) or
+// proven wrong (more distinct rows than it says) and a page is short or
+// brings no new row; a page is short when it holds fewer rows than asked
+// for, or than the limit the answer states when that is smaller (a server
+// that caps the page and says so). A page that brings no new row while
+// count says more, and paging past a hard cap on the number of pages, fail
+// with ErrTooManyPages.
 type pager[T any] struct {
 	op    string
 	limit int // rows asked for per page
@@ -215,7 +240,7 @@ func (m listMode) String() string {
 }
 
 // classifyPaging compares the keys of the first page (offset=0) with those
-// of the page asked for with offset=1: see the package documentation.
+// of the page asked for with offset=1: see pager.
 func classifyPaging(first, second []string) listMode {
 	if len(second) == 0 {
 		return listUnknown

@@ -77,6 +77,19 @@ const (
 )
 
 // limits holds the limiters of every API and the client-wide pause.
+//
+// Each API (details, downloadurls, recordinfo, list, delete, auth, history,
+// historydetail, attendees, ctlrecords) has two limiters shared by all
+// goroutines: one for its quota (X-APIG-Ratelimit-Api, per minute as a
+// rule), one for its per-second limit (X-APIG-Ratelimit-Api-Allenv; a
+// gateway that shares it among APIs shows as other callers taking from
+// it). Config.Rate is RateAuto (start at DefaultRate until the gateway says
+// more) or a ceiling never passed. Each limiter follows its header (see
+// apiLimit). On a 429 or APIG.0308 the whole client pauses together until
+// Retry-After (or one second) has passed, lengthened by up to a quarter at
+// random, and that API's rate is cut to 0.5-0.7 of what it was granted (at
+// random, at most once a second), so that processes throttled together do
+// not come back in lockstep; it then climbs back in time, not per call.
 type limits struct {
 	// Both fixed after newLimits: read without lock.
 	apis map[string]*apiLimit // X-APIG-Ratelimit-Api: the API's quota

@@ -1,5 +1,14 @@
 package export
 
+// No secret (app key, password, access token, download token, token= query
+// values, HMAC signature) appears in an error, a log line or the %v of any
+// type of this package: File.String and Credentials.String omit them, and
+// every message from the server goes through package redact before it is
+// cut. NewClient registers the credentials with redact, and the client
+// registers every signature and access token it makes or obtains and every
+// download token it uses, so that redact.String finds them in any text of
+// the process, in any form (raw, base64, escaped), named or not.
+
 import (
 	"net/url"
 

@@ -4,6 +4,18 @@
 // tools check (sha256sums.txt) and the run's figures for scripts
 // (summary.json).
 //
+// The main types: [Writer] ([NewWriter], after [LockDir]) takes a run's plan
+// and its rows as work finishes and writes the report files on Close,
+// through a journal that survives a killed process ([Rebuild]); [Row] is
+// one manifest row and [Status] its status ([Statuses], [ExitCode]);
+// [Summary] holds the run's figures and its [Verdict] ([Judge]); [Merge]
+// combines the reports of shards and [ReadManifest] reads a manifest back.
+// What each file holds is in the README's Outputs section; the contract in
+// detail is in the comment that follows this package clause.
+package report
+
+// The report's contract in detail.
+//
 // # Life of a report
 //
 // A run locks its output directory ([LockDir]), then creates a [Writer] with
@@ -210,7 +222,6 @@
 // manifest.xlsx text is always written as a plain string cell (inline in
 // Recordings and Failures, shared in Summary), never as a formula, and is
 // not prefixed.
-package report
 
 import (
 	"fmt"

@@ -1,5 +1,75 @@
 package meetingtest
 
+// # Endpoints
+//
+//	POST   /v2/usg/acs/auth/appauth                    App ID login (HMAC-SHA256)
+//	POST   /v1/usg/acs/auth/account                    account login (Basic)
+//	POST   /v1/usg/acs/token/validate                  {"token","needGenNewToken"}
+//	PUT    /v1/usg/acs/token                           refresh: X-Access-Token = access or refresh token
+//	DELETE /v1/usg/acs/token                           logout: deletes the X-Access-Token's token
+//	GET    /v1/mmc/management/conferences/record/files ?confUUID=     recording detail
+//	GET    /v1/mmc/management/record/files             ?startDate=&endDate=&offset=&limit=&queryAll=&searchKey=&sortType=
+//	DELETE /v1/mmc/management/record/files             ?confUUIDs=<uuid>[,<uuid>...]
+//	GET    /v1/mmc/management/record/downloadurls      ?confUUID=&offset=&limit=
+//	POST   /v1/mmc/rlm/record/info                     {"confUUID","segmentOffset","segmentLimit"} (Config.RecordInfo)
+//	GET    /v1/mmc/management/conferences/history      ?startDate=&endDate=&offset=&limit=&queryAll=&searchKey=&sortType=
+//	GET    /v1/mmc/management/conferences/history/confDetail          ?confUUID=&offset=&limit=
+//	GET    /v1/mmc/management/conferences/history/confAttendeeRecord  ?confUUID=&offset=&limit= (Accept-Language)
+//	GET    /v1/mmc/management/conferences/history/confCtlRecord       ?confUUID=&offset=&limit= (Accept-Language)
+//	GET    /media/<confUUID>/<fileType>/<name>         the media behind download links
+//	GET    /play/<confUUID>?token=...                  a playback page (text/html), what url[] points at
+//
+// Any other method and path answers 404 APIG.0101, and so does an API
+// endpoint Config.NotDeployed names (a deployment without that API).
+//
+// # Recordings
+//
+// An unknown or deleted confUUID answers 400 MMC.111070005 on detail,
+// downloadurls, record info and delete; a missing or malformed parameter
+// 400 MMC.111070001. rcdSize is the files' total in MiB rounded down
+// (Conference.RcdSize overrides it). url[] holds one playback page link
+// (carrying token=) for a ready recording, none otherwise;
+// Conference.PlaybackURLs replaces it with the links given.
+//
+// List: startDate and endDate (epoch ms) are required; a recording matches
+// when its startTime (read as UTC) lies in [startDate, endDate] and
+// searchKey, if any, is a case-insensitive substring of its subject,
+// scheduserName or confID (the vendor: "subject, scheduler and meeting ID").
+// Without queryAll=true only recordings whose Conference.UserID is empty or
+// equals the token's userId are listed. sortType is ASC_StartTIME (the
+// default) or DSC_StartTIME (case-insensitive); others answer 400. limit
+// defaults to 20 and is capped at Config.ListMaxLimit (100) without error:
+// the answer's "limit" is the effective one. offset is a row offset by
+// default; Config.ListOffsetIsPage makes it a page index (rows skipped =
+// offset*limit), so clients can test their detection of either. "count" is
+// the number of matching rows.
+//
+// downloadurls answers one recordUrls entry (note "confUuid") whose urls
+// list the files, each with a fresh single-use token; offset and limit page
+// the files: limit absent or 0 means 20, and more than 500 is capped at
+// 500 (the vendor's documented default and maximum). A recording still
+// transcoding (isDecodeFinish false) or not available answers 200 with an
+// empty urls list: its files cannot be fetched. Links point at this server
+// (/media/<confUUID>/<fileType>/<name>) or at Config.MediaBaseURL.
+//
+// Record info (only with Config.RecordInfo; otherwise 404 APIG.0101)
+// answers {"code":"0","message":"success","data":{...}}: one segment per
+// file stem ("0_0", "0_1", ...), each with the files of that part in every
+// type; recordType maps Hd->SPEAKER_VIDEO, Aux->SHARE_VIDEO,
+// Sd->SPEAKER_SHARE_VIDEO; fileSize is bytes (a number), segmentSize bytes
+// (a string), sha256 the true content's hash, a file's beginTime/endTime
+// epoch ms (numbers), duration seconds. data.beginTime is a string (the
+// vendor and the SDK type it String; its format is undocumented: the
+// simulator writes epoch ms in decimal). segmentLimit 0 means 100 (the
+// cap). downloadUrl carries its single-use token as ?token=. Not-ready
+// recordings answer an empty segmentList.
+//
+// Delete (the fact sheet's missing API; this form is the simulator's):
+// DELETE /v1/mmc/management/record/files?confUUIDs=a,b answers 200 {} and
+// deletes all, or, if any is unknown or already deleted, 400 MMC.111070005
+// and deletes none. Deleted recordings then answer 400 MMC.111070005 and
+// their media 404 MMC.111070005.
+
 import (
 	"cmp"
 	"crypto/rand"

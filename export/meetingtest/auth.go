@@ -1,5 +1,40 @@
 package meetingtest
 
+// # Authentication
+//
+// App ID login verifies the hex HMAC-SHA256 (upper or lower case), keyed by
+// the app key, over appId:userId:expireTime:nonce (appId:corpId:userId:
+// expireTime:nonce when corpId is set), from
+// "Authorization: HMAC-SHA256 signature=<hex>,access=<base64(appId)>" or the
+// older form with signature= only (access, when present, must decode to the
+// appId). The body must have clientType 72, a nonce of 32 to 64 characters
+// and an expireTime (epoch seconds) not in the past (0 = never). A malformed
+// request answers 400 USG.000000001; a wrong app ID, signature, account or
+// password, or an expired signed request, 401 USG.000000005 (both codes are
+// the simulator's own: the vendor does not document them). Account login
+// takes "Authorization: Basic base64(account:password)" and
+// {"account","clientType":72}, as the official Go SDK sends it.
+//
+// Both answer accessToken, validPeriod (s), expireTime (epoch s), createTime
+// (epoch ms), refreshToken, refreshValidPeriod, refreshExpireTime,
+// refreshCreateTime, tokenType 0, clientType 72, user{...} and the other
+// fields of the SDK's token response. Tokens live Config.TokenLifetime
+// (refresh tokens twice that). One user (app ID + corp ID + user ID, or
+// account) holds at most Config.MaxTokensPerUser (64) live tokens: the next
+// login silently invalidates the oldest (Counters.TokensEvicted), which is
+// what hurts a client that logs in too often.
+//
+// Every other API call needs X-Access-Token; a missing, unknown, expired or
+// evicted token answers 401 USG.000000004 (Counters.Unauthorized). Logout
+// (DELETE /v1/usg/acs/token, the official Go SDK's DeleteToken) kills the
+// token it carries, and its refresh token, and answers 200 {}.
+//
+// The official Go SDK (huaweicloud-sdk-go-v3 services/meeting/v1) implements
+// account login only (MeetingCredentials); it sends Content-Type
+// application/json on every call, GETs and DELETEs included, drops the "="
+// of an empty query value ("?confUUID"), encodes spaces as %20 and commas as
+// %2C, and ends JSON bodies with a newline; all of that is accepted.
+
 import (
 	"crypto/hmac"
 	"crypto/sha256"

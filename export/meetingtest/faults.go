@@ -1,5 +1,63 @@
 package meetingtest
 
+// # Faults
+//
+// Config.Faults (or SetFaults) are checked in order; the first whose
+// Endpoint matches, whose ConfUUID is "" or the request's, whose Times is 0
+// or not used up, and whose Probability (drawn from a Seed-seeded generator)
+// hits, applies. On API endpoints faults apply after the gateway limit and
+// the access-token check; on media after the download token is consumed,
+// except "reset", which happens before the token is looked at (the request
+// never reached the media server, so its token stays valid).
+// Kinds: "status" (Status, default 500, with an error body: Code or a code
+// chosen from the status), "throttle" (429 APIG.0308, Retry-After when
+// RetryAfter > 0), "latency" (sleep, then answer normally), "truncate" (API:
+// the first half of the JSON with a matching Content-Length; media: the full
+// Content-Length, half the body, or Offset bytes, or a random number of
+// them with RandomOffset, then the connection closes), "html" (200
+// text/html), "badjson" (200, numbers and booleans turned into "abc"), "reset"
+// (connection closed with RST, no answer; on media with Offset or
+// RandomOffset: after the token check, the headers and that many body
+// bytes, then RST), "flip" (media: the middle byte
+// inverted), "stall" (media: the headers and Offset body bytes, default
+// half, then silence on an open connection until the client leaves; with
+// Latency, the rest one byte every Latency: a trickle), "chunked" (media:
+// no Content-Length, a chunked body; with Offset or RandomOffset the
+// connection closes after that many bytes, without the terminating chunk),
+// "close" (media: no Content-Length and not chunked, the end of the body is
+// the connection's close; with Offset or RandomOffset it closes after that
+// many bytes, which a client cannot tell from a whole body), "echo" (any endpoint: an error, Status default 400, whose
+// message quotes the request's headers, query and body back: see
+// FaultEcho), "omit" (list, history: the conference named by ConfUUID,
+// which it needs, is left out of the answer and its count). The history
+// endpoints are "history", "historydetail", "attendees" and "ctlrecords".
+// Counters.Faults and FaultHits["endpoint/kind"] count hits.
+//
+// Answer faults rework a 200 answer into well-formed JSON a careful client
+// must not trust (error answers pass unchanged; FaultOtherConf and the
+// other constants say exactly what each does):
+//
+//	otherconf    details, downloadurls, recordinfo  confUUID of the next conference of the dataset
+//	upperconf    details, list, downloadurls, recordinfo  confUUID in upper case (still valid)
+//	noconf       details, list, downloadurls  confUUID (confUuid) left out
+//	noavailable  details, list                available left out
+//	nodecode     details, list                isDecodeFinish left out
+//	badsha       recordinfo                   sha256 of 40 hexadecimal digits
+//	negsize      details, list, recordinfo    rcdSize -1, fileSize -1
+//	endless      downloadurls, recordinfo     every page full of new links, more always said to follow
+//	repeat       downloadurls, recordinfo     every link listed twice on its page
+//
+// On the history APIs: otherconf (historydetail: conferenceData.confUUID),
+// upperconf and noconf (history rows, historydetail), and nohasrecord
+// (isHasRecordFile left out: history rows, historydetail).
+//
+// List faults touch every row; record info has no documented confUUID, so
+// otherconf and upperconf add data.confUUID. For colliding file names use
+// the dataset: GenerateConfig.CollidingNames or CollidingFiles (the
+// sample's first conference has "0_0.mp4" in three file types).
+// ParseFault and ParseFaults read faults in a flag form
+// ("details:status:status=503:times=2", "media:truncate:at=random:times=3").
+
 import (
 	"bytes"
 	"crypto/sha256"

@@ -1,5 +1,45 @@
 package meetingtest
 
+// # Gateway
+//
+// Every API response (not media) carries the two headers of the vendor's
+// gateway: "X-APIG-Ratelimit-Api: remain:R,limit:L,time:W" (the API's quota
+// for the caller) and "X-APIG-Ratelimit-Api-Allenv: remain:R,limit:L,time:1
+// second" (the API's per-second limit). Limits belong to the caller (the
+// app), not to a connection or a login: every client of the simulator
+// authenticates as its one app ID, so all of them, from any number of
+// processes, share one limit per API. A request an enforced limit refuses
+// answers 429 APIG.0308 ("the throttling threshold has been reached") with
+// Retry-After (whole seconds, at least 1) and counts in Counters.Throttled;
+// a refused request uses nothing. The login APIs are limited like any other.
+//
+// With Config.QuotaPerAPI = N > 0 each API has a quota of N calls per
+// Config.QuotaWindow W (default one minute, whole seconds), advertised as
+// "remain:R,limit:N,time:1 minute" (or "time:10 second": a count and a
+// singular unit), in one of two models, chosen for every API by
+// Config.QuotaModel and per endpoint by Config.QuotaModels (a real gateway
+// may do either, and a client must not depend on which):
+//
+//   - QuotaFixed (the default): fixed windows aligned to multiples of W;
+//     R is what is left in the current window, a call beyond it is refused
+//     until the window's end, and the next window starts with all N.
+//   - QuotaBucket: a token bucket that refills continuously at N per W and
+//     holds at most Config.QuotaBurst calls (default one second's refill:
+//     20 for 1,200 a minute). The quota header's R refills as continuously
+//     (a bucket of N); the Allenv header shows the burst bucket per second:
+//     "remain:<whole tokens>,limit:<N per second>,time:1 second". A call
+//     finding either bucket empty is refused until a token is back.
+//
+// Without a quota, Config.RatePerAPI = r > 0 gives each API an enforced
+// token bucket on the Config.Now clock, holding Config.RateBurst tokens
+// (default L) and refilling at r/s, shown as "limit:r,time:1 second" when r
+// is a whole number, else as round(60r) per "1 minute"; with neither,
+// nothing is enforced and the header advertises 1000 per second. The Allenv
+// header shows, unless the QuotaBucket model's bucket does, the API's own
+// per-second limit of 200 (not enforced); Config.RateAllEnv instead puts one
+// enforced limit over all APIs together and shows it in every API's Allenv
+// header.
+
 import (
 	"fmt"
 	"maps"

@@ -1,5 +1,56 @@
 package meetingtest
 
+// # Meeting history
+//
+// The history knows every conference of the dataset (isHasRecordFile true
+// until its recording is deleted, through the API or DeleteConference:
+// then false, the meeting stays) and every meeting of Dataset.Meetings
+// (ended without a recording: isHasRecordFile false; the recording APIs
+// answer 400 MMC.111070005 for them). It keeps a meeting for
+// Config.HistoryRetention from its start (default six calendar months on
+// the Config.Now clock; negative: for ever): older ones vanish from the
+// list and the other history APIs answer 400 MMC.111070005 for them, while
+// their recordings stay. What the history says beyond the conference's own
+// fields is Conference.History (Meeting.History), derived from the seed
+// when the dataset gives none (see History): conferenceID (the confID,
+// shared by the runs of a recurring meeting, whose confType is then
+// CYCLE), endTime, userUUID, recordType, isAutoRecord, recordAuxStream,
+// confMode, confType, mediaTypes, timeZoneID "56", conferenceState
+// "Destroyed"; the invited participants; attendee records; control records
+// with "Start recording" and "Stop recording" rcdTime apart.
+//
+// Every history answer pages as {"offset","limit","count","data":[...]}:
+// limit absent or 0 means 20 (HistoryDefaultLimit), above
+// Config.HistoryMaxLimit (default 500) it is capped silently (the answer's
+// "limit" is the effective one), offset counts rows (Config.ListOffsetIsPage
+// makes the history list's a page index, as the recording list's); a
+// negative or malformed offset or limit answers 400 MMC.111070001.
+//
+// List: startDate and endDate (epoch ms) are required and select by start
+// time (UTC), as the recording list does; queryAll and searchKey (subject,
+// scheduserName or conferenceID) likewise. sortType ASC_StartTIME (the
+// default), DSC_StartTIME, or ASC_RecordTYPE / DSC_RecordTYPE: meetings
+// with recording files first, then by start time ascending / descending
+// (the grouping direction is the fact sheet's, the vendor does not state
+// it); anything else answers 400. Each entry has confUUID, conferenceID,
+// subject, scheduserName, userUUID, startTime, endTime, isHasRecordFile,
+// recordType, isAutoRecord, recordAuxStream, recordAuthType, confMode,
+// conferenceState, confType, mediaTypes and timeZoneID.
+//
+// confDetail answers {"conferenceData":<that entry>,"data":<page of
+// participants: participantID, name, role, attendeeType, accountId, email,
+// sms, deptName, userUUID, appId, isAutoInvite>}. confAttendeeRecord pages
+// displayName, callNumber, deviceType, joinTime, leftTime (UTC epoch ms),
+// mediaType, deptName; confCtlRecord pages operateTime (UTC epoch ms),
+// operateSource, operator, operateCode, operationObject, operateResult,
+// detail. Both answer in English with "Accept-Language: en-US" (any en
+// tag) and in Chinese otherwise, the vendor's default: the English texts
+// of derived records are translated (deviceType, mediaType, operateCode,
+// operateSource, operator, operateResult); others pass unchanged. A missing
+// confUUID answers 400 MMC.111070001, an unknown one 400 MMC.111070005.
+// Each history API is its own API at the gateway: a limit or quota of its
+// own, like every other API.
+
 import (
 	"cmp"
 	"net/http"

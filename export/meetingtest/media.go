@@ -1,5 +1,28 @@
 package meetingtest
 
+// # Media
+//
+// A downloadurls token is accepted only as the bare "Authorization: <token>"
+// header, a record info token only as ?token=. A token is consumed by its
+// first presentation, whatever happens next; a missing token answers 401,
+// a used, unknown, expired (Config.LinkLifetime on the Config.Now clock) or
+// other file's token 403, both with error code MMC.111070004, and both count
+// in Counters.TokenRefused; a Range request needs a fresh token like any
+// other. The body is the file's deterministic pseudo-random content (see
+// Content) with Content-Length and "Accept-Ranges: bytes". One range
+// ("bytes=N-", "bytes=N-M", "bytes=-S") is served as object storage serves
+// it: 206 with "Content-Range: bytes N-M/T"; a range starting at or beyond
+// the end answers 416 with "Content-Range: bytes */T"; several ranges, or a
+// header that does not parse, get the whole file. Config.IgnoreRange makes
+// the host ignore Range (200, whole file). Config.MediaRate throttles each
+// response (real time), and cancellation of the request or Close stops it.
+// Served records the SHA-256 of the bytes actually sent (computed when Served
+// is called, from the same deterministic content, not while serving), for
+// complete responses only (Served.Offset is where a range started); an
+// entry is added just before the last bytes are written (and withdrawn if
+// that write fails), so a client that has read a whole file finds it there.
+// MediaBytesServed counts every body byte written, complete or not.
+
 import (
 	"crypto/aes"
 	"crypto/cipher"

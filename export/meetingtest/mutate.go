@@ -1,5 +1,25 @@
 package meetingtest
 
+// # Reconciliation faults
+//
+// What a completeness check must find, besides the faults below:
+//
+//   - a recording the list skips: Conference.HiddenFromList, or the fault
+//     "list:omit:conf=<uuid>" (Times counts list answers; "history:omit"
+//     leaves a meeting out of the history list alike). The conference is
+//     left out of the rows and of count; every other API knows it;
+//   - a count that disagrees with the pages: Config.ListCountDelta and
+//     Config.HistoryCountDelta are added to the declared count (never
+//     below 0) while the pages serve the true rows;
+//   - a conference deleted after it was archived: the delete API, or
+//     DeleteConference;
+//   - attendee or control records refused: the "status" fault with status
+//     403 (MMC.111070002, not an administrator) or 404 (APIG.0101), per
+//     conference with conf=; or Config.NotDeployed;
+//   - files added to an archived conference: AddFile;
+//   - history answers a careful client must not trust: the answer faults
+//     below on history and historydetail.
+
 import (
 	"errors"
 	"fmt"
