@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"encoding/csv"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,24 +19,7 @@ import (
 // TestSimulateProcess: `meetarchive simulate` serves what the tests use, and
 // a run against that process archives its recordings.
 func TestSimulateProcess(t *testing.T) {
-	addr := freeAddr(t)
-	cmd, stdout, _ := binCommand(nil, "simulate", "--addr", addr, "--conferences", "3", "--files-per-conference", "2", "--file-size", "64KiB", "--sim-app-key", testAppKey, "--app-id", testAppID)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	deadline := time.Now().Add(time.Minute) // a safety net for a busy machine
-	for {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("simulator did not listen on %s: %s", addr, stdout.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	addr := startSimulate(t, "--conferences", "3", "--files-per-conference", "2", "--file-size", "64KiB", "--sim-app-key", testAppKey, "--app-id", testAppID)
 	dir := t.TempDir()
 	ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 3, FilesPerConference: 2, FileSize: 64 << 10, Seed: 1,
 		Start: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)})

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -15,29 +14,12 @@ import (
 // TestSimulateHistoryFlags: `meetarchive simulate` serves the meeting
 // history and its reconciliation faults from its flags.
 func TestSimulateHistoryFlags(t *testing.T) {
-	addr := freeAddr(t)
 	ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 4, FilesPerConference: 1, FileSize: 1 << 10, Meetings: 3, Seed: 1,
 		Start: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)})
 	hidden := ds.Conferences[1].ConfUUID
-	cmd, stdout, _ := binCommand(nil, "simulate", "--addr", addr, "--conferences", "4", "--files-per-conference", "1", "--file-size", "1KiB",
+	addr := startSimulate(t, "--conferences", "4", "--files-per-conference", "1", "--file-size", "1KiB",
 		"--meetings", "3", "--history-retention", "-1s", "--list-count-delta", "2", "--history-count-delta", "-1",
 		"--not-deployed", "ctlrecords", "--fault", "list:omit:conf="+hidden, "--sim-app-key", testAppKey, "--app-id", testAppID)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	deadline := time.Now().Add(time.Minute) // a safety net for a busy machine
-	for {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("simulator did not listen on %s: %s", addr, stdout.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 	c, err := export.NewClient(export.Config{BaseURL: "http://" + addr, Credentials: export.Credentials{AppID: testAppID, AppKey: testAppKey}, Rate: 100})
 	if err != nil {
 		t.Fatal(err)

@@ -143,6 +143,31 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// startSimulate starts `meetarchive simulate` with args on a free loopback
+// port, stops it when the test ends, and returns its address once it
+// listens.
+func startSimulate(t *testing.T, args ...string) string {
+	t.Helper()
+	addr := freeAddr(t)
+	cmd, stdout, _ := binCommand(nil, append([]string{"simulate", "--addr", addr}, args...)...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	deadline := time.Now().Add(time.Minute) // a safety net for a busy machine
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+			return addr
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("simulator did not listen on %s: %s", addr, stdout.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func writeInput(t *testing.T, dir string, lines ...string) string {
 	t.Helper()
 	p := filepath.Join(dir, "input.csv")

@@ -14,48 +14,19 @@ func TestRateLimitEnforced(t *testing.T) {
 	tok := login(t, s, "")
 	details := s.URL + "/v1/mmc/management/conferences/record/files?confUUID=" + SampleDataset().Conferences[0].ConfUUID
 	list := s.URL + "/v1/mmc/management/record/files?startDate=0&endDate=1"
-	steps := []struct {
-		name       string
-		advance    time.Duration
-		url        string
-		wantStatus int
-		wantHeader string
-		retryAfter string
-	}{
-		{"1st", 0, details, 200, "remain:4,limit:5,time:1 second", ""},
-		{"2nd", 0, details, 200, "remain:3,limit:5,time:1 second", ""},
-		{"3rd", 0, details, 200, "remain:2,limit:5,time:1 second", ""},
-		{"4th", 0, details, 200, "remain:1,limit:5,time:1 second", ""},
-		{"5th", 0, details, 200, "remain:0,limit:5,time:1 second", ""},
-		{"6th throttled", 0, details, 429, "remain:0,limit:5,time:1 second", "1"},
-		{"other API has its own bucket", 0, list, 200, "remain:4,limit:5,time:1 second", ""},
-		{"refilled one after 200ms", 200 * time.Millisecond, details, 200, "remain:0,limit:5,time:1 second", ""},
-		{"empty again", 0, details, 429, "remain:0,limit:5,time:1 second", "1"},
-		{"full after a long pause, capped at the burst", time.Minute, details, 200, "remain:4,limit:5,time:1 second", ""},
+	steps := []gatewayStep{
+		{"1st", 0, details, tok, 200, "remain:4,limit:5,time:1 second", "", ""},
+		{"2nd", 0, details, tok, 200, "remain:3,limit:5,time:1 second", "", ""},
+		{"3rd", 0, details, tok, 200, "remain:2,limit:5,time:1 second", "", ""},
+		{"4th", 0, details, tok, 200, "remain:1,limit:5,time:1 second", "", ""},
+		{"5th", 0, details, tok, 200, "remain:0,limit:5,time:1 second", "", ""},
+		{"6th throttled", 0, details, tok, 429, "remain:0,limit:5,time:1 second", "", "1"},
+		{"other API has its own bucket", 0, list, tok, 200, "remain:4,limit:5,time:1 second", "", ""},
+		{"refilled one after 200ms", 200 * time.Millisecond, details, tok, 200, "remain:0,limit:5,time:1 second", "", ""},
+		{"empty again", 0, details, tok, 429, "remain:0,limit:5,time:1 second", "", "1"},
+		{"full after a long pause, capped at the burst", time.Minute, details, tok, 200, "remain:4,limit:5,time:1 second", "", ""},
 	}
-	for _, st := range steps {
-		t.Run(st.name, func(t *testing.T) {
-			clock.Add(st.advance)
-			r := call(t, "GET", st.url, "", "X-Access-Token", tok)
-			if st.wantStatus == 429 {
-				e := wantError(t, r, 429, CodeThrottled)
-				if e.ErrorMsg != "the throttling threshold has been reached" {
-					t.Errorf("error_msg = %q", e.ErrorMsg)
-				}
-			} else if r.status != st.wantStatus {
-				t.Fatalf("status %d body %s", r.status, r.body)
-			}
-			if got := r.header.Get("X-APIG-Ratelimit-Api"); got != st.wantHeader {
-				t.Errorf("X-APIG-Ratelimit-Api = %q, want %q", got, st.wantHeader)
-			}
-			if got := r.header.Get("Retry-After"); got != st.retryAfter {
-				t.Errorf("Retry-After = %q, want %q", got, st.retryAfter)
-			}
-			if r.header.Get("X-APIG-Ratelimit-Api-Allenv") == "" {
-				t.Errorf("no X-APIG-Ratelimit-Api-Allenv header")
-			}
-		})
-	}
+	runGatewaySteps(t, clock, steps)
 	if got := s.Counters().Throttled; got != 2 {
 		t.Errorf("Throttled = %d, want 2", got)
 	}
@@ -169,40 +140,17 @@ func TestQuotaEnforced(t *testing.T) {
 	tokA, tokB := login(t, s, ""), login(t, s, "other-user") // two clients of one app ID
 	details := s.URL + "/v1/mmc/management/conferences/record/files?confUUID=" + SampleDataset().Conferences[0].ConfUUID
 	list := s.URL + "/v1/mmc/management/record/files?startDate=0&endDate=1"
-	steps := []struct {
-		name       string
-		advance    time.Duration
-		url, tok   string
-		wantStatus int
-		wantHeader string
-		retryAfter string
-	}{
-		{"1st", 0, details, tokA, 200, "remain:2,limit:3,time:10 second", ""},
-		{"2nd from another client", time.Second, details, tokB, 200, "remain:1,limit:3,time:10 second", ""},
-		{"3rd", time.Second, details, tokA, 200, "remain:0,limit:3,time:10 second", ""},
-		{"4th refused until the window ends", 1500 * time.Millisecond, details, tokB, 429, "remain:0,limit:3,time:10 second", "7"},
-		{"other API has its own quota", 0, list, tokA, 200, "remain:2,limit:3,time:10 second", ""},
-		{"still refused just before the end", 6400 * time.Millisecond, details, tokA, 429, "remain:0,limit:3,time:10 second", "1"},
-		{"a new window starts full", 100 * time.Millisecond, details, tokA, 200, "remain:2,limit:3,time:10 second", ""},
-		{"no carry-over after idle windows", time.Minute, details, tokB, 200, "remain:2,limit:3,time:10 second", ""},
+	steps := []gatewayStep{
+		{"1st", 0, details, tokA, 200, "remain:2,limit:3,time:10 second", "", ""},
+		{"2nd from another client", time.Second, details, tokB, 200, "remain:1,limit:3,time:10 second", "", ""},
+		{"3rd", time.Second, details, tokA, 200, "remain:0,limit:3,time:10 second", "", ""},
+		{"4th refused until the window ends", 1500 * time.Millisecond, details, tokB, 429, "remain:0,limit:3,time:10 second", "", "7"},
+		{"other API has its own quota", 0, list, tokA, 200, "remain:2,limit:3,time:10 second", "", ""},
+		{"still refused just before the end", 6400 * time.Millisecond, details, tokA, 429, "remain:0,limit:3,time:10 second", "", "1"},
+		{"a new window starts full", 100 * time.Millisecond, details, tokA, 200, "remain:2,limit:3,time:10 second", "", ""},
+		{"no carry-over after idle windows", time.Minute, details, tokB, 200, "remain:2,limit:3,time:10 second", "", ""},
 	}
-	for _, st := range steps {
-		t.Run(st.name, func(t *testing.T) {
-			clock.Add(st.advance)
-			r := call(t, "GET", st.url, "", "X-Access-Token", st.tok)
-			if st.wantStatus == 429 {
-				wantError(t, r, 429, CodeThrottled)
-			} else if r.status != st.wantStatus {
-				t.Fatalf("status %d body %s", r.status, r.body)
-			}
-			if got := r.header.Get("X-APIG-Ratelimit-Api"); got != st.wantHeader {
-				t.Errorf("X-APIG-Ratelimit-Api = %q, want %q", got, st.wantHeader)
-			}
-			if got := r.header.Get("Retry-After"); got != st.retryAfter {
-				t.Errorf("Retry-After = %q, want %q", got, st.retryAfter)
-			}
-		})
-	}
+	runGatewaySteps(t, clock, steps)
 	if got := s.Counters().Throttled; got != 2 {
 		t.Errorf("Throttled = %d, want 2", got)
 	}
@@ -290,14 +238,7 @@ func TestQuotaBucket(t *testing.T) {
 	tokA, tokB := login(t, s, ""), login(t, s, "other-user") // two clients of one app ID
 	details := s.URL + "/v1/mmc/management/conferences/record/files?confUUID=" + SampleDataset().Conferences[0].ConfUUID
 	list := s.URL + "/v1/mmc/management/record/files?startDate=0&endDate=1"
-	steps := []struct {
-		name             string
-		advance          time.Duration
-		url, tok         string
-		wantStatus       int
-		wantAPI, wantEnv string
-		retryAfter       string
-	}{
+	steps := []gatewayStep{
 		{"1st", 0, details, tokA, 200, "remain:1199,limit:1200,time:1 minute", "remain:2,limit:20,time:1 second", ""},
 		{"2nd from another client", 0, details, tokB, 200, "remain:1198,limit:1200,time:1 minute", "remain:1,limit:20,time:1 second", ""},
 		{"3rd", 0, details, tokA, 200, "remain:1197,limit:1200,time:1 minute", "remain:0,limit:20,time:1 second", ""},
@@ -307,26 +248,7 @@ func TestQuotaBucket(t *testing.T) {
 		{"two back after 100 ms more", 100 * time.Millisecond, details, tokA, 200, "remain:1198,limit:1200,time:1 minute", "remain:1,limit:20,time:1 second", ""},
 		{"the bucket holds the burst, the quota its window", time.Minute, details, tokB, 200, "remain:1199,limit:1200,time:1 minute", "remain:2,limit:20,time:1 second", ""},
 	}
-	for _, st := range steps {
-		t.Run(st.name, func(t *testing.T) {
-			clock.Add(st.advance)
-			r := call(t, "GET", st.url, "", "X-Access-Token", st.tok)
-			if st.wantStatus == 429 {
-				wantError(t, r, 429, CodeThrottled)
-			} else if r.status != st.wantStatus {
-				t.Fatalf("status %d body %s", r.status, r.body)
-			}
-			if got := r.header.Get("X-APIG-Ratelimit-Api"); got != st.wantAPI {
-				t.Errorf("X-APIG-Ratelimit-Api = %q, want %q", got, st.wantAPI)
-			}
-			if got := r.header.Get("X-APIG-Ratelimit-Api-Allenv"); got != st.wantEnv {
-				t.Errorf("X-APIG-Ratelimit-Api-Allenv = %q, want %q", got, st.wantEnv)
-			}
-			if got := r.header.Get("Retry-After"); got != st.retryAfter {
-				t.Errorf("Retry-After = %q, want %q", got, st.retryAfter)
-			}
-		})
-	}
+	runGatewaySteps(t, clock, steps)
 	if got := s.Counters().Throttled; got != 1 {
 		t.Errorf("Throttled = %d, want 1", got)
 	}
@@ -395,6 +317,50 @@ func TestParseQuotaModels(t *testing.T) {
 			}
 			if err != nil || model != tt.wantModel || fmt.Sprint(per) != fmt.Sprint(tt.wantPer) {
 				t.Errorf("ParseQuotaModels(%q) = %q, %v, %v; want %q, %v", tt.in, model, per, err, tt.wantModel, tt.wantPer)
+			}
+		})
+	}
+}
+
+// gatewayStep is one call of a gateway test: after advancing the clock, a
+// GET of url with the access token tok, and what the gateway answers.
+type gatewayStep struct {
+	name       string
+	advance    time.Duration
+	url, tok   string
+	wantStatus int
+	wantAPI    string // X-APIG-Ratelimit-Api
+	wantEnv    string // X-APIG-Ratelimit-Api-Allenv; "": any, but present
+	retryAfter string
+}
+
+// runGatewaySteps makes the calls of steps in order, one subtest each.
+func runGatewaySteps(t *testing.T, clock *fakeClock, steps []gatewayStep) {
+	t.Helper()
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			clock.Add(st.advance)
+			r := call(t, "GET", st.url, "", "X-Access-Token", st.tok)
+			if st.wantStatus == 429 {
+				e := wantError(t, r, 429, CodeThrottled)
+				if e.ErrorMsg != "the throttling threshold has been reached" {
+					t.Errorf("error_msg = %q", e.ErrorMsg)
+				}
+			} else if r.status != st.wantStatus {
+				t.Fatalf("status %d body %s", r.status, r.body)
+			}
+			if got := r.header.Get("X-APIG-Ratelimit-Api"); got != st.wantAPI {
+				t.Errorf("X-APIG-Ratelimit-Api = %q, want %q", got, st.wantAPI)
+			}
+			env := r.header.Get("X-APIG-Ratelimit-Api-Allenv")
+			if st.wantEnv == "" && env == "" {
+				t.Errorf("no X-APIG-Ratelimit-Api-Allenv header")
+			}
+			if st.wantEnv != "" && env != st.wantEnv {
+				t.Errorf("X-APIG-Ratelimit-Api-Allenv = %q, want %q", env, st.wantEnv)
+			}
+			if got := r.header.Get("Retry-After"); got != st.retryAfter {
+				t.Errorf("Retry-After = %q, want %q", got, st.retryAfter)
 			}
 		})
 	}

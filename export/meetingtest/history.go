@@ -403,26 +403,24 @@ func chinese(r *http.Request) bool {
 }
 
 func (s *Server) handleAttendees(rq *apiRequest) response {
-	offset, limit, bad := pageParams(rq, HistoryDefaultLimit, int64(s.cfg.HistoryMaxLimit))
-	if bad != nil {
-		return *bad
-	}
-	zh := chinese(rq.r)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, bad := s.historyConf(rq)
-	if bad != nil {
-		return *bad
-	}
-	recs := make([]AttendeeRecord, len(v.hist.Attendees))
-	for i, a := range v.hist.Attendees {
+	return handleRecords(s, rq, func(h *History) []AttendeeRecord { return h.Attendees }, func(a AttendeeRecord, zh bool) AttendeeRecord {
 		a.DeviceType, a.MediaType = localize(a.DeviceType, zh), localize(a.MediaType, zh)
-		recs[i] = a
-	}
-	return jsonResponse(http.StatusOK, newPage(recs, offset, limit))
+		return a
+	})
 }
 
 func (s *Server) handleCtlRecords(rq *apiRequest) response {
+	return handleRecords(s, rq, func(h *History) []ControlRecord { return h.Controls }, func(c ControlRecord, zh bool) ControlRecord {
+		c.OperateSource, c.Operator, c.OperateCode = localize(c.OperateSource, zh), localize(c.Operator, zh), localize(c.OperateCode, zh)
+		c.OperateResult = localize(c.OperateResult, zh)
+		return c
+	})
+}
+
+// handleRecords answers a page of one meeting's records (rows of its
+// History), each in the request's language (Chinese unless it asks for
+// English).
+func handleRecords[T any](s *Server, rq *apiRequest, rows func(*History) []T, local func(T, bool) T) response {
 	offset, limit, bad := pageParams(rq, HistoryDefaultLimit, int64(s.cfg.HistoryMaxLimit))
 	if bad != nil {
 		return *bad
@@ -434,11 +432,10 @@ func (s *Server) handleCtlRecords(rq *apiRequest) response {
 	if bad != nil {
 		return *bad
 	}
-	recs := make([]ControlRecord, len(v.hist.Controls))
-	for i, c := range v.hist.Controls {
-		c.OperateSource, c.Operator, c.OperateCode = localize(c.OperateSource, zh), localize(c.Operator, zh), localize(c.OperateCode, zh)
-		c.OperateResult = localize(c.OperateResult, zh)
-		recs[i] = c
+	all := rows(v.hist)
+	recs := make([]T, len(all))
+	for i, r := range all {
+		recs[i] = local(r, zh)
 	}
 	return jsonResponse(http.StatusOK, newPage(recs, offset, limit))
 }
