@@ -93,13 +93,7 @@ func TestList(t *testing.T) {
 	ds.Conferences[30].Subject = "another NEEDLE"
 	ms := func(h int) string { return fmt.Sprint(start0.Add(time.Duration(h) * time.Hour).UnixMilli()) }
 	all := "&queryAll=true"
-	uuids := func(from, to int) []string {
-		var out []string
-		for i := from; i < to; i++ {
-			out = append(out, ds.Conferences[i].ConfUUID)
-		}
-		return out
-	}
+	uuids := func(from, to int) []string { return ds.UUIDs()[from:to] }
 	tests := []struct {
 		name      string
 		cfg       Config
