@@ -9,6 +9,7 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -166,6 +167,24 @@ func startSimulate(t *testing.T, args ...string) string {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// sigterm sends SIGTERM to cmd's process and returns its exit code once it
+// has ended.
+func sigterm(t *testing.T, cmd *exec.Cmd) int {
+	t.Helper()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatalf("SIGTERM: %v", err)
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		t.Fatalf("wait: %v", err)
+	}
+	return 0
 }
 
 func writeInput(t *testing.T, dir string, lines ...string) string {
@@ -561,15 +580,7 @@ func TestSigtermCancelsAndReports(t *testing.T) {
 	env := simEnv(sim)
 	cmd, stderr := startBin(t, env, func() bool { return sim.Counters().Media >= 2 },
 		"run", "--input", in, "--dest", filepath.Join(dir, "a"), "--out", out, "--concurrency", "2", "--grace", "1s")
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	err := cmd.Wait()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	}
-	if code != 130 {
+	if code := sigterm(t, cmd); code != 130 {
 		t.Fatalf("exit %d, want 130\n%s", code, stderr.String())
 	}
 	// Each file takes 8 s; the grace is 1 s: the downloads in flight were

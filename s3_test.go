@@ -9,10 +9,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -295,13 +293,7 @@ func TestS3SigtermAbortsUploads(t *testing.T) {
 	for sim.Counters().MediaBytes < 12<<20 && time.Now().Before(deadline) { // parts are in flight by now
 		time.Sleep(50 * time.Millisecond)
 	}
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	err := cmd.Wait()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	}
-	if code != 130 {
+	if code := sigterm(t, cmd); code != 130 {
 		t.Fatalf("exit %d, want 130\n%s", code, stderr.String())
 	}
 	// Each file takes 6 s and half of it was left; the grace is 1 s.
