@@ -306,19 +306,38 @@ func (c *Client) once(ctx context.Context, r *request, tok string, out any, try 
 
 	actx, cancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
 	defer cancel()
+	req, err := c.newRequest(actx, r, tok)
+	if err != nil {
+		return err
+	}
 
+	c.stats.requests.Add(1)
+	sent := time.Now()
+	resp, err := c.api.Do(req)
+	if err != nil {
+		return c.transportErr(ctx, actx, r.op, err, tok)
+	}
+	defer resp.Body.Close()
+	status, reqID = resp.StatusCode, resp.Header.Get("X-Request-Id")
+	c.limits.observe(r.op, resp.Header, sent, time.Now(), resp.StatusCode != http.StatusTooManyRequests)
+	return c.readAnswer(ctx, actx, r, resp, reqID, tok, out)
+}
+
+// newRequest builds r's HTTP request (body, headers, access token tok) on
+// actx, the request's own deadline.
+func (c *Client) newRequest(actx context.Context, r *request, tok string) (*http.Request, error) {
 	var body []byte
 	hdr := http.Header{}
 	if r.build != nil {
 		b, h, err := r.build()
 		if err != nil {
-			return fmt.Errorf("export: %s: build request: %w", r.op, err)
+			return nil, fmt.Errorf("export: %s: build request: %w", r.op, err)
 		}
 		body, hdr = b, h
 	} else if r.body != nil {
 		b, err := json.Marshal(r.body)
 		if err != nil {
-			return fmt.Errorf("export: %s: encode request: %w", r.op, err)
+			return nil, fmt.Errorf("export: %s: encode request: %w", r.op, err)
 		}
 		body = b
 	}
@@ -331,7 +350,7 @@ func (c *Client) once(ctx context.Context, r *request, tok string, out any, try 
 	}
 	req, err := http.NewRequestWithContext(actx, r.method, u.String(), rd)
 	if err != nil {
-		return fmt.Errorf("export: %s: %w", r.op, err)
+		return nil, fmt.Errorf("export: %s: %w", r.op, err)
 	}
 	for k, vs := range hdr {
 		req.Header[k] = vs
@@ -347,16 +366,13 @@ func (c *Client) once(ctx context.Context, r *request, tok string, out any, try 
 	if tok != "" {
 		req.Header.Set("X-Access-Token", tok)
 	}
+	return req, nil
+}
 
-	c.stats.requests.Add(1)
-	sent := time.Now()
-	resp, err := c.api.Do(req)
-	if err != nil {
-		return c.transportErr(ctx, actx, r.op, err, tok)
-	}
-	defer resp.Body.Close()
-	status, reqID = resp.StatusCode, resp.Header.Get("X-Request-Id")
-	c.limits.observe(r.op, resp.Header, sent, time.Now(), resp.StatusCode != http.StatusTooManyRequests)
+// readAnswer reads resp's body (at most MaxBodyBytes) and decodes it into
+// out, or returns the error it carries; every text that reaches an error is
+// scrubbed of secrets and of tok.
+func (c *Client) readAnswer(ctx, actx context.Context, r *request, resp *http.Response, reqID, tok string, out any) error {
 	data, rerr := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxBodyBytes+1))
 	if rerr != nil {
 		if ctx.Err() != nil {
