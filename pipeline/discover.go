@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -10,19 +9,10 @@ import (
 	"meetarchive/report"
 )
 
-// Lister is what discovery needs of the Meeting API client.
-type Lister interface {
-	List(ctx context.Context, q export.ListQuery, fn func(export.Recording) error) error
-}
-
-// Discover lists the recordings of a date range as items, in the list's
-// order, each conference once. Their details are in the returned map, by
-// normalised confUUID: the run asks for no details again.
-func Discover(ctx context.Context, api Lister, q export.ListQuery) ([]Item, map[string]export.Recording, error) {
-	return discover(func(fn func(export.Recording) error) error { return api.List(ctx, q, fn) })
-}
-
-// discover is Discover over a list call that hands every recording to fn.
+// discover lists the recordings of a date range as items, in the list's
+// order, each conference once, from a list call that hands every
+// recording to fn. Their details are in the returned map, by normalised
+// confUUID: the run asks for no details again.
 func discover(list func(fn func(export.Recording) error) error) ([]Item, map[string]export.Recording, error) {
 	known := map[string]export.Recording{}
 	var items []Item

@@ -1,0 +1,19 @@
+package pipeline
+
+import (
+	"context"
+
+	"meetarchive/export"
+)
+
+// Lister is what discovery needs of the Meeting API client.
+type Lister interface {
+	List(ctx context.Context, q export.ListQuery, fn func(export.Recording) error) error
+}
+
+// Discover lists the recordings of a date range as items, in the list's
+// order, each conference once. Their details are in the returned map, by
+// normalised confUUID: the run asks for no details again.
+func Discover(ctx context.Context, api Lister, q export.ListQuery) ([]Item, map[string]export.Recording, error) {
+	return discover(func(fn func(export.Recording) error) error { return api.List(ctx, q, fn) })
+}
