@@ -173,48 +173,7 @@ type runPlan struct {
 // validate checks everything flags, environment and paths alone can tell,
 // naming the bad flag, before anything is created. It changes nothing.
 func (f *runFlags) validate(getenv func(string) string) (*runPlan, error) {
-	if err := f.SinceLast.check(f); err != nil {
-		return nil, err
-	}
-	switch {
-	case f.Input == "" && f.From.t.IsZero() && !f.SinceLast.On:
-		return nil, usagef("run: --input or --from/--to is required")
-	case f.Input != "" && !f.From.t.IsZero():
-		return nil, usagef("run: give --input or --from/--to, not both")
-	case !f.From.t.IsZero() && f.To.t.IsZero() && !f.SinceLast.On:
-		return nil, usagef("run: --from needs --to")
-	case !f.To.t.IsZero() && f.To.t.Before(f.From.t):
-		return nil, usagef("run: --to %s is before --from %s", f.To.String(), f.From.String())
-	case f.Dest == "":
-		return nil, usagef("run: --dest is required")
-	case archive.CheckDest(f.Dest) != nil:
-		return nil, usagef("run: --dest: %v", archive.CheckDest(f.Dest))
-	case f.Out == "":
-		return nil, usagef("run: --out is required")
-	case f.Concurrency < 1 || f.Concurrency > 1024:
-		return nil, usagef("run: invalid value %d for --concurrency: want 1..1024", f.Concurrency)
-	case f.Grace < 0:
-		return nil, usagef("run: invalid value %s for --grace: want 0 or more", f.Grace)
-	case f.ProgressInterval <= 0:
-		return nil, usagef("run: invalid value %s for --progress-interval: want more than 0", f.ProgressInterval)
-	case f.DeleteAfter && !f.ConfirmDelete:
-		return nil, usagef("run: --delete-after-archive deletes recordings from the meeting platform; add --confirm-delete to confirm")
-	}
-	if f.Input != "" {
-		if err := pipeline.CheckInput(f.Input); err != nil {
-			return nil, usagef("run: --input %s: %v", f.Input, err)
-		}
-	}
-	if err := pipeline.CheckOutDir(f.Out); err != nil {
-		return nil, usagef("run: --out %s: %v", f.Out, err)
-	}
-	if err := pipeline.CheckApart(f.Out, f.Dest); err != nil {
-		return nil, usagef("run: %v", err)
-	}
-	if err := f.Metrics.check("run"); err != nil {
-		return nil, err
-	}
-	if err := f.Notify.check("run"); err != nil {
+	if err := f.check(); err != nil {
 		return nil, err
 	}
 	shard, err := pipeline.ParseShard(f.Shard, getenv)
@@ -271,6 +230,57 @@ func (f *runFlags) validate(getenv func(string) string) (*runPlan, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// check is validate's checks of single values and paths (the flags'
+// combinations, their ranges, --input, --out and --dest, the metrics and
+// notify flags), in the order validate reports them.
+func (f *runFlags) check() error {
+	if err := f.SinceLast.check(f); err != nil {
+		return err
+	}
+	switch {
+	case f.Input == "" && f.From.t.IsZero() && !f.SinceLast.On:
+		return usagef("run: --input or --from/--to is required")
+	case f.Input != "" && !f.From.t.IsZero():
+		return usagef("run: give --input or --from/--to, not both")
+	case !f.From.t.IsZero() && f.To.t.IsZero() && !f.SinceLast.On:
+		return usagef("run: --from needs --to")
+	case !f.To.t.IsZero() && f.To.t.Before(f.From.t):
+		return usagef("run: --to %s is before --from %s", f.To.String(), f.From.String())
+	case f.Dest == "":
+		return usagef("run: --dest is required")
+	case archive.CheckDest(f.Dest) != nil:
+		return usagef("run: --dest: %v", archive.CheckDest(f.Dest))
+	case f.Out == "":
+		return usagef("run: --out is required")
+	case f.Concurrency < 1 || f.Concurrency > 1024:
+		return usagef("run: invalid value %d for --concurrency: want 1..1024", f.Concurrency)
+	case f.Grace < 0:
+		return usagef("run: invalid value %s for --grace: want 0 or more", f.Grace)
+	case f.ProgressInterval <= 0:
+		return usagef("run: invalid value %s for --progress-interval: want more than 0", f.ProgressInterval)
+	case f.DeleteAfter && !f.ConfirmDelete:
+		return usagef("run: --delete-after-archive deletes recordings from the meeting platform; add --confirm-delete to confirm")
+	}
+	if f.Input != "" {
+		if err := pipeline.CheckInput(f.Input); err != nil {
+			return usagef("run: --input %s: %v", f.Input, err)
+		}
+	}
+	if err := pipeline.CheckOutDir(f.Out); err != nil {
+		return usagef("run: --out %s: %v", f.Out, err)
+	}
+	if err := pipeline.CheckApart(f.Out, f.Dest); err != nil {
+		return usagef("run: %v", err)
+	}
+	if err := f.Metrics.check("run"); err != nil {
+		return err
+	}
+	if err := f.Notify.check("run"); err != nil {
+		return err
+	}
+	return nil
 }
 
 // check is the usage check of the --since-last flags.

@@ -155,24 +155,8 @@ func (j *Job) archiveFiles(ctx context.Context, log *slog.Logger, base report.Ro
 		}), nil
 	}
 
-	complete := linkErr == nil
-	for _, st := range states {
-		if st.obj == nil {
-			complete = false
-		}
-	}
-	if !complete {
-		return fileRows(base, states, func(r *report.Row, st *fileState) {
-			r.Status = report.Failed
-			switch {
-			case st.obj != nil:
-				setCode(r, CodeUncommitted, "this file is stored, but another file of the conference failed, so the conference is not committed; a rerun keeps this file and fetches the rest")
-			case st.err != nil:
-				setErr(r, st.err, st.err.Error())
-			default:
-				setErr(r, linkErr, "download links: "+linkErr.Error())
-			}
-		}), nil
+	if rows := notCommittedRows(base, states, linkErr); rows != nil {
+		return rows, nil
 	}
 
 	var evidence []*evidenceItem
@@ -190,11 +174,43 @@ func (j *Job) archiveFiles(ctx context.Context, log *slog.Logger, base report.Ro
 		})...), nil
 	}
 	log.Info("archived", "files", len(states))
+	return j.archivedRows(ctx, log, base, rec, states, evidence), nil
+}
+
+// notCommittedRows are the rows of a conference none of whose files is
+// committed because one of them (or the download links, linkErr) failed;
+// nil when every file is stored and the conference can be committed.
+func notCommittedRows(base report.Row, states []*fileState, linkErr error) []report.Row {
+	complete := linkErr == nil
+	for _, st := range states {
+		if st.obj == nil {
+			complete = false
+		}
+	}
+	if complete {
+		return nil
+	}
+	return fileRows(base, states, func(r *report.Row, st *fileState) {
+		r.Status = report.Failed
+		switch {
+		case st.obj != nil:
+			setCode(r, CodeUncommitted, "this file is stored, but another file of the conference failed, so the conference is not committed; a rerun keeps this file and fetches the rest")
+		case st.err != nil:
+			setErr(r, st.err, st.err.Error())
+		default:
+			setErr(r, linkErr, "download links: "+linkErr.Error())
+		}
+	})
+}
+
+// archivedRows are a committed conference's rows (its files', then its
+// evidence objects'), after deleting it from the platform when
+// --delete-after says so and its size fits the recording's rcdSize.
+func (j *Job) archivedRows(ctx context.Context, log *slog.Logger, base report.Row, rec export.Recording, states []*fileState, evidence []*evidenceItem) []report.Row {
 	note := sizeNote(rec, states, j.Options.PartialFiles)
 	if note != "" {
 		log.Warn("archived, but the size does not fit the recording's rcdSize", "note", note)
 	}
-
 	deleted, delErr := false, error(nil)
 	switch {
 	case j.Options.DeleteAfter && note != "":
@@ -214,7 +230,7 @@ func (j *Job) archiveFiles(ctx context.Context, log *slog.Logger, base report.Ro
 			}
 		}
 	})
-	return append(rows, evidenceRows(base, evidence, len(states))...), nil
+	return append(rows, evidenceRows(base, evidence, len(states))...)
 }
 
 // commit writes the conference's sidecar last, its commit mark, from the

@@ -218,18 +218,7 @@ func (j *Job) recheck(ctx context.Context, log *slog.Logger, base report.Row, it
 		complete = complete && st.obj != nil
 	}
 	if !complete {
-		return append(kept, addedRows(base, len(kept), added, func(r *report.Row, st *fileState) {
-			r.Status = report.Failed
-			switch {
-			case st.obj != nil:
-				setCode(r, CodeUncommitted, "this file is stored, but another new file of the conference failed, so the update is not committed; a rerun with --recheck (or a date range listing it) keeps this file and fetches the rest")
-			case st.err != nil:
-				setErr(r, st.err, st.err.Error())
-			default:
-				setErr(r, linkErr, "download links: "+linkErr.Error())
-			}
-			r.Hint = strings.TrimSuffix(r.Hint, "rerun with --input failures.csv") + "rerun with --recheck (or a date range listing it)"
-		})...), nil
+		return append(kept, uncommittedRows(base, len(kept), added, linkErr)...), nil
 	}
 	changed := DetailsChanged(sc.Details, rec)
 	if len(added) == 0 && changed == "" {
@@ -244,11 +233,38 @@ func (j *Job) recheck(ctx context.Context, log *slog.Logger, base report.Row, it
 		return kept, nil
 	}
 	log.Info("updated: files the platform listed after the conference was archived are archived now", "added", len(added))
+	return j.updatedRows(ctx, log, base, sc, rec.ConfUUID, d.states, added, kept, why), nil
+}
+
+// uncommittedRows are the rows of a re-checked conference's new files when
+// one of them (or the download links, linkErr) failed: the update is not
+// committed, and a rerun with --recheck fetches the rest.
+func uncommittedRows(base report.Row, from int, added []*fileState, linkErr error) []report.Row {
+	return addedRows(base, from, added, func(r *report.Row, st *fileState) {
+		r.Status = report.Failed
+		switch {
+		case st.obj != nil:
+			setCode(r, CodeUncommitted, "this file is stored, but another new file of the conference failed, so the update is not committed; a rerun with --recheck (or a date range listing it) keeps this file and fetches the rest")
+		case st.err != nil:
+			setErr(r, st.err, st.err.Error())
+		default:
+			setErr(r, linkErr, "download links: "+linkErr.Error())
+		}
+		r.Hint = strings.TrimSuffix(r.Hint, "rerun with --input failures.csv") + "rerun with --recheck (or a date range listing it)"
+	})
+}
+
+// updatedRows are a re-checked conference's rows once its update is
+// committed: the kept objects' rows, then the added files' (updated),
+// after deleting the conference from the platform when --delete-after
+// says so (states: every file the platform listed).
+func (j *Job) updatedRows(ctx context.Context, log *slog.Logger, base report.Row, sc archive.Sidecar, confUUID string, states, added []*fileState, kept []report.Row, why string) []report.Row {
 	deleted, delErr := false, error(nil)
 	if j.Options.DeleteAfter {
-		deleted, delErr = j.deleteAfterArchive(ctx, log, rec.ConfUUID, d.states)
+		deleted, delErr = j.deleteAfterArchive(ctx, log, confUUID, states)
 	}
-	kept = noted(kept, "kept: archived on "+sc.ArchivedAt.UTC().Format(time.RFC3339)+", not downloaded again; the conference gained files")
+	archivedAt := sc.ArchivedAt.UTC().Format(time.RFC3339)
+	kept = noted(kept, "kept: archived on "+archivedAt+", not downloaded again; the conference gained files")
 	for i := range kept {
 		kept[i].Deleted = deleted
 	}
@@ -259,12 +275,12 @@ func (j *Job) recheck(ctx context.Context, log *slog.Logger, base report.Row, it
 			return
 		}
 		r.ErrorMessage = "archived now: the platform lists this file since the conference was archived on " +
-			sc.ArchivedAt.UTC().Format(time.RFC3339) + " (" + why + ")"
+			archivedAt + " (" + why + ")"
 		if st.supersedes != "" {
 			setCode(r, CodeFileChanged, fmt.Sprintf("the platform now serves other bytes for this file than those archived at %s (archived %s): both are kept, these at a key of their own",
-				st.supersedes, sc.ArchivedAt.UTC().Format(time.RFC3339)))
+				st.supersedes, archivedAt))
 		}
-	})...), nil
+	})...)
 }
 
 // commitUpdate rewrites the sidecar of a re-checked conference: every

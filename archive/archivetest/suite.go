@@ -757,7 +757,15 @@ func testVerify(t *testing.T, f Fixture) {
 			t.Errorf("Verify(cancelled) = %q %v, want error context.Canceled", r.Status, r.Err)
 		}
 	}
+	testVerifyObject(t, st, objs)
+}
 
+// testVerifyObject checks VerifyObject on testVerify's objects: objs[1]
+// changed, objs[2] removed, objs[0] and objs[5] intact.
+func testVerifyObject(t *testing.T, st archive.Store, objs []archive.Object) {
+	ctx := context.Background()
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
 	longer := objs[5]
 	longer.Bytes++
 	noSum := objs[0]
