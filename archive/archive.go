@@ -113,7 +113,15 @@ type Capabilities struct {
 	// ModTimes: Stat's Object.ModTime is when the object was last written,
 	// by one clock for the whole store, so Archived can require objects not
 	// to be newer than their sidecar. Without it times are not compared.
+	// It implies RoughTimes.
 	ModTimes bool
+	// RoughTimes: List and Stat report Object.ModTime as the server stamped
+	// it, right to within minutes but not by one clock (the servers of a
+	// cluster need not agree): good for "written more than a day before
+	// this window" (the reconciliation skips reading such commit marks),
+	// not for ordering objects written seconds apart. Without it (and
+	// without ModTimes) List and Stat report no times.
+	RoughTimes bool
 	// MarksObjects: every object Put writes carries a mark Stat reports
 	// (Object.Marked); an object without it was written by something else,
 	// and Archived says redo. Without it a foreign object is found only by
@@ -214,7 +222,7 @@ type Object struct {
 	// system without user extended attributes).
 	Metadata map[string]string
 	// ModTime is when the object was last written (Stat and List, on a
-	// store with Capabilities.ModTimes; zero otherwise).
+	// store with Capabilities.ModTimes or RoughTimes; zero otherwise).
 	ModTime time.Time
 	// Marked: the object carries the mark Put leaves on what it writes (a
 	// store with Capabilities.MarksObjects; false otherwise).

@@ -9,7 +9,7 @@ import (
 // CommitMarks calls fn with every commit mark (sidecar) the store holds:
 // the conference it commits (the confUUID its key names) and the object
 // as List reports it (Key, URI, Bytes; ModTime on a store with
-// Capabilities.ModTimes). Only `_meetarchive/<confUUID>.json` keys count:
+// Capabilities.ModTimes or RoughTimes). Only `_meetarchive/<confUUID>.json` keys count:
 // the state, leases and any other document of the reserved area are not
 // commit marks. It reads no mark (GetSidecar does) and stops at fn's first
 // error, which it returns. Cost: one listing of `_meetarchive/` (on S3,

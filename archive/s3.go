@@ -177,10 +177,12 @@ func (s *S3Store) RootURI() string { return s.URI("") }
 // Capabilities: conditional writes (If-None-Match, If-Match), Object Lock,
 // encryption and storage classes, a checksum the server checks on every
 // request, versions, the archived-by mark, and Options.MaxUploads uploads at
-// once. Times are not comparable (the servers of a cluster need not agree
-// on the clock), and another conference's object is replaced (see S3Store).
+// once. Times are rough (LastModified as the server stamped it, from the
+// listing or HEAD, no extra call), not comparable (the servers of a cluster
+// need not agree on the clock), and another conference's object is replaced
+// (see S3Store).
 func (s *S3Store) Capabilities() Capabilities {
-	return Capabilities{ConditionalWrites: true, ObjectLock: true, Encryption: true, ServerChecksums: true,
+	return Capabilities{ConditionalWrites: true, RoughTimes: true, ObjectLock: true, Encryption: true, ServerChecksums: true,
 		Versions: true, MarksObjects: true, UploadSlots: s.UploadSlots()}
 }
 
@@ -438,6 +440,7 @@ func (s *S3Store) headOutput(ctx context.Context, key, versionID string) (*s3.He
 		VersionID: aws.ToString(out.VersionId), LockMode: string(out.ObjectLockMode),
 		LegalHold: out.ObjectLockLegalHoldStatus == types.ObjectLockLegalHoldStatusOn,
 		SSE:       string(out.ServerSideEncryption), StorageClass: string(out.StorageClass),
+		ModTime: aws.ToTime(out.LastModified).UTC(),
 	}
 	if obj.VersionID == "" {
 		obj.VersionID = versionID

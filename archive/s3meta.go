@@ -116,7 +116,8 @@ func (s *S3Store) List(ctx context.Context, prefix string, fn func(Object) error
 			if !ok || checkKey(key) != nil {
 				continue // not a key this store could Stat
 			}
-			if err := fn(Object{Key: key, URI: s.URI(key), Bytes: aws.ToInt64(o.Size)}); err != nil {
+			// LastModified is in the listing: ModTime costs no call.
+			if err := fn(Object{Key: key, URI: s.URI(key), Bytes: aws.ToInt64(o.Size), ModTime: aws.ToTime(o.LastModified).UTC()}); err != nil {
 				return err
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"meetarchive/archive"
 )
@@ -17,7 +18,7 @@ import (
 // store declares.
 
 // listed runs List(prefix) and returns the keys it gave, sorted, checking
-// each Object's URI and, per ModTimes, its time.
+// each Object's URI and, per ModTimes or RoughTimes, its time.
 func listed(t *testing.T, st archive.Store, prefix string) map[string]int64 {
 	t.Helper()
 	caps := st.Capabilities()
@@ -30,8 +31,8 @@ func listed(t *testing.T, st archive.Store, prefix string) map[string]int64 {
 		if o.URI != st.URI(o.Key) {
 			t.Errorf("List(%q): %q has URI %q, want %q", prefix, o.Key, o.URI, st.URI(o.Key))
 		}
-		if caps.ModTimes == o.ModTime.IsZero() {
-			t.Errorf("List(%q): %q has ModTime %v, with Capabilities.ModTimes %v", prefix, o.Key, o.ModTime, caps.ModTimes)
+		if times := caps.ModTimes || caps.RoughTimes; times == o.ModTime.IsZero() {
+			t.Errorf("List(%q): %q has ModTime %v, with Capabilities.ModTimes %v, RoughTimes %v", prefix, o.Key, o.ModTime, caps.ModTimes, caps.RoughTimes)
 		}
 		return nil
 	})
@@ -339,12 +340,18 @@ func testCapabilities(t *testing.T, f Fixture) {
 		return o
 	}
 	a, b, foreign := stat(first.Key), stat(second.Key), stat("caps/foreign.mp4")
-	if caps.ModTimes {
+	switch {
+	case caps.ModTimes:
 		if a.ModTime.IsZero() || b.ModTime.Before(a.ModTime) {
 			t.Errorf("ModTimes: %s at %v, then %s at %v; want non-zero, in order", a.Key, a.ModTime, b.Key, b.ModTime)
 		}
-	} else if !a.ModTime.IsZero() {
-		t.Errorf("Stat.ModTime = %v without Capabilities.ModTimes, want zero", a.ModTime)
+	case caps.RoughTimes:
+		// Not one clock: only a time, and one near this machine's.
+		if now := time.Now(); a.ModTime.IsZero() || a.ModTime.Sub(now).Abs() > time.Hour {
+			t.Errorf("RoughTimes: Stat.ModTime of %s = %v, want within an hour of now (%v)", a.Key, a.ModTime, now)
+		}
+	case !a.ModTime.IsZero():
+		t.Errorf("Stat.ModTime = %v without Capabilities.ModTimes or RoughTimes, want zero", a.ModTime)
 	}
 	if a.Marked != caps.MarksObjects || foreign.Marked {
 		t.Errorf("Marked: Put's object %v, a foreign one %v; want %v and false (Capabilities.MarksObjects %v)",
