@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"meetarchive/console"
 	"meetarchive/pipeline"
 	"meetarchive/report"
 )
@@ -168,4 +169,22 @@ func pathReason(err error, path string) string {
 		return pe.Err.Error()
 	}
 	return err.Error()
+}
+
+// reportWritten ends a command that writes a report into dir (merge,
+// report): err is a usage error (exit 2) when it is one of usage, else
+// fatal (exit 3); without err the report's paths go to stdout.
+func reportWritten(e env, cmd, dir string, err error, usage ...error) error {
+	if err != nil {
+		for _, u := range usage {
+			if errors.Is(err, u) {
+				return usagef("%s: %v", cmd, err)
+			}
+		}
+		return &fatalError{Err: fmt.Errorf("%s: %w", cmd, err)}
+	}
+	for _, p := range report.Paths(dir) {
+		fmt.Fprintln(e.stdout, console.Text(p))
+	}
+	return nil
 }

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 
-	"meetarchive/console"
 	"meetarchive/report"
 )
 
@@ -26,14 +23,6 @@ func cmdMerge(args []string, e env) error {
 			return usagef("merge: %s has no %s: %v", d, report.ManifestCSV, err)
 		}
 	}
-	if _, err := report.Merge(out, c.fs.Args()); err != nil {
-		if errors.Is(err, report.ErrOutIsInput) || errors.Is(err, report.ErrLocked) {
-			return usagef("merge: %v", err)
-		}
-		return &fatalError{Err: fmt.Errorf("merge: %w", err)}
-	}
-	for _, p := range report.Paths(out) {
-		fmt.Fprintln(e.stdout, console.Text(p))
-	}
-	return nil
+	_, err := report.Merge(out, c.fs.Args())
+	return reportWritten(e, "merge", out, err, report.ErrOutIsInput, report.ErrLocked)
 }

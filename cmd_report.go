@@ -2,11 +2,9 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 
-	"meetarchive/console"
 	"meetarchive/report"
 )
 
@@ -27,14 +25,6 @@ func cmdReport(args []string, e env) error {
 		}
 		return usagef("report: %s has no journal: %v", dir, errors.Unwrap(err))
 	}
-	if _, err := report.Rebuild(dir); err != nil {
-		if errors.Is(err, report.ErrLocked) {
-			return usagef("report: %v", err)
-		}
-		return &fatalError{Err: fmt.Errorf("report: %w", err)}
-	}
-	for _, p := range report.Paths(dir) {
-		fmt.Fprintln(e.stdout, console.Text(p))
-	}
-	return nil
+	_, err := report.Rebuild(dir)
+	return reportWritten(e, "report", dir, err, report.ErrLocked)
 }
