@@ -170,7 +170,7 @@ func TestReadmeDocumentsEveryFlag(t *testing.T) {
 		t.Fatal(err)
 	}
 	flagLine := regexp.MustCompile(`^  --([a-z0-9-]+)`)
-	for _, cmd := range []string{"run", "list", "verify", "bag", "merge", "report", "simulate", "demo"} {
+	for _, cmd := range helpCommands(t) {
 		res := runBin(t, nil, cmd, "--help")
 		n := 0
 		for _, line := range strings.Split(res.stderr, "\n") {

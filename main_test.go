@@ -611,7 +611,7 @@ func TestSigtermCancelsAndReports(t *testing.T) {
 }
 
 func TestHelpListsEveryFlagWithEnv(t *testing.T) {
-	for _, cmd := range []string{"run", "list", "verify", "bag", "merge", "report", "simulate", "demo"} {
+	for _, cmd := range helpCommands(t) {
 		t.Run(cmd, func(t *testing.T) {
 			res := runBin(t, nil, cmd, "--help")
 			if res.code != 0 {
@@ -619,6 +619,9 @@ func TestHelpListsEveryFlagWithEnv(t *testing.T) {
 			}
 			if !strings.Contains(res.stderr, "usage: meetarchive "+cmd) || !strings.Contains(res.stderr, "$MEETARCHIVE_") {
 				t.Errorf("%s --help does not show usage and environment twins:\n%s", cmd, res.stderr)
+			}
+			if missing := flagsWithoutEnv(res.stderr); len(missing) > 0 {
+				t.Errorf("%s --help: flags %v show no environment twin", cmd, missing)
 			}
 		})
 	}
