@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"sort"
 	"strings"
 
@@ -157,18 +156,7 @@ func (c *command) parse(args []string, getenv func(string) string) error {
 // that names the command, the flag and the path, then why ("verify:
 // --sums /x/sha256sums.txt: no such file or directory").
 func fileError(cmd, flagName, path string, err error) error {
-	return usagef("%s: --%s %s: %s", cmd, flagName, path, pathReason(err, path))
-}
-
-// pathReason is err's text without its path said twice: the system error
-// alone when err is a *fs.PathError on path (the caller names the path),
-// else err's whole text.
-func pathReason(err error, path string) string {
-	var pe *fs.PathError
-	if errors.As(err, &pe) && pe.Path == path {
-		return pe.Err.Error()
-	}
-	return err.Error()
+	return pipeline.FileError(cmd, flagName, path, err)
 }
 
 // reportWritten ends a command that writes a report into dir (merge,

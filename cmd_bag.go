@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"time"
 
@@ -77,38 +78,17 @@ func (f *bagFlags) validate(c *command) (archive.Options, error) {
 	return opts, nil
 }
 
-// emptyOrAbsent refuses an --out that holds anything.
+// emptyOrAbsent refuses an --out that holds anything (pipeline.CheckEmptyDir).
 func emptyOrAbsent(dir string) error {
-	fi, err := os.Stat(dir)
+	err := pipeline.CheckEmptyDir(dir)
+	var pe *fs.PathError
 	switch {
-	case errors.Is(err, os.ErrNotExist):
+	case err == nil:
 		return nil
-	case err != nil:
-		return usagef("bag: --out: %v", err)
-	case !fi.IsDir():
-		return usagef("bag: --out %s is a file", dir)
-	}
-	names, err := readDirNames(dir)
-	if err != nil {
+	case errors.As(err, &pe):
 		return usagef("bag: --out: %v", err)
 	}
-	if len(names) > 0 {
-		return usagef("bag: --out %s is not empty: a bag goes into a new or empty directory", dir)
-	}
-	return nil
-}
-
-func readDirNames(dir string) ([]string, error) {
-	d, err := os.Open(dir)
-	if err != nil {
-		return nil, err
-	}
-	defer d.Close()
-	names, err := d.Readdirnames(1)
-	if errors.Is(err, io.EOF) {
-		err = nil
-	}
-	return names, err
+	return usagef("bag: --out %v", err)
 }
 
 func runBag(ctx context.Context, f bagFlags, opts archive.Options, e env) error {

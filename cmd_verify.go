@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"time"
 
 	"meetarchive/console"
@@ -55,7 +54,7 @@ func cmdVerify(ctx context.Context, args []string, e env) error {
 		return usagef("verify: --sums needs --dest (its paths are relative to the destination root)")
 	}
 	if reportPath != "" {
-		if err := checkOutFile(reportPath); err != nil {
+		if err := pipeline.CheckOutFile(reportPath); err != nil {
 			return fileError("verify", "report", reportPath, err)
 		}
 	}
@@ -119,13 +118,7 @@ func verifySet(ctx context.Context, set *pipeline.VerifySet, reportPath string, 
 		reportErr = pipeline.WriteVerifyReport(reportPath, out.Findings)
 	}
 	if !quiet || out.Bad > 0 || ctx.Err() != nil {
-		c := out.Objects
-		fmt.Fprintf(e.stdout, "verified %d objects: %d ok, %d missing, %d mismatched, %d errors\n",
-			set.Total(), c["ok"], c["missing"], c["mismatch"], c["error"])
-		if c := out.Sidecars; c != nil {
-			fmt.Fprintf(e.stdout, "checked %d sidecars: %d ok, %d missing, %d mismatched, %d errors\n",
-				out.SidecarTotal, c["ok"], c["missing"], c["mismatch"], c["error"])
-		}
+		out.WriteCounts(e.stdout, set.Total())
 		if reportPath != "" && reportErr == nil {
 			fmt.Fprintf(e.stdout, "report: %s\n", console.Text(console.AbsPath(reportPath)))
 		}
@@ -141,25 +134,6 @@ func verifySet(ctx context.Context, set *pipeline.VerifySet, reportPath string, 
 			where += " and in " + console.AbsPath(reportPath)
 		}
 		return failedf("verify: %d of %d checks failed (%s)", out.Bad, set.Total()+out.SidecarTotal, where)
-	}
-	return nil
-}
-
-// checkOutFile is nil when a file may be written at path: its directory
-// exists and path is not a directory.
-func checkOutFile(path string) error {
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return errors.New("is a directory, not a file")
-	}
-	dir := filepath.Dir(path)
-	st, err := os.Stat(dir)
-	switch {
-	case err != nil:
-		return errors.New("its directory " + dir + " does not exist")
-	case !st.IsDir():
-		return errors.New(dir + " is not a directory")
-	case unixAccessW(dir) != nil:
-		return errors.New("its directory " + dir + " is not writable")
 	}
 	return nil
 }

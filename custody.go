@@ -2,16 +2,12 @@ package main
 
 import (
 	"crypto/ed25519"
-	"errors"
 	"flag"
-	"io/fs"
-	"os"
 	"os/user"
 	"runtime/debug"
 
 	"meetarchive/export"
 	"meetarchive/pipeline"
-	"meetarchive/report"
 )
 
 // ledgerFlags are run's custody ledger flags. The key's path is not a
@@ -26,31 +22,13 @@ func (l *ledgerFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&l.Operator, "operator", "", "who runs the job, as the custody ledger and the summary record it (default: $USER)")
 }
 
-// maxKeyFile bounds what --sign-key reads: a PEM Ed25519 key is 119 bytes.
-const maxKeyFile = 64 << 10
-
 // signKey reads --sign-key: nil without one. Its errors are usage errors
 // that name the file and never quote a byte of it.
 func (l ledgerFlags) signKey() (ed25519.PrivateKey, error) {
 	if l.SignKey == "" {
 		return nil, nil
 	}
-	fi, err := os.Stat(l.SignKey)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, usagef("run: --sign-key %s: no such file", l.SignKey)
-	case err != nil:
-		return nil, usagef("run: --sign-key %s: %v", l.SignKey, errors.Unwrap(err))
-	case !fi.Mode().IsRegular():
-		return nil, usagef("run: --sign-key %s: not a regular file", l.SignKey)
-	case fi.Size() > maxKeyFile:
-		return nil, usagef("run: --sign-key %s: %d bytes: not an Ed25519 key", l.SignKey, fi.Size())
-	}
-	pem, err := os.ReadFile(l.SignKey)
-	if err != nil {
-		return nil, usagef("run: --sign-key %s: %v", l.SignKey, errors.Unwrap(err))
-	}
-	key, err := report.ParsePrivateKey(pem)
+	key, err := pipeline.ReadSignKey(l.SignKey)
 	if err != nil {
 		return nil, usagef("run: --sign-key %s: %v", l.SignKey, err)
 	}

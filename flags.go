@@ -19,6 +19,7 @@ import (
 	"meetarchive/console"
 	"meetarchive/export"
 	"meetarchive/notify"
+	"meetarchive/pipeline"
 	"meetarchive/report"
 )
 
@@ -269,9 +270,6 @@ func checkReadableFile(path string) error {
 // unixAccessR reports whether this process may read path.
 func unixAccessR(path string) error { return unix.Access(path, unix.R_OK) }
 
-// unixAccessW reports whether this process may create files in dir.
-func unixAccessW(dir string) error { return unix.Access(dir, unix.W_OK|unix.X_OK) }
-
 // byteSize is a flag value like "16MiB", "64MB", "1048576".
 type byteSize int64
 
@@ -380,7 +378,7 @@ func (l *listFlag) Set(s string) error {
 func readSecretFile(flagName, path string) (string, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return "", usagef("--%s %s: cannot read it: %s", flagName, path, pathReason(err, path))
+		return "", usagef("--%s %s: cannot read it: %s", flagName, path, pipeline.PathReason(err, path))
 	}
 	return strings.TrimRight(string(b), "\r\n"), nil
 }

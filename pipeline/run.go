@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"runtime/debug"
@@ -106,6 +107,24 @@ func (e *UsageError) Error() string { return e.Msg }
 
 // Usagef is a UsageError.
 func Usagef(format string, a ...any) error { return &UsageError{Msg: fmt.Sprintf(format, a...)} }
+
+// FileError is a file named by a flag that cannot be used: a usage error
+// that names the command, the flag and the path, then why ("verify:
+// --sums /x/sha256sums.txt: no such file or directory").
+func FileError(cmd, flagName, path string, err error) error {
+	return Usagef("%s: --%s %s: %s", cmd, flagName, path, PathReason(err, path))
+}
+
+// PathReason is err's text without its path said twice: the system error
+// alone when err is a *fs.PathError on path (the caller names the path),
+// else err's whole text.
+func PathReason(err error, path string) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == path {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
 
 // FatalError stops the run after the report was written as far as it got (exit 3).
 type FatalError struct{ Err error }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"net/http"
 	"net/url"
@@ -212,6 +213,56 @@ func CheckOutDir(path string) error {
 		}
 		p = parent
 	}
+}
+
+// CheckEmptyDir is nil when dir is absent or an empty directory (bag's
+// --out); else why not: an *fs.PathError when it cannot be read, or an
+// error naming dir.
+func CheckEmptyDir(dir string) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	case err != nil:
+		return err
+	case !fi.IsDir():
+		return fmt.Errorf("%s is a file", dir)
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	names, err := d.Readdirnames(1)
+	switch {
+	case errors.Is(err, io.EOF):
+		return nil
+	case err != nil:
+		return err
+	case len(names) > 0:
+		return fmt.Errorf("%s is not empty: a bag goes into a new or empty directory", dir)
+	}
+	return nil
+}
+
+// CheckOutFile is nil when a file may be written at path (verify's
+// --report): its directory exists and is writable, and path is not a
+// directory.
+func CheckOutFile(path string) error {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return errors.New("is a directory, not a file")
+	}
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		return errors.New("its directory " + dir + " does not exist")
+	case !st.IsDir():
+		return errors.New(dir + " is not a directory")
+	case unix.Access(dir, unix.W_OK|unix.X_OK) != nil:
+		return errors.New("its directory " + dir + " is not writable")
+	}
+	return nil
 }
 
 // CheckApart is a usage check: --out and a local --dest are two

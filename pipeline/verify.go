@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"strings"
 
@@ -230,4 +231,16 @@ func errText(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// WriteCounts writes the outcome's count lines (verify's): the objects
+// (total of them) by status, then the sidecars when any were checked.
+func (o VerifyOutcome) WriteCounts(w io.Writer, total int) {
+	c := o.Objects
+	fmt.Fprintf(w, "verified %d objects: %d ok, %d missing, %d mismatched, %d errors\n",
+		total, c["ok"], c["missing"], c["mismatch"], c["error"])
+	if c := o.Sidecars; c != nil {
+		fmt.Fprintf(w, "checked %d sidecars: %d ok, %d missing, %d mismatched, %d errors\n",
+			o.SidecarTotal, c["ok"], c["missing"], c["mismatch"], c["error"])
+	}
 }

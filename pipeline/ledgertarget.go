@@ -1,0 +1,107 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+
+	"meetarchive/archive"
+)
+
+// LedgerQuery is what verify --ledger asks for: Ledger, a run id, "all"
+// or a ledger file or URI; Signature, a ledger file's signature file
+// ("" its default); Dest, the destination ("" none).
+type LedgerQuery struct {
+	Ledger, Signature, Dest string
+}
+
+// LedgerTarget is what verify --ledger checks: ledgers and the store
+// their objects are read from.
+type LedgerTarget struct {
+	Sources []LedgerSource
+	Store   archive.Store // nil: objects are not read (a ledger file, no --dest)
+}
+
+// IsLedgerFile tells a ledger file or URI from a run id.
+func IsLedgerFile(v string) bool {
+	return strings.HasSuffix(v, ".jsonl") || strings.ContainsAny(v, `/\`) || strings.HasPrefix(v, "s3://")
+}
+
+// ResolveLedgers resolves verify --ledger (and --signature, --dest) into
+// ledgers and the store their objects are read from (no ledger with "all"
+// when the destination keeps none); its errors are verify's usage errors,
+// naming the flag.
+func ResolveLedgers(ctx context.Context, q LedgerQuery, opts archive.Options) (LedgerTarget, error) {
+	var tg LedgerTarget
+	v, dest := q.Ledger, q.Dest
+	open := func(d string) error {
+		st, err := archive.Open(ctx, d, opts)
+		if err != nil {
+			return Usagef("verify: --dest %s: %v", d, err)
+		}
+		tg.Store = st
+		return nil
+	}
+	if !IsLedgerFile(v) { // a run id, or all
+		if dest == "" {
+			return tg, Usagef("verify: --ledger %s needs --dest (the destination that keeps the ledger)", v)
+		}
+		if err := open(dest); err != nil {
+			return tg, err
+		}
+		runs := []string{v}
+		if v == "all" {
+			var err error
+			if runs, err = LedgerRuns(ctx, tg.Store); err != nil {
+				return tg, &FatalError{Err: fmt.Errorf("verify: %w", err)}
+			}
+		}
+		for _, r := range runs {
+			tg.Sources = append(tg.Sources, StoreLedger(tg.Store, r))
+		}
+		return tg, nil
+	}
+	root, runID, inDest := LedgerOfPath(v)
+	if strings.HasPrefix(v, "s3://") {
+		if !inDest {
+			return tg, Usagef("verify: --ledger %s: an s3:// ledger is <dest>/%s/<run id>.jsonl", v, LedgerDir)
+		}
+		if dest != "" && strings.TrimSuffix(dest, "/") != strings.TrimSuffix(root, "/") {
+			return tg, Usagef("verify: --ledger %s is not in --dest %s", v, dest)
+		}
+		if err := open(root); err != nil {
+			return tg, err
+		}
+		tg.Sources = []LedgerSource{StoreLedger(tg.Store, runID)}
+		return tg, nil
+	}
+	if st, err := os.Stat(v); err != nil {
+		return tg, FileError("verify", "ledger", v, err)
+	} else if st.IsDir() {
+		return tg, Usagef("verify: --ledger %s is a directory, not a ledger file", v)
+	}
+	if q.Signature != "" {
+		if _, err := os.Stat(q.Signature); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return tg, FileError("verify", "signature", q.Signature, err)
+		}
+	}
+	switch {
+	case dest != "":
+		if err := open(dest); err != nil {
+			return tg, err
+		}
+	case inDest:
+		if err := open(root); err != nil {
+			return tg, err
+		}
+	}
+	var st LedgerStore
+	if tg.Store != nil {
+		st = tg.Store
+	}
+	tg.Sources = []LedgerSource{FileLedger(v, q.Signature, st)}
+	return tg, nil
+}
