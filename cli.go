@@ -1,14 +1,18 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"sort"
 	"strings"
 
+	"meetarchive/archive"
 	"meetarchive/console"
+	"meetarchive/export"
 	"meetarchive/pipeline"
 	"meetarchive/report"
 )
@@ -171,8 +175,31 @@ func reportWritten(e env, cmd, dir string, err error, usage ...error) error {
 		}
 		return &fatalError{Err: fmt.Errorf("%s: %w", cmd, err)}
 	}
+	printPaths(e, dir)
+	return nil
+}
+
+// printPaths prints the paths of the report in dir on stdout, one a line.
+func printPaths(e env, dir string) {
 	for _, p := range report.Paths(dir) {
 		fmt.Fprintln(e.stdout, console.Text(p))
 	}
-	return nil
+}
+
+// openClientAndStore makes the API client of cfg and opens the
+// destination dest, both logging to log: the Open of a command that calls
+// the API (pipeline.RunConfig.Open, ReconcileConfig.Open). Either failing
+// is a usage error of cmd.
+func openClientAndStore(ctx context.Context, log *slog.Logger, cmd string, cfg export.Config, dest string, opts archive.Options) (*export.Client, archive.Store, error) {
+	cfg.Logger = log
+	client, err := export.NewClient(cfg)
+	if err != nil {
+		return nil, nil, usagef("%s: %v", cmd, err)
+	}
+	opts.Logger = console.SDKLogger{Log: log}
+	store, err := archive.Open(ctx, dest, opts)
+	if err != nil {
+		return nil, nil, usagef("%s: --dest %s: %v", cmd, dest, err)
+	}
+	return client, store, nil
 }

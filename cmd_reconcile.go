@@ -2,14 +2,11 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 
 	"meetarchive/archive"
-	"meetarchive/console"
 	"meetarchive/export"
 	"meetarchive/pipeline"
-	"meetarchive/report"
 )
 
 // reconcileFlags are the flags of `meetarchive reconcile`.
@@ -109,26 +106,12 @@ func cmdReconcile(ctx context.Context, args []string, e env) error {
 		Window: p.window, Dest: p.dest, Out: p.out, Version: version, APIBase: p.client.BaseURL, Open: p.open,
 	}, f.Log.logger(e.stderr))
 	if sum.RunID != "" {
-		for _, path := range report.Paths(p.out) {
-			fmt.Fprintln(e.stdout, console.Text(path))
-		}
+		printPaths(e, p.out)
 	}
 	return err
 }
 
 // open builds the API client and opens the destination, read only.
 func (p *reconcilePlan) open(ctx context.Context, log *slog.Logger) (*export.Client, archive.Store, error) {
-	cfg := p.client
-	cfg.Logger = log
-	client, err := export.NewClient(cfg)
-	if err != nil {
-		return nil, nil, usagef("reconcile: %v", err)
-	}
-	opts := p.archive
-	opts.Logger = console.SDKLogger{Log: log}
-	store, err := archive.Open(ctx, p.dest, opts)
-	if err != nil {
-		return nil, nil, usagef("reconcile: --dest %s: %v", p.dest, err)
-	}
-	return client, store, nil
+	return openClientAndStore(ctx, log, "reconcile", p.client, p.dest, p.archive)
 }

@@ -471,9 +471,7 @@ func (p *runPlan) hooks(scr *console.Screen, log *slog.Logger, e env, onDone fun
 			onDone(sum)
 		}
 		if !p.silentOK || sum.ExitCode != report.ExitOK {
-			for _, path := range report.Paths(p.out) {
-				fmt.Fprintln(e.stdout, console.Text(path))
-			}
+			printPaths(e, p.out)
 		}
 	}
 	return h
@@ -483,17 +481,10 @@ func (p *runPlan) hooks(scr *console.Screen, log *slog.Logger, e env, onDone fun
 // download (exit 2 when it fails): pipeline.RunConfig.Open.
 func (p *runPlan) open(ctx context.Context, log *slog.Logger) (*export.Client, archive.Store, error) {
 	cfg := p.client
-	cfg.Logger = log
 	cfg.Observer = p.ledger.observer()
-	client, err := export.NewClient(cfg)
+	client, store, err := openClientAndStore(ctx, log, "run", cfg, p.dest, p.archive)
 	if err != nil {
-		return nil, nil, usagef("run: %v", err)
-	}
-	opts := p.archive
-	opts.Logger = console.SDKLogger{Log: log}
-	store, err := archive.Open(ctx, p.dest, opts)
-	if err != nil {
-		return nil, nil, usagef("run: --dest %s: %v", p.dest, err)
+		return nil, nil, err
 	}
 	if !p.job.DryRun { // a dry run writes nothing, not even a probe
 		if err := store.Preflight(ctx); err != nil {
