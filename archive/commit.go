@@ -36,7 +36,7 @@ type SidecarUpdate struct {
 	At     time.Time `json:"at"`
 	Tool   string    `json:"tool"`
 	Reason string    `json:"reason"`          // why its files were checked again
-	Added  []string  `json:"added,omitempty"` // keys of the files it added (none: only the details changed)
+	Added  []string  `json:"added,omitempty"` // keys of the files it added, and of the evidence it stored anew (none: only the details changed, the evidence off)
 }
 
 // SidecarFile is one stored file of a conference.

@@ -32,10 +32,10 @@ func (j *Job) conference(ctx context.Context, it Item) ([]report.Row, error) {
 			log.Warn("could not check the archive; archiving again", "err", err)
 		case ok && j.stillHolds(ctx, log, sc):
 			if why := j.recheckReason(it, sc); why != "" {
-				return j.recheck(ctx, log, base, it, sc, why)
+				return recordingsFirst(j.recheck(ctx, log, base, it, sc, why))
 			}
 			log.Debug("already archived, bytes re-read")
-			return j.archivedEvidence(ctx, log, base, sc, alreadyArchivedRows(base, sc)), nil
+			return recordingsFirst(j.archivedEvidence(ctx, log, base, sc, alreadyArchivedRows(base, sc)), nil)
 		case ctx.Err() != nil:
 			return []report.Row{cancelledRow(ctx, base)}, nil
 		}

@@ -79,6 +79,8 @@ type evidenceItem struct {
 	obj  *archive.Object
 	code Code   // why there is no object
 	msg  string // and in words
+
+	supersedes string // the key of the object it renews (renewEvidence)
 }
 
 func (it *evidenceItem) file() export.File {

@@ -225,9 +225,11 @@ func (j *Job) recheck(ctx context.Context, log *slog.Logger, base report.Row, it
 		log.Debug("re-checked: the platform lists no file the archive lacks")
 		return kept, nil
 	}
-	if failed := j.commitUpdate(ctx, log, base, rec, sc, added, why); failed != nil {
+	ev := j.renewEvidence(ctx, log, rec, prior, d.states) // before the commit mark, which lists it
+	if failed := j.commitUpdate(ctx, log, base, rec, sc, added, ev, why); failed != nil {
 		return append(kept, failed...), nil
 	}
+	kept = append(kept, renewedEvidenceRows(base, ev)...)
 	if len(added) == 0 {
 		log.Info("re-checked: no new file; the sidecar now keeps the platform's latest details", "changed", changed)
 		return kept, nil
@@ -287,7 +289,7 @@ func (j *Job) updatedRows(ctx context.Context, log *slog.Logger, base report.Row
 // entry it had, then the added files, the platform's latest details and an
 // entry in Updates. It returns the added files' rows when that fails (nil
 // when committed).
-func (j *Job) commitUpdate(ctx context.Context, log *slog.Logger, base report.Row, rec export.Recording, sc archive.Sidecar, added []*fileState, why string) []report.Row {
+func (j *Job) commitUpdate(ctx context.Context, log *slog.Logger, base report.Row, rec export.Recording, sc archive.Sidecar, added []*fileState, ev []*evidenceItem, why string) []report.Row {
 	up := archive.SidecarUpdate{At: time.Now().UTC(), Tool: j.Options.Tool, Reason: why}
 	sc.Files = append([]archive.SidecarFile(nil), sc.Files...)
 	for _, st := range added {
@@ -296,6 +298,7 @@ func (j *Job) commitUpdate(ctx context.Context, log *slog.Logger, base report.Ro
 		sc.Files = append(sc.Files, f)
 		up.Added = append(up.Added, st.key)
 	}
+	addRenewedEvidence(&sc, &up, ev)
 	sc.Details = redactedDetails(rec)
 	sc.Updates = append(append([]archive.SidecarUpdate(nil), sc.Updates...), up)
 	err := j.putSidecar(ctx, sc) // a commit line in the custody ledger
@@ -303,14 +306,14 @@ func (j *Job) commitUpdate(ctx context.Context, log *slog.Logger, base report.Ro
 		return nil
 	}
 	log.Error("sidecar not rewritten", "err", err)
-	return addedRows(base, len(sc.Files)-len(added), added, func(r *report.Row, _ *fileState) {
+	return append(addedRows(base, len(sc.Files)-len(added), added, func(r *report.Row, _ *fileState) {
 		if ctx.Err() != nil {
 			*r = cancelledRow(ctx, *r)
 			return
 		}
 		r.Status = report.Failed
 		setCode(r, CodeUncommitted, "stored, but the commit mark (sidecar) could not be rewritten to list it: "+err.Error())
-	})
+	}), uncommittedEvidenceRows(ctx, base, ev, err)...)
 }
 
 // recheckFailed is the rows of an archived conference whose files could
