@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"time"
 
@@ -19,7 +20,25 @@ type updatedFlags struct {
 // register binds them.
 func (u *updatedFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&u.Recheck, "recheck", false, "ask the platform for the files of every conference found archived (one links call each, plus a details call with --input) and archive the files it lists now that the archive lacks (status updated); without it, only conferences whose listed details changed, and those of a --since-last run, are asked")
-	fs.StringVar(&u.TimeZone, "time-zone", "", "IANA time zone (Europe/Berlin) for the startTimeLocal column and the key template's LocalYear, LocalMonth, LocalDay and LocalStart; platform times stay UTC (default UTC)")
+	fs.Var((*zoneName)(&u.TimeZone), "time-zone", "IANA time-zone `name` (Europe/Berlin, UTC) for the startTimeLocal column and the key template's LocalYear, LocalMonth, LocalDay and LocalStart; not Local, which depends on the machine; platform times stay UTC (default UTC)")
+}
+
+// zoneName is --time-zone's value: an IANA name. "Local" (the machine's
+// own zone, which another machine does not share, recorded as the word
+// "Local") and an empty value are refused; the default (none) is UTC.
+type zoneName string
+
+func (z *zoneName) String() string { return string(*z) }
+
+func (z *zoneName) Set(s string) error {
+	switch s {
+	case "":
+		return errors.New("an IANA time-zone name is needed (such as Europe/Berlin or UTC)")
+	case "Local":
+		return errors.New("\"Local\" is this machine's zone, which differs from machine to machine: give its IANA name (such as Europe/Berlin or UTC)")
+	}
+	*z = zoneName(s)
+	return nil
 }
 
 // updatedPlan is what the flags decide.

@@ -22,10 +22,15 @@ const PlatformTimesUTC = "UTC"
 const platformTimesNote = "UTC (the platform's startTime carries no zone; it is taken as UTC, as its epoch times are)"
 
 // LoadZone is the location of an IANA time-zone name ("" is UTC), with an
-// error naming it when it is unknown.
+// error naming it when it is unknown. "Local", which time.LoadLocation
+// takes for the machine's own zone, is not such a name: the report would
+// record a word, not the zone its times were rendered in.
 func LoadZone(name string) (*time.Location, error) {
-	if name == "" {
+	switch name {
+	case "":
 		return time.UTC, nil
+	case "Local":
+		return nil, fmt.Errorf("time zone %q: not an IANA time-zone name but this machine's zone, which differs from machine to machine (give its name, such as Europe/Berlin or UTC)", name)
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
