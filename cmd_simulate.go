@@ -22,6 +22,7 @@ func cmdSimulate(ctx context.Context, args []string, e env) error {
 		faults     meetingtest.FaultFlag
 		mrate      byteSize
 		missing    listFlag
+		late       listFlag
 		quotaModel string
 	)
 	fs := c.fs
@@ -56,6 +57,7 @@ func cmdSimulate(ctx context.Context, args []string, e env) error {
 	fs.IntVar(&cfg.ListCountDelta, "list-count-delta", 0, "add N (may be negative) to the count the recording list declares, while its pages serve the true rows")
 	fs.IntVar(&cfg.HistoryCountDelta, "history-count-delta", 0, "add N (may be negative) to the count the history list declares")
 	fs.Var(&missing, "not-deployed", "comma list of APIs this deployment lacks (404 APIG.0101): details, list, downloadurls, recordinfo, delete, history, historydetail, attendees, ctlrecords")
+	fs.Var(&late, "late-file", "comma list of files a conference gets after a first run archived it, each CONFUUID:TYPE/NAME[:BYTES] (TYPE Aux, Hd or Sd; default 1 MiB): added once the simulator has served a file of that conference in full, so the next run that asks for its links finds it (files added later)")
 	fs.Var(&faults, "fault", "inject a fault, repeatable: ENDPOINT:KIND[:status=N][:retry-after=D][:latency=D][:times=N][:conf=UUID][:p=0.1][:at=N|random]; ENDPOINT auth, validate, refresh, logout, details, list, downloadurls, recordinfo, delete, media, play, history, historydetail, attendees, ctlrecords; KIND status, throttle, latency, truncate, html, badjson, reset, flip, echo (error bodies echo the request), stall (media: silent after at= bytes; with latency=D one byte every D), chunked, close (media: no Content-Length, chunked or ended by closing the connection; at= cuts them), omit (list, history: leave conf= out), otherconf, upperconf, noconf, noavailable, nodecode, badsha, negsize, endless, repeat, nohasrecord; at= breaks a media truncate or reset after N bytes")
 	if err := c.parse(args, e.getenv); err != nil {
 		return err
@@ -83,6 +85,13 @@ func cmdSimulate(ctx context.Context, args []string, e env) error {
 	cfg.MediaRate = int64(mrate)
 	cfg.Faults = faults
 	cfg.NotDeployed = missing
+	for _, s := range late {
+		l, err := meetingtest.ParseLateFile(s)
+		if err != nil {
+			return usagef("simulate: --late-file: %v", err)
+		}
+		cfg.LateFiles = append(cfg.LateFiles, l)
+	}
 	if err := cfg.Validate(); err != nil {
 		return usagef("simulate: %v", err)
 	}

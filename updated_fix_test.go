@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -219,5 +220,72 @@ func TestUpdatedTimeZoneNotLocal(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSimulateLateFile: `meetarchive simulate --late-file` gives a
+// conference a file after the first run archived it: that run archives
+// the conference's two files; the next date-range run (its listed rcdSize
+// grew by the third file's 1 MiB) archives the third (updated) and keeps
+// the first two. A bad --late-file exits 2 naming it.
+func TestSimulateLateFile(t *testing.T) {
+	ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 1, FilesPerConference: 2, FileSize: 1 << 10, Seed: 1,
+		Start: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)})
+	conf := ds.Conferences[0].ConfUUID
+	addr := freeAddr(t)
+	cmd, stdout, _ := binCommand(nil, "simulate", "--addr", addr, "--conferences", "1", "--files-per-conference", "2", "--file-size", "1KiB",
+		"--late-file", conf+":Hd/late_0.mp4:1048576", "--sim-app-key", testAppKey, "--app-id", testAppID)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	deadline := time.Now().Add(time.Minute) // a safety net for a busy machine
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("simulator did not listen on %s: %s", addr, stdout.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	env := map[string]string{"MEETARCHIVE_API": "http://" + addr, "MEETARCHIVE_APP_ID": testAppID, "MEETARCHIVE_APP_KEY": testAppKey,
+		"MEETARCHIVE_RATE": "500", "MEETARCHIVE_EVIDENCE": "false"}
+	dir := t.TempDir()
+	dest := filepath.Join(dir, "archive")
+	run := func(out string) []string {
+		t.Helper()
+		res := runBin(t, env, "run", "--dest", dest, "--out", out, "--links", "downloadurls", "--from", "2024-01-01", "--to", "2024-01-01")
+		if res.code != 0 {
+			t.Fatalf("%s: exit %d\n%s", filepath.Base(out), res.code, res.stderr)
+		}
+		var got []string
+		for _, r := range readManifest(t, out) {
+			got = append(got, r["fileType"]+"/"+r["fileName"]+"="+r["status"]+":"+r["bytes"])
+		}
+		slices.Sort(got)
+		return got
+	}
+	var first, second []string
+	for _, f := range ds.Conferences[0].Files {
+		first = append(first, fmt.Sprintf("%s/%s=archived:%d", f.FileType, f.Name, f.Size))
+		second = append(second, fmt.Sprintf("%s/%s=already-archived:%d", f.FileType, f.Name, f.Size))
+	}
+	second = append(second, "Hd/late_0.mp4=updated:1048576")
+	slices.Sort(first)
+	slices.Sort(second)
+	if got := run(filepath.Join(dir, "out1")); !slices.Equal(got, first) {
+		t.Errorf("first run: got %v, want %v", got, first)
+	}
+	if got := run(filepath.Join(dir, "out2")); !slices.Equal(got, second) {
+		t.Errorf("second run: got %v, want %v", got, second)
+	}
+
+	for _, bad := range []string{conf + ":Vid/x.mp4", "0bda00000000000000000000000000ff:Hd/x.mp4", conf + ":Hd", conf + ":Hd/x.mp4:big"} {
+		if res := runBin(t, nil, "simulate", "--addr", "127.0.0.1:0", "--conferences", "1", "--late-file", bad); res.code != 2 || !strings.Contains(res.stderr, "late") {
+			t.Errorf("simulate --late-file %s: exit %d, %q; want 2 naming it", bad, res.code, res.stderr)
+		}
 	}
 }

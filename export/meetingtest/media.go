@@ -505,6 +505,7 @@ func (s *Server) mediaRecorder(a *mediaAnswer, flipAt int64) func() uint64 {
 		s.ctr.MediaComplete++
 		s.served = append(s.served, servedEntry{id: s.servedSeq, flipAt: flipAt,
 			Served: Served{ConfUUID: a.confUUID, FileType: a.fileType, Name: a.name, Bytes: a.length(), Offset: a.start}})
+		s.addLateFilesLocked(a.confUUID)
 		return s.servedSeq
 	}
 }

@@ -101,6 +101,9 @@ type Config struct {
 	Seed              int64
 	Now               func() time.Time // clock for tokens, links and rate buckets; default time.Now
 
+	// LateFiles are files the platform lists only later (see LateFile).
+	LateFiles []LateFile
+
 	// RateBurst is the token bucket's size for RatePerAPI; 0 = one header
 	// window's worth (the limit the X-APIG-Ratelimit-Api header shows).
 	RateBurst int
@@ -284,6 +287,7 @@ type Server struct {
 	servedSeq    uint64
 	shaCache     map[string]*shaEntry
 	mediaRunning int64
+	late         map[string][]File // Config.LateFiles not added yet, by confUUID
 }
 
 // Validate checks the configuration (fault endpoints and kinds, the dataset).
@@ -309,6 +313,9 @@ func (c Config) Validate() error {
 	case "", MediaURLsPath, MediaURLsQuery, MediaURLsOpaque:
 	default:
 		return fmt.Errorf("meetingtest: config: media URLs %q: want %s, %s or %s", c.MediaURLs, MediaURLsPath, MediaURLsQuery, MediaURLsOpaque)
+	}
+	if err := c.validateLateFiles(); err != nil {
+		return err
 	}
 	for i, f := range c.Faults {
 		if !slices.Contains(faultEndpoints, f.Endpoint) {
@@ -431,6 +438,7 @@ func NewUnstarted(cfg Config) *Server {
 	}
 	s.completeHistoriesLocked()
 	s.setFaultsLocked(cfg.Faults)
+	s.late = lateByConf(cfg.LateFiles)
 	s.ctr.Requests = make(map[string]int64)
 	s.ctr.FaultHits = make(map[string]int64)
 	s.ts = httptest.NewUnstartedServer(s)
