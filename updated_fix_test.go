@@ -58,7 +58,8 @@ func readEvidenceAnswer(t *testing.T, dest, key string, v any) {
 // evidence_recordinfo.v2.json listing three files, in the manifest (after
 // the conference's recordings, the updated one included), in
 // sha256sums.txt and in the sidecar (superseding the earlier objects,
-// which keep their content). verify re-hashes them all.
+// which keep their content). verify re-hashes them all; a bag carries
+// them.
 func TestUpdatedEvidenceRenewed(t *testing.T) {
 	day := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
 	a := updConf(1, day.Add(11*time.Hour), 0)
@@ -165,6 +166,15 @@ func TestUpdatedEvidenceRenewed(t *testing.T) {
 	}
 	if res := runBin(t, nil, "verify", "--manifest", filepath.Join(out, report.ManifestCSV), "--dest", dest); res.code != 0 {
 		t.Errorf("verify: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	bag := filepath.Join(dir, "bag")
+	if res := runBin(t, nil, "bag", "--manifest", filepath.Join(out, report.ManifestCSV), "--dest", dest, "--out", bag, "--quiet"); res.code != 0 {
+		t.Fatalf("bag: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	for _, f := range renewed {
+		if _, err := os.Stat(filepath.Join(bag, "data", filepath.FromSlash(f.Key))); err != nil {
+			t.Errorf("bag: %v", err)
+		}
 	}
 }
 
