@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -63,7 +62,7 @@ func readEvidenceAnswer(t *testing.T, dest, key string, v any) {
 func TestUpdatedEvidenceRenewed(t *testing.T) {
 	day := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
 	a := updConf(1, day.Add(11*time.Hour), 0)
-	sim := newSim(t, meetingtest.Config{Dataset: meetingtest.Dataset{Conferences: []meetingtest.Conference{a}}, Seed: 20, RecordInfo: true, HistoryRetention: -1})
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: meetingtest.Dataset{Conferences: []meetingtest.Conference{a}}, Seed: 20, RecordInfo: true, HistoryRetention: -1})
 	dir := t.TempDir()
 	dest := filepath.Join(dir, "archive")
 	run := func(out string) {
@@ -197,7 +196,7 @@ func TestUpdatedTimeZoneNotLocal(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			sim := newSim(t, meetingtest.Config{Dataset: meetingtest.Dataset{Conferences: []meetingtest.Conference{c}}, Seed: 22})
+			sim := meetingtest.Start(t, meetingtest.Config{Dataset: meetingtest.Dataset{Conferences: []meetingtest.Conference{c}}, Seed: 22})
 			dir := t.TempDir()
 			out := filepath.Join(dir, "out")
 			env := simEnv(sim)
@@ -242,25 +241,8 @@ func TestSimulateLateFile(t *testing.T) {
 	ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 1, FilesPerConference: 2, FileSize: 1 << 10, Seed: 1,
 		Start: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)})
 	conf := ds.Conferences[0].ConfUUID
-	addr := freeAddr(t)
-	cmd, stdout, _ := binCommand(nil, "simulate", "--addr", addr, "--conferences", "1", "--files-per-conference", "2", "--file-size", "1KiB",
+	addr := startSimulate(t, "--conferences", "1", "--files-per-conference", "2", "--file-size", "1KiB",
 		"--late-file", conf+":Hd/late_0.mp4:1048576", "--sim-app-key", testAppKey, "--app-id", testAppID)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	deadline := time.Now().Add(time.Minute) // a safety net for a busy machine
-	for {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("simulator did not listen on %s: %s", addr, stdout.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 	env := map[string]string{"MEETARCHIVE_API": "http://" + addr, "MEETARCHIVE_APP_ID": testAppID, "MEETARCHIVE_APP_KEY": testAppKey,
 		"MEETARCHIVE_RATE": "500", "MEETARCHIVE_EVIDENCE": "false"}
 	dir := t.TempDir()

@@ -17,8 +17,8 @@ import (
 // each, archived once with its evidence by the returned job.
 func evidenceUpdated(t *testing.T, links string) (*meetingtest.Server, *Job, meetingtest.Conference) {
 	t.Helper()
-	ds := genDataset(1, 2, 1<<20, 89)
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 89, HistoryRetention: -1, RecordInfo: true})
+	ds := meetingtest.GenerateFiles(1, 2, 1<<20, 89)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 89, HistoryRetention: -1, RecordInfo: true})
 	j := newEvidenceJob(t, sim, links, "")
 	c := ds.Conferences[0]
 	rows, fatal := j.conference(context.Background(), Item{ConfUUID: c.ConfUUID})
