@@ -39,17 +39,22 @@ func cmdBag(ctx context.Context, args []string, e env) error {
 	fs.StringVar(&f.dest, "dest", "", "read the objects from this destination, by their objectKey (default: each manifest row's objectURI)")
 	fs.StringVar(&f.organization, "organization", "", "Source-Organization of bag-info.txt (left out when not given)")
 	f.s3.register(c, false)
-	fs.BoolVar(&f.quiet, "quiet", false, "no progress lines, and nothing printed when the bag is written")
+	fs.BoolVar(&f.quiet, "quiet", false, "print nothing unless the bag is not written: no progress, no info lines, warnings only then (unless --log-level is given), not the bag's path")
 	f.log = addLogFlags(c)
 	if err := c.parse(args, e.getenv); err != nil {
 		return err
 	}
 	e.useLog(f.log)
+	if f.quiet {
+		f.log.quiet()
+	}
 	opts, err := f.validate(c)
 	if err != nil {
 		return err
 	}
-	return runBag(ctx, f, opts, e)
+	err = runBag(ctx, f, opts, e)
+	f.log.endQuiet(ctx, err)
+	return err
 }
 
 // validate checks the flags and gives the store options.
