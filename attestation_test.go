@@ -166,15 +166,28 @@ func TestAttestationPageInABrowser(t *testing.T) {
 	if err := os.MkdirAll(filepath.Dir(ledgerPath), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	// A ledger the run kept itself is replaced by this one (same run).
+	// The ledger the run kept itself is replaced by this one (same run)
+	// for the signed page, and put back for the run's own page, whose
+	// command checks its head.
 	sigPath := filepath.Join(dest, filepath.FromSlash(pipeline.LedgerSignatureKey(sum.RunID)))
-	for _, p := range []string{ledgerPath, sigPath} {
-		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
-			t.Fatal(err)
+	runLedger, err := os.ReadFile(ledgerPath)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	useLedger := func(t *testing.T, signed bool) {
+		for _, p := range []string{ledgerPath, sigPath} {
+			if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
+				t.Fatal(err)
+			}
+		}
+		switch {
+		case signed:
+			writeFileT(t, ledgerPath, tl.bytes(tl.lines))
+			writeFileT(t, sigPath, tl.signature(t, priv))
+		case runLedger != nil:
+			writeFileT(t, ledgerPath, runLedger)
 		}
 	}
-	writeFileT(t, ledgerPath, tl.bytes(tl.lines))
-	writeFileT(t, sigPath, tl.signature(t, priv))
 	key, err := report.ParsePrivateKey(fileBytes(t, priv))
 	if err != nil {
 		t.Fatal(err)
@@ -218,6 +231,7 @@ func TestAttestationPageInABrowser(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			useLedger(t, tt.page == signedPage)
 			png := filepath.Join(art, tt.name+".png")
 			view, pdf := renderAttestation(ctx, t, b, tt.page, png)
 			t.Logf("screenshot: %s", png)

@@ -15,7 +15,7 @@ import (
 // cmdVerify streams every archived object of a manifest (or of a
 // sha256sums.txt) back and checks it.
 func cmdVerify(ctx context.Context, args []string, e env) error {
-	c := newCommand("verify", "(--manifest DIR/manifest.csv [--dest DEST] | --sums DIR/sha256sums.txt --dest DEST | --ledger RUNID|all|FILE [--dest DEST] [--public-key FILE])",
+	c := newCommand("verify", "(--manifest DIR/manifest.csv [--dest DEST] | --sums DIR/sha256sums.txt --dest DEST | --ledger RUNID|all|FILE|REPORTDIR [--dest DEST] [--public-key FILE] [--head HEX])",
 		"Read every archived object back, recompute its SHA-256 and report missing and mismatched objects (exit 1 if any); with --ledger, check runs' custody ledgers and the objects they record.", e.stderr)
 	var (
 		manifest, sums, dest, reportPath string
@@ -48,6 +48,8 @@ func cmdVerify(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	switch {
+	case ledger.head != "":
+		return usagef("verify: --head goes with --ledger")
 	case (manifest == "") == (sums == ""):
 		return usagef("verify: --manifest is required (or --sums with --dest)")
 	case sums != "" && dest == "":

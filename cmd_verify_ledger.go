@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/hex"
 	"os"
+	"strings"
 	"time"
 
 	"meetarchive/archive"
@@ -14,12 +16,13 @@ import (
 
 // verifyLedgerFlags are verify's custody-ledger flags: verify --ledger.
 type verifyLedgerFlags struct {
-	ledger, publicKey, signature string
+	ledger, publicKey, signature, head string
 }
 
 func (l *verifyLedgerFlags) register(c *command) {
-	c.fs.StringVar(&l.ledger, "ledger", "", "instead of --manifest: check custody ledgers, line by line, their signature and every object they record (read back at its recorded version and hashed): a run id (with --dest), all (every ledger in --dest), or a ledger file or URI (<dest>/_meetarchive/ledger/<run id>.jsonl, or a copy such as the report's ledger.jsonl, whose objects are read from --dest)")
+	c.fs.StringVar(&l.ledger, "ledger", "", "instead of --manifest: check custody ledgers, line by line, their signature and every object they record (read back at its recorded version and hashed): a run id (with --dest), all (every ledger in --dest), or a ledger file or URI (<dest>/_meetarchive/ledger/<run id>.jsonl, or a copy such as the report's ledger.jsonl, whose objects are read from --dest, or the report directory: its ledger.jsonl, checked against the head and key its summary.json records)")
 	c.fs.StringVar(&l.publicKey, "public-key", "", "with --ledger: the Ed25519 public key (PEM, from keygen or openssl pkey -pubout) the ledger's signature must verify with; a ledger without a signature then fails")
+	c.fs.StringVar(&l.head, "head", "", "with --ledger (one ledger): the head it must end at, 64 hex digits, as the run's summary.json and attestation.html record it; a ledger whose head differs fails (an unsigned ledger's last lines cannot then be changed unnoticed)")
 	c.fs.StringVar(&l.signature, "signature", "", "with --ledger FILE: the ledger's signature file (default: the one beside the ledger in --dest, else FILE with .sig.json for .jsonl)")
 }
 
@@ -34,6 +37,10 @@ func (l *verifyLedgerFlags) verifyLedgers(ctx context.Context, dest, manifest, s
 		return usagef("verify: --report goes with --manifest or --sums, not --ledger (whose findings are on stdout)")
 	case l.signature != "" && (l.ledger == "all" || !pipeline.IsLedgerFile(l.ledger)):
 		return usagef("verify: --signature goes with --ledger FILE (a ledger kept in --dest has its signature beside it)")
+	case l.head != "" && l.ledger == "all":
+		return usagef("verify: --head is the head of one ledger, not of --ledger all")
+	case l.head != "" && !isHead(l.head):
+		return usagef("verify: --head %q: want the ledger head's 64 hex digits (summary.json's ledger.head)", l.head)
 	}
 	var pub ed25519.PublicKey
 	if l.publicKey != "" {
@@ -59,6 +66,11 @@ func (l *verifyLedgerFlags) verifyLedgers(ctx context.Context, dest, manifest, s
 	}
 	if len(tg.Sources) == 0 {
 		return failedf("verify: no custody ledger in %s (runs keep theirs under %s)", tg.Store.RootURI(), tg.Store.URI(pipeline.LedgerDir+"/"))
+	}
+	if l.head != "" {
+		for i := range tg.Sources {
+			tg.Sources[i].Heads = append(tg.Sources[i].Heads, pipeline.HeadClaim{Head: strings.ToLower(l.head), Source: "--head"})
+		}
 	}
 	bad := 0
 	for _, src := range tg.Sources {
@@ -93,4 +105,10 @@ func (l *verifyLedgerFlags) verifyLedgers(ctx context.Context, dest, manifest, s
 		return failedf("verify: %d of %d ledgers failed their check (listed above)", bad, len(tg.Sources))
 	}
 	return nil
+}
+
+// isHead tells a ledger head: 64 hex digits.
+func isHead(v string) bool {
+	b, err := hex.DecodeString(v)
+	return err == nil && len(b) == 32
 }

@@ -24,7 +24,7 @@ import (
 // written as the run goes (a killed run leaves what it did); when the run
 // ends it is stored at LedgerKey, and signed at LedgerSignatureKey, in the
 // destination (ledgerkeys.go).
-const LedgerFile = "ledger.jsonl"
+const LedgerFile = report.LedgerFile
 
 // maxEarlyCalls bounds the API calls kept before the run-start line
 // (authentication, a date range's list pages); past it they are counted.
@@ -270,10 +270,27 @@ func (r *run) startLedger(info report.RunInfo) error {
 		return nil
 	}
 	host, _ := os.Hostname()
+	var signKey string
+	if r.cfg.SignKey != nil {
+		signKey = report.KeyFingerprint(r.cfg.SignKey.Public().(ed25519.PublicKey))
+	}
 	return r.cfg.Ledger.Start(report.LedgerRunStart{
 		RunID: info.RunID, Tool: "meetarchive", Version: info.Version, Commit: r.cfg.Commit, Operator: info.Operator, Host: host,
-		Dest: info.Dest, Input: info.Input, InputSHA256: info.InputSHA256, DateRange: info.DateRange, Shard: info.Shard, Options: info.Options,
+		Dest: ledgerDest(info.Dest), SignKeySHA256: signKey, Input: info.Input, InputSHA256: info.InputSHA256, DateRange: info.DateRange, Shard: info.Shard, Options: info.Options,
 	})
+}
+
+// ledgerDest is the destination as run-start records it: a directory's
+// absolute path (the ledger may be read far from where the run was
+// started), a URI as it was given.
+func ledgerDest(dest string) string {
+	if dest == "" || strings.HasPrefix(strings.ToLower(dest), "s3://") {
+		return dest
+	}
+	if a, err := filepath.Abs(dest); err == nil {
+		return a
+	}
+	return dest
 }
 
 // endLedger writes the run-end line with the exit code the process will

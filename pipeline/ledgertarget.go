@@ -2,13 +2,16 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"meetarchive/archive"
+	"meetarchive/report"
 )
 
 // LedgerQuery is what verify --ledger asks for: Ledger, a run id, "all"
@@ -44,6 +47,9 @@ func ResolveLedgers(ctx context.Context, q LedgerQuery, opts archive.Options) (L
 		}
 		tg.Store = st
 		return nil
+	}
+	if v != "all" && isReportDir(v) { // a report directory: its own copy
+		v = filepath.Join(v, LedgerFile)
 	}
 	if !IsLedgerFile(v) { // a run id, or all
 		if dest == "" {
@@ -102,6 +108,46 @@ func ResolveLedgers(ctx context.Context, q LedgerQuery, opts archive.Options) (L
 	if tg.Store != nil {
 		st = tg.Store
 	}
-	tg.Sources = []LedgerSource{FileLedger(v, q.Signature, st)}
+	src := FileLedger(v, q.Signature, st)
+	if filepath.Base(v) == LedgerFile { // the report's own copy
+		if err := reportClaims(&src, filepath.Dir(v)); err != nil {
+			return tg, err
+		}
+	}
+	tg.Sources = []LedgerSource{src}
 	return tg, nil
+}
+
+// isReportDir tells a report directory: a directory with a summary.json.
+func isReportDir(v string) bool {
+	st, err := os.Stat(filepath.Join(v, report.SummaryJSON))
+	return err == nil && st.Mode().IsRegular()
+}
+
+// reportClaims is what the summary.json beside a report's own ledger copy
+// (dir/ledger.jsonl) records of it: the head it ended at and the key that
+// signed it. A summary without a ledger claims nothing.
+func reportClaims(src *LedgerSource, dir string) error {
+	p := filepath.Join(dir, report.SummaryJSON)
+	b, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return FileError("verify", "ledger", p, err)
+	}
+	var sum struct {
+		Ledger *report.LedgerInfo `json:"ledger"`
+	}
+	if err := json.Unmarshal(b, &sum); err != nil {
+		return Usagef("verify: --ledger %s: %s is not a report's summary: %v", src.Name, p, err)
+	}
+	if sum.Ledger == nil || sum.Ledger.Head == "" {
+		return nil
+	}
+	src.Heads = append(src.Heads, HeadClaim{Head: strings.ToLower(sum.Ledger.Head), Source: p})
+	if sum.Ledger.KeySHA256 != "" {
+		src.SignedBy, src.SignedBySource = sum.Ledger.KeySHA256, p
+	}
+	return nil
 }

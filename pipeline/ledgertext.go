@@ -20,6 +20,11 @@ func WriteLedgerResult(w io.Writer, r LedgerResult, objectsRead, quiet bool) {
 	line := func(status, where, msg string) {
 		fmt.Fprintf(w, "%s\t%s\t%s\n", status, cleanText(where), cleanText(msg))
 	}
+	for _, h := range r.Heads {
+		if !h.OK {
+			line("head-mismatch", r.Ledger, fmt.Sprintf("the ledger's head after %d lines is %s; %s records %s (lines were changed, added or removed)", r.Check.Lines, r.Check.Head, h.Source, h.Head))
+		}
+	}
 	if b := r.Broken(); b != nil {
 		where := r.Ledger
 		if b.Line > 0 {
@@ -35,7 +40,11 @@ func WriteLedgerResult(w io.Writer, r LedgerResult, objectsRead, quiet bool) {
 		if where == "" {
 			where = r.Ledger
 		}
-		line("signature-"+r.Signature.State, where, errString(r.Signature.Err))
+		msg := errString(r.Signature.Err)
+		if r.Signature.State == SigMissing && !objectsRead {
+			msg += " (a signature kept in the destination is found with --dest, one in a file with --signature)"
+		}
+		line("signature-"+r.Signature.State, where, msg)
 	}
 	counts := map[string]int{}
 	for _, o := range r.Objects {
@@ -64,6 +73,11 @@ func WriteLedgerResult(w io.Writer, r LedgerResult, objectsRead, quiet bool) {
 		run = "(unknown)"
 	}
 	fmt.Fprintf(w, "ledger %s: run %s, %d lines, head %s: chain %s\n", cleanText(r.Ledger), cleanText(run), c.Lines, head, state)
+	for _, h := range r.Heads {
+		if h.OK {
+			fmt.Fprintf(w, "head: as %s records\n", cleanText(h.Source))
+		}
+	}
 	s := r.Signature
 	switch s.State {
 	case "": // the ledger could not be read
@@ -71,9 +85,10 @@ func WriteLedgerResult(w io.Writer, r LedgerResult, objectsRead, quiet bool) {
 	case SigVerified:
 		fmt.Fprintf(w, "signature: verified with key %s\n", cleanText(s.KeySHA256))
 	case SigNotChecked:
-		fmt.Fprintf(w, "signature: present (key %s) but NOT CHECKED: give --public-key to check it\n", cleanText(s.KeySHA256))
+		fmt.Fprintf(w, "signature: signed by key %s, NOT CHECKED: give --public-key to check it\n", cleanText(s.KeySHA256))
 	case SigUnsigned:
-		fmt.Fprintln(w, "signature: none (the run was not given --sign-key)")
+		// Only what the ledger says: its run-start records no signing key.
+		fmt.Fprintln(w, "signature: none (the ledger's run-start records no signing key)")
 	default:
 		fmt.Fprintf(w, "signature: %s\n", strings.ToUpper(s.State))
 	}

@@ -45,10 +45,31 @@ type LedgerSource struct {
 	Name string
 	// RunID is the run the ledger must be of ("" when not known: a file).
 	RunID string
-	open  func(ctx context.Context) (io.ReadCloser, error)
+	// Heads are heads the ledger must end at, each with where it was
+	// read (--head, a report's summary.json): a ledger whose head
+	// differs fails, so that its last lines cannot be changed unnoticed.
+	Heads []HeadClaim
+	// SignedBy is the signing key's fingerprint a report records for
+	// the ledger (summary.json), with where it was read: with it, a
+	// ledger without a signature fails as when its run-start says so.
+	SignedBy, SignedBySource string
+
+	open func(ctx context.Context) (io.ReadCloser, error)
 	// signature reads the signature of run runID: nil and "" when there
 	// is none; where it was looked for.
 	signature func(ctx context.Context, runID string) (sig *report.LedgerSignature, where string, err error)
+}
+
+// HeadClaim is a head a ledger must end at, and where it was read.
+type HeadClaim struct {
+	Head   string // 64 lower-case hex digits
+	Source string // "--head", or a summary.json's path
+}
+
+// HeadCheck is a HeadClaim compared with the ledger's head.
+type HeadCheck struct {
+	HeadClaim
+	OK bool
 }
 
 // StoreLedger is run runID's ledger in st, its signature beside it.
@@ -163,8 +184,8 @@ func LedgerRuns(ctx context.Context, st LedgerStore) ([]string, error) {
 const (
 	SigVerified   = "verified"    // the signature verifies with the public key given
 	SigNotChecked = "not-checked" // signed, but no public key was given
-	SigUnsigned   = "unsigned"    // no signature, and none was asked for
-	SigMissing    = "missing"     // a public key was given and there is no signature
+	SigUnsigned   = "unsigned"    // no signature, none was asked for, and run-start records no signing key
+	SigMissing    = "missing"     // run-start records a signing key, or a public key was given, and there is no signature
 	SigBad        = "bad"         // the signature does not verify, or is for another ledger
 	SigError      = "error"       // the signature could not be read
 )
@@ -211,7 +232,10 @@ type LedgerResult struct {
 	// naming the first broken line, or why it could not be read.
 	Err       error
 	Signature LedgerSignatureResult
-	Objects   []LedgerObjectResult
+	// Heads are the source's head claims compared with the ledger's
+	// head (none when the chain is broken: its head is not known).
+	Heads   []HeadCheck
+	Objects []LedgerObjectResult
 }
 
 // OK reports whether the ledger is intact: its chain holds, its signature
@@ -223,6 +247,11 @@ func (r LedgerResult) OK() bool {
 	switch r.Signature.State {
 	case SigBad, SigMissing, SigError:
 		return false
+	}
+	for _, h := range r.Heads {
+		if !h.OK {
+			return false
+		}
 	}
 	for _, o := range r.Objects {
 		if o.Status != archive.VerifyOK {
@@ -283,6 +312,11 @@ func VerifyLedger(ctx context.Context, src LedgerSource, st LedgerStore, pub ed2
 		runID = src.RunID
 	}
 	res.Signature = checkSignature(ctx, src, runID, res, pub)
+	if res.Err == nil {
+		for _, h := range src.Heads {
+			res.Heads = append(res.Heads, HeadCheck{HeadClaim: h, OK: strings.EqualFold(h.Head, res.Check.Head)})
+		}
+	}
 	if st != nil {
 		var prog Progress = NoProgress{}
 		if hooks.Objects != nil {
@@ -302,6 +336,17 @@ func checkSignature(ctx context.Context, src LedgerSource, runID string, res Led
 	case err != nil:
 		out.State, out.Err = SigError, err
 		return out
+	case sig == nil && res.Check.SignKeySHA256 != "":
+		// The chain's own first line says the run signed it: a signature
+		// deleted must not pass for a run that signed nothing.
+		out.State, out.Where = SigMissing, src.Name+" line 1"
+		out.KeySHA256 = res.Check.SignKeySHA256
+		out.Err = fmt.Errorf("run-start records that the run signed its ledger with key %s, but there is no signature (deleted?)", res.Check.SignKeySHA256)
+		return out
+	case sig == nil && src.SignedBy != "":
+		out.State, out.Where, out.KeySHA256 = SigMissing, src.Name, src.SignedBy
+		out.Err = fmt.Errorf("%s records that the run signed its ledger with key %s, but there is no signature (deleted?)", src.SignedBySource, src.SignedBy)
+		return out
 	case sig == nil && pub != nil:
 		out.State, out.Err = SigMissing, fmt.Errorf("a public key was given (%s), but the ledger has no signature", report.KeyFingerprint(pub))
 		return out
@@ -310,6 +355,10 @@ func checkSignature(ctx context.Context, src LedgerSource, runID string, res Led
 		return out
 	}
 	out.KeySHA256 = sig.KeySHA256
+	if k := res.Check.SignKeySHA256; k != "" && res.Err == nil && sig.KeySHA256 != k {
+		out.State, out.Err = SigBad, fmt.Errorf("%w: signed by key %s, but run-start records key %s", report.ErrBadSignature, sig.KeySHA256, k)
+		return out
+	}
 	if res.Err != nil {
 		out.State, out.Err = SigBad, fmt.Errorf("%w: the ledger's chain is broken, so its head is not the one signed", report.ErrBadSignature)
 		return out

@@ -23,6 +23,10 @@ import (
 // fits it on A4 or Letter.
 const AttestationHTML = "attestation.html"
 
+// LedgerFile is the report directory's copy of the run's custody ledger
+// (the pipeline writes it as the run goes).
+const LedgerFile = "ledger.jsonl"
+
 // attestationField is one line of a table of the page.
 type attestationField struct {
 	ID, Name, Value string
@@ -65,7 +69,7 @@ func (x *extraFiles) writeAttestation(s *Summary) error {
 	if err != nil {
 		dir = x.dir
 	}
-	if err := WriteAttestation(t.bw, s, dir); err != nil {
+	if err := writeAttestation(t.bw, s, dir, x.fix.lines); err != nil {
 		t.abort()
 		return fmt.Errorf("%s: %w", AttestationHTML, err)
 	}
@@ -76,8 +80,22 @@ func (x *extraFiles) writeAttestation(s *Summary) error {
 // WriteAttestation writes the attestation page (AttestationHTML) of the
 // run s, whose report is in the directory dir (its commands name the
 // report's files there). The report writers call it; it is exported for
-// a page written again from a summary.json.
+// a page written again from a summary.json, where sha256sums.txt is taken
+// to list an object when a conference has a status that stores objects.
 func WriteAttestation(w io.Writer, s *Summary, dir string) error {
+	stored := 0
+	for st, n := range s.Counts {
+		if st.Stored() {
+			stored += n
+		}
+	}
+	return writeAttestation(w, s, dir, stored)
+}
+
+// writeAttestation is WriteAttestation with the number of lines of the
+// report's sha256sums.txt: its commands are only those that work for the
+// report (no sha256sum -c of an empty file).
+func writeAttestation(w io.Writer, s *Summary, dir string, sums int) error {
 	v := s.Verdict
 	p := attestationPage{
 		Title: "Attestation of meetarchive run " + s.RunID,
@@ -147,12 +165,14 @@ func WriteAttestation(w io.Writer, s *Summary, dir string) error {
 			p.Ledger = append(p.Ledger, attestationField{ID: "ledger-signature", Name: "Signature", Value: "not signed (the run was given no --sign-key)"})
 		}
 	}
-	p.Commands = attestationCommands(s, dir)
+	p.Commands = attestationCommands(s, dir, sums)
 	return attestationTemplate.Execute(w, p)
 }
 
-// attestationCommands are the commands that re-verify the page's claims.
-func attestationCommands(s *Summary, dir string) []attestationCommand {
+// attestationCommands are the commands that re-verify the page's claims,
+// each one that works for this report: a ledger command only with a
+// ledger, a fixity command only when sha256sums.txt has lines (sums).
+func attestationCommands(s *Summary, dir string, sums int) []attestationCommand {
 	dest := s.Dest
 	local := dest != "" && !strings.HasPrefix(dest, "s3://")
 	if local {
@@ -167,23 +187,33 @@ func attestationCommands(s *Summary, dir string) []attestationCommand {
 			cmds = append(cmds, attestationCommand{"Every run's custody ledger in the destination: its chain, signature and every object it records (exit 0 intact, 1 broken or tampered).",
 				"meetarchive verify --ledger all --dest " + shellQuote(dest)})
 		case s.Ledger != nil:
+			// The ledger kept in the destination; the report's own copy
+			// when it could not be stored there.
 			c := "meetarchive verify --ledger " + shellQuote(s.RunID) + " --dest " + shellQuote(dest)
-			what := "The custody ledger: its chain line by line and every object it records, read back and hashed (exit 0 intact, 1 broken or tampered)."
+			if s.Ledger.URI == "" {
+				c = "meetarchive verify --ledger " + shellQuote(filepath.Join(dir, LedgerFile)) + " --dest " + shellQuote(dest)
+			}
+			if s.Ledger.Head != "" {
+				c += " --head " + s.Ledger.Head
+			}
+			what := "The custody ledger: its chain line by line, that it ends at the head above, and every object it records, read back and hashed (exit 0 intact, 1 broken or tampered)."
 			if s.Ledger.KeySHA256 != "" {
 				c += " --public-key PUBLIC_KEY.pem"
-				what = "The custody ledger: its chain line by line, its signature with the public key whose fingerprint is " + s.Ledger.KeySHA256 +
+				what = "The custody ledger: its chain line by line, that it ends at the head above, its signature with the public key whose fingerprint is " + s.Ledger.KeySHA256 +
 					" (PUBLIC_KEY.pem), and every object it records, read back and hashed (exit 0 intact, 1 broken or tampered)."
 			}
 			cmds = append(cmds, attestationCommand{what, c})
 		}
 	}
-	sums := filepath.Join(dir, SHA256Sums)
-	if local {
+	sumsFile := filepath.Join(dir, SHA256Sums)
+	switch {
+	case sums == 0: // sha256sum -c fails on a file without lines
+	case local:
 		cmds = append(cmds, attestationCommand{"Every archived object's SHA-256 with standard tools (no meetarchive needed).",
-			"cd " + shellQuote(dest) + " && sha256sum -c " + shellQuote(sums)})
-	} else if dest != "" {
+			"cd " + shellQuote(dest) + " && sha256sum -c " + shellQuote(sumsFile)})
+	case dest != "":
 		cmds = append(cmds, attestationCommand{"Every archived object's SHA-256, from the fixity file.",
-			"meetarchive verify --sums " + shellQuote(sums) + " --dest " + shellQuote(dest)})
+			"meetarchive verify --sums " + shellQuote(sumsFile) + " --dest " + shellQuote(dest)})
 	}
 	c := "meetarchive verify --manifest " + shellQuote(filepath.Join(dir, ManifestCSV))
 	if dest != "" {
@@ -309,7 +339,7 @@ ol.commands code { display: block; background: #f4f4f4; border: 1px solid #ddd; 
 </section>
 <section id="ledger" aria-labelledby="ledger-title">
 <h2 id="ledger-title">Custody ledger</h2>
-{{if .Ledger}}<p class="note">Every fact of the run (each platform call, link, object committed with its SHA-256 and version) is a line of the ledger, each line carrying the SHA-256 of the line before it: changing, removing or reordering any line changes the head below{{if .Signed}}, and the head is signed with Ed25519{{end}}.</p>
+{{if .Ledger}}<p class="note">Every fact of the run (each platform call, link, object committed with its SHA-256 and version) is a line of the ledger, each line carrying the SHA-256 of the line before it: changing, removing or reordering any line changes the head below, which the verify --ledger command below checks{{if .Signed}}, and the head is signed with Ed25519{{end}}.</p>
 <table><tbody>
 {{range .Ledger}}<tr{{if .ID}} id="{{.ID}}"{{end}}><th scope="row">{{.Name}}</th><td{{if .Mono}} class="mono"{{end}}>{{.Value}}</td></tr>
 {{end}}</tbody></table>

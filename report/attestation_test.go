@@ -62,7 +62,7 @@ func TestAttestationHTML(t *testing.T) {
 				"input": "uuids.csv", "dest": "s3://archive/meetings", "count-archived": "3", "count-failed": "1", "files": "6",
 				"ledger-uri": signed.URI, "ledger-head": head, "ledger-lines": "42", "ledger-signature": signed.SignatureURI, "ledger-key": "SHA256:abcDEF"},
 			commands: []string{
-				"meetarchive verify --ledger 20261207T044100Z-abc123 --dest s3://archive/meetings --public-key PUBLIC_KEY.pem",
+				"meetarchive verify --ledger 20261207T044100Z-abc123 --dest s3://archive/meetings --head " + head + " --public-key PUBLIC_KEY.pem",
 				"meetarchive verify --sums /rep/sha256sums.txt --dest s3://archive/meetings",
 				"meetarchive verify --manifest /rep/manifest.csv --dest s3://archive/meetings",
 			},
@@ -74,7 +74,7 @@ func TestAttestationHTML(t *testing.T) {
 			}),
 			rows: map[string]string{"window": "2026-12-01..2026-12-06", "dest": "/srv/it's here", "ledger-head": head, "ledger-signature": "not signed (the run was given no --sign-key)"},
 			commands: []string{
-				`meetarchive verify --ledger 20261207T044100Z-abc123 --dest '/srv/it'\''s here'`,
+				`meetarchive verify --ledger 20261207T044100Z-abc123 --dest '/srv/it'\''s here' --head ` + head,
 				`cd '/srv/it'\''s here' && sha256sum -c /rep/sha256sums.txt`,
 				`meetarchive verify --manifest /rep/manifest.csv --dest '/srv/it'\''s here'`,
 			},
@@ -87,6 +87,27 @@ func TestAttestationHTML(t *testing.T) {
 			commands: []string{
 				"meetarchive verify --sums /rep/sha256sums.txt --dest s3://archive/meetings",
 				"meetarchive verify --manifest /rep/manifest.csv --dest s3://archive/meetings",
+			},
+		},
+		{
+			// reconcile: nothing stored (an empty sha256sums.txt, which
+			// sha256sum -c refuses) and no ledger: neither command.
+			name: "nothing stored, no ledger",
+			sum: base(func(s *Summary) {
+				s.Dest, s.Counts, s.Files = "/srv/a", map[Status]int{NotFound: 2}, 0
+			}),
+			noLedger: true,
+			commands: []string{"meetarchive verify --manifest /rep/manifest.csv --dest /srv/a"},
+		},
+		{
+			name: "ledger not stored in the destination: the report's copy",
+			sum: base(func(s *Summary) {
+				s.Dest, s.Ledger = "/srv/a", &LedgerInfo{Head: head, Lines: 7}
+			}),
+			commands: []string{
+				"meetarchive verify --ledger /rep/ledger.jsonl --dest /srv/a --head " + head,
+				"cd /srv/a && sha256sum -c /rep/sha256sums.txt",
+				"meetarchive verify --manifest /rep/manifest.csv --dest /srv/a",
 			},
 		},
 		{
@@ -152,7 +173,7 @@ func TestAttestationCommandsParseInAShell(t *testing.T) {
 	for _, dest := range []string{"/srv/plain", "/srv/it's here", "/srv/$HOME `x` \"y\"", "/srv/a\tb"} {
 		t.Run(dest, func(t *testing.T) {
 			s := &Summary{RunInfo: RunInfo{RunID: "R-1", Dest: dest}, Ledger: &LedgerInfo{Head: "h"}}
-			for _, c := range attestationCommands(s, "/rep dir/x") {
+			for _, c := range attestationCommands(s, "/rep dir/x", 1) {
 				line := strings.TrimPrefix(c.Cmd, "cd ")
 				line = strings.Replace(line, " && ", " ", 1)
 				out, err := exec.Command(sh, "-c", `printf '%s\n' `+line).Output()

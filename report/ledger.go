@@ -3,7 +3,10 @@ package report
 import (
 	"bufio"
 	"bytes"
+	"crypto/ecdh"
+	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
@@ -146,11 +149,14 @@ func (b *LedgerBreak) Error() string {
 
 // LedgerCheck is what VerifyLedger found in a ledger whose chain holds.
 type LedgerCheck struct {
-	Lines   int
-	Head    string
-	RunID   string         // from the run-start line
-	Ended   bool           // the last line is run-end
-	Objects []LedgerObject // every object event, in order
+	Lines int
+	Head  string
+	RunID string // from the run-start line
+	// SignKeySHA256 is the signing key's fingerprint the run-start line
+	// records: the run signed its ledger ("" when it says none).
+	SignKeySHA256 string
+	Ended         bool           // the last line is run-end
+	Objects       []LedgerObject // every object event, in order
 	// ObjectLines is the ledger line of each of Objects.
 	ObjectLines []int
 }
@@ -189,12 +195,13 @@ func VerifyLedger(r io.Reader) (LedgerCheck, error) {
 		switch l.Type {
 		case EventRunStart:
 			var d struct {
-				RunID string `json:"runId"`
+				RunID   string `json:"runId"`
+				SignKey string `json:"signKeySha256"`
 			}
 			if err := json.Unmarshal(l.Data, &d); err != nil {
 				return c, &LedgerBreak{n, "run-start data: " + err.Error()}
 			}
-			c.RunID = d.RunID
+			c.RunID, c.SignKeySHA256 = d.RunID, d.SignKey
 		case EventObject:
 			var o LedgerObject
 			if err := json.Unmarshal(l.Data, &o); err != nil {
@@ -302,7 +309,7 @@ func ParsePrivateKey(pemBytes []byte) (ed25519.PrivateKey, error) {
 	}
 	ed, ok := k.(ed25519.PrivateKey)
 	if !ok {
-		return nil, fmt.Errorf("a %T, not an Ed25519 key", k)
+		return nil, fmt.Errorf("%s, not an Ed25519 key", keyKind(k))
 	}
 	return ed, nil
 }
@@ -320,9 +327,23 @@ func ParsePublicKey(pemBytes []byte) (ed25519.PublicKey, error) {
 	}
 	ed, ok := k.(ed25519.PublicKey)
 	if !ok {
-		return nil, fmt.Errorf("a %T, not an Ed25519 key", k)
+		return nil, fmt.Errorf("%s, not an Ed25519 key", keyKind(k))
 	}
 	return ed, nil
+}
+
+// keyKind names a parsed key's algorithm for a person: "an RSA key".
+func keyKind(k any) string {
+	switch k.(type) {
+	case *rsa.PrivateKey, *rsa.PublicKey:
+		return "an RSA key"
+	case *ecdsa.PrivateKey, *ecdsa.PublicKey:
+		return "an ECDSA key"
+	case *ecdh.PrivateKey, *ecdh.PublicKey:
+		return "an X25519 (ECDH) key"
+	default:
+		return "a key of another algorithm"
+	}
 }
 
 // MarshalKeyPair encodes a key pair as PEM: PKCS #8 for the private key,

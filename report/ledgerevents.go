@@ -12,12 +12,16 @@ type LedgerRunStart struct {
 	Commit      string            `json:"commit,omitempty"` // the VCS revision the binary was built from
 	Operator    string            `json:"operator"`         // --operator, else $USER
 	Host        string            `json:"host"`
-	Dest        string            `json:"dest"` // the destination's root URI
+	Dest        string            `json:"dest"` // the destination's root URI; a directory's absolute path
 	Input       string            `json:"input,omitempty"`
 	InputSHA256 string            `json:"inputSha256,omitempty"`
 	DateRange   string            `json:"dateRange,omitempty"`
 	Shard       string            `json:"shard,omitempty"`
 	Options     map[string]string `json:"options"` // as the summary lists them (redacted)
+	// SignKeySHA256 is the fingerprint (KeyFingerprint) of the key the
+	// run signs its ledger with when it ends; "" when it signs none. A
+	// ledger that says so and has no signature fails verify.
+	SignKeySHA256 string `json:"signKeySha256,omitempty"`
 }
 
 // LedgerAPICall is one exchange with the Meeting API (every try).
