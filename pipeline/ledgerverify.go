@@ -341,11 +341,11 @@ func checkSignature(ctx context.Context, src LedgerSource, runID string, res Led
 		// deleted must not pass for a run that signed nothing.
 		out.State, out.Where = SigMissing, src.Name+" line 1"
 		out.KeySHA256 = res.Check.SignKeySHA256
-		out.Err = fmt.Errorf("run-start records that the run signed its ledger with key %s, but there is no signature (deleted?)", res.Check.SignKeySHA256)
+		out.Err = fmt.Errorf("run-start records that the run signed its ledger with key %s, but no signature was found (deleted?)", res.Check.SignKeySHA256)
 		return out
 	case sig == nil && src.SignedBy != "":
 		out.State, out.Where, out.KeySHA256 = SigMissing, src.Name, src.SignedBy
-		out.Err = fmt.Errorf("%s records that the run signed its ledger with key %s, but there is no signature (deleted?)", src.SignedBySource, src.SignedBy)
+		out.Err = fmt.Errorf("%s records that the run signed its ledger with key %s, but no signature was found (deleted?)", src.SignedBySource, src.SignedBy)
 		return out
 	case sig == nil && pub != nil:
 		out.State, out.Err = SigMissing, fmt.Errorf("a public key was given (%s), but the ledger has no signature", report.KeyFingerprint(pub))
