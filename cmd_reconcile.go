@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"meetarchive/archive"
 	"meetarchive/export"
@@ -104,11 +105,25 @@ func cmdReconcile(ctx context.Context, args []string, e env) error {
 	}
 	sum, err := pipeline.ReconcileWindow(ctx, pipeline.ReconcileConfig{
 		Window: p.window, Dest: p.dest, Out: p.out, Version: version, APIBase: p.client.BaseURL, Open: p.open,
+		Now: testNow(e.getenv),
 	}, f.Log.logger(e.stderr))
 	if sum.RunID != "" {
 		printPaths(e, p.out)
 	}
 	return err
+}
+
+// testNow is the clock tests give a run or a reconciliation
+// (MEETARCHIVE_TEST_NOW, RFC 3339; not a flag, not in --help): the
+// history's retention is measured on it, and --since-last's window (which
+// checks the value: see sinceLastFlags.plan). nil (time.Now) when unset or
+// not a time.
+func testNow(getenv func(string) string) func() time.Time {
+	t, err := time.Parse(time.RFC3339, getenv("MEETARCHIVE_TEST_NOW"))
+	if err != nil {
+		return nil
+	}
+	return func() time.Time { return t }
 }
 
 // open builds the API client and opens the destination, read only.

@@ -449,6 +449,7 @@ func (p *runPlan) config(e env) pipeline.RunConfig {
 	return pipeline.RunConfig{
 		Input: p.input, Stdin: e.stdin, List: p.list, Dest: p.dest, Out: p.out, Shard: p.shard, Keys: p.keys,
 		Job: p.job, Options: p.options, SinceLast: p.since, Version: version, APIBase: p.client.BaseURL, TimeZone: p.timeZone,
+		Now:     testNow(e.getenv),
 		SetGC:   e.getenv("GOGC") == "", // GOGC in the environment wins
 		Signals: e.signals, Grace: p.grace, Open: p.open,
 		Ledger: p.ledger.run, SignKey: p.ledger.key, Operator: p.ledger.operator, Commit: buildCommit(),

@@ -12,11 +12,13 @@ import (
 // Capabilities.ModTimes or RoughTimes). Only `_meetarchive/<confUUID>.json` keys count:
 // the state, leases and any other document of the reserved area are not
 // commit marks. It reads no mark (GetSidecar does) and stops at fn's first
-// error, which it returns. Cost: one listing of `_meetarchive/` (on S3,
-// one ListObjectsV2 call per 1,000 keys of that area).
-func CommitMarks(ctx context.Context, st Store, fn func(confUUID string, o Object) error) error {
+// error, which it returns. calls is what the listing cost, also on an
+// error: on S3, the ListObjectsV2 calls (one per 1,000 keys of
+// `_meetarchive/`); on a store that does not count its calls (a
+// directory), 1.
+func CommitMarks(ctx context.Context, st Store, fn func(confUUID string, o Object) error) (calls int, err error) {
 	prefix := SidecarDir + "/"
-	err := st.List(ctx, prefix, func(o Object) error {
+	each := func(o Object) error {
 		name, ok := strings.CutPrefix(o.Key, prefix)
 		if !ok || strings.Contains(name, "/") {
 			return nil
@@ -29,9 +31,21 @@ func CommitMarks(ctx context.Context, st Store, fn func(confUUID string, o Objec
 			return nil
 		}
 		return fn(id, o)
-	})
-	if err != nil {
-		return fmt.Errorf("archive: commit marks in %s: %w", st.URI(prefix), err)
 	}
-	return nil
+	if cl, ok := st.(callCountingLister); ok {
+		calls, err = cl.ListCalls(ctx, prefix, each)
+	} else {
+		calls, err = 1, st.List(ctx, prefix, each)
+	}
+	if err != nil {
+		return calls, fmt.Errorf("archive: commit marks in %s: %w", st.URI(prefix), err)
+	}
+	return calls, nil
 }
+
+// callCountingLister is a store whose List says what it cost (*S3Store).
+type callCountingLister interface {
+	ListCalls(ctx context.Context, prefix string, fn func(Object) error) (int, error)
+}
+
+var _ callCountingLister = (*S3Store)(nil)

@@ -35,7 +35,7 @@ func TestCommitMarks(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []string
-	err = archive.CommitMarks(ctx, st, func(id string, o archive.Object) error {
+	calls, err := archive.CommitMarks(ctx, st, func(id string, o archive.Object) error {
 		got = append(got, id)
 		if want, _ := archive.SidecarKey(id); o.Key != want || o.Bytes == 0 {
 			t.Errorf("mark %s: key %q, %d bytes; want %q and its size", id, o.Key, o.Bytes, want)
@@ -45,6 +45,9 @@ func TestCommitMarks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if calls != 1 {
+		t.Errorf("calls = %d, want 1 (one listing of a directory)", calls)
+	}
 	slices.Sort(got)
 	if !slices.Equal(got, confs) {
 		t.Errorf("commit marks %v, want %v", got, confs)
@@ -52,7 +55,7 @@ func TestCommitMarks(t *testing.T) {
 	t.Run("fn's error stops it", func(t *testing.T) {
 		stop := errors.New("stop")
 		n := 0
-		err := archive.CommitMarks(ctx, st, func(string, archive.Object) error { n++; return stop })
+		_, err := archive.CommitMarks(ctx, st, func(string, archive.Object) error { n++; return stop })
 		if !errors.Is(err, stop) || n != 1 || !strings.Contains(err.Error(), "commit marks") {
 			t.Errorf("err = %v after %d marks; want fn's error, wrapped, after 1", err, n)
 		}

@@ -100,16 +100,24 @@ func (s *S3Store) GetMeta(ctx context.Context, key string, limit int64) ([]byte,
 
 // List lists the objects under the prefix with ListObjectsV2, in key order.
 func (s *S3Store) List(ctx context.Context, prefix string, fn func(Object) error) error {
+	_, err := s.ListCalls(ctx, prefix, fn)
+	return err
+}
+
+// ListCalls is List, and says how many ListObjectsV2 calls it made (one
+// per page of up to 1,000 keys), also when it fails.
+func (s *S3Store) ListCalls(ctx context.Context, prefix string, fn func(Object) error) (calls int, err error) {
 	if err := checkPrefix(prefix); err != nil {
-		return fmt.Errorf("archive: list %s: %w", prefix, err)
+		return 0, fmt.Errorf("archive: list %s: %w", prefix, err)
 	}
 	p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{
 		Bucket: aws.String(s.bucket), Prefix: nzString(s.prefix + prefix),
 	})
 	for p.HasMorePages() {
+		calls++
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return fmt.Errorf("archive: list %s: %w", s.URI(prefix), err)
+			return calls, fmt.Errorf("archive: list %s: %w", s.URI(prefix), err)
 		}
 		for _, o := range page.Contents {
 			key, ok := strings.CutPrefix(aws.ToString(o.Key), s.prefix)
@@ -118,11 +126,11 @@ func (s *S3Store) List(ctx context.Context, prefix string, fn func(Object) error
 			}
 			// LastModified is in the listing: ModTime costs no call.
 			if err := fn(Object{Key: key, URI: s.URI(key), Bytes: aws.ToInt64(o.Size), ModTime: aws.ToTime(o.LastModified).UTC()}); err != nil {
-				return err
+				return calls, err
 			}
 		}
 	}
-	return nil
+	return calls, nil
 }
 
 // Delete removes the current version of the object at key (a versioned

@@ -134,6 +134,22 @@ type Reconciliation struct {
 	Outcomes *Outcomes
 	// Shard: only the conferences of this shard are reconciled.
 	Shard Shard
+	// Now is the clock the history's retention is measured on (nil:
+	// time.Now): see HistoryRetention.
+	Now func() time.Time
+}
+
+// HistoryRetentionMonths is how long the meeting history keeps a meeting,
+// from its start: six calendar months by default on the platform (an
+// enterprise may configure up to twelve). A window that starts earlier is
+// checked against the recording list and the destination only before
+// that horizon (the history-retention finding).
+const HistoryRetentionMonths = 6
+
+// historyHorizon is the earliest start the history can be trusted to
+// keep, on the clock now.
+func historyHorizon(now time.Time) time.Time {
+	return now.UTC().AddDate(0, -HistoryRetentionMonths, 0)
 }
 
 // markReaders bounds the commit marks read at once.
@@ -172,13 +188,14 @@ func Reconcile(ctx context.Context, api ReconcileAPI, store archive.Store, r Rec
 			return nil, err
 		}
 		c.Sources = append(c.Sources, src)
-		c.Findings = append(c.Findings, countFinding(report.FindingListShort, report.FindingListOver, "the recording list", "recordings", src)...)
+		c.Findings = append(c.Findings, countFinding(report.FindingListShort, report.FindingListOver, "the recording list", "recording", src)...)
 		hsrc, finding := rc.history(ctx, api)
 		c.Sources = append(c.Sources, hsrc)
 		if finding != nil {
 			c.Findings = append(c.Findings, *finding)
 		} else {
-			c.Findings = append(c.Findings, countFinding(report.FindingHistoryShort, report.FindingHistoryOver, "the meeting history", "meetings", hsrc)...)
+			c.Findings = append(c.Findings, historyCountFinding(hsrc)...)
+			c.Findings = append(c.Findings, retentionFinding(*r.Window, r.now())...)
 		}
 	} else {
 		c.Findings = append(c.Findings, report.Finding{Code: report.FindingNoWindow,
@@ -191,7 +208,7 @@ func Reconcile(ctx context.Context, api ReconcileAPI, store archive.Store, r Rec
 	}
 	if unparsed > 0 {
 		c.Findings = append(c.Findings, report.Finding{Code: report.FindingDestUnparsed,
-			Text: fmt.Sprintf("%d commit marks in the destination have no readable start time: whether they belong to this window is unknown", unparsed)})
+			Text: fmt.Sprintf("%s in the destination without a readable start time: whether %s to this window is unknown", report.Plural(unparsed, "commit mark"), map[bool]string{true: "it belongs", false: "they belong"}[unparsed == 1])})
 	}
 	c.Sources = append(c.Sources, dsrc)
 	if r.Outcomes != nil {
@@ -316,10 +333,53 @@ func countFinding(short, over, what, unit string, src report.CompletenessSource)
 	if src.Distinct < src.Declared {
 		n := src.Declared - src.Distinct
 		return []report.Finding{{Code: short, Unaccounted: n,
-			Text: fmt.Sprintf("%s declared %d %s but its pages held %d: %d not seen (rerun later; if it persists, ask the platform's support)", what, src.Declared, unit, src.Distinct, n)}}
+			Text: fmt.Sprintf("%s declared %s but its pages held %d: %d not seen (rerun later; if it persists, ask the platform's support)", what, report.Plural(src.Declared, unit), src.Distinct, n)}}
 	}
 	return []report.Finding{{Code: over,
-		Text: fmt.Sprintf("%s declared %d %s but its pages held %d: its count is wrong (every one it held is reconciled)", what, src.Declared, unit, src.Distinct)}}
+		Text: fmt.Sprintf("%s declared %s but its pages held %d: its count is wrong (every one it held is reconciled)", what, report.Plural(src.Declared, unit), src.Distinct)}}
+}
+
+// historyCountFinding is the finding of a history whose pages hold fewer
+// or more distinct meetings than its declared count. Fewer loses nothing
+// by itself: the count includes meetings without recordings, so the
+// unseen ones may have none; it weakens the second source only (the
+// list's own count is what can leave a recording unaccounted for).
+func historyCountFinding(src report.CompletenessSource) []report.Finding {
+	if src.Declared < 0 || src.Declared == src.Distinct {
+		return nil
+	}
+	if src.Distinct < src.Declared {
+		n := src.Declared - src.Distinct
+		return []report.Finding{{Code: report.FindingHistoryShort,
+			Text: fmt.Sprintf("the meeting history declared %s but its pages held %d: %d not seen, with or without recordings (its count includes meetings without any); a recording among them that the list also left out could not be found (rerun meetarchive reconcile for this window later; if it persists, ask the platform's support)",
+				report.Plural(src.Declared, "meeting"), src.Distinct, n)}}
+	}
+	return countFinding(report.FindingHistoryShort, report.FindingHistoryOver, "the meeting history", "meeting", src)
+}
+
+// retentionFinding is the finding of a window that starts before the
+// history's horizon (historyHorizon): the part before it was checked
+// against the recording list and the destination only.
+func retentionFinding(w export.ListQuery, now time.Time) []report.Finding {
+	h := historyHorizon(now)
+	if !w.From.Before(h) {
+		return nil
+	}
+	const day = "2006-01-02 15:04 UTC"
+	part := fmt.Sprintf("the part of the window from %s to %s", w.From.UTC().Format(day), h.Format(day))
+	if !w.To.After(h) {
+		part = "the whole window"
+	}
+	return []report.Finding{{Code: report.FindingHistoryRetention,
+		Text: fmt.Sprintf("%s is older than the meeting history keeps (%d months by default, 12 at most): it was checked against the recording list and the destination only, so a recording the list leaves out there cannot be found (reconcile windows of the last %d months to check them against the history too)",
+			part, HistoryRetentionMonths, HistoryRetentionMonths)}}
+}
+
+func (r Reconciliation) now() time.Time {
+	if r.Now == nil {
+		return time.Now()
+	}
+	return r.Now()
 }
 
 // run is source (3a): this run's conferences.
@@ -347,7 +407,7 @@ func (rc *reconciler) run() report.CompletenessSource {
 func (rc *reconciler) destination(ctx context.Context, store archive.Store) (src report.CompletenessSource, unparsed int, err error) {
 	src = report.CompletenessSource{Name: report.SourceDestination, Declared: -1}
 	var others []string
-	err = archive.CommitMarks(ctx, store, func(id string, o archive.Object) error {
+	listCalls, err := archive.CommitMarks(ctx, store, func(id string, o archive.Object) error {
 		if l, ok := rc.lines[id]; ok {
 			l.Stored = true
 			src.Conferences++
@@ -383,7 +443,7 @@ func (rc *reconciler) destination(ctx context.Context, store archive.Store) (src
 	if err := g.Wait(); err != nil {
 		return src, 0, err
 	}
-	src.Calls = len(others)
+	src.Calls = listCalls + len(others)
 	for i, id := range others {
 		m := marks[i]
 		switch {
@@ -524,7 +584,7 @@ func (r *run) reconcile(ctx context.Context, in poolInput, o *Outcomes, res *Res
 	if res.Fatal != nil || res.Interrupted || res.WriteErr != nil {
 		return
 	}
-	c, err := AfterRun(ctx, in.client, in.store, Reconciliation{Window: r.cfg.List, Listed: r.listed, Outcomes: o, Shard: r.cfg.Shard}, r.log)
+	c, err := AfterRun(ctx, in.client, in.store, Reconciliation{Window: r.cfg.List, Listed: r.listed, Outcomes: o, Shard: r.cfg.Shard, Now: r.cfg.Now}, r.log)
 	if err != nil {
 		res.Interrupted = true
 		return
@@ -559,7 +619,7 @@ func (in *Incremental) owe(c *report.Completeness) {
 // gaps beyond its own failures: its failures' message (msg, when failed
 // is true) and then the recordings not accounted for.
 func completenessFailure(c *report.Completeness, failed bool, msg string) string {
-	s := fmt.Sprintf("%d recordings of the window not accounted for (see the Completeness sheet)", c.Gaps())
+	s := report.Plural(c.Gaps(), "recording") + " of the window not accounted for (see the Completeness sheet)"
 	if failed {
 		return msg + "; " + s
 	}

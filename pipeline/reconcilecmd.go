@@ -21,6 +21,7 @@ type ReconcileConfig struct {
 	Out     string           // the report's directory, locked while it is written
 	Version string           // the tool's version, for the report
 	APIBase string           // the Meeting API's base URL, for the message of a failed authentication
+	Now     func() time.Time // the clock of the history's retention (nil: time.Now)
 	// Open builds the API client and opens the destination (read only);
 	// it runs once Out is locked.
 	Open func(ctx context.Context, log *slog.Logger) (*export.Client, archive.Store, error)
@@ -71,7 +72,7 @@ func ReconcileWindow(ctx context.Context, cfg ReconcileConfig, log *slog.Logger)
 	}
 	log.Info("reconciled", append(args, "verdict", sum.Verdict.Text)...)
 	if sum.ExitCode == report.ExitFailures {
-		return sum, fmt.Errorf("%w: %d recordings of the window not accounted for (see the Completeness sheet)", ErrItemsFailed, comp.UnaccountedCount())
+		return sum, fmt.Errorf("%w: %s of the window not accounted for (see the Completeness sheet)", ErrItemsFailed, report.Plural(comp.UnaccountedCount(), "recording"))
 	}
 	return sum, nil
 }
@@ -82,7 +83,7 @@ func reconcileWindow(ctx context.Context, cfg ReconcileConfig, client *export.Cl
 		return nil, APIFailure(cfg.APIBase, err)
 	}
 	q := cfg.Window
-	return Reconcile(ctx, client, store, Reconciliation{Window: &q})
+	return Reconcile(ctx, client, store, Reconciliation{Window: &q, Now: cfg.Now})
 }
 
 // closeFailed writes the report of a reconciliation that could not be

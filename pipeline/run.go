@@ -37,6 +37,9 @@ type RunConfig struct {
 	Version   string            // the tool's version, for the report
 	APIBase   string            // the Meeting API's base URL, for the message of a failed authentication
 	TimeZone  string            // --time-zone: the report's startTimeLocal zone (report.RunInfo.TimeZone); "" none
+	// Now is the clock the reconciliation measures the history's
+	// retention on (nil: time.Now).
+	Now func() time.Time
 	// SetGC lowers the garbage collector's target to archive.GCPercent for
 	// the run (not when the user set GOGC).
 	SetGC bool

@@ -261,16 +261,13 @@ func completenessOf(summaryJSON []byte) string {
 	}
 	c := v.Completeness
 	out := c.Sentence
-	if c.Reported != nil && c.Accounted != nil {
-		figures := fmt.Sprintf("%s of %s recordings the platform reports are archived or accounted for", groupDigits(int64(*c.Accounted)), groupDigits(int64(*c.Reported)))
-		if c.Window != "" {
-			figures += " (window " + c.Window + ")"
-		}
-		if out == "" {
-			out = figures + "."
-		} else {
-			out = strings.TrimSuffix(out, ".") + ". " + figures + "."
-		}
+	if out == "" && c.Reported != nil && c.Accounted != nil {
+		// An older summary without a sentence: its figures. A sentence
+		// already says them (and what they leave out): not twice.
+		out = fmt.Sprintf("%s of %s recordings the platform reports are archived or accounted for.", groupDigits(int64(*c.Accounted)), groupDigits(int64(*c.Reported)))
+	}
+	if out != "" && c.Window != "" {
+		out += " Window: " + c.Window + "."
 	}
 	return out
 }

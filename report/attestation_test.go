@@ -200,7 +200,7 @@ func TestCompletenessOnTheAttestation(t *testing.T) {
 	}{
 		{"none", `{"runId":"R"}`, ""},
 		{"sentence and figures", `{"completeness":{"window":"2026-12-01..2026-12-06","reported":1200,"accounted":1198,"sentence":"1198 of 1200 recordings accounted for."}}`,
-			"1198 of 1200 recordings accounted for. 1,198 of 1,200 recordings the platform reports are archived or accounted for (window 2026-12-01..2026-12-06)."},
+			"1198 of 1200 recordings accounted for. Window: 2026-12-01..2026-12-06."},
 		{"figures only", `{"completeness":{"reported":3,"accounted":3}}`, "3 of 3 recordings the platform reports are archived or accounted for."},
 	}
 	for _, tt := range tests {

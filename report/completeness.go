@@ -124,6 +124,10 @@ const (
 	FindingNoWindow      = "no-window"            // an --input run: the platform-side check needs a window
 	FindingListUnread    = "list-unread"          // the recording list could not be read
 	FindingDestUnparsed  = "destination-unparsed" // commit marks whose start time could not be read
+	// FindingHistoryRetention: the window starts before the meeting
+	// history's retention: its older part was checked against the
+	// recording list and the destination only.
+	FindingHistoryRetention = "history-retention"
 )
 
 // Fate is what became of one conference of a reconciled window.
@@ -276,28 +280,62 @@ func (c *Completeness) Tally() {
 
 // sentence is the verdict's clause: "N of N recordings the platform
 // reports for this window are archived or accounted for.", or how many are
-// not and which, each with its hint.
+// not and which, each with its hint; then every line the platform does
+// not report for the window (archived and no longer listed, carried over
+// by this run), so that the sentence accounts for every line. Without a
+// window it says how the input's conferences are accounted for.
 func (c *Completeness) sentence() string {
-	what := "recordings the platform reports for this window"
-	if c.Window == "" {
-		what = "conferences of the input"
-	}
 	n := c.UnaccountedCount()
+	var s string
 	if n == 0 {
-		s := fmt.Sprintf("%d of %d %s are archived or accounted for", c.Accounted, c.Reported, what)
-		if c.Window == "" {
-			s += ", each one archived with its commit mark in the destination; the platform-side check needs a window (--from/--to or --since-last)"
-		}
-		if w := c.warnings(); len(w) > 0 {
+		s = c.accountedClause()
+	} else {
+		s = c.unaccountedClause(n)
+	}
+	if b := c.beyondClause(); b != "" {
+		s += "; " + b
+	}
+	if c.Window == "" {
+		s += "; the platform-side check needs a window (--from/--to or --since-last)"
+	}
+	if w := c.warnings(); len(w) > 0 {
+		if n == 0 {
 			s += "; but " + findingTexts(w)
+		} else {
+			s += "; also " + findingTexts(w)
 		}
-		return s + "."
 	}
-	verb := "are"
-	if n == 1 {
-		verb = "is"
+	return s + "."
+}
+
+// accountedClause is the sentence's start when nothing is unaccounted for.
+func (c *Completeness) accountedClause() string {
+	if c.Window != "" {
+		if c.Reported == 0 {
+			return "the platform reports no recordings for this window"
+		}
+		return fmt.Sprintf("%d of %s the platform reports for this window %s archived or accounted for",
+			c.Accounted, Plural(c.Reported, "recording"), isAre(c.Reported))
 	}
-	s := fmt.Sprintf("%d of %d %s %s not archived or accounted for: ", n, max(c.Reported, n), what, verb)
+	if c.Reported == 0 {
+		return "the input names no conference"
+	}
+	return fmt.Sprintf("%d of %s of the input %s archived or accounted for: %s",
+		c.Accounted, Plural(c.Reported, "conference"), isAre(c.Reported), fateBreakdown(c.Lines))
+}
+
+// unaccountedClause is the sentence's start when n are not accounted for:
+// how many, and which, each with its hint.
+func (c *Completeness) unaccountedClause(n int) string {
+	what := "the platform reports for this window"
+	if c.Window == "" {
+		what = "of the input"
+	}
+	noun := "recording"
+	if c.Window == "" {
+		noun = "conference"
+	}
+	s := fmt.Sprintf("%d of %s %s %s not archived or accounted for: ", n, Plural(max(c.Reported, n), noun), what, isAre(n))
 	var parts []string
 	for i, l := range c.Unaccounted {
 		if i == maxNamedInSentence {
@@ -311,14 +349,100 @@ func (c *Completeness) sentence() string {
 			parts = append(parts, f.Text)
 		}
 	}
-	s += strings.Join(parts, "; ")
-	if w := c.warnings(); len(w) > 0 {
-		s += "; also " + findingTexts(w)
-	}
+	return s + strings.Join(parts, "; ")
+}
+
+// beyondClause names the lines of a window that the platform does not
+// report for it (see Tally's Reported): conferences archived and no
+// longer listed (deleted on the platform), and those this run handled
+// from outside the window (carried over from an earlier one). "" when
+// there are none, or without a window (every line is the input's).
+func (c *Completeness) beyondClause() string {
 	if c.Window == "" {
-		s += "; the platform-side check needs a window (--from/--to or --since-last)"
+		return ""
 	}
-	return s + "."
+	var deleted int
+	var carried []CompletenessLine
+	for _, l := range c.Lines {
+		switch {
+		case l.Listed || l.InHistory:
+		case l.Status != "":
+			carried = append(carried, l)
+		case l.Fate == FateNotListed:
+			deleted++
+		}
+	}
+	var parts []string
+	if deleted > 0 {
+		parts = append(parts, fmt.Sprintf("the archive also holds %d it no longer lists (deleted on the platform after %s archived)",
+			deleted, map[bool]string{true: "it was", false: "they were"}[deleted == 1]))
+	}
+	if len(carried) > 0 {
+		parts = append(parts, fmt.Sprintf("this run also took %s carried over from an earlier window: %s",
+			Plural(len(carried), "conference"), fateBreakdown(carried)))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// fateBreakdown says how lines are accounted for: "4 archived with their
+// commit marks in the destination, 2 accounted for: 1 pending-transcode,
+// 1 unavailable", and those not accounted for by fate.
+func fateBreakdown(lines []CompletenessLine) string {
+	byFate := map[Fate]int{}
+	archived := 0
+	for _, l := range lines {
+		switch l.Fate {
+		case FateArchived, FateArchivedBefore, FateNotListed:
+			archived++
+		default:
+			byFate[l.Fate]++
+		}
+	}
+	var parts []string
+	switch archived {
+	case 0:
+	case 1:
+		parts = append(parts, "1 archived with its commit mark in the destination")
+	default:
+		parts = append(parts, fmt.Sprintf("%d archived with their commit marks in the destination", archived))
+	}
+	var waits, bad []string
+	waiting := 0
+	for _, f := range Fates() {
+		k := byFate[f]
+		if k == 0 {
+			continue
+		}
+		if f.Accounted() {
+			waiting += k
+			waits = append(waits, fmt.Sprintf("%d %s", k, f))
+		} else {
+			bad = append(bad, fmt.Sprintf("%d %s", k, f))
+		}
+	}
+	if waiting > 0 {
+		parts = append(parts, fmt.Sprintf("%d accounted for: %s", waiting, strings.Join(waits, ", ")))
+	}
+	if len(bad) > 0 {
+		parts = append(parts, "not accounted for: "+strings.Join(bad, ", "))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// isAre is the verb for n things.
+func isAre(n int) string {
+	if n == 1 {
+		return "is"
+	}
+	return "are"
+}
+
+// Plural is "1 recording" or "n recordings" (noun, a regular English noun).
+func Plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func findingTexts(fs []Finding) string {

@@ -127,7 +127,7 @@ func TestJudgeCompleteness(t *testing.T) {
 				" history-only (check it on the platform)."},
 		{"not complete and a failed conference", Findings{Counts: counts(Failed, 1), ExitCode: ExitFailures, Completeness: complete(missing)}, LevelRed,
 			"Action needed: 1 of 3 recordings the platform reports for this window is not archived or accounted for: " + uuid(3) +
-				" history-only (check it on the platform). Action needed: 1 of 1 conference not archived (1 failed); rerun with --input failures.csv."},
+				" history-only (check it on the platform). 1 of 1 conference not archived (1 failed); rerun with --input failures.csv."},
 		{"a finding that loses nothing is amber", Findings{Counts: counts(Archived, 1), Completeness: complete(func(c *Completeness) {
 			c.Findings = []Finding{{Code: FindingHistoryUnread, Text: "the meeting history could not be read"}}
 		})}, LevelAmber,
@@ -140,7 +140,7 @@ func TestJudgeCompleteness(t *testing.T) {
 			c.Window = ""
 			c.Findings = []Finding{{Code: FindingNoWindow, Text: "no window"}}
 		})}, LevelGreen,
-			"2 of 2 conferences archived or accounted for (2 archived); nothing to do. 2 of 2 conferences of the input are archived or accounted for, each one archived with its commit mark in the destination; the platform-side check needs a window (--from/--to or --since-last)."},
+			"2 of 2 conferences archived or accounted for (2 archived); nothing to do. 2 of 2 conferences of the input are archived or accounted for: 2 archived with their commit marks in the destination; the platform-side check needs a window (--from/--to or --since-last)."},
 		{"the run's own failure is its only gap: said once", Findings{Counts: counts(Archived, 1, Failed, 1), ExitCode: ExitFailures, Completeness: complete(func(c *Completeness) {
 			c.Lines = append(c.Lines, CompletenessLine{ConfUUID: uuid(3), Listed: true, Status: Failed, Fate: FateFailed, Hint: "rerun"})
 		})}, LevelRed,

@@ -68,7 +68,7 @@ func Judge(f Findings) Verdict {
 	case t.badN > 0:
 		v = t.failureVerdict()
 	case code != ExitOK:
-		v = Verdict{LevelRed, fmt.Sprintf("Action needed: the run ended with exit code %d (%s) though %s; see the log.",
+		v = Verdict{LevelRed, fmt.Sprintf(actionNeeded+"the run ended with exit code %d (%s) though %s; see the log.",
 			code, ExitCodeName(code), t.done())}
 	case t.waiting > 0:
 		v = t.waitVerdict()
@@ -77,6 +77,9 @@ func Judge(f Findings) Verdict {
 	}
 	return withCompleteness(v, c, t.total)
 }
+
+// actionNeeded heads a red verdict that asks someone to act.
+const actionNeeded = "Action needed: "
 
 // countTally is what Judge reads from the counts: the conferences by kind,
 // with their "3 failed" parts in display order.
@@ -152,7 +155,7 @@ func (t countTally) fatalVerdict(message string) Verdict {
 }
 
 func (t countTally) failureVerdict() Verdict {
-	s := fmt.Sprintf("Action needed: %d of %s not archived (%s)", t.badN, conferences(t.total), strings.Join(t.bad, ", "))
+	s := fmt.Sprintf(actionNeeded+"%d of %s not archived (%s)", t.badN, conferences(t.total), strings.Join(t.bad, ", "))
 	if t.waiting > 0 {
 		s += fmt.Sprintf(", %d waiting on the platform (%s)", t.waiting, strings.Join(t.waits, ", "))
 	}
@@ -209,9 +212,10 @@ func withCompleteness(v Verdict, c *Completeness, total int) Verdict {
 	}
 	switch {
 	case c.Gaps() > 0 && total == 0 && v.Level != LevelRed:
-		return Verdict{LevelRed, "Action needed: " + c.Sentence}
+		return Verdict{LevelRed, actionNeeded + c.Sentence}
 	case c.Gaps() > 0:
-		return Verdict{LevelRed, "Action needed: " + c.Sentence + " " + v.Text}
+		// One "Action needed" heads the verdict, not one per clause.
+		return Verdict{LevelRed, "Action needed: " + c.Sentence + " " + strings.TrimPrefix(v.Text, actionNeeded)}
 	case !c.Complete():
 		return v
 	}
