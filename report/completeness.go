@@ -74,7 +74,8 @@ type CompletenessSource struct {
 	// history: every meeting, with recordings or not); 0 when not a list.
 	Distinct int `json:"distinct"`
 	// Calls is what reading the source cost: API calls of its own quota
-	// for the lists (one per page); for the destination, the listings and
+	// for the lists (one per page); for the destination, the listing's
+	// calls (on S3, ListObjectsV2 pages; 1 for a directory) plus the
 	// commit marks read.
 	Calls int `json:"calls"`
 	// Error says why the source could not be read ("" when it was).
