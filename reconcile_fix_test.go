@@ -63,13 +63,13 @@ func TestHistoryRetention(t *testing.T) {
 			ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 3, FilesPerConference: 1, FileSize: 4 << 10,
 				Seed: int64(500 + i), Start: time.Date(2024, 5, 1, 8, 0, 0, 0, time.UTC)})
 			clock := tt.now
-			sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: int64(500 + i), Now: func() time.Time { return clock }})
+			sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: int64(500 + i), Now: func() time.Time { return clock }})
 			env := simEnv(sim)
 			env["MEETARCHIVE_TEST_NOW"] = clock.Format(time.RFC3339)
 			dir := t.TempDir()
 			dest := filepath.Join(dir, "archive")
 			if tt.args[0] == "reconcile" {
-				if res := runBin(t, env, "run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", dest, "--out", filepath.Join(dir, "r1")); res.code != 0 {
+				if res := runBin(t, env, "run", "--input", writeInput(t, dir, ds.UUIDs()...), "--dest", dest, "--out", filepath.Join(dir, "r1")); res.code != 0 {
 					t.Fatalf("archiving run: exit %d\n%s", res.code, res.stderr)
 				}
 			}
@@ -110,10 +110,10 @@ func TestHistoryRetention(t *testing.T) {
 func TestInputRunSentence(t *testing.T) {
 	ds := meetingtest.Generate(meetingtest.GenerateConfig{Conferences: 6, Pending: 1, Unavailable: 1, FilesPerConference: 1, FileSize: 4 << 10,
 		Seed: 510, Start: time.Date(2024, 5, 1, 8, 0, 0, 0, time.UTC)})
-	sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 510, HistoryRetention: -1})
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 510, HistoryRetention: -1})
 	dir := t.TempDir()
 	out := filepath.Join(dir, "r")
-	res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", filepath.Join(dir, "archive"), "--out", out)
+	res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, ds.UUIDs()...), "--dest", filepath.Join(dir, "archive"), "--out", out)
 	if res.code != 0 {
 		t.Fatalf("run: exit %d\n%s", res.code, res.stderr)
 	}
@@ -149,10 +149,10 @@ func TestHistoryCountShort(t *testing.T) {
 			ds := reconcileDataset(int64(520 + i))
 			cfg := meetingtest.Config{Dataset: ds, Seed: int64(520 + i), HistoryRetention: -1}
 			tt.setup(&cfg)
-			sim := newSim(t, cfg)
+			sim := meetingtest.Start(t, cfg)
 			dir := t.TempDir()
 			dest := filepath.Join(dir, "archive")
-			if res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", dest, "--out", filepath.Join(dir, "r1")); res.code != 0 {
+			if res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, ds.UUIDs()...), "--dest", dest, "--out", filepath.Join(dir, "r1")); res.code != 0 {
 				t.Fatalf("archiving run: exit %d\n%s", res.code, res.stderr)
 			}
 			out := filepath.Join(dir, "r2")
@@ -182,10 +182,10 @@ func TestHistoryCountShort(t *testing.T) {
 func TestSentenceOfLinesNotReported(t *testing.T) {
 	t.Run("reconcile after --delete-after-archive", func(t *testing.T) {
 		ds := reconcileDataset(530)
-		sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 530, HistoryRetention: -1})
+		sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 530, HistoryRetention: -1})
 		dir := t.TempDir()
 		dest := filepath.Join(dir, "archive")
-		res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, uuids(ds)...), "--dest", dest, "--out", filepath.Join(dir, "r1"),
+		res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, ds.UUIDs()...), "--dest", dest, "--out", filepath.Join(dir, "r1"),
 			"--delete-after-archive", "--confirm-delete")
 		if res.code != 0 {
 			t.Fatalf("archiving run: exit %d\n%s", res.code, res.stderr)
@@ -205,7 +205,7 @@ func TestSentenceOfLinesNotReported(t *testing.T) {
 		// Conferences at 08:00, 08:47, 09:34, 10:21 and 11:08 on 2024-05-01.
 		ds := reconcileDataset(531)
 		omitted := ds.Conferences[0].ConfUUID
-		sim := newSim(t, meetingtest.Config{Dataset: ds, Seed: 531, HistoryRetention: -1,
+		sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 531, HistoryRetention: -1,
 			Faults: []meetingtest.Fault{{Endpoint: "list", Kind: meetingtest.FaultOmit, ConfUUID: omitted}}})
 		dir := t.TempDir()
 		dest := filepath.Join(dir, "archive")
