@@ -104,3 +104,22 @@ func TestReconcileDestinationCalls(t *testing.T) {
 		})
 	}
 }
+
+// TestFailureCountsPlural: the exit-1 message says "conference" for one.
+func TestFailureCountsPlural(t *testing.T) {
+	tests := []struct {
+		name string
+		sum  report.Summary
+		want string
+	}{
+		{"one", report.Summary{Conferences: 1, Counts: map[report.Status]int{report.Failed: 1}}, "1 failed of 1 conference"},
+		{"two", report.Summary{Conferences: 2, Counts: map[report.Status]int{report.Failed: 1}}, "1 failed of 2 conferences"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := failureCounts(tt.sum); got != tt.want {
+				t.Errorf("failureCounts = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

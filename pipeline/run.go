@@ -433,7 +433,7 @@ func failureCounts(s report.Summary) string {
 			parts = append(parts, fmt.Sprintf("%d %s", n, st))
 		}
 	}
-	msg := fmt.Sprintf("%s of %d conferences", strings.Join(parts, ", "), s.Conferences)
+	msg := strings.Join(parts, ", ") + " of " + report.Plural(s.Conferences, "conference")
 	if c := s.Completeness; c != nil && c.Gaps() > 0 {
 		msg = completenessFailure(c, len(parts) > 0, msg)
 	}
