@@ -121,7 +121,7 @@ func TestJudgeCompleteness(t *testing.T) {
 			"2 of 2 recordings the platform reports for this window are archived or accounted for."},
 		{"not complete: exit 1 comes from the window", Findings{Counts: counts(Archived, 1), ExitCode: ExitFailures, Completeness: complete(missing)}, LevelRed,
 			"Action needed: 1 of 3 recordings the platform reports for this window is not archived or accounted for: " + uuid(3) +
-				" history-only (check it on the platform). 1 of 1 conference archived or accounted for (1 archived); nothing to do."},
+				" history-only (check it on the platform). 1 of 1 conference archived or accounted for (1 archived)."},
 		{"the reconcile command, not complete", Findings{Counts: counts(), ExitCode: ExitFailures, Completeness: complete(missing)}, LevelRed,
 			"Action needed: 1 of 3 recordings the platform reports for this window is not archived or accounted for: " + uuid(3) +
 				" history-only (check it on the platform)."},
@@ -381,5 +381,25 @@ func TestCompletenessAbsent(t *testing.T) {
 		if s == SheetCompleteness {
 			t.Error("manifest.xlsx has a Completeness sheet without a reconciliation")
 		}
+	}
+}
+
+// A window with a gap is something to do: the run's own clause keeps its
+// figures but does not say "nothing to do" after "Action needed".
+func TestVerdictOfAGapSaysNoNothingToDo(t *testing.T) {
+	c := &Completeness{Lines: []CompletenessLine{{ConfUUID: "29657e4c9bd8e7ab5098812cffe9bf82", Fate: FateHistoryOnly}}}
+	c.Tally()
+	if c.Gaps() == 0 {
+		t.Fatalf("a history-only line is a gap: Gaps() = 0")
+	}
+	v := withCompleteness(Verdict{LevelGreen, "299 of 299 conferences archived or accounted for (299 archived); nothing to do."}, c, 299)
+	if v.Level != LevelRed || !strings.HasPrefix(v.Text, "Action needed: ") {
+		t.Fatalf("verdict = %+v, want red and Action needed first", v)
+	}
+	if strings.Contains(v.Text, "nothing to do") {
+		t.Errorf("verdict %q says nothing to do beside a gap", v.Text)
+	}
+	if !strings.Contains(v.Text, "299 of 299 conferences archived or accounted for (299 archived).") {
+		t.Errorf("verdict %q lost the run's figures", v.Text)
 	}
 }

@@ -215,7 +215,13 @@ func withCompleteness(v Verdict, c *Completeness, total int) Verdict {
 		return Verdict{LevelRed, actionNeeded + c.Sentence}
 	case c.Gaps() > 0:
 		// One "Action needed" heads the verdict, not one per clause.
-		return Verdict{LevelRed, "Action needed: " + c.Sentence + " " + strings.TrimPrefix(v.Text, actionNeeded)}
+		// The run's own clause keeps its figures but not its "nothing to
+		// do": the window's gap is something to do.
+		run := strings.TrimPrefix(v.Text, actionNeeded)
+		if r, ok := strings.CutSuffix(run, "; nothing to do."); ok {
+			run = r + "."
+		}
+		return Verdict{LevelRed, "Action needed: " + c.Sentence + " " + run}
 	case !c.Complete():
 		return v
 	}
