@@ -516,9 +516,8 @@ func (j *Job) archivedEvidence(ctx context.Context, log *slog.Logger, base repor
 		}
 	}
 	if stored := slices.ContainsFunc(tried, func(it *evidenceItem) bool { return it.obj != nil }); stored {
-		addEvidence(&sc, tried)
-		sc.ArchivedAt = now
-		if err := archive.PutSidecar(ctx, j.Store, sc); err != nil {
+		addEvidence(&sc, tried) // ArchivedAt stays the conference's: evidence does not re-date it
+		if err := j.putSidecar(ctx, sc); err != nil {
 			log.Warn("evidence stored, but the commit mark listing it could not be rewritten", "err", err)
 			for _, it := range tried {
 				if it.obj != nil {

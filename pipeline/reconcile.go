@@ -94,8 +94,8 @@ func (t outcomeWriter) AddAll(rows ...report.Row) error {
 
 // Note notes one row.
 func (o *Outcomes) Note(r report.Row) {
-	if r.Status == report.InvalidInput || r.Status == report.DuplicateInput || r.ConfUUID == "" {
-		return
+	if r.Status == report.InvalidInput || r.Status == report.DuplicateInput || r.ConfUUID == "" || r.IsEvidence() {
+		return // an evidence gap never decides a recording's fate
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()

@@ -8,12 +8,17 @@ func (w *Writer) SetLedger(l *LedgerInfo) {
 }
 
 // FinalExitCode is the exit code Close(code) writes: code, or ExitFailures
-// for ExitOK while a planned line has no row. The ledger's run-end line
-// records it before Close.
+// for ExitOK while a planned line has no row or the window's completeness
+// is not complete. The ledger's run-end line records it before Close.
 func (w *Writer) FinalExitCode(code int) int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if code == ExitOK && w.pending > 0 {
+	return w.finalExitCode(code)
+}
+
+// finalExitCode is FinalExitCode with w.mu held.
+func (w *Writer) finalExitCode(code int) int {
+	if code == ExitOK && (w.pending > 0 || (w.completeness != nil && !w.completeness.Complete())) {
 		return ExitFailures
 	}
 	return code

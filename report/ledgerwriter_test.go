@@ -83,14 +83,16 @@ func TestSummaryShowsLedger(t *testing.T) {
 // TestFinalExitCode: what Close will write, known before it.
 func TestFinalExitCode(t *testing.T) {
 	tests := []struct {
-		name    string
-		planned bool
-		code    int
-		want    int
+		name       string
+		planned    bool
+		incomplete bool // the window has a recording not accounted for
+		code       int
+		want       int
 	}{
-		{"ok", false, ExitOK, ExitOK},
-		{"a planned line without a row", true, ExitOK, ExitFailures},
-		{"interrupted stays", true, ExitInterrupted, ExitInterrupted},
+		{"ok", false, false, ExitOK, ExitOK},
+		{"a planned line without a row", true, false, ExitOK, ExitFailures},
+		{"interrupted stays", true, false, ExitInterrupted, ExitInterrupted},
+		{"a window not complete", false, true, ExitOK, ExitFailures},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -103,6 +105,9 @@ func TestFinalExitCode(t *testing.T) {
 				if err := w.Plan(func(yield func(PlanItem) bool) { yield(PlanItem{Seq: 1, ConfUUID: uuid(1), Line: 2}) }); err != nil {
 					t.Fatal(err)
 				}
+			}
+			if tc.incomplete {
+				w.SetCompleteness(&Completeness{Lines: []CompletenessLine{{ConfUUID: uuid(2), Fate: FateHistoryOnly}}})
 			}
 			got := w.FinalExitCode(tc.code)
 			sum, err := w.Close(tc.code)

@@ -316,9 +316,7 @@ func (w *Writer) Close(exitCode int) (sum Summary, err error) {
 			err = errors.Join(err, uerr)
 		}
 	}()
-	if exitCode == ExitOK && (w.pending > 0 || (w.completeness != nil && !w.completeness.Complete())) {
-		exitCode = ExitFailures
-	}
+	exitCode = w.finalExitCode(exitCode)
 	finished := w.now().UTC()
 	jerr := w.err
 	if jerr == nil {
