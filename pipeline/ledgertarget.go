@@ -109,6 +109,11 @@ func ResolveLedgers(ctx context.Context, q LedgerQuery, opts archive.Options) (L
 		st = tg.Store
 	}
 	src := FileLedger(v, q.Signature, st)
+	if inDest {
+		// A file kept where a destination keeps run <id>'s ledger must be
+		// run <id>'s: another run's ledger copied there is a finding.
+		src.RunID = runID
+	}
 	if filepath.Base(v) == LedgerFile { // the report's own copy
 		if err := reportClaims(&src, filepath.Dir(v)); err != nil {
 			return tg, err
