@@ -58,53 +58,14 @@ const attestationScript = `(() => {
 // screenshot to png and prints it to PDF (A4): the PDF's bytes.
 func renderAttestation(ctx context.Context, t *testing.T, b *browser, page, png string) (attestationView, []byte) {
 	t.Helper()
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatalf("%v\nbrowser output:\n%s", err, b.stderr.String())
-		}
-	}
-	var target struct{ TargetID string }
-	must(b.call(ctx, "", "Target.createTarget", map[string]any{"url": "about:blank"}, &target))
-	var att struct{ SessionID string }
-	must(b.call(ctx, "", "Target.attachToTarget", map[string]any{"targetId": target.TargetID, "flatten": true}, &att))
-	s := att.SessionID
-	for _, m := range []string{"Runtime.enable", "Page.enable"} {
-		must(b.call(ctx, s, m, nil, nil))
-	}
-	must(b.call(ctx, s, "Emulation.setDeviceMetricsOverride", map[string]any{"width": 1100, "height": 900, "deviceScaleFactor": 1, "mobile": false}, nil))
-	var nav struct{ ErrorText string }
-	must(b.call(ctx, s, "Page.navigate", map[string]any{"url": "file://" + page}, &nav))
-	if nav.ErrorText != "" {
-		t.Fatalf("navigating to %s: %s", page, nav.ErrorText)
-	}
-	must(b.waitEvent(ctx, s, "Page.loadEventFired"))
-	var res struct {
-		Result           struct{ Value json.RawMessage }
-		ExceptionDetails *struct{ Text string }
-	}
-	must(b.call(ctx, s, "Runtime.evaluate", map[string]any{"expression": attestationScript, "returnByValue": true}, &res))
-	if res.ExceptionDetails != nil {
-		t.Fatalf("reading the page: %s", res.ExceptionDetails.Text)
-	}
+	tb := b.openTab(ctx, t, "file://"+page, 1100)
 	var view attestationView
-	must(json.Unmarshal(res.Result.Value, &view))
-
-	var metrics struct {
-		CSSContentSize struct{ Width, Height float64 }
-	}
-	must(b.call(ctx, s, "Page.getLayoutMetrics", nil, &metrics))
-	var shot struct{ Data string }
-	must(b.call(ctx, s, "Page.captureScreenshot", map[string]any{"format": "png", "captureBeyondViewport": true,
-		"clip": map[string]any{"x": 0, "y": 0, "width": 1100, "height": metrics.CSSContentSize.Height, "scale": 1}}, &shot))
-	img, err := base64.StdEncoding.DecodeString(shot.Data)
-	must(err)
-	must(os.WriteFile(png, img, 0o644))
-
+	tb.eval(attestationScript, &view)
+	tb.screenshot(png, 1100)
 	var pdf struct{ Data string }
-	must(b.call(ctx, s, "Page.printToPDF", map[string]any{"printBackground": true, "paperWidth": 8.27, "paperHeight": 11.69}, &pdf))
+	tb.must(b.call(ctx, tb.s, "Page.printToPDF", map[string]any{"printBackground": true, "paperWidth": 8.27, "paperHeight": 11.69}, &pdf))
 	doc, err := base64.StdEncoding.DecodeString(pdf.Data)
-	must(err)
+	tb.must(err)
 	return view, doc
 }
 

@@ -310,63 +310,87 @@ const pageScript = `(() => {
   };
 })()`
 
+// tab is a browser tab with a page loaded in it; its methods fail the
+// test on any error, with the browser's own output.
+type tab struct {
+	ctx context.Context
+	t   *testing.T
+	b   *browser
+	s   string // the tab's session
+}
+
+func (tb *tab) must(err error) {
+	tb.t.Helper()
+	if err != nil {
+		tb.t.Fatalf("%v\nbrowser output:\n%s", err, tb.b.stderr.String())
+	}
+}
+
+// openTab opens url in a new tab width pixels wide, with the DevTools
+// domains Runtime and Page (and those given) enabled, and waits for the
+// page's load event.
+func (b *browser) openTab(ctx context.Context, t *testing.T, url string, width int, domains ...string) *tab {
+	t.Helper()
+	tb := &tab{ctx: ctx, t: t, b: b}
+	var target struct{ TargetID string }
+	tb.must(b.call(ctx, "", "Target.createTarget", map[string]any{"url": "about:blank"}, &target))
+	var att struct{ SessionID string }
+	tb.must(b.call(ctx, "", "Target.attachToTarget", map[string]any{"targetId": target.TargetID, "flatten": true}, &att))
+	tb.s = att.SessionID
+	for _, m := range append([]string{"Runtime.enable", "Page.enable"}, domains...) {
+		tb.must(b.call(ctx, tb.s, m, nil, nil))
+	}
+	tb.must(b.call(ctx, tb.s, "Emulation.setDeviceMetricsOverride", map[string]any{"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": false}, nil))
+	var nav struct{ ErrorText string }
+	tb.must(b.call(ctx, tb.s, "Page.navigate", map[string]any{"url": url}, &nav))
+	if nav.ErrorText != "" {
+		t.Fatalf("navigating to %s: %s", url, nav.ErrorText)
+	}
+	tb.must(b.waitEvent(ctx, tb.s, "Page.loadEventFired"))
+	return tb
+}
+
+// eval runs a script in the page and decodes the value it returns.
+func (tb *tab) eval(script string, into any) {
+	tb.t.Helper()
+	var res struct {
+		Result           struct{ Value json.RawMessage }
+		ExceptionDetails *struct{ Text string }
+	}
+	tb.must(tb.b.call(tb.ctx, tb.s, "Runtime.evaluate", map[string]any{"expression": script, "returnByValue": true}, &res))
+	if res.ExceptionDetails != nil {
+		tb.t.Fatalf("reading the page: %s", res.ExceptionDetails.Text)
+	}
+	tb.must(json.Unmarshal(res.Result.Value, into))
+}
+
+// screenshot saves the whole page, width pixels wide, to png.
+func (tb *tab) screenshot(png string, width int) {
+	tb.t.Helper()
+	var metrics struct {
+		CSSContentSize struct{ Width, Height float64 }
+	}
+	tb.must(tb.b.call(tb.ctx, tb.s, "Page.getLayoutMetrics", nil, &metrics))
+	var shot struct{ Data string }
+	tb.must(tb.b.call(tb.ctx, tb.s, "Page.captureScreenshot", map[string]any{"format": "png", "captureBeyondViewport": true,
+		"clip": map[string]any{"x": 0, "y": 0, "width": width, "height": metrics.CSSContentSize.Height, "scale": 1}}, &shot))
+	img, err := base64.StdEncoding.DecodeString(shot.Data)
+	tb.must(err)
+	tb.must(os.WriteFile(png, img, 0o644))
+}
+
 // renderPage opens a page in a new tab and returns what it shows, with
 // every network request and every console or log message of the tab. It
 // saves a screenshot of the whole page to png.
 func renderPage(ctx context.Context, t *testing.T, b *browser, url, png string) (view, printView pageView, requests, messages []string) {
 	t.Helper()
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatalf("%v\nbrowser output:\n%s", err, b.stderr.String())
-		}
-	}
-	var target struct{ TargetID string }
-	must(b.call(ctx, "", "Target.createTarget", map[string]any{"url": "about:blank"}, &target))
-	var att struct{ SessionID string }
-	must(b.call(ctx, "", "Target.attachToTarget", map[string]any{"targetId": target.TargetID, "flatten": true}, &att))
-	s := att.SessionID
-	for _, m := range []string{"Runtime.enable", "Log.enable", "Network.enable", "Page.enable"} {
-		must(b.call(ctx, s, m, nil, nil))
-	}
-	must(b.call(ctx, s, "Emulation.setDeviceMetricsOverride", map[string]any{"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": false}, nil))
-	var nav struct{ ErrorText string }
-	must(b.call(ctx, s, "Page.navigate", map[string]any{"url": url}, &nav))
-	if nav.ErrorText != "" {
-		t.Fatalf("navigating to %s: %s", url, nav.ErrorText)
-	}
-	must(b.waitEvent(ctx, s, "Page.loadEventFired"))
+	tb := b.openTab(ctx, t, url, 1280, "Log.enable", "Network.enable")
+	tb.eval(pageScript, &view)
+	tb.screenshot(png, 1280)
+	tb.must(b.call(ctx, tb.s, "Emulation.setEmulatedMedia", map[string]any{"media": "print"}, nil))
+	tb.eval(pageScript, &printView)
 
-	eval := func(into *pageView) {
-		var res struct {
-			Result struct {
-				Value json.RawMessage
-			}
-			ExceptionDetails *struct{ Text string }
-		}
-		must(b.call(ctx, s, "Runtime.evaluate", map[string]any{"expression": pageScript, "returnByValue": true}, &res))
-		if res.ExceptionDetails != nil {
-			t.Fatalf("reading the page: %s", res.ExceptionDetails.Text)
-		}
-		must(json.Unmarshal(res.Result.Value, into))
-	}
-	eval(&view)
-
-	var metrics struct {
-		CSSContentSize struct{ Width, Height float64 }
-	}
-	must(b.call(ctx, s, "Page.getLayoutMetrics", nil, &metrics))
-	var shot struct{ Data string }
-	must(b.call(ctx, s, "Page.captureScreenshot", map[string]any{"format": "png", "captureBeyondViewport": true,
-		"clip": map[string]any{"x": 0, "y": 0, "width": 1280, "height": metrics.CSSContentSize.Height, "scale": 1}}, &shot))
-	img, err := base64.StdEncoding.DecodeString(shot.Data)
-	must(err)
-	must(os.WriteFile(png, img, 0o644))
-
-	must(b.call(ctx, s, "Emulation.setEmulatedMedia", map[string]any{"media": "print"}, nil))
-	eval(&printView)
-
-	for _, m := range b.sessionEvents(s) {
+	for _, m := range b.sessionEvents(tb.s) {
 		switch m.Method {
 		case "Network.requestWillBeSent":
 			var p struct{ Request struct{ URL string } }
