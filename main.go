@@ -18,7 +18,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"runtime/debug"
 	"syscall"
 
 	"meetarchive/console"
@@ -166,16 +165,7 @@ func dispatch(ctx context.Context, args []string, e env) error {
 }
 
 func versionString() string {
-	c := commit
-	if c == "" {
-		if bi, ok := debug.ReadBuildInfo(); ok {
-			for _, s := range bi.Settings {
-				if s.Key == "vcs.revision" {
-					c = s.Value
-				}
-			}
-		}
-	}
+	c := buildCommit()
 	if c == "" {
 		c = "unknown"
 	}

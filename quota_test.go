@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -85,16 +84,7 @@ func TestSimulateQuotaModelFlags(t *testing.T) {
 	if res := runBin(t, nil, "simulate", "--quota-per-api", "60", "--quota-model", "leaky"); res.code != 2 || !strings.Contains(res.stderr, "leaky") {
 		t.Errorf("--quota-model leaky: exit %d, want 2 naming it\n%s", res.code, res.stderr)
 	}
-	addr := freeAddr(t)
-	base := "http://" + addr
-	cmd, _ := startBin(t, nil, func() bool {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	}, "simulate", "--addr", addr, "--quota-per-api", "60", "--quota-model", "bucket,refresh=fixed", "--quota-burst", "2")
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	base := "http://" + startSimulate(t, "--quota-per-api", "60", "--quota-model", "bucket,refresh=fixed", "--quota-burst", "2")
 	// The token APIs: no token needed to be counted, limited like any API.
 	call := func(method string) *http.Response {
 		t.Helper()
@@ -120,9 +110,17 @@ func TestSimulateQuotaModelFlags(t *testing.T) {
 		t.Errorf("validate X-APIG-Ratelimit-Api-Allenv = %q, want %q (the burst bucket, per second)", got, want)
 	}
 	statuses := []int{call(http.MethodPost).StatusCode, call(http.MethodPost).StatusCode}
-	// Two more calls: the second of them finds the burst of 2 spent unless
-	// a second passed since the first and the bucket refilled one.
-	if time.Since(began) < time.Second && statuses[1] != http.StatusTooManyRequests {
+	// Two more calls: the first takes the burst's second token; the second
+	// finds the burst spent unless a second passed since the first call
+	// and the bucket refilled one (a busy machine: then it is not checked,
+	// and the test says so).
+	if statuses[0] != http.StatusOK {
+		t.Errorf("the second call to a bucket with a burst of 2: status %d, want 200", statuses[0])
+	}
+	switch {
+	case time.Since(began) >= time.Second:
+		t.Logf("a second passed before the third call (busy machine): the bucket may have refilled, its refusal not checked (statuses %v)", statuses)
+	case statuses[1] != http.StatusTooManyRequests:
 		t.Errorf("three calls in under a second to a bucket of 2 refilled once a second: statuses %v, want the third refused", statuses)
 	}
 	// refresh: fixed windows of 60, the per-second limit 200, not enforced.

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
@@ -234,39 +233,19 @@ func shellQuote(s string) string {
 }
 
 // attestationCompleteness is the completeness verdict of a run that
-// reconciled its window: summary.json's "completeness" (its sentence, and
-// how many of the recordings the platform reports are accounted for), ""
-// when the summary has none. It reads the summary's JSON form, so that the
-// page depends on nothing of the reconciliation but its published fields.
+// reconciled its window: its sentence and window, "" when the summary has
+// none.
 func attestationCompleteness(s *Summary) string {
-	b, err := json.Marshal(s)
-	if err != nil {
+	c := s.Completeness
+	if c == nil {
 		return ""
 	}
-	return completenessOf(b)
-}
-
-// completenessOf is attestationCompleteness of a summary.json.
-func completenessOf(summaryJSON []byte) string {
-	var v struct {
-		Completeness *struct {
-			Window    string `json:"window"`
-			Reported  *int   `json:"reported"`
-			Accounted *int   `json:"accounted"`
-			Sentence  string `json:"sentence"`
-		} `json:"completeness"`
-	}
-	if json.Unmarshal(summaryJSON, &v) != nil || v.Completeness == nil {
-		return ""
-	}
-	c := v.Completeness
 	out := c.Sentence
-	if out == "" && c.Reported != nil && c.Accounted != nil {
-		// An older summary without a sentence: its figures. A sentence
-		// already says them (and what they leave out): not twice.
-		out = fmt.Sprintf("%s of %s recordings the platform reports are archived or accounted for.", groupDigits(int64(*c.Accounted)), groupDigits(int64(*c.Reported)))
+	if out == "" {
+		// A summary.json without a sentence: its figures.
+		out = fmt.Sprintf("%s of %s recordings the platform reports are archived or accounted for.", groupDigits(int64(c.Accounted)), groupDigits(int64(c.Reported)))
 	}
-	if out != "" && c.Window != "" {
+	if c.Window != "" {
 		out += " Window: " + c.Window + "."
 	}
 	return out

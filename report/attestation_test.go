@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"html"
 	"os"
 	"os/exec"
@@ -205,8 +206,12 @@ func TestCompletenessOnTheAttestation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := completenessOf([]byte(tt.json)); got != tt.want {
-				t.Errorf("completenessOf = %q, want %q", got, tt.want)
+			var s Summary
+			if err := json.Unmarshal([]byte(tt.json), &s); err != nil {
+				t.Fatal(err)
+			}
+			if got := attestationCompleteness(&s); got != tt.want {
+				t.Errorf("attestationCompleteness = %q, want %q", got, tt.want)
 			}
 		})
 	}

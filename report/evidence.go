@@ -35,7 +35,7 @@ type EvidenceSummary struct {
 // add counts one evidence row.
 func (e *EvidenceSummary) add(r *Row) {
 	switch {
-	case (r.Status == Archived || r.Status == AlreadyArchived) && r.ObjectKey != "":
+	case r.Status.Stored() && r.ObjectKey != "":
 		e.Objects++
 		e.Bytes += r.Bytes
 	case r.Status == Unavailable || r.Status.Failure():
