@@ -38,8 +38,8 @@ func cmdDemo(ctx context.Context, args []string, e env) error {
 	input := filepath.Join(dir, "input.csv")
 	var b strings.Builder
 	b.WriteString("confUUID\n")
-	for _, conf := range ds.Conferences {
-		b.WriteString(conf.ConfUUID + "\n")
+	for _, conf := range ds.UUIDs() {
+		b.WriteString(conf + "\n")
 	}
 	// Written aside and renamed: a link at input.csv is replaced, never written through.
 	if err := report.WriteFileAtomic(input, func(w io.Writer) error { _, err := io.WriteString(w, b.String()); return err }); err != nil {

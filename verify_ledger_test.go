@@ -380,12 +380,8 @@ func copyTree(t *testing.T, src, dst string) {
 // TestRunLedgerVerifies: a run, with and without --sign-key, leaves a
 // ledger that verify --ledger accepts by run id, by its path in the
 // destination and from the report directory's copy, and the head it
-// checks is the one summary.json states. It skips while runs keep no
-// ledger (no --sign-key flag).
+// checks is the one summary.json states.
 func TestRunLedgerVerifies(t *testing.T) {
-	if help := runBin(t, nil, "run", "--help"); !strings.Contains(help.stderr, "--sign-key") {
-		t.Skip("runs keep no custody ledger yet (run has no --sign-key)")
-	}
 	ds := meetingtest.GenerateFiles(2, 2, 8<<10, 79)
 	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 79})
 	dir := t.TempDir()
