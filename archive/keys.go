@@ -120,6 +120,9 @@ func MustParseKeyTemplate(text string) *KeyTemplate {
 // String returns the template's text.
 func (t *KeyTemplate) String() string { return t.text }
 
+// fieldSlashes keeps a field's text from adding folders to a key.
+var fieldSlashes = strings.NewReplacer("/", "_", `\`, "_")
+
 // Key renders the template for f and sanitises the result (SanitizeKey).
 func (t *KeyTemplate) Key(f KeyFields) (string, error) {
 	if f.Year == "" && f.Month == "" && f.Day == "" {
@@ -128,7 +131,7 @@ func (t *KeyTemplate) Key(f KeyFields) (string, error) {
 	f.LocalYear, f.LocalMonth, f.LocalDay, f.LocalStart = localDate(f.StartTime, t.zone)
 	for _, p := range []*string{&f.ConfUUID, &f.ConfID, &f.Subject, &f.ScheduserName, &f.StartTime,
 		&f.FileType, &f.FileName, &f.Year, &f.Month, &f.Day, &f.LocalYear, &f.LocalMonth, &f.LocalDay, &f.LocalStart} {
-		*p = strings.NewReplacer("/", "_", `\`, "_").Replace(*p)
+		*p = fieldSlashes.Replace(*p)
 	}
 	var sb strings.Builder
 	if err := t.t.Execute(&sb, f); err != nil {
