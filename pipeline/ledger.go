@@ -41,7 +41,6 @@ type RunLedger struct {
 	runID string
 	path  string
 	f     *os.File
-	w     *bufio.Writer
 	l     *report.Ledger
 
 	mu      sync.Mutex
@@ -75,8 +74,8 @@ func (r *RunLedger) create() error {
 	if err != nil {
 		return fmt.Errorf("ledger: %w", err)
 	}
-	r.f, r.w = f, bufio.NewWriter(f)
-	r.l = report.NewLedger(flushingWriter{r.w})
+	r.f = f
+	r.l = report.NewLedger(f) // unbuffered: a killed run's ledger holds every line written before the kill
 	return nil
 }
 
@@ -101,18 +100,6 @@ func earlierRunID(path string) string {
 		return fi.ModTime().UTC().Format("20060102T150405.000000000Z")
 	}
 	return "earlier"
-}
-
-// flushingWriter flushes every line to the file at once: a killed run's
-// ledger holds every line written before the kill.
-type flushingWriter struct{ w *bufio.Writer }
-
-func (f flushingWriter) Write(p []byte) (int, error) {
-	n, err := f.w.Write(p)
-	if err == nil {
-		err = f.w.Flush()
-	}
-	return n, err
 }
 
 // Path is the ledger's file in the report directory.
