@@ -70,7 +70,7 @@ type Outcomes struct {
 
 type confOutcome struct {
 	status           report.Status
-	code, hint       string
+	hint             string
 	subject, started string
 }
 
@@ -102,7 +102,7 @@ func (o *Outcomes) Note(r report.Row) {
 	cur, seen := o.m[r.ConfUUID]
 	st := report.WorseStatus(cur.status, r.Status)
 	if !seen || st != cur.status {
-		cur.status, cur.code, cur.hint = st, r.ErrorCode, report.Hint(r)
+		cur.status, cur.hint = st, report.Hint(r)
 	}
 	if cur.subject == "" {
 		cur.subject = r.Subject
@@ -111,13 +111,6 @@ func (o *Outcomes) Note(r report.Row) {
 		cur.started = r.StartTime
 	}
 	o.m[r.ConfUUID] = cur
-}
-
-// Len is how many conferences were noted.
-func (o *Outcomes) Len() int {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return len(o.m)
 }
 
 // Reconciliation says what to reconcile.
