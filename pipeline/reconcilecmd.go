@@ -72,7 +72,8 @@ func ReconcileWindow(ctx context.Context, cfg ReconcileConfig, log *slog.Logger)
 	}
 	log.Info("reconciled", append(args, "verdict", sum.Verdict.Text)...)
 	if sum.ExitCode == report.ExitFailures {
-		return sum, fmt.Errorf("%w: %s of the window not accounted for (see the Completeness sheet)", ErrItemsFailed, report.Plural(comp.UnaccountedCount(), "recording"))
+		// no run: no line has a status of its own, Gaps is UnaccountedCount
+		return sum, fmt.Errorf("%w: %s", ErrItemsFailed, completenessFailure(comp, false, ""))
 	}
 	return sum, nil
 }
