@@ -302,35 +302,54 @@ func (o Options) supportedBy(c Capabilities) error {
 // bucket with an empty prefix and key "key"; an absolute path gives a DirStore
 // rooted at "/" and the path (without its leading "/") as key.
 func OpenURI(ctx context.Context, uri string, opts Options) (Store, string, error) {
-	if bucket, key, ok, err := parseS3URI(uri); ok || err != nil {
-		if err != nil {
-			return nil, "", fmt.Errorf("archive: open uri %q: %w", uri, err)
-		}
-		if key == "" {
-			return nil, "", fmt.Errorf("archive: open uri %q: no object key", uri)
-		}
-		if err := opts.Validate(); err != nil {
-			return nil, "", err
-		}
-		st, err := NewS3Store(ctx, bucket, "", opts)
-		if err != nil {
-			return nil, "", err
-		}
-		return st, key, nil
+	root, key, err := SplitURI(uri)
+	if err != nil {
+		return nil, "", err
 	}
-	if !filepath.IsAbs(uri) {
-		return nil, "", fmt.Errorf("archive: open uri %q: neither an s3:// URI nor an absolute path", uri)
-	}
-	clean := filepath.Clean(uri)
-	key := filepath.ToSlash(strings.TrimPrefix(clean, string(filepath.Separator)))
-	if key == "" {
-		return nil, "", fmt.Errorf("archive: open uri %q: not a file path", uri)
-	}
-	st, err := NewDirStore(string(filepath.Separator))
+	st, err := OpenURIRoot(ctx, root, opts)
 	if err != nil {
 		return nil, "", err
 	}
 	return st, key, nil
+}
+
+// SplitURI is OpenURI without opening: the RootURI of the store OpenURI
+// opens for uri ("s3://bucket/" or "/") and the object's key there, or
+// OpenURI's error for a uri it refuses. Stores for many URIs can be
+// opened once a root (OpenURIRoot).
+func SplitURI(uri string) (root, key string, err error) {
+	if bucket, key, ok, err := parseS3URI(uri); ok || err != nil {
+		if err != nil {
+			return "", "", fmt.Errorf("archive: open uri %q: %w", uri, err)
+		}
+		if key == "" {
+			return "", "", fmt.Errorf("archive: open uri %q: no object key", uri)
+		}
+		return "s3://" + bucket + "/", key, nil
+	}
+	if !filepath.IsAbs(uri) {
+		return "", "", fmt.Errorf("archive: open uri %q: neither an s3:// URI nor an absolute path", uri)
+	}
+	clean := filepath.Clean(uri)
+	key = filepath.ToSlash(strings.TrimPrefix(clean, string(filepath.Separator)))
+	if key == "" {
+		return "", "", fmt.Errorf("archive: open uri %q: not a file path", uri)
+	}
+	return string(filepath.Separator), key, nil
+}
+
+// OpenURIRoot opens the store OpenURI opens for a root SplitURI gave.
+func OpenURIRoot(ctx context.Context, root string, opts Options) (Store, error) {
+	if bucket, _, ok, err := parseS3URI(root); ok || err != nil {
+		if err != nil {
+			return nil, fmt.Errorf("archive: open uri %q: %w", root, err)
+		}
+		if err := opts.Validate(); err != nil {
+			return nil, err
+		}
+		return NewS3Store(ctx, bucket, "", opts)
+	}
+	return NewDirStore(string(filepath.Separator))
 }
 
 // parseS3URI splits "s3://bucket/rest". ok is false when uri is not an s3:// URI.

@@ -107,3 +107,27 @@ func TestOpenURI(t *testing.T) {
 		}
 	}
 }
+
+func TestSplitURI(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, uri := range []string{"s3://my-bucket/p/x.mp4", "S3://my-bucket/p/x.mp4", "/srv/archive/2024/x.mp4"} {
+		root, key, err := archive.SplitURI(uri)
+		if err != nil {
+			t.Fatalf("SplitURI(%q): %v", uri, err)
+		}
+		st, okey, err := archive.OpenURI(ctx, uri, archive.Options{Region: "us-east-1"})
+		if err != nil {
+			t.Fatalf("OpenURI(%q): %v", uri, err)
+		}
+		if root != st.RootURI() || key != okey {
+			t.Errorf("SplitURI(%q) = %q %q, want OpenURI's root %q key %q", uri, root, key, st.RootURI(), okey)
+		}
+		_ = st.Close()
+	}
+	for _, bad := range []string{"relative/path.mp4", "s3://my-bucket", "s3://my-bucket/", "/"} {
+		if _, _, err := archive.SplitURI(bad); err == nil {
+			t.Errorf("SplitURI(%q) succeeded, want an error", bad)
+		}
+	}
+}

@@ -128,18 +128,19 @@ func (v *VerifySet) groupOf(ctx context.Context, uri string) (*verifyGroup, stri
 		}
 		return v.dest, strings.TrimPrefix(uri, v.prefix), nil
 	}
-	st, key, err := archive.OpenURI(ctx, uri, v.opts)
+	root, key, err := archive.SplitURI(uri)
 	if err != nil {
 		return nil, "", Usagef("verify: %s: %v", uri, err)
 	}
-	root := st.RootURI()
 	g := v.byRoot[root]
 	if g == nil {
+		st, err := archive.OpenURIRoot(ctx, root, v.opts)
+		if err != nil {
+			return nil, "", Usagef("verify: %s: %v", uri, err)
+		}
 		g = &verifyGroup{st: st}
 		v.groups = append(v.groups, g)
 		v.byRoot[root] = g
-	} else {
-		_ = st.Close()
 	}
 	return g, key, nil
 }
