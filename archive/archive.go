@@ -352,13 +352,21 @@ func OpenURIRoot(ctx context.Context, root string, opts Options) (Store, error) 
 	return NewDirStore(string(filepath.Separator))
 }
 
+// s3Scheme begins an s3:// URI, in any letter case.
+const s3Scheme = "s3://"
+
+// IsS3URI tells an s3:// URI (its scheme in any letter case, as Open and
+// OpenURI take it) from a path.
+func IsS3URI(s string) bool {
+	return len(s) >= len(s3Scheme) && strings.EqualFold(s[:len(s3Scheme)], s3Scheme)
+}
+
 // parseS3URI splits "s3://bucket/rest". ok is false when uri is not an s3:// URI.
 func parseS3URI(uri string) (bucket, rest string, ok bool, err error) {
-	const scheme = "s3://"
-	if len(uri) < len(scheme) || !strings.EqualFold(uri[:len(scheme)], scheme) {
+	if !IsS3URI(uri) {
 		return "", "", false, nil
 	}
-	bucket, rest, _ = strings.Cut(uri[len(scheme):], "/")
+	bucket, rest, _ = strings.Cut(uri[len(s3Scheme):], "/")
 	if err := validBucketName(bucket); err != nil {
 		return "", "", true, err
 	}

@@ -108,6 +108,30 @@ func TestOpenURI(t *testing.T) {
 	}
 }
 
+func TestIsS3URI(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		s    string
+		want bool
+	}{
+		{"s3://bucket/key", true},
+		{"S3://bucket/key", true},
+		{"s3://", true},
+		{"S3://", true},
+		{"s3:/", false},
+		{"s3", false},
+		{"", false},
+		{"/srv/s3://x", false},
+		{"./s3://x", false},
+		{"s4://bucket", false},
+		{"relative/dir", false},
+	} {
+		if got := archive.IsS3URI(tc.s); got != tc.want {
+			t.Errorf("IsS3URI(%q) = %v, want %v", tc.s, got, tc.want)
+		}
+	}
+}
+
 func TestSplitURI(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

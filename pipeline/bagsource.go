@@ -41,7 +41,7 @@ func (b *BagStores) Resolve(ctx context.Context, r report.Row) (BagOpener, strin
 	}
 	root, ok := strings.CutSuffix(r.ObjectURI, r.ObjectKey)
 	if !ok || !(strings.HasSuffix(root, "/") || strings.HasSuffix(root, string(filepath.Separator))) ||
-		!(strings.HasPrefix(strings.ToLower(root), "s3://") || filepath.IsAbs(root)) {
+		!(archive.IsS3URI(root) || filepath.IsAbs(root)) {
 		return nil, "", Usagef("bag: objectURI %s does not end with its objectKey %s: give --dest", r.ObjectURI, r.ObjectKey)
 	}
 	st := b.byRoot[root]

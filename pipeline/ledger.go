@@ -271,7 +271,7 @@ func (r *run) startLedger(info report.RunInfo) error {
 // absolute path (the ledger may be read far from where the run was
 // started), a URI as it was given.
 func ledgerDest(dest string) string {
-	if dest == "" || strings.HasPrefix(strings.ToLower(dest), "s3://") {
+	if dest == "" || archive.IsS3URI(dest) {
 		return dest
 	}
 	if a, err := filepath.Abs(dest); err == nil {

@@ -30,7 +30,7 @@ type LedgerTarget struct {
 
 // IsLedgerFile tells a ledger file or URI from a run id.
 func IsLedgerFile(v string) bool {
-	return strings.HasSuffix(v, ".jsonl") || strings.ContainsAny(v, `/\`) || strings.HasPrefix(v, "s3://")
+	return strings.HasSuffix(v, ".jsonl") || strings.ContainsAny(v, `/\`) || archive.IsS3URI(v)
 }
 
 // ResolveLedgers resolves verify --ledger (and --signature, --dest) into
@@ -71,7 +71,7 @@ func ResolveLedgers(ctx context.Context, q LedgerQuery, opts archive.Options) (L
 		return tg, nil
 	}
 	root, runID, inDest := LedgerOfPath(v)
-	if strings.HasPrefix(v, "s3://") {
+	if archive.IsS3URI(v) {
 		if !inDest {
 			return tg, Usagef("verify: --ledger %s: an s3:// ledger is <dest>/%s/<run id>.jsonl", v, LedgerDir)
 		}

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"meetarchive/archive"
 	"meetarchive/export"
 	"meetarchive/report"
 )
@@ -271,7 +272,7 @@ func CheckOutFile(path string) error {
 // among the recordings nor the recordings among the report. An s3:// --dest
 // is not a local directory.
 func CheckApart(out, dest string) error {
-	if len(dest) >= len("s3://") && strings.EqualFold(dest[:len("s3://")], "s3://") {
+	if archive.IsS3URI(dest) {
 		return nil
 	}
 	o, d := report.ResolvePath(out), report.ResolvePath(dest)
