@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -134,18 +133,16 @@ func isReportDir(v string) bool {
 // signed it. A summary without a ledger claims nothing.
 func reportClaims(src *LedgerSource, dir string) error {
 	p := filepath.Join(dir, report.SummaryJSON)
-	b, err := os.ReadFile(p)
+	sum, err := report.ReadSummary(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
-		return FileError("verify", "ledger", p, err)
-	}
-	var sum struct {
-		Ledger *report.LedgerInfo `json:"ledger"`
-	}
-	if err := json.Unmarshal(b, &sum); err != nil {
-		return Usagef("verify: --ledger %s: %s is not a report's summary: %v", src.Name, p, err)
+		if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+			return FileError("verify", "ledger", p, pe) // not read
+		}
+		// not JSON: the decoder's error without ReadSummary's prefix
+		return Usagef("verify: --ledger %s: %s is not a report's summary: %v", src.Name, p, errors.Unwrap(err))
 	}
 	if sum.Ledger == nil || sum.Ledger.Head == "" {
 		return nil
