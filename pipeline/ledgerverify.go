@@ -475,18 +475,33 @@ func verifyLedgerObject(ctx context.Context, st LedgerStore, o report.LedgerObje
 	default:
 		r.Status = archive.VerifyOK
 		if o.VersionID != "" && (o.LockMode != "" || o.LegalHold) {
-			r.Status, r.Err = checkLock(ctx, vr, o)
+			r.Status, r.Err = checkLock(ctx, vr, o, cur)
 		}
 	}
 	return r
 }
 
 // checkLock compares the recorded version's Object Lock with the ledger's.
-func checkLock(ctx context.Context, vr archive.VersionReader, o report.LedgerObject) (string, error) {
+// cur is that version as Stat read it (the key's current version): when
+// it already shows the recorded lock, nothing more is read; else the
+// version's lock is read again (StatVersion, which completes retention
+// and legal hold a HEAD may not show) and that decides.
+func checkLock(ctx context.Context, vr archive.VersionReader, o report.LedgerObject, cur archive.Object) (string, error) {
+	if len(lockChanges(o, cur)) == 0 {
+		return archive.VerifyOK, nil
+	}
 	got, err := vr.StatVersion(ctx, o.Key, o.VersionID)
 	if err != nil {
 		return archive.VerifyError, fmt.Errorf("read its lock: %w", err)
 	}
+	if changes := lockChanges(o, got); len(changes) > 0 {
+		return LedgerLockChanged, fmt.Errorf("bytes intact, but its Object Lock changed: %s", strings.Join(changes, "; "))
+	}
+	return archive.VerifyOK, nil
+}
+
+// lockChanges says how got's Object Lock differs from the ledger's record.
+func lockChanges(o report.LedgerObject, got archive.Object) []string {
 	var changes []string
 	if o.LockMode != "" && got.LockMode != o.LockMode {
 		mode := got.LockMode
@@ -501,10 +516,7 @@ func checkLock(ctx context.Context, vr archive.VersionReader, o report.LedgerObj
 	if o.LegalHold && !got.LegalHold {
 		changes = append(changes, "legal hold lifted (recorded on)")
 	}
-	if len(changes) > 0 {
-		return LedgerLockChanged, fmt.Errorf("bytes intact, but its Object Lock changed: %s", strings.Join(changes, "; "))
-	}
-	return archive.VerifyOK, nil
+	return changes
 }
 
 func lockTime(t time.Time) string {
