@@ -7,7 +7,6 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
-	"strings"
 	"testing"
 )
 
@@ -50,7 +49,7 @@ func TestKeyOfAnotherAlgorithm(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.parse(tt.pem)
-			if err == nil || err.Error() != tt.want || strings.Contains(err.Error(), "*") {
+			if err == nil || err.Error() != tt.want {
 				t.Errorf("got %v, want %q", err, tt.want)
 			}
 		})
