@@ -379,7 +379,7 @@ func (c *Client) readAnswer(ctx, actx context.Context, r *request, resp *http.Re
 			return ctx.Err()
 		}
 		if actx.Err() != nil {
-			return &netError{op: r.op, timeout: true, msg: "reading the answer"}
+			return &netError{op: r.op, kind: CodeTimeout, msg: "reading the answer"}
 		}
 		return &BadResponseError{Op: r.op, StatusCode: resp.StatusCode, RequestID: c.scrub(reqID),
 			Reason: fmt.Sprintf("body cut short after %d bytes: %s", len(data), c.scrubWithToken(rerr.Error(), tok)), truncated: true}
@@ -433,12 +433,12 @@ func (c *Client) transportErr(ctx, actx context.Context, op string, err error, t
 		cie x509.CertificateInvalidError
 	)
 	if errors.As(cause, &cve) || errors.As(cause, &uae) || errors.As(cause, &hne) || errors.As(cause, &cie) {
-		return &netError{op: op, permanent: true, kind: CodeTLS, msg: msg +
+		return &netError{op: op, kind: CodeTLS, msg: msg +
 			" (a private CA: set CABundle / --ca-bundle; for media hosts only, InsecureMediaTLS / --insecure-media-tls)"}
 	}
 	var ne net.Error
 	if actx.Err() != nil || (errors.As(cause, &ne) && ne.Timeout()) {
-		return &netError{op: op, timeout: true, msg: msg}
+		return &netError{op: op, kind: CodeTimeout, msg: msg}
 	}
 	kind := ""
 	var dns *net.DNSError

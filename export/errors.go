@@ -154,27 +154,23 @@ func (e *BadResponseError) Unwrap() []error {
 // netError is a failed exchange: timeout or connection trouble. Its text
 // never contains the URL (media URLs carry secrets).
 type netError struct {
-	op        string
-	timeout   bool
-	permanent bool   // a TLS certificate that is not trusted: no retry helps
-	kind      string // CodeDNS, CodeRefused or CodeTLS when it is one of those; "" for another
-	msg       string // redacted cause
-	cause     error
+	op    string
+	kind  string // its errorCode: CodeTimeout, CodeDNS, CodeRefused, CodeTLS; "" for another connection failure
+	msg   string // redacted cause
+	cause error
 }
 
 // code is the errorCode of the failure: timeout, dns, connection-refused,
 // tls or (any other) connection.
 func (e *netError) code() string {
-	switch {
-	case e.timeout:
-		return CodeTimeout
-	case e.kind != "":
-		return e.kind
-	case e.permanent:
-		return CodeTLS
+	if e.kind == "" {
+		return CodeConnection
 	}
-	return CodeConnection
+	return e.kind
 }
+
+// permanent: a TLS certificate that is not trusted; no retry helps.
+func (e *netError) permanent() bool { return e.kind == CodeTLS }
 
 // netWhat says what each code of a netError means, in its message.
 var netWhat = map[string]string{
@@ -193,15 +189,15 @@ func (e *netError) Error() string {
 	return "export: " + e.op + ": " + what + ": " + e.msg
 }
 
-func (e *netError) Timeout() bool { return e.timeout }
+func (e *netError) Timeout() bool { return e.kind == CodeTimeout }
 
 // Unwrap gives ErrTimeout or ErrConnection, and the cause for connection errors
 // (never a context error: a per-request timeout is not the caller's deadline).
 func (e *netError) Unwrap() []error {
-	if e.permanent {
+	if e.permanent() {
 		return nil
 	}
-	if e.timeout {
+	if e.Timeout() {
 		return []error{ErrTimeout}
 	}
 	if e.cause != nil {
@@ -283,7 +279,7 @@ func ShouldRetry(err error) bool {
 	}
 	var nerr *netError
 	if errors.As(err, &nerr) {
-		return !nerr.permanent
+		return !nerr.permanent()
 	}
 	if errors.Is(err, ErrTruncated) || errors.Is(err, ErrTimeout) || errors.Is(err, ErrConnection) {
 		return true

@@ -447,7 +447,7 @@ func TestOutcome(t *testing.T) {
 		{"502", &APIError{StatusCode: 502}, OutcomeServerError},
 		{"error code in a 200", &APIError{StatusCode: 200, Code: "MMC.111070001"}, OutcomeAPIError},
 		{"bad response", &BadResponseError{StatusCode: 200}, OutcomeBadResponse},
-		{"timeout", &netError{timeout: true}, OutcomeNetwork},
+		{"timeout", &netError{kind: CodeTimeout}, OutcomeNetwork},
 		{"canceled", context.Canceled, OutcomeCanceled},
 		{"wrapped deadline", fmt.Errorf("x: %w", context.DeadlineExceeded), OutcomeCanceled},
 		{"other", errors.New("build request"), OutcomeOther},
