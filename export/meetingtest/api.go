@@ -464,29 +464,14 @@ type listResponse struct {
 
 func (s *Server) handleList(rq *apiRequest) response {
 	q := rq.r.URL.Query()
-	if q.Get("startDate") == "" || q.Get("endDate") == "" {
-		return badParam(rq.id, "startDate and endDate are required")
+	from, to, bad := window(rq)
+	if bad != nil {
+		return *bad
 	}
-	from, err := intParam(q, "startDate", 0)
-	if err != nil {
-		return badParam(rq.id, err.Error())
+	offset, limit, bad := pageParams(rq, 20, int64(s.cfg.ListMaxLimit))
+	if bad != nil {
+		return *bad
 	}
-	to, err := intParam(q, "endDate", 0)
-	if err != nil {
-		return badParam(rq.id, err.Error())
-	}
-	offset, err := intParam(q, "offset", 0)
-	if err != nil || offset < 0 {
-		return badParam(rq.id, "offset must be a non-negative integer")
-	}
-	limit, err := intParam(q, "limit", 20)
-	if err != nil || limit < 0 {
-		return badParam(rq.id, "limit must be a non-negative integer")
-	}
-	if limit == 0 {
-		limit = 20
-	}
-	limit = min(limit, int64(s.cfg.ListMaxLimit))
 	desc := false
 	switch st := q.Get("sortType"); {
 	case st == "" || strings.EqualFold(st, "ASC_StartTIME"):
@@ -542,8 +527,8 @@ func (s *Server) handleList(rq *apiRequest) response {
 	}
 	out := listResponse{Offset: offset, Limit: limit, Count: max(0, int64(len(hits)+s.cfg.ListCountDelta)), Data: []recording{}}
 	base := s.baseURL(rq.r)
-	for i := skip; i < int64(len(hits)) && i < skip+limit; i++ {
-		out.Data = append(out.Data, hits[i].c.detail(base))
+	for _, h := range pageOf(hits, skip, limit) {
+		out.Data = append(out.Data, h.c.detail(base))
 	}
 	return jsonResponse(http.StatusOK, out)
 }
@@ -614,20 +599,12 @@ func (s *Server) handleDownloadURLs(rq *apiRequest) response {
 	if confUUID == "" {
 		return badParam(rq.id, "confUUID is required")
 	}
-	offset, err := intParam(q, "offset", 0)
-	if err != nil || offset < 0 {
-		return badParam(rq.id, "offset must be a non-negative integer")
-	}
-	limit, err := intParam(q, "limit", 0)
-	if err != nil || limit < 0 {
-		return badParam(rq.id, "limit must be a non-negative integer")
-	}
 	// The vendor's reference and the official Go SDK: "default 20, maximum
 	// 500". An absent (or 0) limit gives 20 links, a larger one is capped.
-	if limit == 0 {
-		limit = DownloadURLsDefaultLimit
+	offset, limit, bad := pageParams(rq, DownloadURLsDefaultLimit, DownloadURLsMaxLimit)
+	if bad != nil {
+		return *bad
 	}
-	limit = min(limit, DownloadURLsMaxLimit)
 	if s.cfg.LinksMaxLimit > 0 {
 		limit = min(limit, int64(s.cfg.LinksMaxLimit))
 	}
@@ -640,10 +617,7 @@ func (s *Server) handleDownloadURLs(rq *apiRequest) response {
 	entry := recordURLs{ConfUUID: c.ConfUUID, URLs: []downloadURL{}}
 	if c.Ready() {
 		base := s.baseURL(rq.r)
-		for i, f := range c.Files {
-			if int64(i) < offset || int64(i) >= offset+limit {
-				continue
-			}
+		for _, f := range pageOf(c.Files, offset, limit) {
 			tok := s.issueLinkLocked(c.ConfUUID, f.FileType, f.Name, false, rq.now)
 			entry.URLs = append(entry.URLs, downloadURL{Token: tok, FileType: f.FileType, URL: base + s.mediaPath(c.ConfUUID, f.FileType, f.Name)})
 		}
