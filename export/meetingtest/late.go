@@ -24,28 +24,16 @@ type LateFile struct {
 func (c Config) validateLateFiles() error {
 	seen := map[string]bool{}
 	for i, l := range c.LateFiles {
-		var conf *Conference
-		for j := range c.Dataset.Conferences {
-			if c.Dataset.Conferences[j].ConfUUID == l.ConfUUID {
-				conf = &c.Dataset.Conferences[j]
-			}
-		}
-		f := l.File
-		id := l.ConfUUID + " " + f.FileType + "/" + f.Name
-		switch {
-		case conf == nil:
+		conf, ok := c.Dataset.Conference(l.ConfUUID)
+		if !ok {
 			return fmt.Errorf("meetingtest: config: late file %d: conference %q is not in the dataset", i, l.ConfUUID)
-		case f.FileType != FileTypeAux && f.FileType != FileTypeHd && f.FileType != FileTypeSd:
-			return fmt.Errorf("meetingtest: config: late file %d: fileType %q: want Aux, Hd or Sd", i, f.FileType)
-		case f.Name == "" || strings.ContainsAny(f.Name, "/\x00") || f.Size < 0:
-			return fmt.Errorf("meetingtest: config: late file %d: bad name %q or negative size %d", i, f.Name, f.Size)
-		case seen[id]:
-			return fmt.Errorf("meetingtest: config: late file %d: %s given twice", i, id)
 		}
-		for _, g := range conf.Files {
-			if g.FileType == f.FileType && g.Name == f.Name {
-				return fmt.Errorf("meetingtest: config: late file %d: %s exists already", i, id)
-			}
+		if err := checkNewFile(conf.Files, l.File); err != nil {
+			return fmt.Errorf("meetingtest: config: late file %d (conference %s): %w", i, l.ConfUUID, err)
+		}
+		id := l.ConfUUID + " " + l.File.FileType + "/" + l.File.Name
+		if seen[id] {
+			return fmt.Errorf("meetingtest: config: late file %d: %s given twice", i, id)
 		}
 		seen[id] = true
 	}

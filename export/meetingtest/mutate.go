@@ -21,7 +21,6 @@ package meetingtest
 //     below on history and historydetail.
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 )
@@ -97,25 +96,35 @@ func (s *Server) DeleteConference(confUUID string) error {
 // type and name the conference has already. Safe for concurrent use with
 // the server.
 func (s *Server) AddFile(confUUID string, f File) error {
-	switch f.FileType {
-	case FileTypeAux, FileTypeHd, FileTypeSd:
-	default:
-		return fmt.Errorf("meetingtest: add file to %s: fileType %q: want Aux, Hd or Sd", confUUID, f.FileType)
-	}
-	if f.Name == "" || strings.ContainsAny(f.Name, "/\x00") || f.Size < 0 {
-		return fmt.Errorf("meetingtest: add file to %s: %w", confUUID, errors.New("bad name or negative size"))
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.lookupLocked(confUUID)
 	if c == nil {
 		return fmt.Errorf("meetingtest: add file to %s: unknown or deleted conference", confUUID)
 	}
-	for _, g := range c.Files {
-		if g.FileType == f.FileType && g.Name == f.Name {
-			return fmt.Errorf("meetingtest: add file to %s: %s/%s exists", confUUID, f.FileType, f.Name)
-		}
+	if err := checkNewFile(c.Files, f); err != nil {
+		return fmt.Errorf("meetingtest: add file to %s: %w", confUUID, err)
 	}
 	c.Files = append(c.Files, f)
+	return nil
+}
+
+// checkNewFile checks a file to be added to a conference that has files:
+// a file type of the downloadurls API, a name, a size, and no file of that
+// type and name there already.
+func checkNewFile(files []File, f File) error {
+	switch f.FileType {
+	case FileTypeAux, FileTypeHd, FileTypeSd:
+	default:
+		return fmt.Errorf("fileType %q: want Aux, Hd or Sd", f.FileType)
+	}
+	if f.Name == "" || strings.ContainsAny(f.Name, "/\x00") || f.Size < 0 {
+		return fmt.Errorf("bad name %q or negative size %d", f.Name, f.Size)
+	}
+	for _, g := range files {
+		if g.FileType == f.FileType && g.Name == f.Name {
+			return fmt.Errorf("%s/%s exists already", f.FileType, f.Name)
+		}
+	}
 	return nil
 }
