@@ -183,11 +183,14 @@ type partShape struct {
 
 // sendParts sends the parts of a multipart upload, the first one (not the
 // last) already read into bufs (n bytes), the rest read from src into pool
-// buffers, at most PartConcurrency in flight. The first failure cancels the
-// others; parts come back in any order.
+// buffers, at most PartConcurrency in flight. The first failure stops
+// reading and sending; parts already in flight are waited for, not
+// cancelled (only the caller's ctx cancels them), because a server may still
+// finish a part its client gave up on and so bring back the upload the
+// caller then aborts. Parts come back in any order.
 func (s *S3Store) sendParts(ctx context.Context, full, uploadID string, src *partSource, pl partShape, bufs [][]byte, n int64) ([]types.CompletedPart, error) {
-	pctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	wctx, stop := context.WithCancel(ctx) // waits for a slot or buffers; ended by the first failure
+	defer stop()
 	var (
 		wg       sync.WaitGroup
 		mu       sync.Mutex
@@ -198,7 +201,7 @@ func (s *S3Store) sendParts(ctx context.Context, full, uploadID string, src *par
 		mu.Lock()
 		if firstErr == nil {
 			firstErr = err
-			cancel()
+			stop()
 		}
 		mu.Unlock()
 	}
@@ -212,11 +215,11 @@ func (s *S3Store) sendParts(ctx context.Context, full, uploadID string, src *par
 		}
 		select {
 		case slots <- struct{}{}:
-		case <-pctx.Done():
+		case <-wctx.Done():
 		}
-		if pctx.Err() != nil {
+		if wctx.Err() != nil {
 			s.pool.put(bufs)
-			fail(pctx.Err())
+			fail(wctx.Err())
 			break
 		}
 		wg.Add(1)
@@ -224,7 +227,7 @@ func (s *S3Store) sendParts(ctx context.Context, full, uploadID string, src *par
 			defer wg.Done()
 			defer func() { <-slots }()
 			defer s.pool.put(bufs)
-			p, err := s.uploadPart(pctx, full, uploadID, num, bufs, n)
+			p, err := s.uploadPart(ctx, full, uploadID, num, bufs, n)
 			if err != nil {
 				fail(fmt.Errorf("upload part %d: %w", num, err))
 				return
@@ -237,7 +240,7 @@ func (s *S3Store) sendParts(ctx context.Context, full, uploadID string, src *par
 			break
 		}
 		var err error
-		if bufs, err = s.pool.get(pctx, pl.bufs); err != nil {
+		if bufs, err = s.pool.get(wctx, pl.bufs); err != nil {
 			fail(err)
 			break
 		}
