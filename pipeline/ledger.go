@@ -204,42 +204,51 @@ func (r *RunLedger) End(ctx context.Context, e report.LedgerRunEnd, store Store,
 		werr = fmt.Errorf("ledger: %w", err)
 	}
 	if werr != nil {
-		return nil, fmt.Errorf("ledger %s: %w", r.path, werr)
+		err := fmt.Errorf("ledger %s: %w", r.path, werr)
+		return &report.LedgerInfo{Head: r.l.Head(), Lines: r.l.Lines(), Error: redact.String(err.Error())}, err
 	}
 	if store == nil {
 		return nil, nil
 	}
 	ctx = context.WithoutCancel(ctx) // a signal ended the run: its ledger is stored all the same
 	info := &report.LedgerInfo{Head: r.l.Head(), Lines: r.l.Lines()}
+	var sig report.LedgerSignature
+	if key != nil {
+		sig = report.SignLedger(key, r.runID, info.Head, info.Lines)
+		info.KeySHA256 = sig.KeySHA256 // asked for: the summary says so, stored or not
+	}
+	failed := func(err error) (*report.LedgerInfo, error) {
+		info.Error = redact.String(err.Error())
+		return info, err
+	}
 	f, err := os.Open(r.path)
 	if err != nil {
-		return info, fmt.Errorf("ledger: %w", err)
+		return failed(fmt.Errorf("ledger: %w", err))
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return info, fmt.Errorf("ledger: %w", err)
+		return failed(fmt.Errorf("ledger: %w", err))
 	}
 	obj, err := store.Put(ctx, LedgerKey(r.runID), f, archive.Expect{
 		Size: fi.Size(), PlatformSize: archive.Unknown, ContentType: "application/x-ndjson", Reserved: true,
 	})
 	if err != nil {
-		return info, fmt.Errorf("ledger: store: %w", err)
+		return failed(fmt.Errorf("ledger: store: %w", err))
 	}
 	info.URI = obj.URI
 	if key == nil {
 		return info, nil
 	}
-	sig := report.SignLedger(key, r.runID, info.Head, info.Lines)
 	data, err := json.MarshalIndent(sig, "", "  ")
 	if err != nil {
-		return info, fmt.Errorf("ledger: signature: %w", err)
+		return failed(fmt.Errorf("ledger: signature: %w", err))
 	}
 	sk := LedgerSignatureKey(r.runID)
 	if _, err := store.PutMeta(ctx, sk, append(data, '\n'), archive.Meta{Record: true}); err != nil {
-		return info, fmt.Errorf("ledger: store the signature: %w", err)
+		return failed(fmt.Errorf("ledger: signature not stored: %w", err))
 	}
-	info.SignatureURI, info.KeySHA256 = store.URI(sk), sig.KeySHA256
+	info.SignatureURI = store.URI(sk)
 	return info, nil
 }
 

@@ -386,3 +386,73 @@ func TestLedgerOfAnUpdate(t *testing.T) {
 		t.Errorf("commits %+v: want one, listing three files", cust.commits)
 	}
 }
+
+// refusingStore is a store that refuses the reserved writes a run's end
+// makes: the ledger (putErr) or its signature (metaErr).
+type refusingStore struct {
+	Store
+	putErr, metaErr error
+}
+
+func (s refusingStore) Put(ctx context.Context, key string, r io.Reader, want archive.Expect) (archive.Object, error) {
+	if s.putErr != nil && want.Reserved {
+		return archive.Object{}, s.putErr
+	}
+	return s.Store.Put(ctx, key, r, want)
+}
+
+func (s refusingStore) PutMeta(ctx context.Context, key string, data []byte, m archive.Meta) (string, error) {
+	if s.metaErr != nil && key == LedgerSignatureKey("run-x") {
+		return "", s.metaErr
+	}
+	return s.Store.PutMeta(ctx, key, data, m)
+}
+
+// TestLedgerEndSaysWhatWasNotStored: a ledger or a signature the
+// destination refused is said in the summary's LedgerInfo (Error), and a
+// run given a key keeps its fingerprint there, so no page calls it
+// unsigned.
+func TestLedgerEndSaysWhatWasNotStored(t *testing.T) {
+	_, priv, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp := report.KeyFingerprint(priv.Public().(ed25519.PublicKey))
+	tests := []struct {
+		name             string
+		putErr, metaErr  error
+		key              ed25519.PrivateKey
+		wantURI, wantSig bool
+		wantKey          string
+		wantErr          string
+	}{
+		{"stored and signed", nil, nil, priv, true, true, fp, ""},
+		{"signature refused", nil, errors.New("access denied"), priv, true, false, fp, "ledger: signature not stored: access denied"},
+		{"ledger refused, key given", errors.New("no space left on device"), nil, priv, false, false, fp, "ledger: store: no space left on device"},
+		{"ledger refused, no key", errors.New("no space left on device"), nil, nil, false, false, "", "ledger: store: no space left on device"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, err := archive.NewDirStore(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			store := refusingStore{Store: dir, putErr: tc.putErr, metaErr: tc.metaErr}
+			led := NewRunLedger(t.TempDir())
+			if err := led.Start(report.LedgerRunStart{RunID: "run-x", Tool: "meetarchive"}); err != nil {
+				t.Fatal(err)
+			}
+			info, err := led.End(context.Background(), report.LedgerRunEnd{ExitCode: report.ExitOK}, store, tc.key)
+			if (err != nil) != (tc.wantErr != "") {
+				t.Fatalf("End err = %v, want %q", err, tc.wantErr)
+			}
+			if info == nil {
+				t.Fatal("End gave no LedgerInfo")
+			}
+			if (info.URI != "") != tc.wantURI || (info.SignatureURI != "") != tc.wantSig || info.KeySHA256 != tc.wantKey ||
+				info.Error != tc.wantErr || info.Head == "" || info.Lines != 2 {
+				t.Errorf("info = %+v; want uri %t, signature %t, key %q, error %q, head and 2 lines", info, tc.wantURI, tc.wantSig, tc.wantKey, tc.wantErr)
+			}
+		})
+	}
+}

@@ -150,18 +150,30 @@ func writeAttestation(w io.Writer, s *Summary, dir string, sums int) error {
 	p.Completeness = attestationCompleteness(s)
 
 	if l := s.Ledger; l != nil {
+		uri := l.URI
+		if uri == "" {
+			uri = "not stored in the destination: its copy is " + LedgerFile + " beside this page"
+		}
 		p.Ledger = []attestationField{
-			{ID: "ledger-uri", Name: "Ledger", Value: l.URI, Mono: true},
+			{ID: "ledger-uri", Name: "Ledger", Value: uri, Mono: l.URI != ""},
 			{ID: "ledger-head", Name: "Head (SHA-256 of its last line)", Value: l.Head, Mono: true},
 			{ID: "ledger-lines", Name: "Lines", Value: groupDigits(int64(l.Lines))},
 		}
-		if l.SignatureURI != "" || l.KeySHA256 != "" {
+		switch {
+		case l.SignatureURI != "":
 			p.Signed = true
 			p.Ledger = append(p.Ledger,
-				attestationField{ID: "ledger-signature", Name: "Signature (Ed25519)", Value: orNone(l.SignatureURI), Mono: true},
+				attestationField{ID: "ledger-signature", Name: "Signature (Ed25519)", Value: l.SignatureURI, Mono: true},
 				attestationField{ID: "ledger-key", Name: "Signing key fingerprint", Value: orNone(l.KeySHA256), Mono: true})
-		} else {
+		case l.KeySHA256 != "":
+			p.Ledger = append(p.Ledger,
+				attestationField{ID: "ledger-signature", Name: "Signature (Ed25519)", Value: "NOT STORED: the run was given --sign-key, but the signature did not reach the destination (see below)"},
+				attestationField{ID: "ledger-key", Name: "Signing key fingerprint", Value: l.KeySHA256, Mono: true})
+		default:
 			p.Ledger = append(p.Ledger, attestationField{ID: "ledger-signature", Name: "Signature", Value: "not signed (the run was given no --sign-key)"})
+		}
+		if l.Error != "" {
+			p.Ledger = append(p.Ledger, attestationField{ID: "ledger-error", Name: "Not stored", Value: l.Error})
 		}
 	}
 	p.Commands = attestationCommands(s, dir, sums)
@@ -200,6 +212,9 @@ func attestationCommands(s *Summary, dir string, sums int) []attestationCommand 
 				c += " --public-key PUBLIC_KEY.pem"
 				what = "The custody ledger: its chain line by line, that it ends at the head above, its signature with the public key whose fingerprint is " + s.Ledger.KeySHA256 +
 					" (PUBLIC_KEY.pem), and every object it records, read back and hashed (exit 0 intact, 1 broken or tampered)."
+				if s.Ledger.SignatureURI == "" {
+					what += " The signature was not stored, so this command reports it missing (exit 1) until it is."
+				}
 			}
 			cmds = append(cmds, attestationCommand{what, c})
 		}

@@ -103,12 +103,31 @@ func TestAttestationHTML(t *testing.T) {
 		{
 			name: "ledger not stored in the destination: the report's copy",
 			sum: base(func(s *Summary) {
-				s.Dest, s.Ledger = "/srv/a", &LedgerInfo{Head: head, Lines: 7}
+				s.Dest, s.Ledger = "/srv/a", &LedgerInfo{Head: head, Lines: 7, Error: "ledger: store: disk full"}
 			}),
+			rows: map[string]string{"ledger-uri": "not stored in the destination: its copy is ledger.jsonl beside this page",
+				"ledger-signature": "not signed (the run was given no --sign-key)", "ledger-error": "ledger: store: disk full"},
 			commands: []string{
 				"meetarchive verify --ledger /rep/ledger.jsonl --dest /srv/a --head " + head,
 				"cd /srv/a && sha256sum -c /rep/sha256sums.txt",
 				"meetarchive verify --manifest /rep/manifest.csv --dest /srv/a",
+			},
+		},
+		{
+			// --sign-key given, the ledger stored, its signature not: the
+			// page never says "not signed", and its command reports the
+			// signature missing.
+			name: "signature not stored",
+			sum: base(func(s *Summary) {
+				s.Ledger = &LedgerInfo{URI: signed.URI, Head: head, Lines: 42, KeySHA256: "SHA256:abcDEF", Error: "ledger: signature not stored: AccessDenied"}
+			}),
+			rows: map[string]string{"ledger-uri": signed.URI, "ledger-key": "SHA256:abcDEF",
+				"ledger-signature": "NOT STORED: the run was given --sign-key, but the signature did not reach the destination (see below)",
+				"ledger-error":     "ledger: signature not stored: AccessDenied"},
+			commands: []string{
+				"meetarchive verify --ledger 20261207T044100Z-abc123 --dest s3://archive/meetings --head " + head + " --public-key PUBLIC_KEY.pem",
+				"meetarchive verify --sums /rep/sha256sums.txt --dest s3://archive/meetings",
+				"meetarchive verify --manifest /rep/manifest.csv --dest s3://archive/meetings",
 			},
 		},
 		{

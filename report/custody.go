@@ -9,5 +9,8 @@ type LedgerInfo struct {
 	Head         string `json:"head"`                   // SHA-256 of the last line
 	Lines        int    `json:"lines"`                  // lines the head covers
 	SignatureURI string `json:"signatureUri,omitempty"` // the LedgerSignature object beside it, when signed
-	KeySHA256    string `json:"keySha256,omitempty"`    // KeyFingerprint of the signing key, when signed
+	KeySHA256    string `json:"keySha256,omitempty"`    // KeyFingerprint of the signing key, when signing was asked
+	// Error says what of the ledger was not stored in the destination (the
+	// ledger, or its signature), redacted; its copy in --out stands.
+	Error string `json:"error,omitempty"`
 }

@@ -30,15 +30,26 @@ func ledgerFields(l *LedgerInfo) []summaryField {
 	if l == nil {
 		return nil
 	}
+	uri := l.URI
+	if uri == "" {
+		uri = "not stored in the destination (its copy: " + LedgerFile + " here)"
+	}
 	fs := []summaryField{
-		{"custody ledger", l.URI, 0},
+		{"custody ledger", uri, 0},
 		{"ledger head (SHA-256)", l.Head, 0},
 		{"ledger lines", l.Lines, 0},
 	}
-	if l.SignatureURI != "" {
+	if l.KeySHA256 != "" {
+		sig := l.SignatureURI
+		if sig == "" {
+			sig = "not stored"
+		}
 		fs = append(fs,
-			summaryField{"ledger signature", l.SignatureURI, 0},
+			summaryField{"ledger signature", sig, 0},
 			summaryField{"signing key (SHA-256)", l.KeySHA256, 0})
+	}
+	if l.Error != "" {
+		fs = append(fs, summaryField{"ledger not stored", l.Error, 0})
 	}
 	return fs
 }
