@@ -16,8 +16,15 @@ import (
 // newTestJob is the pipeline wired to the simulator and a directory store.
 func newTestJob(t *testing.T, sim *meetingtest.Server, links string, opts Options) *Job {
 	t.Helper()
-	client, err := export.NewClient(export.Config{BaseURL: sim.URL, Rate: 500, Links: export.LinkSource(links),
-		Credentials: export.Credentials{AppID: meetingtest.DefaultAppID, AppKey: meetingtest.DefaultAppKey}})
+	return testJob(t, export.Config{BaseURL: sim.URL, Rate: 500, Links: export.LinkSource(links),
+		Credentials: export.Credentials{AppID: meetingtest.DefaultAppID, AppKey: meetingtest.DefaultAppKey}}, opts)
+}
+
+// testJob is the pipeline with a client made from cfg, a directory store,
+// the default key template and short pipeline retries.
+func testJob(t *testing.T, cfg export.Config, opts Options) *Job {
+	t.Helper()
+	client, err := export.NewClient(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

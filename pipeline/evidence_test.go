@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"maps"
 	"slices"
 	"strings"
@@ -25,25 +24,18 @@ import (
 )
 
 // newEvidenceJob is newTestJob with the evidence on (from the client, the
-// job's API) and its client's retries short.
+// job's API), its client's retries short, and key template tmpl ("" the
+// default).
 func newEvidenceJob(t *testing.T, sim *meetingtest.Server, links string, tmpl string) *Job {
 	t.Helper()
-	client, err := export.NewClient(export.Config{BaseURL: sim.URL, Rate: 500, Links: export.LinkSource(links),
+	j := testJob(t, export.Config{BaseURL: sim.URL, Rate: 500, Links: export.LinkSource(links),
 		RetryBase: time.Millisecond, RetryMax: 5 * time.Millisecond, Language: "en-US",
-		Credentials: export.Credentials{AppID: meetingtest.DefaultAppID, AppKey: meetingtest.DefaultAppKey}})
-	if err != nil {
-		t.Fatal(err)
+		Credentials: export.Credentials{AppID: meetingtest.DefaultAppID, AppKey: meetingtest.DefaultAppKey}},
+		Options{Evidence: true, Tool: "meetarchive test"})
+	if tmpl != "" {
+		j.Keys = archive.MustParseKeyTemplate(tmpl)
 	}
-	store, err := archive.NewDirStore(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tmpl == "" {
-		tmpl = archive.DefaultKeyTemplate
-	}
-	return &Job{API: client, Store: store, Keys: archive.MustParseKeyTemplate(tmpl),
-		Log: slog.New(slog.DiscardHandler), Progress: NoProgress{},
-		Options: Options{Evidence: true, Tool: "meetarchive test", Retry: export.Backoff{MaxAttempts: 3, Base: time.Millisecond, Max: 10 * time.Millisecond}}}
+	return j
 }
 
 // readDoc reads a stored evidence object and checks its bytes against the row.
