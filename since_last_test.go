@@ -560,3 +560,64 @@ func mediaStalled(sim *meetingtest.Server) func() bool {
 		return sim.Counters().FaultHits[meetingtest.EndpointMedia+"/"+meetingtest.FaultLatency] > 0
 	}
 }
+
+// TestSinceLastShortListKeepsTheWindow: a night whose recording list held
+// fewer recordings than it declared (list-count-short: recordings lost
+// without a name, so none can be carried over) exits 1 and leaves the
+// state where it was, so the next run lists the same window again; a
+// tester found the state moved past it, and the next night said green.
+func TestSinceLastShortListKeepsTheWindow(t *testing.T) {
+	c1, c2 := dayConf(1, at(0, 9, 0), true), dayConf(2, at(1, 10, 0), true)
+	sim := meetingtest.Start(t, meetingtest.Config{Seed: 23})
+	short := meetingtest.Start(t, meetingtest.Config{Seed: 23, ListCountDelta: 2}) // declares 2 it never shows
+	for _, s := range []*meetingtest.Server{sim, short} {
+		for _, c := range []meetingtest.Conference{c1, c2} {
+			if err := s.Add(c); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	dest := dirSinceDest(t, sim)
+	dir := t.TempDir()
+	run := func(s *meetingtest.Server, out string, now time.Time) result {
+		t.Helper()
+		env := map[string]string{"MEETARCHIVE_TEST_NOW": now.Format(time.RFC3339)}
+		for k, v := range dest.env {
+			env[k] = v
+		}
+		env["MEETARCHIVE_API"] = s.URL
+		return runBin(t, env, "run", "--since-last", "--from", "2024-05-01", "--dest", dest.uri, "--out", filepath.Join(dir, out))
+	}
+	if res := run(sim, "night1", at(1, 2, 30)); res.code != 0 {
+		t.Fatalf("night 1: exit %d\n%s", res.code, res.stderr)
+	}
+	first, ok := dest.state(t)
+	if !ok {
+		t.Fatal("night 1 wrote no state")
+	}
+
+	res := run(short, "night2", at(2, 2, 30))
+	if res.code != 1 {
+		t.Fatalf("night 2 (short list): exit %d, want 1\n%s", res.code, res.stderr)
+	}
+	if st, _ := dest.state(t); st.RunID != first.RunID || !st.WindowEnd.Equal(first.WindowEnd) {
+		t.Errorf("the state moved after a short list: %+v, want night 1's %+v", st, first)
+	}
+	if !strings.Contains(res.stderr, "lists this window again") {
+		t.Errorf("the log does not say the window is listed again\n%s", res.stderr)
+	}
+
+	res = run(sim, "night3", at(3, 2, 30))
+	if res.code != 0 {
+		t.Fatalf("night 3: exit %d\n%s", res.code, res.stderr)
+	}
+	for _, night := range []string{"night2", "night3"} {
+		opts, _ := readSummary(t, filepath.Join(dir, night))["options"].(map[string]any)
+		if got, want := opts["sinceLastWindow"], "2024-05-02T00:00:00Z.."; !strings.HasPrefix(fmt.Sprint(got), want) {
+			t.Errorf("%s's window %v, want it to start where night 1's ended less the overlap (%s)", night, got, want)
+		}
+	}
+	if st, _ := dest.state(t); st.RunID == first.RunID || !st.WindowEnd.Equal(at(3, 2, 0)) {
+		t.Errorf("night 3's state %+v, want windowEnd %s", st, at(3, 2, 0))
+	}
+}

@@ -326,7 +326,7 @@ func countFinding(short, over, what, unit string, src report.CompletenessSource)
 	if src.Distinct < src.Declared {
 		n := src.Declared - src.Distinct
 		return []report.Finding{{Code: short, Unaccounted: n,
-			Text: fmt.Sprintf("%s declared %s but its pages held %d: %d not seen (rerun later; if it persists, ask the platform's support)", what, report.Plural(src.Declared, unit), src.Distinct, n)}}
+			Text: fmt.Sprintf("%s declared %s but its pages held %d: %d not seen (rerun the window later: --since-last lists it again; if it persists, ask the platform's support)", what, report.Plural(src.Declared, unit), src.Distinct, n)}}
 	}
 	return []report.Finding{{Code: over,
 		Text: fmt.Sprintf("%s declared %s but its pages held %d: its count is wrong (every one it held is reconciled)", what, report.Plural(src.Declared, unit), src.Distinct)}}

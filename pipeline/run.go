@@ -322,12 +322,20 @@ func (r *run) startSinceLast(ctx context.Context, store archive.Store) (*Increme
 
 // finishSinceLast writes the next --since-last state once the report is
 // closed, only when the window was listed completely and the run was
-// neither interrupted nor fatal (err is the run's outcome so far).
+// neither interrupted nor fatal (err is the run's outcome so far). A list
+// whose pages held fewer recordings than it declared (a finding that
+// leaves recordings unaccounted for without naming them, so none can be
+// carried over) keeps the state where it was: the next run lists the
+// window again.
 func (r *run) finishSinceLast(ctx context.Context, inc *Incremental, sum report.Summary, res Result, err error) error {
 	if inc == nil {
 		return err
 	}
 	advance := res.Fatal == nil && !res.Interrupted && res.WriteErr == nil && (err == nil || errors.Is(err, ErrItemsFailed))
+	if n := unnamedGaps(sum.Completeness); advance && n > 0 {
+		advance = false
+		r.log.Warn("since last: the recording list held fewer recordings than it declared; the next run lists this window again", "unseen", n)
+	}
 	st, serr := inc.Finish(context.WithoutCancel(ctx), sum.RunID, advance)
 	switch {
 	case serr != nil:
@@ -342,6 +350,19 @@ func (r *run) finishSinceLast(ctx context.Context, inc *Incremental, sum report.
 		r.log.Warn("since last: state left as it was; the next run starts from the same place", "state", inc.StateURI())
 	}
 	return err
+}
+
+// unnamedGaps is how many recordings the completeness findings leave
+// unaccounted for without naming them (0 without a reconciliation).
+func unnamedGaps(c *report.Completeness) int {
+	if c == nil {
+		return 0
+	}
+	n := 0
+	for _, f := range c.Findings {
+		n += f.Unaccounted
+	}
+	return n
 }
 
 // stoppedEarly ends a run that a signal stopped before it had read its
