@@ -10,6 +10,7 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
+	"html"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"meetarchive/archive/archivetest"
 	"meetarchive/export/meetingtest"
 	"meetarchive/pipeline"
 	"meetarchive/report"
@@ -259,4 +261,51 @@ func btoi(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// TestAttestationCommandsReachTheS3Server: a run that reached its S3
+// server with flags (--s3-endpoint, --s3-path-style, --s3-region) shows
+// commands that repeat them, so run exactly as printed, with the
+// credentials alone in the environment, they check the archive and exit
+// 0. A tester found them going to AWS instead.
+func TestAttestationCommandsReachTheS3Server(t *testing.T) {
+	b := archivetest.NewBucket(t, archivetest.BucketOptions{Versioning: true})
+	ds := meetingtest.GenerateFiles(2, 2, 16<<10, 83)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 83})
+	dir := t.TempDir()
+	out := filepath.Join(dir, "report")
+	env := simEnv(sim)
+	creds := map[string]string{"AWS_ACCESS_KEY_ID": b.Env.AccessKey, "AWS_SECRET_ACCESS_KEY": b.Env.SecretKey,
+		"AWS_CONFIG_FILE": "/nonexistent", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "AWS_EC2_METADATA_DISABLED": "true"}
+	for k, v := range creds {
+		env[k] = v
+	}
+	res := runBin(t, env, "run", "--input", writeInput(t, dir, ds.UUIDs()...), "--dest", b.URI("arch"), "--out", out,
+		"--s3-endpoint", b.Env.Endpoint, "--s3-path-style", "--s3-region", b.Env.Region)
+	if res.code != 0 {
+		t.Fatalf("run: exit %d\n%s", res.code, res.stderr)
+	}
+	page := string(fileBytes(t, filepath.Join(out, "attestation.html")))
+	var cmds []string
+	for _, m := range regexp.MustCompile(`<code class="cmd">([^<]*)</code>`).FindAllStringSubmatch(page, -1) {
+		cmds = append(cmds, html.UnescapeString(m[1]))
+	}
+	if len(cmds) != 3 {
+		t.Fatalf("%d commands on the page, want 3 (ledger, sums, manifest): %q", len(cmds), cmds)
+	}
+	for _, c := range cmds {
+		if !strings.Contains(c, "--s3-endpoint "+b.Env.Endpoint) || !strings.Contains(c, "--s3-path-style") {
+			t.Errorf("%s: does not say how the run reached its S3 server", c)
+		}
+		cmd := exec.Command("sh", "-c", c)
+		cmd.Env = append(cleanEnv(creds), "PATH="+filepath.Dir(binPath)+":"+os.Getenv("PATH"))
+		for i, kv := range cmd.Env { // no endpoint or region but the command's own
+			if strings.HasPrefix(kv, "AWS_ENDPOINT_URL") || strings.HasPrefix(kv, "AWS_REGION=") || strings.HasPrefix(kv, "AWS_DEFAULT_REGION=") {
+				cmd.Env[i] = "MEETARCHIVE_TEST_UNSET=1"
+			}
+		}
+		if outb, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("%s: %v\n%s", c, err, outb)
+		}
+	}
 }

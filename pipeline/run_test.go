@@ -71,6 +71,9 @@ func TestReportOptions(t *testing.T) {
 			with("objectLockMode", "COMPLIANCE", "retention", "30 days", "legalHold", "true", "sse", "aws:kms", "storageClass", "GLACIER_IR", "deleteAfterArchive", "true")},
 		{"retention until a date", export.Config{Links: export.LinksAuto, Rate: export.RateAuto}, Options{Concurrency: 4}, archive.Options{LockMode: "GOVERNANCE", RetainUntil: until},
 			with("objectLockMode", "GOVERNANCE", "retention", "until 2030-01-02T03:04:05Z")},
+		{"how S3 was reached: the endpoint without its credential", export.Config{Links: export.LinksAuto, Rate: export.RateAuto}, Options{Concurrency: 4},
+			archive.Options{Endpoint: "https://user:secret@minio.example:9000/?token=abc", Region: "eu-west-1", PathStyle: true, Profile: "archive"},
+			with("s3Endpoint", "https://minio.example:9000/", "s3Region", "eu-west-1", "s3PathStyle", "true", "s3Profile", "archive")},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -7,6 +7,8 @@ import (
 
 	"meetarchive/archive"
 	"meetarchive/export"
+	"meetarchive/redact"
+	"meetarchive/report"
 )
 
 // ReportOptions are the options a run's report shows (RunConfig.Options):
@@ -44,6 +46,21 @@ func ReportOptions(keyTemplate string, c export.Config, job Options, a archive.O
 	}
 	if job.DeleteAfter {
 		o["deleteAfterArchive"] = "true"
+	}
+	// How the S3 destination was reached, when flags said it (the
+	// attestation's commands repeat them): the endpoint without a
+	// credential.
+	if a.Endpoint != "" {
+		o[report.OptionS3Endpoint] = redact.PageURL(a.Endpoint)
+	}
+	if a.Region != "" {
+		o[report.OptionS3Region] = a.Region
+	}
+	if a.PathStyle {
+		o[report.OptionS3PathStyle] = "true"
+	}
+	if a.Profile != "" {
+		o[report.OptionS3Profile] = a.Profile
 	}
 	return o
 }

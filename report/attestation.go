@@ -180,6 +180,33 @@ func writeAttestation(w io.Writer, s *Summary, dir string, sums int) error {
 	return attestationTemplate.Execute(w, p)
 }
 
+// The run options (Summary.Options) that say how an S3 destination was
+// reached, each named after its flag: the attestation's commands repeat
+// them, so they reach the same server.
+const (
+	OptionS3Endpoint  = "s3Endpoint"  // --s3-endpoint, without a credential
+	OptionS3Region    = "s3Region"    // --s3-region
+	OptionS3PathStyle = "s3PathStyle" // --s3-path-style ("true")
+	OptionS3Profile   = "s3Profile"   // --s3-profile
+)
+
+// s3Flags are the flags that reach the run's S3 destination again ("" for
+// a directory, or when the AWS configuration alone did).
+func s3Flags(s *Summary) string {
+	var b strings.Builder
+	for _, f := range []struct{ opt, flag string }{
+		{OptionS3Endpoint, "--s3-endpoint"}, {OptionS3Region, "--s3-region"}, {OptionS3Profile, "--s3-profile"},
+	} {
+		if v := s.Options[f.opt]; v != "" {
+			b.WriteString(" " + f.flag + " " + shellQuote(v))
+		}
+	}
+	if s.Options[OptionS3PathStyle] == "true" {
+		b.WriteString(" --s3-path-style")
+	}
+	return b.String()
+}
+
 // attestationCommands are the commands that re-verify the page's claims,
 // each one that works for this report: a ledger command only with a
 // ledger, a fixity command only when sha256sums.txt has lines (sums).
@@ -191,18 +218,22 @@ func attestationCommands(s *Summary, dir string, sums int) []attestationCommand 
 			dest = a
 		}
 	}
+	at := " --dest " + shellQuote(dest) // where the archive is, and how to reach it
+	if !local {
+		at += s3Flags(s)
+	}
 	var cmds []attestationCommand
 	if dest != "" {
 		switch {
 		case len(s.MergedFrom) > 0:
 			cmds = append(cmds, attestationCommand{"Every run's custody ledger in the destination: its chain, signature and every object it records (exit 0 intact, 1 broken or tampered).",
-				"meetarchive verify --ledger all --dest " + shellQuote(dest)})
+				"meetarchive verify --ledger all" + at})
 		case s.Ledger != nil:
 			// The ledger kept in the destination; the report's own copy
 			// when it could not be stored there.
-			c := "meetarchive verify --ledger " + shellQuote(s.RunID) + " --dest " + shellQuote(dest)
+			c := "meetarchive verify --ledger " + shellQuote(s.RunID) + at
 			if s.Ledger.URI == "" {
-				c = "meetarchive verify --ledger " + shellQuote(filepath.Join(dir, LedgerFile)) + " --dest " + shellQuote(dest)
+				c = "meetarchive verify --ledger " + shellQuote(filepath.Join(dir, LedgerFile)) + at
 			}
 			if s.Ledger.Head != "" {
 				c += " --head " + s.Ledger.Head
@@ -227,11 +258,11 @@ func attestationCommands(s *Summary, dir string, sums int) []attestationCommand 
 			"cd " + shellQuote(dest) + " && sha256sum -c " + shellQuote(sumsFile)})
 	case dest != "":
 		cmds = append(cmds, attestationCommand{"Every archived object's SHA-256, from the fixity file.",
-			"meetarchive verify --sums " + shellQuote(sumsFile) + " --dest " + shellQuote(dest)})
+			"meetarchive verify --sums " + shellQuote(sumsFile) + at})
 	}
 	c := "meetarchive verify --manifest " + shellQuote(filepath.Join(dir, ManifestCSV))
 	if dest != "" {
-		c += " --dest " + shellQuote(dest)
+		c += at
 	}
 	cmds = append(cmds, attestationCommand{"Every object the manifest lists, read back and hashed, and each conference's commit mark (sidecar).", c})
 	return cmds

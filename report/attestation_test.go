@@ -131,6 +131,21 @@ func TestAttestationHTML(t *testing.T) {
 			},
 		},
 		{
+			// The run reached its S3 server with flags: each command
+			// repeats them (a tester ran the commands as printed, and they
+			// went to AWS).
+			name: "S3 reached by flags",
+			sum: base(func(s *Summary) {
+				s.Ledger = unsigned
+				s.Options = map[string]string{OptionS3Endpoint: "http://127.0.0.1:7070", OptionS3PathStyle: "true", OptionS3Region: "us-east-1", OptionS3Profile: "it's mine"}
+			}),
+			commands: []string{
+				"meetarchive verify --ledger 20261207T044100Z-abc123 --dest s3://archive/meetings --s3-endpoint http://127.0.0.1:7070 --s3-region us-east-1 --s3-profile 'it'\\''s mine' --s3-path-style --head " + head,
+				"meetarchive verify --sums /rep/sha256sums.txt --dest s3://archive/meetings --s3-endpoint http://127.0.0.1:7070 --s3-region us-east-1 --s3-profile 'it'\\''s mine' --s3-path-style",
+				"meetarchive verify --manifest /rep/manifest.csv --dest s3://archive/meetings --s3-endpoint http://127.0.0.1:7070 --s3-region us-east-1 --s3-profile 'it'\\''s mine' --s3-path-style",
+			},
+		},
+		{
 			name:     "merged shards",
 			sum:      base(func(s *Summary) { s.MergedFrom = []string{"/r/1", "/r/2"} }),
 			noLedger: true,
