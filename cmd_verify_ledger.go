@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"strings"
 	"time"
@@ -72,7 +73,7 @@ func (l *verifyLedgerFlags) verifyLedgers(ctx context.Context, dest, manifest, s
 			tg.Sources[i].Heads = append(tg.Sources[i].Heads, pipeline.HeadClaim{Head: strings.ToLower(l.head), Source: "--head"})
 		}
 	}
-	bad := 0
+	bad, unread := 0, 0 // ledgers found broken or tampered; ledgers that could not be read
 	for _, src := range tg.Sources {
 		if ctx.Err() != nil {
 			return errInterrupted
@@ -96,13 +97,21 @@ func (l *verifyLedgerFlags) verifyLedgers(ctx context.Context, dest, manifest, s
 		if ctx.Err() != nil {
 			return errInterrupted
 		}
-		if !res.OK() {
+		switch {
+		case res.Unreadable():
+			unread++
+		case !res.OK():
 			bad++
 		}
 		pipeline.WriteLedgerResult(stdout, res, tg.Store != nil, quiet)
 	}
-	if bad > 0 {
+	switch {
+	case bad > 0 && unread > 0:
+		return failedf("verify: %d of %d ledgers failed their check and %d could not be read (listed above)", bad, len(tg.Sources), unread)
+	case bad > 0:
 		return failedf("verify: %d of %d ledgers failed their check (listed above)", bad, len(tg.Sources))
+	case unread > 0:
+		return &fatalError{Err: fmt.Errorf("verify: %d of %d ledgers could not be read (listed above): nothing was found wrong, but they were not checked", unread, len(tg.Sources))}
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -305,6 +306,15 @@ func TestVerifyLedgerS3(t *testing.T) {
 		res := run("--ledger", dest+"/"+pipeline.LedgerKey(run1), "--public-key", pub)
 		if res.code != 0 || !strings.Contains(res.stdout, "signature: verified") {
 			t.Errorf("exit %d, want 0 and verified\n%s\n%s", res.code, res.stdout, res.stderr)
+		}
+	})
+	t.Run("server unreachable: unreadable, exit 3, not missing", func(t *testing.T) {
+		down := maps.Clone(env)
+		down["AWS_ENDPOINT_URL_S3"] = "http://" + freeAddr(t) // nothing listens there
+		down["AWS_MAX_ATTEMPTS"] = "1"
+		res := runBin(t, down, "verify", "--ledger", run1, "--dest", dest, "--public-key", pub)
+		if res.code != 3 || !regexp.MustCompile(`(?m)^unreadable\t\S*`+run1+`\.jsonl\t`).MatchString(res.stdout) || strings.Contains(res.stdout, "missing\t") {
+			t.Errorf("exit %d; want 3 and the ledger unreadable, not missing\n%s\n%s", res.code, res.stdout, res.stderr)
 		}
 	})
 	t.Run("object written over", func(t *testing.T) {

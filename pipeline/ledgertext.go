@@ -31,6 +31,8 @@ func WriteLedgerResult(w io.Writer, r LedgerResult, objectsRead, quiet bool) {
 			where = fmt.Sprintf("%s line %d", r.Ledger, b.Line)
 		}
 		line("broken", where, b.Reason)
+	} else if r.Unreadable() {
+		line("unreadable", r.Ledger, r.Err.Error())
 	} else if r.Err != nil {
 		line("missing", r.Ledger, r.Err.Error())
 	}

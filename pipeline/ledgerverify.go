@@ -270,6 +270,13 @@ func (r LedgerResult) Broken() *report.LedgerBreak {
 	return nil
 }
 
+// Unreadable reports whether the ledger could not be read for a reason
+// other than its absence (the destination unreachable, refused, ...): the
+// check could not be made, which is not a finding about the ledger.
+func (r LedgerResult) Unreadable() bool {
+	return r.Err != nil && r.Broken() == nil && !errors.Is(r.Err, ErrNoLedger)
+}
+
 // ErrNoLedger: the ledger asked for is not there.
 var ErrNoLedger = errors.New("no such ledger")
 
