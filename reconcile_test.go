@@ -471,6 +471,14 @@ func TestRunSinceLastReconcilesItsWindow(t *testing.T) {
 		wantGaps: func(meetingtest.Dataset) map[string]report.Fate {
 			return map[string]report.Fate{omitted: report.FateHistoryOnly}
 		}}, ds)
+	// Exit 1 without a failed row: the pages say what made it (they said
+	// a conference "failed, was not found, was invalid input or was
+	// cancelled").
+	for _, page := range []string{"summary.html", "attestation.html"} {
+		if b := string(fileBytes(t, filepath.Join(out, page))); !strings.Contains(b, "Exit code 1 (failures): a recording the platform reports for the window is not archived or accounted for") {
+			t.Errorf("%s does not say that only the window's completeness made exit 1", page)
+		}
+	}
 
 	if err := sim.DeleteConference(deleted); err != nil {
 		t.Fatal(err)

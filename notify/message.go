@@ -127,6 +127,9 @@ func headline(r Run) string {
 func verdict(r Run) string {
 	code := fmt.Sprintf("exit %d: %s", r.ExitCode, report.ExitMeaning(r.ExitCode))
 	if s := r.Summary; s != nil {
+		if s.ExitCode == r.ExitCode {
+			code = fmt.Sprintf("exit %d: %s", r.ExitCode, report.SummaryExitMeaning(s))
+		}
 		v := s.Verdict
 		if v.Text == "" { // a summary from before verdicts
 			v = report.Judge(report.Findings{Counts: s.Counts, ExitCode: r.ExitCode, Fatal: s.Fatal})

@@ -99,7 +99,7 @@ func writeAttestation(w io.Writer, s *Summary, dir string, sums int) error {
 	p := attestationPage{
 		Title: "Attestation of meetarchive run " + s.RunID,
 		RunID: s.RunID, Level: v.Level, Label: levelLabel(v.Level), Verdict: v.Text,
-		ExitCode: s.ExitCode, ExitName: ExitCodeName(s.ExitCode), ExitMeaning: ExitMeaning(s.ExitCode),
+		ExitCode: s.ExitCode, ExitName: ExitCodeName(s.ExitCode), ExitMeaning: SummaryExitMeaning(s),
 		Generated: htmlValue(s.Finished),
 	}
 	orNone := func(v string) string {

@@ -188,7 +188,7 @@ func writeSummaryHTML(w io.Writer, s *Summary, att *attention, fields []summaryF
 	p := htmlPage{
 		Title: levelLabel(v.Level) + " · meetarchive report " + s.RunID,
 		RunID: s.RunID, Level: v.Level, Label: levelLabel(v.Level), Verdict: v.Text,
-		ExitCode: s.ExitCode, ExitName: ExitCodeName(s.ExitCode), ExitMeaning: ExitMeaning(s.ExitCode),
+		ExitCode: s.ExitCode, ExitName: ExitCodeName(s.ExitCode), ExitMeaning: SummaryExitMeaning(s),
 		Run: runLine(s), Completeness: completenessHTML(s.Completeness),
 	}
 	if att.actN > 0 {

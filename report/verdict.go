@@ -251,6 +251,19 @@ func conferences(n int) string {
 	return fmt.Sprintf("%d conferences", n)
 }
 
+// SummaryExitMeaning is ExitMeaning for the run s summarises: an exit 1
+// that only the window's completeness made (every conference the run
+// handled is accounted for) says so instead of naming failures there were
+// none of.
+func SummaryExitMeaning(s *Summary) string {
+	c := s.Completeness
+	if s.ExitCode == ExitFailures && ExitCode(s.Counts, false, false) == ExitOK && c != nil &&
+		(c.Accounted < c.Reported || len(c.Unaccounted) > 0 || c.UnaccountedCount() > 0) {
+		return "a recording the platform reports for the window is not archived or accounted for (see Completeness); every conference this run handled is accounted for"
+	}
+	return ExitMeaning(s.ExitCode)
+}
+
 // ExitMeaning says in a few words what an exit code of the meetarchive
 // command means.
 func ExitMeaning(code int) string {
