@@ -843,6 +843,8 @@ func TestBagFailsWhenTheArchiveDisagrees(t *testing.T) {
 // memOpener is a store in memory, for names no store would accept.
 type memOpener map[string]string
 
+func (m memOpener) URI(key string) string { return "mem:" + key }
+
 func (m memOpener) Open(_ context.Context, key string) (io.ReadCloser, error) {
 	s, ok := m[key]
 	if !ok {
@@ -969,4 +971,38 @@ func TestBagValidatesWithBagitPy(t *testing.T) {
 	if b, err := exec.Command(bagit, "--validate", out).CombinedOutput(); err == nil {
 		t.Fatalf("bagit.py --validate accepted a changed recording:\n%s", b)
 	}
+}
+
+// TestBagFromAReplicaNamesTheReplica: bag --dest REPLICA reads every
+// object from the replica, and a changed or missing one there is named at
+// its place in the replica, not at the manifest's objectURI in the archive
+// it was copied from (a tester was sent to an intact original).
+func TestBagFromAReplicaNamesTheReplica(t *testing.T) {
+	demo := bagDemo(t)
+	manifest := filepath.Join(demo, "report", "manifest.csv")
+	rows := archivedRows(readCSV(t, manifest))
+	replica := filepath.Join(t.TempDir(), "replica")
+	copyTree(t, filepath.Join(demo, "archive"), replica)
+	changed, gone := rows[0], rows[4]
+	flipByte(t, filepath.Join(replica, filepath.FromSlash(changed["objectKey"])), 7)
+	if err := os.Remove(filepath.Join(replica, filepath.FromSlash(gone["objectKey"]))); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "bag")
+	res := runBin(t, nil, "bag", "--manifest", manifest, "--dest", replica, "--out", out, "--quiet")
+	if res.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	for _, want := range []string{
+		"mismatch\t" + filepath.Join(replica, filepath.FromSlash(changed["objectKey"])),
+		"missing\t" + filepath.Join(replica, filepath.FromSlash(gone["objectKey"])),
+	} {
+		if !strings.Contains(res.stdout, want) {
+			t.Errorf("stdout does not name %q:\n%s", want, res.stdout)
+		}
+	}
+	if strings.Contains(res.stdout, filepath.Join(demo, "archive")) {
+		t.Errorf("stdout names the intact original archive:\n%s", res.stdout)
+	}
+	noBagLeft(t, out)
 }

@@ -42,9 +42,11 @@ const BagConcurrency = 4
 // bag holds of object bytes in memory, whatever their size.
 const bagCopyBuf = 256 << 10
 
-// BagOpener is what a bag needs of a store: an object's bytes.
+// BagOpener is what a bag needs of a store: an object's bytes, and its
+// URI to name it in messages.
 type BagOpener interface {
 	Open(ctx context.Context, key string) (io.ReadCloser, error) // archive.ErrNotExist when absent
+	URI(key string) string
 }
 
 // BagObject is a payload file copied from a store.

@@ -87,6 +87,8 @@ func TestWriteBagLargeObjectInBoundedHeap(t *testing.T) {
 // mapOpener is a store in memory; an absent key is archive.ErrNotExist.
 type mapOpener map[string]string
 
+func (m mapOpener) URI(key string) string { return "mem:" + key }
+
 func (m mapOpener) Open(_ context.Context, key string) (io.ReadCloser, error) {
 	s, ok := m[key]
 	if !ok {
@@ -184,6 +186,8 @@ type cancelOpener struct {
 	n      int
 	cancel func()
 }
+
+func (c *cancelOpener) URI(key string) string { return "mem:" + key }
 
 func (c *cancelOpener) Open(_ context.Context, key string) (io.ReadCloser, error) {
 	c.mu.Lock()

@@ -79,7 +79,6 @@ type BagPlan struct {
 type bagConf struct {
 	uuid    string
 	store   BagOpener // of its first archived row
-	rootURI string    // the URI of its destination root ("" unknown)
 	files   map[string]report.Row
 }
 
@@ -173,13 +172,12 @@ func (pl *bagPlanner) object(ctx context.Context, c *bagConf, r report.Row) erro
 	}
 	if c.store == nil {
 		c.store = st
-		if root, ok := strings.CutSuffix(r.ObjectURI, key); ok {
-			c.rootURI = root
-		}
 	}
 	c.files[key] = r
 	pl.objIndex[key] = len(p.Objects)
-	p.Objects = append(p.Objects, BagObject{Path: key, Store: st, Key: key, URI: r.ObjectURI, SHA256: strings.ToLower(r.SHA256), Bytes: r.Bytes})
+	// Messages name the object read (a replica's, with --dest), not the
+	// manifest's URI.
+	p.Objects = append(p.Objects, BagObject{Path: key, Store: st, Key: key, URI: st.URI(key), SHA256: strings.ToLower(r.SHA256), Bytes: r.Bytes})
 	return nil
 }
 
@@ -256,8 +254,8 @@ func bagExtras(c *bagConf) ([]BagObject, error) {
 		return nil, fmt.Errorf("conference %s: %w", c.uuid, err)
 	}
 	uri := key
-	if c.rootURI != "" {
-		uri = c.rootURI + key
+	if c.store != nil {
+		uri = c.store.URI(key)
 	}
 	return []BagObject{{Path: key, Store: c.store, Key: key, URI: uri, Bytes: -1, Check: c.checkSidecar}}, nil
 }
