@@ -77,9 +77,9 @@ type BagPlan struct {
 
 // bagConf is one chosen conference while the plan is made.
 type bagConf struct {
-	uuid    string
-	store   BagOpener // of its first archived row
-	files   map[string]report.Row
+	uuid  string
+	store BagOpener // of its first archived row
+	files map[string]report.Row
 }
 
 // PlanBag reads the manifest at path and plans the bag of the conferences
