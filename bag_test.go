@@ -1006,3 +1006,24 @@ func TestBagFromAReplicaNamesTheReplica(t *testing.T) {
 	}
 	noBagLeft(t, out)
 }
+
+// TestVerifyAReplica: verify --manifest M --dest REPLICA checks each row's
+// object by its objectKey in the replica, as bag --dest does (it refused
+// with exit 2, "not under --dest"): an intact replica exits 0, and a byte
+// changed there is named at its place in the replica.
+func TestVerifyAReplica(t *testing.T) {
+	demo := bagDemo(t)
+	manifest := filepath.Join(demo, "report", "manifest.csv")
+	rows := archivedRows(readCSV(t, manifest))
+	replica := filepath.Join(t.TempDir(), "replica")
+	copyTree(t, filepath.Join(demo, "archive"), replica)
+	if res := runBin(t, nil, "verify", "--manifest", manifest, "--dest", replica); res.code != 0 {
+		t.Fatalf("an intact replica: exit %d, want 0\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	changed := filepath.Join(replica, filepath.FromSlash(rows[2]["objectKey"]))
+	flipByte(t, changed, 3)
+	res := runBin(t, nil, "verify", "--manifest", manifest, "--dest", replica)
+	if res.code != 1 || !strings.Contains(res.stdout+res.stderr, changed) {
+		t.Errorf("a changed byte in the replica: exit %d, want 1 naming %s\n%s%s", res.code, changed, res.stdout, res.stderr)
+	}
+}

@@ -84,12 +84,12 @@ func (v *VerifySet) AddManifest(ctx context.Context, path string) error {
 			return nil
 		}
 		it := archive.VerifyItem{SHA256: r.SHA256, Bytes: r.Bytes}
-		g, key, err := v.groupOf(ctx, r.ObjectURI)
+		g, key, uri, err := v.groupOfRow(ctx, r)
 		if err != nil {
 			return err
 		}
 		it.Key = key
-		v.add(g, it, r.ObjectURI, r.ConfUUID)
+		v.add(g, it, uri, r.ConfUUID)
 		if g == v.dest {
 			v.confFiles[r.ConfUUID] = append(v.confFiles[r.ConfUUID], it)
 		}
@@ -118,6 +118,18 @@ func (v *VerifySet) AddSums(r io.Reader) error {
 		v.add(v.dest, archive.VerifyItem{Key: s.Path, SHA256: s.SHA256, Bytes: -1}, v.dest.st.URI(s.Path), "")
 		return nil
 	})
+}
+
+// groupOfRow finds the store of a manifest row's object, its key there and
+// the URI that names it: with --dest, the row's objectKey there (a replica
+// or a moved archive is checked as the original; a row without objectKey
+// by its objectURI under --dest), else the store its objectURI names.
+func (v *VerifySet) groupOfRow(ctx context.Context, r report.Row) (*verifyGroup, string, string, error) {
+	if v.dest != nil && r.ObjectKey != "" {
+		return v.dest, r.ObjectKey, v.dest.st.URI(r.ObjectKey), nil
+	}
+	g, key, err := v.groupOf(ctx, r.ObjectURI)
+	return g, key, r.ObjectURI, err
 }
 
 // groupOf finds the store of an object URI and its key there.
