@@ -16,6 +16,7 @@ type reconcileFlags struct {
 	AllUsers  bool
 	Search    string
 	Dest, Out string
+	Operator  string
 	API       apiFlags
 	S3        s3Flags
 	Log       *logFlags
@@ -29,6 +30,7 @@ func (f *reconcileFlags) register(c *command) {
 	fs.StringVar(&f.Search, "search", "", "only recordings (and meetings) that match this text")
 	fs.StringVar(&f.Dest, "dest", "", "destination to reconcile: s3://bucket/prefix or a local directory (read only)")
 	fs.StringVar(&f.Out, "out", "", "directory for the report (manifest.xlsx with its Completeness sheet, summary.json, summary.html, ...); not inside --dest, nor around it")
+	fs.StringVar(&f.Operator, "operator", "", "who runs the reconciliation, as the summary and the attestation record it (default: $USER)")
 	f.API.register(c, false)
 	f.S3.register(c, false)
 	f.Log = addLogFlags(c)
@@ -36,11 +38,12 @@ func (f *reconcileFlags) register(c *command) {
 
 // reconcilePlan is a validated reconcile.
 type reconcilePlan struct {
-	window  export.ListQuery
-	dest    string
-	out     string
-	client  export.Config
-	archive archive.Options
+	window   export.ListQuery
+	operator string
+	dest     string
+	out      string
+	client   export.Config
+	archive  archive.Options
 }
 
 func (f *reconcileFlags) validate(getenv func(string) string) (*reconcilePlan, error) {
@@ -75,8 +78,9 @@ func (f *reconcileFlags) validate(getenv func(string) string) (*reconcilePlan, e
 	}
 	arch.ReadOnly = true // reconcile writes nothing to the destination
 	return &reconcilePlan{
-		window: export.ListQuery{From: f.From.t, To: pipeline.EndOfDay(f.To.t), AllUsers: f.AllUsers, Search: f.Search},
-		dest:   f.Dest, out: f.Out, client: client, archive: arch,
+		window:   export.ListQuery{From: f.From.t, To: pipeline.EndOfDay(f.To.t), AllUsers: f.AllUsers, Search: f.Search},
+		operator: ledgerFlags{Operator: f.Operator}.operator(getenv),
+		dest:     f.Dest, out: f.Out, client: client, archive: arch,
 	}, nil
 }
 
@@ -104,7 +108,7 @@ func cmdReconcile(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	sum, err := pipeline.ReconcileWindow(ctx, pipeline.ReconcileConfig{
-		Window: p.window, Dest: p.dest, Out: p.out, Version: version, APIBase: p.client.BaseURL, Open: p.open,
+		Window: p.window, Operator: p.operator, Dest: p.dest, Out: p.out, Version: version, APIBase: p.client.BaseURL, Open: p.open,
 		Now: testNow(e.getenv),
 	}, f.Log.logger(e.stderr))
 	if sum.RunID != "" {

@@ -215,6 +215,14 @@ func (f *runFlags) validate(getenv func(string) string) (*runPlan, error) {
 		p.list = &export.ListQuery{From: f.From.t, To: pipeline.EndOfDay(f.To.t), AllUsers: f.AllUsers, Search: f.Search}
 	}
 	p.options = pipeline.ReportOptions(f.KeyTemplate, client, p.job, arch)
+	if p.list != nil || f.SinceLast.On { // the window's filters, which a re-check must repeat
+		if f.AllUsers {
+			p.options[report.OptionAllUsers] = "true"
+		}
+		if f.Search != "" {
+			p.options[report.OptionSearch] = f.Search
+		}
+	}
 	up, err := f.Updated.plan(f.SinceLast.On, f.Force)
 	if err != nil {
 		return nil, err

@@ -16,12 +16,13 @@ import (
 // ReconcileConfig is a validated `meetarchive reconcile`: a window to
 // reconcile, without archiving anything.
 type ReconcileConfig struct {
-	Window  export.ListQuery // the window, and the list's AllUsers and Search (the history follows them)
-	Dest    string           // the destination as given, for the report
-	Out     string           // the report's directory, locked while it is written
-	Version string           // the tool's version, for the report
-	APIBase string           // the Meeting API's base URL, for the message of a failed authentication
-	Now     func() time.Time // the clock of the history's retention (nil: time.Now)
+	Window   export.ListQuery // the window, and the list's AllUsers and Search (the history follows them)
+	Operator string           // who reconciles, for the report
+	Dest     string           // the destination as given, for the report
+	Out      string           // the report's directory, locked while it is written
+	Version  string           // the tool's version, for the report
+	APIBase  string           // the Meeting API's base URL, for the message of a failed authentication
+	Now      func() time.Time // the clock of the history's retention (nil: time.Now)
 	// Open builds the API client and opens the destination (read only);
 	// it runs once Out is locked.
 	Open func(ctx context.Context, log *slog.Logger) (*export.Client, archive.Store, error)
@@ -50,9 +51,9 @@ func ReconcileWindow(ctx context.Context, cfg ReconcileConfig, log *slog.Logger)
 	defer store.Close()
 	q := cfg.Window
 	w, err := report.NewWriter(cfg.Out, report.RunInfo{
-		RunID: newRunID(started), Version: cfg.Version, Started: started, Dest: cfg.Dest,
+		RunID: newRunID(started), Version: cfg.Version, Operator: cfg.Operator, Started: started, Dest: cfg.Dest,
 		DateRange: q.From.Format("2006-01-02") + ".." + q.To.Format("2006-01-02"),
-		Options:   map[string]string{"command": "reconcile", "allUsers": strconv.FormatBool(q.AllUsers), "search": q.Search},
+		Options:   map[string]string{"command": "reconcile", report.OptionAllUsers: strconv.FormatBool(q.AllUsers), report.OptionSearch: q.Search},
 	})
 	if err != nil {
 		return report.Summary{}, Usagef("reconcile: --out %s: %v", cfg.Out, err)

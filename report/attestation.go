@@ -124,7 +124,7 @@ func writeAttestation(w io.Writer, s *Summary, dir string, sums int) error {
 	if s.InputSHA256 != "" {
 		p.Run = append(p.Run, attestationField{Name: "Input SHA-256", Value: s.InputSHA256, Mono: true})
 	}
-	p.Run = append(p.Run, attestationField{ID: "dest", Name: "Destination", Value: orNone(s.Dest), Mono: true})
+	p.Run = append(p.Run, attestationField{ID: "dest", Name: "Destination", Value: orNone(absDest(s.Dest)), Mono: true})
 	if s.Shard != "" {
 		p.Run = append(p.Run, attestationField{Name: "Shard", Value: s.Shard})
 	}
@@ -142,11 +142,20 @@ func writeAttestation(w io.Writer, s *Summary, dir string, sums int) error {
 			p.Outcome = append(p.Outcome, attestationField{ID: "count-" + string(st), Name: "Conferences " + string(st), Value: groupDigits(int64(n))})
 		}
 	}
-	p.Outcome = append(p.Outcome,
-		attestationField{ID: "conferences", Name: "Conferences in all", Value: groupDigits(int64(s.Conferences))},
-		attestationField{ID: "files", Name: "Files archived", Value: groupDigits(int64(s.Files))},
-		attestationField{Name: "Bytes archived", Value: groupDigits(s.BytesArchived)},
-	)
+	if c := s.Completeness; c != nil && s.Conferences == 0 {
+		// A reconciliation (no rows of its own): what it found.
+		p.Outcome = append(p.Outcome,
+			attestationField{ID: "reconciled", Name: "Conferences reconciled", Value: groupDigits(int64(c.Conferences))},
+			attestationField{ID: "reported", Name: "Recordings the platform reports", Value: groupDigits(int64(c.Reported))},
+			attestationField{ID: "accounted", Name: "Archived or accounted for", Value: groupDigits(int64(c.Accounted))},
+		)
+	} else {
+		p.Outcome = append(p.Outcome,
+			attestationField{ID: "conferences", Name: "Conferences in all", Value: groupDigits(int64(s.Conferences))},
+			attestationField{ID: "files", Name: "Files archived", Value: groupDigits(int64(s.Files))},
+			attestationField{Name: "Bytes archived", Value: groupDigits(s.BytesArchived)},
+		)
+	}
 	p.Completeness = attestationCompleteness(s)
 
 	if l := s.Ledger; l != nil {
@@ -188,6 +197,8 @@ const (
 	OptionS3Region    = "s3Region"    // --s3-region
 	OptionS3PathStyle = "s3PathStyle" // --s3-path-style ("true")
 	OptionS3Profile   = "s3Profile"   // --s3-profile
+	OptionAllUsers    = "allUsers"    // --all-users ("true"): the window's list and history were every user's
+	OptionSearch      = "search"      // --search: the window's list and history were filtered by it
 )
 
 // s3Flags are the flags that reach the run's S3 destination again ("" for
@@ -211,13 +222,8 @@ func s3Flags(s *Summary) string {
 // each one that works for this report: a ledger command only with a
 // ledger, a fixity command only when sha256sums.txt has lines (sums).
 func attestationCommands(s *Summary, dir string, sums int) []attestationCommand {
-	dest := s.Dest
+	dest := absDest(s.Dest)
 	local := dest != "" && !strings.HasPrefix(dest, "s3://")
-	if local {
-		if a, err := filepath.Abs(dest); err == nil {
-			dest = a
-		}
-	}
 	at := " --dest " + shellQuote(dest) // where the archive is, and how to reach it
 	if !local {
 		at += s3Flags(s)
@@ -265,7 +271,44 @@ func attestationCommands(s *Summary, dir string, sums int) []attestationCommand 
 		c += at
 	}
 	cmds = append(cmds, attestationCommand{"Every object the manifest lists, read back and hashed, and each conference's commit mark (sidecar).", c})
+	if cmd := reconcileCommand(s, dir, at); cmd != "" {
+		cmds = append(cmds, attestationCommand{"The completeness verdict, reconciled again from the platform's recording list and meeting history and the destination's commit marks (the Meeting API's credentials from the environment; a new report in the directory named; exit 0 complete, 1 a recording not accounted for).", cmd})
+	}
 	return cmds
+}
+
+// reconcileCommand re-checks the completeness of the window a report
+// reconciled against the platform ("" without a window the platform was
+// asked about, or a destination). at is the --dest part of the commands.
+func reconcileCommand(s *Summary, dir, at string) string {
+	c := s.Completeness
+	if c == nil || !c.PlatformChecked || s.Dest == "" {
+		return ""
+	}
+	from, to, ok := strings.Cut(c.Window, "..")
+	if !ok || from == "" || to == "" {
+		return ""
+	}
+	cmd := "meetarchive reconcile --from " + shellQuote(from) + " --to " + shellQuote(to)
+	if s.Options[OptionAllUsers] == "true" {
+		cmd += " --all-users"
+	}
+	if v := s.Options[OptionSearch]; v != "" {
+		cmd += " --search " + shellQuote(v)
+	}
+	return cmd + at + " --out " + shellQuote(filepath.Clean(dir)+"-reconciled")
+}
+
+// absDest is a destination as the page shows it: a directory made
+// absolute (a relative one means nothing on paper), an S3 URI as it is.
+func absDest(dest string) string {
+	if dest == "" || strings.HasPrefix(dest, "s3://") {
+		return dest
+	}
+	if a, err := filepath.Abs(dest); err == nil {
+		return a
+	}
+	return dest
 }
 
 var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)

@@ -146,6 +146,24 @@ func TestAttestationHTML(t *testing.T) {
 			},
 		},
 		{
+			// A reconcile: no rows, a window the platform was asked about:
+			// the page shows what was reconciled, and a reconcile of the
+			// same window and filters re-checks it.
+			name: "reconcile of a window, every user's, searched",
+			sum: base(func(s *Summary) {
+				s.Counts, s.Conferences, s.Files, s.BytesArchived = map[Status]int{}, 0, 0, 0
+				s.Dest = "/srv/a"
+				s.Options = map[string]string{OptionAllUsers: "true", OptionSearch: "board's"}
+				s.Completeness = &Completeness{Window: "2026-12-01T00:00:00Z..2026-12-01T23:59:59Z", PlatformChecked: true, Reported: 9, Accounted: 8, Conferences: 10}
+			}),
+			rows:     map[string]string{"reconciled": "10", "reported": "9", "accounted": "8"},
+			noLedger: true,
+			commands: []string{
+				"meetarchive verify --manifest /rep/manifest.csv --dest /srv/a",
+				`meetarchive reconcile --from 2026-12-01T00:00:00Z --to 2026-12-01T23:59:59Z --all-users --search 'board'\''s' --dest /srv/a --out /rep-reconciled`,
+			},
+		},
+		{
 			name:     "merged shards",
 			sum:      base(func(s *Summary) { s.MergedFrom = []string{"/r/1", "/r/2"} }),
 			noLedger: true,
