@@ -95,7 +95,7 @@ func TestHistoryRetention(t *testing.T) {
 			if v.Level != report.LevelAmber || !strings.Contains(v.Text, c.Findings[0].Text) {
 				t.Errorf("verdict %s %q: want amber, saying the finding", v.Level, v.Text)
 			}
-			if want := "3 of 3 recordings the platform reports for this window are archived or accounted for; but "; !strings.HasPrefix(c.Sentence, want) {
+			if want := "3 of 3 recordings the platform reports for this window are archived or accounted for; note: "; !strings.HasPrefix(c.Sentence, want) {
 				t.Errorf("sentence %q, want it to start %q", c.Sentence, want)
 			}
 			if h := c.Sources[1]; h.Name != report.SourceHistory || h.Conferences != 0 {

@@ -170,7 +170,7 @@ func TestReconcileCommand(t *testing.T) {
 			setup:        func(cfg *meetingtest.Config, _ meetingtest.Dataset) { cfg.ListCountDelta = -1 },
 			wantCode:     0,
 			wantFindings: []string{report.FindingListOver},
-			wantSentence: `^5 of 5 recordings .* archived or accounted for; but the recording list declared 4 recordings but its pages held 5`,
+			wantSentence: `^5 of 5 recordings .* archived or accounted for; note: the recording list declared 4 recordings but its pages held 5`,
 		},
 		{
 			name:         "a history whose count says one more than its pages hold",

@@ -301,7 +301,7 @@ func (c *Completeness) sentence() string {
 	}
 	if w := c.warnings(); len(w) > 0 {
 		if n == 0 {
-			s += "; but " + findingTexts(w)
+			s += "; note: " + findingTexts(w)
 		} else {
 			s += "; also " + findingTexts(w)
 		}

@@ -66,14 +66,14 @@ func TestCompletenessSentenceAccountsForEveryLine(t *testing.T) {
 			window:   "w",
 			lines:    []CompletenessLine{line(1, FateArchivedBefore, nil), line(2, FateArchivedBefore, nil)},
 			findings: []Finding{{Code: FindingHistoryShort, Text: "the meeting history declared 3 meetings but its pages held 2"}},
-			want:     "2 of 2 recordings the platform reports for this window are archived or accounted for; but the meeting history declared 3 meetings but its pages held 2.",
+			want:     "2 of 2 recordings the platform reports for this window are archived or accounted for; note: the meeting history declared 3 meetings but its pages held 2.",
 		},
 		{
 			name:     "a window older than the history keeps",
 			window:   "w",
 			lines:    []CompletenessLine{line(1, FateArchivedBefore, nil)},
 			findings: []Finding{{Code: FindingHistoryRetention, Text: "the whole window is older than the meeting history keeps"}},
-			want:     "1 of 1 recording the platform reports for this window is archived or accounted for; but the whole window is older than the meeting history keeps.",
+			want:     "1 of 1 recording the platform reports for this window is archived or accounted for; note: the whole window is older than the meeting history keeps.",
 		},
 	}
 	for _, tt := range tests {

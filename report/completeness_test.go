@@ -131,7 +131,7 @@ func TestJudgeCompleteness(t *testing.T) {
 		{"a finding that loses nothing is amber", Findings{Counts: counts(Archived, 1), Completeness: complete(func(c *Completeness) {
 			c.Findings = []Finding{{Code: FindingHistoryUnread, Text: "the meeting history could not be read"}}
 		})}, LevelAmber,
-			"1 of 1 conference archived or accounted for (1 archived); nothing to do. 2 of 2 recordings the platform reports for this window are archived or accounted for; but the meeting history could not be read."},
+			"1 of 1 conference archived or accounted for (1 archived); nothing to do. 2 of 2 recordings the platform reports for this window are archived or accounted for; note: the meeting history could not be read."},
 		{"a short list", Findings{Counts: counts(), ExitCode: ExitFailures, Completeness: complete(func(c *Completeness) {
 			c.Findings = []Finding{{Code: FindingListShort, Unaccounted: 2, Text: "the recording list declared 4 recordings but its pages held 2"}}
 		})}, LevelRed,
