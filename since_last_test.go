@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +25,7 @@ import (
 	"meetarchive/archive/archivetest"
 	"meetarchive/export/meetingtest"
 	"meetarchive/pipeline"
+	"meetarchive/report"
 )
 
 // sinceDest is a destination under test: how the binary reaches it and how
@@ -619,5 +621,51 @@ func TestSinceLastShortListKeepsTheWindow(t *testing.T) {
 	}
 	if st, _ := dest.state(t); st.RunID == first.RunID || !st.WindowEnd.Equal(at(3, 2, 0)) {
 		t.Errorf("night 3's state %+v, want windowEnd %s", st, at(3, 2, 0))
+	}
+}
+
+// TestSinceLastStateNotWrittenIsFatalEverywhere: a --since-last state that
+// cannot be written (another writer changed it meanwhile) makes the run
+// fatal (exit 3), and its custody ledger's run-end line and summary.json
+// say so too: the state is written before the run's end is recorded (the
+// ledger said exit 0 while the process exited 3).
+func TestSinceLastStateNotWrittenIsFatalEverywhere(t *testing.T) {
+	ds := meetingtest.GenerateFiles(2, 1, 1<<20, 213)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 213, MediaRate: 1 << 20}) // about 1 s a file
+	dir := t.TempDir()
+	out, dest := filepath.Join(dir, "out"), filepath.Join(dir, "arch")
+	env := simEnv(sim)
+	env["MEETARCHIVE_TEST_NOW"] = ds.Conferences[len(ds.Conferences)-1].StartTime[:10] + "T23:00:00Z"
+	cmd, stderr := startBin(t, env, func() bool { return sim.Counters().Media >= 1 },
+		"run", "--since-last", "--from", ds.Conferences[0].StartTime[:10], "--all-users", "--dest", dest, "--out", out, "--concurrency", "1")
+	// Another writer puts a state there while the run archives.
+	state := filepath.Join(dest, "_meetarchive", "state", "since-last.json")
+	if err := os.WriteFile(state, []byte(`{"format":1,"windowEnd":"2020-01-01T00:00:00Z","carry":[]}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != report.ExitFatal {
+		t.Fatalf("exit %v, want 3 (the state could not be written)\n%s", err, stderr.String())
+	}
+	sum, err := report.ReadSummary(filepath.Join(out, report.SummaryJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.ExitCode != report.ExitFatal || !strings.Contains(sum.Fatal, "--since-last state") {
+		t.Errorf("summary.json exit %d, fatal %q: want 3 and the state's error", sum.ExitCode, sum.Fatal)
+	}
+	stored, err := os.ReadFile(filepath.Join(dest, filepath.FromSlash(pipeline.LedgerKey(sum.RunID))))
+	if err != nil {
+		t.Fatalf("no ledger stored: %v", err)
+	}
+	lines := parseLedger(t, stored)
+	var end report.LedgerRunEnd
+	_ = json.Unmarshal(lines[len(lines)-1].Data, &end)
+	if end.ExitCode != report.ExitFatal || !strings.Contains(end.Fatal, "--since-last state") {
+		t.Errorf("the ledger's run-end %+v: want exit 3 and the state's error", end)
+	}
+	if b, _ := os.ReadFile(state); !strings.Contains(string(b), "2020-01-01") {
+		t.Errorf("the other writer's state was overwritten:\n%s", b)
 	}
 }

@@ -210,8 +210,8 @@ func (r *run) job(ctx context.Context) error {
 	res, prog := r.pool(stop, work, poolInput{client: client, store: store, inc: inc, items: items, known: known, fatal: fatal, w: w, total: total})
 	release()
 	prog.Close()
-	sum, err := r.finishReport(w, res)
-	err = r.finishSinceLast(ctx, inc, sum, res, err)
+	res = r.writeSinceLast(ctx, inc, w, res)
+	_, err = r.finishReport(w, res)
 	r.res.Calls = client.CallStats()
 	return err
 }
@@ -320,49 +320,37 @@ func (r *run) startSinceLast(ctx context.Context, store archive.Store) (*Increme
 	return inc, nil
 }
 
-// finishSinceLast writes the next --since-last state once the report is
-// closed, only when the window was listed completely and the run was
-// neither interrupted nor fatal (err is the run's outcome so far). A list
-// whose pages held fewer recordings than it declared (a finding that
-// leaves recordings unaccounted for without naming them, so none can be
-// carried over) keeps the state where it was: the next run lists the
-// window again.
-func (r *run) finishSinceLast(ctx context.Context, inc *Incremental, sum report.Summary, res Result, err error) error {
+// writeSinceLast writes the next --since-last state before the run's end
+// is recorded (the ledger's run-end line, the report), so that a state
+// that cannot be written is the run's fatal error in all of them and in
+// its exit code (3). The state moves only when the window was listed
+// completely and the run was neither interrupted nor fatal and its journal
+// was written. A list whose pages held fewer recordings than it declared
+// (a finding that leaves recordings unaccounted for without naming them,
+// so none can be carried over) keeps the state where it was: the next run
+// lists the window again.
+func (r *run) writeSinceLast(ctx context.Context, inc *Incremental, w *report.Writer, res Result) Result {
 	if inc == nil {
-		return err
+		return res
 	}
-	advance := res.Fatal == nil && !res.Interrupted && res.WriteErr == nil && (err == nil || errors.Is(err, ErrItemsFailed))
-	if n := unnamedGaps(sum.Completeness); advance && n > 0 {
+	advance := res.Fatal == nil && !res.Interrupted && res.WriteErr == nil
+	if n := w.UnnamedGaps(); advance && n > 0 {
 		advance = false
 		r.log.Warn("since last: the recording list held fewer recordings than it declared; the next run lists this window again", "unseen", n)
 	}
-	st, serr := inc.Finish(context.WithoutCancel(ctx), sum.RunID, advance)
+	st, err := inc.Finish(context.WithoutCancel(ctx), w.RunID(), advance)
 	switch {
-	case serr != nil:
-		r.log.Error("since last: state not written", "err", serr)
-		if err == nil || errors.Is(err, ErrItemsFailed) {
-			err = &FatalError{Err: fmt.Errorf("writing the --since-last state: %w", serr)}
-		}
+	case err != nil:
+		r.log.Error("since last: state not written", "err", err)
+		res.Fatal = fmt.Errorf("writing the --since-last state: %w", err)
+		res.WriteErr = errors.Join(res.WriteErr, w.SetFatal(res.Fatal.Error()))
 	case st.RunID != "":
 		r.log.Info("since last: state written", "state", inc.StateURI(), "windowEnd", st.WindowEnd.Format(time.RFC3339),
 			"carriedOver", len(st.Carry), "expired", inc.Expired())
 	default:
 		r.log.Warn("since last: state left as it was; the next run starts from the same place", "state", inc.StateURI())
 	}
-	return err
-}
-
-// unnamedGaps is how many recordings the completeness findings leave
-// unaccounted for without naming them (0 without a reconciliation).
-func unnamedGaps(c *report.Completeness) int {
-	if c == nil {
-		return 0
-	}
-	n := 0
-	for _, f := range c.Findings {
-		n += f.Unaccounted
-	}
-	return n
+	return res
 }
 
 // stoppedEarly ends a run that a signal stopped before it had read its

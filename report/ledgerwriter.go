@@ -53,3 +53,22 @@ func ledgerFields(l *LedgerInfo) []summaryField {
 	}
 	return fs
 }
+
+// RunID is the run's id, as its report states it.
+func (w *Writer) RunID() string { return w.info.RunID }
+
+// UnnamedGaps is how many recordings the window's completeness findings
+// leave unaccounted for without naming them (a list whose pages held fewer
+// than it declared); 0 without a reconciliation.
+func (w *Writer) UnnamedGaps() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.completeness == nil {
+		return 0
+	}
+	n := 0
+	for _, f := range w.completeness.Findings {
+		n += f.Unaccounted
+	}
+	return n
+}
