@@ -35,13 +35,9 @@ var (
 // failedError is an outcome of exit code 1 (errors.Is errItemsFailed) that
 // says in its own words what failed and where that is listed, for a
 // command without a report (verify, bag).
-type failedError struct{ msg string }
+type failedError = pipeline.FailedError
 
-func (e *failedError) Error() string { return e.msg }
-
-func (e *failedError) Is(target error) bool { return target == errItemsFailed }
-
-func failedf(format string, a ...any) error { return &failedError{msg: fmt.Sprintf(format, a...)} }
+func failedf(format string, a ...any) error { return pipeline.Failedf(format, a...) }
 
 // exitCode maps the error of a subcommand to the process exit code.
 func exitCode(err error) int {

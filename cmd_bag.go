@@ -111,61 +111,29 @@ func runBag(ctx context.Context, f bagFlags, opts archive.Options, e env) error 
 		}
 		sel.UUIDs = set
 	}
-	stores, err := pipeline.NewBagStores(ctx, opts, f.dest)
-	if err != nil {
-		return err
+	cfg := pipeline.BagConfig{
+		Manifest: f.manifest, Out: f.out, Dest: f.dest, Selection: sel,
+		Organization: f.organization, Agent: versionString(), Options: opts,
 	}
-	defer stores.Close()
-	plan, err := pipeline.PlanBag(ctx, f.manifest, sel, stores.Resolve)
-	if err != nil {
-		var ue *usageError
-		if errors.As(err, &ue) {
-			return err
-		}
-		return fileError("bag", "manifest", f.manifest, err)
-	}
-	if len(plan.Conferences) == 0 {
-		return usagef("bag: no conference of %s is chosen (see --uuids, --from, --to)", f.manifest)
-	}
-	if len(plan.Problems) > 0 {
-		for _, p := range plan.Problems {
-			fmt.Fprintf(e.stdout, "cannot bag\t%s\n", console.Text(p))
-			log.Error("bag: cannot bag", "problem", p)
-		}
-		fmt.Fprintf(e.stdout, "no bag written: %d problems\n", len(plan.Problems))
-		return failedf("bag: no bag written: %d problems (listed above)", len(plan.Problems))
-	}
-	for _, conf := range plan.NotArchived {
-		log.Warn("bag: conference has nothing archived: the bag holds its manifest rows only", "confUUID", conf)
-	}
-	plan.Info = pipeline.NewBagInfo(f.manifest, f.organization, versionString(), log)
-	prog := console.NewProgress(scr, log, len(plan.Objects), "objects", f.quiet, 5*time.Second)
-	for _, o := range plan.Objects {
-		prog.Estimate(max(o.Bytes, 0)) // one estimate per object: the display averages over them
-	}
-	plan.Progress = prog
-	res, err := pipeline.WriteBag(ctx, f.out, plan.Bag)
-	prog.Close()
-	switch {
-	case ctx.Err() != nil:
-		return errInterrupted
-	case errors.Is(err, pipeline.ErrBagIncomplete):
-		for _, fl := range res.Failures {
+	res, err := pipeline.ExportBag(ctx, cfg, pipeline.BagHooks{
+		Log: log,
+		Objects: func(objs []pipeline.BagObject) pipeline.Progress {
+			prog := console.NewProgress(scr, log, len(objs), "objects", f.quiet, 5*time.Second)
+			for _, o := range objs {
+				prog.Estimate(max(o.Bytes, 0)) // one estimate per object: the display averages over them
+			}
+			return prog
+		},
+		Problem: func(p string) { fmt.Fprintf(e.stdout, "cannot bag\t%s\n", console.Text(p)) },
+		Failure: func(fl pipeline.BagFailure) {
 			fmt.Fprintf(e.stdout, "%s\t%s\t%s\n", fl.Status, console.Text(fl.URI), console.Text(fmt.Sprint(fl.Err)))
-			log.Error("bag", "status", fl.Status, "object", fl.URI, "err", fl.Err)
-		}
-		fmt.Fprintf(e.stdout, "no bag written: %d of %d objects failed\n", len(res.Failures), len(plan.Objects))
-		return failedf("bag: no bag written: %d of %d objects failed (listed above)", len(res.Failures), len(plan.Objects))
-	case errors.Is(err, pipeline.ErrBagExists):
-		return usagef("bag: --out %s is not empty: a bag goes into a new or empty directory", f.out)
-	case err != nil:
-		return &fatalError{Err: err}
-	}
-	log.Info("bag written", "dir", console.AbsPath(res.Dir), "conferences", plan.Bagged, "files", res.Files, "bytes", res.Bytes)
-	if !f.quiet {
+		},
+		NotWritten: func(line string) { fmt.Fprintln(e.stdout, line) },
+	})
+	if err == nil && !f.quiet {
 		fmt.Fprintln(e.stdout, console.Text(console.AbsPath(res.Dir)))
 	}
-	return nil
+	return err
 }
 
 // readUUIDList reads a --uuids file as run reads --input

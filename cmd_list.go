@@ -2,15 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
-	"errors"
-	"fmt"
-	"math"
-	"strconv"
 
 	"meetarchive/export"
 	"meetarchive/pipeline"
-	"meetarchive/report"
 )
 
 // cmdList writes the conferences of a date range as CSV to stdout.
@@ -58,24 +52,9 @@ func cmdList(ctx context.Context, args []string, e env) error {
 	if err := client.Authenticate(ctx); err != nil {
 		return &fatalError{Err: pipeline.APIFailure(cfg.BaseURL, err)}
 	}
-	w := csv.NewWriter(e.stdout)
-	_ = w.Write([]string{"confUUID", "confID", "subject", "startTime", "available", "isDecodeFinish"})
-	n := 0
-	err = client.List(ctx, export.ListQuery{From: from.t, To: pipeline.EndOfDay(to.t), AllUsers: allUsers, Search: search},
-		func(r export.Recording) error {
-			n++
-			return w.Write([]string{report.TextCell(r.ConfUUID), report.TextCell(r.ConfID), report.Neutralize(report.CleanText(r.Subject, math.MaxInt, true)),
-				report.TextCell(r.StartTime), strconv.FormatBool(r.Available), strconv.FormatBool(r.IsDecodeFinish)})
-		})
-	w.Flush()
-	if err == nil {
-		err = w.Error()
-	}
+	n, err := pipeline.List(ctx, client, export.ListQuery{From: from.t, To: pipeline.EndOfDay(to.t), AllUsers: allUsers, Search: search}, e.stdout)
 	if err != nil {
-		if errors.Is(err, export.ErrAuth) {
-			return &fatalError{Err: err}
-		}
-		return &fatalError{Err: fmt.Errorf("list: %w (wrote %d rows)", err, n)}
+		return err
 	}
 	log.Info("listed recordings", "count", n)
 	return nil

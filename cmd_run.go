@@ -163,7 +163,6 @@ type runPlan struct {
 	log      *logFlags
 	metrics  metricsFlags
 	notify   notifyFlags
-	runID    string              // the report's run id, once the report is started
 	options  map[string]string   // the options the report shows
 	since    *pipeline.SinceLast // --since-last, else nil
 	timeZone string              // --time-zone, for the report
@@ -429,7 +428,7 @@ func (n *notifyFlags) check(cmd string) error {
 }
 
 // archiveRun runs the archive job for a validated plan (pipeline.Run),
-// then writes the metrics, notifies, and ends with the closing summary. It
+// then writes the metrics and notifies (pipeline.Deliver), and ends with the closing summary. It
 // is shared by run and demo; onDone, when set, receives the summary.
 //
 // On a terminal, stderr shows one live status line while the pipeline
@@ -442,13 +441,10 @@ func archiveRun(ctx context.Context, p *runPlan, e env, onDone func(report.Summa
 	log := p.log.logger(scr.Or(e.stderr))
 	p.ledger.run = pipeline.NewRunLedger(p.out)
 	res, err := pipeline.Run(ctx, p.config(e), p.hooks(scr, log, e, onDone))
-	p.runID = res.RunID
-	if res.Finished {
-		err = p.writeMetrics(ctx, log, res, err)
-	}
-	err = p.notifyEnd(ctx, log, err)
+	code := exitCode(err)
+	d := pipeline.Deliver(ctx, log, p.deliverConfig(), res, code, err)
 	p.log.endQuiet(ctx, err)
-	p.closingSummary(scr.Or(e.stderr), scr.Width(), err)
+	p.closingSummary(scr.Or(e.stderr), scr.Width(), code, d)
 	return err
 }
 
@@ -504,81 +500,36 @@ func (p *runPlan) open(ctx context.Context, log *slog.Logger) (*export.Client, a
 	return client, store, nil
 }
 
-// writeMetrics writes and pushes the run's metrics when asked, also after a
-// signal (they say how the run ended); err is the run's outcome so far,
-// returned as it is: a metrics file or push that fails is a warning, in the
-// log and in summary.json's warnings, and never changes the exit code.
-func (p *runPlan) writeMetrics(ctx context.Context, log *slog.Logger, res pipeline.RunResult, err error) error {
-	if p.metrics.File == "" && p.metrics.Push == "" {
-		return err
-	}
-	m := metrics.Run{Summary: res.Summary, Calls: res.Calls}
-	merr := metrics.Write(context.WithoutCancel(ctx), m, p.metrics.File, p.metrics.Push)
-	if merr == nil {
-		return err
-	}
-	var warnings []string
-	for _, e := range unjoin(merr) {
-		log.Warn("metrics not written; the run's outcome stands", "err", e)
-		warnings = append(warnings, e.Error())
-	}
-	if _, ours := p.writtenSummary(); ours { // the report was written: note them in its summary.json
-		if _, werr := report.AddWarnings(p.out, warnings...); werr != nil {
-			log.Warn("the metrics warnings could not be added to summary.json", "err", werr)
+// deliverConfig is what the run does once it has ended (pipeline.Deliver):
+// the metrics it was asked to write and push, and its notification
+// (--notify, when --notify-on says this outcome).
+func (p *runPlan) deliverConfig() pipeline.DeliverConfig {
+	c := pipeline.DeliverConfig{Out: p.out, NotifyAlways: p.notify.On.value == notifyOnAlways}
+	if m := p.metrics; m.File != "" || m.Push != "" {
+		c.Metrics = func(ctx context.Context, res pipeline.RunResult) error {
+			return metrics.Write(ctx, metrics.Run{Summary: res.Summary, Calls: res.Calls}, m.File, m.Push)
 		}
 	}
-	return err
-}
-
-// unjoin splits an errors.Join error into its errors.
-func unjoin(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
+	if n := p.notify; len(n.URLs) > 0 {
+		s := notify.Sender{URLs: n.URLs, Timeout: n.Timeout, UserAgent: "meetarchive/" + version}
+		c.Notify = func(ctx context.Context, log *slog.Logger, code int, err error, sum *report.Summary) string {
+			r := notify.Run{Command: "meetarchive run", ExitCode: code, Err: err, Out: console.AbsPath(p.out)}
+			r.Host, _ = os.Hostname()
+			return s.RunEnded(ctx, log, r, sum)
+		}
 	}
-	return []error{err}
-}
-
-// notifyEnd posts the run's notification when asked (--notify, and
-// --notify-on says this outcome). It never changes err (the run's outcome,
-// and so its exit code): a notification not delivered is a warning in the
-// log and in summary.json.
-func (p *runPlan) notifyEnd(ctx context.Context, log *slog.Logger, err error) error {
-	n := p.notify
-	code := exitCode(err)
-	if len(n.URLs) == 0 || (n.On.value != notifyOnAlways && code == report.ExitOK) {
-		return err
-	}
-	r := notify.Run{Command: "meetarchive run", ExitCode: code, Err: err, Out: console.AbsPath(p.out)}
-	r.Host, _ = os.Hostname()
-	var sum *report.Summary
-	if s, ours := p.writtenSummary(); ours {
-		sum = &s
-	}
-	s := notify.Sender{URLs: n.URLs, Timeout: n.Timeout, UserAgent: "meetarchive/" + version}
-	s.RunEnded(ctx, log, r, sum)
-	return err
-}
-
-// writtenSummary is this run's summary.json, when the run wrote one (a
-// summary left in --out by an earlier run is not this run's).
-func (p *runPlan) writtenSummary() (report.Summary, bool) {
-	if p.runID == "" {
-		return report.Summary{}, false
-	}
-	sum, err := report.ReadSummary(filepath.Join(p.out, report.SummaryJSON))
-	return sum, err == nil && sum.RunID == p.runID
+	return c
 }
 
 // closingSummary prints the run's closing summary on w (stderr): not
 // after a --quiet run that exits 0, nor with --log-format json (the "run
 // finished" record carries the same), nor when the run wrote no report of
 // its own (the error line says why). width is the terminal's, 0 off one.
-func (p *runPlan) closingSummary(w io.Writer, width int, err error) {
-	code := exitCode(err)
+func (p *runPlan) closingSummary(w io.Writer, width, code int, d pipeline.Delivered) {
 	if (p.silentOK && code == report.ExitOK) || p.log.format.value == "json" {
 		return
 	}
-	if sum, ours := p.writtenSummary(); ours {
-		console.Closing(w, width, sum, code, p.out)
+	if d.Written {
+		console.Closing(w, width, d.Summary, code, p.out)
 	}
 }

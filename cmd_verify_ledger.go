@@ -4,9 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/hex"
-	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"meetarchive/archive"
@@ -27,9 +25,10 @@ func (l *verifyLedgerFlags) register(c *command) {
 	c.fs.StringVar(&l.signature, "signature", "", "with --ledger FILE: the ledger's signature file (default: the one beside the ledger in --dest, else FILE with .sig.json for .jsonl)")
 }
 
-// verifyLedgers is verify --ledger: every ledger asked for, with its
-// chain, signature and objects; what is wrong on stdout, one line each,
-// then a few lines per ledger. Exit 1 when any ledger fails.
+// verifyLedgers is verify --ledger (pipeline.VerifyLedgers): every ledger
+// asked for, with its chain, signature and objects; what is wrong on
+// stdout, one line each, then a few lines per ledger. Exit 1 when any
+// ledger fails.
 func (l *verifyLedgerFlags) verifyLedgers(ctx context.Context, dest, manifest, sums, reportPath string, opts archive.Options, lf *logFlags, e env, quiet bool) error {
 	switch {
 	case manifest != "" || sums != "":
@@ -56,64 +55,24 @@ func (l *verifyLedgerFlags) verifyLedgers(ctx context.Context, dest, manifest, s
 	scr := console.NewScreen(e.stderr, quiet)
 	log := lf.logger(scr.Or(e.stderr))
 	stdout := scr.Above(e.stdout)
-	opts.ReadOnly = true
 	opts.Logger = console.SDKLogger{Log: log}
-	tg, err := pipeline.ResolveLedgers(ctx, pipeline.LedgerQuery{Ledger: l.ledger, Signature: l.signature, Dest: dest}, opts)
-	if tg.Store != nil {
-		defer tg.Store.Close()
+	cfg := pipeline.VerifyLedgersConfig{
+		Query: pipeline.LedgerQuery{Ledger: l.ledger, Signature: l.signature, Dest: dest},
+		Head:  l.head, PublicKey: pub, Options: opts,
 	}
-	if err != nil {
-		return err
-	}
-	if len(tg.Sources) == 0 {
-		return failedf("verify: no custody ledger in %s (runs keep theirs under %s)", tg.Store.RootURI(), tg.Store.URI(pipeline.LedgerDir+"/"))
-	}
-	if l.head != "" {
-		for i := range tg.Sources {
-			tg.Sources[i].Heads = append(tg.Sources[i].Heads, pipeline.HeadClaim{Head: strings.ToLower(l.head), Source: "--head"})
-		}
-	}
-	bad, unread := 0, 0 // ledgers found broken or tampered; ledgers that could not be read
-	for _, src := range tg.Sources {
-		if ctx.Err() != nil {
-			return errInterrupted
-		}
-		log.Info("verifying ledger", "ledger", src.Name)
-		var st pipeline.LedgerStore
-		if tg.Store != nil {
-			st = tg.Store
-		}
-		var prog *console.Progress
-		res := pipeline.VerifyLedger(ctx, src, st, pub, pipeline.LedgerHooks{Objects: func(objs []report.LedgerObject) pipeline.Progress {
-			prog = console.NewProgress(scr, log, len(objs), "objects", quiet, 5*time.Second)
+	return pipeline.VerifyLedgers(ctx, cfg, pipeline.VerifyLedgersHooks{
+		Log: log,
+		Objects: func(objs []report.LedgerObject) pipeline.Progress {
+			prog := console.NewProgress(scr, log, len(objs), "objects", quiet, 5*time.Second)
 			for _, o := range objs {
 				prog.Estimate(o.Bytes) // one per object: the display averages over them
 			}
 			return prog
-		}})
-		if prog != nil {
-			prog.Close()
-		}
-		if ctx.Err() != nil {
-			return errInterrupted
-		}
-		switch {
-		case res.Unreadable():
-			unread++
-		case !res.OK():
-			bad++
-		}
-		pipeline.WriteLedgerResult(stdout, res, tg.Store != nil, quiet)
-	}
-	switch {
-	case bad > 0 && unread > 0:
-		return failedf("verify: %d of %d ledgers failed their check and %d could not be read (listed above)", bad, len(tg.Sources), unread)
-	case bad > 0:
-		return failedf("verify: %d of %d ledgers failed their check (listed above)", bad, len(tg.Sources))
-	case unread > 0:
-		return &fatalError{Err: fmt.Errorf("verify: %d of %d ledgers could not be read (listed above): nothing was found wrong, but they were not checked", unread, len(tg.Sources))}
-	}
-	return nil
+		},
+		Result: func(res pipeline.LedgerResult, objectsRead bool) {
+			pipeline.WriteLedgerResult(stdout, res, objectsRead, quiet)
+		},
+	})
 }
 
 // isHead tells a ledger head: 64 hex digits.

@@ -14,9 +14,10 @@ import (
 // ended (Command, Host, ExitCode, Err, Out); with sum, the summary.json
 // the run wrote in r.Out (nil when it wrote none of its own), the message
 // also gives its counts and the first failures from its manifest. A
-// notification not delivered is a warning in log and in that
-// summary.json: it never changes the run's outcome.
-func (s Sender) RunEnded(ctx context.Context, log *slog.Logger, r Run, sum *report.Summary) {
+// notification not delivered is a warning in log, and RunEnded returns it
+// for the caller to add to that summary.json ("" when it was delivered):
+// it never changes the run's outcome.
+func (s Sender) RunEnded(ctx context.Context, log *slog.Logger, r Run, sum *report.Summary) (warning string) {
 	if sum != nil {
 		r.Summary = sum
 		rows, err := Failures(filepath.Join(r.Out, report.ManifestCSV), MaxFailures)
@@ -32,12 +33,8 @@ func (s Sender) RunEnded(ctx context.Context, log *slog.Logger, r Run, sum *repo
 			hosts[i] = Host(u)
 		}
 		log.Info("notification sent", "to", strings.Join(hosts, ","))
-		return
+		return ""
 	}
 	log.Warn("notification not delivered; the exit code is unchanged", "err", err)
-	if sum != nil {
-		if _, werr := report.AddWarnings(r.Out, fmt.Sprintf("notification not delivered: %v", err)); werr != nil {
-			log.Warn("the warning could not be added to summary.json", "err", werr)
-		}
-	}
+	return fmt.Sprintf("notification not delivered: %v", err)
 }

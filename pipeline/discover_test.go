@@ -6,11 +6,6 @@ import (
 	"meetarchive/export"
 )
 
-// Lister is what discovery needs of the Meeting API client.
-type Lister interface {
-	List(ctx context.Context, q export.ListQuery, fn func(export.Recording) error) error
-}
-
 // Discover lists the recordings of a date range as items, in the list's
 // order, each conference once. Their details are in the returned map, by
 // normalised confUUID: the run asks for no details again.

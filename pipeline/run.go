@@ -103,6 +103,17 @@ var (
 	ErrInterrupted = errors.New("interrupted; the report lists what was done") // exit 130
 )
 
+// FailedError is an outcome of exit code 1 (errors.Is ErrItemsFailed)
+// that says in its own words what failed and where that is listed, for a
+// job without a report (verify, bag).
+type FailedError struct{ Msg string }
+
+func (e *FailedError) Error() string        { return e.Msg }
+func (e *FailedError) Is(target error) bool { return target == ErrItemsFailed }
+
+// Failedf is a FailedError.
+func Failedf(format string, a ...any) error { return &FailedError{Msg: fmt.Sprintf(format, a...)} }
+
 // UsageError is a bad flag, value or configuration: nothing was done (exit 2).
 type UsageError struct{ Msg string }
 

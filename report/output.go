@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	"meetarchive/redact"
@@ -390,16 +391,27 @@ func syncDir(dir string) error {
 // AddWarnings appends warnings (redacted, one line each) to the summary.json
 // in dir, rewriting it atomically, and returns the summary as written.
 func AddWarnings(dir string, warnings ...string) (Summary, error) {
-	path := filepath.Join(dir, SummaryJSON)
-	s, err := ReadSummary(path)
+	s, err := ReadSummary(filepath.Join(dir, SummaryJSON))
 	if err != nil {
 		return s, err
 	}
+	err = AddWarningsTo(dir, &s, warnings...)
+	return s, err
+}
+
+// AddWarningsTo adds warnings to s, a summary.json already read from dir,
+// and writes it back there, without reading it again: a front end that
+// keeps its run's summary in memory adds to both. s is changed only when
+// the file was written, so that s and the file stay the same.
+func AddWarningsTo(dir string, s *Summary, warnings ...string) error {
+	path := filepath.Join(dir, SummaryJSON)
+	n := *s
+	n.Warnings = slices.Clone(s.Warnings)
 	for _, w := range warnings {
-		s.Warnings = append(s.Warnings, CleanText(redact.String(w), limitRunInfo, singleLine))
+		n.Warnings = append(n.Warnings, CleanText(redact.String(w), limitRunInfo, singleLine))
 	}
-	err = WriteFileAtomic(path, func(w io.Writer) error {
-		b, err := json.MarshalIndent(s, "", "  ")
+	err := WriteFileAtomic(path, func(w io.Writer) error {
+		b, err := json.MarshalIndent(n, "", "  ")
 		if err != nil {
 			return err
 		}
@@ -407,9 +419,10 @@ func AddWarnings(dir string, warnings ...string) (Summary, error) {
 		return err
 	})
 	if err != nil {
-		return s, fmt.Errorf("report: add warnings to %s: %w", path, err)
+		return fmt.Errorf("report: add warnings to %s: %w", path, err)
 	}
-	return s, nil
+	*s = n
+	return nil
 }
 
 // ReadSummary reads a summary.json.
