@@ -439,6 +439,9 @@ func (n *notifyFlags) check(cmd string) error {
 func archiveRun(ctx context.Context, p *runPlan, e env, onDone func(report.Summary)) error {
 	scr := console.NewScreen(e.stderr, p.quiet)
 	log := p.log.logger(scr.Or(e.stderr))
+	if p.ledger.keyWarning != "" {
+		log.Warn(p.ledger.keyWarning)
+	}
 	p.ledger.run = pipeline.NewRunLedger(p.out)
 	res, err := pipeline.Run(ctx, p.config(e), p.hooks(scr, log, e, onDone))
 	code := exitCode(err)

@@ -3,6 +3,8 @@ package main
 import (
 	"crypto/ed25519"
 	"flag"
+	"fmt"
+	"os"
 	"os/user"
 	"runtime/debug"
 
@@ -71,6 +73,9 @@ type ledgerPlan struct {
 	key      ed25519.PrivateKey
 	operator string
 	run      *pipeline.RunLedger
+	// keyWarning says that --sign-key's file is readable by others (the
+	// run logs it: ssh refuses such a key, we sign and warn).
+	keyWarning string
 }
 
 // plan reads the ledger flags: a bad --sign-key is a usage error.
@@ -79,7 +84,11 @@ func (l ledgerFlags) plan(getenv func(string) string) (ledgerPlan, error) {
 	if err != nil {
 		return ledgerPlan{}, err
 	}
-	return ledgerPlan{key: key, operator: l.operator(getenv)}, nil
+	p := ledgerPlan{key: key, operator: l.operator(getenv)}
+	if fi, err := os.Stat(l.SignKey); key != nil && err == nil && fi.Mode().Perm()&0o077 != 0 {
+		p.keyWarning = fmt.Sprintf("--sign-key %s is readable by others (mode %04o): anyone who can read it can sign ledgers as this key; chmod 600 it", l.SignKey, fi.Mode().Perm())
+	}
+	return p, nil
 }
 
 // observer is the API client's Config.Observer: every call goes to the

@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -467,5 +468,36 @@ func TestLedgerOfAnInterruptedRun(t *testing.T) {
 	}
 	if sum.Ledger == nil || sum.Ledger.Head != check.Head {
 		t.Errorf("summary.json ledger %+v, want head %s", sum.Ledger, check.Head)
+	}
+}
+
+// TestSignKeyReadableByOthersIsWarned: a --sign-key file others may read
+// is used, with a warning naming the file and its mode (ssh refuses such
+// a key; a tester found it taken silently); a 0600 key is not warned about.
+// Neither prints the key.
+func TestSignKeyReadableByOthersIsWarned(t *testing.T) {
+	ds := meetingtest.SampleDataset()
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds})
+	for _, tc := range []struct {
+		mode os.FileMode
+		warn bool
+	}{{0o600, false}, {0o640, true}, {0o644, true}} {
+		t.Run(fmt.Sprintf("%04o", tc.mode), func(t *testing.T) {
+			dir := t.TempDir()
+			keyPath, _, forms := writeSignKey(t, dir)
+			if err := os.Chmod(keyPath, tc.mode); err != nil {
+				t.Fatal(err)
+			}
+			res := runBin(t, simEnv(sim), "run", "--input", writeInput(t, dir, ds.UUIDs()...), "--dest", filepath.Join(dir, "arch"),
+				"--out", filepath.Join(dir, "out"), "--dry-run", "--sign-key", keyPath)
+			if res.code != 0 {
+				t.Fatalf("exit %d\n%s", res.code, res.stderr)
+			}
+			want := fmt.Sprintf("--sign-key %s is readable by others (mode %04o)", keyPath, tc.mode)
+			if got := strings.Contains(res.stderr, want); got != tc.warn {
+				t.Errorf("warned %t, want %t (%q)\n%s", got, tc.warn, want, res.stderr)
+			}
+			noKeyIn(t, "stderr", []byte(res.stderr), forms)
+		})
 	}
 }
