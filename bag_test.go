@@ -978,11 +978,7 @@ func TestBagValidatesWithBagitPy(t *testing.T) {
 // its place in the replica, not at the manifest's objectURI in the archive
 // it was copied from (a tester was sent to an intact original).
 func TestBagFromAReplicaNamesTheReplica(t *testing.T) {
-	demo := bagDemo(t)
-	manifest := filepath.Join(demo, "report", "manifest.csv")
-	rows := archivedRows(readCSV(t, manifest))
-	replica := filepath.Join(t.TempDir(), "replica")
-	copyTree(t, filepath.Join(demo, "archive"), replica)
+	demo, manifest, rows, replica := demoReplica(t)
 	changed, gone := rows[0], rows[4]
 	flipByte(t, filepath.Join(replica, filepath.FromSlash(changed["objectKey"])), 7)
 	if err := os.Remove(filepath.Join(replica, filepath.FromSlash(gone["objectKey"]))); err != nil {
@@ -1012,11 +1008,7 @@ func TestBagFromAReplicaNamesTheReplica(t *testing.T) {
 // with exit 2, "not under --dest"): an intact replica exits 0, and a byte
 // changed there is named at its place in the replica.
 func TestVerifyAReplica(t *testing.T) {
-	demo := bagDemo(t)
-	manifest := filepath.Join(demo, "report", "manifest.csv")
-	rows := archivedRows(readCSV(t, manifest))
-	replica := filepath.Join(t.TempDir(), "replica")
-	copyTree(t, filepath.Join(demo, "archive"), replica)
+	_, manifest, rows, replica := demoReplica(t)
 	if res := runBin(t, nil, "verify", "--manifest", manifest, "--dest", replica); res.code != 0 {
 		t.Fatalf("an intact replica: exit %d, want 0\n%s%s", res.code, res.stdout, res.stderr)
 	}
@@ -1026,4 +1018,16 @@ func TestVerifyAReplica(t *testing.T) {
 	if res.code != 1 || !strings.Contains(res.stdout+res.stderr, changed) {
 		t.Errorf("a changed byte in the replica: exit %d, want 1 naming %s\n%s%s", res.code, changed, res.stdout, res.stderr)
 	}
+}
+
+// demoReplica is the demo's run (its directory, manifest and archived
+// rows) and a copy of its archive elsewhere (the replica).
+func demoReplica(t *testing.T) (demo, manifest string, rows []map[string]string, replica string) {
+	t.Helper()
+	demo = bagDemo(t)
+	manifest = filepath.Join(demo, "report", "manifest.csv")
+	rows = archivedRows(readCSV(t, manifest))
+	replica = filepath.Join(t.TempDir(), "replica")
+	copyTree(t, filepath.Join(demo, "archive"), replica)
+	return demo, manifest, rows, replica
 }
