@@ -13,10 +13,12 @@ import (
 	"crypto/sha512"
 	"encoding/csv"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"hash"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -421,7 +423,7 @@ func checkPayload(t *testing.T, bag string, rows []map[string]string, confs map[
 		}
 	}
 	for p := range got {
-		if !want[p] {
+		if !want[p] && !strings.HasPrefix(p, pipeline.LedgerDir+"/") { // checkBagLedgers
 			t.Errorf("data/%s is in the bag, not chosen", p)
 		}
 	}
@@ -430,6 +432,7 @@ func checkPayload(t *testing.T, bag string, rows []map[string]string, confs map[
 			t.Errorf("data/%s is missing from the bag", p)
 		}
 	}
+	checkBagLedgers(t, bag)
 	// The manifest rows: every row of the chosen conferences, no other.
 	sub := readCSV(t, filepath.Join(bag, "data", "_meetarchive", "manifest.csv"))
 	var wantRows []map[string]string
@@ -446,6 +449,70 @@ func checkPayload(t *testing.T, bag string, rows []map[string]string, confs map[
 			t.Errorf("manifest row %d:\n got %v\nwant %v", i, sub[i], wantRows[i])
 		}
 	}
+}
+
+// checkBagLedgers checks the custody ledgers a bag carries, from the bag
+// alone: for each Ledger-Head of bag-info.txt, one ledger at
+// data/_meetarchive/ledger/<run id>.jsonl of a run External-Identifier
+// names, whose chain verifies and ends at that head; a signature beside a
+// ledger names its run, head and line count; nothing else is there. It
+// returns the ledgers by run id.
+func checkBagLedgers(t *testing.T, bag string) map[string]report.LedgerCheck {
+	t.Helper()
+	_, info := validateBag(bag)
+	ids := info["External-Identifier"]
+	dir := filepath.Join(bag, "data", filepath.FromSlash(pipeline.LedgerDir))
+	ledgers := map[string]report.LedgerCheck{}
+	entries, err := os.ReadDir(dir)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if run, ok := strings.CutSuffix(name, ".sig.json"); ok {
+			if _, err := os.Stat(filepath.Join(dir, run+".jsonl")); err != nil {
+				t.Errorf("data/%s/%s: a signature without its ledger", pipeline.LedgerDir, name)
+			}
+			continue
+		}
+		run, ok := strings.CutSuffix(name, ".jsonl")
+		if !ok {
+			t.Errorf("data/%s/%s: neither a ledger nor a signature", pipeline.LedgerDir, name)
+			continue
+		}
+		f, err := os.Open(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := report.VerifyLedger(f)
+		f.Close()
+		switch {
+		case err != nil:
+			t.Errorf("data/%s/%s: %v", pipeline.LedgerDir, name, err)
+		case c.RunID != run || !slices.Contains(ids, run):
+			t.Errorf("data/%s/%s: the ledger of run %q; bag-info's External-Identifier: %q", pipeline.LedgerDir, name, c.RunID, ids)
+		case !slices.Contains(info["Ledger-Head"], c.Head):
+			t.Errorf("data/%s/%s: head %s, not a Ledger-Head of bag-info (%q)", pipeline.LedgerDir, name, c.Head, info["Ledger-Head"])
+		}
+		ledgers[run] = c
+		if b, err := os.ReadFile(filepath.Join(dir, run+".sig.json")); err == nil {
+			var sig report.LedgerSignature
+			if err := json.Unmarshal(b, &sig); err != nil || sig.RunID != run || sig.Head != c.Head || sig.Lines != c.Lines ||
+				sig.Message != report.LedgerSignedMessage(run, c.Head, c.Lines) {
+				t.Errorf("data/%s/%s.sig.json does not sign run %s's head %s of %d lines (%v): %s", pipeline.LedgerDir, run, run, c.Head, c.Lines, err, b)
+			}
+		}
+	}
+	for _, h := range info["Ledger-Head"] {
+		found := false
+		for _, c := range ledgers {
+			found = found || c.Head == h
+		}
+		if !found {
+			t.Errorf("bag-info's Ledger-Head %s: no ledger in data/%s ends at it", h, pipeline.LedgerDir)
+		}
+	}
+	return ledgers
 }
 
 func bagConfs(rows []map[string]string, keep func(map[string]string) bool) map[string]bool {
@@ -614,6 +681,24 @@ func TestBagOfDemoArchive(t *testing.T) {
 	}
 	all := bagConfs(rows, func(map[string]string) bool { return true })
 	checkPayload(t, out, rows, all)
+	// The run's custody ledger, from the bag alone: its chain verifies and
+	// ends at bag-info's Ledger-Head; the manifest lists it (validated).
+	ledger := filepath.Join(out, "data", filepath.FromSlash(pipeline.LedgerKey(sum.RunID)))
+	f, err := os.Open(ledger)
+	if err != nil {
+		t.Fatalf("the bag holds no custody ledger: %v", err)
+	}
+	c, err := report.VerifyLedger(f)
+	f.Close()
+	if err != nil || c.Head != sum.Ledger.Head || c.RunID != sum.RunID {
+		t.Errorf("data/%s: run %q head %s (%v), want run %s head %s", pipeline.LedgerKey(sum.RunID), c.RunID, c.Head, err, sum.RunID, sum.Ledger.Head)
+	}
+	if man := string(fileBytes(t, filepath.Join(out, "manifest-sha256.txt"))); !strings.Contains(man, "  data/"+pipeline.LedgerKey(sum.RunID)+"\n") {
+		t.Errorf("manifest-sha256.txt does not list the ledger:\n%s", man)
+	}
+	if _, err := os.Stat(filepath.Join(out, "data", filepath.FromSlash(pipeline.LedgerSignatureKey(sum.RunID)))); !os.IsNotExist(err) {
+		t.Errorf("an unsigned run's bag holds a signature (%v)", err)
+	}
 
 	// One byte of one recording changes: the bag no longer validates, and
 	// the validator names that file.
@@ -948,6 +1033,25 @@ func TestBagFromS3(t *testing.T) {
 		}
 		noBagLeft(t, out)
 	})
+	t.Run("ledger deleted", func(t *testing.T) {
+		var sum struct { // report is the report directory here
+			RunID  string                `json:"runId"`
+			Ledger *struct{ URI string } `json:"ledger"`
+		}
+		if err := json.Unmarshal(fileBytes(t, filepath.Join(report, "summary.json")), &sum); err != nil || sum.Ledger == nil {
+			t.Fatalf("summary.json states no ledger (%v)", err)
+		}
+		if _, err := b.Client.DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: aws.String(b.Name),
+			Key: aws.String("arch/" + pipeline.LedgerKey(sum.RunID))}); err != nil {
+			t.Fatal(err)
+		}
+		out := filepath.Join(t.TempDir(), "bag")
+		res := runBin(t, env, "bag", "--manifest", manifest, "--out", out, "--quiet")
+		if res.code != 1 || !strings.Contains(res.stdout, "missing\t"+sum.Ledger.URI) {
+			t.Fatalf("exit %d, want 1 naming %s\n%s%s", res.code, sum.Ledger.URI, res.stdout, res.stderr)
+		}
+		noBagLeft(t, out)
+	})
 }
 
 // TestBagValidatesWithBagitPy: the Library of Congress's bagit.py, where it
@@ -1030,4 +1134,194 @@ func demoReplica(t *testing.T) (demo, manifest string, rows []map[string]string,
 	replica = filepath.Join(t.TempDir(), "replica")
 	copyTree(t, filepath.Join(demo, "archive"), replica)
 	return demo, manifest, rows, replica
+}
+
+// TestBagCarriesLedgers: a bag of a merged report of two signed shards
+// (by --dest, and by the ledger URIs the shards' summaries give) carries
+// each shard's custody ledger and signature, which verify from the bag
+// alone (the signature with the public key, which the bag does not hold);
+// a ledger or signature changed, replaced or deleted in the destination
+// fails the bag with exit 1, named, and leaves no bag.
+func TestBagCarriesLedgers(t *testing.T) {
+	ds := meetingtest.GenerateFiles(4, 1, 8<<10, 83)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 83})
+	dir := t.TempDir()
+	priv, pub := keyPair(t, dir, "signer")
+	in, dest := writeInput(t, dir, ds.UUIDs()...), filepath.Join(dir, "archive")
+	var shards, runs []string
+	var heads []string
+	for k := range 2 {
+		out := filepath.Join(dir, "shard", fmt.Sprint(k))
+		env := simEnv(sim)
+		env["JOB_COMPLETION_INDEX"] = fmt.Sprint(k)
+		if res := runBin(t, env, "run", "--input", in, "--dest", dest, "--out", out, "--shard", "/2", "--sign-key", priv); res.code != 0 {
+			t.Fatalf("shard %d: exit %d\n%s", k, res.code, res.stderr)
+		}
+		sum, err := report.ReadSummary(filepath.Join(out, report.SummaryJSON))
+		if err != nil || sum.Ledger == nil || sum.Ledger.SignatureURI == "" {
+			t.Fatalf("shard %d: summary.json states no signed ledger (%v)", k, err)
+		}
+		shards, runs, heads = append(shards, out), append(runs, sum.RunID), append(heads, sum.Ledger.Head)
+	}
+	merged := filepath.Join(dir, "merged")
+	if res := runBin(t, nil, append([]string{"merge", "--out", merged}, shards...)...); res.code != 0 {
+		t.Fatalf("merge: exit %d\n%s", res.code, res.stderr)
+	}
+	manifest := filepath.Join(merged, report.ManifestCSV)
+	rows := readCSV(t, manifest)
+	pubKey, err := report.ParsePublicKey(fileBytes(t, pub))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tt := range []struct {
+		name string
+		args []string
+	}{{"dest", []string{"--dest", dest}}, {"ledger URIs", nil}} {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "bag")
+			if res := runBin(t, nil, append([]string{"bag", "--manifest", manifest, "--out", out, "--quiet"}, tt.args...)...); res.code != 0 {
+				t.Fatalf("bag: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+			}
+			info := mustValidBag(t, out)
+			checkPayload(t, out, rows, bagConfs(rows, func(map[string]string) bool { return true }))
+			if got := info["Ledger-Head"]; !slices.Equal(got, heads) {
+				t.Errorf("bag-info Ledger-Head %q, want the shards' %q", got, heads)
+			}
+			ledgers := checkBagLedgers(t, out)
+			for i, run := range runs {
+				c, ok := ledgers[run]
+				if !ok || c.Head != heads[i] {
+					t.Errorf("shard %d's ledger (run %s): in the bag %v, head %s, want %s", i, run, ok, c.Head, heads[i])
+					continue
+				}
+				var sig report.LedgerSignature
+				if err := json.Unmarshal(fileBytes(t, filepath.Join(out, "data", filepath.FromSlash(pipeline.LedgerSignatureKey(run)))), &sig); err != nil {
+					t.Fatalf("shard %d's signature: %v", i, err)
+				}
+				if err := sig.Verify(pubKey, c); err != nil {
+					t.Errorf("shard %d's signature from the bag: %v", i, err)
+				}
+			}
+		})
+	}
+
+	ledgerOf := func(root string, i int) string {
+		return filepath.Join(root, filepath.FromSlash(pipeline.LedgerKey(runs[i])))
+	}
+	sigOf := func(root string, i int) string {
+		return filepath.Join(root, filepath.FromSlash(pipeline.LedgerSignatureKey(runs[i])))
+	}
+	for _, tt := range []struct {
+		name  string
+		spoil func(t *testing.T, replica string) (named []string)
+	}{
+		{"ledger edited (one byte)", func(t *testing.T, replica string) []string {
+			flipByte(t, ledgerOf(replica, 0), 60)
+			return []string{"mismatch\t" + ledgerOf(replica, 0)}
+		}},
+		{"ledger deleted", func(t *testing.T, replica string) []string {
+			if err := os.Remove(ledgerOf(replica, 1)); err != nil {
+				t.Fatal(err)
+			}
+			return []string{"missing\t" + ledgerOf(replica, 1)}
+		}},
+		{"ledger replaced by another run's", func(t *testing.T, replica string) []string {
+			bagWriteFile(t, ledgerOf(replica, 0), string(fileBytes(t, ledgerOf(replica, 1))))
+			return []string{"mismatch\t" + ledgerOf(replica, 0)}
+		}},
+		{"signature deleted", func(t *testing.T, replica string) []string {
+			if err := os.Remove(sigOf(replica, 0)); err != nil {
+				t.Fatal(err)
+			}
+			return []string{"missing\t" + sigOf(replica, 0)}
+		}},
+		{"signature of another head", func(t *testing.T, replica string) []string {
+			bagRewrite(t, sigOf(replica, 1), heads[1], strings.Repeat("0", 64))
+			return []string{"mismatch\t" + sigOf(replica, 1)}
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			replica := filepath.Join(t.TempDir(), "replica")
+			copyTree(t, dest, replica)
+			named := tt.spoil(t, replica)
+			out := filepath.Join(t.TempDir(), "bag")
+			res := runBin(t, nil, "bag", "--manifest", manifest, "--dest", replica, "--out", out, "--quiet")
+			if res.code != 1 {
+				t.Fatalf("exit %d, want 1\n%s%s", res.code, res.stdout, res.stderr)
+			}
+			for _, n := range named {
+				if !strings.Contains(res.stdout, n) {
+					t.Errorf("stdout does not name %q:\n%s", n, res.stdout)
+				}
+			}
+			if want := fmt.Sprintf("no bag written: %d of ", len(named)); !strings.Contains(res.stdout, want) {
+				t.Errorf("stdout does not say %q:\n%s", want, res.stdout)
+			}
+			noBagLeft(t, out)
+		})
+	}
+}
+
+// TestBagOfARunsLedgerAsItsSummaryStates: what the summary.json beside the
+// manifest says of the run's ledger decides what the bag carries: no head
+// (a dry run, an old report) carries no ledger and is bagged as before,
+// even with the ledger gone; a head with no ledger uri (the run could not
+// store it) is refused without --dest, as a head nobody could check, and
+// bagged with it.
+func TestBagOfARunsLedgerAsItsSummaryStates(t *testing.T) {
+	demo := bagDemo(t)
+	sum, err := report.ReadSummary(filepath.Join(demo, "report", report.SummaryJSON))
+	if err != nil || sum.Ledger == nil {
+		t.Fatalf("the demo's summary states no ledger (%v)", err)
+	}
+	ledger := filepath.Join(demo, "archive", filepath.FromSlash(pipeline.LedgerKey(sum.RunID)))
+	tests := []struct {
+		name       string
+		edit       func(l map[string]any) any // the summary's "ledger"
+		removeFile bool                       // the ledger is gone from the archive
+		args       []string
+		code       int
+		want       string // on stdout, exit 1
+		carried    bool
+	}{
+		{"no ledger head", func(map[string]any) any { return nil }, true, nil, 0, "", false},
+		{"no ledger uri, no --dest", func(l map[string]any) any { delete(l, "uri"); return l }, false, nil, 1, "give --dest", false},
+		{"no ledger uri, --dest", func(l map[string]any) any { delete(l, "uri"); return l }, false,
+			[]string{"--dest", filepath.Join(demo, "archive")}, 0, "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			manifest := bagCopyReport(t, filepath.Join(demo, "report"), func([]string, []string) {})
+			sumPath := filepath.Join(filepath.Dir(manifest), report.SummaryJSON)
+			var m map[string]any
+			if err := json.Unmarshal(fileBytes(t, sumPath), &m); err != nil {
+				t.Fatal(err)
+			}
+			m["ledger"] = tt.edit(m["ledger"].(map[string]any))
+			b, _ := json.Marshal(m)
+			bagWriteFile(t, sumPath, string(b))
+			if tt.removeFile {
+				saved := fileBytes(t, ledger)
+				if err := os.Remove(ledger); err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { bagWriteFile(t, ledger, string(saved)) })
+			}
+			out := filepath.Join(t.TempDir(), "bag")
+			res := runBin(t, nil, append([]string{"bag", "--manifest", manifest, "--out", out, "--quiet"}, tt.args...)...)
+			if res.code != tt.code || !strings.Contains(res.stdout, tt.want) {
+				t.Fatalf("exit %d, want %d with %q\n%s%s", res.code, tt.code, tt.want, res.stdout, res.stderr)
+			}
+			if tt.code != 0 {
+				noBagLeft(t, out)
+				return
+			}
+			info := mustValidBag(t, out)
+			ledgers := checkBagLedgers(t, out)
+			if _, ok := ledgers[sum.RunID]; ok != tt.carried || len(info["Ledger-Head"]) != len(ledgers) {
+				t.Errorf("ledgers carried %v, Ledger-Head %q; want carried %v", slices.Collect(maps.Keys(ledgers)), info["Ledger-Head"], tt.carried)
+			}
+		})
+	}
 }

@@ -64,6 +64,9 @@ type BagObject struct {
 	// Check (may be nil) reads the copy back once it is whole: an error
 	// fails the object (status mismatch).
 	Check func(r io.Reader) error
+	// Optional: an object absent from Store is no failure; the bag holds
+	// no file for it (a ledger's signature, when the run signed none).
+	Optional bool
 }
 
 // BagFile is a payload file the bag's maker writes (the manifest rows).
@@ -468,6 +471,9 @@ func (w *bagWriter) copyObject(ctx context.Context, o BagObject, buf []byte) err
 		}
 		status := BagError
 		if errors.Is(err, archive.ErrNotExist) {
+			if o.Optional {
+				return nil
+			}
 			status = BagMissing
 		}
 		w.fail(o, status, fmt.Errorf("bag %s: %w", o.URI, err))

@@ -36,7 +36,8 @@ type BagHooks struct {
 }
 
 // ExportBag is the bag command's job: plan the bag from the manifest
-// (PlanBag), refuse it when anything chosen cannot be bagged, then write
+// (PlanBag) with the custody ledgers of its runs (BagRuns,
+// BagStores.LedgerObjects), refuse it when anything chosen cannot be bagged, then write
 // it (WriteBag), each object re-checked as it is copied. Its error says
 // the exit code: a UsageError (a manifest unreadable, nothing chosen, --out
 // not empty), a FailedError (problems or failed objects: no bag written),
@@ -64,6 +65,13 @@ func ExportBag(ctx context.Context, cfg BagConfig, hooks BagHooks) (BagResult, e
 	if len(plan.Conferences) == 0 {
 		return BagResult{}, Usagef("bag: no conference of %s is chosen (see --uuids, --from, --to)", cfg.Manifest)
 	}
+	ids, runs := BagRuns(cfg.Manifest, log)
+	ledgers, problems, err := stores.LedgerObjects(ctx, runs)
+	if err != nil {
+		return BagResult{}, err
+	}
+	plan.Objects = append(plan.Objects, ledgers...)
+	plan.Problems = append(plan.Problems, problems...)
 	if len(plan.Problems) > 0 {
 		for _, p := range plan.Problems {
 			if hooks.Problem != nil {
@@ -77,7 +85,13 @@ func ExportBag(ctx context.Context, cfg BagConfig, hooks BagHooks) (BagResult, e
 	for _, conf := range plan.NotArchived {
 		log.Warn("bag: conference has nothing archived: the bag holds its manifest rows only", "confUUID", conf)
 	}
-	plan.Info = NewBagInfo(cfg.Manifest, cfg.Organization, cfg.Agent, log)
+	plan.Info = NewBagInfo(cfg.Organization, cfg.Agent, ids, runs)
+	for _, r := range runs {
+		if r.Ledger.SignatureURI != "" {
+			log.Info("bag: the ledger's signature is checked against the run, head and line count it names, not against a key: the bag is not given the signer's public key",
+				"run", r.RunID, "keySha256", r.Ledger.KeySHA256)
+		}
+	}
 	if hooks.Objects != nil {
 		plan.Progress = hooks.Objects(plan.Objects)
 	}

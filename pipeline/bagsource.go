@@ -44,15 +44,24 @@ func (b *BagStores) Resolve(ctx context.Context, r report.Row) (BagOpener, strin
 		!(archive.IsS3URI(root) || filepath.IsAbs(root)) {
 		return nil, "", Usagef("bag: objectURI %s does not end with its objectKey %s: give --dest", r.ObjectURI, r.ObjectKey)
 	}
+	st, err := b.at(ctx, root)
+	if err != nil {
+		return nil, "", err
+	}
+	return st, r.ObjectKey, nil
+}
+
+// at is the store of the destination root, opened once.
+func (b *BagStores) at(ctx context.Context, root string) (archive.Store, error) {
 	st := b.byRoot[root]
 	if st == nil {
 		var err error
 		if st, err = archive.Open(ctx, root, b.opts); err != nil {
-			return nil, "", Usagef("bag: %s: %v", root, err)
+			return nil, Usagef("bag: %s: %v", root, err)
 		}
 		b.byRoot[root] = st
 	}
-	return st, r.ObjectKey, nil
+	return st, nil
 }
 
 // Close closes every store opened.
@@ -80,54 +89,71 @@ func NewBagStores(ctx context.Context, opts archive.Options, dest string) (*BagS
 	return b, nil
 }
 
-// NewBagInfo is what bag-info.txt says of the origin of a bag of the
-// manifest at path: the organization and the software agent given, the
-// run ids and custody ledger heads of the summary.json beside the
-// manifest.
-func NewBagInfo(manifest, organization, agent string, log *slog.Logger) BagInfo {
+// NewBagInfo is what bag-info.txt says of the origin of a bag: the
+// organization and the software agent given, the run ids and the custody
+// ledger heads of the runs (BagRuns).
+func NewBagInfo(organization, agent string, ids []string, runs []BagRun) BagInfo {
 	info := BagInfo{
-		SourceOrganization: organization,
-		BaggingDate:        time.Now(),
-		SoftwareAgent:      agent,
+		SourceOrganization:  organization,
+		BaggingDate:         time.Now(),
+		SoftwareAgent:       agent,
+		ExternalIdentifiers: ids,
 		Description: "Meeting recordings archived by meetarchive, under data/ at their keys in the archive; " +
 			"each conference's commit record at data/" + archive.SidecarDir + "/<confUUID>.json; " +
 			"their manifest rows in data/" + BagManifestRows,
 	}
+	for _, r := range runs {
+		if !slices.Contains(info.LedgerHeads, r.Ledger.Head) {
+			info.LedgerHeads = append(info.LedgerHeads, r.Ledger.Head)
+		}
+	}
+	if len(runs) > 0 {
+		info.Description += "; each Ledger-Head's custody ledger at data/" + LedgerKey("<run id>") +
+			" (its signature at data/" + LedgerSignatureKey("<run id>") + " when the run signed it)"
+	}
+	return info
+}
+
+// BagRuns reads the summary.json beside the manifest at path: the run ids
+// of the bag (bag-info.txt's External-Identifier: the run's, or a merged
+// report's shards'), and the runs of them whose summary states a custody
+// ledger head (the run's, or each merged shard's from its own
+// summary.json), each once. A summary that cannot be read is logged: the
+// bag then names no run and carries no ledger.
+func BagRuns(manifest string, log *slog.Logger) (ids []string, runs []BagRun) {
 	sumPath := filepath.Join(filepath.Dir(manifest), report.SummaryJSON)
 	sum, err := report.ReadSummary(sumPath)
 	if err != nil {
 		log.Warn("bag: no run id for External-Identifier: the manifest has no readable summary.json beside it", "err", err)
-		return info
+		return nil, nil
 	}
 	for _, id := range strings.Split(sum.RunID, "+") { // merged reports join their shards' ids with "+"
-		if id = strings.TrimSpace(id); id != "" && !slices.Contains(info.ExternalIdentifiers, id) {
-			info.ExternalIdentifiers = append(info.ExternalIdentifiers, id)
+		if id = strings.TrimSpace(id); id != "" && !slices.Contains(ids, id) {
+			ids = append(ids, id)
 		}
 	}
-	info.LedgerHeads = ledgerHeads(sum, log)
-	return info
-}
-
-// ledgerHeads are the custody ledger heads of the bagged runs, for
-// bag-info.txt's Ledger-Head lines: the run's, or a merged report's
-// shards' (from their summary.json), each once.
-func ledgerHeads(sum report.Summary, log *slog.Logger) []string {
-	var heads []string
-	add := func(l *report.LedgerInfo) {
-		if l != nil && l.Head != "" && !slices.Contains(heads, l.Head) {
-			heads = append(heads, l.Head)
+	add := func(s report.Summary, from string) {
+		if s.Ledger == nil || s.Ledger.Head == "" {
+			return
 		}
+		for _, r := range runs {
+			if r.RunID == s.RunID {
+				return
+			}
+		}
+		runs = append(runs, BagRun{RunID: s.RunID, Ledger: *s.Ledger, Summary: from})
 	}
-	add(sum.Ledger)
+	add(sum, sumPath)
 	for _, d := range sum.MergedFrom {
-		s, err := report.ReadSummary(filepath.Join(d, report.SummaryJSON))
+		p := filepath.Join(d, report.SummaryJSON)
+		s, err := report.ReadSummary(p)
 		if err != nil {
 			log.Warn("bag: a merged shard's ledger head is not in bag-info.txt: its summary.json is not readable", "shard", d, "err", err)
 			continue
 		}
-		add(s.Ledger)
+		add(s, p)
 	}
-	return heads
+	return ids, runs
 }
 
 // ReadUUIDs reads a list of conference UUIDs as run reads --input: a
