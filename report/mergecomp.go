@@ -56,7 +56,15 @@ func mergeCompleteness(dirs []string, sums []Summary) (*Completeness, string) {
 	first := sums[0].Completeness
 	for _, i := range with[1:] {
 		c := sums[i].Completeness
-		if c.Window != first.Window || c.PlatformChecked != first.PlatformChecked {
+		if c.Window == first.Window && c.PlatformChecked != first.PlatformChecked {
+			checked, not := 0, i
+			if !first.PlatformChecked {
+				checked, not = i, 0
+			}
+			return nil, fmt.Sprintf("no completeness in the merged report: %s checked the platform for the window and %s did not (its completeness: %s)",
+				shardList(dirs, []int{checked}), shardList(dirs, []int{not}), sums[not].Completeness.Sentence)
+		}
+		if c.Window != first.Window {
 			return nil, fmt.Sprintf("no completeness in the merged report: the shards reconciled different windows (%s: %s; %s: %s): merge shards of one run",
 				shardList(dirs, []int{0}), windowText(first), shardList(dirs, []int{i}), windowText(c))
 		}

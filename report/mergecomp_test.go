@@ -115,6 +115,14 @@ func TestMergeCompleteness(t *testing.T) {
 			wantNil: true, wantWarning: "the shards reconciled different windows", wantExit: ExitOK,
 		},
 		{
+			name: "one shard's reconciliation failed: none, and a warning",
+			shards: []shard{
+				{&Completeness{Window: window, PlatformChecked: true, Sources: sources(1, 1, 1), Lines: []CompletenessLine{line(1, FateArchived, true, true)}}, []Row{archivedRow(1)}},
+				{&Completeness{Window: window, Findings: []Finding{{Code: FindingDestUnread, Unaccounted: 1, Text: "the window could not be reconciled (boom)"}}}, []Row{archivedRow(3)}},
+			},
+			wantNil: true, wantWarning: "did not (its completeness: 1 of 1 recording", wantExit: ExitFailures,
+		},
+		{
 			name: "one shard without completeness: none, and a warning",
 			shards: []shard{
 				{&Completeness{Window: window, PlatformChecked: true, Sources: sources(1, 1, 1), Lines: []CompletenessLine{line(1, FateArchived, true, true)}}, []Row{archivedRow(1)}},
