@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 
@@ -9,7 +10,7 @@ import (
 
 // cmdMerge joins the reports of several shards.
 func cmdMerge(args []string, e env) error {
-	c := newCommand("merge", "--out DIR DIR1 DIR2 ...", "Combine the reports of several shards into one (the summary recomputed).", e.stderr)
+	c := newCommand("merge", "--out DIR DIR1 DIR2 ...", "Combine the reports of several shards into one (the summary and the window's completeness recomputed; exit 1 when a recording of the window is not accounted for).", e.stderr)
 	var out string
 	c.fs.StringVar(&out, "out", "", "directory for the merged report")
 	if err := c.parse(args, e.getenv); err != nil {
@@ -23,6 +24,14 @@ func cmdMerge(args []string, e env) error {
 			return usagef("merge: %s has no %s: %v", d, report.ManifestCSV, err)
 		}
 	}
-	_, err := report.Merge(out, c.fs.Args())
-	return reportWritten(e, "merge", out, err, report.ErrOutIsInput, report.ErrLocked)
+	sum, err := report.Merge(out, c.fs.Args())
+	if err := reportWritten(e, "merge", out, err, report.ErrOutIsInput, report.ErrLocked); err != nil {
+		return err
+	}
+	// A window with a recording not accounted for exits 1, as a run does.
+	if comp := sum.Completeness; comp != nil && comp.Window != "" && !comp.Complete() {
+		return fmt.Errorf("%w: merge: %s of the window not accounted for (see the Completeness sheet)",
+			errItemsFailed, report.Plural(comp.UnaccountedCount(), "recording"))
+	}
+	return nil
 }

@@ -18,7 +18,17 @@ func (w *Writer) FinalExitCode(code int) int {
 
 // finalExitCode is FinalExitCode with w.mu held.
 func (w *Writer) finalExitCode(code int) int {
-	if code == ExitOK && (w.pending > 0 || (w.completeness != nil && !w.completeness.Complete())) {
+	if code == ExitOK && w.pending > 0 {
+		return ExitFailures
+	}
+	return completenessExitCode(code, w.completeness)
+}
+
+// completenessExitCode is code, or ExitFailures for ExitOK when c (nil:
+// no reconciliation) is not complete: a window with a recording not
+// accounted for exits 1 (a run's report and a merged one alike).
+func completenessExitCode(code int, c *Completeness) int {
+	if code == ExitOK && c != nil && !c.Complete() {
 		return ExitFailures
 	}
 	return code

@@ -202,9 +202,16 @@ func scanManifest(path string, strict bool, header func([]string) error, fn func
 //
 // The summary is recomputed from the merged rows. Started is the earliest
 // start, Finished the latest finish, ExitCode the highest shard exit code
-// (so 130 if any shard was interrupted); RunID joins the shards' run IDs
+// (so 130 if any shard was interrupted; 0 becomes 1 when the merged
+// completeness is not complete, as a run's does); RunID joins the shards' run IDs
 // with "+"; other RunInfo fields keep a value all shards agree on, else join
 // the distinct values with " | ", as does Fatal. MergedFrom lists dirs.
+//
+// When every shard reconciled the same window, the merged report has their
+// completeness combined (see mergeCompleteness: each shard's lines are read
+// from the Completeness sheet of its manifest.xlsx); when only some did, or
+// their windows differ, it has none and a warning in Summary.Warnings says
+// why.
 //
 // Every shard's manifest is read with ReadManifestStrict: a cell the writer
 // could not have written (an unknown status, an archived file without a
@@ -240,6 +247,12 @@ func Merge(out string, dirs []string) (sum Summary, err error) {
 	for i, d := range dirs {
 		sum.MergedFrom[i] = CleanText(redact.String(d), limitRunInfo, singleLine)
 	}
+	comp, warning := mergeCompleteness(dirs, sums)
+	if warning != "" {
+		sum.Warnings = append(sum.Warnings, CleanText(redact.String(warning), limitRunInfo, singleLine))
+	}
+	sum.Completeness = comp
+	sum.ExitCode = completenessExitCode(sum.ExitCode, comp)
 
 	seen := map[string]int{} // confUUID -> first shard
 	flagged := map[string]bool{}
