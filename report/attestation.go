@@ -330,12 +330,15 @@ func attestationCompleteness(s *Summary) string {
 		return ""
 	}
 	out := c.Sentence
-	if out == "" {
+	switch {
+	case out == "":
 		// A summary.json without a sentence: its figures.
 		out = fmt.Sprintf("%s of %s recordings the platform reports are archived or accounted for.", groupDigits(int64(c.Accounted)), groupDigits(int64(c.Reported)))
+	case strings.Contains(s.Verdict.Text, strings.TrimSuffix(out, ".")):
+		out = "" // the verdict above says it already
 	}
 	if c.Window != "" {
-		out += " Window: " + c.Window + "."
+		out = strings.TrimSpace(out + " Window: " + c.Window + ".")
 	}
 	return out
 }

@@ -255,6 +255,11 @@ func TestCompletenessOnTheAttestation(t *testing.T) {
 		{"sentence and figures", `{"completeness":{"window":"2026-12-01..2026-12-06","reported":1200,"accounted":1198,"sentence":"1198 of 1200 recordings accounted for."}}`,
 			"1198 of 1200 recordings accounted for. Window: 2026-12-01..2026-12-06."},
 		{"figures only", `{"completeness":{"reported":3,"accounted":3}}`, "3 of 3 recordings the platform reports are archived or accounted for."},
+		// The verdict's banner states the sentence already: only the window.
+		{"said by the verdict", `{"verdict":{"text":"4 of 4 conferences archived. 8 of 8 recordings accounted for."},"completeness":{"window":"2026-12-01..2026-12-06","sentence":"8 of 8 recordings accounted for."}}`,
+			"Window: 2026-12-01..2026-12-06."},
+		{"said by the verdict, no window", `{"verdict":{"text":"6 of 6 conferences of the input are archived or accounted for; the platform-side check needs a window."},"completeness":{"sentence":"6 of 6 conferences of the input are archived or accounted for; the platform-side check needs a window."}}`,
+			""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
