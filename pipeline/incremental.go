@@ -347,9 +347,10 @@ func (in *Incremental) NextState(runID string) State {
 }
 
 // Finish writes the next state of run runID when advance is true (the
-// window was listed completely, the run was neither interrupted nor fatal,
-// the report was written) and this is not a dry run; otherwise the state
-// stays as it was. It returns the state written (zero when none).
+// window was listed completely, the run was neither interrupted nor fatal
+// and its journal was written: run.writeSinceLast decides) and this is not
+// a dry run; otherwise the state stays as it was. It returns the state
+// written (zero when none).
 func (in *Incremental) Finish(ctx context.Context, runID string, advance bool) (State, error) {
 	if !advance || in.cfg.ReadOnly || in.hold == nil {
 		return State{}, nil

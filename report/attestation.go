@@ -282,8 +282,8 @@ func attestationCommands(s *Summary, dir string, sums int) []attestationCommand 
 // asked about, or a destination). at is the --dest part of the commands.
 func reconcileCommand(s *Summary, dir, at string) string {
 	c := s.Completeness
-	if c == nil || !c.PlatformChecked || s.Dest == "" {
-		return ""
+	if c == nil || !c.PlatformChecked || s.Dest == "" || s.Shard != "" {
+		return "" // a shard's completeness is its own conferences': reconcile has no --shard
 	}
 	from, to, ok := strings.Cut(c.Window, "..")
 	if !ok || from == "" || to == "" {

@@ -152,7 +152,7 @@ func TestAttestationHTML(t *testing.T) {
 			name: "reconcile of a window, every user's, searched",
 			sum: base(func(s *Summary) {
 				s.Counts, s.Conferences, s.Files, s.BytesArchived = map[Status]int{}, 0, 0, 0
-				s.Dest = "/srv/a"
+				s.Dest, s.Shard = "/srv/a", ""
 				s.Options = map[string]string{OptionAllUsers: "true", OptionSearch: "board's"}
 				s.Completeness = &Completeness{Window: "2026-12-01T00:00:00Z..2026-12-01T23:59:59Z", PlatformChecked: true, Reported: 9, Accounted: 8, Conferences: 10}
 			}),
@@ -161,6 +161,20 @@ func TestAttestationHTML(t *testing.T) {
 			commands: []string{
 				"meetarchive verify --manifest /rep/manifest.csv --dest /srv/a",
 				`meetarchive reconcile --from 2026-12-01T00:00:00Z --to 2026-12-01T23:59:59Z --all-users --search 'board'\''s' --dest /srv/a --out /rep-reconciled`,
+			},
+		},
+		{
+			// A shard's completeness covers its own conferences: a
+			// reconcile of the whole window would not re-check it.
+			name: "a shard's window: no reconcile command",
+			sum: base(func(s *Summary) {
+				s.Dest, s.Shard = "/srv/a", "1/2"
+				s.Completeness = &Completeness{Window: "2026-12-01T00:00:00Z..2026-12-01T23:59:59Z", PlatformChecked: true, Reported: 3, Accounted: 3, Conferences: 3}
+			}),
+			noLedger: true,
+			commands: []string{
+				"cd /srv/a && sha256sum -c /rep/sha256sums.txt",
+				"meetarchive verify --manifest /rep/manifest.csv --dest /srv/a",
 			},
 		},
 		{

@@ -59,7 +59,7 @@ func ledgerFields(l *LedgerInfo) []summaryField {
 			summaryField{"signing key (SHA-256)", l.KeySHA256, 0})
 	}
 	if l.Error != "" {
-		fs = append(fs, summaryField{"ledger not stored", l.Error, 0})
+		fs = append(fs, summaryField{"ledger storing failed", l.Error, 0})
 	}
 	return fs
 }
@@ -67,9 +67,11 @@ func ledgerFields(l *LedgerInfo) []summaryField {
 // RunID is the run's id, as its report states it.
 func (w *Writer) RunID() string { return w.info.RunID }
 
-// UnnamedGaps is how many recordings the window's completeness findings
-// leave unaccounted for without naming them (a list whose pages held fewer
-// than it declared); 0 without a reconciliation.
+// UnnamedGaps is how many recordings the window's recording list lost
+// without naming them: its pages held fewer than it declared
+// (FindingListShort). Only a list listed again can name them; a
+// reconciliation that failed loses nothing of the list. 0 without a
+// reconciliation.
 func (w *Writer) UnnamedGaps() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -78,7 +80,9 @@ func (w *Writer) UnnamedGaps() int {
 	}
 	n := 0
 	for _, f := range w.completeness.Findings {
-		n += f.Unaccounted
+		if f.Code == FindingListShort {
+			n += f.Unaccounted
+		}
 	}
 	return n
 }

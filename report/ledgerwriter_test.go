@@ -27,10 +27,10 @@ func TestSummaryShowsLedger(t *testing.T) {
 		{"unsigned", unsigned, map[string]string{"custody ledger": unsigned.URI, "ledger head (SHA-256)": unsigned.Head, "ledger lines": "7"}},
 		{"signature not stored", &LedgerInfo{URI: signed.URI, Head: signed.Head, Lines: 42, KeySHA256: signed.KeySHA256, Error: "signature not stored: denied"},
 			map[string]string{"custody ledger": signed.URI, "ledger head (SHA-256)": signed.Head, "ledger lines": "42",
-				"ledger signature": "not stored", "signing key (SHA-256)": signed.KeySHA256, "ledger not stored": "signature not stored: denied"}},
+				"ledger signature": "not stored", "signing key (SHA-256)": signed.KeySHA256, "ledger storing failed": "signature not stored: denied"}},
 		{"ledger not stored", &LedgerInfo{Head: unsigned.Head, Lines: 7, Error: "store: no space left on device"},
 			map[string]string{"custody ledger": "not stored in the destination (its copy: ledger.jsonl here)", "ledger head (SHA-256)": unsigned.Head,
-				"ledger lines": "7", "ledger not stored": "store: no space left on device"}},
+				"ledger lines": "7", "ledger storing failed": "store: no space left on device"}},
 		{"none", nil, nil},
 	}
 	for _, tc := range tests {

@@ -30,3 +30,35 @@ func TestSummaryExitMeaning(t *testing.T) {
 		})
 	}
 }
+
+// TestUnnamedGaps: only a short recording list holds a --since-last state
+// (its lost recordings have no name to carry); a reconciliation that
+// failed, whose finding also counts a recording unaccounted for, does not
+// (a reviewer found the state frozen, the log blaming the list).
+func TestUnnamedGaps(t *testing.T) {
+	tests := []struct {
+		name     string
+		findings []Finding
+		want     int
+	}{
+		{"none", nil, 0},
+		{"a short list", []Finding{{Code: FindingListShort, Unaccounted: 2}}, 2},
+		{"the destination unread", []Finding{{Code: FindingDestUnread, Unaccounted: 1}}, 0},
+		{"both", []Finding{{Code: FindingDestUnread, Unaccounted: 1}, {Code: FindingListShort, Unaccounted: 3}}, 3},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w, err := NewWriter(t.TempDir(), testInfo())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Close(ExitOK)
+			if tc.findings != nil {
+				w.SetCompleteness(&Completeness{Window: "w", Findings: tc.findings})
+			}
+			if got := w.UnnamedGaps(); got != tc.want {
+				t.Errorf("UnnamedGaps = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
