@@ -1267,8 +1267,9 @@ func TestBagCarriesLedgers(t *testing.T) {
 // manifest says of the run's ledger decides what the bag carries: no head
 // (a dry run, an old report) carries no ledger and is bagged as before,
 // even with the ledger gone; a head with no ledger uri (the run could not
-// store it) is refused without --dest, as a head nobody could check, and
-// bagged with it.
+// store it in the destination) is bagged with the report's copy of the
+// ledger, checked the same, and refused as missing without one, as a head
+// nobody could check.
 func TestBagOfARunsLedgerAsItsSummaryStates(t *testing.T) {
 	demo := bagDemo(t)
 	sum, err := report.ReadSummary(filepath.Join(demo, "report", report.SummaryJSON))
@@ -1280,15 +1281,17 @@ func TestBagOfARunsLedgerAsItsSummaryStates(t *testing.T) {
 		name       string
 		edit       func(l map[string]any) any // the summary's "ledger"
 		removeFile bool                       // the ledger is gone from the archive
+		copyLedger bool                       // the report's copy of the ledger is beside its summary
 		args       []string
 		code       int
 		want       string // on stdout, exit 1
 		carried    bool
 	}{
-		{"no ledger head", func(map[string]any) any { return nil }, true, nil, 0, "", false},
-		{"no ledger uri, no --dest", func(l map[string]any) any { delete(l, "uri"); return l }, false, nil, 1, "give --dest", false},
-		{"no ledger uri, --dest", func(l map[string]any) any { delete(l, "uri"); return l }, false,
+		{"no ledger head", func(map[string]any) any { return nil }, true, false, nil, 0, "", false},
+		{"no ledger uri: the report's copy", func(l map[string]any) any { delete(l, "uri"); return l }, true, true, nil, 0, "", true},
+		{"no ledger uri, --dest: the report's copy", func(l map[string]any) any { delete(l, "uri"); return l }, true, true,
 			[]string{"--dest", filepath.Join(demo, "archive")}, 0, "", true},
+		{"no ledger uri, no copy", func(l map[string]any) any { delete(l, "uri"); return l }, false, false, nil, 1, "missing\t", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1301,6 +1304,9 @@ func TestBagOfARunsLedgerAsItsSummaryStates(t *testing.T) {
 			m["ledger"] = tt.edit(m["ledger"].(map[string]any))
 			b, _ := json.Marshal(m)
 			bagWriteFile(t, sumPath, string(b))
+			if tt.copyLedger {
+				bagWriteFile(t, filepath.Join(filepath.Dir(manifest), report.LedgerFile), string(fileBytes(t, filepath.Join(demo, "report", report.LedgerFile))))
+			}
 			if tt.removeFile {
 				saved := fileBytes(t, ledger)
 				if err := os.Remove(ledger); err != nil {

@@ -8,11 +8,15 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 
+	"meetarchive/archive"
 	"meetarchive/report"
 )
 
@@ -38,7 +42,10 @@ const maxBagLedger = 64 << 20
 // the signature, when there (it must be when the summary records that it
 // was stored), must name that run, head and line count. Its Ed25519
 // signature is not verified: that needs the signer's public key, which a
-// bag is not given. A run whose ledger cannot be located is a problem.
+// bag is not given. A run whose summary gives no ledger URI (it could not
+// store its ledger in the destination) is bagged with its report's copy,
+// ledger.jsonl beside its summary.json, checked the same. A run whose
+// ledger cannot be located is a problem.
 func (b *BagStores) LedgerObjects(ctx context.Context, runs []BagRun) (objs []BagObject, problems []string, err error) {
 	for _, run := range runs {
 		if run.RunID == "" || strings.ContainsAny(run.RunID, "/\\") || CheckBagPath(LedgerKey(run.RunID)) != nil {
@@ -47,6 +54,15 @@ func (b *BagStores) LedgerObjects(ctx context.Context, runs []BagRun) (objs []Ba
 		}
 		if !isHexSHA256(run.Ledger.Head) {
 			problems = append(problems, fmt.Sprintf("run %s: %s states ledger head %q, not a SHA-256", run.RunID, run.Summary, run.Ledger.Head))
+			continue
+		}
+		key, sigKey := LedgerKey(run.RunID), LedgerSignatureKey(run.RunID)
+		if run.Ledger.URI == "" {
+			// The run could not store its ledger in the destination
+			// (summary.json's ledger error): its report's copy is the
+			// ledger, checked the same; no signature was stored.
+			copyPath := filepath.Join(filepath.Dir(run.Summary), report.LedgerFile)
+			objs = append(objs, BagObject{Path: key, Store: fileOpener(copyPath), Key: key, URI: copyPath, Bytes: -1, Check: run.checkLedger})
 			continue
 		}
 		st := BagOpener(b.dest)
@@ -63,7 +79,6 @@ func (b *BagStores) LedgerObjects(ctx context.Context, runs []BagRun) (objs []Ba
 			}
 			st = s
 		}
-		key, sigKey := LedgerKey(run.RunID), LedgerSignatureKey(run.RunID)
 		objs = append(objs,
 			BagObject{Path: key, Store: st, Key: key, URI: st.URI(key), Bytes: -1, Check: run.checkLedger},
 			BagObject{Path: sigKey, Store: st, Key: sigKey, URI: st.URI(sigKey), Bytes: -1, Check: run.checkSignature,
@@ -71,6 +86,20 @@ func (b *BagStores) LedgerObjects(ctx context.Context, runs []BagRun) (objs []Ba
 	}
 	return objs, problems, nil
 }
+
+// fileOpener is one local file as a BagOpener (whatever the key): a
+// report's copy of its run's ledger.
+type fileOpener string
+
+func (f fileOpener) Open(_ context.Context, _ string) (io.ReadCloser, error) {
+	r, err := os.Open(string(f))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: %w", string(f), archive.ErrNotExist)
+	}
+	return r, err
+}
+
+func (f fileOpener) URI(string) string { return string(f) }
 
 // ledgerRoot is the destination root of a ledger URI (a path or an s3://
 // URI ending with LedgerKey(runID)).

@@ -2,7 +2,11 @@ package pipeline
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -112,5 +116,60 @@ func TestLedgerRoot(t *testing.T) {
 		if got != tt.want || ok != tt.ok {
 			t.Errorf("ledgerRoot(%q, %q) = %q, %v; want %q, %v", tt.uri, tt.run, got, ok, tt.want, tt.ok)
 		}
+	}
+}
+
+// TestBagLedgerFromTheReportCopy: a run that could not store its ledger in
+// the destination (summary.json: a head, no uri, an error) is bagged with
+// its report's copy, checked like a stored one; without that copy the bag
+// says it is missing. A reviewer found such a run could not be bagged at
+// all ("give --dest where it is stored", where it never was).
+func TestBagLedgerFromTheReportCopy(t *testing.T) {
+	report1 := t.TempDir()
+	led := NewRunLedger(report1)
+	if err := led.Start(report.LedgerRunStart{RunID: "run-c", Tool: "meetarchive"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := led.End(context.Background(), report.LedgerRunEnd{ExitCode: report.ExitOK}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(report1, report.LedgerFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := report.VerifyLedger(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, dir string
+		wantErr   error
+	}{
+		{"the report's copy", report1, nil},
+		{"no copy either", t.TempDir(), archive.ErrNotExist},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			run := BagRun{RunID: "run-c", Summary: filepath.Join(tc.dir, report.SummaryJSON),
+				Ledger: report.LedgerInfo{Head: c.Head, Lines: c.Lines, Error: "ledger: store: no space left on device"}}
+			var b BagStores
+			objs, problems, err := b.LedgerObjects(context.Background(), []BagRun{run})
+			if err != nil || len(problems) > 0 || len(objs) != 1 {
+				t.Fatalf("objects %+v, problems %q, err %v; want the ledger alone", objs, problems, err)
+			}
+			o := objs[0]
+			if o.Path != LedgerKey("run-c") || o.URI != filepath.Join(tc.dir, report.LedgerFile) {
+				t.Errorf("object at %s from %s; want %s from the report's copy", o.Path, o.URI, LedgerKey("run-c"))
+			}
+			rc, err := o.Store.Open(context.Background(), o.Key)
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("Open: %v, want %v", err, tc.wantErr)
+			}
+			if err == nil {
+				defer rc.Close()
+				if err := o.Check(rc); err != nil {
+					t.Errorf("the copy's check: %v", err)
+				}
+			}
+		})
 	}
 }
