@@ -187,21 +187,29 @@ type partShape struct {
 // reading and sending; parts already in flight are waited for, not
 // cancelled (only the caller's ctx cancels them), because a server may still
 // finish a part its client gave up on and so bring back the upload the
-// caller then aborts. Parts come back in any order.
+// caller then aborts; a part still unanswered cleanupTimeout after the
+// failure is cancelled all the same. Parts come back in any order.
 func (s *S3Store) sendParts(ctx context.Context, full, uploadID string, src *partSource, pl partShape, bufs [][]byte, n int64) ([]types.CompletedPart, error) {
 	wctx, stop := context.WithCancel(ctx) // waits for a slot or buffers; ended by the first failure
 	defer stop()
+	// The parts' requests: the caller's ctx, and at most cleanupTimeout
+	// after the first failure (a server that no longer answers a part
+	// does not hold the upload, and its abort, for ever).
+	pctx, cancelParts := context.WithCancel(ctx)
+	defer cancelParts()
 	var (
 		wg       sync.WaitGroup
 		mu       sync.Mutex
 		parts    []types.CompletedPart
 		firstErr error
+		drain    *time.Timer
 	)
 	fail := func(err error) {
 		mu.Lock()
 		if firstErr == nil {
 			firstErr = err
 			stop()
+			drain = time.AfterFunc(cleanupTimeout, cancelParts)
 		}
 		mu.Unlock()
 	}
@@ -227,7 +235,7 @@ func (s *S3Store) sendParts(ctx context.Context, full, uploadID string, src *par
 			defer wg.Done()
 			defer func() { <-slots }()
 			defer s.pool.put(bufs)
-			p, err := s.uploadPart(ctx, full, uploadID, num, bufs, n)
+			p, err := s.uploadPart(pctx, full, uploadID, num, bufs, n)
 			if err != nil {
 				fail(fmt.Errorf("upload part %d: %w", num, err))
 				return
@@ -251,6 +259,9 @@ func (s *S3Store) sendParts(ctx context.Context, full, uploadID string, src *par
 		}
 	}
 	wg.Wait()
+	if drain != nil {
+		drain.Stop()
+	}
 	return parts, firstErr
 }
 
