@@ -1174,6 +1174,34 @@ func TestBagCarriesLedgers(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A merge given the shards relative to its working directory, bagged
+	// from another one: the shards are recorded absolute, so the bag
+	// finds their ledgers (a tester's bag left them out, exit 0).
+	t.Run("merged from relative paths, bagged from elsewhere", func(t *testing.T) {
+		rel := filepath.Join(t.TempDir(), "merged")
+		cmd, _, stderr := binCommand(nil, "merge", "--out", rel, "0", "1")
+		cmd.Dir = filepath.Join(dir, "shard")
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("merge: %v\n%s", err, stderr)
+		}
+		sum, err := report.ReadSummary(filepath.Join(rel, report.SummaryJSON))
+		if err != nil || !slices.Equal(sum.MergedFrom, shards) || len(sum.ShardLedgers) != 2 {
+			t.Fatalf("merged summary: from %q, %d shard ledgers (%v); want %q and 2", sum.MergedFrom, len(sum.ShardLedgers), err, shards)
+		}
+		out := filepath.Join(t.TempDir(), "bag")
+		cmd, stdout, stderr := binCommand(nil, "bag", "--manifest", filepath.Join(rel, report.ManifestCSV), "--out", out, "--quiet")
+		cmd.Dir = "/"
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("bag: %v\n%s%s", err, stdout, stderr)
+		}
+		if got := mustValidBag(t, out)["Ledger-Head"]; !slices.Equal(got, heads) {
+			t.Errorf("bag-info Ledger-Head %q, want the shards' %q", got, heads)
+		}
+		if got := checkBagLedgers(t, out); len(got) != 2 {
+			t.Errorf("%d ledgers in the bag, want the 2 shards'", len(got))
+		}
+	})
+
 	for _, tt := range []struct {
 		name string
 		args []string

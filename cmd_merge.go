@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"meetarchive/console"
 	"meetarchive/report"
 )
 
@@ -27,6 +28,9 @@ func cmdMerge(args []string, e env) error {
 	sum, err := report.Merge(out, c.fs.Args())
 	if err := reportWritten(e, "merge", out, err, report.ErrOutIsInput, report.ErrLocked); err != nil {
 		return err
+	}
+	for _, w := range sum.Warnings { // also in summary.json: said here, where the one who merged sees it
+		fmt.Fprintf(e.stderr, "meetarchive: merge: warning: %s\n", console.Text(w))
 	}
 	// A window with a recording not accounted for exits 1, as a run does.
 	if comp := sum.Completeness; comp != nil && comp.Window != "" && !comp.Complete() {

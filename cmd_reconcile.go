@@ -109,7 +109,8 @@ func cmdReconcile(ctx context.Context, args []string, e env) error {
 	}
 	sum, err := pipeline.ReconcileWindow(ctx, pipeline.ReconcileConfig{
 		Window: p.window, Operator: p.operator, Dest: p.dest, Out: p.out, Version: version, APIBase: p.client.BaseURL, Open: p.open,
-		Now: testNow(e.getenv),
+		Options: pipeline.ConnectionOptions(p.client.BaseURL, p.archive),
+		Now:     testNow(e.getenv),
 	}, f.Log.logger(e.stderr))
 	if sum.RunID != "" {
 		printPaths(e, p.out)

@@ -240,7 +240,8 @@ func runAttestationCommands(t *testing.T, dir, pub string, env map[string]string
 // TestAttestationCommandsWork: every command an attestation shows works
 // for its report: a run's (its ledger checked against the head the page
 // states), and a reconcile's, which stores nothing (no sha256sum -c of an
-// empty sha256sums.txt) and keeps no ledger (no verify --ledger), and whose
+// empty sha256sums.txt, no verify --manifest of a manifest without rows)
+// and keeps no ledger (no verify --ledger), and whose
 // completeness verdict is re-checked by a reconcile of the same window and
 // filters (a tester found its only command checked 0 objects), here after
 // the run archived what the first reconciliation found missing: exit 0.
@@ -270,8 +271,8 @@ func TestAttestationCommandsWork(t *testing.T) {
 		want, absent []string // parts of some command, and of none
 	}{
 		{"run", run, []string{"verify --ledger " + sum.RunID, "--head " + sum.Ledger.Head, "sha256sum -c", "verify --manifest"}, nil},
-		{"reconcile", rec, []string{"verify --manifest", "reconcile --from 2024-05-01T00:00:00Z --to 2024-05-01T23:59:59Z --all-users --dest " + dest + " --out " + rec + "-reconciled"},
-			[]string{"sha256sum", "--sums", "--ledger"}},
+		{"reconcile", rec, []string{"reconcile --from 2024-05-01T00:00:00Z --to 2024-05-01T23:59:59Z --api " + strings.TrimSuffix(sim.URL, "/") + " --all-users --dest " + dest + " --out " + rec + "-reconciled"},
+			[]string{"sha256sum", "--sums", "--ledger", "verify --manifest"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -115,5 +116,36 @@ func TestMergeShardsCompleteness(t *testing.T) {
 				t.Errorf("merged Completeness sheet: %d lines, want 5", len(got))
 			}
 		})
+	}
+}
+
+// TestMergeOfDifferentWindowsSaysWhy: reports of different windows merge
+// without a completeness, and the warning that says why is printed, not
+// only kept in summary.json (a tester saw exit 0 and a green page, and
+// nothing on the terminal).
+func TestMergeOfDifferentWindowsSaysWhy(t *testing.T) {
+	ds := reconcileDataset(131)
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 131, HistoryRetention: -1})
+	dir := t.TempDir()
+	dest := filepath.Join(dir, "archive")
+	if err := os.MkdirAll(dest, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var reps []string
+	for _, day := range []string{"2024-05-01", "2024-05-02"} {
+		out := filepath.Join(dir, day)
+		if res := runBin(t, simEnv(sim), "reconcile", "--from", day, "--to", day, "--all-users", "--dest", dest, "--out", out); res.code > 1 {
+			t.Fatalf("reconcile %s: exit %d\n%s", day, res.code, res.stderr)
+		}
+		reps = append(reps, out)
+	}
+	merged := filepath.Join(dir, "merged")
+	res := runBin(t, nil, append([]string{"merge", "--out", merged}, reps...)...)
+	if res.code != 0 || !strings.Contains(res.stderr, "meetarchive: merge: warning: no completeness in the merged report: the shards reconciled different windows") {
+		t.Errorf("exit %d; want 0 and the warning on stderr\n%s", res.code, res.stderr)
+	}
+	sum, err := report.ReadSummary(filepath.Join(merged, report.SummaryJSON))
+	if err != nil || sum.Completeness != nil || len(sum.Warnings) != 1 {
+		t.Errorf("merged summary: completeness %v, warnings %q (%v); want none and the one warning", sum.Completeness, sum.Warnings, err)
 	}
 }

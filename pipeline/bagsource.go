@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -146,12 +147,22 @@ func BagRuns(manifest string, log *slog.Logger) (ids []string, runs []BagRun) {
 	add(sum, sumPath)
 	for _, d := range sum.MergedFrom {
 		p := filepath.Join(d, report.SummaryJSON)
+		if !filepath.IsAbs(d) { // merged before shards were recorded absolute: beside the merged report
+			if _, err := os.Stat(p); err != nil {
+				p = filepath.Join(filepath.Dir(filepath.Dir(sumPath)), d, report.SummaryJSON)
+			}
+		}
 		s, err := report.ReadSummary(p)
 		if err != nil {
-			log.Warn("bag: a merged shard's ledger head is not in bag-info.txt: its summary.json is not readable", "shard", d, "err", err)
+			log.Warn("bag: a merged shard's summary.json is not readable: its ledger is checked against the head the merged report states", "shard", d, "err", err)
 			continue
 		}
 		add(s, p)
+	}
+	// The shards' ledgers as the merged report states them (for a shard
+	// whose own summary could not be read).
+	for _, sl := range sum.ShardLedgers {
+		add(report.Summary{RunInfo: report.RunInfo{RunID: sl.RunID}, Ledger: &sl.LedgerInfo}, sumPath)
 	}
 	return ids, runs
 }

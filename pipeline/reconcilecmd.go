@@ -18,11 +18,15 @@ import (
 type ReconcileConfig struct {
 	Window   export.ListQuery // the window, and the list's AllUsers and Search (the history follows them)
 	Operator string           // who reconciles, for the report
-	Dest     string           // the destination as given, for the report
-	Out      string           // the report's directory, locked while it is written
-	Version  string           // the tool's version, for the report
-	APIBase  string           // the Meeting API's base URL, for the message of a failed authentication
-	Now      func() time.Time // the clock of the history's retention (nil: time.Now)
+	// Options are added to the report's options (ConnectionOptions: how
+	// the API and the destination were reached, which the attestation's
+	// commands repeat).
+	Options map[string]string
+	Dest    string           // the destination as given, for the report
+	Out     string           // the report's directory, locked while it is written
+	Version string           // the tool's version, for the report
+	APIBase string           // the Meeting API's base URL, for the message of a failed authentication
+	Now     func() time.Time // the clock of the history's retention (nil: time.Now)
 	// Open builds the API client and opens the destination (read only);
 	// it runs once Out is locked.
 	Open func(ctx context.Context, log *slog.Logger) (*export.Client, archive.Store, error)
@@ -53,7 +57,7 @@ func ReconcileWindow(ctx context.Context, cfg ReconcileConfig, log *slog.Logger)
 	w, err := report.NewWriter(cfg.Out, report.RunInfo{
 		RunID: newRunID(started), Version: cfg.Version, Operator: cfg.Operator, Started: started, Dest: cfg.Dest,
 		DateRange: q.From.Format("2006-01-02") + ".." + q.To.Format("2006-01-02"),
-		Options:   map[string]string{"command": "reconcile", report.OptionAllUsers: strconv.FormatBool(q.AllUsers), report.OptionSearch: q.Search},
+		Options:   reconcileOptions(cfg),
 	})
 	if err != nil {
 		return report.Summary{}, Usagef("reconcile: --out %s: %v", cfg.Out, err)
@@ -106,4 +110,15 @@ func closeFailed(ctx context.Context, w *report.Writer, err error, log *slog.Log
 		return sum, ErrInterrupted
 	}
 	return sum, &FatalError{Err: err}
+}
+
+// reconcileOptions are a reconciliation report's options: the command, the
+// window's filters and cfg.Options.
+func reconcileOptions(cfg ReconcileConfig) map[string]string {
+	q := cfg.Window
+	o := map[string]string{"command": "reconcile", report.OptionAllUsers: strconv.FormatBool(q.AllUsers), report.OptionSearch: q.Search}
+	for k, v := range cfg.Options {
+		o[k] = v
+	}
+	return o
 }

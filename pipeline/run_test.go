@@ -189,3 +189,29 @@ func TestRunWithoutTheCommandLine(t *testing.T) {
 		})
 	}
 }
+
+// TestConnectionOptions: how a command reached the API and the destination,
+// as the attestation's commands repeat it: the default API is not named,
+// another is, without a credential; S3 flags as given.
+func TestConnectionOptions(t *testing.T) {
+	tests := []struct {
+		name string
+		api  string
+		a    archive.Options
+		want map[string]string
+	}{
+		{"defaults", export.DefaultBaseURL, archive.Options{}, map[string]string{}},
+		{"the default with a slash", export.DefaultBaseURL + "/", archive.Options{}, map[string]string{}},
+		{"another API", "https://user:pw@api-intl.meeting.huaweicloud.com/?k=v", archive.Options{},
+			map[string]string{"api": "https://api-intl.meeting.huaweicloud.com/"}},
+		{"S3 by flags", "", archive.Options{Endpoint: "http://127.0.0.1:7070", Region: "us-east-1", PathStyle: true},
+			map[string]string{"s3Endpoint": "http://127.0.0.1:7070", "s3Region": "us-east-1", "s3PathStyle": "true"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := ConnectionOptions(tc.api, tc.a); !maps.Equal(got, tc.want) {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -47,9 +48,19 @@ func ReportOptions(keyTemplate string, c export.Config, job Options, a archive.O
 	if job.DeleteAfter {
 		o["deleteAfterArchive"] = "true"
 	}
-	// How the S3 destination was reached, when flags said it (the
-	// attestation's commands repeat them): the endpoint without a
-	// credential.
+	maps.Copy(o, ConnectionOptions(c.BaseURL, a))
+	return o
+}
+
+// ConnectionOptions are the report options that say how a command reached
+// the Meeting API (api, when not the default) and the S3 destination (when
+// flags said it): the attestation's commands repeat them. URLs keep no
+// credential.
+func ConnectionOptions(apiBase string, a archive.Options) map[string]string {
+	o := map[string]string{}
+	if apiBase != "" && strings.TrimSuffix(apiBase, "/") != export.DefaultBaseURL {
+		o[report.OptionAPI] = redact.PageURL(apiBase)
+	}
 	if a.Endpoint != "" {
 		o[report.OptionS3Endpoint] = redact.PageURL(a.Endpoint)
 	}

@@ -52,6 +52,7 @@ type attestationPage struct {
 	// reconciliation).
 	Completeness string
 	Ledger       []attestationField // nil: no ledger
+	Merged       bool               // Ledger lists a merged report's shards' ledgers
 	Signed       bool
 	Commands     []attestationCommand
 	Generated    string
@@ -158,6 +159,20 @@ func writeAttestation(w io.Writer, s *Summary, dir string, sums int) error {
 	}
 	p.Completeness = attestationCompleteness(s)
 
+	if s.Ledger == nil && len(s.ShardLedgers) > 0 {
+		// A merged report: each shard's run kept its own ledger.
+		p.Merged = true
+		for _, sl := range s.ShardLedgers {
+			v := sl.Head + " (" + groupDigits(int64(sl.Lines)) + " lines"
+			if sl.KeySHA256 != "" {
+				v += ", signed by key " + sl.KeySHA256
+			}
+			if sl.URI == "" {
+				v += ", not stored in the destination: its copy is in that shard's report"
+			}
+			p.Ledger = append(p.Ledger, attestationField{ID: "ledger-" + sl.RunID, Name: "Run " + sl.RunID, Value: v + ")", Mono: true})
+		}
+	}
 	if l := s.Ledger; l != nil {
 		uri := l.URI
 		if uri == "" {
@@ -197,6 +212,7 @@ const (
 	OptionS3Region    = "s3Region"    // --s3-region
 	OptionS3PathStyle = "s3PathStyle" // --s3-path-style ("true")
 	OptionS3Profile   = "s3Profile"   // --s3-profile
+	OptionAPI         = "api"         // --api, when not the default, without a credential
 	OptionAllUsers    = "allUsers"    // --all-users ("true"): the window's list and history were every user's
 	OptionSearch      = "search"      // --search: the window's list and history were filtered by it
 )
@@ -266,11 +282,13 @@ func attestationCommands(s *Summary, dir string, sums int) []attestationCommand 
 		cmds = append(cmds, attestationCommand{"Every archived object's SHA-256, from the fixity file.",
 			"meetarchive verify --sums " + shellQuote(sumsFile) + at})
 	}
-	c := "meetarchive verify --manifest " + shellQuote(filepath.Join(dir, ManifestCSV))
-	if dest != "" {
-		c += at
+	if s.Conferences > 0 || s.Completeness == nil { // a reconcile's manifest has no rows to verify
+		c := "meetarchive verify --manifest " + shellQuote(filepath.Join(dir, ManifestCSV))
+		if dest != "" {
+			c += at
+		}
+		cmds = append(cmds, attestationCommand{"Every object the manifest lists, read back and hashed, and each conference's commit mark (sidecar).", c})
 	}
-	cmds = append(cmds, attestationCommand{"Every object the manifest lists, read back and hashed, and each conference's commit mark (sidecar).", c})
 	if cmd := reconcileCommand(s, dir, at); cmd != "" {
 		cmds = append(cmds, attestationCommand{"The completeness verdict, reconciled again from the platform's recording list and meeting history and the destination's commit marks (the Meeting API's credentials from the environment; a new report in the directory named; exit 0 complete, 1 a recording not accounted for).", cmd})
 	}
@@ -290,6 +308,9 @@ func reconcileCommand(s *Summary, dir, at string) string {
 		return ""
 	}
 	cmd := "meetarchive reconcile --from " + shellQuote(from) + " --to " + shellQuote(to)
+	if v := s.Options[OptionAPI]; v != "" {
+		cmd += " --api " + shellQuote(v)
+	}
 	if s.Options[OptionAllUsers] == "true" {
 		cmd += " --all-users"
 	}
@@ -407,7 +428,8 @@ ol.commands code { display: block; background: #f4f4f4; border: 1px solid #ddd; 
 </section>
 <section id="ledger" aria-labelledby="ledger-title">
 <h2 id="ledger-title">Custody ledger</h2>
-{{if .Ledger}}<p class="note">Every fact of the run (each platform call, link, object committed with its SHA-256 and version) is a line of the ledger, each line carrying the SHA-256 of the line before it: changing, removing or reordering any line changes the head below, which the verify --ledger command below checks{{if .Signed}}, and the head is signed with Ed25519{{end}}.</p>
+{{if .Ledger}}{{if .Merged}}<p class="note">Each shard's run kept its own custody ledger: every fact of that run is a line of it, each line carrying the SHA-256 of the line before it. The head of each, as its shard's report states it, is below; the verify --ledger command below checks every ledger in the destination.</p>
+{{else}}<p class="note">Every fact of the run (each platform call, link, object committed with its SHA-256 and version) is a line of the ledger, each line carrying the SHA-256 of the line before it: changing, removing or reordering any line changes the head below, which the verify --ledger command below checks{{if .Signed}}, and the head is signed with Ed25519{{end}}.</p>{{end}}
 <table><tbody>
 {{range .Ledger}}<tr{{if .ID}} id="{{.ID}}"{{end}}><th scope="row">{{.Name}}</th><td{{if .Mono}} class="mono"{{end}}>{{.Value}}</td></tr>
 {{end}}</tbody></table>

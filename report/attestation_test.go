@@ -153,14 +153,14 @@ func TestAttestationHTML(t *testing.T) {
 			sum: base(func(s *Summary) {
 				s.Counts, s.Conferences, s.Files, s.BytesArchived = map[Status]int{}, 0, 0, 0
 				s.Dest, s.Shard = "/srv/a", ""
-				s.Options = map[string]string{OptionAllUsers: "true", OptionSearch: "board's"}
+				s.Options = map[string]string{OptionAllUsers: "true", OptionSearch: "board's", OptionAPI: "https://api-intl.meeting.huaweicloud.com"}
 				s.Completeness = &Completeness{Window: "2026-12-01T00:00:00Z..2026-12-01T23:59:59Z", PlatformChecked: true, Reported: 9, Accounted: 8, Conferences: 10}
 			}),
 			rows:     map[string]string{"reconciled": "10", "reported": "9", "accounted": "8"},
 			noLedger: true,
+			// No verify --manifest: a reconcile's manifest has no rows.
 			commands: []string{
-				"meetarchive verify --manifest /rep/manifest.csv --dest /srv/a",
-				`meetarchive reconcile --from 2026-12-01T00:00:00Z --to 2026-12-01T23:59:59Z --all-users --search 'board'\''s' --dest /srv/a --out /rep-reconciled`,
+				`meetarchive reconcile --from 2026-12-01T00:00:00Z --to 2026-12-01T23:59:59Z --api https://api-intl.meeting.huaweicloud.com --all-users --search 'board'\''s' --dest /srv/a --out /rep-reconciled`,
 			},
 		},
 		{
@@ -175,6 +175,24 @@ func TestAttestationHTML(t *testing.T) {
 			commands: []string{
 				"cd /srv/a && sha256sum -c /rep/sha256sums.txt",
 				"meetarchive verify --manifest /rep/manifest.csv --dest /srv/a",
+			},
+		},
+		{
+			// Each shard kept its own ledger: the page lists their heads,
+			// never "No custody ledger was kept".
+			name: "merged shards with their ledgers",
+			sum: base(func(s *Summary) {
+				s.MergedFrom = []string{"/r/1", "/r/2"}
+				s.ShardLedgers = []ShardLedger{{RunID: "r1", LedgerInfo: *signed}, {RunID: "r2", LedgerInfo: LedgerInfo{Head: head, Lines: 7, Error: "ledger: store: denied"}}}
+			}),
+			rows: map[string]string{
+				"ledger-r1": head + " (42 lines, signed by key SHA256:abcDEF)",
+				"ledger-r2": head + " (7 lines, not stored in the destination: its copy is in that shard's report)",
+			},
+			commands: []string{
+				"meetarchive verify --ledger all --dest s3://archive/meetings",
+				"meetarchive verify --sums /rep/sha256sums.txt --dest s3://archive/meetings",
+				"meetarchive verify --manifest /rep/manifest.csv --dest s3://archive/meetings",
 			},
 		},
 		{

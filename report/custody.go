@@ -14,3 +14,9 @@ type LedgerInfo struct {
 	// ledger, or its signature), redacted; its copy in --out stands.
 	Error string `json:"error,omitempty"`
 }
+
+// ShardLedger is one shard's custody ledger in a merged report.
+type ShardLedger struct {
+	RunID string `json:"runId"`
+	LedgerInfo
+}

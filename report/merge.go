@@ -245,6 +245,11 @@ func Merge(out string, dirs []string) (sum Summary, err error) {
 	sum = mergeInfo(sums)
 	sum.MergedFrom = make([]string, len(dirs))
 	for i, d := range dirs {
+		// Absolute: bag and the attestation find the shards' summaries
+		// (and their ledgers' heads) from wherever they run.
+		if a, err := filepath.Abs(d); err == nil {
+			d = a
+		}
 		sum.MergedFrom[i] = CleanText(redact.String(d), limitRunInfo, singleLine)
 	}
 	comp, warning := mergeCompleteness(dirs, sums)
@@ -343,6 +348,12 @@ func mergeInfo(sums []Summary) Summary {
 	m.InputSHA256 = pick(func(s *Summary) string { return s.InputSHA256 })
 	m.DateRange = pick(func(s *Summary) string { return s.DateRange })
 	m.Dest = pick(func(s *Summary) string { return s.Dest })
+	m.Operator = pick(func(s *Summary) string { return s.Operator })
+	for i := range sums {
+		if l := sums[i].Ledger; l != nil {
+			m.ShardLedgers = append(m.ShardLedgers, ShardLedger{RunID: sums[i].RunID, LedgerInfo: *l})
+		}
+	}
 	m.TimeZone = pick(func(s *Summary) string { return s.TimeZone })
 	m.Fatal = pick(func(s *Summary) string { return s.Fatal })
 	keys := map[string]bool{}

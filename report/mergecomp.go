@@ -130,17 +130,17 @@ func mergeCompleteness(dirs []string, sums []Summary) (*Completeness, string) {
 	return m, ""
 }
 
-// shardList names shards by number and directory: "shard 2 (DIR)",
-// "shards 1 (A) and 3 (B)".
+// shardList names shards by their report directories: "the report in A",
+// "the reports in A and B".
 func shardList(dirs []string, idx []int) string {
 	parts := make([]string, len(idx))
 	for k, i := range idx {
-		parts[k] = fmt.Sprintf("%d (%s)", i+1, dirs[i])
+		parts[k] = dirs[i] // by directory: a position would read as a --shard number
 	}
 	if len(idx) == 1 {
-		return "shard " + parts[0]
+		return "the report in " + parts[0]
 	}
-	return "shards " + andList(parts)
+	return "the reports in " + andList(parts)
 }
 
 func hasHave(n int) string {

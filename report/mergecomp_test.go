@@ -128,7 +128,7 @@ func TestMergeCompleteness(t *testing.T) {
 				{&Completeness{Window: window, PlatformChecked: true, Sources: sources(1, 1, 1), Lines: []CompletenessLine{line(1, FateArchived, true, true)}}, []Row{archivedRow(1)}},
 				{nil, []Row{archivedRow(3)}},
 			},
-			wantNil: true, wantWarning: "no completeness in the merged report: shard 1 (", wantExit: ExitOK,
+			wantNil: true, wantWarning: "no completeness in the merged report: the report in ", wantExit: ExitOK,
 		},
 		{
 			name:    "no shard reconciled: none, no warning",

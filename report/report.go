@@ -430,12 +430,15 @@ type Summary struct {
 	Fatal string `json:"fatal"`
 
 	// Additions to the contract.
-	ExitStatus           string   `json:"exitStatus"`           // ExitCodeName(ExitCode)
-	Verdict              Verdict  `json:"verdict"`              // Judge of the counts, exit code and fatal error
-	Rows                 int      `json:"rows"`                 // rows in manifest.csv
-	Rebuilt              bool     `json:"rebuilt"`              // written by Rebuild from a journal (or merged from such a report)
-	MergedFrom           []string `json:"mergedFrom"`           // Merge: the shard directories, in order
-	DuplicateConferences []string `json:"duplicateConferences"` // Merge: confUUIDs found in more than one shard
+	ExitStatus string   `json:"exitStatus"` // ExitCodeName(ExitCode)
+	Verdict    Verdict  `json:"verdict"`    // Judge of the counts, exit code and fatal error
+	Rows       int      `json:"rows"`       // rows in manifest.csv
+	Rebuilt    bool     `json:"rebuilt"`    // written by Rebuild from a journal (or merged from such a report)
+	MergedFrom []string `json:"mergedFrom"` // Merge: the shard directories (absolute), in order
+	// ShardLedgers are a merged report's shards' custody ledgers (each
+	// shard's run id and its summary's ledger); a run's own is Ledger.
+	ShardLedgers         []ShardLedger `json:"shardLedgers,omitempty"`
+	DuplicateConferences []string      `json:"duplicateConferences"` // Merge: confUUIDs found in more than one shard
 	// Warnings are what went wrong after the report was written without
 	// changing the exit code (a notification not delivered, a metrics file
 	// or push that failed); AddWarnings appends them to summary.json and
