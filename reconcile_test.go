@@ -471,9 +471,12 @@ func TestRunSinceLastReconcilesItsWindow(t *testing.T) {
 		wantGaps: func(meetingtest.Dataset) map[string]report.Fate {
 			return map[string]report.Fate{omitted: report.FateHistoryOnly}
 		}}, ds)
-	// Exit 1 without a failed row: the pages say what made it (they said
-	// a conference "failed, was not found, was invalid input or was
-	// cancelled").
+	// Exit 1 without a failed row: the pages and the terminal say what
+	// made it (they said a conference "failed, was not found, was invalid
+	// input or was cancelled", and "some items failed").
+	if !strings.Contains(res.stderr, "meetarchive: the window is not complete; see the report: 1 recording of the window not accounted for") || strings.Contains(res.stderr, "some items failed") {
+		t.Errorf("the last line does not say that only the window's completeness made exit 1\n%s", res.stderr)
+	}
 	for _, page := range []string{"summary.html", "attestation.html"} {
 		if b := string(fileBytes(t, filepath.Join(out, page))); !strings.Contains(b, "Exit code 1 (failures): a recording the platform reports for the window is not archived or accounted for") {
 			t.Errorf("%s does not say that only the window's completeness made exit 1", page)
