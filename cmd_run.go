@@ -231,7 +231,7 @@ func (f *runFlags) validate(getenv func(string) string) (*runPlan, error) {
 		if p.since, err = f.SinceLast.plan(f, getenv); err != nil {
 			return nil, err
 		}
-		p.options["sinceLast"] = fmt.Sprintf("overlap %s, settle %s, max pending age %s", f.SinceLast.Overlap, f.SinceLast.Settle, f.SinceLast.MaxPendingAge)
+		p.options[report.OptionSinceLast] = fmt.Sprintf("overlap %s, settle %s, max pending age %s", f.SinceLast.Overlap, f.SinceLast.Settle, f.SinceLast.MaxPendingAge)
 	}
 	if p.ledger, err = f.Ledger.plan(getenv); err != nil {
 		return nil, err

@@ -213,6 +213,7 @@ const (
 	OptionS3PathStyle = "s3PathStyle" // --s3-path-style ("true")
 	OptionS3Profile   = "s3Profile"   // --s3-profile
 	OptionAPI         = "api"         // --api, when not the default, without a credential
+	OptionSinceLast   = "sinceLast"   // a --since-last run: its overlap, settle and max pending age
 	OptionAllUsers    = "allUsers"    // --all-users ("true"): the window's list and history were every user's
 	OptionSearch      = "search"      // --search: the window's list and history were filtered by it
 )

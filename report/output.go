@@ -278,7 +278,7 @@ func (w *reportWriter) close() error {
 	}
 	s.ExitStatus = ExitCodeName(s.ExitCode)
 	s.PlatformTimes = PlatformTimesUTC
-	s.Verdict = Judge(Findings{Counts: s.Counts, ExitCode: s.ExitCode, Fatal: s.Fatal, Completeness: s.Completeness})
+	s.Verdict = Judge(Findings{Counts: s.Counts, ExitCode: s.ExitCode, Fatal: s.Fatal, Completeness: s.Completeness, SinceLast: s.Options[OptionSinceLast] != ""})
 	if s.MergedFrom == nil {
 		s.MergedFrom = []string{}
 	}

@@ -40,6 +40,10 @@ type Findings struct {
 	// Completeness is the run's reconciliation (nil: none): see
 	// withCompleteness.
 	Completeness *Completeness
+	// SinceLast: the run was a --since-last run, which a rerun with
+	// --since-last takes up where it stopped (a fatal error leaves its
+	// state as it was).
+	SinceLast bool
 }
 
 // maxFatalInVerdict bounds the fatal error's message in the sentence (the
@@ -64,7 +68,7 @@ func Judge(f Findings) Verdict {
 	case code == ExitInterrupted:
 		v = t.interruptedVerdict()
 	case code == ExitFatal:
-		v = t.fatalVerdict(f.Fatal)
+		v = t.fatalVerdict(f.Fatal, f.SinceLast)
 	case t.badN > 0:
 		v = t.failureVerdict()
 	case code != ExitOK:
@@ -139,7 +143,7 @@ func (t countTally) interruptedVerdict() Verdict {
 	return Verdict{LevelRed, s + "; rerun with --input failures.csv to finish."}
 }
 
-func (t countTally) fatalVerdict(message string) Verdict {
+func (t countTally) fatalVerdict(message string, sinceLast bool) Verdict {
 	msg := strings.Join(strings.Fields(message), " ") // one line
 	if msg == "" {
 		msg = "see the log"
@@ -150,6 +154,9 @@ func (t countTally) fatalVerdict(message string) Verdict {
 	s := "Stopped by a fatal error (" + msg + ")"
 	if t.total > 0 {
 		s += ": " + t.done()
+	}
+	if sinceLast {
+		return Verdict{LevelRed, s + "; fix the error, then rerun with --since-last: it starts where the last completed run ended."}
 	}
 	return Verdict{LevelRed, s + "; fix the error, then rerun with --input failures.csv."}
 }

@@ -57,6 +57,8 @@ func TestJudge(t *testing.T) {
 			"Stopped by a fatal error (writing the report: disk full); fix the error, then rerun with --input failures.csv."},
 		{"fatal before any conference", Findings{Counts: c(), ExitCode: ExitFatal}, LevelRed,
 			"Stopped by a fatal error (see the log); fix the error, then rerun with --input failures.csv."},
+		{"fatal in a --since-last run: rerun it so", Findings{Counts: c(Archived, 2), ExitCode: ExitFatal, Fatal: "writing the --since-last state: conflict", SinceLast: true}, LevelRed,
+			"Stopped by a fatal error (writing the --since-last state: conflict): 2 of 2 conferences archived or accounted for; fix the error, then rerun with --since-last: it starts where the last completed run ended."},
 		{"exit 1 with every conference accounted for", Findings{Counts: c(Archived, 2), ExitCode: ExitFailures}, LevelRed,
 			"Action needed: the run ended with exit code 1 (failures) though 2 of 2 conferences archived or accounted for; see the log."},
 	}
