@@ -103,12 +103,6 @@ func writeAttestation(w io.Writer, s *Summary, dir string, sums int) error {
 		ExitCode: s.ExitCode, ExitName: ExitCodeName(s.ExitCode), ExitMeaning: SummaryExitMeaning(s),
 		Generated: htmlValue(s.Finished),
 	}
-	orNone := func(v string) string {
-		if v == "" {
-			return "(none)"
-		}
-		return v
-	}
 	p.Run = []attestationField{
 		{ID: "run-id", Name: "Run", Value: s.RunID, Mono: true},
 		{ID: "tool", Name: "Tool", Value: "meetarchive " + orNone(s.Version)},
@@ -159,47 +153,7 @@ func writeAttestation(w io.Writer, s *Summary, dir string, sums int) error {
 	}
 	p.Completeness = attestationCompleteness(s)
 
-	if s.Ledger == nil && len(s.ShardLedgers) > 0 {
-		// A merged report: each shard's run kept its own ledger.
-		p.Merged = true
-		for _, sl := range s.ShardLedgers {
-			v := sl.Head + " (" + groupDigits(int64(sl.Lines)) + " lines"
-			if sl.KeySHA256 != "" {
-				v += ", signed by key " + sl.KeySHA256
-			}
-			if sl.URI == "" {
-				v += ", not stored in the destination: its copy is in that shard's report"
-			}
-			p.Ledger = append(p.Ledger, attestationField{ID: "ledger-" + sl.RunID, Name: "Run " + sl.RunID, Value: v + ")", Mono: true})
-		}
-	}
-	if l := s.Ledger; l != nil {
-		uri := l.URI
-		if uri == "" {
-			uri = "not stored in the destination: its copy is " + LedgerFile + " beside this page"
-		}
-		p.Ledger = []attestationField{
-			{ID: "ledger-uri", Name: "Ledger", Value: uri, Mono: l.URI != ""},
-			{ID: "ledger-head", Name: "Head (SHA-256 of its last line)", Value: l.Head, Mono: true},
-			{ID: "ledger-lines", Name: "Lines", Value: groupDigits(int64(l.Lines))},
-		}
-		switch {
-		case l.SignatureURI != "":
-			p.Signed = true
-			p.Ledger = append(p.Ledger,
-				attestationField{ID: "ledger-signature", Name: "Signature (Ed25519)", Value: l.SignatureURI, Mono: true},
-				attestationField{ID: "ledger-key", Name: "Signing key fingerprint", Value: orNone(l.KeySHA256), Mono: true})
-		case l.KeySHA256 != "":
-			p.Ledger = append(p.Ledger,
-				attestationField{ID: "ledger-signature", Name: "Signature (Ed25519)", Value: "NOT STORED: the run was given --sign-key, but the signature did not reach the destination (see below)"},
-				attestationField{ID: "ledger-key", Name: "Signing key fingerprint", Value: l.KeySHA256, Mono: true})
-		default:
-			p.Ledger = append(p.Ledger, attestationField{ID: "ledger-signature", Name: "Signature", Value: "not signed (the run was given no --sign-key)"})
-		}
-		if l.Error != "" {
-			p.Ledger = append(p.Ledger, attestationField{ID: "ledger-error", Name: "Not stored", Value: l.Error})
-		}
-	}
+	p.Ledger, p.Signed, p.Merged = attestationLedger(s)
 	p.Commands = attestationCommands(s, dir, sums)
 	return attestationTemplate.Execute(w, p)
 }
@@ -233,6 +187,62 @@ func s3Flags(s *Summary) string {
 		b.WriteString(" --s3-path-style")
 	}
 	return b.String()
+}
+
+// orNone is v, or "(none)" for "".
+func orNone(v string) string {
+	if v == "" {
+		return "(none)"
+	}
+	return v
+}
+
+// attestationLedger is the page's custody ledger section: the run's ledger
+// (signed: its signature is stored), or a merged report's shards' (merged),
+// or nothing.
+func attestationLedger(s *Summary) (fields []attestationField, signed, merged bool) {
+	if s.Ledger == nil && len(s.ShardLedgers) > 0 {
+		// A merged report: each shard's run kept its own ledger.
+		merged = true
+		for _, sl := range s.ShardLedgers {
+			v := sl.Head + " (" + groupDigits(int64(sl.Lines)) + " lines"
+			if sl.KeySHA256 != "" {
+				v += ", signed by key " + sl.KeySHA256
+			}
+			if sl.URI == "" {
+				v += ", not stored in the destination: its copy is in that shard's report"
+			}
+			fields = append(fields, attestationField{ID: "ledger-" + sl.RunID, Name: "Run " + sl.RunID, Value: v + ")", Mono: true})
+		}
+	}
+	if l := s.Ledger; l != nil {
+		uri := l.URI
+		if uri == "" {
+			uri = "not stored in the destination: its copy is " + LedgerFile + " beside this page"
+		}
+		fields = []attestationField{
+			{ID: "ledger-uri", Name: "Ledger", Value: uri, Mono: l.URI != ""},
+			{ID: "ledger-head", Name: "Head (SHA-256 of its last line)", Value: l.Head, Mono: true},
+			{ID: "ledger-lines", Name: "Lines", Value: groupDigits(int64(l.Lines))},
+		}
+		switch {
+		case l.SignatureURI != "":
+			signed = true
+			fields = append(fields,
+				attestationField{ID: "ledger-signature", Name: "Signature (Ed25519)", Value: l.SignatureURI, Mono: true},
+				attestationField{ID: "ledger-key", Name: "Signing key fingerprint", Value: orNone(l.KeySHA256), Mono: true})
+		case l.KeySHA256 != "":
+			fields = append(fields,
+				attestationField{ID: "ledger-signature", Name: "Signature (Ed25519)", Value: "NOT STORED: the run was given --sign-key, but the signature did not reach the destination (see below)"},
+				attestationField{ID: "ledger-key", Name: "Signing key fingerprint", Value: l.KeySHA256, Mono: true})
+		default:
+			fields = append(fields, attestationField{ID: "ledger-signature", Name: "Signature", Value: "not signed (the run was given no --sign-key)"})
+		}
+		if l.Error != "" {
+			fields = append(fields, attestationField{ID: "ledger-error", Name: "Not stored", Value: l.Error})
+		}
+	}
+	return fields, signed, merged
 }
 
 // attestationCommands are the commands that re-verify the page's claims,
