@@ -907,20 +907,7 @@ func TestBagFailsWhenTheArchiveDisagrees(t *testing.T) {
 			demo := bagDemo(t)
 			rows := readCSV(t, filepath.Join(demo, "report", "manifest.csv"))
 			manifest, named := tt.spoil(t, demo, rows)
-			out := filepath.Join(t.TempDir(), "bag")
-			res := runBin(t, nil, "bag", "--manifest", manifest, "--dest", filepath.Join(demo, "archive"), "--out", out, "--quiet")
-			if res.code != 1 {
-				t.Fatalf("exit %d, want 1\n%s%s", res.code, res.stdout, res.stderr)
-			}
-			for _, n := range named {
-				if !strings.Contains(res.stdout, n) {
-					t.Errorf("stdout does not name %q:\n%s", n, res.stdout)
-				}
-			}
-			if want := fmt.Sprintf("no bag written: %d of ", len(named)); !strings.Contains(res.stdout, want) {
-				t.Errorf("stdout does not say %q:\n%s", want, res.stdout)
-			}
-			noBagLeft(t, out)
+			wantBagRefused(t, manifest, filepath.Join(demo, "archive"), named)
 		})
 	}
 }
@@ -1088,23 +1075,13 @@ func TestBagFromAReplicaNamesTheReplica(t *testing.T) {
 	if err := os.Remove(filepath.Join(replica, filepath.FromSlash(gone["objectKey"]))); err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(t.TempDir(), "bag")
-	res := runBin(t, nil, "bag", "--manifest", manifest, "--dest", replica, "--out", out, "--quiet")
-	if res.code != 1 {
-		t.Fatalf("exit %d, want 1\n%s%s", res.code, res.stdout, res.stderr)
-	}
-	for _, want := range []string{
+	res := wantBagRefused(t, manifest, replica, []string{
 		"mismatch\t" + filepath.Join(replica, filepath.FromSlash(changed["objectKey"])),
 		"missing\t" + filepath.Join(replica, filepath.FromSlash(gone["objectKey"])),
-	} {
-		if !strings.Contains(res.stdout, want) {
-			t.Errorf("stdout does not name %q:\n%s", want, res.stdout)
-		}
-	}
+	})
 	if strings.Contains(res.stdout, filepath.Join(demo, "archive")) {
 		t.Errorf("stdout names the intact original archive:\n%s", res.stdout)
 	}
-	noBagLeft(t, out)
 }
 
 // TestVerifyAReplica: verify --manifest M --dest REPLICA checks each row's
@@ -1272,21 +1249,7 @@ func TestBagCarriesLedgers(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			replica := filepath.Join(t.TempDir(), "replica")
 			copyTree(t, dest, replica)
-			named := tt.spoil(t, replica)
-			out := filepath.Join(t.TempDir(), "bag")
-			res := runBin(t, nil, "bag", "--manifest", manifest, "--dest", replica, "--out", out, "--quiet")
-			if res.code != 1 {
-				t.Fatalf("exit %d, want 1\n%s%s", res.code, res.stdout, res.stderr)
-			}
-			for _, n := range named {
-				if !strings.Contains(res.stdout, n) {
-					t.Errorf("stdout does not name %q:\n%s", n, res.stdout)
-				}
-			}
-			if want := fmt.Sprintf("no bag written: %d of ", len(named)); !strings.Contains(res.stdout, want) {
-				t.Errorf("stdout does not say %q:\n%s", want, res.stdout)
-			}
-			noBagLeft(t, out)
+			wantBagRefused(t, manifest, replica, tt.spoil(t, replica))
 		})
 	}
 }
@@ -1358,4 +1321,26 @@ func TestBagOfARunsLedgerAsItsSummaryStates(t *testing.T) {
 			}
 		})
 	}
+}
+
+// wantBagRefused bags manifest from dest and wants it refused (exit 1, no
+// bag left), each of named on stdout and the count of failed objects; it
+// returns the result.
+func wantBagRefused(t *testing.T, manifest, dest string, named []string) result {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "bag")
+	res := runBin(t, nil, "bag", "--manifest", manifest, "--dest", dest, "--out", out, "--quiet")
+	if res.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	for _, n := range named {
+		if !strings.Contains(res.stdout, n) {
+			t.Errorf("stdout does not name %q:\n%s", n, res.stdout)
+		}
+	}
+	if want := fmt.Sprintf("no bag written: %d of ", len(named)); !strings.Contains(res.stdout, want) {
+		t.Errorf("stdout does not say %q:\n%s", want, res.stdout)
+	}
+	noBagLeft(t, out)
+	return res
 }
