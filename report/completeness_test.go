@@ -165,7 +165,16 @@ func TestJudgeCompleteness(t *testing.T) {
 // writeWithCompleteness writes a report of rows with c as its completeness.
 func writeWithCompleteness(t *testing.T, dir string, rows []Row, c *Completeness, exitCode int) Summary {
 	t.Helper()
-	w, err := NewWriter(dir, testInfo())
+	return writeWithCompletenessInfo(t, dir, rows, c, func(*RunInfo) {}, exitCode)
+}
+
+// writeWithCompletenessInfo is writeWithCompleteness with testInfo changed
+// by edit first.
+func writeWithCompletenessInfo(t *testing.T, dir string, rows []Row, c *Completeness, edit func(*RunInfo), exitCode int) Summary {
+	t.Helper()
+	info := testInfo()
+	edit(&info)
+	w, err := NewWriter(dir, info)
 	if err != nil {
 		t.Fatal(err)
 	}

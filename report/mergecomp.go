@@ -69,6 +69,12 @@ func mergeCompleteness(dirs []string, sums []Summary) (*Completeness, string) {
 				shardList(dirs, []int{0}), windowText(first), shardList(dirs, []int{i}), windowText(c))
 		}
 	}
+	for _, i := range with[1:] {
+		if a, b := windowFilters(&sums[0]), windowFilters(&sums[i]); a != b {
+			return nil, fmt.Sprintf("no completeness in the merged report: the shards listed the window with different filters (%s: %s; %s: %s): merge shards of one run",
+				shardList(dirs, []int{0}), a, shardList(dirs, []int{i}), b)
+		}
+	}
 	m := &Completeness{Window: first.Window, PlatformChecked: first.PlatformChecked}
 	at := map[string]int{} // confUUID -> index in m.Lines
 	srcAt := map[string]int{}
@@ -128,6 +134,12 @@ func mergeCompleteness(dirs []string, sums []Summary) (*Completeness, string) {
 	}
 	m.Tally()
 	return m, ""
+}
+
+// windowFilters are the filters a shard listed its window with (its
+// options allUsers and search): shards of one run share them.
+func windowFilters(s *Summary) string {
+	return fmt.Sprintf("all users %t, search %q", s.Options[OptionAllUsers] == "true", s.Options[OptionSearch])
 }
 
 // shardList names shards by their report directories: "the report in A",

@@ -60,6 +60,7 @@ func TestMergeCompleteness(t *testing.T) {
 	tests := []struct {
 		name                 string
 		shards               []shard
+		searches             []string // each shard's --search, when not none
 		wantNil              bool
 		wantWarning          string // "" : none
 		wantReported         int
@@ -115,6 +116,15 @@ func TestMergeCompleteness(t *testing.T) {
 			wantNil: true, wantWarning: "the shards reconciled different windows", wantExit: ExitOK,
 		},
 		{
+			name: "different filters: none, and a warning",
+			shards: []shard{
+				{&Completeness{Window: window, PlatformChecked: true, Sources: sources(1, 1, 1), Lines: []CompletenessLine{line(1, FateArchived, true, true)}}, []Row{archivedRow(1)}},
+				{&Completeness{Window: window, PlatformChecked: true, Sources: sources(1, 1, 1), Lines: []CompletenessLine{line(3, FateArchived, true, true)}}, []Row{archivedRow(3)}},
+			},
+			searches: []string{"", "board"},
+			wantNil:  true, wantWarning: `the shards listed the window with different filters`, wantExit: ExitOK,
+		},
+		{
 			name: "one shard's reconciliation failed: none, and a warning",
 			shards: []shard{
 				{&Completeness{Window: window, PlatformChecked: true, Sources: sources(1, 1, 1), Lines: []CompletenessLine{line(1, FateArchived, true, true)}}, []Row{archivedRow(1)}},
@@ -139,9 +149,13 @@ func TestMergeCompleteness(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var dirs []string
-			for _, s := range tt.shards {
+			for k, s := range tt.shards {
 				d := t.TempDir()
-				writeWithCompleteness(t, d, s.rows, s.comp, ExitOK)
+				writeWithCompletenessInfo(t, d, s.rows, s.comp, func(i *RunInfo) {
+					if k < len(tt.searches) && tt.searches[k] != "" {
+						i.Options[OptionSearch] = tt.searches[k]
+					}
+				}, ExitOK)
 				dirs = append(dirs, d)
 			}
 			out := filepath.Join(t.TempDir(), "merged")
