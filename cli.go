@@ -32,11 +32,9 @@ var (
 	errInterrupted = pipeline.ErrInterrupted
 )
 
-// failedError is an outcome of exit code 1 (errors.Is errItemsFailed) that
+// failedf is an outcome of exit code 1 (errors.Is errItemsFailed) that
 // says in its own words what failed and where that is listed, for a
-// command without a report (verify, bag).
-type failedError = pipeline.FailedError
-
+// command without a report (pipeline.Failedf).
 func failedf(format string, a ...any) error { return pipeline.Failedf(format, a...) }
 
 // exitCode maps the error of a subcommand to the process exit code.

@@ -133,18 +133,13 @@ func BagRuns(manifest string, log *slog.Logger) (ids []string, runs []BagRun) {
 			ids = append(ids, id)
 		}
 	}
-	add := func(s report.Summary, from string) {
-		if s.Ledger == nil || s.Ledger.Head == "" {
+	add := func(runID string, l *report.LedgerInfo, from string) {
+		if l == nil || l.Head == "" || slices.ContainsFunc(runs, func(r BagRun) bool { return r.RunID == runID }) {
 			return
 		}
-		for _, r := range runs {
-			if r.RunID == s.RunID {
-				return
-			}
-		}
-		runs = append(runs, BagRun{RunID: s.RunID, Ledger: *s.Ledger, Summary: from})
+		runs = append(runs, BagRun{RunID: runID, Ledger: *l, Summary: from})
 	}
-	add(sum, sumPath)
+	add(sum.RunID, sum.Ledger, sumPath)
 	for _, d := range sum.MergedFrom {
 		p := filepath.Join(d, report.SummaryJSON)
 		if !filepath.IsAbs(d) { // merged before shards were recorded absolute: beside the merged report
@@ -157,12 +152,12 @@ func BagRuns(manifest string, log *slog.Logger) (ids []string, runs []BagRun) {
 			log.Warn("bag: a merged shard's summary.json is not readable: its ledger is checked against the head the merged report states", "shard", d, "err", err)
 			continue
 		}
-		add(s, p)
+		add(s.RunID, s.Ledger, p)
 	}
 	// The shards' ledgers as the merged report states them (for a shard
 	// whose own summary could not be read).
 	for _, sl := range sum.ShardLedgers {
-		add(report.Summary{RunInfo: report.RunInfo{RunID: sl.RunID}, Ledger: &sl.LedgerInfo}, sumPath)
+		add(sl.RunID, &sl.LedgerInfo, sumPath)
 	}
 	return ids, runs
 }

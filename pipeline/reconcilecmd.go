@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strconv"
 	"time"
 
@@ -117,8 +118,6 @@ func closeFailed(ctx context.Context, w *report.Writer, err error, log *slog.Log
 func reconcileOptions(cfg ReconcileConfig) map[string]string {
 	q := cfg.Window
 	o := map[string]string{"command": "reconcile", report.OptionAllUsers: strconv.FormatBool(q.AllUsers), report.OptionSearch: q.Search}
-	for k, v := range cfg.Options {
-		o[k] = v
-	}
+	maps.Copy(o, cfg.Options)
 	return o
 }

@@ -404,8 +404,7 @@ func (r *run) finishReport(w *report.Writer, res Result) (report.Summary, error)
 	case report.ExitFatal:
 		return sum, &FatalError{Err: res.Fatal}
 	case report.ExitFailures:
-		if c := sum.Completeness; c != nil && c.Gaps() > 0 && report.ExitCode(sum.Counts, false, false) == report.ExitOK {
-			// Only the window's completeness made it 1: no item failed.
+		if report.FailedByCompletenessOnly(&sum) { // no item failed
 			return sum, Failedf("the window is not complete; see the report: %s", failureCounts(sum))
 		}
 		return sum, fmt.Errorf("%w: %s", ErrItemsFailed, failureCounts(sum))

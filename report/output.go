@@ -388,21 +388,11 @@ func syncDir(dir string) error {
 	return err
 }
 
-// AddWarnings appends warnings (redacted, one line each) to the summary.json
-// in dir, rewriting it atomically, and returns the summary as written.
-func AddWarnings(dir string, warnings ...string) (Summary, error) {
-	s, err := ReadSummary(filepath.Join(dir, SummaryJSON))
-	if err != nil {
-		return s, err
-	}
-	err = AddWarningsTo(dir, &s, warnings...)
-	return s, err
-}
-
-// AddWarningsTo adds warnings to s, a summary.json already read from dir,
-// and writes it back there, without reading it again: a front end that
-// keeps its run's summary in memory adds to both. s is changed only when
-// the file was written, so that s and the file stay the same.
+// AddWarningsTo adds warnings (redacted, one line each) to s, the
+// summary.json in dir as read or written, and rewrites that file
+// atomically: a front end that keeps its run's summary in memory adds to
+// both. s is changed only when the file was written, so that s and the
+// file stay the same.
 func AddWarningsTo(dir string, s *Summary, warnings ...string) error {
 	path := filepath.Join(dir, SummaryJSON)
 	n := *s

@@ -441,7 +441,7 @@ type Summary struct {
 	DuplicateConferences []string      `json:"duplicateConferences"` // Merge: confUUIDs found in more than one shard
 	// Warnings are what went wrong after the report was written without
 	// changing the exit code (a notification not delivered, a metrics file
-	// or push that failed); AddWarnings appends them to summary.json and
+	// or push that failed); AddWarningsTo appends them to summary.json and
 	// Merge joins the shards'.
 	Warnings []string `json:"warnings"`
 	// Ledger is the run's custody ledger (see LedgerInfo); nil without one.

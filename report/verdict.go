@@ -155,10 +155,11 @@ func (t countTally) fatalVerdict(message string, sinceLast bool) Verdict {
 	if t.total > 0 {
 		s += ": " + t.done()
 	}
+	rerun := "--input failures.csv"
 	if sinceLast {
-		return Verdict{LevelRed, s + "; fix the error, then rerun with --since-last: it starts where the last completed run ended."}
+		rerun = "--since-last: it starts where the last completed run ended"
 	}
-	return Verdict{LevelRed, s + "; fix the error, then rerun with --input failures.csv."}
+	return Verdict{LevelRed, s + "; fix the error, then rerun with " + rerun + "."}
 }
 
 func (t countTally) failureVerdict() Verdict {
@@ -258,14 +259,22 @@ func conferences(n int) string {
 	return fmt.Sprintf("%d conferences", n)
 }
 
-// SummaryExitMeaning is ExitMeaning for the run s summarises: an exit 1
-// that only the window's completeness made (every conference the run
-// handled is accounted for) says so instead of naming failures there were
-// none of.
-func SummaryExitMeaning(s *Summary) string {
+// FailedByCompletenessOnly reports whether the exit code 1 of the run s
+// summarises was made by its window's completeness alone: no conference
+// is counted under a failing status, and a recording of the window is not
+// accounted for (read from the counts summary.json keeps, as the lines are
+// not in it).
+func FailedByCompletenessOnly(s *Summary) bool {
 	c := s.Completeness
-	if s.ExitCode == ExitFailures && ExitCode(s.Counts, false, false) == ExitOK && c != nil &&
-		(c.Accounted < c.Reported || len(c.Unaccounted) > 0 || c.UnaccountedCount() > 0) {
+	return s.ExitCode == ExitFailures && ExitCode(s.Counts, false, false) == ExitOK && c != nil &&
+		(c.Accounted < c.Reported || len(c.Unaccounted) > 0 || c.UnaccountedCount() > 0)
+}
+
+// SummaryExitMeaning is ExitMeaning for the run s summarises: an exit 1
+// that only the window's completeness made (FailedByCompletenessOnly) says
+// so instead of naming failures there were none of.
+func SummaryExitMeaning(s *Summary) string {
+	if FailedByCompletenessOnly(s) {
 		return "a recording the platform reports for the window is not archived or accounted for (see Completeness); every conference this run handled is accounted for"
 	}
 	return ExitMeaning(s.ExitCode)
