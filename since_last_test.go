@@ -631,7 +631,7 @@ func TestSinceLastShortListKeepsTheWindow(t *testing.T) {
 // ledger said exit 0 while the process exited 3).
 func TestSinceLastStateNotWrittenIsFatalEverywhere(t *testing.T) {
 	ds := meetingtest.GenerateFiles(2, 1, 1<<20, 213)
-	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 213, MediaRate: 1 << 20}) // about 1 s a file
+	sim := meetingtest.Start(t, meetingtest.Config{Dataset: ds, Seed: 213, MediaRate: 512 << 10}) // about 2 s a file: the state is changed meanwhile
 	dir := t.TempDir()
 	out, dest := filepath.Join(dir, "out"), filepath.Join(dir, "arch")
 	env := simEnv(sim)

@@ -158,20 +158,6 @@ func writeAttestation(w io.Writer, s *Summary, dir string, sums int) error {
 	return attestationTemplate.Execute(w, p)
 }
 
-// The run options (Summary.Options) that say how an S3 destination was
-// reached, each named after its flag: the attestation's commands repeat
-// them, so they reach the same server.
-const (
-	OptionS3Endpoint  = "s3Endpoint"  // --s3-endpoint, without a credential
-	OptionS3Region    = "s3Region"    // --s3-region
-	OptionS3PathStyle = "s3PathStyle" // --s3-path-style ("true")
-	OptionS3Profile   = "s3Profile"   // --s3-profile
-	OptionAPI         = "api"         // --api, when not the default, without a credential
-	OptionSinceLast   = "sinceLast"   // a --since-last run: its overlap, settle and max pending age
-	OptionAllUsers    = "allUsers"    // --all-users ("true"): the window's list and history were every user's
-	OptionSearch      = "search"      // --search: the window's list and history were filtered by it
-)
-
 // s3Flags are the flags that reach the run's S3 destination again ("" for
 // a directory, or when the AWS configuration alone did).
 func s3Flags(s *Summary) string {

@@ -81,7 +81,7 @@ func mergeCompleteness(dirs []string, sums []Summary) (*Completeness, string) {
 	findAt := map[string]int{}
 	for i, d := range dirs {
 		c := sums[i].Completeness
-		lines, err := ReadCompletenessLines(filepath.Join(d, ManifestXLSX))
+		lines, err := ReadCompletenessLines(filepath.Join(d, ManifestXLSX), c.Conferences)
 		if err == nil && len(lines) != c.Conferences {
 			err = fmt.Errorf("its Completeness sheet has %d lines, its summary.json counts %d", len(lines), c.Conferences)
 		}
@@ -179,8 +179,9 @@ func windowText(c *Completeness) string {
 // writing them for every field a line has (the fate's accounted column is
 // the fate's; startTime, a date-time cell, comes back as the platform's
 // "YYYY-MM-DD HH:MM", or as written when it was not one). A workbook
-// without the sheet is an error.
-func ReadCompletenessLines(path string) (lines []CompletenessLine, err error) {
+// without the sheet, or with more than max lines (the count its summary
+// states: a sheet is not read past it), is an error.
+func ReadCompletenessLines(path string, max int) (lines []CompletenessLine, err error) {
 	f, err := excelize.OpenFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("report: read %s: %w", path, err)
@@ -218,6 +219,9 @@ func ReadCompletenessLines(path string) (lines []CompletenessLine, err error) {
 		}
 		if cell("confUUID") == "" {
 			continue // a row of the field/value block only
+		}
+		if len(lines) == max {
+			return nil, fmt.Errorf("report: read %s: sheet %s: more than the %d lines its summary counts", path, SheetCompleteness, max)
 		}
 		lines = append(lines, CompletenessLine{
 			ConfUUID: cell("confUUID"), Subject: cell("subject"), StartTime: wallText(cell("startTime")),

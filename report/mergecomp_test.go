@@ -14,16 +14,19 @@ func TestReadCompletenessLines(t *testing.T) {
 	c := sampleCompleteness()
 	c.Lines[1].StartTime = "not a time"
 	writeWithCompleteness(t, dir, nil, c, ExitOK)
-	got, err := ReadCompletenessLines(filepath.Join(dir, ManifestXLSX))
+	got, err := ReadCompletenessLines(filepath.Join(dir, ManifestXLSX), len(c.Lines))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(got, c.Lines) {
 		t.Errorf("lines read =\n%+v\nwant\n%+v", got, c.Lines)
 	}
+	if _, err := ReadCompletenessLines(filepath.Join(dir, ManifestXLSX), len(c.Lines)-1); err == nil {
+		t.Error("a sheet with more lines than the summary counts: no error")
+	}
 	plain := t.TempDir()
 	writeWithCompleteness(t, plain, nil, nil, ExitOK)
-	if _, err := ReadCompletenessLines(filepath.Join(plain, ManifestXLSX)); err == nil {
+	if _, err := ReadCompletenessLines(filepath.Join(plain, ManifestXLSX), 10); err == nil {
 		t.Error("a workbook without a Completeness sheet: no error")
 	}
 }
@@ -184,7 +187,7 @@ func TestMergeCompleteness(t *testing.T) {
 				if c != nil || sum.Completeness != nil {
 					t.Fatalf("merged completeness %+v, want none", c)
 				}
-				if _, err := ReadCompletenessLines(filepath.Join(out, ManifestXLSX)); err == nil {
+				if _, err := ReadCompletenessLines(filepath.Join(out, ManifestXLSX), 1000); err == nil {
 					t.Error("a merged workbook without completeness has a Completeness sheet")
 				}
 				return
@@ -218,7 +221,7 @@ func TestMergeCompleteness(t *testing.T) {
 			if len(c.Sources) != 3 || c.Sources[2].Calls != 6 || c.Sources[2].Declared != -1 {
 				t.Errorf("sources %+v: want list, history, destination (calls summed)", c.Sources)
 			}
-			lines, err := ReadCompletenessLines(filepath.Join(out, ManifestXLSX))
+			lines, err := ReadCompletenessLines(filepath.Join(out, ManifestXLSX), c.Conferences)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -394,6 +394,20 @@ type Row struct {
 	StartTimeLocal string `json:"startTimeLocal,omitempty"`
 }
 
+// Keys of RunInfo.Options that code reads back (the attestation's
+// commands repeat them; Judge and merge read the window's): each is the
+// run's flag of that name.
+const (
+	OptionS3Endpoint  = "s3Endpoint"  // --s3-endpoint, without a credential
+	OptionS3Region    = "s3Region"    // --s3-region
+	OptionS3PathStyle = "s3PathStyle" // --s3-path-style ("true")
+	OptionS3Profile   = "s3Profile"   // --s3-profile
+	OptionAPI         = "api"         // --api, when not the default, without a credential
+	OptionSinceLast   = "sinceLast"   // a --since-last run: its overlap, settle and max pending age
+	OptionAllUsers    = "allUsers"    // --all-users ("true"): the window's list and history were every user's
+	OptionSearch      = "search"      // --search: the window's list and history were filtered by it
+)
+
 // RunInfo describes a run: the Summary sheet and summary.json carry it.
 type RunInfo struct {
 	RunID       string            `json:"runId"`
