@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,43 +39,13 @@ var windowFindings = map[string]bool{
 // others are every shard's. Tally then recomputes the counts, the fates,
 // the unaccounted lines and the sentence.
 func mergeCompleteness(dirs []string, sums []Summary) (*Completeness, string) {
-	var with, without []int
-	for i := range sums {
-		if sums[i].Completeness != nil {
-			with = append(with, i)
-		} else {
-			without = append(without, i)
-		}
-	}
-	switch {
-	case len(with) == 0:
+	if !slices.ContainsFunc(sums, func(s Summary) bool { return s.Completeness != nil }) {
 		return nil, ""
-	case len(without) > 0:
-		return nil, fmt.Sprintf("no completeness in the merged report: %s %s one and %s %s none (merge shards of one run, each with its window)",
-			shardList(dirs, with), hasHave(len(with)), shardList(dirs, without), hasHave(len(without)))
+	}
+	if why := unmergeable(dirs, sums); why != "" {
+		return nil, "no completeness in the merged report: " + why
 	}
 	first := sums[0].Completeness
-	for _, i := range with[1:] {
-		c := sums[i].Completeness
-		if c.Window == first.Window && c.PlatformChecked != first.PlatformChecked {
-			checked, not := 0, i
-			if !first.PlatformChecked {
-				checked, not = i, 0
-			}
-			return nil, fmt.Sprintf("no completeness in the merged report: %s checked the platform for the window and %s did not (its completeness: %s)",
-				shardList(dirs, []int{checked}), shardList(dirs, []int{not}), sums[not].Completeness.Sentence)
-		}
-		if c.Window != first.Window {
-			return nil, fmt.Sprintf("no completeness in the merged report: the shards reconciled different windows (%s: %s; %s: %s): merge shards of one run",
-				shardList(dirs, []int{0}), windowText(first), shardList(dirs, []int{i}), windowText(c))
-		}
-	}
-	for _, i := range with[1:] {
-		if a, b := windowFilters(&sums[0]), windowFilters(&sums[i]); a != b {
-			return nil, fmt.Sprintf("no completeness in the merged report: the shards listed the window with different filters (%s: %s; %s: %s): merge shards of one run",
-				shardList(dirs, []int{0}), a, shardList(dirs, []int{i}), b)
-		}
-	}
 	m := &Completeness{Window: first.Window, PlatformChecked: first.PlatformChecked}
 	at := map[string]int{} // confUUID -> index in m.Lines
 	srcAt := map[string]int{}
@@ -134,6 +105,45 @@ func mergeCompleteness(dirs []string, sums []Summary) (*Completeness, string) {
 	}
 	m.Tally()
 	return m, ""
+}
+
+// unmergeable says why the shards' completeness cannot be merged ("" when
+// it can): only some have one, they checked the platform differently,
+// reconciled different windows or listed it with different filters. Some
+// shard has one.
+func unmergeable(dirs []string, sums []Summary) string {
+	var with, without []int
+	for i := range sums {
+		if sums[i].Completeness != nil {
+			with = append(with, i)
+		} else {
+			without = append(without, i)
+		}
+	}
+	if len(without) > 0 {
+		return fmt.Sprintf("%s %s one and %s %s none (merge shards of one run, each with its window)",
+			shardList(dirs, with), hasHave(len(with)), shardList(dirs, without), hasHave(len(without)))
+	}
+	first := sums[0].Completeness
+	for i := 1; i < len(sums); i++ {
+		c := sums[i].Completeness
+		switch {
+		case c.Window == first.Window && c.PlatformChecked != first.PlatformChecked:
+			checked, not := 0, i
+			if !first.PlatformChecked {
+				checked, not = i, 0
+			}
+			return fmt.Sprintf("%s checked the platform for the window and %s did not (its completeness: %s)",
+				shardList(dirs, []int{checked}), shardList(dirs, []int{not}), sums[not].Completeness.Sentence)
+		case c.Window != first.Window:
+			return fmt.Sprintf("the shards reconciled different windows (%s: %s; %s: %s): merge shards of one run",
+				shardList(dirs, []int{0}), windowText(first), shardList(dirs, []int{i}), windowText(c))
+		case windowFilters(&sums[0]) != windowFilters(&sums[i]):
+			return fmt.Sprintf("the shards listed the window with different filters (%s: %s; %s: %s): merge shards of one run",
+				shardList(dirs, []int{0}), windowFilters(&sums[0]), shardList(dirs, []int{i}), windowFilters(&sums[i]))
+		}
+	}
+	return ""
 }
 
 // windowFilters are the filters a shard listed its window with (its
